@@ -1,0 +1,97 @@
+/*
+ * lib/hash.h — fast non-cryptographic hashing of 64-bit words.
+ *
+ * Flow keys are hashed a word at a time, visiting only the words a mask
+ * cares about, so the hash is built incrementally: start from a basis, fold
+ * in words with hash_add64(), and mix with hash_finish().
+ *
+ * Choice of function (measured by `flowswitch-bench parse`, figures in
+ * docs/BENCHMARKS.md): with SSE4.2, hash_add64() is one CRC32C instruction
+ * per word (as Open vSwitch does) and hash_finish() a murmur3 finalizer that
+ * spreads CRC's linear structure over all 32 bits.  On the masked 5-10 word
+ * keys the classifier hashes, that beats copying the masked words into a
+ * buffer for XXH3 (libxxhash), which the benchmark also measures.  Without
+ * SSE4.2 the word step is a murmur3 round.
+ *
+ * hash_bytes() hashes arbitrary byte strings (names, tables keyed by text)
+ * with XXH3 from libxxhash.
+ *
+ * Thread safety: pure functions.
+ */
+#ifndef FLOWSWITCH_LIB_HASH_H
+#define FLOWSWITCH_LIB_HASH_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
+
+static inline uint32_t
+hash_rot32(uint32_t x, int k)
+{
+    return (x << k) | (x >> (32 - k));
+}
+
+static inline uint32_t
+hash_mix32(uint32_t hash, uint32_t data)
+{
+    data *= 0xcc9e2d51;
+    data = hash_rot32(data, 15);
+    data *= 0x1b873593;
+    hash ^= data;
+    hash = hash_rot32(hash, 13);
+    return hash * 5 + 0xe6546b64;
+}
+
+/* Folds 64-bit 'data' into 'hash'. */
+static inline uint32_t
+hash_add64(uint32_t hash, uint64_t data)
+{
+#if defined(__SSE4_2__)
+    return (uint32_t)_mm_crc32_u64(hash, data);
+#else
+    hash = hash_mix32(hash, (uint32_t)data);
+    return hash_mix32(hash, (uint32_t)(data >> 32));
+#endif
+}
+
+/* Final avalanche; 'n_bytes' is the length that was hashed. */
+static inline uint32_t
+hash_finish(uint32_t hash, uint32_t n_bytes)
+{
+    hash ^= n_bytes;
+    hash ^= hash >> 16;
+    hash *= 0x85ebca6b;
+    hash ^= hash >> 13;
+    hash *= 0xc2b2ae35;
+    hash ^= hash >> 16;
+    return hash;
+}
+
+/* Hash of 'n' words. */
+static inline uint32_t
+hash_words64(const uint64_t *p, size_t n, uint32_t basis)
+{
+    uint32_t hash = basis;
+
+    for (size_t i = 0; i < n; i++) {
+        hash = hash_add64(hash, p[i]);
+    }
+    return hash_finish(hash, (uint32_t)(n * 8));
+}
+
+/* Hash of a 32-bit value. */
+static inline uint32_t
+hash_int(uint32_t x, uint32_t basis)
+{
+    return hash_finish(hash_add64(basis, x), 4);
+}
+
+/* Hash of an arbitrary byte string (XXH3). */
+uint32_t hash_bytes(const void *, size_t n, uint32_t basis);
+/* Hash of a NUL-terminated string. */
+uint32_t hash_string(const char *, uint32_t basis);
+
+#endif /* lib/hash.h */
