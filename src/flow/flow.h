@@ -127,11 +127,11 @@ BUILD_ASSERT(FLOW_U64S <= 64);
 #define FLOW_STAGE_L4_END FLOW_U64S
 #define FLOW_N_STAGES 4
 BUILD_ASSERT(FLOW_U64_OFS(dl_dst) == 6);
-BUILD_ASSERT(offsetof(struct flow, vlans) == 8 * 8);
+BUILD_ASSERT(offsetof(struct flow, vlans) == 8 * sizeof(uint64_t));
 BUILD_ASSERT(FLOW_U64_OFS(nw_src) == 9);
-BUILD_ASSERT(offsetof(struct flow, nd_target) == 15 * 8);
-BUILD_ASSERT(offsetof(struct flow, arp_sha) == 17 * 8);
-BUILD_ASSERT(offsetof(struct flow, arp_tha) == 18 * 8);
+BUILD_ASSERT(offsetof(struct flow, nd_target) == 15 * sizeof(uint64_t));
+BUILD_ASSERT(offsetof(struct flow, arp_sha) == 17 * sizeof(uint64_t));
+BUILD_ASSERT(offsetof(struct flow, arp_tha) == 18 * sizeof(uint64_t));
 BUILD_ASSERT(FLOW_U64_OFS(tp_src) == 19);
 
 /* Map of the words of stage 'stage' (0..3). */

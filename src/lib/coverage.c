@@ -133,8 +133,12 @@ coverage_for_each(void (*cb)(const char *, uint64_t, void *), void *aux)
 
     pthread_mutex_lock(&coverage_mutex);
     n = n_counters;
-    memcpy(sorted, counters, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, compare_counter_names);
+    for (unsigned int i = 0; i < n; i++) {
+        sorted[i] = counters[i];
+    }
+    /* The elements are pointers: sizeof a pointer is what qsort needs. */
+    // NOLINTNEXTLINE(bugprone-sizeof-expression)
+    qsort(sorted, n, sizeof sorted[0], compare_counter_names);
     for (unsigned int i = 0; i < n; i++) {
         values[i] = coverage_sum_locked(sorted[i]->idx);
     }

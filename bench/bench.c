@@ -1,0 +1,73 @@
+/*
+ * flowswitch-bench — in-process benchmarks.
+ *
+ *   flowswitch-bench SCENARIO [--quick] [--json]
+ *   flowswitch-bench all [--quick] [--json]
+ *
+ * Benchmarks print numbers; they never assert speed.  CI runs
+ * `flowswitch-bench all --quick` only to prove they still run.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "lib/util.h"
+
+struct scenario {
+    const char *name;
+    int (*main)(int argc, char *argv[]);
+    const char *what;
+};
+
+static const struct scenario scenarios[] = {
+    {"parse", bench_parse_main,
+     "ns/packet for parsing frames into flow keys and masked hashing"},
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "usage: flowswitch-bench SCENARIO|all [--quick] [--json]\n"
+                 "scenarios:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+        fprintf(out, "  %-10s %s\n", scenarios[i].name, scenarios[i].what);
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "all")) {
+        int status = 0;
+
+        for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+            char *sub_argv[8];
+            int sub_argc = 0;
+
+            sub_argv[sub_argc++] = (char *)scenarios[i].name;
+            for (int j = 2; j < argc && sub_argc < 7; j++) {
+                sub_argv[sub_argc++] = argv[j];
+            }
+            sub_argv[sub_argc] = NULL;
+            status |= scenarios[i].main(sub_argc, sub_argv);
+        }
+        return status;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+        if (!strcmp(argv[1], scenarios[i].name)) {
+            return scenarios[i].main(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr,
+            "flowswitch-bench: unknown scenario \"%s\" (try --help)\n",
+            argv[1]);
+    return 2;
+}

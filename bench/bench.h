@@ -1,0 +1,14 @@
+/*
+ * bench/bench.h — scenarios of flowswitch-bench, the in-process benchmark
+ * harness.  Each scenario takes its own argc/argv (argv[0] is the scenario
+ * name), understands `--quick` (a short smoke run, used by CI) and `--json`
+ * (one JSON object per result line instead of the human table), and returns
+ * the process exit status.  Results are recorded in docs/BENCHMARKS.md.
+ */
+#ifndef FLOWSWITCH_BENCH_BENCH_H
+#define FLOWSWITCH_BENCH_BENCH_H 1
+
+/* Parse and masked-hash costs, ns per packet. */
+int bench_parse_main(int argc, char *argv[]);
+
+#endif /* bench/bench.h */
