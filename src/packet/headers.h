@@ -84,10 +84,21 @@ eth_addr_equals(struct eth_addr a, struct eth_addr b)
 
 /* IP protocols. */
 #define IPPROTO_ICMP_ 1
+#define IPPROTO_IGMP_ 2
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
 #define IPPROTO_SCTP_ 132
+
+/* IPv6 extension headers (and the two "next header" values that end the
+ * chain without an upper-layer header we parse). */
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_ESP_ 50
+#define IPPROTO_AH_ 51
+#define IPPROTO_NONE_ 59
+#define IPPROTO_DSTOPTS_ 60
 
 /* VLAN TCI. */
 #define VLAN_VID_MASK 0x0fff
@@ -147,6 +158,7 @@ struct llc_snap_header {
 #define LLC_DSAP_SNAP 0xaa
 #define LLC_SSAP_SNAP 0xaa
 #define LLC_CNTL_SNAP 3
+#define LLC_HEADER_LEN 3 /* DSAP, SSAP, control: the part without SNAP. */
 
 struct arp_eth_header {
     be16 ar_hrd;
@@ -181,6 +193,8 @@ BUILD_ASSERT(sizeof(struct ip_header) == IP_HEADER_LEN);
 #define IP_DONT_FRAGMENT 0x4000
 #define IP_MORE_FRAGMENTS 0x2000
 #define IP_FRAG_OFF_MASK 0x1fff
+/* Nonzero in a fragment: more-fragments set or a nonzero offset. */
+#define IP_IS_FRAGMENT_MASK (IP_MORE_FRAGMENTS | IP_FRAG_OFF_MASK)
 
 struct ipv6_header {
     be32 ip6_flow; /* Version (4), traffic class (8), flow label (20). */
@@ -193,6 +207,16 @@ struct ipv6_header {
 #define IPV6_HEADER_LEN 40
 BUILD_ASSERT(sizeof(struct ipv6_header) == IPV6_HEADER_LEN);
 #define IPV6_LABEL_MASK 0x000fffff
+#define IPV6_TCLASS_SHIFT 20
+
+/* Common start of the hop-by-hop, routing and destination options headers
+ * (and of AH, whose length counts 4-byte units less 2 instead of 8-byte
+ * units less 1).  Every extension header is at least 8 bytes long. */
+struct ipv6_ext_header {
+    uint8_t ip6e_nxt;
+    uint8_t ip6e_len;
+} __attribute__((packed));
+#define IPV6_EXT_HEADER_MIN_LEN 8
 
 struct ipv6_frag_header {
     uint8_t ip6f_nxt;
@@ -202,6 +226,7 @@ struct ipv6_frag_header {
 } __attribute__((packed));
 #define IPV6_FRAG_OFF_MASK 0xfff8
 #define IPV6_FRAG_MORE 0x0001
+#define IPV6_FRAG_HEADER_LEN 8
 
 struct tcp_header {
     be16 tcp_src;
@@ -247,9 +272,24 @@ struct icmp6_header {
     be16 icmp6_cksum;
 } __attribute__((packed));
 #define ICMP6_HEADER_LEN 4
+/* The 4-byte ICMPv6 header plus the first 4 bytes of the message body, the
+ * least Open vSwitch (and flowswitch) needs to read type and code. */
+#define ICMP6_DATA_HEADER_LEN 8
+
+struct igmp_header {
+    uint8_t igmp_type;
+    uint8_t igmp_code; /* Max response time in IGMPv2. */
+    be16 igmp_csum;
+    be32 igmp_group;
+} __attribute__((packed));
+#define IGMP_HEADER_LEN 8
 
 /* ND message body after the 4-byte ICMPv6 header: 4 reserved/flag bytes and
  * the target address, then options. */
 #define ND_MSG_LEN (4 + 16)
+/* ND option lengths count 8-byte units; a link-layer address option for
+ * Ethernet is exactly one unit (type, length, 6-byte address). */
+#define ND_OPT_LEN_UNIT 8
+#define ND_LLA_OPT_LEN 8
 
 #endif /* packet/headers.h */
