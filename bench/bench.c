@@ -22,6 +22,8 @@ struct scenario {
 static const struct scenario scenarios[] = {
     {"parse", bench_parse_main,
      "ns/packet for parsing frames into flow keys and masked hashing"},
+    {"classifier", bench_classifier_main,
+     "OpenFlow lookups/s: 1k/10k/100k rules across 1/10/50 subtables"},
 };
 
 static void

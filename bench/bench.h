@@ -11,4 +11,7 @@
 /* Parse and masked-hash costs, ns per packet. */
 int bench_parse_main(int argc, char *argv[]);
 
+/* OpenFlow classifier lookups per second. */
+int bench_classifier_main(int argc, char *argv[]);
+
 #endif /* bench/bench.h */
