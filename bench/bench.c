@@ -68,8 +68,7 @@ main(int argc, char *argv[])
             return scenarios[i].main(argc - 1, argv + 1);
         }
     }
-    fprintf(stderr,
-            "flowswitch-bench: unknown scenario \"%s\" (try --help)\n",
+    fprintf(stderr, "flowswitch-bench: unknown scenario \"%s\" (try --help)\n",
             argv[1]);
     return 2;
 }

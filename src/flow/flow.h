@@ -77,39 +77,39 @@ struct flow_vlan {
 
 struct flow {
     /* Stage 0: metadata. */
-    uint64_t metadata;           /* OpenFlow metadata (host byte order). */
-    uint32_t regs[FLOW_N_REGS];  /* Registers (host byte order). */
-    uint32_t in_port;            /* Input port (host byte order). */
-    uint32_t pad_md;             /* Always 0. */
+    uint64_t metadata;          /* OpenFlow metadata (host byte order). */
+    uint32_t regs[FLOW_N_REGS]; /* Registers (host byte order). */
+    uint32_t in_port;           /* Input port (host byte order). */
+    uint32_t pad_md;            /* Always 0. */
 
     /* Stage 1: L2. */
     struct eth_addr dl_dst;
     struct eth_addr dl_src;
     be16 dl_type;
-    uint8_t pad_l2[2];           /* Always 0. */
+    uint8_t pad_l2[2]; /* Always 0. */
     struct flow_vlan vlans[FLOW_N_VLANS];
 
     /* Stage 2: L3. */
-    be32 nw_src;                 /* IPv4 source, or ARP SPA. */
-    be32 nw_dst;                 /* IPv4 destination, or ARP TPA. */
+    be32 nw_src; /* IPv4 source, or ARP SPA. */
+    be32 nw_dst; /* IPv4 destination, or ARP TPA. */
     struct in6_addr ipv6_src;
     struct in6_addr ipv6_dst;
-    be32 ipv6_label;             /* Low 20 bits. */
-    uint8_t nw_frag;             /* FLOW_NW_FRAG_* bits. */
-    uint8_t nw_tos;              /* DSCP (high 6 bits) and ECN (low 2). */
-    uint8_t nw_ttl;              /* TTL or hop limit. */
-    uint8_t nw_proto;            /* IP protocol, or low 8 bits of ARP op. */
+    be32 ipv6_label;  /* Low 20 bits. */
+    uint8_t nw_frag;  /* FLOW_NW_FRAG_* bits. */
+    uint8_t nw_tos;   /* DSCP (high 6 bits) and ECN (low 2). */
+    uint8_t nw_ttl;   /* TTL or hop limit. */
+    uint8_t nw_proto; /* IP protocol, or low 8 bits of ARP op. */
     struct in6_addr nd_target;
-    struct eth_addr arp_sha;     /* ARP SHA, or ND source link-layer addr. */
-    uint8_t pad_l3a[2];          /* Always 0. */
-    struct eth_addr arp_tha;     /* ARP THA, or ND target link-layer addr. */
-    uint8_t pad_l3b[2];          /* Always 0. */
+    struct eth_addr arp_sha; /* ARP SHA, or ND source link-layer addr. */
+    uint8_t pad_l3a[2];      /* Always 0. */
+    struct eth_addr arp_tha; /* ARP THA, or ND target link-layer addr. */
+    uint8_t pad_l3b[2];      /* Always 0. */
 
     /* Stage 3: L4. */
-    be16 tp_src;                 /* TCP/UDP/SCTP source port, ICMP type. */
-    be16 tp_dst;                 /* TCP/UDP/SCTP dest port, ICMP code. */
-    be16 tcp_flags;              /* TCP flags (low 12 bits). */
-    uint8_t pad_l4[2];           /* Always 0. */
+    be16 tp_src;       /* TCP/UDP/SCTP source port, ICMP type. */
+    be16 tp_dst;       /* TCP/UDP/SCTP dest port, ICMP code. */
+    be16 tcp_flags;    /* TCP flags (low 12 bits). */
+    uint8_t pad_l4[2]; /* Always 0. */
 };
 
 #define FLOW_U64S (sizeof(struct flow) / sizeof(uint64_t))

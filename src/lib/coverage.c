@@ -115,37 +115,38 @@ coverage_read(const char *name)
     return value;
 }
 
-static int
-compare_counter_names(const void *a_, const void *b_)
-{
-    const struct coverage_counter *const *a = a_;
-    const struct coverage_counter *const *b = b_;
+struct counter_value {
+    const char *name;
+    uint64_t value;
+};
 
-    return strcmp((*a)->name, (*b)->name);
+static int
+compare_counter_values(const void *a_, const void *b_)
+{
+    const struct counter_value *a = a_;
+    const struct counter_value *b = b_;
+
+    return strcmp(a->name, b->name);
 }
 
 void
 coverage_for_each(void (*cb)(const char *, uint64_t, void *), void *aux)
 {
-    struct coverage_counter *sorted[COVERAGE_MAX_COUNTERS];
-    uint64_t values[COVERAGE_MAX_COUNTERS];
+    struct counter_value values[COVERAGE_MAX_COUNTERS] = {{NULL, 0}};
     unsigned int n;
 
+    /* Snapshot under the lock, call back without it. */
     pthread_mutex_lock(&coverage_mutex);
     n = n_counters;
     for (unsigned int i = 0; i < n; i++) {
-        sorted[i] = counters[i];
-    }
-    /* The elements are pointers: sizeof a pointer is what qsort needs. */
-    // NOLINTNEXTLINE(bugprone-sizeof-expression)
-    qsort(sorted, n, sizeof sorted[0], compare_counter_names);
-    for (unsigned int i = 0; i < n; i++) {
-        values[i] = coverage_sum_locked(sorted[i]->idx);
+        values[i].name = counters[i]->name;
+        values[i].value = coverage_sum_locked(i);
     }
     pthread_mutex_unlock(&coverage_mutex);
 
+    qsort(values, n, sizeof values[0], compare_counter_values);
     for (unsigned int i = 0; i < n; i++) {
-        cb(sorted[i]->name, values[i], aux);
+        cb(values[i].name, values[i].value, aux);
     }
 }
 

@@ -32,15 +32,16 @@ struct coverage_counter {
 void coverage_register(struct coverage_counter *);
 void coverage_add__(unsigned int idx, uint64_t n);
 
-#define COVERAGE_DEFINE(NAME)                                                \
-    struct coverage_counter coverage_counter_##NAME = {#NAME, 0};            \
-    __attribute__((constructor)) static void coverage_init_##NAME(void)      \
-    {                                                                        \
-        coverage_register(&coverage_counter_##NAME);                         \
+#define COVERAGE_DEFINE(NAME)                                                 \
+    struct coverage_counter coverage_counter_##NAME = {#NAME, 0};             \
+    __attribute__((constructor)) static void coverage_init_##NAME(void)       \
+    {                                                                         \
+        coverage_register(&coverage_counter_##NAME);                          \
     }
 
 /* Use in a file other than the one that defines NAME. */
-#define COVERAGE_DECLARE(NAME) extern struct coverage_counter coverage_counter_##NAME
+#define COVERAGE_DECLARE(NAME)                                                \
+    extern struct coverage_counter coverage_counter_##NAME
 
 #define COVERAGE_ADD(NAME, N) coverage_add__(coverage_counter_##NAME.idx, (N))
 #define COVERAGE_INC(NAME) COVERAGE_ADD(NAME, 1)

@@ -75,8 +75,8 @@ ds_put_format_valist(struct ds *ds, const char *fmt, va_list args_)
     if ((size_t)needed > ds->allocated - ds->length) {
         ds_reserve(ds, ds->length + (size_t)needed);
         va_copy(args, args_);
-        vsnprintf(&ds->string[ds->length], ds->allocated - ds->length + 1,
-                  fmt, args);
+        vsnprintf(&ds->string[ds->length], ds->allocated - ds->length + 1, fmt,
+                  args);
         va_end(args);
     }
     ds->length += (size_t)needed;

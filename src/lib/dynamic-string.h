@@ -21,7 +21,10 @@ struct ds {
     size_t allocated; /* Bytes allocated, not counting the NUL. */
 };
 
-#define DS_EMPTY_INITIALIZER {NULL, 0, 0}
+#define DS_EMPTY_INITIALIZER                                                  \
+    {                                                                         \
+        NULL, 0, 0                                                            \
+    }
 
 void ds_init(struct ds *);
 void ds_clear(struct ds *);

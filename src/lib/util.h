@@ -32,7 +32,7 @@ typedef uint64_t be64;
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-#define CONTAINER_OF(ptr, type, member)                                      \
+#define CONTAINER_OF(ptr, type, member)                                       \
     ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define BUILD_ASSERT(expr) _Static_assert(expr, #expr)
@@ -81,9 +81,9 @@ zero_rightmost_1bit(uint64_t x)
 }
 
 /* Iterates IDX over the indexes of the 1-bits of MAP, lowest first. */
-#define MAP_FOR_EACH_INDEX(IDX, MAP)                                         \
-    for (uint64_t map__ = (MAP);                                             \
-         map__ && ((IDX) = rightmost_1bit_idx(map__), true);                 \
+#define MAP_FOR_EACH_INDEX(IDX, MAP)                                          \
+    for (uint64_t map__ = (MAP);                                              \
+         map__ && ((IDX) = rightmost_1bit_idx(map__), true);                  \
          map__ = zero_rightmost_1bit(map__))
 
 /* Returns true if every byte of 'p[0..n)' is zero. */

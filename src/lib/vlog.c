@@ -45,8 +45,8 @@ vlog_write(const struct vlog_module *module, enum vlog_level level,
 
     pthread_mutex_lock(&vlog_mutex);
     FILE *out = log_file ? log_file : stderr;
-    fprintf(out, "%s.%03ldZ|%s|%s|", stamp, ts.tv_nsec / 1000000,
-            module->name, level_names[level]);
+    fprintf(out, "%s.%03ldZ|%s|%s|", stamp, ts.tv_nsec / 1000000, module->name,
+            level_names[level]);
     vfprintf(out, fmt, args);
     if (n_dropped) {
         fprintf(out, " (%u similar messages suppressed)", n_dropped);
@@ -186,9 +186,8 @@ vlog_for_each_module(void (*cb)(const char *, enum vlog_level, void *),
 {
     pthread_mutex_lock(&vlog_mutex);
     for (struct vlog_module *m = modules; m; m = m->next) {
-        cb(m->name, (enum vlog_level)__atomic_load_n(&m->level,
-                                                     __ATOMIC_RELAXED),
-           aux);
+        cb(m->name,
+           (enum vlog_level)__atomic_load_n(&m->level, __ATOMIC_RELAXED), aux);
     }
     pthread_mutex_unlock(&vlog_mutex);
 }

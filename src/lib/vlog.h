@@ -48,16 +48,18 @@ struct vlog_rate_limit {
     unsigned int n_dropped; /* Messages suppressed since the last one. */
 };
 
-#define VLOG_RATE_LIMIT_INIT(RATE, BURST)                                    \
-    {PTHREAD_MUTEX_INITIALIZER, (RATE), (BURST), (BURST)*1000u, 0, 0}
+#define VLOG_RATE_LIMIT_INIT(RATE, BURST)                                     \
+    {                                                                         \
+        PTHREAD_MUTEX_INITIALIZER, (RATE), (BURST), (BURST)*1000u, 0, 0       \
+    }
 
 void vlog_register_module(struct vlog_module *);
 
-#define VLOG_DEFINE_THIS_MODULE(NAME)                                        \
-    static struct vlog_module vlog_this_module = {#NAME, VLL_INFO, 0};       \
-    __attribute__((constructor)) static void vlog_init_this_module(void)     \
-    {                                                                        \
-        vlog_register_module(&vlog_this_module);                             \
+#define VLOG_DEFINE_THIS_MODULE(NAME)                                         \
+    static struct vlog_module vlog_this_module = {#NAME, VLL_INFO, 0};        \
+    __attribute__((constructor)) static void vlog_init_this_module(void)      \
+    {                                                                         \
+        vlog_register_module(&vlog_this_module);                              \
     }
 
 void vlog_msg(const struct vlog_module *, enum vlog_level, const char *fmt,
@@ -71,11 +73,11 @@ bool vlog_is_enabled(const struct vlog_module *, enum vlog_level);
 #define VLOG_WARN(...) vlog_msg(&vlog_this_module, VLL_WARN, __VA_ARGS__)
 #define VLOG_INFO(...) vlog_msg(&vlog_this_module, VLL_INFO, __VA_ARGS__)
 #define VLOG_DBG(...) vlog_msg(&vlog_this_module, VLL_DBG, __VA_ARGS__)
-#define VLOG_WARN_RL(RL, ...)                                                \
+#define VLOG_WARN_RL(RL, ...)                                                 \
     vlog_msg_rl(&vlog_this_module, VLL_WARN, RL, __VA_ARGS__)
-#define VLOG_INFO_RL(RL, ...)                                                \
+#define VLOG_INFO_RL(RL, ...)                                                 \
     vlog_msg_rl(&vlog_this_module, VLL_INFO, RL, __VA_ARGS__)
-#define VLOG_DBG_RL(RL, ...)                                                 \
+#define VLOG_DBG_RL(RL, ...)                                                  \
     vlog_msg_rl(&vlog_this_module, VLL_DBG, RL, __VA_ARGS__)
 
 /* Parses "emer|err|warn|info|dbg|off" into '*level'.  Returns 0 or EINVAL. */

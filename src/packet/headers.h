@@ -32,7 +32,7 @@ struct eth_addr {
 };
 
 #define ETH_ADDR_ZERO ((struct eth_addr){{0, 0, 0, 0, 0, 0}})
-#define ETH_ADDR_BROADCAST                                                   \
+#define ETH_ADDR_BROADCAST                                                    \
     ((struct eth_addr){{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}})
 
 static inline bool
@@ -50,8 +50,7 @@ eth_addr_is_multicast(struct eth_addr a)
 static inline bool
 eth_addr_is_broadcast(struct eth_addr a)
 {
-    return (a.ea[0] & a.ea[1] & a.ea[2] & a.ea[3] & a.ea[4] & a.ea[5])
-           == 0xff;
+    return (a.ea[0] & a.ea[1] & a.ea[2] & a.ea[3] & a.ea[4] & a.ea[5]) == 0xff;
 }
 
 static inline bool
@@ -61,15 +60,15 @@ eth_addr_equals(struct eth_addr a, struct eth_addr b)
 }
 
 #define ETH_ADDR_FMT "%02x:%02x:%02x:%02x:%02x:%02x"
-#define ETH_ADDR_ARGS(A)                                                     \
+#define ETH_ADDR_ARGS(A)                                                      \
     (A).ea[0], (A).ea[1], (A).ea[2], (A).ea[3], (A).ea[4], (A).ea[5]
 
 #define IP_FMT "%u.%u.%u.%u"
-#define IP_ARGS(BE32)                                                        \
-    (unsigned int)(ntohl(BE32) >> 24),                                       \
-        (unsigned int)((ntohl(BE32) >> 16) & 0xff),                          \
-        (unsigned int)((ntohl(BE32) >> 8) & 0xff),                           \
-        (unsigned int)(ntohl(BE32)&0xff)
+#define IP_ARGS(BE32)                                                         \
+    (unsigned int)(ntohl(BE32) >> 24),                                        \
+        (unsigned int)((ntohl(BE32) >> 16) & 0xff),                           \
+        (unsigned int)((ntohl(BE32) >> 8) & 0xff),                            \
+        (unsigned int)(ntohl(BE32) & 0xff)
 
 /* Ethertypes (host byte order; compare with ntohs() or use htons()). */
 #define ETH_TYPE_IP 0x0800
@@ -79,7 +78,7 @@ eth_addr_equals(struct eth_addr a, struct eth_addr b)
 #define ETH_TYPE_VLAN_8021AD 0x88a8
 #define ETH_TYPE_IPV6 0x86dd
 #define ETH_TYPE_LACP 0x8809
-#define ETH_TYPE_MIN 0x600 /* Below this, the field is an 802.3 length. */
+#define ETH_TYPE_MIN 0x600      /* Below this, the field is an 802.3 length. */
 #define FLOW_DL_TYPE_NONE 0x5ff /* dl_type of an 802.3 frame without SNAP. */
 
 /* IP protocols. */

@@ -92,16 +92,15 @@ test_match_keeps_flow_premasked(void **state)
         match_init(&match, &flow, &wc);
         assert_true(match_matches_flow(&match, &flow));
         for (size_t w = 0; w < FLOW_U64S; w++) {
-            assert_int_equal(flow_u64s(&match.flow)[w]
-                                 & ~flow_u64s(&wc.masks)[w],
-                             0);
+            assert_int_equal(
+                flow_u64s(&match.flow)[w] & ~flow_u64s(&wc.masks)[w], 0);
         }
         /* Flipping an exact bit breaks the match; a wildcarded one not. */
         unsigned int idx;
         MAP_FOR_EACH_INDEX (idx, flow_wildcards_map(&wc)) {
             struct flow other = flow;
-            uint64_t bit = flow_u64s(&wc.masks)[idx]
-                           & -flow_u64s(&wc.masks)[idx];
+            uint64_t bit =
+                flow_u64s(&wc.masks)[idx] & -flow_u64s(&wc.masks)[idx];
             flow_u64s_rw(&other)[idx] ^= bit;
             assert_false(match_matches_flow(&match, &other));
         }
