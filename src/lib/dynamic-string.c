@@ -17,6 +17,9 @@ void
 ds_clear(struct ds *ds)
 {
     ds->length = 0;
+    if (ds->string) {
+        ds->string[0] = '\0';
+    }
 }
 
 void
@@ -123,6 +126,7 @@ const char *
 ds_cstr(struct ds *ds)
 {
     ds_reserve(ds, ds->length);
+    ds->string[ds->length] = '\0';
     return ds->string;
 }
 

@@ -107,6 +107,7 @@ test_ds_grows_and_formats(void **state)
     assert_int_equal(ds_last(&ds), '9');
     assert_true(!strncmp(ds_cstr(&ds), "0,1,2,3", 7));
     ds_clear(&ds);
+    assert_string_equal(ds_cstr(&ds), "");
     ds_put_hex(&ds, "\x01\xab", 2);
     assert_string_equal(ds_cstr(&ds), "01ab");
     char *s = ds_steal_cstr(&ds);
