@@ -2,7 +2,7 @@
  * flowswitch-parse — run flowswitch's parsers offline.
  *
  *   flowswitch-parse pcap [--json] [--in-port N] FILE...
- *   flowswitch-parse flows [--mode add|modify|delete] FILE|-
+ *   flowswitch-parse flows [--mode add|modify|delete] [--strict] [--style flow-mod|dump] FILE|-
  *   flowswitch-parse match STRING
  *   flowswitch-parse actions STRING
  *
@@ -27,7 +27,8 @@ static const struct subcommand subcommands[] = {
      "pcap [--json] [--in-port N] FILE...  summarize (or dump as JSON) the "
      "flow keys of a capture"},
     {"flows", parse_flows_main,
-     "flows [--mode add|modify|delete] FILE|-  print each flow of an "
+     "flows [--mode add|modify|delete] [--strict] [--style flow-mod|dump] "
+     "FILE|-  print each flow of an "
      "ovs-ofctl flow file in canonical form"},
     {"match", parse_match_main,
      "match STRING  print a match in canonical form"},

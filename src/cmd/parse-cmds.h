@@ -11,7 +11,7 @@
 
 /* flowswitch-parse pcap [--json] [--in-port N] FILE... */
 int parse_pcap_main(int argc, char *argv[]);
-/* flowswitch-parse flows [--mode add|modify|delete] FILE|- */
+/* flowswitch-parse flows [--mode add|modify|delete] [--strict] [--style flow-mod|dump] FILE|- */
 int parse_flows_main(int argc, char *argv[]);
 /* flowswitch-parse match STRING */
 int parse_match_main(int argc, char *argv[]);
