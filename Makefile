@@ -52,13 +52,14 @@ fuzz: fuzz-build
 	    corpus=tests/fuzz/corpus/$${f#fuzz_}; \
 	    scratch=$$(mktemp -d); \
 	    echo "fuzz: $$f for $(FUZZ_SECONDS) s over $$corpus"; \
-	    build-fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+	    if ! build-fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
 	        -print_final_stats=1 -artifact_prefix=$$scratch/ \
-	        $$scratch $$corpus 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|==[0-9]+==' || true; \
-	    if ls $$scratch/crash-* $$scratch/leak-* $$scratch/timeout-* \
-	        >/dev/null 2>&1; then \
-	        echo "fuzz: $$f found a failing input in $$scratch"; exit 1; \
+	        $$scratch $$corpus >$$scratch/log 2>&1; then \
+	        tail -40 $$scratch/log; \
+	        echo "fuzz: $$f failed; inputs and log kept in $$scratch"; \
+	        exit 1; \
 	    fi; \
+	    grep -E 'stat::number_of_executed_units' $$scratch/log; \
 	    rm -rf $$scratch; \
 	done
 
