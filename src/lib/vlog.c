@@ -15,6 +15,8 @@ static struct vlog_module *modules; /* Guarded by vlog_mutex. */
 static FILE *log_file;              /* NULL: stderr.  Guarded by vlog_mutex. */
 
 static const char *const level_names[] = {"off", "err", "warn", "info", "dbg"};
+/* As they appear in log lines (Open vSwitch's spelling). */
+static const char *const level_tags[] = {"OFF", "ERR", "WARN", "INFO", "DBG"};
 
 void
 vlog_register_module(struct vlog_module *module)
@@ -46,7 +48,7 @@ vlog_write(const struct vlog_module *module, enum vlog_level level,
     pthread_mutex_lock(&vlog_mutex);
     FILE *out = log_file ? log_file : stderr;
     fprintf(out, "%s.%03ldZ|%s|%s|", stamp, ts.tv_nsec / 1000000, module->name,
-            level_names[level]);
+            level_tags[level]);
     vfprintf(out, fmt, args);
     if (n_dropped) {
         fprintf(out, " (%u similar messages suppressed)", n_dropped);
