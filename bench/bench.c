@@ -24,6 +24,8 @@ static const struct scenario scenarios[] = {
      "ns/packet for parsing frames into flow keys and masked hashing"},
     {"classifier", bench_classifier_main,
      "OpenFlow lookups/s: 1k/10k/100k rules across 1/10/50 subtables"},
+    {"netdev", bench_netdev_main,
+     "port I/O: memory generator to sink, packet pool, pcap replay"},
 };
 
 static void

@@ -14,4 +14,7 @@ int bench_parse_main(int argc, char *argv[]);
 /* OpenFlow classifier lookups per second. */
 int bench_classifier_main(int argc, char *argv[]);
 
+/* Port I/O: memory generator to sink, packet pool, pcap replay. */
+int bench_netdev_main(int argc, char *argv[]);
+
 #endif /* bench/bench.h */

@@ -3,24 +3,69 @@
  *
  * A netdev is one port back end, opened by type:
  *
- *   memory   in-process rx and tx rings; tests and benchmarks inject frames
- *            with netdev_memory_inject() and collect transmitted ones with
- *            netdev_memory_collect().  Never touches the kernel.
+ *   memory   in-process bounded rx and tx rings (ring_size, default
+ *            4096); tests and benchmarks inject frames with
+ *            netdev_memory_inject() and collect transmitted ones with
+ *            netdev_memory_collect().  Never touches the kernel.  For
+ *            benchmarks, a generator mode (recv hands out copies of a fixed
+ *            frame set until a total, then EOF) and a sink mode (send counts
+ *            and recycles).  netdev-memory.c.
  *   pcap     rx from a capture file (options rx=FILE, rate=PPS, loop=N),
- *            tx appended to a capture file (tx=FILE), through libpcap so
- *            tcpdump and Wireshark read the output.  Unpaced, a pcap rx port
- *            is a *lossless replay* (netdev_is_lossless() is true): the
- *            datapath waits for room in the upcall queue rather than drop,
- *            so a replay is deterministic.  Paced, it behaves like a wire
- *            and its losses are counted.
- *   afpacket a Linux interface through an AF_PACKET socket with PACKET_MMAP
- *            rings (TPACKET_V3 rx, batched tx), promiscuous.
- *   tap      a TAP device the switch creates (its LOCAL port).
+ *            tx written to a capture file (tx=FILE, created or truncated),
+ *            through libpcap so tcpdump and Wireshark read the output.
+ *            Unpaced, a pcap rx port is a *lossless replay*
+ *            (netdev_is_lossless() is true): the datapath waits for room in
+ *            the upcall queue rather than drop, so a replay is
+ *            deterministic.  Paced, it behaves like a wire feeding a NIC
+ *            ring of ring_size frames (default 1024): frames the datapath
+ *            falls further behind on are dropped and counted in rx_dropped.
+ *            recv returns EOF after the last frame of the last loop.
+ *            Without tx=FILE, frames sent are counted in tx_dropped; with
+ *            neither rx nor tx, the port is valid and recv returns EOF.
+ *            netdev-pcap.c.
+ *   afpacket a Linux interface (the port name) through AF_PACKET sockets
+ *            with PACKET_MMAP rings: TPACKET_V3 rx (16 MB), TPACKET_V2 tx
+ *            with one sendto() per batch, promiscuous, blind to its own
+ *            transmissions, VLAN tags the kernel strips put back, kernel
+ *            ring drops counted in rx_dropped.  Needs CAP_NET_RAW.
+ *            netdev-afpacket.c.
+ *   tap      a TAP device the switch creates and brings up (its LOCAL
+ *            port); read()/write() one frame at a time.  Needs
+ *            CAP_NET_ADMIN.  netdev-tap.c.
  *
  * Receive and transmit are batch-oriented (up to PACKET_BATCH_MAX frames).
  * Received packets belong to the caller, who returns them with
  * dp_packet_delete() or by sending them; each port may recycle its buffers
  * through a pool, so the fast path does not call malloc per packet.
+ *
+ * Packet pool.  struct dp_packet has no "owner" field (packet.h belongs to
+ * the packet module, and a pool pointer per packet would tie every packet
+ * to a port that may be closed before the packet dies), so buffers do not
+ * know where they came from.  Instead the netdev module keeps one pool of
+ * same-sized buffers (NETDEV_POOL_BUF_SIZE bytes, DP_PACKET_HEADROOM of
+ * headroom) shared by every port, in two tiers:
+ *
+ *   - a per-thread cache (a plain array, no lock, no atomic): recv takes
+ *     buffers from the cache of the thread that polls the port, and
+ *     netdev_packet_recycle() — which every port's send calls for the
+ *     packets it was allowed to steal — puts them back into the cache of
+ *     the thread that sends;
+ *   - a global depot under a mutex that balances the caches: a cache that
+ *     grows past NETDEV_POOL_CACHE_MAX hands half of it to the depot, an
+ *     empty one takes a batch from it.  The depot is bounded too; beyond
+ *     it, buffers are freed.
+ *
+ * So a poll thread that receives and sends its own packets (the common
+ * run-to-completion case) never touches the depot, and packets that cross
+ * threads (through an upcall queue to a handler that executes them) flow
+ * back through the depot one batch at a time.  A packet that is freed with
+ * dp_packet_delete() instead is simply lost to the pool (it is a normal
+ * malloc'd dp_packet) and the pool allocates a new one later, counted by the
+ * coverage counter netdev_pool_alloc; callers on the fast path should use
+ * netdev_packet_recycle() or netdev_batch_recycle() for packets they drop.
+ * Any dp_packet may be recycled: one whose buffer is not the pool's size is
+ * freed.  A port may be closed while its packets are still in flight: they
+ * belong to the pool, not to the port.
  *
  * Every frame a port is handed or gives up is counted in struct
  * netdev_stats: nothing is lost silently (DESIGN.md §4).
@@ -51,15 +96,23 @@ struct netdev_options {
                           * dropped). */
     uint64_t rate_pps;   /* pcap: pacing; 0 = as fast as possible. */
     unsigned int loops;  /* pcap: replay the file this many times (0 = 1). */
-    unsigned int ring_size; /* memory: rx and tx ring size (0: default). */
+    unsigned int ring_size; /* memory: rx and tx ring size; pcap: paced
+                             * backlog (0: default).  Ignored by others. */
 };
 
+/* Every frame offered to netdev_send() ends in exactly one of tx_packets,
+ * tx_dropped or tx_errors; every frame a port was handed by its source
+ * ends in rx_packets or rx_dropped (rx_errors counts failed reads, not
+ * frames).  Each drop also bumps a coverage counter named netdev_*. */
 struct netdev_stats {
-    uint64_t rx_packets, rx_bytes;
-    uint64_t tx_packets, tx_bytes;
-    uint64_t rx_dropped; /* Frames the port had to drop on receive. */
-    uint64_t tx_dropped; /* Frames that could not be sent (ring full...). */
-    uint64_t rx_errors, tx_errors;
+    uint64_t rx_packets, rx_bytes; /* Frames returned by netdev_recv(). */
+    uint64_t tx_packets, tx_bytes; /* Frames handed to the wire/file/ring. */
+    uint64_t rx_dropped; /* Frames the port had to drop on receive (ring
+                          * full, kernel ring overrun, paced backlog). */
+    uint64_t tx_dropped; /* Frames that could not be sent (ring full,
+                          * congestion, no tx file, bad size...). */
+    uint64_t rx_errors;  /* Receive failures (read errors, damaged file). */
+    uint64_t tx_errors;  /* Frames that failed to send with an error. */
 };
 
 /* Opens port 'name' of 'type' ("memory", "pcap", "afpacket", "tap").
@@ -97,15 +150,52 @@ void netdev_get_stats(const struct netdev *, struct netdev_stats *);
  * upcall queue (an unpaced pcap replay): the datapath waits instead. */
 bool netdev_is_lossless(const struct netdev *);
 
-/* Flushes buffered output (pcap tx) to its file. */
+/* Flushes buffered output (pcap tx) to its file.  A no-op for other
+ * types, which buffer nothing past netdev_send(). */
 void netdev_flush(struct netdev *);
+
+/* Packet pool (see "Packet pool" above).  Any thread may call these. */
+
+/* Size of a pool buffer, headroom included; frames up to
+ * NETDEV_POOL_BUF_SIZE - DP_PACKET_HEADROOM - 8 bytes fit without
+ * reallocation (a jumbo frame still works, through the slow path). */
+#define NETDEV_POOL_BUF_SIZE 2048
+/* Most buffers a thread caches before it gives half to the depot. */
+#define NETDEV_POOL_CACHE_MAX 512
+
+/* Returns an empty packet with DP_PACKET_HEADROOM of headroom, from the
+ * calling thread's pool cache when it can (never NULL). */
+struct dp_packet *netdev_packet_alloc(void);
+/* Returns 'pkt' to the calling thread's pool cache (or frees it).  Use it
+ * instead of dp_packet_delete() for packets that came from netdev_recv().
+ * NULL is a no-op. */
+void netdev_packet_recycle(struct dp_packet *pkt);
+/* Recycles every packet of 'batch' and empties it. */
+void netdev_batch_recycle(struct dp_packet_batch *batch);
+/* Frees the calling thread's cache and the depot (tests, shutdown).  Other
+ * threads' caches are freed when those threads exit. */
+void netdev_pool_purge(void);
 
 /* Memory ports only. */
 /* Queues a copy of 'data' on the rx ring.  Returns 0, or ENOBUFS when the
- * ring is full (counted as rx_dropped). */
+ * ring is full (counted as rx_dropped).  May be called from any thread. */
 int netdev_memory_inject(struct netdev *, const void *data, size_t size);
 /* Takes one transmitted packet off the tx ring (NULL if empty); the caller
- * deletes it. */
+ * deletes it.  May be called from any thread. */
 struct dp_packet *netdev_memory_collect(struct netdev *);
+
+/* Generator mode, for benchmarks: after the rx ring is empty, recv hands
+ * out copies of 'frames[0..n_frames)' round-robin (each in a pool buffer,
+ * so there is no malloc per packet once the pool is warm) until it has
+ * handed out 'total' packets in all, then returns EOF.  'total' of
+ * UINT64_MAX means forever.  The port keeps its own copy of the frames.
+ * n_frames == 0 turns the generator off (recv returns EAGAIN again).  May
+ * be called while the port is polled. */
+void netdev_memory_set_generator(struct netdev *,
+                                 const struct dp_packet *const frames[],
+                                 size_t n_frames, uint64_t total);
+/* Sink mode, for benchmarks: when 'sink' is true, send counts packets as
+ * transmitted and recycles them instead of queuing them on the tx ring. */
+void netdev_memory_set_sink(struct netdev *, bool sink);
 
 #endif /* netdev/netdev.h */

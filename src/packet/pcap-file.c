@@ -27,8 +27,16 @@ static void
 pcap_set_error(char **errorp, const char *name, const char *msg)
 {
     if (errorp) {
-        size_t len = strlen(msg);
+        size_t name_len = strlen(name);
+        size_t len;
 
+        /* libpcap's open errors already start with "FILE: ": name the file
+         * once. */
+        if (!strncmp(msg, name, name_len)
+            && !strncmp(msg + name_len, ": ", 2)) {
+            msg += name_len + 2;
+        }
+        len = strlen(msg);
         /* libpcap messages sometimes end in a newline: keep one line. */
         while (len && (msg[len - 1] == '\n' || msg[len - 1] == '.')) {
             len--;

@@ -1,0 +1,264 @@
+/* netdev/netdev-tap.c — the `tap` port: a TAP device the switch creates,
+ * typically its LOCAL port (see netdev.h).
+ *
+ * Opening the port creates (or attaches to, if a persistent one exists) the
+ * TAP device 'name' through /dev/net/tun with IFF_TAP | IFF_NO_PI, makes
+ * the fd nonblocking and brings the interface up.  A non-persistent device
+ * disappears when the port closes its fd.
+ *
+ * recv reads one frame per read() into a pool packet, up to a batch: the
+ * frame lands in the packet's tailroom, and a frame longer than that (a
+ * jumbo MTU) spills into a per-port overflow buffer through readv() and is
+ * appended from there, so nothing is ever truncated.  send writes one frame
+ * per write(); the kernel takes a whole frame or none, so concurrent
+ * senders need no lock.  A frame the kernel refuses because its queue is
+ * full (EAGAIN, ENOBUFS) or the interface is down (EIO) is counted in
+ * tx_dropped (netdev_tap_tx_busy, netdev_tap_tx_down); other write errors
+ * in tx_errors (netdev_tap_tx_error).
+ *
+ * Thread safety: recv and the overflow buffer belong to the polling
+ * thread; send may run in several threads at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lib/coverage.h"
+#include "lib/util.h"
+#include "lib/vlog.h"
+#include "netdev/netdev-provider.h"
+
+VLOG_DEFINE_THIS_MODULE(netdev_tap);
+
+COVERAGE_DEFINE(netdev_tap_rx_error);
+COVERAGE_DEFINE(netdev_tap_tx_busy);
+COVERAGE_DEFINE(netdev_tap_tx_down);
+COVERAGE_DEFINE(netdev_tap_tx_error);
+
+#define NETDEV_TAP_OVERFLOW 65536
+
+static struct vlog_rate_limit netdev_tap_rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+struct netdev_tap {
+    struct netdev up;
+    int fd;
+    uint8_t *overflow; /* NETDEV_TAP_OVERFLOW bytes, for long frames. */
+};
+
+static struct netdev_tap *
+netdev_tap_cast(const struct netdev *netdev)
+{
+    return CONTAINER_OF(netdev, struct netdev_tap, up);
+}
+
+/* Brings interface 'name' up.  Returns 0 or an errno value. */
+static int
+netdev_tap_set_up(const char *name)
+{
+    struct ifreq ifr;
+    int error = 0;
+    int sock;
+
+    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) {
+        return errno;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+        error = errno;
+    } else if (!(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+            error = errno;
+        }
+    }
+    close(sock);
+    return error;
+}
+
+static int
+netdev_tap_open(const char *name, const struct netdev_options *options,
+                struct netdev **netdevp, char **detailp)
+{
+    struct netdev_tap *dev;
+    struct ifreq ifr;
+    int error;
+    int fd;
+
+    (void)options;
+    if (strlen(name) >= IFNAMSIZ) {
+        *detailp =
+            xasprintf("interface name is longer than %d bytes", IFNAMSIZ - 1);
+        return ENAMETOOLONG;
+    }
+    fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        error = errno;
+        *detailp = xasprintf("/dev/net/tun: %s", strerror(error));
+        return error;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        error = errno;
+        *detailp = xasprintf("creating TAP device: %s", strerror(error));
+        close(fd);
+        return error;
+    }
+    error = netdev_tap_set_up(name);
+    if (error) {
+        *detailp = xasprintf("bringing the interface up: %s", strerror(error));
+        close(fd);
+        return error;
+    }
+
+    dev = xzalloc(sizeof *dev);
+    netdev_init(&dev->up, &netdev_tap_class, name);
+    dev->fd = fd;
+    dev->overflow = xmalloc(NETDEV_TAP_OVERFLOW);
+    *netdevp = &dev->up;
+    return 0;
+}
+
+static void
+netdev_tap_close(struct netdev *netdev)
+{
+    struct netdev_tap *dev = netdev_tap_cast(netdev);
+
+    close(dev->fd);
+    free(dev->overflow);
+    netdev_uninit(&dev->up);
+    free(dev);
+}
+
+/* Reads one frame into a new pool packet and returns it, or returns NULL
+ * and sets '*errorp' (EAGAIN: nothing to read). */
+static struct dp_packet *
+netdev_tap_read_frame(struct netdev_tap *dev, int *errorp)
+{
+    struct dp_packet *pkt = netdev_packet_alloc();
+    size_t room = dp_packet_tailroom(pkt);
+    struct iovec iov[2] = {
+        {.iov_base = (uint8_t *)dp_packet_data(pkt) + dp_packet_size(pkt),
+         .iov_len = room},
+        {.iov_base = dev->overflow, .iov_len = NETDEV_TAP_OVERFLOW},
+    };
+    ssize_t n;
+
+    do {
+        n = readv(dev->fd, iov, 2);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        *errorp = n < 0 && errno ? errno : EAGAIN;
+        netdev_packet_recycle(pkt);
+        return NULL;
+    }
+    if ((size_t)n <= room) {
+        dp_packet_put_uninit(pkt, (size_t)n);
+    } else {
+        dp_packet_put_uninit(pkt, room);
+        dp_packet_put(pkt, dev->overflow, (size_t)n - room);
+    }
+    return pkt;
+}
+
+static int
+netdev_tap_recv(struct netdev *netdev, struct dp_packet_batch *batch)
+{
+    struct netdev_tap *dev = netdev_tap_cast(netdev);
+    uint64_t bytes = 0;
+    int error = 0;
+
+    while (batch->count < PACKET_BATCH_MAX) {
+        struct dp_packet *pkt = netdev_tap_read_frame(dev, &error);
+
+        if (!pkt) {
+            break;
+        }
+        bytes += dp_packet_size(pkt);
+        batch->packets[batch->count++] = pkt;
+    }
+    if (error && error != EAGAIN) {
+        COVERAGE_INC(netdev_tap_rx_error);
+        VLOG_WARN_RL(&netdev_tap_rl, "%s: read failed: %s", netdev->name,
+                     strerror(error));
+    }
+    if (!batch->count) {
+        return error ? error : EAGAIN;
+    }
+    netdev_count_rx(netdev, batch->count, bytes);
+    if (error && error != EAGAIN) {
+        netdev_count_rx_error(netdev, 1); /* netdev_recv() will not. */
+    }
+    return 0;
+}
+
+static int
+netdev_tap_get_rx_fd(const struct netdev *netdev)
+{
+    return netdev_tap_cast(netdev)->fd;
+}
+
+static void
+netdev_tap_send(struct netdev *netdev, struct dp_packet_batch *batch,
+                bool may_steal)
+{
+    struct netdev_tap *dev = netdev_tap_cast(netdev);
+    unsigned int sent = 0, busy = 0, down = 0, failed = 0;
+    uint64_t bytes = 0;
+    int error = 0;
+
+    for (unsigned int i = 0; i < batch->count; i++) {
+        const struct dp_packet *pkt = batch->packets[i];
+        ssize_t n;
+
+        do {
+            n = write(dev->fd, dp_packet_data(pkt), dp_packet_size(pkt));
+        } while (n < 0 && errno == EINTR);
+        if (n >= 0) {
+            sent++;
+            bytes += dp_packet_size(pkt);
+        } else if (errno == EAGAIN || errno == ENOBUFS) {
+            busy++;
+        } else if (errno == EIO) {
+            down++;
+        } else {
+            error = errno;
+            failed++;
+        }
+    }
+
+    netdev_count_tx(netdev, sent, bytes);
+    if (busy) {
+        COVERAGE_ADD(netdev_tap_tx_busy, busy);
+    }
+    if (down) {
+        COVERAGE_ADD(netdev_tap_tx_down, down);
+    }
+    netdev_count_tx_drop(netdev, busy + down);
+    if (failed) {
+        COVERAGE_ADD(netdev_tap_tx_error, failed);
+        netdev_count_tx_error(netdev, failed);
+        VLOG_WARN_RL(&netdev_tap_rl, "%s: write failed: %s", netdev->name,
+                     strerror(error));
+    }
+    netdev_batch_release(batch, may_steal);
+}
+
+const struct netdev_class netdev_tap_class = {
+    .type = "tap",
+    .open = netdev_tap_open,
+    .close = netdev_tap_close,
+    .recv = netdev_tap_recv,
+    .get_rx_fd = netdev_tap_get_rx_fd,
+    .send = netdev_tap_send,
+};
