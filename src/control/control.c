@@ -514,13 +514,13 @@ connection_read(struct connection *c)
             if (c->in_len > CONTROL_MAX_MESSAGE + 4096) {
                 return true; /* Let processing refuse it. */
             }
-        } else if (n == 0) {
-            return false;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return true;
-        } else if (errno != EINTR) {
-            return false;
+            continue;
         }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        /* Hang-up (n == 0) or error, unless there is merely nothing more. */
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
 }
 
@@ -667,7 +667,7 @@ bind_unix_socket(int fd, const char *path, char **errorp)
                             path, sizeof sun.sun_path - 1);
         return ENAMETOOLONG;
     }
-    strcpy(sun.sun_path, path);
+    memcpy(sun.sun_path, path, strlen(path) + 1);
 
     if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
         return 0;
@@ -827,7 +827,7 @@ client_connect(const char *path, char **errorp)
         *errorp = xasprintf("cannot connect to \"%s\" (path too long)", path);
         return ENAMETOOLONG;
     }
-    strcpy(sun.sun_path, path);
+    memcpy(sun.sun_path, path, strlen(path) + 1);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun)) {
         int error = errno;

@@ -42,7 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CONTROL_MAX_MESSAGE (1024 * 1024)
+#define CONTROL_MAX_MESSAGE ((size_t)1024 * 1024)
 
 struct control_server;
 struct control_conn; /* One pending request on a connection. */
@@ -55,7 +55,7 @@ typedef void control_cb(struct control_conn *, int argc, const char *argv[],
 /* Registers 'name' (replacing an existing registration).  'usage' is shown
  * by list-commands after the name, e.g. "[-m] [DP]". */
 void control_command_register(const char *name, const char *usage,
-                              int min_args, int max_args, control_cb *,
+                              int min_args, int max_args, control_cb *cb,
                               void *aux);
 void control_command_unregister(const char *name);
 
