@@ -50,6 +50,9 @@ coverage_thread_exit(void *block_)
         retired[i] += __atomic_load_n(&block->slots[i], __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&coverage_mutex);
+    /* Another thread-exit hook may still count something: it then gets a
+     * fresh block, which pthread hands to this destructor again. */
+    my_block = NULL;
     free(block);
 }
 
