@@ -1,0 +1,653 @@
+/* datapath/datapath.c — datapath life cycle, ports, statistics, the
+ * maintenance thread and dp_execute() (see datapath.h and dp-private.h).
+ *
+ * Ports.  The port table (by number) and each datapath thread's poll list
+ * are immutable arrays replaced on every change: the managing thread
+ * builds a new one, publishes it (release store) and retires the old one.
+ * Datapath threads read both under RCU; dp_execute() reads the table
+ * under 'exec_lock' for reading, which the manager takes for writing
+ * while it swaps the pointer.  Deleting a port then waits for a grace
+ * period, after which no datapath thread can be receiving from, or
+ * sending to, the netdev, and returns it to the caller.
+ *
+ * Maintenance thread.  Wakes every DP_MAINT_TICK_MS to run the memory that
+ * writers retired (dp_rcu_reclaim()), and every DP_SORT_INTERVAL_MS sorts
+ * the megaflow classifier's subtables by their recent hits.  Datapath
+ * threads never take the flow mutex, so this is where sorting belongs. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datapath/dp-private.h"
+#include "lib/timeval.h"
+#include "lib/util.h"
+#include "netdev/netdev.h"
+#include "packet/parse.h"
+
+#define DP_MAINT_TICK_MS 10
+#define DP_SORT_INTERVAL_MS 1000
+#define DP_MAX_QUEUE_SIZE (1u << 20)
+
+void
+dp_config_init(struct dp_config *cfg)
+{
+    long n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(cfg, 0, sizeof *cfg);
+    cfg->n_threads = 1;
+    cfg->n_handlers = n_cpus > 0 ? (unsigned int)n_cpus : 1;
+    cfg->queue_size = DP_DEFAULT_QUEUE_SIZE;
+    cfg->max_flows = DP_DEFAULT_MAX_FLOWS;
+    cfg->emc_enabled = true;
+    cfg->emc_insert_inv_prob = DP_DEFAULT_EMC_INSERT_INV_PROB;
+}
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+static void
+dp_cond_init_monotonic(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+static struct timespec
+dp_deadline_ms(unsigned int ms)
+{
+    uint64_t ns = time_nsec() + (uint64_t)ms * 1000000u;
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)(ns / 1000000000u);
+    ts.tv_nsec = (long)(ns % 1000000000u);
+    return ts;
+}
+
+static struct dp_upcall_queue **
+dp_queues_create(unsigned int n, unsigned int size)
+{
+    struct dp_upcall_queue **queues =
+        xcalloc(MAX(n, 1u), sizeof(struct dp_upcall_queue *));
+
+    for (unsigned int i = 0; i < n; i++) {
+        queues[i] = dp_uqueue_create(size);
+    }
+    return queues;
+}
+
+static void
+dp_queues_destroy(struct dp_upcall_queue **queues, unsigned int n)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        dp_uqueue_destroy(queues[i]);
+    }
+    free(queues);
+}
+
+/* ---- Port tables -------------------------------------------------------- */
+
+static struct dp_port_table *
+dp_port_table_create(struct dp_port *const ports[], size_t n)
+{
+    uint32_t n_slots = 8;
+    struct dp_port_table *t;
+
+    while (n_slots < 2 * n) {
+        n_slots *= 2;
+    }
+    t = xzalloc(sizeof *t + n_slots * sizeof(struct dp_port *));
+    t->mask = n_slots - 1;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = (ports[k]->port_no * 0x9e3779b1u) >> 16 & t->mask;
+
+        while (t->slots[i]) {
+            i = (i + 1) & t->mask;
+        }
+        t->slots[i] = ports[k];
+        t->n++;
+    }
+    return t;
+}
+
+/* The ports of 't' plus 'add' minus 'remove' (either may be NULL), in a
+ * new array of '*np' entries. */
+static struct dp_port **
+dp_port_table_collect(const struct dp_port_table *t, struct dp_port *add,
+                      struct dp_port *remove, size_t *np)
+{
+    struct dp_port **ports = xmalloc((t->n + 1) * sizeof(struct dp_port *));
+    size_t n = 0;
+
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        if (t->slots[i] && t->slots[i] != remove) {
+            ports[n++] = t->slots[i];
+        }
+    }
+    if (add) {
+        ports[n++] = add;
+    }
+    *np = n;
+    return ports;
+}
+
+static struct dp_poll_list *
+dp_poll_list_replace(const struct dp_poll_list *old, struct dp_port *add,
+                     struct dp_port *remove)
+{
+    struct dp_poll_list *list =
+        xmalloc(sizeof *list + (old->n + 1) * sizeof(struct dp_port *));
+    size_t n = 0;
+
+    for (size_t i = 0; i < old->n; i++) {
+        if (old->ports[i] != remove) {
+            list->ports[n++] = old->ports[i];
+        }
+    }
+    if (add) {
+        list->ports[n++] = add;
+    }
+    list->n = n;
+    return list;
+}
+
+/* Publishes a port table without 'remove' and with 'add'; returns the old
+ * one, for the caller to free after a grace period. */
+static struct dp_port_table *
+dp_ports_publish(struct dp *dp, struct dp_port *add, struct dp_port *remove)
+{
+    struct dp_port_table *old = dp->ports;
+    struct dp_port **ports;
+    struct dp_port_table *t;
+    size_t n;
+
+    ports = dp_port_table_collect(old, add, remove, &n);
+    t = dp_port_table_create(ports, n);
+    free(ports);
+    pthread_rwlock_wrlock(&dp->exec_lock);
+    DP_SET(&dp->ports, t);
+    pthread_rwlock_unlock(&dp->exec_lock);
+    return old;
+}
+
+/* ---- Datapath threads --------------------------------------------------- */
+
+static void
+dp_pmds_start(struct dp *dp)
+{
+    DP_SET_RELAXED(&dp->pmds_stop, false);
+    for (unsigned int i = 0; i < dp->n_pmds; i++) {
+        struct dp_pmd *pmd = dp->pmds[i];
+        char name[24];
+        int error;
+
+        error = pthread_create(&pmd->thread, NULL, dp_pmd_main, pmd);
+        if (error) {
+            fatal("dp: cannot start datapath thread %u: %s", i,
+                  strerror(error));
+        }
+        snprintf(name, sizeof name, "dp-pmd%u", i);
+        pthread_setname_np(pmd->thread, name);
+        pmd->running = true;
+    }
+}
+
+static void
+dp_pmds_stop(struct dp *dp)
+{
+    DP_SET_RELAXED(&dp->pmds_stop, true);
+    pthread_mutex_lock(&dp->room_mutex);
+    pthread_cond_broadcast(&dp->room_cond);
+    pthread_mutex_unlock(&dp->room_mutex);
+    for (unsigned int i = 0; i < dp->n_pmds; i++) {
+        struct dp_pmd *pmd = dp->pmds[i];
+
+        if (pmd->running) {
+            dp_pmd_wake(pmd);
+            pthread_join(pmd->thread, NULL);
+            pmd->running = false;
+        }
+    }
+}
+
+static struct dp_pmd *
+dp_pmd_create(struct dp *dp, unsigned int id)
+{
+    struct dp_pmd *pmd =
+        aligned_alloc(CACHE_LINE_SIZE, ROUND_UP(sizeof *pmd, CACHE_LINE_SIZE));
+
+    if (!pmd) {
+        fatal("dp: out of memory for a datapath thread");
+    }
+    memset(pmd, 0, sizeof *pmd);
+    pmd->dp = dp;
+    pmd->id = id;
+    pmd->poll_list = xzalloc(sizeof *pmd->poll_list);
+    pmd->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (pmd->wake_fd < 0) {
+        fatal("dp: eventfd: %s", strerror(errno));
+    }
+    pmd->emc = dp_emc_create();
+    pmd->rng = 0x2545f491u * (id + 1);
+    return pmd;
+}
+
+static void
+dp_pmd_destroy(struct dp_pmd *pmd)
+{
+    for (size_t i = 0; i < pmd->n_pending; i++) {
+        netdev_packet_recycle(pmd->pending[i].packet);
+    }
+    free(pmd->pending);
+    dp_emc_destroy(pmd->emc);
+    close(pmd->wake_fd);
+    free(pmd->poll_list);
+    free(pmd);
+}
+
+/* ---- Maintenance thread ------------------------------------------------- */
+
+static void *
+dp_maint_main(void *dp_)
+{
+    struct dp *dp = dp_;
+    uint64_t next_sort = time_msec() + DP_SORT_INTERVAL_MS;
+
+    pthread_mutex_lock(&dp->maint_mutex);
+    while (!dp->maint_exit) {
+        struct timespec deadline = dp_deadline_ms(DP_MAINT_TICK_MS);
+
+        pthread_cond_timedwait(&dp->maint_cond, &dp->maint_mutex, &deadline);
+        pthread_mutex_unlock(&dp->maint_mutex);
+
+        if (dp_rcu_n_pending(dp->rcu)) {
+            dp_rcu_reclaim(dp->rcu);
+        }
+        if (time_msec() >= next_sort) {
+            pthread_mutex_lock(&dp->flow_mutex);
+            dpcls_sort(&dp->cls);
+            pthread_mutex_unlock(&dp->flow_mutex);
+            next_sort = time_msec() + DP_SORT_INTERVAL_MS;
+        }
+
+        pthread_mutex_lock(&dp->maint_mutex);
+    }
+    pthread_mutex_unlock(&dp->maint_mutex);
+    return NULL;
+}
+
+/* ---- Life cycle --------------------------------------------------------- */
+
+int
+dp_create(const struct dp_config *cfg, struct dp **dpp)
+{
+    unsigned int queue_size =
+        cfg->queue_size ? cfg->queue_size : DP_DEFAULT_QUEUE_SIZE;
+    struct dp *dp;
+
+    *dpp = NULL;
+    if (cfg->n_threads > DP_MAX_THREADS || cfg->n_handlers > DP_MAX_HANDLERS
+        || queue_size > DP_MAX_QUEUE_SIZE) {
+        return EINVAL;
+    }
+
+    dp = xzalloc(sizeof *dp);
+    dp->n_pmds = cfg->n_threads;
+    dp->queue_size = queue_size;
+    dp->max_flows = cfg->max_flows;
+    dp->emc_enabled = cfg->emc_enabled;
+    dp->emc_insert_inv_prob = MAX(cfg->emc_insert_inv_prob, 1u);
+
+    dp->rcu = dp_rcu_create();
+    dp_flow_table_init(dp);
+
+    pthread_mutex_init(&dp->port_mutex, NULL);
+    pthread_rwlock_init(&dp->exec_lock, NULL);
+    dp->ports = dp_port_table_create(NULL, 0);
+
+    dp->queues = dp_queues_create(cfg->n_handlers, queue_size);
+    dp->n_handlers = cfg->n_handlers;
+    pthread_mutex_init(&dp->room_mutex, NULL);
+    dp_cond_init_monotonic(&dp->room_cond);
+
+    dp->pmds = xcalloc(MAX(dp->n_pmds, 1u), sizeof(struct dp_pmd *));
+    for (unsigned int i = 0; i < dp->n_pmds; i++) {
+        dp->pmds[i] = dp_pmd_create(dp, i);
+    }
+
+    pthread_mutex_init(&dp->maint_mutex, NULL);
+    dp_cond_init_monotonic(&dp->maint_cond);
+    if (pthread_create(&dp->maint_thread, NULL, dp_maint_main, dp)) {
+        fatal("dp: cannot start the maintenance thread");
+    }
+    pthread_setname_np(dp->maint_thread, "dp-maint");
+
+    dp_pmds_start(dp);
+    *dpp = dp;
+    return 0;
+}
+
+void
+dp_destroy(struct dp *dp)
+{
+    struct dp_port **ports;
+    size_t n_ports;
+
+    if (!dp) {
+        return;
+    }
+    dp_pmds_stop(dp);
+
+    pthread_mutex_lock(&dp->maint_mutex);
+    dp->maint_exit = true;
+    pthread_cond_signal(&dp->maint_cond);
+    pthread_mutex_unlock(&dp->maint_mutex);
+    pthread_join(dp->maint_thread, NULL);
+
+    /* No thread reads anything any more: free directly. */
+    ports = dp_port_table_collect(dp->ports, NULL, NULL, &n_ports);
+    for (size_t i = 0; i < n_ports; i++) {
+        free(ports[i]);
+    }
+    free(ports);
+    free(dp->ports);
+
+    for (unsigned int i = 0; i < dp->n_pmds; i++) {
+        dp_pmd_destroy(dp->pmds[i]);
+    }
+    free(dp->pmds);
+
+    dp_flow_table_destroy(dp);
+    dp_queues_destroy(dp->queues, dp->n_handlers);
+    dp_rcu_destroy(dp->rcu);
+
+    pthread_mutex_destroy(&dp->maint_mutex);
+    pthread_cond_destroy(&dp->maint_cond);
+    pthread_mutex_destroy(&dp->room_mutex);
+    pthread_cond_destroy(&dp->room_cond);
+    pthread_rwlock_destroy(&dp->exec_lock);
+    pthread_mutex_destroy(&dp->port_mutex);
+    free(dp);
+}
+
+void
+dp_set_emc(struct dp *dp, bool enabled, unsigned int insert_inv_prob)
+{
+    DP_SET_RELAXED(&dp->emc_insert_inv_prob, MAX(insert_inv_prob, 1u));
+    DP_SET_RELAXED(&dp->emc_enabled, enabled);
+}
+
+void
+dp_set_max_flows(struct dp *dp, size_t max_flows)
+{
+    DP_SET_RELAXED(&dp->max_flows, max_flows);
+}
+
+unsigned int
+dp_n_threads(const struct dp *dp)
+{
+    return dp->n_pmds;
+}
+
+/* ---- Ports -------------------------------------------------------------- */
+
+int
+dp_port_add(struct dp *dp, struct netdev *netdev, uint32_t port_no)
+{
+    struct dp_port_table *old_table;
+    struct dp_port *port;
+
+    if (port_no == DP_PORT_NONE) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dp->port_mutex);
+    if (dp_port_table_find(dp->ports, port_no)) {
+        pthread_mutex_unlock(&dp->port_mutex);
+        return EEXIST;
+    }
+
+    port = xzalloc(sizeof *port);
+    port->port_no = port_no;
+    port->netdev = netdev;
+    port->lossless = netdev_is_lossless(netdev);
+    port->pmd_id = UINT32_MAX;
+    for (unsigned int i = 0; i < dp->n_pmds; i++) {
+        if (port->pmd_id == UINT32_MAX
+            || dp->pmds[i]->poll_list->n
+                   < dp->pmds[port->pmd_id]->poll_list->n) {
+            port->pmd_id = i;
+        }
+    }
+
+    old_table = dp_ports_publish(dp, port, NULL);
+    dp_rcu_postpone(dp->rcu, free, old_table);
+    if (port->pmd_id != UINT32_MAX) {
+        struct dp_pmd *pmd = dp->pmds[port->pmd_id];
+        struct dp_poll_list *old = pmd->poll_list;
+
+        DP_SET(&pmd->poll_list, dp_poll_list_replace(old, port, NULL));
+        dp_rcu_postpone(dp->rcu, free, old);
+        dp_pmd_wake(pmd);
+    }
+    pthread_mutex_unlock(&dp->port_mutex);
+    return 0;
+}
+
+int
+dp_port_del(struct dp *dp, uint32_t port_no)
+{
+    struct dp_poll_list *old_list = NULL;
+    struct dp_port_table *old_table;
+    struct dp_port *port;
+
+    pthread_mutex_lock(&dp->port_mutex);
+    port = dp_port_table_find(dp->ports, port_no);
+    if (!port) {
+        pthread_mutex_unlock(&dp->port_mutex);
+        return ENOENT;
+    }
+    old_table = dp_ports_publish(dp, NULL, port);
+    if (port->pmd_id != UINT32_MAX) {
+        struct dp_pmd *pmd = dp->pmds[port->pmd_id];
+
+        old_list = pmd->poll_list;
+        DP_SET(&pmd->poll_list, dp_poll_list_replace(old_list, NULL, port));
+    }
+    /* After this, no datapath thread holds 'port' or its netdev. */
+    dp_rcu_synchronize();
+    free(old_table);
+    free(old_list);
+    free(port);
+    pthread_mutex_unlock(&dp->port_mutex);
+    return 0;
+}
+
+int
+dp_port_get_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
+{
+    struct netdev_stats ns;
+    struct dp_port *port;
+
+    pthread_mutex_lock(&dp->port_mutex);
+    port = dp_port_table_find(dp->ports, port_no);
+    if (!port) {
+        pthread_mutex_unlock(&dp->port_mutex);
+        return ENOENT;
+    }
+    memset(stats, 0, sizeof *stats);
+    stats->port_no = port_no;
+    stats->thread = port->pmd_id;
+    stats->rx = DP_GET_RELAXED(&port->rx);
+    stats->parse_drop = DP_GET_RELAXED(&port->parse_drop);
+    stats->lost = DP_GET_RELAXED(&port->lost);
+    stats->lossless_waits = DP_GET_RELAXED(&port->lossless_waits);
+    netdev_get_stats(port->netdev, &ns);
+    stats->netdev_rx_packets = ns.rx_packets;
+    stats->netdev_rx_bytes = ns.rx_bytes;
+    stats->netdev_tx_packets = ns.tx_packets;
+    stats->netdev_tx_bytes = ns.tx_bytes;
+    stats->netdev_rx_dropped = ns.rx_dropped;
+    stats->netdev_tx_dropped = ns.tx_dropped;
+    stats->netdev_rx_errors = ns.rx_errors;
+    stats->netdev_tx_errors = ns.tx_errors;
+    pthread_mutex_unlock(&dp->port_mutex);
+    return 0;
+}
+
+static int
+dp_compare_u32(const void *a_, const void *b_)
+{
+    uint32_t a = *(const uint32_t *)a_, b = *(const uint32_t *)b_;
+
+    return a < b ? -1 : a > b;
+}
+
+size_t
+dp_port_list(struct dp *dp, uint32_t *out, size_t max)
+{
+    uint32_t *all;
+    size_t n = 0;
+
+    pthread_mutex_lock(&dp->port_mutex);
+    all = xmalloc((dp->ports->n + 1) * sizeof *all);
+    for (uint32_t i = 0; i <= dp->ports->mask; i++) {
+        if (dp->ports->slots[i]) {
+            all[n++] = dp->ports->slots[i]->port_no;
+        }
+    }
+    pthread_mutex_unlock(&dp->port_mutex);
+
+    qsort(all, n, sizeof *all, dp_compare_u32);
+    memcpy(out, all, MIN(n, max) * sizeof *out);
+    free(all);
+    return n;
+}
+
+/* ---- Statistics --------------------------------------------------------- */
+
+void
+dp_get_stats(struct dp *dp, struct dp_stats *stats)
+{
+    uint64_t c[DP_N_COUNTERS];
+
+    for (int k = 0; k < DP_N_COUNTERS; k++) {
+        c[k] = DP_GET_RELAXED(&dp->shared_counters[k]);
+        for (unsigned int i = 0; i < dp->n_pmds; i++) {
+            c[k] += DP_GET_RELAXED(&dp->pmds[i]->counters[k]);
+        }
+    }
+    memset(stats, 0, sizeof *stats);
+    stats->n_rx = c[DP_C_RX];
+    stats->n_emc_hit = c[DP_C_EMC_HIT];
+    stats->n_dpcls_hit = c[DP_C_DPCLS_HIT];
+    stats->n_hit = stats->n_emc_hit + stats->n_dpcls_hit;
+    stats->n_missed = c[DP_C_MISSED];
+    stats->n_lost_queue_full = c[DP_C_LOST_QUEUE_FULL];
+    stats->n_lost_no_handler = c[DP_C_LOST_NO_HANDLER];
+    stats->n_lost_shutdown = c[DP_C_LOST_SHUTDOWN];
+    stats->n_lost = stats->n_lost_queue_full + stats->n_lost_no_handler
+                    + stats->n_lost_shutdown;
+    stats->n_parse_drop = c[DP_C_PARSE_DROP];
+    stats->n_parse_error = c[DP_C_PARSE_ERROR];
+    stats->n_subtable_probes = c[DP_C_SUBTABLE_PROBES];
+    stats->n_action_upcall = c[DP_C_ACTION_UPCALL];
+    stats->n_action_upcall_lost = c[DP_C_ACTION_UPCALL_LOST];
+    stats->n_tx_no_port = c[DP_C_TX_NO_PORT];
+    stats->n_drop_action = c[DP_C_DROP_ACTION];
+    stats->n_lossless_waits = c[DP_C_LOSSLESS_WAITS];
+    stats->n_executed = c[DP_C_EXECUTED];
+    stats->n_flows = DP_GET_RELAXED(&dp->n_flows);
+    stats->n_masks = dpcls_n_subtables(&dp->cls);
+}
+
+/* ---- Execute ------------------------------------------------------------ */
+
+int
+dp_execute(struct dp *dp, struct dp_packet *pkt,
+           const struct dp_actions *actions, bool may_steal)
+{
+    struct dp_exec_ctx ctx = {.dp = dp, .pmd = NULL};
+    struct dp_packet_batch batch;
+    const struct flow *keys[1];
+    struct flow key;
+
+    if (!may_steal) {
+        pkt = dp_packet_clone(pkt);
+    }
+    packet_parse(pkt, &key);
+    keys[0] = &key;
+    batch.count = 1;
+    batch.packets[0] = pkt;
+
+    pthread_rwlock_rdlock(&dp->exec_lock);
+    dp_execute_actions(&ctx, &batch, keys, actions, NULL);
+    pthread_rwlock_unlock(&dp->exec_lock);
+    dp_ctx_count(&ctx, DP_C_EXECUTED, 1);
+    return 0;
+}
+
+/* ---- Handlers ----------------------------------------------------------- */
+
+/* Moves the upcalls of the old queues to 'queues' (datapath threads
+ * stopped, exec_lock held).  Those that do not fit are dropped and their
+ * count moves from "queued" to "lost". */
+static void
+dp_queues_move(struct dp *dp, struct dp_upcall_queue **queues, unsigned int n)
+{
+    struct dp_exec_ctx ctx = {.dp = dp, .pmd = NULL};
+
+    for (unsigned int i = 0; i < dp->n_handlers; i++) {
+        struct dp_upcall up;
+
+        while (dp_uqueue_pop(dp->queues[i], &up, 1)) {
+            uint32_t hash = flow_hash_5tuple(&up.key, 0);
+            bool miss = up.type == DP_UPCALL_MISS;
+
+            if (n
+                && dp_uqueue_push(queues[hash % n], up.packet, &up.key,
+                                  up.type, &up.userdata, &up.ufid)) {
+                continue;
+            }
+            netdev_packet_recycle(up.packet);
+            /* Counters wrap modulo 2^64, so adding -1 subtracts. */
+            dp_ctx_count(&ctx, miss ? DP_C_MISSED : DP_C_ACTION_UPCALL,
+                         UINT64_MAX);
+            dp_ctx_count(
+                &ctx,
+                miss ? (n ? DP_C_LOST_QUEUE_FULL : DP_C_LOST_NO_HANDLER)
+                     : DP_C_ACTION_UPCALL_LOST,
+                1);
+        }
+    }
+}
+
+int
+dp_set_n_handlers(struct dp *dp, unsigned int n_handlers)
+{
+    struct dp_upcall_queue **queues;
+
+    if (n_handlers > DP_MAX_HANDLERS) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&dp->port_mutex);
+    dp_pmds_stop(dp);
+    pthread_rwlock_wrlock(&dp->exec_lock);
+
+    queues = dp_queues_create(n_handlers, dp->queue_size);
+    dp_queues_move(dp, queues, n_handlers);
+    dp_queues_destroy(dp->queues, dp->n_handlers);
+    dp->queues = queues;
+    dp->n_handlers = n_handlers;
+
+    pthread_rwlock_unlock(&dp->exec_lock);
+    dp_pmds_start(dp);
+    pthread_mutex_unlock(&dp->port_mutex);
+    return 0;
+}

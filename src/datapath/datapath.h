@@ -1,0 +1,371 @@
+/*
+ * datapath/datapath.h — the fast path: ports and their polling threads, the
+ * megaflow cache, action execution, upcalls to the slow path, and the
+ * operations the slow path uses to manage the cache.
+ *
+ * Data flow (DESIGN.md §1).  Each datapath thread polls the ports assigned
+ * to it (round-robin at dp_port_add() time; a port never moves) in batches
+ * of 32.  For every batch it parses the frames into flow keys, looks each
+ * key up in its exact-match cache (EMC), looks the rest up in the megaflow
+ * classifier (dpcls.h), groups the hits by megaflow and runs each
+ * megaflow's actions once on its group, and queues each miss as an upcall
+ * to a handler.  Output sends a copy only when the packet is still needed
+ * afterwards: the last output of an action list hands the packet itself
+ * to the port.
+ *
+ * Megaflows.  A datapath flow is a masked key (a struct match whose flow is
+ * pre-masked), a list of datapath actions (dp-actions.h) and statistics
+ * (packets, bytes, time last used, OR of TCP flags).  Its id, the ufid, is
+ * a 128-bit hash (XXH3-128) of the masked key and the mask, so the same
+ * megaflow always has the same ufid and the slow path can compute it with
+ * dp_flow_ufid() before it installs the flow.  Statistics are counted per
+ * datapath thread in slots only that thread writes and summed on read.
+ *
+ * Exact-match cache.  Per datapath thread, DP_EMC_ENTRIES entries in
+ * 2-way buckets, indexed by a hash of the whole flow key and confirmed by
+ * comparing the whole key (from in_port on: the metadata and register
+ * words before it are zero in every received packet's key, and a key
+ * where they are not is never cached).  A dpcls hit is inserted with
+ * probability 1/emc_insert_inv_prob (default 100), so thousands of short
+ * flows do not evict the long ones that benefit.  An entry holds a
+ * reference to its flow; a deleted flow is marked dead, and an entry that
+ * finds its flow dead drops it and falls through to the classifier; a
+ * slow sweep clears dead entries the traffic no longer visits.  When the
+ * EMC does not pay for itself (far more flows than entries, so that its
+ * hits save less than half a subtable probe per EMC probe), a thread
+ * probes it only on one batch in eight until that changes (dp-pmd.c).
+ *
+ * Output.  A datapath thread collects each rx batch's output per port and
+ * sends it once per port at the end of the batch, not once per flow.
+ *
+ * Upcalls (DESIGN.md §3).  One bounded queue per handler (default 512
+ * entries), multi-producer and lock-free.  A miss goes to queue
+ * flow_hash_5tuple(key) % n_handlers so that the packets of one flow stay
+ * in order; an ACTION upcall (a userspace() action) goes to the same
+ * queue as the flow's misses would.  A full queue drops the packet and
+ * counts it as lost, except on a lossless port (netdev_is_lossless()),
+ * where the datapath thread waits, offline, for the handler to make room.
+ *
+ * Accounting (DESIGN.md §4).  Every received packet ends in exactly one of
+ * n_hit (n_emc_hit + n_dpcls_hit), n_missed (queued as an upcall),
+ * n_lost (a miss that could not be queued, by reason) and n_parse_drop
+ * (a frame too short for an Ethernet header):
+ *
+ *     n_rx == n_hit + n_missed + n_lost + n_parse_drop
+ *
+ * once the datapath threads are idle.  What happens to hits afterwards is
+ * counted too: output to a port that does not exist (n_tx_no_port), drop
+ * actions (n_drop_action), action upcalls queued or lost.
+ *
+ * Thread safety.
+ *  - Datapath threads read flows, the classifier and ports without locks
+ *    under RCU (QSBR flavour, dp-rcu.h); they never take a lock except to
+ *    wait for room on a lossless port.
+ *  - Flow operations (dp_flow_put/del/get, dp_operate(), dumps) may be
+ *    called from any number of threads at once; writers serialize on the
+ *    datapath's flow mutex and never block readers.  A deleted flow is
+ *    freed only after a grace period.  dp_flow_del() and deletes in
+ *    dp_operate() wait for one grace period (once per call) so that the
+ *    statistics they return are final: the caller must not be a
+ *    registered QSBR reader.
+ *  - dp_execute() may be called from any thread but a datapath thread.
+ *  - Port changes (dp_port_add/del) and dp_set_n_handlers() are for one
+ *    managing thread at a time.
+ *  - dp_upcall_recv() for a given handler id from one thread at a time
+ *    (the handler that owns the queue); dp_upcall_wait() likewise.
+ *  - dp_get_stats(), dp_port_get_stats() from any thread.
+ */
+#ifndef FLOWSWITCH_DATAPATH_DATAPATH_H
+#define FLOWSWITCH_DATAPATH_DATAPATH_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datapath/dp-actions.h"
+#include "flow/flow.h"
+
+struct dp;
+struct dp_packet;
+struct ds;
+struct netdev;
+
+/* ---- Configuration ------------------------------------------------------ */
+
+#define DP_EMC_ENTRIES 8192
+#define DP_DEFAULT_QUEUE_SIZE 512
+#define DP_DEFAULT_MAX_FLOWS 200000
+#define DP_DEFAULT_EMC_INSERT_INV_PROB 100
+#define DP_MAX_THREADS 64
+#define DP_MAX_HANDLERS 1024
+#define DP_PORT_NONE UINT32_MAX
+
+struct dp_config {
+    unsigned int n_threads;  /* Datapath (poll) threads; 0: none. */
+    unsigned int n_handlers; /* Upcall queues; 0: every miss is lost. */
+    unsigned int queue_size; /* Entries per upcall queue, rounded up to
+                                  * a power of 2 [512]. */
+    size_t max_flows;        /* dp_flow_put() fails beyond [200000]. */
+    bool emc_enabled;        /* [true] */
+    unsigned int emc_insert_inv_prob; /* Insert 1 dpcls hit in N [100];
+                                       * 1: every hit. */
+};
+
+/* Fills 'cfg' with the defaults (n_threads 1, n_handlers = number of
+ * CPUs). */
+void dp_config_init(struct dp_config *cfg);
+
+/* Creates a datapath and starts its threads.  Returns 0 or an errno value
+ * (EINVAL for a configuration out of range). */
+int dp_create(const struct dp_config *, struct dp **dpp);
+/* Stops the threads, frees every flow and queued upcall.  Ports must have
+ * been deleted (their netdevs belong to the caller) — any left are
+ * removed. */
+void dp_destroy(struct dp *);
+
+/* Run-time knobs. */
+void dp_set_emc(struct dp *, bool enabled, unsigned int insert_inv_prob);
+void dp_set_max_flows(struct dp *, size_t max_flows);
+unsigned int dp_n_threads(const struct dp *);
+
+/* ---- Ports -------------------------------------------------------------- */
+
+/* Adds 'netdev' as datapath port 'port_no' and starts polling it in one
+ * datapath thread.  The netdev stays the caller's: it must outlive the
+ * port.  Returns 0, EEXIST if 'port_no' is taken, EINVAL if 'port_no' is
+ * DP_PORT_NONE. */
+int dp_port_add(struct dp *, struct netdev *, uint32_t port_no);
+/* Removes port 'port_no'.  When it returns no datapath thread and no
+ * dp_execute() uses the netdev any more, so the caller may close it.
+ * Returns 0 or ENOENT. */
+int dp_port_del(struct dp *, uint32_t port_no);
+
+struct dp_port_stats {
+    uint32_t port_no;
+    unsigned int thread;     /* Datapath thread that polls it. */
+    uint64_t rx;             /* Packets the datapath took from the port. */
+    uint64_t parse_drop;     /* ...of which too short to parse. */
+    uint64_t lost;           /* ...of which lost on a full upcall queue. */
+    uint64_t lossless_waits; /* Times a thread waited for queue room. */
+    /* The port's own counters (netdev_get_stats()). */
+    uint64_t netdev_rx_packets, netdev_rx_bytes;
+    uint64_t netdev_tx_packets, netdev_tx_bytes;
+    uint64_t netdev_rx_dropped, netdev_tx_dropped;
+    uint64_t netdev_rx_errors, netdev_tx_errors;
+};
+
+/* Returns 0 and fills 'stats', or ENOENT. */
+int dp_port_get_stats(struct dp *, uint32_t port_no, struct dp_port_stats *);
+/* Stores up to 'max' port numbers, ascending, in 'ports' and returns the
+ * number of ports. */
+size_t dp_port_list(struct dp *, uint32_t *ports, size_t max);
+
+/* ---- Statistics --------------------------------------------------------- */
+
+struct dp_stats {
+    uint64_t n_rx;  /* Packets received by datapath threads. */
+    uint64_t n_hit; /* n_emc_hit + n_dpcls_hit. */
+    uint64_t n_emc_hit;
+    uint64_t n_dpcls_hit;
+    uint64_t n_missed; /* Misses queued as upcalls. */
+    uint64_t n_lost;   /* Misses dropped: sum of the reasons below. */
+    uint64_t n_lost_queue_full;
+    uint64_t n_lost_no_handler; /* n_handlers == 0. */
+    uint64_t n_lost_shutdown;   /* Lossless wait cut short by dp_destroy. */
+    uint64_t n_parse_drop;      /* Frames shorter than an Ethernet header. */
+    uint64_t n_parse_error; /* Frames parsed with an anomaly (still used). */
+    uint64_t n_subtable_probes; /* Subtables probed per dpcls hit, summed. */
+    uint64_t n_action_upcall;   /* userspace() upcalls queued. */
+    uint64_t n_action_upcall_lost; /* ... or lost on a full queue. */
+    uint64_t n_tx_no_port;         /* Outputs to a port the datapath lacks. */
+    uint64_t n_drop_action;        /* Packets of flows with no actions. */
+    uint64_t n_lossless_waits;
+    uint64_t n_executed; /* Packets run through dp_execute(). */
+    uint64_t n_flows;
+    uint64_t n_masks;
+};
+
+void dp_get_stats(struct dp *, struct dp_stats *);
+
+/* ---- Flows -------------------------------------------------------------- */
+
+struct dp_ufid {
+    uint64_t hi, lo;
+};
+
+static inline bool
+dp_ufid_equal(const struct dp_ufid *a, const struct dp_ufid *b)
+{
+    return a->hi == b->hi && a->lo == b->lo;
+}
+
+/* The ufid of the megaflow 'match' (its flow is masked first). */
+void dp_flow_ufid(const struct match *, struct dp_ufid *);
+
+struct dp_flow_stats {
+    uint64_t n_packets;
+    uint64_t n_bytes;
+    uint64_t used;      /* time_msec() of the last hit, 0 if never. */
+    uint16_t tcp_flags; /* OR of the TCP flags of every hit. */
+};
+
+/* A snapshot of one flow, for gets and dumps.  'actions' is a reference
+ * the holder releases with dp_flow_info_uninit(). */
+struct dp_flow_info {
+    struct dp_ufid ufid;
+    struct match match; /* Key (masked) and mask. */
+    struct dp_actions *actions;
+    struct dp_flow_stats stats;
+    uint64_t created; /* time_msec() of the put. */
+};
+
+void dp_flow_info_uninit(struct dp_flow_info *);
+
+/* dp_flow_put() flags. */
+#define DP_FLOW_PUT_CREATE 0x1 /* Create if absent (else ENOENT). */
+#define DP_FLOW_PUT_MODIFY                                                    \
+    0x2 /* Replace the actions if present (else
+                                * EEXIST). */
+
+/* Installs the megaflow 'match' (its flow is masked first) with a
+ * reference to 'actions'.  With CREATE alone: EEXIST if it exists, EFBIG
+ * at the flow limit.  With MODIFY alone: ENOENT if it does not exist;
+ * otherwise its actions are replaced and its statistics kept.  With both:
+ * create or modify.  Returns 0 or the error; stores the ufid in '*ufid' if
+ * nonnull, and with MODIFY of an existing flow its statistics so far in
+ * '*stats' if nonnull. */
+int dp_flow_put(struct dp *, const struct match *,
+                const struct dp_actions *actions, unsigned int flags,
+                struct dp_ufid *ufid, struct dp_flow_stats *stats);
+/* Deletes the flow 'ufid', storing its final statistics in '*stats' if
+ * nonnull.  Returns 0 or ENOENT. */
+int dp_flow_del(struct dp *, const struct dp_ufid *,
+                struct dp_flow_stats *stats);
+/* Returns 0 and a snapshot in '*info', or ENOENT. */
+int dp_flow_get(struct dp *, const struct dp_ufid *, struct dp_flow_info *);
+/* Deletes every flow.  Returns the number deleted. */
+size_t dp_flow_flush(struct dp *);
+
+/* Runs 'actions' on 'pkt' (whose in_port is the input port) as the
+ * datapath would, outside any datapath thread: outputs go to the ports,
+ * userspace() actions queue ACTION upcalls (never waiting for room: a
+ * full queue loses them).  The packet is parsed again first.  With
+ * 'may_steal' the datapath takes 'pkt' (and recycles it); otherwise the
+ * caller keeps it.  Returns 0. */
+int dp_execute(struct dp *, struct dp_packet *pkt,
+               const struct dp_actions *actions, bool may_steal);
+
+/* ---- Batched operations ------------------------------------------------*/
+
+enum dp_op_type {
+    DP_OP_FLOW_PUT,
+    DP_OP_FLOW_DEL,
+    DP_OP_FLOW_GET,
+    DP_OP_EXECUTE,
+};
+
+struct dp_op {
+    enum dp_op_type type;
+    int error; /* Output: 0 or the error of the operation. */
+    union {
+        struct {
+            const struct match *match;
+            const struct dp_actions *actions;
+            unsigned int flags;
+            struct dp_ufid ufid;         /* Output. */
+            struct dp_flow_stats *stats; /* Output, may be NULL. */
+        } put;
+        struct {
+            struct dp_ufid ufid;
+            struct dp_flow_stats *stats; /* Output, may be NULL. */
+        } del;
+        struct {
+            struct dp_ufid ufid;
+            struct dp_flow_info *info; /* Output. */
+        } get;
+        struct {
+            struct dp_packet *packet;
+            const struct dp_actions *actions;
+            bool may_steal;
+        } execute;
+    };
+};
+
+/* Runs ops[0..n) in order (each reports its own error).  Puts, deletes
+ * and gets share one acquisition of the flow mutex per run of them, and
+ * all the deletes share one grace period. */
+void dp_operate(struct dp *, struct dp_op ops[], size_t n);
+
+/* ---- Flow dumps --------------------------------------------------------- */
+
+/* A dump visits the flows in installation order.  Any number of threads
+ * may call dp_flow_dump_next() on one dump at once: each flow is returned
+ * at most once per dump, and every flow that exists for the whole dump is
+ * returned; a flow deleted during the dump may or may not be, and flows
+ * added after the dump started are not (so a dump always ends). */
+struct dp_flow_dump;
+
+struct dp_flow_dump *dp_flow_dump_create(struct dp *);
+/* Fills flows[0..max) with the next flows and returns how many (0 at the
+ * end).  The caller calls dp_flow_info_uninit() on each. */
+size_t dp_flow_dump_next(struct dp_flow_dump *, struct dp_flow_info flows[],
+                         size_t max);
+void dp_flow_dump_destroy(struct dp_flow_dump *);
+
+/* ---- Upcalls ------------------------------------------------------------ */
+
+enum dp_upcall_type {
+    DP_UPCALL_MISS,   /* No megaflow matched. */
+    DP_UPCALL_ACTION, /* A userspace() action. */
+};
+
+struct dp_upcall {
+    struct dp_packet *packet; /* Owned by the receiver: recycle it with
+                               * netdev_packet_recycle() or hand it to
+                               * dp_execute(..., true). */
+    struct flow key;          /* As parsed on receive (ACTION: as the
+                               * packet was when the action ran). */
+    uint32_t in_port;
+    enum dp_upcall_type type;
+    struct dp_userdata userdata; /* ACTION: the action's userdata. */
+    struct dp_ufid ufid;         /* ACTION: the flow that ran it. */
+};
+
+/* Changes the number of handlers (and upcall queues).  The datapath
+ * threads are paused meanwhile, and upcalls already queued are moved to
+ * the new queues (in order, by the same hash).  No handler may be inside
+ * dp_upcall_recv() or dp_upcall_wait() during the call.  Returns 0 or
+ * EINVAL. */
+int dp_set_n_handlers(struct dp *, unsigned int n_handlers);
+unsigned int dp_n_handlers(const struct dp *);
+
+/* Takes up to 'max' upcalls from queue 'handler' into upcalls[], oldest
+ * first.  Returns how many (0 if the queue is empty).  Never blocks. */
+size_t dp_upcall_recv(struct dp *, unsigned int handler,
+                      struct dp_upcall upcalls[], size_t max);
+/* Blocks until queue 'handler' is not empty, 'timeout_ms' passes (< 0:
+ * forever) or dp_upcall_wake() is called.  Returns true if the queue is
+ * not empty. */
+bool dp_upcall_wait(struct dp *, unsigned int handler, int timeout_ms);
+/* Wakes dp_upcall_wait() on 'handler' (e.g. to stop the handler). */
+void dp_upcall_wake(struct dp *, unsigned int handler);
+/* A file descriptor that becomes readable when an upcall is queued for
+ * 'handler' while it waits, for handlers that poll() on more than the
+ * queue; dp_upcall_wait() is the simple way. */
+int dp_upcall_get_fd(struct dp *, unsigned int handler);
+/* Entries in queue 'handler' right now (approximate under traffic). */
+size_t dp_upcall_queue_len(struct dp *, unsigned int handler);
+
+/* ---- Text --------------------------------------------------------------- */
+
+/* Appends 'info' in the style of ovs-dpctl dump-flows:
+ *   [ufid:HEX, ]in_port(1),eth(src=..,dst=..),eth_type(0x0800),
+ *   ipv4(src=..,dst=..,proto=6,frag=no),tcp(src=1234,dst=80),
+ *   packets:3, bytes:180, used:0.004s, flags:S, actions:2
+ * with only the fields whose mask is nonzero, partially masked ones as
+ * VALUE/MASK; 'verbose' adds the ufid. */
+void dp_flow_format(const struct dp_flow_info *, bool verbose, struct ds *);
+/* Only the key part ("in_port(1),eth(...),..."). */
+void dp_flow_format_match(const struct match *, struct ds *);
+
+#endif /* datapath/datapath.h */

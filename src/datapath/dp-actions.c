@@ -1,0 +1,1616 @@
+/* datapath/dp-actions.c — datapath action lists: building, running the
+ * header rewrites, text (see dp-actions.h).
+ *
+ * Rewrites read and write the headers through the packed wire structs of
+ * packet/headers.h, at the offsets packet_parse() recorded, and check that
+ * the header is really there (ethertype before the L3 header, protocol
+ * before the L4 header, enough bytes) before touching it: a set that does
+ * not apply is a no-op, never an out-of-bounds write. */
+#include "datapath/dp-actions.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
+
+#include "datapath/dp-csum.h"
+#include "lib/dynamic-string.h"
+#include "packet/packet.h"
+
+/* ---- Lists -------------------------------------------------------------- */
+
+struct dp_actions *
+dp_actions_create(const struct dp_action *a, size_t n)
+{
+    struct dp_actions *actions = xmalloc(sizeof *actions + n * sizeof *a);
+
+    actions->refcnt = 1;
+    actions->n = (uint32_t)n;
+    if (n) {
+        memcpy(actions->a, a, n * sizeof *a);
+    }
+    return actions;
+}
+
+struct dp_actions *
+dp_actions_create_drop(void)
+{
+    return dp_actions_create(NULL, 0);
+}
+
+struct dp_actions *
+dp_actions_ref(const struct dp_actions *actions_)
+{
+    struct dp_actions *actions = (struct dp_actions *)actions_;
+
+    if (actions) {
+        __atomic_fetch_add(&actions->refcnt, 1, __ATOMIC_RELAXED);
+    }
+    return actions;
+}
+
+void
+dp_actions_unref(struct dp_actions *actions)
+{
+    if (actions
+        && __atomic_sub_fetch(&actions->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+        free(actions);
+    }
+}
+
+static bool
+dp_set_fields_equal(enum dp_set_header header, const union dp_set_fields *a,
+                    const union dp_set_fields *b)
+{
+    switch (header) {
+    case DP_SET_ETH:
+        return eth_addr_equals(a->eth.src, b->eth.src)
+               && eth_addr_equals(a->eth.dst, b->eth.dst);
+    case DP_SET_VLAN:
+        return a->vlan.tci == b->vlan.tci;
+    case DP_SET_IPV4:
+        return a->ipv4.src == b->ipv4.src && a->ipv4.dst == b->ipv4.dst
+               && a->ipv4.tos == b->ipv4.tos && a->ipv4.ttl == b->ipv4.ttl;
+    case DP_SET_IPV6:
+        return !memcmp(&a->ipv6.src, &b->ipv6.src, sizeof a->ipv6.src)
+               && !memcmp(&a->ipv6.dst, &b->ipv6.dst, sizeof a->ipv6.dst)
+               && a->ipv6.label == b->ipv6.label
+               && a->ipv6.tclass == b->ipv6.tclass
+               && a->ipv6.hlimit == b->ipv6.hlimit;
+    case DP_SET_TCP:
+    case DP_SET_UDP:
+    case DP_SET_SCTP:
+        return a->l4.src == b->l4.src && a->l4.dst == b->l4.dst;
+    case DP_SET_N_HEADERS:
+    default:
+        return false;
+    }
+}
+
+static bool
+dp_action_equal(const struct dp_action *a, const struct dp_action *b)
+{
+    if (a->type != b->type) {
+        return false;
+    }
+    switch (a->type) {
+    case DP_ACTION_OUTPUT:
+        return a->port == b->port;
+    case DP_ACTION_SET:
+        return a->set.header == b->set.header
+               && dp_set_fields_equal(a->set.header, &a->set.value,
+                                      &b->set.value)
+               && dp_set_fields_equal(a->set.header, &a->set.mask,
+                                      &b->set.mask);
+    case DP_ACTION_PUSH_VLAN:
+        return a->push_vlan.tpid == b->push_vlan.tpid
+               && a->push_vlan.tci == b->push_vlan.tci;
+    case DP_ACTION_POP_VLAN:
+        return true;
+    case DP_ACTION_USERSPACE:
+        return a->userspace.len == b->userspace.len
+               && !memcmp(a->userspace.data, b->userspace.data,
+                          a->userspace.len);
+    default:
+        return false;
+    }
+}
+
+bool
+dp_actions_equal(const struct dp_actions *a, const struct dp_actions *b)
+{
+    if (a->n != b->n) {
+        return false;
+    }
+    for (uint32_t i = 0; i < a->n; i++) {
+        if (!dp_action_equal(&a->a[i], &b->a[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- Building ----------------------------------------------------------- */
+
+void
+dp_action_buf_init(struct dp_action_buf *buf)
+{
+    buf->a = NULL;
+    buf->n = 0;
+    buf->allocated = 0;
+}
+
+void
+dp_action_buf_uninit(struct dp_action_buf *buf)
+{
+    free(buf->a);
+    dp_action_buf_init(buf);
+}
+
+struct dp_action *
+dp_action_buf_put(struct dp_action_buf *buf, enum dp_action_type type)
+{
+    struct dp_action *a;
+
+    if (buf->n >= buf->allocated) {
+        buf->allocated = buf->allocated ? buf->allocated * 2 : 8;
+        buf->a = xrealloc(buf->a, buf->allocated * sizeof *buf->a);
+    }
+    a = &buf->a[buf->n++];
+    memset(a, 0, sizeof *a);
+    a->type = type;
+    return a;
+}
+
+void
+dp_action_put_output(struct dp_action_buf *buf, uint32_t port)
+{
+    dp_action_buf_put(buf, DP_ACTION_OUTPUT)->port = port;
+}
+
+void
+dp_action_put_push_vlan(struct dp_action_buf *buf, be16 tpid, be16 tci)
+{
+    struct dp_action *a = dp_action_buf_put(buf, DP_ACTION_PUSH_VLAN);
+
+    a->push_vlan.tpid = tpid;
+    a->push_vlan.tci = tci & ~htons(VLAN_CFI);
+}
+
+void
+dp_action_put_pop_vlan(struct dp_action_buf *buf)
+{
+    dp_action_buf_put(buf, DP_ACTION_POP_VLAN);
+}
+
+void
+dp_action_put_userspace(struct dp_action_buf *buf, const void *data,
+                        size_t len)
+{
+    struct dp_action *a = dp_action_buf_put(buf, DP_ACTION_USERSPACE);
+
+    len = MIN(len, (size_t)DP_USERDATA_MAX);
+    a->userspace.len = (uint8_t)len;
+    if (len) {
+        memcpy(a->userspace.data, data, len);
+    }
+}
+
+static size_t
+dp_set_header_size(enum dp_set_header header)
+{
+    switch (header) {
+    case DP_SET_ETH:
+        return sizeof(struct dp_set_eth);
+    case DP_SET_VLAN:
+        return sizeof(struct dp_set_vlan);
+    case DP_SET_IPV4:
+        return sizeof(struct dp_set_ipv4);
+    case DP_SET_IPV6:
+        return sizeof(struct dp_set_ipv6);
+    case DP_SET_TCP:
+    case DP_SET_UDP:
+    case DP_SET_SCTP:
+        return sizeof(struct dp_set_l4);
+    case DP_SET_N_HEADERS:
+    default:
+        return 0;
+    }
+}
+
+/* The all-ones mask of 'header' (padding stays zero). */
+static void
+dp_set_full_mask(enum dp_set_header header, union dp_set_fields *m)
+{
+    memset(m, 0, sizeof *m);
+    switch (header) {
+    case DP_SET_ETH:
+        m->eth.src = ETH_ADDR_BROADCAST;
+        m->eth.dst = ETH_ADDR_BROADCAST;
+        break;
+    case DP_SET_VLAN:
+        m->vlan.tci = htons(VLAN_VID_MASK | VLAN_PCP_MASK);
+        break;
+    case DP_SET_IPV4:
+        m->ipv4.src = m->ipv4.dst = UINT32_MAX;
+        m->ipv4.tos = m->ipv4.ttl = UINT8_MAX;
+        break;
+    case DP_SET_IPV6:
+        memset(&m->ipv6.src, 0xff, sizeof m->ipv6.src);
+        memset(&m->ipv6.dst, 0xff, sizeof m->ipv6.dst);
+        m->ipv6.label = htonl(IPV6_LABEL_MASK);
+        m->ipv6.tclass = m->ipv6.hlimit = UINT8_MAX;
+        break;
+    case DP_SET_TCP:
+    case DP_SET_UDP:
+    case DP_SET_SCTP:
+        m->l4.src = m->l4.dst = UINT16_MAX;
+        break;
+    case DP_SET_N_HEADERS:
+    default:
+        break;
+    }
+}
+
+void
+dp_action_put_set(struct dp_action_buf *buf, enum dp_set_header header,
+                  const void *value, const void *mask)
+{
+    struct dp_action *a = dp_action_buf_put(buf, DP_ACTION_SET);
+    size_t size = dp_set_header_size(header);
+    union dp_set_fields full;
+    uint8_t *v = (uint8_t *)&a->set.value;
+    uint8_t *m = (uint8_t *)&a->set.mask;
+
+    a->set.header = header;
+    dp_set_full_mask(header, &full);
+    memcpy(v, value, size);
+    if (mask) {
+        memcpy(m, mask, size);
+    } else {
+        memcpy(m, &full, size);
+    }
+    /* Keep only the bits the header has, and pre-mask the value. */
+    for (size_t i = 0; i < size; i++) {
+        m[i] &= ((const uint8_t *)&full)[i];
+        v[i] &= m[i];
+    }
+}
+
+struct dp_actions *
+dp_action_buf_freeze(const struct dp_action_buf *buf)
+{
+    return dp_actions_create(buf->a, buf->n);
+}
+
+/* ---- CRC32c ------------------------------------------------------------- */
+
+#if !defined(__SSE4_2__)
+static uint32_t dp_crc32c_table[256];
+
+__attribute__((constructor)) static void
+dp_crc32c_init_table(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+
+        for (int k = 0; k < 8; k++) {
+            c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+        }
+        dp_crc32c_table[i] = c;
+    }
+}
+#endif
+
+uint32_t
+dp_crc32c_update(uint32_t crc, const void *data_, size_t n)
+{
+    const uint8_t *p = data_;
+
+#if defined(__SSE4_2__)
+    uint64_t crc64 = crc;
+
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t w;
+
+        memcpy(&w, p, sizeof w);
+        crc64 = _mm_crc32_u64(crc64, w);
+    }
+    crc = (uint32_t)crc64;
+    for (; n; n--) {
+        crc = _mm_crc32_u8(crc, *p++);
+    }
+#else
+    for (; n; n--) {
+        crc = dp_crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    }
+#endif
+    return crc;
+}
+
+/* ---- Header rewrites ---------------------------------------------------- */
+
+static inline be16
+dp_get_be16(const void *p)
+{
+    be16 v;
+
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void
+dp_put_be16(void *p, be16 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* The ethertype that announces the L3 header: the two bytes just before it
+ * (after any VLAN tags or LLC/SNAP), or 0 if there is no L3 header. */
+static be16
+dp_packet_l3_type(const struct dp_packet *pkt)
+{
+    if (pkt->l3_ofs == DP_PACKET_OFS_NONE || pkt->l3_ofs < ETH_HEADER_LEN) {
+        return 0;
+    }
+    return dp_get_be16((const uint8_t *)dp_packet_data(pkt) + pkt->l3_ofs - 2);
+}
+
+static struct ip_header *
+dp_packet_ipv4(const struct dp_packet *pkt)
+{
+    if (dp_packet_l3_type(pkt) != htons(ETH_TYPE_IP)
+        || dp_packet_l3_size(pkt) < IP_HEADER_LEN) {
+        return NULL;
+    }
+    return dp_packet_l3(pkt);
+}
+
+static struct ipv6_header *
+dp_packet_ipv6(const struct dp_packet *pkt)
+{
+    if (dp_packet_l3_type(pkt) != htons(ETH_TYPE_IPV6)
+        || dp_packet_l3_size(pkt) < IPV6_HEADER_LEN) {
+        return NULL;
+    }
+    return dp_packet_l3(pkt);
+}
+
+/* For an IPv6 packet with an L4 header: walks the extension headers from
+ * the fixed header to the L4 header and returns the upper-layer protocol,
+ * or -1 if the chain does not end exactly at the L4 header.  Sets
+ * '*routingp' if a routing header is on the way. */
+static int
+dp_ipv6_l4_proto(const struct dp_packet *pkt, bool *routingp)
+{
+    const uint8_t *l3 = dp_packet_l3(pkt);
+    const struct ipv6_header *ip6 = (const void *)l3;
+    size_t ofs = IPV6_HEADER_LEN;
+    size_t end = (size_t)pkt->l4_ofs - pkt->l3_ofs;
+    uint8_t nxt = ip6->ip6_nxt;
+
+    *routingp = false;
+    while (ofs < end) {
+        const struct ipv6_ext_header *ext = (const void *)(l3 + ofs);
+        size_t len;
+
+        if (end - ofs < IPV6_EXT_HEADER_MIN_LEN) {
+            return -1;
+        }
+        switch (nxt) {
+        case IPPROTO_HOPOPTS_:
+        case IPPROTO_DSTOPTS_:
+            len = ((size_t)ext->ip6e_len + 1) * 8;
+            break;
+        case IPPROTO_ROUTING_:
+            *routingp = true;
+            len = ((size_t)ext->ip6e_len + 1) * 8;
+            break;
+        case IPPROTO_AH_:
+            len = ((size_t)ext->ip6e_len + 2) * 4;
+            break;
+        case IPPROTO_FRAGMENT_:
+            len = IPV6_FRAG_HEADER_LEN;
+            break;
+        default:
+            return -1;
+        }
+        nxt = ext->ip6e_nxt;
+        ofs += len;
+    }
+    return ofs == end ? nxt : -1;
+}
+
+/* The L4 protocol of 'pkt' (IPv4 or IPv6) if it has a complete L4 header,
+ * else -1. */
+static int
+dp_packet_l4_proto(const struct dp_packet *pkt)
+{
+    const struct ip_header *ip;
+    bool routing;
+
+    if (pkt->l4_ofs == DP_PACKET_OFS_NONE) {
+        return -1;
+    }
+    ip = dp_packet_ipv4(pkt);
+    if (ip) {
+        return ip->ip_proto;
+    }
+    if (dp_packet_ipv6(pkt)) {
+        return dp_ipv6_l4_proto(pkt, &routing);
+    }
+    return -1;
+}
+
+/* Applies 'new = (old & ~mask) | value' to 'n' bytes; returns true if
+ * anything changed. */
+static bool
+dp_masked_bytes(uint8_t *dst, const uint8_t *value, const uint8_t *mask,
+                size_t n)
+{
+    bool changed = false;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = (uint8_t)((dst[i] & ~mask[i]) | value[i]);
+
+        changed |= b != dst[i];
+        dst[i] = b;
+    }
+    return changed;
+}
+
+static bool
+dp_set_eth(struct dp_packet *pkt, const struct dp_set_eth *v,
+           const struct dp_set_eth *m)
+{
+    struct eth_header *eh = dp_packet_data(pkt);
+    bool changed;
+
+    if (dp_packet_size(pkt) < ETH_HEADER_LEN) {
+        return false;
+    }
+    changed =
+        dp_masked_bytes(eh->eth_src.ea, v->src.ea, m->src.ea, ETH_ADDR_LEN);
+    changed |=
+        dp_masked_bytes(eh->eth_dst.ea, v->dst.ea, m->dst.ea, ETH_ADDR_LEN);
+    return changed;
+}
+
+static bool
+dp_eth_type_is_vlan(be16 type)
+{
+    return type == htons(ETH_TYPE_VLAN_8021Q)
+           || type == htons(ETH_TYPE_VLAN_8021AD);
+}
+
+static bool
+dp_set_vlan(struct dp_packet *pkt, const struct dp_set_vlan *v,
+            const struct dp_set_vlan *m)
+{
+    uint8_t *data = dp_packet_data(pkt);
+    be16 old, new;
+
+    if (dp_packet_size(pkt) < ETH_HEADER_LEN + VLAN_HEADER_LEN
+        || !dp_eth_type_is_vlan(dp_get_be16(data + 12))) {
+        return false;
+    }
+    old = dp_get_be16(data + 14);
+    new = (old & ~m->tci) | v->tci;
+    dp_put_be16(data + 14, new);
+    return new != old;
+}
+
+/* Fixes up the checksum of the L4 header of an IPv4 or IPv6 packet after
+ * the 'n'-byte pseudo-header field 'old' became 'new' (n is 4 or 16). */
+static void
+dp_l4_pseudo_update(struct dp_packet *pkt, int proto, const void *old,
+                    const void *new, size_t n)
+{
+    size_t l4_size = dp_packet_l4_size(pkt);
+    uint8_t *l4 = dp_packet_l4(pkt);
+    uint8_t *csump;
+    be16 csum;
+
+    if (proto == IPPROTO_TCP_ && l4_size >= TCP_HEADER_LEN) {
+        csump = l4 + offsetof(struct tcp_header, tcp_csum);
+    } else if (proto == IPPROTO_UDP_ && l4_size >= UDP_HEADER_LEN) {
+        csump = l4 + offsetof(struct udp_header, udp_csum);
+    } else if (proto == IPPROTO_ICMPV6_ && n == 16
+               && l4_size >= ICMP6_HEADER_LEN) {
+        csump = l4 + offsetof(struct icmp6_header, icmp6_cksum);
+    } else {
+        return;
+    }
+
+    csum = dp_get_be16(csump);
+    if (proto == IPPROTO_UDP_ && !csum) {
+        return; /* No checksum. */
+    }
+    if (n == 4) {
+        be32 o, w;
+
+        memcpy(&o, old, 4);
+        memcpy(&w, new, 4);
+        csum = dp_csum_update32(csum, o, w);
+    } else {
+        csum = dp_csum_update128(csum, old, new);
+    }
+    if (proto == IPPROTO_UDP_ && !csum) {
+        csum = htons(0xffff);
+    }
+    dp_put_be16(csump, csum);
+}
+
+/* Sets the byte 'field' of the IPv4 header 'ip' to 'v', updating the
+ * header checksum through the aligned 16-bit word that holds it. */
+static void
+dp_ipv4_set_u8(struct ip_header *ip, uint8_t *field, uint8_t v)
+{
+    uint8_t *word = (uint8_t *)ip + (((size_t)(field - (uint8_t *)ip)) & ~1u);
+    be16 old = dp_get_be16(word);
+    be16 new;
+
+    *field = v;
+    new = dp_get_be16(word);
+    ip->ip_csum = dp_csum_update16(ip->ip_csum, old, new);
+}
+
+static bool
+dp_ipv4_set_addr(struct dp_packet *pkt, struct ip_header *ip, size_t ofs,
+                 be32 value, be32 mask)
+{
+    uint8_t *addrp = (uint8_t *)ip + ofs;
+    be32 old, new;
+
+    memcpy(&old, addrp, sizeof old);
+    new = (old & ~mask) | value;
+
+    if (new == old) {
+        return false;
+    }
+    ip->ip_csum = dp_csum_update32(ip->ip_csum, old, new);
+    if (pkt->l4_ofs != DP_PACKET_OFS_NONE) {
+        dp_l4_pseudo_update(pkt, ip->ip_proto, &old, &new, 4);
+    }
+    memcpy(addrp, &new, sizeof new);
+    return true;
+}
+
+static bool
+dp_set_ipv4(struct dp_packet *pkt, const struct dp_set_ipv4 *v,
+            const struct dp_set_ipv4 *m)
+{
+    struct ip_header *ip = dp_packet_ipv4(pkt);
+    bool changed = false;
+
+    if (!ip) {
+        return false;
+    }
+    if (m->src) {
+        changed |= dp_ipv4_set_addr(
+            pkt, ip, offsetof(struct ip_header, ip_src), v->src, m->src);
+    }
+    if (m->dst) {
+        changed |= dp_ipv4_set_addr(
+            pkt, ip, offsetof(struct ip_header, ip_dst), v->dst, m->dst);
+    }
+    if (m->tos) {
+        uint8_t tos = (uint8_t)((ip->ip_tos & ~m->tos) | v->tos);
+
+        if (tos != ip->ip_tos) {
+            dp_ipv4_set_u8(ip, &ip->ip_tos, tos);
+            changed = true;
+        }
+    }
+    if (m->ttl) {
+        uint8_t ttl = (uint8_t)((ip->ip_ttl & ~m->ttl) | v->ttl);
+
+        if (ttl != ip->ip_ttl) {
+            dp_ipv4_set_u8(ip, &ip->ip_ttl, ttl);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+static bool
+dp_ipv6_set_addr(struct dp_packet *pkt, struct in6_addr *addrp,
+                 const struct in6_addr *value, const struct in6_addr *mask,
+                 bool update_l4)
+{
+    struct in6_addr old = *addrp;
+    struct in6_addr new = old;
+
+    if (!dp_masked_bytes(new.s6_addr, value->s6_addr, mask->s6_addr, 16)) {
+        return false;
+    }
+    if (update_l4) {
+        bool routing;
+        int proto = dp_ipv6_l4_proto(pkt, &routing);
+
+        if (proto >= 0) {
+            dp_l4_pseudo_update(pkt, proto, &old, &new, 16);
+        }
+    }
+    memcpy(addrp, &new, sizeof new);
+    return true;
+}
+
+static bool
+dp_set_ipv6(struct dp_packet *pkt, const struct dp_set_ipv6 *v,
+            const struct dp_set_ipv6 *m)
+{
+    struct ipv6_header *ip6 = dp_packet_ipv6(pkt);
+    bool has_l4, routing = false;
+    bool changed = false;
+
+    if (!ip6) {
+        return false;
+    }
+    has_l4 = pkt->l4_ofs != DP_PACKET_OFS_NONE;
+    if (has_l4) {
+        has_l4 = dp_ipv6_l4_proto(pkt, &routing) >= 0;
+    }
+    if (!is_all_zeros(&m->src, sizeof m->src)) {
+        struct in6_addr src;
+
+        memcpy(&src, &ip6->ip6_src, sizeof src);
+        changed |= dp_ipv6_set_addr(pkt, &src, &v->src, &m->src, has_l4);
+        memcpy(&ip6->ip6_src, &src, sizeof src);
+    }
+    if (!is_all_zeros(&m->dst, sizeof m->dst)) {
+        struct in6_addr dst;
+
+        memcpy(&dst, &ip6->ip6_dst, sizeof dst);
+        changed |=
+            dp_ipv6_set_addr(pkt, &dst, &v->dst, &m->dst, has_l4 && !routing);
+        memcpy(&ip6->ip6_dst, &dst, sizeof dst);
+    }
+    if (m->label || m->tclass) {
+        uint32_t flow = ntohl(ip6->ip6_flow);
+        uint32_t tc = (flow >> IPV6_TCLASS_SHIFT) & 0xff;
+        uint32_t label = flow & IPV6_LABEL_MASK;
+        uint32_t new;
+
+        tc = (tc & ~(uint32_t)m->tclass) | v->tclass;
+        label = (label & ~ntohl(m->label)) | ntohl(v->label);
+        new = (flow & 0xf0000000u) | (tc << IPV6_TCLASS_SHIFT) | label;
+        if (new != flow) {
+            ip6->ip6_flow = htonl(new);
+            changed = true;
+        }
+    }
+    if (m->hlimit) {
+        uint8_t hl = (uint8_t)((ip6->ip6_hlim & ~m->hlimit) | v->hlimit);
+
+        changed |= hl != ip6->ip6_hlim;
+        ip6->ip6_hlim = hl;
+    }
+    return changed;
+}
+
+/* Bytes of the L4 segment (without Ethernet padding), from the IP
+ * length. */
+static size_t
+dp_packet_l4_len(const struct dp_packet *pkt)
+{
+    size_t l4_size = dp_packet_l4_size(pkt);
+    size_t l3_hdrs = (size_t)pkt->l4_ofs - pkt->l3_ofs;
+    const struct ip_header *ip = dp_packet_ipv4(pkt);
+    size_t ip_len;
+
+    if (ip) {
+        ip_len = ntohs(ip->ip_tot_len);
+    } else {
+        const struct ipv6_header *ip6 = dp_packet_ipv6(pkt);
+
+        ip_len = IPV6_HEADER_LEN + ntohs(ip6->ip6_plen);
+    }
+    if (ip_len < l3_hdrs) {
+        return 0;
+    }
+    return MIN(l4_size, ip_len - l3_hdrs);
+}
+
+static bool
+dp_set_l4(struct dp_packet *pkt, enum dp_set_header header,
+          const struct dp_set_l4 *v, const struct dp_set_l4 *m)
+{
+    static const int protos[DP_SET_N_HEADERS] = {
+        [DP_SET_TCP] = IPPROTO_TCP_,
+        [DP_SET_UDP] = IPPROTO_UDP_,
+        [DP_SET_SCTP] = IPPROTO_SCTP_,
+    };
+    static const size_t min_len[DP_SET_N_HEADERS] = {
+        [DP_SET_TCP] = TCP_HEADER_LEN,
+        [DP_SET_UDP] = UDP_HEADER_LEN,
+        [DP_SET_SCTP] = SCTP_HEADER_LEN,
+    };
+    uint8_t *l4 = dp_packet_l4(pkt);
+    be16 old_src, old_dst, src, dst;
+
+    if (dp_packet_l4_proto(pkt) != protos[header]
+        || dp_packet_l4_size(pkt) < min_len[header]) {
+        return false;
+    }
+    /* Source and destination ports are the first two words of all three
+     * headers. */
+    old_src = dp_get_be16(l4);
+    old_dst = dp_get_be16(l4 + 2);
+    src = (old_src & ~m->src) | v->src;
+    dst = (old_dst & ~m->dst) | v->dst;
+    if (src == old_src && dst == old_dst) {
+        return false;
+    }
+
+    if (header == DP_SET_SCTP) {
+        struct sctp_header *sh = (void *)l4;
+        size_t len = dp_packet_l4_len(pkt);
+        uint32_t old_csum, zero = 0, old_good, new_good;
+
+        if (len < SCTP_HEADER_LEN) {
+            return false;
+        }
+        memcpy(&old_csum, &sh->sctp_csum, 4);
+        memcpy(&sh->sctp_csum, &zero, 4);
+        old_good = htole32(dp_crc32c(l4, len));
+        dp_put_be16(l4, src);
+        dp_put_be16(l4 + 2, dst);
+        new_good = htole32(dp_crc32c(l4, len));
+        old_csum ^= old_good ^ new_good;
+        memcpy(&sh->sctp_csum, &old_csum, 4);
+        return true;
+    }
+
+    uint8_t *csump =
+        l4
+        + (header == DP_SET_TCP ? offsetof(struct tcp_header, tcp_csum)
+                                : offsetof(struct udp_header, udp_csum));
+    be16 csum = dp_get_be16(csump);
+
+    if (header == DP_SET_TCP || csum) {
+        csum = dp_csum_update16(csum, old_src, src);
+        csum = dp_csum_update16(csum, old_dst, dst);
+        if (header == DP_SET_UDP && !csum) {
+            csum = htons(0xffff);
+        }
+        dp_put_be16(csump, csum);
+    }
+    dp_put_be16(l4, src);
+    dp_put_be16(l4 + 2, dst);
+    return true;
+}
+
+static bool
+dp_push_vlan(struct dp_packet *pkt, be16 tpid, be16 tci)
+{
+    uint8_t *p;
+
+    if (dp_packet_size(pkt) < ETH_HEADER_LEN) {
+        return false;
+    }
+    p = dp_packet_push_uninit(pkt, VLAN_HEADER_LEN);
+    memmove(p, p + VLAN_HEADER_LEN, 2 * (size_t)ETH_ADDR_LEN);
+    dp_put_be16(p + 12, tpid);
+    dp_put_be16(p + 14, tci);
+    pkt->l2_ofs = 0;
+    return true;
+}
+
+static bool
+dp_pop_vlan(struct dp_packet *pkt)
+{
+    uint8_t *p = dp_packet_data(pkt);
+
+    if (dp_packet_size(pkt) < ETH_HEADER_LEN + VLAN_HEADER_LEN
+        || !dp_eth_type_is_vlan(dp_get_be16(p + 12))) {
+        return false;
+    }
+    memmove(p + VLAN_HEADER_LEN, p, 2 * (size_t)ETH_ADDR_LEN);
+    dp_packet_pull(pkt, VLAN_HEADER_LEN);
+    pkt->l2_ofs = 0;
+    return true;
+}
+
+bool
+dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
+{
+    bool changed = false;
+
+    switch (a->type) {
+    case DP_ACTION_SET:
+        switch (a->set.header) {
+        case DP_SET_ETH:
+            changed = dp_set_eth(pkt, &a->set.value.eth, &a->set.mask.eth);
+            break;
+        case DP_SET_VLAN:
+            changed = dp_set_vlan(pkt, &a->set.value.vlan, &a->set.mask.vlan);
+            break;
+        case DP_SET_IPV4:
+            changed = dp_set_ipv4(pkt, &a->set.value.ipv4, &a->set.mask.ipv4);
+            break;
+        case DP_SET_IPV6:
+            changed = dp_set_ipv6(pkt, &a->set.value.ipv6, &a->set.mask.ipv6);
+            break;
+        case DP_SET_TCP:
+        case DP_SET_UDP:
+        case DP_SET_SCTP:
+            changed = dp_set_l4(pkt, a->set.header, &a->set.value.l4,
+                                &a->set.mask.l4);
+            break;
+        case DP_SET_N_HEADERS:
+        default:
+            break;
+        }
+        break;
+    case DP_ACTION_PUSH_VLAN:
+        changed = dp_push_vlan(pkt, a->push_vlan.tpid, a->push_vlan.tci);
+        break;
+    case DP_ACTION_POP_VLAN:
+        changed = dp_pop_vlan(pkt);
+        break;
+    case DP_ACTION_OUTPUT:
+    case DP_ACTION_USERSPACE:
+    default:
+        break;
+    }
+    if (changed) {
+        dp_packet_reset_rss_hash(pkt);
+    }
+    return changed;
+}
+
+/* ---- Formatting --------------------------------------------------------- */
+
+static const char *const dp_set_header_names[DP_SET_N_HEADERS] = {
+    [DP_SET_ETH] = "eth",   [DP_SET_VLAN] = "vlan", [DP_SET_IPV4] = "ipv4",
+    [DP_SET_IPV6] = "ipv6", [DP_SET_TCP] = "tcp",   [DP_SET_UDP] = "udp",
+    [DP_SET_SCTP] = "sctp",
+};
+
+static void
+dp_put_eth_field(struct ds *s, const char *name, struct eth_addr v,
+                 struct eth_addr m)
+{
+    if (eth_addr_is_zero(m)) {
+        return;
+    }
+    ds_put_format(s, "%s=" ETH_ADDR_FMT, name, ETH_ADDR_ARGS(v));
+    if (!eth_addr_is_broadcast(m)) {
+        ds_put_format(s, "/" ETH_ADDR_FMT, ETH_ADDR_ARGS(m));
+    }
+    ds_put_char(s, ',');
+}
+
+static void
+dp_put_ip_field(struct ds *s, const char *name, be32 v, be32 m)
+{
+    if (!m) {
+        return;
+    }
+    ds_put_format(s, "%s=" IP_FMT, name, IP_ARGS(v));
+    if (m != UINT32_MAX) {
+        ds_put_format(s, "/" IP_FMT, IP_ARGS(m));
+    }
+    ds_put_char(s, ',');
+}
+
+static void
+dp_put_ipv6_field(struct ds *s, const char *name, const struct in6_addr *v,
+                  const struct in6_addr *m)
+{
+    char buf[INET6_ADDRSTRLEN];
+
+    if (is_all_zeros(m, sizeof *m)) {
+        return;
+    }
+    inet_ntop(AF_INET6, v, buf, sizeof buf);
+    ds_put_format(s, "%s=%s", name, buf);
+    if (!is_all_ones(m, sizeof *m)) {
+        inet_ntop(AF_INET6, m, buf, sizeof buf);
+        ds_put_format(s, "/%s", buf);
+    }
+    ds_put_char(s, ',');
+}
+
+/* An integer field: decimal value, hex mask when partial ('full' is the
+ * all-ones mask of the field); 'hex' prints the value in hex too. */
+static void
+dp_put_int_field(struct ds *s, const char *name, uint32_t v, uint32_t m,
+                 uint32_t full, bool hex)
+{
+    if (!m) {
+        return;
+    }
+    ds_put_format(s, hex ? "%s=0x%" PRIx32 : "%s=%" PRIu32, name, v);
+    if (m != full) {
+        ds_put_format(s, "/0x%" PRIx32, m);
+    }
+    ds_put_char(s, ',');
+}
+
+static void
+dp_format_set(const struct dp_action *a, struct ds *s)
+{
+    const union dp_set_fields *v = &a->set.value;
+    const union dp_set_fields *m = &a->set.mask;
+    size_t start;
+
+    ds_put_format(s, "set(%s(", dp_set_header_names[a->set.header]);
+    start = s->length;
+    switch (a->set.header) {
+    case DP_SET_ETH:
+        dp_put_eth_field(s, "src", v->eth.src, m->eth.src);
+        dp_put_eth_field(s, "dst", v->eth.dst, m->eth.dst);
+        break;
+    case DP_SET_VLAN: {
+        uint32_t tv = ntohs(v->vlan.tci), tm = ntohs(m->vlan.tci);
+
+        dp_put_int_field(s, "vid", tv & VLAN_VID_MASK, tm & VLAN_VID_MASK,
+                         VLAN_VID_MASK, false);
+        dp_put_int_field(s, "pcp", tv >> VLAN_PCP_SHIFT, tm >> VLAN_PCP_SHIFT,
+                         7, false);
+        break;
+    }
+    case DP_SET_IPV4:
+        dp_put_ip_field(s, "src", v->ipv4.src, m->ipv4.src);
+        dp_put_ip_field(s, "dst", v->ipv4.dst, m->ipv4.dst);
+        dp_put_int_field(s, "tos", v->ipv4.tos, m->ipv4.tos, 0xff, true);
+        dp_put_int_field(s, "ttl", v->ipv4.ttl, m->ipv4.ttl, 0xff, false);
+        break;
+    case DP_SET_IPV6:
+        dp_put_ipv6_field(s, "src", &v->ipv6.src, &m->ipv6.src);
+        dp_put_ipv6_field(s, "dst", &v->ipv6.dst, &m->ipv6.dst);
+        dp_put_int_field(s, "label", ntohl(v->ipv6.label),
+                         ntohl(m->ipv6.label), IPV6_LABEL_MASK, true);
+        dp_put_int_field(s, "tclass", v->ipv6.tclass, m->ipv6.tclass, 0xff,
+                         true);
+        dp_put_int_field(s, "hlimit", v->ipv6.hlimit, m->ipv6.hlimit, 0xff,
+                         false);
+        break;
+    case DP_SET_TCP:
+    case DP_SET_UDP:
+    case DP_SET_SCTP:
+        dp_put_int_field(s, "src", ntohs(v->l4.src), ntohs(m->l4.src), 0xffff,
+                         false);
+        dp_put_int_field(s, "dst", ntohs(v->l4.dst), ntohs(m->l4.dst), 0xffff,
+                         false);
+        break;
+    case DP_SET_N_HEADERS:
+    default:
+        break;
+    }
+    if (s->length > start) {
+        ds_chomp(s, ",");
+    }
+    ds_put_cstr(s, "))");
+}
+
+void
+dp_action_format(const struct dp_action *a, struct ds *s)
+{
+    switch (a->type) {
+    case DP_ACTION_OUTPUT:
+        ds_put_format(s, "%" PRIu32, a->port);
+        break;
+    case DP_ACTION_SET:
+        dp_format_set(a, s);
+        break;
+    case DP_ACTION_PUSH_VLAN: {
+        uint32_t tci = ntohs(a->push_vlan.tci);
+
+        ds_put_cstr(s, "push_vlan(");
+        if (a->push_vlan.tpid != htons(ETH_TYPE_VLAN_8021Q)) {
+            ds_put_format(s, "tpid=0x%04x,", ntohs(a->push_vlan.tpid));
+        }
+        ds_put_format(s, "vid=%u,pcp=%u", tci & VLAN_VID_MASK,
+                      tci >> VLAN_PCP_SHIFT);
+        if (tci & VLAN_CFI) {
+            ds_put_cstr(s, ",cfi=1");
+        }
+        ds_put_char(s, ')');
+        break;
+    }
+    case DP_ACTION_POP_VLAN:
+        ds_put_cstr(s, "pop_vlan");
+        break;
+    case DP_ACTION_USERSPACE:
+        ds_put_cstr(s, "userspace(");
+        if (a->userspace.len) {
+            ds_put_cstr(s, "userdata(");
+            ds_put_hex(s, a->userspace.data, a->userspace.len);
+            ds_put_char(s, ')');
+        }
+        ds_put_char(s, ')');
+        break;
+    default:
+        ds_put_cstr(s, "<unknown>");
+        break;
+    }
+}
+
+void
+dp_actions_format(const struct dp_actions *actions, struct ds *s)
+{
+    if (!actions || !actions->n) {
+        ds_put_cstr(s, "drop");
+        return;
+    }
+    for (uint32_t i = 0; i < actions->n; i++) {
+        if (i) {
+            ds_put_char(s, ',');
+        }
+        dp_action_format(&actions->a[i], s);
+    }
+}
+
+/* ---- Parsing ------------------------------------------------------------ */
+
+/* Sets '*errorp' to a one-line message and returns EINVAL. */
+static int PRINTF_FORMAT(2, 3)
+    dp_parse_error(char **errorp, const char *fmt, ...)
+{
+    va_list args;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&s, "dp-actions: ");
+    va_start(args, fmt);
+    ds_put_format_valist(&s, fmt, args);
+    va_end(args);
+    *errorp = ds_steal_cstr(&s);
+    return EINVAL;
+}
+
+/* Cuts the next comma-separated item (commas inside parentheses do not
+ * count) off '*sp', NUL-terminates it, trims white space and returns it, or
+ * NULL at the end.  Sets '*unbalanced' if the parentheses do not match. */
+static char *
+dp_next_item(char **sp, bool *unbalanced)
+{
+    char *s = *sp, *start, *end;
+    int depth = 0;
+
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    if (!*s) {
+        *sp = s;
+        return NULL;
+    }
+    start = s;
+    for (; *s; s++) {
+        if (*s == '(') {
+            depth++;
+        } else if (*s == ')') {
+            if (--depth < 0) {
+                *unbalanced = true;
+            }
+        } else if (*s == ',' && !depth) {
+            break;
+        }
+    }
+    if (depth) {
+        *unbalanced = true;
+    }
+    end = s;
+    *sp = *s ? s + 1 : s;
+    *end = '\0';
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+        *--end = '\0';
+    }
+    return start;
+}
+
+/* Splits "name(args)" into name and args (NULL if there are no
+ * parentheses).  Returns false if the item is malformed. */
+static bool
+dp_split_call(char *item, char **namep, char **argsp)
+{
+    char *open = strchr(item, '(');
+    size_t len = strlen(item);
+
+    *namep = item;
+    *argsp = NULL;
+    if (!open) {
+        return true;
+    }
+    if (item[len - 1] != ')') {
+        return false;
+    }
+    *open = '\0';
+    item[len - 1] = '\0';
+    *argsp = open + 1;
+    return true;
+}
+
+static bool
+dp_parse_uint(const char *s, uint64_t max, uint64_t *valuep)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!*s || *s == '-' || *s == '+' || *s == ' ') {
+        return false;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno || *end || v > max) {
+        return false;
+    }
+    *valuep = v;
+    return true;
+}
+
+/* The value of hex digit 'c', or -1. */
+static int
+dp_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Parses one or two hex digits at '*sp' into '*bytep' and advances. */
+static bool
+dp_parse_hex_byte(const char **sp, uint8_t *bytep)
+{
+    const char *s = *sp;
+    int hi = dp_hex_digit(s[0]);
+    int lo;
+
+    if (hi < 0) {
+        return false;
+    }
+    lo = dp_hex_digit(s[1]);
+    if (lo < 0) {
+        *bytep = (uint8_t)hi;
+        *sp = s + 1;
+    } else {
+        *bytep = (uint8_t)(hi << 4 | lo);
+        *sp = s + 2;
+    }
+    return true;
+}
+
+static bool
+dp_parse_eth(const char *s, struct eth_addr *ea)
+{
+    for (int i = 0; i < ETH_ADDR_LEN; i++) {
+        if (!dp_parse_hex_byte(&s, &ea->ea[i])
+            || *s++ != (i < ETH_ADDR_LEN - 1 ? ':' : '\0')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A value and optional "/mask" of one field, split in place. */
+static void
+dp_split_mask(char *value, char **maskp)
+{
+    char *slash = strchr(value, '/');
+
+    *maskp = NULL;
+    if (slash) {
+        *slash = '\0';
+        *maskp = slash + 1;
+    }
+}
+
+/* Parses an IPv4 mask: a dotted quad or a prefix length. */
+static bool
+dp_parse_ip_mask(const char *s, be32 *maskp)
+{
+    uint64_t plen;
+
+    if (strchr(s, '.')) {
+        return inet_pton(AF_INET, s, maskp) == 1;
+    }
+    if (!dp_parse_uint(s, 32, &plen)) {
+        return false;
+    }
+    *maskp = plen ? htonl(UINT32_MAX << (32 - plen)) : 0;
+    return true;
+}
+
+static bool
+dp_parse_ipv6_mask(const char *s, struct in6_addr *maskp)
+{
+    uint64_t plen;
+
+    if (strchr(s, ':')) {
+        return inet_pton(AF_INET6, s, maskp) == 1;
+    }
+    if (!dp_parse_uint(s, 128, &plen)) {
+        return false;
+    }
+    memset(maskp, 0, sizeof *maskp);
+    for (unsigned int i = 0; i < plen; i++) {
+        maskp->s6_addr[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+    }
+    return true;
+}
+
+/* Parses an integer field "V[/M]" whose all-ones mask is 'full'. */
+static bool
+dp_parse_int_field(char *text, uint32_t full, uint32_t *vp, uint32_t *mp)
+{
+    uint64_t v, m = full;
+    char *mask;
+
+    dp_split_mask(text, &mask);
+    if (!dp_parse_uint(text, full, &v)
+        || (mask && !dp_parse_uint(mask, full, &m))) {
+        return false;
+    }
+    *vp = (uint32_t)(v & m);
+    *mp = (uint32_t)m;
+    return true;
+}
+
+/* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'. */
+static bool
+dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
+                   union dp_set_fields *v, union dp_set_fields *m)
+{
+    uint32_t iv, im;
+    char *mask;
+
+    switch (header) {
+    case DP_SET_ETH: {
+        struct eth_addr *vp, *mp;
+
+        if (!strcmp(key, "src")) {
+            vp = &v->eth.src;
+            mp = &m->eth.src;
+        } else if (!strcmp(key, "dst")) {
+            vp = &v->eth.dst;
+            mp = &m->eth.dst;
+        } else {
+            return false;
+        }
+        dp_split_mask(text, &mask);
+        *mp = ETH_ADDR_BROADCAST;
+        return dp_parse_eth(text, vp) && (!mask || dp_parse_eth(mask, mp));
+    }
+    case DP_SET_VLAN:
+        if (!strcmp(key, "vid")) {
+            if (!dp_parse_int_field(text, VLAN_VID_MASK, &iv, &im)) {
+                return false;
+            }
+            v->vlan.tci |= htons((uint16_t)iv);
+            m->vlan.tci |= htons((uint16_t)im);
+        } else if (!strcmp(key, "pcp")) {
+            if (!dp_parse_int_field(text, 7, &iv, &im)) {
+                return false;
+            }
+            v->vlan.tci |= htons((uint16_t)(iv << VLAN_PCP_SHIFT));
+            m->vlan.tci |= htons((uint16_t)(im << VLAN_PCP_SHIFT));
+        } else if (!strcmp(key, "tci")) {
+            if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
+                return false;
+            }
+            v->vlan.tci = htons((uint16_t)iv);
+            m->vlan.tci = htons((uint16_t)im);
+        } else {
+            return false;
+        }
+        return true;
+    case DP_SET_IPV4:
+        if (!strcmp(key, "src") || !strcmp(key, "dst")) {
+            be32 *vp = key[0] == 's' ? &v->ipv4.src : &v->ipv4.dst;
+            be32 *mp = key[0] == 's' ? &m->ipv4.src : &m->ipv4.dst;
+
+            dp_split_mask(text, &mask);
+            *mp = UINT32_MAX;
+            return inet_pton(AF_INET, text, vp) == 1
+                   && (!mask || dp_parse_ip_mask(mask, mp));
+        }
+        if (!strcmp(key, "tos") || !strcmp(key, "ttl")) {
+            if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
+                return false;
+            }
+            if (key[1] == 'o') {
+                v->ipv4.tos = (uint8_t)iv;
+                m->ipv4.tos = (uint8_t)im;
+            } else {
+                v->ipv4.ttl = (uint8_t)iv;
+                m->ipv4.ttl = (uint8_t)im;
+            }
+            return true;
+        }
+        return false;
+    case DP_SET_IPV6:
+        if (!strcmp(key, "src") || !strcmp(key, "dst")) {
+            struct in6_addr *vp = key[0] == 's' ? &v->ipv6.src : &v->ipv6.dst;
+            struct in6_addr *mp = key[0] == 's' ? &m->ipv6.src : &m->ipv6.dst;
+
+            dp_split_mask(text, &mask);
+            memset(mp, 0xff, sizeof *mp);
+            return inet_pton(AF_INET6, text, vp) == 1
+                   && (!mask || dp_parse_ipv6_mask(mask, mp));
+        }
+        if (!strcmp(key, "label")) {
+            if (!dp_parse_int_field(text, IPV6_LABEL_MASK, &iv, &im)) {
+                return false;
+            }
+            v->ipv6.label = htonl(iv);
+            m->ipv6.label = htonl(im);
+            return true;
+        }
+        if (!strcmp(key, "tclass") || !strcmp(key, "hlimit")) {
+            if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
+                return false;
+            }
+            if (key[0] == 't') {
+                v->ipv6.tclass = (uint8_t)iv;
+                m->ipv6.tclass = (uint8_t)im;
+            } else {
+                v->ipv6.hlimit = (uint8_t)iv;
+                m->ipv6.hlimit = (uint8_t)im;
+            }
+            return true;
+        }
+        return false;
+    case DP_SET_TCP:
+    case DP_SET_UDP:
+    case DP_SET_SCTP:
+        if (strcmp(key, "src") != 0 && strcmp(key, "dst") != 0) {
+            return false;
+        }
+        if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
+            return false;
+        }
+        if (key[0] == 's') {
+            v->l4.src = htons((uint16_t)iv);
+            m->l4.src = htons((uint16_t)im);
+        } else {
+            v->l4.dst = htons((uint16_t)iv);
+            m->l4.dst = htons((uint16_t)im);
+        }
+        return true;
+    case DP_SET_N_HEADERS:
+    default:
+        return false;
+    }
+}
+
+static int
+dp_parse_set(struct dp_action_buf *buf, char *args, const char *item,
+             char **errorp)
+{
+    bool unbalanced = false;
+    union dp_set_fields v, m;
+    char *hdr, *fields, *field;
+    int header = -1;
+
+    if (!args || !dp_split_call(args, &hdr, &fields) || !fields) {
+        return dp_parse_error(errorp,
+                              "bad set action \"%s\" (expected "
+                              "set(HEADER(FIELD=VALUE,...)))",
+                              item);
+    }
+    for (int i = 0; i < DP_SET_N_HEADERS; i++) {
+        if (!strcmp(hdr, dp_set_header_names[i])) {
+            header = i;
+        }
+    }
+    if (header < 0) {
+        return dp_parse_error(errorp,
+                              "unknown header \"%s\" in \"%s\" (expected "
+                              "eth, vlan, ipv4, ipv6, tcp, udp or sctp)",
+                              hdr, item);
+    }
+    memset(&v, 0, sizeof v);
+    memset(&m, 0, sizeof m);
+    while ((field = dp_next_item(&fields, &unbalanced)) != NULL) {
+        char *eq = strchr(field, '=');
+
+        if (!eq) {
+            return dp_parse_error(errorp,
+                                  "bad field \"%s\" in \"%s\" (expected "
+                                  "FIELD=VALUE[/MASK])",
+                                  field, item);
+        }
+        *eq = '\0';
+        if (!dp_parse_set_field(header, field, eq + 1, &v, &m)) {
+            return dp_parse_error(errorp, "bad %s field \"%s=%s\" in \"%s\"",
+                                  dp_set_header_names[header], field, eq + 1,
+                                  item);
+        }
+    }
+    dp_action_put_set(buf, header, &v, &m);
+    return 0;
+}
+
+static int
+dp_parse_push_vlan(struct dp_action_buf *buf, char *args, const char *item,
+                   char **errorp)
+{
+    uint16_t tpid = ETH_TYPE_VLAN_8021Q, tci = 0;
+    bool unbalanced = false;
+    char *field;
+
+    while (args && (field = dp_next_item(&args, &unbalanced)) != NULL) {
+        char *eq = strchr(field, '=');
+        uint64_t n;
+
+        if (!eq) {
+            goto bad;
+        }
+        *eq++ = '\0';
+        if (!strcmp(field, "tpid") && dp_parse_uint(eq, 0xffff, &n)) {
+            tpid = (uint16_t)n;
+        } else if (!strcmp(field, "vid")
+                   && dp_parse_uint(eq, VLAN_VID_MASK, &n)) {
+            tci = (uint16_t)((tci & ~VLAN_VID_MASK) | n);
+        } else if (!strcmp(field, "pcp") && dp_parse_uint(eq, 7, &n)) {
+            tci = (uint16_t)((tci & ~VLAN_PCP_MASK) | (n << VLAN_PCP_SHIFT));
+        } else if (!strcmp(field, "cfi") && dp_parse_uint(eq, 1, &n)) {
+            /* Accepted for compatibility; the DEI is always pushed as 0. */
+        } else if (!strcmp(field, "tci") && dp_parse_uint(eq, 0xffff, &n)) {
+            tci = (uint16_t)n;
+        } else {
+            goto bad;
+        }
+    }
+    if (tpid != ETH_TYPE_VLAN_8021Q && tpid != ETH_TYPE_VLAN_8021AD) {
+        goto bad;
+    }
+    dp_action_put_push_vlan(buf, htons(tpid), htons(tci));
+    return 0;
+
+bad:
+    return dp_parse_error(errorp,
+                          "bad push_vlan \"%s\" (expected "
+                          "push_vlan([tpid=0x8100|0x88a8,]vid=V,pcp=P))",
+                          item);
+}
+
+static bool
+dp_parse_hex(const char *s, uint8_t *data, size_t max, size_t *lenp)
+{
+    size_t n = strlen(s);
+
+    if (n % 2 || n / 2 > max) {
+        return false;
+    }
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = dp_hex_digit(s[2 * i]);
+        int lo = dp_hex_digit(s[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        data[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *lenp = n / 2;
+    return true;
+}
+
+static int
+dp_parse_userspace(struct dp_action_buf *buf, char *args, const char *item,
+                   char **errorp)
+{
+    uint8_t data[DP_USERDATA_MAX];
+    bool unbalanced = false;
+    size_t len = 0;
+    char *field;
+
+    while (args && (field = dp_next_item(&args, &unbalanced)) != NULL) {
+        char *name, *inner;
+        uint64_t n;
+
+        bool pid = !strncmp(field, "pid=", 4)
+                   && dp_parse_uint(field + 4, UINT32_MAX, &n);
+
+        if (!strncmp(field, "cookie=", 7)
+            && dp_parse_uint(field + 7, UINT64_MAX, &n)) {
+            for (int i = 0; i < 8; i++) {
+                data[i] = (uint8_t)(n >> (56 - 8 * i));
+            }
+            len = 8;
+        } else if (!pid /* pid=N: accepted for ovs-dpctl, ignored. */
+                   && !(dp_split_call(field, &name, &inner) && inner
+                        && !strcmp(name, "userdata")
+                        && dp_parse_hex(inner, data, sizeof data, &len))) {
+            return dp_parse_error(errorp,
+                                  "bad userspace action \"%s\" (expected "
+                                  "userspace(userdata(HEX)) or "
+                                  "userspace(cookie=N), at most %d bytes)",
+                                  item, DP_USERDATA_MAX);
+        }
+    }
+    dp_action_put_userspace(buf, data, len);
+    return 0;
+}
+
+static int
+dp_parse_item(struct dp_action_buf *buf, char *item, char **errorp)
+{
+    char *copy = xstrdup(item);
+    char *name, *args;
+    uint64_t port;
+    int error = 0;
+
+    if (!dp_split_call(item, &name, &args)) {
+        error = dp_parse_error(errorp, "bad action \"%s\"", copy);
+    } else if ((!args && dp_parse_uint(name, UINT32_MAX, &port))
+               || (!strcmp(name, "output") && args
+                   && dp_parse_uint(args, UINT32_MAX, &port))) {
+        dp_action_put_output(buf, (uint32_t)port);
+    } else if (!strcmp(name, "set")) {
+        error = dp_parse_set(buf, args, copy, errorp);
+    } else if (!strcmp(name, "push_vlan")) {
+        error = dp_parse_push_vlan(buf, args, copy, errorp);
+    } else if (!strcmp(name, "pop_vlan") && (!args || !*args)) {
+        dp_action_put_pop_vlan(buf);
+    } else if (!strcmp(name, "userspace")) {
+        error = dp_parse_userspace(buf, args, copy, errorp);
+    } else {
+        error = dp_parse_error(errorp,
+                               "unknown action \"%s\" (expected a port "
+                               "number, set, push_vlan, pop_vlan, userspace "
+                               "or drop)",
+                               copy);
+    }
+    free(copy);
+    return error;
+}
+
+int
+dp_actions_from_string(const char *s, struct dp_actions **actionsp,
+                       char **errorp)
+{
+    struct dp_action_buf buf;
+    char *copy = xstrdup(s);
+    char *pos = copy, *item;
+    bool unbalanced = false, drop = false;
+    size_t n_items = 0;
+    int error = 0;
+
+    *actionsp = NULL;
+    *errorp = NULL;
+    dp_action_buf_init(&buf);
+    while (!error && (item = dp_next_item(&pos, &unbalanced)) != NULL) {
+        n_items++;
+        if (unbalanced) {
+            error =
+                dp_parse_error(errorp, "unbalanced parentheses in \"%s\"", s);
+        } else if (!strcmp(item, "drop")) {
+            drop = true;
+        } else if (!*item) {
+            error = dp_parse_error(errorp, "empty action in \"%s\"", s);
+        } else {
+            error = dp_parse_item(&buf, item, errorp);
+        }
+    }
+    if (!error && drop && n_items > 1) {
+        error = dp_parse_error(
+            errorp, "\"drop\" must be the only action in \"%s\"", s);
+    }
+    if (!error && !n_items) {
+        error = dp_parse_error(errorp, "no actions (use \"drop\")");
+    }
+    if (!error) {
+        *actionsp = dp_action_buf_freeze(&buf);
+    }
+    dp_action_buf_uninit(&buf);
+    free(copy);
+    return error;
+}

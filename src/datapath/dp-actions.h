@@ -1,0 +1,230 @@
+/*
+ * datapath/dp-actions.h — datapath actions: what a cached megaflow does to
+ * the packets that hit it.
+ *
+ * These are not OpenFlow actions.  Translation (ofproto) compiles whatever
+ * the OpenFlow tables say into a short, flat list of primitive steps that
+ * the fast path can run without thinking:
+ *
+ *   output(port)           send a copy of the packet as it is now
+ *   set(HEADER(...))       rewrite fields of one header, each under a mask
+ *                          (eth src/dst; vlan vid/pcp; ipv4 src/dst/tos/ttl;
+ *                          ipv6 src/dst/label/tclass/hlimit; tcp, udp, sctp
+ *                          ports), with the checksums fixed up
+ *   push_vlan(tpid, tci)   add an outer 802.1Q/802.1ad tag
+ *   pop_vlan               remove the outer tag
+ *   userspace(userdata)    hand a copy to the slow path (an ACTION upcall)
+ *
+ * and an empty list means "drop".  The steps run in order on the packet as
+ * the previous steps left it, so "output:1,set(...),output:2" sends the
+ * original to 1 and the rewritten packet to 2.
+ *
+ * Representation.  struct dp_actions is an immutable, reference-counted
+ * array of fixed-size struct dp_action (a few dozen bytes each): a megaflow
+ * points at one, readers on the fast path use it under RCU without taking
+ * a reference, and whoever wants to keep it beyond that (a flow dump, a
+ * handler) takes one.  Build a list with struct dp_action_buf and freeze
+ * it with dp_actions_create().
+ *
+ * Set semantics.  A set action carries a value and a mask of the same
+ * shape: every field bit whose mask bit is 1 is taken from the value, the
+ * others are left as they are; fields with a zero mask are untouched.  A
+ * set whose header the packet does not have (set(ipv4) on an ARP frame,
+ * set(tcp) on UDP, set(vlan) on an untagged frame) does nothing.
+ * Checksums: an IPv4 header change updates the header checksum; an
+ * address change updates the TCP, UDP and ICMPv6 pseudo-header checksum
+ * (not an IPv6 destination change when a routing header is present, whose
+ * pseudo-header uses the final destination, as in Open vSwitch); a port
+ * change updates the TCP or UDP checksum.  All of these are incremental
+ * (RFC 1624) so that a checksum that was wrong stays exactly as wrong.  A
+ * UDP checksum of 0 over IPv4 means "none" and stays 0, and an updated
+ * UDP checksum that comes out 0 is sent as 0xffff (RFC 768).  SCTP's CRC32c
+ * is recomputed over the packet, keeping any error it had.
+ *
+ * VLAN conventions (those of struct flow): a flow's tci has VLAN_CFI set
+ * when a tag is present; on the wire that bit is the DEI.  push_vlan
+ * writes the tci without VLAN_CFI (so DEI = 0, as Open vSwitch does) and
+ * set(vlan) only changes VID and PCP bits.
+ *
+ * Text.  dp_actions_format() writes the style of `ovs-dpctl dump-flows`:
+ *
+ *   2,set(ipv4(src=10.0.0.1,ttl=63)),push_vlan(vid=5,pcp=0),
+ *   set(eth(dst=00:00:00:00:00:01/ff:ff:ff:00:00:00)),pop_vlan,
+ *   userspace(userdata(0102030405060708)),drop
+ *
+ * (output is the bare port number; a masked field prints VALUE/MASK;
+ * push_vlan prints tpid= only when it is not 0x8100; an empty list is
+ * "drop").  dp_actions_from_string() parses that and also accepts
+ * output(N), userspace(cookie=N) (8 bytes, big-endian), and for set(vlan)
+ * and push_vlan the raw tci=N.  Format and parse round-trip.
+ *
+ * Thread safety: a struct dp_actions is immutable once created and may be
+ * read by any number of threads; dp_actions_ref()/unref() are atomic.  A
+ * struct dp_action_buf is owned by one thread.  dp_action_apply() works on
+ * a packet the calling thread owns.
+ */
+#ifndef FLOWSWITCH_DATAPATH_DP_ACTIONS_H
+#define FLOWSWITCH_DATAPATH_DP_ACTIONS_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/util.h"
+#include "packet/headers.h"
+
+struct dp_packet;
+struct ds;
+
+enum dp_action_type {
+    DP_ACTION_OUTPUT,
+    DP_ACTION_SET,
+    DP_ACTION_PUSH_VLAN,
+    DP_ACTION_POP_VLAN,
+    DP_ACTION_USERSPACE,
+};
+
+/* The header a set action rewrites. */
+enum dp_set_header {
+    DP_SET_ETH,
+    DP_SET_VLAN,
+    DP_SET_IPV4,
+    DP_SET_IPV6,
+    DP_SET_TCP,
+    DP_SET_UDP,
+    DP_SET_SCTP,
+    DP_SET_N_HEADERS
+};
+
+struct dp_set_eth {
+    struct eth_addr src;
+    struct eth_addr dst;
+};
+
+struct dp_set_vlan {
+    be16 tci; /* Only VLAN_VID_MASK and VLAN_PCP_MASK bits are used. */
+};
+
+struct dp_set_ipv4 {
+    be32 src;
+    be32 dst;
+    uint8_t tos;
+    uint8_t ttl;
+};
+
+struct dp_set_ipv6 {
+    struct in6_addr src;
+    struct in6_addr dst;
+    be32 label; /* Low 20 bits. */
+    uint8_t tclass;
+    uint8_t hlimit;
+};
+
+/* TCP, UDP and SCTP. */
+struct dp_set_l4 {
+    be16 src;
+    be16 dst;
+};
+
+union dp_set_fields {
+    struct dp_set_eth eth;
+    struct dp_set_vlan vlan;
+    struct dp_set_ipv4 ipv4;
+    struct dp_set_ipv6 ipv6;
+    struct dp_set_l4 l4;
+};
+
+/* Most bytes of opaque data a userspace action carries. */
+#define DP_USERDATA_MAX 32
+
+struct dp_userdata {
+    uint8_t len;
+    uint8_t data[DP_USERDATA_MAX];
+};
+
+struct dp_action {
+    enum dp_action_type type;
+    union {
+        uint32_t port; /* DP_ACTION_OUTPUT. */
+        struct {       /* DP_ACTION_SET. */
+            enum dp_set_header header;
+            union dp_set_fields value; /* Pre-masked. */
+            union dp_set_fields mask;
+        } set;
+        struct { /* DP_ACTION_PUSH_VLAN. */
+            be16 tpid;
+            be16 tci; /* Without VLAN_CFI. */
+        } push_vlan;
+        struct dp_userdata userspace; /* DP_ACTION_USERSPACE. */
+    };
+};
+
+/* An immutable action list. */
+struct dp_actions {
+    uint32_t refcnt; /* Atomic. */
+    uint32_t n;
+    struct dp_action a[];
+};
+
+/* Returns a new list holding a copy of 'a[0..n)', with one reference. */
+struct dp_actions *dp_actions_create(const struct dp_action *a, size_t n);
+/* The empty list (drop), with one reference. */
+struct dp_actions *dp_actions_create_drop(void);
+/* Takes a reference and returns 'actions' (which may be NULL). */
+struct dp_actions *dp_actions_ref(const struct dp_actions *actions);
+/* Drops a reference; the last one frees.  NULL is a no-op. */
+void dp_actions_unref(struct dp_actions *actions);
+bool dp_actions_equal(const struct dp_actions *, const struct dp_actions *);
+
+static inline bool
+dp_actions_is_drop(const struct dp_actions *actions)
+{
+    return !actions->n;
+}
+
+/* ---- Building ----------------------------------------------------------- */
+
+struct dp_action_buf {
+    struct dp_action *a;
+    size_t n, allocated;
+};
+
+void dp_action_buf_init(struct dp_action_buf *);
+void dp_action_buf_uninit(struct dp_action_buf *);
+/* Appends a zeroed action of 'type' and returns it for the caller to fill
+ * (valid until the next append). */
+struct dp_action *dp_action_buf_put(struct dp_action_buf *,
+                                    enum dp_action_type type);
+void dp_action_put_output(struct dp_action_buf *, uint32_t port);
+void dp_action_put_push_vlan(struct dp_action_buf *, be16 tpid, be16 tci);
+void dp_action_put_pop_vlan(struct dp_action_buf *);
+void dp_action_put_userspace(struct dp_action_buf *, const void *data,
+                             size_t len);
+/* A set of 'header': 'value' and 'mask' point to the struct of that header
+ * (struct dp_set_ipv4 for DP_SET_IPV4, ...); 'mask' NULL means all ones
+ * on every field.  The value is stored masked. */
+void dp_action_put_set(struct dp_action_buf *, enum dp_set_header header,
+                       const void *value, const void *mask);
+/* The list built so far, frozen (the buffer is left as it is). */
+struct dp_actions *dp_action_buf_freeze(const struct dp_action_buf *);
+
+/* ---- Execution ---------------------------------------------------------- */
+
+/* Runs one DP_ACTION_SET, _PUSH_VLAN or _POP_VLAN action on 'pkt', whose
+ * layer offsets must be those packet_parse() found (they are kept up to
+ * date).  Output and userspace actions belong to the datapath and are
+ * ignored here.  Returns true if the packet changed. */
+bool dp_action_apply(const struct dp_action *, struct dp_packet *pkt);
+
+/* ---- Text --------------------------------------------------------------- */
+
+/* Appends the text of 'actions' ("drop" when empty). */
+void dp_actions_format(const struct dp_actions *, struct ds *);
+void dp_action_format(const struct dp_action *, struct ds *);
+/* Parses 's'.  Returns 0 and a new list in '*actionsp', or EINVAL with a
+ * one-line message in '*errorp' (which the caller frees). */
+int dp_actions_from_string(const char *s, struct dp_actions **actionsp,
+                           char **errorp);
+
+#endif /* datapath/dp-actions.h */

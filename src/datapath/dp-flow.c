@@ -1,0 +1,533 @@
+/* datapath/dp-flow.c — the datapath flow table: put, delete, get, batched
+ * operations and multi-threaded dumps (see datapath.h).
+ *
+ * Writers hold 'flow_mutex' and update three structures together: the
+ * megaflow classifier that datapath threads read under RCU, a chained hash
+ * map from ufid to flow (writer side only), and the flow list in
+ * installation order that dumps walk.  A dump's position is a marker node
+ * in that list: dp_flow_dump_next() takes the flows after the marker and
+ * moves the marker past them, under the mutex.  Deleting a flow unlinks
+ * its node, so the markers never point at a dead flow; new flows go to the
+ * tail, so a dump in progress may or may not see them; and since a marker
+ * only moves forward, no flow is returned twice.
+ *
+ * Deletion: a deleted flow is unlinked and marked dead under the mutex;
+ * then, outside it, the deleting thread waits for one grace period (so no
+ * datapath thread can still be counting packets into it), reads the final
+ * statistics and drops the table's reference.  EMC entries may hold more
+ * references; the last one frees the flow. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "datapath/dp-private.h"
+#include "lib/timeval.h"
+#include "lib/util.h"
+
+#define DP_UFID_MIN_BUCKETS 64
+
+/* ---- Flows -------------------------------------------------------------- */
+
+void
+dp_flow_ufid(const struct match *match, struct dp_ufid *ufid)
+{
+    struct flow buf[2];
+    XXH128_hash_t h;
+
+    flow_apply_mask(&buf[0], &match->flow, &match->wc);
+    buf[1] = match->wc.masks;
+    h = XXH3_128bits(buf, sizeof buf);
+    ufid->hi = h.high64;
+    ufid->lo = h.low64;
+}
+
+static void
+dp_flow_free(struct dp_flow *flow)
+{
+    dp_actions_unref(flow->actions);
+    free(flow);
+}
+
+void
+dp_flow_unref(struct dp_flow *flow)
+{
+    if (flow && __atomic_sub_fetch(&flow->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+        dp_flow_free(flow);
+    }
+}
+
+void
+dp_flow_stats_sum(const struct dp *dp, const struct dp_flow *flow,
+                  struct dp_flow_stats *stats)
+{
+    unsigned int n = MAX(dp->n_pmds, 1u);
+    uint64_t flags = 0;
+
+    memset(stats, 0, sizeof *stats);
+    for (unsigned int i = 0; i < n; i++) {
+        const struct dp_flow_stats_slot *s = &flow->stats[i];
+        uint64_t used = DP_GET_RELAXED(&s->used);
+
+        stats->n_packets += DP_GET_RELAXED(&s->n_packets);
+        stats->n_bytes += DP_GET_RELAXED(&s->n_bytes);
+        stats->used = MAX(stats->used, used);
+        flags |= DP_GET_RELAXED(&s->tcp_flags);
+    }
+    stats->tcp_flags = (uint16_t)flags;
+}
+
+void
+dp_flow_info_uninit(struct dp_flow_info *info)
+{
+    if (info) {
+        dp_actions_unref(info->actions);
+        info->actions = NULL;
+    }
+}
+
+/* Writer: a snapshot of 'flow' (still in the table). */
+static void
+dp_flow_fill_info(const struct dp *dp, const struct dp_flow *flow,
+                  struct dp_flow_info *info)
+{
+    info->ufid = flow->ufid;
+    dpcls_rule_get_match(&flow->cr, &info->match);
+    info->actions = dp_actions_ref(flow->actions);
+    dp_flow_stats_sum(dp, flow, &info->stats);
+    info->created = flow->created;
+}
+
+/* ---- List and ufid map (writer) ----------------------------------------- */
+
+static void
+dp_list_insert_before(struct dp_list_node *pos, struct dp_list_node *node)
+{
+    node->prev = pos->prev;
+    node->next = pos;
+    pos->prev->next = node;
+    pos->prev = node;
+}
+
+static void
+dp_list_remove(struct dp_list_node *node)
+{
+    node->prev->next = node->next;
+    node->next->prev = node->prev;
+    node->prev = node->next = node;
+}
+
+static size_t
+dp_ufid_bucket(const struct dp *dp, const struct dp_ufid *ufid)
+{
+    return (size_t)(ufid->lo ^ (ufid->hi >> 7)) & dp->ufid_mask;
+}
+
+static struct dp_flow *
+dp_ufid_find(const struct dp *dp, const struct dp_ufid *ufid)
+{
+    struct dp_flow *flow = dp->ufid_buckets[dp_ufid_bucket(dp, ufid)];
+
+    while (flow && !dp_ufid_equal(&flow->ufid, ufid)) {
+        flow = flow->ufid_next;
+    }
+    return flow;
+}
+
+static void
+dp_ufid_insert(struct dp *dp, struct dp_flow *flow)
+{
+    size_t b;
+
+    if (dp->n_flows >= dp->ufid_mask + 1) {
+        size_t n = (dp->ufid_mask + 1) * 2;
+        struct dp_flow **buckets = xcalloc(n, sizeof(struct dp_flow *));
+        struct dp_flow **old = dp->ufid_buckets;
+        size_t old_n = dp->ufid_mask + 1;
+
+        dp->ufid_buckets = buckets;
+        dp->ufid_mask = n - 1;
+        for (size_t i = 0; i < old_n; i++) {
+            struct dp_flow *f = old[i], *next;
+
+            for (; f; f = next) {
+                next = f->ufid_next;
+                b = dp_ufid_bucket(dp, &f->ufid);
+                f->ufid_next = buckets[b];
+                buckets[b] = f;
+            }
+        }
+        free(old);
+    }
+    b = dp_ufid_bucket(dp, &flow->ufid);
+    flow->ufid_next = dp->ufid_buckets[b];
+    dp->ufid_buckets[b] = flow;
+}
+
+static void
+dp_ufid_remove(struct dp *dp, struct dp_flow *flow)
+{
+    struct dp_flow **p = &dp->ufid_buckets[dp_ufid_bucket(dp, &flow->ufid)];
+
+    while (*p != flow) {
+        p = &(*p)->ufid_next;
+    }
+    *p = flow->ufid_next;
+    flow->ufid_next = NULL;
+}
+
+void
+dp_flow_table_init(struct dp *dp)
+{
+    pthread_mutex_init(&dp->flow_mutex, NULL);
+    dpcls_init(&dp->cls, dp_rcu_postpone_cb, dp->rcu);
+    dp->ufid_buckets = xcalloc(DP_UFID_MIN_BUCKETS, sizeof(struct dp_flow *));
+    dp->ufid_mask = DP_UFID_MIN_BUCKETS - 1;
+    dp->n_flows = 0;
+    dp->flows.prev = dp->flows.next = &dp->flows;
+    dp->flows.is_marker = true;
+}
+
+/* No datapath thread may be running. */
+void
+dp_flow_table_destroy(struct dp *dp)
+{
+    dp_flow_flush(dp);
+    dp_rcu_reclaim(dp->rcu);
+    dpcls_destroy(&dp->cls);
+    free(dp->ufid_buckets);
+    pthread_mutex_destroy(&dp->flow_mutex);
+}
+
+/* ---- Operations (writer side, flow_mutex held) -------------------------- */
+
+static struct dp_flow *
+dp_flow_create(struct dp *dp, const struct match *match,
+               const struct dp_ufid *ufid, const struct dp_actions *actions)
+{
+    unsigned int n_slots = MAX(dp->n_pmds, 1u);
+    size_t key_end =
+        offsetof(struct dp_flow, cr) + dpcls_rule_size(&match->wc);
+    /* One thread: its slot right after the key, in the lines a lookup
+     * has just read.  Several: on lines of their own, so that a thread
+     * counting does not invalidate the key the others compare against. */
+    size_t stats_ofs =
+        ROUND_UP(key_end, n_slots == 1 ? sizeof(uint64_t) : CACHE_LINE_SIZE);
+    size_t size =
+        ROUND_UP(stats_ofs + n_slots * sizeof(struct dp_flow_stats_slot),
+                 CACHE_LINE_SIZE);
+    struct dp_flow *flow = aligned_alloc(CACHE_LINE_SIZE, size);
+
+    if (!flow) {
+        fatal("dp: out of memory for a flow");
+    }
+    memset(flow, 0, size);
+    flow->actions = dp_actions_ref(actions);
+    flow->refcnt = 1;
+    flow->stats =
+        (struct dp_flow_stats_slot *)(void *)((char *)flow + stats_ofs);
+    flow->ufid = *ufid;
+    flow->created = time_msec();
+    flow->node.is_marker = false;
+    flow->seq = dp->next_flow_seq++;
+    dpcls_rule_init(&flow->cr, &match->flow, &match->wc);
+    return flow;
+}
+
+static void
+dp_actions_unref_cb(void *actions)
+{
+    dp_actions_unref(actions);
+}
+
+static int
+dp_flow_put__(struct dp *dp, const struct match *match_,
+              const struct dp_actions *actions, unsigned int flags,
+              struct dp_ufid *ufidp, struct dp_flow_stats *stats)
+{
+    struct dp_ufid ufid;
+    struct match match;
+    struct dp_flow *flow;
+
+    match.wc = match_->wc;
+    flow_apply_mask(&match.flow, &match_->flow, &match.wc);
+    dp_flow_ufid(&match, &ufid);
+    if (ufidp) {
+        *ufidp = ufid;
+    }
+
+    flow = dp_ufid_find(dp, &ufid);
+    if (flow) {
+        struct dp_actions *old;
+
+        if (!(flags & DP_FLOW_PUT_MODIFY)) {
+            return EEXIST;
+        }
+        if (stats) {
+            dp_flow_stats_sum(dp, flow, stats);
+        }
+        old = flow->actions;
+        DP_SET(&flow->actions, dp_actions_ref(actions));
+        dp_rcu_postpone(dp->rcu, dp_actions_unref_cb, old);
+        return 0;
+    }
+    if (!(flags & DP_FLOW_PUT_CREATE)) {
+        return ENOENT;
+    }
+    if (dp->n_flows >= DP_GET_RELAXED(&dp->max_flows)) {
+        return EFBIG;
+    }
+
+    flow = dp_flow_create(dp, &match, &ufid, actions);
+    dpcls_insert(&dp->cls, &flow->cr, &match.wc);
+    dp_ufid_insert(dp, flow);
+    dp_list_insert_before(&dp->flows, &flow->node);
+    DP_SET_RELAXED(&dp->n_flows, dp->n_flows + 1);
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+    }
+    return 0;
+}
+
+/* Unlinks 'flow' and marks it dead; the caller drops the table's
+ * reference after a grace period. */
+static void
+dp_flow_unlink(struct dp *dp, struct dp_flow *flow)
+{
+    dpcls_remove(&dp->cls, &flow->cr);
+    dp_ufid_remove(dp, flow);
+    dp_list_remove(&flow->node);
+    DP_SET_RELAXED(&flow->dead, true);
+    DP_SET_RELAXED(&dp->n_flows, dp->n_flows - 1);
+}
+
+/* After unlinking 'flows[0..n)': waits for a grace period, then reports
+ * final statistics (stats[i] may be NULL) and drops the references. */
+static void
+dp_flows_finish_delete(struct dp *dp, struct dp_flow **flows,
+                       struct dp_flow_stats **stats, size_t n)
+{
+    if (!n) {
+        return;
+    }
+    dp_rcu_synchronize();
+    for (size_t i = 0; i < n; i++) {
+        if (stats && stats[i]) {
+            dp_flow_stats_sum(dp, flows[i], stats[i]);
+        }
+        dp_flow_unref(flows[i]);
+    }
+}
+
+/* ---- Public operations -------------------------------------------------- */
+
+void
+dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        struct dp_flow **dels;
+        struct dp_flow_stats **del_stats;
+        size_t n_dels = 0, j;
+
+        if (ops[i].type == DP_OP_EXECUTE) {
+            struct dp_op *op = &ops[i++];
+
+            op->error = dp_execute(dp, op->execute.packet, op->execute.actions,
+                                   op->execute.may_steal);
+            continue;
+        }
+
+        for (j = i; j < n && ops[j].type != DP_OP_EXECUTE; j++) {
+            continue;
+        }
+        dels = xmalloc((j - i) * sizeof(struct dp_flow *));
+        del_stats = xmalloc((j - i) * sizeof(struct dp_flow_stats *));
+
+        pthread_mutex_lock(&dp->flow_mutex);
+        for (; i < j; i++) {
+            struct dp_op *op = &ops[i];
+            struct dp_flow *flow;
+
+            switch (op->type) {
+            case DP_OP_FLOW_PUT:
+                op->error =
+                    dp_flow_put__(dp, op->put.match, op->put.actions,
+                                  op->put.flags, &op->put.ufid, op->put.stats);
+                break;
+            case DP_OP_FLOW_DEL:
+                flow = dp_ufid_find(dp, &op->del.ufid);
+                if (!flow) {
+                    op->error = ENOENT;
+                    break;
+                }
+                dp_flow_unlink(dp, flow);
+                dels[n_dels] = flow;
+                del_stats[n_dels++] = op->del.stats;
+                op->error = 0;
+                break;
+            case DP_OP_FLOW_GET:
+                flow = dp_ufid_find(dp, &op->get.ufid);
+                if (!flow) {
+                    op->error = ENOENT;
+                    break;
+                }
+                dp_flow_fill_info(dp, flow, op->get.info);
+                op->error = 0;
+                break;
+            case DP_OP_EXECUTE:
+            default:
+                op->error = EINVAL;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&dp->flow_mutex);
+
+        dp_flows_finish_delete(dp, dels, del_stats, n_dels);
+        free(dels);
+        free(del_stats);
+    }
+}
+
+int
+dp_flow_put(struct dp *dp, const struct match *match,
+            const struct dp_actions *actions, unsigned int flags,
+            struct dp_ufid *ufid, struct dp_flow_stats *stats)
+{
+    struct dp_op op;
+
+    memset(&op, 0, sizeof op);
+    op.type = DP_OP_FLOW_PUT;
+    op.put.match = match;
+    op.put.actions = actions;
+    op.put.flags = flags;
+    op.put.stats = stats;
+    dp_operate(dp, &op, 1);
+    if (ufid) {
+        *ufid = op.put.ufid;
+    }
+    return op.error;
+}
+
+int
+dp_flow_del(struct dp *dp, const struct dp_ufid *ufid,
+            struct dp_flow_stats *stats)
+{
+    struct dp_op op;
+
+    memset(&op, 0, sizeof op);
+    op.type = DP_OP_FLOW_DEL;
+    op.del.ufid = *ufid;
+    op.del.stats = stats;
+    dp_operate(dp, &op, 1);
+    return op.error;
+}
+
+int
+dp_flow_get(struct dp *dp, const struct dp_ufid *ufid,
+            struct dp_flow_info *info)
+{
+    struct dp_op op;
+
+    memset(&op, 0, sizeof op);
+    op.type = DP_OP_FLOW_GET;
+    op.get.ufid = *ufid;
+    op.get.info = info;
+    dp_operate(dp, &op, 1);
+    return op.error;
+}
+
+size_t
+dp_flow_flush(struct dp *dp)
+{
+    struct dp_flow **dels;
+    struct dp_list_node *node;
+    size_t n = 0;
+
+    pthread_mutex_lock(&dp->flow_mutex);
+    dels = xmalloc(MAX(dp->n_flows, (size_t)1) * sizeof(struct dp_flow *));
+    for (node = dp->flows.next; node != &dp->flows;) {
+        struct dp_list_node *next = node->next;
+
+        if (!node->is_marker) {
+            struct dp_flow *flow = CONTAINER_OF(node, struct dp_flow, node);
+
+            dp_flow_unlink(dp, flow);
+            dels[n++] = flow;
+        }
+        node = next;
+    }
+    pthread_mutex_unlock(&dp->flow_mutex);
+
+    dp_flows_finish_delete(dp, dels, NULL, n);
+    free(dels);
+    return n;
+}
+
+/* ---- Dumps -------------------------------------------------------------- */
+
+struct dp_flow_dump {
+    struct dp *dp;
+    struct dp_list_node marker; /* flow_mutex. */
+    uint64_t end_seq;           /* Flows from this one on are newer. */
+    bool done;                  /* flow_mutex. */
+};
+
+struct dp_flow_dump *
+dp_flow_dump_create(struct dp *dp)
+{
+    struct dp_flow_dump *dump = xzalloc(sizeof *dump);
+
+    dump->dp = dp;
+    dump->marker.is_marker = true;
+    pthread_mutex_lock(&dp->flow_mutex);
+    dump->end_seq = dp->next_flow_seq;
+    dp_list_insert_before(dp->flows.next, &dump->marker);
+    pthread_mutex_unlock(&dp->flow_mutex);
+    return dump;
+}
+
+size_t
+dp_flow_dump_next(struct dp_flow_dump *dump, struct dp_flow_info flows[],
+                  size_t max)
+{
+    struct dp *dp = dump->dp;
+    struct dp_list_node *node;
+    size_t n = 0;
+
+    pthread_mutex_lock(&dp->flow_mutex);
+    node = dump->marker.next;
+    while (!dump->done && n < max) {
+        if (node == &dp->flows) {
+            dump->done = true;
+        } else if (!node->is_marker) {
+            struct dp_flow *flow = CONTAINER_OF(node, struct dp_flow, node);
+
+            if (flow->seq >= dump->end_seq) {
+                dump->done = true;
+                break;
+            }
+            dp_flow_fill_info(dp, flow, &flows[n++]);
+        }
+        if (!dump->done) {
+            node = node->next;
+        }
+    }
+    /* Move the marker just before 'node', the first flow not returned. */
+    dp_list_remove(&dump->marker);
+    dp_list_insert_before(node, &dump->marker);
+    pthread_mutex_unlock(&dp->flow_mutex);
+    return n;
+}
+
+void
+dp_flow_dump_destroy(struct dp_flow_dump *dump)
+{
+    if (dump) {
+        pthread_mutex_lock(&dump->dp->flow_mutex);
+        dp_list_remove(&dump->marker);
+        pthread_mutex_unlock(&dump->dp->flow_mutex);
+        free(dump);
+    }
+}

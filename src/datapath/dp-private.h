@@ -1,0 +1,325 @@
+/*
+ * datapath/dp-private.h — the datapath's internal structures, shared by the
+ * files of src/datapath and by nobody else.
+ *
+ *   datapath.c    creation, ports, threads' life cycle, statistics, the
+ *                 maintenance thread (reclaims memory, sorts subtables)
+ *   dp-flow.c     the flow table: put, del, get, dumps, ufids
+ *   dp-pmd.c      the datapath threads' poll loop, EMC, action execution
+ *   dp-upcall.c   the upcall queues
+ *   dp-format.c   dp_flow_format()
+ *
+ * Ownership and locking at a glance (details in datapath.h):
+ *  - 'flow_mutex' serializes writers of the flow table (ufid map, dump
+ *    list, classifier); datapath threads read the classifier and flows
+ *    under RCU (QSBR) without it.
+ *  - 'port_mutex' serializes port changes and handler-count changes (the
+ *    managing thread); 'exec_lock' (a rwlock) lets threads other than the
+ *    datapath threads (dp_execute()) read the port table and the upcall
+ *    queues while a change holds it for writing.
+ *  - Counters of a datapath thread, of its ports and of the flows' stats
+ *    slots have a single writer (that thread) and are read with relaxed
+ *    atomic loads; counters of other threads are atomic adds.
+ *
+ * Thread safety: as described per member below.
+ */
+#ifndef FLOWSWITCH_DATAPATH_DP_PRIVATE_H
+#define FLOWSWITCH_DATAPATH_DP_PRIVATE_H 1
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datapath/datapath.h"
+#include "datapath/dp-rcu.h"
+#include "datapath/dpcls.h"
+#include "packet/packet.h"
+
+struct dp_upcall_queue;
+
+/* ---- Counters ----------------------------------------------------------- */
+
+enum dp_counter {
+    DP_C_RX,
+    DP_C_EMC_HIT,
+    DP_C_DPCLS_HIT,
+    DP_C_MISSED,
+    DP_C_LOST_QUEUE_FULL,
+    DP_C_LOST_NO_HANDLER,
+    DP_C_LOST_SHUTDOWN,
+    DP_C_PARSE_DROP,
+    DP_C_PARSE_ERROR,
+    DP_C_SUBTABLE_PROBES,
+    DP_C_ACTION_UPCALL,
+    DP_C_ACTION_UPCALL_LOST,
+    DP_C_TX_NO_PORT,
+    DP_C_DROP_ACTION,
+    DP_C_LOSSLESS_WAITS,
+    DP_C_EXECUTED,
+    DP_N_COUNTERS
+};
+
+/* ---- Flows -------------------------------------------------------------- */
+
+/* Statistics of one flow counted by one datapath thread. */
+struct dp_flow_stats_slot {
+    uint64_t n_packets;
+    uint64_t n_bytes;
+    uint64_t used;
+    uint64_t tcp_flags;
+};
+
+/* Node of the flow list that dumps walk (installation order).  Markers
+ * are the dumps' positions. */
+struct dp_list_node {
+    struct dp_list_node *prev, *next;
+    bool is_marker;
+};
+
+/* Memory layout, one cache-aligned allocation: a first cache line of
+ * fields only writers (and the rare ACTION upcall) use, then the hot part
+ * that a hit touches — the actions pointer, the stats pointer and the
+ * dpcls rule with its key, in one or two lines — and then the per-thread
+ * statistics slots: with one datapath thread right after the key (the
+ * lines a lookup just read), with several from the next line boundary on
+ * (dp_flow_create()). */
+struct dp_flow {
+    /* Cold. */
+    struct dp_ufid ufid;
+    uint64_t created;
+    uint64_t seq;              /* Writer: creation order (dumps). */
+    struct dp_flow *ufid_next; /* Writer: chain of the ufid map. */
+    struct dp_list_node node;  /* Writer: in dp->flows. */
+
+    /* Hot: read by datapath threads under RCU. */
+    struct dp_actions *actions                     /* RCU: a modify */
+        __attribute__((aligned(CACHE_LINE_SIZE))); /* replaces it. */
+    struct dp_flow_stats_slot *stats; /* One per datapath thread, inside
+                                       * this allocation. */
+    uint32_t refcnt;                  /* Atomic: table + EMC entries. */
+    bool dead;                        /* Atomic: deleted. */
+
+    struct dpcls_rule cr; /* Last: variable size. */
+};
+BUILD_ASSERT(offsetof(struct dp_flow, actions) == CACHE_LINE_SIZE);
+
+static inline void
+dp_flow_ref(struct dp_flow *flow)
+{
+    __atomic_fetch_add(&flow->refcnt, 1, __ATOMIC_RELAXED);
+}
+
+/* Drops a reference; frees the flow with the last one.  The table's
+ * reference is dropped only after a grace period, so whoever drops the
+ * last one is the only thread that can see the flow. */
+void dp_flow_unref(struct dp_flow *);
+
+/* ---- Ports -------------------------------------------------------------- */
+
+struct dp_port {
+    uint32_t port_no;
+    struct netdev *netdev;
+    bool lossless;
+    unsigned int pmd_id; /* UINT32_MAX: not polled (no threads). */
+    /* Written by the polling thread only. */
+    bool rx_done; /* netdev_recv() returned EOF. */
+    uint64_t rx, parse_drop, lost, lossless_waits;
+};
+
+/* Immutable table of ports by number, replaced on every change.
+ * Open addressing; empty slots are NULL. */
+struct dp_port_table {
+    uint32_t mask;
+    uint32_t n;
+    struct dp_port *slots[];
+};
+
+static inline struct dp_port *
+dp_port_table_find(const struct dp_port_table *t, uint32_t port_no)
+{
+    for (uint32_t i = (port_no * 0x9e3779b1u) >> 16 & t->mask;;
+         i = (i + 1) & t->mask) {
+        struct dp_port *port = t->slots[i];
+
+        if (!port || port->port_no == port_no) {
+            return port;
+        }
+    }
+}
+
+/* Immutable list of the ports a datapath thread polls. */
+struct dp_poll_list {
+    size_t n;
+    struct dp_port *ports[];
+};
+
+/* ---- Datapath threads --------------------------------------------------- */
+
+struct dp_emc;
+
+/* An upcall waiting for the end of the batch (ACTION upcalls found while
+ * running actions, queued with the misses). */
+struct dp_pending_upcall {
+    struct dp_packet *packet;
+    struct flow key;
+    uint32_t hash; /* flow_hash_5tuple() of the received key. */
+    enum dp_upcall_type type;
+    struct dp_userdata userdata;
+    struct dp_ufid ufid;
+};
+
+/* Packets a datapath thread has ready for one port, sent once per rx
+ * batch (or when full) instead of once per flow. */
+struct dp_tx_queue {
+    struct dp_port *port;
+    struct dp_packet_batch batch;
+};
+
+#define DP_PMD_TX_QUEUES 16
+
+/* Output ports a datapath thread looked up in port table 'table'. */
+struct dp_pmd_port_cache {
+    const struct dp_port_table *table;
+    unsigned int n;
+    uint32_t port_nos[8];
+    struct dp_port *ports[8];
+};
+
+struct dp_pmd {
+    struct dp *dp;
+    unsigned int id;
+    pthread_t thread;
+    bool running;                   /* Manager: the thread exists. */
+    struct dp_poll_list *poll_list; /* RCU. */
+    int wake_fd;                    /* eventfd: reconfiguration, stop. */
+    struct dp_emc *emc;             /* Owned by the thread. */
+    bool emc_bypass;                /* Not worth probing: see dp-pmd.c. */
+    uint32_t emc_batches;
+    struct dp_emc_window {
+        uint64_t batches, lookups, hits, dpcls_hits, dpcls_probes;
+    } emc_window;
+    uint32_t rng;
+    uint64_t now; /* time_msec() at the start of the iteration. */
+
+    /* Output of the current rx batch, by port. */
+    struct dp_tx_queue tx[DP_PMD_TX_QUEUES];
+    size_t n_tx;
+    struct dp_pmd_port_cache port_cache;
+
+    /* ACTION upcalls of the current batch. */
+    struct dp_pending_upcall *pending;
+    size_t n_pending, allocated_pending;
+
+    uint64_t counters[DP_N_COUNTERS]; /* Written by the thread only. */
+};
+
+/* Where action execution counts and queues: a datapath thread, or another
+ * thread through dp_execute(). */
+struct dp_exec_ctx {
+    struct dp *dp;
+    struct dp_pmd *pmd; /* NULL outside datapath threads. */
+};
+
+/* ---- The datapath ------------------------------------------------------- */
+
+struct dp {
+    /* Configuration. */
+    unsigned int n_pmds;
+    unsigned int queue_size;
+    size_t max_flows;                 /* Atomic. */
+    bool emc_enabled;                 /* Atomic. */
+    unsigned int emc_insert_inv_prob; /* Atomic. */
+
+    /* Flow table. */
+    pthread_mutex_t flow_mutex;
+    struct dpcls cls;              /* Writers: flow_mutex. */
+    struct dp_flow **ufid_buckets; /* flow_mutex. */
+    size_t ufid_mask;              /* flow_mutex. */
+    size_t n_flows;                /* Atomic; written under flow_mutex. */
+    struct dp_list_node flows;     /* flow_mutex: installation order. */
+    uint64_t next_flow_seq;        /* flow_mutex. */
+    struct dp_rcu *rcu;
+
+    /* Ports. */
+    pthread_mutex_t port_mutex;
+    pthread_rwlock_t exec_lock;
+    struct dp_port_table *ports; /* RCU for datapath threads; exec_lock
+                                  * for the others. */
+
+    /* Datapath threads. */
+    struct dp_pmd **pmds;
+    bool pmds_stop; /* Atomic. */
+
+    /* Upcall queues: change only while the datapath threads are stopped
+     * and exec_lock is held for writing. */
+    struct dp_upcall_queue **queues;
+    unsigned int n_handlers;
+    pthread_mutex_t room_mutex;
+    pthread_cond_t room_cond;
+    unsigned int room_waiters; /* Atomic. */
+
+    /* Maintenance thread. */
+    pthread_t maint_thread;
+    pthread_mutex_t maint_mutex;
+    pthread_cond_t maint_cond;
+    bool maint_exit; /* maint_mutex. */
+
+    /* Counters of threads other than the datapath threads (atomic). */
+    uint64_t shared_counters[DP_N_COUNTERS];
+};
+
+/* Adds 'n' to counter 'c' of 'ctx' (single-writer store in a datapath
+ * thread, atomic add elsewhere). */
+static inline void
+dp_ctx_count(const struct dp_exec_ctx *ctx, enum dp_counter c, uint64_t n)
+{
+    if (!n) {
+        return;
+    }
+    if (ctx->pmd) {
+        DP_COUNTER_ADD(&ctx->pmd->counters[c], n);
+    } else {
+        __atomic_fetch_add(&ctx->dp->shared_counters[c], n, __ATOMIC_RELAXED);
+    }
+}
+
+/* dp-flow.c */
+void dp_flow_table_init(struct dp *);
+void dp_flow_table_destroy(struct dp *);
+void dp_flow_stats_sum(const struct dp *, const struct dp_flow *,
+                       struct dp_flow_stats *);
+
+/* dp-pmd.c */
+struct dp_emc *dp_emc_create(void);
+/* Drops every entry's reference and frees the cache. */
+void dp_emc_destroy(struct dp_emc *);
+void *dp_pmd_main(void *pmd);
+void dp_pmd_wake(struct dp_pmd *);
+/* Runs 'actions' on every packet of 'batch' (which the caller gives up);
+ * keys[i] is the received key of batch->packets[i] (for ACTION upcalls),
+ * 'flow' the flow whose actions these are (NULL for dp_execute()). */
+void dp_execute_actions(struct dp_exec_ctx *, struct dp_packet_batch *batch,
+                        const struct flow *const keys[],
+                        const struct dp_actions *actions,
+                        const struct dp_flow *flow);
+
+/* dp-upcall.c */
+struct dp_upcall_queue *dp_uqueue_create(unsigned int size);
+/* Recycles the packets still queued and frees the queue. */
+void dp_uqueue_destroy(struct dp_upcall_queue *);
+/* Copies the upcall in (taking the packet).  Returns false if the queue
+ * is full.  Any number of producers. */
+bool dp_uqueue_push(struct dp_upcall_queue *, struct dp_packet *pkt,
+                    const struct flow *key, enum dp_upcall_type type,
+                    const struct dp_userdata *userdata,
+                    const struct dp_ufid *ufid);
+/* One consumer. */
+size_t dp_uqueue_pop(struct dp_upcall_queue *, struct dp_upcall *, size_t max);
+size_t dp_uqueue_len(const struct dp_upcall_queue *);
+bool dp_uqueue_wait(struct dp_upcall_queue *, int timeout_ms);
+void dp_uqueue_wake(struct dp_upcall_queue *);
+int dp_uqueue_fd(const struct dp_upcall_queue *);
+/* Tells waiters for room that an upcall was taken. */
+void dp_upcall_room_signal(struct dp *);
+
+#endif /* datapath/dp-private.h */

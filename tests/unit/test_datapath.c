@@ -1,0 +1,1336 @@
+/* Unit tests for src/datapath: flow put/del/get semantics and statistics,
+ * the EMC's invalidation, upcall queues (overflow counted as lost to the
+ * packet, lossless ports that never lose, handler count changes), the
+ * multi-threaded flow dump racing adds and deletes, dp_execute(), ports
+ * removed under traffic, the dpctl-style text, and packet conservation
+ * (rx = hit + missed + lost + parse_drop) over traffic through memory
+ * ports with two datapath threads.
+ *
+ * Nothing waits by sleeping: tests join threads, meet at barriers, or poll
+ * the datapath's counters until they reach a value, with a deadline. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "datapath/datapath.h"
+#include "flow/flow.h"
+#include "lib/dynamic-string.h"
+#include "lib/timeval.h"
+#include "netdev/netdev.h"
+#include "packet/headers.h"
+#include "packet/packet.h"
+#include "packet/parse.h"
+#include "packet/pcap-file.h"
+
+#define DEADLINE_MS 20000
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+static void
+pause_briefly(void)
+{
+    struct timespec ts = {0, 200000};
+
+    nanosleep(&ts, NULL);
+}
+
+static struct netdev *
+open_memory_port(const char *name, unsigned int ring_size)
+{
+    struct netdev_options opts;
+    struct netdev *netdev;
+    char *error = NULL;
+
+    memset(&opts, 0, sizeof opts);
+    opts.ring_size = ring_size;
+    if (netdev_open(name, "memory", &opts, &netdev, &error)) {
+        fail_msg("%s", error);
+    }
+    return netdev;
+}
+
+static struct dp *
+create_dp(unsigned int n_threads, unsigned int n_handlers,
+          unsigned int queue_size, unsigned int emc_inv_prob)
+{
+    struct dp_config cfg;
+    struct dp *dp;
+
+    dp_config_init(&cfg);
+    cfg.n_threads = n_threads;
+    cfg.n_handlers = n_handlers;
+    cfg.queue_size = queue_size;
+    cfg.emc_insert_inv_prob = emc_inv_prob;
+    assert_int_equal(dp_create(&cfg, &dp), 0);
+    return dp;
+}
+
+/* An Ethernet/IPv4/TCP frame of 'len' bytes (>= 54) whose payload starts
+ * with the 32-bit 'seq'. */
+static size_t
+build_tcp(uint8_t *b, size_t len, uint32_t src_ip, uint16_t sport,
+          uint16_t dport, uint8_t tcp_flags, uint32_t seq)
+{
+    static const uint8_t dst[6] = {0x02, 0, 0, 0, 0, 0x02};
+    static const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0x01};
+    uint16_t ip_len = (uint16_t)(len - ETH_HEADER_LEN);
+
+    memset(b, 0, len);
+    memcpy(b, dst, 6);
+    memcpy(b + 6, src, 6);
+    b[12] = 0x08;
+    b[14] = 0x45;
+    b[16] = (uint8_t)(ip_len >> 8);
+    b[17] = (uint8_t)ip_len;
+    b[22] = 64;
+    b[23] = IPPROTO_TCP_;
+    b[26] = (uint8_t)(src_ip >> 24);
+    b[27] = (uint8_t)(src_ip >> 16);
+    b[28] = (uint8_t)(src_ip >> 8);
+    b[29] = (uint8_t)src_ip;
+    b[30] = 10;
+    b[33] = 2;
+    b[34] = (uint8_t)(sport >> 8);
+    b[35] = (uint8_t)sport;
+    b[36] = (uint8_t)(dport >> 8);
+    b[37] = (uint8_t)dport;
+    b[46] = 0x50;
+    b[47] = tcp_flags;
+    if (len >= 58) {
+        b[54] = (uint8_t)(seq >> 24);
+        b[55] = (uint8_t)(seq >> 16);
+        b[56] = (uint8_t)(seq >> 8);
+        b[57] = (uint8_t)seq;
+    }
+    return len;
+}
+
+static uint32_t
+packet_seq(const struct dp_packet *pkt)
+{
+    const uint8_t *b = dp_packet_data(pkt);
+
+    return (uint32_t)b[54] << 24 | (uint32_t)b[55] << 16 | (uint32_t)b[56] << 8
+           | b[57];
+}
+
+static void
+inject_tcp(struct netdev *port, uint32_t src_ip, uint16_t sport,
+           uint16_t dport, uint8_t flags, uint32_t seq)
+{
+    uint8_t b[64];
+
+    build_tcp(b, sizeof b, src_ip, sport, dport, flags, seq);
+    assert_int_equal(netdev_memory_inject(port, b, sizeof b), 0);
+}
+
+/* Megaflow: in_port, dl_type IPv4, nw_proto TCP and tp_dst. */
+static void
+tcp_match(struct match *m, uint32_t in_port, uint16_t dport)
+{
+    match_init_catchall(m);
+    m->flow.in_port = in_port;
+    m->wc.masks.in_port = UINT32_MAX;
+    m->flow.dl_type = htons(ETH_TYPE_IP);
+    m->wc.masks.dl_type = UINT16_MAX;
+    m->flow.nw_proto = IPPROTO_TCP_;
+    m->wc.masks.nw_proto = UINT8_MAX;
+    m->flow.tp_dst = htons(dport);
+    m->wc.masks.tp_dst = UINT16_MAX;
+}
+
+static struct dp_actions *
+actions(const char *s)
+{
+    struct dp_actions *a;
+    char *error;
+
+    if (dp_actions_from_string(s, &a, &error)) {
+        fail_msg("%s", error);
+    }
+    return a;
+}
+
+static void
+put_flow(struct dp *dp, const struct match *m, const char *acts,
+         struct dp_ufid *ufid)
+{
+    struct dp_actions *a = actions(acts);
+
+    assert_int_equal(dp_flow_put(dp, m, a, DP_FLOW_PUT_CREATE, ufid, NULL), 0);
+    dp_actions_unref(a);
+}
+
+/* Polls until the datapath has received 'n' packets and accounted for each
+ * of them, or fails at the deadline. */
+static void
+wait_rx(struct dp *dp, uint64_t n, struct dp_stats *st)
+{
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+
+    for (;;) {
+        dp_get_stats(dp, st);
+        if (st->n_rx == n
+            && st->n_hit + st->n_missed + st->n_lost + st->n_parse_drop == n) {
+            return;
+        }
+        if (time_msec() > deadline) {
+            fail_msg("timeout: rx %llu (want %llu), hit %llu, missed %llu, "
+                     "lost %llu, parse_drop %llu",
+                     (unsigned long long)st->n_rx, (unsigned long long)n,
+                     (unsigned long long)st->n_hit,
+                     (unsigned long long)st->n_missed,
+                     (unsigned long long)st->n_lost,
+                     (unsigned long long)st->n_parse_drop);
+        }
+        pause_briefly();
+    }
+}
+
+/* Polls until 'port' has transmitted 'n' packets (in all). */
+static void
+wait_tx(struct netdev *port, uint64_t n)
+{
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    struct netdev_stats ns;
+
+    for (;;) {
+        netdev_get_stats(port, &ns);
+        if (ns.tx_packets >= n) {
+            return;
+        }
+        if (time_msec() > deadline) {
+            fail_msg("timeout: %s sent %llu packets (want %llu)",
+                     netdev_get_name(port), (unsigned long long)ns.tx_packets,
+                     (unsigned long long)n);
+        }
+        pause_briefly();
+    }
+}
+
+static size_t
+drain_port(struct netdev *port)
+{
+    struct dp_packet *pkt;
+    size_t n = 0;
+
+    while ((pkt = netdev_memory_collect(port)) != NULL) {
+        dp_packet_delete(pkt);
+        n++;
+    }
+    return n;
+}
+
+static size_t
+drain_upcalls(struct dp *dp)
+{
+    struct dp_upcall ups[64];
+    size_t total = 0;
+
+    for (unsigned int h = 0; h < dp_n_handlers(dp); h++) {
+        size_t n;
+
+        while ((n = dp_upcall_recv(dp, h, ups, ARRAY_SIZE(ups))) > 0) {
+            for (size_t i = 0; i < n; i++) {
+                netdev_packet_recycle(ups[i].packet);
+            }
+            total += n;
+        }
+    }
+    return total;
+}
+
+/* ---- Flow operations ---------------------------------------------------- */
+
+static void
+test_put_get_del_semantics(void **state)
+{
+    struct dp *dp = create_dp(0, 1, 0, 1);
+    struct dp_actions *a1 = actions("1"), *a2 = actions("2,3");
+    struct dp_flow_stats stats;
+    struct dp_flow_info info;
+    struct dp_ufid ufid, ufid2, computed;
+    struct match m, unmasked;
+    struct dp_stats st;
+
+    (void)state;
+    tcp_match(&m, 1, 80);
+    /* The key is masked by the datapath: bits outside the mask do not
+     * change the megaflow. */
+    unmasked = m;
+    unmasked.flow.nw_src = htonl(0x01020304);
+    dp_flow_ufid(&m, &computed);
+
+    assert_int_equal(
+        dp_flow_put(dp, &unmasked, a1, DP_FLOW_PUT_CREATE, &ufid, NULL), 0);
+    assert_true(dp_ufid_equal(&ufid, &computed));
+    assert_int_equal(dp_flow_put(dp, &m, a1, DP_FLOW_PUT_CREATE, &ufid2, NULL),
+                     EEXIST);
+    assert_true(dp_ufid_equal(&ufid, &ufid2));
+
+    assert_int_equal(dp_flow_get(dp, &ufid, &info), 0);
+    assert_true(match_equal(&info.match, &m));
+    assert_true(dp_actions_equal(info.actions, a1));
+    assert_int_equal(info.stats.n_packets, 0);
+    assert_int_equal(info.stats.used, 0);
+    dp_flow_info_uninit(&info);
+
+    /* Modify: actions replaced, statistics kept. */
+    assert_int_equal(dp_flow_put(dp, &m, a2, DP_FLOW_PUT_MODIFY, NULL, &stats),
+                     0);
+    assert_int_equal(dp_flow_get(dp, &ufid, &info), 0);
+    assert_true(dp_actions_equal(info.actions, a2));
+    dp_flow_info_uninit(&info);
+    assert_int_equal(dp_flow_put(dp, &m, a1,
+                                 DP_FLOW_PUT_CREATE | DP_FLOW_PUT_MODIFY, NULL,
+                                 NULL),
+                     0);
+
+    /* Modify of a flow that does not exist. */
+    tcp_match(&m, 1, 81);
+    assert_int_equal(dp_flow_put(dp, &m, a1, DP_FLOW_PUT_MODIFY, NULL, NULL),
+                     ENOENT);
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_flows, 1);
+    assert_int_equal(st.n_masks, 1);
+
+    /* Delete. */
+    assert_int_equal(dp_flow_del(dp, &ufid, &stats), 0);
+    assert_int_equal(stats.n_packets, 0);
+    assert_int_equal(dp_flow_del(dp, &ufid, &stats), ENOENT);
+    assert_int_equal(dp_flow_get(dp, &ufid, &info), ENOENT);
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_flows, 0);
+    assert_int_equal(st.n_masks, 0);
+
+    dp_actions_unref(a1);
+    dp_actions_unref(a2);
+    dp_destroy(dp);
+}
+
+static void
+test_put_fails_with_efbig_at_the_flow_limit(void **state)
+{
+    struct dp *dp = create_dp(0, 1, 0, 1);
+    struct dp_actions *a = actions("drop");
+    struct match m;
+
+    (void)state;
+    dp_set_max_flows(dp, 10);
+    for (int i = 0; i < 10; i++) {
+        tcp_match(&m, 1, (uint16_t)i);
+        assert_int_equal(
+            dp_flow_put(dp, &m, a, DP_FLOW_PUT_CREATE, NULL, NULL), 0);
+    }
+    tcp_match(&m, 1, 10);
+    assert_int_equal(dp_flow_put(dp, &m, a, DP_FLOW_PUT_CREATE, NULL, NULL),
+                     EFBIG);
+    /* Modifying an existing flow is still fine. */
+    tcp_match(&m, 1, 3);
+    assert_int_equal(dp_flow_put(dp, &m, a, DP_FLOW_PUT_MODIFY, NULL, NULL),
+                     0);
+    assert_int_equal(dp_flow_flush(dp), 10);
+    dp_actions_unref(a);
+    dp_destroy(dp);
+}
+
+static void
+test_operate_runs_a_batch_in_order(void **state)
+{
+    struct dp *dp = create_dp(0, 1, 0, 1);
+    struct dp_actions *a = actions("5");
+    struct dp_flow_stats del_stats;
+    struct dp_flow_info info;
+    struct dp_op ops[4];
+    struct match m;
+
+    (void)state;
+    memset(&info, 0, sizeof info);
+    tcp_match(&m, 2, 22);
+    memset(ops, 0, sizeof ops);
+    ops[0].type = DP_OP_FLOW_PUT;
+    ops[0].put.match = &m;
+    ops[0].put.actions = a;
+    ops[0].put.flags = DP_FLOW_PUT_CREATE;
+    ops[1].type = DP_OP_FLOW_PUT; /* Same flow again: EEXIST. */
+    ops[1].put = ops[0].put;
+    ops[2].type = DP_OP_FLOW_GET;
+    dp_flow_ufid(&m, &ops[2].get.ufid);
+    ops[2].get.info = &info;
+    ops[3].type = DP_OP_FLOW_DEL;
+    ops[3].del.ufid = ops[2].get.ufid;
+    ops[3].del.stats = &del_stats;
+    dp_operate(dp, ops, ARRAY_SIZE(ops));
+    assert_int_equal(ops[0].error, 0);
+    assert_int_equal(ops[1].error, EEXIST);
+    assert_int_equal(ops[2].error, 0);
+    assert_true(dp_actions_equal(info.actions, a));
+    dp_flow_info_uninit(&info);
+    assert_int_equal(ops[3].error, 0);
+    assert_int_equal(dp_flow_get(dp, &ops[2].get.ufid, &info), ENOENT);
+    dp_actions_unref(a);
+    dp_destroy(dp);
+}
+
+/* ---- Traffic ------------------------------------------------------------ */
+
+static void
+test_hits_forward_and_count_flow_stats(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct dp_flow_info info;
+    struct dp_ufid ufid;
+    struct dp_stats st;
+    struct match m;
+    uint64_t before = time_msec();
+
+    (void)state;
+    assert_int_equal(dp_port_add(dp, p1, 1), 0);
+    assert_int_equal(dp_port_add(dp, p2, 2), 0);
+    assert_int_equal(dp_port_add(dp, p2, 2), EEXIST);
+    tcp_match(&m, 1, 80);
+    put_flow(dp, &m, "2", &ufid);
+
+    for (uint32_t i = 0; i < 100; i++) {
+        inject_tcp(p1, 0x0a000001 + i, 1000, 80, i ? TCP_ACK : TCP_SYN, i);
+    }
+    wait_rx(dp, 100, &st);
+    assert_int_equal(st.n_hit, 100);
+    assert_int_equal(st.n_missed, 0);
+    wait_tx(p2, 100);
+
+    /* Forwarded unchanged and in order. */
+    for (uint32_t i = 0; i < 100; i++) {
+        struct dp_packet *pkt = netdev_memory_collect(p2);
+
+        assert_non_null(pkt);
+        assert_int_equal(dp_packet_size(pkt), 64);
+        assert_int_equal(packet_seq(pkt), i);
+        dp_packet_delete(pkt);
+    }
+    assert_null(netdev_memory_collect(p2));
+
+    assert_int_equal(dp_flow_get(dp, &ufid, &info), 0);
+    assert_int_equal(info.stats.n_packets, 100);
+    assert_int_equal(info.stats.n_bytes, 6400);
+    assert_int_equal(info.stats.tcp_flags, TCP_SYN | TCP_ACK);
+    assert_true(info.stats.used >= before && info.stats.used <= time_msec());
+    dp_flow_info_uninit(&info);
+
+    assert_int_equal(dp_port_del(dp, 1), 0);
+    assert_int_equal(dp_port_del(dp, 2), 0);
+    assert_int_equal(dp_port_del(dp, 2), ENOENT);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
+static void
+test_deleted_flow_in_emc_is_missed_next_time(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1); /* EMC insert on every hit. */
+    struct dp_flow_stats fs;
+    struct dp_ufid ufid;
+    struct dp_stats st;
+    struct match m;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+    tcp_match(&m, 1, 80);
+    put_flow(dp, &m, "2", &ufid);
+
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 0);
+    wait_rx(dp, 1, &st);
+    assert_int_equal(st.n_dpcls_hit, 1);
+    assert_int_equal(st.n_emc_hit, 0);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 1);
+    wait_rx(dp, 2, &st);
+    assert_int_equal(st.n_emc_hit, 1);
+
+    /* The flow is in the EMC; delete it: the next packet misses. */
+    assert_int_equal(dp_flow_del(dp, &ufid, &fs), 0);
+    assert_int_equal(fs.n_packets, 2);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 2);
+    wait_rx(dp, 3, &st);
+    assert_int_equal(st.n_missed, 1);
+    assert_int_equal(st.n_emc_hit, 1);
+    assert_int_equal(st.n_hit, 2);
+
+    /* Put it back: found in dpcls (the stale entry is dropped), then the
+     * EMC again. */
+    put_flow(dp, &m, "2", &ufid);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 3);
+    wait_rx(dp, 4, &st);
+    assert_int_equal(st.n_dpcls_hit, 2);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 4);
+    wait_rx(dp, 5, &st);
+    assert_int_equal(st.n_emc_hit, 2);
+
+    /* EMC off: everything goes to dpcls. */
+    dp_set_emc(dp, false, 1);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 5);
+    wait_rx(dp, 6, &st);
+    assert_int_equal(st.n_emc_hit, 2);
+    assert_int_equal(st.n_dpcls_hit, 3);
+
+    wait_tx(p2, 5);
+    assert_int_equal(drain_port(p2), 5);
+    assert_int_equal(drain_upcalls(dp), 1);
+    dp_port_del(dp, 1);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
+/* A whole batch of packets of a deleted flow whose last reference is its
+ * EMC entry: every packet misses, and nothing touches the freed flow
+ * (AddressSanitizer would say). */
+static void
+test_batch_on_a_dead_emc_entry_misses_entirely(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct dp_ufid ufid;
+    struct dp_stats st;
+    struct match m;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+    tcp_match(&m, 1, 80);
+    put_flow(dp, &m, "2", &ufid);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 0);
+    wait_rx(dp, 1, &st);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 1);
+    wait_rx(dp, 2, &st);
+    assert_int_equal(st.n_emc_hit, 1);
+
+    /* Delete the flow (the EMC keeps the only reference), queue a full
+     * batch while the port is detached, then attach it again so that the
+     * thread receives the 32 packets at once. */
+    assert_int_equal(dp_flow_del(dp, &ufid, NULL), 0);
+    assert_int_equal(dp_port_del(dp, 1), 0);
+    for (uint32_t i = 0; i < 32; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, 0, 2 + i);
+    }
+    assert_int_equal(dp_port_add(dp, p1, 1), 0);
+    wait_rx(dp, 34, &st);
+    assert_int_equal(st.n_missed, 32);
+    assert_int_equal(st.n_hit, 2);
+    wait_tx(p2, 2);
+    drain_port(p2);
+    assert_int_equal(drain_upcalls(dp), 32);
+    dp_port_del(dp, 1);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
+static void
+test_upcall_queue_overflow_is_counted_as_lost_exactly(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 4096);
+    struct dp *dp = create_dp(1, 1, 512, 1);
+    struct dp_upcall ups[64];
+    struct dp_port_stats ps;
+    struct dp_stats st;
+    size_t total = 0;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    for (uint32_t i = 0; i < 1000; i++) {
+        inject_tcp(p1, 0x0a000001, (uint16_t)(1000 + i % 50), 80, 0, i);
+    }
+    wait_rx(dp, 1000, &st);
+    assert_int_equal(st.n_missed, 512);
+    assert_int_equal(st.n_lost, 488);
+    assert_int_equal(st.n_lost_queue_full, 488);
+    assert_int_equal(st.n_hit, 0);
+    assert_int_equal(dp_upcall_queue_len(dp, 0), 512);
+    assert_int_equal(dp_port_get_stats(dp, 1, &ps), 0);
+    assert_int_equal(ps.rx, 1000);
+    assert_int_equal(ps.lost, 488);
+
+    /* The handler gets the 512, oldest first, at most 64 at a time. */
+    for (;;) {
+        size_t n = dp_upcall_recv(dp, 0, ups, ARRAY_SIZE(ups));
+
+        if (!n) {
+            break;
+        }
+        assert_true(n <= 64);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(ups[i].type, DP_UPCALL_MISS);
+            assert_int_equal(ups[i].in_port, 1);
+            assert_int_equal(ups[i].key.in_port, 1);
+            assert_int_equal(ntohs(ups[i].key.tp_dst), 80);
+            assert_int_equal(packet_seq(ups[i].packet), total + i);
+            netdev_packet_recycle(ups[i].packet);
+        }
+        total += n;
+    }
+    assert_int_equal(total, 512);
+
+    /* Room again: the next misses are queued. */
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 1000);
+    wait_rx(dp, 1001, &st);
+    assert_int_equal(st.n_missed, 513);
+    assert_int_equal(drain_upcalls(dp), 1);
+
+    dp_port_del(dp, 1);
+    dp_destroy(dp);
+    netdev_close(p1);
+}
+
+static void
+test_no_handlers_loses_every_miss(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct dp *dp = create_dp(1, 0, 0, 1);
+    struct dp_stats st;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    for (uint32_t i = 0; i < 10; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, 0, i);
+    }
+    wait_rx(dp, 10, &st);
+    assert_int_equal(st.n_lost_no_handler, 10);
+    assert_int_equal(st.n_lost, 10);
+    dp_port_del(dp, 1);
+    dp_destroy(dp);
+    netdev_close(p1);
+}
+
+static void
+test_runts_are_parse_drops(void **state)
+{
+    static const uint8_t runt[10] = {1, 2, 3};
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct dp_port_stats ps;
+    struct dp_stats st;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    assert_int_equal(netdev_memory_inject(p1, runt, sizeof runt), 0);
+    assert_int_equal(netdev_memory_inject(p1, runt, 1), 0);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 0);
+    wait_rx(dp, 3, &st);
+    assert_int_equal(st.n_parse_drop, 2);
+    assert_int_equal(st.n_missed, 1);
+    dp_port_get_stats(dp, 1, &ps);
+    assert_int_equal(ps.parse_drop, 2);
+    assert_int_equal(drain_upcalls(dp), 1);
+    dp_port_del(dp, 1);
+    dp_destroy(dp);
+    netdev_close(p1);
+}
+
+/* ---- Lossless ports ----------------------------------------------------- */
+
+struct lossless_handler {
+    struct dp *dp;
+    size_t want;
+    size_t got;
+    bool in_order;
+    bool saw_full_queue;
+};
+
+static void *
+lossless_handler_main(void *h_)
+{
+    struct lossless_handler *h = h_;
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    uint32_t next = 0;
+
+    /* Start consuming only once the queue is full and the datapath thread
+     * is waiting for room. */
+    for (;;) {
+        struct dp_stats st;
+
+        dp_get_stats(h->dp, &st);
+        if ((st.n_lossless_waits && dp_upcall_queue_len(h->dp, 0) == 512)
+            || time_msec() > deadline) {
+            break;
+        }
+        pause_briefly();
+    }
+    h->saw_full_queue = dp_upcall_queue_len(h->dp, 0) == 512;
+    h->in_order = true;
+    while (h->got < h->want && time_msec() < deadline) {
+        struct dp_upcall ups[64];
+        size_t n;
+
+        dp_upcall_wait(h->dp, 0, 100);
+        n = dp_upcall_recv(h->dp, 0, ups, ARRAY_SIZE(ups));
+        for (size_t i = 0; i < n; i++) {
+            h->in_order &= packet_seq(ups[i].packet) == next++;
+            netdev_packet_recycle(ups[i].packet);
+        }
+        h->got += n;
+    }
+    return NULL;
+}
+
+static void
+test_lossless_port_never_loses(void **state)
+{
+    enum { N = 3000 };
+    char path[] = "/tmp/test_datapath_XXXXXX";
+    struct pcap_writer *w;
+    struct netdev_options opts;
+    struct lossless_handler h;
+    struct netdev *port;
+    pthread_t thread;
+    struct dp_port_stats ps;
+    struct dp_stats st;
+    struct dp *dp;
+    char *error = NULL;
+    int fd;
+
+    (void)state;
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(pcap_writer_open(path, &w, &error), 0);
+    for (uint32_t i = 0; i < N; i++) {
+        uint8_t b[64];
+        struct dp_packet *pkt;
+
+        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
+        pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
+        assert_int_equal(pcap_writer_write(w, pkt, 0, &error), 0);
+        dp_packet_delete(pkt);
+    }
+    assert_int_equal(pcap_writer_close(w, &error), 0);
+
+    memset(&opts, 0, sizeof opts);
+    opts.rx_path = path;
+    if (netdev_open("replay", "pcap", &opts, &port, &error)) {
+        fail_msg("%s", error);
+    }
+    assert_true(netdev_is_lossless(port));
+
+    dp = create_dp(1, 1, 512, 1);
+    h.dp = dp;
+    h.want = N;
+    h.got = 0;
+    pthread_create(&thread, NULL, lossless_handler_main, &h);
+    dp_port_add(dp, port, 1);
+    pthread_join(thread, NULL);
+
+    wait_rx(dp, N, &st);
+    assert_true(h.saw_full_queue);
+    assert_int_equal(h.got, N);
+    assert_true(h.in_order);
+    assert_int_equal(st.n_lost, 0);
+    assert_int_equal(st.n_missed, N);
+    assert_true(st.n_lossless_waits > 0);
+    dp_port_get_stats(dp, 1, &ps);
+    assert_int_equal(ps.lost, 0);
+    assert_true(ps.lossless_waits > 0);
+
+    dp_port_del(dp, 1);
+    dp_destroy(dp);
+    netdev_close(port);
+    unlink(path);
+}
+
+/* ---- Conservation with two datapath threads ----------------------------*/
+
+static void
+test_conservation_with_two_threads_and_four_ports(void **state)
+{
+    enum { N_PORTS = 4, PER_PORT = 3000 };
+    struct netdev *ports[N_PORTS];
+    struct dp *dp = create_dp(2, 2, 64, 10);
+    uint64_t hits = 0, misses = 0, runts = 0, total = 0, tx = 0;
+    uint64_t hits_by_port[N_PORTS] = {0};
+    uint64_t port_rx = 0;
+    uint64_t s = 12345;
+    struct dp_stats st;
+
+    (void)state;
+    for (int p = 0; p < N_PORTS; p++) {
+        char name[8];
+        struct match m;
+
+        snprintf(name, sizeof name, "p%d", p + 1);
+        ports[p] = open_memory_port(name, 8192);
+        assert_int_equal(dp_port_add(dp, ports[p], (uint32_t)p + 1), 0);
+        tcp_match(&m, (uint32_t)p + 1, 80);
+        {
+            char acts[8];
+
+            snprintf(acts, sizeof acts, "%d", (p + 1) % N_PORTS + 1);
+            put_flow(dp, &m, acts, NULL);
+        }
+    }
+
+    for (int i = 0; i < PER_PORT; i++) {
+        for (int p = 0; p < N_PORTS; p++) {
+            uint32_t r;
+
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            r = (uint32_t)(s >> 33) % 10;
+            if (r < 6) {
+                inject_tcp(ports[p], 0x0a000000 + (uint32_t)i,
+                           (uint16_t)(1024 + i % 100), 80, 0, (uint32_t)i);
+                hits++;
+                hits_by_port[p]++;
+            } else if (r < 9) {
+                inject_tcp(ports[p], 0x0a000000 + (uint32_t)i,
+                           (uint16_t)(1024 + i % 100), 81, 0, (uint32_t)i);
+                misses++;
+            } else {
+                uint8_t b[12] = {0};
+
+                assert_int_equal(netdev_memory_inject(ports[p], b, sizeof b),
+                                 0);
+                runts++;
+            }
+            total++;
+        }
+    }
+    wait_rx(dp, total, &st);
+    assert_int_equal(st.n_rx,
+                     st.n_hit + st.n_missed + st.n_lost + st.n_parse_drop);
+    assert_int_equal(st.n_hit, hits);
+    assert_int_equal(st.n_missed + st.n_lost, misses);
+    assert_int_equal(st.n_parse_drop, runts);
+    assert_true(st.n_missed <= 2 * 64);
+    assert_true(st.n_lost > 0);
+
+    for (int p = 0; p < N_PORTS; p++) {
+        struct dp_port_stats ps;
+
+        /* Port p + 1 transmits the hits received on port p. */
+        wait_tx(ports[(p + 1) % N_PORTS], hits_by_port[p]);
+        assert_int_equal(dp_port_get_stats(dp, (uint32_t)p + 1, &ps), 0);
+        assert_int_equal(ps.rx, PER_PORT);
+        port_rx += ps.rx;
+        tx += ps.netdev_tx_packets;
+    }
+    assert_int_equal(port_rx, st.n_rx);
+    assert_int_equal(tx, st.n_hit);
+    assert_int_equal(drain_upcalls(dp), st.n_missed);
+
+    for (int p = 0; p < N_PORTS; p++) {
+        assert_int_equal(dp_port_del(dp, (uint32_t)p + 1), 0);
+        drain_port(ports[p]);
+        netdev_close(ports[p]);
+    }
+    dp_destroy(dp);
+}
+
+/* ---- Flow dumps --------------------------------------------------------- */
+
+#define DUMP_STABLE 3000
+
+struct dump_ctx {
+    struct dp *dp;
+    struct dp_flow_dump *dump;
+    pthread_barrier_t *barrier;
+    struct dp_ufid *seen;
+    size_t n_seen;
+    bool *stop;        /* Atomic: churn thread. */
+    size_t *churn_ops; /* Atomic: churn thread's progress. */
+    size_t n_batches;
+};
+
+static void *
+dump_thread(void *ctx_)
+{
+    struct dump_ctx *ctx = ctx_;
+    struct dp_flow_info infos[50];
+    size_t n;
+
+    pthread_barrier_wait(ctx->barrier);
+    /* Dump while flows come and go. */
+    while (__atomic_load_n(ctx->churn_ops, __ATOMIC_RELAXED) < 300) {
+        sched_yield();
+    }
+    while ((n = dp_flow_dump_next(ctx->dump, infos,
+                                  1 + ctx->n_batches++ % ARRAY_SIZE(infos)))
+           > 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct dp_ufid *grown =
+                realloc(ctx->seen, (ctx->n_seen + 1) * sizeof *ctx->seen);
+
+            if (!grown) {
+                abort(); /* Not a cmocka assert: this is not the test's
+                          * thread. */
+            }
+            ctx->seen = grown;
+            ctx->seen[ctx->n_seen++] = infos[i].ufid;
+            dp_flow_info_uninit(&infos[i]);
+        }
+    }
+    return NULL;
+}
+
+static void *
+churn_thread(void *ctx_)
+{
+    struct dump_ctx *ctx = ctx_;
+    struct dp_actions *a = actions("1");
+    uint32_t next = 0;
+
+    pthread_barrier_wait(ctx->barrier);
+    while (!__atomic_load_n(ctx->stop, __ATOMIC_RELAXED)) {
+        struct match m;
+
+        tcp_match(&m, 2, (uint16_t)(next % 60000));
+        m.flow.nw_src = htonl(next / 60000);
+        m.wc.masks.nw_src = UINT32_MAX;
+        dp_flow_put(ctx->dp, &m, a, DP_FLOW_PUT_CREATE, NULL, NULL);
+        if (next >= 100) {
+            struct dp_ufid ufid;
+
+            tcp_match(&m, 2, (uint16_t)((next - 100) % 60000));
+            m.flow.nw_src = htonl((next - 100) / 60000);
+            m.wc.masks.nw_src = UINT32_MAX;
+            dp_flow_ufid(&m, &ufid);
+            dp_flow_del(ctx->dp, &ufid, NULL);
+        }
+        next++;
+        __atomic_fetch_add(ctx->churn_ops, 1, __ATOMIC_RELAXED);
+    }
+    dp_actions_unref(a);
+    return NULL;
+}
+
+static int
+ufid_cmp(const void *a_, const void *b_)
+{
+    const struct dp_ufid *a = a_, *b = b_;
+
+    if (a->hi != b->hi) {
+        return a->hi < b->hi ? -1 : 1;
+    }
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+static void
+test_multithreaded_dump_returns_each_flow_once(void **state)
+{
+    enum { N_DUMPERS = 3 };
+    struct dp *dp = create_dp(0, 1, 0, 1);
+    struct dp_ufid *stable = calloc(DUMP_STABLE, sizeof *stable);
+    struct dp_actions *a = actions("1");
+
+    (void)state;
+    for (uint32_t i = 0; i < DUMP_STABLE; i++) {
+        struct match m;
+
+        tcp_match(&m, 1, (uint16_t)i);
+        assert_int_equal(
+            dp_flow_put(dp, &m, a, DP_FLOW_PUT_CREATE, &stable[i], NULL), 0);
+    }
+    qsort(stable, DUMP_STABLE, sizeof *stable, ufid_cmp);
+
+    for (int round = 0; round < 4; round++) {
+        struct dump_ctx ctxs[N_DUMPERS + 1];
+        pthread_t threads[N_DUMPERS + 1];
+        pthread_barrier_t barrier;
+        struct dp_flow_dump *dump = dp_flow_dump_create(dp);
+        struct dp_ufid *all = NULL;
+        size_t n_all = 0, found = 0, churn_ops = 0, ops_at_end;
+        bool stop = false;
+
+        pthread_barrier_init(&barrier, NULL, N_DUMPERS + 1);
+        for (int t = 0; t <= N_DUMPERS; t++) {
+            memset(&ctxs[t], 0, sizeof ctxs[t]);
+            ctxs[t].dp = dp;
+            ctxs[t].dump = dump;
+            ctxs[t].barrier = &barrier;
+            ctxs[t].stop = &stop;
+            ctxs[t].churn_ops = &churn_ops;
+            pthread_create(&threads[t], NULL,
+                           t < N_DUMPERS ? dump_thread : churn_thread,
+                           &ctxs[t]);
+        }
+        for (int t = 0; t < N_DUMPERS; t++) {
+            pthread_join(threads[t], NULL);
+        }
+        ops_at_end = __atomic_load_n(&churn_ops, __ATOMIC_RELAXED);
+        __atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+        pthread_join(threads[N_DUMPERS], NULL);
+        dp_flow_dump_destroy(dump);
+        pthread_barrier_destroy(&barrier);
+
+        for (int t = 0; t < N_DUMPERS; t++) {
+            struct dp_ufid *grown =
+                realloc(all, (n_all + ctxs[t].n_seen + 1) * sizeof *all);
+
+            assert_non_null(grown);
+            all = grown;
+            memcpy(all + n_all, ctxs[t].seen, ctxs[t].n_seen * sizeof *all);
+            n_all += ctxs[t].n_seen;
+            free(ctxs[t].seen);
+        }
+        qsort(all, n_all, sizeof *all, ufid_cmp);
+        for (size_t i = 1; i < n_all; i++) {
+            assert_false(dp_ufid_equal(&all[i - 1], &all[i]));
+        }
+        for (size_t i = 0, j = 0; i < DUMP_STABLE; i++) {
+            while (j < n_all && ufid_cmp(&all[j], &stable[i]) < 0) {
+                j++;
+            }
+            if (j < n_all && dp_ufid_equal(&all[j], &stable[i])) {
+                found++;
+            }
+        }
+        assert_int_equal(found, DUMP_STABLE);
+        /* Flows were added and deleted while the dump ran. */
+        assert_true(ops_at_end >= 300);
+        free(all);
+    }
+    dp_flow_flush(dp);
+    dp_actions_unref(a);
+    free(stable);
+    dp_destroy(dp);
+}
+
+/* ---- Execute and userspace actions -------------------------------------*/
+
+static void
+test_execute_outputs_and_queues_action_upcalls(void **state)
+{
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(0, 2, 0, 1);
+    struct dp_actions *a = actions("2,userspace(cookie=0x1122334455667788)");
+    struct dp_packet *pkt, *out;
+    struct dp_upcall up;
+    struct dp_stats st;
+    uint8_t b[64];
+    size_t n = 0;
+
+    (void)state;
+    dp_port_add(dp, p2, 2);
+    build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, 7);
+    pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
+    pkt->in_port = 1;
+    assert_int_equal(dp_execute(dp, pkt, a, false), 0);
+    /* The caller kept its packet, unchanged. */
+    assert_memory_equal(dp_packet_data(pkt), b, sizeof b);
+    dp_packet_delete(pkt);
+
+    out = netdev_memory_collect(p2);
+    assert_non_null(out);
+    assert_int_equal(packet_seq(out), 7);
+    dp_packet_delete(out);
+
+    for (unsigned int h = 0; h < 2; h++) {
+        if (dp_upcall_recv(dp, h, &up, 1)) {
+            n++;
+            assert_int_equal(up.type, DP_UPCALL_ACTION);
+            assert_int_equal(up.in_port, 1);
+            assert_int_equal(up.userdata.len, 8);
+            assert_memory_equal(up.userdata.data,
+                                "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+            assert_int_equal(packet_seq(up.packet), 7);
+            netdev_packet_recycle(up.packet);
+        }
+    }
+    assert_int_equal(n, 1);
+
+    /* Output to a port the datapath does not have is counted. */
+    dp_actions_unref(a);
+    a = actions("9");
+    pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
+    dp_execute(dp, pkt, a, true);
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_tx_no_port, 1);
+    assert_int_equal(st.n_executed, 2);
+    assert_int_equal(st.n_action_upcall, 1);
+
+    dp_actions_unref(a);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(p2);
+}
+
+static void
+test_userspace_action_in_a_flow_sends_action_upcall(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct dp_upcall up;
+    struct dp_ufid ufid;
+    struct dp_stats st;
+    struct match m;
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+    tcp_match(&m, 1, 80);
+    put_flow(dp, &m, "userspace(userdata(abcd)),set(tcp(dst=8080)),2", &ufid);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 3);
+    wait_rx(dp, 1, &st);
+    while (!dp_upcall_recv(dp, 0, &up, 1)) {
+        assert_true(time_msec() < deadline);
+        dp_upcall_wait(dp, 0, 100);
+    }
+    assert_int_equal(up.type, DP_UPCALL_ACTION);
+    assert_true(dp_ufid_equal(&up.ufid, &ufid));
+    assert_int_equal(up.userdata.len, 2);
+    /* The upcall has the packet as it was when the action ran. */
+    assert_int_equal(ntohs(up.key.tp_dst), 80);
+    netdev_packet_recycle(up.packet);
+
+    wait_tx(p2, 1);
+    {
+        struct dp_packet *out = netdev_memory_collect(p2);
+        struct flow f;
+
+        assert_non_null(out);
+        packet_parse(out, &f);
+        assert_int_equal(ntohs(f.tp_dst), 8080);
+        dp_packet_delete(out);
+    }
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_action_upcall, 1);
+    assert_int_equal(st.n_hit, 1);
+    dp_port_del(dp, 1);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
+/* ---- Reconfiguration under traffic -------------------------------------*/
+
+struct injector {
+    struct netdev *port;
+    bool stop; /* Atomic. */
+    uint64_t injected;
+};
+
+static void *
+injector_main(void *inj_)
+{
+    struct injector *inj = inj_;
+    uint32_t i = 0;
+
+    while (!__atomic_load_n(&inj->stop, __ATOMIC_RELAXED)) {
+        uint8_t b[64];
+
+        build_tcp(b, sizeof b, 0x0a000001, 1000, (uint16_t)(80 + i % 2), 0, i);
+        if (!netdev_memory_inject(inj->port, b, sizeof b)) {
+            inj->injected++;
+        }
+        i++;
+    }
+    return NULL;
+}
+
+static void
+test_ports_removed_under_traffic(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 1024);
+    struct netdev *p2 = open_memory_port("p2", 1024);
+    struct netdev *p3 = open_memory_port("p3", 1024);
+    struct dp *dp = create_dp(2, 1, 0, 10);
+    struct injector inj = {.port = p1};
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    pthread_t thread;
+    struct dp_stats st;
+    struct match m;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+    dp_port_add(dp, p3, 3);
+    tcp_match(&m, 1, 80);
+    put_flow(dp, &m, "2,3", NULL);
+    pthread_create(&thread, NULL, injector_main, &inj);
+
+    /* Let traffic flow, then pull the output ports out from under it. */
+    do {
+        dp_get_stats(dp, &st);
+        pause_briefly();
+    } while (st.n_hit < 1000 && time_msec() < deadline);
+    assert_int_equal(dp_port_del(dp, 2), 0);
+    netdev_close(p2);
+    do {
+        dp_get_stats(dp, &st);
+        pause_briefly();
+    } while (st.n_tx_no_port < 100 && time_msec() < deadline);
+    assert_true(st.n_tx_no_port >= 100);
+    assert_int_equal(dp_port_del(dp, 1), 0);
+    assert_int_equal(dp_port_del(dp, 3), 0);
+    netdev_close(p3);
+    __atomic_store_n(&inj.stop, true, __ATOMIC_RELAXED);
+    pthread_join(thread, NULL);
+
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_rx,
+                     st.n_hit + st.n_missed + st.n_lost + st.n_parse_drop);
+    assert_true(st.n_rx <= inj.injected);
+    drain_upcalls(dp);
+    dp_destroy(dp);
+    netdev_close(p1);
+}
+
+static void
+test_changing_handler_count_keeps_queued_upcalls_in_order(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct dp *dp = create_dp(1, 1, 512, 1);
+    uint32_t next[10] = {0};
+    struct dp_stats st;
+    size_t total = 0;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    for (uint32_t i = 0; i < 200; i++) {
+        /* Flow i % 10; seq counts per flow. */
+        inject_tcp(p1, 0x0a000001, (uint16_t)(1000 + i % 10), 80, 0, i / 10);
+    }
+    wait_rx(dp, 200, &st);
+    assert_int_equal(st.n_missed, 200);
+    assert_int_equal(dp_set_n_handlers(dp, 4), 0);
+    assert_int_equal(dp_n_handlers(dp), 4);
+
+    for (unsigned int h = 0; h < 4; h++) {
+        struct dp_upcall ups[64];
+        size_t n;
+
+        while ((n = dp_upcall_recv(dp, h, ups, ARRAY_SIZE(ups))) > 0) {
+            for (size_t i = 0; i < n; i++) {
+                unsigned int flow = ntohs(ups[i].key.tp_src) - 1000;
+
+                assert_true(flow < 10);
+                assert_int_equal(flow_hash_5tuple(&ups[i].key, 0) % 4, h);
+                assert_int_equal(packet_seq(ups[i].packet), next[flow]);
+                next[flow]++;
+                netdev_packet_recycle(ups[i].packet);
+            }
+            total += n;
+        }
+    }
+    assert_int_equal(total, 200);
+
+    /* Traffic still flows after the change. */
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 0);
+    wait_rx(dp, 201, &st);
+    assert_int_equal(drain_upcalls(dp), 1);
+    dp_port_del(dp, 1);
+    dp_destroy(dp);
+    netdev_close(p1);
+}
+
+/* ---- Text --------------------------------------------------------------- */
+
+static void
+test_flow_format_is_dpctl_style(void **state)
+{
+    struct dp_flow_info info;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct match *m = &info.match;
+
+    (void)state;
+    memset(&info, 0, sizeof info);
+    match_init_catchall(m);
+    m->flow.in_port = 1;
+    m->wc.masks.in_port = UINT32_MAX;
+    m->flow.dl_src = (struct eth_addr){{0, 0, 0, 0, 0, 1}};
+    m->flow.dl_dst = (struct eth_addr){{0, 0, 0, 0, 0, 2}};
+    m->wc.masks.dl_src = ETH_ADDR_BROADCAST;
+    m->wc.masks.dl_dst = ETH_ADDR_BROADCAST;
+    m->flow.dl_type = htons(ETH_TYPE_IP);
+    m->wc.masks.dl_type = UINT16_MAX;
+    m->flow.nw_src = htonl(0x0a000001);
+    m->wc.masks.nw_src = UINT32_MAX;
+    m->flow.nw_dst = htonl(0x0a000000);
+    m->wc.masks.nw_dst = htonl(0xffffff00);
+    m->flow.nw_proto = IPPROTO_TCP_;
+    m->wc.masks.nw_proto = UINT8_MAX;
+    m->wc.masks.nw_frag = FLOW_NW_FRAG_MASK;
+    m->flow.tp_src = htons(1234);
+    m->wc.masks.tp_src = UINT16_MAX;
+    m->flow.tp_dst = htons(80);
+    m->wc.masks.tp_dst = UINT16_MAX;
+    info.stats.n_packets = 3;
+    info.stats.n_bytes = 180;
+    info.stats.tcp_flags = TCP_SYN;
+    info.actions = actions("2");
+
+    dp_flow_format(&info, false, &s);
+    assert_string_equal(
+        ds_cstr(&s),
+        "in_port(1),eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02),"
+        "eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.0/255.255.255.0,"
+        "proto=6,frag=no),tcp(src=1234,dst=80), packets:3, bytes:180, "
+        "used:never, flags:S, actions:2");
+
+    ds_clear(&s);
+    info.ufid.hi = UINT64_C(0x0123456789abcdef);
+    info.ufid.lo = UINT64_C(0xfedcba9876543210);
+    info.stats.used = time_msec();
+    info.stats.tcp_flags = 0;
+    m->wc.masks.tp_src = 0;
+    m->wc.masks.tp_dst = htons(0xff00);
+    match_normalize(m);
+    dp_flow_format(&info, true, &s);
+    assert_true(
+        strstr(ds_cstr(&s), "ufid:01234567-89ab-cdef-fedc-ba9876543210, ")
+        == ds_cstr(&s));
+    assert_non_null(strstr(ds_cstr(&s), "tcp(dst=0/0xff00), packets:3"));
+    assert_non_null(strstr(ds_cstr(&s), "used:0.0"));
+    assert_null(strstr(ds_cstr(&s), "flags:"));
+
+    dp_flow_info_uninit(&info);
+    ds_destroy(&s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_get_del_semantics),
+        cmocka_unit_test(test_put_fails_with_efbig_at_the_flow_limit),
+        cmocka_unit_test(test_operate_runs_a_batch_in_order),
+        cmocka_unit_test(test_hits_forward_and_count_flow_stats),
+        cmocka_unit_test(test_deleted_flow_in_emc_is_missed_next_time),
+        cmocka_unit_test(test_batch_on_a_dead_emc_entry_misses_entirely),
+        cmocka_unit_test(
+            test_upcall_queue_overflow_is_counted_as_lost_exactly),
+        cmocka_unit_test(test_no_handlers_loses_every_miss),
+        cmocka_unit_test(test_runts_are_parse_drops),
+        cmocka_unit_test(test_lossless_port_never_loses),
+        cmocka_unit_test(test_conservation_with_two_threads_and_four_ports),
+        cmocka_unit_test(test_multithreaded_dump_returns_each_flow_once),
+        cmocka_unit_test(test_execute_outputs_and_queues_action_upcalls),
+        cmocka_unit_test(test_userspace_action_in_a_flow_sends_action_upcall),
+        cmocka_unit_test(test_ports_removed_under_traffic),
+        cmocka_unit_test(
+            test_changing_handler_count_keeps_queued_upcalls_in_order),
+        cmocka_unit_test(test_flow_format_is_dpctl_style),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
