@@ -1,0 +1,1210 @@
+/*
+ * ofproto/ofproto.c — bridges, rules, flow-mods and timeouts (ofproto.h).
+ *
+ * Rule lifetime.  A rule enters a table with classifier_replace() in the
+ * batch's version and one reference (the table's).  When a batch removes or
+ * replaces it, it stays linked and visible to readers of older versions;
+ * after the batch is published, one grace period later the call_rcu thread
+ * unlinks it (classifier_remove_now(), under the bridge mutex), and one
+ * more grace period later drops the table's reference: by then no reader
+ * can still hold a pointer it got from a lookup.  References taken by xlate
+ * caches keep the memory alive beyond that; the last unref frees at once.
+ *
+ * Batches.  Every change of a batch is staged in version V = current + 1
+ * and logged.  On success V is published once.  On failure the rules the
+ * batch inserted are removed in V (they were never visible), and every
+ * pre-existing rule the batch removed is replaced by an identical clone
+ * inserted in V whose counters it forwards to, so the tables say exactly
+ * what they said before; then V is published (a no-op for lookups).
+ */
+#include "ofproto/ofproto.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "classifier/classifier.h"
+#include "flow/field.h"
+#include "flow/flow-text.h"
+#include "lib/coverage.h"
+#include "lib/dynamic-string.h"
+#include "lib/timeval.h"
+#include "lib/util.h"
+#include "ofproto/mac-learning.h"
+#include "ofproto/ofproto-private.h"
+
+COVERAGE_DEFINE(ofproto_flow_mod_batch);
+COVERAGE_DEFINE(ofproto_flow_mod_refused);
+COVERAGE_DEFINE(ofproto_rule_expired_idle);
+COVERAGE_DEFINE(ofproto_rule_expired_hard);
+
+/* ---- Change sequence ---------------------------------------------------- */
+
+uint64_t
+ofproto_get_change_seq(const struct ofproto *ofproto)
+{
+    uint64_t ml_seq = mac_learning_seq(ofproto->ml);
+    uint64_t seq = __atomic_load_n(&ofproto->change_seq, __ATOMIC_ACQUIRE);
+
+    /* MAC learning changes count as table changes: fold them in. */
+    return seq + ml_seq;
+}
+
+void
+ofproto_bump_change_seq(const struct ofproto *ofproto_)
+{
+    struct ofproto *ofproto = (struct ofproto *)ofproto_;
+
+    pthread_mutex_lock(&ofproto->seq_mutex);
+    __atomic_add_fetch(&ofproto->change_seq, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&ofproto->seq_cond);
+    pthread_mutex_unlock(&ofproto->seq_mutex);
+}
+
+bool
+ofproto_wait_change(const struct ofproto *ofproto_, uint64_t seen,
+                    uint64_t timeout_ms)
+{
+    struct ofproto *ofproto = (struct ofproto *)ofproto_;
+    struct timespec deadline;
+    bool changed;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += (time_t)(timeout_ms / 1000);
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+
+    /* MAC learning bumps its own sequence without our condition variable,
+     * so wake up at least every 10 ms to look at it. */
+    pthread_mutex_lock(&ofproto->seq_mutex);
+    for (;;) {
+        changed = ofproto_get_change_seq(ofproto) != seen;
+        if (changed) {
+            break;
+        }
+        struct timespec now, slice;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (now.tv_sec > deadline.tv_sec
+            || (now.tv_sec == deadline.tv_sec
+                && now.tv_nsec >= deadline.tv_nsec)) {
+            break;
+        }
+        slice = now;
+        slice.tv_nsec += 10 * 1000000;
+        if (slice.tv_nsec >= 1000000000) {
+            slice.tv_sec++;
+            slice.tv_nsec -= 1000000000;
+        }
+        if (slice.tv_sec > deadline.tv_sec
+            || (slice.tv_sec == deadline.tv_sec
+                && slice.tv_nsec > deadline.tv_nsec)) {
+            slice = deadline;
+        }
+        pthread_cond_timedwait(&ofproto->seq_cond, &ofproto->seq_mutex,
+                               &slice);
+    }
+    pthread_mutex_unlock(&ofproto->seq_mutex);
+    return changed;
+}
+
+/* ---- Rules -------------------------------------------------------------- */
+
+static struct rule *
+rule_alloc(struct ofproto *ofproto, uint8_t table_id)
+{
+    struct rule *rule = xzalloc(sizeof *rule);
+
+    rule->ofproto = ofproto;
+    rule->table_id = table_id;
+    rule->refcnt = 1;
+    pthread_mutex_init(&rule->stats_mutex, NULL);
+    ofpacts_init(&rule->ofpacts);
+    return rule;
+}
+
+static void
+rule_free(struct rule *rule)
+{
+    struct rule *forward = rule->forward;
+
+    cls_rule_destroy(&rule->cr);
+    ofpacts_destroy(&rule->ofpacts);
+    pthread_mutex_destroy(&rule->stats_mutex);
+    free(rule);
+    if (forward) {
+        ofproto_rule_unref(forward);
+    }
+}
+
+void
+ofproto_rule_ref(struct rule *rule)
+{
+    if (rule) {
+        __atomic_add_fetch(&rule->refcnt, 1, __ATOMIC_RELAXED);
+    }
+}
+
+void
+ofproto_rule_unref(struct rule *rule)
+{
+    if (rule && !__atomic_sub_fetch(&rule->refcnt, 1, __ATOMIC_ACQ_REL)) {
+        rule_free(rule);
+    }
+}
+
+const struct ofpacts *
+ofproto_rule_get_actions(const struct rule *rule)
+{
+    return &rule->ofpacts;
+}
+
+int
+ofproto_rule_get_priority(const struct rule *rule)
+{
+    return rule->cr.priority;
+}
+
+uint8_t
+ofproto_rule_get_table(const struct rule *rule)
+{
+    return rule->table_id;
+}
+
+uint64_t
+ofproto_rule_get_cookie(const struct rule *rule)
+{
+    return rule->cookie;
+}
+
+void
+ofproto_rule_get_match(const struct rule *rule, struct match *match)
+{
+    cls_rule_get_match(&rule->cr, match);
+}
+
+void
+ofproto_rule_credit_stats(struct rule *rule, uint64_t packets, uint64_t bytes,
+                          uint64_t used)
+{
+    while (rule) {
+        struct rule *forward;
+
+        pthread_mutex_lock(&rule->stats_mutex);
+        forward = rule->forward;
+        if (!forward) {
+            rule->n_packets += packets;
+            rule->n_bytes += bytes;
+            if (used > rule->used) {
+                rule->used = used;
+            }
+        }
+        pthread_mutex_unlock(&rule->stats_mutex);
+        /* 'forward' stays alive: 'rule' holds a reference to it, and the
+         * caller holds one (or a read-side section) on 'rule'. */
+        rule = forward;
+    }
+}
+
+void
+ofproto_rule_get_stats(struct rule *rule, uint64_t *packets, uint64_t *bytes,
+                       uint64_t *used)
+{
+    pthread_mutex_lock(&rule->stats_mutex);
+    *packets = rule->n_packets;
+    *bytes = rule->n_bytes;
+    *used = rule->used;
+    pthread_mutex_unlock(&rule->stats_mutex);
+}
+
+/* From now on, credits to 'old' go to 'new'; with 'keep', 'new' also takes
+ * over what 'old' counted so far. */
+static void
+rule_forward_stats(struct rule *old, struct rule *new, bool keep)
+{
+    pthread_mutex_lock(&old->stats_mutex);
+    pthread_mutex_lock(&new->stats_mutex);
+    if (keep) {
+        new->n_packets += old->n_packets;
+        new->n_bytes += old->n_bytes;
+        new->used = MAX(new->used, old->used);
+    }
+    if (!old->forward) {
+        ofproto_rule_ref(new);
+        old->forward = new;
+    }
+    pthread_mutex_unlock(&new->stats_mutex);
+    pthread_mutex_unlock(&old->stats_mutex);
+}
+
+/* A rule does "output" to 'port' if an output action names it. */
+static bool
+rule_outputs_to(const struct rule *rule, uint32_t port)
+{
+    if (port == OFPP_ANY) {
+        return true;
+    }
+    for (size_t i = 0; i < rule->ofpacts.n; i++) {
+        const struct ofpact *a = &rule->ofpacts.acts[i];
+
+        if ((a->type == OFPACT_OUTPUT && a->output.port == port)
+            || (a->type == OFPACT_CONTROLLER && port == OFPP_CONTROLLER)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+rule_cookie_matches(const struct rule *rule, const struct flow_text *ft)
+{
+    return !((rule->cookie ^ ft->cookie_match) & ft->cookie_mask);
+}
+
+/* Grace period 2 is over: drop the table's reference. */
+static void
+rule_unref_cb(void *rule_)
+{
+    ofproto_rule_unref(rule_);
+}
+
+/* Grace period 1 is over: no reader uses a version in which 'rule' is
+ * visible; unlink it. */
+static void
+rule_retire_cb(void *rule_)
+{
+    struct rule *rule = rule_;
+    struct ofproto *ofproto = rule->ofproto;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    if (cls_rule_is_linked(&rule->cr)) {
+        classifier_remove_now(&ofproto->tables[rule->table_id].cls, &rule->cr);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    classifier_postpone(rule_unref_cb, rule);
+}
+
+/* Writer, after the version that removes 'rule' was published. */
+static void
+rule_retire(struct rule *rule)
+{
+    if (!rule->removed) {
+        rule->removed = true;
+        classifier_postpone(rule_retire_cb, rule);
+    }
+}
+
+/* ---- Bridges ------------------------------------------------------------ */
+
+struct ofproto *
+ofproto_create(const char *name)
+{
+    struct ofproto *ofproto = xzalloc(sizeof *ofproto);
+
+    ofproto->name = xstrdup(name);
+    pthread_mutex_init(&ofproto->mutex, NULL);
+    pthread_mutex_init(&ofproto->seq_mutex, NULL);
+    pthread_cond_init(&ofproto->seq_cond, NULL);
+    for (size_t i = 0; i < OFPROTO_N_TABLES; i++) {
+        classifier_init(&ofproto->tables[i].cls);
+    }
+    ofproto->tables_version = CLS_MIN_VERSION;
+    ofproto->ports = xzalloc(sizeof *ofproto->ports);
+    ofproto->ml = mac_learning_create(0, 0);
+    return ofproto;
+}
+
+static void
+ofport_set_free(struct ofport_set *set)
+{
+    if (set) {
+        for (size_t i = 0; i < set->n; i++) {
+            free(set->ports[i].name);
+        }
+        free(set);
+    }
+}
+
+void
+ofproto_destroy(struct ofproto *ofproto)
+{
+    if (!ofproto) {
+        return;
+    }
+    /* Let pending retirements finish (they take the mutex and queue a
+     * second callback). */
+    urcu_memb_barrier();
+    urcu_memb_barrier();
+
+    pthread_mutex_lock(&ofproto->mutex);
+    for (size_t i = 0; i < OFPROTO_N_TABLES; i++) {
+        struct classifier *cls = &ofproto->tables[i].cls;
+        struct rule *rule;
+
+        /* Every retirement finished, so what is left is visible. */
+        classifier_read_lock();
+        CLS_FOR_EACH(rule, cr, cls)
+        {
+            classifier_remove_now(cls, &rule->cr);
+            ofproto_rule_unref(rule);
+        }
+        classifier_read_unlock();
+        classifier_destroy(cls);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    classifier_synchronize();
+    urcu_memb_barrier();
+
+    ofport_set_free(ofproto->ports);
+    mac_learning_destroy(ofproto->ml);
+    pthread_cond_destroy(&ofproto->seq_cond);
+    pthread_mutex_destroy(&ofproto->seq_mutex);
+    pthread_mutex_destroy(&ofproto->mutex);
+    free(ofproto->name);
+    free(ofproto);
+}
+
+const char *
+ofproto_name(const struct ofproto *ofproto)
+{
+    return ofproto->name;
+}
+
+void
+ofproto_set_miss_to_controller(struct ofproto *ofproto, bool on)
+{
+    __atomic_store_n(&ofproto->miss_to_controller, on, __ATOMIC_RELAXED);
+    ofproto_bump_change_seq(ofproto);
+}
+
+bool
+ofproto_get_miss_to_controller(const struct ofproto *ofproto)
+{
+    return __atomic_load_n(&ofproto->miss_to_controller, __ATOMIC_RELAXED);
+}
+
+struct mac_learning *
+ofproto_get_mac_learning(const struct ofproto *ofproto)
+{
+    return ofproto->ml;
+}
+
+/* ---- Ports -------------------------------------------------------------- */
+
+const struct ofport_set *
+ofproto_ports(const struct ofproto *ofproto)
+{
+    return __atomic_load_n(&ofproto->ports, __ATOMIC_ACQUIRE);
+}
+
+const struct ofport *
+ofproto_port_find(const struct ofproto *ofproto, uint32_t ofp_port)
+{
+    const struct ofport_set *set = ofproto_ports(ofproto);
+    size_t lo = 0, hi = set->n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+
+        if (set->ports[mid].ofp_port == ofp_port) {
+            return &set->ports[mid];
+        } else if (set->ports[mid].ofp_port < ofp_port) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+bool
+ofproto_port_to_dp(const struct ofproto *ofproto, uint32_t ofp_port,
+                   uint32_t *dp_port)
+{
+    bool found = false;
+
+    classifier_read_lock();
+    const struct ofport *port = ofproto_port_find(ofproto, ofp_port);
+    if (port) {
+        *dp_port = port->dp_port;
+        found = true;
+    }
+    classifier_read_unlock();
+    return found;
+}
+
+bool
+ofproto_port_from_dp(const struct ofproto *ofproto, uint32_t dp_port,
+                     uint32_t *ofp_port)
+{
+    bool found = false;
+
+    classifier_read_lock();
+    const struct ofport_set *set = ofproto_ports(ofproto);
+    for (size_t i = 0; i < set->n; i++) {
+        if (set->ports[i].dp_port == dp_port) {
+            *ofp_port = set->ports[i].ofp_port;
+            found = true;
+            break;
+        }
+    }
+    classifier_read_unlock();
+    return found;
+}
+
+size_t
+ofproto_n_ports(const struct ofproto *ofproto)
+{
+    size_t n;
+
+    classifier_read_lock();
+    n = ofproto_ports(ofproto)->n;
+    classifier_read_unlock();
+    return n;
+}
+
+static void
+ofport_set_free_cb(void *set)
+{
+    ofport_set_free(set);
+}
+
+/* Writer: publishes 'new' and retires the old snapshot. */
+static void
+ofproto_ports_publish(struct ofproto *ofproto, struct ofport_set *new)
+{
+    struct ofport_set *old = ofproto->ports;
+
+    __atomic_store_n(&ofproto->ports, new, __ATOMIC_RELEASE);
+    classifier_postpone(ofport_set_free_cb, old);
+    ofproto_bump_change_seq(ofproto);
+}
+
+int
+ofproto_port_add(struct ofproto *ofproto, uint32_t ofp_port, uint32_t dp_port,
+                 const char *name, char **errorp)
+{
+    struct ofport_set *old, *new;
+    size_t i, j;
+
+    *errorp = NULL;
+    if (!ofp_port || (ofp_port >= OFPP_MAX && ofp_port != OFPP_LOCAL)) {
+        *errorp = xasprintf("ofproto: bad port number %" PRIu32
+                            " for \"%s\" (expected 1..%d or LOCAL)",
+                            ofp_port, name, OFPP_MAX - 1);
+        return EINVAL;
+    }
+    pthread_mutex_lock(&ofproto->mutex);
+    old = ofproto->ports;
+    for (i = 0; i < old->n; i++) {
+        if (old->ports[i].ofp_port == ofp_port
+            || !strcmp(old->ports[i].name, name)) {
+            *errorp = xasprintf("ofproto: port %" PRIu32 " \"%s\" already "
+                                "exists (expected a new number and name)",
+                                ofp_port, name);
+            pthread_mutex_unlock(&ofproto->mutex);
+            return EEXIST;
+        }
+    }
+    if (old->n >= OFPROTO_MAX_PORTS) {
+        *errorp = xasprintf("ofproto: too many ports adding \"%s\" "
+                            "(expected at most %d)",
+                            name, OFPROTO_MAX_PORTS);
+        pthread_mutex_unlock(&ofproto->mutex);
+        return ENOSPC;
+    }
+    new = xzalloc(sizeof *new + (old->n + 1) * sizeof new->ports[0]);
+    for (i = j = 0; i < old->n; i++) {
+        if (j == i && old->ports[i].ofp_port > ofp_port) {
+            new->ports[j++] =
+                (struct ofport){ofp_port, dp_port, xstrdup(name)};
+        }
+        new->ports[j] = old->ports[i];
+        new->ports[j++].name = xstrdup(old->ports[i].name);
+    }
+    if (j == i) {
+        new->ports[j++] = (struct ofport){ofp_port, dp_port, xstrdup(name)};
+    }
+    new->n = j;
+    ofproto_ports_publish(ofproto, new);
+    pthread_mutex_unlock(&ofproto->mutex);
+    return 0;
+}
+
+int
+ofproto_port_del(struct ofproto *ofproto, uint32_t ofp_port)
+{
+    struct ofport_set *old, *new;
+    bool found = false;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    old = ofproto->ports;
+    new = xzalloc(sizeof *new + old->n * sizeof new->ports[0]);
+    for (size_t i = 0; i < old->n; i++) {
+        if (old->ports[i].ofp_port == ofp_port) {
+            found = true;
+            continue;
+        }
+        new->ports[new->n] = old->ports[i];
+        new->ports[new->n++].name = xstrdup(old->ports[i].name);
+    }
+    if (!found) {
+        ofport_set_free(new);
+        pthread_mutex_unlock(&ofproto->mutex);
+        return ENOENT;
+    }
+    ofproto_ports_publish(ofproto, new);
+    pthread_mutex_unlock(&ofproto->mutex);
+    mac_learning_flush_port(ofproto->ml, ofp_port);
+    return 0;
+}
+
+/* ---- Lookup ------------------------------------------------------------- */
+
+struct rule *
+ofproto_table_lookup(const struct ofproto *ofproto, uint8_t table_id,
+                     const struct flow *flow, struct flow_wildcards *wc)
+{
+    return ofproto_table_lookup_version(
+        ofproto, table_id, cls_version_get(&ofproto->tables_version), flow,
+        wc);
+}
+
+struct rule *
+ofproto_table_lookup_version(const struct ofproto *ofproto, uint8_t table_id,
+                             uint64_t version, const struct flow *flow,
+                             struct flow_wildcards *wc)
+{
+    const struct cls_rule *cr;
+
+    if (table_id >= OFPROTO_N_TABLES) {
+        return NULL;
+    }
+    cr = classifier_lookup(&ofproto->tables[table_id].cls, version, flow, wc);
+    return cr ? CONTAINER_OF(cr, struct rule, cr) : NULL;
+}
+
+/* ---- Flow-mod batches --------------------------------------------------- */
+
+struct rule_vec {
+    struct rule **rules;
+    size_t n, allocated;
+};
+
+static void
+rule_vec_push(struct rule_vec *v, struct rule *rule)
+{
+    if (v->n >= v->allocated) {
+        v->allocated = v->allocated ? 2 * v->allocated : 8;
+        v->rules = xrealloc(v->rules, v->allocated * sizeof *v->rules);
+    }
+    v->rules[v->n++] = rule;
+}
+
+struct stats_forward {
+    struct rule *old, *new;
+    bool keep;
+};
+
+struct batch {
+    struct ofproto *ofproto;
+    uint64_t version;
+    uint64_t now;
+    struct rule_vec inserted; /* In staging order. */
+    struct rule_vec removed;  /* Removed or displaced, in staging order. */
+    struct stats_forward *forwards;
+    size_t n_forwards, allocated_forwards;
+};
+
+static void
+batch_forward(struct batch *b, struct rule *old, struct rule *new, bool keep)
+{
+    if (b->n_forwards >= b->allocated_forwards) {
+        b->allocated_forwards =
+            b->allocated_forwards ? 2 * b->allocated_forwards : 8;
+        b->forwards =
+            xrealloc(b->forwards, b->allocated_forwards * sizeof *b->forwards);
+    }
+    b->forwards[b->n_forwards++] = (struct stats_forward){old, new, keep};
+}
+
+static void
+batch_insert(struct batch *b, struct rule *rule)
+{
+    struct classifier *cls = &b->ofproto->tables[rule->table_id].cls;
+    struct cls_rule *displaced;
+
+    displaced = classifier_replace(cls, &rule->cr, b->version);
+    rule_vec_push(&b->inserted, rule);
+    if (displaced) {
+        rule_vec_push(&b->removed, CONTAINER_OF(displaced, struct rule, cr));
+    }
+}
+
+static void
+batch_remove(struct batch *b, struct rule *rule)
+{
+    classifier_remove(&b->ofproto->tables[rule->table_id].cls, &rule->cr,
+                      b->version);
+    rule_vec_push(&b->removed, rule);
+}
+
+/* Collects the rules visible in the batch's version that 'ft' selects:
+ * strict or loose match, table (255: all), cookie & mask, and out_port
+ * when 'use_out_port'. */
+static void
+batch_collect(struct batch *b, const struct flow_text *ft, bool strict,
+              bool use_out_port, struct rule_vec *out)
+{
+    struct cls_rule target;
+    uint8_t first = ft->table_id, last = ft->table_id;
+
+    if (ft->table_id == FLOW_TEXT_TABLE_ALL) {
+        first = 0;
+        last = OFPROTO_N_TABLES - 1;
+    }
+    cls_rule_init(&target, &ft->match, ft->priority);
+    classifier_read_lock();
+    for (unsigned int t = first; t <= last; t++) {
+        struct classifier *cls = &b->ofproto->tables[t].cls;
+        struct rule *rule;
+
+        if (classifier_is_empty(cls)) {
+            continue;
+        }
+        if (strict) {
+            const struct cls_rule *cr =
+                classifier_find_rule_exactly(cls, &target, b->version);
+            rule = cr ? CONTAINER_OF(cr, struct rule, cr) : NULL;
+            if (rule && rule_cookie_matches(rule, ft)
+                && (!use_out_port || rule_outputs_to(rule, ft->out_port))) {
+                rule_vec_push(out, rule);
+            }
+            continue;
+        }
+        CLS_FOR_EACH_TARGET(rule, cr, cls, &target, b->version)
+        {
+            if (rule_cookie_matches(rule, ft)
+                && (!use_out_port || rule_outputs_to(rule, ft->out_port))) {
+                rule_vec_push(out, rule);
+            }
+        }
+    }
+    classifier_read_unlock();
+    cls_rule_destroy(&target);
+}
+
+static struct rule *
+rule_from_flow_text(struct ofproto *ofproto, const struct flow_text *ft,
+                    uint64_t now)
+{
+    struct rule *rule = rule_alloc(ofproto, ft->table_id);
+
+    cls_rule_init(&rule->cr, &ft->match, ft->priority);
+    rule->cookie = ft->cookie;
+    rule->idle_timeout = ft->idle_timeout;
+    rule->hard_timeout = ft->hard_timeout;
+    rule->importance = ft->importance;
+    rule->flags = ft->flags;
+    rule->created = rule->modified = rule->used = now;
+    ofpacts_clone(&rule->ofpacts, &ft->ofpacts);
+    return rule;
+}
+
+static int
+batch_add(struct batch *b, const struct flow_text *ft, char **errorp)
+{
+    struct classifier *cls;
+    struct rule *rule;
+
+    if (ft->table_id >= OFPROTO_N_TABLES) {
+        *errorp = xasprintf("flow: bad table in \"table=%u\" (expected a "
+                            "table 0..%d for an add)",
+                            ft->table_id, OFPROTO_N_TABLES - 1);
+        return EINVAL;
+    }
+    if (ofpacts_check(&ft->ofpacts, &ft->match, ft->table_id, errorp)) {
+        return EINVAL;
+    }
+    cls = &b->ofproto->tables[ft->table_id].cls;
+    rule = rule_from_flow_text(b->ofproto, ft, b->now);
+    if (ft->flags & FLOW_TEXT_CHECK_OVERLAP) {
+        bool overlaps;
+
+        classifier_read_lock();
+        overlaps = !classifier_find_rule_exactly(cls, &rule->cr, b->version)
+                   && classifier_rule_overlaps(cls, &rule->cr, b->version);
+        classifier_read_unlock();
+        if (overlaps) {
+            *errorp = xstrdup("flow: overlaps an existing flow of the same "
+                              "priority (check_overlap expects none)");
+            ofproto_rule_unref(rule);
+            return EEXIST;
+        }
+    }
+    size_t n_removed = b->removed.n;
+    batch_insert(b, rule);
+    if (b->removed.n > n_removed) {
+        /* OpenFlow 1.3: an add that replaces a flow keeps its counters
+         * unless it says reset_counts; everything else is new. */
+        batch_forward(b, b->removed.rules[n_removed], rule,
+                      !(ft->flags & FLOW_TEXT_RESET_COUNTS));
+    }
+    return 0;
+}
+
+static int
+batch_modify(struct batch *b, const struct flow_text *ft, bool strict,
+             char **errorp)
+{
+    struct rule_vec rules = {NULL, 0, 0};
+    int error = 0;
+
+    batch_collect(b, ft, strict, false, &rules);
+    for (size_t i = 0; i < rules.n; i++) {
+        struct rule *old = rules.rules[i];
+        struct rule *new;
+        struct match match;
+
+        cls_rule_get_match(&old->cr, &match);
+        if (ofpacts_check(&ft->ofpacts, &match, old->table_id, errorp)) {
+            error = EINVAL;
+            break;
+        }
+        new = rule_alloc(b->ofproto, old->table_id);
+        cls_rule_clone(&new->cr, &old->cr);
+        new->cookie = ft->set_cookie ? ft->cookie : old->cookie;
+        new->idle_timeout = old->idle_timeout;
+        new->hard_timeout = old->hard_timeout;
+        new->importance = old->importance;
+        new->flags = old->flags;
+        new->created = old->created;
+        new->modified = b->now;
+        new->used = b->now;
+        ofpacts_clone(&new->ofpacts, &ft->ofpacts);
+        batch_insert(b, new);
+        batch_forward(b, old, new, !(ft->flags & FLOW_TEXT_RESET_COUNTS));
+    }
+    free(rules.rules);
+    return error;
+}
+
+static int
+batch_delete(struct batch *b, const struct flow_text *ft, bool strict)
+{
+    struct rule_vec rules = {NULL, 0, 0};
+
+    batch_collect(b, ft, strict, true, &rules);
+    for (size_t i = 0; i < rules.n; i++) {
+        batch_remove(b, rules.rules[i]);
+    }
+    free(rules.rules);
+    return 0;
+}
+
+static int
+batch_apply(struct batch *b, const struct flow_text *ft, char **errorp)
+{
+    switch (ft->mode) {
+    case FLOW_TEXT_ADD:
+        return batch_add(b, ft, errorp);
+    case FLOW_TEXT_MODIFY:
+    case FLOW_TEXT_MODIFY_STRICT:
+        return batch_modify(b, ft, ft->mode == FLOW_TEXT_MODIFY_STRICT,
+                            errorp);
+    case FLOW_TEXT_DELETE:
+    case FLOW_TEXT_DELETE_STRICT:
+        return batch_delete(b, ft, ft->mode == FLOW_TEXT_DELETE_STRICT);
+    }
+    *errorp = xstrdup("flow: unknown flow-mod command");
+    return EINVAL;
+}
+
+static void
+batch_commit(struct batch *b)
+{
+    struct ofproto *ofproto = b->ofproto;
+
+    cls_version_publish(&ofproto->tables_version, b->version);
+    for (size_t i = 0; i < b->n_forwards; i++) {
+        struct stats_forward *f = &b->forwards[i];
+
+        if (f->keep) {
+            rule_forward_stats(f->old, f->new, true);
+        }
+    }
+    for (size_t i = 0; i < b->removed.n; i++) {
+        rule_retire(b->removed.rules[i]);
+    }
+    if (b->inserted.n || b->removed.n) {
+        ofproto_bump_change_seq(ofproto);
+    }
+}
+
+static void
+batch_rollback(struct batch *b)
+{
+    struct ofproto *ofproto = b->ofproto;
+
+    /* Counters move only to the clones below. */
+    b->n_forwards = 0;
+
+    /* Whatever the batch inserted was never visible: make it invisible in
+     * every version. */
+    for (size_t i = b->inserted.n; i-- > 0;) {
+        struct rule *rule = b->inserted.rules[i];
+
+        classifier_remove(&ofproto->tables[rule->table_id].cls, &rule->cr,
+                          b->version);
+    }
+    /* Whatever it removed that existed before comes back as a clone. */
+    for (size_t i = 0; i < b->removed.n; i++) {
+        struct rule *old = b->removed.rules[i];
+        struct rule *clone;
+
+        if (old->cr.add_version >= b->version) {
+            continue;
+        }
+        clone = rule_alloc(ofproto, old->table_id);
+        cls_rule_clone(&clone->cr, &old->cr);
+        clone->cookie = old->cookie;
+        clone->idle_timeout = old->idle_timeout;
+        clone->hard_timeout = old->hard_timeout;
+        clone->importance = old->importance;
+        clone->flags = old->flags;
+        clone->created = old->created;
+        clone->modified = old->modified;
+        clone->used = old->used;
+        ofpacts_clone(&clone->ofpacts, &old->ofpacts);
+        classifier_insert(&ofproto->tables[clone->table_id].cls, &clone->cr,
+                          b->version);
+        batch_forward(b, old, clone, true);
+    }
+    cls_version_publish(&ofproto->tables_version, b->version);
+    for (size_t i = 0; i < b->n_forwards; i++) {
+        rule_forward_stats(b->forwards[i].old, b->forwards[i].new, true);
+    }
+    for (size_t i = 0; i < b->inserted.n; i++) {
+        rule_retire(b->inserted.rules[i]);
+    }
+    for (size_t i = 0; i < b->removed.n; i++) {
+        rule_retire(b->removed.rules[i]);
+    }
+}
+
+int
+ofproto_flow_mods_at(struct ofproto *ofproto, const struct flow_text mods[],
+                     size_t n, uint64_t now, char **errorp)
+{
+    struct batch b;
+    int error = 0;
+
+    *errorp = NULL;
+    memset(&b, 0, sizeof b);
+    b.ofproto = ofproto;
+    b.now = now;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    b.version = ofproto->tables_version + 1;
+    for (size_t i = 0; i < n; i++) {
+        char *error_msg = NULL;
+
+        error = batch_apply(&b, &mods[i], &error_msg);
+        if (error) {
+            if (n > 1) {
+                *errorp = xasprintf("%s (flow-mod %zu of %zu; nothing "
+                                    "changed)",
+                                    error_msg, i + 1, n);
+                free(error_msg);
+            } else {
+                *errorp = error_msg;
+            }
+            break;
+        }
+    }
+    if (error) {
+        COVERAGE_INC(ofproto_flow_mod_refused);
+        batch_rollback(&b);
+    } else {
+        COVERAGE_INC(ofproto_flow_mod_batch);
+        batch_commit(&b);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+
+    free(b.inserted.rules);
+    free(b.removed.rules);
+    free(b.forwards);
+    return error;
+}
+
+int
+ofproto_flow_mods(struct ofproto *ofproto, const struct flow_text mods[],
+                  size_t n, char **errorp)
+{
+    return ofproto_flow_mods_at(ofproto, mods, n, time_msec(), errorp);
+}
+
+int
+ofproto_flow_mod_str_at(struct ofproto *ofproto, const char *line,
+                        enum flow_text_mode mode, uint64_t now, char **errorp)
+{
+    struct flow_text ft;
+    int error;
+
+    error = flow_text_parse(line, mode, &ft, errorp);
+    if (!error) {
+        error = ofproto_flow_mods_at(ofproto, &ft, 1, now, errorp);
+    }
+    flow_text_destroy(&ft);
+    return error;
+}
+
+int
+ofproto_flow_mod_str(struct ofproto *ofproto, const char *line,
+                     enum flow_text_mode mode, char **errorp)
+{
+    return ofproto_flow_mod_str_at(ofproto, line, mode, time_msec(), errorp);
+}
+
+/* ---- Timeouts ----------------------------------------------------------- */
+
+static bool
+rule_is_expired(struct rule *rule, uint64_t now, bool *idle)
+{
+    if (rule->hard_timeout
+        && now >= rule->modified + (uint64_t)rule->hard_timeout * 1000) {
+        *idle = false;
+        return true;
+    }
+    if (rule->idle_timeout) {
+        uint64_t used;
+
+        pthread_mutex_lock(&rule->stats_mutex);
+        used = MAX(rule->used, rule->modified);
+        pthread_mutex_unlock(&rule->stats_mutex);
+        if (now >= used + (uint64_t)rule->idle_timeout * 1000) {
+            *idle = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t
+ofproto_run_timeouts(struct ofproto *ofproto, uint64_t now)
+{
+    struct batch b;
+    size_t n_expired;
+
+    memset(&b, 0, sizeof b);
+    b.ofproto = ofproto;
+    b.now = now;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    b.version = ofproto->tables_version + 1;
+    classifier_read_lock();
+    for (size_t t = 0; t < OFPROTO_N_TABLES; t++) {
+        struct classifier *cls = &ofproto->tables[t].cls;
+        struct rule *rule;
+
+        if (classifier_is_empty(cls)) {
+            continue;
+        }
+        CLS_FOR_EACH_TARGET(rule, cr, cls, NULL, b.version)
+        {
+            bool idle;
+
+            if ((rule->idle_timeout || rule->hard_timeout)
+                && rule_is_expired(rule, now, &idle)) {
+                rule_vec_push(&b.removed, rule);
+                if (idle) {
+                    COVERAGE_INC(ofproto_rule_expired_idle);
+                } else {
+                    COVERAGE_INC(ofproto_rule_expired_hard);
+                }
+            }
+        }
+    }
+    classifier_read_unlock();
+    n_expired = b.removed.n;
+    for (size_t i = 0; i < n_expired; i++) {
+        struct rule *rule = b.removed.rules[i];
+
+        classifier_remove(&ofproto->tables[rule->table_id].cls, &rule->cr,
+                          b.version);
+    }
+    if (n_expired) {
+        batch_commit(&b);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    free(b.removed.rules);
+
+    mac_learning_run(ofproto->ml, now);
+    return n_expired;
+}
+
+/* ---- Dump --------------------------------------------------------------- */
+
+struct dump_entry {
+    struct rule *rule;
+    char *match_text;
+};
+
+static int
+dump_entry_cmp(const void *a_, const void *b_)
+{
+    const struct dump_entry *a = a_, *b = b_;
+
+    if (a->rule->table_id != b->rule->table_id) {
+        return a->rule->table_id < b->rule->table_id ? -1 : 1;
+    }
+    if (a->rule->cr.priority != b->rule->cr.priority) {
+        return a->rule->cr.priority > b->rule->cr.priority ? -1 : 1;
+    }
+    return strcmp(a->match_text, b->match_text);
+}
+
+/* OVS's ofp_print_duration(): "1s", "1.250s". */
+static void
+format_duration(uint64_t msec, struct ds *s)
+{
+    ds_put_format(s, "%" PRIu64, msec / 1000);
+    if (msec % 1000) {
+        ds_put_format(s, ".%03u", (unsigned int)(msec % 1000));
+    }
+    ds_put_char(s, 's');
+}
+
+static const char *const dump_flag_names[] = {
+    "send_flow_rem",    "check_overlap",  "reset_counts",
+    "no_packet_counts", "no_byte_counts",
+};
+
+static void
+format_rule(struct rule *rule, const char *match_text, uint64_t now,
+            struct ds *s)
+{
+    uint64_t packets, bytes, used;
+
+    ofproto_rule_get_stats(rule, &packets, &bytes, &used);
+    ds_put_format(s, " cookie=0x%" PRIx64 ", duration=", rule->cookie);
+    format_duration(now > rule->created ? now - rule->created : 0, s);
+    ds_put_format(s,
+                  ", table=%u, n_packets=%" PRIu64 ", n_bytes=%" PRIu64 ", ",
+                  rule->table_id, packets, bytes);
+    if (rule->idle_timeout) {
+        ds_put_format(s, "idle_timeout=%u, ", rule->idle_timeout);
+    }
+    if (rule->hard_timeout) {
+        ds_put_format(s, "hard_timeout=%u, ", rule->hard_timeout);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(dump_flag_names); i++) {
+        if (rule->flags & (1u << i)) {
+            ds_put_format(s, "%s ", dump_flag_names[i]);
+        }
+    }
+    if (rule->importance) {
+        ds_put_format(s, "importance=%u, ", rule->importance);
+    }
+    ds_put_cstr(s, match_text);
+    if (ds_last(s) != ' ') {
+        ds_put_char(s, ' ');
+    }
+    ds_put_cstr(s, "actions=");
+    ofpacts_format(&rule->ofpacts, s);
+    ds_put_char(s, '\n');
+}
+
+void
+ofproto_dump_flows_at(struct ofproto *ofproto, const struct flow_text *filter,
+                      uint64_t now, struct ds *s)
+{
+    struct rule_vec rules = {NULL, 0, 0};
+    struct dump_entry *entries;
+    struct flow_text all;
+    struct batch b;
+
+    if (!filter) {
+        flow_text_init(&all, FLOW_TEXT_DELETE);
+        filter = &all;
+    }
+    memset(&b, 0, sizeof b);
+    b.ofproto = ofproto;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    b.version = ofproto->tables_version;
+    batch_collect(&b, filter, filter->mode == FLOW_TEXT_DELETE_STRICT, true,
+                  &rules);
+    entries = xcalloc(rules.n ? rules.n : 1, sizeof *entries);
+    for (size_t i = 0; i < rules.n; i++) {
+        struct ds text = DS_EMPTY_INITIALIZER;
+        struct match match;
+
+        cls_rule_get_match(&rules.rules[i]->cr, &match);
+        match_format(&match, rules.rules[i]->cr.priority, &text);
+        entries[i].rule = rules.rules[i];
+        entries[i].match_text = ds_steal_cstr(&text);
+        if (!entries[i].match_text) {
+            entries[i].match_text = xstrdup("");
+        }
+    }
+    qsort(entries, rules.n, sizeof *entries, dump_entry_cmp);
+    for (size_t i = 0; i < rules.n; i++) {
+        format_rule(entries[i].rule, entries[i].match_text, now, s);
+        free(entries[i].match_text);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    free(entries);
+    free(rules.rules);
+    if (filter == &all) {
+        flow_text_destroy(&all);
+    }
+}
+
+void
+ofproto_dump_flows(struct ofproto *ofproto, const struct flow_text *filter,
+                   struct ds *s)
+{
+    ofproto_dump_flows_at(ofproto, filter, time_msec(), s);
+}
+
+size_t
+ofproto_table_n_rules(struct ofproto *ofproto, uint8_t table_id)
+{
+    size_t n = 0;
+
+    if (table_id >= OFPROTO_N_TABLES) {
+        return 0;
+    }
+    pthread_mutex_lock(&ofproto->mutex);
+    uint64_t version = ofproto->tables_version;
+    struct classifier *cls = &ofproto->tables[table_id].cls;
+    struct rule *rule;
+
+    classifier_read_lock();
+    CLS_FOR_EACH_TARGET(rule, cr, cls, NULL, version)
+    {
+        (void)rule;
+        n++;
+    }
+    classifier_read_unlock();
+    pthread_mutex_unlock(&ofproto->mutex);
+    return n;
+}
+
+size_t
+ofproto_n_rules(struct ofproto *ofproto)
+{
+    size_t n = 0;
+
+    for (size_t t = 0; t < OFPROTO_N_TABLES; t++) {
+        if (!classifier_is_empty(&ofproto->tables[t].cls)) {
+            n += ofproto_table_n_rules(ofproto, (uint8_t)t);
+        }
+    }
+    return n;
+}

@@ -1,0 +1,192 @@
+/*
+ * ofproto/ofproto.h — an OpenFlow bridge: tables, rules, flow-mods,
+ * timeouts, ports and the table-change sequence.
+ *
+ * A bridge has OFPROTO_N_TABLES (255) OpenFlow tables, each a classifier
+ * (classifier/classifier.h) of struct rule.  Rules carry what OpenFlow 1.3
+ * gives a flow entry: match and priority, cookie, idle and hard timeouts,
+ * flags (send_flow_rem, check_overlap, reset_counts, no_packet_counts,
+ * no_byte_counts), importance, an action list, packet and byte counters,
+ * creation, modification and last-use times.
+ *
+ * Flow-mods follow OpenFlow 1.3 as Open vSwitch 3.1 implements it (checked
+ * against `ovs-ofctl -O OpenFlow13` on a real switch):
+ *  - add: a rule with the same match and priority in the table is
+ *    replaced; the new rule starts a new duration and takes the new
+ *    cookie, timeouts and flags, but inherits the old packet and byte
+ *    counters unless the add says reset_counts.  check_overlap refuses an
+ *    add that overlaps a rule of the same priority.
+ *  - modify (loose) and modify-strict: every matching rule (cookie & mask
+ *    filtered) gets the new actions; its counters, duration, timeouts and
+ *    flags are kept (counters reset with reset_counts); "cookie=V" without
+ *    a mask sets the cookie.  A modify that matches nothing adds nothing.
+ *  - delete (loose) and delete-strict, filtered by cookie & mask and by
+ *    out_port (a rule outputs to a port when one of its output actions
+ *    names it; "controller" actions output to CONTROLLER).
+ *  - table=255 on modify and delete means every table.
+ * A modify does not change a published rule: it replaces it with a new
+ * rule in the next version, and credits that reach the old rule later are
+ * forwarded to the new one, so no counter is lost.
+ *
+ * Batches.  ofproto_flow_mods() applies an array of flow-mods atomically:
+ * each mod sees the effect of the ones before it, all of them land in one
+ * classifier version published once, and if any mod fails (bad actions for
+ * the rule's match, check_overlap, add to table 255...) nothing changes
+ * and the caller gets one error line naming the mod.
+ *
+ * Table-change sequence.  Every visible change (a published batch, an
+ * expiry, a port change, a MAC learning change) bumps a sequence number
+ * that revalidators watch: ofproto_get_change_seq() reads it and
+ * ofproto_wait_change() sleeps until it moves.
+ *
+ * Ports.  xlate needs the bridge's ports: OpenFlow port numbers, their
+ * datapath port numbers and names.  The set is replaced as a whole (RCU)
+ * on ofproto_port_add()/del(), so readers never lock.
+ *
+ * Time.  Functions that need "now" take it in milliseconds of the
+ * time_msec() clock (lib/timeval.h); the *_at() forms let tests drive time.
+ *
+ * Thread safety.  Writers (flow-mods, timeouts, port changes, destroy)
+ * serialize on the bridge's mutex; they must run in a thread registered
+ * with liburcu's memb flavour (urcu_memb_register_thread()), outside any
+ * read-side section.  Readers (xlate, ofproto_port_to_dp() and the rule
+ * accessors in handler and revalidator threads) never take that mutex:
+ * they run inside classifier_read_lock()/classifier_read_unlock() and see
+ * each table version whole.  Rule counters are credited concurrently from
+ * any thread (a per-rule stats mutex).  A rule pointer kept beyond a
+ * read-side section needs a reference (ofproto_rule_ref()); the last unref
+ * frees the rule and must come from a registered thread.
+ */
+#ifndef FLOWSWITCH_OFPROTO_OFPROTO_H
+#define FLOWSWITCH_OFPROTO_OFPROTO_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow/flow-text.h"
+#include "flow/flow.h"
+#include "flow/ofpact.h"
+
+struct ds;
+struct mac_learning;
+struct ofproto;
+struct rule;
+
+#define OFPROTO_N_TABLES 255
+#define OFPROTO_MAX_PORTS 4096
+
+/* ---- Bridges ------------------------------------------------------------ */
+
+struct ofproto *ofproto_create(const char *name);
+/* Frees the bridge, its rules and ports.  No reader may still use it. */
+void ofproto_destroy(struct ofproto *);
+const char *ofproto_name(const struct ofproto *);
+
+/* Table miss behaviour: drop (the default, as OpenFlow 1.3) or send to the
+ * controller (a slow-path action). */
+void ofproto_set_miss_to_controller(struct ofproto *, bool);
+bool ofproto_get_miss_to_controller(const struct ofproto *);
+
+/* The bridge's MAC learning table (NORMAL). */
+struct mac_learning *ofproto_get_mac_learning(const struct ofproto *);
+
+/* ---- Change sequence ---------------------------------------------------- */
+
+uint64_t ofproto_get_change_seq(const struct ofproto *);
+/* Waits until the change sequence differs from 'seen' or 'timeout_ms'
+ * passed.  Returns true if it changed. */
+bool ofproto_wait_change(const struct ofproto *, uint64_t seen,
+                         uint64_t timeout_ms);
+/* Bumps the change sequence (e.g. after a change xlate depends on that
+ * ofproto cannot see).  Any thread. */
+void ofproto_bump_change_seq(const struct ofproto *);
+
+/* ---- Ports -------------------------------------------------------------- */
+
+/* Adds OpenFlow port 'ofp_port' (1..OFPP_MAX-1, or OFPP_LOCAL) backed by
+ * datapath port 'dp_port', called 'name'.  Returns 0, or EEXIST/EINVAL
+ * with one line in '*errorp'. */
+int ofproto_port_add(struct ofproto *, uint32_t ofp_port, uint32_t dp_port,
+                     const char *name, char **errorp);
+/* Removes a port; returns ENOENT if there is none. */
+int ofproto_port_del(struct ofproto *, uint32_t ofp_port);
+/* Reader: the datapath port of OpenFlow port 'ofp_port'. */
+bool ofproto_port_to_dp(const struct ofproto *, uint32_t ofp_port,
+                        uint32_t *dp_port);
+/* Reader: the OpenFlow port of datapath port 'dp_port'. */
+bool ofproto_port_from_dp(const struct ofproto *, uint32_t dp_port,
+                          uint32_t *ofp_port);
+size_t ofproto_n_ports(const struct ofproto *);
+
+/* ---- Flow-mods ---------------------------------------------------------- */
+
+/* Applies 'mods[0..n)' atomically at time time_msec().  Returns 0, or an
+ * errno value with one line in '*errorp' and nothing changed. */
+int ofproto_flow_mods(struct ofproto *, const struct flow_text mods[],
+                      size_t n, char **errorp);
+int ofproto_flow_mods_at(struct ofproto *, const struct flow_text mods[],
+                         size_t n, uint64_t now, char **errorp);
+/* Parses 'line' in 'mode' (flow-text.h) and applies it. */
+int ofproto_flow_mod_str(struct ofproto *, const char *line,
+                         enum flow_text_mode mode, char **errorp);
+int ofproto_flow_mod_str_at(struct ofproto *, const char *line,
+                            enum flow_text_mode mode, uint64_t now,
+                            char **errorp);
+
+/* Removes the rules whose idle or hard timeout expired at 'now' and ages
+ * the MAC learning table.  Returns the number of rules removed. */
+size_t ofproto_run_timeouts(struct ofproto *, uint64_t now);
+
+/* Appends one line per rule matching 'filter' (a FLOW_TEXT_DELETE flow:
+ * loose match, table, cookie/mask, out_port; NULL for all), in the format
+ * of `ovs-ofctl -O OpenFlow13 dump-flows`, sorted by table, then priority
+ * (highest first), then match text. */
+void ofproto_dump_flows(struct ofproto *, const struct flow_text *filter,
+                        struct ds *);
+void ofproto_dump_flows_at(struct ofproto *, const struct flow_text *filter,
+                           uint64_t now, struct ds *);
+
+/* Number of rules in all tables / in table 'table_id'. */
+size_t ofproto_n_rules(struct ofproto *);
+size_t ofproto_table_n_rules(struct ofproto *, uint8_t table_id);
+
+/* ---- Rules (readers) ---------------------------------------------------- */
+
+/* Looks up 'flow' in table 'table_id' in the current version, ORing the
+ * bits examined into 'wc' (may be NULL).  Inside a read-side section.
+ * Each call reads the version anew: a walk over several tables must use
+ * one version throughout (xlate does), or it may see half a batch. */
+struct rule *ofproto_table_lookup(const struct ofproto *, uint8_t table_id,
+                                  const struct flow *,
+                                  struct flow_wildcards *wc);
+
+void ofproto_rule_ref(struct rule *);
+void ofproto_rule_unref(struct rule *);
+
+const struct ofpacts *ofproto_rule_get_actions(const struct rule *);
+int ofproto_rule_get_priority(const struct rule *);
+uint8_t ofproto_rule_get_table(const struct rule *);
+uint64_t ofproto_rule_get_cookie(const struct rule *);
+void ofproto_rule_get_match(const struct rule *, struct match *);
+
+/* Adds 'packets' and 'bytes' to the rule's counters and moves its last-use
+ * time to 'used' (msec) if later.  If the rule was replaced by a modify,
+ * the credit goes to its replacement.  Any thread. */
+void ofproto_rule_credit_stats(struct rule *, uint64_t packets, uint64_t bytes,
+                               uint64_t used);
+void ofproto_rule_get_stats(struct rule *, uint64_t *packets, uint64_t *bytes,
+                            uint64_t *used);
+
+/* ---- Trace -------------------------------------------------------------- */
+
+/* ofproto/trace: 'flow_or_packet' is a flow in ovs-ofctl syntax
+ * ("in_port=1,tcp,tp_dst=80"; unspecified fields are zero) or a packet in
+ * hex, optionally preceded by "in_port=N ".  Appends the walk through the
+ * tables and the "Megaflow:" and "Datapath actions:" lines to 'out'.
+ * Has no side effects (no learning, no counters).  Returns 0 or EINVAL
+ * with one line in '*errorp'.  Any registered thread. */
+int ofproto_trace(struct ofproto *, const char *flow_or_packet, struct ds *out,
+                  char **errorp);
+
+#endif /* ofproto/ofproto.h */

@@ -1,0 +1,175 @@
+/*
+ * ofproto/trace.c — ofproto/trace: translation with a running commentary
+ * (see ofproto_trace() in ofproto.h).
+ *
+ * The output follows `ovs-appctl ofproto/trace`:
+ *
+ *   Flow: tcp,in_port=1,...
+ *
+ *   bridge("br0")
+ *   -------------
+ *    0. tcp,tp_dst=80, priority 10
+ *       resubmit(,1)
+ *        1. priority 0
+ *           output:2
+ *
+ *   Final flow: unchanged
+ *   Megaflow: tcp,in_port=1,tp_dst=80
+ *   Datapath actions: 2
+ *
+ * with one difference on purpose: the rules a resubmit reaches are
+ * indented one step per level, so a deep walk reads as a tree.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "datapath/dp-actions.h"
+#include "flow/field.h"
+#include "flow/flow-text.h"
+#include "lib/dynamic-string.h"
+#include "lib/util.h"
+#include "ofproto/ofproto-private.h"
+#include "ofproto/ofproto.h"
+#include "ofproto/xlate.h"
+#include "packet/parse.h"
+
+static bool
+is_hex_string(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++, n++) {
+        if (!isxdigit((unsigned char)*s)) {
+            return false;
+        }
+    }
+    return n >= 2 * 14 && n % 2 == 0;
+}
+
+/* Parses 'in' into 'flow': "[in_port=N ]HEX" or a flow. */
+static int
+trace_parse_input(const char *in, struct flow *flow, char **errorp)
+{
+    const char *s = in;
+    uint32_t in_port = 0;
+    struct match match;
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    if (!strncmp(s, "in_port=", 8)) {
+        const char *sp = strpbrk(s, " \t");
+
+        if (sp) {
+            const char *hex = sp;
+            char *port_text = xmemdup0(s + 8, (size_t)(sp - s - 8));
+
+            while (isspace((unsigned char)*hex)) {
+                hex++;
+            }
+            if (is_hex_string(hex)) {
+                if (!field_parse_port(port_text, &in_port)) {
+                    *errorp = xasprintf("trace: bad port in \"in_port=%s\" "
+                                        "(expected a port number or name)",
+                                        port_text);
+                    free(port_text);
+                    return EINVAL;
+                }
+                free(port_text);
+                s = hex;
+            } else {
+                free(port_text);
+            }
+        }
+    }
+    if (is_hex_string(s)) {
+        size_t n = strlen(s) / 2;
+        uint8_t *bytes = xmalloc(n);
+
+        for (size_t i = 0; i < n; i++) {
+            unsigned int byte;
+
+            sscanf(s + 2 * i, "%2x", &byte);
+            bytes[i] = (uint8_t)byte;
+        }
+        packet_parse_bytes(bytes, n, in_port, flow);
+        free(bytes);
+        return 0;
+    }
+    if (match_from_string(s, &match, errorp)) {
+        return EINVAL;
+    }
+    /* Unspecified fields are zero; specified ones are taken as given. */
+    *flow = match.flow;
+    return 0;
+}
+
+static void
+format_flow(const struct flow *flow, struct ds *out)
+{
+    struct match m;
+
+    match_init_exact(&m, flow);
+    /* Registers and metadata only when they are set, as OVS prints. */
+    m.wc.masks.metadata = flow->metadata ? UINT64_MAX : 0;
+    for (int i = 0; i < FLOW_N_REGS; i++) {
+        m.wc.masks.regs[i] = flow->regs[i] ? UINT32_MAX : 0;
+    }
+    if (!flow->tcp_flags) {
+        m.wc.masks.tcp_flags = 0;
+    }
+    match_format(&m, -1, out);
+}
+
+int
+ofproto_trace(struct ofproto *ofproto, const char *flow_or_packet,
+              struct ds *out, char **errorp)
+{
+    struct xlate_out xout;
+    struct xlate_in xin;
+    struct flow flow;
+    struct match megaflow;
+
+    *errorp = NULL;
+    if (trace_parse_input(flow_or_packet, &flow, errorp)) {
+        return EINVAL;
+    }
+
+    ds_put_cstr(out, "Flow: ");
+    format_flow(&flow, out);
+    ds_put_format(out, "\n\nbridge(\"%s\")\n", ofproto_name(ofproto));
+    for (size_t i = 0; i < strlen(ofproto_name(ofproto)) + 10; i++) {
+        ds_put_char(out, '-');
+    }
+    ds_put_char(out, '\n');
+
+    xlate_in_init(&xin, ofproto, &flow);
+    xin.trace = out;
+    xlate_actions(&xin, &xout);
+
+    ds_put_cstr(out, "\nFinal flow: ");
+    if (flow_equal(&flow, &xout.final_flow)) {
+        ds_put_cstr(out, "unchanged");
+    } else {
+        format_flow(&xout.final_flow, out);
+    }
+    ds_put_cstr(out, "\nMegaflow: ");
+    match_init(&megaflow, &flow, &xout.wc);
+    match_format(&megaflow, -1, out);
+    ds_put_cstr(out, "\nDatapath actions: ");
+    dp_actions_format(xout.actions, out);
+    ds_put_char(out, '\n');
+    if (xout.error) {
+        ds_put_format(out, "Translation failed (%s), packet is dropped.\n",
+                      xlate_error_to_string(xout.error));
+    }
+    if (xout.slow) {
+        ds_put_cstr(out, "This flow is handled by the userspace slow path "
+                         "because it:\n  - Sends \"packet-in\" messages "
+                         "to the OpenFlow controller.\n");
+    }
+    xlate_out_uninit(&xout);
+    return 0;
+}

@@ -1,0 +1,978 @@
+/*
+ * ofproto/xlate.c — translation (see xlate.h for the semantics).
+ *
+ * The translation context keeps three flows: 'flow', the packet as the
+ * OpenFlow actions see it now; 'base', the packet as the datapath actions
+ * emitted so far leave it; and 'written', the bits actions wrote, which
+ * masks the set actions commit_changes() emits.  'wc' collects the
+ * megaflow mask over the packet as it arrived.
+ */
+#include "ofproto/xlate.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "classifier/classifier.h"
+#include "flow/field.h"
+#include "flow/flow-text.h"
+#include "flow/ofpact.h"
+#include "lib/coverage.h"
+#include "lib/dynamic-string.h"
+#include "lib/timeval.h"
+#include "ofproto/mac-learning.h"
+#include "ofproto/ofproto-private.h"
+#include "ofproto/ofproto.h"
+
+COVERAGE_DEFINE(xlate_actions);
+COVERAGE_DEFINE(xlate_recursion_too_deep);
+COVERAGE_DEFINE(xlate_too_many_resubmits);
+COVERAGE_DEFINE(xlate_output_no_port);
+COVERAGE_DEFINE(xlate_output_in_port_skipped);
+COVERAGE_DEFINE(xlate_set_field_prereq_skip);
+COVERAGE_DEFINE(xlate_rewrite_unsupported);
+COVERAGE_DEFINE(xlate_invalid_ttl);
+COVERAGE_DEFINE(xlate_table_miss);
+
+/* ---- xlate cache -------------------------------------------------------- */
+
+struct xc_mac {
+    uint16_t vlan;
+    struct eth_addr mac;
+    uint32_t port;
+};
+
+struct xlate_cache {
+    struct rule **rules;
+    size_t n_rules, allocated_rules;
+    struct xc_mac *macs;
+    size_t n_macs, allocated_macs;
+    struct mac_learning *ml; /* Of the MAC entries. */
+};
+
+struct xlate_cache *
+xlate_cache_new(void)
+{
+    return xzalloc(sizeof(struct xlate_cache));
+}
+
+void
+xlate_cache_clear(struct xlate_cache *xc)
+{
+    for (size_t i = 0; i < xc->n_rules; i++) {
+        ofproto_rule_unref(xc->rules[i]);
+    }
+    xc->n_rules = 0;
+    xc->n_macs = 0;
+}
+
+void
+xlate_cache_delete(struct xlate_cache *xc)
+{
+    if (xc) {
+        xlate_cache_clear(xc);
+        free(xc->rules);
+        free(xc->macs);
+        free(xc);
+    }
+}
+
+static void
+xlate_cache_add_rule(struct xlate_cache *xc, struct rule *rule)
+{
+    if (xc->n_rules >= xc->allocated_rules) {
+        xc->allocated_rules =
+            xc->allocated_rules ? 2 * xc->allocated_rules : 4;
+        xc->rules =
+            xrealloc(xc->rules, xc->allocated_rules * sizeof *xc->rules);
+    }
+    ofproto_rule_ref(rule);
+    xc->rules[xc->n_rules++] = rule;
+}
+
+static void
+xlate_cache_add_mac(struct xlate_cache *xc, struct mac_learning *ml,
+                    uint16_t vlan, struct eth_addr mac, uint32_t port)
+{
+    if (xc->n_macs >= xc->allocated_macs) {
+        xc->allocated_macs = xc->allocated_macs ? 2 * xc->allocated_macs : 2;
+        xc->macs = xrealloc(xc->macs, xc->allocated_macs * sizeof *xc->macs);
+    }
+    xc->ml = ml;
+    xc->macs[xc->n_macs++] = (struct xc_mac){vlan, mac, port};
+}
+
+void
+xlate_cache_push_stats(struct xlate_cache *xc, uint64_t packets,
+                       uint64_t bytes, uint64_t used)
+{
+    if (!packets) {
+        return;
+    }
+    for (size_t i = 0; i < xc->n_rules; i++) {
+        ofproto_rule_credit_stats(xc->rules[i], packets, bytes, used);
+    }
+    for (size_t i = 0; i < xc->n_macs; i++) {
+        const struct xc_mac *m = &xc->macs[i];
+        uint32_t port;
+
+        /* Refresh, but do not move an address that has moved since. */
+        if (mac_learning_lookup(xc->ml, m->vlan, m->mac, used, &port)
+            && port == m->port) {
+            mac_learning_learn(xc->ml, m->vlan, m->mac, m->port, used);
+        }
+    }
+}
+
+size_t
+xlate_cache_n_rules(const struct xlate_cache *xc)
+{
+    return xc->n_rules;
+}
+
+size_t
+xlate_cache_n_macs(const struct xlate_cache *xc)
+{
+    return xc->n_macs;
+}
+
+/* ---- Context ------------------------------------------------------------ */
+
+struct xctx {
+    const struct xlate_in *xin;
+    struct ofproto *ofproto;
+
+    struct flow flow; /* Current, as the actions see it. */
+    struct flow base; /* As the emitted datapath actions leave it. */
+    struct flow_wildcards written; /* Bits actions wrote. */
+    struct flow_wildcards *wc;     /* Megaflow mask. */
+
+    struct dp_action_buf odp;
+    uint32_t slow;
+    enum xlate_error error;
+
+    uint64_t version; /* Tables version: one for the whole walk. */
+    unsigned int depth;
+    unsigned int n_resubmits;
+    uint8_t table_id;
+    struct rule *rule; /* Rule whose actions run, or NULL. */
+};
+
+const char *
+xlate_error_to_string(enum xlate_error error)
+{
+    switch (error) {
+    case XLATE_OK:
+        return "OK";
+    case XLATE_RECURSION_TOO_DEEP:
+        return "Recursion too deep";
+    case XLATE_TOO_MANY_RESUBMITS:
+        return "Too many resubmits";
+    }
+    return "Unknown error";
+}
+
+static void xtrace(struct xctx *ctx, unsigned int indent, const char *fmt, ...)
+    PRINTF_FORMAT(3, 4);
+
+static void
+xtrace(struct xctx *ctx, unsigned int indent, const char *fmt, ...)
+{
+    struct ds *t = ctx->xin->trace;
+    va_list args;
+
+    if (!t) {
+        return;
+    }
+    for (unsigned int i = 0; i < indent; i++) {
+        ds_put_cstr(t, "    ");
+    }
+    va_start(args, fmt);
+    ds_put_format_valist(t, fmt, args);
+    va_end(args);
+    ds_put_char(t, '\n');
+}
+
+static void xlate_ofpacts(struct xctx *, const struct ofpacts *);
+static void xlate_table(struct xctx *, uint8_t table_id, bool may_miss);
+
+/* ---- Masks -------------------------------------------------------------- */
+
+static bool
+field_is_packet_field(const struct field *f)
+{
+    return f->id != FIELD_METADATA && f->id != FIELD_IN_PORT
+           && !(f->id >= FIELD_REG0 && f->id <= FIELD_REG7);
+}
+
+static bool
+field_is_vlan_field(const struct field *f)
+{
+    return f->id == FIELD_VLAN_TCI || f->id == FIELD_DL_VLAN
+           || f->id == FIELD_DL_VLAN_PCP || f->id == FIELD_VLAN_VID
+           || f->id == FIELD_VLAN_PCP;
+}
+
+/* '*masks' |= 'mask' over the bits of field 'f'. */
+static void
+flow_or_field_bits(struct flow *masks, const struct field *f,
+                   const union field_value *mask)
+{
+    union field_value cur;
+
+    field_get_flow(f, masks, &cur);
+    for (unsigned int i = 0; i < f->n_bytes; i++) {
+        cur.b[i] |= mask->b[i];
+    }
+    field_set_flow(f, &cur, masks);
+}
+
+static void
+wc_vlans_exact(struct xctx *ctx)
+{
+    for (int i = 0; i < FLOW_N_VLANS; i++) {
+        ctx->wc->masks.vlans[i].tpid = 0xffff;
+        ctx->wc->masks.vlans[i].tci = 0xffff;
+    }
+}
+
+/* Marks the bits 'mask' of field 'f' as read (un-wildcarded). */
+static void
+xlate_read_field(struct xctx *ctx, const struct field *f,
+                 const union field_value *mask)
+{
+    if (field_is_vlan_field(f)) {
+        wc_vlans_exact(ctx);
+    } else if (field_is_packet_field(f)) {
+        flow_or_field_bits(&ctx->wc->masks, f, mask);
+    }
+}
+
+/* Keeps the VLAN stack of 'flow' consistent after a write to a VLAN field:
+ * a tag marked present gets a TPID, a tag marked absent is popped. */
+static void
+flow_fix_vlans(struct flow *flow)
+{
+    if (flow->vlans[0].tci & htons(VLAN_CFI)) {
+        if (!flow->vlans[0].tpid) {
+            flow->vlans[0].tpid = htons(ETH_TYPE_VLAN_8021Q);
+        }
+    } else if (flow->vlans[0].tpid || flow->vlans[0].tci) {
+        flow->vlans[0] = flow->vlans[1];
+        memset(&flow->vlans[1], 0, sizeof flow->vlans[1]);
+    }
+}
+
+/* Writes 'value' under 'mask' into field 'f' of the working flow. */
+static void
+xlate_write_field(struct xctx *ctx, const struct field *f,
+                  const union field_value *value,
+                  const union field_value *mask)
+{
+    union field_value cur;
+
+    xlate_read_field(ctx, f, mask);
+    if (field_is_packet_field(f)) {
+        flow_or_field_bits(&ctx->written.masks, f, mask);
+    }
+    field_get_flow(f, &ctx->flow, &cur);
+    for (unsigned int i = 0; i < f->n_bytes; i++) {
+        cur.b[i] =
+            (uint8_t)((cur.b[i] & ~mask->b[i]) | (value->b[i] & mask->b[i]));
+    }
+    field_set_flow(f, &cur, &ctx->flow);
+    if (field_is_vlan_field(f)) {
+        flow_fix_vlans(&ctx->flow);
+    }
+}
+
+/* Run-time prerequisite check for an action on a field: un-wildcards what
+ * the answer depends on. */
+static bool
+xlate_prereq_ok(struct xctx *ctx, enum field_prereq prereq)
+{
+    struct flow *wcm = &ctx->wc->masks;
+    struct match exact;
+
+    if (prereq == FIELD_PREREQ_NONE) {
+        return true;
+    }
+    if (prereq == FIELD_PREREQ_VLAN) {
+        wc_vlans_exact(ctx);
+    } else {
+        wcm->dl_type = 0xffff;
+        if (flow_is_ip(&ctx->flow) && prereq >= FIELD_PREREQ_TCP) {
+            wcm->nw_proto = 0xff;
+            if (prereq == FIELD_PREREQ_ND || prereq == FIELD_PREREQ_ND_SOLICIT
+                || prereq == FIELD_PREREQ_ND_ADVERT) {
+                wcm->tp_src = 0xffff;
+                wcm->tp_dst = 0xffff;
+            }
+        }
+    }
+    match_init_exact(&exact, &ctx->flow);
+    return field_prereq_satisfied(prereq, &exact);
+}
+
+/* ---- Commit ------------------------------------------------------------- */
+
+#define COMMIT_FIELD(VALUE, MASK, MEMBER, SRC)                                \
+    do {                                                                      \
+        if (memcmp(&ctx->base.SRC, &ctx->flow.SRC, sizeof ctx->flow.SRC)) {   \
+            const uint8_t *b_ = (const uint8_t *)&ctx->base.SRC;              \
+            const uint8_t *f_ = (const uint8_t *)&ctx->flow.SRC;              \
+            const uint8_t *w_ = (const uint8_t *)&ctx->written.masks.SRC;     \
+            uint8_t *m_ = (uint8_t *)&(MASK).MEMBER;                          \
+            memcpy(&(VALUE).MEMBER, &ctx->flow.SRC, sizeof ctx->flow.SRC);    \
+            for (size_t i_ = 0; i_ < sizeof ctx->flow.SRC; i_++) {            \
+                m_[i_] = (uint8_t)(w_[i_] | (b_[i_] ^ f_[i_]));               \
+            }                                                                 \
+            any = true;                                                       \
+        }                                                                     \
+    } while (0)
+
+static bool
+vlan_equal(const struct flow_vlan *a, const struct flow_vlan *b)
+{
+    return a->tpid == b->tpid && a->tci == b->tci;
+}
+
+static void
+commit_vlans(struct xctx *ctx)
+{
+    const struct flow *b = &ctx->base, *f = &ctx->flow;
+    unsigned int nb = flow_n_vlans(b), nf = flow_n_vlans(f);
+    unsigned int k;
+
+    if (nb == nf && nb > 0 && b->vlans[0].tpid == f->vlans[0].tpid
+        && (nb < 2 || vlan_equal(&b->vlans[1], &f->vlans[1]))) {
+        if (b->vlans[0].tci != f->vlans[0].tci) {
+            struct dp_set_vlan v, m;
+            uint16_t bits = VLAN_VID_MASK | VLAN_PCP_MASK;
+
+            v.tci = f->vlans[0].tci & htons(bits);
+            m.tci = (ctx->written.masks.vlans[0].tci
+                     | (b->vlans[0].tci ^ f->vlans[0].tci))
+                    & htons(bits);
+            dp_action_put_set(&ctx->odp, DP_SET_VLAN, &v, &m);
+        }
+        return;
+    }
+    /* Keep the longest common bottom of the two stacks. */
+    for (k = MIN(nb, nf); k > 0; k--) {
+        bool same = true;
+
+        for (unsigned int i = 0; i < k; i++) {
+            if (!vlan_equal(&b->vlans[nb - k + i], &f->vlans[nf - k + i])) {
+                same = false;
+                break;
+            }
+        }
+        if (same) {
+            break;
+        }
+    }
+    for (unsigned int i = 0; i < nb - k; i++) {
+        dp_action_put_pop_vlan(&ctx->odp);
+    }
+    for (unsigned int i = nf - k; i-- > 0;) {
+        dp_action_put_push_vlan(&ctx->odp, f->vlans[i].tpid,
+                                f->vlans[i].tci & ~htons(VLAN_CFI));
+    }
+}
+
+static void
+commit_l2_l3_l4(struct xctx *ctx)
+{
+    bool any;
+
+    {
+        struct dp_set_eth v, m;
+
+        memset(&v, 0, sizeof v);
+        memset(&m, 0, sizeof m);
+        any = false;
+        COMMIT_FIELD(v, m, src, dl_src);
+        COMMIT_FIELD(v, m, dst, dl_dst);
+        if (any) {
+            dp_action_put_set(&ctx->odp, DP_SET_ETH, &v, &m);
+        }
+    }
+    if (ctx->flow.dl_type == htons(ETH_TYPE_IP)) {
+        struct dp_set_ipv4 v, m;
+
+        memset(&v, 0, sizeof v);
+        memset(&m, 0, sizeof m);
+        any = false;
+        COMMIT_FIELD(v, m, src, nw_src);
+        COMMIT_FIELD(v, m, dst, nw_dst);
+        COMMIT_FIELD(v, m, tos, nw_tos);
+        COMMIT_FIELD(v, m, ttl, nw_ttl);
+        if (any) {
+            ctx->wc->masks.dl_type = 0xffff;
+            dp_action_put_set(&ctx->odp, DP_SET_IPV4, &v, &m);
+        }
+    } else if (ctx->flow.dl_type == htons(ETH_TYPE_IPV6)) {
+        struct dp_set_ipv6 v, m;
+
+        memset(&v, 0, sizeof v);
+        memset(&m, 0, sizeof m);
+        any = false;
+        COMMIT_FIELD(v, m, src, ipv6_src);
+        COMMIT_FIELD(v, m, dst, ipv6_dst);
+        COMMIT_FIELD(v, m, label, ipv6_label);
+        COMMIT_FIELD(v, m, tclass, nw_tos);
+        COMMIT_FIELD(v, m, hlimit, nw_ttl);
+        if (any) {
+            ctx->wc->masks.dl_type = 0xffff;
+            dp_action_put_set(&ctx->odp, DP_SET_IPV6, &v, &m);
+        }
+    }
+    if (flow_is_ip(&ctx->flow) && !(ctx->flow.nw_frag & FLOW_NW_FRAG_LATER)) {
+        struct dp_set_l4 v, m;
+        enum dp_set_header h;
+
+        switch (ctx->flow.nw_proto) {
+        case IPPROTO_TCP:
+            h = DP_SET_TCP;
+            break;
+        case IPPROTO_UDP:
+            h = DP_SET_UDP;
+            break;
+        case IPPROTO_SCTP:
+            h = DP_SET_SCTP;
+            break;
+        default:
+            return;
+        }
+        memset(&v, 0, sizeof v);
+        memset(&m, 0, sizeof m);
+        any = false;
+        COMMIT_FIELD(v, m, src, tp_src);
+        COMMIT_FIELD(v, m, dst, tp_dst);
+        if (any) {
+            ctx->wc->masks.dl_type = 0xffff;
+            ctx->wc->masks.nw_proto = 0xff;
+            ctx->wc->masks.nw_frag |= FLOW_NW_FRAG_LATER;
+            dp_action_put_set(&ctx->odp, h, &v, &m);
+        }
+    }
+}
+
+/* Emits what it takes to turn the packet into 'ctx->flow'. */
+static void
+commit_changes(struct xctx *ctx)
+{
+    if (flow_equal(&ctx->base, &ctx->flow)) {
+        return;
+    }
+    commit_vlans(ctx);
+    commit_l2_l3_l4(ctx);
+
+    /* Anything else that differs (ARP, ND, ICMP fields...) has no datapath
+     * set action: count it and move on. */
+    struct flow a = ctx->base, b = ctx->flow;
+    a.metadata = b.metadata = 0;
+    memset(a.regs, 0, sizeof a.regs);
+    memset(b.regs, 0, sizeof b.regs);
+    a.in_port = b.in_port = 0;
+    memcpy(a.vlans, b.vlans, sizeof a.vlans);
+    a.dl_src = b.dl_src;
+    a.dl_dst = b.dl_dst;
+    if (flow_is_ip(&b)) {
+        a.nw_src = b.nw_src;
+        a.nw_dst = b.nw_dst;
+        a.ipv6_src = b.ipv6_src;
+        a.ipv6_dst = b.ipv6_dst;
+        a.ipv6_label = b.ipv6_label;
+        a.nw_tos = b.nw_tos;
+        a.nw_ttl = b.nw_ttl;
+        a.tp_src = b.tp_src;
+        a.tp_dst = b.tp_dst;
+    }
+    if (!flow_equal(&a, &b)) {
+        COVERAGE_INC(xlate_rewrite_unsupported);
+    }
+    ctx->base = ctx->flow;
+}
+
+/* ---- Outputs ------------------------------------------------------------ */
+
+static void
+xlate_controller(struct xctx *ctx, enum ofpact_controller_reason reason,
+                 uint16_t max_len, uint16_t controller_id)
+{
+    struct xlate_userdata ud;
+
+    commit_changes(ctx);
+    memset(&ud, 0, sizeof ud);
+    ud.type = XLATE_USERDATA_CONTROLLER;
+    ud.reason = (uint8_t)reason;
+    ud.max_len = htons(max_len);
+    ud.controller_id = htons(controller_id);
+    ud.rule_cookie = ctx->rule ? htobe64(ctx->rule->cookie) : 0;
+    dp_action_put_userspace(&ctx->odp, &ud, sizeof ud);
+    ctx->slow |= XLATE_SLOW_CONTROLLER;
+}
+
+static void
+output_to_port(struct xctx *ctx, uint32_t ofp_port, bool allow_in_port,
+               unsigned int indent)
+{
+    const struct ofport *port;
+
+    if (ofp_port == ctx->flow.in_port && !allow_in_port) {
+        COVERAGE_INC(xlate_output_in_port_skipped);
+        xtrace(ctx, indent, " >> skipping output to input port");
+        return;
+    }
+    port = ofproto_port_find(ctx->ofproto, ofp_port);
+    if (!port) {
+        COVERAGE_INC(xlate_output_no_port);
+        xtrace(ctx, indent, " >> nonexistent output port %u", ofp_port);
+        return;
+    }
+    commit_changes(ctx);
+    dp_action_put_output(&ctx->odp, port->dp_port);
+}
+
+static void
+xlate_flood(struct xctx *ctx, unsigned int indent)
+{
+    const struct ofport_set *ports = ofproto_ports(ctx->ofproto);
+
+    for (size_t i = 0; i < ports->n; i++) {
+        if (ports->ports[i].ofp_port != ctx->flow.in_port) {
+            output_to_port(ctx, ports->ports[i].ofp_port, false, indent);
+        }
+    }
+}
+
+static uint16_t
+flow_vid(const struct flow *flow)
+{
+    return flow->vlans[0].tci & htons(VLAN_CFI)
+               ? ntohs(flow->vlans[0].tci) & VLAN_VID_MASK
+               : 0;
+}
+
+static void
+xlate_normal(struct xctx *ctx, unsigned int indent)
+{
+    struct mac_learning *ml = ctx->ofproto->ml;
+    struct flow_wildcards *wc = ctx->wc;
+    const struct flow *flow = &ctx->flow;
+    uint16_t vlan = flow_vid(flow);
+    uint32_t port;
+
+    wc->masks.in_port = UINT32_MAX;
+    wc->masks.dl_src = ETH_ADDR_BROADCAST;
+    wc->masks.dl_dst = ETH_ADDR_BROADCAST;
+    wc->masks.vlans[0].tci |= htons(VLAN_VID_MASK | VLAN_CFI);
+
+    if (ctx->xin->may_learn && !eth_addr_is_multicast(flow->dl_src)) {
+        mac_learning_learn(ml, vlan, flow->dl_src, flow->in_port,
+                           ctx->xin->now);
+        if (ctx->xin->xcache) {
+            xlate_cache_add_mac(ctx->xin->xcache, ml, vlan, flow->dl_src,
+                                flow->in_port);
+        }
+    }
+    if (eth_addr_is_multicast(flow->dl_dst)) {
+        xtrace(ctx, indent,
+               " -> multicast or broadcast destination, "
+               "flooding");
+        xlate_flood(ctx, indent);
+    } else if (mac_learning_lookup(ml, vlan, flow->dl_dst, ctx->xin->now,
+                                   &port)) {
+        if (port == flow->in_port) {
+            xtrace(ctx, indent, " -> learned port is input port, dropping");
+        } else {
+            xtrace(ctx, indent, " -> forwarding to learned port");
+            output_to_port(ctx, port, false, indent);
+        }
+    } else {
+        xtrace(ctx, indent, " -> no learned MAC for destination, flooding");
+        xlate_flood(ctx, indent);
+    }
+}
+
+static void
+xlate_output(struct xctx *ctx, uint32_t port, unsigned int indent)
+{
+    switch (port) {
+    case OFPP_IN_PORT:
+        output_to_port(ctx, ctx->flow.in_port, true, indent);
+        break;
+    case OFPP_NORMAL:
+        xlate_normal(ctx, indent);
+        break;
+    case OFPP_FLOOD:
+    case OFPP_ALL:
+        xlate_flood(ctx, indent);
+        break;
+    case OFPP_CONTROLLER:
+        xlate_controller(ctx, OFPACT_REASON_ACTION, OFPACT_CONTROLLER_MAX_LEN,
+                         0);
+        break;
+    case OFPP_TABLE:
+    case OFPP_NONE:
+        xtrace(ctx, indent, " >> output to %s ignored",
+               port == OFPP_TABLE ? "TABLE" : "NONE");
+        break;
+    default:
+        output_to_port(ctx, port, false, indent);
+        break;
+    }
+}
+
+/* ---- Actions ------------------------------------------------------------ */
+
+static void
+xlate_push_vlan(struct xctx *ctx, be16 tpid, be16 tci)
+{
+    ctx->flow.vlans[1] = ctx->flow.vlans[0];
+    ctx->flow.vlans[0].tpid = tpid;
+    ctx->flow.vlans[0].tci = tci | htons(VLAN_CFI);
+}
+
+static void
+xlate_set_vlan_bits(struct xctx *ctx, uint16_t bits, uint16_t value)
+{
+    wc_vlans_exact(ctx);
+    if (!(ctx->flow.vlans[0].tci & htons(VLAN_CFI))) {
+        /* As OVS: mod_vlan_vid/pcp on an untagged packet push a tag. */
+        xlate_push_vlan(ctx, htons(ETH_TYPE_VLAN_8021Q), htons(value));
+    } else {
+        ctx->flow.vlans[0].tci =
+            (ctx->flow.vlans[0].tci & ~htons(bits)) | htons(value);
+    }
+    ctx->written.masks.vlans[0].tci |= htons(bits);
+}
+
+#define XLATE_WRITE(MEMBER, VALUE)                                            \
+    do {                                                                      \
+        memset(&ctx->wc->masks.MEMBER, 0xff, sizeof ctx->wc->masks.MEMBER);   \
+        memset(&ctx->written.masks.MEMBER, 0xff,                              \
+               sizeof ctx->written.masks.MEMBER);                             \
+        ctx->flow.MEMBER = (VALUE);                                           \
+    } while (0)
+
+/* Returns false if the rest of the action list must be skipped. */
+static bool
+xlate_dec_ttl(struct xctx *ctx, unsigned int indent)
+{
+    if (!flow_is_ip(&ctx->flow)) {
+        ctx->wc->masks.dl_type = 0xffff;
+        return true;
+    }
+    ctx->wc->masks.dl_type = 0xffff;
+    ctx->wc->masks.nw_ttl = 0xff;
+    if (ctx->flow.nw_ttl <= 1) {
+        COVERAGE_INC(xlate_invalid_ttl);
+        xtrace(ctx, indent, " >> TTL %u: sending to controller (invalid_ttl)",
+               ctx->flow.nw_ttl);
+        xlate_controller(ctx, OFPACT_REASON_INVALID_TTL,
+                         OFPACT_CONTROLLER_MAX_LEN, 0);
+        return false;
+    }
+    ctx->written.masks.nw_ttl = 0xff;
+    ctx->flow.nw_ttl--;
+    return true;
+}
+
+static void
+xlate_resubmit(struct xctx *ctx, const struct ofpact *a)
+{
+    uint32_t saved_in_port = ctx->flow.in_port;
+    uint8_t table = a->resubmit.table_id == OFPACT_TABLE_NONE
+                        ? ctx->table_id
+                        : a->resubmit.table_id;
+
+    if (++ctx->n_resubmits > XLATE_MAX_RESUBMITS) {
+        COVERAGE_INC(xlate_too_many_resubmits);
+        ctx->error = XLATE_TOO_MANY_RESUBMITS;
+        return;
+    }
+    if (a->resubmit.in_port != OFPP_IN_PORT) {
+        ctx->flow.in_port = a->resubmit.in_port;
+    }
+    xlate_table(ctx, table, false);
+    ctx->flow.in_port = saved_in_port;
+}
+
+static void
+xlate_ofpacts(struct xctx *ctx, const struct ofpacts *ofpacts)
+{
+    unsigned int indent = ctx->depth;
+
+    for (size_t i = 0; i < ofpacts->n && !ctx->error; i++) {
+        const struct ofpact *a = &ofpacts->acts[i];
+        union field_value value, mask;
+
+        if (ctx->xin->trace) {
+            struct ds text = DS_EMPTY_INITIALIZER;
+
+            ofpact_format(a, &text);
+            xtrace(ctx, indent, "%s", ds_cstr(&text));
+            ds_destroy(&text);
+        }
+
+        switch (a->type) {
+        case OFPACT_OUTPUT:
+            xlate_output(ctx, a->output.port, indent);
+            break;
+        case OFPACT_CONTROLLER:
+            xlate_controller(ctx, a->controller.reason, a->controller.max_len,
+                             a->controller.id);
+            break;
+        case OFPACT_SET_VLAN_VID:
+            xlate_set_vlan_bits(ctx, VLAN_VID_MASK, a->vlan_vid);
+            break;
+        case OFPACT_SET_VLAN_PCP:
+            xlate_set_vlan_bits(ctx, VLAN_PCP_MASK,
+                                (uint16_t)(a->vlan_pcp << VLAN_PCP_SHIFT));
+            break;
+        case OFPACT_STRIP_VLAN:
+            wc_vlans_exact(ctx);
+            if (ctx->flow.vlans[0].tci & htons(VLAN_CFI)) {
+                ctx->flow.vlans[0] = ctx->flow.vlans[1];
+                memset(&ctx->flow.vlans[1], 0, sizeof ctx->flow.vlans[1]);
+            }
+            break;
+        case OFPACT_PUSH_VLAN:
+            wc_vlans_exact(ctx);
+            /* The new tag copies VID and PCP of the outer one, if any. */
+            xlate_push_vlan(ctx, a->push_tpid,
+                            ctx->flow.vlans[0].tci & ~htons(VLAN_CFI));
+            break;
+        case OFPACT_SET_ETH_SRC:
+            XLATE_WRITE(dl_src, a->mac);
+            break;
+        case OFPACT_SET_ETH_DST:
+            XLATE_WRITE(dl_dst, a->mac);
+            break;
+        case OFPACT_SET_IPV4_SRC:
+        case OFPACT_SET_IPV4_DST:
+            ctx->wc->masks.dl_type = 0xffff;
+            if (ctx->flow.dl_type == htons(ETH_TYPE_IP)) {
+                if (a->type == OFPACT_SET_IPV4_SRC) {
+                    XLATE_WRITE(nw_src, a->ipv4);
+                } else {
+                    XLATE_WRITE(nw_dst, a->ipv4);
+                }
+            }
+            break;
+        case OFPACT_SET_IP_DSCP:
+            ctx->wc->masks.dl_type = 0xffff;
+            if (flow_is_ip(&ctx->flow)) {
+                ctx->wc->masks.nw_tos |= 0xfc;
+                ctx->written.masks.nw_tos |= 0xfc;
+                ctx->flow.nw_tos =
+                    (uint8_t)((ctx->flow.nw_tos & 0x03) | (a->tos & 0xfc));
+            }
+            break;
+        case OFPACT_SET_L4_SRC:
+        case OFPACT_SET_L4_DST:
+            if (xlate_prereq_ok(ctx, FIELD_PREREQ_L4)) {
+                if (a->type == OFPACT_SET_L4_SRC) {
+                    XLATE_WRITE(tp_src, htons(a->l4_port));
+                } else {
+                    XLATE_WRITE(tp_dst, htons(a->l4_port));
+                }
+            }
+            break;
+        case OFPACT_DEC_TTL:
+            if (!xlate_dec_ttl(ctx, indent)) {
+                return;
+            }
+            break;
+        case OFPACT_SET_FIELD:
+            if (!xlate_prereq_ok(ctx, a->set_field.field->prereq)) {
+                COVERAGE_INC(xlate_set_field_prereq_skip);
+                xtrace(ctx, indent,
+                       " >> prerequisites of %s not met, "
+                       "skipping",
+                       a->set_field.field->name);
+                break;
+            }
+            xlate_write_field(ctx, a->set_field.field, &a->set_field.value,
+                              &a->set_field.mask);
+            break;
+        case OFPACT_LOAD:
+            if (!xlate_prereq_ok(ctx, a->load.dst.field->prereq)) {
+                COVERAGE_INC(xlate_set_field_prereq_skip);
+                break;
+            }
+            ofpact_load_to_field(a, &value, &mask);
+            xlate_write_field(ctx, a->load.dst.field, &value, &mask);
+            break;
+        case OFPACT_MOVE: {
+            const struct field_subfield *src = &a->move.src;
+            const struct field_subfield *dst = &a->move.dst;
+            union field_value sv, smask, dv, dmask;
+
+            if (!xlate_prereq_ok(ctx, src->field->prereq)
+                || !xlate_prereq_ok(ctx, dst->field->prereq)) {
+                COVERAGE_INC(xlate_set_field_prereq_skip);
+                break;
+            }
+            memset(&smask, 0, sizeof smask);
+            memset(&dv, 0, sizeof dv);
+            memset(&dmask, 0, sizeof dmask);
+            for (unsigned int b = 0; b < src->n_bits; b++) {
+                field_bit_set(smask.b, src->field->n_bytes, src->ofs + b,
+                              true);
+                field_bit_set(dmask.b, dst->field->n_bytes, dst->ofs + b,
+                              true);
+            }
+            xlate_read_field(ctx, src->field, &smask);
+            field_get_flow(src->field, &ctx->flow, &sv);
+            field_bits_copy(sv.b, src->field->n_bytes, src->ofs, dv.b,
+                            dst->field->n_bytes, dst->ofs, src->n_bits);
+            xlate_write_field(ctx, dst->field, &dv, &dmask);
+            break;
+        }
+        case OFPACT_RESUBMIT:
+            xlate_resubmit(ctx, a);
+            break;
+        case OFPACT_NOTE:
+            break;
+        case OFPACT_WRITE_METADATA:
+            ctx->flow.metadata = (ctx->flow.metadata & ~a->metadata.mask)
+                                 | (a->metadata.value & a->metadata.mask);
+            break;
+        case OFPACT_GOTO_TABLE:
+            xlate_table(ctx, a->goto_table, true);
+            break;
+        }
+    }
+}
+
+/* Looks the flow up in 'table_id' and runs the rule's actions.  'may_miss'
+ * says whether a miss gets the table-miss behaviour (table 0 and
+ * goto_table) or does nothing (resubmit). */
+static void
+xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
+{
+    unsigned int indent = ctx->depth;
+    struct rule *rule, *saved_rule;
+    uint8_t saved_table;
+
+    if (ctx->depth >= XLATE_MAX_DEPTH) {
+        COVERAGE_INC(xlate_recursion_too_deep);
+        xtrace(ctx, indent, ">>>> over max translation depth %d <<<<",
+               XLATE_MAX_DEPTH);
+        ctx->error = XLATE_RECURSION_TOO_DEEP;
+        return;
+    }
+    rule = ofproto_table_lookup_version(ctx->ofproto, table_id, ctx->version,
+                                        &ctx->flow, ctx->wc);
+    if (!rule) {
+        COVERAGE_INC(xlate_table_miss);
+        xtrace(ctx, indent, "%2u. No match.", table_id);
+        if (may_miss && ofproto_get_miss_to_controller(ctx->ofproto)) {
+            xtrace(ctx, indent + 1, "controller(reason=no_match)");
+            saved_rule = ctx->rule;
+            ctx->rule = NULL;
+            xlate_controller(ctx, OFPACT_REASON_NO_MATCH,
+                             OFPACT_CONTROLLER_MAX_LEN, 0);
+            ctx->rule = saved_rule;
+        } else {
+            xtrace(ctx, indent + 1, "drop");
+        }
+        return;
+    }
+    if (ctx->xin->trace) {
+        struct ds text = DS_EMPTY_INITIALIZER;
+        struct match match;
+
+        cls_rule_get_match(&rule->cr, &match);
+        match_format(&match, -1, &text);
+        if (text.length) {
+            ds_put_cstr(&text, ", ");
+        }
+        ds_put_format(&text, "priority %d", rule->cr.priority);
+        if (rule->cookie) {
+            ds_put_format(&text, ", cookie %#" PRIx64, rule->cookie);
+        }
+        xtrace(ctx, indent, "%2u. %s", table_id, ds_cstr(&text));
+        ds_destroy(&text);
+    }
+    if (ctx->xin->xcache) {
+        xlate_cache_add_rule(ctx->xin->xcache, rule);
+    }
+
+    saved_rule = ctx->rule;
+    saved_table = ctx->table_id;
+    ctx->rule = rule;
+    ctx->table_id = table_id;
+    ctx->depth++;
+    xlate_ofpacts(ctx, &rule->ofpacts);
+    ctx->depth--;
+    ctx->rule = saved_rule;
+    ctx->table_id = saved_table;
+}
+
+/* ---- Entry points ------------------------------------------------------- */
+
+void
+xlate_in_init(struct xlate_in *xin, struct ofproto *ofproto,
+              const struct flow *flow)
+{
+    memset(xin, 0, sizeof *xin);
+    xin->ofproto = ofproto;
+    xin->flow = *flow;
+    xin->now = time_msec();
+}
+
+enum xlate_error
+xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
+{
+    struct xctx ctx;
+
+    COVERAGE_INC(xlate_actions);
+    memset(xout, 0, sizeof *xout);
+    memset(&ctx, 0, sizeof ctx);
+    ctx.xin = xin;
+    ctx.ofproto = xin->ofproto;
+    ctx.flow = xin->flow;
+    ctx.base = xin->flow;
+    ctx.wc = &xout->wc;
+    flow_wildcards_init_catchall(ctx.wc);
+    flow_wildcards_init_catchall(&ctx.written);
+    dp_action_buf_init(&ctx.odp);
+
+    /* Datapath flows are per input port. */
+    ctx.wc->masks.in_port = UINT32_MAX;
+
+    classifier_read_lock();
+    ctx.version = cls_version_get(&ctx.ofproto->tables_version);
+    xlate_table(&ctx, 0, true);
+    classifier_read_unlock();
+
+    /* Registers and metadata start at zero in every packet. */
+    ctx.wc->masks.metadata = 0;
+    memset(ctx.wc->masks.regs, 0, sizeof ctx.wc->masks.regs);
+
+    if (ctx.error) {
+        xout->actions = dp_actions_create_drop();
+        xout->slow = 0;
+    } else {
+        xout->actions = dp_action_buf_freeze(&ctx.odp);
+        xout->slow = ctx.slow;
+    }
+    xout->error = ctx.error;
+    xout->final_flow = ctx.flow;
+    dp_action_buf_uninit(&ctx.odp);
+    return ctx.error;
+}
+
+void
+xlate_out_uninit(struct xlate_out *xout)
+{
+    if (xout) {
+        dp_actions_unref(xout->actions);
+        xout->actions = NULL;
+    }
+}

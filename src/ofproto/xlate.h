@@ -1,0 +1,153 @@
+/*
+ * ofproto/xlate.h — translation of a flow through the OpenFlow tables into
+ * datapath actions, a megaflow mask, slow-path reasons and an xlate cache.
+ *
+ * xlate_actions() walks the pipeline from table 0 as Open vSwitch does:
+ * it looks the flow up, runs the actions of the rule hit (outputs, header
+ * rewrites, VLAN push/pop, dec_ttl, registers, resubmit, goto_table,
+ * NORMAL, controller...) on a working copy of the flow, and compiles them
+ * into datapath actions (datapath/dp-actions.h).
+ *
+ * Header rewrites are lazy, like OVS's "commit": an action that rewrites a
+ * header only changes the working flow; before each output (or userspace
+ * action) the differences between the packet as the datapath will have it
+ * so far and the working flow are emitted as set / push_vlan / pop_vlan
+ * actions, each set masked to the bits that actions wrote.  A rewrite that
+ * leaves a field as it was emits nothing.
+ *
+ * Megaflow (DESIGN.md §1).  The mask returned in xlate_out.wc covers:
+ * in_port; every bit each classifier lookup examined; the bits of every
+ * header field an action read (move sources, dec_ttl's TTL, the fields
+ * NORMAL decides on) or wrote (whether a set is emitted depends on the
+ * old value); the prerequisite fields an action checked at run time (a
+ * set_field on a packet without its protocol does nothing); the VLAN
+ * presence bits when a VLAN action ran.  Registers and metadata are
+ * cleared from the mask at the end: they are zero in every packet that
+ * reaches the datapath, so they cannot distinguish two packets.
+ *
+ * Corner cases, as Open vSwitch 3.1 does them (checked with
+ * ovs-appctl ofproto/trace; pinned in tests/unit/test_xlate.c):
+ *  - mod_vlan_vid / mod_vlan_pcp on an untagged packet push a tag
+ *    (pcp 0 / vid 0); strip_vlan on an untagged packet does nothing.
+ *  - mod_nw_tos on a non-IP packet does nothing; on IP it un-wildcards
+ *    the DSCP bits and emits a set only if they change.
+ *  - dec_ttl un-wildcards the TTL; at TTL 0 or 1 it sends the packet to
+ *    the controller with reason invalid_ttl (a slow-path userspace action,
+ *    even with no controller configured, as OVS) and stops the rest of the
+ *    current action list; on a non-IP packet it does nothing.
+ *  - output to the input port is skipped unless the action is in_port;
+ *    flood and all go to every port but the input port, in port order.
+ *  - resubmit deeper than XLATE_MAX_DEPTH (64) or more than
+ *    XLATE_MAX_RESUBMITS in total fails the translation: the datapath
+ *    actions are "drop" and xlate_out.error says why.
+ *  - a table miss drops, or goes to the controller (reason no_match) when
+ *    ofproto_set_miss_to_controller() is on; a resubmit that misses does
+ *    nothing.
+ *  - NORMAL un-wildcards in_port, dl_src, dl_dst and the VLAN VID and
+ *    presence bits; it learns dl_src (unicast only) when may_learn; it
+ *    floods unknown, multicast and broadcast destinations and drops
+ *    packets whose destination was learned on the input port.
+ *
+ * The controller action becomes DP_ACTION_USERSPACE with the 16-byte
+ * struct xlate_userdata (network byte order), and sets
+ * XLATE_SLOW_CONTROLLER in xlate_out.slow.
+ *
+ * xlate cache.  When xlate_in.xcache is set, translation records every
+ * rule it hit (with a reference) and every MAC learning entry it used for
+ * a source, so that xlate_cache_push_stats() can credit a megaflow's
+ * packets to the rules and refresh the MAC entries later without
+ * translating again.
+ *
+ * Thread safety.  xlate_actions() may run in any number of threads at once
+ * and concurrently with ofproto writers; the calling thread must be
+ * registered with liburcu (memb flavour) and must not be inside a
+ * read-side section (xlate opens its own).  An xlate cache is owned by
+ * one thread at a time; xlate_cache_push_stats() may run concurrently with
+ * other caches' pushes and with translation.
+ */
+#ifndef FLOWSWITCH_OFPROTO_XLATE_H
+#define FLOWSWITCH_OFPROTO_XLATE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datapath/dp-actions.h"
+#include "flow/flow.h"
+#include "lib/util.h"
+
+struct dp_packet;
+struct ds;
+struct ofproto;
+struct xlate_cache;
+
+#define XLATE_MAX_DEPTH 64
+#define XLATE_MAX_RESUBMITS 4096
+
+/* Why a flow must stay in the slow path (bits of xlate_out.slow). */
+enum xlate_slow_reason {
+    XLATE_SLOW_CONTROLLER = 1 << 0, /* Sends packets to the controller. */
+};
+
+enum xlate_error {
+    XLATE_OK = 0,
+    XLATE_RECURSION_TOO_DEEP, /* Resubmit/goto_table deeper than 64. */
+    XLATE_TOO_MANY_RESUBMITS, /* More than XLATE_MAX_RESUBMITS. */
+};
+
+const char *xlate_error_to_string(enum xlate_error);
+
+struct xlate_in {
+    struct ofproto *ofproto;
+    struct flow flow;               /* Registers and metadata zero. */
+    const struct dp_packet *packet; /* The packet, or NULL. */
+    bool may_learn;                 /* Side effects: MAC learning. */
+    uint64_t now;                   /* msec, for MAC learning. */
+    struct xlate_cache *xcache;     /* NULL, or filled in. */
+    struct ds *trace;               /* NULL, or the ofproto/trace text. */
+};
+
+struct xlate_out {
+    struct dp_actions *actions; /* One reference, owned by the caller. */
+    struct flow_wildcards wc;   /* The megaflow mask. */
+    uint32_t slow;              /* XLATE_SLOW_* bits. */
+    enum xlate_error error;
+    struct flow final_flow; /* The flow after every action. */
+};
+
+/* Initializes 'xin' for 'flow' with no packet, no learning, no cache, no
+ * trace and now = time_msec(). */
+void xlate_in_init(struct xlate_in *, struct ofproto *, const struct flow *);
+
+/* Translates.  Always fills in '*xout' (free with xlate_out_uninit());
+ * returns xout->error. */
+enum xlate_error xlate_actions(const struct xlate_in *, struct xlate_out *);
+void xlate_out_uninit(struct xlate_out *);
+
+/* Userdata of the userspace action of a controller action. */
+#define XLATE_USERDATA_CONTROLLER 1
+struct xlate_userdata {
+    uint8_t type;   /* XLATE_USERDATA_CONTROLLER. */
+    uint8_t reason; /* enum ofpact_controller_reason. */
+    be16 max_len;
+    be16 controller_id;
+    uint8_t pad[2];
+    be64 rule_cookie; /* Cookie of the rule, 0 for a table miss. */
+};
+BUILD_ASSERT(sizeof(struct xlate_userdata) == 16);
+
+/* ---- xlate cache -------------------------------------------------------- */
+
+struct xlate_cache *xlate_cache_new(void);
+/* Frees the cache and drops its rule references (registered thread). */
+void xlate_cache_delete(struct xlate_cache *);
+void xlate_cache_clear(struct xlate_cache *);
+/* Credits 'packets' and 'bytes' to every rule in the cache and moves their
+ * last-use time to 'used' (msec); refreshes the MAC learning entries still
+ * on the port they were learned on. */
+void xlate_cache_push_stats(struct xlate_cache *, uint64_t packets,
+                            uint64_t bytes, uint64_t used);
+size_t xlate_cache_n_rules(const struct xlate_cache *);
+size_t xlate_cache_n_macs(const struct xlate_cache *);
+
+#endif /* ofproto/xlate.h */
