@@ -26,6 +26,12 @@ static const struct scenario scenarios[] = {
      "OpenFlow lookups/s: 1k/10k/100k rules across 1/10/50 subtables"},
     {"netdev", bench_netdev_main,
      "port I/O: memory generator to sink, packet pool, pcap replay"},
+    {"fastpath", bench_fastpath_main,
+     "datapath Mpps: 1/1k/100k flows, 1/10/20 masks, EMC on/off"},
+    {"setup", bench_setup_main,
+     "flow setups/s through 1 and 2 handlers, 10k exact-L4 rules"},
+    {"governor", bench_governor_main,
+     "2-packet flows near the flow limit: governor on vs off"},
 };
 
 static void

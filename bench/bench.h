@@ -17,4 +17,13 @@ int bench_classifier_main(int argc, char *argv[]);
 /* Port I/O: memory generator to sink, packet pool, pcap replay. */
 int bench_netdev_main(int argc, char *argv[]);
 
+/* Datapath packets per second: flows x masks x EMC on/off x threads. */
+int bench_fastpath_main(int argc, char *argv[]);
+
+/* Flow setups per second through the handlers (src/upcall). */
+int bench_setup_main(int argc, char *argv[]);
+
+/* Governor on vs off: packets/s of 2-packet flows near the flow limit. */
+int bench_governor_main(int argc, char *argv[]);
+
 #endif /* bench/bench.h */

@@ -1,0 +1,260 @@
+/*
+ * bench/bench-governor.c — the flow-setup governor on and off.
+ *
+ *   flowswitch-bench governor [--quick] [--json]
+ *
+ * The workload DESIGN.md §3 has the governor for: many 2-packet flows
+ * while the datapath is already busy.  The flow limit is 40 000 and the
+ * datapath is pre-filled with 20 000 unrelated flows (flow_limit / 2, so
+ * the governor engages); a memory generator port then offers 10 000 new
+ * 2-packet TCP flows (a 10 000-rule table exact on tp_src, one megaflow
+ * per flow) once, and the run times until the sink has sent all 20 000
+ * packets.  Rows: governor on (automatic, engaged) and off
+ * (GOVERNOR_FORCE_OFF), with each flow's two packets back to back
+ * ("adjacent", same handler batch) or a whole round apart ("spaced", the
+ * second packet of an installed flow hits the datapath).  One datapath
+ * thread, one handler; best of N runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <urcu/urcu-memb.h>
+
+#include "bench/bench.h"
+#include "datapath/datapath.h"
+#include "flow/flow-text.h"
+#include "lib/timeval.h"
+#include "lib/util.h"
+#include "netdev/netdev.h"
+#include "ofproto/ofproto.h"
+#include "packet/headers.h"
+#include "packet/packet.h"
+#include "upcall/upcall.h"
+
+#define BENCH_GOV_N_RULES 10000
+#define BENCH_GOV_RX 1
+#define BENCH_GOV_SINK 2
+
+static void
+bench_gov_sleep_us(unsigned int us)
+{
+    struct timespec ts = {0, (long)us * 1000};
+
+    nanosleep(&ts, NULL);
+}
+
+static void
+bench_gov_frame(uint8_t *b, uint16_t sport)
+{
+    memset(b, 0, 64);
+    b[0] = 0x02, b[5] = 0x02, b[6] = 0x02, b[11] = 0x01;
+    b[12] = 0x08;
+    b[14] = 0x45;
+    b[17] = 50;
+    b[22] = 64;
+    b[23] = IPPROTO_TCP_;
+    b[26] = 10, b[29] = 1;
+    b[30] = 10, b[33] = 2;
+    b[34] = (uint8_t)(sport >> 8);
+    b[35] = (uint8_t)sport;
+    b[37] = 80;
+    b[46] = 0x50;
+    b[47] = 0x02;
+}
+
+static struct ofproto *
+bench_gov_bridge(void)
+{
+    struct ofproto *ofp = ofproto_create("br0");
+    struct flow_text *fts = xcalloc(BENCH_GOV_N_RULES, sizeof *fts);
+    char *error = NULL;
+
+    if (ofproto_port_add(ofp, BENCH_GOV_RX, BENCH_GOV_RX, "rx", &error)
+        || ofproto_port_add(ofp, BENCH_GOV_SINK, BENCH_GOV_SINK, "sink",
+                            &error)) {
+        fatal("bench governor: %s", error);
+    }
+    for (int i = 0; i < BENCH_GOV_N_RULES; i++) {
+        char line[96];
+
+        snprintf(line, sizeof line,
+                 "priority=10,tcp,tp_src=%d,actions=output:%d", i + 1,
+                 BENCH_GOV_SINK);
+        if (flow_text_parse(line, FLOW_TEXT_ADD, &fts[i], &error)) {
+            fatal("bench governor: %s", error);
+        }
+    }
+    if (ofproto_flow_mods(ofp, fts, BENCH_GOV_N_RULES, &error)) {
+        fatal("bench governor: %s", error);
+    }
+    for (int i = 0; i < BENCH_GOV_N_RULES; i++) {
+        flow_text_destroy(&fts[i]);
+    }
+    free(fts);
+    return ofp;
+}
+
+static struct netdev *
+bench_gov_port(const char *name)
+{
+    struct netdev_options opts;
+    struct netdev *netdev;
+    char *error = NULL;
+
+    memset(&opts, 0, sizeof opts);
+    opts.ring_size = 4096;
+    if (netdev_open(name, "memory", &opts, &netdev, &error)) {
+        fatal("bench governor: %s", error);
+    }
+    return netdev;
+}
+
+#define BENCH_GOV_FLOW_LIMIT 40000
+
+/* One run: returns packets per second. */
+static double
+bench_gov_run(struct ofproto *ofp, bool governor, bool spaced)
+{
+    const size_t n_pkts = (size_t)2 * BENCH_GOV_N_RULES;
+    struct dp_packet **frames = xcalloc(n_pkts, sizeof(struct dp_packet *));
+    struct netdev *rx = bench_gov_port("rx");
+    struct netdev *sink = bench_gov_port("sink");
+    struct dp_actions *drop = dp_actions_create_drop();
+    struct upcall_config ucfg;
+    struct netdev_stats ns;
+    struct dp_config cfg;
+    struct dp_stats st;
+    struct udpif *udpif;
+    struct dp *dp;
+    uint64_t t0, t1, deadline;
+
+    dp_config_init(&cfg);
+    cfg.n_threads = 1;
+    cfg.n_handlers = 1;
+    cfg.queue_size = 32768;
+    if (dp_create(&cfg, &dp)) {
+        fatal("bench governor: cannot create the datapath");
+    }
+    /* Busy datapath: flow_limit / 2 flows for a port without traffic. */
+    for (uint32_t i = 0; i < BENCH_GOV_FLOW_LIMIT / 2; i++) {
+        struct match m;
+
+        match_init_catchall(&m);
+        m.flow.in_port = 99;
+        m.wc.masks.in_port = UINT32_MAX;
+        m.flow.nw_src = htonl(i);
+        m.wc.masks.nw_src = UINT32_MAX;
+        if (dp_flow_put(dp, &m, drop, DP_FLOW_PUT_CREATE, NULL, NULL)) {
+            fatal("bench governor: pre-fill put failed");
+        }
+    }
+    upcall_config_init(&ucfg);
+    ucfg.n_handlers = 1;
+    ucfg.flow_limit = BENCH_GOV_FLOW_LIMIT;
+    ucfg.governor = governor ? GOVERNOR_AUTO : GOVERNOR_FORCE_OFF;
+    if (upcall_create("br0", dp, ofp, &ucfg, &udpif)) {
+        fatal("bench governor: cannot create the handlers");
+    }
+    netdev_memory_set_sink(sink, true);
+    dp_port_add(dp, sink, BENCH_GOV_SINK);
+    for (size_t i = 0; i < n_pkts; i++) {
+        size_t flow = spaced ? i % BENCH_GOV_N_RULES : i / 2;
+        uint8_t b[64];
+
+        bench_gov_frame(b, (uint16_t)(flow + 1));
+        frames[i] = dp_packet_new_from_bytes(b, sizeof b, 0);
+    }
+    netdev_memory_set_generator(rx, (const struct dp_packet *const *)frames,
+                                n_pkts, n_pkts);
+
+    t0 = time_nsec();
+    dp_port_add(dp, rx, BENCH_GOV_RX);
+    deadline = time_msec() + 60000;
+    for (;;) {
+        netdev_get_stats(sink, &ns);
+        if (ns.tx_packets >= n_pkts) {
+            break;
+        }
+        if (time_msec() > deadline) {
+            dp_get_stats(dp, &st);
+            fatal("bench governor: stuck at %llu sent, %llu lost",
+                  (unsigned long long)ns.tx_packets,
+                  (unsigned long long)st.n_lost);
+        }
+        bench_gov_sleep_us(50);
+    }
+    t1 = time_nsec();
+
+    dp_port_del(dp, BENCH_GOV_RX);
+    upcall_destroy(udpif);
+    dp_port_del(dp, BENCH_GOV_SINK);
+    dp_destroy(dp);
+    dp_actions_unref(drop);
+    netdev_close(rx);
+    netdev_close(sink);
+    for (size_t i = 0; i < n_pkts; i++) {
+        dp_packet_delete(frames[i]);
+    }
+    free(frames);
+    urcu_memb_barrier();
+    return (double)n_pkts / ((double)(t1 - t0) / 1e9);
+}
+
+int
+bench_governor_main(int argc, char *argv[])
+{
+    bool quick = false, json = false;
+    struct ofproto *ofp;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            quick = true;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else {
+            fprintf(stderr,
+                    "bench governor: unknown option \"%s\" "
+                    "(expected --quick or --json)\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+
+    urcu_memb_register_thread();
+    ofp = bench_gov_bridge();
+    if (!json) {
+        printf("governor: %d 2-packet flows, datapath at flow_limit/2 "
+               "(%d of %d), best of %d runs\n",
+               BENCH_GOV_N_RULES, BENCH_GOV_FLOW_LIMIT / 2,
+               BENCH_GOV_FLOW_LIMIT, quick ? 1 : 5);
+        printf("  %-9s %12s %12s %8s\n", "order", "on pkt/s", "off pkt/s",
+               "on/off");
+    }
+    for (int spaced = 0; spaced <= 1; spaced++) {
+        double best[2] = {0, 0};
+
+        for (int run = 0; run < (quick ? 1 : 5); run++) {
+            for (int on = 0; on <= 1; on++) {
+                double rate = bench_gov_run(ofp, on, spaced);
+
+                best[on] = rate > best[on] ? rate : best[on];
+            }
+        }
+        if (json) {
+            printf("{\"bench\":\"governor\",\"order\":\"%s\","
+                   "\"on_pps\":%.0f,\"off_pps\":%.0f,\"ratio\":%.2f}\n",
+                   spaced ? "spaced" : "adjacent", best[1], best[0],
+                   best[1] / best[0]);
+        } else {
+            printf("  %-9s %12.0f %12.0f %8.2f\n",
+                   spaced ? "spaced" : "adjacent", best[1], best[0],
+                   best[1] / best[0]);
+        }
+    }
+    ofproto_destroy(ofp);
+    urcu_memb_barrier();
+    urcu_memb_unregister_thread();
+    return 0;
+}

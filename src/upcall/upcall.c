@@ -1,0 +1,945 @@
+/* upcall/upcall.c — see upcall.h. */
+#include "upcall/upcall.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <urcu/urcu-memb.h>
+
+#include "classifier/classifier.h"
+#include "control/control.h"
+#include "datapath/datapath.h"
+#include "datapath/dp-actions.h"
+#include "flow/flow.h"
+#include "lib/coverage.h"
+#include "lib/dynamic-string.h"
+#include "lib/timeval.h"
+#include "lib/util.h"
+#include "lib/vlog.h"
+#include "netdev/netdev.h"
+#include "ofproto/ofproto.h"
+#include "ofproto/xlate.h"
+#include "packet/packet.h"
+#include "upcall/ukey.h"
+
+VLOG_DEFINE_THIS_MODULE(upcall);
+
+COVERAGE_DEFINE(handler_upcalls);
+COVERAGE_DEFINE(handler_duplicate_upcall);
+COVERAGE_DEFINE(handler_batch_duplicate);
+COVERAGE_DEFINE(upcall_ukey_replace);
+COVERAGE_DEFINE(upcall_controller_no_connection);
+COVERAGE_DEFINE(upcall_malformed);
+COVERAGE_DEFINE(upcall_slow_path);
+COVERAGE_DEFINE(upcall_slow_path_no_install);
+COVERAGE_DEFINE(upcall_flow_limit_hit);
+COVERAGE_DEFINE(upcall_no_bridge_port);
+COVERAGE_DEFINE(upcall_xlate_error);
+COVERAGE_DEFINE(upcall_put_failed);
+COVERAGE_DEFINE(upcall_flow_put);
+COVERAGE_DEFINE(upcall_execute_failed);
+COVERAGE_DEFINE(upcall_dropped_on_destroy);
+
+#define UP_GET(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
+#define UP_SET(PTR, V) __atomic_store_n(PTR, V, __ATOMIC_RELAXED)
+/* A counter with a single writer. */
+#define UP_COUNTER_ADD(PTR, N) UP_SET(PTR, UP_GET(PTR) + (N))
+
+static struct vlog_rate_limit upcall_rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+enum upcall_kind {
+    UPCALL_KIND_MISS,      /* A datapath miss. */
+    UPCALL_KIND_SLOW_PATH, /* From an installed slow-path flow. */
+};
+
+/* One group of upcalls of the same flow key in a batch. */
+struct flow_miss {
+    struct flow key; /* Datapath key (in_port: datapath port). */
+    uint32_t hash;   /* flow_hash(key). */
+    enum upcall_kind kind;
+    uint64_t n_packets, n_bytes;
+    uint16_t tcp_flags;
+    bool no_port;          /* Its in_port belongs to no bridge port. */
+    struct xlate_out xout; /* Valid if 'xlated'. */
+    bool xlated;
+    struct xlate_cache *xcache;     /* Handed to the ukey when installed. */
+    struct match megaflow;          /* What to install. */
+    struct dp_actions *put_actions; /* What to install it with. */
+    bool put_queued;                /* A put is in this batch's ops. */
+    bool put_refused;  /* Install ruled out for the whole batch. */
+    bool dup_refused;  /* ...because a ukey for it exists. */
+    struct ukey *ukey; /* The ukey of the queued put. */
+};
+
+struct upcall {
+    struct dp_upcall dp;
+    struct flow_miss *miss;
+    struct dp_actions *pkt_actions; /* Per-packet (slow path) actions. */
+};
+
+struct handler {
+    struct udpif *udpif;
+    unsigned int id;
+    pthread_t thread;
+    bool stop; /* Atomic. */
+    struct governor *governor;
+
+    struct dp_upcall raw[UPCALL_BATCH];
+    struct upcall upcalls[UPCALL_BATCH];
+    struct flow_miss misses[UPCALL_BATCH];
+    struct dp_op ops[UPCALL_BATCH * 2];
+
+    /* Statistics, written by the handler only. */
+    uint64_t n_upcalls;
+    uint64_t n_batches;
+    uint64_t n_puts;
+};
+
+struct udpif {
+    char *name; /* The bridge's name. */
+    struct dp *dp;
+    struct ofproto *ofproto;
+    struct ukey_map *ukeys;
+    bool manual;
+
+    struct handler **handlers;
+    unsigned int n_handlers;
+
+    size_t flow_limit; /* Atomic. */
+    size_t max_flow_limit;
+    bool megaflows; /* Atomic. */
+    enum governor_mode governor_mode;
+    struct dp_actions *drop_actions;
+
+    /* Flow count samples (last writer wins). */
+    uint64_t flows_max;
+    uint64_t flows_avg;
+};
+
+/* Every udpif, for the control commands.  'udpifs_mutex' also keeps a
+ * udpif's handler set still while a command reads it. */
+static pthread_mutex_t udpifs_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct udpif **udpifs;
+static size_t n_udpifs;
+static pthread_once_t upcall_commands_once = PTHREAD_ONCE_INIT;
+
+static void upcall_register_commands(void);
+
+void
+upcall_config_init(struct upcall_config *cfg)
+{
+    long n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(cfg, 0, sizeof *cfg);
+    cfg->n_handlers = n_cpus > 0 ? (unsigned int)n_cpus : 1;
+    cfg->max_flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
+    cfg->flow_limit = MIN(UPCALL_DEFAULT_FLOW_LIMIT, cfg->max_flow_limit);
+    cfg->megaflows = true;
+    cfg->governor = GOVERNOR_AUTO;
+}
+
+/* ---- One batch ---------------------------------------------------------- */
+
+static struct flow_miss *
+handler_find_miss(struct handler *h, size_t n_misses, const struct flow *key,
+                  uint32_t hash, enum upcall_kind kind)
+{
+    for (size_t i = 0; i < n_misses; i++) {
+        struct flow_miss *m = &h->misses[i];
+
+        if (m->hash == hash && m->kind == kind && flow_equal(&m->key, key)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Classifies upcall 'u'.  Returns false if it was consumed (counted and
+ * its packet recycled). */
+static bool
+upcall_classify(struct upcall *u, enum upcall_kind *kind)
+{
+    const struct dp_userdata *ud = &u->dp.userdata;
+
+    if (!u->dp.packet) {
+        COVERAGE_INC(upcall_malformed);
+        return false;
+    }
+    if (u->dp.type == DP_UPCALL_MISS) {
+        *kind = UPCALL_KIND_MISS;
+        return true;
+    }
+    if (u->dp.type == DP_UPCALL_ACTION) {
+        if (ud->len == sizeof(struct upcall_slow_cookie)
+            && ud->data[0] == UPCALL_USERDATA_SLOW_PATH) {
+            *kind = UPCALL_KIND_SLOW_PATH;
+            return true;
+        }
+        if (ud->len == sizeof(struct xlate_userdata)
+            && ud->data[0] == XLATE_USERDATA_CONTROLLER) {
+            /* No OpenFlow connection manager yet. */
+            COVERAGE_INC(upcall_controller_no_connection);
+            netdev_packet_recycle(u->dp.packet);
+            return false;
+        }
+    }
+    COVERAGE_INC(upcall_malformed);
+    VLOG_WARN_RL(&upcall_rl,
+                 "%s: malformed upcall (type %d, userdata %u "
+                 "bytes) dropped",
+                 "handler", (int)u->dp.type, (unsigned int)ud->len);
+    netdev_packet_recycle(u->dp.packet);
+    return false;
+}
+
+static void
+flow_miss_init(struct flow_miss *m, const struct flow *key, uint32_t hash,
+               enum upcall_kind kind)
+{
+    memset(m, 0, offsetof(struct flow_miss, xout));
+    m->key = *key;
+    m->hash = hash;
+    m->kind = kind;
+    m->xlated = false;
+    m->xcache = NULL;
+    m->put_actions = NULL;
+    m->put_queued = false;
+    m->put_refused = false;
+    m->dup_refused = false;
+    m->ukey = NULL;
+}
+
+/* Translates 'm' once and computes what to install. */
+static void
+flow_miss_translate(struct udpif *udpif, struct flow_miss *m,
+                    const struct dp_packet *packet, uint64_t now)
+{
+    struct xlate_in xin;
+    uint32_t ofp_port;
+    bool megaflows = UP_GET(&udpif->megaflows);
+
+    if (!ofproto_port_from_dp(udpif->ofproto, m->key.in_port, &ofp_port)) {
+        /* Drop everything from this port in the datapath. */
+        COVERAGE_INC(upcall_no_bridge_port);
+        VLOG_WARN_RL(&upcall_rl,
+                     "%s: packet on datapath port %u, which "
+                     "belongs to no bridge port: installing a drop flow",
+                     udpif->name, m->key.in_port);
+        m->no_port = true;
+        match_init_catchall(&m->megaflow);
+        m->megaflow.flow.in_port = m->key.in_port;
+        m->megaflow.wc.masks.in_port = UINT32_MAX;
+        m->put_actions = dp_actions_ref(udpif->drop_actions);
+        return;
+    }
+
+    xlate_in_init(&xin, udpif->ofproto, &m->key);
+    xin.flow.in_port = ofp_port;
+    xin.packet = packet;
+    xin.may_learn = true;
+    xin.now = now;
+    m->xcache = xlate_cache_new();
+    xin.xcache = m->xcache;
+    if (xlate_actions(&xin, &m->xout) != XLATE_OK) {
+        COVERAGE_INC(upcall_xlate_error);
+        VLOG_WARN_RL(&upcall_rl, "%s: translation failed: %s", udpif->name,
+                     xlate_error_to_string(m->xout.error));
+    }
+    m->xlated = true;
+
+    /* Credit the rules with every packet of the miss now: they are
+     * executed here, not counted by any datapath flow.  (A slow-pathed
+     * flow's packets are credited by their own translations.) */
+    if (!m->xout.slow) {
+        xlate_cache_push_stats(m->xcache, m->n_packets, m->n_bytes, now);
+    }
+
+    if (megaflows) {
+        struct flow_wildcards wc = m->xout.wc;
+
+        wc.masks.in_port = UINT32_MAX;
+        match_init(&m->megaflow, &m->key, &wc);
+    } else {
+        match_init_exact(&m->megaflow, &m->key);
+    }
+    if (m->xout.slow) {
+        struct dp_action_buf buf;
+        struct upcall_slow_cookie cookie;
+
+        memset(&cookie, 0, sizeof cookie);
+        cookie.type = UPCALL_USERDATA_SLOW_PATH;
+        cookie.reasons = m->xout.slow;
+        dp_action_buf_init(&buf);
+        dp_action_put_userspace(&buf, &cookie, sizeof cookie);
+        m->put_actions = dp_action_buf_freeze(&buf);
+        dp_action_buf_uninit(&buf);
+    } else {
+        m->put_actions = dp_actions_ref(m->xout.actions);
+    }
+}
+
+/* Translates the packet of a slow-pathed flow again, for its side
+ * effects, and returns the actions to execute it with. */
+static struct dp_actions *
+upcall_translate_packet(struct udpif *udpif, const struct flow_miss *m,
+                        const struct dp_packet *packet, uint64_t now)
+{
+    struct xlate_cache *xc = xlate_cache_new();
+    struct xlate_out xout;
+    struct xlate_in xin;
+    struct dp_actions *actions;
+
+    xlate_in_init(&xin, udpif->ofproto, &m->key);
+    ofproto_port_from_dp(udpif->ofproto, m->key.in_port, &xin.flow.in_port);
+    xin.packet = packet;
+    xin.may_learn = true;
+    xin.now = now;
+    xin.xcache = xc;
+    xlate_actions(&xin, &xout);
+    xlate_cache_push_stats(xc, 1, dp_packet_size(packet), now);
+    xlate_cache_delete(xc);
+    actions = dp_actions_ref(xout.actions);
+    xlate_out_uninit(&xout);
+    return actions;
+}
+
+/* Whether another flow miss of this batch, with the same megaflow as 'm'
+ * (different keys often share one), already queued its put or found its
+ * ukey taken. */
+static bool
+handler_megaflow_settled(const struct handler *h, const struct flow_miss *m)
+{
+    for (const struct flow_miss *o = h->misses; o < m; o++) {
+        if ((o->put_queued || o->dup_refused) && o->put_actions
+            && match_equal(&o->megaflow, &m->megaflow)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Decides whether the packet being walked installs the flow of 'm'; if so
+ * creates and inserts its ukey and queues the put. */
+static void
+handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
+                      size_t flow_limit, uint64_t now, struct dp_op *ops,
+                      size_t *n_ops)
+{
+    struct udpif *udpif = h->udpif;
+    struct ukey *ukey;
+    bool replaced;
+
+    if (m->put_queued) {
+        COVERAGE_INC(handler_batch_duplicate);
+        return;
+    }
+    if (m->put_refused) {
+        return;
+    }
+    if (m->kind == UPCALL_KIND_SLOW_PATH) {
+        COVERAGE_INC(upcall_slow_path_no_install);
+        m->put_refused = true;
+        return;
+    }
+    if (*n_flows >= flow_limit) {
+        COVERAGE_INC(upcall_flow_limit_hit);
+        return;
+    }
+    if (handler_megaflow_settled(h, m)) {
+        COVERAGE_INC(handler_batch_duplicate);
+        m->put_refused = true;
+        return;
+    }
+    if (!m->no_port && !governor_should_install(h->governor, m->hash, now)) {
+        return;
+    }
+
+    ukey = ukey_create(&m->megaflow, m->put_actions, NULL, now);
+    if (ukey_install(udpif->ukeys, ukey, &replaced)) {
+        /* Another handler is installing it, or it is installed. */
+        COVERAGE_INC(handler_duplicate_upcall);
+        ukey_destroy(ukey);
+        m->put_refused = true;
+        m->dup_refused = true;
+        return;
+    }
+    if (replaced) {
+        COVERAGE_INC(upcall_ukey_replace);
+    }
+    /* The map owns the ukey now; the xcache goes with it. */
+    ukey_lock(ukey);
+    ukey->xcache = m->xcache;
+    ukey_unlock(ukey);
+    m->xcache = NULL;
+    m->ukey = ukey;
+    m->put_queued = true;
+    (*n_flows)++;
+
+    struct dp_op *op = &ops[(*n_ops)++];
+    memset(op, 0, sizeof *op);
+    op->type = DP_OP_FLOW_PUT;
+    op->put.match = &ukey->match;
+    op->put.actions = m->put_actions;
+    op->put.flags = DP_FLOW_PUT_CREATE;
+}
+
+static void
+udpif_sample_flows(struct udpif *udpif, uint64_t n_flows)
+{
+    uint64_t avg = UP_GET(&udpif->flows_avg);
+
+    if (n_flows > UP_GET(&udpif->flows_max)) {
+        UP_SET(&udpif->flows_max, n_flows);
+    }
+    UP_SET(&udpif->flows_avg, (avg * 7 + n_flows) / 8);
+}
+
+static size_t
+handler_run_batch(struct handler *h, uint64_t now)
+{
+    struct udpif *udpif = h->udpif;
+    struct dp_op *puts = h->ops + UPCALL_BATCH;
+    size_t n, n_up = 0, n_misses = 0, n_ops = 0, n_puts = 0;
+    size_t flow_limit, n_flows;
+    struct dp_stats st;
+
+    n = dp_upcall_recv(udpif->dp, h->id, h->raw, UPCALL_BATCH);
+    if (!n) {
+        return 0;
+    }
+    COVERAGE_ADD(handler_upcalls, n);
+
+    /* 1. Classify and group by flow key. */
+    for (size_t i = 0; i < n; i++) {
+        struct upcall *u = &h->upcalls[n_up];
+        enum upcall_kind kind;
+        struct flow_miss *m;
+        uint32_t hash;
+
+        u->dp = h->raw[i];
+        if (!upcall_classify(u, &kind)) {
+            continue;
+        }
+        if (kind == UPCALL_KIND_SLOW_PATH) {
+            COVERAGE_INC(upcall_slow_path);
+        }
+        hash = flow_hash(&u->dp.key, 0);
+        m = handler_find_miss(h, n_misses, &u->dp.key, hash, kind);
+        if (!m) {
+            m = &h->misses[n_misses++];
+            flow_miss_init(m, &u->dp.key, hash, kind);
+        }
+        m->n_packets++;
+        m->n_bytes += dp_packet_size(u->dp.packet);
+        m->tcp_flags |= ntohs(u->dp.key.tcp_flags);
+        u->miss = m;
+        u->pkt_actions = NULL;
+        n_up++;
+    }
+
+    /* 2. Translate each flow miss once (outside any read-side section, as
+     * xlate wants). */
+    for (size_t i = 0; i < n_misses; i++) {
+        struct flow_miss *m = &h->misses[i];
+        const struct dp_packet *first = NULL;
+
+        for (size_t j = 0; j < n_up; j++) {
+            if (h->upcalls[j].miss == m) {
+                first = h->upcalls[j].dp.packet;
+                break;
+            }
+        }
+        flow_miss_translate(udpif, m, first, now);
+    }
+
+    /* Per-packet translation of slow-pathed flows. */
+    for (size_t i = 0; i < n_up; i++) {
+        struct upcall *u = &h->upcalls[i];
+        struct flow_miss *m = u->miss;
+
+        if (m->xlated && m->xout.slow) {
+            u->pkt_actions =
+                upcall_translate_packet(udpif, m, u->dp.packet, now);
+        }
+    }
+
+    /* 3. Walk the packets in arrival order. */
+    dp_get_stats(udpif->dp, &st);
+    n_flows = st.n_flows;
+    flow_limit = UP_GET(&udpif->flow_limit);
+    udpif_sample_flows(udpif, n_flows);
+    governor_run(h->governor, n_flows, flow_limit, now);
+
+    classifier_read_lock();
+    for (size_t i = 0; i < n_up; i++) {
+        struct upcall *u = &h->upcalls[i];
+        struct flow_miss *m = u->miss;
+        struct dp_op *op = &h->ops[n_ops++];
+
+        handler_maybe_install(h, m, &n_flows, flow_limit, now, puts, &n_puts);
+        memset(op, 0, sizeof *op);
+        op->type = DP_OP_EXECUTE;
+        op->execute.packet = u->dp.packet;
+        op->execute.actions = (u->pkt_actions ? u->pkt_actions
+                               : m->xlated    ? m->xout.actions
+                                              : m->put_actions);
+        op->execute.may_steal = true;
+    }
+
+    /* 4. One batch: executes in arrival order, then the puts. */
+    if (n_puts) {
+        memmove(&h->ops[n_ops], puts, n_puts * sizeof *puts);
+    }
+    dp_operate(udpif->dp, h->ops, n_ops + n_puts);
+
+    for (size_t i = 0; i < n_ops; i++) {
+        if (h->ops[i].error) {
+            COVERAGE_INC(upcall_execute_failed);
+        }
+    }
+    for (size_t i = 0; i < n_misses; i++) {
+        struct flow_miss *m = &h->misses[i];
+
+        if (m->put_queued) {
+            struct dp_op *op = NULL;
+
+            for (size_t j = n_ops; j < n_ops + n_puts; j++) {
+                if (h->ops[j].put.match == &m->ukey->match) {
+                    op = &h->ops[j];
+                    break;
+                }
+            }
+            ukey_lock(m->ukey);
+            if (op && !op->error) {
+                ukey_set_state(m->ukey, UKEY_VISIBLE);
+                COVERAGE_INC(upcall_flow_put);
+                UP_COUNTER_ADD(&h->n_puts, 1);
+                ukey_unlock(m->ukey);
+            } else {
+                /* The datapath refused it (full, or a flow without a
+                 * ukey): the ukey must not claim it. */
+                ukey_set_state(m->ukey, UKEY_EVICTED);
+                ukey_unlock(m->ukey);
+                COVERAGE_INC(upcall_put_failed);
+                VLOG_WARN_RL(&upcall_rl, "%s: flow put failed (%s)",
+                             udpif->name, strerror(op ? op->error : 0));
+                ukey_remove(udpif->ukeys, m->ukey);
+            }
+        }
+    }
+    classifier_read_unlock();
+
+    for (size_t i = 0; i < n_up; i++) {
+        if (h->upcalls[i].pkt_actions) {
+            dp_actions_unref(h->upcalls[i].pkt_actions);
+        }
+    }
+    for (size_t i = 0; i < n_misses; i++) {
+        struct flow_miss *m = &h->misses[i];
+
+        if (m->xlated) {
+            xlate_out_uninit(&m->xout);
+        }
+        if (m->xcache) {
+            xlate_cache_delete(m->xcache);
+        }
+        if (m->put_actions) {
+            dp_actions_unref(m->put_actions);
+        }
+    }
+
+    UP_COUNTER_ADD(&h->n_upcalls, n);
+    UP_COUNTER_ADD(&h->n_batches, 1);
+    return n;
+}
+
+/* ---- Handler threads ---------------------------------------------------- */
+
+static void *
+handler_main(void *h_)
+{
+    struct handler *h = h_;
+
+    urcu_memb_register_thread();
+    while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+        if (!handler_run_batch(h, time_msec())) {
+            dp_upcall_wait(h->udpif->dp, h->id, 100);
+        }
+    }
+    urcu_memb_unregister_thread();
+    return NULL;
+}
+
+static struct handler *
+handler_create(struct udpif *udpif, unsigned int id)
+{
+    struct handler *h = xzalloc(sizeof *h);
+    char name[64];
+
+    h->udpif = udpif;
+    h->id = id;
+    snprintf(name, sizeof name, "%s/handler%u", udpif->name, id);
+    h->governor = governor_create(name, time_msec());
+    governor_set_mode(h->governor, udpif->governor_mode);
+    if (!udpif->manual) {
+        int error = pthread_create(&h->thread, NULL, handler_main, h);
+
+        if (error) {
+            VLOG_ERR("%s: cannot start handler %u (%s)", udpif->name, id,
+                     strerror(error));
+            abort();
+        }
+    }
+    return h;
+}
+
+static void
+udpif_stop_handlers(struct udpif *udpif)
+{
+    for (unsigned int i = 0; i < udpif->n_handlers; i++) {
+        struct handler *h = udpif->handlers[i];
+
+        __atomic_store_n(&h->stop, true, __ATOMIC_RELEASE);
+        dp_upcall_wake(udpif->dp, i);
+    }
+    for (unsigned int i = 0; i < udpif->n_handlers; i++) {
+        struct handler *h = udpif->handlers[i];
+
+        if (!udpif->manual) {
+            pthread_join(h->thread, NULL);
+        }
+        governor_destroy(h->governor);
+        free(h);
+    }
+    free(udpif->handlers);
+    udpif->handlers = NULL;
+    udpif->n_handlers = 0;
+}
+
+static void
+udpif_start_handlers(struct udpif *udpif, unsigned int n)
+{
+    udpif->handlers = xcalloc(n, sizeof(struct handler *));
+    for (unsigned int i = 0; i < n; i++) {
+        udpif->handlers[i] = handler_create(udpif, i);
+    }
+    udpif->n_handlers = n;
+}
+
+int
+upcall_create(const char *name, struct dp *dp, struct ofproto *ofproto,
+              const struct upcall_config *cfg, struct udpif **udpifp)
+{
+    struct udpif *udpif;
+    int error;
+
+    *udpifp = NULL;
+    if (!cfg->n_handlers || cfg->n_handlers > DP_MAX_HANDLERS
+        || !cfg->max_flow_limit) {
+        return EINVAL;
+    }
+    error = dp_set_n_handlers(dp, cfg->n_handlers);
+    if (error) {
+        return error;
+    }
+    udpif = xzalloc(sizeof *udpif);
+    udpif->name = xstrdup(name);
+    udpif->dp = dp;
+    udpif->ofproto = ofproto;
+    udpif->ukeys = ukey_map_create();
+    udpif->manual = cfg->manual;
+    udpif->max_flow_limit = cfg->max_flow_limit;
+    udpif->flow_limit =
+        MIN(cfg->flow_limit ? cfg->flow_limit : UPCALL_DEFAULT_FLOW_LIMIT,
+            cfg->max_flow_limit);
+    udpif->megaflows = cfg->megaflows;
+    udpif->governor_mode = cfg->governor;
+    udpif->drop_actions = dp_actions_create_drop();
+    udpif_start_handlers(udpif, cfg->n_handlers);
+
+    pthread_once(&upcall_commands_once, upcall_register_commands);
+    pthread_mutex_lock(&udpifs_mutex);
+    udpifs = xrealloc(udpifs, (n_udpifs + 1) * sizeof(struct udpif *));
+    udpifs[n_udpifs++] = udpif;
+    pthread_mutex_unlock(&udpifs_mutex);
+    *udpifp = udpif;
+    return 0;
+}
+
+/* Recycles what is left in the queues, counted. */
+static void
+udpif_drain_queues(struct udpif *udpif)
+{
+    unsigned int n_queues = dp_n_handlers(udpif->dp);
+    struct dp_upcall *ups = xcalloc(UPCALL_BATCH, sizeof *ups);
+
+    for (unsigned int q = 0; q < n_queues; q++) {
+        size_t n;
+
+        while ((n = dp_upcall_recv(udpif->dp, q, ups, UPCALL_BATCH))) {
+            COVERAGE_ADD(upcall_dropped_on_destroy, n);
+            for (size_t i = 0; i < n; i++) {
+                if (ups[i].packet) {
+                    netdev_packet_recycle(ups[i].packet);
+                }
+            }
+        }
+    }
+    free(ups);
+}
+
+void
+upcall_destroy(struct udpif *udpif)
+{
+    if (!udpif) {
+        return;
+    }
+    pthread_mutex_lock(&udpifs_mutex);
+    for (size_t i = 0; i < n_udpifs; i++) {
+        if (udpifs[i] == udpif) {
+            udpifs[i] = udpifs[--n_udpifs];
+            break;
+        }
+    }
+    udpif_stop_handlers(udpif);
+    pthread_mutex_unlock(&udpifs_mutex);
+    udpif_drain_queues(udpif);
+    ukey_map_destroy(udpif->ukeys);
+    dp_actions_unref(udpif->drop_actions);
+    free(udpif->name);
+    free(udpif);
+}
+
+int
+upcall_set_n_handlers(struct udpif *udpif, unsigned int n_handlers)
+{
+    int error;
+
+    if (!n_handlers || n_handlers > DP_MAX_HANDLERS) {
+        return EINVAL;
+    }
+    if (n_handlers == udpif->n_handlers) {
+        return 0;
+    }
+    pthread_mutex_lock(&udpifs_mutex);
+    udpif_stop_handlers(udpif);
+    /* The datapath moves what is queued to the new queues, in order. */
+    error = dp_set_n_handlers(udpif->dp, n_handlers);
+    if (error) {
+        n_handlers = dp_n_handlers(udpif->dp);
+    }
+    udpif_start_handlers(udpif, n_handlers);
+    pthread_mutex_unlock(&udpifs_mutex);
+    VLOG_INFO("%s: %u handlers", udpif->name, n_handlers);
+    return error;
+}
+
+unsigned int
+upcall_n_handlers(const struct udpif *udpif)
+{
+    return udpif->n_handlers;
+}
+
+void
+upcall_set_flow_limit(struct udpif *udpif, size_t flow_limit)
+{
+    UP_SET(&udpif->flow_limit, MIN(flow_limit, udpif->max_flow_limit));
+}
+
+size_t
+upcall_get_flow_limit(const struct udpif *udpif)
+{
+    return UP_GET(&udpif->flow_limit);
+}
+
+void
+upcall_set_megaflows(struct udpif *udpif, bool enabled)
+{
+    UP_SET(&udpif->megaflows, enabled);
+    VLOG_INFO("%s: megaflows %s", udpif->name,
+              enabled ? "enabled" : "disabled");
+}
+
+bool
+upcall_get_megaflows(const struct udpif *udpif)
+{
+    return UP_GET(&udpif->megaflows);
+}
+
+void
+upcall_set_governor_mode(struct udpif *udpif, enum governor_mode mode)
+{
+    /* Handlers own their governors: restart them with the new mode. */
+    unsigned int n = udpif->n_handlers;
+
+    pthread_mutex_lock(&udpifs_mutex);
+    udpif->governor_mode = mode;
+    udpif_stop_handlers(udpif);
+    udpif_start_handlers(udpif, n);
+    pthread_mutex_unlock(&udpifs_mutex);
+}
+
+size_t
+upcall_handler_run(struct udpif *udpif, unsigned int handler, uint64_t now)
+{
+    if (!udpif->manual || handler >= udpif->n_handlers) {
+        return 0;
+    }
+    return handler_run_batch(udpif->handlers[handler], now);
+}
+
+struct ukey_map *
+upcall_get_ukeys(struct udpif *udpif)
+{
+    return udpif->ukeys;
+}
+
+int
+upcall_get_handler_stats(struct udpif *udpif, unsigned int handler,
+                         struct upcall_handler_stats *stats)
+{
+    struct handler *h;
+
+    if (handler >= udpif->n_handlers) {
+        return ENOENT;
+    }
+    h = udpif->handlers[handler];
+    stats->n_upcalls = UP_GET(&h->n_upcalls);
+    stats->n_batches = UP_GET(&h->n_batches);
+    stats->n_puts = UP_GET(&h->n_puts);
+    stats->queue_len = dp_upcall_queue_len(udpif->dp, handler);
+    return 0;
+}
+
+int
+upcall_get_governor_info(struct udpif *udpif, unsigned int handler,
+                         struct governor_info *info)
+{
+    if (handler >= udpif->n_handlers) {
+        return ENOENT;
+    }
+    governor_get_info(udpif->handlers[handler]->governor, info);
+    return 0;
+}
+
+void
+upcall_show(struct udpif *udpif, struct ds *out)
+{
+    struct dp_stats st;
+
+    dp_get_stats(udpif->dp, &st);
+    ds_put_format(out, "%s:\n", udpif->name);
+    ds_put_format(out,
+                  "  flows         : (current %llu) (avg %llu) "
+                  "(max %llu) (limit %zu)\n",
+                  (unsigned long long)st.n_flows,
+                  (unsigned long long)UP_GET(&udpif->flows_avg),
+                  (unsigned long long)UP_GET(&udpif->flows_max),
+                  upcall_get_flow_limit(udpif));
+    ds_put_format(out, "  dump duration : n/a (no revalidators)\n");
+    ds_put_format(out, "  megaflows     : %s\n",
+                  upcall_get_megaflows(udpif) ? "enabled" : "disabled");
+    ds_put_format(out, "  ukeys         : %zu\n",
+                  ukey_map_count(udpif->ukeys));
+    for (unsigned int i = 0; i < udpif->n_handlers; i++) {
+        struct upcall_handler_stats hs;
+        struct governor_info gi;
+
+        upcall_get_handler_stats(udpif, i, &hs);
+        upcall_get_governor_info(udpif, i, &gi);
+        ds_put_format(out,
+                      "  handler %u: upcalls %llu, batch avg %.1f, "
+                      "queue %zu, puts %llu\n",
+                      i, (unsigned long long)hs.n_upcalls,
+                      hs.n_batches ? (double)hs.n_upcalls / hs.n_batches : 0.0,
+                      hs.queue_len, (unsigned long long)hs.n_puts);
+        ds_put_format(out,
+                      "    governor: %s, table %zu bytes, threshold "
+                      "%u, shortcut %s, generations %llu, suppressed "
+                      "%llu, installed %llu\n",
+                      gi.engaged ? "engaged" : "idle", gi.size, gi.threshold,
+                      gi.shortcut ? "on" : "off",
+                      (unsigned long long)gi.generation,
+                      (unsigned long long)gi.n_suppressed,
+                      (unsigned long long)gi.n_installed);
+    }
+}
+
+/* ---- Control commands --------------------------------------------------- */
+
+static void
+upcall_cmd_show(struct control_conn *conn, int argc, const char *argv[],
+                void *aux)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    (void)argc, (void)argv, (void)aux;
+    pthread_mutex_lock(&udpifs_mutex);
+    for (size_t i = 0; i < n_udpifs; i++) {
+        upcall_show(udpifs[i], &s);
+    }
+    pthread_mutex_unlock(&udpifs_mutex);
+    control_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+upcall_cmd_set_flow_limit(struct control_conn *conn, int argc,
+                          const char *argv[], void *aux)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    unsigned long long limit;
+    char *end;
+
+    (void)argc, (void)aux;
+    errno = 0;
+    limit = strtoull(argv[1], &end, 10);
+    if (errno || *end || end == argv[1] || !limit) {
+        control_reply_error(conn, "upcall/set-flow-limit: bad flow limit "
+                                  "(expected a positive integer)\n");
+        return;
+    }
+    pthread_mutex_lock(&udpifs_mutex);
+    for (size_t i = 0; i < n_udpifs; i++) {
+        upcall_set_flow_limit(udpifs[i], (size_t)limit);
+        ds_put_format(&s, "%s: flow limit now %zu\n", udpifs[i]->name,
+                      upcall_get_flow_limit(udpifs[i]));
+    }
+    pthread_mutex_unlock(&udpifs_mutex);
+    control_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+upcall_cmd_megaflows(struct control_conn *conn, int argc, const char *argv[],
+                     void *aux)
+{
+    bool enable = aux != NULL;
+
+    (void)argc, (void)argv;
+    pthread_mutex_lock(&udpifs_mutex);
+    for (size_t i = 0; i < n_udpifs; i++) {
+        upcall_set_megaflows(udpifs[i], enable);
+    }
+    pthread_mutex_unlock(&udpifs_mutex);
+    control_reply(conn,
+                  enable ? "megaflows enabled\n" : "megaflows disabled\n");
+}
+
+static void
+upcall_register_commands(void)
+{
+    static int enable = 1;
+
+    control_command_register("upcall/show", "", 0, 0, upcall_cmd_show, NULL);
+    control_command_register("upcall/set-flow-limit", "N", 1, 1,
+                             upcall_cmd_set_flow_limit, NULL);
+    control_command_register("upcall/enable-megaflows", "", 0, 0,
+                             upcall_cmd_megaflows, &enable);
+    control_command_register("upcall/disable-megaflows", "", 0, 0,
+                             upcall_cmd_megaflows, NULL);
+}

@@ -1,0 +1,72 @@
+"""System test of the datapath through `flowswitch-bench fastpath`: memory
+ports in generator mode feed real datapath threads, every megaflow outputs
+to a sink port, and the benchmark reports what the datapath counted.
+
+This does not check speed (benchmarks never assert speed; see bench.h), only
+that traffic flows end to end and is accounted for: every packet of every
+row hits an installed megaflow, EMC and dpcls hits add up, and the EMC is
+used only when it is on.
+
+The binary is $FLOWSWITCH_BUILD/flowswitch-bench (FLOWSWITCH_BUILD defaults
+to "build", relative to the top of the repository).
+
+Run with: /usr/bin/python3 -m pytest tests/system/test_datapath_bench.py
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def bench():
+    build = os.environ.get("FLOWSWITCH_BUILD", "build")
+    path = os.path.join(TOP, build, "flowswitch-bench")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} is not built (set FLOWSWITCH_BUILD)")
+    return path
+
+
+def run_rows(*args):
+    res = subprocess.run([bench(), "fastpath", "--json", *args],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return [json.loads(line) for line in res.stdout.splitlines()]
+
+
+def test_quick_rows_forward_every_packet_through_a_megaflow():
+    rows = run_rows("--quick")
+    assert len(rows) >= 4
+    for row in rows:
+        assert row["bench"] == "fastpath"
+        assert row["mpps"] > 0, row
+        assert row["hit_ratio"] == pytest.approx(1.0, abs=1e-3), row
+        if not row["emc"]:
+            assert row["emc_ratio"] == 0, row
+
+
+@pytest.mark.parametrize("emc", [0, 1])
+def test_two_threads_share_the_flow_table(emc):
+    (row,) = run_rows("--quick", f"--only=1000,10,{emc},2")
+    assert row["threads"] == 2
+    assert row["mpps"] > 0
+    assert row["hit_ratio"] == pytest.approx(1.0, abs=1e-3)
+    if emc:
+        # 500 flows per thread fit in each thread's EMC.
+        assert row["emc_ratio"] > 0.9
+    else:
+        assert row["emc_ratio"] == 0
+        # Ten masks, uniform traffic: (10 + 1) / 2 subtables per hit.
+        assert 4 < row["probes_per_hit"] < 7
+
+
+def test_bad_option_is_refused_with_one_line():
+    res = subprocess.run([bench(), "fastpath", "--only=1,2,1,1"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1
+    assert "--only=FLOWS,MASKS,EMC,THREADS" in res.stderr

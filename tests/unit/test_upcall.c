@@ -1,0 +1,908 @@
+/* Unit tests for src/upcall/upcall.c: handlers over a real datapath with
+ * memory ports and a real bridge.
+ *
+ * Most tests run the udpif in manual mode: the test injects packets, polls
+ * the datapath's counters until the datapath thread has queued them
+ * (deadline, no sleeps as synchronization), then runs handler batches
+ * itself with an injected clock.  The threaded tests run 2 handler
+ * threads and 2 datapath threads and poll the output ports until every
+ * packet came out.
+ *
+ * Pinned: a miss installs a megaflow and forwards; rule counters credited
+ * for slow-path packets; duplicates across handlers install one flow;
+ * flow_limit (no put past it, packets still forwarded); the governor
+ * installs on the 5th packet; replace of an evicted ukey (dump phases
+ * driven by the test); exact lost counts on queue overflow; ports outside
+ * the bridge get a drop flow; handler count changes lose nothing; slow
+ * path (controller) flows are never re-put; megaflows off gives exact
+ * flows; order within a batch; conservation with threads. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <urcu/urcu-memb.h>
+
+#include "classifier/classifier.h"
+#include "control/control.h"
+#include "datapath/datapath.h"
+#include "datapath/dp-actions.h"
+#include "flow/flow.h"
+#include "lib/coverage.h"
+#include "lib/dynamic-string.h"
+#include "lib/timeval.h"
+#include "netdev/netdev.h"
+#include "ofproto/ofproto.h"
+#include "packet/headers.h"
+#include "packet/packet.h"
+#include "upcall/governor.h"
+#include "upcall/ukey.h"
+#include "upcall/upcall.h"
+
+#define DEADLINE_MS 20000
+#define N_PORTS 3
+
+struct env {
+    struct dp *dp;
+    struct ofproto *ofp;
+    struct netdev *ports[N_PORTS + 1]; /* [1..N_PORTS]. */
+    struct udpif *udpif;
+};
+
+static void
+pause_briefly(void)
+{
+    struct timespec ts = {0, 200000};
+
+    nanosleep(&ts, NULL);
+}
+
+static size_t
+build_tcp(uint8_t *b, size_t len, uint32_t src_ip, uint16_t sport,
+          uint16_t dport, uint32_t seq)
+{
+    static const uint8_t dst[6] = {0x02, 0, 0, 0, 0, 0x02};
+    static const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0x01};
+    uint16_t ip_len = (uint16_t)(len - ETH_HEADER_LEN);
+
+    memset(b, 0, len);
+    memcpy(b, dst, 6);
+    memcpy(b + 6, src, 6);
+    b[12] = 0x08;
+    b[14] = 0x45;
+    b[16] = (uint8_t)(ip_len >> 8);
+    b[17] = (uint8_t)ip_len;
+    b[22] = 64;
+    b[23] = IPPROTO_TCP_;
+    b[26] = (uint8_t)(src_ip >> 24);
+    b[27] = (uint8_t)(src_ip >> 16);
+    b[28] = (uint8_t)(src_ip >> 8);
+    b[29] = (uint8_t)src_ip;
+    b[30] = 10;
+    b[33] = 2;
+    b[34] = (uint8_t)(sport >> 8);
+    b[35] = (uint8_t)sport;
+    b[36] = (uint8_t)(dport >> 8);
+    b[37] = (uint8_t)dport;
+    b[46] = 0x50;
+    b[47] = 0x10;
+    b[54] = (uint8_t)(seq >> 24);
+    b[55] = (uint8_t)(seq >> 16);
+    b[56] = (uint8_t)(seq >> 8);
+    b[57] = (uint8_t)seq;
+    return len;
+}
+
+static uint32_t
+packet_seq(const struct dp_packet *pkt)
+{
+    const uint8_t *b = dp_packet_data(pkt);
+
+    return (uint32_t)b[54] << 24 | (uint32_t)b[55] << 16 | (uint32_t)b[56] << 8
+           | b[57];
+}
+
+static void
+inject(struct env *e, unsigned int port, uint32_t src_ip, uint16_t sport,
+       uint16_t dport, uint32_t seq)
+{
+    uint8_t b[64];
+
+    build_tcp(b, sizeof b, src_ip, sport, dport, seq);
+    while (netdev_memory_inject(e->ports[port], b, sizeof b) == ENOBUFS) {
+        pause_briefly();
+    }
+}
+
+static void
+add_flow(struct env *e, const char *line)
+{
+    char *error = NULL;
+
+    if (ofproto_flow_mod_str(e->ofp, line, FLOW_TEXT_ADD, &error)) {
+        fail_msg("add-flow \"%s\": %s", line, error);
+    }
+}
+
+/* Datapath with 'n_threads' threads and 'n_handlers' queues of
+ * 'queue_size'; bridge with ports 1 and 2 (datapath ports 1 and 2); port 3
+ * is a datapath port outside the bridge. */
+static void
+env_init(struct env *e, unsigned int n_threads, unsigned int n_handlers,
+         unsigned int queue_size, const struct upcall_config *ucfg_)
+{
+    struct upcall_config ucfg;
+    struct dp_config cfg;
+    char *error = NULL;
+
+    memset(e, 0, sizeof *e);
+    dp_config_init(&cfg);
+    cfg.n_threads = n_threads;
+    cfg.n_handlers = n_handlers;
+    cfg.queue_size = queue_size;
+    cfg.emc_insert_inv_prob = 1;
+    assert_int_equal(dp_create(&cfg, &e->dp), 0);
+    e->ofp = ofproto_create("br0");
+    for (unsigned int p = 1; p <= N_PORTS; p++) {
+        struct netdev_options opts;
+        char name[16];
+
+        snprintf(name, sizeof name, "p%u", p);
+        memset(&opts, 0, sizeof opts);
+        opts.ring_size = 4096;
+        if (netdev_open(name, "memory", &opts, &e->ports[p], &error)) {
+            fail_msg("%s", error);
+        }
+        assert_int_equal(dp_port_add(e->dp, e->ports[p], p), 0);
+        if (p <= 2) {
+            assert_int_equal(ofproto_port_add(e->ofp, p, p, name, &error), 0);
+        }
+    }
+    if (ucfg_) {
+        ucfg = *ucfg_;
+    } else {
+        upcall_config_init(&ucfg);
+        ucfg.manual = true;
+    }
+    ucfg.n_handlers = n_handlers;
+    assert_int_equal(upcall_create("br0", e->dp, e->ofp, &ucfg, &e->udpif), 0);
+}
+
+static void
+env_destroy(struct env *e)
+{
+    upcall_destroy(e->udpif);
+    for (unsigned int p = 1; p <= N_PORTS; p++) {
+        struct dp_packet *pkt;
+
+        dp_port_del(e->dp, p);
+        while ((pkt = netdev_memory_collect(e->ports[p]))) {
+            dp_packet_delete(pkt);
+        }
+        netdev_close(e->ports[p]);
+    }
+    dp_destroy(e->dp);
+    ofproto_destroy(e->ofp);
+    urcu_memb_barrier();
+}
+
+/* Polls until the datapath has accounted for 'n' received packets. */
+static void
+wait_rx(struct env *e, uint64_t n, struct dp_stats *st)
+{
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+
+    for (;;) {
+        dp_get_stats(e->dp, st);
+        if (st->n_rx == n
+            && st->n_hit + st->n_missed + st->n_lost + st->n_parse_drop == n) {
+            return;
+        }
+        if (time_msec() > deadline) {
+            fail_msg("timeout: rx %llu, want %llu",
+                     (unsigned long long)st->n_rx, (unsigned long long)n);
+        }
+        pause_briefly();
+    }
+}
+
+/* Runs every handler's batches until their queues are empty. */
+static size_t
+run_handlers(struct env *e, uint64_t now)
+{
+    size_t total = 0, n;
+
+    do {
+        n = 0;
+        for (unsigned int h = 0; h < upcall_n_handlers(e->udpif); h++) {
+            n += upcall_handler_run(e->udpif, h, now);
+        }
+        total += n;
+    } while (n);
+    return total;
+}
+
+/* Collects what port 'port' sent, polling until 'n' packets arrived;
+ * stores the sequence numbers in 'seqs' if nonnull. */
+static void
+collect(struct env *e, unsigned int port, size_t n, uint32_t *seqs)
+{
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    size_t got = 0;
+
+    while (got < n) {
+        struct dp_packet *pkt = netdev_memory_collect(e->ports[port]);
+
+        if (!pkt) {
+            if (time_msec() > deadline) {
+                fail_msg("timeout: port %u sent %zu of %zu", port, got, n);
+            }
+            pause_briefly();
+            continue;
+        }
+        if (seqs) {
+            seqs[got] = packet_seq(pkt);
+        }
+        got++;
+        dp_packet_delete(pkt);
+    }
+}
+
+static void
+assert_port_idle(struct env *e, unsigned int port)
+{
+    struct dp_packet *pkt = netdev_memory_collect(e->ports[port]);
+
+    if (pkt) {
+        dp_packet_delete(pkt);
+        fail_msg("port %u sent an unexpected packet", port);
+    }
+}
+
+static uint64_t
+n_flows(struct env *e)
+{
+    struct dp_stats st;
+
+    dp_get_stats(e->dp, &st);
+    return st.n_flows;
+}
+
+/* Packets credited to the rule that a tcp packet from port 1 to 'tp_dst'
+ * hits in table 0. */
+static uint64_t
+rule_packets(struct env *e, uint16_t tp_dst)
+{
+    uint64_t packets, bytes, used;
+    struct rule *rule;
+    struct flow f;
+
+    memset(&f, 0, sizeof f);
+    f.in_port = 1;
+    f.dl_type = htons(ETH_TYPE_IP);
+    f.nw_proto = IPPROTO_TCP_;
+    f.tp_dst = htons(tp_dst);
+    classifier_read_lock();
+    rule = ofproto_table_lookup(e->ofp, 0, &f, NULL);
+    assert_non_null(rule);
+    ofproto_rule_get_stats(rule, &packets, &bytes, &used);
+    classifier_read_unlock();
+    return packets;
+}
+
+/* ---- Tests -------------------------------------------------------------- */
+
+static void
+test_miss_installs_megaflow_and_forwards(void **state)
+{
+    struct dp_stats st;
+    struct env e;
+    struct flow f;
+    struct rule *rule;
+    uint64_t packets, bytes, used;
+    struct upcall_handler_stats hs;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    add_flow(&e, "priority=10,tcp,tp_dst=80,actions=output:2");
+    inject(&e, 1, 0x0a000001, 1000, 80, 0);
+    wait_rx(&e, 1, &st);
+    assert_int_equal(st.n_missed, 1);
+    assert_int_equal(run_handlers(&e, 1000), 1);
+    collect(&e, 2, 1, NULL);
+    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(ukey_map_count(upcall_get_ukeys(e.udpif)), 1);
+
+    /* The rule was credited with the slow-path packet at once. */
+    memset(&f, 0, sizeof f);
+    f.in_port = 1;
+    f.dl_type = htons(ETH_TYPE_IP);
+    f.nw_proto = IPPROTO_TCP_;
+    f.tp_dst = htons(80);
+    classifier_read_lock();
+    rule = ofproto_table_lookup(e.ofp, 0, &f, NULL);
+    assert_non_null(rule);
+    ofproto_rule_get_stats(rule, &packets, &bytes, &used);
+    classifier_read_unlock();
+    assert_int_equal(packets, 1);
+    assert_int_equal(bytes, 64);
+
+    /* Other source ports hit the megaflow in the datapath. */
+    for (uint16_t i = 0; i < 10; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(2000 + i), 80, i);
+    }
+    wait_rx(&e, 11, &st);
+    assert_int_equal(st.n_missed, 1);
+    assert_int_equal(st.n_hit, 10);
+    collect(&e, 2, 10, NULL);
+    assert_int_equal(upcall_get_handler_stats(e.udpif, 0, &hs), 0);
+    assert_int_equal(hs.n_upcalls, 1);
+    assert_int_equal(hs.n_puts, 1);
+    env_destroy(&e);
+}
+
+static void
+test_duplicate_upcalls_across_handlers_install_one_flow(void **state)
+{
+    uint64_t dup = coverage_read("handler_duplicate_upcall");
+    struct upcall_handler_stats h0, h1;
+    struct dp_stats st;
+    struct env e;
+    size_t n_handled;
+
+    (void)state;
+    env_init(&e, 1, 2, 512, NULL);
+    /* One megaflow (in_port, tcp) for every source port: the misses
+     * spread over both handler queues. */
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    for (uint16_t i = 0; i < 40; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+    }
+    wait_rx(&e, 40, &st);
+    assert_int_equal(st.n_missed, 40);
+    assert_true(dp_upcall_queue_len(e.dp, 0) > 0);
+    assert_true(dp_upcall_queue_len(e.dp, 1) > 0);
+
+    n_handled = upcall_handler_run(e.udpif, 0, 1000);
+    n_handled += upcall_handler_run(e.udpif, 1, 1000);
+    assert_int_equal(n_handled, 40);
+    collect(&e, 2, 40, NULL);
+    assert_int_equal(n_flows(&e), 1);
+    upcall_get_handler_stats(e.udpif, 0, &h0);
+    upcall_get_handler_stats(e.udpif, 1, &h1);
+    assert_int_equal(h0.n_puts + h1.n_puts, 1);
+    assert_int_equal(coverage_read("handler_duplicate_upcall") - dup, 1);
+    assert_int_equal(rule_packets(&e, 80), 40);
+    env_destroy(&e);
+}
+
+static void
+test_flow_limit_respected_packets_still_forwarded(void **state)
+{
+    uint64_t hit = coverage_read("upcall_flow_limit_hit");
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    upcall_set_governor_mode(e.udpif, GOVERNOR_FORCE_OFF);
+    upcall_set_flow_limit(e.udpif, 3);
+    upcall_set_megaflows(e.udpif, false); /* One flow per 5-tuple. */
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    for (uint16_t i = 0; i < 10; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+    }
+    wait_rx(&e, 10, &st);
+    assert_int_equal(run_handlers(&e, 1000), 10);
+    collect(&e, 2, 10, NULL);
+    assert_int_equal(n_flows(&e), 3);
+    assert_int_equal(coverage_read("upcall_flow_limit_hit") - hit, 7);
+
+    /* A later batch sees the datapath at the limit. */
+    inject(&e, 1, 0x0a000001, 5000, 80, 99);
+    wait_rx(&e, 11, &st);
+    assert_int_equal(run_handlers(&e, 1001), 1);
+    collect(&e, 2, 1, NULL);
+    assert_int_equal(n_flows(&e), 3);
+    env_destroy(&e);
+}
+
+static void
+test_governor_installs_flow_on_fifth_packet(void **state)
+{
+    uint64_t supp = coverage_read("governor_suppressed");
+    struct upcall_config ucfg;
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    upcall_config_init(&ucfg);
+    ucfg.manual = true;
+    ucfg.governor = GOVERNOR_FORCE_ON;
+    env_init(&e, 1, 1, 512, &ucfg);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    for (uint32_t round = 0; round < 4; round++) {
+        inject(&e, 1, 0x0a000001, 1000, 80, round);
+        wait_rx(&e, round + 1, &st);
+        assert_int_equal(run_handlers(&e, 1000 + round), 1);
+        collect(&e, 2, 1, NULL);
+        assert_int_equal(n_flows(&e), 0);
+    }
+    assert_int_equal(coverage_read("governor_suppressed") - supp, 4);
+    inject(&e, 1, 0x0a000001, 1000, 80, 4);
+    wait_rx(&e, 5, &st);
+    assert_int_equal(run_handlers(&e, 1004), 1);
+    collect(&e, 2, 1, NULL);
+    assert_int_equal(n_flows(&e), 1);
+    /* Every packet handled in the slow path was credited to the rule. */
+    assert_int_equal(rule_packets(&e, 80), 5);
+    env_destroy(&e);
+}
+
+/* Plays the revalidator: the flow is deleted during the dump, its ukey
+ * waits EVICTED for the sweep; a new upcall must reinstall at once. */
+static void
+test_ukey_replaced_when_flow_deleted_mid_dump(void **state)
+{
+    uint64_t repl = coverage_read("upcall_ukey_replace");
+    struct dp_flow_info info;
+    struct dp_flow_dump *dump;
+    struct ukey *ukey;
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    inject(&e, 1, 0x0a000001, 1000, 80, 0);
+    wait_rx(&e, 1, &st);
+    run_handlers(&e, 1000);
+    collect(&e, 2, 1, NULL);
+    assert_int_equal(n_flows(&e), 1);
+
+    /* Dump: the flow is seen (OPERATIONAL), then evicted. */
+    dump = dp_flow_dump_create(e.dp);
+    assert_int_equal(dp_flow_dump_next(dump, &info, 1), 1);
+    classifier_read_lock();
+    ukey = ukey_lookup(upcall_get_ukeys(e.udpif), &info.ufid, NULL);
+    assert_non_null(ukey);
+    assert_true(ukey_trylock(ukey));
+    assert_int_equal(ukey->state, UKEY_VISIBLE);
+    ukey_set_state(ukey, UKEY_OPERATIONAL);
+    ukey->dump_seq = 1;
+    ukey_set_state(ukey, UKEY_EVICTING);
+    assert_int_equal(dp_flow_del(e.dp, &info.ufid, NULL), 0);
+    ukey_set_state(ukey, UKEY_EVICTED);
+    ukey_unlock(ukey);
+    classifier_read_unlock();
+    dp_flow_info_uninit(&info);
+    dp_flow_dump_destroy(dump);
+    assert_int_equal(n_flows(&e), 0);
+
+    /* Before the sweep, a new miss reinstalls the flow at once. */
+    inject(&e, 1, 0x0a000001, 1001, 80, 1);
+    wait_rx(&e, 2, &st);
+    assert_int_equal(st.n_missed, 2);
+    run_handlers(&e, 2000);
+    collect(&e, 2, 1, NULL);
+    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(coverage_read("upcall_ukey_replace") - repl, 1);
+    assert_int_equal(ukey_map_count(upcall_get_ukeys(e.udpif)), 1);
+    env_destroy(&e);
+}
+
+static void
+test_queue_overflow_counted_as_lost_exactly(void **state)
+{
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 8, NULL);
+    upcall_set_megaflows(e.udpif, false);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    for (uint16_t i = 0; i < 20; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+    }
+    wait_rx(&e, 20, &st);
+    assert_int_equal(st.n_missed, 8);
+    assert_int_equal(st.n_lost, 12);
+    assert_int_equal(st.n_lost_queue_full, 12);
+    assert_int_equal(run_handlers(&e, 1000), 8);
+    collect(&e, 2, 8, NULL);
+    assert_port_idle(&e, 2);
+    dp_get_stats(e.dp, &st);
+    assert_int_equal(st.n_rx, st.n_hit + st.n_missed + st.n_lost);
+    env_destroy(&e);
+}
+
+static void
+test_port_outside_bridge_installs_drop_flow(void **state)
+{
+    uint64_t nb = coverage_read("upcall_no_bridge_port");
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    add_flow(&e, "priority=0,actions=output:2");
+    inject(&e, 3, 0x0a000001, 1000, 80, 0);
+    wait_rx(&e, 1, &st);
+    run_handlers(&e, 1000);
+    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(coverage_read("upcall_no_bridge_port") - nb, 1);
+    /* Later packets of any flow on that port are dropped in the
+     * datapath. */
+    inject(&e, 3, 0x0a000002, 1001, 81, 1);
+    wait_rx(&e, 2, &st);
+    assert_int_equal(st.n_hit, 1);
+    /* The handler's execute of the first packet, and the hit. */
+    assert_int_equal(st.n_drop_action, 2);
+    assert_port_idle(&e, 2);
+    env_destroy(&e);
+}
+
+static void
+test_handler_count_change_loses_no_upcall(void **state)
+{
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    upcall_set_megaflows(e.udpif, false);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    for (uint16_t i = 0; i < 30; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+    }
+    wait_rx(&e, 30, &st);
+    assert_int_equal(upcall_set_n_handlers(e.udpif, 3), 0);
+    assert_int_equal(upcall_n_handlers(e.udpif), 3);
+    assert_int_equal(run_handlers(&e, 1000), 30);
+    collect(&e, 2, 30, NULL);
+    assert_int_equal(n_flows(&e), 30);
+    assert_int_equal(upcall_set_n_handlers(e.udpif, 0), EINVAL);
+    env_destroy(&e);
+}
+
+static void
+test_controller_flow_is_slow_pathed_and_never_reput(void **state)
+{
+    uint64_t ctl = coverage_read("upcall_controller_no_connection");
+    uint64_t slow = coverage_read("upcall_slow_path");
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    add_flow(&e, "priority=10,tcp,actions=output:2,controller");
+    inject(&e, 1, 0x0a000001, 1000, 80, 0);
+    wait_rx(&e, 1, &st);
+    /* The miss: installed with the slow-path action; the executed packet
+     * goes out port 2 and raises a controller upcall. */
+    run_handlers(&e, 1000);
+    collect(&e, 2, 1, NULL);
+    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(coverage_read("upcall_controller_no_connection") - ctl,
+                     1);
+
+    /* The next packet hits the slow-path flow and comes back up; it is
+     * translated and executed, and nothing is put again. */
+    inject(&e, 1, 0x0a000001, 1000, 80, 1);
+    wait_rx(&e, 2, &st);
+    /* The controller upcall of the first execute, and this one. */
+    assert_int_equal(st.n_action_upcall, 2);
+    run_handlers(&e, 1001);
+    collect(&e, 2, 1, NULL);
+    assert_int_equal(coverage_read("upcall_slow_path") - slow, 1);
+    assert_int_equal(coverage_read("upcall_controller_no_connection") - ctl,
+                     2);
+    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(rule_packets(&e, 80), 2); /* Each credited once. */
+    env_destroy(&e);
+}
+
+static void
+test_batch_preserves_arrival_order_within_flow(void **state)
+{
+    uint32_t seqs[50];
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    for (uint32_t i = 0; i < 50; i++) {
+        inject(&e, 1, 0x0a000001, 1000, 80, i);
+    }
+    wait_rx(&e, 50, &st);
+    run_handlers(&e, 1000);
+    collect(&e, 2, 50, seqs);
+    for (uint32_t i = 0; i < 50; i++) {
+        assert_int_equal(seqs[i], i);
+    }
+    assert_int_equal(n_flows(&e), 1);
+    env_destroy(&e);
+}
+
+static void
+test_megaflows_disabled_installs_exact_flows(void **state)
+{
+    struct dp_flow_dump *dump;
+    struct dp_flow_info info;
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    upcall_set_megaflows(e.udpif, false);
+    assert_false(upcall_get_megaflows(e.udpif));
+    for (uint16_t i = 0; i < 4; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+    }
+    wait_rx(&e, 4, &st);
+    run_handlers(&e, 1000);
+    collect(&e, 2, 4, NULL);
+    assert_int_equal(n_flows(&e), 4);
+    dump = dp_flow_dump_create(e.dp);
+    while (dp_flow_dump_next(dump, &info, 1)) {
+        assert_true(flow_wildcards_is_exact(&info.match.wc));
+        dp_flow_info_uninit(&info);
+    }
+    dp_flow_dump_destroy(dump);
+
+    /* Back on: one megaflow covers the other source ports. */
+    upcall_set_megaflows(e.udpif, true);
+    inject(&e, 1, 0x0a000001, 3000, 80, 9);
+    wait_rx(&e, 5, &st);
+    run_handlers(&e, 1001);
+    inject(&e, 1, 0x0a000001, 3001, 80, 10);
+    wait_rx(&e, 6, &st);
+    assert_int_equal(st.n_missed, 5);
+    collect(&e, 2, 2, NULL);
+    env_destroy(&e);
+}
+
+static void
+test_unknown_userspace_cookie_is_counted_and_dropped(void **state)
+{
+    uint64_t bad = coverage_read("upcall_malformed");
+    static const uint8_t junk[5] = {0x42, 1, 2, 3, 4};
+    struct dp_action_buf buf;
+    struct dp_actions *acts;
+    struct dp_stats st;
+    struct match m;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    match_init_catchall(&m);
+    m.flow.in_port = 1;
+    m.wc.masks.in_port = UINT32_MAX;
+    dp_action_buf_init(&buf);
+    dp_action_put_userspace(&buf, junk, sizeof junk);
+    acts = dp_action_buf_freeze(&buf);
+    dp_action_buf_uninit(&buf);
+    assert_int_equal(
+        dp_flow_put(e.dp, &m, acts, DP_FLOW_PUT_CREATE, NULL, NULL), 0);
+    dp_actions_unref(acts);
+    inject(&e, 1, 0x0a000001, 1000, 80, 0);
+    wait_rx(&e, 1, &st);
+    assert_int_equal(run_handlers(&e, 1000), 1);
+    assert_int_equal(coverage_read("upcall_malformed") - bad, 1);
+    assert_port_idle(&e, 2);
+    env_destroy(&e);
+}
+
+static void
+test_control_commands_show_and_set(void **state)
+{
+    char dir[] = "/tmp/fs-upcall-XXXXXX";
+    struct control_server *server;
+    char *result = NULL, *error = NULL;
+    char path[64];
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 2, 512, NULL);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ctl", dir);
+    assert_int_equal(control_server_create(path, &server, &error), 0);
+
+    {
+        const char *argv[] = {"upcall/set-flow-limit", "5000"};
+
+        assert_int_equal(
+            control_transact(path, 2, argv, 10000, &result, &error), 0);
+        assert_non_null(result);
+        assert_non_null(strstr(result, "br0: flow limit now 5000"));
+        free(result);
+        assert_int_equal(upcall_get_flow_limit(e.udpif), 5000);
+    }
+    {
+        const char *argv[] = {"upcall/set-flow-limit", "lots"};
+
+        assert_int_equal(
+            control_transact(path, 2, argv, 10000, &result, &error), 0);
+        assert_null(result);
+        assert_non_null(strstr(error, "bad flow limit"));
+        free(error);
+    }
+    {
+        const char *argv[] = {"upcall/disable-megaflows"};
+
+        assert_int_equal(
+            control_transact(path, 1, argv, 10000, &result, &error), 0);
+        free(result);
+        assert_false(upcall_get_megaflows(e.udpif));
+    }
+    {
+        const char *argv[] = {"upcall/show"};
+
+        assert_int_equal(
+            control_transact(path, 1, argv, 10000, &result, &error), 0);
+        assert_non_null(strstr(result, "br0:"));
+        assert_non_null(strstr(result, "(limit 5000)"));
+        assert_non_null(strstr(result, "megaflows     : disabled"));
+        assert_non_null(strstr(result, "handler 1:"));
+        free(result);
+    }
+    control_server_destroy(server);
+    rmdir(dir);
+    env_destroy(&e);
+}
+
+static void
+test_destroy_counts_upcalls_left_in_queues(void **state)
+{
+    uint64_t dropped = coverage_read("upcall_dropped_on_destroy");
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 2, 512, NULL);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    for (uint16_t i = 0; i < 3; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+    }
+    wait_rx(&e, 3, &st);
+    assert_int_equal(st.n_missed, 3);
+    env_destroy(&e);
+    assert_int_equal(coverage_read("upcall_dropped_on_destroy") - dropped, 3);
+}
+
+static void
+test_show_reports_flows_handlers_and_governor(void **state)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 2, 512, NULL);
+    upcall_show(e.udpif, &s);
+    assert_non_null(strstr(ds_cstr(&s), "(limit 10000)"));
+    assert_non_null(strstr(ds_cstr(&s), "dump duration : n/a"));
+    assert_non_null(strstr(ds_cstr(&s), "handler 1:"));
+    assert_non_null(strstr(ds_cstr(&s), "table 16384 bytes, threshold 5"));
+    ds_destroy(&s);
+    env_destroy(&e);
+}
+
+/* Threads: 2 datapath threads (ports 1 and 2 each polled by one), 2
+ * handler threads, traffic of 64 flows on both ports. */
+static void
+test_threaded_end_to_end_conserves_packets(void **state)
+{
+    struct upcall_config ucfg;
+    const unsigned int n_per_port = 2000;
+    struct dp_stats st;
+    struct env e;
+    char *error = NULL;
+
+    (void)state;
+    upcall_config_init(&ucfg);
+    env_init(&e, 2, 2, 512, &ucfg);
+    add_flow(&e, "priority=10,in_port=1,tcp,actions=output:2");
+    add_flow(&e, "priority=10,in_port=2,tcp,actions=output:1");
+    (void)error;
+    for (unsigned int i = 0; i < n_per_port; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i % 64),
+               (uint16_t)(80 + i % 7), i);
+        inject(&e, 2, 0x0a000002, (uint16_t)(3000 + i % 64),
+               (uint16_t)(80 + i % 5), i);
+    }
+    /* Every packet received is a hit, a miss or lost (queue full under
+     * this burst); every hit and every miss is forwarded. */
+    wait_rx(&e, (uint64_t)2 * n_per_port, &st);
+    assert_int_equal(st.n_parse_drop, 0);
+    assert_int_equal(st.n_lost, st.n_lost_queue_full);
+    {
+        uint64_t deadline = time_msec() + DEADLINE_MS;
+        uint64_t want = st.n_hit + st.n_missed, got = 0;
+
+        while (got < want) {
+            struct dp_packet *pkt = netdev_memory_collect(e.ports[1]);
+
+            if (!pkt) {
+                pkt = netdev_memory_collect(e.ports[2]);
+            }
+            if (pkt) {
+                dp_packet_delete(pkt);
+                got++;
+            } else if (time_msec() > deadline) {
+                fail_msg("timeout: sent %llu of %llu", (unsigned long long)got,
+                         (unsigned long long)want);
+            } else {
+                pause_briefly();
+            }
+        }
+    }
+    dp_get_stats(e.dp, &st);
+    assert_int_equal(st.n_rx, st.n_hit + st.n_missed + st.n_lost);
+    /* Megaflows on in_port and tcp: at most one per input port. */
+    assert_true(st.n_flows >= 1 && st.n_flows <= 2);
+    /* Each megaflow put exactly once, whichever handler got there. */
+    {
+        struct upcall_handler_stats h0, h1;
+
+        upcall_get_handler_stats(e.udpif, 0, &h0);
+        upcall_get_handler_stats(e.udpif, 1, &h1);
+        assert_int_equal(h0.n_puts + h1.n_puts, st.n_flows);
+    }
+    assert_int_equal(upcall_set_n_handlers(e.udpif, 3), 0);
+    env_destroy(&e);
+}
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    urcu_memb_register_thread();
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    urcu_memb_barrier();
+    urcu_memb_unregister_thread();
+    netdev_pool_purge();
+    return 0;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_miss_installs_megaflow_and_forwards),
+        cmocka_unit_test(
+            test_duplicate_upcalls_across_handlers_install_one_flow),
+        cmocka_unit_test(test_flow_limit_respected_packets_still_forwarded),
+        cmocka_unit_test(test_governor_installs_flow_on_fifth_packet),
+        cmocka_unit_test(test_ukey_replaced_when_flow_deleted_mid_dump),
+        cmocka_unit_test(test_queue_overflow_counted_as_lost_exactly),
+        cmocka_unit_test(test_port_outside_bridge_installs_drop_flow),
+        cmocka_unit_test(test_handler_count_change_loses_no_upcall),
+        cmocka_unit_test(test_controller_flow_is_slow_pathed_and_never_reput),
+        cmocka_unit_test(test_batch_preserves_arrival_order_within_flow),
+        cmocka_unit_test(test_megaflows_disabled_installs_exact_flows),
+        cmocka_unit_test(test_unknown_userspace_cookie_is_counted_and_dropped),
+        cmocka_unit_test(test_destroy_counts_upcalls_left_in_queues),
+        cmocka_unit_test(test_show_reports_flows_handlers_and_governor),
+        cmocka_unit_test(test_control_commands_show_and_set),
+        cmocka_unit_test(test_threaded_end_to_end_conserves_packets),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
