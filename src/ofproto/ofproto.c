@@ -95,7 +95,7 @@ ofproto_wait_change(const struct ofproto *ofproto_, uint64_t seen,
             break;
         }
         slice = now;
-        slice.tv_nsec += 10 * 1000000;
+        slice.tv_nsec += 10L * 1000000;
         if (slice.tv_nsec >= 1000000000) {
             slice.tv_sec++;
             slice.tv_nsec -= 1000000000;
@@ -661,7 +661,8 @@ batch_collect(struct batch *b, const struct flow_text *ft, bool strict,
               bool use_out_port, struct rule_vec *out)
 {
     struct cls_rule target;
-    uint8_t first = ft->table_id, last = ft->table_id;
+    uint8_t first = ft->table_id;
+    uint8_t last = first;
 
     if (ft->table_id == FLOW_TEXT_TABLE_ALL) {
         first = 0;

@@ -45,7 +45,7 @@ is_hex_string(const char *s)
             return false;
         }
     }
-    return n >= 2 * 14 && n % 2 == 0;
+    return n >= (size_t)2 * ETH_HEADER_LEN && n % 2 == 0;
 }
 
 /* Parses 'in' into 'flow': "[in_port=N ]HEX" or a flow. */
@@ -89,10 +89,9 @@ trace_parse_input(const char *in, struct flow *flow, char **errorp)
         uint8_t *bytes = xmalloc(n);
 
         for (size_t i = 0; i < n; i++) {
-            unsigned int byte;
+            char pair[3] = {s[2 * i], s[2 * i + 1], '\0'};
 
-            sscanf(s + 2 * i, "%2x", &byte);
-            bytes[i] = (uint8_t)byte;
+            bytes[i] = (uint8_t)strtoul(pair, NULL, 16);
         }
         packet_parse_bytes(bytes, n, in_port, flow);
         free(bytes);

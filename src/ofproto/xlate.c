@@ -316,17 +316,34 @@ xlate_prereq_ok(struct xctx *ctx, enum field_prereq prereq)
 
 /* ---- Commit ------------------------------------------------------------- */
 
+/* If the working flow's bytes 'flow[0..n)' differ from what the datapath
+ * has so far ('base'), copies them to 'value' and sets 'mask' to the bits
+ * actions wrote or that changed.  Returns true if there was a change. */
+static bool
+commit_bytes(const void *base_, const void *flow_, const void *written_,
+             void *value, void *mask_, size_t n)
+{
+    const uint8_t *base = base_;
+    const uint8_t *flow = flow_;
+    const uint8_t *written = written_;
+    uint8_t *mask = mask_;
+
+    if (!memcmp(base, flow, n)) {
+        return false;
+    }
+    memcpy(value, flow, n);
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = (uint8_t)(written[i] | (base[i] ^ flow[i]));
+    }
+    return true;
+}
+
 #define COMMIT_FIELD(VALUE, MASK, MEMBER, SRC)                                \
     do {                                                                      \
-        if (memcmp(&ctx->base.SRC, &ctx->flow.SRC, sizeof ctx->flow.SRC)) {   \
-            const uint8_t *b_ = (const uint8_t *)&ctx->base.SRC;              \
-            const uint8_t *f_ = (const uint8_t *)&ctx->flow.SRC;              \
-            const uint8_t *w_ = (const uint8_t *)&ctx->written.masks.SRC;     \
-            uint8_t *m_ = (uint8_t *)&(MASK).MEMBER;                          \
-            memcpy(&(VALUE).MEMBER, &ctx->flow.SRC, sizeof ctx->flow.SRC);    \
-            for (size_t i_ = 0; i_ < sizeof ctx->flow.SRC; i_++) {            \
-                m_[i_] = (uint8_t)(w_[i_] | (b_[i_] ^ f_[i_]));               \
-            }                                                                 \
+        BUILD_ASSERT(sizeof(VALUE).MEMBER == sizeof ctx->flow.SRC);           \
+        if (commit_bytes(&ctx->base.SRC, &ctx->flow.SRC,                      \
+                         &ctx->written.masks.SRC, &(VALUE).MEMBER,            \
+                         &(MASK).MEMBER, sizeof ctx->flow.SRC)) {             \
             any = true;                                                       \
         }                                                                     \
     } while (0)
