@@ -345,7 +345,10 @@ request_create(struct connection *c, json_t *id)
     c->busy = true;
     pthread_mutex_unlock(&c->mutex);
     conn->c = c;
-    conn->id = json_incref(id);
+    /* A copy, not a reference: the reply may be sent from another thread
+     * while the server thread frees the request message, and jansson's
+     * reference counts are not shared safely across threads. */
+    conn->id = json_deep_copy(id);
     return conn;
 }
 
