@@ -22,6 +22,7 @@
 
 #include <urcu/urcu-memb.h>
 
+#include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "datapath/datapath.h"
 #include "flow/flow-text.h"
@@ -34,82 +35,6 @@
 #include "upcall/upcall.h"
 
 #define BENCH_GOV_N_RULES 10000
-#define BENCH_GOV_RX 1
-#define BENCH_GOV_SINK 2
-
-static void
-bench_gov_sleep_us(unsigned int us)
-{
-    struct timespec ts = {0, (long)us * 1000};
-
-    nanosleep(&ts, NULL);
-}
-
-static void
-bench_gov_frame(uint8_t *b, uint16_t sport)
-{
-    memset(b, 0, 64);
-    b[0] = 0x02, b[5] = 0x02, b[6] = 0x02, b[11] = 0x01;
-    b[12] = 0x08;
-    b[14] = 0x45;
-    b[17] = 50;
-    b[22] = 64;
-    b[23] = IPPROTO_TCP_;
-    b[26] = 10, b[29] = 1;
-    b[30] = 10, b[33] = 2;
-    b[34] = (uint8_t)(sport >> 8);
-    b[35] = (uint8_t)sport;
-    b[37] = 80;
-    b[46] = 0x50;
-    b[47] = 0x02;
-}
-
-static struct ofproto *
-bench_gov_bridge(void)
-{
-    struct ofproto *ofp = ofproto_create("br0");
-    struct flow_text *fts = xcalloc(BENCH_GOV_N_RULES, sizeof *fts);
-    char *error = NULL;
-
-    if (ofproto_port_add(ofp, BENCH_GOV_RX, BENCH_GOV_RX, "rx", &error)
-        || ofproto_port_add(ofp, BENCH_GOV_SINK, BENCH_GOV_SINK, "sink",
-                            &error)) {
-        fatal("bench governor: %s", error);
-    }
-    for (int i = 0; i < BENCH_GOV_N_RULES; i++) {
-        char line[96];
-
-        snprintf(line, sizeof line,
-                 "priority=10,tcp,tp_src=%d,actions=output:%d", i + 1,
-                 BENCH_GOV_SINK);
-        if (flow_text_parse(line, FLOW_TEXT_ADD, &fts[i], &error)) {
-            fatal("bench governor: %s", error);
-        }
-    }
-    if (ofproto_flow_mods(ofp, fts, BENCH_GOV_N_RULES, &error)) {
-        fatal("bench governor: %s", error);
-    }
-    for (int i = 0; i < BENCH_GOV_N_RULES; i++) {
-        flow_text_destroy(&fts[i]);
-    }
-    free(fts);
-    return ofp;
-}
-
-static struct netdev *
-bench_gov_port(const char *name)
-{
-    struct netdev_options opts;
-    struct netdev *netdev;
-    char *error = NULL;
-
-    memset(&opts, 0, sizeof opts);
-    opts.ring_size = 4096;
-    if (netdev_open(name, "memory", &opts, &netdev, &error)) {
-        fatal("bench governor: %s", error);
-    }
-    return netdev;
-}
 
 #define BENCH_GOV_FLOW_LIMIT 40000
 
@@ -119,8 +44,8 @@ bench_gov_run(struct ofproto *ofp, bool governor, bool spaced)
 {
     const size_t n_pkts = (size_t)2 * BENCH_GOV_N_RULES;
     struct dp_packet **frames = xcalloc(n_pkts, sizeof(struct dp_packet *));
-    struct netdev *rx = bench_gov_port("rx");
-    struct netdev *sink = bench_gov_port("sink");
+    struct netdev *rx = bench_upcall_port("rx", "governor");
+    struct netdev *sink = bench_upcall_port("sink", "governor");
     struct dp_actions *drop = dp_actions_create_drop();
     struct upcall_config ucfg;
     struct netdev_stats ns;
@@ -158,19 +83,19 @@ bench_gov_run(struct ofproto *ofp, bool governor, bool spaced)
         fatal("bench governor: cannot create the handlers");
     }
     netdev_memory_set_sink(sink, true);
-    dp_port_add(dp, sink, BENCH_GOV_SINK);
+    dp_port_add(dp, sink, BENCH_UPCALL_SINK);
     for (size_t i = 0; i < n_pkts; i++) {
         size_t flow = spaced ? i % BENCH_GOV_N_RULES : i / 2;
         uint8_t b[64];
 
-        bench_gov_frame(b, (uint16_t)(flow + 1));
+        bench_upcall_frame(b, (uint16_t)(flow + 1));
         frames[i] = dp_packet_new_from_bytes(b, sizeof b, 0);
     }
     netdev_memory_set_generator(rx, (const struct dp_packet *const *)frames,
                                 n_pkts, n_pkts);
 
     t0 = time_nsec();
-    dp_port_add(dp, rx, BENCH_GOV_RX);
+    dp_port_add(dp, rx, BENCH_UPCALL_RX);
     deadline = time_msec() + 60000;
     for (;;) {
         netdev_get_stats(sink, &ns);
@@ -183,13 +108,13 @@ bench_gov_run(struct ofproto *ofp, bool governor, bool spaced)
                   (unsigned long long)ns.tx_packets,
                   (unsigned long long)st.n_lost);
         }
-        bench_gov_sleep_us(50);
+        bench_upcall_sleep_us(50);
     }
     t1 = time_nsec();
 
-    dp_port_del(dp, BENCH_GOV_RX);
+    dp_port_del(dp, BENCH_UPCALL_RX);
     upcall_destroy(udpif);
-    dp_port_del(dp, BENCH_GOV_SINK);
+    dp_port_del(dp, BENCH_UPCALL_SINK);
     dp_destroy(dp);
     dp_actions_unref(drop);
     netdev_close(rx);
@@ -223,7 +148,7 @@ bench_governor_main(int argc, char *argv[])
     }
 
     urcu_memb_register_thread();
-    ofp = bench_gov_bridge();
+    ofp = bench_upcall_bridge(BENCH_GOV_N_RULES, "governor");
     if (!json) {
         printf("governor: %d 2-packet flows, datapath at flow_limit/2 "
                "(%d of %d), best of %d runs\n",

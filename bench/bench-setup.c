@@ -21,6 +21,7 @@
 
 #include <urcu/urcu-memb.h>
 
+#include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "datapath/datapath.h"
 #include "flow/flow-text.h"
@@ -33,82 +34,6 @@
 #include "upcall/upcall.h"
 
 #define BENCH_SETUP_N_RULES 10000
-#define BENCH_SETUP_RX 1
-#define BENCH_SETUP_SINK 2
-
-static void
-bench_setup_sleep_us(unsigned int us)
-{
-    struct timespec ts = {0, (long)us * 1000};
-
-    nanosleep(&ts, NULL);
-}
-
-static void
-bench_setup_frame(uint8_t *b, uint16_t sport)
-{
-    memset(b, 0, 64);
-    b[0] = 0x02, b[5] = 0x02, b[6] = 0x02, b[11] = 0x01;
-    b[12] = 0x08;
-    b[14] = 0x45;
-    b[17] = 50;
-    b[22] = 64;
-    b[23] = IPPROTO_TCP_;
-    b[26] = 10, b[29] = 1;
-    b[30] = 10, b[33] = 2;
-    b[34] = (uint8_t)(sport >> 8);
-    b[35] = (uint8_t)sport;
-    b[37] = 80;
-    b[46] = 0x50;
-    b[47] = 0x02;
-}
-
-static struct ofproto *
-bench_setup_bridge(void)
-{
-    struct ofproto *ofp = ofproto_create("br0");
-    struct flow_text *fts = xcalloc(BENCH_SETUP_N_RULES, sizeof *fts);
-    char *error = NULL;
-
-    if (ofproto_port_add(ofp, BENCH_SETUP_RX, BENCH_SETUP_RX, "rx", &error)
-        || ofproto_port_add(ofp, BENCH_SETUP_SINK, BENCH_SETUP_SINK, "sink",
-                            &error)) {
-        fatal("bench setup: %s", error);
-    }
-    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
-        char line[96];
-
-        snprintf(line, sizeof line,
-                 "priority=10,tcp,tp_src=%d,actions=output:%d", i + 1,
-                 BENCH_SETUP_SINK);
-        if (flow_text_parse(line, FLOW_TEXT_ADD, &fts[i], &error)) {
-            fatal("bench setup: %s", error);
-        }
-    }
-    if (ofproto_flow_mods(ofp, fts, BENCH_SETUP_N_RULES, &error)) {
-        fatal("bench setup: %s", error);
-    }
-    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
-        flow_text_destroy(&fts[i]);
-    }
-    free(fts);
-    return ofp;
-}
-
-static struct netdev *
-bench_setup_port(const char *name)
-{
-    struct netdev_options opts;
-    struct netdev *netdev;
-    char *error = NULL;
-
-    memset(&opts, 0, sizeof opts);
-    opts.ring_size = 4096;
-    if (netdev_open(name, "memory", &opts, &netdev, &error)) {
-        fatal("bench setup: %s", error);
-    }
-    return netdev;
-}
 
 /* One run on 'dp' (whose flows and queues are empty): returns setups per
  * second. */
@@ -118,7 +43,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
 {
     struct dp_packet **frames =
         xcalloc(BENCH_SETUP_N_RULES, sizeof(struct dp_packet *));
-    struct netdev *rx = bench_setup_port("rx");
+    struct netdev *rx = bench_upcall_port("rx", "setup");
     struct upcall_config ucfg;
     struct netdev_stats ns0, ns;
     struct dp_stats st;
@@ -135,7 +60,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
     for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
         uint8_t b[64];
 
-        bench_setup_frame(b, (uint16_t)(i + 1));
+        bench_upcall_frame(b, (uint16_t)(i + 1));
         frames[i] = dp_packet_new_from_bytes(b, sizeof b, 0);
     }
     netdev_memory_set_generator(rx, (const struct dp_packet *const *)frames,
@@ -143,7 +68,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
     netdev_get_stats(sink, &ns0);
 
     t0 = time_nsec();
-    dp_port_add(dp, rx, BENCH_SETUP_RX);
+    dp_port_add(dp, rx, BENCH_UPCALL_RX);
     deadline = time_msec() + 60000;
     for (;;) {
         dp_get_stats(dp, &st);
@@ -158,11 +83,11 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
                   (unsigned long long)(ns.tx_packets - ns0.tx_packets),
                   (unsigned long long)st.n_lost);
         }
-        bench_setup_sleep_us(50);
+        bench_upcall_sleep_us(50);
     }
     t1 = time_nsec();
 
-    dp_port_del(dp, BENCH_SETUP_RX);
+    dp_port_del(dp, BENCH_UPCALL_RX);
     upcall_destroy(udpif);
     dp_flow_flush(dp);
     netdev_close(rx);
@@ -178,7 +103,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
 static double
 bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs)
 {
-    struct netdev *sink = bench_setup_port("sink");
+    struct netdev *sink = bench_upcall_port("sink", "setup");
     struct dp_config cfg;
     struct dp *dp;
     double best = 0;
@@ -191,7 +116,7 @@ bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs)
         fatal("bench setup: cannot create the datapath");
     }
     netdev_memory_set_sink(sink, true);
-    dp_port_add(dp, sink, BENCH_SETUP_SINK);
+    dp_port_add(dp, sink, BENCH_UPCALL_SINK);
     for (int run = 0; run <= n_runs; run++) {
         double rate = bench_setup_run(dp, ofp, n_handlers, sink);
 
@@ -199,7 +124,7 @@ bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs)
             best = rate > best ? rate : best;
         }
     }
-    dp_port_del(dp, BENCH_SETUP_SINK);
+    dp_port_del(dp, BENCH_UPCALL_SINK);
     dp_destroy(dp);
     netdev_close(sink);
     return best;
@@ -227,7 +152,7 @@ bench_setup_main(int argc, char *argv[])
     }
 
     urcu_memb_register_thread();
-    ofp = bench_setup_bridge();
+    ofp = bench_upcall_bridge(BENCH_SETUP_N_RULES, "setup");
     if (!json) {
         printf("setup: %d new 1-packet flows against %d rules (exact "
                "tp_src), best of %d runs\n",
