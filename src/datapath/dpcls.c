@@ -299,6 +299,7 @@ dpcls_init(struct dpcls *cls, dpcls_postpone_fn *postpone, void *aux)
 
     cls->pvec = pvec;
     cls->n_rules = 0;
+    cls->n_subtables = 0;
     cls->postpone = postpone;
     cls->postpone_aux = aux;
     cls->n_sorts = 0;
@@ -367,6 +368,7 @@ dpcls_pvec_replace(struct dpcls *cls, struct dpcls_subtable *add,
     }
     pvec->n = n;
     DPCLS_SET(&cls->pvec, pvec);
+    DPCLS_SET_RELAXED(&cls->n_subtables, pvec->n);
     dpcls_postpone_free(cls, old);
 }
 
@@ -518,7 +520,7 @@ dpcls_count(const struct dpcls *cls)
 size_t
 dpcls_n_subtables(const struct dpcls *cls)
 {
-    return DPCLS_GET(&cls->pvec)->n;
+    return DPCLS_GET_RELAXED(&cls->n_subtables);
 }
 
 void

@@ -86,6 +86,7 @@ typedef void dpcls_postpone_fn(void (*fn)(void *), void *arg, void *aux);
 struct dpcls {
     struct dpcls_pvec *pvec; /* RCU: subtables in lookup order. */
     size_t n_rules;          /* Atomic. */
+    size_t n_subtables;      /* Atomic: pvec->n, readable without RCU. */
     /* Writer only. */
     dpcls_postpone_fn *postpone;
     void *postpone_aux;

@@ -44,15 +44,10 @@ def test_quick_rows_forward_every_packet_through_a_megaflow():
     for row in rows:
         assert row["bench"] == "fastpath"
         assert row["mpps"] > 0, row
-        if os.environ.get("FLOWSWITCH_SANITIZER") == "tsan" \
-                and row["flows"] > 1000:
-            # Open question (see the closing note of 2026-11-22): under
-            # ThreadSanitizer the 100k-flow rows have shown ~0.1 % of
-            # packets not hitting a pre-installed megaflow.  Not yet
-            # explained; the other builds pin the exact ratio.
-            assert row["hit_ratio"] > 0.99, row
-        else:
-            assert row["hit_ratio"] == pytest.approx(1.0, abs=1e-3), row
+        # Counted after the traffic stopped, over the whole row: every
+        # flow was installed before the first packet, so none may miss.
+        assert row["packets"] > 0, row
+        assert row["not_hit"] == 0, row
         if not row["emc"]:
             assert row["emc_ratio"] == 0, row
 
@@ -62,7 +57,8 @@ def test_two_threads_share_the_flow_table(emc):
     (row,) = run_rows("--quick", f"--only=1000,10,{emc},2")
     assert row["threads"] == 2
     assert row["mpps"] > 0
-    assert row["hit_ratio"] == pytest.approx(1.0, abs=1e-3)
+    assert row["packets"] > 0
+    assert row["not_hit"] == 0, row
     if emc:
         # 500 flows per thread fit in each thread's EMC, but --quick runs
         # for a time, not a packet count, so how warm the cache gets (with
