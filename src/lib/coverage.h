@@ -12,9 +12,20 @@
  * other thread writes.  Reading a counter sums the live threads' blocks plus
  * the counts folded in from threads that have exited.
  *
+ * Rate history.  As in Open vSwitch, coverage/show prints for every counter
+ * that was ever hit its average rate over the last 5 seconds, the last
+ * minute and the last hour, then its total.  Some thread (the daemon's main
+ * loop) calls coverage_run() often; every COVERAGE_RUN_INTERVAL it records
+ * how much each counter grew since the previous run into a ring of 12
+ * five-second slots (one minute), and adds the same amount to the slot of
+ * the current minute in a ring of 60 (one hour).  A run late by several
+ * intervals spreads the growth evenly over the slots it skipped.
+ *
  * Thread safety: COVERAGE_INC/ADD may run in any thread concurrently with
  * readers; a read is a consistent-enough sum (each slot is read atomically,
- * the total may miss increments made during the read).
+ * the total may miss increments made during the read).  coverage_run() and
+ * coverage_show() may be called from any thread (they serialize on the
+ * registry's mutex).
  */
 #ifndef FLOWSWITCH_LIB_COVERAGE_H
 #define FLOWSWITCH_LIB_COVERAGE_H 1
@@ -22,7 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ds;
+
 #define COVERAGE_MAX_COUNTERS 512
+#define COVERAGE_RUN_INTERVAL 5000 /* msec between rate samples. */
 
 struct coverage_counter {
     const char *name;
@@ -55,5 +69,16 @@ void coverage_for_each(void (*cb)(const char *name, uint64_t value, void *aux),
 
 /* Number of registered counters. */
 size_t coverage_n_counters(void);
+
+/* Takes a rate sample if COVERAGE_RUN_INTERVAL has passed since the last
+ * one ('now' in msec, time_msec()).  The first call takes one at once. */
+void coverage_run(uint64_t now);
+
+/* Appends the text of coverage/show, Open vSwitch's layout:
+ *   Event coverage, avg rate over last: 5 seconds, last minute, last hour,
+ *   hash=XXXXXXXX:                            (one line)
+ *   NAME  X/sec  Y/sec  Z/sec   total: N      (one line per counter hit)
+ *   N events never hit */
+void coverage_show(struct ds *);
 
 #endif /* lib/coverage.h */

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "lib/dynamic-string.h"
 #include "lib/timeval.h"
 
 static pthread_mutex_t vlog_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -192,4 +194,116 @@ vlog_for_each_module(void (*cb)(const char *, enum vlog_level, void *),
            (enum vlog_level)__atomic_load_n(&m->level, __ATOMIC_RELAXED), aux);
     }
     pthread_mutex_unlock(&vlog_mutex);
+}
+
+static bool
+vlog_module_exists(const char *name)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&vlog_mutex);
+    for (struct vlog_module *m = modules; m && !found; m = m->next) {
+        found = !strcmp(m->name, name);
+    }
+    pthread_mutex_unlock(&vlog_mutex);
+    return found;
+}
+
+static bool
+vlog_is_destination(const char *word)
+{
+    return !strcasecmp(word, "console") || !strcasecmp(word, "syslog")
+           || !strcasecmp(word, "file");
+}
+
+int
+vlog_set_spec(const char *spec, char **errorp)
+{
+    char *copy = xstrdup(spec), *save = NULL;
+    enum vlog_level level = VLL_DBG;
+    const char *module = "ANY";
+    int error = 0;
+
+    *errorp = NULL;
+    for (char *word = strtok_r(copy, ":", &save); word;
+         word = strtok_r(NULL, ":", &save)) {
+        enum vlog_level l;
+
+        if (!strcasecmp(word, "ANY") || vlog_is_destination(word)) {
+            continue; /* One destination: see vlog.h. */
+        } else if (!vlog_level_from_string(word, &l)) {
+            level = l;
+        } else if (vlog_module_exists(word)) {
+            module = word;
+        } else {
+            *errorp =
+                xasprintf("no destination, level, or module \"%s\"", word);
+            error = EINVAL;
+            goto out;
+        }
+    }
+    vlog_set_level(module, level);
+out:
+    free(copy);
+    return error;
+}
+
+struct vlog_list_entry {
+    const char *name;
+    enum vlog_level level;
+};
+
+struct vlog_list_aux {
+    struct vlog_list_entry *entries;
+    size_t n, allocated;
+};
+
+static void
+vlog_list_collect(const char *name, enum vlog_level level, void *aux_)
+{
+    struct vlog_list_aux *aux = aux_;
+
+    if (aux->n == aux->allocated) {
+        aux->allocated = aux->allocated ? 2 * aux->allocated : 32;
+        aux->entries =
+            xrealloc(aux->entries, aux->allocated * sizeof *aux->entries);
+    }
+    aux->entries[aux->n].name = name;
+    aux->entries[aux->n++].level = level;
+}
+
+static int
+vlog_list_compare(const void *a_, const void *b_)
+{
+    const struct vlog_list_entry *a = a_;
+    const struct vlog_list_entry *b = b_;
+
+    return strcmp(a->name, b->name);
+}
+
+void
+vlog_list(struct ds *out)
+{
+    struct vlog_list_aux aux = {NULL, 0, 0};
+    bool to_file;
+
+    pthread_mutex_lock(&vlog_mutex);
+    to_file = log_file != NULL;
+    pthread_mutex_unlock(&vlog_mutex);
+
+    /* Module names are string literals: they outlive the list. */
+    vlog_for_each_module(vlog_list_collect, &aux);
+    if (aux.n) {
+        qsort(aux.entries, aux.n, sizeof *aux.entries, vlog_list_compare);
+    }
+    ds_put_cstr(out, "                 console    syslog    file\n"
+                     "                 -------    ------    ------\n");
+    for (size_t i = 0; i < aux.n; i++) {
+        const char *tag = level_tags[aux.entries[i].level];
+
+        ds_put_format(out, "%-16s  %4s       %4s       %4s\n",
+                      aux.entries[i].name, to_file ? "OFF" : tag, "OFF",
+                      to_file ? tag : "OFF");
+    }
+    free(aux.entries);
 }

@@ -14,6 +14,13 @@
  * token bucket; suppressed messages are counted and the count is reported
  * with the next message that gets through.
  *
+ * Run-time control (the daemon's vlog/set and vlog/list commands) takes
+ * Open vSwitch's syntax and prints its layout.  flowswitch has one level
+ * per module and logs to one place (stderr, or the file of vlog_set_file()),
+ * so a destination named in a spec is accepted for compatibility and the
+ * level applies to the module wherever it logs; vlog/list shows the level
+ * under the destination in use and OFF under the others.
+ *
  * Thread safety: all functions may be called from any thread.
  */
 #ifndef FLOWSWITCH_LIB_VLOG_H
@@ -24,6 +31,8 @@
 #include <stdint.h>
 
 #include "lib/util.h"
+
+struct ds;
 
 enum vlog_level {
     VLL_OFF,
@@ -95,5 +104,17 @@ int vlog_set_file(const char *path);
 void vlog_for_each_module(void (*cb)(const char *name, enum vlog_level,
                                      void *aux),
                           void *aux);
+
+/* Applies one vlog/set SPEC: words separated by ':' naming a module (or
+ * ANY), a destination (console, syslog, file or ANY) and a level, in any
+ * order, each optional: "dbg" (every module), "upcall:dbg",
+ * "ANY:file:warn"; no level means dbg.  Returns 0, or EINVAL with one line
+ * in '*errorp' (the caller frees it), e.g. 'no destination, level, or
+ * module "foo"'. */
+int vlog_set_spec(const char *spec, char **errorp);
+
+/* Appends the vlog/list table: a two-line header, then one line per module
+ * (sorted by name) with its level for console, syslog and file. */
+void vlog_list(struct ds *);
 
 #endif /* lib/vlog.h */

@@ -1,10 +1,12 @@
 /* Unit tests for src/lib: coverage counters, dynamic strings, logging
  * levels, hashing. */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,10 @@
 
 COVERAGE_DEFINE(test_lib_event);
 COVERAGE_DEFINE(test_lib_threaded);
+COVERAGE_DEFINE(test_lib_rate);
+COVERAGE_DEFINE(test_lib_never);
+
+VLOG_DEFINE_THIS_MODULE(test_lib);
 
 static void
 test_coverage_counts_increments_by_name(void **state)
@@ -130,6 +136,107 @@ test_vlog_levels_parse_and_reject_garbage(void **state)
     assert_int_not_equal(vlog_set_level("no-such-module", VLL_DBG), 0);
 }
 
+/* The coverage/show line of counter 'name' (a static buffer), or NULL. */
+static const char *
+coverage_line(const char *name)
+{
+    static char line[256];
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const char *found = NULL;
+
+    coverage_show(&s);
+    for (char *p = strtok((char *)ds_cstr(&s), "\n"); p;
+         p = strtok(NULL, "\n")) {
+        if (!strncmp(p, name, strlen(name)) && p[strlen(name)] == ' ') {
+            snprintf(line, sizeof line, "%s", p);
+            found = line;
+        }
+    }
+    ds_destroy(&s);
+    return found;
+}
+
+static void
+test_coverage_show_averages_like_ovs(void **state)
+{
+    (void)state;
+    const uint64_t t0 = 1000000;
+
+    (void)coverage_counter_test_lib_never; /* Defined, never hit. */
+    coverage_run(t0);
+    assert_null(coverage_line("test_lib_rate")); /* Never hit: no line. */
+
+    /* 50 events in one interval: 10/s over 5 s, 50/60 over the minute. */
+    COVERAGE_ADD(test_lib_rate, 50);
+    coverage_run(t0 + 4999); /* Not due yet: nothing recorded. */
+    coverage_run(t0 + 5000);
+    assert_string_equal(coverage_line("test_lib_rate"),
+                        "test_lib_rate             10.0/sec     0.833/sec"
+                        "        0.0139/sec   total: 50");
+
+    /* A quiet interval: the 5 s rate drops, the minute keeps the 50. */
+    coverage_run(t0 + 10000);
+    assert_string_equal(coverage_line("test_lib_rate"),
+                        "test_lib_rate              0.0/sec     0.833/sec"
+                        "        0.0139/sec   total: 50");
+
+    /* Three intervals late: 120 events spread as 40, 40, 40. */
+    COVERAGE_ADD(test_lib_rate, 120);
+    coverage_run(t0 + 25000);
+    assert_string_equal(coverage_line("test_lib_rate"),
+                        "test_lib_rate              8.0/sec     2.833/sec"
+                        "        0.0472/sec   total: 170");
+
+    /* A minute later the minute has forgotten; the hour has not. */
+    for (int i = 1; i <= 12; i++) {
+        coverage_run(t0 + 25000 + 5000 * (uint64_t)i);
+    }
+    assert_string_equal(coverage_line("test_lib_rate"),
+                        "test_lib_rate              0.0/sec     0.000/sec"
+                        "        0.0472/sec   total: 170");
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    coverage_show(&s);
+    assert_true(!strncmp(ds_cstr(&s),
+                         "Event coverage, avg rate over last: 5 seconds, "
+                         "last minute, last hour,  hash=",
+                         75));
+    assert_non_null(strstr(ds_cstr(&s), " events never hit\n"));
+    ds_destroy(&s);
+}
+
+static void
+test_vlog_set_spec_follows_ovs_syntax(void **state)
+{
+    (void)state;
+    char *error = NULL;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    assert_int_equal(vlog_set_spec("test_lib:file:warn", &error), 0);
+    assert_true(vlog_is_enabled(&vlog_this_module, VLL_WARN));
+    assert_false(vlog_is_enabled(&vlog_this_module, VLL_INFO));
+    assert_int_equal(vlog_set_spec("dbg:test_lib", &error), 0);
+    assert_true(vlog_is_enabled(&vlog_this_module, VLL_DBG));
+    assert_int_equal(vlog_set_spec("test_lib", &error), 0); /* dbg. */
+    assert_true(vlog_is_enabled(&vlog_this_module, VLL_DBG));
+
+    assert_int_equal(vlog_set_spec("test_lib:loud", &error), EINVAL);
+    assert_string_equal(error, "no destination, level, or module \"loud\"");
+    free(error);
+
+    vlog_set_spec("test_lib:err", &error);
+    vlog_list(&s);
+    assert_true(!strncmp(ds_cstr(&s),
+                         "                 console    syslog    file\n"
+                         "                 -------    ------    ------\n",
+                         88));
+    assert_non_null(strstr(ds_cstr(&s), "\ntest_lib           ERR        OFF"
+                                        "        OFF\n"));
+    ds_destroy(&s);
+    assert_int_equal(vlog_set_spec("ANY:info", &error), 0);
+    assert_false(vlog_is_enabled(&vlog_this_module, VLL_DBG));
+}
+
 static void
 test_hash_words_depend_on_every_word(void **state)
 {
@@ -155,6 +262,8 @@ main(void)
         cmocka_unit_test(test_coverage_lists_counters_sorted),
         cmocka_unit_test(test_ds_grows_and_formats),
         cmocka_unit_test(test_vlog_levels_parse_and_reject_garbage),
+        cmocka_unit_test(test_coverage_show_averages_like_ovs),
+        cmocka_unit_test(test_vlog_set_spec_follows_ovs_syntax),
         cmocka_unit_test(test_hash_words_depend_on_every_word),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
