@@ -352,22 +352,30 @@ request_create(struct connection *c, json_t *id)
     return conn;
 }
 
-/* Refuses a malformed message: an error reply if it has an id, and the
- * connection closes once its output is flushed. */
+/* Refuses a malformed message with an error reply (whose id is null when
+ * the message's own id is unknown: bad JSON, a message too long to parse),
+ * and the connection closes once its output is flushed.  Runs in the
+ * server thread, so the reply is queued directly: no request is created. */
 static void
 refuse_message(struct connection *c, json_t *id, const char *why)
 {
-    VLOG_WARN("refusing request: %s", why);
-    if (id) {
-        struct control_conn *conn = request_create(c, id);
-        char *body = xasprintf("%s\n", why);
+    char *body = xasprintf("%s\n", why);
+    json_t *reply =
+        json_pack("{s:O, s:s}", "id", id ? id : json_null(), "error", body);
+    char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
 
-        control_reply_error(conn, body);
-        free(body);
-    }
+    VLOG_WARN("refusing request: %s", why);
     pthread_mutex_lock(&c->mutex);
+    if (text && !c->closed) {
+        connection_queue_locked(c, text);
+    } else {
+        COVERAGE_INC(control_reply_discarded);
+    }
     c->close_after_send = true;
     pthread_mutex_unlock(&c->mutex);
+    free(text);
+    json_decref(reply);
+    free(body);
 }
 
 static void

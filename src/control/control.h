@@ -28,8 +28,9 @@
  * later from any thread (a deferred reply: `revalidator/wait` answers when
  * the next round has finished); the connection is kept alive by the pending
  * request until the reply is sent.  Requests on one connection are answered
- * in order.  Malformed input gets one error reply when its id is known and
- * closes the connection; every such refusal is counted (`control_*`
+ * in order.  Malformed input gets one error reply (with a null id when its
+ * id cannot be known: bad JSON, a message too long) and closes the
+ * connection; every such refusal is counted (`control_*`
  * coverage counters).
  *
  * Thread safety: control_command_register() may be called from any thread

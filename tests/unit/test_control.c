@@ -287,6 +287,10 @@ test_malformed_json_is_counted_and_closes_only_that_connection(void **state)
     char buf[64];
 
     assert_int_equal(write(fd, "nonsense", 8), 8);
+    /* An error reply with a null id, then the server closes. */
+    char *reply = raw_read_objects(fd, 1);
+    assert_non_null(strstr(reply, "\"id\":null"));
+    assert_non_null(strstr(reply, "\"error\":\"bad JSON"));
     assert_int_equal(read(fd, buf, sizeof buf), 0); /* Closed by server. */
     close(fd);
     assert_int_equal(coverage_read("control_bad_json"), before + 1);
