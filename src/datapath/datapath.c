@@ -44,6 +44,7 @@ dp_config_init(struct dp_config *cfg)
     cfg->queue_size = DP_DEFAULT_QUEUE_SIZE;
     cfg->max_flows = DP_DEFAULT_MAX_FLOWS;
     cfg->emc_enabled = true;
+    cfg->upcall_port_share = true;
     cfg->emc_insert_inv_prob = DP_DEFAULT_EMC_INSERT_INV_PROB;
 }
 
@@ -303,6 +304,7 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
     dp->queue_size = queue_size;
     dp->max_flows = cfg->max_flows;
     dp->emc_enabled = cfg->emc_enabled;
+    dp->upcall_port_share = cfg->upcall_port_share;
     dp->emc_insert_inv_prob = MAX(cfg->emc_insert_inv_prob, 1u);
 
     dp->rcu = dp_rcu_create();
@@ -487,6 +489,7 @@ dp_port_get_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
     stats->rx = DP_GET_RELAXED(&port->rx);
     stats->parse_drop = DP_GET_RELAXED(&port->parse_drop);
     stats->lost = DP_GET_RELAXED(&port->lost);
+    stats->lost_port_share = DP_GET_RELAXED(&port->lost_port_share);
     stats->lossless_waits = DP_GET_RELAXED(&port->lossless_waits);
     netdev_get_stats(port->netdev, &ns);
     stats->netdev_rx_packets = ns.rx_packets;
@@ -530,6 +533,36 @@ dp_port_list(struct dp *dp, uint32_t *out, size_t max)
     return n;
 }
 
+bool
+dp_port_rx_done(struct dp *dp, uint32_t port_no)
+{
+    struct dp_port *port;
+    bool done = false;
+
+    pthread_mutex_lock(&dp->port_mutex);
+    port = dp_port_table_find(dp->ports, port_no);
+    if (port) {
+        done = DP_GET_RELAXED(&port->rx_done);
+    }
+    pthread_mutex_unlock(&dp->port_mutex);
+    return done;
+}
+
+int
+dp_port_stop_rx(struct dp *dp, uint32_t port_no)
+{
+    struct dp_port *port;
+
+    pthread_mutex_lock(&dp->port_mutex);
+    port = dp_port_table_find(dp->ports, port_no);
+    if (port) {
+        /* The polling thread checks the flag before every receive. */
+        DP_SET_RELAXED(&port->rx_done, true);
+    }
+    pthread_mutex_unlock(&dp->port_mutex);
+    return port ? 0 : ENOENT;
+}
+
 /* ---- Statistics --------------------------------------------------------- */
 
 void
@@ -550,10 +583,11 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     stats->n_hit = stats->n_emc_hit + stats->n_dpcls_hit;
     stats->n_missed = c[DP_C_MISSED];
     stats->n_lost_queue_full = c[DP_C_LOST_QUEUE_FULL];
+    stats->n_lost_port_share = c[DP_C_LOST_PORT_SHARE];
     stats->n_lost_no_handler = c[DP_C_LOST_NO_HANDLER];
     stats->n_lost_shutdown = c[DP_C_LOST_SHUTDOWN];
-    stats->n_lost = stats->n_lost_queue_full + stats->n_lost_no_handler
-                    + stats->n_lost_shutdown;
+    stats->n_lost = stats->n_lost_queue_full + stats->n_lost_port_share
+                    + stats->n_lost_no_handler + stats->n_lost_shutdown;
     stats->n_parse_drop = c[DP_C_PARSE_DROP];
     stats->n_parse_error = c[DP_C_PARSE_ERROR];
     stats->n_subtable_probes = c[DP_C_SUBTABLE_PROBES];
@@ -611,8 +645,8 @@ dp_queues_move(struct dp *dp, struct dp_upcall_queue **queues, unsigned int n)
             bool miss = up.type == DP_UPCALL_MISS;
 
             if (n
-                && dp_uqueue_push(queues[hash % n], up.packet, &up.key,
-                                  up.type, &up.userdata, &up.ufid)) {
+                && !dp_uqueue_push(queues[hash % n], up.packet, &up.key,
+                                   up.type, &up.userdata, &up.ufid, false)) {
                 continue;
             }
             netdev_packet_recycle(up.packet);
@@ -635,6 +669,12 @@ dp_set_n_handlers(struct dp *dp, unsigned int n_handlers)
 
     if (n_handlers > DP_MAX_HANDLERS) {
         return EINVAL;
+    }
+    if (n_handlers == dp->n_handlers) {
+        /* Nothing to move.  Pausing the datapath threads would cut short a
+         * lossless port's wait for queue room and lose its packet (a
+         * replay that started before its handlers). */
+        return 0;
     }
     pthread_mutex_lock(&dp->port_mutex);
     dp_pmds_stop(dp);

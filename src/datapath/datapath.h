@@ -46,6 +46,42 @@
  * counts it as lost, except on a lossless port (netdev_is_lossless()),
  * where the datapath thread waits, offline, for the handler to make room.
  *
+ * Per-port shares (fairness).  One port's storm of new flows must not
+ * starve another port's first packets, so each queue counts the upcalls
+ * it holds per input port.  While a queue of size Q is at least half
+ * full, a miss from a port that already holds h upcalls in it is refused
+ * when
+ *
+ *     h >= max(Q / (n_active + 1), DP_UPCALL_SHARE_FLOOR)
+ *
+ * where n_active is the number of ports holding upcalls in the queue.
+ * The "+ 1" keeps a share free for a port that holds none yet: a port
+ * storming alone stops at Q/2, two storming ports at Q/3 each, and a
+ * quiet port's misses find room.  Below half full, and below the floor
+ * (64: one handler batch), every port may queue.  Refused misses are
+ * counted lost, reason n_lost_port_share (per port: lost_port_share;
+ * coverage: dp_lost_port_share).  Ports are counted in 256 slots by port
+ * number modulo 256, so ports 0 to 255 never share a slot; ports whose
+ * numbers are congruent modulo 256 are treated as one port.
+ *  - ACTION upcalls count in their port's holdings but are never refused
+ *    by the share (only by a full queue): they carry controller and
+ *    sampling work that a flow already chose.
+ *  - A lossless port is held to its share like any other, but waits
+ *    (counted as a lossless wait) instead of losing the packet.  This
+ *    cannot deadlock: the handler takes the queue's upcalls in order, so
+ *    the waiting port's own holdings drain to zero (below the floor) at
+ *    the latest once the upcalls queued before its wait are taken, and
+ *    every dp_upcall_recv() that takes any wakes the waiter.  As with a
+ *    full queue, a queue that no handler drains keeps a lossless port
+ *    waiting until dp_destroy() or dp_set_n_handlers().
+ *  - Upcalls moved by dp_set_n_handlers() are not held to shares.
+ *  - dp_set_upcall_port_share(dp, false) turns shares off (benchmarks,
+ *    comparisons): then only a full queue refuses.
+ * The share check costs a miss one relaxed load while its port holds
+ * fewer than the floor; the counts cost an atomic add per queued upcall
+ * and an atomic subtract per run of same-port upcalls a handler takes.
+ * Hits never touch them.
+ *
  * Accounting (DESIGN.md §4).  Every received packet ends in exactly one of
  * n_hit (n_emc_hit + n_dpcls_hit), n_missed (queued as an upcall),
  * n_lost (a miss that could not be queued, by reason) and n_parse_drop
@@ -99,6 +135,8 @@ struct netdev;
 #define DP_MAX_THREADS 64
 #define DP_MAX_HANDLERS 1024
 #define DP_PORT_NONE UINT32_MAX
+/* Upcalls any port may hold in a queue whatever its share ("Upcalls"). */
+#define DP_UPCALL_SHARE_FLOOR 64
 
 struct dp_config {
     unsigned int n_threads;  /* Datapath (poll) threads; 0: none. */
@@ -109,6 +147,8 @@ struct dp_config {
     bool emc_enabled;        /* [true] */
     unsigned int emc_insert_inv_prob; /* Insert 1 dpcls hit in N [100];
                                        * 1: every hit. */
+    /* Per-port shares of the upcall queues [true] ("Upcalls"). */
+    bool upcall_port_share;
 };
 
 /* Fills 'cfg' with the defaults (n_threads 1, n_handlers = number of
@@ -142,11 +182,12 @@ int dp_port_del(struct dp *, uint32_t port_no);
 
 struct dp_port_stats {
     uint32_t port_no;
-    unsigned int thread;     /* Datapath thread that polls it. */
-    uint64_t rx;             /* Packets the datapath took from the port. */
-    uint64_t parse_drop;     /* ...of which too short to parse. */
-    uint64_t lost;           /* ...of which lost on a full upcall queue. */
-    uint64_t lossless_waits; /* Times a thread waited for queue room. */
+    unsigned int thread;      /* Datapath thread that polls it. */
+    uint64_t rx;              /* Packets the datapath took from the port. */
+    uint64_t parse_drop;      /* ...of which too short to parse. */
+    uint64_t lost;            /* ...of which misses lost (any reason). */
+    uint64_t lost_port_share; /* ...of those, over the port's share. */
+    uint64_t lossless_waits;  /* Times a thread waited for queue room. */
     /* The port's own counters (netdev_get_stats()). */
     uint64_t netdev_rx_packets, netdev_rx_bytes;
     uint64_t netdev_tx_packets, netdev_tx_bytes;
@@ -160,6 +201,17 @@ int dp_port_get_stats(struct dp *, uint32_t port_no, struct dp_port_stats *);
  * number of ports. */
 size_t dp_port_list(struct dp *, uint32_t *ports, size_t max);
 
+/* True once the receive side of port 'port_no' has ended: its netdev
+ * reported EOF (a finished pcap replay: every frame it gave was processed,
+ * hits executed and misses queued, before the thread saw the EOF), or
+ * dp_port_stop_rx() was called.  False for a port that does not exist. */
+bool dp_port_rx_done(struct dp *, uint32_t port_no);
+/* Stops polling port 'port_no' for good (shutdown: traffic stops entering
+ * while what is inside drains); the port still transmits.  A batch the
+ * thread is processing at the time finishes: wait for the counters of
+ * dp_get_stats() to add up.  Returns 0 or ENOENT. */
+int dp_port_stop_rx(struct dp *, uint32_t port_no);
+
 /* ---- Statistics --------------------------------------------------------- */
 
 struct dp_stats {
@@ -170,6 +222,7 @@ struct dp_stats {
     uint64_t n_missed; /* Misses queued as upcalls. */
     uint64_t n_lost;   /* Misses dropped: sum of the reasons below. */
     uint64_t n_lost_queue_full;
+    uint64_t n_lost_port_share; /* The port's share of the queue used up. */
     uint64_t n_lost_no_handler; /* n_handlers == 0. */
     uint64_t n_lost_shutdown;   /* Lossless wait cut short by dp_destroy. */
     uint64_t n_parse_drop;      /* Frames shorter than an Ethernet header. */
@@ -355,6 +408,12 @@ void dp_upcall_wake(struct dp *, unsigned int handler);
 int dp_upcall_get_fd(struct dp *, unsigned int handler);
 /* Entries in queue 'handler' right now (approximate under traffic). */
 size_t dp_upcall_queue_len(struct dp *, unsigned int handler);
+/* Of those, entries from port 'port_no' (and from ports congruent to it
+ * modulo 256: see "Upcalls"). */
+size_t dp_upcall_queue_port_len(struct dp *, unsigned int handler,
+                                uint32_t port_no);
+/* Turns the per-port shares of the upcall queues on or off. */
+void dp_set_upcall_port_share(struct dp *, bool enabled);
 
 /* ---- Text --------------------------------------------------------------- */
 

@@ -134,30 +134,37 @@ dp_ufid_find(const struct dp *dp, const struct dp_ufid *ufid)
     return flow;
 }
 
+/* Moves the ufid index to 'n' buckets (a power of 2).  flow_mutex. */
+static void
+dp_ufid_rehash(struct dp *dp, size_t n)
+{
+    struct dp_flow **buckets = xcalloc(n, sizeof(struct dp_flow *));
+    struct dp_flow **old = dp->ufid_buckets;
+    size_t old_n = dp->ufid_mask + 1;
+
+    dp->ufid_buckets = buckets;
+    dp->ufid_mask = n - 1;
+    for (size_t i = 0; i < old_n; i++) {
+        struct dp_flow *f = old[i], *next;
+
+        for (; f; f = next) {
+            size_t b = dp_ufid_bucket(dp, &f->ufid);
+
+            next = f->ufid_next;
+            f->ufid_next = buckets[b];
+            buckets[b] = f;
+        }
+    }
+    free(old);
+}
+
 static void
 dp_ufid_insert(struct dp *dp, struct dp_flow *flow)
 {
     size_t b;
 
     if (dp->n_flows >= dp->ufid_mask + 1) {
-        size_t n = (dp->ufid_mask + 1) * 2;
-        struct dp_flow **buckets = xcalloc(n, sizeof(struct dp_flow *));
-        struct dp_flow **old = dp->ufid_buckets;
-        size_t old_n = dp->ufid_mask + 1;
-
-        dp->ufid_buckets = buckets;
-        dp->ufid_mask = n - 1;
-        for (size_t i = 0; i < old_n; i++) {
-            struct dp_flow *f = old[i], *next;
-
-            for (; f; f = next) {
-                next = f->ufid_next;
-                b = dp_ufid_bucket(dp, &f->ufid);
-                f->ufid_next = buckets[b];
-                buckets[b] = f;
-            }
-        }
-        free(old);
+        dp_ufid_rehash(dp, (dp->ufid_mask + 1) * 2);
     }
     b = dp_ufid_bucket(dp, &flow->ufid);
     flow->ufid_next = dp->ufid_buckets[b];
@@ -174,6 +181,18 @@ dp_ufid_remove(struct dp *dp, struct dp_flow *flow)
     }
     *p = flow->ufid_next;
     flow->ufid_next = NULL;
+}
+
+/* Shrinks the ufid index once it is mostly empty, so that the memory of a
+ * storm of flows comes back after they expire. */
+static void
+dp_ufid_maybe_shrink(struct dp *dp)
+{
+    size_t n_buckets = dp->ufid_mask + 1;
+
+    if (n_buckets > DP_UFID_MIN_BUCKETS && dp->n_flows < n_buckets / 8) {
+        dp_ufid_rehash(dp, n_buckets / 4);
+    }
 }
 
 void
@@ -299,6 +318,7 @@ dp_flow_unlink(struct dp *dp, struct dp_flow *flow)
     dp_list_remove(&flow->node);
     DP_SET_RELAXED(&flow->dead, true);
     DP_SET_RELAXED(&dp->n_flows, dp->n_flows - 1);
+    dp_ufid_maybe_shrink(dp);
 }
 
 /* After unlinking 'flows[0..n)': waits for a grace period, then reports

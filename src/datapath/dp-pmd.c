@@ -44,6 +44,7 @@
 #include "packet/parse.h"
 
 COVERAGE_DEFINE(dp_lost_queue_full);
+COVERAGE_DEFINE(dp_lost_port_share);
 COVERAGE_DEFINE(dp_lost_no_handler);
 COVERAGE_DEFINE(dp_lost_shutdown);
 COVERAGE_DEFINE(dp_parse_drop);
@@ -251,7 +252,8 @@ dp_emc_sweep_step(struct dp_emc *emc)
 
 /* ---- Upcall queueing ---------------------------------------------------- */
 
-/* Returns 0, ENOBUFS (queue full) or ENOENT (no handlers). */
+/* Returns 0, ENOBUFS (queue full), EDQUOT (a miss over its port's share
+ * of the queue) or ENOENT (no handlers). */
 static int
 dp_upcall_queue_one(struct dp *dp, struct dp_packet *pkt,
                     const struct flow *key, uint32_t hash,
@@ -260,18 +262,20 @@ dp_upcall_queue_one(struct dp *dp, struct dp_packet *pkt,
                     const struct dp_ufid *ufid)
 {
     unsigned int n = dp->n_handlers;
+    bool share =
+        type == DP_UPCALL_MISS && DP_GET_RELAXED(&dp->upcall_port_share);
 
     if (!n) {
         return ENOENT;
     }
-    return dp_uqueue_push(dp->queues[hash % n], pkt, key, type, userdata, ufid)
-               ? 0
-               : ENOBUFS;
+    return dp_uqueue_push(dp->queues[hash % n], pkt, key, type, userdata, ufid,
+                          share);
 }
 
-/* A lossless port's upcall found its queue full: waits offline until the
- * handler takes something (or the threads are being stopped).  Returns 0
- * once queued, ESHUTDOWN if it gave up. */
+/* A lossless port's upcall found its queue full (or its port's share
+ * used up): waits offline until the handler takes something (or the
+ * threads are being stopped).  Returns 0 once queued, ESHUTDOWN if it gave
+ * up. */
 static int
 dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
                      const struct flow *key, uint32_t hash,
@@ -292,7 +296,7 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
         uint64_t ns;
 
         error = dp_upcall_queue_one(dp, pkt, key, hash, type, userdata, ufid);
-        if (error != ENOBUFS) {
+        if (error != ENOBUFS && error != EDQUOT) {
             break;
         }
         if (DP_GET_RELAXED(&dp->pmds_stop)) {
@@ -325,7 +329,7 @@ dp_pmd_queue_upcall(struct dp_pmd *pmd, struct dp_port *port, bool lossless,
     int error;
 
     error = dp_upcall_queue_one(dp, pkt, key, hash, type, userdata, ufid);
-    if (error == ENOBUFS && lossless) {
+    if ((error == ENOBUFS || error == EDQUOT) && lossless) {
         if (!*offline) {
             DP_COUNTER_ADD(&port->lossless_waits, 1);
         }
@@ -348,6 +352,12 @@ dp_pmd_queue_upcall(struct dp_pmd *pmd, struct dp_port *port, bool lossless,
     if (error == ENOBUFS) {
         DP_COUNTER_ADD(&pmd->counters[DP_C_LOST_QUEUE_FULL], 1);
         COVERAGE_INC(dp_lost_queue_full);
+    } else if (error == EDQUOT) {
+        DP_COUNTER_ADD(&pmd->counters[DP_C_LOST_PORT_SHARE], 1);
+        COVERAGE_INC(dp_lost_port_share);
+        if (!*offline) {
+            DP_COUNTER_ADD(&port->lost_port_share, 1);
+        }
     } else if (error == ENOENT) {
         DP_COUNTER_ADD(&pmd->counters[DP_C_LOST_NO_HANDLER], 1);
         COVERAGE_INC(dp_lost_no_handler);

@@ -45,6 +45,7 @@ enum dp_counter {
     DP_C_DPCLS_HIT,
     DP_C_MISSED,
     DP_C_LOST_QUEUE_FULL,
+    DP_C_LOST_PORT_SHARE,
     DP_C_LOST_NO_HANDLER,
     DP_C_LOST_SHUTDOWN,
     DP_C_PARSE_DROP,
@@ -123,7 +124,7 @@ struct dp_port {
     unsigned int pmd_id; /* UINT32_MAX: not polled (no threads). */
     /* Written by the polling thread only. */
     bool rx_done; /* netdev_recv() returned EOF. */
-    uint64_t rx, parse_drop, lost, lossless_waits;
+    uint64_t rx, parse_drop, lost, lost_port_share, lossless_waits;
 };
 
 /* Immutable table of ports by number, replaced on every change.
@@ -254,6 +255,7 @@ struct dp {
      * and exec_lock is held for writing. */
     struct dp_upcall_queue **queues;
     unsigned int n_handlers;
+    bool upcall_port_share; /* Atomic: misses limited to per-port shares. */
     pthread_mutex_t room_mutex;
     pthread_cond_t room_cond;
     unsigned int room_waiters; /* Atomic. */
@@ -307,15 +309,19 @@ void dp_execute_actions(struct dp_exec_ctx *, struct dp_packet_batch *batch,
 struct dp_upcall_queue *dp_uqueue_create(unsigned int size);
 /* Recycles the packets still queued and frees the queue. */
 void dp_uqueue_destroy(struct dp_upcall_queue *);
-/* Copies the upcall in (taking the packet).  Returns false if the queue
- * is full.  Any number of producers. */
-bool dp_uqueue_push(struct dp_upcall_queue *, struct dp_packet *pkt,
-                    const struct flow *key, enum dp_upcall_type type,
-                    const struct dp_userdata *userdata,
-                    const struct dp_ufid *ufid);
+/* Copies the upcall in (taking the packet, unless it fails) and counts
+ * it in the share of its port, key->in_port.  Returns 0, ENOBUFS if the
+ * queue is full, or EDQUOT if 'share' is true and the port has used up
+ * its share (datapath.h, "Upcalls").  Any number of producers. */
+int dp_uqueue_push(struct dp_upcall_queue *, struct dp_packet *pkt,
+                   const struct flow *key, enum dp_upcall_type type,
+                   const struct dp_userdata *userdata,
+                   const struct dp_ufid *ufid, bool share);
 /* One consumer. */
 size_t dp_uqueue_pop(struct dp_upcall_queue *, struct dp_upcall *, size_t max);
 size_t dp_uqueue_len(const struct dp_upcall_queue *);
+/* Entries of port 'port_no' (and of ports that share its slot). */
+size_t dp_uqueue_port_len(const struct dp_upcall_queue *, uint32_t port_no);
 bool dp_uqueue_wait(struct dp_upcall_queue *, int timeout_ms);
 void dp_uqueue_wake(struct dp_upcall_queue *);
 int dp_uqueue_fd(const struct dp_upcall_queue *);

@@ -17,6 +17,24 @@
  * either the producer sees the flag, or the consumer's later check sees
  * the upcall (no lost wake-up).  RMWs rather than fences, because
  * ThreadSanitizer does not model fences.
+ *
+ * Per-port shares (the policy is in datapath.h, "Upcalls").  Each queue
+ * counts the entries it holds per input port in DP_UQUEUE_SHARE_SLOTS
+ * slots (slot = port number modulo the slot count), and how many slots
+ * are not empty ('n_active').  A producer adds to its port's slot after
+ * it has claimed a cell and before it publishes it; the consumer
+ * subtracts after it has taken the cells, once per run of upcalls from
+ * one port.  So a slot's count never goes below zero, it only lags
+ * (conservatively: the consumer frees cells before it decrements), and
+ * 'n_active' moves only when a slot goes from 0 to 1 or from 1 to 0.
+ * The check before a push reads the port's count first and looks at the
+ * queue's occupancy (head and tail) only when that count is at least the
+ * floor, so a port with few queued upcalls pays one relaxed load.  The
+ * check and the claim are not one atomic step: several threads pushing
+ * for the same port at once may overshoot its share by one upcall each,
+ * which is why a share is a policy, not an invariant, under contention
+ * (a port is polled by one datapath thread, so its misses never race
+ * with each other).
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,17 +52,34 @@ struct dp_upcall_cell {
     struct dp_upcall upcall;
 };
 
+/* Per-port occupancy slots of a queue: a power of 2, so that ports 0 to
+ * DP_UQUEUE_SHARE_SLOTS - 1 each have a slot of their own. */
+#define DP_UQUEUE_SHARE_SLOTS 256
+BUILD_ASSERT(!(DP_UQUEUE_SHARE_SLOTS & (DP_UQUEUE_SHARE_SLOTS - 1)));
+
 struct dp_upcall_queue {
     /* Producers. */
     uint64_t head __attribute__((aligned(CACHE_LINE_SIZE))); /* Atomic. */
     /* Consumer. */
     uint64_t tail __attribute__((aligned(CACHE_LINE_SIZE)));
     uint32_t waiting; /* Atomic: the consumer is (about to be) asleep. */
+    /* Producers and consumer: entries per port slot, and how many slots
+     * hold any (see the top). */
+    uint32_t n_active __attribute__((aligned(CACHE_LINE_SIZE))); /* Atomic. */
+    uint32_t port_count[DP_UQUEUE_SHARE_SLOTS];                  /* Atomic. */
     /* Read-only. */
     uint64_t mask __attribute__((aligned(CACHE_LINE_SIZE)));
+    uint32_t half;  /* Occupancy from which shares apply: size / 2. */
+    uint32_t floor; /* Entries any port may hold in any case. */
     int fd;
     struct dp_upcall_cell *cells;
 };
+
+static inline uint32_t *
+dp_uqueue_port_slot(struct dp_upcall_queue *q, uint32_t port_no)
+{
+    return &q->port_count[port_no & (DP_UQUEUE_SHARE_SLOTS - 1)];
+}
 
 struct dp_upcall_queue *
 dp_uqueue_create(unsigned int size)
@@ -61,6 +96,8 @@ dp_uqueue_create(unsigned int size)
     }
     memset(q, 0, sizeof *q);
     q->mask = n - 1;
+    q->half = n / 2;
+    q->floor = DP_UPCALL_SHARE_FLOOR;
     q->cells = xcalloc(n, sizeof *q->cells);
     for (unsigned int i = 0; i < n; i++) {
         q->cells[i].seq = i;
@@ -88,15 +125,45 @@ dp_uqueue_destroy(struct dp_upcall_queue *q)
     free(q);
 }
 
-bool
+/* Whether the port whose slot is 'count' may queue one more upcall under
+ * its share (datapath.h, "Upcalls"). */
+static bool
+dp_uqueue_share_allows(const struct dp_upcall_queue *q, const uint32_t *count)
+{
+    uint32_t held = DP_GET_RELAXED(count);
+    uint64_t head, tail;
+    uint32_t n_active, share;
+
+    if (held < q->floor) {
+        return true;
+    }
+    head = DP_GET_RELAXED(&q->head);
+    tail = DP_GET_RELAXED(&q->tail);
+    if (head < tail || head - tail < q->half) {
+        return true;
+    }
+    /* One share more than the ports holding entries: room for a port that
+     * has none yet. */
+    n_active = DP_GET_RELAXED(&q->n_active);
+    share = (uint32_t)((q->mask + 1) / ((uint64_t)n_active + 1));
+    return held < MAX(share, q->floor);
+}
+
+int
 dp_uqueue_push(struct dp_upcall_queue *q, struct dp_packet *pkt,
                const struct flow *key, enum dp_upcall_type type,
-               const struct dp_userdata *userdata, const struct dp_ufid *ufid)
+               const struct dp_userdata *userdata, const struct dp_ufid *ufid,
+               bool share)
 {
-    uint64_t pos = DP_GET_RELAXED(&q->head);
+    uint32_t *count = dp_uqueue_port_slot(q, key->in_port);
+    uint64_t pos;
     struct dp_upcall_cell *cell;
     struct dp_upcall *up;
 
+    if (share && !dp_uqueue_share_allows(q, count)) {
+        return EDQUOT;
+    }
+    pos = DP_GET_RELAXED(&q->head);
     for (;;) {
         int64_t diff;
 
@@ -110,10 +177,16 @@ dp_uqueue_push(struct dp_upcall_queue *q, struct dp_packet *pkt,
             }
             /* 'pos' was reloaded by the failed CAS. */
         } else if (diff < 0) {
-            return false; /* Full. */
+            return ENOBUFS; /* Full. */
         } else {
             pos = DP_GET_RELAXED(&q->head);
         }
+    }
+
+    /* Counted before the cell is published, so that the consumer's
+     * decrement always comes after. */
+    if (!__atomic_fetch_add(count, 1, __ATOMIC_RELAXED)) {
+        __atomic_fetch_add(&q->n_active, 1, __ATOMIC_RELAXED);
     }
 
     up = &cell->upcall;
@@ -138,7 +211,18 @@ dp_uqueue_push(struct dp_upcall_queue *q, struct dp_packet *pkt,
     if (__atomic_fetch_or(&q->waiting, 0, __ATOMIC_SEQ_CST)) {
         dp_uqueue_wake(q);
     }
-    return true;
+    return 0;
+}
+
+/* Takes 'n' entries of port 'port_no' off its slot. */
+static void
+dp_uqueue_port_release(struct dp_upcall_queue *q, uint32_t port_no, uint32_t n)
+{
+    uint32_t *count = dp_uqueue_port_slot(q, port_no);
+
+    if (__atomic_fetch_sub(count, n, __ATOMIC_RELAXED) == n) {
+        __atomic_fetch_sub(&q->n_active, 1, __ATOMIC_RELAXED);
+    }
 }
 
 size_t
@@ -158,6 +242,19 @@ dp_uqueue_pop(struct dp_upcall_queue *q, struct dp_upcall *ups, size_t max)
         pos++;
     }
     DP_SET_RELAXED(&q->tail, pos);
+
+    /* Per-port counts, once per run of upcalls from the same slot. */
+    for (size_t i = 0; i < n;) {
+        uint32_t slot = ups[i].in_port & (DP_UQUEUE_SHARE_SLOTS - 1);
+        size_t j = i + 1;
+
+        while (j < n
+               && (ups[j].in_port & (DP_UQUEUE_SHARE_SLOTS - 1)) == slot) {
+            j++;
+        }
+        dp_uqueue_port_release(q, ups[i].in_port, (uint32_t)(j - i));
+        i = j;
+    }
     return n;
 }
 
@@ -176,6 +273,13 @@ dp_uqueue_len(const struct dp_upcall_queue *q)
     uint64_t tail = DP_GET_RELAXED(&q->tail);
 
     return head > tail ? (size_t)(head - tail) : 0;
+}
+
+size_t
+dp_uqueue_port_len(const struct dp_upcall_queue *q, uint32_t port_no)
+{
+    return DP_GET_RELAXED(
+        &q->port_count[port_no & (DP_UQUEUE_SHARE_SLOTS - 1)]);
 }
 
 void
@@ -273,6 +377,20 @@ size_t
 dp_upcall_queue_len(struct dp *dp, unsigned int handler)
 {
     return handler < dp->n_handlers ? dp_uqueue_len(dp->queues[handler]) : 0;
+}
+
+size_t
+dp_upcall_queue_port_len(struct dp *dp, unsigned int handler, uint32_t port_no)
+{
+    return handler < dp->n_handlers
+               ? dp_uqueue_port_len(dp->queues[handler], port_no)
+               : 0;
+}
+
+void
+dp_set_upcall_port_share(struct dp *dp, bool enabled)
+{
+    DP_SET_RELAXED(&dp->upcall_port_share, enabled);
 }
 
 unsigned int

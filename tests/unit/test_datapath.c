@@ -1,6 +1,7 @@
 /* Unit tests for src/datapath: flow put/del/get semantics and statistics,
  * the EMC's invalidation, upcall queues (overflow counted as lost to the
- * packet, lossless ports that never lose, handler count changes), the
+ * packet, lossless ports that never lose, handler count changes, per-port
+ * shares that keep one port's storm from starving another port), the
  * multi-threaded flow dump racing adds and deletes, dp_execute(), ports
  * removed under traffic, the dpctl-style text, and packet conservation
  * (rx = hit + missed + lost + parse_drop) over traffic through memory
@@ -25,6 +26,7 @@
 
 #include "datapath/datapath.h"
 #include "flow/flow.h"
+#include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
 #include "netdev/netdev.h"
@@ -556,6 +558,8 @@ test_upcall_queue_overflow_is_counted_as_lost_exactly(void **state)
     size_t total = 0;
 
     (void)state;
+    /* A full queue, not a port's share (tested below), is the limit. */
+    dp_set_upcall_port_share(dp, false);
     dp_port_add(dp, p1, 1);
     for (uint32_t i = 0; i < 1000; i++) {
         inject_tcp(p1, 0x0a000001, (uint16_t)(1000 + i % 50), 80, 0, i);
@@ -732,6 +736,8 @@ test_lossless_port_never_loses(void **state)
     assert_true(netdev_is_lossless(port));
 
     dp = create_dp(1, 1, 512, 1);
+    /* Waits at a full queue; waits at a port's share are tested below. */
+    dp_set_upcall_port_share(dp, false);
     h.dp = dp;
     h.want = N;
     h.got = 0;
@@ -841,6 +847,476 @@ test_conservation_with_two_threads_and_four_ports(void **state)
         netdev_close(ports[p]);
     }
     dp_destroy(dp);
+}
+
+/* ---- Per-port shares of the upcall queues --------------------------------*/
+
+/* Takes every upcall of queue 'h' and checks that each port's packets come
+ * in the order they were sent (their seq counts up from 0 per port);
+ * stores how many each of ports 1..3 had in counts[1..3]. */
+static void
+drain_checking_port_order(struct dp *dp, unsigned int h, size_t counts[4])
+{
+    struct dp_upcall ups[64];
+    size_t n;
+
+    memset(counts, 0, 4 * sizeof *counts);
+    while ((n = dp_upcall_recv(dp, h, ups, ARRAY_SIZE(ups))) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t port = ups[i].in_port;
+
+            assert_true(port >= 1 && port <= 3);
+            assert_int_equal(packet_seq(ups[i].packet), counts[port]);
+            counts[port]++;
+            netdev_packet_recycle(ups[i].packet);
+        }
+    }
+}
+
+static void
+assert_port_lost(struct dp *dp, uint32_t port_no, uint64_t lost,
+                 uint64_t lost_port_share)
+{
+    struct dp_port_stats ps;
+
+    assert_int_equal(dp_port_get_stats(dp, port_no, &ps), 0);
+    assert_int_equal(ps.lost, lost);
+    assert_int_equal(ps.lost_port_share, lost_port_share);
+}
+
+/* Queue of 512, no handler taking anything: port 1 storms alone and stops
+ * at half the queue; port 2's packets all go in (under the floor of 64,
+ * then under its share of 512 / 3); port 3, the third port, gets
+ * 512 / 4 = 128 and no more. */
+static void
+test_storming_port_cannot_starve_first_packets_of_other_ports(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 4096);
+    struct netdev *p2 = open_memory_port("p2", 1024);
+    struct netdev *p3 = open_memory_port("p3", 1024);
+    struct dp *dp = create_dp(1, 1, 512, 1);
+    uint64_t cov0 = coverage_read("dp_lost_port_share");
+    size_t counts[4];
+    struct dp_stats st;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+    dp_port_add(dp, p3, 3);
+
+    for (uint32_t i = 0; i < 1000; i++) {
+        inject_tcp(p1, 0x0a000001, (uint16_t)(1000 + i % 50), 80, 0, i);
+    }
+    wait_rx(dp, 1000, &st);
+    assert_int_equal(st.n_missed, 256);
+    assert_int_equal(st.n_lost, 744);
+    assert_int_equal(st.n_lost_port_share, 744);
+    assert_int_equal(st.n_lost_queue_full, 0);
+    assert_int_equal(dp_upcall_queue_port_len(dp, 0, 1), 256);
+    assert_port_lost(dp, 1, 744, 744);
+
+    for (uint32_t i = 0; i < 100; i++) {
+        inject_tcp(p2, 0x0a000002, (uint16_t)(2000 + i), 80, 0, i);
+    }
+    wait_rx(dp, 1100, &st);
+    assert_int_equal(st.n_missed, 356);
+    assert_int_equal(st.n_lost, 744);
+    assert_int_equal(dp_upcall_queue_port_len(dp, 0, 2), 100);
+    assert_port_lost(dp, 2, 0, 0);
+
+    for (uint32_t i = 0; i < 200; i++) {
+        inject_tcp(p3, 0x0a000003, (uint16_t)(3000 + i), 80, 0, i);
+    }
+    /* And the storm goes on: port 1 is over its share. */
+    for (uint32_t i = 1000; i < 1010; i++) {
+        inject_tcp(p1, 0x0a000001, (uint16_t)(1000 + i % 50), 80, 0, i);
+    }
+    wait_rx(dp, 1310, &st);
+    assert_int_equal(st.n_missed, 256 + 100 + 128);
+    assert_int_equal(st.n_lost_port_share, 744 + 72 + 10);
+    assert_int_equal(st.n_lost, st.n_lost_queue_full + st.n_lost_port_share
+                                    + st.n_lost_no_handler
+                                    + st.n_lost_shutdown);
+    assert_int_equal(st.n_lost_queue_full, 0);
+    assert_int_equal(st.n_rx,
+                     st.n_hit + st.n_missed + st.n_lost + st.n_parse_drop);
+    assert_int_equal(dp_upcall_queue_len(dp, 0), 484);
+    assert_int_equal(dp_upcall_queue_port_len(dp, 0, 3), 128);
+    assert_port_lost(dp, 1, 754, 754);
+    assert_port_lost(dp, 3, 72, 72);
+    assert_int_equal(coverage_read("dp_lost_port_share") - cov0, 826);
+
+    /* The handler gets each port's first packets, in order. */
+    drain_checking_port_order(dp, 0, counts);
+    assert_int_equal(counts[1], 256);
+    assert_int_equal(counts[2], 100);
+    assert_int_equal(counts[3], 128);
+    for (uint32_t port = 1; port <= 3; port++) {
+        assert_int_equal(dp_upcall_queue_port_len(dp, 0, port), 0);
+    }
+
+    /* Drained, the storming port may fill half the queue again. */
+    for (uint32_t i = 0; i < 300; i++) {
+        inject_tcp(p1, 0x0a000001, (uint16_t)(1000 + i % 50), 80, 0, i);
+    }
+    wait_rx(dp, 1610, &st);
+    assert_int_equal(st.n_missed, 484 + 256);
+    assert_int_equal(st.n_lost_port_share, 826 + 44);
+    assert_int_equal(drain_upcalls(dp), 256);
+
+    for (uint32_t port = 1; port <= 3; port++) {
+        dp_port_del(dp, port);
+    }
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+    netdev_close(p3);
+}
+
+/* The same storm with shares off: port 1 fills the queue and port 2's
+ * first packets are all lost. */
+static void
+test_without_port_shares_a_storm_starves_other_ports(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 4096);
+    struct netdev *p2 = open_memory_port("p2", 1024);
+    struct dp *dp = create_dp(1, 1, 512, 1);
+    struct dp_stats st;
+
+    (void)state;
+    dp_set_upcall_port_share(dp, false);
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+    for (uint32_t i = 0; i < 1000; i++) {
+        inject_tcp(p1, 0x0a000001, (uint16_t)(1000 + i % 50), 80, 0, i);
+    }
+    wait_rx(dp, 1000, &st);
+    for (uint32_t i = 0; i < 100; i++) {
+        inject_tcp(p2, 0x0a000002, (uint16_t)(2000 + i), 80, 0, i);
+    }
+    wait_rx(dp, 1100, &st);
+    assert_int_equal(st.n_missed, 512);
+    assert_int_equal(st.n_lost_queue_full, 488 + 100);
+    assert_int_equal(st.n_lost_port_share, 0);
+    assert_port_lost(dp, 1, 488, 0);
+    assert_port_lost(dp, 2, 100, 0);
+    assert_int_equal(drain_upcalls(dp), 512);
+
+    dp_port_del(dp, 1);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
+/* Nine ports of 64 misses each: every port stays under the floor, so the
+ * ninth finds the queue full.  Shares do not make a full queue go away
+ * when more ports than Q / 64 want room. */
+static void
+test_ports_under_the_floor_can_still_fill_the_queue(void **state)
+{
+    struct netdev *ports[9];
+    struct dp *dp = create_dp(1, 1, 512, 1);
+    struct dp_stats st;
+
+    (void)state;
+    for (uint32_t p = 0; p < 9; p++) {
+        char name[8];
+
+        snprintf(name, sizeof name, "p%u", p + 1);
+        ports[p] = open_memory_port(name, 256);
+        dp_port_add(dp, ports[p], p + 1);
+    }
+    for (uint32_t p = 0; p < 9; p++) {
+        for (uint32_t i = 0; i < 64; i++) {
+            inject_tcp(ports[p], 0x0a000000 + p, (uint16_t)(1000 + i), 80, 0,
+                       i);
+        }
+        wait_rx(dp, (uint64_t)64 * (p + 1), &st);
+    }
+    assert_int_equal(st.n_missed, 512);
+    assert_int_equal(st.n_lost_queue_full, 64);
+    assert_int_equal(st.n_lost_port_share, 0);
+    assert_port_lost(dp, 9, 64, 0);
+    assert_int_equal(drain_upcalls(dp), 512);
+    for (uint32_t p = 0; p < 9; p++) {
+        dp_port_del(dp, p + 1);
+        netdev_close(ports[p]);
+    }
+    dp_destroy(dp);
+}
+
+/* Writes 'n' TCP frames of one flow (seq 0..n-1) to a new pcap file whose
+ * name it stores in 'path' (a mkstemp() template) and opens it as a
+ * lossless replay port. */
+static struct netdev *
+open_pcap_replay(char *path, uint32_t n)
+{
+    struct netdev_options opts;
+    struct pcap_writer *w;
+    struct netdev *port;
+    char *error = NULL;
+    int fd;
+
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(pcap_writer_open(path, &w, &error), 0);
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t b[64];
+        struct dp_packet *pkt;
+
+        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
+        pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
+        assert_int_equal(pcap_writer_write(w, pkt, 0, &error), 0);
+        dp_packet_delete(pkt);
+    }
+    assert_int_equal(pcap_writer_close(w, &error), 0);
+
+    memset(&opts, 0, sizeof opts);
+    opts.rx_path = path;
+    if (netdev_open("replay", "pcap", &opts, &port, &error)) {
+        fail_msg("%s", error);
+    }
+    assert_true(netdev_is_lossless(port));
+    return port;
+}
+
+/* Polls until port 'port_no' holds 'n' upcalls in queue 'h'. */
+static void
+wait_queue_port_len(struct dp *dp, unsigned int h, uint32_t port_no, size_t n)
+{
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+
+    while (dp_upcall_queue_port_len(dp, h, port_no) != n) {
+        if (time_msec() > deadline) {
+            fail_msg("timeout: port %u holds %zu upcalls (want %zu)", port_no,
+                     dp_upcall_queue_port_len(dp, h, port_no), n);
+        }
+        pause_briefly();
+    }
+}
+
+/* A lossless replay storms on one datapath thread while nobody takes
+ * upcalls: it waits at its share (half the queue) instead of losing, and
+ * a lossy port on the other thread still queues all its first packets.
+ * Then a handler drains everything: no deadlock, nothing lost, the replay
+ * in order. */
+static void
+test_lossless_storm_waits_at_its_share_and_leaves_room(void **state)
+{
+    enum { N = 3000, M = 100 };
+    char path[] = "/tmp/test_datapath_XXXXXX";
+    struct netdev *replay = open_pcap_replay(path, N);
+    struct netdev *p2 = open_memory_port("p2", 1024);
+    struct dp *dp = create_dp(2, 1, 512, 1);
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    uint32_t next_replay = 0, next_p2 = 0;
+    struct dp_port_stats ps;
+    struct dp_stats st;
+
+    (void)state;
+    dp_port_add(dp, replay, 1);
+    dp_port_add(dp, p2, 2);
+    assert_int_equal(dp_port_get_stats(dp, 1, &ps), 0);
+    {
+        struct dp_port_stats ps2;
+
+        assert_int_equal(dp_port_get_stats(dp, 2, &ps2), 0);
+        assert_int_not_equal(ps.thread, ps2.thread);
+    }
+    /* The replay's thread waits once the replay holds its share. */
+    wait_queue_port_len(dp, 0, 1, 256);
+    do {
+        dp_get_stats(dp, &st);
+        if (time_msec() > deadline) {
+            fail_msg("timeout: the replay never waited for room");
+        }
+        pause_briefly();
+    } while (!st.n_lossless_waits);
+
+    for (uint32_t i = 0; i < M; i++) {
+        inject_tcp(p2, 0x0a000002, (uint16_t)(2000 + i), 80, 0, i);
+    }
+    wait_queue_port_len(dp, 0, 2, M);
+    assert_int_equal(dp_upcall_queue_port_len(dp, 0, 1), 256);
+    assert_port_lost(dp, 2, 0, 0);
+
+    /* A handler takes everything. */
+    while (next_replay < N || next_p2 < M) {
+        struct dp_upcall ups[64];
+        size_t n;
+
+        if (time_msec() > deadline) {
+            fail_msg("timeout: handled %u of %u replayed, %u of %u",
+                     next_replay, N, next_p2, M);
+        }
+        dp_upcall_wait(dp, 0, 100);
+        n = dp_upcall_recv(dp, 0, ups, ARRAY_SIZE(ups));
+        for (size_t i = 0; i < n; i++) {
+            uint32_t *next = ups[i].in_port == 1 ? &next_replay : &next_p2;
+
+            assert_int_equal(packet_seq(ups[i].packet), *next);
+            (*next)++;
+            netdev_packet_recycle(ups[i].packet);
+        }
+    }
+    wait_rx(dp, N + M, &st);
+    assert_int_equal(st.n_missed, N + M);
+    assert_int_equal(st.n_lost, 0);
+    assert_true(st.n_lossless_waits > 0);
+    assert_port_lost(dp, 1, 0, 0);
+    assert_int_equal(dp_upcall_queue_len(dp, 0), 0);
+
+    dp_port_del(dp, 1);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(replay);
+    netdev_close(p2);
+    unlink(path);
+}
+
+struct share_handler {
+    struct dp *dp;
+    unsigned int id;
+    bool *stop;      /* Atomic. */
+    uint64_t *taken; /* Atomic, shared by the handlers. */
+};
+
+static void *
+share_handler_main(void *h_)
+{
+    struct share_handler *h = h_;
+
+    while (!__atomic_load_n(h->stop, __ATOMIC_ACQUIRE)) {
+        struct dp_upcall ups[64];
+        size_t n;
+
+        dp_upcall_wait(h->dp, h->id, 10);
+        n = dp_upcall_recv(h->dp, h->id, ups, ARRAY_SIZE(ups));
+        for (size_t i = 0; i < n; i++) {
+            netdev_packet_recycle(ups[i].packet);
+        }
+        __atomic_fetch_add(h->taken, n, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+/* Sends 'n1' misses of 500 flows on port 1 with, after every 'every'-th,
+ * one new flow on port 2 (numbered from '*p2_seq' on). */
+static uint64_t
+inject_storm_and_trickle(struct netdev *p1, struct netdev *p2, uint32_t n1,
+                         uint32_t every, uint32_t *p2_seq)
+{
+    uint64_t n = 0;
+
+    for (uint32_t i = 0; i < n1; i++) {
+        inject_tcp(p1, 0x0a000001, (uint16_t)(1000 + i % 500), 80, 0, i);
+        n++;
+        if (i % every == every - 1) {
+            inject_tcp(p2, 0x0a000002, (uint16_t)(2000 + *p2_seq), 80, 0,
+                       *p2_seq);
+            (*p2_seq)++;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Two datapath threads push into two queues at once (ports 1 and 2 on
+ * different threads, flows hashed over both queues), first with nobody
+ * taking upcalls, then with two handler threads taking them meanwhile.
+ * Port 2 never holds more than the floor, so it never loses; port 1
+ * never holds more than half of a queue; everything adds up, and every
+ * per-port count is back to zero once the queues are empty. */
+static void
+test_shares_hold_with_two_threads_and_two_queues(void **state)
+{
+    enum { N1 = 3000, EVERY = 60 };
+    struct netdev *p1 = open_memory_port("p1", 8192);
+    struct netdev *p2 = open_memory_port("p2", 1024);
+    struct dp *dp = create_dp(2, 2, 512, 1);
+    struct share_handler handlers[2];
+    pthread_t threads[2];
+    uint64_t taken = 0, sent = 0;
+    uint64_t deadline;
+    uint32_t p2_seq = 0;
+    bool stop = false;
+    struct dp_port_stats ps1, ps2;
+    struct dp_stats st;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+
+    /* 1. Nobody takes upcalls. */
+    sent += inject_storm_and_trickle(p1, p2, N1, EVERY, &p2_seq);
+    wait_rx(dp, sent, &st);
+    assert_int_equal(st.n_lost_queue_full, 0);
+    assert_int_equal(st.n_lost, st.n_lost_port_share);
+    assert_true(st.n_lost_port_share > 0);
+    assert_port_lost(dp, 2, 0, 0);
+    assert_int_equal(dp_port_get_stats(dp, 1, &ps1), 0);
+    assert_int_equal(ps1.lost, st.n_lost);
+    assert_int_equal(ps1.lost_port_share, st.n_lost);
+    assert_int_equal(dp_upcall_queue_port_len(dp, 0, 2)
+                         + dp_upcall_queue_port_len(dp, 1, 2),
+                     p2_seq);
+    for (unsigned int h = 0; h < 2; h++) {
+        assert_true(dp_upcall_queue_port_len(dp, h, 1) <= 256);
+        assert_true(dp_upcall_queue_port_len(dp, h, 1) > 0);
+    }
+    assert_int_equal(dp_upcall_queue_len(dp, 0) + dp_upcall_queue_len(dp, 1),
+                     st.n_missed);
+
+    /* 2. Two handlers take upcalls while both threads push. */
+    for (unsigned int h = 0; h < 2; h++) {
+        handlers[h] = (struct share_handler){dp, h, &stop, &taken};
+        pthread_create(&threads[h], NULL, share_handler_main, &handlers[h]);
+    }
+    for (int round = 0; round < 2; round++) {
+        sent += inject_storm_and_trickle(p1, p2, N1, EVERY, &p2_seq);
+    }
+    wait_rx(dp, sent, &st);
+    deadline = time_msec() + DEADLINE_MS;
+    while (__atomic_load_n(&taken, __ATOMIC_RELAXED) < st.n_missed) {
+        if (time_msec() > deadline) {
+            fail_msg("timeout: handlers took %llu of %llu upcalls",
+                     (unsigned long long)taken,
+                     (unsigned long long)st.n_missed);
+        }
+        pause_briefly();
+    }
+    __atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+    for (unsigned int h = 0; h < 2; h++) {
+        dp_upcall_wake(dp, h);
+        pthread_join(threads[h], NULL);
+    }
+
+    dp_get_stats(dp, &st);
+    assert_int_equal(taken, st.n_missed);
+    assert_int_equal(st.n_rx, sent);
+    assert_int_equal(st.n_rx,
+                     st.n_hit + st.n_missed + st.n_lost + st.n_parse_drop);
+    assert_int_equal(st.n_lost_queue_full, 0);
+    assert_int_equal(st.n_lost, st.n_lost_port_share);
+    assert_int_equal(dp_port_get_stats(dp, 1, &ps1), 0);
+    assert_int_equal(dp_port_get_stats(dp, 2, &ps2), 0);
+    assert_int_equal(ps2.rx, p2_seq);
+    assert_int_equal(ps2.lost, 0);
+    assert_int_equal(ps1.lost, st.n_lost);
+    assert_int_equal(ps1.rx + ps2.rx, sent);
+    for (unsigned int h = 0; h < 2; h++) {
+        assert_int_equal(dp_upcall_queue_len(dp, h), 0);
+        assert_int_equal(dp_upcall_queue_port_len(dp, h, 1), 0);
+        assert_int_equal(dp_upcall_queue_port_len(dp, h, 2), 0);
+    }
+
+    dp_port_del(dp, 1);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
 }
 
 /* ---- Flow dumps --------------------------------------------------------- */
@@ -1322,6 +1798,13 @@ main(void)
         cmocka_unit_test(test_no_handlers_loses_every_miss),
         cmocka_unit_test(test_runts_are_parse_drops),
         cmocka_unit_test(test_lossless_port_never_loses),
+        cmocka_unit_test(
+            test_storming_port_cannot_starve_first_packets_of_other_ports),
+        cmocka_unit_test(test_without_port_shares_a_storm_starves_other_ports),
+        cmocka_unit_test(test_ports_under_the_floor_can_still_fill_the_queue),
+        cmocka_unit_test(
+            test_lossless_storm_waits_at_its_share_and_leaves_room),
+        cmocka_unit_test(test_shares_hold_with_two_threads_and_two_queues),
         cmocka_unit_test(test_conservation_with_two_threads_and_four_ports),
         cmocka_unit_test(test_multithreaded_dump_returns_each_flow_once),
         cmocka_unit_test(test_execute_outputs_and_queues_action_upcalls),
