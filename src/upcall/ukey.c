@@ -15,6 +15,8 @@
 COVERAGE_DEFINE(ukey_install_exists);
 COVERAGE_DEFINE(ukey_install_locked);
 
+#define UKEY_MIN_BUCKETS 64 /* Per partition. */
+
 #define UKEY_GET(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
 #define UKEY_SET(PTR, V) __atomic_store_n(PTR, V, __ATOMIC_RELAXED)
 
@@ -130,7 +132,7 @@ ukey_map_create(void)
         struct ukey_partition *p = &map->parts[i];
 
         pthread_mutex_init(&p->mutex, NULL);
-        p->mask = 63;
+        p->mask = UKEY_MIN_BUCKETS - 1;
         p->buckets = xcalloc(p->mask + 1, sizeof(struct ukey *));
     }
     return map;
@@ -188,10 +190,10 @@ ukey_partition_find(struct ukey_partition *p, uint32_t hash,
     return link;
 }
 
+/* Moves the partition to 'new_mask' + 1 buckets.  Partition mutex held. */
 static void
-ukey_partition_expand(struct ukey_partition *p)
+ukey_partition_resize(struct ukey_partition *p, size_t new_mask)
 {
-    size_t new_mask = p->mask * 2 + 1;
     struct ukey **buckets = xcalloc(new_mask + 1, sizeof(struct ukey *));
 
     for (size_t b = 0; b <= p->mask; b++) {
@@ -260,7 +262,7 @@ ukey_install(struct ukey_map *map, struct ukey *ukey, bool *replaced)
     *link = ukey;
     UKEY_SET(&p->n, p->n + 1);
     if (p->n > (p->mask + 1) * 2) {
-        ukey_partition_expand(p);
+        ukey_partition_resize(p, p->mask * 2 + 1);
     }
 out:
     pthread_mutex_unlock(&p->mutex);
@@ -334,6 +336,10 @@ ukey_map_sweep(struct ukey_map *map, unsigned int part,
                 link = &(*link)->next;
             }
         }
+    }
+    /* Give back the buckets of a storm that expired. */
+    if (p->mask + 1 > UKEY_MIN_BUCKETS && p->n < (p->mask + 1) / 8) {
+        ukey_partition_resize(p, (p->mask + 1) / 4 - 1);
     }
     pthread_mutex_unlock(&p->mutex);
 }

@@ -7,8 +7,10 @@
  * manage the flow after it is installed: the actions it was put with, the
  * last datapath statistics seen (so that revalidators credit only the
  * delta to the rules), the creation time, the xlate cache of the
- * translation that produced it, the sequence number of the last
- * revalidator dump that saw it, and its state:
+ * translation that produced it, the table-change sequence read before that
+ * translation (so that revalidators know whether the tables changed
+ * since), the sequence number of the last revalidator dump that saw it,
+ * and its state:
  *
  *   CREATED      made by a handler, before the put;
  *   VISIBLE      the put succeeded: the datapath has the flow;
@@ -81,8 +83,11 @@ struct ukey {
     struct dp_actions *actions; /* Installed actions (reference). */
     struct xlate_cache *xcache; /* May be NULL. */
     struct dp_flow_stats stats; /* Last datapath statistics seen. */
+    uint64_t stats_time;        /* msec when 'stats' were read (0: never). */
     uint64_t dump_seq;          /* Last dump that saw the flow. */
     unsigned int missed_dumps;  /* Dumps in a row that missed it. */
+    uint64_t reval_seq;         /* Table-change sequence read before the
+                         * translation that gave 'actions' (0: none). */
 
     /* Protected by the partition mutex. */
     struct ukey *next; /* In the partition's bucket. */
@@ -138,7 +143,8 @@ size_t ukey_map_partition_count(const struct ukey_map *, unsigned int part);
 /* Calls cb(ukey, aux) for every ukey of partition 'part', under the
  * partition mutex (the sweep).  'cb' must not call other map functions on
  * the same partition; it returns true to remove the ukey (which then
- * becomes DELETED and is freed after a grace period). */
+ * becomes DELETED and is freed after a grace period).  A partition left
+ * mostly empty gives back most of its buckets. */
 void ukey_map_sweep(struct ukey_map *, unsigned int part,
                     bool (*cb)(struct ukey *, void *aux), void *aux);
 

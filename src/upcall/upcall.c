@@ -25,6 +25,7 @@
 #include "ofproto/xlate.h"
 #include "packet/packet.h"
 #include "upcall/ukey.h"
+#include "upcall/upcall-private.h"
 
 VLOG_DEFINE_THIS_MODULE(upcall);
 
@@ -44,87 +45,14 @@ COVERAGE_DEFINE(upcall_flow_put);
 COVERAGE_DEFINE(upcall_execute_failed);
 COVERAGE_DEFINE(upcall_dropped_on_destroy);
 
-#define UP_GET(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
-#define UP_SET(PTR, V) __atomic_store_n(PTR, V, __ATOMIC_RELAXED)
-/* A counter with a single writer. */
-#define UP_COUNTER_ADD(PTR, N) UP_SET(PTR, UP_GET(PTR) + (N))
-
 static struct vlog_rate_limit upcall_rl = VLOG_RATE_LIMIT_INIT(5, 5);
-
-enum upcall_kind {
-    UPCALL_KIND_MISS,      /* A datapath miss. */
-    UPCALL_KIND_SLOW_PATH, /* From an installed slow-path flow. */
-};
-
-/* One group of upcalls of the same flow key in a batch. */
-struct flow_miss {
-    struct flow key; /* Datapath key (in_port: datapath port). */
-    uint32_t hash;   /* flow_hash(key). */
-    enum upcall_kind kind;
-    uint64_t n_packets, n_bytes;
-    uint16_t tcp_flags;
-    bool no_port;          /* Its in_port belongs to no bridge port. */
-    struct xlate_out xout; /* Valid if 'xlated'. */
-    bool xlated;
-    struct xlate_cache *xcache;     /* Handed to the ukey when installed. */
-    struct match megaflow;          /* What to install. */
-    struct dp_actions *put_actions; /* What to install it with. */
-    bool put_queued;                /* A put is in this batch's ops. */
-    bool put_refused;  /* Install ruled out for the whole batch. */
-    bool dup_refused;  /* ...because a ukey for it exists. */
-    struct ukey *ukey; /* The ukey of the queued put. */
-};
-
-struct upcall {
-    struct dp_upcall dp;
-    struct flow_miss *miss;
-    struct dp_actions *pkt_actions; /* Per-packet (slow path) actions. */
-};
-
-struct handler {
-    struct udpif *udpif;
-    unsigned int id;
-    pthread_t thread;
-    bool stop; /* Atomic. */
-    struct governor *governor;
-
-    struct dp_upcall raw[UPCALL_BATCH];
-    struct upcall upcalls[UPCALL_BATCH];
-    struct flow_miss misses[UPCALL_BATCH];
-    struct dp_op ops[UPCALL_BATCH * 2];
-
-    /* Statistics, written by the handler only. */
-    uint64_t n_upcalls;
-    uint64_t n_batches;
-    uint64_t n_puts;
-};
-
-struct udpif {
-    char *name; /* The bridge's name. */
-    struct dp *dp;
-    struct ofproto *ofproto;
-    struct ukey_map *ukeys;
-    bool manual;
-
-    struct handler **handlers;
-    unsigned int n_handlers;
-
-    size_t flow_limit; /* Atomic. */
-    size_t max_flow_limit;
-    bool megaflows; /* Atomic. */
-    enum governor_mode governor_mode;
-    struct dp_actions *drop_actions;
-
-    /* Flow count samples (last writer wins). */
-    uint64_t flows_max;
-    uint64_t flows_avg;
-};
 
 /* Every udpif, for the control commands.  'udpifs_mutex' also keeps a
  * udpif's handler set still while a command reads it. */
 static pthread_mutex_t udpifs_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct udpif **udpifs;
 static size_t n_udpifs;
+static pthread_cond_t udpifs_cond = PTHREAD_COND_INITIALIZER; /* n_workers */
 static pthread_once_t upcall_commands_once = PTHREAD_ONCE_INIT;
 
 static void upcall_register_commands(void);
@@ -140,6 +68,28 @@ upcall_config_init(struct upcall_config *cfg)
     cfg->flow_limit = MIN(UPCALL_DEFAULT_FLOW_LIMIT, cfg->max_flow_limit);
     cfg->megaflows = true;
     cfg->governor = GOVERNOR_AUTO;
+    cfg->n_revalidators = 0;
+    cfg->max_idle = UPCALL_DEFAULT_MAX_IDLE;
+    cfg->max_revalidator = UPCALL_DEFAULT_MAX_REVALIDATOR;
+    cfg->min_revalidate_pps = UPCALL_DEFAULT_MIN_REVALIDATE_PPS;
+}
+
+/* The single userspace() action of a slow-pathed flow. */
+struct dp_actions *
+upcall_slow_path_actions(uint32_t reasons)
+{
+    struct upcall_slow_cookie cookie;
+    struct dp_action_buf buf;
+    struct dp_actions *actions;
+
+    memset(&cookie, 0, sizeof cookie);
+    cookie.type = UPCALL_USERDATA_SLOW_PATH;
+    cookie.reasons = reasons;
+    dp_action_buf_init(&buf);
+    dp_action_put_userspace(&buf, &cookie, sizeof cookie);
+    actions = dp_action_buf_freeze(&buf);
+    dp_action_buf_uninit(&buf);
+    return actions;
 }
 
 /* ---- One batch ---------------------------------------------------------- */
@@ -267,16 +217,7 @@ flow_miss_translate(struct udpif *udpif, struct flow_miss *m,
         match_init_exact(&m->megaflow, &m->key);
     }
     if (m->xout.slow) {
-        struct dp_action_buf buf;
-        struct upcall_slow_cookie cookie;
-
-        memset(&cookie, 0, sizeof cookie);
-        cookie.type = UPCALL_USERDATA_SLOW_PATH;
-        cookie.reasons = m->xout.slow;
-        dp_action_buf_init(&buf);
-        dp_action_put_userspace(&buf, &cookie, sizeof cookie);
-        m->put_actions = dp_action_buf_freeze(&buf);
-        dp_action_buf_uninit(&buf);
+        m->put_actions = upcall_slow_path_actions(m->xout.slow);
     } else {
         m->put_actions = dp_actions_ref(m->xout.actions);
     }
@@ -359,6 +300,7 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
     }
 
     ukey = ukey_create(&m->megaflow, m->put_actions, NULL, now);
+    ukey->reval_seq = h->reval_seq; /* Not published yet: no lock. */
     if (ukey_install(udpif->ukeys, ukey, &replaced)) {
         /* Another handler is installing it, or it is installed. */
         COVERAGE_INC(handler_duplicate_upcall);
@@ -387,7 +329,7 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
     op->put.flags = DP_FLOW_PUT_CREATE;
 }
 
-static void
+void
 udpif_sample_flows(struct udpif *udpif, uint64_t n_flows)
 {
     uint64_t avg = UP_GET(&udpif->flows_avg);
@@ -442,7 +384,10 @@ handler_run_batch(struct handler *h, uint64_t now)
     }
 
     /* 2. Translate each flow miss once (outside any read-side section, as
-     * xlate wants). */
+     * xlate wants).  The change sequence is read first, so a table change
+     * that the translations may have missed makes the revalidators check
+     * these flows again. */
+    h->reval_seq = ofproto_get_change_seq(udpif->ofproto);
     for (size_t i = 0; i < n_misses; i++) {
         struct flow_miss *m = &h->misses[i];
         const struct dp_packet *first = NULL;
@@ -639,7 +584,8 @@ upcall_create(const char *name, struct dp *dp, struct ofproto *ofproto,
 
     *udpifp = NULL;
     if (!cfg->n_handlers || cfg->n_handlers > DP_MAX_HANDLERS
-        || !cfg->max_flow_limit) {
+        || !cfg->max_flow_limit
+        || cfg->n_revalidators > UPCALL_MAX_REVALIDATORS) {
         return EINVAL;
     }
     error = dp_set_n_handlers(dp, cfg->n_handlers);
@@ -659,7 +605,9 @@ upcall_create(const char *name, struct dp *dp, struct ofproto *ofproto,
     udpif->megaflows = cfg->megaflows;
     udpif->governor_mode = cfg->governor;
     udpif->drop_actions = dp_actions_create_drop();
+    revalidator_init(udpif, cfg);
     udpif_start_handlers(udpif, cfg->n_handlers);
+    revalidator_start(udpif, cfg->n_revalidators);
 
     pthread_once(&upcall_commands_once, upcall_register_commands);
     pthread_mutex_lock(&udpifs_mutex);
@@ -707,6 +655,17 @@ upcall_destroy(struct udpif *udpif)
     }
     udpif_stop_handlers(udpif);
     pthread_mutex_unlock(&udpifs_mutex);
+
+    /* No revalidator round runs from here on; control-command workers
+     * give up waiting and leave. */
+    revalidator_stop(udpif);
+    pthread_mutex_lock(&udpifs_mutex);
+    while (udpif->n_workers) {
+        pthread_cond_wait(&udpifs_cond, &udpifs_mutex);
+    }
+    pthread_mutex_unlock(&udpifs_mutex);
+    revalidator_destroy(udpif);
+
     udpif_drain_queues(udpif);
     ukey_map_destroy(udpif->ukeys);
     dp_actions_unref(udpif->drop_actions);
@@ -747,7 +706,10 @@ upcall_n_handlers(const struct udpif *udpif)
 void
 upcall_set_flow_limit(struct udpif *udpif, size_t flow_limit)
 {
-    UP_SET(&udpif->flow_limit, MIN(flow_limit, udpif->max_flow_limit));
+    /* The new maximum, and the current limit at once; the revalidators
+     * adapt the limit within [1000, max] from then on. */
+    UP_SET(&udpif->max_flow_limit, flow_limit);
+    UP_SET(&udpif->flow_limit, flow_limit);
 }
 
 size_t
@@ -792,6 +754,34 @@ upcall_handler_run(struct udpif *udpif, unsigned int handler, uint64_t now)
     return handler_run_batch(udpif->handlers[handler], now);
 }
 
+struct udpif **
+upcall_acquire_all(size_t *n)
+{
+    struct udpif **all;
+
+    pthread_mutex_lock(&udpifs_mutex);
+    all = xcalloc(n_udpifs ? n_udpifs : 1, sizeof *all);
+    for (size_t i = 0; i < n_udpifs; i++) {
+        all[i] = udpifs[i];
+        all[i]->n_workers++;
+    }
+    *n = n_udpifs;
+    pthread_mutex_unlock(&udpifs_mutex);
+    return all;
+}
+
+void
+upcall_release_all(struct udpif **all, size_t n)
+{
+    pthread_mutex_lock(&udpifs_mutex);
+    for (size_t i = 0; i < n; i++) {
+        all[i]->n_workers--;
+    }
+    pthread_cond_broadcast(&udpifs_cond);
+    pthread_mutex_unlock(&udpifs_mutex);
+    free(all);
+}
+
 struct ukey_map *
 upcall_get_ukeys(struct udpif *udpif)
 {
@@ -832,7 +822,8 @@ upcall_show(struct udpif *udpif, struct ds *out)
     struct dp_stats st;
 
     dp_get_stats(udpif->dp, &st);
-    ds_put_format(out, "%s:\n", udpif->name);
+    /* Open vSwitch's lines first, in its layout. */
+    ds_put_format(out, "system@%s:\n", udpif->name);
     ds_put_format(out,
                   "  flows         : (current %llu) (avg %llu) "
                   "(max %llu) (limit %zu)\n",
@@ -840,7 +831,7 @@ upcall_show(struct udpif *udpif, struct ds *out)
                   (unsigned long long)UP_GET(&udpif->flows_avg),
                   (unsigned long long)UP_GET(&udpif->flows_max),
                   upcall_get_flow_limit(udpif));
-    ds_put_format(out, "  dump duration : n/a (no revalidators)\n");
+    revalidator_show(udpif, out);
     ds_put_format(out, "  megaflows     : %s\n",
                   upcall_get_megaflows(udpif) ? "enabled" : "disabled");
     ds_put_format(out, "  ukeys         : %zu\n",
@@ -942,4 +933,5 @@ upcall_register_commands(void)
                              upcall_cmd_megaflows, &enable);
     control_command_register("upcall/disable-megaflows", "", 0, 0,
                              upcall_cmd_megaflows, NULL);
+    revalidator_register_commands();
 }

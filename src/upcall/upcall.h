@@ -43,12 +43,42 @@
  * the put follows them.  The DESIGN's stronger guarantee (a "draining"
  * flow state in the datapath) is not implemented yet.
  *
+ * Revalidators (revalidator.c, DESIGN.md §3).  n_revalidators threads, a
+ * leader and followers meeting at barriers, run rounds: dump every
+ * datapath flow (batches of 50), credit each flow's new packets to its
+ * rules through its ukey's xlate cache, delete idle flows (max_idle; 100
+ * ms above the flow limit; every flow above 2 x the limit), re-translate
+ * the flows whose translation predates a table change (the ukey remembers
+ * the change sequence it was translated at) and modify them in place when
+ * only their actions changed or delete them when their mask no longer
+ * covers what translation needs (or, after a dump of >= 200 ms, delete the
+ * ones under min_revalidate_pps instead), then sweep the ukeys of flows
+ * the dump did not see.  The leader runs the OpenFlow rule timeouts at the
+ * start of each round, adapts the flow limit to the dump duration at its
+ * end, and sleeps until min(max_idle, max_revalidator) after the round
+ * began (at least 5 ms), or less when the tables change or
+ * upcall_revalidator_wait()/revalidator/wait asks.  A purge (on demand and
+ * in upcall_destroy()) deletes every flow and ukey, crediting the rules.
+ * Rule n_packets thus sum to what the handlers and the datapath saw.
+ * Every deletion is counted by reason (upcall_get_revalidator_stats()).
+ * upcall_check_consistency() checks the cache against the tables.
+ *
+ * The flow limit.  upcall_set_flow_limit() (upcall/set-flow-limit) sets
+ * the maximum and the current limit; each round then adapts the current
+ * limit within [1000, maximum].
+ *
  * Control commands (control/control.h, registered on the first
  * upcall_create()): upcall/show (every udpif), upcall/set-flow-limit N,
- * upcall/enable-megaflows, upcall/disable-megaflows.
+ * upcall/enable-megaflows, upcall/disable-megaflows, revalidator/wait (its
+ * reply comes once a round that started after it has ended),
+ * revalidator/purge, revalidator/pause, revalidator/resume and
+ * revalidator/check (the consistency checker).  Those that wait, or that
+ * need a thread registered with liburcu, run in a short-lived thread of
+ * their own, never in the control thread.
  *
  * Tests can create a udpif in manual mode (no threads) and drive one
- * handler batch at a time with upcall_handler_run(), with time injected.
+ * handler batch at a time with upcall_handler_run() and one revalidator
+ * round at a time with upcall_revalidate(), with time injected.
  *
  * Thread safety.  upcall_create/destroy and the setters are for one
  * managing thread at a time; that thread, and any thread calling
@@ -58,7 +88,14 @@
  * handlers: no upcall is dropped silently.  upcall_show() and the getters
  * may run from any thread (they read relaxed atomics), but not while the
  * managing thread changes the handler set (upcall_set_n_handlers(),
- * upcall_set_governor_mode(), upcall_destroy()).
+ * upcall_set_governor_mode(), upcall_destroy()).  The revalidator calls
+ * (wait, purge, pause, resume, the checker, the knobs and getters) may run
+ * from any thread, concurrently with the rounds; those that translate or
+ * delete (purge, the checker, manual rounds) need a thread registered with
+ * liburcu (memb) outside any read-side section.  upcall_set_n_revalidators()
+ * is for the managing thread.  upcall_revalidator_wait(), upcall_purge()
+ * and upcall_revalidators_pause() return at once once upcall_destroy() has
+ * begun (and the wait and pause do nothing in manual mode).
  */
 #ifndef FLOWSWITCH_UPCALL_UPCALL_H
 #define FLOWSWITCH_UPCALL_UPCALL_H 1
@@ -88,12 +125,18 @@ struct upcall_slow_cookie {
 };
 
 struct upcall_config {
-    unsigned int n_handlers;     /* 0: number of CPUs. */
-    size_t flow_limit;           /* [min(max_flow_limit, 10000)]. */
-    size_t max_flow_limit;       /* [200000]. */
-    bool megaflows;              /* [true]. */
-    enum governor_mode governor; /* [GOVERNOR_AUTO]. */
-    bool manual; /* No threads: the caller runs upcall_handler_run(). */
+    unsigned int n_handlers;         /* 0: number of CPUs. */
+    size_t flow_limit;               /* [min(max_flow_limit, 10000)]. */
+    size_t max_flow_limit;           /* [200000]. */
+    bool megaflows;                  /* [true]. */
+    enum governor_mode governor;     /* [GOVERNOR_AUTO]. */
+    unsigned int n_revalidators;     /* 0: max(1, CPUs / 4). */
+    uint64_t max_idle;               /* msec a flow may stay unused [10000]. */
+    uint64_t max_revalidator;        /* msec between round starts [500]. */
+    unsigned int min_revalidate_pps; /* [5] */
+    /* No threads (neither handlers nor revalidators): the caller runs
+     * upcall_handler_run() and upcall_revalidate(). */
+    bool manual;
 };
 
 void upcall_config_init(struct upcall_config *);
@@ -140,5 +183,67 @@ int upcall_get_governor_info(struct udpif *, unsigned int handler,
 
 /* The text of upcall/show. */
 void upcall_show(struct udpif *, struct ds *);
+
+/* ---- Revalidators (DESIGN.md §3 "Revalidators") ---------------------- */
+#define UPCALL_DEFAULT_MAX_IDLE 10000
+#define UPCALL_DEFAULT_MAX_REVALIDATOR 500
+#define UPCALL_DEFAULT_MIN_REVALIDATE_PPS 5
+#define UPCALL_MAX_REVALIDATORS 64
+
+/* Changes the number of revalidator threads (stopping and restarting them).
+ * Returns 0 or EINVAL. */
+int upcall_set_n_revalidators(struct udpif *, unsigned int n);
+unsigned int upcall_n_revalidators(const struct udpif *);
+void upcall_set_max_idle(struct udpif *, uint64_t msec);
+void upcall_set_max_revalidator(struct udpif *, uint64_t msec);
+void upcall_set_min_revalidate_pps(struct udpif *, unsigned int pps);
+/* Blocks until a whole revalidator round that started after the call has
+ * ended (threaded mode; wakes the revalidators at once). */
+void upcall_revalidator_wait(struct udpif *);
+/* Deletes every datapath flow and every ukey, crediting the final stats
+ * to the rules; blocks until done. */
+void upcall_purge(struct udpif *);
+/* Pausing stops the rounds after the one in progress (a purge still
+ * runs); a wait blocks until the revalidators resume. */
+void upcall_revalidators_pause(struct udpif *); /* blocks until paused */
+void upcall_revalidators_resume(struct udpif *);
+/* Manual mode: one full round at time 'now' (msec) in the calling thread
+ * (dump, per-flow decisions, sweep, flow-limit adaptation).  Tests inject
+ * the dump duration used by the adaptation with
+ * upcall_set_dump_duration_override(udpif, msec) (UINT64_MAX: measure). */
+void upcall_revalidate(struct udpif *, uint64_t now);
+void upcall_set_dump_duration_override(struct udpif *, uint64_t msec);
+/* Cache-consistency checker: for every datapath flow, translates its key
+ * afresh; a flow whose installed actions differ or whose installed mask
+ * does not cover the new translation's mask is stale: one line per stale
+ * flow appended to 'out'.  Returns the number of stale flows. */
+size_t upcall_check_consistency(struct udpif *, struct ds *out);
+
+/* Why a flow was deleted (or its ukey dropped). */
+enum upcall_del_reason {
+    UPCALL_DEL_IDLE,            /* Unused for max_idle. */
+    UPCALL_DEL_FLOW_LIMIT,      /* Over the limit: idle 100 ms, or > 2x. */
+    UPCALL_DEL_TOO_EXPENSIVE,   /* < min_revalidate_pps after a slow dump. */
+    UPCALL_DEL_MASK_TOO_WIDE,   /* Translation needs bits it ignores. */
+    UPCALL_DEL_ACTIONS_CHANGED, /* New actions, and the modify failed. */
+    UPCALL_DEL_XLATE_ERROR,     /* Translation failed. */
+    UPCALL_DEL_PURGE,           /* upcall_purge(). */
+    UPCALL_DEL_MISSING, /* Flow gone from the datapath (4 dumps in a row,
+                         * or found gone when deleting it). */
+    UPCALL_N_DEL_REASONS
+};
+const char *upcall_del_reason_to_string(enum upcall_del_reason);
+
+struct upcall_revalidator_stats {
+    uint64_t n_rounds;
+    uint64_t last_dump_duration; /* msec */
+    uint64_t last_round_usec;    /* The last round, whole, in usec. */
+    uint64_t n_modified;         /* flows whose actions were updated */
+    uint64_t n_deleted[UPCALL_N_DEL_REASONS];
+    uint64_t n_deleted_total;
+    size_t n_ukeys;
+};
+void upcall_get_revalidator_stats(struct udpif *,
+                                  struct upcall_revalidator_stats *);
 
 #endif /* upcall/upcall.h */
