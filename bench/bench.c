@@ -32,6 +32,10 @@ static const struct scenario scenarios[] = {
      "flow setups/s through 1 and 2 handlers, 10k exact-L4 rules"},
     {"governor", bench_governor_main,
      "2-packet flows near the flow limit: governor on vs off"},
+    {"revalidate", bench_revalidate_main,
+     "revalidator round ms: 10k/100k/200k flows, 1/2 threads, RSS"},
+    {"storm", bench_storm_main,
+     "1k cached flows under a storm of new flows; upcall queue fairness"},
 };
 
 static void

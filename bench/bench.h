@@ -26,4 +26,11 @@ int bench_setup_main(int argc, char *argv[]);
 /* Governor on vs off: packets/s of 2-packet flows near the flow limit. */
 int bench_governor_main(int argc, char *argv[]);
 
+/* Revalidator round time over 10k/100k/200k flows; RSS after a storm. */
+int bench_revalidate_main(int argc, char *argv[]);
+
+/* Cached flows' packets/s under a storm of new flows on another port, and
+ * the share of a quiet port's first packets queued meanwhile. */
+int bench_storm_main(int argc, char *argv[]);
+
 #endif /* bench/bench.h */
