@@ -4,6 +4,8 @@
 #   make demo     install what is missing, build, run the bundled demo
 #   make check    install, build and run every test (three builds)
 #
+#   make demo-netns  (root) flowswitchd between two network namespaces
+#
 #   make build | bench | fuzz [FUZZ_SECONDS=60] | format | format-check
 #   make lint (tidy + cppcheck) | clean
 
@@ -14,7 +16,7 @@ SOURCES := $(shell find src bench tests/unit tests/fuzz -name '*.[ch]' \
 LINT_SOURCES := $(shell find src bench -name '*.c' 2>/dev/null | sort)
 FUZZERS := fuzz_packet fuzz_flow
 
-.PHONY: all setup build demo check bench fuzz fuzz-build format \
+.PHONY: all setup build demo demo-netns check bench fuzz fuzz-build format \
         format-check lint tidy cppcheck clean
 
 all: build
@@ -29,7 +31,10 @@ build: setup $(BUILD)/build.ninja
 	@ninja -C $(BUILD)
 
 demo: build
-	@scripts/demo
+	@BUILD=$(BUILD) scripts/demo
+
+demo-netns: build
+	@BUILD=$(BUILD) scripts/demo --netns
 
 check: setup
 	@scripts/check

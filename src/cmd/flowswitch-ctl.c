@@ -2,6 +2,7 @@
  * flowswitch-ctl — run a command on a running flowswitchd.
  *
  *   flowswitch-ctl [-t SOCKET] [-T SECS] COMMAND [ARG]...
+ *   flowswitch-ctl [-t SOCKET] help
  *
  * Speaks the control socket's JSON-RPC (the same as Open vSwitch's unixctl,
  * so `ovs-appctl -t SOCKET COMMAND` works too).  Prints the command's output
@@ -24,8 +25,8 @@ usage(FILE *out)
 
     fprintf(out,
             "usage: flowswitch-ctl [OPTIONS] COMMAND [ARG]...\n"
-            "Runs COMMAND on a running flowswitchd (`list-commands` lists "
-            "them).\n\n"
+            "Runs COMMAND on a running flowswitchd (`help` or "
+            "`list-commands` lists\nthem).\n\n"
             "options:\n"
             "  -t, --target=SOCKET   control socket (default: %s)\n"
             "  -T, --timeout=SECS    give up after SECS seconds (default: "
@@ -95,13 +96,27 @@ main(int argc, char *argv[])
         target = control_default_socket_path();
     }
 
+    bool help = !strcmp(argv[optind], "help") && optind + 1 == argc;
+    const char *list_commands[] = {"list-commands"};
     char *result, *error;
-    int status =
-        control_transact(target, argc - optind, (const char **)&argv[optind],
-                         timeout_ms, &result, &error);
+    int status;
     int exit_code;
 
-    if (status) {
+    if (help) {
+        usage(stdout);
+        fputc('\n', stdout);
+        status = control_transact(target, 1, list_commands, timeout_ms,
+                                  &result, &error);
+    } else {
+        status = control_transact(target, argc - optind,
+                                  (const char **)&argv[optind], timeout_ms,
+                                  &result, &error);
+    }
+
+    if (status && help) {
+        printf("(no flowswitchd answers on %s: %s)\n", target, error);
+        exit_code = 0;
+    } else if (status) {
         fprintf(stderr, "flowswitch-ctl: %s\n", error);
         exit_code = 1;
     } else if (error) {

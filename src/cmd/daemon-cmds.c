@@ -1,0 +1,827 @@
+/* cmd/daemon-cmds.c — flowswitchd's control commands (see daemon.h).
+ *
+ * Every command here runs in the main thread: the control server's thread
+ * calls cmd_queue(), which copies the request into a job, queues it and
+ * wakes the main loop; daemon_commands_run() runs the jobs in arrival
+ * order and each answers its request.  A command therefore never races
+ * with port changes, flow loading or shutdown, and may call anything that
+ * needs a liburcu-registered thread.  Output layouts follow Open vSwitch
+ * 3.1 (checked against ovs-vswitchd with a dummy datapath). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/daemon.h"
+#include "control/control.h"
+#include "datapath/datapath.h"
+#include "flow/flow-text.h"
+#include "lib/coverage.h"
+#include "lib/dynamic-string.h"
+#include "lib/timeval.h"
+#include "lib/util.h"
+#include "lib/vlog.h"
+#include "ofproto/mac-learning.h"
+#include "ofproto/ofproto.h"
+#include "upcall/upcall.h"
+
+VLOG_DEFINE_THIS_MODULE(daemon_cmds);
+
+COVERAGE_DEFINE(daemon_cmd_refused_shutdown);
+COVERAGE_DEFINE(daemon_flow_file_error);
+
+typedef void daemon_cmd_fn(struct daemon *, struct control_conn *, int argc,
+                           const char *argv[]);
+
+struct daemon_cmd {
+    const char *name;
+    const char *usage;
+    int min_args, max_args;
+    daemon_cmd_fn *fn;
+};
+
+struct daemon_job {
+    struct daemon_job *next;
+    const struct daemon_cmd *cmd;
+    struct control_conn *conn;
+    int argc;
+    char **argv;
+};
+
+/* The daemon the commands act on (one per process). */
+static struct daemon *cmd_daemon;
+
+/* ---- The job queue ------------------------------------------------------ */
+
+static void
+cmd_queue(struct control_conn *conn, int argc, const char *argv[], void *aux)
+{
+    struct daemon *d = cmd_daemon;
+    struct daemon_job *job;
+    bool closed;
+
+    job = xzalloc(sizeof *job);
+    job->cmd = aux;
+    job->conn = conn;
+    job->argc = argc;
+    job->argv = xcalloc((size_t)argc + 1, sizeof *job->argv);
+    for (int i = 0; i < argc; i++) {
+        job->argv[i] = xstrdup(argv[i]);
+    }
+
+    pthread_mutex_lock(&d->mutex);
+    closed = d->jobs_closed;
+    if (!closed) {
+        *d->jobs_tail = job;
+        d->jobs_tail = &job->next;
+    }
+    pthread_mutex_unlock(&d->mutex);
+
+    if (closed) {
+        COVERAGE_INC(daemon_cmd_refused_shutdown);
+        control_reply_error(conn, "flowswitchd is shutting down\n");
+        for (int i = 0; i < argc; i++) {
+            free(job->argv[i]);
+        }
+        free(job->argv);
+        free(job);
+        return;
+    }
+    daemon_wake(d);
+}
+
+static void
+job_free(struct daemon_job *job)
+{
+    for (int i = 0; i < job->argc; i++) {
+        free(job->argv[i]);
+    }
+    free(job->argv);
+    free(job);
+}
+
+static struct daemon_job *
+jobs_take(struct daemon *d)
+{
+    struct daemon_job *jobs;
+
+    pthread_mutex_lock(&d->mutex);
+    jobs = d->jobs;
+    d->jobs = NULL;
+    d->jobs_tail = &d->jobs;
+    pthread_mutex_unlock(&d->mutex);
+    return jobs;
+}
+
+void
+daemon_commands_run(struct daemon *d)
+{
+    struct daemon_job *job = jobs_take(d);
+
+    while (job) {
+        struct daemon_job *next = job->next;
+
+        job->cmd->fn(d, job->conn, job->argc, (const char **)job->argv);
+        job_free(job);
+        job = next;
+    }
+}
+
+void
+daemon_commands_close(struct daemon *d)
+{
+    struct daemon_job *job;
+
+    pthread_mutex_lock(&d->mutex);
+    d->jobs_closed = true;
+    pthread_mutex_unlock(&d->mutex);
+
+    job = jobs_take(d);
+    while (job) {
+        struct daemon_job *next = job->next;
+
+        COVERAGE_INC(daemon_cmd_refused_shutdown);
+        control_reply_error(job->conn, "flowswitchd is shutting down\n");
+        job_free(job);
+        job = next;
+    }
+}
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+static void
+reply_ds(struct control_conn *conn, struct ds *s)
+{
+    control_reply(conn, ds_cstr(s));
+    ds_destroy(s);
+}
+
+/* Replies with 'error' (one line, freed here) as the command's error. */
+static void
+reply_error_line(struct control_conn *conn, char *error)
+{
+    char *text = xasprintf("%s\n", error);
+
+    control_reply_error(conn, text);
+    free(text);
+    free(error);
+}
+
+/* Drops a leading "--strict" from 'argv'.  Returns whether it was there. */
+static bool
+take_strict(int *argc, const char ***argv)
+{
+    if (*argc > 1 && !strcmp((*argv)[1], "--strict")) {
+        (*argv)++; /* argv[0] becomes the dropped word. */
+        (*argc)--;
+        return true;
+    }
+    return false;
+}
+
+/* ovs-ofctl's commands name the bridge first: accept "br0" there and
+ * drop it when 'argc' exceeds 'max_without' or the argument is the
+ * bridge's name.  Returns false (having replied) for another bridge. */
+static bool
+take_bridge(struct control_conn *conn, int *argc, const char ***argv,
+            int max_without)
+{
+    if (*argc <= 1) {
+        return true;
+    }
+    if (!strcmp((*argv)[1], DAEMON_BRIDGE)) {
+        (*argv)++; /* argv[0] becomes the dropped word. */
+        (*argc)--;
+        return true;
+    }
+    if (*argc - 1 > max_without) {
+        reply_error_line(conn, xasprintf("no bridge named \"%s\" (this "
+                                         "switch has one, %s)",
+                                         (*argv)[1], DAEMON_BRIDGE));
+        return false;
+    }
+    return true;
+}
+
+/* Appends OVS's human-readable size for byte counts of 1 KiB or more. */
+static void
+format_bytes(uint64_t bytes, struct ds *s)
+{
+    ds_put_format(s, "%" PRIu64, bytes);
+    if (bytes >= 1024) {
+        static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+        double v = (double)bytes / 1024.0;
+        size_t u = 0;
+
+        while (v >= 1024.0 && u + 1 < ARRAY_SIZE(units)) {
+            v /= 1024.0;
+            u++;
+        }
+        ds_put_format(s, " (%.1f %s)", v, units[u]);
+    }
+}
+
+static const char *
+port_name_by_dp(struct daemon *d, uint32_t dp_port)
+{
+    for (size_t i = 0; i < d->n_ports; i++) {
+        if (d->ports[i]->dp_port == dp_port) {
+            return d->ports[i]->spec.name;
+        }
+    }
+    return NULL;
+}
+
+static const char *
+port_type_by_dp(struct daemon *d, uint32_t dp_port)
+{
+    for (size_t i = 0; i < d->n_ports; i++) {
+        if (d->ports[i]->dp_port == dp_port) {
+            return d->ports[i]->spec.type;
+        }
+    }
+    return "?";
+}
+
+/* ---- dpctl/... ----------------------------------------------------------- */
+
+static void
+dpctl_show_port_stats(struct daemon *d, uint32_t dp_port, struct ds *s)
+{
+    struct dp_port_stats st;
+
+    if (dp_port_get_stats(d->dp, dp_port, &st)) {
+        return;
+    }
+    ds_put_format(s,
+                  "    RX packets:%" PRIu64 " errors:%" PRIu64
+                  " dropped:%" PRIu64 " overruns:? frame:?\n",
+                  st.netdev_rx_packets, st.netdev_rx_errors,
+                  st.netdev_rx_dropped);
+    ds_put_format(s,
+                  "    TX packets:%" PRIu64 " errors:%" PRIu64
+                  " dropped:%" PRIu64 " aborted:? carrier:?\n",
+                  st.netdev_tx_packets, st.netdev_tx_errors,
+                  st.netdev_tx_dropped);
+    ds_put_cstr(s, "    collisions:?\n    RX bytes:");
+    format_bytes(st.netdev_rx_bytes, s);
+    ds_put_cstr(s, "  TX bytes:");
+    format_bytes(st.netdev_tx_bytes, s);
+    ds_put_char(s, '\n');
+}
+
+/* dpctl/show [-s] [DP] */
+static void
+cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
+               const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    bool stats = false;
+    struct dp_stats st;
+    uint32_t ports[OFPROTO_MAX_PORTS];
+    size_t n_ports;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--statistics")) {
+            stats = true;
+        } else if (strcmp(argv[i], DAEMON_BRIDGE) != 0
+                   && strcmp(argv[i], DAEMON_DP_NAME) != 0) {
+            reply_error_line(conn,
+                             xasprintf("no datapath named \"%s\"", argv[i]));
+            return;
+        }
+    }
+
+    dp_get_stats(d->dp, &st);
+    uint64_t lookups = st.n_hit + st.n_missed + st.n_lost;
+    ds_put_format(&s, "%s:\n", DAEMON_DP_NAME);
+    ds_put_format(
+        &s, "  lookups: hit:%" PRIu64 " missed:%" PRIu64 " lost:%" PRIu64 "\n",
+        st.n_hit, st.n_missed, st.n_lost);
+    ds_put_format(&s, "  flows: %" PRIu64 "\n", st.n_flows);
+    ds_put_format(&s,
+                  "  masks: hit:%" PRIu64 " total:%" PRIu64 " hit/pkt:%.2f\n",
+                  st.n_subtable_probes, st.n_masks,
+                  lookups ? (double)st.n_subtable_probes / lookups : 0.0);
+    ds_put_format(&s, "  cache: hit:%" PRIu64 " hit-rate:%.2f%%\n",
+                  st.n_emc_hit,
+                  lookups ? 100.0 * st.n_emc_hit / lookups : 0.0);
+    ds_put_format(&s,
+                  "  lost: queue-full:%" PRIu64 " port-share:%" PRIu64
+                  " no-handler:%" PRIu64 " shutdown:%" PRIu64 "\n",
+                  st.n_lost_queue_full, st.n_lost_port_share,
+                  st.n_lost_no_handler, st.n_lost_shutdown);
+    ds_put_format(&s,
+                  "  dropped: unparsable:%" PRIu64 " drop-action:%" PRIu64
+                  " no-port:%" PRIu64 "\n",
+                  st.n_parse_drop, st.n_drop_action, st.n_tx_no_port);
+
+    n_ports = dp_port_list(d->dp, ports, ARRAY_SIZE(ports));
+    for (size_t i = 0; i < MIN(n_ports, ARRAY_SIZE(ports)); i++) {
+        const char *name = port_name_by_dp(d, ports[i]);
+
+        ds_put_format(&s, "  port %" PRIu32 ": %s (%s)\n", ports[i],
+                      name ? name : "?", port_type_by_dp(d, ports[i]));
+        if (stats) {
+            dpctl_show_port_stats(d, ports[i], &s);
+        }
+    }
+    reply_ds(conn, &s);
+}
+
+/* dpctl/dump-flows [-m] [DP] */
+static void
+cmd_dpctl_dump_flows(struct daemon *d, struct control_conn *conn, int argc,
+                     const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct dp_flow_info flows[50];
+    struct dp_flow_dump *dump;
+    bool verbose = false;
+    size_t n;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-m") || !strcmp(argv[i], "--more")) {
+            verbose = true;
+        } else if (strcmp(argv[i], DAEMON_BRIDGE) != 0
+                   && strcmp(argv[i], DAEMON_DP_NAME) != 0) {
+            reply_error_line(conn,
+                             xasprintf("no datapath named \"%s\"", argv[i]));
+            return;
+        }
+    }
+
+    dump = dp_flow_dump_create(d->dp);
+    while ((n = dp_flow_dump_next(dump, flows, ARRAY_SIZE(flows)))) {
+        for (size_t i = 0; i < n; i++) {
+            dp_flow_format(&flows[i], verbose, &s);
+            ds_put_char(&s, '\n');
+            dp_flow_info_uninit(&flows[i]);
+        }
+    }
+    dp_flow_dump_destroy(dump);
+    reply_ds(conn, &s);
+}
+
+/* dpctl/del-flows [DP] */
+static void
+cmd_dpctl_del_flows(struct daemon *d, struct control_conn *conn, int argc,
+                    const char *argv[])
+{
+    if (argc > 1 && strcmp(argv[1], DAEMON_BRIDGE) != 0
+        && strcmp(argv[1], DAEMON_DP_NAME) != 0) {
+        reply_error_line(conn, xasprintf("no datapath named \"%s\"", argv[1]));
+        return;
+    }
+    size_t n = dp_flow_flush(d->dp);
+    VLOG_INFO("dpctl/del-flows: deleted %zu datapath flows", n);
+    control_reply(conn, "");
+}
+
+/* ---- OpenFlow flows ----------------------------------------------------- */
+
+static void
+flow_mod_reply(struct daemon *d, struct control_conn *conn, const char *text,
+               enum flow_text_mode mode)
+{
+    char *error = NULL;
+
+    if (ofproto_flow_mod_str(d->ofproto, text, mode, &error)) {
+        reply_error_line(conn, error);
+    } else {
+        control_reply(conn, "");
+    }
+}
+
+/* add-flow [BRIDGE] FLOW */
+static void
+cmd_add_flow(struct daemon *d, struct control_conn *conn, int argc,
+             const char *argv[])
+{
+    if (take_bridge(conn, &argc, &argv, 1)) {
+        flow_mod_reply(d, conn, argv[1], FLOW_TEXT_ADD);
+    }
+}
+
+/* mod-flows [--strict] [BRIDGE] FLOW */
+static void
+cmd_mod_flows(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    bool strict = take_strict(&argc, &argv);
+
+    if (!take_bridge(conn, &argc, &argv, 1)) {
+        return;
+    }
+    if (argc != 2) {
+        control_reply_error(conn, "mod-flows: expected [--strict] [BRIDGE] "
+                                  "FLOW\n");
+        return;
+    }
+    flow_mod_reply(d, conn, argv[1],
+                   strict ? FLOW_TEXT_MODIFY_STRICT : FLOW_TEXT_MODIFY);
+}
+
+/* del-flows [--strict] [BRIDGE] [MATCH] */
+static void
+cmd_del_flows(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    bool strict = take_strict(&argc, &argv);
+
+    if (!take_bridge(conn, &argc, &argv, 1)) {
+        return;
+    }
+    if (argc > 2) {
+        control_reply_error(conn, "del-flows: expected [--strict] [BRIDGE] "
+                                  "[MATCH]\n");
+        return;
+    }
+    flow_mod_reply(d, conn, argc > 1 ? argv[1] : "",
+                   strict ? FLOW_TEXT_DELETE_STRICT : FLOW_TEXT_DELETE);
+}
+
+/* dump-flows [BRIDGE] [MATCH] */
+static void
+cmd_dump_flows(struct daemon *d, struct control_conn *conn, int argc,
+               const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct flow_text filter;
+    char *error = NULL;
+
+    if (!take_bridge(conn, &argc, &argv, 1)) {
+        return;
+    }
+    if (argc > 1) {
+        if (flow_text_parse(argv[1], FLOW_TEXT_DELETE, &filter, &error)) {
+            reply_error_line(conn, error);
+            return;
+        }
+        ofproto_dump_flows(d->ofproto, &filter, &s);
+        flow_text_destroy(&filter);
+    } else {
+        ofproto_dump_flows(d->ofproto, NULL, &s);
+    }
+    reply_ds(conn, &s);
+}
+
+/* add-flows [BRIDGE] FILE */
+static void
+cmd_add_flows(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    char *error = NULL;
+
+    if (!take_bridge(conn, &argc, &argv, 1)) {
+        return;
+    }
+    if (daemon_load_flows(d, argv[1], &error)) {
+        reply_error_line(conn, error);
+    } else {
+        control_reply(conn, "");
+    }
+}
+
+/* Reads one line of 'stream' into 's' without its newline.  Returns false
+ * at the end of the file. */
+static bool
+read_line(FILE *stream, struct ds *s)
+{
+    int c;
+
+    ds_clear(s);
+    while ((c = getc(stream)) != EOF && c != '\n') {
+        ds_put_char(s, (char)c);
+    }
+    return c != EOF || s->length > 0;
+}
+
+/* Splits an optional flow-mod command word off the start of 'line'
+ * (ovs-ofctl's add-flows accepts one), returning the mode and advancing
+ * '*linep' past it. */
+static enum flow_text_mode
+flow_line_mode(const char **linep)
+{
+    static const struct {
+        const char *word;
+        enum flow_text_mode mode;
+    } words[] = {
+        {"add", FLOW_TEXT_ADD},
+        {"modify", FLOW_TEXT_MODIFY},
+        {"modify_strict", FLOW_TEXT_MODIFY_STRICT},
+        {"delete", FLOW_TEXT_DELETE},
+        {"delete_strict", FLOW_TEXT_DELETE_STRICT},
+    };
+    const char *line = *linep + strspn(*linep, " \t");
+
+    for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+        size_t len = strlen(words[i].word);
+
+        if (!strncmp(line, words[i].word, len)
+            && (line[len] == '\0' || line[len] == ' ' || line[len] == '\t')) {
+            *linep = line + len;
+            return words[i].mode;
+        }
+    }
+    return FLOW_TEXT_ADD;
+}
+
+int
+daemon_load_flows(struct daemon *d, const char *path, char **errorp)
+{
+    struct ds line = DS_EMPTY_INITIALIZER;
+    struct flow_text *fts = NULL;
+    size_t n = 0, allocated = 0;
+    unsigned int line_no = 0;
+    int error = 0;
+    FILE *stream;
+
+    *errorp = NULL;
+    stream = fopen(path, "r");
+    if (!stream) {
+        error = errno;
+        *errorp =
+            xasprintf("%s: cannot open flow file (%s)", path, strerror(error));
+        COVERAGE_INC(daemon_flow_file_error);
+        return error;
+    }
+    while (read_line(stream, &line)) {
+        char *text = (char *)ds_cstr(&line), *hash = strchr(text, '#');
+        const char *rest = text;
+        char *parse_error = NULL;
+
+        line_no++;
+        if (hash) {
+            *hash = '\0';
+        }
+        if (strspn(text, " \t\r") == strlen(text)) {
+            continue;
+        }
+        enum flow_text_mode mode = flow_line_mode(&rest);
+        if (n == allocated) {
+            allocated = allocated ? 2 * allocated : 64;
+            fts = xrealloc(fts, allocated * sizeof *fts);
+        }
+        if (flow_text_parse(rest, mode, &fts[n], &parse_error)) {
+            *errorp = xasprintf("%s:%u: %s", path, line_no, parse_error);
+            free(parse_error);
+            flow_text_destroy(&fts[n]);
+            error = EINVAL;
+            goto out;
+        }
+        n++;
+    }
+    if (ferror(stream)) {
+        error = EIO;
+        *errorp = xasprintf("%s: read error", path);
+        goto out;
+    }
+    if (n) {
+        char *apply_error = NULL;
+
+        error = ofproto_flow_mods(d->ofproto, fts, n, &apply_error);
+        if (error) {
+            *errorp = xasprintf("%s: %s", path, apply_error);
+            free(apply_error);
+        }
+    }
+    if (!error) {
+        VLOG_INFO("%s: applied %zu flow-mods", path, n);
+    }
+
+out:
+    if (error) {
+        COVERAGE_INC(daemon_flow_file_error);
+    }
+    for (size_t i = 0; i < n; i++) {
+        flow_text_destroy(&fts[i]);
+    }
+    free(fts);
+    ds_destroy(&line);
+    fclose(stream);
+    return error;
+}
+
+/* ---- ofproto/trace, fdb/show -------------------------------------------- */
+
+/* ofproto/trace [BRIDGE] FLOW | [BRIDGE] [in_port=N] PACKET */
+static void
+cmd_ofproto_trace(struct daemon *d, struct control_conn *conn, int argc,
+                  const char *argv[])
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char *error = NULL;
+
+    if (argc > 2 && !strcmp(argv[1], DAEMON_BRIDGE)) {
+        argv++;
+        argc--;
+    }
+    for (int i = 1; i < argc; i++) {
+        ds_put_format(&text, "%s%s", i > 1 ? " " : "", argv[i]);
+    }
+    if (ofproto_trace(d->ofproto, ds_cstr(&text), &s, &error)) {
+        reply_error_line(conn, error);
+        ds_destroy(&s);
+    } else {
+        reply_ds(conn, &s);
+    }
+    ds_destroy(&text);
+}
+
+/* fdb/show [BRIDGE] */
+static void
+cmd_fdb_show(struct daemon *d, struct control_conn *conn, int argc,
+             const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (argc > 1 && strcmp(argv[1], DAEMON_BRIDGE) != 0) {
+        reply_error_line(conn, xasprintf("no such bridge \"%s\"", argv[1]));
+        return;
+    }
+    mac_learning_format(ofproto_get_mac_learning(d->ofproto), time_msec(), &s);
+    reply_ds(conn, &s);
+}
+
+/* ---- Ports -------------------------------------------------------------- */
+
+/* port/add SPEC */
+static void
+cmd_port_add(struct daemon *d, struct control_conn *conn, int argc,
+             const char *argv[])
+{
+    struct daemon_port_spec spec;
+    char *error = NULL;
+    char *name;
+
+    (void)argc;
+    if (daemon_port_spec_parse(argv[1], &spec, &error)) {
+        reply_error_line(conn, error);
+        return;
+    }
+    name = xstrdup(spec.name);
+    if (daemon_port_add(d, &spec, &error)) {
+        reply_error_line(conn, error);
+    } else {
+        const struct daemon_port *port = daemon_port_find(d, name);
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        ds_put_format(&s, "port %s: ofport ", name);
+        if (port->spec.ofport == OFPP_LOCAL) {
+            ds_put_cstr(&s, "LOCAL");
+        } else {
+            ds_put_format(&s, "%" PRIu32, port->spec.ofport);
+        }
+        ds_put_format(&s, ", datapath port %" PRIu32 "\n", port->dp_port);
+        reply_ds(conn, &s);
+    }
+    free(name);
+}
+
+/* port/del NAME */
+static void
+cmd_port_del(struct daemon *d, struct control_conn *conn, int argc,
+             const char *argv[])
+{
+    char *error = NULL;
+
+    (void)argc;
+    if (daemon_port_del(d, argv[1], &error)) {
+        reply_error_line(conn, error);
+    } else {
+        control_reply(conn, "");
+    }
+}
+
+/* port/show */
+static void
+cmd_port_show(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    (void)argc, (void)argv;
+    daemon_port_show(d, &s);
+    reply_ds(conn, &s);
+}
+
+/* ---- coverage, memory, vlog, exit --------------------------------------- */
+
+static void
+cmd_coverage_show(struct daemon *d, struct control_conn *conn, int argc,
+                  const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    (void)d, (void)argc, (void)argv;
+    coverage_show(&s);
+    reply_ds(conn, &s);
+}
+
+/* memory/show: Open vSwitch's "key:value" pairs, sorted by key. */
+static void
+cmd_memory_show(struct daemon *d, struct control_conn *conn, int argc,
+                const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct upcall_revalidator_stats rs;
+    struct dp_stats st;
+
+    (void)argc, (void)argv;
+    dp_get_stats(d->dp, &st);
+    upcall_get_revalidator_stats(d->udpif, &rs);
+    ds_put_format(
+        &s,
+        "handlers:%u mac-entries:%zu masks:%" PRIu64 " megaflows:%" PRIu64
+        " ports:%zu revalidators:%u rules:%zu udpif keys:%zu\n",
+        upcall_n_handlers(d->udpif),
+        mac_learning_count(ofproto_get_mac_learning(d->ofproto)), st.n_masks,
+        st.n_flows, d->n_ports, upcall_n_revalidators(d->udpif),
+        ofproto_n_rules(d->ofproto), rs.n_ukeys);
+    reply_ds(conn, &s);
+}
+
+/* vlog/set SPEC... */
+static void
+cmd_vlog_set(struct daemon *d, struct control_conn *conn, int argc,
+             const char *argv[])
+{
+    (void)d;
+    for (int i = 1; i < argc; i++) {
+        char *error = NULL;
+
+        if (vlog_set_spec(argv[i], &error)) {
+            reply_error_line(conn, error);
+            return;
+        }
+    }
+    control_reply(conn, "");
+}
+
+static void
+cmd_vlog_list(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    (void)d, (void)argc, (void)argv;
+    vlog_list(&s);
+    reply_ds(conn, &s);
+}
+
+/* exit [--cleanup]: the reply goes out before the socket closes. */
+static void
+cmd_exit(struct daemon *d, struct control_conn *conn, int argc,
+         const char *argv[])
+{
+    if (argc > 1 && strcmp(argv[1], "--cleanup") != 0) {
+        reply_error_line(conn, xasprintf("exit: unknown option \"%s\" "
+                                         "(expected --cleanup)",
+                                         argv[1]));
+        return;
+    }
+    VLOG_INFO("exit requested through the control socket");
+    control_reply(conn, "");
+    daemon_request_exit(d, DAEMON_EXIT_COMMAND);
+}
+
+/* ---- Registration ------------------------------------------------------- */
+
+static const struct daemon_cmd daemon_cmds[] = {
+    {"add-flow", "[BRIDGE] FLOW", 1, 2, cmd_add_flow},
+    {"add-flows", "[BRIDGE] FILE", 1, 2, cmd_add_flows},
+    {"coverage/show", "", 0, 0, cmd_coverage_show},
+    {"del-flows", "[--strict] [BRIDGE] [MATCH]", 0, 3, cmd_del_flows},
+    {"dpctl/del-flows", "[DP]", 0, 1, cmd_dpctl_del_flows},
+    {"dpctl/dump-flows", "[-m] [DP]", 0, 2, cmd_dpctl_dump_flows},
+    {"dpctl/show", "[-s] [DP]", 0, 2, cmd_dpctl_show},
+    {"dump-flows", "[BRIDGE] [MATCH]", 0, 2, cmd_dump_flows},
+    {"exit", "[--cleanup]", 0, 1, cmd_exit},
+    {"fdb/show", "[BRIDGE]", 0, 1, cmd_fdb_show},
+    {"memory/show", "", 0, 0, cmd_memory_show},
+    {"mod-flows", "[--strict] [BRIDGE] FLOW", 1, 3, cmd_mod_flows},
+    {"ofproto/trace", "[BRIDGE] FLOW | [BRIDGE] [in_port=N] PACKET", 1, 3,
+     cmd_ofproto_trace},
+    {"port/add", "NAME[,type=T][,ofport=N][,rx=F][,tx=F][,rate=PPS][,loop=N]",
+     1, 1, cmd_port_add},
+    {"port/del", "NAME", 1, 1, cmd_port_del},
+    {"port/show", "", 0, 0, cmd_port_show},
+    {"vlog/list", "", 0, 0, cmd_vlog_list},
+    {"vlog/set", "SPEC... (MODULE[:DESTINATION][:LEVEL])", 1, 16,
+     cmd_vlog_set},
+};
+
+void
+daemon_commands_register(struct daemon *d)
+{
+    cmd_daemon = d;
+    for (size_t i = 0; i < ARRAY_SIZE(daemon_cmds); i++) {
+        const struct daemon_cmd *cmd = &daemon_cmds[i];
+
+        control_command_register(cmd->name, cmd->usage, cmd->min_args,
+                                 cmd->max_args, cmd_queue, (void *)cmd);
+    }
+}

@@ -1,0 +1,192 @@
+/*
+ * cmd/daemon.h — flowswitchd's pieces: the state the daemon's files share,
+ * port SPECs, the control commands and the run summary.
+ *
+ * flowswitchd wires the modules into one switch (DESIGN.md §1): a datapath
+ * (dp_create), one OpenFlow bridge "br0" (ofproto_create), its ports (a
+ * netdev each, added to both with the same number except LOCAL, which is
+ * datapath port 0), a udpif for the handlers and revalidators
+ * (upcall_create) and the control socket (control_server_create).
+ *
+ * Files:
+ *   flowswitchd.c     command line, wiring, the main loop, signals, shutdown
+ *   daemon-port.c     port SPEC parsing; opening, adding and removing ports
+ *   daemon-cmds.c     the control commands (dpctl/..., flows, ports, fdb,
+ *                     coverage, memory, vlog, ofproto/trace, exit) and the
+ *                     job queue that runs them in the main thread
+ *   daemon-summary.c  the progress line, "settled" and "drained" checks and
+ *                     the final summary with its conservation lines
+ *
+ * Threads.  The main thread owns everything here: it creates and destroys
+ * the modules, adds and removes ports, applies flow-mods, runs rule
+ * timeouts and coverage sampling, and runs every command registered in
+ * daemon-cmds.c.  It is registered with liburcu's memb flavour (flow-mods
+ * and ofproto readers need it).  The control server calls command
+ * callbacks in its own thread; those callbacks only queue a job and wake
+ * the main thread, which answers (control_reply() from any thread is
+ * allowed).  So the port list needs no lock.  The commands the upcall
+ * module registers (upcall/show, revalidator/wait...) run in the control
+ * thread, as that module documents.  A dedicated signal thread turns the
+ * first SIGINT/SIGTERM into an exit request and exits at once on the
+ * second.
+ */
+#ifndef FLOWSWITCH_CMD_DAEMON_H
+#define FLOWSWITCH_CMD_DAEMON_H 1
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "upcall/governor.h"
+
+struct control_server;
+struct daemon_job;
+struct dp;
+struct ds;
+struct netdev;
+struct ofproto;
+struct udpif;
+
+#define DAEMON_BRIDGE "br0"
+/* The datapath's name in dpctl/show, as upcall/show names it. */
+#define DAEMON_DP_NAME "system@" DAEMON_BRIDGE
+#define DAEMON_LOCAL_DP_PORT 0 /* The datapath port of OpenFlow LOCAL. */
+
+/* ---- Ports -------------------------------------------------------------- */
+
+/* NAME[,type=afpacket|tap|pcap|memory][,ofport=N|LOCAL][,rx=FILE][,tx=FILE]
+ * [,rate=PPS][,loop=N] */
+struct daemon_port_spec {
+    char *name;
+    char *type;      /* Default "afpacket"; "tap" for ofport=LOCAL. */
+    uint32_t ofport; /* 0: the next free number. */
+    char *rx_path;   /* pcap only. */
+    char *tx_path;   /* pcap only. */
+    uint64_t rate_pps;
+    unsigned int loops;
+};
+
+/* Parses 'text'.  Returns 0, or EINVAL with one line in '*errorp'
+ * ('port "TEXT": ...') and nothing to free in 'spec'. */
+int daemon_port_spec_parse(const char *text, struct daemon_port_spec *spec,
+                           char **errorp);
+void daemon_port_spec_destroy(struct daemon_port_spec *);
+
+struct daemon_port {
+    struct daemon_port_spec spec; /* ofport resolved. */
+    uint32_t dp_port;
+    struct netdev *netdev;
+};
+
+/* ---- The daemon --------------------------------------------------------- */
+
+struct daemon_config {
+    char *ctl_path;
+    char *flows_path;
+    char *log_file;
+    unsigned int n_handlers;     /* 0: CPUs. */
+    unsigned int n_revalidators; /* 0: max(1, CPUs / 4). */
+    unsigned int n_dp_threads;
+    size_t flow_limit; /* Highest adaptive flow limit. */
+    uint64_t max_idle; /* msec. */
+    enum governor_mode governor;
+    bool exit_when_drained;
+    bool verbose;
+};
+
+/* Why the main loop stops. */
+enum daemon_exit {
+    DAEMON_RUNNING,
+    DAEMON_EXIT_SIGNAL,  /* SIGINT or SIGTERM. */
+    DAEMON_EXIT_COMMAND, /* `exit`. */
+    DAEMON_EXIT_DRAINED, /* --exit-when-drained: the replay ended. */
+};
+
+struct daemon {
+    struct daemon_config cfg;
+    struct dp *dp;
+    struct ofproto *ofproto;
+    struct udpif *udpif;
+    struct control_server *control;
+    uint64_t start_ms;
+
+    /* Ports, in the order added.  Main thread only. */
+    struct daemon_port **ports;
+    size_t n_ports, allocated_ports;
+
+    /* Wakes the main loop (an eventfd): a job was queued or an exit was
+     * requested. */
+    int wake_fd;
+    int exit_reason; /* enum daemon_exit, atomic. */
+    int exit_signal; /* The signal, for the log. Atomic. */
+
+    /* Jobs from the control thread, oldest first.  Guarded by 'mutex'. */
+    pthread_mutex_t mutex;
+    struct daemon_job *jobs, **jobs_tail;
+    bool jobs_closed; /* Shutting down: new commands are refused. */
+};
+
+void daemon_wake(struct daemon *);
+/* Asks the main loop to stop (any thread); the first reason wins. */
+void daemon_request_exit(struct daemon *, enum daemon_exit);
+enum daemon_exit daemon_exit_requested(const struct daemon *);
+
+/* Opens 'spec' (whose ofport may be 0) and adds it to the datapath and the
+ * bridge.  Takes ownership of 'spec' whatever happens.  Returns 0, or an
+ * errno value with one line in '*errorp'. */
+int daemon_port_add(struct daemon *, struct daemon_port_spec *spec,
+                    char **errorp);
+/* Removes port 'name': from the bridge, then the datapath, then closes it.
+ * Returns 0 or ENOENT (with '*errorp'). */
+int daemon_port_del(struct daemon *, const char *name, char **errorp);
+struct daemon_port *daemon_port_find(struct daemon *, const char *name);
+/* Appends the text of port/show. */
+void daemon_port_show(struct daemon *, struct ds *);
+/* True if 'port' replays a capture (pcap with rx=FILE). */
+bool daemon_port_is_replay(const struct daemon_port *);
+
+/* ---- Commands (daemon-cmds.c) ------------------------------------------- */
+
+/* Registers every command of daemon-cmds.c. */
+void daemon_commands_register(struct daemon *);
+/* Runs the queued jobs (main thread). */
+void daemon_commands_run(struct daemon *);
+/* Refuses new commands and answers the queued ones with an error. */
+void daemon_commands_close(struct daemon *);
+
+/* Reads an `ovs-ofctl add-flows` file (one flow per line, '#' comments;
+ * a line may start with add, modify, modify_strict, delete or
+ * delete_strict) and applies it as one atomic batch.  Returns 0, or an
+ * errno value with one line in '*errorp' ("FILE:LINE: ...") and nothing
+ * changed. */
+int daemon_load_flows(struct daemon *, const char *path, char **errorp);
+
+/* ---- Progress and summary (daemon-summary.c) ---------------------------- */
+
+/* A snapshot of the counters that must stop moving before the daemon
+ * calls the switch idle. */
+struct daemon_settle {
+    uint64_t rx, hit, missed, lost, parse_drop;
+    uint64_t queued;  /* Upcalls queued: misses + action upcalls. */
+    uint64_t handled; /* Upcalls the handlers finished. */
+    size_t queue_len; /* Upcalls waiting in the queues. */
+};
+
+void daemon_settle_sample(struct daemon *, struct daemon_settle *);
+/* True when 'now' shows nothing in flight (every received packet counted,
+ * every queued upcall handled, the queues empty) and equals 'prev'. */
+bool daemon_settled(const struct daemon_settle *prev,
+                    const struct daemon_settle *now);
+/* True when the daemon has at least one replay port and every one has
+ * reached its end. */
+bool daemon_replay_ended(struct daemon *);
+
+/* Prints one progress line on 'out' ('tty': rewrite the line in place). */
+void daemon_progress(struct daemon *, FILE *out, bool tty);
+/* Prints the final summary: per port, the cache, the slow path, the
+ * conservation checks and where the output captures are. */
+void daemon_summary(struct daemon *, FILE *out);
+
+#endif /* cmd/daemon.h */
