@@ -72,7 +72,7 @@ daemon_settle_sample(struct daemon *d, struct daemon_settle *s)
     s->missed = st.n_missed;
     s->lost = st.n_lost;
     s->parse_drop = st.n_parse_drop;
-    s->queued = st.n_missed + st.n_action_upcall;
+    s->queued = st.n_missed + st.n_action_upcall + st.n_drain_upcall;
     s->handled = t.n_upcalls;
     s->queue_len = t.queue_len;
 }
@@ -215,8 +215,10 @@ summary_cache(struct daemon *d, FILE *out, const struct dp_stats *st,
     }
     fprintf(out,
             "  upcalls       %" PRIu64 " handled in %" PRIu64
-            " batches (%" PRIu64 " misses, %" PRIu64 " action upcalls)\n",
-            t->n_upcalls, t->n_batches, st->n_missed, st->n_action_upcall);
+            " batches (%" PRIu64 " misses, %" PRIu64
+            " action upcalls, %" PRIu64 " hits on draining flows)\n",
+            t->n_upcalls, t->n_batches, st->n_missed, st->n_action_upcall,
+            st->n_drain_upcall);
     fprintf(out,
             "  flows         installed %" PRIu64 ", expired %" PRIu64
             ", modified %" PRIu64 ", in the cache now %" PRIu64
@@ -256,7 +258,8 @@ summary_conservation(FILE *out, const struct dp_stats *st,
 {
     bool rx_ok =
         st->n_rx == st->n_hit + st->n_missed + st->n_lost + st->n_parse_drop;
-    bool up_ok = st->n_missed + st->n_action_upcall == t->n_upcalls;
+    bool up_ok = st->n_missed + st->n_action_upcall + st->n_drain_upcall
+                 == t->n_upcalls;
 
     fprintf(out, "conservation\n");
     fprintf(out,
@@ -265,10 +268,10 @@ summary_conservation(FILE *out, const struct dp_stats *st,
             st->n_rx, st->n_hit, st->n_missed, st->n_lost, st->n_parse_drop,
             rx_ok ? "holds" : "VIOLATED");
     fprintf(out,
-            "  missed + action upcalls = handled: %" PRIu64 " + %" PRIu64
-            " = %" PRIu64 " (%s)\n",
-            st->n_missed, st->n_action_upcall, t->n_upcalls,
-            up_ok ? "holds" : "VIOLATED");
+            "  missed + action upcalls + draining hits = handled: %" PRIu64
+            " + %" PRIu64 " + %" PRIu64 " = %" PRIu64 " (%s)\n",
+            st->n_missed, st->n_action_upcall, st->n_drain_upcall,
+            t->n_upcalls, up_ok ? "holds" : "VIOLATED");
 }
 
 void

@@ -13,7 +13,10 @@
  * Maintenance thread.  Wakes every DP_MAINT_TICK_MS to run the memory that
  * writers retired (dp_rcu_reclaim()), and every DP_SORT_INTERVAL_MS sorts
  * the megaflow classifier's subtables by their recent hits.  Datapath
- * threads never take the flow mutex, so this is where sorting belongs. */
+ * threads never take the flow mutex, so this is where sorting belongs.
+ * While flows drain (datapath.h, "Order") it wakes every
+ * DP_MAINT_DRAIN_TICK_MS to move them on, so that a flow whose handler
+ * went idle still flips. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,6 +33,7 @@
 #include "packet/parse.h"
 
 #define DP_MAINT_TICK_MS 10
+#define DP_MAINT_DRAIN_TICK_MS 1
 #define DP_SORT_INTERVAL_MS 1000
 #define DP_MAX_QUEUE_SIZE (1u << 20)
 
@@ -263,10 +267,16 @@ dp_maint_main(void *dp_)
 
     pthread_mutex_lock(&dp->maint_mutex);
     while (!dp->maint_exit) {
-        struct timespec deadline = dp_deadline_ms(DP_MAINT_TICK_MS);
+        bool draining = DP_GET_RELAXED(&dp->n_draining) != 0;
+        struct timespec deadline = dp_deadline_ms(
+            draining ? DP_MAINT_DRAIN_TICK_MS : DP_MAINT_TICK_MS);
 
         pthread_cond_timedwait(&dp->maint_cond, &dp->maint_mutex, &deadline);
         pthread_mutex_unlock(&dp->maint_mutex);
+
+        if (DP_GET_RELAXED(&dp->n_draining)) {
+            dp_drain_advance(dp, true);
+        }
 
         if (dp_rcu_n_pending(dp->rcu)) {
             dp_rcu_reclaim(dp->rcu);
@@ -309,6 +319,7 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
 
     dp->rcu = dp_rcu_create();
     dp_flow_table_init(dp);
+    dp_drain_init(dp);
 
     pthread_mutex_init(&dp->port_mutex, NULL);
     pthread_rwlock_init(&dp->exec_lock, NULL);
@@ -368,6 +379,7 @@ dp_destroy(struct dp *dp)
 
     dp_flow_table_destroy(dp);
     dp_queues_destroy(dp->queues, dp->n_handlers);
+    dp_drain_destroy(dp);
     dp_rcu_destroy(dp->rcu);
 
     pthread_mutex_destroy(&dp->maint_mutex);
@@ -597,6 +609,10 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     stats->n_drop_action = c[DP_C_DROP_ACTION];
     stats->n_lossless_waits = c[DP_C_LOSSLESS_WAITS];
     stats->n_executed = c[DP_C_EXECUTED];
+    stats->n_drain_upcall = c[DP_C_DRAIN_UPCALL];
+    stats->n_drain_upcall_lost = c[DP_C_DRAIN_LOST];
+    stats->n_drain_flips = c[DP_C_DRAIN_FLIP];
+    stats->n_draining = DP_GET_RELAXED(&dp->n_draining);
     stats->n_flows = DP_GET_RELAXED(&dp->n_flows);
     stats->n_masks = dpcls_n_subtables(&dp->cls);
 }
@@ -638,26 +654,32 @@ dp_queues_move(struct dp *dp, struct dp_upcall_queue **queues, unsigned int n)
     struct dp_exec_ctx ctx = {.dp = dp, .pmd = NULL};
 
     for (unsigned int i = 0; i < dp->n_handlers; i++) {
+        struct dp_flow *drain_flow;
         struct dp_upcall up;
 
-        while (dp_uqueue_pop(dp->queues[i], &up, 1)) {
-            uint32_t hash = flow_hash_5tuple(&up.key, 0);
-            bool miss = up.type == DP_UPCALL_MISS;
+        /* Whatever the handler took is done: it has stopped. */
+        dp_uqueue_batch_done(dp->queues[i]);
+        while (
+            dp_uqueue_move_one(dp->queues[i], queues, n, &up, &drain_flow)) {
+            enum dp_counter queued, lost;
 
-            if (n
-                && !dp_uqueue_push(queues[hash % n], up.packet, &up.key,
-                                   up.type, &up.userdata, &up.ufid, false)) {
-                continue;
+            if (up.type == DP_UPCALL_MISS) {
+                queued = DP_C_MISSED;
+                lost = n ? DP_C_LOST_QUEUE_FULL : DP_C_LOST_NO_HANDLER;
+            } else if (up.type == DP_UPCALL_DRAIN) {
+                queued = DP_C_DRAIN_UPCALL;
+                lost = DP_C_DRAIN_LOST;
+            } else {
+                queued = DP_C_ACTION_UPCALL;
+                lost = DP_C_ACTION_UPCALL_LOST;
             }
-            netdev_packet_recycle(up.packet);
+            dp_upcall_discard(&up);
+            if (drain_flow) {
+                dp_drain_release(drain_flow);
+            }
             /* Counters wrap modulo 2^64, so adding -1 subtracts. */
-            dp_ctx_count(&ctx, miss ? DP_C_MISSED : DP_C_ACTION_UPCALL,
-                         UINT64_MAX);
-            dp_ctx_count(
-                &ctx,
-                miss ? (n ? DP_C_LOST_QUEUE_FULL : DP_C_LOST_NO_HANDLER)
-                     : DP_C_ACTION_UPCALL_LOST,
-                1);
+            dp_ctx_count(&ctx, queued, UINT64_MAX);
+            dp_ctx_count(&ctx, lost, 1);
         }
     }
 }
@@ -681,10 +703,13 @@ dp_set_n_handlers(struct dp *dp, unsigned int n_handlers)
     pthread_rwlock_wrlock(&dp->exec_lock);
 
     queues = dp_queues_create(n_handlers, dp->queue_size);
+    pthread_mutex_lock(&dp->drain_mutex);
     dp_queues_move(dp, queues, n_handlers);
     dp_queues_destroy(dp->queues, dp->n_handlers);
     dp->queues = queues;
     dp->n_handlers = n_handlers;
+    dp_drain_queues_changed(dp);
+    pthread_mutex_unlock(&dp->drain_mutex);
 
     pthread_rwlock_unlock(&dp->exec_lock);
     dp_pmds_start(dp);

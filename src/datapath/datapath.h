@@ -82,6 +82,41 @@
  * and an atomic subtract per run of same-port upcalls a handler takes.
  * Hits never touch them.
  *
+ * Order across the miss -> install transition (DESIGN.md §3).  When a
+ * handler installs a flow, packets of that flow may still wait in the
+ * upcall queues (they missed before the flow existed) or in a handler's
+ * batch.  A packet that hit the new flow at once would overtake them.  So
+ * a handler installs with DP_FLOW_PUT_DRAIN: the flow starts *draining*,
+ * and a datapath thread that hits a draining flow counts the packets in
+ * the flow's statistics as usual but, instead of running the actions,
+ * queues each as a DRAIN upcall (carrying the flow's actions) to the queue
+ * its miss would have gone to, behind the older packets; the handler
+ * executes it in arrival order.  The flow flips to its real actions once
+ * no older packet can be anywhere:
+ *   1. every datapath thread has finished the poll-loop iteration it was
+ *      in when the flow was installed (or was asleep), so every miss
+ *      that looked the flow up before it existed has been queued — a
+ *      per-thread iteration counter, not an RCU grace period, because a
+ *      thread waiting for queue room on a lossless port is offline but
+ *      has not queued its miss yet;
+ *   2. then every queue's handler has finished (dp_upcall_batch_done())
+ *      every upcall that was in the queue at that point;
+ *   3. then no DRAIN upcall of the flow is queued or in a handler's batch:
+ *      a count in the flow, raised by a datapath thread with a compare-
+ *      and-swap only while the draining bit is set, lowered when the
+ *      handler's batch that took the upcall is done; the flip is a
+ *      compare-and-swap from "draining, count 0" to 0, so once it
+ *      succeeds no datapath thread queues another DRAIN upcall.
+ * Flows installed together move through the steps as one cohort; the
+ * handlers (at the end of each batch) and the maintenance thread (every
+ * millisecond while any flow drains) advance them.  A flow that gets no
+ * more packets costs nothing while it drains; a flow that does pays a
+ * trip through the handler for the packets of a few microseconds.  Drops
+ * and slow-pathed flows need no draining (their packets all go to the
+ * handler anyway, or nowhere) and are put without the flag.  A DRAIN
+ * upcall the queue cannot take is lost and counted (n_drain_upcall_lost);
+ * on a lossless port the thread waits as for a miss.
+ *
  * Accounting (DESIGN.md §4).  Every received packet ends in exactly one of
  * n_hit (n_emc_hit + n_dpcls_hit), n_missed (queued as an upcall),
  * n_lost (a miss that could not be queued, by reason) and n_parse_drop
@@ -91,7 +126,9 @@
  *
  * once the datapath threads are idle.  What happens to hits afterwards is
  * counted too: output to a port that does not exist (n_tx_no_port), drop
- * actions (n_drop_action), action upcalls queued or lost.
+ * actions (n_drop_action), action upcalls and DRAIN upcalls queued or
+ * lost.  The handlers take n_missed + n_action_upcall + n_drain_upcall
+ * upcalls in all.
  *
  * Thread safety.
  *  - Datapath threads read flows, the classifier and ports without locks
@@ -233,7 +270,11 @@ struct dp_stats {
     uint64_t n_tx_no_port;         /* Outputs to a port the datapath lacks. */
     uint64_t n_drop_action;        /* Packets of flows with no actions. */
     uint64_t n_lossless_waits;
-    uint64_t n_executed; /* Packets run through dp_execute(). */
+    uint64_t n_executed;          /* Packets run through dp_execute(). */
+    uint64_t n_drain_upcall;      /* Hits on draining flows queued... */
+    uint64_t n_drain_upcall_lost; /* ...or lost ("Order"). */
+    uint64_t n_drain_flips;       /* Flows that finished draining. */
+    uint64_t n_draining;          /* Flows draining now. */
     uint64_t n_flows;
     uint64_t n_masks;
 };
@@ -270,6 +311,7 @@ struct dp_flow_info {
     struct dp_actions *actions;
     struct dp_flow_stats stats;
     uint64_t created; /* time_msec() of the put. */
+    bool draining;    /* Still in the draining state ("Order"). */
 };
 
 void dp_flow_info_uninit(struct dp_flow_info *);
@@ -277,8 +319,9 @@ void dp_flow_info_uninit(struct dp_flow_info *);
 /* dp_flow_put() flags. */
 #define DP_FLOW_PUT_CREATE 0x1 /* Create if absent (else ENOENT). */
 #define DP_FLOW_PUT_MODIFY                                                    \
-    0x2 /* Replace the actions if present (else
+    0x2                       /* Replace the actions if present (else
                                 * EEXIST). */
+#define DP_FLOW_PUT_DRAIN 0x4 /* A new flow starts draining ("Order"). */
 
 /* Installs the megaflow 'match' (its flow is masked first) with a
  * reference to 'actions'.  With CREATE alone: EEXIST if it exists, EFBIG
@@ -370,6 +413,7 @@ void dp_flow_dump_destroy(struct dp_flow_dump *);
 enum dp_upcall_type {
     DP_UPCALL_MISS,   /* No megaflow matched. */
     DP_UPCALL_ACTION, /* A userspace() action. */
+    DP_UPCALL_DRAIN,  /* A hit on a draining flow ("Order"). */
 };
 
 struct dp_upcall {
@@ -381,8 +425,16 @@ struct dp_upcall {
     uint32_t in_port;
     enum dp_upcall_type type;
     struct dp_userdata userdata; /* ACTION: the action's userdata. */
-    struct dp_ufid ufid;         /* ACTION: the flow that ran it. */
+    struct dp_ufid ufid;         /* ACTION, DRAIN: the flow it hit. */
+    /* DRAIN: the flow's actions when the packet hit it, to execute it
+     * with; a reference the receiver releases (dp_upcall_discard() drops
+     * an upcall whole).  NULL for the other types. */
+    struct dp_actions *actions;
 };
+
+/* Recycles the packet of 'up' and releases what it holds, for a receiver
+ * that drops it. */
+void dp_upcall_discard(struct dp_upcall *up);
 
 /* Changes the number of handlers (and upcall queues).  The datapath
  * threads are paused meanwhile, and upcalls already queued are moved to
@@ -396,6 +448,12 @@ unsigned int dp_n_handlers(const struct dp *);
  * first.  Returns how many (0 if the queue is empty).  Never blocks. */
 size_t dp_upcall_recv(struct dp *, unsigned int handler,
                       struct dp_upcall upcalls[], size_t max);
+/* Tells the datapath that the handler has finished with every upcall it
+ * took from queue 'handler' so far: their executes are done ("Order").
+ * The next dp_upcall_recv() implies it; a handler calls it at the end of
+ * each batch so that draining flows flip without waiting for the next
+ * one. */
+void dp_upcall_batch_done(struct dp *, unsigned int handler);
 /* Blocks until queue 'handler' is not empty, 'timeout_ms' passes (< 0:
  * forever) or dp_upcall_wake() is called.  Returns true if the queue is
  * not empty. */

@@ -96,6 +96,7 @@ dp_flow_fill_info(const struct dp *dp, const struct dp_flow *flow,
     info->actions = dp_actions_ref(flow->actions);
     dp_flow_stats_sum(dp, flow, &info->stats);
     info->created = flow->created;
+    info->draining = (DP_GET_RELAXED(&flow->drain) & DP_FLOW_DRAINING) != 0;
 }
 
 /* ---- List and ufid map (writer) ----------------------------------------- */
@@ -298,7 +299,14 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
     }
 
     flow = dp_flow_create(dp, &match, &ufid, actions);
+    if (flags & DP_FLOW_PUT_DRAIN) {
+        /* Before it is published: no thread ever sees it undrained. */
+        flow->drain = DP_FLOW_DRAINING;
+    }
     dpcls_insert(&dp->cls, &flow->cr, &match.wc);
+    if (flags & DP_FLOW_PUT_DRAIN) {
+        dp_drain_add(dp, flow);
+    }
     dp_ufid_insert(dp, flow);
     dp_list_insert_before(&dp->flows, &flow->node);
     DP_SET_RELAXED(&dp->n_flows, dp->n_flows + 1);

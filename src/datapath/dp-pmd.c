@@ -52,6 +52,8 @@ COVERAGE_DEFINE(dp_tx_no_port);
 COVERAGE_DEFINE(dp_drop_action);
 COVERAGE_DEFINE(dp_action_upcall_lost);
 COVERAGE_DEFINE(dp_lossless_wait);
+COVERAGE_DEFINE(dp_drain_upcall);
+COVERAGE_DEFINE(dp_drain_upcall_lost);
 
 #define DP_PMD_SPIN_ITERS 512
 #define DP_PMD_SLEEP_MIN_NS 16000
@@ -259,7 +261,8 @@ dp_upcall_queue_one(struct dp *dp, struct dp_packet *pkt,
                     const struct flow *key, uint32_t hash,
                     enum dp_upcall_type type,
                     const struct dp_userdata *userdata,
-                    const struct dp_ufid *ufid)
+                    const struct dp_ufid *ufid, struct dp_flow *drain_flow,
+                    struct dp_actions *drain_actions)
 {
     unsigned int n = dp->n_handlers;
     bool share =
@@ -267,6 +270,10 @@ dp_upcall_queue_one(struct dp *dp, struct dp_packet *pkt,
 
     if (!n) {
         return ENOENT;
+    }
+    if (type == DP_UPCALL_DRAIN) {
+        return dp_uqueue_push_drain(dp->queues[hash % n], pkt, key, drain_flow,
+                                    drain_actions);
     }
     return dp_uqueue_push(dp->queues[hash % n], pkt, key, type, userdata, ufid,
                           share);
@@ -281,7 +288,8 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
                      const struct flow *key, uint32_t hash,
                      enum dp_upcall_type type,
                      const struct dp_userdata *userdata,
-                     const struct dp_ufid *ufid)
+                     const struct dp_ufid *ufid, struct dp_flow *drain_flow,
+                     struct dp_actions *drain_actions)
 {
     struct dp *dp = pmd->dp;
     int error;
@@ -295,7 +303,8 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
         struct timespec deadline;
         uint64_t ns;
 
-        error = dp_upcall_queue_one(dp, pkt, key, hash, type, userdata, ufid);
+        error = dp_upcall_queue_one(dp, pkt, key, hash, type, userdata, ufid,
+                                    drain_flow, drain_actions);
         if (error != ENOBUFS && error != EDQUOT) {
             break;
         }
@@ -322,28 +331,41 @@ dp_pmd_queue_upcall(struct dp_pmd *pmd, struct dp_port *port, bool lossless,
                     struct dp_packet *pkt, const struct flow *key,
                     uint32_t hash, enum dp_upcall_type type,
                     const struct dp_userdata *userdata,
-                    const struct dp_ufid *ufid, bool *offline)
+                    const struct dp_ufid *ufid, struct dp_flow *drain_flow,
+                    struct dp_actions *drain_actions, bool *offline)
 {
+    static const enum dp_counter queued[] = {
+        [DP_UPCALL_MISS] = DP_C_MISSED,
+        [DP_UPCALL_ACTION] = DP_C_ACTION_UPCALL,
+        [DP_UPCALL_DRAIN] = DP_C_DRAIN_UPCALL,
+    };
     struct dp *dp = pmd->dp;
     bool miss = type == DP_UPCALL_MISS;
     int error;
 
-    error = dp_upcall_queue_one(dp, pkt, key, hash, type, userdata, ufid);
+    error = dp_upcall_queue_one(dp, pkt, key, hash, type, userdata, ufid,
+                                drain_flow, drain_actions);
     if ((error == ENOBUFS || error == EDQUOT) && lossless) {
         if (!*offline) {
             DP_COUNTER_ADD(&port->lossless_waits, 1);
         }
         *offline = true;
-        error =
-            dp_pmd_wait_for_room(pmd, pkt, key, hash, type, userdata, ufid);
+        error = dp_pmd_wait_for_room(pmd, pkt, key, hash, type, userdata, ufid,
+                                     drain_flow, drain_actions);
     }
     if (!error) {
-        DP_COUNTER_ADD(&pmd->counters[miss ? DP_C_MISSED : DP_C_ACTION_UPCALL],
-                       1);
+        DP_COUNTER_ADD(&pmd->counters[queued[type]], 1);
         return;
     }
 
     netdev_packet_recycle(pkt);
+    if (type == DP_UPCALL_DRAIN) {
+        dp_actions_unref(drain_actions);
+        dp_drain_release(drain_flow);
+        DP_COUNTER_ADD(&pmd->counters[DP_C_DRAIN_LOST], 1);
+        COVERAGE_INC(dp_drain_upcall_lost);
+        return;
+    }
     if (!miss) {
         DP_COUNTER_ADD(&pmd->counters[DP_C_ACTION_UPCALL_LOST], 1);
         COVERAGE_INC(dp_action_upcall_lost);
@@ -390,6 +412,50 @@ dp_pmd_add_pending(struct dp_pmd *pmd, struct dp_packet *pkt,
     p->type = DP_UPCALL_ACTION;
     p->userdata = *userdata;
     p->ufid = *ufid;
+    p->flow = NULL;
+    p->actions = NULL;
+}
+
+/* A hit on draining 'flow': queued after the batch's misses, as a DRAIN
+ * upcall that carries 'actions' (a reference the caller gives) and a
+ * unit of the flow's drain count (taken already). */
+static void
+dp_pmd_add_drain(struct dp_pmd *pmd, struct dp_packet *pkt,
+                 const struct flow *key, struct dp_flow *flow,
+                 struct dp_actions *actions)
+{
+    struct dp_pending_upcall *p;
+
+    if (pmd->n_pending >= pmd->allocated_pending) {
+        pmd->allocated_pending = MAX(2 * pmd->allocated_pending, (size_t)32);
+        pmd->pending = xrealloc(pmd->pending,
+                                pmd->allocated_pending * sizeof *pmd->pending);
+    }
+    p = &pmd->pending[pmd->n_pending++];
+    p->packet = pkt;
+    p->key = *key;
+    p->hash = flow_hash_5tuple(key, 0);
+    p->type = DP_UPCALL_DRAIN;
+    p->userdata.len = 0;
+    p->ufid = flow->ufid;
+    dp_flow_ref(flow);
+    p->flow = flow;
+    p->actions = actions;
+}
+
+/* Takes 'n' units of 'flow''s drain count if it is still draining. */
+static bool
+dp_pmd_drain_hold(struct dp_flow *flow, uint32_t n)
+{
+    uint32_t d = DP_GET_RELAXED(&flow->drain);
+
+    while (d & DP_FLOW_DRAINING) {
+        if (__atomic_compare_exchange_n(&flow->drain, &d, d + n, true,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ---- Output batching ---------------------------------------------------- */
@@ -490,7 +556,7 @@ dp_action_upcall(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
     if (ctx->pmd) {
         dp_pmd_add_pending(ctx->pmd, pkt, &key, hash, ud, ufid);
     } else if (!dp_upcall_queue_one(ctx->dp, pkt, &key, hash, DP_UPCALL_ACTION,
-                                    ud, ufid)) {
+                                    ud, ufid, NULL, NULL)) {
         dp_ctx_count(ctx, DP_C_ACTION_UPCALL, 1);
     } else {
         netdev_packet_recycle(pkt);
@@ -697,6 +763,17 @@ dp_pmd_execute_hits(struct dp_pmd *pmd, struct dp_packet *pkts[],
         struct dp_pmd_group *g = &groups[k];
 
         dp_pmd_count_flow(pmd, g->flow, g);
+        if (UNLIKELY(DP_GET_RELAXED(&g->flow->drain))
+            && dp_pmd_drain_hold(g->flow, g->batch.count)) {
+            struct dp_actions *actions = DP_GET(&g->flow->actions);
+
+            for (size_t j = 0; j < g->batch.count; j++) {
+                dp_pmd_add_drain(pmd, g->batch.packets[j], g->keys[j], g->flow,
+                                 dp_actions_ref(actions));
+            }
+            COVERAGE_ADD(dp_drain_upcall, g->batch.count);
+            continue;
+        }
         dp_execute_actions(&ctx, &g->batch, g->keys, DP_GET(&g->flow->actions),
                            g->flow);
     }
@@ -855,14 +932,14 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
 
             dp_pmd_queue_upcall(pmd, port, lossless, pkts[i], &keys[i],
                                 flow_hash_5tuple(&keys[i], 0), DP_UPCALL_MISS,
-                                NULL, NULL, offline);
+                                NULL, NULL, NULL, NULL, offline);
         }
         for (size_t j = 0; j < pmd->n_pending; j++) {
             struct dp_pending_upcall *p = &pmd->pending[j];
 
             dp_pmd_queue_upcall(pmd, port, lossless, p->packet, &p->key,
                                 p->hash, p->type, &p->userdata, &p->ufid,
-                                offline);
+                                p->flow, p->actions, offline);
         }
         pmd->n_pending = 0;
     }
@@ -934,6 +1011,8 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns)
     ts.tv_nsec = (long)(ns % 1000000000u);
 
     dp_rcu_offline();
+    /* Asleep: no lookup in flight, for draining flows ("Order"). */
+    __atomic_exchange_n(&pmd->asleep, 1, __ATOMIC_SEQ_CST);
     if (ppoll(fds, n_fds, &ts, NULL) > 0 && fds[0].revents) {
         uint64_t count;
 
@@ -941,6 +1020,7 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns)
             /* EAGAIN: drained already. */
         }
     }
+    __atomic_exchange_n(&pmd->asleep, 0, __ATOMIC_SEQ_CST);
     dp_rcu_online();
 
     if (fds != fds_buf) {
@@ -963,6 +1043,9 @@ dp_pmd_main(void *pmd_)
         size_t work = 0;
 
         dp_rcu_quiesce();
+        /* A new iteration: the one before has queued all its upcalls
+         * (draining flows, datapath.h "Order"). */
+        __atomic_fetch_add(&pmd->drain_seq, 1, __ATOMIC_SEQ_CST);
         /* After a quiescent state a port table may have been freed and
          * its address reused: forget the cached lookups. */
         pmd->port_cache.table = NULL;

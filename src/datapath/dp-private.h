@@ -7,6 +7,8 @@
  *   dp-flow.c     the flow table: put, del, get, dumps, ufids
  *   dp-pmd.c      the datapath threads' poll loop, EMC, action execution
  *   dp-upcall.c   the upcall queues
+ *   dp-drain.c    draining flows: cohorts and their flip (datapath.h,
+ *                 "Order")
  *   dp-format.c   dp_flow_format()
  *
  * Ownership and locking at a glance (details in datapath.h):
@@ -35,6 +37,7 @@
 #include "datapath/dpcls.h"
 #include "packet/packet.h"
 
+struct dp_drain_cohort;
 struct dp_upcall_queue;
 
 /* ---- Counters ----------------------------------------------------------- */
@@ -57,6 +60,9 @@ enum dp_counter {
     DP_C_DROP_ACTION,
     DP_C_LOSSLESS_WAITS,
     DP_C_EXECUTED,
+    DP_C_DRAIN_UPCALL,
+    DP_C_DRAIN_LOST,
+    DP_C_DRAIN_FLIP,
     DP_N_COUNTERS
 };
 
@@ -99,10 +105,16 @@ struct dp_flow {
                                        * this allocation. */
     uint32_t refcnt;                  /* Atomic: table + EMC entries. */
     bool dead;                        /* Atomic: deleted. */
+    /* Atomic: DP_FLOW_DRAINING while draining, plus the number of its
+     * DRAIN upcalls not yet done (datapath.h, "Order").  Once 0, 0 for
+     * good. */
+    uint32_t drain;
 
     struct dpcls_rule cr; /* Last: variable size. */
 };
 BUILD_ASSERT(offsetof(struct dp_flow, actions) == CACHE_LINE_SIZE);
+
+#define DP_FLOW_DRAINING 0x80000000u
 
 static inline void
 dp_flow_ref(struct dp_flow *flow)
@@ -167,6 +179,10 @@ struct dp_pending_upcall {
     enum dp_upcall_type type;
     struct dp_userdata userdata;
     struct dp_ufid ufid;
+    /* DRAIN: the flow (a reference and one unit of its drain count) and
+     * its actions (a reference). */
+    struct dp_flow *flow;
+    struct dp_actions *actions;
 };
 
 /* Packets a datapath thread has ready for one port, sent once per rx
@@ -201,6 +217,12 @@ struct dp_pmd {
     } emc_window;
     uint32_t rng;
     uint64_t now; /* time_msec() at the start of the iteration. */
+
+    /* Draining (datapath.h, "Order"): iterations begun, and whether the
+     * thread sleeps.  Written by the thread with sequentially consistent
+     * read-modify-writes; dp-drain.c reads them with RMWs too. */
+    uint64_t drain_seq __attribute__((aligned(CACHE_LINE_SIZE)));
+    uint32_t asleep;
 
     /* Output of the current rx batch, by port. */
     struct dp_tx_queue tx[DP_PMD_TX_QUEUES];
@@ -266,6 +288,13 @@ struct dp {
     pthread_cond_t maint_cond;
     bool maint_exit; /* maint_mutex. */
 
+    /* Draining flows (dp-drain.c).  'drain_mutex' nests inside
+     * 'flow_mutex' and is never held while taking it. */
+    pthread_mutex_t drain_mutex;
+    struct dp_drain_cohort *drain_cohorts; /* Oldest first. */
+    struct dp_drain_cohort *drain_open;    /* Collecting new flows. */
+    uint64_t n_draining;                   /* Atomic. */
+
     /* Counters of threads other than the datapath threads (atomic). */
     uint64_t shared_counters[DP_N_COUNTERS];
 };
@@ -317,8 +346,28 @@ int dp_uqueue_push(struct dp_upcall_queue *, struct dp_packet *pkt,
                    const struct flow *key, enum dp_upcall_type type,
                    const struct dp_userdata *userdata,
                    const struct dp_ufid *ufid, bool share);
-/* One consumer. */
+/* Queues a DRAIN upcall for 'flow' (whose reference and drain-count unit
+ * the queue takes over, with the reference 'actions', on success).
+ * Returns 0 or ENOBUFS (full; shares do not apply to DRAIN upcalls). */
+int dp_uqueue_push_drain(struct dp_upcall_queue *, struct dp_packet *pkt,
+                         const struct flow *key, struct dp_flow *flow,
+                         struct dp_actions *actions);
+/* One consumer.  Marks the previous batch done first
+ * (dp_uqueue_batch_done()). */
 size_t dp_uqueue_pop(struct dp_upcall_queue *, struct dp_upcall *, size_t max);
+/* Moves every upcall of 'from' to 'to' (or, when it does not fit, returns
+ * it in '*up' and its drain flow in '*flowp': returns true then, false
+ * once 'from' is empty).  Both queues idle (no producer, no consumer). */
+bool dp_uqueue_move_one(struct dp_upcall_queue *from,
+                        struct dp_upcall_queue *const *to, unsigned int n_to,
+                        struct dp_upcall *up, struct dp_flow **flowp);
+/* The consumer is done with everything it took: releases the drain
+ * counts of the DRAIN upcalls among them and publishes 'done'. */
+void dp_uqueue_batch_done(struct dp_upcall_queue *);
+/* Positions: upcalls ever claimed by producers; ever finished by the
+ * consumer. */
+uint64_t dp_uqueue_head(const struct dp_upcall_queue *);
+uint64_t dp_uqueue_done(const struct dp_upcall_queue *);
 size_t dp_uqueue_len(const struct dp_upcall_queue *);
 /* Entries of port 'port_no' (and of ports that share its slot). */
 size_t dp_uqueue_port_len(const struct dp_upcall_queue *, uint32_t port_no);
@@ -327,5 +376,24 @@ void dp_uqueue_wake(struct dp_upcall_queue *);
 int dp_uqueue_fd(const struct dp_upcall_queue *);
 /* Tells waiters for room that an upcall was taken. */
 void dp_upcall_room_signal(struct dp *);
+
+/* dp-drain.c */
+void dp_drain_init(struct dp *);
+/* Flips every draining flow at once and frees the cohorts (threads
+ * stopped). */
+void dp_drain_destroy(struct dp *);
+/* 'flow', just created with DP_FLOW_DRAINING and not yet published,
+ * joins the open cohort (flow_mutex held). */
+void dp_drain_add(struct dp *, struct dp_flow *);
+/* Moves the cohorts on as far as they can go.  With 'wait' false it
+ * gives up at once if another thread is at it.  Returns the number of
+ * flows still draining. */
+uint64_t dp_drain_advance(struct dp *, bool wait);
+/* The upcall queues were replaced (dp_set_n_handlers(), drain_mutex
+ * held): cohorts waiting on the old queues look at the new ones. */
+void dp_drain_queues_changed(struct dp *);
+/* Lowers 'flow''s drain count by one and drops the reference that went
+ * with it (the DRAIN upcall is done, or was dropped). */
+void dp_drain_release(struct dp_flow *);
 
 #endif /* datapath/dp-private.h */

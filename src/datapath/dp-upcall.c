@@ -50,6 +50,7 @@
 struct dp_upcall_cell {
     uint64_t seq; /* Atomic. */
     struct dp_upcall upcall;
+    struct dp_flow *drain_flow; /* DRAIN: reference + drain-count unit. */
 };
 
 /* Per-port occupancy slots of a queue: a power of 2, so that ports 0 to
@@ -63,6 +64,10 @@ struct dp_upcall_queue {
     /* Consumer. */
     uint64_t tail __attribute__((aligned(CACHE_LINE_SIZE)));
     uint32_t waiting; /* Atomic: the consumer is (about to be) asleep. */
+    uint64_t done;    /* Atomic: upcalls the consumer has finished. */
+    /* Drain flows of the DRAIN upcalls taken and not yet done. */
+    struct dp_flow **inflight;
+    size_t n_inflight, allocated_inflight;
     /* Producers and consumer: entries per port slot, and how many slots
      * hold any (see the top). */
     uint32_t n_active __attribute__((aligned(CACHE_LINE_SIZE))); /* Atomic. */
@@ -118,9 +123,11 @@ dp_uqueue_destroy(struct dp_upcall_queue *q)
         return;
     }
     while (dp_uqueue_pop(q, &up, 1)) {
-        netdev_packet_recycle(up.packet);
+        dp_upcall_discard(&up);
     }
+    dp_uqueue_batch_done(q);
     close(q->fd);
+    free(q->inflight);
     free(q->cells);
     free(q);
 }
@@ -149,11 +156,12 @@ dp_uqueue_share_allows(const struct dp_upcall_queue *q, const uint32_t *count)
     return held < MAX(share, q->floor);
 }
 
-int
-dp_uqueue_push(struct dp_upcall_queue *q, struct dp_packet *pkt,
-               const struct flow *key, enum dp_upcall_type type,
-               const struct dp_userdata *userdata, const struct dp_ufid *ufid,
-               bool share)
+static int
+dp_uqueue_push__(struct dp_upcall_queue *q, struct dp_packet *pkt,
+                 const struct flow *key, enum dp_upcall_type type,
+                 const struct dp_userdata *userdata,
+                 const struct dp_ufid *ufid, bool share,
+                 struct dp_flow *drain_flow, struct dp_actions *actions)
 {
     uint32_t *count = dp_uqueue_port_slot(q, key->in_port);
     uint64_t pos;
@@ -204,6 +212,8 @@ dp_uqueue_push(struct dp_upcall_queue *q, struct dp_packet *pkt,
     } else {
         up->ufid.hi = up->ufid.lo = 0;
     }
+    up->actions = actions;
+    cell->drain_flow = drain_flow;
     DP_SET(&cell->seq, pos + 1);
 
     /* A read-modify-write, not a plain load, so that it is ordered with
@@ -212,6 +222,25 @@ dp_uqueue_push(struct dp_upcall_queue *q, struct dp_packet *pkt,
         dp_uqueue_wake(q);
     }
     return 0;
+}
+
+int
+dp_uqueue_push(struct dp_upcall_queue *q, struct dp_packet *pkt,
+               const struct flow *key, enum dp_upcall_type type,
+               const struct dp_userdata *userdata, const struct dp_ufid *ufid,
+               bool share)
+{
+    return dp_uqueue_push__(q, pkt, key, type, userdata, ufid, share, NULL,
+                            NULL);
+}
+
+int
+dp_uqueue_push_drain(struct dp_upcall_queue *q, struct dp_packet *pkt,
+                     const struct flow *key, struct dp_flow *flow,
+                     struct dp_actions *actions)
+{
+    return dp_uqueue_push__(q, pkt, key, DP_UPCALL_DRAIN, NULL, &flow->ufid,
+                            false, flow, actions);
 }
 
 /* Takes 'n' entries of port 'port_no' off its slot. */
@@ -225,23 +254,71 @@ dp_uqueue_port_release(struct dp_upcall_queue *q, uint32_t port_no, uint32_t n)
     }
 }
 
+/* Takes the cell at the consumer's position if it is ready: its upcall
+ * in '*up' and its drain flow in '*flowp'. */
+static bool
+dp_uqueue_take(struct dp_upcall_queue *q, struct dp_upcall *up,
+               struct dp_flow **flowp)
+{
+    struct dp_upcall_cell *cell = &q->cells[q->tail & q->mask];
+
+    if (DP_GET(&cell->seq) != q->tail + 1) {
+        return false;
+    }
+    *up = cell->upcall;
+    *flowp = cell->drain_flow;
+    DP_SET(&cell->seq, q->tail + q->mask + 1);
+    DP_SET_RELAXED(&q->tail, q->tail + 1);
+    return true;
+}
+
+void
+dp_uqueue_batch_done(struct dp_upcall_queue *q)
+{
+    for (size_t i = 0; i < q->n_inflight; i++) {
+        dp_drain_release(q->inflight[i]);
+    }
+    q->n_inflight = 0;
+    /* Release: whoever sees 'done' also sees the drain counts lowered and
+     * the executes finished. */
+    DP_SET(&q->done, q->tail);
+}
+
+uint64_t
+dp_uqueue_head(const struct dp_upcall_queue *q)
+{
+    return DP_GET(&q->head);
+}
+
+uint64_t
+dp_uqueue_done(const struct dp_upcall_queue *q)
+{
+    return DP_GET(&q->done);
+}
+
 size_t
 dp_uqueue_pop(struct dp_upcall_queue *q, struct dp_upcall *ups, size_t max)
 {
-    uint64_t pos = q->tail;
     size_t n = 0;
 
+    dp_uqueue_batch_done(q);
     while (n < max) {
-        struct dp_upcall_cell *cell = &q->cells[pos & q->mask];
+        struct dp_flow *flow;
 
-        if (DP_GET(&cell->seq) != pos + 1) {
+        if (!dp_uqueue_take(q, &ups[n], &flow)) {
             break;
         }
-        ups[n++] = cell->upcall;
-        DP_SET(&cell->seq, pos + q->mask + 1);
-        pos++;
+        n++;
+        if (flow) {
+            if (q->n_inflight >= q->allocated_inflight) {
+                q->allocated_inflight =
+                    MAX(2 * q->allocated_inflight, (size_t)64);
+                q->inflight = xrealloc(q->inflight, q->allocated_inflight
+                                                        * sizeof *q->inflight);
+            }
+            q->inflight[q->n_inflight++] = flow;
+        }
     }
-    DP_SET_RELAXED(&q->tail, pos);
 
     /* Per-port counts, once per run of upcalls from the same slot. */
     for (size_t i = 0; i < n;) {
@@ -256,6 +333,26 @@ dp_uqueue_pop(struct dp_upcall_queue *q, struct dp_upcall *ups, size_t max)
         i = j;
     }
     return n;
+}
+
+bool
+dp_uqueue_move_one(struct dp_upcall_queue *from,
+                   struct dp_upcall_queue *const *to, unsigned int n_to,
+                   struct dp_upcall *up, struct dp_flow **flowp)
+{
+    while (dp_uqueue_take(from, up, flowp)) {
+        uint32_t hash = flow_hash_5tuple(&up->key, 0);
+
+        dp_uqueue_port_release(from, up->in_port, 1);
+        if (n_to
+            && !dp_uqueue_push__(to[hash % n_to], up->packet, &up->key,
+                                 up->type, &up->userdata, &up->ufid, false,
+                                 *flowp, up->actions)) {
+            continue;
+        }
+        return true;
+    }
+    return false;
 }
 
 static bool
@@ -343,11 +440,37 @@ dp_upcall_recv(struct dp *dp, unsigned int handler, struct dp_upcall upcalls[],
     if (handler >= dp->n_handlers) {
         return 0;
     }
+    dp_upcall_batch_done(dp, handler);
     n = dp_uqueue_pop(dp->queues[handler], upcalls, max);
     if (n) {
         dp_upcall_room_signal(dp);
     }
     return n;
+}
+
+void
+dp_upcall_batch_done(struct dp *dp, unsigned int handler)
+{
+    if (handler >= dp->n_handlers) {
+        return;
+    }
+    dp_uqueue_batch_done(dp->queues[handler]);
+    if (DP_GET_RELAXED(&dp->n_draining)) {
+        dp_drain_advance(dp, false);
+    }
+}
+
+void
+dp_upcall_discard(struct dp_upcall *up)
+{
+    if (up->packet) {
+        netdev_packet_recycle(up->packet);
+        up->packet = NULL;
+    }
+    if (up->actions) {
+        dp_actions_unref(up->actions);
+        up->actions = NULL;
+    }
 }
 
 bool

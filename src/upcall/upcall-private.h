@@ -67,6 +67,7 @@ struct revalidator;
 enum upcall_kind {
     UPCALL_KIND_MISS,      /* A datapath miss. */
     UPCALL_KIND_SLOW_PATH, /* From an installed slow-path flow. */
+    UPCALL_KIND_DRAIN,     /* A hit on a draining flow. */
 };
 
 /* One group of upcalls of the same flow key in a batch. */

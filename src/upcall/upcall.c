@@ -44,6 +44,7 @@ COVERAGE_DEFINE(upcall_put_failed);
 COVERAGE_DEFINE(upcall_flow_put);
 COVERAGE_DEFINE(upcall_execute_failed);
 COVERAGE_DEFINE(upcall_dropped_on_destroy);
+COVERAGE_DEFINE(upcall_drain_executed);
 
 static struct vlog_rate_limit upcall_rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
@@ -123,6 +124,10 @@ upcall_classify(struct upcall *u, enum upcall_kind *kind)
         *kind = UPCALL_KIND_MISS;
         return true;
     }
+    if (u->dp.type == DP_UPCALL_DRAIN && u->dp.actions) {
+        *kind = UPCALL_KIND_DRAIN;
+        return true;
+    }
     if (u->dp.type == DP_UPCALL_ACTION) {
         if (ud->len == sizeof(struct upcall_slow_cookie)
             && ud->data[0] == UPCALL_USERDATA_SLOW_PATH) {
@@ -133,7 +138,7 @@ upcall_classify(struct upcall *u, enum upcall_kind *kind)
             && ud->data[0] == XLATE_USERDATA_CONTROLLER) {
             /* No OpenFlow connection manager yet. */
             COVERAGE_INC(upcall_controller_no_connection);
-            netdev_packet_recycle(u->dp.packet);
+            dp_upcall_discard(&u->dp);
             return false;
         }
     }
@@ -142,7 +147,7 @@ upcall_classify(struct upcall *u, enum upcall_kind *kind)
                  "%s: malformed upcall (type %d, userdata %u "
                  "bytes) dropped",
                  "handler", (int)u->dp.type, (unsigned int)ud->len);
-    netdev_packet_recycle(u->dp.packet);
+    dp_upcall_discard(&u->dp);
     return false;
 }
 
@@ -327,6 +332,11 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
     op->put.match = &ukey->match;
     op->put.actions = m->put_actions;
     op->put.flags = DP_FLOW_PUT_CREATE;
+    if (m->put_actions->n && !(m->xlated && m->xout.slow)) {
+        /* Packets of it may still wait in the queues: it starts draining
+         * (datapath.h, "Order").  Drops and slow-pathed flows need not. */
+        op->put.flags |= DP_FLOW_PUT_DRAIN;
+    }
 }
 
 void
@@ -364,6 +374,14 @@ handler_run_batch(struct handler *h, uint64_t now)
 
         u->dp = h->raw[i];
         if (!upcall_classify(u, &kind)) {
+            continue;
+        }
+        u->pkt_actions = NULL;
+        if (kind == UPCALL_KIND_DRAIN) {
+            /* Executed in its place with the flow's actions: no flow miss,
+             * no translation, and no rule credit (the flow counted it). */
+            u->miss = NULL;
+            n_up++;
             continue;
         }
         if (kind == UPCALL_KIND_SLOW_PATH) {
@@ -406,7 +424,7 @@ handler_run_batch(struct handler *h, uint64_t now)
         struct upcall *u = &h->upcalls[i];
         struct flow_miss *m = u->miss;
 
-        if (m->xlated && m->xout.slow) {
+        if (m && m->xlated && m->xout.slow) {
             u->pkt_actions =
                 upcall_translate_packet(udpif, m, u->dp.packet, now);
         }
@@ -425,6 +443,15 @@ handler_run_batch(struct handler *h, uint64_t now)
         struct flow_miss *m = u->miss;
         struct dp_op *op = &h->ops[n_ops++];
 
+        if (!m) {
+            memset(op, 0, sizeof *op);
+            op->type = DP_OP_EXECUTE;
+            op->execute.packet = u->dp.packet;
+            op->execute.actions = u->dp.actions;
+            op->execute.may_steal = true;
+            COVERAGE_INC(upcall_drain_executed);
+            continue;
+        }
         handler_maybe_install(h, m, &n_flows, flow_limit, now, puts, &n_puts);
         memset(op, 0, sizeof *op);
         op->type = DP_OP_EXECUTE;
@@ -479,8 +506,13 @@ handler_run_batch(struct handler *h, uint64_t now)
     classifier_read_unlock();
 
     for (size_t i = 0; i < n_up; i++) {
-        if (h->upcalls[i].pkt_actions) {
-            dp_actions_unref(h->upcalls[i].pkt_actions);
+        struct upcall *u = &h->upcalls[i];
+
+        if (u->pkt_actions) {
+            dp_actions_unref(u->pkt_actions);
+        }
+        if (u->dp.actions) {
+            dp_actions_unref(u->dp.actions);
         }
     }
     for (size_t i = 0; i < n_misses; i++) {
@@ -497,6 +529,8 @@ handler_run_batch(struct handler *h, uint64_t now)
         }
     }
 
+    /* Every execute of the batch is done: draining flows may flip. */
+    dp_upcall_batch_done(udpif->dp, h->id);
     UP_COUNTER_ADD(&h->n_upcalls, n);
     UP_COUNTER_ADD(&h->n_batches, 1);
     return n;
@@ -631,9 +665,7 @@ udpif_drain_queues(struct udpif *udpif)
         while ((n = dp_upcall_recv(udpif->dp, q, ups, UPCALL_BATCH))) {
             COVERAGE_ADD(upcall_dropped_on_destroy, n);
             for (size_t i = 0; i < n; i++) {
-                if (ups[i].packet) {
-                    netdev_packet_recycle(ups[i].packet);
-                }
+                dp_upcall_discard(&ups[i]);
             }
         }
     }

@@ -7,9 +7,10 @@
  * up to UPCALL_BATCH upcalls at a time (dp_upcall_recv()), sleeping on
  * dp_upcall_wait() when its queue is empty, and for each batch:
  *
- *  1. classifies every upcall: a MISS; an ACTION upcall carrying the
- *     handlers' own slow-path cookie (a flow that must stay in userspace:
- *     treated as a miss whose flow is never put again); an ACTION upcall
+ *  1. classifies every upcall: a MISS; a DRAIN upcall (see "Order"); an
+ *     ACTION upcall carrying the handlers' own slow-path cookie (a flow
+ *     that must stay in userspace: treated as a miss whose flow is never
+ *     put again); an ACTION upcall
  *     carrying a controller cookie (struct xlate_userdata: counted
  *     upcall_controller_no_connection until OpenFlow connections exist);
  *     anything else is malformed, counted and dropped;
@@ -40,8 +41,14 @@
  * Megaflows can be turned off (exact-match flows) for debugging.
  *
  * Order.  Within a batch, packets of one flow leave in arrival order, and
- * the put follows them.  The DESIGN's stronger guarantee (a "draining"
- * flow state in the datapath) is not implemented yet.
+ * the put follows them.  Across the miss -> install transition too: a
+ * handler puts a flow that forwards (not a drop, not slow-pathed) with
+ * DP_FLOW_PUT_DRAIN, so packets that hit it while older packets of it may
+ * still wait in a queue or a handler's batch come up as DRAIN upcalls and
+ * are executed, in order, with the flow's actions (counted by the flow,
+ * so never credited to the rules here; coverage upcall_drain_executed)
+ * until the datapath flips the flow (datapath.h, "Order").  Each batch
+ * ends with dp_upcall_batch_done().
  *
  * Revalidators (revalidator.c, DESIGN.md §3).  n_revalidators threads, a
  * leader and followers meeting at barriers, run rounds: dump every

@@ -1488,6 +1488,260 @@ test_multithreaded_dump_returns_each_flow_once(void **state)
     dp_destroy(dp);
 }
 
+/* ---- Draining flows ----------------------------------------------------*/
+
+/* Polls until the datapath has queued 'n' DRAIN upcalls (a hit is counted
+ * before its DRAIN upcall is queued). */
+static void
+wait_drain_upcalls(struct dp *dp, uint64_t n)
+{
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    struct dp_stats st;
+
+    for (;;) {
+        dp_get_stats(dp, &st);
+        if (st.n_drain_upcall + st.n_drain_upcall_lost >= n) {
+            return;
+        }
+        if (time_msec() > deadline) {
+            fail_msg("timeout: %llu DRAIN upcalls, want %llu",
+                     (unsigned long long)st.n_drain_upcall,
+                     (unsigned long long)n);
+        }
+        pause_briefly();
+    }
+}
+
+/* Polls until no flow drains any more. */
+static void
+wait_drained(struct dp *dp)
+{
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    struct dp_stats st;
+
+    for (;;) {
+        dp_get_stats(dp, &st);
+        if (!st.n_draining) {
+            return;
+        }
+        if (time_msec() > deadline) {
+            fail_msg("timeout: %llu flows still draining",
+                     (unsigned long long)st.n_draining);
+        }
+        pause_briefly();
+    }
+}
+
+static bool
+flow_is_draining(struct dp *dp, const struct dp_ufid *ufid)
+{
+    struct dp_flow_info info;
+    bool draining;
+
+    assert_int_equal(dp_flow_get(dp, ufid, &info), 0);
+    draining = info.draining;
+    dp_flow_info_uninit(&info);
+    return draining;
+}
+
+/* The race the draining state closes, driven step by step with the test
+ * as the handler: packet 0 is in the handler's hands, packet 1 missed
+ * and waits in the queue when the flow is installed; packet 2 hits the
+ * new flow.  It must not leave before packet 1. */
+static void
+test_draining_flow_keeps_arrival_order_across_install(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct dp_actions *out2 = actions("2");
+    struct dp_upcall ups[4];
+    struct dp_ufid ufid;
+    struct dp_stats st;
+    struct match m;
+    size_t n;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+    tcp_match(&m, 1, 80);
+
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 0);
+    wait_rx(dp, 1, &st);
+    assert_int_equal(dp_upcall_recv(dp, 0, ups, 1), 1); /* Packet 0. */
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 1);
+    wait_rx(dp, 2, &st);
+    assert_int_equal(st.n_missed, 2);
+
+    /* The handler installs the flow, then executes packet 0. */
+    assert_int_equal(dp_flow_put(dp, &m, out2,
+                                 DP_FLOW_PUT_CREATE | DP_FLOW_PUT_DRAIN, &ufid,
+                                 NULL),
+                     0);
+    assert_int_equal(dp_execute(dp, ups[0].packet, out2, true), 0);
+    dp_upcall_batch_done(dp, 0);
+    assert_true(flow_is_draining(dp, &ufid));
+
+    /* Packet 2 hits the flow: counted, and queued behind packet 1. */
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 2);
+    wait_drain_upcalls(dp, 1);
+    wait_rx(dp, 3, &st);
+    assert_int_equal(st.n_hit, 1);
+    assert_int_equal(st.n_drain_upcall, 1);
+    assert_int_equal(st.n_draining, 1);
+    wait_tx(p2, 1);
+    {
+        struct netdev_stats ns;
+
+        netdev_get_stats(p2, &ns);
+        assert_int_equal(ns.tx_packets, 1); /* Packet 2 did not jump. */
+    }
+    assert_true(flow_is_draining(dp, &ufid));
+
+    /* The handler's next batch: packet 1 (the miss), then packet 2 with
+     * the flow's actions. */
+    n = dp_upcall_recv(dp, 0, ups, ARRAY_SIZE(ups));
+    assert_int_equal(n, 2);
+    assert_int_equal(ups[0].type, DP_UPCALL_MISS);
+    assert_int_equal(packet_seq(ups[0].packet), 1);
+    assert_int_equal(ups[1].type, DP_UPCALL_DRAIN);
+    assert_int_equal(packet_seq(ups[1].packet), 2);
+    assert_true(dp_ufid_equal(&ups[1].ufid, &ufid));
+    assert_true(dp_actions_equal(ups[1].actions, out2));
+    assert_int_equal(dp_execute(dp, ups[0].packet, out2, true), 0);
+    assert_int_equal(dp_execute(dp, ups[1].packet, ups[1].actions, true), 0);
+    dp_actions_unref(ups[1].actions);
+    /* Not before the batch is done: packet 2 could still be in it. */
+    assert_true(flow_is_draining(dp, &ufid));
+    dp_upcall_batch_done(dp, 0);
+    wait_drained(dp);
+    assert_false(flow_is_draining(dp, &ufid));
+
+    /* Flipped: the datapath forwards packet 3 itself. */
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 3);
+    wait_tx(p2, 4);
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_drain_upcall, 1);
+    assert_int_equal(st.n_drain_flips, 1);
+    assert_int_equal(st.n_hit, 2);
+    for (uint32_t i = 0; i < 4; i++) {
+        struct dp_packet *pkt = netdev_memory_collect(p2);
+
+        assert_non_null(pkt);
+        assert_int_equal(packet_seq(pkt), i);
+        dp_packet_delete(pkt);
+    }
+    {
+        struct dp_flow_info info;
+
+        /* The flow counted the drained hit and the direct one. */
+        assert_int_equal(dp_flow_get(dp, &ufid, &info), 0);
+        assert_int_equal(info.stats.n_packets, 2);
+        dp_flow_info_uninit(&info);
+    }
+
+    dp_actions_unref(out2);
+    dp_port_del(dp, 1);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
+/* A DRAIN upcall that finds its queue full is lost and counted, and the
+ * flow still flips; one moved by a handler-count change keeps its place;
+ * a flow deleted while draining goes away cleanly. */
+static void
+test_draining_flow_loses_counted_and_survives_changes(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 64, 1);
+    struct dp_actions *out2 = actions("2");
+    struct dp_upcall ups[64];
+    struct dp_ufid ufid, ufid81;
+    struct dp_stats st;
+    struct match m;
+    size_t total = 0, n;
+
+    (void)state;
+    dp_set_upcall_port_share(dp, false);
+    dp_port_add(dp, p1, 1);
+    dp_port_add(dp, p2, 2);
+
+    /* 64 misses fill the queue; the flow is installed draining behind
+     * them; 10 hits find no room. */
+    for (uint32_t i = 0; i < 64; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, 0, i);
+    }
+    wait_rx(dp, 64, &st);
+    tcp_match(&m, 1, 80);
+    assert_int_equal(dp_flow_put(dp, &m, out2,
+                                 DP_FLOW_PUT_CREATE | DP_FLOW_PUT_DRAIN, &ufid,
+                                 NULL),
+                     0);
+    for (uint32_t i = 64; i < 74; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, 0, i);
+    }
+    wait_drain_upcalls(dp, 10);
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_drain_upcall_lost, 10);
+    assert_int_equal(st.n_drain_upcall, 0);
+    assert_int_equal(st.n_hit, 10);
+
+    /* One more hit once there is room, then the queues change under it:
+     * the two upcalls move, in order, to the new queue. */
+    n = dp_upcall_recv(dp, 0, ups, 63);
+    assert_int_equal(n, 63);
+    for (size_t i = 0; i < n; i++) {
+        dp_upcall_discard(&ups[i]);
+    }
+    dp_upcall_batch_done(dp, 0);
+    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 74);
+    wait_drain_upcalls(dp, 11);
+    assert_true(flow_is_draining(dp, &ufid));
+    assert_int_equal(dp_set_n_handlers(dp, 2), 0);
+    while (total < 2) {
+        for (unsigned int h = 0; h < 2; h++) {
+            n = dp_upcall_recv(dp, h, ups, ARRAY_SIZE(ups));
+            for (size_t i = 0; i < n; i++) {
+                bool first = total + i == 0;
+
+                /* One flow, so one queue: the miss, then the hit. */
+                assert_int_equal(packet_seq(ups[i].packet), first ? 63 : 74);
+                assert_int_equal(ups[i].type,
+                                 first ? DP_UPCALL_MISS : DP_UPCALL_DRAIN);
+                dp_upcall_discard(&ups[i]);
+            }
+            total += n;
+            dp_upcall_batch_done(dp, h);
+        }
+    }
+    wait_drained(dp);
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_drain_upcall, 1);
+    assert_int_equal(st.n_drain_flips, 1);
+
+    /* A second flow deleted while it drains: the cohort lets it go. */
+    tcp_match(&m, 1, 81);
+    assert_int_equal(dp_flow_put(dp, &m, out2,
+                                 DP_FLOW_PUT_CREATE | DP_FLOW_PUT_DRAIN,
+                                 &ufid81, NULL),
+                     0);
+    assert_int_equal(dp_flow_del(dp, &ufid81, NULL), 0);
+    wait_drained(dp);
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_drain_flips, 2);
+    assert_int_equal(st.n_flows, 1);
+
+    dp_actions_unref(out2);
+    dp_port_del(dp, 1);
+    dp_port_del(dp, 2);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
 /* ---- Execute and userspace actions -------------------------------------*/
 
 static void
@@ -1807,6 +2061,10 @@ main(void)
         cmocka_unit_test(test_shares_hold_with_two_threads_and_two_queues),
         cmocka_unit_test(test_conservation_with_two_threads_and_four_ports),
         cmocka_unit_test(test_multithreaded_dump_returns_each_flow_once),
+        cmocka_unit_test(
+            test_draining_flow_keeps_arrival_order_across_install),
+        cmocka_unit_test(
+            test_draining_flow_loses_counted_and_survives_changes),
         cmocka_unit_test(test_execute_outputs_and_queues_action_upcalls),
         cmocka_unit_test(test_userspace_action_in_a_flow_sends_action_upcall),
         cmocka_unit_test(test_ports_removed_under_traffic),

@@ -224,14 +224,32 @@ run_handlers(struct env *e, uint64_t now)
 {
     size_t total = 0, n;
 
-    do {
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+
+    /* Until the queues are empty and every flow the batches installed
+     * has finished draining: a hit on a draining flow is queued (as a
+     * DRAIN upcall) just after the datapath counted it. */
+    for (;;) {
+        struct dp_stats st;
+
         n = 0;
         for (unsigned int h = 0; h < upcall_n_handlers(e->udpif); h++) {
             n += upcall_handler_run(e->udpif, h, now);
         }
         total += n;
-    } while (n);
-    return total;
+        if (n) {
+            continue;
+        }
+        dp_get_stats(e->dp, &st);
+        if (!st.n_draining) {
+            return total;
+        }
+        if (time_msec() > deadline) {
+            fail_msg("timeout: %llu flows still draining",
+                     (unsigned long long)st.n_draining);
+        }
+        pause_briefly();
+    }
 }
 
 /* Polls until port 'port' sent 'n' packets (and collects them). */
@@ -875,13 +893,14 @@ wait_handlers_idle(struct env *e)
             upcall_get_handler_stats(e->udpif, h, &hs);
             handled += hs.n_upcalls;
         }
-        if (handled == st.n_missed + st.n_action_upcall) {
+        if (handled == st.n_missed + st.n_action_upcall + st.n_drain_upcall) {
             return;
         }
         if (time_msec() > deadline) {
             fail_msg("timeout: handled %llu of %llu upcalls",
                      (unsigned long long)handled,
-                     (unsigned long long)(st.n_missed + st.n_action_upcall));
+                     (unsigned long long)(st.n_missed + st.n_action_upcall
+                                          + st.n_drain_upcall));
         }
         pause_briefly();
     }
