@@ -89,8 +89,10 @@ struct daemon_config {
     unsigned int n_handlers;     /* 0: CPUs. */
     unsigned int n_revalidators; /* 0: max(1, CPUs / 4). */
     unsigned int n_dp_threads;
-    size_t flow_limit; /* Highest adaptive flow limit. */
-    uint64_t max_idle; /* msec. */
+    size_t flow_limit;               /* Highest adaptive flow limit. */
+    uint64_t max_idle;               /* msec. */
+    uint64_t max_revalidator;        /* msec. */
+    unsigned int min_revalidate_pps; /* packets/s. */
     enum governor_mode governor;
     bool exit_when_drained;
     bool verbose;

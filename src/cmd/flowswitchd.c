@@ -5,7 +5,8 @@
  *
  *   flowswitchd [--port SPEC]... [--flows FILE] [--ctl SOCKET]
  *               [--handlers N] [--revalidators N] [--flow-limit N]
- *               [--max-idle MS] [--datapath-threads N]
+ *               [--max-idle MS] [--max-revalidator MS]
+ *               [--min-revalidate-pps N] [--datapath-threads N]
  *               [--governor auto|on|off] [--exit-when-drained]
  *               [--log-file F] [--verbose]
  *
@@ -183,6 +184,12 @@ usage(FILE *out)
         "  --max-idle MS          expire a datapath flow unused for MS "
         "msec\n"
         "                         (default: %d)\n"
+        "  --max-revalidator MS   start a revalidator round at most MS msec\n"
+        "                         after the last one (default: %d)\n"
+        "  --min-revalidate-pps N after a slow dump (>= 200 ms), delete\n"
+        "                         flows seeing fewer than N packets/s\n"
+        "                         instead of revalidating them (default: "
+        "%d)\n"
         "  --datapath-threads N   datapath (poll) threads (default: 1)\n"
         "  --governor MODE        flow-setup governor: auto, on or off\n"
         "                         (default: auto)\n"
@@ -203,7 +210,8 @@ usage(FILE *out)
         "commands.\n",
         DAEMON_DEFAULT_FLOWS, ctl, cpus > 0 ? cpus : 1,
         MAX(1, (cpus > 0 ? cpus : 1) / 4), UPCALL_DEFAULT_MAX_FLOW_LIMIT,
-        UPCALL_DEFAULT_MAX_IDLE);
+        UPCALL_DEFAULT_MAX_IDLE, UPCALL_DEFAULT_MAX_REVALIDATOR,
+        UPCALL_DEFAULT_MIN_REVALIDATE_PPS);
     free(ctl);
 }
 
@@ -236,6 +244,8 @@ enum {
     OPT_REVALIDATORS,
     OPT_FLOW_LIMIT,
     OPT_MAX_IDLE,
+    OPT_MAX_REVALIDATOR,
+    OPT_MIN_REVALIDATE_PPS,
     OPT_DP_THREADS,
     OPT_GOVERNOR,
     OPT_EXIT_WHEN_DRAINED,
@@ -270,6 +280,9 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
         {"revalidators", required_argument, NULL, OPT_REVALIDATORS},
         {"flow-limit", required_argument, NULL, OPT_FLOW_LIMIT},
         {"max-idle", required_argument, NULL, OPT_MAX_IDLE},
+        {"max-revalidator", required_argument, NULL, OPT_MAX_REVALIDATOR},
+        {"min-revalidate-pps", required_argument, NULL,
+         OPT_MIN_REVALIDATE_PPS},
         {"datapath-threads", required_argument, NULL, OPT_DP_THREADS},
         {"governor", required_argument, NULL, OPT_GOVERNOR},
         {"exit-when-drained", no_argument, NULL, OPT_EXIT_WHEN_DRAINED},
@@ -288,6 +301,8 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
     cfg->n_dp_threads = 1;
     cfg->flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
     cfg->max_idle = UPCALL_DEFAULT_MAX_IDLE;
+    cfg->max_revalidator = UPCALL_DEFAULT_MAX_REVALIDATOR;
+    cfg->min_revalidate_pps = UPCALL_DEFAULT_MIN_REVALIDATE_PPS;
     cfg->governor = GOVERNOR_AUTO;
 
 #define REPLACE_STRING(FIELD)                                                 \
@@ -334,6 +349,19 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
                 goto err;
             }
             cfg->max_idle = n;
+            break;
+        case OPT_MAX_REVALIDATOR:
+            if (!parse_number("--max-revalidator", optarg, 1, 86400000, &n)) {
+                goto err;
+            }
+            cfg->max_revalidator = n;
+            break;
+        case OPT_MIN_REVALIDATE_PPS:
+            if (!parse_number("--min-revalidate-pps", optarg, 0, UINT32_MAX,
+                              &n)) {
+                goto err;
+            }
+            cfg->min_revalidate_pps = (unsigned int)n;
             break;
         case OPT_DP_THREADS:
             if (!parse_number("--datapath-threads", optarg, 1, DP_MAX_THREADS,
@@ -429,6 +457,8 @@ daemon_start_upcalls(struct daemon *d, char **errorp)
     ucfg.max_flow_limit = d->cfg.flow_limit;
     ucfg.flow_limit = MIN(d->cfg.flow_limit, UPCALL_DEFAULT_FLOW_LIMIT);
     ucfg.max_idle = d->cfg.max_idle;
+    ucfg.max_revalidator = d->cfg.max_revalidator;
+    ucfg.min_revalidate_pps = d->cfg.min_revalidate_pps;
     ucfg.governor = d->cfg.governor;
     error = upcall_create(DAEMON_BRIDGE, d->dp, d->ofproto, &ucfg, &d->udpif);
     if (error) {

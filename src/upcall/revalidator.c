@@ -1313,6 +1313,12 @@ revalidator_show(struct udpif *udpif, struct ds *out)
                       (unsigned long long)st.n_deleted[i]);
     }
     ds_put_char(out, '\n');
+    ds_put_format(out,
+                  "  revalidator knobs : (max-idle %llums) "
+                  "(max-revalidator %llums) (min-revalidate-pps %u)\n",
+                  (unsigned long long)UP_GET(&udpif->max_idle),
+                  (unsigned long long)UP_GET(&udpif->max_revalidator),
+                  UP_GET(&udpif->min_revalidate_pps));
 }
 
 /* ---- Control commands --------------------------------------------------- */
@@ -1426,9 +1432,73 @@ rv_cmd_resume(struct control_conn *conn, int argc, const char *argv[],
     control_reply(conn, "");
 }
 
+/* The run-time knobs: revalidator/set-max-idle MS,
+ * revalidator/set-max-revalidator MS, revalidator/set-min-revalidate-pps
+ * N.  Values as the start-up options take them. */
+#define RV_KNOB_MAX_MSEC 86400000 /* One day. */
+
+enum rv_knob {
+    RV_KNOB_MAX_IDLE,
+    RV_KNOB_MAX_REVALIDATOR,
+    RV_KNOB_MIN_REVALIDATE_PPS,
+};
+
+static void
+rv_cmd_set_knob(struct control_conn *conn, int argc, const char *argv[],
+                void *aux)
+{
+    enum rv_knob knob = *(const enum rv_knob *)aux;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    unsigned long long value;
+    struct udpif **udpifs;
+    size_t n_udpifs;
+    char *end;
+
+    (void)argc;
+    errno = 0;
+    value = strtoull(argv[1], &end, 10);
+    /* The ranges of flowswitchd's start-up options. */
+    if (errno || *end || end == argv[1] || argv[1][0] == '-'
+        || (knob == RV_KNOB_MIN_REVALIDATE_PPS
+                ? value > UINT32_MAX
+                : !value || value > RV_KNOB_MAX_MSEC)) {
+        ds_put_format(&s, "%s: bad value \"%s\" (expected %s)\n", argv[0],
+                      argv[1],
+                      knob == RV_KNOB_MIN_REVALIDATE_PPS
+                          ? "packets per second, 0 to 4294967295"
+                          : "milliseconds, 1 to 86400000");
+        control_reply_error(conn, ds_cstr(&s));
+        ds_destroy(&s);
+        return;
+    }
+    udpifs = upcall_acquire_all(&n_udpifs);
+    for (size_t i = 0; i < n_udpifs; i++) {
+        switch (knob) {
+        case RV_KNOB_MAX_IDLE:
+            upcall_set_max_idle(udpifs[i], value);
+            break;
+        case RV_KNOB_MAX_REVALIDATOR:
+            upcall_set_max_revalidator(udpifs[i], value);
+            break;
+        case RV_KNOB_MIN_REVALIDATE_PPS:
+            upcall_set_min_revalidate_pps(udpifs[i], (unsigned int)value);
+            break;
+        }
+        ds_put_format(&s, "%s: %s now %llu\n", udpifs[i]->name,
+                      argv[0] + strlen("revalidator/set-"), value);
+    }
+    upcall_release_all(udpifs, n_udpifs);
+    control_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
 void
 revalidator_register_commands(void)
 {
+    static const enum rv_knob max_idle = RV_KNOB_MAX_IDLE,
+                              max_reval = RV_KNOB_MAX_REVALIDATOR,
+                              min_pps = RV_KNOB_MIN_REVALIDATE_PPS;
+
     static const enum rv_command wait = RV_CMD_WAIT, purge = RV_CMD_PURGE,
                                  pause = RV_CMD_PAUSE, check = RV_CMD_CHECK;
 
@@ -1442,4 +1512,10 @@ revalidator_register_commands(void)
                              NULL);
     control_command_register("revalidator/check", "", 0, 0, rv_cmd_worker,
                              (void *)&check);
+    control_command_register("revalidator/set-max-idle", "MS", 1, 1,
+                             rv_cmd_set_knob, (void *)&max_idle);
+    control_command_register("revalidator/set-max-revalidator", "MS", 1, 1,
+                             rv_cmd_set_knob, (void *)&max_reval);
+    control_command_register("revalidator/set-min-revalidate-pps", "N", 1, 1,
+                             rv_cmd_set_knob, (void *)&min_pps);
 }

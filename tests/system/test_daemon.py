@@ -44,6 +44,10 @@ COMMANDS = [
     # issue 7
     "mod-flows", "port/add", "port/del", "port/show", "fdb/show",
     "version", "vlog/list", "list-commands",
+    # issue 6
+    "revalidator/pause", "revalidator/resume", "revalidator/check",
+    "revalidator/set-max-idle", "revalidator/set-max-revalidator",
+    "revalidator/set-min-revalidate-pps",
 ]
 
 MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -94,7 +98,8 @@ def test_help_documents_every_option_with_its_default():
     assert res.returncode == 0
     text = res.stdout
     options = ["--port", "--flows", "--ctl", "--handlers", "--revalidators",
-               "--flow-limit", "--max-idle", "--datapath-threads",
+               "--flow-limit", "--max-idle", "--max-revalidator",
+               "--min-revalidate-pps", "--datapath-threads",
                "--governor", "--exit-when-drained", "--log-file",
                "--verbose"]
     for i, opt in enumerate(options):
@@ -111,6 +116,8 @@ def test_help_documents_every_option_with_its_default():
 @pytest.mark.parametrize("args,expected", [
     (["--handlers", "0"], 'bad --handlers "0"'),
     (["--governor", "sometimes"], 'bad --governor "sometimes"'),
+    (["--max-revalidator", "0"], 'bad --max-revalidator "0"'),
+    (["--min-revalidate-pps", "x"], 'bad --min-revalidate-pps "x"'),
     (["--port", "p1,colour=red"], 'unknown option "colour"'),
     (["--port", "p1,type=afpacket,rx=x.pcap"], "apply to type=pcap only"),
     (["--port", "p1,ofport=0,type=memory"], 'bad ofport "0"'),
@@ -404,6 +411,35 @@ def test_upcall_commands_reach_the_upcall_module(daemon):
     daemon.ctl("revalidator/wait")
     daemon.ctl("revalidator/purge")
     assert daemon.ctl("dpctl/dump-flows") == ""
+
+
+def test_revalidator_knobs_change_at_run_time(daemon):
+    knobs = re.compile(r"revalidator knobs : \(max-idle (\d+)ms\) "
+                       r"\(max-revalidator (\d+)ms\) "
+                       r"\(min-revalidate-pps (\d+)\)")
+    assert knobs.search(daemon.ctl("upcall/show")).groups() == \
+        ("10000", "500", "5")
+    assert "max-idle now 2500" in daemon.ctl("revalidator/set-max-idle",
+                                              "2500")
+    assert "max-revalidator now 250" in daemon.ctl(
+        "revalidator/set-max-revalidator", "250")
+    assert "min-revalidate-pps now 0" in daemon.ctl(
+        "revalidator/set-min-revalidate-pps", "0")
+    assert knobs.search(daemon.ctl("upcall/show")).groups() == \
+        ("2500", "250", "0")
+    # Bad values: one line each, nothing changed.
+    for cmd, value in [("revalidator/set-max-idle", "0"),
+                       ("revalidator/set-max-idle", "-5"),
+                       ("revalidator/set-max-revalidator", "1ms"),
+                       ("revalidator/set-min-revalidate-pps", "4294967296")]:
+        res = daemon.ctl_run(cmd, value, check=False)
+        assert res.returncode == 2, (cmd, value)
+        line = res.stderr.splitlines()[0]
+        assert line.startswith(f'{cmd}: bad value "{value}" (expected'), \
+            res.stderr
+    assert knobs.search(daemon.ctl("upcall/show")).groups() == \
+        ("2500", "250", "0")
+    daemon.ctl("revalidator/wait")
 
 
 # ---- ovs-appctl -----------------------------------------------------------
