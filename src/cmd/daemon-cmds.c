@@ -316,6 +316,11 @@ cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
                   "  dropped: unparsable:%" PRIu64 " drop-action:%" PRIu64
                   " no-port:%" PRIu64 "\n",
                   st.n_parse_drop, st.n_drop_action, st.n_tx_no_port);
+    ds_put_format(&s,
+                  "  draining: flows:%" PRIu64 " hits-queued:%" PRIu64
+                  " hits-lost:%" PRIu64 " flipped:%" PRIu64 "\n",
+                  st.n_draining, st.n_drain_upcall, st.n_drain_upcall_lost,
+                  st.n_drain_flips);
 
     n_ports = dp_port_list(d->dp, ports, ARRAY_SIZE(ports));
     for (size_t i = 0; i < MIN(n_ports, ARRAY_SIZE(ports)); i++) {

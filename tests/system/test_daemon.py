@@ -263,6 +263,13 @@ def test_dpctl_show_follows_ovs_layout(daemon):
     assert re.fullmatch(r"  flows: \d+", lines[2])
     assert re.fullmatch(r"  masks: hit:\d+ total:\d+ hit/pkt:\d+\.\d\d",
                         lines[3])
+    # Our lines: lost by reason, drops, draining flows (the replay is
+    # over, so every flow it installed has flipped).
+    assert re.search(r"^  lost: queue-full:0 port-share:0 no-handler:0 "
+                     r"shutdown:0$", out, re.M)
+    m = re.search(r"^  draining: flows:(\d+) hits-queued:(\d+) "
+                  r"hits-lost:0 flipped:(\d+)$", out, re.M)
+    assert m, out
     ports = [line for line in lines if line.startswith("  port ")]
     assert ports == ["  port 1: p1 (pcap)", "  port 2: p2 (pcap)",
                      "  port 3: p3 (memory)"]
