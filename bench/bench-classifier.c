@@ -268,8 +268,15 @@ bench_classifier_main(int argc, char *argv[])
         for (size_t s = 0; s < ARRAY_SIZE(subtable_counts); s++) {
             struct bench_cls_result res;
 
+            bench_progress(
+                "classifier", quick,
+                (int)(r * ARRAY_SIZE(subtable_counts) + s + 1),
+                (int)(ARRAY_SIZE(rule_counts) * ARRAY_SIZE(subtable_counts)),
+                "%zu rules, %zu subtables", rule_counts[r],
+                subtable_counts[s]);
             bench_cls_run(rule_counts[r], subtable_counts[s],
                           quick ? 50000000 : 1000000000, &res);
+            bench_progress_end();
             if (json) {
                 printf("{\"bench\":\"classifier\",\"rules\":%zu,"
                        "\"subtables\":%zu,\"lookups_per_s\":%.0f,"

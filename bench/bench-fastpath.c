@@ -371,7 +371,12 @@ bench_fastpath_main(int argc, char *argv[])
     for (size_t i = 0; i < n_rows; i++) {
         struct bench_fp_result res;
 
+        bench_progress("fastpath", quick, (int)i + 1, (int)n_rows,
+                       "%zu flows, %u masks, EMC %s, %u thread(s)",
+                       rows[i].n_flows, rows[i].n_masks,
+                       rows[i].emc ? "on" : "off", rows[i].n_threads);
         bench_fp_run(&rows[i], quick, &res);
+        bench_progress_end();
         if (json) {
             printf("{\"bench\":\"fastpath\",\"flows\":%zu,\"masks\":%u,"
                    "\"emc\":%s,\"threads\":%u,\"mpps\":%.3f,"

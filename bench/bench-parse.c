@@ -310,10 +310,17 @@ bench_run(const struct bench_ctx *ctx, bool parse, enum bench_hash h,
 }
 
 static void
+bench_parse_step(bool quick, int step, int n_cases, const char *case_name)
+{
+    bench_progress("parse", quick, step, n_cases, "%s", case_name);
+}
+
+static void
 bench_report(bool json, const char *case_name, struct bench_result r)
 {
     double mops = r.ns_per_op > 0 ? 1e3 / r.ns_per_op : 0;
 
+    bench_progress_end();
     if (json) {
         printf("{\"bench\":\"parse\",\"case\":\"%s\",\"ns_per_op\":%.2f,"
                "\"mops\":%.2f,\"ops\":%llu}\n",
@@ -341,12 +348,17 @@ bench_parse_main(int argc, char *argv[])
     struct packed_mask pm;
     struct bench_ctx ctx = {pkts, flows, &pm, &wc};
     uint64_t target_ns = UINT64_C(500) * 1000 * 1000;
-    bool json = false;
+    const int n_cases = (int)ARRAY_SIZE(templates) + 1
+                        + (BH_LIB - BH_CRC32C + 1)
+                        + (BH_MURMUR3 - BH_CRC32C + 1);
+    bool json = false, quick = false;
     char name[64];
+    int step = 0;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
             target_ns = UINT64_C(50) * 1000 * 1000;
+            quick = true;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
         } else {
@@ -387,21 +399,25 @@ bench_parse_main(int argc, char *argv[])
     for (int t = 0; t < (int)ARRAY_SIZE(templates); t++) {
         make_packets(pkts, t);
         snprintf(name, sizeof name, "parse/%s", templates[t].name);
+        bench_parse_step(quick, ++step, n_cases, name);
         bench_report(json, name, bench_run(&ctx, true, BH_NONE, target_ns));
         free_packets(pkts);
     }
     make_packets(pkts, -1);
+    bench_parse_step(quick, ++step, n_cases, "parse/mix");
     bench_report(json, "parse/mix", bench_run(&ctx, true, BH_NONE, target_ns));
 
     /* (b) Masked hash of the mix's flows (parsed into flows[] above). */
     for (enum bench_hash h = BH_CRC32C; h <= BH_LIB; h++) {
         snprintf(name, sizeof name, "hash/%s", bench_hash_names[h]);
+        bench_parse_step(quick, ++step, n_cases, name);
         bench_report(json, name, bench_run(&ctx, false, h, target_ns));
     }
 
     /* (c) Both. */
     for (enum bench_hash h = BH_CRC32C; h <= BH_MURMUR3; h++) {
         snprintf(name, sizeof name, "parse+hash/%s", bench_hash_names[h]);
+        bench_parse_step(quick, ++step, n_cases, name);
         bench_report(json, name, bench_run(&ctx, true, h, target_ns));
     }
     free_packets(pkts);

@@ -43,96 +43,6 @@
 #include "upcall/upcall.h"
 
 #define BENCH_RV_N_RULES 10000
-#define BENCH_RV_FOREVER ((uint64_t)1000 * 1000 * 1000)
-
-static uint64_t
-bench_rv_rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long resident = 0;
-    char line[128];
-
-    /* "size resident shared ..." in pages. */
-    if (f) {
-        if (fgets(line, sizeof line, f)) {
-            char *p = strchr(line, ' ');
-
-            resident = p ? strtoull(p + 1, NULL, 10) : 0;
-        }
-        fclose(f);
-    }
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
-}
-
-/* Puts 'n' flows into 'dp' as a handler would have (see above). */
-static void
-bench_rv_put_flows(struct dp *dp, struct ofproto *ofp, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct xlate_out xout;
-        struct xlate_in xin;
-        struct flow key;
-        struct match m;
-
-        memset(&key, 0, sizeof key);
-        key.in_port = BENCH_UPCALL_RX;
-        key.dl_type = htons(ETH_TYPE_IP);
-        key.nw_proto = IPPROTO_TCP_;
-        key.nw_src = htonl(0x0a000000 + (uint32_t)(i / BENCH_RV_N_RULES));
-        key.nw_dst = htonl(0x0a000002);
-        key.tp_src = htons((uint16_t)(1 + i % BENCH_RV_N_RULES));
-        key.tp_dst = htons(80);
-
-        xlate_in_init(&xin, ofp, &key);
-        xlate_actions(&xin, &xout);
-        xout.wc.masks.in_port = UINT32_MAX;
-        xout.wc.masks.nw_src = UINT32_MAX;
-        match_init(&m, &key, &xout.wc);
-        if (dp_flow_put(dp, &m, xout.actions, DP_FLOW_PUT_CREATE, NULL,
-                        NULL)) {
-            fatal("bench revalidate: flow put %zu failed", i);
-        }
-        xlate_out_uninit(&xout);
-    }
-}
-
-static struct dp *
-bench_rv_dp(size_t max_flows)
-{
-    struct dp_config cfg;
-    struct dp *dp;
-
-    dp_config_init(&cfg);
-    cfg.n_threads = 0;
-    cfg.n_handlers = 1;
-    cfg.max_flows = max_flows;
-    if (dp_create(&cfg, &dp)) {
-        fatal("bench revalidate: cannot create the datapath");
-    }
-    return dp;
-}
-
-static struct udpif *
-bench_rv_udpif(struct dp *dp, struct ofproto *ofp, unsigned int n_rv)
-{
-    struct upcall_config ucfg;
-    struct udpif *udpif;
-
-    upcall_config_init(&ucfg);
-    ucfg.n_handlers = 1;
-    ucfg.n_revalidators = n_rv;
-    ucfg.max_flow_limit = (size_t)10 * 1000 * 1000;
-    ucfg.flow_limit = ucfg.max_flow_limit;
-    ucfg.max_idle = BENCH_RV_FOREVER;
-    ucfg.max_revalidator = BENCH_RV_FOREVER;
-    /* No traffic: the too-expensive heuristic would delete every flow
-     * after a slow round instead of translating it. */
-    ucfg.min_revalidate_pps = 0;
-    if (upcall_create("br0", dp, ofp, &ucfg, &udpif)) {
-        fatal("bench revalidate: cannot create the udpif");
-    }
-    return udpif;
-}
 
 static struct upcall_revalidator_stats
 bench_rv_stats(struct udpif *udpif)
@@ -210,16 +120,16 @@ bench_rv_row(bool json, size_t n_flows, unsigned int n_rv, bool change,
 static void
 bench_rv_memory(struct ofproto *ofp, size_t n_flows, bool json)
 {
-    struct dp *dp = bench_rv_dp(n_flows + 1000);
-    struct udpif *udpif = bench_rv_udpif(dp, ofp, 1);
+    struct dp *dp = bench_upcall_quiet_dp(n_flows + 1000, "revalidate");
+    struct udpif *udpif = bench_upcall_quiet_udpif(dp, ofp, 1, "revalidate");
     uint64_t before, peak, after, deadline;
     struct dp_stats st;
 
     upcall_revalidator_wait(udpif);
-    before = bench_rv_rss_kb();
-    bench_rv_put_flows(dp, ofp, n_flows);
+    before = bench_upcall_rss_kb();
+    bench_upcall_put_flows(dp, ofp, n_flows, BENCH_RV_N_RULES);
     upcall_revalidator_wait(udpif); /* Adopted: every flow has a ukey. */
-    peak = bench_rv_rss_kb();
+    peak = bench_upcall_rss_kb();
 
     upcall_set_max_idle(udpif, 0);
     upcall_revalidator_wait(udpif);
@@ -233,9 +143,10 @@ bench_rv_memory(struct ofproto *ofp, size_t n_flows, bool json)
     deadline = time_msec() + 10000;
     do {
         upcall_revalidator_wait(udpif);
-        after = bench_rv_rss_kb();
+        after = bench_upcall_rss_kb();
     } while (after > before + before / 5 && time_msec() < deadline);
 
+    bench_progress_end();
     if (json) {
         printf("{\"bench\":\"revalidate\",\"memory_flows\":%zu,"
                "\"rss_before_kb\":%llu,\"rss_peak_kb\":%llu,"
@@ -260,7 +171,7 @@ bench_revalidate_main(int argc, char *argv[])
     static const unsigned int rv_counts[] = {1, 2};
     bool quick = false, json = false;
     struct ofproto *ofp;
-    int n_runs;
+    int n_runs, n_steps;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
@@ -284,7 +195,13 @@ bench_revalidate_main(int argc, char *argv[])
                "tp_src), best of %d rounds\n",
                BENCH_RV_N_RULES, n_runs);
     }
+    n_steps =
+        1
+        + (int)((quick ? 1 : ARRAY_SIZE(flow_counts)) * ARRAY_SIZE(rv_counts));
     /* First, while the heap is fresh. */
+    bench_progress("revalidate", quick, 1, n_steps,
+                   "memory: %d flows put, adopted, expired",
+                   quick ? 50000 : 500000);
     bench_rv_memory(ofp, quick ? 50000 : 500000, json);
     if (!json) {
         printf("  %-8s %-12s %-9s %12s %18s\n", "flows", "revalidators",
@@ -295,16 +212,25 @@ bench_revalidate_main(int argc, char *argv[])
         size_t n_flows = flow_counts[f];
 
         for (size_t r = 0; r < ARRAY_SIZE(rv_counts); r++) {
-            struct dp *dp = bench_rv_dp(n_flows + 1000);
+            struct dp *dp =
+                bench_upcall_quiet_dp(n_flows + 1000, "revalidate");
             struct udpif *udpif;
 
-            bench_rv_put_flows(dp, ofp, n_flows);
-            udpif = bench_rv_udpif(dp, ofp, rv_counts[r]);
+            uint64_t unchanged, changed;
+
+            bench_progress("revalidate", quick,
+                           (int)(2 + f * ARRAY_SIZE(rv_counts) + r), n_steps,
+                           "%zu flows, %u revalidator(s)", n_flows,
+                           rv_counts[r]);
+            bench_upcall_put_flows(dp, ofp, n_flows, BENCH_RV_N_RULES);
+            udpif =
+                bench_upcall_quiet_udpif(dp, ofp, rv_counts[r], "revalidate");
             upcall_revalidator_wait(udpif); /* Adoption. */
-            bench_rv_row(json, n_flows, rv_counts[r], false,
-                         bench_rv_best(udpif, ofp, false, n_runs));
-            bench_rv_row(json, n_flows, rv_counts[r], true,
-                         bench_rv_best(udpif, ofp, true, n_runs));
+            unchanged = bench_rv_best(udpif, ofp, false, n_runs);
+            changed = bench_rv_best(udpif, ofp, true, n_runs);
+            bench_progress_end();
+            bench_rv_row(json, n_flows, rv_counts[r], false, unchanged);
+            bench_rv_row(json, n_flows, rv_counts[r], true, changed);
             upcall_destroy(udpif);
             dp_destroy(dp);
             urcu_memb_barrier();

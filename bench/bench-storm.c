@@ -685,7 +685,12 @@ bench_storm_main(int argc, char *argv[])
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct bench_storm_result res;
 
+        bench_progress("storm", quick, (int)i + 1, (int)ARRAY_SIZE(cases),
+                       "%s, %s handler, shares %s", cases[i].name,
+                       cases[i].handlers ? "one" : "no",
+                       cases[i].share ? "on" : "off");
         bench_storm_run(&cases[i], ofp, quick, &res);
+        bench_progress_end();
         bench_storm_print(&cases[i], &res, json);
     }
     ofproto_destroy(ofp);

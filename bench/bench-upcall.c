@@ -1,9 +1,10 @@
-/* bench/bench-upcall.c — shared scaffolding of the setup and governor
- * benchmarks (see bench-upcall.h). */
+/* bench/bench-upcall.c — shared scaffolding of the setup, governor,
+ * revalidate and memory benchmarks (see bench-upcall.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <urcu/urcu-memb.h>
 
@@ -14,6 +15,7 @@
 #include "lib/util.h"
 #include "netdev/netdev.h"
 #include "ofproto/ofproto.h"
+#include "ofproto/xlate.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
 #include "upcall/upcall.h"
@@ -90,4 +92,94 @@ bench_upcall_port(const char *name, const char *who)
         fatal("bench %s: %s", who, error);
     }
     return netdev;
+}
+
+#define BENCH_UPCALL_FOREVER ((uint64_t)1000 * 1000 * 1000)
+
+uint64_t
+bench_upcall_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long resident = 0;
+    char line[128];
+
+    /* "size resident shared ..." in pages. */
+    if (f) {
+        if (fgets(line, sizeof line, f)) {
+            char *p = strchr(line, ' ');
+
+            resident = p ? strtoull(p + 1, NULL, 10) : 0;
+        }
+        fclose(f);
+    }
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+struct dp *
+bench_upcall_quiet_dp(size_t max_flows, const char *who)
+{
+    struct dp_config cfg;
+    struct dp *dp;
+
+    dp_config_init(&cfg);
+    cfg.n_threads = 0;
+    cfg.n_handlers = 1;
+    cfg.max_flows = max_flows;
+    if (dp_create(&cfg, &dp)) {
+        fatal("bench %s: cannot create the datapath", who);
+    }
+    return dp;
+}
+
+struct udpif *
+bench_upcall_quiet_udpif(struct dp *dp, struct ofproto *ofp,
+                         unsigned int n_revalidators, const char *who)
+{
+    struct upcall_config ucfg;
+    struct udpif *udpif;
+
+    upcall_config_init(&ucfg);
+    ucfg.n_handlers = 1;
+    ucfg.n_revalidators = n_revalidators;
+    ucfg.max_flow_limit = (size_t)10 * 1000 * 1000;
+    ucfg.flow_limit = ucfg.max_flow_limit;
+    ucfg.max_idle = BENCH_UPCALL_FOREVER;
+    ucfg.max_revalidator = BENCH_UPCALL_FOREVER;
+    ucfg.min_revalidate_pps = 0;
+    if (upcall_create("br0", dp, ofp, &ucfg, &udpif)) {
+        fatal("bench %s: cannot create the udpif", who);
+    }
+    return udpif;
+}
+
+void
+bench_upcall_put_flows(struct dp *dp, struct ofproto *ofp, size_t n,
+                       int n_rules)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct xlate_out xout;
+        struct xlate_in xin;
+        struct flow key;
+        struct match m;
+
+        memset(&key, 0, sizeof key);
+        key.in_port = BENCH_UPCALL_RX;
+        key.dl_type = htons(ETH_TYPE_IP);
+        key.nw_proto = IPPROTO_TCP_;
+        key.nw_src = htonl(0x0a000000 + (uint32_t)(i / (size_t)n_rules));
+        key.nw_dst = htonl(0x0a000002);
+        key.tp_src = htons((uint16_t)(1 + i % (size_t)n_rules));
+        key.tp_dst = htons(80);
+
+        xlate_in_init(&xin, ofp, &key);
+        xlate_actions(&xin, &xout);
+        xout.wc.masks.in_port = UINT32_MAX;
+        xout.wc.masks.nw_src = UINT32_MAX;
+        match_init(&m, &key, &xout.wc);
+        if (dp_flow_put(dp, &m, xout.actions, DP_FLOW_PUT_CREATE, NULL,
+                        NULL)) {
+            fatal("bench: flow put %zu of %zu failed", i, n);
+        }
+        xlate_out_uninit(&xout);
+    }
 }

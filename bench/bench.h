@@ -8,6 +8,17 @@
 #ifndef FLOWSWITCH_BENCH_BENCH_H
 #define FLOWSWITCH_BENCH_BENCH_H 1
 
+#include <stdbool.h>
+
+/* Progress of a long run, on stderr so that stdout stays the table or the
+ * JSON lines: "bench NAME: [STEP/TOTAL] WHAT".  On a terminal it is one
+ * line rewritten in place (bench_progress_end() clears it); otherwise one
+ * line per step, and none at all for --quick runs (CI logs stay short). */
+void bench_progress(const char *name, bool quick, int step, int total,
+                    const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void bench_progress_end(void);
+
 /* Parse and masked-hash costs, ns per packet. */
 int bench_parse_main(int argc, char *argv[]);
 
@@ -32,5 +43,8 @@ int bench_revalidate_main(int argc, char *argv[]);
 /* Cached flows' packets/s under a storm of new flows on another port, and
  * the share of a quiet port's first packets queued meanwhile. */
 int bench_storm_main(int argc, char *argv[]);
+
+/* Bytes per datapath flow + ukey + xlate cache at 100k and 1M flows. */
+int bench_memory_main(int argc, char *argv[]);
 
 #endif /* bench/bench.h */
