@@ -118,10 +118,9 @@ take_action(struct input *in, struct dp_action_buf *buf)
         if (!take(in, &sel, 1) || !take(in, &tci, 2)) {
             return false;
         }
-        dp_action_put_push_vlan(buf,
-                                htons(sel & 1 ? ETH_TYPE_VLAN_8021AD
-                                              : ETH_TYPE_VLAN_8021Q),
-                                tci & ~htons(VLAN_CFI));
+        dp_action_put_push_vlan(
+            buf, htons(sel & 1 ? ETH_TYPE_VLAN_8021AD : ETH_TYPE_VLAN_8021Q),
+            tci & ~htons(VLAN_CFI));
     } else {
         dp_action_put_pop_vlan(buf);
     }
@@ -172,9 +171,9 @@ struct view {
     size_t size;
     size_t l3, l4; /* SIZE_MAX: absent. */
     bool ipv4, ipv6;
-    size_t ip_hlen;                 /* IPv4 header length (IHL * 4). */
-    int l4_proto;                   /* -1: no checksummed L4 segment. */
-    size_t seg_len;                 /* Bytes of the L4 segment. */
+    size_t ip_hlen;                  /* IPv4 header length (IHL * 4). */
+    int l4_proto;                    /* -1: no checksummed L4 segment. */
+    size_t seg_len;                  /* Bytes of the L4 segment. */
     size_t l4_csum_ofs, l4_csum_len; /* In the segment. */
     bool ip_csum_ok;
     bool l4_csum_ok;
@@ -286,14 +285,12 @@ view_init(struct view *v, const struct dp_packet *pkt)
         uint16_t type = get16(v->b + v->l3 - 2);
 
         v->ipv4 = type == ETH_TYPE_IP && v->size - v->l3 >= IP_HEADER_LEN;
-        v->ipv6 =
-            type == ETH_TYPE_IPV6 && v->size - v->l3 >= IPV6_HEADER_LEN;
+        v->ipv6 = type == ETH_TYPE_IPV6 && v->size - v->l3 >= IPV6_HEADER_LEN;
     }
     if (v->ipv4) {
         v->ip_hlen = (size_t)(v->b[v->l3] & 15) * 4;
         if (v->ip_hlen >= IP_HEADER_LEN && v->l3 + v->ip_hlen <= v->size) {
-            v->ip_csum_ok =
-                fold(sum16(v->b + v->l3, v->ip_hlen, 0)) == 0xffff;
+            v->ip_csum_ok = fold(sum16(v->b + v->l3, v->ip_hlen, 0)) == 0xffff;
         }
     }
     view_l4(v);
@@ -360,8 +357,7 @@ model_set(const struct dp_action *a, const struct view *v, uint8_t *exp,
              | (val->ipv6.tclass & msk->ipv6.tclass);
         label = (label & ~ntohl(msk->ipv6.label))
                 | (ntohl(val->ipv6.label) & ntohl(msk->ipv6.label));
-        word = htonl((flow & 0xf0000000u) | (tc << IPV6_TCLASS_SHIFT)
-                     | label);
+        word = htonl((flow & 0xf0000000u) | (tc << IPV6_TCLASS_SHIFT) | label);
         memcpy(exp + v->l3, &word, 4);
         masked(exp + v->l3 + 7, &val->ipv6.hlimit, &msk->ipv6.hlimit, 1);
         masked(exp + v->l3 + 8, &val->ipv6.src, &msk->ipv6.src, 16);
@@ -488,8 +484,9 @@ check_action(const struct dp_action *a, struct dp_packet *pkt)
         model_set(a, &vb, exp, free_byte);
         for (size_t i = 0; i < old_size; i++) {
             if (!free_byte[i] && now[i] != exp[i]) {
-                fprintf(stderr, "fuzz_actions: byte %zu is %02x, expected "
-                                "%02x\n",
+                fprintf(stderr,
+                        "fuzz_actions: byte %zu is %02x, expected "
+                        "%02x\n",
                         i, now[i], exp[i]);
                 CHECK(!"set changed only its fields and checksums");
             }

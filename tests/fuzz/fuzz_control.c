@@ -63,7 +63,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define REPLY_TIMEOUT_MS 10000
 #define BIG_MAX_KIB 64
 
+static char sock_dir[64];
 static char sock_path[128];
+static struct control_server *server;
+
+static void
+stop_server(void)
+{
+    control_server_destroy(server); /* Removes the socket. */
+    rmdir(sock_dir);
+}
 
 /* ---- The server's commands ---------------------------------------------- */
 
@@ -96,8 +105,7 @@ deferred_main(void *conn)
 }
 
 static void
-deferred_cb(struct control_conn *conn, int argc, const char *argv[],
-            void *aux)
+deferred_cb(struct control_conn *conn, int argc, const char *argv[], void *aux)
 {
     pthread_t thread;
 
@@ -123,14 +131,14 @@ big_cb(struct control_conn *conn, int argc, const char *argv[], void *aux)
 static void
 start_server(void)
 {
-    struct control_server *server;
-    char dir[] = "/tmp/fuzz-control-XXXXXX", *error = NULL;
+    char *error = NULL;
 
     signal(SIGPIPE, SIG_IGN);
     vlog_set_spec("ANY:off", &error); /* Refusals are expected here. */
     free(error);
-    CHECK(mkdtemp(dir));
-    snprintf(sock_path, sizeof sock_path, "%s/fuzz.ctl", dir);
+    snprintf(sock_dir, sizeof sock_dir, "/tmp/fuzz-control-XXXXXX");
+    CHECK(mkdtemp(sock_dir));
+    snprintf(sock_path, sizeof sock_path, "%s/fuzz.ctl", sock_dir);
     control_set_version("fuzz_control");
     control_command_register("echo", "[ARG]...", 0, 4, echo_cb, NULL);
     control_command_register("echo-two", "A B", 2, 2, echo_cb, NULL);
@@ -141,7 +149,7 @@ start_server(void)
         fprintf(stderr, "fuzz_control: %s\n", error);
         abort();
     }
-    /* The server lives as long as the process. */
+    atexit(stop_server); /* The server lives as long as the process. */
 }
 
 /* ---- The model ---------------------------------------------------------- */
@@ -156,8 +164,9 @@ model_frame(const char *buf, size_t len)
     int depth = 0;
     bool in_string = false;
 
-    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'
-                       || buf[i] == '\n')) {
+    while (i < len
+           && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'
+               || buf[i] == '\n')) {
         i++;
     }
     if (i >= len) {
@@ -199,9 +208,9 @@ struct command_model {
 };
 
 static const struct command_model commands[] = {
-    {"echo", 0, 4, false},     {"echo-two", 2, 2, false},
-    {"fail", 0, 0, true},      {"deferred", 0, 1, false},
-    {"big", 1, 1, false},      {"version", 0, 0, false},
+    {"echo", 0, 4, false},          {"echo-two", 2, 2, false},
+    {"fail", 0, 0, true},           {"deferred", 0, 1, false},
+    {"big", 1, 1, false},           {"version", 0, 0, false},
     {"list-commands", 0, 0, false},
 };
 

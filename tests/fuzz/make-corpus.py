@@ -257,6 +257,8 @@ def control_seeds():
         b'"params": ["x"]}'
     yield "param-not-string", b'{"id": 1, "method": "echo", "params": [1]}'
     yield "deferred-then-close", request(10, "deferred", "z")
+    # Found by fuzz_control: NUL bytes are not JSON white space.
+    yield "nul-before-message", b"\0" * 8 + request(11, "version")
 
 
 CORPORA = {
