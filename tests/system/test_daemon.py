@@ -44,6 +44,8 @@ COMMANDS = [
     # issue 7
     "mod-flows", "port/add", "port/del", "port/show", "fdb/show",
     "version", "vlog/list", "list-commands",
+    # issue 9
+    "upcall/set-handlers", "upcall/set-revalidators",
 ]
 
 MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
