@@ -23,7 +23,11 @@ traffic is scaled down, not the checks.
     within 2 x the limit and every packet not lost is forwarded;
   - handler and revalidator counts changed under traffic;
   - control socket abuse: 100 concurrent clients, half-written,
-    oversized and abandoned requests, more clients than it serves.
+    oversized and abandoned requests, more clients than it serves;
+  - the control socket's file: a symbolic link, a file that is not a
+    socket, another user's socket or rundir make the daemon refuse to
+    start with one line; the rundir is 0750 and the socket 0660 whatever
+    the umask.
 """
 
 import json
@@ -32,12 +36,13 @@ import random
 import re
 import signal
 import socket
+import subprocess
 import threading
 
 import pytest
 
-from daemon_util import (Daemon, assert_conserved, parse_summary, rpc,
-                         wait_for)
+from daemon_util import (Daemon, assert_conserved, build_path, daemon_env,
+                         parse_summary, rpc, wait_for)
 from traffic_util import (Ipv4Udp, SANITIZED, coverage, dp_show, ip4,
                           port_stats, read_pcap, scaled, udp_frame,
                           write_pcap)
@@ -535,3 +540,91 @@ def test_control_socket_abuse(tmp_path):
             s.close()
         summary = stop_and_summarize(d)
     assert summary["rx"]["rx"] > 0
+
+
+# ---- The control socket's file ---------------------------------------------
+
+def run_daemon(*args, env=None, umask=None):
+    """flowswitchd that is expected to refuse to start."""
+    full_env = daemon_env()
+    full_env.update(env or {})
+    return subprocess.run(
+        [build_path("flowswitchd"), "--port", "p1,type=memory"] + list(args),
+        capture_output=True, text=True, env=full_env, timeout=60,
+        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+
+
+def one_line(res):
+    lines = [line for line in res.stderr.splitlines()
+             if not re.match(r"\d{4}-\d\d-\d\dT", line)]
+    assert res.returncode == 1, res
+    assert len(lines) == 1, res.stderr
+    return lines[0]
+
+
+def stale_socket(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.close()  # Nobody listens; the file stays.
+
+
+def test_socket_path_that_is_a_symlink_or_not_a_socket_is_refused(tmp_path):
+    target = str(tmp_path / "real.ctl")
+    stale_socket(target)
+    link = tmp_path / "link.ctl"
+    link.symlink_to(target)
+    line = one_line(run_daemon("--ctl", str(link)))
+    assert "is a symbolic link" in line and str(link) in line
+    assert link.is_symlink() and os.path.exists(target)
+
+    plain = tmp_path / "plain.ctl"
+    plain.write_text("not a socket\n")
+    line = one_line(run_daemon("--ctl", str(plain)))
+    assert "is not a socket" in line
+    assert plain.read_text() == "not a socket\n"
+
+    # A stale socket of our own is replaced, as before.
+    d = Daemon("--port", "p1,type=memory", tmpdir=str(tmp_path))
+    stale_socket(d.sock)
+    d.start()
+    assert d.stop() == 0, d.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (chown)")
+def test_someone_elses_socket_or_rundir_is_refused(tmp_path):
+    sock = str(tmp_path / "theirs.ctl")
+    stale_socket(sock)
+    os.chown(sock, 65534, 65534)
+    line = one_line(run_daemon("--ctl", sock))
+    assert "is owned by uid 65534" in line
+    assert os.path.exists(sock)
+
+    rundir = tmp_path / "run"
+    rundir.mkdir()
+    os.chown(rundir, 65534, 65534)
+    line = one_line(run_daemon(env={"FLOWSWITCH_RUNDIR": str(rundir)}))
+    assert "run directory" in line and "owned by uid 65534" in line
+    link = tmp_path / "run-link"
+    link.symlink_to(tmp_path)
+    line = one_line(run_daemon(env={"FLOWSWITCH_RUNDIR": str(link)}))
+    assert "is a symbolic link" in line
+
+
+def test_rundir_0750_and_socket_0660_whatever_the_umask(tmp_path):
+    rundir = tmp_path / "run"
+    env = daemon_env()
+    env["FLOWSWITCH_RUNDIR"] = str(rundir)
+    proc = subprocess.Popen([build_path("flowswitchd"), "--port",
+                             "p1,type=memory"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: os.umask(0o077))
+    sock = rundir / "flowswitchd.ctl"
+    try:
+        wait_for(lambda: proc.poll() is not None or sock.exists(),
+                 "the default socket")
+        assert (rundir.stat().st_mode & 0o777) == 0o750
+        assert (sock.stat().st_mode & 0o777) == 0o660
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
