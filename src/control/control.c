@@ -12,6 +12,11 @@
  * reference and an unanswered request another, so a client that hangs up
  * while its request is pending does not free memory under the replier.
  *
+ * Replies are JSON strings, so they must be UTF-8; one that quotes bad
+ * input (a JSON parser's error message, a line of a flow file) has its
+ * invalid bytes replaced by '?' (control_reply_not_utf8) rather than be
+ * lost (found by fuzz_control: the client got nothing).
+ *
  * End of input.  A client may shut its sending side down once it has said
  * everything (`socat`, `nc -N`): the server stops reading, answers every
  * complete request it holds (deferred ones too), and closes once the last
@@ -71,6 +76,7 @@ COVERAGE_DEFINE(control_write_error);
 COVERAGE_DEFINE(control_conn_refused);
 COVERAGE_DEFINE(control_output_backpressure);
 COVERAGE_DEFINE(control_eof_incomplete);
+COVERAGE_DEFINE(control_reply_not_utf8);
 
 static struct vlog_rate_limit control_rl = VLOG_RATE_LIMIT_INIT(10, 10);
 
@@ -324,20 +330,74 @@ connection_queue_locked(struct connection *c, const char *msg)
     c->out_len += n;
 }
 
+/* A copy of 's' with every byte that is not part of valid UTF-8 replaced
+ * by '?': JSON strings must be UTF-8, and a reply may quote bad input (a
+ * parser's error message, a flow file's line). */
+static char *
+utf8_sanitize(const char *s)
+{
+    char *copy = xstrdup(s);
+    unsigned char *p = (unsigned char *)copy;
+
+    while (*p) {
+        size_t n = *p < 0x80             ? 1
+                   : (*p & 0xe0) == 0xc0 ? 2
+                   : (*p & 0xf0) == 0xe0 ? 3
+                   : (*p & 0xf8) == 0xf0 ? 4
+                                         : 0;
+        bool ok = n > 0 && !(n == 2 && *p < 0xc2) && !(n == 4 && *p > 0xf4);
+
+        for (size_t i = 1; ok && i < n; i++) {
+            ok = (p[i] & 0xc0) == 0x80;
+        }
+        if (ok && n == 3) {
+            unsigned int cp = (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6;
+
+            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+        } else if (ok && n == 4) {
+            ok = (p[0] != 0xf0 || p[1] >= 0x90)
+                 && (p[0] != 0xf4 || p[1] < 0x90);
+        }
+        if (!ok) {
+            *p++ = '?';
+        } else {
+            p += n;
+        }
+    }
+    return copy;
+}
+
+/* The text of a reply to 'id' (an error when 'is_error'), NULL only if
+ * jansson fails for want of memory. */
+static char *
+reply_text(json_t *id, const char *body, bool is_error)
+{
+    char *safe = NULL;
+    char *text = NULL;
+
+    for (int attempt = 0; attempt < 2 && !text; attempt++) {
+        const char *b = attempt ? (safe = utf8_sanitize(body)) : body;
+        json_t *reply =
+            is_error
+                ? json_pack("{s:O, s:s}", "id", id, "error", b)
+                : json_pack("{s:O, s:s, s:n}", "id", id, "result", b, "error");
+
+        if (reply) {
+            text = json_dumps(reply, JSON_COMPACT);
+            json_decref(reply);
+        } else if (!attempt) {
+            COVERAGE_INC(control_reply_not_utf8);
+        }
+    }
+    free(safe);
+    return text;
+}
+
 static void
 send_reply(struct control_conn *conn, const char *body, bool is_error)
 {
     struct connection *c = conn->c;
-    json_t *reply;
-    char *text;
-
-    if (is_error) {
-        reply = json_pack("{s:O, s:s}", "id", conn->id, "error", body);
-    } else {
-        reply = json_pack("{s:O, s:s, s:n}", "id", conn->id, "result", body,
-                          "error");
-    }
-    text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+    char *text = reply_text(conn->id, body, is_error);
 
     pthread_mutex_lock(&c->mutex);
     if (c->closed || !text) {
@@ -353,7 +413,6 @@ send_reply(struct control_conn *conn, const char *body, bool is_error)
     }
     pthread_mutex_unlock(&c->mutex);
     free(text);
-    json_decref(reply);
     json_decref(conn->id);
     connection_unref(c);
     free(conn);
@@ -396,9 +455,7 @@ static void
 refuse_message(struct connection *c, json_t *id, const char *why)
 {
     char *body = xasprintf("%s\n", why);
-    json_t *reply =
-        json_pack("{s:O, s:s}", "id", id ? id : json_null(), "error", body);
-    char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+    char *text = reply_text(id ? id : json_null(), body, true);
 
     VLOG_WARN_RL(&control_rl, "refusing request: %s", why);
     pthread_mutex_lock(&c->mutex);
@@ -410,7 +467,6 @@ refuse_message(struct connection *c, json_t *id, const char *why)
     c->close_after_send = true;
     pthread_mutex_unlock(&c->mutex);
     free(text);
-    json_decref(reply);
     free(body);
 }
 

@@ -259,6 +259,10 @@ def control_seeds():
     yield "deferred-then-close", request(10, "deferred", "z")
     # Found by fuzz_control: NUL bytes are not JSON white space.
     yield "nul-before-message", b"\0" * 8 + request(11, "version")
+    # Found by fuzz_control: an error message quoting bytes that are not
+    # UTF-8 made the reply impossible to encode.
+    yield "escape-before-non-ascii", b'{"id": 1, "method": "echo", ' \
+        b'"params": ["\\\xd7\xae"]}'
 
 
 CORPORA = {

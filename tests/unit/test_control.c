@@ -516,6 +516,38 @@ test_unread_replies_hold_back_further_requests(void **state)
 }
 
 static void
+not_utf8_cb(struct control_conn *conn, int argc, const char *argv[], void *aux)
+{
+    (void)argc, (void)argv, (void)aux;
+    control_reply(conn, "caf\xc3\xa9 \xff\xfe\xed\xa0\x80 end\n");
+}
+
+static void
+test_replies_that_are_not_utf8_still_go_out(void **state)
+{
+    struct fixture *f = *state;
+    /* A string with a backslash before a byte that is not ASCII: jansson's
+     * error message quotes it (found by fuzz_control). */
+    static const char bad[] = "{\"id\":1,\"method\":\"x\",\"params\":"
+                              "[\"\\\xd7\xae\"]}";
+    uint64_t before = coverage_read("control_reply_not_utf8");
+    const char *argv[] = {"test/not-utf8"};
+
+    control_command_register("test/not-utf8", "", 0, 0, not_utf8_cb, NULL);
+    /* Valid UTF-8 stays, invalid bytes (a surrogate too) become '?'. */
+    transact_ok(f->path, 1, argv, "caf\xc3\xa9 ????? end\n");
+    assert_int_equal(coverage_read("control_reply_not_utf8"), before + 1);
+    control_command_unregister("test/not-utf8");
+
+    int fd = raw_connect(f->path);
+    assert_int_equal(write(fd, bad, sizeof bad - 1), (ssize_t)sizeof bad - 1);
+    char *reply = raw_read_objects(fd, 1);
+    close(fd);
+    assert_non_null(strstr(reply, "\"id\":null"));
+    assert_non_null(strstr(reply, "bad JSON"));
+}
+
+static void
 expect_refused(const char *path, const char *words)
 {
     struct control_server *server;
@@ -686,6 +718,8 @@ main(void)
             test_socket_path_that_is_not_ours_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rundir_is_0750_and_must_be_ours,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_replies_that_are_not_utf8_still_go_out, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
