@@ -14,7 +14,9 @@ FUZZ_SECONDS ?= 60
 SOURCES := $(shell find src bench tests/unit tests/fuzz -name '*.[ch]' \
                    2>/dev/null | sort)
 LINT_SOURCES := $(shell find src bench -name '*.c' 2>/dev/null | sort)
-FUZZERS := fuzz_packet fuzz_flow
+# Every tests/fuzz/fuzz_NAME.c is a target with its seed corpus in
+# tests/fuzz/corpus/NAME (tests/fuzz/meson.build lists the targets).
+FUZZERS ?= $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
 
 .PHONY: all setup build demo demo-netns check bench fuzz fuzz-build format \
         format-check lint tidy cppcheck clean
@@ -42,31 +44,41 @@ check: setup
 bench: build
 	$(BUILD)/flowswitch-bench all
 
-# libFuzzer targets, built with clang in build-fuzz.  Each runs for
-# FUZZ_SECONDS over its committed seed corpus; new inputs it finds go to a
-# scratch directory, not into the repository.
+# libFuzzer targets, built with clang in build-fuzz (reconfigured each
+# time, so that a target added since is built).  Each runs for
+# FUZZ_SECONDS over its committed seed corpus, with every sanitizer report
+# fatal; new inputs it finds go to a scratch directory, not into the
+# repository.  The last line sums the executions.
 build-fuzz/build.ninja:
 	CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false \
 	    -Db_sanitize=address,undefined -Db_lundef=false
 
 fuzz-build: setup build-fuzz/build.ninja
+	@meson setup --reconfigure build-fuzz >/dev/null
 	@ninja -C build-fuzz
 
 fuzz: fuzz-build
-	@set -e; for f in $(FUZZERS); do \
+	@set -e; total=0; for f in $(FUZZERS); do \
 	    corpus=tests/fuzz/corpus/$${f#fuzz_}; \
+	    if [ ! -d $$corpus ]; then \
+	        echo "fuzz: $$f has no seed corpus $$corpus"; exit 1; \
+	    fi; \
 	    scratch=$$(mktemp -d); \
 	    echo "fuzz: $$f for $(FUZZ_SECONDS) s over $$corpus"; \
-	    if ! build-fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+	    if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	        build-fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
 	        -print_final_stats=1 -artifact_prefix=$$scratch/ \
 	        $$scratch $$corpus >$$scratch/log 2>&1; then \
 	        tail -40 $$scratch/log; \
 	        echo "fuzz: $$f failed; inputs and log kept in $$scratch"; \
 	        exit 1; \
 	    fi; \
-	    grep -E 'stat::number_of_executed_units' $$scratch/log; \
+	    n=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$scratch/log); \
+	    echo "fuzz: $$f: $$n executions, no finding"; \
+	    total=$$((total + n)); \
 	    rm -rf $$scratch; \
-	done
+	done; \
+	echo "fuzz: $(words $(FUZZERS)) targets, $$total executions, no finding"
 
 format:
 	clang-format -i $(SOURCES)

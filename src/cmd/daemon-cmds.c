@@ -1,8 +1,9 @@
 /* cmd/daemon-cmds.c — flowswitchd's control commands (see daemon.h).
  *
- * Every command here runs in the main thread: the control server's thread
- * calls cmd_queue(), which copies the request into a job, queues it and
- * wakes the main loop; daemon_commands_run() runs the jobs in arrival
+ * Every command here runs in the main thread (the upcall module's managing
+ * thread, which upcall/set-handlers and upcall/set-revalidators need): the
+ * control server's thread calls cmd_queue(), which copies the request into
+ * a job, queues it and wakes the main loop; daemon_commands_run() runs the jobs in arrival
  * order and each answers its request.  A command therefore never races
  * with port changes, flow loading or shutdown, and may call anything that
  * needs a liburcu-registered thread.  Output layouts follow Open vSwitch
@@ -565,6 +566,16 @@ daemon_load_flows(struct daemon *d, const char *path, char **errorp)
             continue;
         }
         enum flow_text_mode mode = flow_line_mode(&rest);
+        if (n >= ofproto_get_max_rules(d->ofproto)) {
+            /* Memory for the parsed file is bounded by what the bridge
+             * could hold anyway. */
+            *errorp =
+                xasprintf("%s:%u: more flow-mods than the bridge holds "
+                          "flows (%zu)",
+                          path, line_no, ofproto_get_max_rules(d->ofproto));
+            error = EFBIG;
+            goto out;
+        }
         if (n == allocated) {
             allocated = allocated ? 2 * allocated : 64;
             fts = xrealloc(fts, allocated * sizeof *fts);
@@ -713,6 +724,79 @@ cmd_port_show(struct daemon *d, struct control_conn *conn, int argc,
     reply_ds(conn, &s);
 }
 
+/* ---- Thread counts ------------------------------------------------------ */
+
+/* Parses a thread count in [1, max], or replies with one line. */
+static bool
+parse_thread_count(struct control_conn *conn, const char *cmd, const char *arg,
+                   unsigned int max, unsigned int *n)
+{
+    unsigned long v;
+    char *end;
+
+    errno = 0;
+    v = strtoul(arg, &end, 10);
+    if (errno || end == arg || *end || *arg == '-' || !v || v > max) {
+        reply_error_line(conn, xasprintf("%s: bad thread count \"%s\" "
+                                         "(expected 1 to %u)",
+                                         cmd, arg, max));
+        return false;
+    }
+    *n = (unsigned int)v;
+    return true;
+}
+
+static void
+reply_thread_count(struct control_conn *conn, unsigned int n, const char *what)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&s, "%s: %u %s\n", DAEMON_BRIDGE, n, what);
+    reply_ds(conn, &s);
+}
+
+/* upcall/set-handlers N: stops the handlers and starts N new ones; the
+ * upcalls queued meanwhile move to the new queues (upcall.h), none is
+ * dropped. */
+static void
+cmd_upcall_set_handlers(struct daemon *d, struct control_conn *conn, int argc,
+                        const char *argv[])
+{
+    unsigned int n;
+
+    (void)argc;
+    if (!parse_thread_count(conn, argv[0], argv[1], DP_MAX_HANDLERS, &n)) {
+        return;
+    }
+    if (upcall_set_n_handlers(d->udpif, n)) {
+        reply_error_line(conn,
+                         xasprintf("%s: cannot run %u handlers", argv[0], n));
+        return;
+    }
+    reply_thread_count(conn, n, "handlers");
+}
+
+/* upcall/set-revalidators N: the round in progress ends, then N threads
+ * take over. */
+static void
+cmd_upcall_set_revalidators(struct daemon *d, struct control_conn *conn,
+                            int argc, const char *argv[])
+{
+    unsigned int n;
+
+    (void)argc;
+    if (!parse_thread_count(conn, argv[0], argv[1], UPCALL_MAX_REVALIDATORS,
+                            &n)) {
+        return;
+    }
+    if (upcall_set_n_revalidators(d->udpif, n)) {
+        reply_error_line(
+            conn, xasprintf("%s: cannot run %u revalidators", argv[0], n));
+        return;
+    }
+    reply_thread_count(conn, n, "revalidators");
+}
+
 /* ---- coverage, memory, vlog, exit --------------------------------------- */
 
 static void
@@ -814,6 +898,8 @@ static const struct daemon_cmd daemon_cmds[] = {
      1, 1, cmd_port_add},
     {"port/del", "NAME", 1, 1, cmd_port_del},
     {"port/show", "", 0, 0, cmd_port_show},
+    {"upcall/set-handlers", "N", 1, 1, cmd_upcall_set_handlers},
+    {"upcall/set-revalidators", "N", 1, 1, cmd_upcall_set_revalidators},
     {"vlog/list", "", 0, 0, cmd_vlog_list},
     {"vlog/set", "SPEC... (MODULE[:DESTINATION][:LEVEL])", 1, 16,
      cmd_vlog_set},

@@ -333,11 +333,22 @@ daemon_port_del(struct daemon *d, const char *name, char **errorp)
     }
 
     struct daemon_port *port = d->ports[i];
+    struct daemon_removed_ports *r = &d->removed;
+    struct dp_port_stats st;
 
     /* Translation stops using it first, then the datapath lets go of it;
-     * only then may the netdev close. */
+     * only then may the netdev close.  Its final counters stay in the
+     * summary. */
     ofproto_port_del(d->ofproto, port->spec.ofport);
-    dp_port_del(d->dp, port->dp_port);
+    if (!dp_port_del_stats(d->dp, port->dp_port, &st)) {
+        r->n++;
+        r->rx += st.netdev_rx_packets;
+        r->rx_drop += st.netdev_rx_dropped + st.netdev_rx_errors;
+        r->tx += st.netdev_tx_packets;
+        r->tx_drop += st.netdev_tx_dropped + st.netdev_tx_errors;
+        r->lost += st.lost;
+        r->parse_drop += st.parse_drop;
+    }
     netdev_flush(port->netdev);
     netdev_close(port->netdev);
     VLOG_INFO("removed port %s", port->spec.name);

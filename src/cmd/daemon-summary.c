@@ -32,25 +32,26 @@ struct daemon_upcall_totals {
     unsigned int n_engaged;
 };
 
+/* Totals over every handler the daemon has run (upcall/set-handlers
+ * replaces them), and how many of the current ones are engaged. */
 static void
 daemon_upcall_totals(struct daemon *d, struct daemon_upcall_totals *t)
 {
     unsigned int n = upcall_n_handlers(d->udpif);
+    struct upcall_totals ut;
 
     memset(t, 0, sizeof *t);
+    upcall_get_totals(d->udpif, &ut);
+    t->n_upcalls = ut.n_upcalls;
+    t->n_batches = ut.n_batches;
+    t->n_puts = ut.n_puts;
+    t->queue_len = ut.queue_len;
+    t->n_suppressed = ut.n_gov_suppressed;
+    t->n_gov_installed = ut.n_gov_installed;
     for (unsigned int i = 0; i < n; i++) {
-        struct upcall_handler_stats hs;
         struct governor_info gi;
 
-        if (!upcall_get_handler_stats(d->udpif, i, &hs)) {
-            t->n_upcalls += hs.n_upcalls;
-            t->n_batches += hs.n_batches;
-            t->n_puts += hs.n_puts;
-            t->queue_len += hs.queue_len;
-        }
         if (!upcall_get_governor_info(d->udpif, i, &gi)) {
-            t->n_suppressed += gi.n_suppressed;
-            t->n_gov_installed += gi.n_installed;
             t->n_engaged += gi.engaged;
         }
     }
@@ -187,6 +188,17 @@ summary_ports(struct daemon *d, FILE *out)
                 st.netdev_tx_packets,
                 st.netdev_tx_dropped + st.netdev_tx_errors, st.lost,
                 st.parse_drop);
+    }
+    if (d->removed.n) {
+        const struct daemon_removed_ports *r = &d->removed;
+        char name[32];
+
+        snprintf(name, sizeof name, "(%zu removed)", r->n);
+        fprintf(out,
+                "%-12s %6s %-8s %10" PRIu64 " %8" PRIu64 " %10" PRIu64
+                " %8" PRIu64 " %8" PRIu64 " %6" PRIu64 "\n",
+                name, "-", "-", r->rx, r->rx_drop, r->tx, r->tx_drop, r->lost,
+                r->parse_drop);
     }
 }
 

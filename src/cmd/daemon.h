@@ -117,6 +117,12 @@ struct daemon {
     /* Ports, in the order added.  Main thread only. */
     struct daemon_port **ports;
     size_t n_ports, allocated_ports;
+    /* What ports removed at run time counted, summed (their final
+     * statistics), so that the summary still adds up. */
+    struct daemon_removed_ports {
+        size_t n;
+        uint64_t rx, rx_drop, tx, tx_drop, lost, parse_drop;
+    } removed;
 
     /* Wakes the main loop (an eventfd): a job was queued or an exit was
      * requested. */

@@ -431,18 +431,17 @@ n_cpus(void)
     return n > 0 ? (unsigned int)n : 1;
 }
 
-/* The default socket lives in the rundir, created 0750 if missing. */
+/* The default socket lives in the rundir, created 0750 if missing; one
+ * that is a symbolic link or someone else's is refused (NULL, with one
+ * line in '*errorp'). */
 static char *
-default_ctl_path(void)
+default_ctl_path(char **errorp)
 {
     char *rundir = control_default_rundir();
+    int error = control_prepare_rundir(rundir, errorp);
 
-    if (mkdir(rundir, 0750) && errno != EEXIST) {
-        VLOG_WARN("cannot create run directory %s (%s)", rundir,
-                  strerror(errno));
-    }
     free(rundir);
-    return control_default_socket_path();
+    return error ? NULL : control_default_socket_path();
 }
 
 static int
@@ -686,7 +685,13 @@ main(int argc, char *argv[])
         return 1;
     }
     if (!d.cfg.ctl_path) {
-        d.cfg.ctl_path = default_ctl_path();
+        d.cfg.ctl_path = default_ctl_path(&error);
+        if (!d.cfg.ctl_path) {
+            fprintf(stderr, "flowswitchd: %s\n", error);
+            free(error);
+            config_destroy(&d.cfg, specs, n_specs);
+            return 1;
+        }
     }
     if (!d.cfg.n_handlers) {
         d.cfg.n_handlers = n_cpus();

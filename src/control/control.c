@@ -10,7 +10,37 @@
  * replies in request order even when a command answers later from another
  * thread.  Connections are reference counted: the server's list holds one
  * reference and an unanswered request another, so a client that hangs up
- * while its request is pending does not free memory under the replier. */
+ * while its request is pending does not free memory under the replier.
+ *
+ * Replies are JSON strings, so they must be UTF-8; one that quotes bad
+ * input (a JSON parser's error message, a line of a flow file) has its
+ * invalid bytes replaced by '?' (control_reply_not_utf8) rather than be
+ * lost (found by fuzz_control: the client got nothing).
+ *
+ * End of input.  A client may shut its sending side down once it has said
+ * everything (`socat`, `nc -N`): the server stops reading, answers every
+ * complete request it holds (deferred ones too), and closes once the last
+ * reply is out.  A request cut short by the end of input is dropped.
+ *
+ * Bounds (nothing a client sends grows memory without limit):
+ *  - at most CONTROL_MAX_CONNECTIONS connections; the next one gets one
+ *    error reply and is closed (control_conn_refused);
+ *  - a message is at most CONTROL_MAX_MESSAGE bytes (longer: refused,
+ *    control_message_too_long), and the input buffer never holds more than
+ *    that plus one read;
+ *  - one request per connection in flight, and no new request is parsed
+ *    while CONTROL_OUTPUT_HIGH_WATER bytes of replies wait for the client
+ *    to read them, which also stops reading from it: a client that sends
+ *    without reading is held back by its own socket buffer, not by our
+ *    memory (control_output_backpressure counts the stalls).
+ *
+ * The socket file.  Before binding, the path must be free, or a socket
+ * owned by this user that nobody serves any more (it is then replaced).
+ * A symbolic link, a file of another type or another user's socket is
+ * refused with one line, never followed or removed.  The socket is
+ * created 0660 (the umask is narrowed around bind(), so it never exists
+ * with looser permissions).  control_prepare_rundir() does the same
+ * checks for the directory the default socket lives in. */
 #include "control/control.h"
 
 #include <errno.h>
@@ -43,6 +73,12 @@ COVERAGE_DEFINE(control_unknown_command);
 COVERAGE_DEFINE(control_bad_arg_count);
 COVERAGE_DEFINE(control_reply_discarded);
 COVERAGE_DEFINE(control_write_error);
+COVERAGE_DEFINE(control_conn_refused);
+COVERAGE_DEFINE(control_output_backpressure);
+COVERAGE_DEFINE(control_eof_incomplete);
+COVERAGE_DEFINE(control_reply_not_utf8);
+
+static struct vlog_rate_limit control_rl = VLOG_RATE_LIMIT_INIT(10, 10);
 
 /* ---- Command registry --------------------------------------------------- */
 
@@ -187,7 +223,10 @@ json_frame_end(const char *buf, size_t len)
     int depth = 0;
     bool in_string = false;
 
-    while (i < len && strchr(" \t\r\n", buf[i])) {
+    /* JSON's white space only: strchr() would take a NUL byte for some. */
+    while (i < len
+           && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'
+               || buf[i] == '\n')) {
         i++;
     }
     if (i == len) {
@@ -228,6 +267,8 @@ struct connection {
     bool closed;           /* Hung up or server gone: drop replies. */
     bool busy;             /* A request awaits its reply. */
     bool close_after_send; /* Protocol error: close once 'out' drains. */
+    bool eof;              /* The client sent all it will (server thread). */
+    bool stalled;          /* Counted in control_output_backpressure. */
     char *in;
     size_t in_len, in_alloc;
     char *out;
@@ -247,6 +288,7 @@ struct control_server {
     pthread_t thread;
     bool exiting; /* Written under no lock before the wake; read after. */
     struct connection *conns;
+    size_t n_conns;
 };
 
 static void
@@ -288,20 +330,74 @@ connection_queue_locked(struct connection *c, const char *msg)
     c->out_len += n;
 }
 
+/* A copy of 's' with every byte that is not part of valid UTF-8 replaced
+ * by '?': JSON strings must be UTF-8, and a reply may quote bad input (a
+ * parser's error message, a flow file's line). */
+static char *
+utf8_sanitize(const char *s)
+{
+    char *copy = xstrdup(s);
+    unsigned char *p = (unsigned char *)copy;
+
+    while (*p) {
+        size_t n = *p < 0x80             ? 1
+                   : (*p & 0xe0) == 0xc0 ? 2
+                   : (*p & 0xf0) == 0xe0 ? 3
+                   : (*p & 0xf8) == 0xf0 ? 4
+                                         : 0;
+        bool ok = n > 0 && !(n == 2 && *p < 0xc2) && !(n == 4 && *p > 0xf4);
+
+        for (size_t i = 1; ok && i < n; i++) {
+            ok = (p[i] & 0xc0) == 0x80;
+        }
+        if (ok && n == 3) {
+            unsigned int cp = (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6;
+
+            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+        } else if (ok && n == 4) {
+            ok = (p[0] != 0xf0 || p[1] >= 0x90)
+                 && (p[0] != 0xf4 || p[1] < 0x90);
+        }
+        if (!ok) {
+            *p++ = '?';
+        } else {
+            p += n;
+        }
+    }
+    return copy;
+}
+
+/* The text of a reply to 'id' (an error when 'is_error'), NULL only if
+ * jansson fails for want of memory. */
+static char *
+reply_text(json_t *id, const char *body, bool is_error)
+{
+    char *safe = NULL;
+    char *text = NULL;
+
+    for (int attempt = 0; attempt < 2 && !text; attempt++) {
+        const char *b = attempt ? (safe = utf8_sanitize(body)) : body;
+        json_t *reply =
+            is_error
+                ? json_pack("{s:O, s:s}", "id", id, "error", b)
+                : json_pack("{s:O, s:s, s:n}", "id", id, "result", b, "error");
+
+        if (reply) {
+            text = json_dumps(reply, JSON_COMPACT);
+            json_decref(reply);
+        } else if (!attempt) {
+            COVERAGE_INC(control_reply_not_utf8);
+        }
+    }
+    free(safe);
+    return text;
+}
+
 static void
 send_reply(struct control_conn *conn, const char *body, bool is_error)
 {
     struct connection *c = conn->c;
-    json_t *reply;
-    char *text;
-
-    if (is_error) {
-        reply = json_pack("{s:O, s:s}", "id", conn->id, "error", body);
-    } else {
-        reply = json_pack("{s:O, s:s, s:n}", "id", conn->id, "result", body,
-                          "error");
-    }
-    text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+    char *text = reply_text(conn->id, body, is_error);
 
     pthread_mutex_lock(&c->mutex);
     if (c->closed || !text) {
@@ -317,7 +413,6 @@ send_reply(struct control_conn *conn, const char *body, bool is_error)
     }
     pthread_mutex_unlock(&c->mutex);
     free(text);
-    json_decref(reply);
     json_decref(conn->id);
     connection_unref(c);
     free(conn);
@@ -360,11 +455,9 @@ static void
 refuse_message(struct connection *c, json_t *id, const char *why)
 {
     char *body = xasprintf("%s\n", why);
-    json_t *reply =
-        json_pack("{s:O, s:s}", "id", id ? id : json_null(), "error", body);
-    char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+    char *text = reply_text(id ? id : json_null(), body, true);
 
-    VLOG_WARN("refusing request: %s", why);
+    VLOG_WARN_RL(&control_rl, "refusing request: %s", why);
     pthread_mutex_lock(&c->mutex);
     if (text && !c->closed) {
         connection_queue_locked(c, text);
@@ -374,7 +467,6 @@ refuse_message(struct connection *c, json_t *id, const char *why)
     c->close_after_send = true;
     pthread_mutex_unlock(&c->mutex);
     free(text);
-    json_decref(reply);
     free(body);
 }
 
@@ -487,10 +579,20 @@ connection_process_input(struct connection *c)
     for (;;) {
         pthread_mutex_lock(&c->mutex);
         bool stop = c->busy || c->close_after_send;
+        bool full = c->out_len >= CONTROL_OUTPUT_HIGH_WATER;
         pthread_mutex_unlock(&c->mutex);
         if (stop || !c->in_len) {
             return;
         }
+        if (full) {
+            /* Replies pile up unread: wait until the client reads. */
+            if (!c->stalled) {
+                COVERAGE_INC(control_output_backpressure);
+                c->stalled = true;
+            }
+            return;
+        }
+        c->stalled = false;
 
         long end = json_frame_end(c->in, c->in_len);
         if (end < 0) {
@@ -510,21 +612,25 @@ connection_process_input(struct connection *c)
     }
 }
 
-/* Reads what is available.  Returns false when the peer hung up. */
+/* Reads what is available, never holding more than one message and one
+ * read.  Returns false when the peer has sent everything (EOF) or the
+ * connection failed. */
 static bool
 connection_read(struct connection *c)
 {
     for (;;) {
+        if (c->in_len > CONTROL_MAX_MESSAGE) {
+            return true; /* Let processing refuse it. */
+        }
         if (c->in_alloc - c->in_len < 4096) {
             c->in_alloc = MAX(8192, 2 * c->in_alloc);
             c->in = xrealloc(c->in, c->in_alloc);
         }
-        ssize_t n = read(c->fd, c->in + c->in_len, c->in_alloc - c->in_len);
+        size_t room = MIN(c->in_alloc - c->in_len,
+                          CONTROL_MAX_MESSAGE + 4096 - c->in_len);
+        ssize_t n = read(c->fd, c->in + c->in_len, room);
         if (n > 0) {
             c->in_len += (size_t)n;
-            if (c->in_len > CONTROL_MAX_MESSAGE + 4096) {
-                return true; /* Let processing refuse it. */
-            }
             continue;
         }
         if (n < 0 && errno == EINTR) {
@@ -570,6 +676,25 @@ connection_close(struct connection *c)
     connection_unref(c);
 }
 
+/* One connection too many: a best-effort error reply (the socket is new,
+ * so its buffer has room), then close. */
+static void
+server_refuse_connection(struct control_server *server, int fd)
+{
+    static const char reply[] =
+        "{\"id\":null,\"error\":\"too many control connections: try "
+        "again later\\n\"}";
+
+    COVERAGE_INC(control_conn_refused);
+    VLOG_WARN_RL(&control_rl,
+                 "%s: refusing a connection: %zu are open already",
+                 server->path, server->n_conns);
+    if (send(fd, reply, sizeof reply - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        /* The client is gone already: nothing to tell. */
+    }
+    close(fd);
+}
+
 static void
 server_accept(struct control_server *server)
 {
@@ -583,6 +708,10 @@ server_accept(struct control_server *server)
             }
             return;
         }
+        if (server->n_conns >= CONTROL_MAX_CONNECTIONS) {
+            server_refuse_connection(server, fd);
+            continue;
+        }
 
         struct connection *c = xzalloc(sizeof *c);
         c->fd = fd;
@@ -591,7 +720,54 @@ server_accept(struct control_server *server)
         pthread_mutex_init(&c->mutex, NULL);
         c->next = server->conns;
         server->conns = c;
+        server->n_conns++;
     }
+}
+
+/* Serves 'c' once: reads (unless its input ended), parses and dispatches
+ * what it can, writes.  Returns false when the connection is finished. */
+static bool
+connection_service(struct connection *c)
+{
+    bool ok = true;
+
+    if (!c->eof && !connection_read(c)) {
+        /* EOF, or a read error: either way nothing more comes in; what
+         * came already is still answered. */
+        c->eof = true;
+    }
+    for (;;) {
+        size_t in_before = c->in_len;
+
+        connection_process_input(c);
+        pthread_mutex_lock(&c->mutex);
+        bool consumed = c->in_len < in_before;
+        bool was_full = c->out_len >= CONTROL_OUTPUT_HIGH_WATER;
+        pthread_mutex_unlock(&c->mutex);
+        if (!connection_write(c)) {
+            ok = false;
+            break;
+        }
+        /* Go on while requests are answered at once, or while writing made
+         * room for requests the high-water mark held back. */
+        pthread_mutex_lock(&c->mutex);
+        bool more = c->in_len && !c->busy && !c->close_after_send
+                    && c->out_len < CONTROL_OUTPUT_HIGH_WATER
+                    && (consumed || was_full);
+        pthread_mutex_unlock(&c->mutex);
+        if (!more) {
+            break;
+        }
+    }
+
+    pthread_mutex_lock(&c->mutex);
+    bool idle = !c->out_len && !c->busy;
+    bool done = idle && (c->close_after_send || c->eof);
+    pthread_mutex_unlock(&c->mutex);
+    if (done && c->eof && c->in_len && !c->close_after_send) {
+        COVERAGE_INC(control_eof_incomplete); /* A request cut short. */
+    }
+    return ok && !done;
 }
 
 static void *
@@ -617,11 +793,16 @@ server_main(void *server_)
         for (struct connection *c = server->conns; c; c = c->next, i++) {
             pthread_mutex_lock(&c->mutex);
             short events = c->out_len ? POLLOUT : 0;
-            if (!c->busy && !c->close_after_send) {
+            if (!c->busy && !c->close_after_send && !c->eof
+                && c->out_len < CONTROL_OUTPUT_HIGH_WATER) {
                 events |= POLLIN;
             }
             pthread_mutex_unlock(&c->mutex);
-            pfds[i] = (struct pollfd){c->fd, events, 0};
+            /* A hung-up socket reports POLLHUP whatever it is asked: one
+             * with nothing to write waits for its reply without being
+             * polled, or the thread would spin. */
+            pfds[i] =
+                (struct pollfd){events || !c->eof ? c->fd : -1, events, 0};
         }
 
         if (poll(pfds, n, -1) < 0 && errno != EINTR) {
@@ -643,16 +824,10 @@ server_main(void *server_)
         struct connection **prev = &server->conns;
         for (struct connection *c = server->conns; c;) {
             struct connection *next = c->next;
-            bool ok = connection_read(c);
 
-            connection_process_input(c);
-            ok = connection_write(c) && ok;
-
-            pthread_mutex_lock(&c->mutex);
-            bool done = c->close_after_send && !c->out_len && !c->busy;
-            pthread_mutex_unlock(&c->mutex);
-            if (!ok || done) {
+            if (!connection_service(c)) {
                 *prev = next;
+                server->n_conns--;
                 connection_close(c);
             } else {
                 prev = &c->next;
@@ -664,12 +839,72 @@ server_main(void *server_)
     return NULL;
 }
 
+/* Checks what is at 'path' before the server takes it: nothing, or a
+ * socket this user owns.  Returns 0, or an errno value with one line in
+ * '*errorp'. */
+static int
+check_socket_path(const char *path, char **errorp)
+{
+    struct stat st;
+
+    if (lstat(path, &st)) {
+        if (errno == ENOENT) {
+            return 0;
+        }
+        int error = errno;
+        *errorp = xasprintf("control: cannot check \"%s\" (%s)", path,
+                            strerror(error));
+        return error;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        *errorp = xasprintf("control: \"%s\" is a symbolic link: refusing "
+                            "to use it as the control socket",
+                            path);
+        return ELOOP;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        *errorp = xasprintf("control: \"%s\" exists and is not a socket: "
+                            "refusing to replace it",
+                            path);
+        return EEXIST;
+    }
+    if (st.st_uid != geteuid()) {
+        *errorp =
+            xasprintf("control: \"%s\" is owned by uid %u, not by "
+                      "this user (uid %u): refusing to replace it",
+                      path, (unsigned int)st.st_uid, (unsigned int)geteuid());
+        return EPERM;
+    }
+    return 0;
+}
+
+/* bind() with a umask that leaves the socket no looser than 0660 from the
+ * moment it exists (chmod afterwards would leave a window).  The umask is
+ * process-wide: flowswitchd creates the server before anything else
+ * creates files. */
+static int
+bind_private(int fd, const struct sockaddr_un *sun)
+{
+    mode_t old = umask(0117);
+    int retval = bind(fd, (const struct sockaddr *)sun, sizeof *sun);
+    int error = errno;
+
+    umask(old);
+    errno = error;
+    return retval;
+}
+
 /* Binds 'path', replacing a stale socket file nobody listens on. */
 static int
 bind_unix_socket(int fd, const char *path, char **errorp)
 {
     struct sockaddr_un sun;
+    int error;
 
+    error = check_socket_path(path, errorp);
+    if (error) {
+        return error;
+    }
     memset(&sun, 0, sizeof sun);
     sun.sun_family = AF_UNIX;
     if (strlen(path) >= sizeof sun.sun_path) {
@@ -680,7 +915,7 @@ bind_unix_socket(int fd, const char *path, char **errorp)
     }
     memcpy(sun.sun_path, path, strlen(path) + 1);
 
-    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+    if (bind_private(fd, &sun) == 0) {
         return 0;
     }
     if (errno == EADDRINUSE) {
@@ -696,12 +931,17 @@ bind_unix_socket(int fd, const char *path, char **errorp)
                 xasprintf("control: another process is serving \"%s\"", path);
             return EADDRINUSE;
         }
+        /* Checked again just before it goes: a stale socket of ours. */
+        error = check_socket_path(path, errorp);
+        if (error) {
+            return error;
+        }
         unlink(path);
-        if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+        if (bind_private(fd, &sun) == 0) {
             return 0;
         }
     }
-    int error = errno;
+    error = errno;
     *errorp =
         xasprintf("control: cannot bind \"%s\" (%s)", path, strerror(error));
     return error;
@@ -728,7 +968,7 @@ control_server_create(const char *path, struct control_server **serverp,
     if (error) {
         goto err_close;
     }
-    if (chmod(path, 0660) || listen(fd, 64)) {
+    if (chmod(path, 0660) || listen(fd, CONTROL_MAX_CONNECTIONS)) {
         error = errno;
         *errorp = xasprintf("control: cannot listen on \"%s\" (%s)", path,
                             strerror(error));
@@ -812,6 +1052,61 @@ control_default_rundir(void)
         return xasprintf("%s/flowswitch", env);
     }
     return xasprintf("/tmp/flowswitch-%u", (unsigned int)geteuid());
+}
+
+int
+control_prepare_rundir(const char *dir, char **errorp)
+{
+    struct stat st;
+    int error;
+
+    *errorp = NULL;
+    if (!mkdir(dir, 0750)) {
+        /* mkdir() obeys the umask; the mode is part of the contract. */
+        if (chmod(dir, 0750)) {
+            error = errno;
+            *errorp = xasprintf("control: cannot set the mode of run "
+                                "directory \"%s\" (%s)",
+                                dir, strerror(error));
+            return error;
+        }
+        return 0;
+    }
+    if (errno != EEXIST) {
+        error = errno;
+        *errorp = xasprintf("control: cannot create run directory \"%s\" "
+                            "(%s)",
+                            dir, strerror(error));
+        return error;
+    }
+    if (lstat(dir, &st)) {
+        error = errno;
+        *errorp = xasprintf("control: cannot check run directory \"%s\" "
+                            "(%s)",
+                            dir, strerror(error));
+        return error;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        *errorp = xasprintf("control: run directory \"%s\" is a symbolic "
+                            "link: refusing to use it",
+                            dir);
+        return ELOOP;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        *errorp = xasprintf("control: run directory \"%s\" is not a "
+                            "directory",
+                            dir);
+        return ENOTDIR;
+    }
+    if (st.st_uid != geteuid()) {
+        *errorp =
+            xasprintf("control: run directory \"%s\" is owned by uid "
+                      "%u, not by this user (uid %u): refusing to use "
+                      "it",
+                      dir, (unsigned int)st.st_uid, (unsigned int)geteuid());
+        return EPERM;
+    }
+    return 0;
 }
 
 char *

@@ -21,7 +21,9 @@
  * same.
  *
  * Server.  control_server_create() binds the socket (mode 0660; the
- * directory must exist) and serves it from a thread of its own, so a busy
+ * directory must exist; a symbolic link, a file that is not a socket or
+ * another user's socket at the path is refused, never replaced) and
+ * serves it from a thread of its own, so a busy
  * datapath or handler never delays an operator and vice versa.  Callbacks
  * run in that thread, one at a time.  A callback answers with
  * control_reply() or control_reply_error(), either before it returns or
@@ -31,7 +33,13 @@
  * in order.  Malformed input gets one error reply (with a null id when its
  * id cannot be known: bad JSON, a message too long) and closes the
  * connection; every such refusal is counted (`control_*`
- * coverage counters).
+ * coverage counters).  A client that shuts its sending side down still
+ * gets the replies to every complete request it sent.  What clients can
+ * make the server hold is bounded: CONTROL_MAX_CONNECTIONS connections
+ * (one more is refused with an error reply), CONTROL_MAX_MESSAGE bytes of
+ * input and one request in flight per connection, and replies the client
+ * does not read stop the server from reading more requests from it
+ * (CONTROL_OUTPUT_HIGH_WATER).
  *
  * Thread safety: control_command_register() may be called from any thread
  * at any time; control_reply*() from any thread, exactly once per request;
@@ -44,6 +52,10 @@
 #include <stddef.h>
 
 #define CONTROL_MAX_MESSAGE ((size_t)1024 * 1024)
+/* Connections served at once; one more is refused (control_conn_refused). */
+#define CONTROL_MAX_CONNECTIONS 128
+/* Unread reply bytes above which a connection's next request waits. */
+#define CONTROL_OUTPUT_HIGH_WATER ((size_t)256 * 1024)
 
 struct control_server;
 struct control_conn; /* One pending request on a connection. */
@@ -82,6 +94,11 @@ const char *control_server_get_path(const struct control_server *);
  * (or /tmp/flowswitch-UID) otherwise.  Caller frees. */
 char *control_default_rundir(void);
 char *control_default_socket_path(void);
+/* Creates run directory 'dir' with mode 0750 (whatever the umask), or
+ * checks that the existing one is a directory (not a symbolic link) that
+ * this user owns.  Returns 0, or an errno value with one line in
+ * '*errorp'. */
+int control_prepare_rundir(const char *dir, char **errorp);
 
 /* Client side: connects to 'path', runs 'argv[0]' with arguments
  * 'argv[1..argc-1]', and waits up to 'timeout_ms' (0: forever) for the

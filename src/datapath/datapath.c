@@ -454,8 +454,16 @@ dp_port_add(struct dp *dp, struct netdev *netdev, uint32_t port_no)
     return 0;
 }
 
+static void dp_port_fill_stats(const struct dp_port *, struct dp_port_stats *);
+
 int
 dp_port_del(struct dp *dp, uint32_t port_no)
+{
+    return dp_port_del_stats(dp, port_no, NULL);
+}
+
+int
+dp_port_del_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
 {
     struct dp_poll_list *old_list = NULL;
     struct dp_port_table *old_table;
@@ -476,6 +484,9 @@ dp_port_del(struct dp *dp, uint32_t port_no)
     }
     /* After this, no datapath thread holds 'port' or its netdev. */
     dp_rcu_synchronize();
+    if (stats) {
+        dp_port_fill_stats(port, stats); /* Final: nobody counts any more. */
+    }
     free(old_table);
     free(old_list);
     free(port);
@@ -483,20 +494,13 @@ dp_port_del(struct dp *dp, uint32_t port_no)
     return 0;
 }
 
-int
-dp_port_get_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
+static void
+dp_port_fill_stats(const struct dp_port *port, struct dp_port_stats *stats)
 {
     struct netdev_stats ns;
-    struct dp_port *port;
 
-    pthread_mutex_lock(&dp->port_mutex);
-    port = dp_port_table_find(dp->ports, port_no);
-    if (!port) {
-        pthread_mutex_unlock(&dp->port_mutex);
-        return ENOENT;
-    }
     memset(stats, 0, sizeof *stats);
-    stats->port_no = port_no;
+    stats->port_no = port->port_no;
     stats->thread = port->pmd_id;
     stats->rx = DP_GET_RELAXED(&port->rx);
     stats->parse_drop = DP_GET_RELAXED(&port->parse_drop);
@@ -512,6 +516,20 @@ dp_port_get_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
     stats->netdev_tx_dropped = ns.tx_dropped;
     stats->netdev_rx_errors = ns.rx_errors;
     stats->netdev_tx_errors = ns.tx_errors;
+}
+
+int
+dp_port_get_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
+{
+    struct dp_port *port;
+
+    pthread_mutex_lock(&dp->port_mutex);
+    port = dp_port_table_find(dp->ports, port_no);
+    if (!port) {
+        pthread_mutex_unlock(&dp->port_mutex);
+        return ENOENT;
+    }
+    dp_port_fill_stats(port, stats);
     pthread_mutex_unlock(&dp->port_mutex);
     return 0;
 }

@@ -234,6 +234,10 @@ struct dp_port_stats {
 
 /* Returns 0 and fills 'stats', or ENOENT. */
 int dp_port_get_stats(struct dp *, uint32_t port_no, struct dp_port_stats *);
+/* As dp_port_del(), storing the port's final statistics in '*stats' (read
+ * once no datapath thread holds the port: nothing counts any more). */
+int dp_port_del_stats(struct dp *, uint32_t port_no,
+                      struct dp_port_stats *stats);
 /* Stores up to 'max' port numbers, ascending, in 'ports' and returns the
  * number of ports. */
 size_t dp_port_list(struct dp *, uint32_t *ports, size_t max);

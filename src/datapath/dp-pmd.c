@@ -1051,7 +1051,10 @@ dp_pmd_main(void *pmd_)
         pmd->port_cache.table = NULL;
         list = DP_GET(&pmd->poll_list);
         pmd->now = time_msec();
-        for (size_t i = 0; i < list->n && !offline; i++) {
+        /* 'offline' first: after a lossless wait (offline) the list may
+         * have been freed by dp_port_del() (found by the port-removal
+         * system test under ASan). */
+        for (size_t i = 0; !offline && i < list->n; i++) {
             struct dp_port *port = list->ports[i];
 
             if (!DP_GET_RELAXED(&port->rx_done)) {

@@ -357,7 +357,10 @@ netdev_pcap_recv(struct netdev *netdev, struct dp_packet_batch *batch)
             dev->start_ns = time_nsec();
         }
         netdev_pcap_drain_timer(dev);
-        max = (unsigned int)MIN(netdev_pcap_frames_due(dev), max);
+        /* Once: MIN() evaluates its arguments twice, and frames fall due
+         * between two calls (a batch overflow, found by the churn test). */
+        uint64_t due = netdev_pcap_frames_due(dev);
+        max = (unsigned int)MIN(due, (uint64_t)max);
     }
     while (batch->count < max) {
         struct dp_packet *pkt = netdev_pcap_read_frame(dev);

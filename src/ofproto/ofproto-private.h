@@ -70,6 +70,8 @@ struct ofproto {
     struct ofport_set *ports; /* RCU. */
     bool miss_to_controller;  /* Atomic (relaxed). */
     struct mac_learning *ml;
+    size_t n_rules;   /* In the published version; 'mutex'. */
+    size_t max_rules; /* Atomic (relaxed). */
 
     /* Change sequence. */
     pthread_mutex_t seq_mutex;

@@ -37,6 +37,7 @@
 
 COVERAGE_DEFINE(ofproto_flow_mod_batch);
 COVERAGE_DEFINE(ofproto_flow_mod_refused);
+COVERAGE_DEFINE(ofproto_table_full);
 COVERAGE_DEFINE(ofproto_rule_expired_idle);
 COVERAGE_DEFINE(ofproto_rule_expired_hard);
 
@@ -315,7 +316,20 @@ ofproto_create(const char *name)
     ofproto->tables_version = CLS_MIN_VERSION;
     ofproto->ports = xzalloc(sizeof *ofproto->ports);
     ofproto->ml = mac_learning_create(0, 0);
+    ofproto->max_rules = OFPROTO_DEFAULT_MAX_RULES;
     return ofproto;
+}
+
+void
+ofproto_set_max_rules(struct ofproto *ofproto, size_t max_rules)
+{
+    __atomic_store_n(&ofproto->max_rules, max_rules, __ATOMIC_RELAXED);
+}
+
+size_t
+ofproto_get_max_rules(const struct ofproto *ofproto)
+{
+    return __atomic_load_n(&ofproto->max_rules, __ATOMIC_RELAXED);
 }
 
 static void
@@ -831,6 +845,7 @@ batch_commit(struct batch *b)
     struct ofproto *ofproto = b->ofproto;
 
     cls_version_publish(&ofproto->tables_version, b->version);
+    ofproto->n_rules = ofproto->n_rules + b->inserted.n - b->removed.n;
     for (size_t i = 0; i < b->n_forwards; i++) {
         struct stats_forward *f = &b->forwards[i];
 
@@ -925,6 +940,19 @@ ofproto_flow_mods_at(struct ofproto *ofproto, const struct flow_text mods[],
                 *errorp = error_msg;
             }
             break;
+        }
+    }
+    if (!error) {
+        size_t max = ofproto_get_max_rules(ofproto);
+        size_t after = ofproto->n_rules + b.inserted.n - b.removed.n;
+
+        if (after > max && after > ofproto->n_rules) {
+            /* OpenFlow's "table full": the bridge holds at most 'max'. */
+            COVERAGE_INC(ofproto_table_full);
+            *errorp = xasprintf("flow: the bridge is full (at most %zu "
+                                "flows; this would make %zu)%s",
+                                max, after, n > 1 ? " (nothing changed)" : "");
+            error = EFBIG;
         }
     }
     if (error) {

@@ -75,6 +75,9 @@ struct rule;
 
 #define OFPROTO_N_TABLES 255
 #define OFPROTO_MAX_PORTS 4096
+/* Rules a bridge holds at most, over all tables, unless
+ * ofproto_set_max_rules() says otherwise. */
+#define OFPROTO_DEFAULT_MAX_RULES 1000000
 
 /* ---- Bridges ------------------------------------------------------------ */
 
@@ -120,6 +123,13 @@ bool ofproto_port_from_dp(const struct ofproto *, uint32_t dp_port,
 size_t ofproto_n_ports(const struct ofproto *);
 
 /* ---- Flow-mods ---------------------------------------------------------- */
+
+/* The most rules the bridge may hold.  A batch that would leave more (and
+ * more than before) fails whole with EFBIG, "the bridge is full",
+ * counted in ofproto_table_full: a flood of flow-mods cannot grow the
+ * tables without bound.  Any thread. */
+void ofproto_set_max_rules(struct ofproto *, size_t max_rules);
+size_t ofproto_get_max_rules(const struct ofproto *);
 
 /* Applies 'mods[0..n)' atomically at time time_msec().  Returns 0, or an
  * errno value with one line in '*errorp' and nothing changed. */

@@ -147,6 +147,7 @@ struct udpif {
 
     struct handler **handlers;
     unsigned int n_handlers;
+    struct upcall_totals handlers_retired; /* Of stopped handlers (atomic). */
 
     size_t flow_limit; /* Atomic. */
     size_t max_flow_limit;

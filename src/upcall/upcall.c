@@ -587,10 +587,18 @@ udpif_stop_handlers(struct udpif *udpif)
     }
     for (unsigned int i = 0; i < udpif->n_handlers; i++) {
         struct handler *h = udpif->handlers[i];
+        struct upcall_totals *r = &udpif->handlers_retired;
+        struct governor_info gi;
 
         if (!udpif->manual) {
             pthread_join(h->thread, NULL);
         }
+        governor_get_info(h->governor, &gi);
+        UP_COUNTER_ADD(&r->n_upcalls, UP_GET(&h->n_upcalls));
+        UP_COUNTER_ADD(&r->n_batches, UP_GET(&h->n_batches));
+        UP_COUNTER_ADD(&r->n_puts, UP_GET(&h->n_puts));
+        UP_COUNTER_ADD(&r->n_gov_suppressed, gi.n_suppressed);
+        UP_COUNTER_ADD(&r->n_gov_installed, gi.n_installed);
         governor_destroy(h->governor);
         free(h);
     }
@@ -835,6 +843,32 @@ upcall_get_handler_stats(struct udpif *udpif, unsigned int handler,
     stats->n_puts = UP_GET(&h->n_puts);
     stats->queue_len = dp_upcall_queue_len(udpif->dp, handler);
     return 0;
+}
+
+void
+upcall_get_totals(struct udpif *udpif, struct upcall_totals *t)
+{
+    const struct upcall_totals *r = &udpif->handlers_retired;
+
+    t->n_upcalls = UP_GET(&r->n_upcalls);
+    t->n_batches = UP_GET(&r->n_batches);
+    t->n_puts = UP_GET(&r->n_puts);
+    t->n_gov_suppressed = UP_GET(&r->n_gov_suppressed);
+    t->n_gov_installed = UP_GET(&r->n_gov_installed);
+    t->queue_len = 0;
+    for (unsigned int i = 0; i < udpif->n_handlers; i++) {
+        struct upcall_handler_stats hs;
+        struct governor_info gi;
+
+        upcall_get_handler_stats(udpif, i, &hs);
+        governor_get_info(udpif->handlers[i]->governor, &gi);
+        t->n_upcalls += hs.n_upcalls;
+        t->n_batches += hs.n_batches;
+        t->n_puts += hs.n_puts;
+        t->queue_len += hs.queue_len;
+        t->n_gov_suppressed += gi.n_suppressed;
+        t->n_gov_installed += gi.n_installed;
+    }
 }
 
 int

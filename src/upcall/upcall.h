@@ -184,6 +184,17 @@ struct upcall_handler_stats {
 /* Returns 0 and fills 'stats' for handler 'handler', or ENOENT. */
 int upcall_get_handler_stats(struct udpif *, unsigned int handler,
                              struct upcall_handler_stats *);
+
+/* Sums over every handler the udpif has had: the running ones and those
+ * that upcall_set_n_handlers() or upcall_set_governor_mode() stopped, whose
+ * counters would otherwise leave with them (so "misses = handled" still
+ * adds up after a change).  Same thread rules as the getters. */
+struct upcall_totals {
+    uint64_t n_upcalls, n_batches, n_puts;
+    uint64_t n_gov_suppressed, n_gov_installed; /* governor_info's. */
+    size_t queue_len; /* Upcalls waiting in every queue now. */
+};
+void upcall_get_totals(struct udpif *, struct upcall_totals *);
 /* Governor state of handler 'handler' (ENOENT if none). */
 int upcall_get_governor_info(struct udpif *, unsigned int handler,
                              struct governor_info *);

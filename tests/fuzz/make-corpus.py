@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Writes the seed corpus of the fuzz_packet target.
+"""Writes the seed corpora of the fuzz_packet, fuzz_actions, fuzz_pcap and
+fuzz_control targets.
 
-One small file per seed in tests/fuzz/corpus/packet/: the first byte is the
-input port (fuzz_packet.c takes it off), the rest an Ethernet frame.  The
+packet: one small file per seed in tests/fuzz/corpus/packet/: the first
+byte is the input port (fuzz_packet.c takes it off), the rest an Ethernet
+frame.  The
 seeds cover every protocol and every branch of the parser that a frame can
 reach (VLAN stacks, 802.3 with and without SNAP, ARP, IPv4 options and
 fragments, IPv6 extension headers, TCP/UDP/SCTP/ICMP/IGMP, ICMPv6 and
@@ -10,10 +12,25 @@ neighbour discovery with its options), plus a few truncated and malformed
 frames, so that the fuzzer starts next to every edge instead of having to
 discover the Ethernet type field first.
 
+actions: the same frames, each behind a short list of datapath actions in
+fuzz_actions.c's encoding (sets of every header, VLAN pushes and pops).
+
+pcap: capture files (behind fuzz_pcap.c's loop byte): well-formed ones in both byte orders and timestamp
+precisions, pcapng, and damaged ones (cut headers and records, a record
+longer than the snap length, a non-Ethernet link type).
+
+control: byte streams a client may send to the control socket: requests
+whole, pipelined, cut short, with bad JSON, escapes and odd ids.
+
 Deterministic: running it again rewrites the same bytes.
 
-usage: tests/fuzz/make-corpus.py [OUTPUT_DIR]
+usage: tests/fuzz/make-corpus.py [packet|actions|pcap|control|all]
+                                 [OUTPUT_DIR]
+       tests/fuzz/make-corpus.py OUTPUT_DIR    (the packet corpus)
 """
+
+import json
+import struct
 
 import os
 import sys
@@ -31,7 +48,6 @@ from scapy.layers.sctp import SCTP  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_DIR = os.path.join(HERE, "corpus", "packet")
 
 A = "52:54:00:aa:bb:cc"
 B = "00:16:3e:11:22:33"
@@ -116,15 +132,168 @@ def seeds():
     yield "cut-arp", bytes(ETH / ARP())[:30]
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_DIR
+def packet_seeds():
+    for port, (name, frame) in enumerate(seeds(), start=1):
+        yield name, bytes([port & 0xff]) + bytes(frame)
+
+
+# ---- fuzz_actions ----------------------------------------------------------
+# A set is its kind byte (enum dp_set_header) and the value and mask of the
+# header's struct, laid out as the C structs are (with their padding).
+SET_ETH, SET_VLAN, SET_IPV4, SET_IPV6, SET_TCP, SET_UDP, SET_SCTP = range(7)
+PUSH_VLAN, POP_VLAN = 7, 8
+
+
+def ip4(text):
+    return bytes(int(x) for x in text.split("."))
+
+
+def set_action(kind, value, mask):
+    return bytes([kind]) + value + mask
+
+
+ACTION_LISTS = [
+    [set_action(SET_IPV4, ip4("10.1.2.3") + ip4("10.3.2.1") + b"\x28\x3f\0\0",
+                b"\xff" * 10 + b"\0\0")],
+    [set_action(SET_TCP, struct.pack("!HH", 8080, 443), b"\xff" * 4),
+     set_action(SET_UDP, struct.pack("!HH", 53, 5353), b"\xff" * 4),
+     set_action(SET_SCTP, struct.pack("!HH", 1, 2), b"\xff" * 4)],
+    [bytes([PUSH_VLAN, 0, 0x20, 0x05]),
+     set_action(SET_VLAN, struct.pack("!H", 0xa00f), b"\xff\xff"),
+     bytes([POP_VLAN])],
+    [set_action(SET_IPV6, bytes(range(16)) + bytes(range(16, 32)) +
+                struct.pack("!I", 0xabcde) + b"\x10\x05\0\0",
+                b"\xff" * 38 + b"\0\0")],
+    [set_action(SET_ETH, bytes.fromhex("02000000000a02000000000b"),
+                b"\xff" * 6 + b"\xff\xff\xff\0\0\0"),
+     bytes([PUSH_VLAN, 1, 0, 7]), bytes([PUSH_VLAN, 0, 0, 8]),
+     bytes([POP_VLAN])],
+    [set_action(SET_IPV4, b"\0" * 8 + b"\0\x01\0\0", b"\0" * 9 + b"\xff\0\0"),
+     set_action(SET_IPV4, ip4("0.0.0.255") + b"\0" * 8, b"\0\0\0\xff" +
+                b"\0" * 8)],
+]
+
+
+def action_seeds():
+    for i, (name, frame) in enumerate(seeds()):
+        actions = ACTION_LISTS[i % len(ACTION_LISTS)]
+        yield name, bytes([len(actions)]) + b"".join(actions) + bytes(frame)
+
+
+# ---- fuzz_pcap -------------------------------------------------------------
+
+def pcap_file(frames, magic=0xa1b2c3d4, endian="<", linktype=1,
+              snaplen=65535):
+    out = struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, snaplen,
+                      linktype)
+    for i, frame in enumerate(frames):
+        out += struct.pack(endian + "IIII", 1700000000 + i, 1000 * i,
+                           len(frame), len(frame) + (i % 2) * 10)
+        out += frame
+    return out
+
+
+def pcapng_file(frames):
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = 12 + len(body)
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    out = block(0x0a0d0d0a, struct.pack("<IHHq", 0x1a2b3c4d, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", 1, 0, 65535))
+    for i, frame in enumerate(frames):
+        out += block(6, struct.pack("<IIIII", 0, 0, i, len(frame),
+                                    len(frame)) + frame)
+    return out
+
+
+def pcap_files():
+    frames = [bytes(f) for _, f in list(seeds())[:8]]
+    good = pcap_file(frames)
+    yield "le-usec", good
+    yield "be-usec", pcap_file(frames, endian=">")
+    yield "le-nsec", pcap_file(frames, magic=0xa1b23c4d)
+    yield "pcapng", pcapng_file(frames)
+    yield "empty", pcap_file([])
+    yield "cut-file-header", good[:20]
+    yield "cut-record-header", good[:24 + 10]
+    yield "cut-record-data", good[:24 + 16 + 20]
+    yield "caplen-over-snaplen", pcap_file([b"\0" * 200], snaplen=64)
+    yield "huge-caplen", good[:24] + struct.pack("<IIII", 0, 0, 0x7fffffff,
+                                                 0x7fffffff) + b"\0" * 64
+    yield "not-ethernet", pcap_file(frames[:2], linktype=101)
+    yield "bad-magic", b"\x00\x01\x02\x03" + good[4:]
+
+
+def pcap_seeds():
+    # fuzz_pcap.c's first byte: replay once (0) or twice (1).
+    for i, (name, data) in enumerate(pcap_files()):
+        yield name, bytes([i % 2]) + data
+
+
+# ---- fuzz_control ----------------------------------------------------------
+
+def request(rid, method, *params):
+    return json.dumps({"id": rid, "method": method,
+                       "params": list(params)}).encode()
+
+
+def control_seeds():
+    yield "version", request(0, "version")
+    yield "echo", request(1, "echo", "a", "b c", "\u00e9\n")
+    yield "pipelined", (request(1, "echo", "x") + b" \n" +
+                        request("two", "deferred", "y") +
+                        request(None, "version") + request(3, "big", "4"))
+    yield "list-commands", request([1, 2], "list-commands")
+    yield "unknown", request(5, "no/such")
+    yield "too-many-args", request(6, "version", "x")
+    yield "too-few-args", request(7, "echo-two")
+    yield "cut-short", request(8, "echo", "abc")[:-3]
+    yield "bad-json", b'{"id": 1, "method": nonsense}'
+    yield "not-object", b"[1, 2, 3]"
+    yield "garbage", b"hello"
+    yield "strings-with-braces", request(9, "echo", "}{][", '\\"}')
+    yield "nested", b'{"id": {"a": [1, {"b": 2}]}, "method": "echo", ' \
+        b'"params": ["x"]}'
+    yield "param-not-string", b'{"id": 1, "method": "echo", "params": [1]}'
+    yield "deferred-then-close", request(10, "deferred", "z")
+    # Found by fuzz_control: NUL bytes are not JSON white space.
+    yield "nul-before-message", b"\0" * 8 + request(11, "version")
+    # Found by fuzz_control: an error message quoting bytes that are not
+    # UTF-8 made the reply impossible to encode.
+    yield "escape-before-non-ascii", b'{"id": 1, "method": "echo", ' \
+        b'"params": ["\\\xd7\xae"]}'
+
+
+CORPORA = {
+    "packet": packet_seeds,
+    "actions": action_seeds,
+    "pcap": pcap_seeds,
+    "control": control_seeds,
+}
+
+
+def write_corpus(target, out):
     os.makedirs(out, exist_ok=True)
     n = 0
-    for port, (name, frame) in enumerate(seeds(), start=1):
+    for name, data in CORPORA[target]():
         with open(os.path.join(out, name), "wb") as f:
-            f.write(bytes([port & 0xff]) + bytes(frame))
+            f.write(data)
         n += 1
-    print(f"{n} seeds in {out}")
+    print(f"{n} {target} seeds in {out}")
+
+
+def main():
+    args = sys.argv[1:]
+    if args and (args[0] in CORPORA or args[0] == "all"):
+        target, args = args[0], args[1:]
+    else:
+        target = "packet"
+    targets = list(CORPORA) if target == "all" else [target]
+    for t in targets:
+        out = args[0] if args and target != "all" else \
+            os.path.join(HERE, "corpus", t)
+        write_corpus(t, out)
 
 
 if __name__ == "__main__":

@@ -160,6 +160,12 @@ def parse_summary(text):
     summary = {"ports": {}, "conservation": []}
     for line in text.splitlines():
         parts = line.split()
+        m = re.match(r"\((\d+) removed\)\s+-\s+-((?:\s+\d+){6})$", line)
+        if m:
+            summary["removed"] = dict(zip(
+                ["rx", "rx_drop", "tx", "tx_drop", "lost", "unparsable"],
+                [int(p) for p in m.group(2).split()]))
+            summary["removed"]["ports"] = int(m.group(1))
         if len(parts) == 9 and parts[3].isdigit() and parts[2] in (
                 "pcap", "afpacket", "tap", "memory"):
             summary["ports"][parts[0]] = dict(zip(
@@ -211,6 +217,8 @@ def assert_conserved(summary):
     assert up["missed"] + up["action"] + up["drain"] == up["handled"], \
         summary
     assert up["missed"] == rx["missed"], summary
-    # Every frame a port received reached the datapath's accounting.
-    assert sum(p["rx"] for p in summary["ports"].values()) == rx["rx"], \
-        summary
+    # Every frame a port received reached the datapath's accounting
+    # (ports removed at run time included).
+    removed = summary.get("removed", {}).get("rx", 0)
+    assert sum(p["rx"] for p in summary["ports"].values()) + removed == \
+        rx["rx"], summary

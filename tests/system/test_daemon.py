@@ -48,6 +48,8 @@ COMMANDS = [
     "revalidator/pause", "revalidator/resume", "revalidator/check",
     "revalidator/set-max-idle", "revalidator/set-max-revalidator",
     "revalidator/set-min-revalidate-pps",
+    # issue 9
+    "upcall/set-handlers", "upcall/set-revalidators",
 ]
 
 MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"

@@ -372,6 +372,276 @@ test_client_reports_unreachable_daemon(void **state)
     free(error);
 }
 
+static void
+test_half_closed_client_gets_every_reply(void **state)
+{
+    struct fixture *f = *state;
+    const char *msgs = "{\"id\":1,\"method\":\"test/park\",\"params\":[]}"
+                       "{\"id\":2,\"method\":\"test/echo\",\"params\":"
+                       "[\"after\"]}{\"id\":3,\"method\":";
+    uint64_t before = coverage_read("control_eof_incomplete");
+    pthread_t thread;
+    int fd = raw_connect(f->path);
+    char buf[64];
+
+    /* Everything said, then the sending side shut down (as socat does):
+     * the deferred reply and the one queued behind it still come, the cut
+     * request is dropped, and the server closes. */
+    assert_int_equal(write(fd, msgs, strlen(msgs)), (ssize_t)strlen(msgs));
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    assert_int_equal(pthread_create(&thread, NULL, unpark_thread, NULL), 0);
+    char *replies = raw_read_objects(fd, 2);
+    pthread_join(thread, NULL);
+    assert_non_null(strstr(replies, "answered later"));
+    assert_non_null(strstr(replies, "\"result\":\"after\\n\""));
+    assert_int_equal(read(fd, buf, sizeof buf), 0);
+    close(fd);
+    assert_int_equal(coverage_read("control_eof_incomplete"), before + 1);
+}
+
+static void
+test_nul_bytes_are_not_white_space(void **state)
+{
+    struct fixture *f = *state;
+    static const char msg[] = "\0{\"id\":1,\"method\":\"version\","
+                              "\"params\":[]}";
+    int fd = raw_connect(f->path);
+
+    assert_int_equal(write(fd, msg, sizeof msg - 1), (ssize_t)sizeof msg - 1);
+    char *reply = raw_read_objects(fd, 1);
+    close(fd);
+    assert_non_null(strstr(reply, "\"id\":null"));
+    assert_non_null(strstr(reply, "bad JSON"));
+}
+
+static void
+test_connections_beyond_the_limit_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t before = coverage_read("control_conn_refused");
+    int fds[CONTROL_MAX_CONNECTIONS];
+    const char *argv[] = {"version"};
+    char *result, *error;
+
+    /* The limit's worth of connections, each proven served. */
+    for (int i = 0; i < CONTROL_MAX_CONNECTIONS; i++) {
+        static const char req[] =
+            "{\"id\":1,\"method\":\"version\",\"params\":[]}";
+
+        fds[i] = raw_connect(f->path);
+        assert_int_equal(write(fds[i], req, sizeof req - 1),
+                         (ssize_t)sizeof req - 1);
+        assert_non_null(strstr(raw_read_objects(fds[i], 1), "test-daemon"));
+    }
+    /* One more gets an error reply and is closed. */
+    assert_int_equal(
+        control_transact(f->path, 1, argv, 10000, &result, &error), 0);
+    assert_null(result);
+    assert_non_null(strstr(error, "too many control connections"));
+    free(error);
+    assert_int_equal(coverage_read("control_conn_refused"), before + 1);
+
+    /* A freed slot serves again (the server may not have seen the close
+     * yet: poll, with a deadline). */
+    close(fds[0]);
+    for (int tries = 0;; tries++) {
+        assert_true(tries < 60000);
+        assert_int_equal(
+            control_transact(f->path, 1, argv, 10000, &result, &error), 0);
+        if (result) {
+            break;
+        }
+        free(error);
+        usleep(1000);
+    }
+    assert_string_equal(result, "test-daemon (flowswitch) 0.1.0\n");
+    free(result);
+    for (int i = 1; i < CONTROL_MAX_CONNECTIONS; i++) {
+        close(fds[i]);
+    }
+}
+
+static void
+big_cb(struct control_conn *conn, int argc, const char *argv[], void *aux)
+{
+    static char body[64 * 1024 + 2];
+
+    (void)argc, (void)argv, (void)aux;
+    memset(body, 'x', sizeof body - 2);
+    body[sizeof body - 2] = '\n';
+    control_reply(conn, body);
+}
+
+static void
+test_unread_replies_hold_back_further_requests(void **state)
+{
+    struct fixture *f = *state;
+    static const char req[] =
+        "{\"id\":1,\"method\":\"test/big\",\"params\":[]}";
+    enum { N_REQUESTS = 200 }; /* 13 MB of replies if all were queued. */
+    uint64_t before = coverage_read("control_output_backpressure");
+    int fd = raw_connect(f->path);
+    size_t n_replies = 0, got = 0;
+    char buf[65536];
+
+    control_command_register("test/big", "", 0, 0, big_cb, NULL);
+    for (int i = 0; i < N_REQUESTS; i++) {
+        assert_int_equal(write(fd, req, sizeof req - 1),
+                         (ssize_t)sizeof req - 1);
+    }
+    /* The client reads nothing until the server stops answering: poll the
+     * counter (with a deadline; a passing run never waits for it). */
+    for (int ms = 0; coverage_read("control_output_backpressure") == before;
+         ms++) {
+        assert_true(ms < 60000);
+        usleep(1000);
+    }
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    /* Then every reply comes, whole and in order. */
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+
+        if (n <= 0) {
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+            n_replies += buf[i] == '}';
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    assert_int_equal(n_replies, N_REQUESTS);
+    assert_true(got > (size_t)N_REQUESTS * 64 * 1024);
+    control_command_unregister("test/big");
+}
+
+static void
+not_utf8_cb(struct control_conn *conn, int argc, const char *argv[], void *aux)
+{
+    (void)argc, (void)argv, (void)aux;
+    control_reply(conn, "caf\xc3\xa9 \xff\xfe\xed\xa0\x80 end\n");
+}
+
+static void
+test_replies_that_are_not_utf8_still_go_out(void **state)
+{
+    struct fixture *f = *state;
+    /* A string with a backslash before a byte that is not ASCII: jansson's
+     * error message quotes it (found by fuzz_control). */
+    static const char bad[] = "{\"id\":1,\"method\":\"x\",\"params\":"
+                              "[\"\\\xd7\xae\"]}";
+    uint64_t before = coverage_read("control_reply_not_utf8");
+    const char *argv[] = {"test/not-utf8"};
+
+    control_command_register("test/not-utf8", "", 0, 0, not_utf8_cb, NULL);
+    /* Valid UTF-8 stays, invalid bytes (a surrogate too) become '?'. */
+    transact_ok(f->path, 1, argv, "caf\xc3\xa9 ????? end\n");
+    assert_int_equal(coverage_read("control_reply_not_utf8"), before + 1);
+    control_command_unregister("test/not-utf8");
+
+    int fd = raw_connect(f->path);
+    assert_int_equal(write(fd, bad, sizeof bad - 1), (ssize_t)sizeof bad - 1);
+    char *reply = raw_read_objects(fd, 1);
+    close(fd);
+    assert_non_null(strstr(reply, "\"id\":null"));
+    assert_non_null(strstr(reply, "bad JSON"));
+}
+
+static void
+expect_refused(const char *path, const char *words)
+{
+    struct control_server *server;
+    char *error = NULL;
+
+    assert_int_not_equal(control_server_create(path, &server, &error), 0);
+    assert_null(server);
+    assert_non_null(error);
+    assert_non_null(strstr(error, words));
+    assert_null(strchr(error, '\n'));
+    free(error);
+}
+
+static void
+test_socket_path_that_is_not_ours_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    char link_path[160], file_path[160], other[160];
+    struct stat st;
+
+    snprintf(link_path, sizeof link_path, "%s/link.ctl", f->dir);
+    snprintf(file_path, sizeof file_path, "%s/file.ctl", f->dir);
+    snprintf(other, sizeof other, "%s/other.ctl", f->dir);
+
+    /* A symbolic link, even to a stale socket of ours, is not followed. */
+    control_server_destroy(f->server);
+    f->server = NULL;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    strcpy(sun.sun_path, f->path);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+    close(fd);
+    assert_int_equal(symlink(f->path, link_path), 0);
+    expect_refused(link_path, "is a symbolic link");
+    assert_int_equal(lstat(link_path, &st), 0); /* Left alone. */
+    unlink(link_path);
+
+    /* A regular file is not replaced. */
+    FILE *file = fopen(file_path, "w");
+    assert_non_null(file);
+    fclose(file);
+    expect_refused(file_path, "is not a socket");
+    assert_int_equal(stat(file_path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    unlink(file_path);
+
+    /* Another user's stale socket is not replaced either. */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(f->path, 65534, 65534), 0);
+        expect_refused(f->path, "is owned by uid 65534");
+    }
+    unlink(f->path);
+
+    /* A free path is taken, 0660 whatever the umask. */
+    mode_t old = umask(0);
+    assert_int_equal(control_server_create(other, &f->server, &(char *){0}),
+                     0);
+    umask(old);
+    assert_int_equal(stat(other, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0660);
+    control_server_destroy(f->server);
+    f->server = NULL;
+}
+
+static void
+test_rundir_is_0750_and_must_be_ours(void **state)
+{
+    struct fixture *f = *state;
+    char dir[160], link_path[160], *error;
+    struct stat st;
+
+    snprintf(dir, sizeof dir, "%s/run", f->dir);
+    snprintf(link_path, sizeof link_path, "%s/run-link", f->dir);
+    mode_t old = umask(077);
+    assert_int_equal(control_prepare_rundir(dir, &error), 0);
+    umask(old);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0750);
+    assert_int_equal(control_prepare_rundir(dir, &error), 0); /* Exists. */
+
+    assert_int_equal(symlink(dir, link_path), 0);
+    assert_int_equal(control_prepare_rundir(link_path, &error), ELOOP);
+    assert_non_null(strstr(error, "is a symbolic link"));
+    free(error);
+    unlink(link_path);
+    if (geteuid() == 0) {
+        assert_int_equal(chown(dir, 65534, 65534), 0);
+        assert_int_equal(control_prepare_rundir(dir, &error), EPERM);
+        assert_non_null(strstr(error, "owned by uid 65534"));
+        free(error);
+    }
+    rmdir(dir);
+}
+
 /* Runs ovs-appctl and returns its exit status, with stdout in 'out'. */
 static int
 run_ovs_appctl(const char *path, const char *args, char *out, size_t size)
@@ -436,6 +706,20 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_debian_ovs_appctl_talks_to_the_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_half_closed_client_gets_every_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nul_bytes_are_not_white_space,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_connections_beyond_the_limit_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_unread_replies_hold_back_further_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_socket_path_that_is_not_ours_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rundir_is_0750_and_must_be_ours,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_replies_that_are_not_utf8_still_go_out, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -650,6 +650,33 @@ test_runts_are_parse_drops(void **state)
     netdev_close(p1);
 }
 
+static void
+test_port_del_stats_are_the_final_counts(void **state)
+{
+    static const uint8_t runt[10] = {1, 2, 3};
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct dp *dp = create_dp(1, 0, 0, 1);
+    struct dp_port_stats ps;
+    struct dp_stats st;
+
+    (void)state;
+    dp_port_add(dp, p1, 1);
+    for (uint32_t i = 0; i < 7; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, 0, i);
+    }
+    assert_int_equal(netdev_memory_inject(p1, runt, sizeof runt), 0);
+    wait_rx(dp, 8, &st);
+    assert_int_equal(dp_port_del_stats(dp, 1, &ps), 0);
+    assert_int_equal(ps.port_no, 1);
+    assert_int_equal(ps.rx, 8);
+    assert_int_equal(ps.netdev_rx_packets, 8);
+    assert_int_equal(ps.lost, 7); /* No handlers. */
+    assert_int_equal(ps.parse_drop, 1);
+    assert_int_equal(dp_port_del_stats(dp, 1, &ps), ENOENT);
+    dp_destroy(dp);
+    netdev_close(p1);
+}
+
 /* ---- Lossless ports ----------------------------------------------------- */
 
 struct lossless_handler {
@@ -2051,6 +2078,7 @@ main(void)
             test_upcall_queue_overflow_is_counted_as_lost_exactly),
         cmocka_unit_test(test_no_handlers_loses_every_miss),
         cmocka_unit_test(test_runts_are_parse_drops),
+        cmocka_unit_test(test_port_del_stats_are_the_final_counts),
         cmocka_unit_test(test_lossless_port_never_loses),
         cmocka_unit_test(
             test_storming_port_cannot_starve_first_packets_of_other_ports),

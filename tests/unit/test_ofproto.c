@@ -16,6 +16,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "flow/flow-text.h"
+#include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/util.h"
 #include "ofproto/ofproto.h"
@@ -599,6 +600,67 @@ group_teardown(void **state)
     return 0;
 }
 
+static void
+test_full_bridge_refuses_adds_but_not_replacements(void **state)
+{
+    uint64_t before = coverage_read("ofproto_table_full");
+    struct ofproto *ofp = make_bridge();
+    struct flow_text fts[2];
+    char *error = NULL;
+
+    (void)state;
+    assert_int_equal(ofproto_get_max_rules(ofp), OFPROTO_DEFAULT_MAX_RULES);
+    ofproto_set_max_rules(ofp, 3);
+    mod(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=drop", T0);
+    mod(ofp, FLOW_TEXT_ADD, "priority=1,udp,actions=drop", T0);
+    mod(ofp, FLOW_TEXT_ADD, "table=7,priority=1,arp,actions=drop", T0);
+
+    /* A fourth is refused, with one line, and counted. */
+    error = mod_error(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=drop");
+    assert_string_equal(error, "flow: the bridge is full (at most 3 flows; "
+                               "this would make 4)");
+    free(error);
+    assert_int_equal(coverage_read("ofproto_table_full"), before + 1);
+    assert_int_equal(ofproto_n_rules(ofp), 3);
+
+    /* Replacing, modifying and deleting still work; a freed slot is free. */
+    mod(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=output:2", T0);
+    mod(ofp, FLOW_TEXT_MODIFY, "udp,actions=output:3", T0);
+    mod(ofp, FLOW_TEXT_DELETE_STRICT, "table=7,priority=1,arp", T0);
+    mod(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=drop", T0);
+    assert_int_equal(ofproto_n_rules(ofp), 3);
+
+    /* A batch that nets out within the limit passes; one that does not
+     * changes nothing. */
+    assert_int_equal(flow_text_parse("priority=2,ip", FLOW_TEXT_DELETE_STRICT,
+                                     &fts[0], &error),
+                     0);
+    assert_int_equal(flow_text_parse("priority=3,arp,actions=drop",
+                                     FLOW_TEXT_ADD, &fts[1], &error),
+                     0);
+    assert_int_equal(ofproto_flow_mods_at(ofp, fts, 2, T0, &error), 0);
+    flow_text_destroy(&fts[0]);
+    flow_text_destroy(&fts[1]);
+    assert_int_equal(flow_text_parse("priority=4,arp,actions=drop",
+                                     FLOW_TEXT_ADD, &fts[0], &error),
+                     0);
+    assert_int_equal(flow_text_parse("priority=5,arp,actions=drop",
+                                     FLOW_TEXT_ADD, &fts[1], &error),
+                     0);
+    assert_int_equal(ofproto_flow_mods_at(ofp, fts, 2, T0, &error), EFBIG);
+    assert_non_null(strstr(error, "(nothing changed)"));
+    free(error);
+    flow_text_destroy(&fts[0]);
+    flow_text_destroy(&fts[1]);
+    assert_int_equal(ofproto_n_rules(ofp), 3);
+
+    /* Lowering the limit below the count refuses growth, not shrinking. */
+    ofproto_set_max_rules(ofp, 1);
+    mod(ofp, FLOW_TEXT_DELETE_STRICT, "priority=3,arp", T0);
+    assert_int_equal(ofproto_n_rules(ofp), 2);
+    ofproto_destroy(ofp);
+}
+
 int
 main(void)
 {
@@ -621,6 +683,7 @@ main(void)
         cmocka_unit_test(test_hard_timeout_ignores_use),
         cmocka_unit_test(test_ports_add_del),
         cmocka_unit_test(test_change_seq_and_wait),
+        cmocka_unit_test(test_full_bridge_refuses_adds_but_not_replacements),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -614,6 +614,49 @@ test_handler_count_change_loses_no_upcall(void **state)
 }
 
 static void
+test_totals_survive_a_handler_count_change(void **state)
+{
+    struct upcall_totals t;
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 2, 512, NULL);
+    upcall_set_megaflows(e.udpif, false);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    for (uint16_t i = 0; i < 20; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+    }
+    wait_rx(&e, 20, &st);
+    assert_int_equal(run_handlers(&e, 1000), 20);
+    collect(&e, 2, 20, NULL);
+
+    /* The handlers that counted these go; their counts stay. */
+    assert_int_equal(upcall_set_n_handlers(e.udpif, 3), 0);
+    upcall_get_totals(e.udpif, &t);
+    assert_int_equal(t.n_upcalls, 20);
+    assert_int_equal(t.n_puts, 20);
+    assert_true(t.n_batches >= 1);
+    assert_int_equal(t.queue_len, 0);
+
+    for (uint16_t i = 0; i < 10; i++) {
+        inject(&e, 1, 0x0a000002, (uint16_t)(2000 + i), 80, 20 + i);
+    }
+    wait_rx(&e, 30, &st);
+    upcall_get_totals(e.udpif, &t);
+    assert_int_equal(t.queue_len, 10);
+    assert_int_equal(run_handlers(&e, 1001), 10);
+    assert_int_equal(upcall_set_n_handlers(e.udpif, 1), 0);
+    upcall_get_totals(e.udpif, &t);
+    /* misses = handled, across both changes. */
+    dp_get_stats(e.dp, &st);
+    assert_int_equal(t.n_upcalls, st.n_missed);
+    assert_int_equal(t.n_upcalls, 30);
+    assert_int_equal(t.n_puts, 30);
+    env_destroy(&e);
+}
+
+static void
 test_controller_flow_is_slow_pathed_and_never_reput(void **state)
 {
     uint64_t ctl = coverage_read("upcall_controller_no_connection");
@@ -1035,6 +1078,7 @@ main(void)
         cmocka_unit_test(test_queue_overflow_counted_as_lost_exactly),
         cmocka_unit_test(test_port_outside_bridge_installs_drop_flow),
         cmocka_unit_test(test_handler_count_change_loses_no_upcall),
+        cmocka_unit_test(test_totals_survive_a_handler_count_change),
         cmocka_unit_test(test_controller_flow_is_slow_pathed_and_never_reput),
         cmocka_unit_test(test_batch_preserves_arrival_order_within_flow),
         cmocka_unit_test(test_megaflows_disabled_installs_exact_flows),
