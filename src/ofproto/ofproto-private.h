@@ -69,6 +69,9 @@ struct ofproto {
     uint64_t tables_version;  /* cls_version_publish()/get(). */
     struct ofport_set *ports; /* RCU. */
     bool miss_to_controller;  /* Atomic (relaxed). */
+    bool fail_open;           /* Atomic (relaxed). */
+    ofproto_flow_removed_cb *removed_cb; /* Writer. */
+    void *removed_aux;                   /* Writer. */
     struct mac_learning *ml;
 
     /* Change sequence. */
