@@ -6,7 +6,10 @@
  * (dp_create), one OpenFlow bridge "br0" (ofproto_create), its ports (a
  * netdev each, added to both with the same number except LOCAL, which is
  * datapath port 0), a udpif for the handlers and revalidators
- * (upcall_create) and the control socket (control_server_create).
+ * (upcall_create), the OpenFlow channel when --listen or --controller
+ * asks for one (ofmgr_create: its packet-in hook goes into the udpif, and
+ * port/add and port/del send port-status through it) and the control
+ * socket (control_server_create).
  *
  * Files:
  *   flowswitchd.c     command line, wiring, the main loop, signals, shutdown
@@ -46,6 +49,7 @@ struct daemon_job;
 struct dp;
 struct ds;
 struct netdev;
+struct ofmgr;
 struct ofproto;
 struct udpif;
 
@@ -94,6 +98,16 @@ struct daemon_config {
     enum governor_mode governor;
     bool exit_when_drained;
     bool verbose;
+
+    /* OpenFlow (openflow/ofmgr.h). */
+    char **listeners; /* --listen */
+    size_t n_listeners;
+    char **controllers; /* --controller */
+    size_t n_controllers;
+    bool fail_secure;      /* --fail-mode secure */
+    bool have_datapath_id; /* --datapath-id given */
+    uint64_t datapath_id;
+    unsigned int packet_in_rate;
 };
 
 /* Why the main loop stops. */
@@ -109,6 +123,7 @@ struct daemon {
     struct dp *dp;
     struct ofproto *ofproto;
     struct udpif *udpif;
+    struct ofmgr *ofmgr; /* NULL without --listen and --controller. */
     struct control_server *control;
     uint64_t start_ms;
 
