@@ -31,10 +31,18 @@ enum nx_action_subtype {
     NXAST_REG_MOVE = 6,
     NXAST_REG_LOAD = 7,
     NXAST_NOTE = 8,
-    NXAST_CONTROLLER = 11,
+    NXAST_CONTROLLER = 20,
     NXAST_RESUBMIT_TABLE = 14,
     NXAST_DEC_TTL = 18,
     NXAST_REG_LOAD2 = 33,
+    NXAST_CONTROLLER2 = 37,
+};
+
+/* Properties of NXAST_CONTROLLER2. */
+enum {
+    NXAC2PT_MAX_LEN = 0,
+    NXAC2PT_CONTROLLER_ID = 1,
+    NXAC2PT_REASON = 2,
 };
 
 enum ofp_instruction_type {
@@ -122,6 +130,61 @@ decode_subfield(uint32_t header, unsigned int ofs, unsigned int n_bits,
     sf->field = f;
     sf->ofs = ofs;
     sf->n_bits = n_bits;
+    return 0;
+}
+
+/* NXAST_CONTROLLER2: what ovs-ofctl sends for controller(...).  Only the
+ * max_len, id and reason properties have a meaning here; userdata, pause
+ * and meters are refused. */
+static int
+decode_controller2(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    uint16_t max_len = OFPACT_CONTROLLER_MAX_LEN, id = 0;
+    unsigned int reason = OFPACT_REASON_ACTION;
+    size_t ofs = 16;
+    struct ofpact *act;
+
+    while (ofs < len) {
+        uint16_t type, plen;
+
+        if (len - ofs < 4) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        type = ofp_get16(a + ofs);
+        plen = ofp_get16(a + ofs + 2);
+        if (plen < 4 || ofp_pad8(plen) > len - ofs) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        switch (type) {
+        case NXAC2PT_MAX_LEN:
+        case NXAC2PT_CONTROLLER_ID:
+            if (plen != 6) {
+                return OFPERR_BAC_BAD_LEN;
+            }
+            if (type == NXAC2PT_MAX_LEN) {
+                max_len = ofp_get16(a + ofs + 4);
+            } else {
+                id = ofp_get16(a + ofs + 4);
+            }
+            break;
+        case NXAC2PT_REASON:
+            if (plen != 5) {
+                return OFPERR_BAC_BAD_LEN;
+            }
+            reason = a[ofs + 4];
+            if (reason > OFPACT_REASON_PACKET_OUT) {
+                return OFPERR_BAC_BAD_ARGUMENT;
+            }
+            break;
+        default:
+            return OFPERR_BAC_BAD_ARGUMENT;
+        }
+        ofs += ofp_pad8(plen);
+    }
+    act = ofpacts_put(out, OFPACT_CONTROLLER);
+    act->controller.max_len = max_len;
+    act->controller.id = id;
+    act->controller.reason = (enum ofpact_controller_reason)reason;
     return 0;
 }
 
@@ -217,6 +280,8 @@ decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
         act->controller.id = ofp_get16(a + 12);
         act->controller.reason = (enum ofpact_controller_reason)a[14];
         return 0;
+    case NXAST_CONTROLLER2:
+        return decode_controller2(a, len, out);
     case NXAST_DEC_TTL:
         if (len != 16) {
             return OFPERR_BAC_BAD_LEN;

@@ -756,7 +756,10 @@ ofp_put_port_stats(struct ofpbuf *b, const struct ofp_port_stats *ps)
     ofpbuf_put_be64(b, ps->tx_dropped);
     ofpbuf_put_be64(b, ps->rx_errors);
     ofpbuf_put_be64(b, ps->tx_errors);
-    ofpbuf_put_zeros(b, 4 * 8); /* frame, over, crc, collisions */
+    /* frame, over, crc, collisions: not counted ("unavailable"). */
+    for (int i = 0; i < 4; i++) {
+        ofpbuf_put_be64(b, UINT64_MAX);
+    }
     put_duration(b, ps->duration_ms);
 }
 
