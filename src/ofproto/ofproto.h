@@ -217,8 +217,8 @@ enum ofproto_removed_reason {
 typedef void ofproto_flow_removed_cb(const struct ofproto_rule_info *,
                                      enum ofproto_removed_reason, void *aux);
 /* Sets (or with NULL clears) the one callback.  Any registered thread. */
-void ofproto_set_flow_removed_cb(struct ofproto *, ofproto_flow_removed_cb *,
-                                 void *aux);
+void ofproto_set_flow_removed_cb(struct ofproto *ofproto,
+                                 ofproto_flow_removed_cb *cb, void *aux);
 
 /* Fail-open (OpenFlow "standalone" fail mode): while on, translation
  * ignores the tables and treats every packet as NORMAL; the tables are

@@ -291,16 +291,20 @@ port_hw_addr(const char *name, uint32_t ofp_port, struct eth_addr *mac)
     snprintf(path, sizeof path, "/sys/class/net/%s/address", name);
     f = fopen(path, "r");
     if (f) {
-        unsigned int b[6];
-        bool ok = fscanf(f, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3],
-                         &b[4], &b[5])
-                  == 6;
+        char line[64];
+        bool ok = fgets(line, sizeof line, f) != NULL;
+        const char *p = line;
 
         fclose(f);
+        for (int i = 0; ok && i < 6; i++) {
+            char *end;
+            unsigned long byte = strtoul(p, &end, 16);
+
+            ok = end == p + 2 && byte <= 0xff && (i == 5 || *end == ':');
+            mac->ea[i] = (uint8_t)byte;
+            p = end + 1;
+        }
         if (ok) {
-            for (int i = 0; i < 6; i++) {
-                mac->ea[i] = (uint8_t)b[i];
-            }
             return;
         }
     }

@@ -206,7 +206,10 @@ listener_open(const char *s, struct oflistener *l, char **errorp)
         socklen_t len = sizeof sin;
         char ip[INET_ADDRSTRLEN];
 
-        getsockname(fd, (struct sockaddr *)&sin, &len);
+        memset(&sin, 0, sizeof sin);
+        if (getsockname(fd, (struct sockaddr *)&sin, &len)) {
+            sin = *(const struct sockaddr_in *)&t.addr;
+        }
         inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof ip);
         l->bound = xasprintf("ptcp:%u:%s", ntohs(sin.sin_port), ip);
     }
@@ -401,6 +404,7 @@ listener_accept(struct ofmgr *mgr, struct oflistener *l)
         char name[128];
         int fd;
 
+        memset(&ss, 0, sizeof ss);
         fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -1169,13 +1173,21 @@ ofmgr_destroy(struct ofmgr *mgr)
     __atomic_store_n(&mgr->stop, true, __ATOMIC_RELEASE);
     ofmgr_wake(mgr);
     pthread_join(mgr->thread, NULL);
-    while (mgr->n_conns) {
-        struct ofconn *c = mgr->conns[0];
+    /* The thread is gone: flush what is queued and close, from a copy of
+     * the array, since closing edits it. */
+    size_t n_conns = mgr->n_conns;
+    struct ofconn **conns = xcalloc(n_conns + 1, sizeof *conns);
+
+    if (n_conns) {
+        memcpy(conns, mgr->conns, n_conns * sizeof *conns);
+    }
+    for (size_t i = 0; i < n_conns; i++) {
         const char *why;
 
-        ofconn_flush(c, &why);
-        ofconn_destroy(c, "shutting down");
+        ofconn_flush(conns[i], &why);
+        ofconn_destroy(conns[i], "shutting down");
     }
+    free(conns);
     if (mgr->fail_open) {
         ofproto_set_fail_open(mgr->ofproto, false);
     }

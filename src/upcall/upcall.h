@@ -207,7 +207,7 @@ typedef bool upcall_packet_in_cb(const struct upcall_packet_in *, void *aux);
 
 /* Sets the hook, once, at any time (handlers may be running); 'aux' must
  * outlive the udpif. */
-void upcall_set_packet_in_hook(struct udpif *, upcall_packet_in_cb *,
+void upcall_set_packet_in_hook(struct udpif *udpif, upcall_packet_in_cb *cb,
                                void *aux);
 
 /* ---- Revalidators (DESIGN.md §3 "Revalidators") ---------------------- */
