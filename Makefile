@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 60
 SOURCES := $(shell find src bench tests/unit tests/fuzz -name '*.[ch]' \
                    2>/dev/null | sort)
 LINT_SOURCES := $(shell find src bench -name '*.c' 2>/dev/null | sort)
-FUZZERS := fuzz_packet fuzz_flow
+FUZZERS := fuzz_packet fuzz_flow fuzz_openflow
 
 .PHONY: all setup build demo demo-netns check bench fuzz fuzz-build format \
         format-check lint tidy cppcheck clean
