@@ -108,6 +108,7 @@ struct daemon_config {
     bool have_datapath_id; /* --datapath-id given */
     uint64_t datapath_id;
     unsigned int packet_in_rate;
+    uint64_t probe_interval; /* msec; 0: no probes. */
 };
 
 /* Why the main loop stops. */

@@ -9,7 +9,8 @@
  *               [--governor auto|on|off] [--exit-when-drained]
  *               [--listen TARGET]... [--controller TARGET]...
  *               [--fail-mode standalone|secure] [--datapath-id HEX]
- *               [--packet-in-rate N] [--log-file F] [--verbose]
+ *               [--packet-in-rate N] [--probe-interval MS]
+ *               [--log-file F] [--verbose]
  *
  * Start-up order matters: the bridge gets its flows first (a file, or
  * priority=0,actions=normal), then every port (each known to the bridge
@@ -211,6 +212,12 @@ usage(FILE *out)
         "  --packet-in-rate N     packet-ins per second per connection, 0 "
         "for no\n"
         "                         limit (default: %d)\n"
+        "  --probe-interval MS    send a controller that has been silent "
+        "for MS\n"
+        "                         msec an echo request; disconnect after "
+        "as long\n"
+        "                         again unanswered; 0: never (default: "
+        "%d)\n"
         "  --log-file F           log to F instead of stderr (default: "
         "stderr)\n"
         "  --verbose              print a progress line every second even "
@@ -224,7 +231,8 @@ usage(FILE *out)
         "commands.\n",
         DAEMON_DEFAULT_FLOWS, ctl, cpus > 0 ? cpus : 1,
         MAX(1, (cpus > 0 ? cpus : 1) / 4), UPCALL_DEFAULT_MAX_FLOW_LIMIT,
-        UPCALL_DEFAULT_MAX_IDLE, OFMGR_DEFAULT_PACKET_IN_RATE);
+        UPCALL_DEFAULT_MAX_IDLE, OFMGR_DEFAULT_PACKET_IN_RATE,
+        OFMGR_DEFAULT_PROBE_INTERVAL);
     free(ctl);
 }
 
@@ -268,6 +276,7 @@ enum {
     OPT_FAIL_MODE,
     OPT_DATAPATH_ID,
     OPT_PACKET_IN_RATE,
+    OPT_PROBE_INTERVAL,
 };
 
 static void
@@ -314,6 +323,7 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
         {"fail-mode", required_argument, NULL, OPT_FAIL_MODE},
         {"datapath-id", required_argument, NULL, OPT_DATAPATH_ID},
         {"packet-in-rate", required_argument, NULL, OPT_PACKET_IN_RATE},
+        {"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -329,6 +339,7 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
     cfg->max_idle = UPCALL_DEFAULT_MAX_IDLE;
     cfg->governor = GOVERNOR_AUTO;
     cfg->packet_in_rate = OFMGR_DEFAULT_PACKET_IN_RATE;
+    cfg->probe_interval = OFMGR_DEFAULT_PROBE_INTERVAL;
 
 #define REPLACE_STRING(FIELD)                                                 \
     do {                                                                      \
@@ -451,6 +462,12 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
             }
             cfg->packet_in_rate = (unsigned int)n;
             break;
+        case OPT_PROBE_INTERVAL:
+            if (!parse_number("--probe-interval", optarg, 0, 3600000, &n)) {
+                goto err;
+            }
+            cfg->probe_interval = n;
+            break;
         case OPT_VERBOSE:
             cfg->verbose = true;
             break;
@@ -561,6 +578,7 @@ daemon_start_openflow(struct daemon *d, char **errorp)
                            ? d->cfg.datapath_id
                            : default_datapath_id(d->cfg.ctl_path);
     ocfg.packet_in_rate = d->cfg.packet_in_rate;
+    ocfg.probe_interval = d->cfg.probe_interval;
     error = ofmgr_create(&ocfg, d->ofproto, d->dp, &d->ofmgr, errorp);
     if (!error) {
         upcall_set_packet_in_hook(d->udpif, ofmgr_packet_in_hook, d->ofmgr);

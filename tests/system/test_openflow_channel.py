@@ -4,6 +4,7 @@ length errors, echo, unknown messages, packet-ins (content, max_len) and
 their per-connection rate limit.  Memory ports only: no root needed."""
 
 import re
+import socket
 import struct
 
 import pytest
@@ -86,7 +87,6 @@ def test_bad_lengths_are_answered_and_framing_errors_close(switch):
 
 def test_hello_without_1_3_is_refused(switch):
     _, sock = switch
-    import socket
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(30)
     s.connect(sock)
@@ -143,3 +143,54 @@ def test_packet_ins_over_the_rate_are_dropped_and_counted(switch):
     assert sent >= 5 and dropped > 0
     wait_for(lambda: "ofconn_packet_in_rate_drop" in d.ctl("coverage/show"),
              "the drops counted")
+
+
+class FakeController:
+    """A TCP listener that completes HELLO and then answers nothing."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(60)
+        self.port = self.sock.getsockname()[1]
+
+    def accept(self):
+        conn, _ = self.sock.accept()
+        conn.settimeout(60)
+        conn.sendall(oc.msg(oc.HELLO))
+        return conn
+
+    @staticmethod
+    def messages(conn):
+        """Yields the types of what the switch sends, until it closes."""
+        buf = b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            buf += chunk
+            while len(buf) >= 8 and len(buf) >= struct.unpack(
+                    "!H", buf[2:4])[0]:
+                n = struct.unpack("!H", buf[2:4])[0]
+                yield buf[1]
+                buf = buf[n:]
+
+
+def test_a_silent_controller_is_probed_dropped_and_retried(tmp_path):
+    ctl = FakeController()
+    with Daemon("--port", "p1,type=memory", "--controller",
+                f"tcp:127.0.0.1:{ctl.port}", "--probe-interval", "200",
+                tmpdir=str(tmp_path)) as d:
+        conn = ctl.accept()
+        seen = list(FakeController.messages(conn))  # Until it hangs up.
+        conn.close()
+        assert seen[0] == oc.HELLO
+        assert oc.ECHO_REQUEST in seen
+        wait_for(lambda: "ofconn_inactivity_drop" in d.ctl("coverage/show"),
+                 "the drop counted")
+        # It comes back, after the backoff.
+        ctl.accept().close()
+        wait_for(lambda: re.search(r"attempts [2-9]",
+                                   d.ctl("openflow/show")),
+                 "the second attempt")
