@@ -8,13 +8,19 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <urcu/urcu-memb.h>
 
+#include "classifier/classifier.h"
+#include "datapath/dp-actions.h"
 #include "flow/flow-text.h"
 #include "lib/dynamic-string.h"
+#include "ofproto/ofproto.h"
+#include "ofproto/xlate.h"
 #include "openflow/ofp-codec.h"
 
 /* Flows whose actions exist on the wire as they are in the text, so that
@@ -78,8 +84,8 @@ static void
 test_flow_mod_round_trips_keep_the_flow(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof wire_native_flows / sizeof *wire_native_flows;
-         i++) {
+    for (size_t i = 0;
+         i < sizeof wire_native_flows / sizeof *wire_native_flows; i++) {
         struct ofpbuf b = OFPBUF_INITIALIZER, b2 = OFPBUF_INITIALIZER;
         struct ofp_flow_mod fm;
         struct flow_text ft;
@@ -119,8 +125,8 @@ static void
 test_truncated_flow_mods_are_refused(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof wire_native_flows / sizeof *wire_native_flows;
-         i++) {
+    for (size_t i = 0;
+         i < sizeof wire_native_flows / sizeof *wire_native_flows; i++) {
         struct ofpbuf b = OFPBUF_INITIALIZER;
         struct flow_text ft;
 
@@ -474,15 +480,15 @@ static void
 test_unsupported_instructions_and_actions_are_named(void **state)
 {
     /* write_actions(output:1) */
-    static const uint8_t write_actions[] = {
-        0, 3, 0, 24, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 1,
-        0, 0, 0, 0,  0, 0, 0, 0};
+    static const uint8_t write_actions[] = {0, 3, 0, 24, 0, 0, 0, 0,
+                                            0, 0, 0, 16, 0, 0, 0, 1,
+                                            0, 0, 0, 0,  0, 0, 0, 0};
     /* An empty write_actions and a clear_actions are harmless. */
     static const uint8_t harmless[] = {0, 3, 0, 8, 0, 0, 0, 0,
                                        0, 5, 0, 8, 0, 0, 0, 0};
     /* apply_actions(group:1) */
-    static const uint8_t group[] = {0, 4, 0, 16, 0, 0, 0, 0,
-                                    0, 22, 0, 8, 0, 0, 0, 1};
+    static const uint8_t group[] = {0, 4,  0, 16, 0, 0, 0, 0,
+                                    0, 22, 0, 8,  0, 0, 0, 1};
     /* goto_table:255 */
     static const uint8_t goto_all[] = {0, 1, 0, 8, 255, 0, 0, 0};
     struct ofpacts acts;
@@ -504,6 +510,237 @@ test_unsupported_instructions_and_actions_are_named(void **state)
     ofpacts_destroy(&acts);
 }
 
+/* ---- The ofproto and xlate hooks OpenFlow uses ------------------------ */
+
+#define T0 1000000
+
+struct removal {
+    uint64_t cookie;
+    enum ofproto_removed_reason reason;
+    uint64_t n_packets;
+};
+
+struct removals {
+    struct removal r[8];
+    size_t n;
+};
+
+static void
+record_removal(const struct ofproto_rule_info *info,
+               enum ofproto_removed_reason reason, void *aux)
+{
+    struct removals *rs = aux;
+
+    assert_true(rs->n < 8);
+    rs->r[rs->n++] = (struct removal){info->cookie, reason, info->n_packets};
+}
+
+static struct ofproto *
+bridge(void)
+{
+    struct ofproto *ofp = ofproto_create("br0");
+    char *error = NULL;
+
+    for (uint32_t p = 1; p <= 3; p++) {
+        char name[8];
+
+        snprintf(name, sizeof name, "p%u", p);
+        assert_int_equal(ofproto_port_add(ofp, p, p, name, &error), 0);
+    }
+    return ofp;
+}
+
+static void
+mod_at(struct ofproto *ofp, enum flow_text_mode mode, const char *line,
+       uint64_t now)
+{
+    char *error = NULL;
+
+    if (ofproto_flow_mod_str_at(ofp, line, mode, now, &error)) {
+        fail_msg("\"%s\": %s", line, error);
+    }
+}
+
+static void
+test_flow_removed_reports_deletes_and_timeouts_only(void **state)
+{
+    struct ofproto *ofp = bridge();
+    struct removals rs = {.n = 0};
+    struct ofproto_rule_info *infos;
+    struct rule *rule;
+    struct flow flow;
+
+    (void)state;
+    ofproto_set_flow_removed_cb(ofp, record_removal, &rs);
+    mod_at(ofp, FLOW_TEXT_ADD,
+           "cookie=0x1,send_flow_rem,priority=5,tcp,actions=output:2", T0);
+    mod_at(ofp, FLOW_TEXT_ADD,
+           "cookie=0x2,send_flow_rem,idle_timeout=1,priority=6,udp,"
+           "actions=output:2",
+           T0);
+    mod_at(ofp, FLOW_TEXT_ADD,
+           "cookie=0x3,send_flow_rem,hard_timeout=2,priority=7,icmp,"
+           "actions=output:2",
+           T0);
+    mod_at(ofp, FLOW_TEXT_ADD, "cookie=0x4,priority=8,arp,actions=drop", T0);
+
+    /* Replacing or modifying a rule is not removing it. */
+    mod_at(ofp, FLOW_TEXT_ADD,
+           "cookie=0x1,send_flow_rem,priority=5,tcp,actions=output:3", T0);
+    mod_at(ofp, FLOW_TEXT_MODIFY, "tcp,actions=output:1", T0);
+    assert_int_equal(rs.n, 0);
+
+    /* The counters at removal time go with it. */
+    memset(&flow, 0, sizeof flow);
+    flow.dl_type = htons(ETH_TYPE_IP);
+    flow.nw_proto = IPPROTO_TCP_;
+    classifier_read_lock();
+    rule = ofproto_table_lookup(ofp, 0, &flow, NULL);
+    assert_non_null(rule);
+    ofproto_rule_credit_stats(rule, 3, 180, T0);
+    classifier_read_unlock();
+    mod_at(ofp, FLOW_TEXT_DELETE, "tcp", T0);
+    assert_int_equal(rs.n, 1);
+    assert_int_equal(rs.r[0].cookie, 1);
+    assert_int_equal(rs.r[0].reason, OFPROTO_REMOVED_DELETE);
+    assert_int_equal(rs.r[0].n_packets, 3);
+
+    /* Idle first (1 s unused), then hard (2 s after it was added); the
+     * rule without send_flow_rem goes silently. */
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 1500), 1);
+    assert_int_equal(rs.n, 2);
+    assert_int_equal(rs.r[1].cookie, 2);
+    assert_int_equal(rs.r[1].reason, OFPROTO_REMOVED_IDLE);
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 2500), 1);
+    assert_int_equal(rs.n, 3);
+    assert_int_equal(rs.r[2].reason, OFPROTO_REMOVED_HARD);
+    mod_at(ofp, FLOW_TEXT_DELETE, "arp", T0);
+    assert_int_equal(rs.n, 3);
+
+    assert_int_equal(ofproto_collect_rules(ofp, NULL, T0, &infos), 0);
+    ofproto_rule_infos_free(infos, 0);
+    ofproto_set_flow_removed_cb(ofp, NULL, NULL);
+    ofproto_destroy(ofp);
+}
+
+static void
+test_collect_rules_copies_and_sorts(void **state)
+{
+    struct ofproto *ofp = bridge();
+    struct ofproto_rule_info *infos;
+    struct flow_text filter;
+    char *error = NULL;
+    size_t n;
+
+    (void)state;
+    mod_at(ofp, FLOW_TEXT_ADD, "table=1,priority=1,actions=drop", T0);
+    mod_at(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=output:1", T0);
+    mod_at(ofp, FLOW_TEXT_ADD, "priority=9,tcp,actions=output:2", T0 + 500);
+    n = ofproto_collect_rules(ofp, NULL, T0 + 1000, &infos);
+    assert_int_equal(n, 3);
+    assert_int_equal(infos[0].priority, 9);
+    assert_int_equal(infos[0].duration_ms, 500);
+    assert_int_equal(infos[0].ofpacts.n, 1);
+    assert_int_equal(infos[1].priority, 2);
+    assert_int_equal(infos[2].table_id, 1);
+    ofproto_rule_infos_free(infos, n);
+
+    assert_int_equal(
+        flow_text_parse("table=0,tcp", FLOW_TEXT_DELETE, &filter, &error), 0);
+    n = ofproto_collect_rules(ofp, &filter, T0, &infos);
+    assert_int_equal(n, 1);
+    assert_int_equal(infos[0].priority, 9);
+    ofproto_rule_infos_free(infos, n);
+    flow_text_destroy(&filter);
+    ofproto_destroy(ofp);
+}
+
+static char *
+xlate_text(struct ofproto *ofp, const struct flow *flow,
+           const struct ofpacts *ofpacts, uint32_t *slow)
+{
+    struct ds a = DS_EMPTY_INITIALIZER;
+    struct xlate_out xout;
+    struct xlate_in xin;
+
+    xlate_in_init(&xin, ofp, flow);
+    xin.ofpacts = ofpacts;
+    xin.now = T0;
+    xlate_actions(&xin, &xout);
+    dp_actions_format(xout.actions, &a);
+    if (slow) {
+        *slow = xout.slow;
+    }
+    xlate_out_uninit(&xout);
+    return ds_steal_cstr(&a);
+}
+
+static void
+test_packet_out_actions_and_fail_open_translate(void **state)
+{
+    struct ofproto *ofp = bridge();
+    struct ofpacts acts;
+    struct flow flow;
+    char *error = NULL, *text;
+    uint32_t slow;
+
+    (void)state;
+    mod_at(ofp, FLOW_TEXT_ADD, "priority=5,in_port=1,actions=output:3", T0);
+    memset(&flow, 0, sizeof flow);
+    flow.in_port = 1;
+    flow.dl_dst = ETH_ADDR_BROADCAST;
+    flow.dl_type = htons(ETH_TYPE_ARP);
+
+    /* A packet-out's own actions, then output:TABLE through the table. */
+    assert_int_equal(ofpacts_parse("output:2", &acts, &error), 0);
+    text = xlate_text(ofp, &flow, &acts, NULL);
+    assert_string_equal(text, "2");
+    free(text);
+    ofpacts_destroy(&acts);
+    assert_int_equal(ofpacts_parse("output:2,output:table", &acts, &error), 0);
+    text = xlate_text(ofp, &flow, &acts, NULL);
+    assert_string_equal(text, "2,3");
+    free(text);
+    ofpacts_destroy(&acts);
+
+    /* A controller action carries its table and is slow-pathed. */
+    assert_int_equal(ofpacts_parse("controller:64", &acts, &error), 0);
+    text = xlate_text(ofp, &flow, &acts, &slow);
+    assert_true(slow & XLATE_SLOW_CONTROLLER);
+    free(text);
+    ofpacts_destroy(&acts);
+
+    /* Fail-open: NORMAL floods the broadcast, whatever the tables say. */
+    text = xlate_text(ofp, &flow, NULL, NULL);
+    assert_string_equal(text, "3");
+    free(text);
+    uint64_t seq = ofproto_get_change_seq(ofp);
+    ofproto_set_fail_open(ofp, true);
+    assert_true(ofproto_get_change_seq(ofp) != seq);
+    text = xlate_text(ofp, &flow, NULL, NULL);
+    assert_string_equal(text, "2,3");
+    free(text);
+    ofproto_set_fail_open(ofp, false);
+    ofproto_destroy(ofp);
+}
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    urcu_memb_register_thread();
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    urcu_memb_barrier();
+    urcu_memb_unregister_thread();
+    return 0;
+}
+
 int
 main(void)
 {
@@ -519,6 +756,9 @@ main(void)
         cmocka_unit_test(test_packet_in_round_trips),
         cmocka_unit_test(test_ports_convert_between_16_and_32_bits),
         cmocka_unit_test(test_unsupported_instructions_and_actions_are_named),
+        cmocka_unit_test(test_flow_removed_reports_deletes_and_timeouts_only),
+        cmocka_unit_test(test_collect_rules_copies_and_sorts),
+        cmocka_unit_test(test_packet_out_actions_and_fail_open_translate),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
