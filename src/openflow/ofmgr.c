@@ -295,6 +295,20 @@ ofconn_send_error(struct ofconn *c, int error, const uint8_t *request,
 
 static void ofmgr_update_fail_open(struct ofmgr *);
 
+/* The I/O thread changes what other threads read (ofconn_wants_async(),
+ * openflow/show) under the mutex. */
+static void
+ofconn_set_state(struct ofconn *c, enum ofconn_state state, bool closing)
+{
+    pthread_mutex_lock(&c->mgr->mutex);
+    c->state = state;
+    c->closing |= closing;
+    if (state == OFCONN_ACTIVE && c->ctl) {
+        c->ctl->n_connected++;
+    }
+    pthread_mutex_unlock(&c->mgr->mutex);
+}
+
 static void
 ofconn_destroy(struct ofconn *c, const char *why)
 {
@@ -314,7 +328,9 @@ ofconn_destroy(struct ofconn *c, const char *why)
         struct ofcontroller *ctl = c->ctl;
         uint64_t now = time_msec();
 
+        pthread_mutex_lock(&mgr->mutex);
         ctl->conn = NULL;
+        pthread_mutex_unlock(&mgr->mutex);
         ctl->next_try = now + ctl->backoff;
         ctl->backoff = MIN(ctl->backoff * 2, mgr->cfg.max_backoff);
         COVERAGE_INC(ofconn_reconnect);
@@ -344,7 +360,9 @@ controller_connect(struct ofmgr *mgr, struct ofcontroller *ctl, uint64_t now)
     char *error = NULL;
     int fd;
 
+    pthread_mutex_lock(&mgr->mutex);
     ctl->n_attempts++;
+    pthread_mutex_unlock(&mgr->mutex);
     if (target_parse(ctl->target, false, &t, &error)) {
         free(error); /* Checked at create time. */
         ctl->next_try = now + mgr->cfg.max_backoff;
@@ -390,7 +408,7 @@ ofconn_connected(struct ofconn *c)
         return;
     }
     VLOG_INFO("%s: connected", c->name);
-    c->state = OFCONN_HELLO;
+    ofconn_set_state(c, OFCONN_HELLO, false);
     c->last_rx = time_msec();
     ofconn_send_hello(c);
 }
@@ -451,14 +469,13 @@ ofconn_handshake(struct ofconn *c, const uint8_t *msg, size_t len)
         ofconn_send(c, &b);
         ofpbuf_uninit(&b);
         free(text);
-        c->closing = true;
+        ofconn_set_state(c, c->state, true);
         return false;
     }
-    c->state = OFCONN_ACTIVE;
+    ofconn_set_state(c, OFCONN_ACTIVE, false);
     VLOG_INFO("%s: negotiated OpenFlow 1.3", c->name);
     if (c->ctl) {
         c->ctl->backoff = OFMGR_MIN_BACKOFF;
-        c->ctl->n_connected++;
     }
     ofmgr_update_fail_open(c->mgr);
     return true;
@@ -505,7 +522,7 @@ ofconn_receive(struct ofconn *c, const char **why)
             /* The stream cannot be framed any more. */
             COVERAGE_INC(ofconn_bad_length);
             ofconn_send_error(c, OFPERR_BAD_LEN, msg, OFP_HEADER_LEN);
-            c->closing = true;
+            ofconn_set_state(c, c->state, true);
             break;
         }
         if (c->rx.size - ofs < len) {
