@@ -29,9 +29,12 @@
  * the main thread, which answers (control_reply() from any thread is
  * allowed).  So the port list needs no lock.  The commands the upcall
  * module registers (upcall/show, revalidator/wait...) run in the control
- * thread, as that module documents.  A dedicated signal thread turns the
- * first SIGINT/SIGTERM into an exit request and exits at once on the
- * second.
+ * thread, as that module documents.  The OpenFlow channel (ofmgr.h) runs
+ * a thread of its own that applies OpenFlow flow-mods and packet-outs
+ * itself (ofproto serializes writers); the main thread only creates and
+ * destroys it and tells it about port changes.  A dedicated signal thread
+ * turns the first SIGINT/SIGTERM into an exit request and exits at once
+ * on the second.
  */
 #ifndef FLOWSWITCH_CMD_DAEMON_H
 #define FLOWSWITCH_CMD_DAEMON_H 1

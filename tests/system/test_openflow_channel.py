@@ -21,13 +21,22 @@ ROLE_FAILED, STALE = 11, 0
 HELLO_FAILED, INCOMPATIBLE = 0, 0
 
 
+def stopped_cleanly(d):
+    """SIGTERM; under a sanitizer the exit status is the verdict."""
+    status = d.stop()
+    assert status == 0, d.stderr + d.read_log()
+
+
 @pytest.fixture
 def switch(tmp_path):
     sock = str(tmp_path / "of.sock")
-    with Daemon("--port", "p1,type=memory", "--port", "p2,type=memory",
-                "--listen", f"punix:{sock}", "--packet-in-rate", "5",
-                tmpdir=str(tmp_path)) as d:
+    d = Daemon("--port", "p1,type=memory", "--port", "p2,type=memory",
+               "--listen", f"punix:{sock}", "--packet-in-rate", "5",
+               tmpdir=str(tmp_path)).start()
+    try:
         yield d, sock
+    finally:
+        stopped_cleanly(d)
 
 
 def role_of(m):
@@ -179,9 +188,10 @@ class FakeController:
 
 def test_a_silent_controller_is_probed_dropped_and_retried(tmp_path):
     ctl = FakeController()
-    with Daemon("--port", "p1,type=memory", "--controller",
-                f"tcp:127.0.0.1:{ctl.port}", "--probe-interval", "200",
-                tmpdir=str(tmp_path)) as d:
+    d = Daemon("--port", "p1,type=memory", "--controller",
+               f"tcp:127.0.0.1:{ctl.port}", "--probe-interval", "200",
+               tmpdir=str(tmp_path)).start()
+    try:
         conn = ctl.accept()
         seen = list(FakeController.messages(conn))  # Until it hangs up.
         conn.close()
@@ -194,3 +204,5 @@ def test_a_silent_controller_is_probed_dropped_and_retried(tmp_path):
         wait_for(lambda: re.search(r"attempts [2-9]",
                                    d.ctl("openflow/show")),
                  "the second attempt")
+    finally:
+        stopped_cleanly(d)

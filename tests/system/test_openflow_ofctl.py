@@ -48,12 +48,21 @@ def bound_tcp_port(d):
     return int(m.group(1))
 
 
+def stopped_cleanly(d):
+    """SIGTERM; under a sanitizer the exit status is the verdict."""
+    status = d.stop()
+    assert status == 0, d.stderr + d.read_log()
+
+
 @pytest.fixture
 def punix_switch(tmp_path):
     sock = str(tmp_path / "of.sock")
-    with Daemon(*memory_ports(), "--listen", f"punix:{sock}",
-                tmpdir=str(tmp_path)) as d:
+    d = Daemon(*memory_ports(), "--listen", f"punix:{sock}",
+               tmpdir=str(tmp_path)).start()
+    try:
         yield d, f"unix:{sock}"
+    finally:
+        stopped_cleanly(d)
 
 
 def test_scenario_matches_open_vswitch(punix_switch, tmp_path):
@@ -71,14 +80,17 @@ def test_scenario_matches_open_vswitch(punix_switch, tmp_path):
 
 
 def test_ptcp_listener_serves_ovs_ofctl(tmp_path):
-    with Daemon(*memory_ports(), "--listen", "ptcp:0:127.0.0.1",
-                tmpdir=str(tmp_path)) as d:
+    d = Daemon(*memory_ports(), "--listen", "ptcp:0:127.0.0.1",
+               tmpdir=str(tmp_path)).start()
+    try:
         target = f"tcp:127.0.0.1:{bound_tcp_port(d)}"
         ofctl(target, "add-flow", "priority=7,udp,actions=output:2")
         out = ofctl(target, "dump-flows", "udp").stdout
         assert "priority=7,udp actions=output:2" in out
         # The same flow, seen through the control socket.
         assert "priority=7,udp actions=output:2" in d.ctl("dump-flows")
+    finally:
+        stopped_cleanly(d)
 
 
 def flows_without_durations(d):
