@@ -15,6 +15,8 @@
 #include "lib/vlog.h"
 #include "netdev/netdev.h"
 #include "ofproto/ofproto.h"
+#include "openflow/ofmgr.h"
+#include "openflow/ofp-codec.h"
 
 VLOG_DEFINE_THIS_MODULE(daemon_port);
 
@@ -296,6 +298,10 @@ daemon_port_add(struct daemon *d, struct daemon_port_spec *spec, char **errorp)
         d->ports = xrealloc(d->ports, d->allocated_ports * sizeof *d->ports);
     }
     d->ports[d->n_ports++] = port;
+    if (d->ofmgr) {
+        ofmgr_port_status(d->ofmgr, OFPPR_ADD, port->spec.ofport,
+                          port->spec.name);
+    }
 
     struct ds ofport = DS_EMPTY_INITIALIZER;
     format_ofport(port->spec.ofport, &ofport);
@@ -348,6 +354,10 @@ daemon_port_del(struct daemon *d, const char *name, char **errorp)
         r->tx_drop += st.netdev_tx_dropped + st.netdev_tx_errors;
         r->lost += st.lost;
         r->parse_drop += st.parse_drop;
+    }
+    if (d->ofmgr) {
+        ofmgr_port_status(d->ofmgr, OFPPR_DELETE, port->spec.ofport,
+                          port->spec.name);
     }
     netdev_flush(port->netdev);
     netdev_close(port->netdev);

@@ -6,7 +6,10 @@
  * (dp_create), one OpenFlow bridge "br0" (ofproto_create), its ports (a
  * netdev each, added to both with the same number except LOCAL, which is
  * datapath port 0), a udpif for the handlers and revalidators
- * (upcall_create) and the control socket (control_server_create).
+ * (upcall_create), the OpenFlow channel when --listen or --controller
+ * asks for one (ofmgr_create: its packet-in hook goes into the udpif, and
+ * port/add and port/del send port-status through it) and the control
+ * socket (control_server_create).
  *
  * Files:
  *   flowswitchd.c     command line, wiring, the main loop, signals, shutdown
@@ -26,9 +29,12 @@
  * the main thread, which answers (control_reply() from any thread is
  * allowed).  So the port list needs no lock.  The commands the upcall
  * module registers (upcall/show, revalidator/wait...) run in the control
- * thread, as that module documents.  A dedicated signal thread turns the
- * first SIGINT/SIGTERM into an exit request and exits at once on the
- * second.
+ * thread, as that module documents.  The OpenFlow channel (ofmgr.h) runs
+ * a thread of its own that applies OpenFlow flow-mods and packet-outs
+ * itself (ofproto serializes writers); the main thread only creates and
+ * destroys it and tells it about port changes.  A dedicated signal thread
+ * turns the first SIGINT/SIGTERM into an exit request and exits at once
+ * on the second.
  */
 #ifndef FLOWSWITCH_CMD_DAEMON_H
 #define FLOWSWITCH_CMD_DAEMON_H 1
@@ -46,6 +52,7 @@ struct daemon_job;
 struct dp;
 struct ds;
 struct netdev;
+struct ofmgr;
 struct ofproto;
 struct udpif;
 
@@ -96,6 +103,17 @@ struct daemon_config {
     enum governor_mode governor;
     bool exit_when_drained;
     bool verbose;
+
+    /* OpenFlow (openflow/ofmgr.h). */
+    char **listeners; /* --listen */
+    size_t n_listeners;
+    char **controllers; /* --controller */
+    size_t n_controllers;
+    bool fail_secure;      /* --fail-mode secure */
+    bool have_datapath_id; /* --datapath-id given */
+    uint64_t datapath_id;
+    unsigned int packet_in_rate;
+    uint64_t probe_interval; /* msec; 0: no probes. */
 };
 
 /* Why the main loop stops. */
@@ -111,6 +129,7 @@ struct daemon {
     struct dp *dp;
     struct ofproto *ofproto;
     struct udpif *udpif;
+    struct ofmgr *ofmgr; /* NULL without --listen and --controller. */
     struct control_server *control;
     uint64_t start_ms;
 

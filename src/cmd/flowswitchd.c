@@ -8,6 +8,9 @@
  *               [--max-idle MS] [--max-revalidator MS]
  *               [--min-revalidate-pps N] [--datapath-threads N]
  *               [--governor auto|on|off] [--exit-when-drained]
+ *               [--listen TARGET]... [--controller TARGET]...
+ *               [--fail-mode standalone|secure] [--datapath-id HEX]
+ *               [--packet-in-rate N] [--probe-interval MS]
  *               [--log-file F] [--verbose]
  *
  * Start-up order matters: the bridge gets its flows first (a file, or
@@ -50,6 +53,7 @@
 #include "lib/vlog.h"
 #include "netdev/netdev.h"
 #include "ofproto/ofproto.h"
+#include "openflow/ofmgr.h"
 #include "upcall/upcall.h"
 
 VLOG_DEFINE_THIS_MODULE(flowswitchd);
@@ -197,6 +201,30 @@ usage(FILE *out)
         "                         reached its end and the switch is idle,\n"
         "                         print the summary and exit 0 (default: "
         "off)\n"
+        "  --listen TARGET        accept OpenFlow 1.3 connections (ovs-ofctl\n"
+        "                         -O OpenFlow13) on ptcp:PORT[:IP] or\n"
+        "                         punix:PATH; repeat for more (default: "
+        "none)\n"
+        "  --controller TARGET    connect to an OpenFlow 1.3 controller at\n"
+        "                         tcp:IP[:PORT] (port 6653) or unix:PATH,\n"
+        "                         reconnecting with backoff; repeat for more\n"
+        "                         (default: none; with one, the bridge\n"
+        "                         starts with no flows unless --flows)\n"
+        "  --fail-mode MODE       with controllers: standalone (NORMAL while\n"
+        "                         none is connected) or secure (the tables\n"
+        "                         alone) (default: standalone)\n"
+        "  --datapath-id HEX      OpenFlow datapath id (default: derived "
+        "from the\n"
+        "                         control socket path)\n"
+        "  --packet-in-rate N     packet-ins per second per connection, 0 "
+        "for no\n"
+        "                         limit (default: %d)\n"
+        "  --probe-interval MS    send a controller that has been silent "
+        "for MS\n"
+        "                         msec an echo request; disconnect after "
+        "as long\n"
+        "                         again unanswered; 0: never (default: "
+        "%d)\n"
         "  --log-file F           log to F instead of stderr (default: "
         "stderr)\n"
         "  --verbose              print a progress line every second even "
@@ -211,7 +239,8 @@ usage(FILE *out)
         DAEMON_DEFAULT_FLOWS, ctl, cpus > 0 ? cpus : 1,
         MAX(1, (cpus > 0 ? cpus : 1) / 4), UPCALL_DEFAULT_MAX_FLOW_LIMIT,
         UPCALL_DEFAULT_MAX_IDLE, UPCALL_DEFAULT_MAX_REVALIDATOR,
-        UPCALL_DEFAULT_MIN_REVALIDATE_PPS);
+        UPCALL_DEFAULT_MIN_REVALIDATE_PPS, OFMGR_DEFAULT_PACKET_IN_RATE,
+        OFMGR_DEFAULT_PROBE_INTERVAL);
     free(ctl);
 }
 
@@ -252,6 +281,12 @@ enum {
     OPT_LOG_FILE,
     OPT_VERBOSE,
     OPT_VERSION,
+    OPT_LISTEN,
+    OPT_CONTROLLER,
+    OPT_FAIL_MODE,
+    OPT_DATAPATH_ID,
+    OPT_PACKET_IN_RATE,
+    OPT_PROBE_INTERVAL,
 };
 
 static void
@@ -260,6 +295,14 @@ config_destroy(struct daemon_config *cfg, char **specs, size_t n_specs)
     free(cfg->ctl_path);
     free(cfg->flows_path);
     free(cfg->log_file);
+    for (size_t i = 0; i < cfg->n_listeners; i++) {
+        free(cfg->listeners[i]);
+    }
+    free(cfg->listeners);
+    for (size_t i = 0; i < cfg->n_controllers; i++) {
+        free(cfg->controllers[i]);
+    }
+    free(cfg->controllers);
     for (size_t i = 0; i < n_specs; i++) {
         free(specs[i]);
     }
@@ -288,6 +331,12 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
         {"exit-when-drained", no_argument, NULL, OPT_EXIT_WHEN_DRAINED},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"controller", required_argument, NULL, OPT_CONTROLLER},
+        {"fail-mode", required_argument, NULL, OPT_FAIL_MODE},
+        {"datapath-id", required_argument, NULL, OPT_DATAPATH_ID},
+        {"packet-in-rate", required_argument, NULL, OPT_PACKET_IN_RATE},
+        {"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -304,6 +353,8 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
     cfg->max_revalidator = UPCALL_DEFAULT_MAX_REVALIDATOR;
     cfg->min_revalidate_pps = UPCALL_DEFAULT_MIN_REVALIDATE_PPS;
     cfg->governor = GOVERNOR_AUTO;
+    cfg->packet_in_rate = OFMGR_DEFAULT_PACKET_IN_RATE;
+    cfg->probe_interval = OFMGR_DEFAULT_PROBE_INTERVAL;
 
 #define REPLACE_STRING(FIELD)                                                 \
     do {                                                                      \
@@ -388,6 +439,63 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
         case OPT_EXIT_WHEN_DRAINED:
             cfg->exit_when_drained = true;
             break;
+        case OPT_LISTEN:
+        case OPT_CONTROLLER: {
+            bool passive = c == OPT_LISTEN;
+            char ***list = passive ? &cfg->listeners : &cfg->controllers;
+            size_t *n_list = passive ? &cfg->n_listeners : &cfg->n_controllers;
+            char *error = NULL;
+
+            if (ofmgr_check_target(optarg, passive, &error)) {
+                fprintf(stderr, "flowswitchd: %s %s\n",
+                        passive ? "--listen:" : "--controller:", error);
+                free(error);
+                goto err;
+            }
+            *list = xrealloc(*list, (*n_list + 1) * sizeof **list);
+            (*list)[(*n_list)++] = xstrdup(optarg);
+            break;
+        }
+        case OPT_FAIL_MODE:
+            if (!strcmp(optarg, "standalone")) {
+                cfg->fail_secure = false;
+            } else if (!strcmp(optarg, "secure")) {
+                cfg->fail_secure = true;
+            } else {
+                fprintf(stderr,
+                        "flowswitchd: bad --fail-mode \"%s\" (expected "
+                        "standalone or secure)\n",
+                        optarg);
+                goto err;
+            }
+            break;
+        case OPT_DATAPATH_ID: {
+            char *end;
+
+            errno = 0;
+            cfg->datapath_id = strtoull(optarg, &end, 16);
+            if (!*optarg || *end || errno || *optarg == '-') {
+                fprintf(stderr,
+                        "flowswitchd: bad --datapath-id \"%s\" (expected "
+                        "up to 16 hex digits)\n",
+                        optarg);
+                goto err;
+            }
+            cfg->have_datapath_id = true;
+            break;
+        }
+        case OPT_PACKET_IN_RATE:
+            if (!parse_number("--packet-in-rate", optarg, 0, 10000000, &n)) {
+                goto err;
+            }
+            cfg->packet_in_rate = (unsigned int)n;
+            break;
+        case OPT_PROBE_INTERVAL:
+            if (!parse_number("--probe-interval", optarg, 0, 3600000, &n)) {
+                goto err;
+            }
+            cfg->probe_interval = n;
+            break;
         case OPT_VERBOSE:
             cfg->verbose = true;
             break;
@@ -466,8 +574,49 @@ daemon_start_upcalls(struct daemon *d, char **errorp)
     return error;
 }
 
+/* The default datapath id: 48 bits of a hash of the control socket path,
+ * so that switches on one host differ and a restarted one keeps its id. */
+static uint64_t
+default_datapath_id(const char *ctl_path)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    for (const char *p = ctl_path; *p; p++) {
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    }
+    return h & 0xffffffffffffull;
+}
+
+static int
+daemon_start_openflow(struct daemon *d, char **errorp)
+{
+    struct ofmgr_config ocfg;
+    int error;
+
+    if (!d->cfg.n_listeners && !d->cfg.n_controllers) {
+        return 0;
+    }
+    ofmgr_config_init(&ocfg);
+    ocfg.listeners = (const char *const *)d->cfg.listeners;
+    ocfg.n_listeners = d->cfg.n_listeners;
+    ocfg.controllers = (const char *const *)d->cfg.controllers;
+    ocfg.n_controllers = d->cfg.n_controllers;
+    ocfg.fail_mode =
+        d->cfg.fail_secure ? OFMGR_FAIL_SECURE : OFMGR_FAIL_STANDALONE;
+    ocfg.datapath_id = d->cfg.have_datapath_id
+                           ? d->cfg.datapath_id
+                           : default_datapath_id(d->cfg.ctl_path);
+    ocfg.packet_in_rate = d->cfg.packet_in_rate;
+    ocfg.probe_interval = d->cfg.probe_interval;
+    error = ofmgr_create(&ocfg, d->ofproto, d->dp, &d->ofmgr, errorp);
+    if (!error) {
+        upcall_set_packet_in_hook(d->udpif, ofmgr_packet_in_hook, d->ofmgr);
+    }
+    return error;
+}
+
 /* Creates the datapath and the bridge, loads the flows, adds the ports and
- * starts the handlers.  Returns 0, or an errno value with one line in
+ * starts the handlers and the OpenFlow channel.  Returns 0, or an errno value with one line in
  * '*errorp'. */
 static int
 daemon_start(struct daemon *d, char **specs, size_t n_specs, char **errorp)
@@ -490,6 +639,9 @@ daemon_start(struct daemon *d, char **specs, size_t n_specs, char **errorp)
 
     if (d->cfg.flows_path) {
         error = daemon_load_flows(d, d->cfg.flows_path, errorp);
+    } else if (d->cfg.n_controllers) {
+        /* The controller decides, as with Open vSwitch. */
+        error = 0;
     } else {
         error = ofproto_flow_mod_str(d->ofproto, DAEMON_DEFAULT_FLOWS,
                                      FLOW_TEXT_ADD, errorp);
@@ -521,7 +673,8 @@ daemon_start(struct daemon *d, char **specs, size_t n_specs, char **errorp)
             return EINVAL;
         }
     }
-    return daemon_start_upcalls(d, errorp);
+    error = daemon_start_upcalls(d, errorp);
+    return error ? error : daemon_start_openflow(d, errorp);
 }
 
 /* ---- Running ------------------------------------------------------------ */
@@ -645,6 +798,10 @@ daemon_destroy(struct daemon *d)
     if (d->udpif) {
         upcall_destroy(d->udpif);
     }
+    /* After the handlers (its packet-in hook), before ports, datapath and
+     * bridge (its thread uses them). */
+    ofmgr_destroy(d->ofmgr);
+    d->ofmgr = NULL;
     for (size_t i = 0; i < d->n_ports; i++) {
         struct daemon_port *port = d->ports[i];
 

@@ -66,9 +66,12 @@ struct ofproto {
     char *name;
     pthread_mutex_t mutex; /* Writers. */
     struct oftable tables[OFPROTO_N_TABLES];
-    uint64_t tables_version;  /* cls_version_publish()/get(). */
-    struct ofport_set *ports; /* RCU. */
-    bool miss_to_controller;  /* Atomic (relaxed). */
+    uint64_t tables_version;             /* cls_version_publish()/get(). */
+    struct ofport_set *ports;            /* RCU. */
+    bool miss_to_controller;             /* Atomic (relaxed). */
+    bool fail_open;                      /* Atomic (relaxed). */
+    ofproto_flow_removed_cb *removed_cb; /* Writer. */
+    void *removed_aux;                   /* Writer. */
     struct mac_learning *ml;
     size_t n_rules;   /* In the published version; 'mutex'. */
     size_t max_rules; /* Atomic (relaxed). */

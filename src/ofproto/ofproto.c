@@ -266,6 +266,35 @@ rule_cookie_matches(const struct rule *rule, const struct flow_text *ft)
     return !((rule->cookie ^ ft->cookie_match) & ft->cookie_mask);
 }
 
+/* Copies what OpenFlow reports about 'rule' at 'now'. */
+static void
+rule_snapshot(struct rule *rule, uint64_t now, struct ofproto_rule_info *info)
+{
+    uint64_t used;
+
+    memset(info, 0, sizeof *info);
+    cls_rule_get_match(&rule->cr, &info->match);
+    info->priority = (uint16_t)rule->cr.priority;
+    info->table_id = rule->table_id;
+    info->cookie = rule->cookie;
+    info->idle_timeout = rule->idle_timeout;
+    info->hard_timeout = rule->hard_timeout;
+    info->importance = rule->importance;
+    info->flags = rule->flags;
+    info->duration_ms = now > rule->created ? now - rule->created : 0;
+    ofproto_rule_get_stats(rule, &info->n_packets, &info->n_bytes, &used);
+    ofpacts_clone(&info->ofpacts, &rule->ofpacts);
+}
+
+void
+ofproto_rule_infos_free(struct ofproto_rule_info *infos, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ofpacts_destroy(&infos[i].ofpacts);
+    }
+    free(infos);
+}
+
 /* Grace period 2 is over: drop the table's reference. */
 static void
 rule_unref_cb(void *rule_)
@@ -632,7 +661,28 @@ struct batch {
     struct rule_vec removed;  /* Removed or displaced, in staging order. */
     struct stats_forward *forwards;
     size_t n_forwards, allocated_forwards;
+    /* send_flow_rem rules removed by deletes and timeouts, with why. */
+    struct rule_vec notify;
+    enum ofproto_removed_reason *notify_reasons;
+    /* Filled by batch_commit(), delivered by batch_notify(). */
+    struct ofproto_rule_info *removed_infos;
+    size_t n_removed_infos;
+    ofproto_flow_removed_cb *removed_cb;
+    void *removed_aux;
 };
+
+static void
+batch_note_removal(struct batch *b, struct rule *rule,
+                   enum ofproto_removed_reason reason)
+{
+    if (!(rule->flags & FLOW_TEXT_SEND_FLOW_REM)) {
+        return;
+    }
+    rule_vec_push(&b->notify, rule);
+    b->notify_reasons = xrealloc(
+        b->notify_reasons, b->notify.allocated * sizeof *b->notify_reasons);
+    b->notify_reasons[b->notify.n - 1] = reason;
+}
 
 static void
 batch_forward(struct batch *b, struct rule *old, struct rule *new, bool keep)
@@ -816,6 +866,7 @@ batch_delete(struct batch *b, const struct flow_text *ft, bool strict)
     batch_collect(b, ft, strict, true, &rules);
     for (size_t i = 0; i < rules.n; i++) {
         batch_remove(b, rules.rules[i]);
+        batch_note_removal(b, rules.rules[i], OFPROTO_REMOVED_DELETE);
     }
     free(rules.rules);
     return 0;
@@ -853,12 +904,36 @@ batch_commit(struct batch *b)
             rule_forward_stats(f->old, f->new, true);
         }
     }
+    if (b->notify.n && ofproto->removed_cb) {
+        b->removed_infos = xcalloc(b->notify.n, sizeof *b->removed_infos);
+        for (size_t i = 0; i < b->notify.n; i++) {
+            rule_snapshot(b->notify.rules[i], b->now, &b->removed_infos[i]);
+        }
+        b->n_removed_infos = b->notify.n;
+        b->removed_cb = ofproto->removed_cb;
+        b->removed_aux = ofproto->removed_aux;
+    }
     for (size_t i = 0; i < b->removed.n; i++) {
         rule_retire(b->removed.rules[i]);
     }
     if (b->inserted.n || b->removed.n) {
         ofproto_bump_change_seq(ofproto);
     }
+}
+
+/* After the bridge mutex is released: the removal notifications. */
+static void
+batch_notify(struct batch *b)
+{
+    for (size_t i = 0; i < b->n_removed_infos; i++) {
+        b->removed_cb(&b->removed_infos[i], b->notify_reasons[i],
+                      b->removed_aux);
+    }
+    ofproto_rule_infos_free(b->removed_infos, b->n_removed_infos);
+    b->removed_infos = NULL;
+    b->n_removed_infos = 0;
+    free(b->notify.rules);
+    free(b->notify_reasons);
 }
 
 static void
@@ -963,6 +1038,7 @@ ofproto_flow_mods_at(struct ofproto *ofproto, const struct flow_text mods[],
         batch_commit(&b);
     }
     pthread_mutex_unlock(&ofproto->mutex);
+    batch_notify(&b);
 
     free(b.inserted.rules);
     free(b.removed.rules);
@@ -1050,6 +1126,9 @@ ofproto_run_timeouts(struct ofproto *ofproto, uint64_t now)
             if ((rule->idle_timeout || rule->hard_timeout)
                 && rule_is_expired(rule, now, &idle)) {
                 rule_vec_push(&b.removed, rule);
+                batch_note_removal(&b, rule,
+                                   idle ? OFPROTO_REMOVED_IDLE
+                                        : OFPROTO_REMOVED_HARD);
                 if (idle) {
                     COVERAGE_INC(ofproto_rule_expired_idle);
                 } else {
@@ -1070,6 +1149,7 @@ ofproto_run_timeouts(struct ofproto *ofproto, uint64_t now)
         batch_commit(&b);
     }
     pthread_mutex_unlock(&ofproto->mutex);
+    batch_notify(&b);
     free(b.removed.rules);
 
     mac_learning_run(ofproto->ml, now);
@@ -1236,4 +1316,107 @@ ofproto_n_rules(struct ofproto *ofproto)
         }
     }
     return n;
+}
+
+/* ---- Snapshots and notifications for OpenFlow -------------------------- */
+
+static int
+rule_info_cmp(const void *a_, const void *b_)
+{
+    const struct ofproto_rule_info *a = a_, *b = b_;
+
+    if (a->table_id != b->table_id) {
+        return a->table_id < b->table_id ? -1 : 1;
+    }
+    if (a->priority != b->priority) {
+        return a->priority > b->priority ? -1 : 1;
+    }
+    return 0;
+}
+
+size_t
+ofproto_collect_rules(struct ofproto *ofproto, const struct flow_text *filter,
+                      uint64_t now, struct ofproto_rule_info **infosp)
+{
+    struct rule_vec rules = {NULL, 0, 0};
+    struct ofproto_rule_info *infos;
+    struct flow_text all;
+    struct batch b;
+
+    if (!filter) {
+        flow_text_init(&all, FLOW_TEXT_DELETE);
+        filter = &all;
+    }
+    memset(&b, 0, sizeof b);
+    b.ofproto = ofproto;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    b.version = ofproto->tables_version;
+    batch_collect(&b, filter, filter->mode == FLOW_TEXT_DELETE_STRICT, true,
+                  &rules);
+    infos = xcalloc(rules.n ? rules.n : 1, sizeof *infos);
+    for (size_t i = 0; i < rules.n; i++) {
+        rule_snapshot(rules.rules[i], now, &infos[i]);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    qsort(infos, rules.n, sizeof *infos, rule_info_cmp);
+    free(rules.rules);
+    if (filter == &all) {
+        flow_text_destroy(&all);
+    }
+    *infosp = infos;
+    return rules.n;
+}
+
+void
+ofproto_set_flow_removed_cb(struct ofproto *ofproto,
+                            ofproto_flow_removed_cb *cb, void *aux)
+{
+    pthread_mutex_lock(&ofproto->mutex);
+    ofproto->removed_cb = cb;
+    ofproto->removed_aux = aux;
+    pthread_mutex_unlock(&ofproto->mutex);
+}
+
+void
+ofproto_set_fail_open(struct ofproto *ofproto, bool on)
+{
+    __atomic_store_n(&ofproto->fail_open, on, __ATOMIC_RELAXED);
+    ofproto_bump_change_seq(ofproto);
+}
+
+bool
+ofproto_get_fail_open(const struct ofproto *ofproto)
+{
+    return __atomic_load_n(&ofproto->fail_open, __ATOMIC_RELAXED);
+}
+
+size_t
+ofproto_port_list(const struct ofproto *ofproto,
+                  struct ofproto_port_info **portsp)
+{
+    struct ofproto_port_info *ports;
+    size_t n;
+
+    classifier_read_lock();
+    const struct ofport_set *set = ofproto_ports(ofproto);
+    n = set->n;
+    ports = xcalloc(n ? n : 1, sizeof *ports);
+    for (size_t i = 0; i < n; i++) {
+        ports[i].ofp_port = set->ports[i].ofp_port;
+        ports[i].dp_port = set->ports[i].dp_port;
+        ports[i].name = xstrdup(set->ports[i].name);
+    }
+    classifier_read_unlock();
+    *portsp = ports;
+    return n;
+}
+
+void
+ofproto_port_list_free(struct ofproto_port_info *ports, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(ports[i].name);
+    }
+    free(ports);
 }

@@ -188,6 +188,64 @@ void ofproto_rule_credit_stats(struct rule *, uint64_t packets, uint64_t bytes,
 void ofproto_rule_get_stats(struct rule *, uint64_t *packets, uint64_t *bytes,
                             uint64_t *used);
 
+/* ---- Snapshots and notifications for OpenFlow -------------------------- */
+
+/* A copy of one rule as OpenFlow reports it (flow stats, flow removed). */
+struct ofproto_rule_info {
+    struct match match;
+    uint16_t priority;
+    uint8_t table_id;
+    uint64_t cookie;
+    uint16_t idle_timeout, hard_timeout, importance;
+    uint32_t flags;       /* FLOW_TEXT_SEND_FLOW_REM... */
+    uint64_t duration_ms; /* Since the rule was added. */
+    uint64_t n_packets, n_bytes;
+    struct ofpacts ofpacts; /* A copy. */
+};
+
+/* Copies every rule that 'filter' selects (a FLOW_TEXT_DELETE or
+ * _DELETE_STRICT flow, as ofproto_dump_flows() takes; NULL for all) into a
+ * new array '*infosp', sorted by table, then priority (highest first).
+ * Returns the number of rules. */
+size_t ofproto_collect_rules(struct ofproto *, const struct flow_text *filter,
+                             uint64_t now, struct ofproto_rule_info **infosp);
+void ofproto_rule_infos_free(struct ofproto_rule_info *, size_t n);
+
+/* Why a rule left its table, for rules added with send_flow_rem.  A rule
+ * replaced by an add or changed by a modify is not "removed". */
+enum ofproto_removed_reason {
+    OFPROTO_REMOVED_IDLE,   /* Idle timeout. */
+    OFPROTO_REMOVED_HARD,   /* Hard timeout. */
+    OFPROTO_REMOVED_DELETE, /* A delete flow-mod. */
+};
+
+/* Called once per removed send_flow_rem rule, with its counters at the
+ * moment of removal (packets still cached in datapath flows credit a rule
+ * up to one revalidator round later and are not included), by whichever
+ * thread removed it, after the bridge mutex is released: the callback may
+ * not block for long, and may not be called again by itself. */
+typedef void ofproto_flow_removed_cb(const struct ofproto_rule_info *,
+                                     enum ofproto_removed_reason, void *aux);
+/* Sets (or with NULL clears) the one callback.  Any registered thread. */
+void ofproto_set_flow_removed_cb(struct ofproto *ofproto,
+                                 ofproto_flow_removed_cb *cb, void *aux);
+
+/* Fail-open (OpenFlow "standalone" fail mode): while on, translation
+ * ignores the tables and treats every packet as NORMAL; the tables are
+ * kept.  Bumps the change sequence so that cached flows are checked. */
+void ofproto_set_fail_open(struct ofproto *, bool);
+bool ofproto_get_fail_open(const struct ofproto *);
+
+struct ofproto_port_info {
+    uint32_t ofp_port;
+    uint32_t dp_port;
+    char *name;
+};
+/* Copies the ports, sorted by OpenFlow port number, into a new array. */
+size_t ofproto_port_list(const struct ofproto *,
+                         struct ofproto_port_info **portsp);
+void ofproto_port_list_free(struct ofproto_port_info *, size_t n);
+
 /* ---- Trace -------------------------------------------------------------- */
 
 /* ofproto/trace: 'flow_or_packet' is a flow in ovs-ofctl syntax

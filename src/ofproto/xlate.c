@@ -527,6 +527,7 @@ xlate_controller(struct xctx *ctx, enum ofpact_controller_reason reason,
     ud.reason = (uint8_t)reason;
     ud.max_len = htons(max_len);
     ud.controller_id = htons(controller_id);
+    ud.table_id = ctx->table_id;
     ud.rule_cookie = ctx->rule ? htobe64(ctx->rule->cookie) : 0;
     dp_action_put_userspace(&ctx->odp, &ud, sizeof ud);
     ctx->slow |= XLATE_SLOW_CONTROLLER;
@@ -633,6 +634,11 @@ xlate_output(struct xctx *ctx, uint32_t port, unsigned int indent)
                          0);
         break;
     case OFPP_TABLE:
+        if (ctx->xin->ofpacts && !ctx->depth) {
+            xlate_table(ctx, 0, true); /* Packet-out: the pipeline. */
+            break;
+        }
+        /* fall through */
     case OFPP_NONE:
         xtrace(ctx, indent, " >> output to %s ignored",
                port == OFPP_TABLE ? "TABLE" : "NONE");
@@ -965,7 +971,14 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
 
     classifier_read_lock();
     ctx.version = cls_version_get(&ctx.ofproto->tables_version);
-    xlate_table(&ctx, 0, true);
+    if (xin->ofpacts) {
+        xlate_ofpacts(&ctx, xin->ofpacts);
+    } else if (ofproto_get_fail_open(ctx.ofproto)) {
+        xtrace(&ctx, 0, "fail-open: NORMAL");
+        xlate_normal(&ctx, 0);
+    } else {
+        xlate_table(&ctx, 0, true);
+    }
     classifier_read_unlock();
 
     /* Registers and metadata start at zero in every packet. */

@@ -52,6 +52,11 @@
  * struct xlate_userdata (network byte order), and sets
  * XLATE_SLOW_CONTROLLER in xlate_out.slow.
  *
+ * Packet-out (xlate_in.ofpacts) runs the given actions in place of the
+ * pipeline, as if they were a rule's in table 0; there output:TABLE runs
+ * the pipeline from table 0.  Fail-open (ofproto_set_fail_open()) skips
+ * the tables and runs NORMAL for every flow.
+ *
  * xlate cache.  When xlate_in.xcache is set, translation records every
  * rule it hit (with a reference) and every MAC learning entry it used for
  * a source, so that xlate_cache_push_stats() can credit a megaflow's
@@ -105,6 +110,9 @@ struct xlate_in {
     uint64_t now;                   /* msec, for MAC learning. */
     struct xlate_cache *xcache;     /* NULL, or filled in. */
     struct ds *trace;               /* NULL, or the ofproto/trace text. */
+    /* A packet-out's actions, run instead of table 0 (output:TABLE in them
+     * runs table 0), or NULL. */
+    const struct ofpacts *ofpacts;
 };
 
 struct xlate_out {
@@ -131,7 +139,8 @@ struct xlate_userdata {
     uint8_t reason; /* enum ofpact_controller_reason. */
     be16 max_len;
     be16 controller_id;
-    uint8_t pad[2];
+    uint8_t table_id; /* Table of the rule (or of the miss). */
+    uint8_t pad;
     be64 rule_cookie; /* Cookie of the rule, 0 for a table miss. */
 };
 BUILD_ASSERT(sizeof(struct xlate_userdata) == 16);

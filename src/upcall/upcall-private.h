@@ -155,6 +155,10 @@ struct udpif {
     enum governor_mode governor_mode;
     struct dp_actions *drop_actions;
 
+    /* The packet-in hook (upcall_set_packet_in_hook()).  Atomic. */
+    upcall_packet_in_cb *packet_in_cb;
+    void *packet_in_aux;
+
     /* Flow count samples (last writer wins). */
     uint64_t flows_max;
     uint64_t flows_avg;

@@ -109,10 +109,42 @@ handler_find_miss(struct handler *h, size_t n_misses, const struct flow *key,
     return NULL;
 }
 
+void
+upcall_set_packet_in_hook(struct udpif *udpif, upcall_packet_in_cb *cb,
+                          void *aux)
+{
+    __atomic_store_n(&udpif->packet_in_aux, aux, __ATOMIC_RELAXED);
+    __atomic_store_n(&udpif->packet_in_cb, cb, __ATOMIC_RELEASE);
+}
+
+/* Hands a controller upcall to the packet-in hook; false if nobody took
+ * it. */
+static bool
+upcall_deliver_packet_in(struct udpif *udpif, const struct upcall *u)
+{
+    upcall_packet_in_cb *cb =
+        __atomic_load_n(&udpif->packet_in_cb, __ATOMIC_ACQUIRE);
+    struct xlate_userdata ud;
+    struct upcall_packet_in pin;
+
+    if (!cb) {
+        return false;
+    }
+    memcpy(&ud, u->dp.userdata.data, sizeof ud);
+    pin.packet = u->dp.packet;
+    pin.dp_in_port = u->dp.in_port;
+    pin.reason = ud.reason;
+    pin.table_id = ud.table_id;
+    pin.max_len = ntohs(ud.max_len);
+    pin.controller_id = ntohs(ud.controller_id);
+    pin.cookie = be64toh(ud.rule_cookie);
+    return cb(&pin, __atomic_load_n(&udpif->packet_in_aux, __ATOMIC_RELAXED));
+}
+
 /* Classifies upcall 'u'.  Returns false if it was consumed (counted and
  * its packet recycled). */
 static bool
-upcall_classify(struct upcall *u, enum upcall_kind *kind)
+upcall_classify(struct udpif *udpif, struct upcall *u, enum upcall_kind *kind)
 {
     const struct dp_userdata *ud = &u->dp.userdata;
 
@@ -136,8 +168,9 @@ upcall_classify(struct upcall *u, enum upcall_kind *kind)
         }
         if (ud->len == sizeof(struct xlate_userdata)
             && ud->data[0] == XLATE_USERDATA_CONTROLLER) {
-            /* No OpenFlow connection manager yet. */
-            COVERAGE_INC(upcall_controller_no_connection);
+            if (!upcall_deliver_packet_in(udpif, u)) {
+                COVERAGE_INC(upcall_controller_no_connection);
+            }
             dp_upcall_discard(&u->dp);
             return false;
         }
@@ -373,7 +406,7 @@ handler_run_batch(struct handler *h, uint64_t now)
         uint32_t hash;
 
         u->dp = h->raw[i];
-        if (!upcall_classify(u, &kind)) {
+        if (!upcall_classify(udpif, u, &kind)) {
             continue;
         }
         u->pkt_actions = NULL;

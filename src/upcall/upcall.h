@@ -10,9 +10,10 @@
  *  1. classifies every upcall: a MISS; a DRAIN upcall (see "Order"); an
  *     ACTION upcall carrying the handlers' own slow-path cookie (a flow
  *     that must stay in userspace: treated as a miss whose flow is never
- *     put again); an ACTION upcall
- *     carrying a controller cookie (struct xlate_userdata: counted
- *     upcall_controller_no_connection until OpenFlow connections exist);
+ *     put again); an ACTION upcall carrying a controller cookie (struct
+ *     xlate_userdata: handed to the packet-in hook, below, or counted
+ *     upcall_controller_no_connection when there is none or it declines
+ *     the packet);
  *     anything else is malformed, counted and dropped;
  *  2. groups the misses by flow key into flow misses (packets, bytes, OR of
  *     TCP flags), and translates each flow miss once through the bridge
@@ -201,6 +202,31 @@ int upcall_get_governor_info(struct udpif *, unsigned int handler,
 
 /* The text of upcall/show. */
 void upcall_show(struct udpif *, struct ds *);
+
+/* ---- Packet-in hook (OpenFlow) ----------------------------------------- */
+
+/* What a controller action hands to the controller.  Everything points
+ * into the upcall and is valid only during the call. */
+struct upcall_packet_in {
+    const struct dp_packet *packet; /* As it was when the action ran. */
+    uint32_t dp_in_port;            /* Datapath port it came in on. */
+    uint8_t reason;                 /* enum ofpact_controller_reason. */
+    uint8_t table_id;               /* Table of the rule that sent it. */
+    uint16_t max_len;               /* Bytes of the packet to send. */
+    uint16_t controller_id;         /* 0: every controller. */
+    uint64_t cookie;                /* The rule's cookie (0: table miss). */
+};
+
+/* Called from a handler thread for each controller upcall; returns true
+ * if the packet was taken (queued for at least one connection), false if
+ * it was not, which counts it as upcall_controller_no_connection.  It
+ * must copy what it keeps and must not block. */
+typedef bool upcall_packet_in_cb(const struct upcall_packet_in *, void *aux);
+
+/* Sets the hook, once, at any time (handlers may be running); 'aux' must
+ * outlive the udpif. */
+void upcall_set_packet_in_hook(struct udpif *udpif, upcall_packet_in_cb *cb,
+                               void *aux);
 
 /* ---- Revalidators (DESIGN.md §3 "Revalidators") ---------------------- */
 #define UPCALL_DEFAULT_MAX_IDLE 10000

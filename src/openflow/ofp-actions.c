@@ -1,0 +1,828 @@
+/*
+ * openflow/ofp-actions.c — OpenFlow 1.3 actions and instructions to and
+ * from struct ofpacts (ofp-codec.h says which ones and how).
+ *
+ * Every action is bounded before it is read: its length must be at least
+ * its fixed part, a multiple of 8 and within what is left of the list.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/coverage.h"
+#include "lib/util.h"
+#include "openflow/ofp-codec.h"
+#include "openflow/ofp-private.h"
+
+COVERAGE_DEFINE(ofp_encode_action_skipped);
+
+enum ofp_action_type {
+    OFPAT_OUTPUT = 0,
+    OFPAT_PUSH_VLAN = 17,
+    OFPAT_POP_VLAN = 18,
+    OFPAT_DEC_NW_TTL = 24,
+    OFPAT_SET_FIELD = 25,
+    OFPAT_EXPERIMENTER = 0xffff,
+};
+
+#define NX_VENDOR_ID 0x00002320u
+enum nx_action_subtype {
+    NXAST_RESUBMIT = 1,
+    NXAST_REG_MOVE = 6,
+    NXAST_REG_LOAD = 7,
+    NXAST_NOTE = 8,
+    NXAST_CONTROLLER = 20,
+    NXAST_RESUBMIT_TABLE = 14,
+    NXAST_DEC_TTL = 18,
+    NXAST_REG_LOAD2 = 33,
+    NXAST_CONTROLLER2 = 37,
+};
+
+/* Properties of NXAST_CONTROLLER2. */
+enum {
+    NXAC2PT_MAX_LEN = 0,
+    NXAC2PT_CONTROLLER_ID = 1,
+    NXAC2PT_REASON = 2,
+};
+
+enum ofp_instruction_type {
+    OFPIT_GOTO_TABLE = 1,
+    OFPIT_WRITE_METADATA = 2,
+    OFPIT_WRITE_ACTIONS = 3,
+    OFPIT_APPLY_ACTIONS = 4,
+    OFPIT_CLEAR_ACTIONS = 5,
+};
+
+/* ---- Decoding actions --------------------------------------------------- */
+
+static int
+decode_output(const uint8_t *a, struct ofpacts *out)
+{
+    uint32_t wire = ofp_get32(a + 4);
+    uint16_t max_len = ofp_get16(a + 8);
+    uint32_t port;
+
+    if (wire == OFPP13_CONTROLLER) {
+        struct ofpact *act = ofpacts_put(out, OFPACT_CONTROLLER);
+
+        act->controller.max_len = max_len;
+        act->controller.id = 0;
+        act->controller.reason = OFPACT_REASON_ACTION;
+        return 0;
+    }
+    if (!ofp_port_from_wire(wire, &port) || !port || port == OFPP_NONE) {
+        return OFPERR_BAC_BAD_OUT_PORT;
+    }
+    ofpacts_put(out, OFPACT_OUTPUT)->output.port = port;
+    return 0;
+}
+
+/* A set_field (or reg_load2) TLV at a[ofs..len). */
+static int
+decode_set_field(const uint8_t *a, size_t ofs, size_t len, bool allow_mask,
+                 struct ofpacts *out)
+{
+    union field_value value, mask;
+    const struct oxm_def *d;
+    const struct field *f;
+    struct ofpact *act;
+    bool has_mask;
+    size_t tlv_len;
+    int error;
+
+    error = oxm_pull(a + ofs, len - ofs, allow_mask, &d, &value, &mask,
+                     &has_mask, &tlv_len);
+    if (error) {
+        return error == OFPERR_BMC_BAD_FIELD ? OFPERR_BAC_BAD_SET_TYPE
+               : error == OFPERR_BMC_BAD_LEN ? OFPERR_BAC_BAD_SET_LEN
+                                             : OFPERR_BAC_BAD_SET_ARGUMENT;
+    }
+    /* The rest is padding, and there is less than 8 bytes of it. */
+    if (ofs + tlv_len > len || len - (ofs + tlv_len) >= 8
+        || !is_all_zeros(a + ofs + tlv_len, len - (ofs + tlv_len))) {
+        return OFPERR_BAC_BAD_SET_LEN;
+    }
+    f = field_from_id(d->id);
+    if (!f->writable || field_value_is_zero(f, &mask)) {
+        return OFPERR_BAC_BAD_SET_ARGUMENT;
+    }
+    act = ofpacts_put(out, OFPACT_SET_FIELD);
+    act->set_field.field = f;
+    field_value_and(f, &act->set_field.value, &value, &mask);
+    act->set_field.mask = mask;
+    return 0;
+}
+
+static int
+decode_subfield(uint32_t header, unsigned int ofs, unsigned int n_bits,
+                struct field_subfield *sf)
+{
+    const struct oxm_def *d = oxm_from_header(header);
+    const struct field *f;
+
+    if (!d) {
+        return OFPERR_BAC_BAD_ARGUMENT;
+    }
+    f = field_from_id(d->id);
+    if (!n_bits || ofs + n_bits > f->n_bits) {
+        return OFPERR_BAC_BAD_ARGUMENT;
+    }
+    sf->field = f;
+    sf->ofs = ofs;
+    sf->n_bits = n_bits;
+    return 0;
+}
+
+/* NXAST_CONTROLLER2: what ovs-ofctl sends for controller(...).  Only the
+ * max_len, id and reason properties have a meaning here; userdata, pause
+ * and meters are refused. */
+static int
+decode_controller2(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    uint16_t max_len = OFPACT_CONTROLLER_MAX_LEN, id = 0;
+    unsigned int reason = OFPACT_REASON_ACTION;
+    size_t ofs = 16;
+    struct ofpact *act;
+
+    while (ofs < len) {
+        uint16_t type, plen;
+
+        if (len - ofs < 4) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        type = ofp_get16(a + ofs);
+        plen = ofp_get16(a + ofs + 2);
+        if (plen < 4 || ofp_pad8(plen) > len - ofs) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        switch (type) {
+        case NXAC2PT_MAX_LEN:
+        case NXAC2PT_CONTROLLER_ID:
+            if (plen != 6) {
+                return OFPERR_BAC_BAD_LEN;
+            }
+            if (type == NXAC2PT_MAX_LEN) {
+                max_len = ofp_get16(a + ofs + 4);
+            } else {
+                id = ofp_get16(a + ofs + 4);
+            }
+            break;
+        case NXAC2PT_REASON:
+            if (plen != 5) {
+                return OFPERR_BAC_BAD_LEN;
+            }
+            reason = a[ofs + 4];
+            if (reason > OFPACT_REASON_PACKET_OUT) {
+                return OFPERR_BAC_BAD_ARGUMENT;
+            }
+            break;
+        default:
+            return OFPERR_BAC_BAD_ARGUMENT;
+        }
+        ofs += ofp_pad8(plen);
+    }
+    act = ofpacts_put(out, OFPACT_CONTROLLER);
+    act->controller.max_len = max_len;
+    act->controller.id = id;
+    act->controller.reason = (enum ofpact_controller_reason)reason;
+    return 0;
+}
+
+static int
+decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    uint16_t subtype = ofp_get16(a + 8);
+    struct ofpact *act;
+    int error;
+
+    switch (subtype) {
+    case NXAST_RESUBMIT:
+    case NXAST_RESUBMIT_TABLE: {
+        uint32_t port = ofp_get16(a + 10);
+        uint8_t table = subtype == NXAST_RESUBMIT ? OFPACT_TABLE_NONE : a[12];
+
+        if (len != 16) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        if (!port
+            || (port >= OFPP_MAX && port != OFPP_IN_PORT
+                && port != OFPP_LOCAL)) {
+            return OFPERR_BAC_BAD_ARGUMENT;
+        }
+        act = ofpacts_put(out, OFPACT_RESUBMIT);
+        act->resubmit.in_port = port;
+        act->resubmit.table_id = table;
+        return 0;
+    }
+    case NXAST_NOTE:
+        if (len - 10 > OFPACT_NOTE_MAX) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        ofpacts_put_note(out, a + 10, len - 10);
+        return 0;
+    case NXAST_REG_MOVE: {
+        struct field_subfield src, dst;
+        unsigned int n_bits = ofp_get16(a + 10);
+
+        if (len != 24) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        error = decode_subfield(ofp_get32(a + 16), ofp_get16(a + 12), n_bits,
+                                &src);
+        if (!error) {
+            error = decode_subfield(ofp_get32(a + 20), ofp_get16(a + 14),
+                                    n_bits, &dst);
+        }
+        if (error) {
+            return error;
+        }
+        if (!dst.field->writable) {
+            return OFPERR_BAC_BAD_ARGUMENT;
+        }
+        act = ofpacts_put(out, OFPACT_MOVE);
+        act->move.src = src;
+        act->move.dst = dst;
+        return 0;
+    }
+    case NXAST_REG_LOAD: {
+        uint16_t ofs_nbits = ofp_get16(a + 10);
+        unsigned int n_bits = (ofs_nbits & 0x3f) + 1u;
+        uint64_t value = ofp_get64(a + 16);
+        struct field_subfield dst;
+
+        if (len != 24) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        error =
+            decode_subfield(ofp_get32(a + 12), ofs_nbits >> 6, n_bits, &dst);
+        if (error) {
+            return error;
+        }
+        if (!dst.field->writable || (n_bits < 64 && value >> n_bits)) {
+            return OFPERR_BAC_BAD_ARGUMENT;
+        }
+        act = ofpacts_put(out, OFPACT_LOAD);
+        act->load.dst = dst;
+        act->load.value = value;
+        return 0;
+    }
+    case NXAST_REG_LOAD2:
+        return decode_set_field(a, 10, len, true, out);
+    case NXAST_CONTROLLER:
+        if (len != 16) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        if (a[14] > OFPACT_REASON_PACKET_OUT) {
+            return OFPERR_BAC_BAD_ARGUMENT;
+        }
+        act = ofpacts_put(out, OFPACT_CONTROLLER);
+        act->controller.max_len = ofp_get16(a + 10);
+        act->controller.id = ofp_get16(a + 12);
+        act->controller.reason = (enum ofpact_controller_reason)a[14];
+        return 0;
+    case NXAST_CONTROLLER2:
+        return decode_controller2(a, len, out);
+    case NXAST_DEC_TTL:
+        if (len != 16) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        ofpacts_put(out, OFPACT_DEC_TTL);
+        return 0;
+    default:
+        return OFPERR_BAC_BAD_EXP_TYPE;
+    }
+}
+
+static int
+decode_action(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    uint16_t type = ofp_get16(a);
+
+    switch (type) {
+    case OFPAT_OUTPUT:
+        return len == 16 ? decode_output(a, out) : OFPERR_BAC_BAD_LEN;
+    case OFPAT_PUSH_VLAN: {
+        uint16_t tpid = ofp_get16(a + 4);
+
+        if (len != 8) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        if (tpid != ETH_TYPE_VLAN_8021Q && tpid != ETH_TYPE_VLAN_8021AD) {
+            return OFPERR_BAC_BAD_ARGUMENT;
+        }
+        ofpacts_put(out, OFPACT_PUSH_VLAN)->push_tpid = htons(tpid);
+        return 0;
+    }
+    case OFPAT_POP_VLAN:
+        if (len != 8) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        ofpacts_put(out, OFPACT_STRIP_VLAN);
+        return 0;
+    case OFPAT_DEC_NW_TTL:
+        if (len != 8) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        ofpacts_put(out, OFPACT_DEC_TTL);
+        return 0;
+    case OFPAT_SET_FIELD:
+        return decode_set_field(a, 4, len, false, out);
+    case OFPAT_EXPERIMENTER:
+        if (len < 16) {
+            return OFPERR_BAC_BAD_LEN;
+        }
+        if (ofp_get32(a + 4) != NX_VENDOR_ID) {
+            return OFPERR_BAC_BAD_EXPERIMENTER;
+        }
+        return decode_nx_action(a, len, out);
+    default:
+        return OFPERR_BAC_BAD_TYPE;
+    }
+}
+
+int
+ofp_decode_actions(const uint8_t *p, size_t len, struct ofpacts *out)
+{
+    ofpacts_init(out);
+    while (len) {
+        size_t alen;
+        int error;
+
+        if (len < 8) {
+            ofpacts_destroy(out);
+            return OFPERR_BAC_BAD_LEN;
+        }
+        alen = ofp_get16(p + 2);
+        if (alen < 8 || alen % 8 || alen > len) {
+            ofpacts_destroy(out);
+            return OFPERR_BAC_BAD_LEN;
+        }
+        error = decode_action(p, alen, out);
+        if (error) {
+            ofpacts_destroy(out);
+            return error;
+        }
+        p += alen;
+        len -= alen;
+    }
+    return 0;
+}
+
+/* ---- Decoding instructions ---------------------------------------------- */
+
+int
+ofp_decode_instructions(const uint8_t *p, size_t len, struct ofpacts *out)
+{
+    bool have_apply = false, have_meta = false, have_goto = false;
+    bool have_clear = false;
+    uint64_t meta_value = 0, meta_mask = 0;
+    uint8_t goto_table = 0;
+    int error = 0;
+
+    ofpacts_init(out);
+    while (len) {
+        uint16_t type, ilen;
+
+        if (len < 8) {
+            error = OFPERR_BIC_BAD_LEN;
+            goto err;
+        }
+        type = ofp_get16(p);
+        ilen = ofp_get16(p + 2);
+        if (ilen < 8 || ilen % 8 || ilen > len) {
+            error = OFPERR_BIC_BAD_LEN;
+            goto err;
+        }
+        switch (type) {
+        case OFPIT_GOTO_TABLE:
+            if (ilen != 8) {
+                error = OFPERR_BIC_BAD_LEN;
+                goto err;
+            }
+            if (have_goto) {
+                error = OFPERR_BIC_UNSUP_INST;
+                goto err;
+            }
+            if (p[4] >= OFP13_N_TABLES) {
+                error = OFPERR_BIC_BAD_TABLE_ID;
+                goto err;
+            }
+            have_goto = true;
+            goto_table = p[4];
+            break;
+        case OFPIT_WRITE_METADATA:
+            if (ilen != 24) {
+                error = OFPERR_BIC_BAD_LEN;
+                goto err;
+            }
+            if (have_meta) {
+                error = OFPERR_BIC_UNSUP_INST;
+                goto err;
+            }
+            have_meta = true;
+            meta_value = ofp_get64(p + 8);
+            meta_mask = ofp_get64(p + 16);
+            break;
+        case OFPIT_APPLY_ACTIONS:
+        case OFPIT_WRITE_ACTIONS: {
+            struct ofpacts acts;
+
+            if ((type == OFPIT_APPLY_ACTIONS && have_apply)) {
+                error = OFPERR_BIC_UNSUP_INST;
+                goto err;
+            }
+            error = ofp_decode_actions(p + 8, ilen - 8u, &acts);
+            if (error) {
+                goto err;
+            }
+            if (type == OFPIT_WRITE_ACTIONS) {
+                /* No action set in the flow language: an empty write is
+                 * harmless, anything else cannot be honoured. */
+                bool empty = !acts.n;
+
+                ofpacts_destroy(&acts);
+                if (!empty) {
+                    error = OFPERR_BIC_UNSUP_INST;
+                    goto err;
+                }
+                break;
+            }
+            have_apply = true;
+            for (size_t i = 0; i < acts.n; i++) {
+                struct ofpact *dst = ofpacts_put(out, acts.acts[i].type);
+
+                if (acts.acts[i].type == OFPACT_NOTE) {
+                    /* Move the note's bytes rather than copy them. */
+                    *dst = acts.acts[i];
+                    acts.acts[i].note.data = NULL;
+                    acts.acts[i].note.len = 0;
+                } else {
+                    *dst = acts.acts[i];
+                }
+            }
+            ofpacts_destroy(&acts);
+            break;
+        }
+        case OFPIT_CLEAR_ACTIONS:
+            if (ilen != 8) {
+                error = OFPERR_BIC_BAD_LEN;
+                goto err;
+            }
+            if (have_clear) {
+                error = OFPERR_BIC_UNSUP_INST;
+                goto err;
+            }
+            have_clear = true; /* The action set is always empty. */
+            break;
+        case 6: /* OFPIT_METER */
+        case 0xffff:
+            error = OFPERR_BIC_UNSUP_INST;
+            goto err;
+        default:
+            error = OFPERR_BIC_UNKNOWN_INST;
+            goto err;
+        }
+        p += ilen;
+        len -= ilen;
+    }
+    if (have_meta) {
+        struct ofpact *act = ofpacts_put(out, OFPACT_WRITE_METADATA);
+
+        act->metadata.value = meta_value & meta_mask;
+        act->metadata.mask = meta_mask;
+    }
+    if (have_goto) {
+        ofpacts_put(out, OFPACT_GOTO_TABLE)->goto_table = goto_table;
+    }
+    return 0;
+
+err:
+    ofpacts_destroy(out);
+    ofpacts_init(out);
+    return error;
+}
+
+/* ---- Encoding ----------------------------------------------------------- */
+
+static size_t
+action_start(struct ofpbuf *b, uint16_t type)
+{
+    size_t ofs = b->size;
+
+    ofpbuf_put_be16(b, type);
+    ofpbuf_put_be16(b, 0);
+    return ofs;
+}
+
+static void
+action_finish(struct ofpbuf *b, size_t ofs)
+{
+    ofpbuf_put_zeros(b, ofp_pad8(b->size - ofs) - (b->size - ofs));
+    ofpbuf_set_be16(b, ofs + 2, (uint16_t)(b->size - ofs));
+}
+
+static size_t
+nx_action_start(struct ofpbuf *b, uint16_t subtype)
+{
+    size_t ofs = action_start(b, OFPAT_EXPERIMENTER);
+
+    ofpbuf_put_be32(b, NX_VENDOR_ID);
+    ofpbuf_put_be16(b, subtype);
+    return ofs;
+}
+
+static const struct oxm_def *
+oxm_basic_for_field(enum field_id id)
+{
+    for (unsigned int i = 0; i < 40; i++) {
+        const struct oxm_def *d = oxm_lookup(OXM_CLASS_BASIC, (uint8_t)i, 0);
+
+        if (d && d->id == id) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* The field a write to 'f' goes to on the wire, with 'v' converted:
+ * views of a member (dl_vlan, nw_tos, tp_src) become the OpenFlow 1.3
+ * field of the same bits. */
+static const struct field *
+set_field_target(const struct field *f, const struct match *match,
+                 union field_value *v, union field_value *m)
+{
+    uint8_t proto = match ? match->flow.nw_proto : IPPROTO_TCP_;
+    enum field_id id = f->id;
+
+    switch (f->id) {
+    case FIELD_DL_VLAN:
+        id = FIELD_VLAN_VID;
+        v->be16 |= htons(VLAN_CFI);
+        m->be16 |= htons(VLAN_CFI);
+        break;
+    case FIELD_DL_VLAN_PCP:
+        id = FIELD_VLAN_PCP;
+        break;
+    case FIELD_NW_TOS:
+        id = FIELD_IP_DSCP;
+        v->u8 >>= 2;
+        m->u8 >>= 2;
+        break;
+    case FIELD_TP_SRC:
+    case FIELD_TP_DST: {
+        bool src = f->id == FIELD_TP_SRC;
+
+        id = proto == IPPROTO_UDP_    ? (src ? FIELD_UDP_SRC : FIELD_UDP_DST)
+             : proto == IPPROTO_SCTP_ ? (src ? FIELD_SCTP_SRC : FIELD_SCTP_DST)
+                                      : (src ? FIELD_TCP_SRC : FIELD_TCP_DST);
+        break;
+    }
+    default:
+        break;
+    }
+    return field_from_id(id);
+}
+
+static void
+put_set_field(struct ofpbuf *b, const struct field *f,
+              const union field_value *value, const union field_value *mask,
+              const struct match *match)
+{
+    union field_value v = *value, m = *mask;
+    const struct oxm_def *d;
+    size_t ofs;
+
+    f = set_field_target(f, match, &v, &m);
+    d = oxm_basic_for_field(f->id);
+    if (d && field_value_is_all_ones(f, &m)) {
+        ofs = action_start(b, OFPAT_SET_FIELD);
+        oxm_put(b, d, &v, NULL);
+        action_finish(b, ofs);
+        return;
+    }
+    if (!d) {
+        d = oxm_for_field(f->id);
+    }
+    if (!d) {
+        COVERAGE_INC(ofp_encode_action_skipped);
+        return;
+    }
+    ofs = nx_action_start(b, NXAST_REG_LOAD2);
+    oxm_put(b, d, &v, &m);
+    action_finish(b, ofs);
+}
+
+static void
+put_simple_set(struct ofpbuf *b, enum field_id id, const void *bytes, size_t n,
+               const struct match *match)
+{
+    const struct field *f = field_from_id(id);
+    union field_value v, m;
+
+    memset(&v, 0, sizeof v);
+    memcpy(v.b, bytes, n);
+    field_all_ones(f, &m);
+    put_set_field(b, f, &v, &m, match);
+}
+
+static void
+put_subfield_header(struct ofpbuf *b, const struct field_subfield *sf,
+                    bool *ok)
+{
+    const struct oxm_def *d = oxm_for_field(sf->field->id);
+
+    if (!d) {
+        *ok = false;
+        ofpbuf_put_be32(b, 0);
+        return;
+    }
+    ofpbuf_put_be32(b, oxm_header(d));
+}
+
+static void
+encode_action(const struct ofpact *a, const struct match *match,
+              struct ofpbuf *b)
+{
+    size_t ofs, start = b->size;
+    bool ok = true;
+
+    switch (a->type) {
+    case OFPACT_OUTPUT:
+        ofs = action_start(b, OFPAT_OUTPUT);
+        ofpbuf_put_be32(b, ofp_port_to_wire(a->output.port));
+        ofpbuf_put_be16(b, 0);
+        action_finish(b, ofs);
+        break;
+    case OFPACT_CONTROLLER:
+        if (a->controller.reason == OFPACT_REASON_ACTION
+            && !a->controller.id) {
+            ofs = action_start(b, OFPAT_OUTPUT);
+            ofpbuf_put_be32(b, OFPP13_CONTROLLER);
+            ofpbuf_put_be16(b, a->controller.max_len);
+        } else {
+            ofs = nx_action_start(b, NXAST_CONTROLLER);
+            ofpbuf_put_be16(b, a->controller.max_len);
+            ofpbuf_put_be16(b, a->controller.id);
+            ofpbuf_put_u8(b, (uint8_t)a->controller.reason);
+        }
+        action_finish(b, ofs);
+        break;
+    case OFPACT_SET_VLAN_VID: {
+        be16 vid = htons(a->vlan_vid);
+
+        put_simple_set(b, FIELD_DL_VLAN, &vid, 2, match);
+        break;
+    }
+    case OFPACT_SET_VLAN_PCP:
+        put_simple_set(b, FIELD_VLAN_PCP, &a->vlan_pcp, 1, match);
+        break;
+    case OFPACT_STRIP_VLAN:
+        action_finish(b, action_start(b, OFPAT_POP_VLAN));
+        break;
+    case OFPACT_PUSH_VLAN:
+        ofs = action_start(b, OFPAT_PUSH_VLAN);
+        ofpbuf_put(b, &a->push_tpid, 2);
+        action_finish(b, ofs);
+        break;
+    case OFPACT_SET_ETH_SRC:
+        put_simple_set(b, FIELD_ETH_SRC, &a->mac, 6, match);
+        break;
+    case OFPACT_SET_ETH_DST:
+        put_simple_set(b, FIELD_ETH_DST, &a->mac, 6, match);
+        break;
+    case OFPACT_SET_IPV4_SRC:
+        put_simple_set(b, FIELD_IP_SRC, &a->ipv4, 4, match);
+        break;
+    case OFPACT_SET_IPV4_DST:
+        put_simple_set(b, FIELD_IP_DST, &a->ipv4, 4, match);
+        break;
+    case OFPACT_SET_IP_DSCP:
+        put_simple_set(b, FIELD_NW_TOS, &a->tos, 1, match);
+        break;
+    case OFPACT_SET_L4_SRC:
+    case OFPACT_SET_L4_DST: {
+        be16 port = htons(a->l4_port);
+
+        put_simple_set(
+            b, a->type == OFPACT_SET_L4_SRC ? FIELD_TP_SRC : FIELD_TP_DST,
+            &port, 2, match);
+        break;
+    }
+    case OFPACT_DEC_TTL:
+        action_finish(b, action_start(b, OFPAT_DEC_NW_TTL));
+        break;
+    case OFPACT_SET_FIELD:
+        put_set_field(b, a->set_field.field, &a->set_field.value,
+                      &a->set_field.mask, match);
+        break;
+    case OFPACT_LOAD: {
+        const struct oxm_def *d = oxm_for_field(a->load.dst.field->id);
+
+        if (!d) {
+            union field_value v, m;
+
+            ofpact_load_to_field(a, &v, &m);
+            put_set_field(b, a->load.dst.field, &v, &m, match);
+            break;
+        }
+        ofs = nx_action_start(b, NXAST_REG_LOAD);
+        ofpbuf_put_be16(
+            b, (uint16_t)((a->load.dst.ofs << 6) | (a->load.dst.n_bits - 1)));
+        ofpbuf_put_be32(b, oxm_header(d));
+        ofpbuf_put_be64(b, a->load.value);
+        action_finish(b, ofs);
+        break;
+    }
+    case OFPACT_MOVE:
+        ofs = nx_action_start(b, NXAST_REG_MOVE);
+        ofpbuf_put_be16(b, (uint16_t)a->move.src.n_bits);
+        ofpbuf_put_be16(b, (uint16_t)a->move.src.ofs);
+        ofpbuf_put_be16(b, (uint16_t)a->move.dst.ofs);
+        put_subfield_header(b, &a->move.src, &ok);
+        put_subfield_header(b, &a->move.dst, &ok);
+        action_finish(b, ofs);
+        break;
+    case OFPACT_RESUBMIT:
+        if (a->resubmit.table_id == OFPACT_TABLE_NONE) {
+            ofs = nx_action_start(b, NXAST_RESUBMIT);
+            ofpbuf_put_be16(b, (uint16_t)a->resubmit.in_port);
+        } else {
+            ofs = nx_action_start(b, NXAST_RESUBMIT_TABLE);
+            ofpbuf_put_be16(b, (uint16_t)a->resubmit.in_port);
+            ofpbuf_put_u8(b, a->resubmit.table_id);
+        }
+        ofpbuf_put_zeros(b, 16 - (b->size - ofs));
+        action_finish(b, ofs);
+        break;
+    case OFPACT_NOTE:
+        ofs = nx_action_start(b, NXAST_NOTE);
+        ofpbuf_put(b, a->note.data, a->note.len);
+        if (b->size - ofs < 16) {
+            ofpbuf_put_zeros(b, 16 - (b->size - ofs));
+        }
+        action_finish(b, ofs);
+        break;
+    case OFPACT_WRITE_METADATA:
+    case OFPACT_GOTO_TABLE:
+        /* Instructions: ofp_encode_instructions(). */
+        break;
+    }
+    if (!ok) {
+        COVERAGE_INC(ofp_encode_action_skipped);
+        b->size = start;
+    }
+}
+
+void
+ofp_encode_actions(const struct ofpacts *ofpacts, const struct match *match,
+                   struct ofpbuf *b)
+{
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        encode_action(&ofpacts->acts[i], match, b);
+    }
+}
+
+void
+ofp_encode_instructions(const struct ofpacts *ofpacts,
+                        const struct match *match, struct ofpbuf *b)
+{
+    bool any_action = false;
+
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        enum ofpact_type t = ofpacts->acts[i].type;
+
+        if (t != OFPACT_WRITE_METADATA && t != OFPACT_GOTO_TABLE) {
+            any_action = true;
+        }
+    }
+    if (any_action) {
+        size_t ofs = b->size;
+
+        ofpbuf_put_be16(b, OFPIT_APPLY_ACTIONS);
+        ofpbuf_put_be16(b, 0);
+        ofpbuf_put_zeros(b, 4);
+        ofp_encode_actions(ofpacts, match, b);
+        ofpbuf_set_be16(b, ofs + 2, (uint16_t)(b->size - ofs));
+    }
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        const struct ofpact *a = &ofpacts->acts[i];
+
+        if (a->type == OFPACT_WRITE_METADATA) {
+            ofpbuf_put_be16(b, OFPIT_WRITE_METADATA);
+            ofpbuf_put_be16(b, 24);
+            ofpbuf_put_zeros(b, 4);
+            ofpbuf_put_be64(b, a->metadata.value);
+            ofpbuf_put_be64(b, a->metadata.mask);
+        }
+    }
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        const struct ofpact *a = &ofpacts->acts[i];
+
+        if (a->type == OFPACT_GOTO_TABLE) {
+            ofpbuf_put_be16(b, OFPIT_GOTO_TABLE);
+            ofpbuf_put_be16(b, 8);
+            ofpbuf_put_u8(b, a->goto_table);
+            ofpbuf_put_zeros(b, 3);
+        }
+    }
+}

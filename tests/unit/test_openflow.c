@@ -1,0 +1,764 @@
+/* Unit tests for src/openflow/ofp-*.c: the OpenFlow 1.3 codec.  Round
+ * trips of flow-mods, matches and packet-ins; every truncation of a valid
+ * message refused with an error (and, under ASan, without reading a byte
+ * beyond it); length fields that lie; OXM errors; version negotiation;
+ * multipart splitting. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <urcu/urcu-memb.h>
+
+#include "classifier/classifier.h"
+#include "datapath/dp-actions.h"
+#include "flow/flow-text.h"
+#include "lib/dynamic-string.h"
+#include "ofproto/ofproto.h"
+#include "ofproto/xlate.h"
+#include "openflow/ofp-codec.h"
+
+/* Flows whose actions exist on the wire as they are in the text, so that
+ * encode + decode gives back the same canonical text. */
+static const char *const wire_native_flows[] = {
+    "priority=100,tcp,tp_dst=80,actions=output:2",
+    "cookie=0x5,table=3,idle_timeout=10,hard_timeout=20,send_flow_rem,"
+    "priority=7,in_port=1,dl_src=00:00:00:00:00:01/ff:ff:ff:00:00:00,"
+    "actions=output:3,output:in_port",
+    "priority=50,ip,nw_src=10.0.0.0/8,nw_dst=192.168.1.1,"
+    "actions=set_field:10.1.1.1->ip_dst,dec_ttl,output:2",
+    "priority=30,dl_vlan=10,dl_vlan_pcp=3,actions=strip_vlan,output:2",
+    "priority=31,vlan_tci=0x0000/0x1fff,actions=push_vlan:0x8100,"
+    "set_field:4101->vlan_vid,output:1",
+    "priority=20,arp,arp_op=1,arp_spa=10.0.0.1,arp_tha=00:00:00:00:00:09,"
+    "actions=NORMAL",
+    "priority=25,ipv6,ipv6_src=2001:db8::/32,ipv6_label=0x12345,"
+    "actions=output:3",
+    "priority=26,icmp,icmp_type=8,icmp_code=0,actions=CONTROLLER:128",
+    "priority=27,icmp6,icmp_type=135,nd_target=fe80::1,"
+    "nd_sll=00:00:00:00:00:05,actions=drop",
+    "cookie=0x1234,priority=10,reg0=5,reg7=0x10/0xf0,metadata=0x3,"
+    "actions=resubmit(,1),resubmit:4",
+    "priority=11,ip,nw_tos=32,nw_ecn=1,nw_ttl=9,ip_frag=yes,"
+    "actions=output:3",
+    "priority=12,tcp,tcp_flags=+syn-ack,tp_src=0x1000/0xf000,"
+    "actions=load:0x5->NXM_NX_REG0[0..3],move:NXM_OF_ETH_SRC[]->"
+    "NXM_OF_ETH_DST[],output:1",
+    "table=2,priority=5,udp6,udp_dst=53,actions=controller(reason=no_match,"
+    "id=3),note:01.02.00.00.00.00,write_metadata:0x10/0xff,goto_table:7",
+    "priority=13,sctp,sctp_src=9,actions=set_field:5/0xf->reg1,output:LOCAL",
+};
+
+static void
+encode_flow_line(const char *line, struct ofpbuf *b, struct flow_text *ft)
+{
+    struct ofp_flow_mod fm;
+    char *error = NULL;
+
+    if (flow_text_parse(line, FLOW_TEXT_ADD, ft, &error)) {
+        fail_msg("\"%s\": %s", line, error);
+    }
+    memset(&fm, 0, sizeof fm);
+    fm.ft = *ft;
+    fm.command = OFPFC_ADD;
+    fm.buffer_id = OFP_NO_BUFFER;
+    fm.out_group = OFPG_ANY;
+    ofp_encode_flow_mod(b, 42, &fm);
+}
+
+static char *
+flow_text_string(const struct flow_text *ft)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    flow_text_format(ft, FLOW_TEXT_STYLE_DUMP, &s);
+    return ds_steal_cstr(&s);
+}
+
+static void
+test_flow_mod_round_trips_keep_the_flow(void **state)
+{
+    (void)state;
+    for (size_t i = 0;
+         i < sizeof wire_native_flows / sizeof *wire_native_flows; i++) {
+        struct ofpbuf b = OFPBUF_INITIALIZER, b2 = OFPBUF_INITIALIZER;
+        struct ofp_flow_mod fm;
+        struct flow_text ft;
+        char *want, *got;
+        int error;
+
+        encode_flow_line(wire_native_flows[i], &b, &ft);
+        error = ofp_decode_flow_mod(b.data, b.size, &fm);
+        if (error) {
+            char buf[64];
+
+            fail_msg("\"%s\": %s", wire_native_flows[i],
+                     ofperr_to_string(error, buf));
+        }
+        want = flow_text_string(&ft);
+        got = flow_text_string(&fm.ft);
+        assert_string_equal(got, want);
+
+        /* Encoding is stable: the decoded flow encodes to the same bytes. */
+        ofp_encode_flow_mod(&b2, 42, &fm);
+        assert_int_equal(b2.size, b.size);
+        assert_memory_equal(b2.data, b.data, b.size);
+
+        free(want);
+        free(got);
+        flow_text_destroy(&ft);
+        flow_text_destroy(&fm.ft);
+        ofpbuf_uninit(&b);
+        ofpbuf_uninit(&b2);
+    }
+}
+
+/* Every prefix of a valid message, its length field made to agree, is
+ * refused, except a prefix that ends between two whole instructions
+ * (that is a valid flow-mod with fewer of them). */
+static void
+test_truncated_flow_mods_are_refused(void **state)
+{
+    (void)state;
+    for (size_t i = 0;
+         i < sizeof wire_native_flows / sizeof *wire_native_flows; i++) {
+        struct ofpbuf b = OFPBUF_INITIALIZER;
+        struct flow_text ft;
+
+        encode_flow_line(wire_native_flows[i], &b, &ft);
+        size_t match_len = (size_t)((b.data[50] << 8) | b.data[51]);
+        size_t instructions = 48 + ((match_len + 7) & ~(size_t)7);
+        for (size_t len = 0; len < b.size; len++) {
+            uint8_t *copy = malloc(len ? len : 1);
+            struct ofp_flow_mod fm;
+            int error;
+
+            memcpy(copy, b.data, len);
+            if (len >= 4) {
+                copy[2] = (uint8_t)(len >> 8);
+                copy[3] = (uint8_t)len;
+            }
+            error = ofp_decode_flow_mod(copy, len, &fm);
+            if (!error) {
+                assert_true(len >= instructions);
+            }
+            flow_text_destroy(&fm.ft);
+            free(copy);
+        }
+        flow_text_destroy(&ft);
+        ofpbuf_uninit(&b);
+    }
+}
+
+static void
+test_length_fields_that_lie_are_refused(void **state)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    struct ofp_flow_mod fm;
+    struct ofp_packet_out po;
+    struct flow_text ft;
+    uint8_t *p;
+
+    (void)state;
+    encode_flow_line("priority=1,tcp,actions=output:1", &b, &ft);
+    p = b.data;
+
+    /* The header says more than there is, or less. */
+    p[3] = (uint8_t)(b.size + 8);
+    assert_int_equal(ofp_decode_flow_mod(p, b.size, &fm), OFPERR_BAD_LEN);
+    flow_text_destroy(&fm.ft);
+    p[3] = (uint8_t)(b.size - 8);
+    assert_int_equal(ofp_decode_flow_mod(p, b.size, &fm), OFPERR_BAD_LEN);
+    flow_text_destroy(&fm.ft);
+    p[3] = (uint8_t)b.size;
+
+    /* The match says more than there is. */
+    p[51] = 0xf0;
+    assert_int_equal(ofp_decode_flow_mod(p, b.size, &fm), OFPERR_BMC_BAD_LEN);
+    flow_text_destroy(&fm.ft);
+    ofpbuf_uninit(&b);
+    flow_text_destroy(&ft);
+
+    /* A packet-out whose actions run past its end. */
+    po.buffer_id = OFP_NO_BUFFER;
+    po.in_port = OFPP_CONTROLLER;
+    ofpacts_init(&po.ofpacts);
+    ofpacts_put(&po.ofpacts, OFPACT_OUTPUT)->output.port = 2;
+    po.data = (const uint8_t *)"0123456789abcdef";
+    po.data_len = 16;
+    ofpbuf_init(&b);
+    ofp_encode_packet_out(&b, 1, &po);
+    ofpacts_destroy(&po.ofpacts);
+    b.data[16] = 0x01; /* actions_len 256 + 16 */
+    assert_int_equal(ofp_decode_packet_out(b.data, b.size, &po),
+                     OFPERR_BAD_LEN);
+    /* An action whose length is not a multiple of 8. */
+    b.data[16] = 0;
+    b.data[24 + 3] = 12;
+    assert_int_equal(ofp_decode_packet_out(b.data, b.size, &po),
+                     OFPERR_BAC_BAD_LEN);
+    ofpbuf_uninit(&b);
+}
+
+/* A raw ofp_match around 'tlvs'. */
+static int
+decode_raw_match(const uint8_t *tlvs, size_t n, struct match *m)
+{
+    uint8_t buf[256];
+    size_t used, len = 4 + n;
+
+    memset(buf, 0, sizeof buf);
+    buf[1] = 1;
+    buf[2] = (uint8_t)(len >> 8);
+    buf[3] = (uint8_t)len;
+    memcpy(buf + 4, tlvs, n);
+    return ofp_decode_match(buf, (len + 7) & ~(size_t)7, m, &used);
+}
+
+static void
+test_oxm_errors_have_their_codes(void **state)
+{
+    /* eth_type=0x0800 */
+    static const uint8_t ip[] = {0x80, 0x00, 0x0a, 0x02, 0x08, 0x00};
+    /* ip_proto=6 */
+    static const uint8_t tcp[] = {0x80, 0x00, 0x14, 0x01, 0x06};
+    /* tcp_dst=80 */
+    static const uint8_t tcp_dst[] = {0x80, 0x00, 0x1c, 0x02, 0x00, 0x50};
+    uint8_t buf[64];
+    struct match m;
+    size_t n;
+
+    (void)state;
+    /* tcp_dst without ip_proto=6: a missing prerequisite. */
+    n = 0;
+    memcpy(buf + n, ip, sizeof ip), n += sizeof ip;
+    memcpy(buf + n, tcp_dst, sizeof tcp_dst), n += sizeof tcp_dst;
+    assert_int_equal(decode_raw_match(buf, n, &m), OFPERR_BMC_BAD_PREREQ);
+
+    /* With it, in any order. */
+    n = 0;
+    memcpy(buf + n, tcp_dst, sizeof tcp_dst), n += sizeof tcp_dst;
+    memcpy(buf + n, tcp, sizeof tcp), n += sizeof tcp;
+    memcpy(buf + n, ip, sizeof ip), n += sizeof ip;
+    assert_int_equal(decode_raw_match(buf, n, &m), 0);
+    assert_int_equal(ntohs(m.flow.tp_dst), 80);
+
+    /* The same field twice. */
+    n = 0;
+    memcpy(buf + n, ip, sizeof ip), n += sizeof ip;
+    memcpy(buf + n, ip, sizeof ip), n += sizeof ip;
+    assert_int_equal(decode_raw_match(buf, n, &m), OFPERR_BMC_DUP_FIELD);
+
+    /* A field nobody defined (basic class, field 90). */
+    static const uint8_t unknown[] = {0x80, 0x00, 0xb4, 0x02, 0, 0};
+    assert_int_equal(decode_raw_match(unknown, sizeof unknown, &m),
+                     OFPERR_BMC_BAD_FIELD);
+
+    /* A TLV longer than the match. */
+    static const uint8_t too_long[] = {0x80, 0x00, 0x0a, 0x20, 0x08, 0x00};
+    assert_int_equal(decode_raw_match(too_long, sizeof too_long, &m),
+                     OFPERR_BMC_BAD_LEN);
+
+    /* A mask on a field that takes none (eth_type). */
+    static const uint8_t masked_type[] = {0x80, 0x00, 0x0b, 0x04,
+                                          0x08, 0x00, 0xff, 0x00};
+    assert_int_equal(decode_raw_match(masked_type, sizeof masked_type, &m),
+                     OFPERR_BMC_BAD_MASK);
+
+    /* Value bits the mask does not cover (ipv4_src 10.0.0.1/255.0.0.0). */
+    static const uint8_t loose[] = {0x80, 0x00, 0x0a, 0x02, 0x08, 0x00,
+                                    0x80, 0x00, 0x17, 0x08, 10,   0,
+                                    0,    1,    255,  0,    0,    0};
+    assert_int_equal(decode_raw_match(loose, sizeof loose, &m),
+                     OFPERR_BMC_BAD_WILDCARDS);
+
+    /* VLAN_PCP without a VLAN_VID that says a tag is there. */
+    static const uint8_t pcp[] = {0x80, 0x00, 0x0e, 0x01, 3};
+    assert_int_equal(decode_raw_match(pcp, sizeof pcp, &m),
+                     OFPERR_BMC_BAD_PREREQ);
+
+    /* A match type other than OXM. */
+    static const uint8_t std_match[8] = {0, 0, 0, 4};
+    size_t used;
+    assert_int_equal(ofp_decode_match(std_match, 8, &m, &used),
+                     OFPERR_BMC_BAD_TYPE);
+}
+
+static void
+test_matches_round_trip_through_oxm(void **state)
+{
+    static const char *const matches[] = {
+        "",
+        "in_port=LOCAL",
+        "vlan_tci=0x0000/0x1fff",
+        "vlan_tci=0x1000/0x1000",
+        "vlan_tci=0x3005/0x3fff",
+        "tcp,tcp_flags=+fin",
+        "arp,arp_sha=00:00:00:00:00:01,arp_op=2",
+        "icmp6,icmp_type=136,nd_target=::1,nd_tll=00:00:00:00:00:07",
+        "ipv6,ipv6_dst=::/1,nw_tos=8",
+        "reg3=0x80000000/0x80000000,metadata=0x1/0x1",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof matches / sizeof *matches; i++) {
+        struct ofpbuf b = OFPBUF_INITIALIZER;
+        struct match want, got;
+        char *error = NULL;
+        size_t used;
+
+        if (match_from_string(matches[i], &want, &error)) {
+            fail_msg("\"%s\": %s", matches[i], error);
+        }
+        ofp_encode_match(&want, &b);
+        assert_int_equal(b.size % 8, 0);
+        assert_int_equal(ofp_decode_match(b.data, b.size, &got, &used), 0);
+        assert_int_equal(used, b.size);
+        if (!match_equal(&want, &got)) {
+            fail_msg("\"%s\" changed in a round trip", matches[i]);
+        }
+        ofpbuf_uninit(&b);
+    }
+}
+
+/* "No VLAN" written as an exact zero TCI becomes OXM's VLAN_VID=NONE,
+ * which says nothing about the PCP bits: the same packets match, as with
+ * Open vSwitch. */
+static void
+test_no_vlan_match_becomes_vlan_vid_none(void **state)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    struct match in, out;
+    char *error = NULL;
+    size_t used;
+
+    (void)state;
+    assert_int_equal(match_from_string("dl_vlan=0xffff", &in, &error), 0);
+    ofp_encode_match(&in, &b);
+    assert_int_equal(ofp_decode_match(b.data, b.size, &out, &used), 0);
+    assert_int_equal(out.flow.vlans[0].tci, 0);
+    assert_int_equal(ntohs(out.wc.masks.vlans[0].tci),
+                     VLAN_CFI | VLAN_VID_MASK);
+    ofpbuf_uninit(&b);
+}
+
+static void
+put_hello(uint8_t *p, uint8_t version, uint32_t bitmap, bool with_bitmap)
+{
+    memset(p, 0, 16);
+    p[0] = version;
+    p[1] = OFPT_HELLO;
+    p[3] = with_bitmap ? 16 : 8;
+    if (with_bitmap) {
+        p[9] = 1;  /* VERSIONBITMAP */
+        p[11] = 8; /* length */
+        p[12] = (uint8_t)(bitmap >> 24);
+        p[13] = (uint8_t)(bitmap >> 16);
+        p[14] = (uint8_t)(bitmap >> 8);
+        p[15] = (uint8_t)bitmap;
+    }
+}
+
+static void
+test_hello_negotiates_1_3_or_refuses(void **state)
+{
+    uint8_t p[16];
+    uint32_t v;
+
+    (void)state;
+    put_hello(p, 6, (1u << 4) | (1u << 6), true);
+    assert_int_equal(ofp_decode_hello(p, 16, &v), 0);
+    put_hello(p, 6, (1u << 5) | (1u << 6), true);
+    assert_int_equal(ofp_decode_hello(p, 16, &v), OFPERR_HELLO_INCOMPATIBLE);
+    put_hello(p, 5, 0, false); /* Up to 1.4, no bitmap: 1.3 is in. */
+    assert_int_equal(ofp_decode_hello(p, 8, &v), 0);
+    put_hello(p, 1, 0, false);
+    assert_int_equal(ofp_decode_hello(p, 8, &v), OFPERR_HELLO_INCOMPATIBLE);
+    put_hello(p, 4, 1u << 4, true);
+    p[11] = 40; /* An element longer than the message. */
+    assert_int_equal(ofp_decode_hello(p, 16, &v), OFPERR_BAD_LEN);
+
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    ofp_encode_hello(&b, 7);
+    assert_int_equal(ofp_decode_hello(b.data, b.size, &v), 0);
+    assert_int_equal(v, 1u << OFP13_VERSION);
+    ofpbuf_uninit(&b);
+}
+
+static void
+test_big_multipart_replies_are_split_at_entries(void **state)
+{
+    struct ofpbuf body = OFPBUF_INITIALIZER, out = OFPBUF_INITIALIZER;
+    struct ofpbuf joined = OFPBUF_INITIALIZER;
+    size_t ofs[2000], n_msgs = 0;
+
+    (void)state;
+    for (size_t i = 0; i < 2000; i++) {
+        uint8_t entry[104];
+
+        ofs[i] = body.size;
+        memset(entry, (int)(i & 0xff), sizeof entry);
+        ofpbuf_put(&body, entry, sizeof entry);
+    }
+    ofp_encode_multipart_replies(&out, 9, OFPMP_FLOW, &body, ofs, 2000);
+    for (size_t p = 0; p < out.size;) {
+        struct ofp_header h;
+        uint16_t flags;
+
+        ofp_header_decode(out.data + p, &h);
+        assert_int_equal(h.type, OFPT_MULTIPART_REPLY);
+        assert_int_equal(h.xid, 9);
+        assert_true(h.length <= OFP_MAX_MSG_LEN);
+        assert_int_equal((h.length - 16) % 104, 0);
+        flags = (uint16_t)((out.data[p + 10] << 8) | out.data[p + 11]);
+        ofpbuf_put(&joined, out.data + p + 16, h.length - 16u);
+        p += h.length;
+        n_msgs++;
+        assert_int_equal(flags, p < out.size ? OFPMPF_REPLY_MORE : 0);
+    }
+    assert_true(n_msgs >= 4);
+    assert_int_equal(joined.size, body.size);
+    assert_memory_equal(joined.data, body.data, body.size);
+    ofpbuf_uninit(&body);
+    ofpbuf_uninit(&out);
+    ofpbuf_uninit(&joined);
+}
+
+static void
+test_packet_in_round_trips(void **state)
+{
+    static const uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    struct ofp_packet_in pin, got;
+    struct match m;
+
+    (void)state;
+    memset(&pin, 0, sizeof pin);
+    pin.buffer_id = OFP_NO_BUFFER;
+    pin.total_len = 60;
+    pin.reason = 1;
+    pin.table_id = 3;
+    pin.cookie = 0xabc;
+    pin.in_port = OFPP_LOCAL;
+    pin.data = frame;
+    pin.data_len = 20;
+    ofp_encode_packet_in(&b, 0, &pin);
+    assert_int_equal(ofp_decode_packet_in(b.data, b.size, &got, &m), 0);
+    assert_int_equal(got.buffer_id, OFP_NO_BUFFER);
+    assert_int_equal(got.total_len, 60);
+    assert_int_equal(got.table_id, 3);
+    assert_int_equal(got.cookie, 0xabc);
+    assert_int_equal(got.in_port, OFPP_LOCAL);
+    assert_int_equal(got.data_len, 20);
+    assert_memory_equal(got.data, frame, 20);
+    ofpbuf_uninit(&b);
+}
+
+static void
+test_ports_convert_between_16_and_32_bits(void **state)
+{
+    uint32_t p;
+
+    (void)state;
+    assert_int_equal(ofp_port_to_wire(7), 7);
+    assert_int_equal(ofp_port_to_wire(OFPP_LOCAL), OFPP13_LOCAL);
+    assert_int_equal(ofp_port_to_wire(OFPP_CONTROLLER), OFPP13_CONTROLLER);
+    assert_true(ofp_port_from_wire(OFPP13_ANY, &p));
+    assert_int_equal(p, OFPP_ANY);
+    assert_true(ofp_port_from_wire(OFPP13_IN_PORT, &p));
+    assert_int_equal(p, OFPP_IN_PORT);
+    assert_false(ofp_port_from_wire(0xff00, &p));
+    assert_false(ofp_port_from_wire(0xffffff00, &p));
+}
+
+static void
+test_unsupported_instructions_and_actions_are_named(void **state)
+{
+    /* write_actions(output:1) */
+    static const uint8_t write_actions[] = {0, 3, 0, 24, 0, 0, 0, 0,
+                                            0, 0, 0, 16, 0, 0, 0, 1,
+                                            0, 0, 0, 0,  0, 0, 0, 0};
+    /* An empty write_actions and a clear_actions are harmless. */
+    static const uint8_t harmless[] = {0, 3, 0, 8, 0, 0, 0, 0,
+                                       0, 5, 0, 8, 0, 0, 0, 0};
+    /* apply_actions(group:1) */
+    static const uint8_t group[] = {0, 4,  0, 16, 0, 0, 0, 0,
+                                    0, 22, 0, 8,  0, 0, 0, 1};
+    /* goto_table:255 */
+    static const uint8_t goto_all[] = {0, 1, 0, 8, 255, 0, 0, 0};
+    struct ofpacts acts;
+
+    (void)state;
+    assert_int_equal(
+        ofp_decode_instructions(write_actions, sizeof write_actions, &acts),
+        OFPERR_BIC_UNSUP_INST);
+    ofpacts_destroy(&acts);
+    assert_int_equal(ofp_decode_instructions(harmless, sizeof harmless, &acts),
+                     0);
+    assert_int_equal(acts.n, 0);
+    ofpacts_destroy(&acts);
+    assert_int_equal(ofp_decode_instructions(group, sizeof group, &acts),
+                     OFPERR_BAC_BAD_TYPE);
+    ofpacts_destroy(&acts);
+    assert_int_equal(ofp_decode_instructions(goto_all, sizeof goto_all, &acts),
+                     OFPERR_BIC_BAD_TABLE_ID);
+    ofpacts_destroy(&acts);
+}
+
+/* ---- The ofproto and xlate hooks OpenFlow uses ------------------------ */
+
+#define T0 1000000
+
+struct removal {
+    uint64_t cookie;
+    enum ofproto_removed_reason reason;
+    uint64_t n_packets;
+};
+
+struct removals {
+    struct removal r[8];
+    size_t n;
+};
+
+static void
+record_removal(const struct ofproto_rule_info *info,
+               enum ofproto_removed_reason reason, void *aux)
+{
+    struct removals *rs = aux;
+
+    assert_true(rs->n < 8);
+    rs->r[rs->n++] = (struct removal){info->cookie, reason, info->n_packets};
+}
+
+static struct ofproto *
+bridge(void)
+{
+    struct ofproto *ofp = ofproto_create("br0");
+    char *error = NULL;
+
+    for (uint32_t p = 1; p <= 3; p++) {
+        char name[8];
+
+        snprintf(name, sizeof name, "p%u", p);
+        assert_int_equal(ofproto_port_add(ofp, p, p, name, &error), 0);
+    }
+    return ofp;
+}
+
+static void
+mod_at(struct ofproto *ofp, enum flow_text_mode mode, const char *line,
+       uint64_t now)
+{
+    char *error = NULL;
+
+    if (ofproto_flow_mod_str_at(ofp, line, mode, now, &error)) {
+        fail_msg("\"%s\": %s", line, error);
+    }
+}
+
+static void
+test_flow_removed_reports_deletes_and_timeouts_only(void **state)
+{
+    struct ofproto *ofp = bridge();
+    struct removals rs = {.n = 0};
+    struct ofproto_rule_info *infos;
+    struct rule *rule;
+    struct flow flow;
+
+    (void)state;
+    ofproto_set_flow_removed_cb(ofp, record_removal, &rs);
+    mod_at(ofp, FLOW_TEXT_ADD,
+           "cookie=0x1,send_flow_rem,priority=5,tcp,actions=output:2", T0);
+    mod_at(ofp, FLOW_TEXT_ADD,
+           "cookie=0x2,send_flow_rem,idle_timeout=1,priority=6,udp,"
+           "actions=output:2",
+           T0);
+    mod_at(ofp, FLOW_TEXT_ADD,
+           "cookie=0x3,send_flow_rem,hard_timeout=2,priority=7,icmp,"
+           "actions=output:2",
+           T0);
+    mod_at(ofp, FLOW_TEXT_ADD, "cookie=0x4,priority=8,arp,actions=drop", T0);
+
+    /* Replacing or modifying a rule is not removing it. */
+    mod_at(ofp, FLOW_TEXT_ADD,
+           "cookie=0x1,send_flow_rem,priority=5,tcp,actions=output:3", T0);
+    mod_at(ofp, FLOW_TEXT_MODIFY, "tcp,actions=output:1", T0);
+    assert_int_equal(rs.n, 0);
+
+    /* The counters at removal time go with it. */
+    memset(&flow, 0, sizeof flow);
+    flow.dl_type = htons(ETH_TYPE_IP);
+    flow.nw_proto = IPPROTO_TCP_;
+    classifier_read_lock();
+    rule = ofproto_table_lookup(ofp, 0, &flow, NULL);
+    assert_non_null(rule);
+    ofproto_rule_credit_stats(rule, 3, 180, T0);
+    classifier_read_unlock();
+    mod_at(ofp, FLOW_TEXT_DELETE, "tcp", T0);
+    assert_int_equal(rs.n, 1);
+    assert_int_equal(rs.r[0].cookie, 1);
+    assert_int_equal(rs.r[0].reason, OFPROTO_REMOVED_DELETE);
+    assert_int_equal(rs.r[0].n_packets, 3);
+
+    /* Idle first (1 s unused), then hard (2 s after it was added); the
+     * rule without send_flow_rem goes silently. */
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 1500), 1);
+    assert_int_equal(rs.n, 2);
+    assert_int_equal(rs.r[1].cookie, 2);
+    assert_int_equal(rs.r[1].reason, OFPROTO_REMOVED_IDLE);
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 2500), 1);
+    assert_int_equal(rs.n, 3);
+    assert_int_equal(rs.r[2].reason, OFPROTO_REMOVED_HARD);
+    mod_at(ofp, FLOW_TEXT_DELETE, "arp", T0);
+    assert_int_equal(rs.n, 3);
+
+    assert_int_equal(ofproto_collect_rules(ofp, NULL, T0, &infos), 0);
+    ofproto_rule_infos_free(infos, 0);
+    ofproto_set_flow_removed_cb(ofp, NULL, NULL);
+    ofproto_destroy(ofp);
+}
+
+static void
+test_collect_rules_copies_and_sorts(void **state)
+{
+    struct ofproto *ofp = bridge();
+    struct ofproto_rule_info *infos;
+    struct flow_text filter;
+    char *error = NULL;
+    size_t n;
+
+    (void)state;
+    mod_at(ofp, FLOW_TEXT_ADD, "table=1,priority=1,actions=drop", T0);
+    mod_at(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=output:1", T0);
+    mod_at(ofp, FLOW_TEXT_ADD, "priority=9,tcp,actions=output:2", T0 + 500);
+    n = ofproto_collect_rules(ofp, NULL, T0 + 1000, &infos);
+    assert_int_equal(n, 3);
+    assert_int_equal(infos[0].priority, 9);
+    assert_int_equal(infos[0].duration_ms, 500);
+    assert_int_equal(infos[0].ofpacts.n, 1);
+    assert_int_equal(infos[1].priority, 2);
+    assert_int_equal(infos[2].table_id, 1);
+    ofproto_rule_infos_free(infos, n);
+
+    assert_int_equal(
+        flow_text_parse("table=0,tcp", FLOW_TEXT_DELETE, &filter, &error), 0);
+    n = ofproto_collect_rules(ofp, &filter, T0, &infos);
+    assert_int_equal(n, 1);
+    assert_int_equal(infos[0].priority, 9);
+    ofproto_rule_infos_free(infos, n);
+    flow_text_destroy(&filter);
+    ofproto_destroy(ofp);
+}
+
+static char *
+xlate_text(struct ofproto *ofp, const struct flow *flow,
+           const struct ofpacts *ofpacts, uint32_t *slow)
+{
+    struct ds a = DS_EMPTY_INITIALIZER;
+    struct xlate_out xout;
+    struct xlate_in xin;
+
+    xlate_in_init(&xin, ofp, flow);
+    xin.ofpacts = ofpacts;
+    xin.now = T0;
+    xlate_actions(&xin, &xout);
+    dp_actions_format(xout.actions, &a);
+    if (slow) {
+        *slow = xout.slow;
+    }
+    xlate_out_uninit(&xout);
+    return ds_steal_cstr(&a);
+}
+
+static void
+test_packet_out_actions_and_fail_open_translate(void **state)
+{
+    struct ofproto *ofp = bridge();
+    struct ofpacts acts;
+    struct flow flow;
+    char *error = NULL, *text;
+    uint32_t slow;
+
+    (void)state;
+    mod_at(ofp, FLOW_TEXT_ADD, "priority=5,in_port=1,actions=output:3", T0);
+    memset(&flow, 0, sizeof flow);
+    flow.in_port = 1;
+    flow.dl_dst = ETH_ADDR_BROADCAST;
+    flow.dl_type = htons(ETH_TYPE_ARP);
+
+    /* A packet-out's own actions, then output:TABLE through the table. */
+    assert_int_equal(ofpacts_parse("output:2", &acts, &error), 0);
+    text = xlate_text(ofp, &flow, &acts, NULL);
+    assert_string_equal(text, "2");
+    free(text);
+    ofpacts_destroy(&acts);
+    assert_int_equal(ofpacts_parse("output:2,output:table", &acts, &error), 0);
+    text = xlate_text(ofp, &flow, &acts, NULL);
+    assert_string_equal(text, "2,3");
+    free(text);
+    ofpacts_destroy(&acts);
+
+    /* A controller action carries its table and is slow-pathed. */
+    assert_int_equal(ofpacts_parse("controller:64", &acts, &error), 0);
+    text = xlate_text(ofp, &flow, &acts, &slow);
+    assert_true(slow & XLATE_SLOW_CONTROLLER);
+    free(text);
+    ofpacts_destroy(&acts);
+
+    /* Fail-open: NORMAL floods the broadcast, whatever the tables say. */
+    text = xlate_text(ofp, &flow, NULL, NULL);
+    assert_string_equal(text, "3");
+    free(text);
+    uint64_t seq = ofproto_get_change_seq(ofp);
+    ofproto_set_fail_open(ofp, true);
+    assert_true(ofproto_get_change_seq(ofp) != seq);
+    text = xlate_text(ofp, &flow, NULL, NULL);
+    assert_string_equal(text, "2,3");
+    free(text);
+    ofproto_set_fail_open(ofp, false);
+    ofproto_destroy(ofp);
+}
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    urcu_memb_register_thread();
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    urcu_memb_barrier();
+    urcu_memb_unregister_thread();
+    return 0;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flow_mod_round_trips_keep_the_flow),
+        cmocka_unit_test(test_truncated_flow_mods_are_refused),
+        cmocka_unit_test(test_length_fields_that_lie_are_refused),
+        cmocka_unit_test(test_oxm_errors_have_their_codes),
+        cmocka_unit_test(test_matches_round_trip_through_oxm),
+        cmocka_unit_test(test_no_vlan_match_becomes_vlan_vid_none),
+        cmocka_unit_test(test_hello_negotiates_1_3_or_refuses),
+        cmocka_unit_test(test_big_multipart_replies_are_split_at_entries),
+        cmocka_unit_test(test_packet_in_round_trips),
+        cmocka_unit_test(test_ports_convert_between_16_and_32_bits),
+        cmocka_unit_test(test_unsupported_instructions_and_actions_are_named),
+        cmocka_unit_test(test_flow_removed_reports_deletes_and_timeouts_only),
+        cmocka_unit_test(test_collect_rules_copies_and_sorts),
+        cmocka_unit_test(test_packet_out_actions_and_fail_open_translate),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
