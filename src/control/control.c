@@ -340,25 +340,9 @@ utf8_sanitize(const char *s)
     unsigned char *p = (unsigned char *)copy;
 
     while (*p) {
-        size_t n = *p < 0x80             ? 1
-                   : (*p & 0xe0) == 0xc0 ? 2
-                   : (*p & 0xf0) == 0xe0 ? 3
-                   : (*p & 0xf8) == 0xf0 ? 4
-                                         : 0;
-        bool ok = n > 0 && !(n == 2 && *p < 0xc2) && !(n == 4 && *p > 0xf4);
+        size_t n = utf8_sequence_len((const char *)p);
 
-        for (size_t i = 1; ok && i < n; i++) {
-            ok = (p[i] & 0xc0) == 0x80;
-        }
-        if (ok && n == 3) {
-            unsigned int cp = (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6;
-
-            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-        } else if (ok && n == 4) {
-            ok = (p[0] != 0xf0 || p[1] >= 0x90)
-                 && (p[0] != 0xf4 || p[1] < 0x90);
-        }
-        if (!ok) {
+        if (!n) {
             *p++ = '?';
         } else {
             p += n;

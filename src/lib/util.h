@@ -91,4 +91,9 @@ bool is_all_zeros(const void *p, size_t n);
 /* Returns true if every byte of 'p[0..n)' is 0xff. */
 bool is_all_ones(const void *p, size_t n);
 
+/* The length, 1 to 4, of the well-formed UTF-8 sequence that starts at 'p'
+ * (a NUL-terminated string), or 0 when the bytes there are not one
+ * (overlong forms, surrogates and code points above U+10FFFF included). */
+size_t utf8_sequence_len(const char *p);
+
 #endif /* lib/util.h */

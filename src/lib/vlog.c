@@ -11,6 +11,7 @@
 
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
+#include "lib/util.h"
 
 static pthread_mutex_t vlog_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct vlog_module *modules; /* Guarded by vlog_mutex. */
@@ -35,6 +36,31 @@ vlog_is_enabled(const struct vlog_module *module, enum vlog_level level)
     return (int)level <= __atomic_load_n(&module->level, __ATOMIC_RELAXED);
 }
 
+/* Writes 'msg' to 'out' as one line of valid UTF-8: a control character or
+ * a byte that is not part of a well-formed sequence (a message may quote
+ * hostile input) becomes \xNN. */
+static void
+vlog_put_escaped(FILE *out, const char *msg)
+{
+    const char *p = msg;
+
+    while (*p) {
+        size_t n = utf8_sequence_len(p);
+        unsigned char c = (unsigned char)*p;
+
+        if (n == 1 && c >= 0x20 && c != 0x7f) {
+            fputc(c, out);
+        } else if (n > 1) {
+            fwrite(p, 1, n, out);
+            p += n;
+            continue;
+        } else {
+            fprintf(out, "\\x%02x", c);
+        }
+        p++;
+    }
+}
+
 static void
 vlog_write(const struct vlog_module *module, enum vlog_level level,
            unsigned int n_dropped, const char *fmt, va_list args)
@@ -42,7 +68,10 @@ vlog_write(const struct vlog_module *module, enum vlog_level level,
     char stamp[32];
     struct timespec ts;
     struct tm tm;
+    struct ds msg;
 
+    ds_init(&msg);
+    ds_put_format_valist(&msg, fmt, args);
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -51,13 +80,14 @@ vlog_write(const struct vlog_module *module, enum vlog_level level,
     FILE *out = log_file ? log_file : stderr;
     fprintf(out, "%s.%03ldZ|%s|%s|", stamp, ts.tv_nsec / 1000000, module->name,
             level_tags[level]);
-    vfprintf(out, fmt, args);
+    vlog_put_escaped(out, ds_cstr(&msg));
     if (n_dropped) {
         fprintf(out, " (%u similar messages suppressed)", n_dropped);
     }
     fputc('\n', out);
     fflush(out);
     pthread_mutex_unlock(&vlog_mutex);
+    ds_destroy(&msg);
 }
 
 void

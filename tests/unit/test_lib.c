@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -238,6 +239,41 @@ test_vlog_set_spec_follows_ovs_syntax(void **state)
 }
 
 static void
+test_log_lines_escape_what_is_not_text(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_lib_vlog_XXXXXX";
+    int fd = mkstemp(path);
+    char line[512];
+    FILE *f;
+
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(vlog_set_file(path), 0);
+    vlog_msg(&vlog_this_module, VLL_WARN, "bad %s end",
+             "\xd7\"new\nline\x01 caf\xc3\xa9 \xc0\xaf");
+    assert_int_equal(vlog_set_file(NULL), 0);
+
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    /* One line; invalid UTF-8 (0xd7 alone, the overlong 0xc0 0xaf) and
+     * control characters escaped; a well-formed sequence kept. */
+    assert_non_null(strstr(line, "|test_lib|WARN|bad \\xd7\"new\\x0aline"
+                                 "\\x01 caf\xc3\xa9 \\xc0\\xaf end\n"));
+    assert_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(path);
+
+    assert_int_equal(utf8_sequence_len("a"), 1);
+    assert_int_equal(utf8_sequence_len("\xe2\x82\xac"), 3);
+    assert_int_equal(utf8_sequence_len("\xf0\x9f\x98\x80"), 4);
+    assert_int_equal(utf8_sequence_len("\xed\xa0\x80"), 0); /* Surrogate. */
+    assert_int_equal(utf8_sequence_len("\xf4\x90\x80\x80"), 0);
+    assert_int_equal(utf8_sequence_len("\xe2\x82"), 0); /* Cut short. */
+}
+
+static void
 test_hash_words_depend_on_every_word(void **state)
 {
     (void)state;
@@ -264,6 +300,7 @@ main(void)
         cmocka_unit_test(test_vlog_levels_parse_and_reject_garbage),
         cmocka_unit_test(test_coverage_show_averages_like_ovs),
         cmocka_unit_test(test_vlog_set_spec_follows_ovs_syntax),
+        cmocka_unit_test(test_log_lines_escape_what_is_not_text),
         cmocka_unit_test(test_hash_words_depend_on_every_word),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
