@@ -637,11 +637,11 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
 
 /* ---- Execute ------------------------------------------------------------ */
 
-int
-dp_execute(struct dp *dp, struct dp_packet *pkt,
-           const struct dp_actions *actions, bool may_steal)
+/* Runs 'actions' on 'pkt' in 'ctx' (exec_lock held for reading). */
+void
+dp_execute__(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
+             const struct dp_actions *actions, bool may_steal)
 {
-    struct dp_exec_ctx ctx = {.dp = dp, .pmd = NULL};
     struct dp_packet_batch batch;
     const struct flow *keys[1];
     struct flow key;
@@ -653,11 +653,21 @@ dp_execute(struct dp *dp, struct dp_packet *pkt,
     keys[0] = &key;
     batch.count = 1;
     batch.packets[0] = pkt;
+    dp_execute_actions(ctx, &batch, keys, actions, NULL);
+    dp_ctx_count(ctx, DP_C_EXECUTED, 1);
+}
+
+int
+dp_execute(struct dp *dp, struct dp_packet *pkt,
+           const struct dp_actions *actions, bool may_steal)
+{
+    struct dp_tx_set tx = {.n = 0};
+    struct dp_exec_ctx ctx = {.dp = dp, .pmd = NULL, .tx = &tx};
 
     pthread_rwlock_rdlock(&dp->exec_lock);
-    dp_execute_actions(&ctx, &batch, keys, actions, NULL);
+    dp_execute__(&ctx, pkt, actions, may_steal);
+    dp_tx_set_flush(&tx);
     pthread_rwlock_unlock(&dp->exec_lock);
-    dp_ctx_count(&ctx, DP_C_EXECUTED, 1);
     return 0;
 }
 

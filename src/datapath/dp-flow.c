@@ -360,10 +360,22 @@ dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
         size_t n_dels = 0, j;
 
         if (ops[i].type == DP_OP_EXECUTE) {
-            struct dp_op *op = &ops[i++];
+            /* A run of executes shares one read lock and sends once per
+             * port at its end: one send per port instead of one per
+             * packet, packets to one port in the order of the ops. */
+            struct dp_tx_set tx = {.n = 0};
+            struct dp_exec_ctx ctx = {.dp = dp, .pmd = NULL, .tx = &tx};
 
-            op->error = dp_execute(dp, op->execute.packet, op->execute.actions,
-                                   op->execute.may_steal);
+            pthread_rwlock_rdlock(&dp->exec_lock);
+            for (; i < n && ops[i].type == DP_OP_EXECUTE; i++) {
+                struct dp_op *op = &ops[i];
+
+                dp_execute__(&ctx, op->execute.packet, op->execute.actions,
+                             op->execute.may_steal);
+                op->error = 0;
+            }
+            dp_tx_set_flush(&tx);
+            pthread_rwlock_unlock(&dp->exec_lock);
             continue;
         }
 

@@ -488,37 +488,37 @@ dp_pmd_port_lookup(struct dp_pmd *pmd, const struct dp_port_table *ports,
     return port;
 }
 
-static void
-dp_pmd_tx_flush(struct dp_pmd *pmd)
+void
+dp_tx_set_flush(struct dp_tx_set *tx)
 {
-    for (size_t i = 0; i < pmd->n_tx; i++) {
-        struct dp_tx_queue *txq = &pmd->tx[i];
+    for (size_t i = 0; i < tx->n; i++) {
+        struct dp_tx_queue *txq = &tx->q[i];
 
         if (txq->batch.count) {
             netdev_send(txq->port->netdev, &txq->batch, true);
         }
     }
-    pmd->n_tx = 0;
+    tx->n = 0;
 }
 
 /* Queues 'pkt' (which the caller gives up) for output on 'port'. */
 static void
-dp_pmd_tx_enqueue(struct dp_pmd *pmd, struct dp_port *port,
+dp_tx_set_enqueue(struct dp_tx_set *tx, struct dp_port *port,
                   struct dp_packet *pkt)
 {
     struct dp_tx_queue *txq = NULL;
 
-    for (size_t i = 0; i < pmd->n_tx; i++) {
-        if (pmd->tx[i].port == port) {
-            txq = &pmd->tx[i];
+    for (size_t i = 0; i < tx->n; i++) {
+        if (tx->q[i].port == port) {
+            txq = &tx->q[i];
             break;
         }
     }
     if (!txq) {
-        if (pmd->n_tx == DP_PMD_TX_QUEUES) {
-            dp_pmd_tx_flush(pmd);
+        if (tx->n == DP_PMD_TX_QUEUES) {
+            dp_tx_set_flush(tx);
         }
-        txq = &pmd->tx[pmd->n_tx++];
+        txq = &tx->q[tx->n++];
         txq->port = port;
         dp_packet_batch_init(&txq->batch);
     } else if (dp_packet_batch_is_full(&txq->batch)) {
@@ -595,9 +595,9 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
             if (!port) {
                 dp_ctx_count(ctx, DP_C_TX_NO_PORT, batch->count);
                 COVERAGE_ADD(dp_tx_no_port, batch->count);
-            } else if (ctx->pmd) {
+            } else if (ctx->tx) {
                 DP_PACKET_BATCH_FOR_EACH (j, pkt, batch) {
-                    dp_pmd_tx_enqueue(ctx->pmd, port,
+                    dp_tx_set_enqueue(ctx->tx, port,
                                       last ? pkt : dp_pmd_copy_packet(pkt));
                 }
                 if (last) {
@@ -722,7 +722,7 @@ dp_pmd_execute_hits(struct dp_pmd *pmd, struct dp_packet *pkts[],
                     size_t n)
 {
     struct dp_pmd_group groups[PACKET_BATCH_MAX];
-    struct dp_exec_ctx ctx = {.dp = pmd->dp, .pmd = pmd};
+    struct dp_exec_ctx ctx = {.dp = pmd->dp, .pmd = pmd, .tx = &pmd->tx};
     /* Flow -> group, open addressing over twice the batch size. */
     uint8_t slots[2 * PACKET_BATCH_MAX];
     size_t n_groups = 0;
@@ -777,7 +777,7 @@ dp_pmd_execute_hits(struct dp_pmd *pmd, struct dp_packet *pkts[],
         dp_execute_actions(&ctx, &g->batch, g->keys, DP_GET(&g->flow->actions),
                            g->flow);
     }
-    dp_pmd_tx_flush(pmd);
+    dp_tx_set_flush(&pmd->tx);
 }
 
 static void

@@ -194,6 +194,14 @@ struct dp_tx_queue {
 
 #define DP_PMD_TX_QUEUES 16
 
+/* Output collected per port and sent one batch per port: a datapath
+ * thread's output of one rx batch, or that of a run of executes in
+ * dp_operate(). */
+struct dp_tx_set {
+    struct dp_tx_queue q[DP_PMD_TX_QUEUES];
+    size_t n;
+};
+
 /* Output ports a datapath thread looked up in port table 'table'. */
 struct dp_pmd_port_cache {
     const struct dp_port_table *table;
@@ -225,8 +233,7 @@ struct dp_pmd {
     uint32_t asleep;
 
     /* Output of the current rx batch, by port. */
-    struct dp_tx_queue tx[DP_PMD_TX_QUEUES];
-    size_t n_tx;
+    struct dp_tx_set tx;
     struct dp_pmd_port_cache port_cache;
 
     /* ACTION upcalls of the current batch. */
@@ -240,8 +247,17 @@ struct dp_pmd {
  * thread through dp_execute(). */
 struct dp_exec_ctx {
     struct dp *dp;
-    struct dp_pmd *pmd; /* NULL outside datapath threads. */
+    struct dp_pmd *pmd;   /* NULL outside datapath threads. */
+    struct dp_tx_set *tx; /* Output collects here; NULL: sent at once. */
 };
+
+/* Sends what 'tx' collected, one batch per port, and empties it.  The
+ * ports must still be in use (RCU read side or exec_lock held). */
+void dp_tx_set_flush(struct dp_tx_set *tx);
+
+/* datapath.c: dp_execute() in 'ctx', exec_lock held for reading. */
+void dp_execute__(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
+                  const struct dp_actions *actions, bool may_steal);
 
 /* ---- The datapath ------------------------------------------------------- */
 

@@ -11,8 +11,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/coverage.h"
 #include "lib/util.h"
 #include "netdev/netdev-provider.h"
+
+/* One per netdev_send() of a non-empty batch: tx_packets divided by it is
+ * the mean output batch. */
+COVERAGE_DEFINE(netdev_send_batch);
 
 static const struct netdev_class *const netdev_classes[] = {
     &netdev_memory_class,
@@ -132,6 +137,7 @@ netdev_send(struct netdev *netdev, struct dp_packet_batch *batch,
             bool may_steal)
 {
     if (batch->count) {
+        COVERAGE_INC(netdev_send_batch);
         netdev->class->send(netdev, batch, may_steal);
     }
     batch->count = 0;

@@ -385,6 +385,78 @@ test_operate_runs_a_batch_in_order(void **state)
     dp_destroy(dp);
 }
 
+/* A run of executes goes out in one send per port, each port's packets in
+ * the order of the ops. */
+static void
+test_operate_sends_a_run_of_executes_once_per_port(void **state)
+{
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct netdev *p3 = open_memory_port("p3", 0);
+    struct dp *dp = create_dp(0, 1, 0, 1);
+    struct dp_actions *to2 = actions("2");
+    struct dp_actions *to3 = actions("3");
+    struct dp_actions *both = actions("2,3");
+    struct dp_op ops[21];
+    uint32_t seq2 = 0, seq3 = 0;
+    uint64_t sends0;
+    struct dp_stats st;
+
+    (void)state;
+    assert_int_equal(dp_port_add(dp, p2, 2), 0);
+    assert_int_equal(dp_port_add(dp, p3, 3), 0);
+    memset(ops, 0, sizeof ops);
+    for (uint32_t i = 0; i < 20; i++) {
+        struct dp_packet *pkt = netdev_packet_alloc();
+        uint8_t b[64];
+
+        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
+        dp_packet_put(pkt, b, sizeof b);
+        ops[i].type = DP_OP_EXECUTE;
+        ops[i].execute.packet = pkt;
+        ops[i].execute.actions = i % 5 == 4 ? both : i % 2 ? to3 : to2;
+        ops[i].execute.may_steal = true;
+    }
+    ops[20].type = DP_OP_FLOW_GET; /* Ends the run; no such flow. */
+    sends0 = coverage_read("netdev_send_batch");
+    dp_operate(dp, ops, ARRAY_SIZE(ops));
+    assert_int_equal(coverage_read("netdev_send_batch") - sends0, 2);
+    assert_int_equal(ops[20].error, ENOENT);
+
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_executed, 20);
+    for (uint32_t i = 0; i < 20; i++) {
+        assert_int_equal(ops[i].error, 0);
+        if (i % 5 == 4 || i % 2 == 0) {
+            struct dp_packet *pkt = netdev_memory_collect(p2);
+
+            assert_non_null(pkt);
+            assert_int_equal(packet_seq(pkt), i);
+            dp_packet_delete(pkt);
+            seq2++;
+        }
+        if (i % 5 == 4 || i % 2 == 1) {
+            struct dp_packet *pkt = netdev_memory_collect(p3);
+
+            assert_non_null(pkt);
+            assert_int_equal(packet_seq(pkt), i);
+            dp_packet_delete(pkt);
+            seq3++;
+        }
+    }
+    assert_null(netdev_memory_collect(p2));
+    assert_null(netdev_memory_collect(p3));
+    assert_int_equal(seq2 + seq3, 24);
+
+    dp_actions_unref(to2);
+    dp_actions_unref(to3);
+    dp_actions_unref(both);
+    dp_port_del(dp, 2);
+    dp_port_del(dp, 3);
+    dp_destroy(dp);
+    netdev_close(p2);
+    netdev_close(p3);
+}
+
 /* ---- Traffic ------------------------------------------------------------ */
 
 static void
@@ -2071,6 +2143,7 @@ main(void)
         cmocka_unit_test(test_put_get_del_semantics),
         cmocka_unit_test(test_put_fails_with_efbig_at_the_flow_limit),
         cmocka_unit_test(test_operate_runs_a_batch_in_order),
+        cmocka_unit_test(test_operate_sends_a_run_of_executes_once_per_port),
         cmocka_unit_test(test_hits_forward_and_count_flow_stats),
         cmocka_unit_test(test_deleted_flow_in_emc_is_missed_next_time),
         cmocka_unit_test(test_batch_on_a_dead_emc_entry_misses_entirely),
