@@ -85,8 +85,14 @@ COVERAGE_DEFINE(netdev_afpacket_tx_bad_size);
 COVERAGE_DEFINE(netdev_afpacket_tx_error);
 COVERAGE_DEFINE(netdev_afpacket_tx_congested);
 
-#define NETDEV_AFPACKET_RX_BLOCK_SIZE (1u << 17) /* 128 kB. */
-#define NETDEV_AFPACKET_RX_BLOCKS 128            /* 16 MB in all. */
+/* Small blocks: the kernel's block timeout is in jiffies (4 ms at
+ * HZ=250, however few milliseconds are asked), so at a modest rate a
+ * block is handed over only when full, and all its frames reach the
+ * datapath at once.  A 128 kB block held about 1000 minimum-size frames:
+ * as new flows, a burst of misses twice the size of a port's share of an
+ * upcall queue, lost.  16 kB blocks hold about 125. */
+#define NETDEV_AFPACKET_RX_BLOCK_SIZE (1u << 14) /* 16 kB. */
+#define NETDEV_AFPACKET_RX_BLOCKS 1024           /* 16 MB in all. */
 #define NETDEV_AFPACKET_RX_FRAME_SIZE 2048 /* Nominal, for tp_frame_nr. */
 #define NETDEV_AFPACKET_RX_TIMEOUT_MS 1
 #define NETDEV_AFPACKET_TX_FRAMES 512
