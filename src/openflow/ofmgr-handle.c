@@ -484,13 +484,19 @@ ofconn_handle(struct ofconn *c, const uint8_t *msg, size_t len)
     case OFPT_HELLO:
         break;
     case OFPT_ERROR: {
+        uint16_t type, code;
         char buf[64];
-        int e;
 
         COVERAGE_INC(ofconn_error_received);
-        if (!ofp_decode_error(msg, len, &e)) {
+        if (ofp_decode_error(msg, len, &type, &code)) {
+            break;
+        }
+        if (type <= OFPERR_MAX_TYPE) {
             VLOG_INFO_RL(&handle_rl, "%s: received %s", c->name,
-                         ofperr_to_string(e, buf));
+                         ofperr_to_string(OFPERR(type, code), buf));
+        } else {
+            VLOG_INFO_RL(&handle_rl, "%s: received error type %u code %u",
+                         c->name, (unsigned int)type, (unsigned int)code);
         }
         break;
     }

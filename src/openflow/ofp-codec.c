@@ -324,12 +324,14 @@ ofp_encode_error(struct ofpbuf *b, uint32_t xid, int error,
 }
 
 int
-ofp_decode_error(const uint8_t *msg, size_t len, int *error)
+ofp_decode_error(const uint8_t *msg, size_t len, uint16_t *type,
+                 uint16_t *code)
 {
     int e = check_len(msg, len, 12);
 
     if (!e) {
-        *error = OFPERR(ofp_get16(msg + 8), ofp_get16(msg + 10));
+        *type = ofp_get16(msg + 8);
+        *code = ofp_get16(msg + 10);
     }
     return e;
 }

@@ -175,7 +175,10 @@ enum ofp_port_reason {
     OFPPR_MODIFY = 2,
 };
 
-/* Errors: OFPERR(type, code); 0 is "no error". */
+/* Errors: OFPERR(type, code); 0 is "no error".  TYPE must be at most
+ * OFPERR_MAX_TYPE for the value to fit an int (the types OpenFlow 1.3
+ * defines, other than OFPET_EXPERIMENTER, are 0 to 13). */
+#define OFPERR_MAX_TYPE 0x7ffe
 #define OFPERR(TYPE, CODE) ((int)(((TYPE) << 16) | (CODE)) + 1)
 #define OFPERR_TYPE(E) ((uint16_t)(((E)-1) >> 16))
 #define OFPERR_CODE(E) ((uint16_t)(((E)-1) & 0xffff))
@@ -278,8 +281,11 @@ int ofp_decode_hello(const uint8_t *msg, size_t len, uint32_t *peer_versions);
 void ofp_encode_error(struct ofpbuf *, uint32_t xid, int error,
                       const uint8_t *request, size_t request_len,
                       const char *text);
-/* Decodes an ERROR: its OFPERR code. */
-int ofp_decode_error(const uint8_t *msg, size_t len, int *error);
+/* Decodes an ERROR: its type and code as on the wire (any 16-bit values:
+ * a peer may send types this codec has no OFPERR for, such as
+ * OFPET_EXPERIMENTER, 0xffff). */
+int ofp_decode_error(const uint8_t *msg, size_t len, uint16_t *type,
+                     uint16_t *code);
 
 /* An ECHO_REPLY echoing the payload of the ECHO_REQUEST 'msg'. */
 void ofp_encode_echo_reply(struct ofpbuf *, const uint8_t *msg, size_t len);

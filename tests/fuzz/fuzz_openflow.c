@@ -105,9 +105,15 @@ fuzz_message(const uint8_t *msg, size_t len)
         error = ofp_decode_hello(msg, len, &versions);
         break;
     case OFPT_ERROR: {
-        int code;
+        uint16_t type, code;
 
-        error = ofp_decode_error(msg, len, &code);
+        error = ofp_decode_error(msg, len, &type, &code);
+        if (!error && type <= OFPERR_MAX_TYPE) {
+            char buf[64];
+
+            /* Every decodable type and code names itself. */
+            CHECK(ofperr_to_string(OFPERR(type, code), buf)[0]);
+        }
         break;
     }
     case OFPT_SET_CONFIG:

@@ -390,6 +390,32 @@ test_hello_negotiates_1_3_or_refuses(void **state)
     ofpbuf_uninit(&b);
 }
 
+/* An ERROR decodes to the type and code on the wire, whatever they are
+ * (fuzz_openflow found a type of 0x8282 overflowing the OFPERR int). */
+static void
+test_errors_decode_any_type_and_code(void **state)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    uint16_t type, code;
+    uint8_t *p;
+
+    (void)state;
+    ofp_encode_error(&b, 7, OFPERR_BAD_LEN, NULL, 0, "x");
+    assert_int_equal(ofp_decode_error(b.data, b.size, &type, &code), 0);
+    assert_int_equal(OFPERR(type, code), OFPERR_BAD_LEN);
+    p = b.data;
+    p[8] = 0xff; /* OFPET_EXPERIMENTER. */
+    p[9] = 0xff;
+    p[10] = 0x82;
+    p[11] = 0x82;
+    assert_int_equal(ofp_decode_error(b.data, b.size, &type, &code), 0);
+    assert_int_equal(type, 0xffff);
+    assert_int_equal(code, 0x8282);
+    assert_int_equal(ofp_decode_error(b.data, 11, &type, &code),
+                     OFPERR_BAD_LEN);
+    ofpbuf_uninit(&b);
+}
+
 static void
 test_big_multipart_replies_are_split_at_entries(void **state)
 {
@@ -752,6 +778,7 @@ main(void)
         cmocka_unit_test(test_matches_round_trip_through_oxm),
         cmocka_unit_test(test_no_vlan_match_becomes_vlan_vid_none),
         cmocka_unit_test(test_hello_negotiates_1_3_or_refuses),
+        cmocka_unit_test(test_errors_decode_any_type_and_code),
         cmocka_unit_test(test_big_multipart_replies_are_split_at_entries),
         cmocka_unit_test(test_packet_in_round_trips),
         cmocka_unit_test(test_ports_convert_between_16_and_32_bits),
