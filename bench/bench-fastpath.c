@@ -325,8 +325,15 @@ bench_fastpath_main(int argc, char *argv[])
             quick = true;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
-        } else if (!strncmp(argv[i], "--only=", 7)
-                   && bench_fp_parse_row(argv[i] + 7, &only)) {
+        } else if (!strncmp(argv[i], "--only=", 7)) {
+            if (!bench_fp_parse_row(argv[i] + 7, &only)) {
+                fprintf(stderr,
+                        "bench fastpath: bad --only \"%s\" (expected "
+                        "FLOWS,MASKS,EMC,THREADS: 1-1000000 flows, 1-20 "
+                        "masks, EMC 0 or 1, 1 or 2 threads)\n",
+                        argv[i] + 7);
+                return 2;
+            }
             have_only = true;
         } else {
             fprintf(stderr,
