@@ -63,7 +63,7 @@ static const struct oxm_def oxm_defs[] = {
     {B, 33, 6, 0, FIELD_ND_TLL, true, OXM_CONV_NONE},
 
     /* Nicira class 0 (the OpenFlow 1.0 fields). */
-    {N0, 0, 2, 0, FIELD_IN_PORT, false, OXM_CONV_NONE},
+    {N0, 0, 2, 0, FIELD_IN_PORT, false, OXM_CONV_PORT16},
     {N0, 1, 6, 0, FIELD_ETH_DST, true, OXM_CONV_NONE},
     {N0, 2, 6, 0, FIELD_ETH_SRC, true, OXM_CONV_NONE},
     {N0, 3, 2, 0, FIELD_ETH_TYPE, false, OXM_CONV_NONE},
@@ -213,6 +213,17 @@ oxm_value_from_wire(const struct oxm_def *d, const uint8_t *w, bool is_mask,
         v->be16 = htons((uint16_t)port);
         return 0;
     }
+    case OXM_CONV_PORT16: {
+        /* 0xff00..0xfff7 name nothing in 16 bits (nor in OpenFlow 1.3's
+         * 32, where they would not survive a round trip). */
+        uint16_t port = ofp_get16(w);
+
+        if (port >= OFPP_MAX && port < OFPP_IN_PORT) {
+            return OFPERR_BMC_BAD_VALUE;
+        }
+        v->be16 = htons(port);
+        return 0;
+    }
     case OXM_CONV_ARP_OP: {
         uint16_t op = ofp_get16(w);
 
@@ -249,6 +260,9 @@ oxm_value_to_wire(const struct oxm_def *d, const union field_value *v,
         w[3] = (uint8_t)port;
         break;
     }
+    case OXM_CONV_PORT16:
+        memcpy(w, &v->be16, 2);
+        break;
     case OXM_CONV_ARP_OP:
         w[0] = is_mask && v->u8 == 0xff ? 0xff : 0;
         w[1] = v->u8;

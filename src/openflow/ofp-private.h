@@ -59,6 +59,7 @@ enum oxm_conv {
     OXM_CONV_NONE,   /* Wire bytes == the field's value bytes. */
     OXM_CONV_PORT32, /* 32-bit OpenFlow 1.3 port <-> 16-bit in_port. */
     OXM_CONV_ARP_OP, /* 16-bit opcode <-> the field's 8 bits. */
+    OXM_CONV_PORT16, /* NXM's 16-bit in_port: below OFPP_MAX or reserved. */
 };
 
 struct oxm_def {

@@ -282,6 +282,18 @@ test_oxm_errors_have_their_codes(void **state)
     assert_int_equal(decode_raw_match(pcp, sizeof pcp, &m),
                      OFPERR_BMC_BAD_PREREQ);
 
+    /* NXM's 16-bit in_port: an ordinary port or a reserved one, never
+     * 0xff00..0xfff7, which name nothing (fuzz_openflow: 0xff12 decoded,
+     * then its OpenFlow 1.3 encoding did not). */
+    static const uint8_t nxm_port[] = {0x00, 0x00, 0x00, 0x02, 0xff, 0x12};
+    assert_int_equal(decode_raw_match(nxm_port, sizeof nxm_port, &m),
+                     OFPERR_BMC_BAD_VALUE);
+    static const uint8_t nxm_port5[] = {0x00, 0x00, 0x00, 0x02, 0x00, 0x05};
+    assert_int_equal(decode_raw_match(nxm_port5, sizeof nxm_port5, &m), 0);
+    assert_int_equal(m.flow.in_port, 5);
+    static const uint8_t nxm_local[] = {0x00, 0x00, 0x00, 0x02, 0xff, 0xfe};
+    assert_int_equal(decode_raw_match(nxm_local, sizeof nxm_local, &m), 0);
+
     /* A match type other than OXM. */
     static const uint8_t std_match[8] = {0, 0, 0, 4};
     size_t used;
