@@ -328,9 +328,10 @@ bench_fastpath_main(int argc, char *argv[])
         } else if (!strncmp(argv[i], "--only=", 7)) {
             if (!bench_fp_parse_row(argv[i] + 7, &only)) {
                 fprintf(stderr,
-                        "bench fastpath: bad --only \"%s\" (expected "
-                        "FLOWS,MASKS,EMC,THREADS: 1-1000000 flows, 1-20 "
-                        "masks, EMC 0 or 1, 1 or 2 threads)\n",
+                        "bench fastpath: bad \"--only=%s\" (expected "
+                        "--only=FLOWS,MASKS,EMC,THREADS: 1-1000000 flows, "
+                        "1-20 masks and at most one per flow, EMC 0 or 1, "
+                        "1 or 2 threads)\n",
                         argv[i] + 7);
                 return 2;
             }

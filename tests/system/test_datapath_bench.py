@@ -77,3 +77,4 @@ def test_bad_option_is_refused_with_one_line():
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1
     assert "--only=FLOWS,MASKS,EMC,THREADS" in res.stderr
+    assert '"--only=1,2,1,1"' in res.stderr  # The value is quoted back.
