@@ -1228,12 +1228,13 @@ format_rule(struct rule *rule, const char *match_text, uint64_t now,
     ds_put_char(s, '\n');
 }
 
-void
-ofproto_dump_flows_at(struct ofproto *ofproto, const struct flow_text *filter,
-                      uint64_t now, struct ds *s)
+/* Collects into 'rules' the rules that 'filter' selects (every rule when
+ * 'filter' is NULL), as dump-flows does: out_port and cookie filters
+ * apply, strict when the filter says so.  ofproto->mutex held. */
+static void
+collect_filtered_rules(struct ofproto *ofproto, const struct flow_text *filter,
+                       struct rule_vec *rules)
 {
-    struct rule_vec rules = {NULL, 0, 0};
-    struct dump_entry *entries;
     struct flow_text all;
     struct batch b;
 
@@ -1243,11 +1244,23 @@ ofproto_dump_flows_at(struct ofproto *ofproto, const struct flow_text *filter,
     }
     memset(&b, 0, sizeof b);
     b.ofproto = ofproto;
-
-    pthread_mutex_lock(&ofproto->mutex);
     b.version = ofproto->tables_version;
     batch_collect(&b, filter, filter->mode == FLOW_TEXT_DELETE_STRICT, true,
-                  &rules);
+                  rules);
+    if (filter == &all) {
+        flow_text_destroy(&all);
+    }
+}
+
+void
+ofproto_dump_flows_at(struct ofproto *ofproto, const struct flow_text *filter,
+                      uint64_t now, struct ds *s)
+{
+    struct rule_vec rules = {NULL, 0, 0};
+    struct dump_entry *entries;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    collect_filtered_rules(ofproto, filter, &rules);
     entries = xcalloc(rules.n ? rules.n : 1, sizeof *entries);
     for (size_t i = 0; i < rules.n; i++) {
         struct ds text = DS_EMPTY_INITIALIZER;
@@ -1269,9 +1282,6 @@ ofproto_dump_flows_at(struct ofproto *ofproto, const struct flow_text *filter,
     pthread_mutex_unlock(&ofproto->mutex);
     free(entries);
     free(rules.rules);
-    if (filter == &all) {
-        flow_text_destroy(&all);
-    }
 }
 
 void
@@ -1340,20 +1350,9 @@ ofproto_collect_rules(struct ofproto *ofproto, const struct flow_text *filter,
 {
     struct rule_vec rules = {NULL, 0, 0};
     struct ofproto_rule_info *infos;
-    struct flow_text all;
-    struct batch b;
-
-    if (!filter) {
-        flow_text_init(&all, FLOW_TEXT_DELETE);
-        filter = &all;
-    }
-    memset(&b, 0, sizeof b);
-    b.ofproto = ofproto;
 
     pthread_mutex_lock(&ofproto->mutex);
-    b.version = ofproto->tables_version;
-    batch_collect(&b, filter, filter->mode == FLOW_TEXT_DELETE_STRICT, true,
-                  &rules);
+    collect_filtered_rules(ofproto, filter, &rules);
     infos = xcalloc(rules.n ? rules.n : 1, sizeof *infos);
     for (size_t i = 0; i < rules.n; i++) {
         rule_snapshot(rules.rules[i], now, &infos[i]);
@@ -1361,9 +1360,6 @@ ofproto_collect_rules(struct ofproto *ofproto, const struct flow_text *filter,
     pthread_mutex_unlock(&ofproto->mutex);
     qsort(infos, rules.n, sizeof *infos, rule_info_cmp);
     free(rules.rules);
-    if (filter == &all) {
-        flow_text_destroy(&all);
-    }
     *infosp = infos;
     return rules.n;
 }
