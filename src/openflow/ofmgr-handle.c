@@ -233,6 +233,24 @@ mp_send(struct ofconn *c, uint32_t xid, uint16_t type, struct mp_body *mp)
     free(mp->ofs);
 }
 
+void
+ofmgr_flow_entry_from_rule(const struct ofproto_rule_info *r,
+                           struct ofp_flow_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->match = r->match;
+    e->priority = r->priority;
+    e->table_id = r->table_id;
+    e->cookie = r->cookie;
+    e->idle_timeout = r->idle_timeout;
+    e->hard_timeout = r->hard_timeout;
+    e->flags = (uint16_t)r->flags;
+    e->duration_ms = r->duration_ms;
+    e->packet_count = r->n_packets;
+    e->byte_count = r->n_bytes;
+    e->ofpacts = &r->ofpacts;
+}
+
 static void
 mp_flows(struct ofconn *c, const struct ofp_multipart_request *req,
          struct mp_body *mp)
@@ -258,18 +276,7 @@ mp_flows(struct ofconn *c, const struct ofp_multipart_request *req,
             bytes += r->n_bytes;
             continue;
         }
-        memset(&e, 0, sizeof e);
-        e.match = r->match;
-        e.priority = r->priority;
-        e.table_id = r->table_id;
-        e.cookie = r->cookie;
-        e.idle_timeout = r->idle_timeout;
-        e.hard_timeout = r->hard_timeout;
-        e.flags = (uint16_t)r->flags;
-        e.duration_ms = r->duration_ms;
-        e.packet_count = r->n_packets;
-        e.byte_count = r->n_bytes;
-        e.ofpacts = &r->ofpacts;
+        ofmgr_flow_entry_from_rule(r, &e);
         mp_entry(mp);
         ofp_put_flow_stats(&mp->body, &e);
     }

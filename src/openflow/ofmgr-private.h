@@ -108,6 +108,13 @@ void ofconn_send_error(struct ofconn *, int error, const uint8_t *request,
 void ofmgr_wake(struct ofmgr *);
 uint64_t ofmgr_port_added(struct ofmgr *, uint32_t ofp_port);
 
+struct ofproto_rule_info;
+
+/* ofmgr-handle.c: the flow entry of a rule snapshot, for FLOW stats and
+ * FLOW_REMOVED ('e' points into 'r': its ofpacts). */
+void ofmgr_flow_entry_from_rule(const struct ofproto_rule_info *r,
+                                struct ofp_flow_entry *e);
+
 /* ofmgr-handle.c: handles one whole message of an ACTIVE connection. */
 void ofconn_handle(struct ofconn *, const uint8_t *msg, size_t len);
 

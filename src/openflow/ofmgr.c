@@ -884,16 +884,7 @@ ofmgr_flow_removed_cb(const struct ofproto_rule_info *info,
     struct ofp_flow_entry e;
     bool any = false;
 
-    memset(&e, 0, sizeof e);
-    e.match = info->match;
-    e.priority = info->priority;
-    e.table_id = info->table_id;
-    e.cookie = info->cookie;
-    e.idle_timeout = info->idle_timeout;
-    e.hard_timeout = info->hard_timeout;
-    e.duration_ms = info->duration_ms;
-    e.packet_count = info->n_packets;
-    e.byte_count = info->n_bytes;
+    ofmgr_flow_entry_from_rule(info, &e);
     ofp_encode_flow_removed(&b, 0, &e,
                             reason == OFPROTO_REMOVED_IDLE ? OFPRR_IDLE_TIMEOUT
                             : reason == OFPROTO_REMOVED_HARD
