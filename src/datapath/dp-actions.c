@@ -204,7 +204,7 @@ dp_action_put_userspace(struct dp_action_buf *buf, const void *data,
     }
 }
 
-static size_t
+size_t
 dp_set_header_size(enum dp_set_header header)
 {
     switch (header) {

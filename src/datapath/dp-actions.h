@@ -135,6 +135,10 @@ union dp_set_fields {
     struct dp_set_l4 l4;
 };
 
+/* The size of the fields of 'header' in union dp_set_fields (0 for
+ * DP_SET_N_HEADERS). */
+size_t dp_set_header_size(enum dp_set_header header);
+
 /* Most bytes of opaque data a userspace action carries. */
 #define DP_USERDATA_MAX 32
 

@@ -69,28 +69,6 @@ take(struct input *in, void *dst, size_t n)
     return true;
 }
 
-static size_t
-set_fields_size(enum dp_set_header h)
-{
-    switch (h) {
-    case DP_SET_ETH:
-        return sizeof(struct dp_set_eth);
-    case DP_SET_VLAN:
-        return sizeof(struct dp_set_vlan);
-    case DP_SET_IPV4:
-        return sizeof(struct dp_set_ipv4);
-    case DP_SET_IPV6:
-        return sizeof(struct dp_set_ipv6);
-    case DP_SET_TCP:
-    case DP_SET_UDP:
-    case DP_SET_SCTP:
-        return sizeof(struct dp_set_l4);
-    case DP_SET_N_HEADERS:
-    default:
-        return 0;
-    }
-}
-
 /* Decodes one action into 'buf'.  Returns false when the input ran out. */
 static bool
 take_action(struct input *in, struct dp_action_buf *buf)
@@ -103,7 +81,7 @@ take_action(struct input *in, struct dp_action_buf *buf)
     kind %= DP_SET_N_HEADERS + 2;
     if (kind < DP_SET_N_HEADERS) {
         union dp_set_fields value, mask;
-        size_t n = set_fields_size(kind);
+        size_t n = dp_set_header_size(kind);
 
         memset(&value, 0, sizeof value);
         memset(&mask, 0, sizeof mask);
