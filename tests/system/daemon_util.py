@@ -32,6 +32,15 @@ def build_path(name):
     return os.path.join(TOP, build, name)
 
 
+def bench_path():
+    """The flowswitch-bench of $FLOWSWITCH_BUILD; fails the caller's test
+    when it is not built."""
+    path = build_path("flowswitch-bench")
+    assert os.access(path, os.X_OK), \
+        f"{path} is not built (set FLOWSWITCH_BUILD)"
+    return path
+
+
 def daemon_env():
     env = dict(os.environ)
     supp = os.path.join(TOP, "tests", "tsan.supp")

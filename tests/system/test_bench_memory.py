@@ -19,30 +19,21 @@ Run with: /usr/bin/python3 -m pytest tests/system/test_bench_memory.py
 """
 
 import json
-import os
 import subprocess
 
 import pytest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from daemon_util import bench_path
+
 
 QUICK_FLOWS = 20000
 FIELDS = ("flows", "ukeys", "rss_before_kb", "rss_flows_kb", "rss_ukeys_kb",
           "dp_bytes_per_flow", "ukey_bytes_per_flow", "bytes_per_flow")
 
 
-def bench():
-    build = os.environ.get("FLOWSWITCH_BUILD", "build")
-    path = os.path.join(TOP, build, "flowswitch-bench")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is not built (set FLOWSWITCH_BUILD)")
-    return path
-
-
 @pytest.fixture(scope="module")
 def quick_json():
-    res = subprocess.run([bench(), "memory", "--quick", "--json"],
+    res = subprocess.run([bench_path(), "memory", "--quick", "--json"],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     return res
@@ -80,7 +71,7 @@ def test_total_is_the_sum_of_its_parts(quick_json):
 
 
 def test_bad_option_is_one_error_line():
-    res = subprocess.run([bench(), "memory", "--fast"],
+    res = subprocess.run([bench_path(), "memory", "--fast"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert res.stdout == ""

@@ -112,11 +112,16 @@ def sh(*args, check=True):
 
 
 class Topology:
-    def __init__(self):
+    """Network namespaces, each joined to the host by a veth whose host end
+    is a switch port: namespace i is PREFIX<pid>a, b, ..., its port
+    PREFIX<pid>p1, p2, ..., its eth0 at addrs[i] (/24; None: no address)."""
+
+    def __init__(self, prefix="fsd", addrs=("10.77.0.1", "10.77.0.2")):
         tag = os.getpid() % 100000
-        self.ns = [f"fsd{tag}a", f"fsd{tag}b"]
-        self.ports = [f"fsd{tag}p1", f"fsd{tag}p2"]
-        self.addr = ["10.77.0.1", "10.77.0.2"]
+        self.ns = [f"{prefix}{tag}{chr(ord('a') + i)}"
+                   for i in range(len(addrs))]
+        self.ports = [f"{prefix}{tag}p{i + 1}" for i in range(len(addrs))]
+        self.addr = list(addrs)
 
     def create(self):
         for ns, port, addr in zip(self.ns, self.ports, self.addr):
@@ -126,7 +131,9 @@ class Topology:
             sh("ip", "link", "set", port, "up")
             self.nsexec(ns, "sysctl", "-qw",
                         "net.ipv6.conf.all.disable_ipv6=1")
-            self.nsexec(ns, "ip", "addr", "add", addr + "/24", "dev", "eth0")
+            if addr:
+                self.nsexec(ns, "ip", "addr", "add", addr + "/24", "dev",
+                            "eth0")
             self.nsexec(ns, "ip", "link", "set", "eth0", "up")
             self.nsexec(ns, "ip", "link", "set", "lo", "up")
             self.nsexec(ns, PY, "-c", TX_CSUM_OFF, "eth0")
@@ -148,15 +155,20 @@ class Topology:
                 if name in links or name in netns]
 
 
-@pytest.fixture
-def topology():
-    topo = Topology()
+def built_topology(*args):
+    """A Topology(*args), created; removed (and checked gone) after."""
+    topo = Topology(*args)
     try:
         topo.create()
         yield topo
     finally:
         topo.destroy()
         assert topo.leftovers() == []
+
+
+@pytest.fixture
+def topology():
+    yield from built_topology()
 
 
 def test_ping_and_tcp_cross_the_switch(topology, tmp_path):

@@ -14,25 +14,15 @@ Run with: /usr/bin/python3 -m pytest tests/system/test_datapath_bench.py
 """
 
 import json
-import os
 import subprocess
 
 import pytest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
-
-def bench():
-    build = os.environ.get("FLOWSWITCH_BUILD", "build")
-    path = os.path.join(TOP, build, "flowswitch-bench")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is not built (set FLOWSWITCH_BUILD)")
-    return path
+from daemon_util import bench_path
 
 
 def run_rows(*args):
-    res = subprocess.run([bench(), "fastpath", "--json", *args],
+    res = subprocess.run([bench_path(), "fastpath", "--json", *args],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     return [json.loads(line) for line in res.stdout.splitlines()]
@@ -72,7 +62,7 @@ def test_two_threads_share_the_flow_table(emc):
 
 
 def test_bad_option_is_refused_with_one_line():
-    res = subprocess.run([bench(), "fastpath", "--only=1,2,1,1"],
+    res = subprocess.run([bench_path(), "fastpath", "--only=1,2,1,1"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1

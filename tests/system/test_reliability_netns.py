@@ -36,7 +36,7 @@ import threading
 import pytest
 
 from daemon_util import Daemon, assert_conserved, parse_summary, wait_for
-from test_daemon_netns import CLIENT, PING, SERVER, TX_CSUM_OFF
+from test_daemon_netns import (CLIENT, PING, SERVER, built_topology)
 from traffic_util import coverage, port_stats, scaled, write_pcap
 
 PY = "/usr/bin/python3"
@@ -125,59 +125,9 @@ def malicious_frames():
     return frames
 
 
-def sh(*args, check=True):
-    return subprocess.run(list(args), capture_output=True, text=True,
-                          check=check, timeout=120)
-
-
-class Topology:
-    def __init__(self):
-        tag = os.getpid() % 100000
-        self.ns = [f"rl{tag}a", f"rl{tag}b", f"rl{tag}c"]
-        self.ports = [f"rl{tag}p1", f"rl{tag}p2", f"rl{tag}p3"]
-        self.addr = ["10.78.0.1", "10.78.0.2", None]
-
-    def create(self):
-        for ns, port, addr in zip(self.ns, self.ports, self.addr):
-            sh("ip", "netns", "add", ns)
-            sh("ip", "link", "add", port, "type", "veth", "peer", "name",
-               "eth0", "netns", ns)
-            sh("ip", "link", "set", port, "up")
-            self.nsexec(ns, "sysctl", "-qw",
-                        "net.ipv6.conf.all.disable_ipv6=1")
-            if addr:
-                self.nsexec(ns, "ip", "addr", "add", addr + "/24", "dev",
-                            "eth0")
-            self.nsexec(ns, "ip", "link", "set", "eth0", "up")
-            self.nsexec(ns, "ip", "link", "set", "lo", "up")
-            self.nsexec(ns, PY, "-c", TX_CSUM_OFF, "eth0")
-
-    def destroy(self):
-        for port in self.ports:
-            sh("ip", "link", "del", port, check=False)
-        for ns in self.ns:
-            sh("ip", "netns", "del", ns, check=False)
-
-    @staticmethod
-    def nsexec(ns, *args, check=True):
-        return sh("ip", "netns", "exec", ns, *args, check=check)
-
-    def leftovers(self):
-        links = sh("ip", "-o", "link", "show").stdout
-        netns = sh("ip", "netns", "list").stdout
-        return [name for name in self.ns + self.ports
-                if name in links or name in netns]
-
-
 @pytest.fixture
 def topology():
-    topo = Topology()
-    try:
-        topo.create()
-        yield topo
-    finally:
-        topo.destroy()
-        assert topo.leftovers() == []
+    yield from built_topology("rl", ("10.78.0.1", "10.78.0.2", None))
 
 
 class Observer:

@@ -24,28 +24,19 @@ Run with: /usr/bin/python3 -m pytest tests/system/test_storm_bench.py
 """
 
 import json
-import os
 import subprocess
 
 import pytest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from daemon_util import bench_path
+
 
 QUEUE = 512
 
 
-def bench():
-    build = os.environ.get("FLOWSWITCH_BUILD", "build")
-    path = os.path.join(TOP, build, "flowswitch-bench")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is not built (set FLOWSWITCH_BUILD)")
-    return path
-
-
 @pytest.fixture(scope="module")
 def rows():
-    res = subprocess.run([bench(), "storm", "--quick", "--json"],
+    res = subprocess.run([bench_path(), "storm", "--quick", "--json"],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     return [json.loads(line) for line in res.stdout.splitlines()]
@@ -146,7 +137,7 @@ def test_without_shares_nothing_is_refused_by_a_share(rows):
 
 
 def test_bad_option_is_refused_with_one_line():
-    res = subprocess.run([bench(), "storm", "--slow"],
+    res = subprocess.run([bench_path(), "storm", "--slow"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1
