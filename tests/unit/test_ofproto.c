@@ -13,14 +13,13 @@
 
 #include <cmocka.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "flow/flow-text.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/util.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
+#include "unit-rcu.h"
 
 #define T0 1000000 /* An arbitrary "now", msec. */
 
@@ -583,23 +582,6 @@ test_change_seq_and_wait(void **state)
     ofproto_destroy(ofp);
 }
 
-static int
-group_setup(void **state)
-{
-    (void)state;
-    urcu_memb_register_thread();
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
-    return 0;
-}
-
 static void
 test_full_bridge_refuses_adds_but_not_replacements(void **state)
 {
@@ -686,5 +668,6 @@ main(void)
         cmocka_unit_test(test_full_bridge_refuses_adds_but_not_replacements),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_rcu_group_setup,
+                                  unit_rcu_group_teardown);
 }

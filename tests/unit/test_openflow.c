@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <urcu/urcu-memb.h>
 
 #include "classifier/classifier.h"
 #include "datapath/dp-actions.h"
@@ -22,6 +21,7 @@
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
 #include "openflow/ofp-codec.h"
+#include "unit-rcu.h"
 
 /* Flows whose actions exist on the wire as they are in the text, so that
  * encode + decode gives back the same canonical text. */
@@ -762,23 +762,6 @@ test_packet_out_actions_and_fail_open_translate(void **state)
     ofproto_destroy(ofp);
 }
 
-static int
-group_setup(void **state)
-{
-    (void)state;
-    urcu_memb_register_thread();
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
-    return 0;
-}
-
 int
 main(void)
 {
@@ -799,5 +782,6 @@ main(void)
         cmocka_unit_test(test_collect_rules_copies_and_sorts),
         cmocka_unit_test(test_packet_out_actions_and_fail_open_translate),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_rcu_group_setup,
+                                  unit_rcu_group_teardown);
 }

@@ -19,6 +19,7 @@
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
 #include "lib/util.h"
+#include "unit-rcu.h"
 #include "upcall/ukey.h"
 
 /* Megaflow on in_port and tp_dst. */
@@ -215,23 +216,6 @@ test_ukey_concurrent_installs_one_per_key(void **state)
     ukey_map_destroy(r.map);
 }
 
-static int
-group_setup(void **state)
-{
-    (void)state;
-    urcu_memb_register_thread();
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
-    return 0;
-}
-
 int
 main(void)
 {
@@ -243,5 +227,6 @@ main(void)
         cmocka_unit_test(test_ukey_concurrent_installs_one_per_key),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_rcu_group_setup,
+                                  unit_rcu_group_teardown);
 }

@@ -30,6 +30,7 @@
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
+#include "unit-rcu.h"
 
 /* ---- Helpers ------------------------------------------------------------ */
 
@@ -1063,23 +1064,6 @@ test_batches_are_atomic_for_concurrent_translation(void **state)
     ofproto_destroy(sh.ofp);
 }
 
-static int
-group_setup(void **state)
-{
-    (void)state;
-    urcu_memb_register_thread();
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
-    return 0;
-}
-
 int
 main(void)
 {
@@ -1126,5 +1110,6 @@ main(void)
         cmocka_unit_test(test_batches_are_atomic_for_concurrent_translation),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_rcu_group_setup,
+                                  unit_rcu_group_teardown);
 }
