@@ -244,18 +244,8 @@ bench_classifier_main(int argc, char *argv[])
     static const size_t subtable_counts[] = {1, 10, 50};
     bool quick = false, json = false;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) {
-            quick = true;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            fprintf(stderr,
-                    "bench classifier: unknown option \"%s\" "
-                    "(expected --quick or --json)\n",
-                    argv[i]);
-            return 2;
-        }
+    if (!bench_parse_options("bench classifier", argc, argv, &quick, &json)) {
+        return 2;
     }
 
     urcu_memb_register_thread();

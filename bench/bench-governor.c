@@ -142,18 +142,8 @@ bench_governor_main(int argc, char *argv[])
     bool quick = false, json = false;
     struct ofproto *ofp;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) {
-            quick = true;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            fprintf(stderr,
-                    "bench governor: unknown option \"%s\" "
-                    "(expected --quick or --json)\n",
-                    argv[i]);
-            return 2;
-        }
+    if (!bench_parse_options("bench governor", argc, argv, &quick, &json)) {
+        return 2;
     }
 
     urcu_memb_register_thread();

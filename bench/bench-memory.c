@@ -132,18 +132,8 @@ bench_memory_main(int argc, char *argv[])
     struct ofproto *ofp;
     size_t n_counts;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) {
-            quick = true;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            fprintf(stderr,
-                    "bench memory: unknown option \"%s\" (expected "
-                    "--quick or --json)\n",
-                    argv[i]);
-            return 2;
-        }
+    if (!bench_parse_options("bench memory", argc, argv, &quick, &json)) {
+        return 2;
     }
     counts = quick ? quick_counts : flow_counts;
     n_counts = quick ? ARRAY_SIZE(quick_counts) : ARRAY_SIZE(flow_counts);

@@ -233,20 +233,14 @@ int
 bench_netdev_main(int argc, char *argv[])
 {
     uint64_t target_ns = UINT64_C(500) * 1000 * 1000;
-    bool json = false;
+    bool json = false, quick = false;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) {
-            target_ns = UINT64_C(50) * 1000 * 1000;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            fprintf(stderr,
-                    "flowswitch-bench netdev: unknown option \"%s\" "
-                    "(expected --quick or --json)\n",
-                    argv[i]);
-            return 2;
-        }
+    if (!bench_parse_options("flowswitch-bench netdev", argc, argv, &quick,
+                             &json)) {
+        return 2;
+    }
+    if (quick) {
+        target_ns = UINT64_C(50) * 1000 * 1000;
     }
 
     if (!json) {

@@ -355,19 +355,12 @@ bench_parse_main(int argc, char *argv[])
     char name[64];
     int step = 0;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) {
-            target_ns = UINT64_C(50) * 1000 * 1000;
-            quick = true;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            fprintf(stderr,
-                    "flowswitch-bench parse: unknown option \"%s\" "
-                    "(expected --quick or --json)\n",
-                    argv[i]);
-            return 2;
-        }
+    if (!bench_parse_options("flowswitch-bench parse", argc, argv, &quick,
+                             &json)) {
+        return 2;
+    }
+    if (quick) {
+        target_ns = UINT64_C(50) * 1000 * 1000;
     }
 
     /* The frames above are hand-written: make sure each parses fully. */

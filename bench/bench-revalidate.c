@@ -173,18 +173,8 @@ bench_revalidate_main(int argc, char *argv[])
     struct ofproto *ofp;
     int n_runs, n_steps;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) {
-            quick = true;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            fprintf(stderr,
-                    "bench revalidate: unknown option \"%s\" (expected "
-                    "--quick or --json)\n",
-                    argv[i]);
-            return 2;
-        }
+    if (!bench_parse_options("bench revalidate", argc, argv, &quick, &json)) {
+        return 2;
     }
     n_runs = quick ? 1 : 5;
 

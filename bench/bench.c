@@ -78,6 +78,26 @@ bench_progress_end(void)
     }
 }
 
+bool
+bench_parse_options(const char *who, int argc, char *argv[], bool *quick,
+                    bool *json)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            *quick = true;
+        } else if (!strcmp(argv[i], "--json")) {
+            *json = true;
+        } else {
+            fprintf(stderr,
+                    "%s: unknown option \"%s\" (expected --quick or "
+                    "--json)\n",
+                    who, argv[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void
 usage(FILE *out)
 {

@@ -19,6 +19,12 @@ void bench_progress(const char *name, bool quick, int step, int total,
     __attribute__((format(printf, 5, 6)));
 void bench_progress_end(void);
 
+/* The options every scenario but fastpath takes: --quick and --json, each
+ * setting its flag.  Anything else: one line "WHO: unknown option ..." on
+ * stderr and false (the scenario exits 2). */
+bool bench_parse_options(const char *who, int argc, char *argv[], bool *quick,
+                         bool *json);
+
 /* Parse and masked-hash costs, ns per packet. */
 int bench_parse_main(int argc, char *argv[]);
 
