@@ -41,6 +41,13 @@ def bench_path():
     return path
 
 
+def stopped_cleanly(d):
+    """Stops Daemon 'd' with SIGTERM and asserts it exited 0: under a
+    sanitizer the exit status is the verdict."""
+    status = d.stop()
+    assert status == 0, d.stderr + d.read_log()
+
+
 def daemon_env():
     env = dict(os.environ)
     supp = os.path.join(TOP, "tests", "tsan.supp")

@@ -10,7 +10,7 @@ import struct
 import pytest
 
 import ofp_client as oc
-from daemon_util import Daemon, wait_for
+from daemon_util import Daemon, stopped_cleanly, wait_for
 
 FRAME = bytes.fromhex("ffffffffffff000000000001080600010800060400010000"
                       "000000010a0000010000000000000a000002") + bytes(18)
@@ -19,12 +19,6 @@ FRAME = bytes.fromhex("ffffffffffff000000000001080600010800060400010000"
 BAD_REQUEST, BAD_TYPE, BAD_LEN, IS_SLAVE = 1, 1, 6, 10
 ROLE_FAILED, STALE = 11, 0
 HELLO_FAILED, INCOMPATIBLE = 0, 0
-
-
-def stopped_cleanly(d):
-    """SIGTERM; under a sanitizer the exit status is the verdict."""
-    status = d.stop()
-    assert status == 0, d.stderr + d.read_log()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 import openflow_scenario as sc
-from daemon_util import TOP, Daemon, wait_for
+from daemon_util import TOP, Daemon, stopped_cleanly, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("ovs-ofctl") is None,
                                 reason="ovs-ofctl (openvswitch-common) "
@@ -46,12 +46,6 @@ def bound_tcp_port(d):
     m = re.search(r"listener ptcp:(\d+):", text)
     assert m, text
     return int(m.group(1))
-
-
-def stopped_cleanly(d):
-    """SIGTERM; under a sanitizer the exit status is the verdict."""
-    status = d.stop()
-    assert status == 0, d.stderr + d.read_log()
 
 
 @pytest.fixture
