@@ -322,6 +322,10 @@ cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
                   " hits-lost:%" PRIu64 " flipped:%" PRIu64 "\n",
                   st.n_draining, st.n_drain_upcall, st.n_drain_upcall_lost,
                   st.n_drain_flips);
+    ds_put_format(&s,
+                  "  idle work: batches:%" PRIu64 " wakes-deferred:%" PRIu64
+                  " ports-paused:%" PRIu64 "\n",
+                  st.n_idle_work, st.n_wake_deferred, st.n_port_paused);
 
     n_ports = dp_port_list(d->dp, ports, ARRAY_SIZE(ports));
     for (size_t i = 0; i < MIN(n_ports, ARRAY_SIZE(ports)); i++) {

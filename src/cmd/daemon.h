@@ -46,6 +46,7 @@
 #include <stdio.h>
 
 #include "upcall/governor.h"
+#include "upcall/upcall.h"
 
 struct control_server;
 struct daemon_job;
@@ -101,6 +102,7 @@ struct daemon_config {
     uint64_t max_revalidator;        /* msec. */
     unsigned int min_revalidate_pps; /* packets/s. */
     enum governor_mode governor;
+    enum upcall_mode upcall_mode;
     bool exit_when_drained;
     bool verbose;
 

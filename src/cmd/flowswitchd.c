@@ -7,7 +7,8 @@
  *               [--handlers N] [--revalidators N] [--flow-limit N]
  *               [--max-idle MS] [--max-revalidator MS]
  *               [--min-revalidate-pps N] [--datapath-threads N]
- *               [--governor auto|on|off] [--exit-when-drained]
+ *               [--governor auto|on|off] [--upcall-mode auto|threads]
+ *               [--exit-when-drained]
  *               [--listen TARGET]... [--controller TARGET]...
  *               [--fail-mode standalone|secure] [--datapath-id HEX]
  *               [--packet-in-rate N] [--probe-interval MS]
@@ -197,6 +198,10 @@ usage(FILE *out)
         "  --datapath-threads N   datapath (poll) threads (default: 1)\n"
         "  --governor MODE        flow-setup governor: auto, on or off\n"
         "                         (default: auto)\n"
+        "  --upcall-mode MODE     who runs the handlers' batches: auto\n"
+        "                         (handler threads, and datapath threads\n"
+        "                         with nothing to forward) or threads\n"
+        "                         (handler threads only) (default: auto)\n"
         "  --exit-when-drained    replay mode: once every pcap rx port has\n"
         "                         reached its end and the switch is idle,\n"
         "                         print the summary and exit 0 (default: "
@@ -277,6 +282,7 @@ enum {
     OPT_MIN_REVALIDATE_PPS,
     OPT_DP_THREADS,
     OPT_GOVERNOR,
+    OPT_UPCALL_MODE,
     OPT_EXIT_WHEN_DRAINED,
     OPT_LOG_FILE,
     OPT_VERBOSE,
@@ -328,6 +334,7 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
          OPT_MIN_REVALIDATE_PPS},
         {"datapath-threads", required_argument, NULL, OPT_DP_THREADS},
         {"governor", required_argument, NULL, OPT_GOVERNOR},
+        {"upcall-mode", required_argument, NULL, OPT_UPCALL_MODE},
         {"exit-when-drained", no_argument, NULL, OPT_EXIT_WHEN_DRAINED},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
@@ -353,6 +360,7 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
     cfg->max_revalidator = UPCALL_DEFAULT_MAX_REVALIDATOR;
     cfg->min_revalidate_pps = UPCALL_DEFAULT_MIN_REVALIDATE_PPS;
     cfg->governor = GOVERNOR_AUTO;
+    cfg->upcall_mode = UPCALL_MODE_AUTO;
     cfg->packet_in_rate = OFMGR_DEFAULT_PACKET_IN_RATE;
     cfg->probe_interval = OFMGR_DEFAULT_PROBE_INTERVAL;
 
@@ -432,6 +440,15 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
                 fprintf(stderr,
                         "flowswitchd: bad --governor \"%s\" (expected "
                         "auto, on or off)\n",
+                        optarg);
+                goto err;
+            }
+            break;
+        case OPT_UPCALL_MODE:
+            if (!upcall_mode_from_string(optarg, &cfg->upcall_mode)) {
+                fprintf(stderr,
+                        "flowswitchd: bad --upcall-mode \"%s\" (expected "
+                        "auto or threads)\n",
                         optarg);
                 goto err;
             }
@@ -567,6 +584,7 @@ daemon_start_upcalls(struct daemon *d, char **errorp)
     ucfg.max_revalidator = d->cfg.max_revalidator;
     ucfg.min_revalidate_pps = d->cfg.min_revalidate_pps;
     ucfg.governor = d->cfg.governor;
+    ucfg.mode = d->cfg.upcall_mode;
     error = upcall_create(DAEMON_BRIDGE, d->dp, d->ofproto, &ucfg, &d->udpif);
     if (error) {
         *errorp = xasprintf("cannot start the handlers (%s)", strerror(error));

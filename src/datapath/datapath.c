@@ -329,6 +329,18 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
     dp->n_handlers = cfg->n_handlers;
     pthread_mutex_init(&dp->room_mutex, NULL);
     dp_cond_init_monotonic(&dp->room_cond);
+    {
+        pthread_rwlockattr_t attr;
+
+        /* A datapath thread only ever trylocks it for reading: with
+         * writers preferred, a change never waits for the threads to stop
+         * taking it. */
+        pthread_rwlockattr_init(&attr);
+        pthread_rwlockattr_setkind_np(
+            &attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&dp->idle_work_lock, &attr);
+        pthread_rwlockattr_destroy(&attr);
+    }
 
     dp->pmds = xcalloc(MAX(dp->n_pmds, 1u), sizeof(struct dp_pmd *));
     for (unsigned int i = 0; i < dp->n_pmds; i++) {
@@ -387,8 +399,19 @@ dp_destroy(struct dp *dp)
     pthread_mutex_destroy(&dp->room_mutex);
     pthread_cond_destroy(&dp->room_cond);
     pthread_rwlock_destroy(&dp->exec_lock);
+    pthread_rwlock_destroy(&dp->idle_work_lock);
     pthread_mutex_destroy(&dp->port_mutex);
     free(dp);
+}
+
+void
+dp_set_idle_work(struct dp *dp, dp_idle_work_fn *fn, void *aux)
+{
+    pthread_rwlock_wrlock(&dp->idle_work_lock);
+    dp->idle_work_fn = fn;
+    dp->idle_work_aux = aux;
+    DP_SET_RELAXED(&dp->idle_work_on, fn != NULL);
+    pthread_rwlock_unlock(&dp->idle_work_lock);
 }
 
 void
@@ -630,6 +653,9 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     stats->n_drain_upcall = c[DP_C_DRAIN_UPCALL];
     stats->n_drain_upcall_lost = c[DP_C_DRAIN_LOST];
     stats->n_drain_flips = c[DP_C_DRAIN_FLIP];
+    stats->n_idle_work = c[DP_C_IDLE_WORK];
+    stats->n_wake_deferred = c[DP_C_WAKE_DEFERRED];
+    stats->n_port_paused = c[DP_C_PORT_PAUSED];
     stats->n_draining = DP_GET_RELAXED(&dp->n_draining);
     stats->n_flows = DP_GET_RELAXED(&dp->n_flows);
     stats->n_masks = dpcls_n_subtables(&dp->cls);

@@ -141,11 +141,14 @@
  *    dp_operate() wait for one grace period (once per call) so that the
  *    statistics they return are final: the caller must not be a
  *    registered QSBR reader.
- *  - dp_execute() may be called from any thread but a datapath thread.
+ *  - dp_execute() may be called from any thread but a datapath thread
+ *    that is online (a datapath thread running idle work, offline, may).
  *  - Port changes (dp_port_add/del) and dp_set_n_handlers() are for one
  *    managing thread at a time.
  *  - dp_upcall_recv() for a given handler id from one thread at a time
- *    (the handler that owns the queue); dp_upcall_wait() likewise.
+ *    (whoever runs that handler's batch: its thread, or a datapath thread
+ *    doing idle work, serialized by the slow path); dp_upcall_wait() from
+ *    the handler's thread.
  *  - dp_get_stats(), dp_port_get_stats() from any thread.
  */
 #ifndef FLOWSWITCH_DATAPATH_DATAPATH_H
@@ -279,6 +282,12 @@ struct dp_stats {
     uint64_t n_drain_upcall_lost; /* ...or lost ("Order"). */
     uint64_t n_drain_flips;       /* Flows that finished draining. */
     uint64_t n_draining;          /* Flows draining now. */
+    uint64_t n_idle_work;         /* Idle-work calls that did work (batches
+                               * datapath threads ran for the handlers). */
+    uint64_t n_wake_deferred;     /* Handler wake-ups held back until a busy
+                               * thread gave up running them itself. */
+    uint64_t n_port_paused;       /* Polls of a port skipped because its
+                               * misses might not fit in the queues. */
     uint64_t n_flows;
     uint64_t n_masks;
 };
@@ -476,6 +485,44 @@ size_t dp_upcall_queue_port_len(struct dp *, unsigned int handler,
                                 uint32_t port_no);
 /* Turns the per-port shares of the upcall queues on or off. */
 void dp_set_upcall_port_share(struct dp *, bool enabled);
+
+/* ---- Work-conserving upcalls (DESIGN.md §3) ----------------------------- */
+
+/* Called by datapath thread 'thread' when a poll of all its ports found
+ * nothing to receive: it may run one handler batch (the slow path's own
+ * code, queue and locks) and returns true if it did any work.  It runs
+ * offline (no RCU pointer of the datapath held, so it may block on the
+ * slow path's locks and call every dp_*() function but dp_destroy(),
+ * dp_port_add/del() and dp_set_n_handlers()), with no lookup of the
+ * thread in flight ("Order": the thread counts as asleep meanwhile). */
+typedef bool dp_idle_work_fn(void *aux, unsigned int thread);
+
+/* Installs 'fn' (NULL: none, the default).  While one is installed:
+ *  - a datapath thread that queues upcalls does not wake the handler that
+ *    sleeps on the queue at once: it runs them itself as soon as a poll
+ *    of its ports finds nothing, and wakes the handler only if it stays
+ *    busy for DP_UPCALL_WAKE_DEFER_ITERS iterations in a row with
+ *    upcalls still queued, before it sleeps, and before it waits for
+ *    room on a lossless port (upcalls queued by other threads wake the
+ *    handler at once);
+ *  - a datapath thread does not receive from a port whose next batch of
+ *    misses might not fit in the queues (dp_uqueue_port_room() below a
+ *    batch, counted in n_port_paused): the frames stay in the port's
+ *    receive ring, which is far deeper than a queue, instead of being
+ *    lost at the queue; with nothing else to forward, the thread then
+ *    runs the batch that makes room (its other ports are still polled,
+ *    and a busy thread still never translates);
+ *  - a thread that finds upcalls queued but every one of their handlers
+ *    busy (its thread, or another datapath thread, runs it) yields its
+ *    CPU, in case they share it.
+ * When dp_set_idle_work() returns, no datapath thread is inside the
+ * previous function any more.  For the managing thread. */
+void dp_set_idle_work(struct dp *, dp_idle_work_fn *fn, void *aux);
+
+/* For how many busy iterations in a row a datapath thread holds back the
+ * wake-up of a sleeping handler for upcalls it queued, hoping to run them
+ * itself. */
+#define DP_UPCALL_WAKE_DEFER_ITERS 16
 
 /* ---- Text --------------------------------------------------------------- */
 

@@ -23,6 +23,16 @@
  * port: by then the batch holds no RCU-protected pointer any more, and
  * after such a wait the iteration starts over from the poll list.
  *
+ * Work-conserving upcalls (datapath.h, dp_set_idle_work()).  When the
+ * slow path has installed an idle-work function, an iteration that
+ * received nothing runs it (one handler batch) before it counts as idle;
+ * upcalls this thread queues do not wake a sleeping handler until the
+ * thread has been busy for a while ("deferred" wake-ups, flushed before
+ * it sleeps); a port whose next batch of misses might not fit in the
+ * queues is skipped for the iteration ("paused": its frames wait in its
+ * ring); and a thread that finds upcalls queued that someone else is
+ * running yields its CPU.
+ *
  * Idle threads spin for a while (DP_PMD_SPIN_ITERS empty iterations), then
  * sleep offline in ppoll() on their ports' rx fds and a wake-up eventfd,
  * with a timeout that doubles from DP_PMD_SLEEP_MIN_NS to
@@ -30,6 +40,7 @@
  * port without an fd is still polled every millisecond. */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +65,9 @@ COVERAGE_DEFINE(dp_action_upcall_lost);
 COVERAGE_DEFINE(dp_lossless_wait);
 COVERAGE_DEFINE(dp_drain_upcall);
 COVERAGE_DEFINE(dp_drain_upcall_lost);
+COVERAGE_DEFINE(dp_idle_work);
+COVERAGE_DEFINE(dp_handler_wake_deferred);
+COVERAGE_DEFINE(dp_port_paused);
 
 #define DP_PMD_SPIN_ITERS 512
 #define DP_PMD_SLEEP_MIN_NS 16000
@@ -254,10 +268,69 @@ dp_emc_sweep_step(struct dp_emc *emc)
 
 /* ---- Upcall queueing ---------------------------------------------------- */
 
-/* Returns 0, ENOBUFS (queue full), EDQUOT (a miss over its port's share
+/* ---- Deferred handler wake-ups (work-conserving upcalls) --------------- */
+
+/* Wakes the handlers of the queues 'pmd' queued to without waking them. */
+static void
+dp_pmd_flush_wakes(struct dp_pmd *pmd)
+{
+    struct dp *dp = pmd->dp;
+
+    if (!pmd->n_deferred) {
+        return;
+    }
+    for (size_t w = 0; w < ARRAY_SIZE(pmd->deferred); w++) {
+        uint64_t map = pmd->deferred[w];
+        unsigned int i;
+
+        pmd->deferred[w] = 0;
+        MAP_FOR_EACH_INDEX (i, map) {
+            size_t q = w * 64 + i;
+
+            if (q < dp->n_handlers) {
+                dp_uqueue_wake_if_waiting(dp->queues[q]);
+            }
+        }
+    }
+    pmd->n_deferred = 0;
+}
+
+/* A busy iteration (it received something and ran no idle work): wakes
+ * the handlers it held back once it has been busy for
+ * DP_UPCALL_WAKE_DEFER_ITERS iterations in a row since, for this thread
+ * has no time to run their upcalls itself.  Iterations, not time: a
+ * thread that the scheduler took off its CPU meanwhile was not busy. */
+static void
+dp_pmd_check_wakes(struct dp_pmd *pmd)
+{
+    if (pmd->n_deferred && ++pmd->busy_iters >= DP_UPCALL_WAKE_DEFER_ITERS) {
+        DP_COUNTER_ADD(&pmd->counters[DP_C_WAKE_DEFERRED], 1);
+        COVERAGE_INC(dp_handler_wake_deferred);
+        dp_pmd_flush_wakes(pmd);
+    }
+}
+
+/* Queue 'q' got an upcall from 'pmd' without a wake-up. */
+static void
+dp_pmd_note_deferred(struct dp_pmd *pmd, unsigned int q)
+{
+    uint64_t bit = UINT64_C(1) << (q % 64);
+
+    if (!(pmd->deferred[q / 64] & bit)) {
+        pmd->deferred[q / 64] |= bit;
+        if (!pmd->n_deferred++) {
+            pmd->busy_iters = 0;
+        }
+    }
+}
+
+/* ---- Upcall queueing ---------------------------------------------------- */
+
+/* Queues one upcall, from datapath thread 'pmd' or (NULL) another thread.
+ * Returns 0, ENOBUFS (queue full), EDQUOT (a miss over its port's share
  * of the queue) or ENOENT (no handlers). */
 static int
-dp_upcall_queue_one(struct dp *dp, struct dp_packet *pkt,
+dp_upcall_queue_one(struct dp *dp, struct dp_pmd *pmd, struct dp_packet *pkt,
                     const struct flow *key, uint32_t hash,
                     enum dp_upcall_type type,
                     const struct dp_userdata *userdata,
@@ -267,15 +340,26 @@ dp_upcall_queue_one(struct dp *dp, struct dp_packet *pkt,
     unsigned int n = dp->n_handlers;
     bool share =
         type == DP_UPCALL_MISS && DP_GET_RELAXED(&dp->upcall_port_share);
+    unsigned int q;
+    int error;
 
     if (!n) {
         return ENOENT;
     }
+    q = hash % n;
+    if (pmd && pmd->defer_wakes) {
+        error = dp_uqueue_push_quiet(dp->queues[q], pkt, key, type, userdata,
+                                     ufid, share, drain_flow, drain_actions);
+        if (!error) {
+            dp_pmd_note_deferred(pmd, q);
+        }
+        return error;
+    }
     if (type == DP_UPCALL_DRAIN) {
-        return dp_uqueue_push_drain(dp->queues[hash % n], pkt, key, drain_flow,
+        return dp_uqueue_push_drain(dp->queues[q], pkt, key, drain_flow,
                                     drain_actions);
     }
-    return dp_uqueue_push(dp->queues[hash % n], pkt, key, type, userdata, ufid,
+    return dp_uqueue_push(dp->queues[q], pkt, key, type, userdata, ufid,
                           share);
 }
 
@@ -296,6 +380,8 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
 
     DP_COUNTER_ADD(&pmd->counters[DP_C_LOSSLESS_WAITS], 1);
     COVERAGE_INC(dp_lossless_wait);
+    /* The handlers must run to make room: wake those held back. */
+    dp_pmd_flush_wakes(pmd);
     dp_rcu_offline();
     pthread_mutex_lock(&dp->room_mutex);
     __atomic_fetch_add(&dp->room_waiters, 1, __ATOMIC_SEQ_CST);
@@ -303,8 +389,8 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
         struct timespec deadline;
         uint64_t ns;
 
-        error = dp_upcall_queue_one(dp, pkt, key, hash, type, userdata, ufid,
-                                    drain_flow, drain_actions);
+        error = dp_upcall_queue_one(dp, NULL, pkt, key, hash, type, userdata,
+                                    ufid, drain_flow, drain_actions);
         if (error != ENOBUFS && error != EDQUOT) {
             break;
         }
@@ -343,7 +429,7 @@ dp_pmd_queue_upcall(struct dp_pmd *pmd, struct dp_port *port, bool lossless,
     bool miss = type == DP_UPCALL_MISS;
     int error;
 
-    error = dp_upcall_queue_one(dp, pkt, key, hash, type, userdata, ufid,
+    error = dp_upcall_queue_one(dp, pmd, pkt, key, hash, type, userdata, ufid,
                                 drain_flow, drain_actions);
     if ((error == ENOBUFS || error == EDQUOT) && lossless) {
         if (!*offline) {
@@ -555,8 +641,8 @@ dp_action_upcall(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
     hash = flow_hash_5tuple(rx_key ? rx_key : &key, 0);
     if (ctx->pmd) {
         dp_pmd_add_pending(ctx->pmd, pkt, &key, hash, ud, ufid);
-    } else if (!dp_upcall_queue_one(ctx->dp, pkt, &key, hash, DP_UPCALL_ACTION,
-                                    ud, ufid, NULL, NULL)) {
+    } else if (!dp_upcall_queue_one(ctx->dp, NULL, pkt, &key, hash,
+                                    DP_UPCALL_ACTION, ud, ufid, NULL, NULL)) {
         dp_ctx_count(ctx, DP_C_ACTION_UPCALL, 1);
     } else {
         netdev_packet_recycle(pkt);
@@ -945,6 +1031,25 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
     }
 }
 
+/* Work-conserving upcalls: whether a batch of misses from 'port' might
+ * not fit in the upcall queues now.  Then the thread leaves the port's
+ * frames in its receive ring for this iteration (where the kernel counts
+ * them if the ring overflows) instead of losing them at a full queue: if
+ * it has nothing else to forward it runs the batch that makes room. */
+static bool
+dp_pmd_port_paused(const struct dp_pmd *pmd, const struct dp_port *port)
+{
+    const struct dp *dp = pmd->dp;
+
+    for (unsigned int q = 0; q < dp->n_handlers; q++) {
+        if (dp_uqueue_port_room(dp->queues[q], port->port_no)
+            < PACKET_BATCH_MAX) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Receives and processes one batch from 'port'.  Returns the number of
  * packets received. */
 static size_t
@@ -953,6 +1058,11 @@ dp_pmd_poll_port(struct dp_pmd *pmd, struct dp_port *port, bool *offline)
     struct dp_packet_batch batch;
     int error;
 
+    if (pmd->defer_wakes && !port->lossless && dp_pmd_port_paused(pmd, port)) {
+        DP_COUNTER_ADD(&pmd->counters[DP_C_PORT_PAUSED], 1);
+        COVERAGE_INC(dp_port_paused);
+        return 0;
+    }
     dp_packet_batch_init(&batch);
     error = netdev_recv(port->netdev, &batch);
     if (error) {
@@ -968,6 +1078,78 @@ dp_pmd_poll_port(struct dp_pmd *pmd, struct dp_port *port, bool *offline)
 }
 
 /* ---- The thread --------------------------------------------------------- */
+
+/* Forgets the held-back wake-ups of queues that are empty now (their
+ * upcalls were taken, by this thread's idle work or by a handler). */
+static void
+dp_pmd_prune_wakes(struct dp_pmd *pmd)
+{
+    struct dp *dp = pmd->dp;
+
+    for (size_t w = 0; pmd->n_deferred && w < ARRAY_SIZE(pmd->deferred); w++) {
+        uint64_t map = pmd->deferred[w];
+        unsigned int i;
+
+        MAP_FOR_EACH_INDEX (i, map) {
+            size_t q = w * 64 + i;
+
+            if (q >= dp->n_handlers || !dp_uqueue_len(dp->queues[q])) {
+                pmd->deferred[w] &= ~(UINT64_C(1) << i);
+                pmd->n_deferred--;
+            }
+        }
+    }
+}
+
+enum dp_idle_result {
+    DP_IDLE_NOTHING, /* No upcall queued. */
+    DP_IDLE_DID,     /* Ran a batch. */
+    DP_IDLE_TAKEN,   /* Upcalls queued, but others are at them. */
+};
+
+/* Idle work (datapath.h, "Work-conserving upcalls"): offline and, for
+ * draining flows, asleep (every miss of this iteration is queued, no
+ * lookup is in flight). */
+static enum dp_idle_result
+dp_pmd_idle_work(struct dp_pmd *pmd)
+{
+    struct dp *dp = pmd->dp;
+    bool did = false;
+    unsigned int q;
+
+    /* Most idle iterations have nothing to run: find that out without
+     * going offline (a memory barrier) or taking the lock. */
+    for (q = 0; q < dp->n_handlers; q++) {
+        if (dp_uqueue_len(dp->queues[q])) {
+            break;
+        }
+    }
+    if (q == dp->n_handlers) {
+        return DP_IDLE_NOTHING;
+    }
+    if (pthread_rwlock_tryrdlock(&dp->idle_work_lock)) {
+        return DP_IDLE_TAKEN; /* Being changed. */
+    }
+    if (dp->idle_work_fn) {
+        dp_rcu_offline();
+        __atomic_exchange_n(&pmd->asleep, 1, __ATOMIC_SEQ_CST);
+        did = dp->idle_work_fn(dp->idle_work_aux, pmd->id);
+        __atomic_exchange_n(&pmd->asleep, 0, __ATOMIC_SEQ_CST);
+        dp_rcu_online();
+    }
+    pthread_rwlock_unlock(&dp->idle_work_lock);
+    if (!did) {
+        return DP_IDLE_TAKEN;
+    }
+    DP_COUNTER_ADD(&pmd->counters[DP_C_IDLE_WORK], 1);
+    COVERAGE_INC(dp_idle_work);
+    if (pmd->n_deferred) {
+        /* Progress: what is still queued waits from now on. */
+        dp_pmd_prune_wakes(pmd);
+        pmd->busy_iters = 0;
+    }
+    return DP_IDLE_DID;
+}
 
 void
 dp_pmd_wake(struct dp_pmd *pmd)
@@ -1046,6 +1228,10 @@ dp_pmd_main(void *pmd_)
         /* A new iteration: the one before has queued all its upcalls
          * (draining flows, datapath.h "Order"). */
         __atomic_fetch_add(&pmd->drain_seq, 1, __ATOMIC_SEQ_CST);
+        pmd->defer_wakes = DP_GET_RELAXED(&dp->idle_work_on);
+        if (!pmd->defer_wakes) {
+            dp_pmd_flush_wakes(pmd);
+        }
         /* After a quiescent state a port table may have been freed and
          * its address reused: forget the cached lookups. */
         pmd->port_cache.table = NULL;
@@ -1063,6 +1249,26 @@ dp_pmd_main(void *pmd_)
         }
         dp_emc_sweep_step(pmd->emc);
 
+        /* Nothing received: the upcalls queued meanwhile are this
+         * thread's to run (work-conserving upcalls); busy, it holds the
+         * handlers' wake-ups back only for so long. */
+        if (!work && !offline && pmd->defer_wakes) {
+            switch (dp_pmd_idle_work(pmd)) {
+            case DP_IDLE_DID:
+                work = 1;
+                break;
+            case DP_IDLE_TAKEN:
+                /* A handler (or another datapath thread) is at them: if
+                 * it shares this CPU, let it have it. */
+                sched_yield();
+                break;
+            case DP_IDLE_NOTHING:
+            default:
+                break;
+            }
+        } else if (work) {
+            dp_pmd_check_wakes(pmd);
+        }
         if (work || offline) {
             idle = 0;
             sleep_ns = DP_PMD_SLEEP_MIN_NS;
@@ -1071,9 +1277,11 @@ dp_pmd_main(void *pmd_)
         if (++idle < DP_PMD_SPIN_ITERS) {
             continue;
         }
+        dp_pmd_flush_wakes(pmd);
         dp_pmd_sleep(pmd, list, sleep_ns);
         sleep_ns = MIN(sleep_ns * 2, (uint64_t)DP_PMD_SLEEP_MAX_NS);
     }
+    dp_pmd_flush_wakes(pmd);
     dp_rcu_unregister_thread();
     return NULL;
 }

@@ -63,6 +63,9 @@ enum dp_counter {
     DP_C_DRAIN_UPCALL,
     DP_C_DRAIN_LOST,
     DP_C_DRAIN_FLIP,
+    DP_C_IDLE_WORK,
+    DP_C_WAKE_DEFERRED,
+    DP_C_PORT_PAUSED,
     DP_N_COUNTERS
 };
 
@@ -240,6 +243,14 @@ struct dp_pmd {
     struct dp_pending_upcall *pending;
     size_t n_pending, allocated_pending;
 
+    /* Work-conserving upcalls (datapath.h): whether this iteration holds
+     * back handler wake-ups, and the queues it queued to without waking
+     * their handler. */
+    bool defer_wakes;
+    unsigned int n_deferred;
+    unsigned int busy_iters; /* Busy iterations since it held one back. */
+    uint64_t deferred[DP_MAX_HANDLERS / 64];
+
     uint64_t counters[DP_N_COUNTERS]; /* Written by the thread only. */
 };
 
@@ -297,6 +308,16 @@ struct dp {
     pthread_mutex_t room_mutex;
     pthread_cond_t room_cond;
     unsigned int room_waiters; /* Atomic. */
+
+    /* Work-conserving upcalls (dp_set_idle_work()): the function and its
+     * argument, written under 'idle_work_lock' held for writing and read
+     * by datapath threads holding it for reading (a trylock: a thread
+     * never waits for it); 'idle_work_on' mirrors 'idle_work_fn != NULL'
+     * for a relaxed look once per iteration. */
+    pthread_rwlock_t idle_work_lock;
+    dp_idle_work_fn *idle_work_fn;
+    void *idle_work_aux;
+    bool idle_work_on; /* Atomic. */
 
     /* Maintenance thread. */
     pthread_t maint_thread;
@@ -362,6 +383,19 @@ int dp_uqueue_push(struct dp_upcall_queue *, struct dp_packet *pkt,
                    const struct flow *key, enum dp_upcall_type type,
                    const struct dp_userdata *userdata,
                    const struct dp_ufid *ufid, bool share);
+/* The same, but without waking a sleeping consumer: the caller must call
+ * dp_uqueue_wake_if_waiting() on the queue later (work-conserving
+ * upcalls).  'drain_flow' and 'actions' as for dp_uqueue_push_drain() when
+ * 'type' is DP_UPCALL_DRAIN, NULL otherwise. */
+int dp_uqueue_push_quiet(struct dp_upcall_queue *, struct dp_packet *pkt,
+                         const struct flow *key, enum dp_upcall_type type,
+                         const struct dp_userdata *userdata,
+                         const struct dp_ufid *ufid, bool share,
+                         struct dp_flow *drain_flow,
+                         struct dp_actions *actions);
+/* Wakes the consumer if it sleeps (or is about to), with the same
+ * ordering as a push (no lost wake-up for entries published before). */
+void dp_uqueue_wake_if_waiting(struct dp_upcall_queue *);
 /* Queues a DRAIN upcall for 'flow' (whose reference and drain-count unit
  * the queue takes over, with the reference 'actions', on success).
  * Returns 0 or ENOBUFS (full; shares do not apply to DRAIN upcalls). */
@@ -385,6 +419,10 @@ void dp_uqueue_batch_done(struct dp_upcall_queue *);
 uint64_t dp_uqueue_head(const struct dp_upcall_queue *);
 uint64_t dp_uqueue_done(const struct dp_upcall_queue *);
 size_t dp_uqueue_len(const struct dp_upcall_queue *);
+/* About how many more misses from port 'port_no' the queue would surely
+ * take now: its free cells, and what is left of the port's share
+ * (datapath.h, "Upcalls") as if the queue were at least half full. */
+uint32_t dp_uqueue_port_room(const struct dp_upcall_queue *, uint32_t port_no);
 /* Entries of port 'port_no' (and of ports that share its slot). */
 size_t dp_uqueue_port_len(const struct dp_upcall_queue *, uint32_t port_no);
 bool dp_uqueue_wait(struct dp_upcall_queue *, int timeout_ms);

@@ -156,12 +156,32 @@ dp_uqueue_share_allows(const struct dp_upcall_queue *q, const uint32_t *count)
     return held < MAX(share, q->floor);
 }
 
+uint32_t
+dp_uqueue_port_room(const struct dp_upcall_queue *q, uint32_t port_no)
+{
+    uint32_t held =
+        DP_GET_RELAXED(&q->port_count[port_no & (DP_UQUEUE_SHARE_SLOTS - 1)]);
+    uint64_t head = DP_GET_RELAXED(&q->head);
+    uint64_t tail = DP_GET_RELAXED(&q->tail);
+    uint64_t used = head > tail ? head - tail : 0;
+    uint64_t size = q->mask + 1;
+    uint64_t room = used < size ? size - used : 0;
+    /* The share applies from half full on, which a batch may reach: count
+     * it whatever the occupancy, with this port among the active ones. */
+    uint64_t active = DP_GET_RELAXED(&q->n_active) + (held ? 0 : 1);
+    uint64_t share = MAX(size / (active + 1), (uint64_t)q->floor);
+
+    room = MIN(room, held < share ? share - held : 0);
+    return (uint32_t)MIN(room, (uint64_t)UINT32_MAX);
+}
+
 static int
 dp_uqueue_push__(struct dp_upcall_queue *q, struct dp_packet *pkt,
                  const struct flow *key, enum dp_upcall_type type,
                  const struct dp_userdata *userdata,
                  const struct dp_ufid *ufid, bool share,
-                 struct dp_flow *drain_flow, struct dp_actions *actions)
+                 struct dp_flow *drain_flow, struct dp_actions *actions,
+                 bool wake)
 {
     uint32_t *count = dp_uqueue_port_slot(q, key->in_port);
     uint64_t pos;
@@ -216,12 +236,22 @@ dp_uqueue_push__(struct dp_upcall_queue *q, struct dp_packet *pkt,
     cell->drain_flow = drain_flow;
     DP_SET(&cell->seq, pos + 1);
 
+    if (wake) {
+        dp_uqueue_wake_if_waiting(q);
+    }
+    return 0;
+}
+
+void
+dp_uqueue_wake_if_waiting(struct dp_upcall_queue *q)
+{
     /* A read-modify-write, not a plain load, so that it is ordered with
-     * the consumer's exchange in dp_uqueue_wait() (see the top). */
+     * the consumer's exchange in dp_uqueue_wait() (see the top).  A
+     * producer that published earlier and calls this later is as good as
+     * one that calls it right after publishing. */
     if (__atomic_fetch_or(&q->waiting, 0, __ATOMIC_SEQ_CST)) {
         dp_uqueue_wake(q);
     }
-    return 0;
 }
 
 int
@@ -231,7 +261,18 @@ dp_uqueue_push(struct dp_upcall_queue *q, struct dp_packet *pkt,
                bool share)
 {
     return dp_uqueue_push__(q, pkt, key, type, userdata, ufid, share, NULL,
-                            NULL);
+                            NULL, true);
+}
+
+int
+dp_uqueue_push_quiet(struct dp_upcall_queue *q, struct dp_packet *pkt,
+                     const struct flow *key, enum dp_upcall_type type,
+                     const struct dp_userdata *userdata,
+                     const struct dp_ufid *ufid, bool share,
+                     struct dp_flow *drain_flow, struct dp_actions *actions)
+{
+    return dp_uqueue_push__(q, pkt, key, type, userdata, ufid, share,
+                            drain_flow, actions, false);
 }
 
 int
@@ -240,7 +281,7 @@ dp_uqueue_push_drain(struct dp_upcall_queue *q, struct dp_packet *pkt,
                      struct dp_actions *actions)
 {
     return dp_uqueue_push__(q, pkt, key, DP_UPCALL_DRAIN, NULL, &flow->ufid,
-                            false, flow, actions);
+                            false, flow, actions, true);
 }
 
 /* Takes 'n' entries of port 'port_no' off its slot. */
@@ -347,7 +388,7 @@ dp_uqueue_move_one(struct dp_upcall_queue *from,
         if (n_to
             && !dp_uqueue_push__(to[hash % n_to], up->packet, &up->key,
                                  up->type, &up->userdata, &up->ufid, false,
-                                 *flowp, up->actions)) {
+                                 *flowp, up->actions, true)) {
             continue;
         }
         return true;

@@ -95,11 +95,16 @@ struct upcall {
     struct dp_actions *pkt_actions; /* Per-packet (slow path) actions. */
 };
 
+/* A handler: its thread, and the state of one batch.  Everything from
+ * 'governor' on belongs to whoever holds 'run_mutex': the handler's
+ * thread, or a datapath thread running one batch for it (work-conserving
+ * upcalls); the counters are read without it (relaxed). */
 struct handler {
     struct udpif *udpif;
     unsigned int id;
     pthread_t thread;
     bool stop; /* Atomic. */
+    pthread_mutex_t run_mutex;
     struct governor *governor;
     uint64_t reval_seq; /* Change seq read before this batch's xlates. */
 
@@ -108,9 +113,10 @@ struct handler {
     struct flow_miss misses[UPCALL_BATCH];
     struct dp_op ops[UPCALL_BATCH * 2];
 
-    /* Statistics, written by the handler only. */
+    /* Statistics, written under 'run_mutex'. */
     uint64_t n_upcalls;
     uint64_t n_batches;
+    uint64_t n_batches_dp; /* Batches datapath threads ran. */
     uint64_t n_puts;
 };
 
@@ -147,6 +153,8 @@ struct udpif {
 
     struct handler **handlers;
     unsigned int n_handlers;
+    enum upcall_mode mode;
+    unsigned int idle_next; /* Atomic: where idle work looks first. */
     struct upcall_totals handlers_retired; /* Of stopped handlers (atomic). */
 
     size_t flow_limit; /* Atomic. */

@@ -66,6 +66,7 @@ upcall_config_init(struct upcall_config *cfg)
 
     memset(cfg, 0, sizeof *cfg);
     cfg->n_handlers = n_cpus > 0 ? (unsigned int)n_cpus : 1;
+    cfg->mode = UPCALL_MODE_AUTO;
     cfg->max_flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
     cfg->flow_limit = MIN(UPCALL_DEFAULT_FLOW_LIMIT, cfg->max_flow_limit);
     cfg->megaflows = true;
@@ -74,6 +75,25 @@ upcall_config_init(struct upcall_config *cfg)
     cfg->max_idle = UPCALL_DEFAULT_MAX_IDLE;
     cfg->max_revalidator = UPCALL_DEFAULT_MAX_REVALIDATOR;
     cfg->min_revalidate_pps = UPCALL_DEFAULT_MIN_REVALIDATE_PPS;
+}
+
+const char *
+upcall_mode_to_string(enum upcall_mode mode)
+{
+    return mode == UPCALL_MODE_THREADS ? "threads" : "auto";
+}
+
+bool
+upcall_mode_from_string(const char *s, enum upcall_mode *mode)
+{
+    if (!strcmp(s, "auto")) {
+        *mode = UPCALL_MODE_AUTO;
+    } else if (!strcmp(s, "threads")) {
+        *mode = UPCALL_MODE_THREADS;
+    } else {
+        return false;
+    }
+    return true;
 }
 
 /* The single userspace() action of a slow-pathed flow. */
@@ -570,6 +590,90 @@ handler_run_batch(struct handler *h, uint64_t now)
     return n;
 }
 
+/* One batch of 'h' by whoever holds its run_mutex. */
+static size_t
+handler_run_locked(struct handler *h, uint64_t now, bool by_dp)
+{
+    size_t n = handler_run_batch(h, now);
+
+    if (n && by_dp) {
+        UP_COUNTER_ADD(&h->n_batches_dp, 1);
+    }
+    return n;
+}
+
+/* ---- Work-conserving upcalls -------------------------------------------- */
+
+/* A datapath thread runs the slow path's code, which reads the OpenFlow
+ * tables under liburcu's memb flavour: it registers with it the first
+ * time and unregisters when it exits. */
+static pthread_key_t upcall_memb_key;
+static pthread_once_t upcall_memb_once = PTHREAD_ONCE_INIT;
+static __thread bool upcall_memb_registered;
+
+static void
+upcall_memb_thread_exit(void *unused)
+{
+    (void)unused;
+    urcu_memb_unregister_thread();
+}
+
+static void
+upcall_memb_make_key(void)
+{
+    if (pthread_key_create(&upcall_memb_key, upcall_memb_thread_exit)) {
+        fatal("pthread_key_create failed for the upcall RCU registration");
+    }
+}
+
+static void
+upcall_memb_register_once(void)
+{
+    if (!upcall_memb_registered) {
+        pthread_once(&upcall_memb_once, upcall_memb_make_key);
+        urcu_memb_register_thread();
+        /* Any non-NULL value, so that the destructor runs. */
+        pthread_setspecific(upcall_memb_key, &upcall_memb_registered);
+        upcall_memb_registered = true;
+    }
+}
+
+/* dp_idle_work_fn: datapath thread 'thread' has nothing to forward.  Runs
+ * one batch of the first handler, in a rotating order, whose queue holds
+ * upcalls and whose run_mutex is free (its own thread, or another
+ * datapath thread, may be at it).  The handler set cannot change
+ * meanwhile: udpif_stop_handlers() removes this function first, which
+ * waits for every datapath thread to leave it. */
+static bool
+upcall_idle_work(void *udpif_, unsigned int thread)
+{
+    struct udpif *udpif = udpif_;
+    unsigned int n = udpif->n_handlers;
+    unsigned int start;
+
+    (void)thread;
+    if (!n) {
+        return false;
+    }
+    start = __atomic_fetch_add(&udpif->idle_next, 1, __ATOMIC_RELAXED);
+    for (unsigned int k = 0; k < n; k++) {
+        struct handler *h = udpif->handlers[(start + k) % n];
+        size_t done;
+
+        if (!dp_upcall_queue_len(udpif->dp, h->id)
+            || pthread_mutex_trylock(&h->run_mutex)) {
+            continue;
+        }
+        upcall_memb_register_once();
+        done = handler_run_locked(h, time_msec(), true);
+        pthread_mutex_unlock(&h->run_mutex);
+        if (done) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* ---- Handler threads ---------------------------------------------------- */
 
 /* How long an idle handler keeps looking at its queue, yielding the CPU
@@ -589,7 +693,12 @@ handler_main(void *h_)
 
     urcu_memb_register_thread();
     while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
-        if (handler_run_batch(h, time_msec())) {
+        size_t n;
+
+        pthread_mutex_lock(&h->run_mutex);
+        n = handler_run_locked(h, time_msec(), false);
+        pthread_mutex_unlock(&h->run_mutex);
+        if (n) {
             idle_since = 0;
         } else if (!idle_since) {
             idle_since = time_nsec();
@@ -613,6 +722,7 @@ handler_create(struct udpif *udpif, unsigned int id)
 
     h->udpif = udpif;
     h->id = id;
+    pthread_mutex_init(&h->run_mutex, NULL);
     snprintf(name, sizeof name, "%s/handler%u", udpif->name, id);
     h->governor = governor_create(name, time_msec());
     governor_set_mode(h->governor, udpif->governor_mode);
@@ -631,6 +741,10 @@ handler_create(struct udpif *udpif, unsigned int id)
 static void
 udpif_stop_handlers(struct udpif *udpif)
 {
+    /* First the datapath threads: none may be inside a batch. */
+    if (udpif->mode == UPCALL_MODE_AUTO && !udpif->manual) {
+        dp_set_idle_work(udpif->dp, NULL, NULL);
+    }
     for (unsigned int i = 0; i < udpif->n_handlers; i++) {
         struct handler *h = udpif->handlers[i];
 
@@ -648,10 +762,12 @@ udpif_stop_handlers(struct udpif *udpif)
         governor_get_info(h->governor, &gi);
         UP_COUNTER_ADD(&r->n_upcalls, UP_GET(&h->n_upcalls));
         UP_COUNTER_ADD(&r->n_batches, UP_GET(&h->n_batches));
+        UP_COUNTER_ADD(&r->n_batches_dp, UP_GET(&h->n_batches_dp));
         UP_COUNTER_ADD(&r->n_puts, UP_GET(&h->n_puts));
         UP_COUNTER_ADD(&r->n_gov_suppressed, gi.n_suppressed);
         UP_COUNTER_ADD(&r->n_gov_installed, gi.n_installed);
         governor_destroy(h->governor);
+        pthread_mutex_destroy(&h->run_mutex);
         free(h);
     }
     free(udpif->handlers);
@@ -667,6 +783,9 @@ udpif_start_handlers(struct udpif *udpif, unsigned int n)
         udpif->handlers[i] = handler_create(udpif, i);
     }
     udpif->n_handlers = n;
+    if (udpif->mode == UPCALL_MODE_AUTO && !udpif->manual) {
+        dp_set_idle_work(udpif->dp, upcall_idle_work, udpif);
+    }
 }
 
 int
@@ -698,6 +817,7 @@ upcall_create(const char *name, struct dp *dp, struct ofproto *ofproto,
             cfg->max_flow_limit);
     udpif->megaflows = cfg->megaflows;
     udpif->governor_mode = cfg->governor;
+    udpif->mode = cfg->mode;
     udpif->drop_actions = dp_actions_create_drop();
     revalidator_init(udpif, cfg);
     udpif_start_handlers(udpif, cfg->n_handlers);
@@ -837,13 +957,26 @@ upcall_set_governor_mode(struct udpif *udpif, enum governor_mode mode)
     pthread_mutex_unlock(&udpifs_mutex);
 }
 
+enum upcall_mode
+upcall_get_mode(const struct udpif *udpif)
+{
+    return udpif->mode;
+}
+
 size_t
 upcall_handler_run(struct udpif *udpif, unsigned int handler, uint64_t now)
 {
+    struct handler *h;
+    size_t n;
+
     if (!udpif->manual || handler >= udpif->n_handlers) {
         return 0;
     }
-    return handler_run_batch(udpif->handlers[handler], now);
+    h = udpif->handlers[handler];
+    pthread_mutex_lock(&h->run_mutex);
+    n = handler_run_locked(h, now, false);
+    pthread_mutex_unlock(&h->run_mutex);
+    return n;
 }
 
 struct udpif **
@@ -892,6 +1025,7 @@ upcall_get_handler_stats(struct udpif *udpif, unsigned int handler,
     h = udpif->handlers[handler];
     stats->n_upcalls = UP_GET(&h->n_upcalls);
     stats->n_batches = UP_GET(&h->n_batches);
+    stats->n_batches_dp = UP_GET(&h->n_batches_dp);
     stats->n_puts = UP_GET(&h->n_puts);
     stats->queue_len = dp_upcall_queue_len(udpif->dp, handler);
     return 0;
@@ -904,6 +1038,7 @@ upcall_get_totals(struct udpif *udpif, struct upcall_totals *t)
 
     t->n_upcalls = UP_GET(&r->n_upcalls);
     t->n_batches = UP_GET(&r->n_batches);
+    t->n_batches_dp = UP_GET(&r->n_batches_dp);
     t->n_puts = UP_GET(&r->n_puts);
     t->n_gov_suppressed = UP_GET(&r->n_gov_suppressed);
     t->n_gov_installed = UP_GET(&r->n_gov_installed);
@@ -916,6 +1051,7 @@ upcall_get_totals(struct udpif *udpif, struct upcall_totals *t)
         governor_get_info(udpif->handlers[i]->governor, &gi);
         t->n_upcalls += hs.n_upcalls;
         t->n_batches += hs.n_batches;
+        t->n_batches_dp += hs.n_batches_dp;
         t->n_puts += hs.n_puts;
         t->queue_len += hs.queue_len;
         t->n_gov_suppressed += gi.n_suppressed;
@@ -954,6 +1090,17 @@ upcall_show(struct udpif *udpif, struct ds *out)
                   upcall_get_megaflows(udpif) ? "enabled" : "disabled");
     ds_put_format(out, "  ukeys         : %zu\n",
                   ukey_map_count(udpif->ukeys));
+    {
+        struct upcall_totals t;
+
+        upcall_get_totals(udpif, &t);
+        ds_put_format(out,
+                      "  upcall mode   : %s (batches: %llu in datapath "
+                      "threads, %llu in handler threads)\n",
+                      upcall_mode_to_string(udpif->mode),
+                      (unsigned long long)t.n_batches_dp,
+                      (unsigned long long)(t.n_batches - t.n_batches_dp));
+    }
     for (unsigned int i = 0; i < udpif->n_handlers; i++) {
         struct upcall_handler_stats hs;
         struct governor_info gi;
@@ -962,10 +1109,13 @@ upcall_show(struct udpif *udpif, struct ds *out)
         upcall_get_governor_info(udpif, i, &gi);
         ds_put_format(out,
                       "  handler %u: upcalls %llu, batch avg %.1f, "
-                      "queue %zu, puts %llu\n",
+                      "queue %zu, puts %llu, batches %llu (%llu in "
+                      "datapath threads)\n",
                       i, (unsigned long long)hs.n_upcalls,
                       hs.n_batches ? (double)hs.n_upcalls / hs.n_batches : 0.0,
-                      hs.queue_len, (unsigned long long)hs.n_puts);
+                      hs.queue_len, (unsigned long long)hs.n_puts,
+                      (unsigned long long)hs.n_batches,
+                      (unsigned long long)hs.n_batches_dp);
         ds_put_format(out,
                       "    governor: %s, table %zu bytes, threshold "
                       "%u, shortcut %s, generations %llu, suppressed "

@@ -35,6 +35,17 @@
  *     overtaken by a packet that hits the new flow.  (Packets of the flow
  *     still waiting in the queue can be; see "Order" below.)
  *
+ * Who runs a batch (DESIGN.md §3, "Work-conserving upcalls").  In
+ * UPCALL_MODE_AUTO (the default) a handler's batch is run by whoever
+ * holds the handler's run mutex: its own thread, or a datapath thread
+ * that found nothing to forward (dp_set_idle_work(); it trylocks, so it
+ * never waits for a handler).  Either runs the same code on the same
+ * queue, so order, accounting and fairness do not depend on who ran it;
+ * upcall/show counts the batches each kind of thread ran.  The handler
+ * threads still exist: a busy datapath thread wakes them (datapath.h),
+ * and on a machine with spare cores they run in parallel.
+ * UPCALL_MODE_THREADS leaves every batch to the handler threads.
+ *
  * A slow-pathed flow is installed with a single userspace() action that
  * carries the slow-path cookie, so its packets keep coming to the same
  * handler queue.  A packet from a datapath port that belongs to no bridge
@@ -132,8 +143,23 @@ struct upcall_slow_cookie {
     uint32_t reasons; /* XLATE_SLOW_* bits. */
 };
 
+/* Who runs the handlers' batches (DESIGN.md §3, "Work-conserving
+ * upcalls"). */
+enum upcall_mode {
+    /* The handler threads, and datapath threads with nothing to forward
+     * (dp_set_idle_work()): one batch at a time, through the same code,
+     * queue and lock as the handler that owns the queue. */
+    UPCALL_MODE_AUTO,
+    /* The handler threads only. */
+    UPCALL_MODE_THREADS,
+};
+const char *upcall_mode_to_string(enum upcall_mode);
+/* Parses "auto" or "threads".  Returns false for anything else. */
+bool upcall_mode_from_string(const char *, enum upcall_mode *);
+
 struct upcall_config {
     unsigned int n_handlers;         /* 0: number of CPUs. */
+    enum upcall_mode mode;           /* [UPCALL_MODE_AUTO]. */
     size_t flow_limit;               /* [min(max_flow_limit, 10000)]. */
     size_t max_flow_limit;           /* [200000]. */
     bool megaflows;                  /* [true]. */
@@ -167,6 +193,7 @@ size_t upcall_get_flow_limit(const struct udpif *);
 void upcall_set_megaflows(struct udpif *, bool enabled);
 bool upcall_get_megaflows(const struct udpif *);
 void upcall_set_governor_mode(struct udpif *, enum governor_mode);
+enum upcall_mode upcall_get_mode(const struct udpif *);
 
 /* Manual mode: runs one batch of handler 'handler' at time 'now' (msec).
  * Returns the number of upcalls handled. */
@@ -176,10 +203,11 @@ size_t upcall_handler_run(struct udpif *, unsigned int handler, uint64_t now);
 struct ukey_map *upcall_get_ukeys(struct udpif *);
 
 struct upcall_handler_stats {
-    uint64_t n_upcalls; /* Upcalls handled. */
-    uint64_t n_batches; /* Batches with at least one upcall. */
-    uint64_t n_puts;    /* Flows put successfully. */
-    size_t queue_len;   /* Upcalls waiting in its queue now. */
+    uint64_t n_upcalls;    /* Upcalls handled. */
+    uint64_t n_batches;    /* Batches with at least one upcall... */
+    uint64_t n_batches_dp; /* ...of which datapath threads ran. */
+    uint64_t n_puts;       /* Flows put successfully. */
+    size_t queue_len;      /* Upcalls waiting in its queue now. */
 };
 
 /* Returns 0 and fills 'stats' for handler 'handler', or ENOENT. */
@@ -192,6 +220,7 @@ int upcall_get_handler_stats(struct udpif *, unsigned int handler,
  * adds up after a change).  Same thread rules as the getters. */
 struct upcall_totals {
     uint64_t n_upcalls, n_batches, n_puts;
+    uint64_t n_batches_dp; /* Of n_batches, run by datapath threads. */
     uint64_t n_gov_suppressed, n_gov_installed; /* governor_info's. */
     size_t queue_len; /* Upcalls waiting in every queue now. */
 };

@@ -102,7 +102,8 @@ def test_help_documents_every_option_with_its_default():
     options = ["--port", "--flows", "--ctl", "--handlers", "--revalidators",
                "--flow-limit", "--max-idle", "--max-revalidator",
                "--min-revalidate-pps", "--datapath-threads",
-               "--governor", "--exit-when-drained", "--log-file",
+               "--governor", "--upcall-mode", "--exit-when-drained",
+               "--log-file",
                "--verbose"]
     for i, opt in enumerate(options):
         start = text.index("  " + opt)
@@ -118,6 +119,7 @@ def test_help_documents_every_option_with_its_default():
 @pytest.mark.parametrize("args,expected", [
     (["--handlers", "0"], 'bad --handlers "0"'),
     (["--governor", "sometimes"], 'bad --governor "sometimes"'),
+    (["--upcall-mode", "inline"], 'bad --upcall-mode "inline"'),
     (["--max-revalidator", "0"], 'bad --max-revalidator "0"'),
     (["--min-revalidate-pps", "x"], 'bad --min-revalidate-pps "x"'),
     (["--port", "p1,colour=red"], 'unknown option "colour"'),
@@ -415,6 +417,8 @@ def test_upcall_commands_reach_the_upcall_module(daemon):
     out = daemon.ctl("upcall/show")
     assert out.splitlines()[0].endswith("br0:")
     assert re.search(r"flows\s+: \(current \d+\)", out)
+    assert re.search(r"upcall mode   : auto \(batches: \d+ in datapath "
+                     r"threads, \d+ in handler threads\)", out)
     assert "flow limit now 5000" in daemon.ctl("upcall/set-flow-limit",
                                                "5000")
     daemon.ctl("revalidator/wait")

@@ -171,7 +171,9 @@ def test_replay_outputs_match_expected_packet_by_packet(tmp_path, extra):
 @pytest.mark.parametrize("extra", [
     ["--handlers", "2"],
     ["--handlers", "2", "--governor", "on"],
-], ids=["two-handlers", "governor-on"])
+    ["--handlers", "2", "--upcall-mode", "threads"],
+    ["--handlers", "1", "--upcall-mode", "auto"],
+], ids=["two-handlers", "governor-on", "threads-mode", "auto-one-handler"])
 def test_each_flow_leaves_in_arrival_order_across_its_install(tmp_path,
                                                                 extra):
     # 64 TCP flows of one megaflow (the table matches only tcp), their

@@ -921,7 +921,7 @@ sent_or_due(struct env *e)
  * before an older one of the same flow (DESIGN.md §3: the draining
  * state), while the burst keeps arriving. */
 static void
-test_threaded_order_holds_across_install(void **state)
+check_order_holds_across_install(enum upcall_mode mode)
 {
     enum { N_FLOWS = 40, N_PER_FLOW = 50 };
     uint32_t last[N_FLOWS];
@@ -930,8 +930,8 @@ test_threaded_order_holds_across_install(void **state)
     struct dp_stats st;
     struct env e;
 
-    (void)state;
     upcall_config_init(&ucfg);
+    ucfg.mode = mode;
     env_init(&e, 1, 2, 512, &ucfg);
     add_flow(&e, "priority=10,in_port=1,tcp,actions=output:2");
     for (uint32_t seq = 0; seq < N_PER_FLOW; seq++) {
@@ -977,6 +977,134 @@ test_threaded_order_holds_across_install(void **state)
     dp_get_stats(e.dp, &st);
     assert_int_equal(st.n_rx, st.n_hit + st.n_missed + st.n_lost);
     assert_int_equal(st.n_flows, 1);
+    if (mode == UPCALL_MODE_THREADS) {
+        assert_int_equal(st.n_idle_work, 0);
+    }
+    env_destroy(&e);
+}
+
+static void
+test_threaded_order_holds_across_install(void **state)
+{
+    (void)state;
+    check_order_holds_across_install(UPCALL_MODE_AUTO);
+}
+
+static void
+test_threaded_order_holds_across_install_in_threads_mode(void **state)
+{
+    (void)state;
+    check_order_holds_across_install(UPCALL_MODE_THREADS);
+}
+
+/* Sends 'n' packets of distinct flows into port 1 at a pace the datapath
+ * thread keeps up with (each is forwarded before the next is injected),
+ * and returns the handlers' totals once every one came out of port 2. */
+static void
+send_one_by_one(struct env *e, unsigned int n, struct upcall_totals *t)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        inject(e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+        collect(e, 2, 1, NULL);
+    }
+    upcall_get_totals(e->udpif, t);
+}
+
+/* Work-conserving upcalls (DESIGN.md §3): a datapath thread with nothing
+ * to forward runs the handler batches itself, and says so. */
+static void
+test_idle_datapath_thread_runs_the_handler_batches(void **state)
+{
+    struct upcall_config ucfg;
+    struct upcall_totals t;
+    struct dp_stats st;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char line[128];
+    struct env e;
+
+    (void)state;
+    upcall_config_init(&ucfg);
+    assert_int_equal(ucfg.mode, UPCALL_MODE_AUTO);
+    env_init(&e, 1, 1, 512, &ucfg);
+    add_flow(&e, "priority=10,in_port=1,tcp,actions=output:2");
+    upcall_set_megaflows(e.udpif, false); /* Every packet a new flow. */
+    send_one_by_one(&e, 200, &t);
+
+    dp_get_stats(e.dp, &st);
+    assert_int_equal(st.n_lost, 0);
+    assert_int_equal(t.n_upcalls, 200);
+    /* The handler thread sleeps: nobody woke it, the datapath thread was
+     * never busy with upcalls queued. */
+    assert_int_equal(t.n_batches_dp, t.n_batches);
+    assert_int_equal(st.n_idle_work, t.n_batches_dp);
+    assert_int_equal(st.n_wake_deferred, 0);
+
+    upcall_show(e.udpif, &s);
+    snprintf(line, sizeof line,
+             "upcall mode   : auto (batches: %llu in datapath threads, 0 in "
+             "handler threads)",
+             (unsigned long long)t.n_batches);
+    assert_non_null(strstr(ds_cstr(&s), line));
+    ds_destroy(&s);
+    env_destroy(&e);
+}
+
+static void
+test_threads_mode_runs_every_batch_in_handler_threads(void **state)
+{
+    struct upcall_config ucfg;
+    struct upcall_totals t;
+    struct dp_stats st;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct env e;
+
+    (void)state;
+    upcall_config_init(&ucfg);
+    ucfg.mode = UPCALL_MODE_THREADS;
+    env_init(&e, 1, 1, 512, &ucfg);
+    add_flow(&e, "priority=10,in_port=1,tcp,actions=output:2");
+    upcall_set_megaflows(e.udpif, false);
+    send_one_by_one(&e, 100, &t);
+
+    dp_get_stats(e.dp, &st);
+    assert_int_equal(t.n_upcalls, 100);
+    assert_true(t.n_batches > 0);
+    assert_int_equal(t.n_batches_dp, 0);
+    assert_int_equal(st.n_idle_work, 0);
+    assert_int_equal(st.n_port_paused, 0);
+    upcall_show(e.udpif, &s);
+    assert_non_null(strstr(ds_cstr(&s), "upcall mode   : threads (batches: 0 "
+                                        "in datapath threads"));
+    ds_destroy(&s);
+    env_destroy(&e);
+}
+
+/* A burst of new flows far beyond the queue: in auto mode the datapath
+ * thread stops receiving while the port's misses would not fit, runs
+ * the batches that make room, and loses none. */
+static void
+test_burst_beyond_the_queue_waits_in_the_port_not_lost(void **state)
+{
+    enum { N = 3000 };
+    struct upcall_config ucfg;
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    upcall_config_init(&ucfg);
+    env_init(&e, 1, 1, 64, &ucfg);
+    add_flow(&e, "priority=10,in_port=1,tcp,actions=output:2");
+    upcall_set_megaflows(e.udpif, false);
+    for (unsigned int i = 0; i < N; i++) {
+        inject(&e, 1, 0x0a000001 + i / 60000, (uint16_t)(1000 + i % 60000), 80,
+               i);
+    }
+    collect(&e, 2, N, NULL);
+    wait_rx(&e, N, &st);
+    assert_int_equal(st.n_lost, 0);
+    assert_int_equal(st.n_missed, N);
+    assert_true(st.n_port_paused > 0);
+    assert_port_idle(&e, 2);
     env_destroy(&e);
 }
 
@@ -1087,6 +1215,13 @@ main(void)
         cmocka_unit_test(test_show_reports_flows_handlers_and_governor),
         cmocka_unit_test(test_control_commands_show_and_set),
         cmocka_unit_test(test_threaded_order_holds_across_install),
+        cmocka_unit_test(
+            test_threaded_order_holds_across_install_in_threads_mode),
+        cmocka_unit_test(test_idle_datapath_thread_runs_the_handler_batches),
+        cmocka_unit_test(
+            test_threads_mode_runs_every_batch_in_handler_threads),
+        cmocka_unit_test(
+            test_burst_beyond_the_queue_waits_in_the_port_not_lost),
         cmocka_unit_test(test_threaded_end_to_end_conserves_packets),
     };
 
