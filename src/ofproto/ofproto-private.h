@@ -73,8 +73,9 @@ struct ofproto {
     ofproto_flow_removed_cb *removed_cb; /* Writer. */
     void *removed_aux;                   /* Writer. */
     struct mac_learning *ml;
-    size_t n_rules;   /* In the published version; 'mutex'. */
-    size_t max_rules; /* Atomic (relaxed). */
+    size_t n_rules;     /* In the published version; 'mutex'. */
+    size_t n_expirable; /* Of those, with a timeout; 'mutex'. */
+    size_t max_rules;   /* Atomic (relaxed). */
 
     /* Change sequence. */
     pthread_mutex_t seq_mutex;

@@ -539,6 +539,40 @@ test_hard_timeout_ignores_use(void **state)
     ofproto_destroy(ofp);
 }
 
+/* The timeout walk is skipped while no rule has a timeout: a rule that
+ * gets one (added, or replacing one without) must still expire, and one
+ * whose replacement has none must not be looked for. */
+static void
+test_timeouts_follow_rules_that_gain_and_lose_them(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+
+    (void)state;
+    mod(ofp, FLOW_TEXT_ADD, "priority=1,udp,actions=drop", T0);
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 100000), 0);
+    /* Replaced by an identical match with a hard timeout. */
+    mod(ofp, FLOW_TEXT_ADD, "priority=1,udp,hard_timeout=2,actions=drop",
+        T0 + 100000);
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 101999), 0);
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 102000), 1);
+    assert_int_equal(ofproto_n_rules(ofp), 0);
+    /* With a timeout, then replaced by one without: nothing expires. */
+    mod(ofp, FLOW_TEXT_ADD, "priority=1,tcp,idle_timeout=1,actions=drop",
+        T0 + 200000);
+    mod(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=drop", T0 + 200000);
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 300000), 0);
+    assert_int_equal(ofproto_n_rules(ofp), 1);
+    /* Deleted with a timeout, a new one added: it expires. */
+    mod(ofp, FLOW_TEXT_ADD, "priority=2,icmp,idle_timeout=1,actions=drop",
+        T0 + 300000);
+    mod(ofp, FLOW_TEXT_DELETE, "icmp", T0 + 300000);
+    mod(ofp, FLOW_TEXT_ADD, "priority=3,arp,idle_timeout=1,actions=drop",
+        T0 + 300000);
+    assert_int_equal(ofproto_run_timeouts(ofp, T0 + 301000), 1);
+    assert_int_equal(ofproto_n_rules(ofp), 1);
+    ofproto_destroy(ofp);
+}
+
 /* ---- Ports and change sequence ------------------------------------------ */
 
 static void
@@ -663,6 +697,7 @@ main(void)
         cmocka_unit_test(test_bad_flow_mods_are_refused_with_one_line),
         cmocka_unit_test(test_idle_timeout_counts_from_last_use),
         cmocka_unit_test(test_hard_timeout_ignores_use),
+        cmocka_unit_test(test_timeouts_follow_rules_that_gain_and_lose_them),
         cmocka_unit_test(test_ports_add_del),
         cmocka_unit_test(test_change_seq_and_wait),
         cmocka_unit_test(test_full_bridge_refuses_adds_but_not_replacements),
