@@ -1015,11 +1015,15 @@ revalidator_start(struct udpif *udpif, unsigned int n)
         int error =
             pthread_create(&rvs[i]->thread, NULL, revalidator_main, rvs[i]);
 
+        char tname[16];
+
         if (error) {
             VLOG_ERR("%s: cannot start revalidator %u (%s)", udpif->name, i,
                      strerror(error));
             abort();
         }
+        snprintf(tname, sizeof tname, "revalidator%u", i % 100u);
+        pthread_setname_np(rvs[i]->thread, tname);
     }
 }
 

@@ -729,11 +729,16 @@ handler_create(struct udpif *udpif, unsigned int id)
     if (!udpif->manual) {
         int error = pthread_create(&h->thread, NULL, handler_main, h);
 
+        char tname[16];
+
         if (error) {
             VLOG_ERR("%s: cannot start handler %u (%s)", udpif->name, id,
                      strerror(error));
             abort();
         }
+        /* For top -H and perf: which thread is which. */
+        snprintf(tname, sizeof tname, "handler%u", id % 10000000u);
+        pthread_setname_np(h->thread, tname);
     }
     return h;
 }
