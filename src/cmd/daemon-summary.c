@@ -26,7 +26,7 @@
 /* ---- Settling ----------------------------------------------------------- */
 
 struct daemon_upcall_totals {
-    uint64_t n_upcalls, n_batches, n_puts;
+    uint64_t n_upcalls, n_batches, n_batches_dp, n_puts;
     size_t queue_len;
     uint64_t n_suppressed, n_gov_installed;
     unsigned int n_engaged;
@@ -44,6 +44,7 @@ daemon_upcall_totals(struct daemon *d, struct daemon_upcall_totals *t)
     upcall_get_totals(d->udpif, &ut);
     t->n_upcalls = ut.n_upcalls;
     t->n_batches = ut.n_batches;
+    t->n_batches_dp = ut.n_batches_dp;
     t->n_puts = ut.n_puts;
     t->queue_len = ut.queue_len;
     t->n_suppressed = ut.n_gov_suppressed;
@@ -231,6 +232,11 @@ summary_cache(struct daemon *d, FILE *out, const struct dp_stats *st,
             " action upcalls, %" PRIu64 " hits on draining flows)\n",
             t->n_upcalls, t->n_batches, st->n_missed, st->n_action_upcall,
             st->n_drain_upcall);
+    fprintf(out,
+            "  batches       %" PRIu64 " run by datapath threads, %" PRIu64
+            " by handler threads (upcall mode %s)\n",
+            t->n_batches_dp, t->n_batches - t->n_batches_dp,
+            upcall_mode_to_string(upcall_get_mode(d->udpif)));
     fprintf(out,
             "  flows         installed %" PRIu64 ", expired %" PRIu64
             ", modified %" PRIu64 ", in the cache now %" PRIu64

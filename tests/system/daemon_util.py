@@ -217,6 +217,12 @@ def parse_summary(text):
                      r"install", line)
         if m:
             summary["governor_suppressed"] = int(m.group(1))
+        m = re.match(r"\s+batches\s+(\d+) run by datapath threads, (\d+) "
+                     r"by handler threads \(upcall mode (\w+)\)", line)
+        if m:
+            summary["batches"] = {"datapath": int(m.group(1)),
+                                  "handler": int(m.group(2)),
+                                  "mode": m.group(3)}
         m = re.match(r"\s+revalidators\s+(\d+) rounds", line)
         if m:
             summary["rounds"] = int(m.group(1))

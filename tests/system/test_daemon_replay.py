@@ -200,6 +200,10 @@ def test_each_flow_leaves_in_arrival_order_across_its_install(tmp_path,
     assert d.wait() == 0, d.stderr + d.read_log()
     summary = parse_summary(d.stdout)
     assert_conserved(summary)
+    mode = "threads" if "threads" in extra else "auto"
+    assert summary["batches"]["mode"] == mode
+    if mode == "threads":
+        assert summary["batches"]["datapath"] == 0
     got = rdpcap(str(tmp_path / "p2.pcap"))
     assert len(got) == len(frames)  # Lossless replay.
     last = {}
