@@ -347,6 +347,9 @@ dp_upcall_queue_one(struct dp *dp, struct dp_pmd *pmd, struct dp_packet *pkt,
         return ENOENT;
     }
     q = hash % n;
+    if (pmd) {
+        pmd->queued_upcalls = true;
+    }
     if (pmd && pmd->defer_wakes) {
         error = dp_uqueue_push_quiet(dp->queues[q], pkt, key, type, userdata,
                                      ufid, share, drain_flow, drain_actions);
@@ -1037,15 +1040,23 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
  * them if the ring overflows) instead of losing them at a full queue: if
  * it has nothing else to forward it runs the batch that makes room. */
 static bool
-dp_pmd_port_paused(const struct dp_pmd *pmd, const struct dp_port *port)
+dp_pmd_port_paused(struct dp_pmd *pmd, const struct dp_port *port)
 {
     const struct dp *dp = pmd->dp;
+    bool any = false;
 
     for (unsigned int q = 0; q < dp->n_handlers; q++) {
-        if (dp_uqueue_port_room(dp->queues[q], port->port_no)
-            < PACKET_BATCH_MAX) {
+        const struct dp_upcall_queue *queue = dp->queues[q];
+
+        if (dp_uqueue_port_room(queue, port->port_no) < PACKET_BATCH_MAX) {
             return true;
         }
+        any = any || dp_uqueue_len(queue);
+    }
+    if (!any) {
+        /* Everything it queued was taken: no more looking until it
+         * queues again. */
+        pmd->queued_upcalls = false;
     }
     return false;
 }
@@ -1058,7 +1069,11 @@ dp_pmd_poll_port(struct dp_pmd *pmd, struct dp_port *port, bool *offline)
     struct dp_packet_batch batch;
     int error;
 
-    if (pmd->defer_wakes && !port->lossless && dp_pmd_port_paused(pmd, port)) {
+    /* Only while upcalls this thread queued may still wait (it looks at
+     * the consumers' cache lines): a thread forwarding hits alone pays
+     * nothing for this. */
+    if (pmd->defer_wakes && pmd->queued_upcalls && !port->lossless
+        && dp_pmd_port_paused(pmd, port)) {
         DP_COUNTER_ADD(&pmd->counters[DP_C_PORT_PAUSED], 1);
         COVERAGE_INC(dp_port_paused);
         return 0;

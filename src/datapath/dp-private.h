@@ -249,6 +249,8 @@ struct dp_pmd {
     bool defer_wakes;
     unsigned int n_deferred;
     unsigned int busy_iters; /* Busy iterations since it held one back. */
+    bool queued_upcalls;     /* Queued some since the queues were last
+                              * seen empty (port pausing looks only then). */
     uint64_t deferred[DP_MAX_HANDLERS / 64];
 
     uint64_t counters[DP_N_COUNTERS]; /* Written by the thread only. */
