@@ -375,14 +375,19 @@ bench_storm_settle(struct dp *dp, struct dp_stats *st,
     uint64_t deadline = time_msec() + 30000;
 
     for (;;) {
+        struct dp_port_stats quiet;
         struct dp_stats before;
 
         dp_get_stats(dp, &before);
         *est = bench_storm_port_stats(dp, BENCH_STORM_RX);
         *storm = bench_storm_port_stats(dp, BENCH_STORM_PORT);
+        quiet = bench_storm_port_stats(dp, BENCH_STORM_QUIET);
         dp_get_stats(dp, st);
+        /* A thread counts a batch in its port and then in its own
+         * counters: the ports must add up to the datapath too. */
         if (before.n_rx == st->n_rx && bench_storm_adds_up(&before)
-            && bench_storm_adds_up(st)) {
+            && bench_storm_adds_up(st)
+            && est->rx + storm->rx + quiet.rx == st->n_rx) {
             return;
         }
         if (time_msec() > deadline) {

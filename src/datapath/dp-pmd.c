@@ -1043,12 +1043,14 @@ static bool
 dp_pmd_port_paused(struct dp_pmd *pmd, const struct dp_port *port)
 {
     const struct dp *dp = pmd->dp;
+    bool share = DP_GET_RELAXED(&dp->upcall_port_share);
     bool any = false;
 
     for (unsigned int q = 0; q < dp->n_handlers; q++) {
         const struct dp_upcall_queue *queue = dp->queues[q];
 
-        if (dp_uqueue_port_room(queue, port->port_no) < PACKET_BATCH_MAX) {
+        if (dp_uqueue_port_room(queue, port->port_no, share)
+            < PACKET_BATCH_MAX) {
             return true;
         }
         any = any || dp_uqueue_len(queue);

@@ -422,9 +422,11 @@ uint64_t dp_uqueue_head(const struct dp_upcall_queue *);
 uint64_t dp_uqueue_done(const struct dp_upcall_queue *);
 size_t dp_uqueue_len(const struct dp_upcall_queue *);
 /* About how many more misses from port 'port_no' the queue would surely
- * take now: its free cells, and what is left of the port's share
- * (datapath.h, "Upcalls") as if the queue were at least half full. */
-uint32_t dp_uqueue_port_room(const struct dp_upcall_queue *, uint32_t port_no);
+ * take now: its free cells, and, if 'share' (shares are on), what is left
+ * of the port's share (datapath.h, "Upcalls") as if the queue were at
+ * least half full. */
+uint32_t dp_uqueue_port_room(const struct dp_upcall_queue *, uint32_t port_no,
+                             bool share);
 /* Entries of port 'port_no' (and of ports that share its slot). */
 size_t dp_uqueue_port_len(const struct dp_upcall_queue *, uint32_t port_no);
 bool dp_uqueue_wait(struct dp_upcall_queue *, int timeout_ms);

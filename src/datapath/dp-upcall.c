@@ -157,7 +157,8 @@ dp_uqueue_share_allows(const struct dp_upcall_queue *q, const uint32_t *count)
 }
 
 uint32_t
-dp_uqueue_port_room(const struct dp_upcall_queue *q, uint32_t port_no)
+dp_uqueue_port_room(const struct dp_upcall_queue *q, uint32_t port_no,
+                    bool share)
 {
     uint32_t held =
         DP_GET_RELAXED(&q->port_count[port_no & (DP_UQUEUE_SHARE_SLOTS - 1)]);
@@ -166,12 +167,16 @@ dp_uqueue_port_room(const struct dp_upcall_queue *q, uint32_t port_no)
     uint64_t used = head > tail ? head - tail : 0;
     uint64_t size = q->mask + 1;
     uint64_t room = used < size ? size - used : 0;
+
+    if (!share) {
+        return (uint32_t)MIN(room, (uint64_t)UINT32_MAX);
+    }
     /* The share applies from half full on, which a batch may reach: count
      * it whatever the occupancy, with this port among the active ones. */
     uint64_t active = DP_GET_RELAXED(&q->n_active) + (held ? 0 : 1);
-    uint64_t share = MAX(size / (active + 1), (uint64_t)q->floor);
+    uint64_t limit = MAX(size / (active + 1), (uint64_t)q->floor);
 
-    room = MIN(room, held < share ? share - held : 0);
+    room = MIN(room, held < limit ? limit - held : 0);
     return (uint32_t)MIN(room, (uint64_t)UINT32_MAX);
 }
 

@@ -139,10 +139,13 @@ DP_SHOW_LOST = re.compile(r"^  lost: queue-full:(\d+) port-share:(\d+) "
                           r"no-handler:(\d+) shutdown:(\d+)$")
 DP_SHOW_LOOKUPS = re.compile(r"^  lookups: hit:(\d+) missed:(\d+) lost:(\d+)$")
 DP_SHOW_FLOWS = re.compile(r"^  flows: (\d+)$")
+DP_SHOW_IDLE = re.compile(r"^  idle work: batches:(\d+) wakes-deferred:(\d+) "
+                          r"ports-paused:(\d+)$")
 
 
 def dp_show(daemon, timeout=None):
-    """dpctl/show's numbers: hit, missed, lost, flows and lost by reason."""
+    """dpctl/show's numbers: hit, missed, lost, flows, lost by reason and
+    idle work (idle_batches, wakes_deferred, ports_paused)."""
     args = ["dpctl/show"]
     out = (daemon.ctl_run(*args, timeout=timeout).stdout if timeout
            else daemon.ctl(*args))
@@ -159,4 +162,8 @@ def dp_show(daemon, timeout=None):
             res.update(zip(["lost_queue_full", "lost_port_share",
                             "lost_no_handler", "lost_shutdown"],
                            map(int, m.groups())))
+        m = DP_SHOW_IDLE.match(line)
+        if m:
+            res.update(zip(["idle_batches", "wakes_deferred",
+                            "ports_paused"], map(int, m.groups())))
     return res
