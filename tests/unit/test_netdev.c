@@ -184,8 +184,8 @@ test_open_unknown_type_names_port_and_type(void **state)
     assert_non_null(strstr(error, "frobnicator"));
     assert_string_equal(error,
                         "netdev: cannot open port \"p1\": unknown type "
-                        "\"frobnicator\" (expected memory, pcap, afpacket "
-                        "or tap)");
+                        "\"frobnicator\" (expected memory, pcap, afpacket, "
+                        "afxdp or tap)");
     free(error);
 }
 
