@@ -205,6 +205,8 @@ COVERAGE_DEFINE(netdev_afxdp_umem_create);
 #define NETDEV_AFXDP_TX_CACHE 256
 #define NETDEV_AFXDP_TX_KICKS 4
 #define NETDEV_AFXDP_CLOSE_WAIT_MS 100
+#define NETDEV_AFXDP_BUSY_RETRIES 50
+#define NETDEV_AFXDP_BUSY_WAIT_MS 10
 #define NETDEV_AFXDP_STATS_MS 100
 
 /* Frame owner tags; a socket's tag is NETDEV_AFXDP_TAG0 + its slot. */
@@ -730,9 +732,18 @@ netdev_afxdp_sock_open(struct netdev_afxdp *dev, struct netdev_afxdp_sock *s,
     s->dev = dev;
     s->queue = queue;
     s->fd = -1;
-    error = -xsk_socket__create_shared(
-        &s->xsk, dev->up.name, queue, umem->xsk_umem, &s->rx,
-        with_tx ? &s->tx : NULL, &s->fill, &s->comp, &cfg);
+    for (int attempt = 0;; attempt++) {
+        error = -xsk_socket__create_shared(
+            &s->xsk, dev->up.name, queue, umem->xsk_umem, &s->rx,
+            with_tx ? &s->tx : NULL, &s->fill, &s->comp, &cfg);
+        if (error != EBUSY || attempt >= NETDEV_AFXDP_BUSY_RETRIES) {
+            break;
+        }
+        /* The kernel lets go of a closed socket's queue from a work
+         * queue, a little after close() returns: a port closed and
+         * opened again at once finds its queue still taken. */
+        poll(NULL, 0, NETDEV_AFXDP_BUSY_WAIT_MS);
+    }
     if (error) {
         s->xsk = NULL;
         *detailp = netdev_afxdp_sock_error(
