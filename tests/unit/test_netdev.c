@@ -1790,10 +1790,13 @@ static struct {
     struct netdev *host_port, *peer_port;
 } axp;
 
+static void axp_stop_flood(void);
+
 static int
 axp_group_teardown(void **state)
 {
     (void)state;
+    axp_stop_flood();
     netdev_close(axp.host_port);
     netdev_close(axp.peer_port);
     axp.host_port = axp.peer_port = NULL;
@@ -2149,11 +2152,26 @@ test_afxdp_umem_packets_survive_every_packet_api_in_another_thread(
     assert_int_equal(status_value(axp.host_port, "umem-held"), 0);
 }
 
-struct axp_sender_ctx {
+/* A thread that floods from a port until stopped.  Static, and stopped
+ * by the group teardown too, so that a failed assertion cannot leave it
+ * running on a dead stack. */
+static struct axp_sender_ctx {
     struct netdev *port;
     _Atomic bool stop;
     uint64_t sent;
-};
+    pthread_t thread;
+    bool running;
+} axp_flood;
+
+static void
+axp_stop_flood(void)
+{
+    if (axp_flood.running) {
+        atomic_store(&axp_flood.stop, true);
+        pthread_join(axp_flood.thread, NULL);
+        axp_flood.running = false;
+    }
+}
 
 static void *
 axp_sender(void *ctx_)
@@ -2178,22 +2196,57 @@ axp_sender(void *ctx_)
     return NULL;
 }
 
+/* Takes the first 'n' test frames 'netdev' receives within 'timeout_ms'
+ * into 'pkts' and recycles the rest of what arrives meanwhile (a flood
+ * brings more than asked for).  Returns how many it took. */
+static size_t
+recv_from_flood(struct netdev *netdev, struct dp_packet **pkts, size_t n,
+                int timeout_ms)
+{
+    uint64_t deadline = time_msec() + (uint64_t)timeout_ms;
+    size_t got = 0;
+
+    while (got < n) {
+        struct pollfd pfd = {.fd = netdev_get_rx_fd(netdev), .events = POLLIN};
+        struct dp_packet_batch batch;
+        uint64_t now = time_msec();
+
+        dp_packet_batch_init(&batch);
+        if (netdev_recv(netdev, &batch) == EAGAIN) {
+            if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0) {
+                break;
+            }
+            continue;
+        }
+        for (unsigned int i = 0; i < batch.count; i++) {
+            if (got < n && is_test_frame(batch.packets[i])) {
+                pkts[got++] = batch.packets[i];
+            } else {
+                netdev_packet_recycle(batch.packets[i]);
+            }
+        }
+    }
+    return got;
+}
+
 static void
 test_afxdp_port_can_close_under_traffic_with_packets_in_flight(void **state)
 {
-    struct axp_sender_ctx ctx = {.port = axp.peer_port};
+    struct axp_sender_ctx *ctx = &axp_flood;
     struct dp_packet *held[64], *pkts[64];
     uint64_t held_before;
     char *error = NULL;
-    pthread_t thread;
 
     (void)state;
     skip_unless_axp();
-    atomic_init(&ctx.stop, false);
-    assert_int_equal(pthread_create(&thread, NULL, axp_sender, &ctx), 0);
+    ctx->port = axp.peer_port;
+    ctx->sent = 0;
+    atomic_init(&ctx->stop, false);
+    assert_int_equal(pthread_create(&ctx->thread, NULL, axp_sender, ctx), 0);
+    ctx->running = true;
     /* Keep packets of the host port "elsewhere in the switch" while it
      * closes, and twice. */
-    assert_int_equal(recv_test_frames(axp.host_port, held, 64, 5000), 64);
+    assert_int_equal(recv_from_flood(axp.host_port, held, 64, 5000), 64);
     held_before = status_value(axp.peer_port, "umem-held");
     assert_true(held_before >= 64);
     for (int round = 0; round < 2; round++) {
@@ -2202,20 +2255,19 @@ test_afxdp_port_can_close_under_traffic_with_packets_in_flight(void **state)
         if (netdev_open(axp.host, "afxdp", NULL, &axp.host_port, &error)) {
             fail_msg("%s", error);
         }
-        assert_int_equal(recv_test_frames(axp.host_port, pkts, 64, 5000), 64);
+        assert_int_equal(recv_from_flood(axp.host_port, pkts, 64, 5000), 64);
         for (int i = 0; i < 64; i++) {
             netdev_packet_recycle(pkts[i]);
         }
     }
-    atomic_store(&ctx.stop, true);
-    assert_int_equal(pthread_join(thread, NULL), 0);
+    axp_stop_flood();
     /* The held packets are still good, and go back to their UMEM. */
     for (int i = 0; i < 64; i++) {
         assert_int_equal(frame_seq(held[i]), 11000);
         assert_int_equal(dp_packet_size(held[i]), 128);
         netdev_packet_recycle(held[i]);
     }
-    assert_true(ctx.sent > 0);
+    assert_true(ctx->sent > 0);
 }
 
 static void
