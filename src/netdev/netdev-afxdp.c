@@ -1054,8 +1054,8 @@ netdev_afxdp_open(const char *name, const struct netdev_options *options,
             xasprintf("interface name is longer than %d bytes", IFNAMSIZ - 1);
         return ENAMETOOLONG;
     }
-    if (strcmp(want, "auto") && strcmp(want, "native")
-        && strcmp(want, "skb")) {
+    if (strcmp(want, "auto") != 0 && strcmp(want, "native") != 0
+        && strcmp(want, "skb") != 0) {
         *detailp = xasprintf("bad xdp-mode \"%s\" (expected native, skb or "
                              "auto)",
                              want);
@@ -1079,7 +1079,7 @@ netdev_afxdp_open(const char *name, const struct netdev_options *options,
 
     pthread_mutex_lock(&netdev_afxdp_mutex);
     error = EINVAL;
-    if (strcmp(want, "skb")) {
+    if (strcmp(want, "skb") != 0) {
         char *detail = NULL;
 
         error =
@@ -1090,7 +1090,7 @@ netdev_afxdp_open(const char *name, const struct netdev_options *options,
         }
         free(detail);
     }
-    if (error && strcmp(want, "native")) {
+    if (error && strcmp(want, "native") != 0) {
         char *detail = NULL;
 
         error =
