@@ -23,6 +23,7 @@
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
+#include "netdev/netdev.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto.h"
 #include "upcall/upcall.h"
@@ -234,15 +235,42 @@ port_name_by_dp(struct daemon *d, uint32_t dp_port)
     return NULL;
 }
 
-static const char *
-port_type_by_dp(struct daemon *d, uint32_t dp_port)
+static const struct daemon_port *
+port_by_dp(struct daemon *d, uint32_t dp_port)
 {
     for (size_t i = 0; i < d->n_ports; i++) {
         if (d->ports[i]->dp_port == dp_port) {
-            return d->ports[i]->spec.type;
+            return d->ports[i];
         }
     }
-    return "?";
+    return NULL;
+}
+
+/* "TYPE" or, for a port with a status, "TYPE: KEY=VALUE, ..." (as Open
+ * vSwitch shows an afxdp port's configuration). */
+static void
+format_port_type(struct daemon *d, uint32_t dp_port, struct ds *s)
+{
+    const struct daemon_port *port = port_by_dp(d, dp_port);
+    struct ds status = DS_EMPTY_INITIALIZER;
+
+    if (!port) {
+        ds_put_char(s, '?');
+        return;
+    }
+    ds_put_cstr(s, port->spec.type);
+    netdev_get_status(port->netdev, &status);
+    if (status.length) {
+        ds_put_cstr(s, ": ");
+        for (const char *p = ds_cstr(&status); *p; p++) {
+            if (*p == ' ') {
+                ds_put_cstr(s, ", ");
+            } else {
+                ds_put_char(s, *p);
+            }
+        }
+    }
+    ds_destroy(&status);
 }
 
 /* ---- dpctl/... ----------------------------------------------------------- */
@@ -331,8 +359,10 @@ cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
     for (size_t i = 0; i < MIN(n_ports, ARRAY_SIZE(ports)); i++) {
         const char *name = port_name_by_dp(d, ports[i]);
 
-        ds_put_format(&s, "  port %" PRIu32 ": %s (%s)\n", ports[i],
-                      name ? name : "?", port_type_by_dp(d, ports[i]));
+        ds_put_format(&s, "  port %" PRIu32 ": %s (", ports[i],
+                      name ? name : "?");
+        format_port_type(d, ports[i], &s);
+        ds_put_cstr(&s, ")\n");
         if (stats) {
             dpctl_show_port_stats(d, ports[i], &s);
         }

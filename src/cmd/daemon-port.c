@@ -31,6 +31,7 @@ daemon_port_spec_destroy(struct daemon_port_spec *spec)
     free(spec->type);
     free(spec->rx_path);
     free(spec->tx_path);
+    free(spec->xdp_mode);
     memset(spec, 0, sizeof *spec);
 }
 
@@ -62,10 +63,11 @@ spec_apply(struct daemon_port_spec *spec, const char *key, const char *value)
         if (spec->type) {
             return xstrdup("type= given twice");
         }
-        if (strcmp(value, "afpacket") != 0 && strcmp(value, "tap") != 0
-            && strcmp(value, "pcap") != 0 && strcmp(value, "memory") != 0) {
-            return xasprintf("unknown type \"%s\" (expected afpacket, tap, "
-                             "pcap or memory)",
+        if (strcmp(value, "afpacket") != 0 && strcmp(value, "afxdp") != 0
+            && strcmp(value, "tap") != 0 && strcmp(value, "pcap") != 0
+            && strcmp(value, "memory") != 0) {
+            return xasprintf("unknown type \"%s\" (expected afpacket, afxdp, "
+                             "tap, pcap or memory)",
                              value);
         }
         spec->type = xstrdup(value);
@@ -105,9 +107,20 @@ spec_apply(struct daemon_port_spec *spec, const char *key, const char *value)
                              value);
         }
         spec->loops = (unsigned int)n;
+    } else if (!strcmp(key, "xdp-mode")) {
+        if (spec->xdp_mode) {
+            return xstrdup("xdp-mode= given twice");
+        }
+        if (strcmp(value, "native") != 0 && strcmp(value, "skb") != 0
+            && strcmp(value, "auto") != 0) {
+            return xasprintf("bad xdp-mode \"%s\" (expected native, skb or "
+                             "auto)",
+                             value);
+        }
+        spec->xdp_mode = xstrdup(value);
     } else {
         return xasprintf("unknown option \"%s\" (expected type, ofport, rx, "
-                         "tx, rate or loop)",
+                         "tx, rate, loop or xdp-mode)",
                          key);
     }
     return NULL;
@@ -134,6 +147,11 @@ spec_check(struct daemon_port_spec *spec)
     if ((spec->rate_pps || spec->loops) && !spec->rx_path) {
         return xstrdup("rate= and loop= need rx=FILE");
     }
+    if (spec->xdp_mode && strcmp(spec->type, "afxdp") != 0) {
+        return xasprintf("xdp-mode= applies to type=afxdp only (this port "
+                         "is type=%s)",
+                         spec->type);
+    }
     return NULL;
 }
 
@@ -148,7 +166,7 @@ daemon_port_spec_parse(const char *text, struct daemon_port_spec *spec,
     *errorp = NULL;
     if (!name || strchr(name, '=') || text[0] == ',') {
         why = xstrdup("expected NAME[,type=T][,ofport=N][,rx=FILE]"
-                      "[,tx=FILE][,rate=PPS][,loop=N]");
+                      "[,tx=FILE][,rate=PPS][,loop=N][,xdp-mode=M]");
         goto out;
     }
     spec->name = xstrdup(name);
@@ -273,6 +291,7 @@ daemon_port_add(struct daemon *d, struct daemon_port_spec *spec, char **errorp)
     opts.tx_path = port->spec.tx_path;
     opts.rate_pps = port->spec.rate_pps;
     opts.loops = port->spec.loops;
+    opts.xdp_mode = port->spec.xdp_mode;
     error = netdev_open(port->spec.name, port->spec.type, &opts, &port->netdev,
                         errorp);
     if (error) {
@@ -395,6 +414,12 @@ daemon_port_show(struct daemon *d, struct ds *s)
         }
         if (port->spec.tx_path) {
             ds_put_format(s, " tx=%s", port->spec.tx_path);
+        }
+        size_t before = s->length;
+        ds_put_char(s, ' ');
+        netdev_get_status(port->netdev, s);
+        if (s->length == before + 1) {
+            ds_truncate(s, before); /* No status. */
         }
         ds_put_format(s, ", datapath port %" PRIu32 "\n", port->dp_port);
         if (dp_port_get_stats(d->dp, port->dp_port, &st)) {

@@ -64,8 +64,8 @@ struct udpif;
 
 /* ---- Ports -------------------------------------------------------------- */
 
-/* NAME[,type=afpacket|tap|pcap|memory][,ofport=N|LOCAL][,rx=FILE][,tx=FILE]
- * [,rate=PPS][,loop=N] */
+/* NAME[,type=afpacket|afxdp|tap|pcap|memory][,ofport=N|LOCAL][,rx=FILE]
+ * [,tx=FILE][,rate=PPS][,loop=N][,xdp-mode=native|skb|auto] */
 struct daemon_port_spec {
     char *name;
     char *type;      /* Default "afpacket"; "tap" for ofport=LOCAL. */
@@ -74,6 +74,7 @@ struct daemon_port_spec {
     char *tx_path;   /* pcap only. */
     uint64_t rate_pps;
     unsigned int loops;
+    char *xdp_mode; /* afxdp only; NULL: auto. */
 };
 
 /* Parses 'text'.  Returns 0, or EINVAL with one line in '*errorp'

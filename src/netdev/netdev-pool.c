@@ -6,7 +6,7 @@
 
 #include "lib/coverage.h"
 #include "lib/util.h"
-#include "netdev/netdev.h"
+#include "netdev/netdev-provider.h"
 
 COVERAGE_DEFINE(netdev_pool_alloc);
 COVERAGE_DEFINE(netdev_pool_free);
@@ -146,6 +146,10 @@ netdev_packet_recycle(struct dp_packet *pkt)
     if (!pkt) {
         return;
     }
+    if (UNLIKELY(dp_packet_is_external(pkt))) {
+        dp_packet_delete(pkt); /* Back to its UMEM. */
+        return;
+    }
     /* A buffer of another size (a clone, a reallocated jumbo frame) would
      * make the pool's memory use unpredictable: free it. */
     if (UNLIKELY(pkt->allocated < NETDEV_POOL_BUF_SIZE
@@ -168,8 +172,20 @@ netdev_packet_recycle(struct dp_packet *pkt)
 void
 netdev_batch_recycle(struct dp_packet_batch *batch)
 {
+    struct dp_packet *external[PACKET_BATCH_MAX];
+    size_t n_external = 0;
+
     for (unsigned int i = 0; i < batch->count; i++) {
-        netdev_packet_recycle(batch->packets[i]);
+        struct dp_packet *pkt = batch->packets[i];
+
+        if (UNLIKELY(dp_packet_is_external(pkt))) {
+            external[n_external++] = pkt;
+        } else {
+            netdev_packet_recycle(pkt);
+        }
+    }
+    if (n_external) {
+        netdev_afxdp_release_batch(external, n_external);
     }
     batch->count = 0;
 }

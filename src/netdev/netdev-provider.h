@@ -26,6 +26,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "netdev/netdev.h"
@@ -67,12 +68,20 @@ struct netdev_class {
     bool (*is_lossless)(const struct netdev *netdev);
     /* May be NULL (nothing buffered). */
     void (*flush)(struct netdev *netdev);
+    /* May be NULL (no status).  Appends KEY=VALUE words. */
+    void (*get_status)(const struct netdev *netdev, struct ds *s);
 };
 
 extern const struct netdev_class netdev_memory_class;
 extern const struct netdev_class netdev_pcap_class;
 extern const struct netdev_class netdev_afpacket_class;
+extern const struct netdev_class netdev_afxdp_class;
 extern const struct netdev_class netdev_tap_class;
+
+/* Gives the UMEM frames of the external packets 'pkts' back to their
+ * UMEMs (netdev-afxdp.c), one lock per run of packets of the same UMEM.
+ * Any thread. */
+void netdev_afxdp_release_batch(struct dp_packet **pkts, size_t n);
 
 /* Initializes the generic part of a port that a back end allocated. */
 void netdev_init(struct netdev *, const struct netdev_class *,

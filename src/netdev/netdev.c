@@ -20,10 +20,8 @@
 COVERAGE_DEFINE(netdev_send_batch);
 
 static const struct netdev_class *const netdev_classes[] = {
-    &netdev_memory_class,
-    &netdev_pcap_class,
-    &netdev_afpacket_class,
-    &netdev_tap_class,
+    &netdev_memory_class, &netdev_pcap_class, &netdev_afpacket_class,
+    &netdev_afxdp_class,  &netdev_tap_class,
 };
 
 static const struct netdev_class *
@@ -55,8 +53,8 @@ netdev_open(const char *name, const char *type,
     class = netdev_lookup_class(type);
     if (!class) {
         *errorp = xasprintf("netdev: cannot open port \"%s\": unknown type "
-                            "\"%s\" (expected memory, pcap, afpacket or "
-                            "tap)",
+                            "\"%s\" (expected memory, pcap, afpacket, "
+                            "afxdp or tap)",
                             name, type);
         return EAFNOSUPPORT;
     }
@@ -164,6 +162,14 @@ netdev_get_stats(const struct netdev *netdev, struct netdev_stats *stats)
     stats->tx_errors = netdev_read_counter(&c->tx_errors);
     if (netdev->class->get_stats) {
         netdev->class->get_stats(netdev, stats);
+    }
+}
+
+void
+netdev_get_status(const struct netdev *netdev, struct ds *s)
+{
+    if (netdev->class->get_status) {
+        netdev->class->get_status(netdev, s);
     }
 }
 

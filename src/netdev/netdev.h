@@ -29,6 +29,18 @@
  *            transmissions, VLAN tags the kernel strips put back, kernel
  *            ring drops counted in rx_dropped.  Needs CAP_NET_RAW.
  *            netdev-afpacket.c.
+ *   afxdp    a Linux interface (the port name) through AF_XDP sockets
+ *            (libxdp, libbpf): one socket per receive queue, libxdp's
+ *            default XDP redirect program, native XDP mode where the
+ *            driver has it and skb mode otherwise (option xdp_mode
+ *            forces one; netdev_get_status() says which is in use), and
+ *            one UMEM shared by every afxdp port of the process, so that
+ *            forwarding from one afxdp port to another copies nothing:
+ *            received packets live in UMEM frames (external packets,
+ *            packet.h) until they are sent or recycled.  Needs root (or
+ *            CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF and enough
+ *            RLIMIT_MEMLOCK for a 64 MB UMEM) and an MTU up to 1772.
+ *            netdev-afxdp.c.
  *   tap      a TAP device the switch creates and brings up (its LOCAL
  *            port); read()/write() one frame at a time.  Needs
  *            CAP_NET_ADMIN.  netdev-tap.c.
@@ -64,7 +76,8 @@
  * coverage counter netdev_pool_alloc; callers on the fast path should use
  * netdev_packet_recycle() or netdev_batch_recycle() for packets they drop.
  * Any dp_packet may be recycled: one whose buffer is not the pool's size is
- * freed.  A port may be closed while its packets are still in flight: they
+ * freed, and one that lives in an afxdp port's UMEM frame goes back to its
+ * UMEM (a batch under one lock), never into the pool.  A port may be closed while its packets are still in flight: they
  * belong to the pool, not to the port.
  *
  * Every frame a port is handed or gives up is counted in struct
@@ -86,6 +99,7 @@
 
 #include "packet/packet.h"
 
+struct ds;
 struct netdev;
 
 /* Options of netdev_open(), as parsed from a port SPEC
@@ -98,6 +112,8 @@ struct netdev_options {
     unsigned int loops;  /* pcap: replay the file this many times (0 = 1). */
     unsigned int ring_size; /* memory: rx and tx ring size; pcap: paced
                              * backlog (0: default).  Ignored by others. */
+    const char *xdp_mode;   /* afxdp: "native", "skb" or "auto" (NULL):
+                             * native if the driver has it, else skb. */
 };
 
 /* Every frame offered to netdev_send() ends in exactly one of tx_packets,
@@ -115,7 +131,8 @@ struct netdev_stats {
     uint64_t tx_errors;  /* Frames that failed to send with an error. */
 };
 
-/* Opens port 'name' of 'type' ("memory", "pcap", "afpacket", "tap").
+/* Opens port 'name' of 'type' ("memory", "pcap", "afpacket", "afxdp",
+ * "tap").
  * Returns 0 and sets '*netdevp', or an errno value and sets '*errorp' to a
  * one-line message the caller frees. */
 int netdev_open(const char *name, const char *type,
@@ -145,6 +162,11 @@ void netdev_send(struct netdev *, struct dp_packet_batch *batch,
                  bool may_steal);
 
 void netdev_get_stats(const struct netdev *, struct netdev_stats *);
+
+/* Appends what the port's back end wants an operator to know, as
+ * space-separated KEY=VALUE words (an afxdp port: "xdp-mode=native
+ * rx-queues=1 umem=1 ..."), or nothing.  Any thread. */
+void netdev_get_status(const struct netdev *, struct ds *);
 
 /* True for a port whose receive side must never lose a frame to a full
  * upcall queue (an unpaced pcap replay): the datapath waits instead. */

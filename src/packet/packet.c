@@ -4,6 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The owner of external packets; set once, read by any thread. */
+static const struct dp_packet_external_ops *external_ops;
+
+void
+dp_packet_set_external_ops(const struct dp_packet_external_ops *ops)
+{
+    const struct dp_packet_external_ops *old =
+        __atomic_exchange_n(&external_ops, ops, __ATOMIC_ACQ_REL);
+
+    if (old && old != ops) {
+        fatal("a second owner of external packets registered");
+    }
+}
+
+static const struct dp_packet_external_ops *
+dp_packet_external_ops(void)
+{
+    return __atomic_load_n(&external_ops, __ATOMIC_ACQUIRE);
+}
+
 /* Largest buffer a dp_packet may have: sizes and offsets are 32-bit. */
 #define DP_PACKET_MAX_ALLOC (UINT32_MAX / 2)
 
@@ -35,6 +55,7 @@ dp_packet_init(struct dp_packet *pkt, size_t data_ofs, size_t capacity)
     pkt->in_port = 0;
     pkt->rss_hash = 0;
     pkt->rss_hash_valid = false;
+    pkt->source = DP_PACKET_SOURCE_HEAP;
     dp_packet_reset_offsets(pkt);
 }
 
@@ -64,6 +85,7 @@ dp_packet_clone(const struct dp_packet *src)
     /* Same data offset, so the clone has the same headroom and alignment;
      * no tailroom beyond the data, since clones are mostly sent as is. */
     *pkt = *src;
+    pkt->source = DP_PACKET_SOURCE_HEAP;
     pkt->allocated =
         dp_packet_checked_alloc_size((size_t)src->data_ofs + src->size);
     pkt->base = xmalloc(pkt->allocated);
@@ -74,10 +96,15 @@ dp_packet_clone(const struct dp_packet *src)
 void
 dp_packet_delete(struct dp_packet *pkt)
 {
-    if (pkt) {
-        free(pkt->base);
-        free(pkt);
+    if (!pkt) {
+        return;
     }
+    if (UNLIKELY(dp_packet_is_external(pkt))) {
+        dp_packet_external_ops()->release(pkt);
+        return;
+    }
+    free(pkt->base);
+    free(pkt);
 }
 
 void
@@ -107,7 +134,14 @@ dp_packet_realloc(struct dp_packet *pkt, size_t new_data_ofs, size_t tailroom)
     uint8_t *base = xmalloc(dp_packet_checked_alloc_size(allocated));
 
     memcpy(base + new_data_ofs, dp_packet_data(pkt), pkt->size);
-    free(pkt->base);
+    if (UNLIKELY(dp_packet_is_external(pkt))) {
+        /* From now on an ordinary heap packet; its owner takes back the
+         * old buffer (it still knows which from its own bookkeeping). */
+        pkt->source = DP_PACKET_SOURCE_HEAP;
+        dp_packet_external_ops()->detach(pkt);
+    } else {
+        free(pkt->base);
+    }
     pkt->base = base;
     pkt->allocated = (uint32_t)allocated;
     pkt->data_ofs = (uint32_t)new_data_ofs;

@@ -35,6 +35,27 @@
  * could change the flow (push, pull, set_size) leaves it alone: callers that
  * rewrite headers must call dp_packet_reset_rss_hash() themselves.
  *
+ * Buffer source.  Most packets own a malloc'd buffer and are themselves
+ * malloc'd (DP_PACKET_SOURCE_HEAP).  A port back end may instead hand out
+ * packets whose buffer and struct belong to it (DP_PACKET_SOURCE_EXTERNAL:
+ * an AF_XDP port's frames in a UMEM shared with the kernel).  Such a packet
+ * goes through every function here like any other; the only differences
+ * are on the way out, through the hooks its owner registered with
+ * dp_packet_set_external_ops():
+ *
+ *   - dp_packet_delete() hands it back to its owner (release);
+ *   - a push, put or set_size that needs more room than the buffer has
+ *     moves the data to a heap buffer, as for any packet, then tells the
+ *     owner (detach), who takes the old buffer back; from then on the
+ *     packet is an ordinary heap packet (its struct too: the owner gave it
+ *     up, and dp_packet_delete() frees it with free());
+ *   - dp_packet_clone() always makes a heap packet.
+ *
+ * So the packet module knows nothing of ports, and the common heap path
+ * costs one predictable branch in dp_packet_delete().  There is one owner
+ * of external packets per process (the netdev module registers it before
+ * it hands out the first one).
+ *
  * Batches.  The datapath moves packets 32 at a time (PACKET_BATCH_MAX, the
  * DPDK burst size): a struct dp_packet_batch is a plain array of packet
  * pointers and a count, meant to live on the stack of a poll loop.
@@ -59,18 +80,46 @@
 /* Layer offset meaning "this layer is absent". */
 #define DP_PACKET_OFS_NONE UINT16_MAX
 
+/* Who owns a packet's buffer and struct (see "Buffer source" above). */
+enum dp_packet_source {
+    DP_PACKET_SOURCE_HEAP,     /* malloc'd, freed by dp_packet_delete(). */
+    DP_PACKET_SOURCE_EXTERNAL, /* The registered owner's (a UMEM frame). */
+};
+
 struct dp_packet {
-    uint8_t *base;      /* Start of the allocation (owned). */
-    uint32_t allocated; /* Bytes allocated at 'base'. */
+    uint8_t *base;      /* Start of the buffer. */
+    uint32_t allocated; /* Bytes of buffer at 'base'. */
     uint32_t data_ofs;  /* Offset of the first data byte from 'base'. */
     uint32_t size;      /* Bytes of data. */
     uint16_t l2_ofs;    /* Offsets from the first data byte of the L2, */
     uint16_t l3_ofs;    /* L3 and L4 headers, or DP_PACKET_OFS_NONE. */
     uint16_t l4_ofs;
     bool rss_hash_valid; /* True if 'rss_hash' is set. */
+    uint8_t source;      /* enum dp_packet_source. */
     uint32_t in_port;    /* Input port (host byte order). */
     uint32_t rss_hash;   /* Flow hash, when 'rss_hash_valid'. */
 };
+
+/* The owner of DP_PACKET_SOURCE_EXTERNAL packets.  Both hooks may be
+ * called from any thread. */
+struct dp_packet_external_ops {
+    /* dp_packet_delete(): takes back the packet, buffer and struct. */
+    void (*release)(struct dp_packet *pkt);
+    /* The packet's data moved to a heap buffer and 'pkt' is now a
+     * DP_PACKET_SOURCE_HEAP packet: takes back the buffer it had, and
+     * gives up the struct for good. */
+    void (*detach)(struct dp_packet *pkt);
+};
+
+/* Registers the owner of external packets (once per process, before the
+ * first external packet exists; later calls must pass the same 'ops'). */
+void dp_packet_set_external_ops(const struct dp_packet_external_ops *ops);
+
+static inline bool
+dp_packet_is_external(const struct dp_packet *pkt)
+{
+    return pkt->source != DP_PACKET_SOURCE_HEAP;
+}
 
 /* Allocates an empty packet with at least MAX(headroom, DP_PACKET_HEADROOM)
  * bytes of headroom and room for 'capacity' bytes of data.  Never returns
@@ -81,9 +130,10 @@ struct dp_packet *dp_packet_new(size_t headroom, size_t capacity);
 struct dp_packet *dp_packet_new_from_bytes(const void *data, size_t size,
                                            size_t headroom);
 /* Returns a deep copy of 'pkt' (data, layer offsets, metadata), with the
- * same headroom. */
+ * same headroom, in a heap buffer whatever the source of 'pkt'. */
 struct dp_packet *dp_packet_clone(const struct dp_packet *pkt);
-/* Frees 'pkt' and its buffer.  NULL is a no-op. */
+/* Frees 'pkt' and its buffer (an external packet goes back to its owner).
+ * NULL is a no-op. */
 void dp_packet_delete(struct dp_packet *pkt);
 
 /* Empties 'pkt' (size 0) and clears its layer offsets and metadata; keeps

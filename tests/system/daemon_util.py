@@ -183,7 +183,7 @@ def parse_summary(text):
                 [int(p) for p in m.group(2).split()]))
             summary["removed"]["ports"] = int(m.group(1))
         if len(parts) == 9 and parts[3].isdigit() and parts[2] in (
-                "pcap", "afpacket", "tap", "memory"):
+                "pcap", "afpacket", "afxdp", "tap", "memory"):
             summary["ports"][parts[0]] = dict(zip(
                 ["ofport", "type", "rx", "rx_drop", "tx", "tx_drop", "lost",
                  "unparsable"],

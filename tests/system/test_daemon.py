@@ -111,8 +111,9 @@ def test_help_documents_every_option_with_its_default():
                   [text.index("--version")])
         block = text[start:end]
         assert "default" in block, f"{opt} does not say its default:\n{block}"
-    for word in ["type=afpacket|tap|pcap|memory", "ofport=N", "rx=FILE",
-                 "tx=FILE", "rate=PPS", "loop=N"]:
+    for word in ["type=afpacket|afxdp|tap|pcap|memory", "ofport=N",
+                 "rx=FILE", "tx=FILE", "rate=PPS", "loop=N",
+                 "xdp-mode=native|skb|auto"]:
         assert word in text
 
 

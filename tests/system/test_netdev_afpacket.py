@@ -1,12 +1,15 @@
-"""System tests of the kernel-facing port back ends (afpacket, tap).
+"""System tests of the kernel-facing port back ends (afpacket, afxdp, tap).
 
 The real checks live in the cmocka binary tests/unit/test_netdev.c, groups
-netdev-afpacket and netdev-tap: as root, they create a TAP device, and a
+netdev-afpacket, netdev-afxdp and netdev-tap: as root, they create a TAP device, and a
 veth pair whose peer sits in a fresh network namespace, open afpacket ports
 on both ends and check that frames cross byte-identical in both directions,
 that VLAN tags the kernel strips come back, that a port does not receive
 its own transmissions, that kernel ring drops are counted, and that a port
-can be closed mid-traffic.  This file runs those groups on their own (with
+can be closed mid-traffic (the afxdp group: the same over a shared UMEM,
+plus zero-copy forwarding, a full tx ring, UMEM packets through every
+packet function in another thread, one socket per queue).  This file runs
+those groups on their own (with
 NETDEV_TEST_FILTER) and checks what a unit test cannot check about itself:
 
   - as root, every kernel test ran (none skipped) and passed;
@@ -30,9 +33,14 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 AFPACKET_TESTS = 7
+AFXDP_TESTS = 9
 TAP_TESTS = 4
 # Tests of those groups that need neither root nor kernel support.
-UNPRIVILEGED_TESTS = {"test_afpacket_nonexistent_interface_is_one_clear_line"}
+UNPRIVILEGED_TESTS = {"test_afpacket_nonexistent_interface_is_one_clear_line",
+                      "test_afxdp_nonexistent_interface_is_one_clear_line",
+                      "test_afxdp_bad_xdp_mode_is_one_clear_line"}
+# What the afxdp group prints when the kernel refuses AF_XDP (as root).
+AFXDP_REFUSED = "# skipped: the kernel refuses afxdp ports: "
 
 
 def binary():
@@ -97,11 +105,15 @@ needs_root = pytest.mark.skipif(
 @needs_root
 @pytest.mark.parametrize("pattern,count", [("test_afpacket_*",
                                             AFPACKET_TESTS),
+                                           ("test_afxdp_*", AFXDP_TESTS),
                                            ("test_tap_*", TAP_TESTS)])
 def test_kernel_port_tests_all_run_and_pass_as_root(pattern, count):
     proc, pid, results = run_group(pattern)
     assert proc.returncode == 0, proc.output[-6000:]
     assert len(results) == count, proc.output[-6000:]
+    if "skip" in results.values() and AFXDP_REFUSED in proc.output:
+        assert leftovers(pid) == []
+        pytest.skip(proc.output.split(AFXDP_REFUSED, 1)[1].splitlines()[0])
     assert set(results.values()) == {"ok"}, proc.output[-6000:]
     assert leftovers(pid) == []
 
@@ -118,6 +130,7 @@ def test_kernel_port_tests_skip_cleanly_without_root():
            for d in [path] + parents(os.path.dirname(path))):
         pytest.skip("the build directory is not accessible to nobody")
     for pattern, count in [("test_afpacket_*", AFPACKET_TESTS),
+                           ("test_afxdp_*", AFXDP_TESTS),
                            ("test_tap_*", TAP_TESTS)]:
         proc, pid, results = run_group(pattern, preexec=drop_root)
         assert proc.returncode == 0, proc.output[-6000:]

@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "lib/coverage.h"
+#include "lib/dynamic-string.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "netdev/netdev.h"
@@ -184,8 +185,8 @@ test_open_unknown_type_names_port_and_type(void **state)
     assert_non_null(strstr(error, "frobnicator"));
     assert_string_equal(error,
                         "netdev: cannot open port \"p1\": unknown type "
-                        "\"frobnicator\" (expected memory, pcap, afpacket "
-                        "or tap)");
+                        "\"frobnicator\" (expected memory, pcap, afpacket, "
+                        "afxdp or tap)");
     free(error);
 }
 
@@ -1381,8 +1382,12 @@ static struct {
     struct netdev *host_port, *peer_port;
 } afp;
 
+/* Opens port 'name' of 'type' from inside network namespace 'ns'.
+ * Returns 0, or an error with the message in '*errorp' (if not NULL) or
+ * printed. */
 static int
-afp_open_in_ns(const char *ns, const char *name, struct netdev **netdevp)
+open_in_ns(const char *ns, const char *name, const char *type,
+           struct netdev **netdevp, char **errorp)
 {
     char *ns_path = xasprintf("/var/run/netns/%s", ns);
     int ns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
@@ -1392,8 +1397,10 @@ afp_open_in_ns(const char *ns, const char *name, struct netdev **netdevp)
 
     free(ns_path);
     if (ns_fd >= 0 && self_fd >= 0 && !setns(ns_fd, CLONE_NEWNET)) {
-        retval = netdev_open(name, "afpacket", NULL, netdevp, &error);
-        if (retval) {
+        retval = netdev_open(name, type, NULL, netdevp, &error);
+        if (retval && errorp) {
+            *errorp = error;
+        } else if (retval) {
             print_error("%s\n", error);
             free(error);
         }
@@ -1467,7 +1474,7 @@ afp_group_setup(void **state)
         afp_group_teardown(state);
         return -1;
     }
-    if (afp_open_in_ns(afp.ns, afp.peer, &afp.peer_port)) {
+    if (open_in_ns(afp.ns, afp.peer, "afpacket", &afp.peer_port, NULL)) {
         afp_group_teardown(state);
         return -1;
     }
@@ -1767,6 +1774,574 @@ test_afpacket_nonexistent_interface_is_one_clear_line(void **state)
     free(error);
 }
 
+/* ---- afxdp ports -------------------------------------------------------- */
+
+/* The fixture: as for afpacket, a veth pair whose peer lives in a fresh
+ * namespace, both ends opened as afxdp ports.  They share the process's
+ * UMEM, although one socket lives in another namespace.  Without root the
+ * group is skipped; when the kernel refuses AF_XDP or XDP (a container,
+ * an old kernel), the reason is the open's own error line. */
+static struct {
+    const char *skip_reason;
+    char *skip_detail; /* The failed open's message. */
+    char ns[32], host[IFNAMSIZ], peer[IFNAMSIZ], mq[IFNAMSIZ],
+        mq_peer[IFNAMSIZ];
+    bool created, mq_created;
+    struct netdev *host_port, *peer_port;
+} axp;
+
+static void axp_stop_flood(void);
+
+static int
+axp_group_teardown(void **state)
+{
+    (void)state;
+    axp_stop_flood();
+    netdev_close(axp.host_port);
+    netdev_close(axp.peer_port);
+    axp.host_port = axp.peer_port = NULL;
+    if (axp.mq_created) {
+        run("ip link del %s", axp.mq);
+        axp.mq_created = false;
+    }
+    if (axp.created) {
+        run("ip link del %s", axp.host);
+        run("ip netns del %s", axp.ns);
+        axp.created = false;
+    }
+    free(axp.skip_detail);
+    axp.skip_detail = NULL;
+    netdev_pool_purge();
+    return 0;
+}
+
+static int
+axp_group_setup(void **state)
+{
+    unsigned int pid = (unsigned int)getpid() % 10000000u;
+    char *error = NULL;
+
+    (void)state;
+    axp.skip_reason = kernel_ports_unavailable();
+    if (axp.skip_reason) {
+        return 0;
+    }
+    snprintf(axp.ns, sizeof axp.ns, "fsxd%u", pid);
+    snprintf(axp.host, sizeof axp.host, "fsxa%u", pid);
+    snprintf(axp.peer, sizeof axp.peer, "fsxb%u", pid);
+    snprintf(axp.mq, sizeof axp.mq, "fsxm%u", pid);
+    snprintf(axp.mq_peer, sizeof axp.mq_peer, "fsxn%u", pid);
+    if (!run("ip netns add %s", axp.ns)) {
+        axp.skip_reason = "cannot create a network namespace";
+        return 0;
+    }
+    axp.created = true;
+    run("ip netns exec %s sysctl -qw net.ipv6.conf.default.disable_ipv6=1",
+        axp.ns);
+    if (!run("ip link add %s type veth peer name %s netns %s", axp.host,
+             axp.peer, axp.ns)) {
+        axp.skip_reason = "cannot create a veth pair";
+        axp_group_teardown(state);
+        return 0;
+    }
+    run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", axp.host);
+    if (!run("ip link set %s up", axp.host)
+        || !run("ip -n %s link set %s up", axp.ns, axp.peer)) {
+        axp_group_teardown(state);
+        return -1;
+    }
+    if (netdev_open(axp.host, "afxdp", NULL, &axp.host_port, &error)
+        || open_in_ns(axp.ns, axp.peer, "afxdp", &axp.peer_port, &error)) {
+        /* The kernel (or its configuration) refuses: skip, saying why in
+         * its own words. */
+        axp_group_teardown(state);
+        axp.skip_reason = "the kernel refuses afxdp ports";
+        axp.skip_detail = error;
+        return 0;
+    }
+    return 0;
+}
+
+static void
+skip_unless_axp(void)
+{
+    if (axp.skip_reason) {
+        print_message("# skipped: %s%s%s\n", axp.skip_reason,
+                      axp.skip_detail ? ": " : "",
+                      axp.skip_detail ? axp.skip_detail : "");
+        skip();
+    }
+}
+
+static int
+axp_test_setup(void **state)
+{
+    char *error = NULL;
+
+    (void)state;
+    if (!axp.skip_reason && !axp.host_port
+        && netdev_open(axp.host, "afxdp", NULL, &axp.host_port, &error)) {
+        print_error("%s\n", error); /* A test before failed half-way. */
+        free(error);
+        return -1;
+    }
+    if (!axp.skip_reason) {
+        afp_drain(axp.host_port, 20);
+        afp_drain(axp.peer_port, 20);
+    }
+    return 0;
+}
+
+/* The value of KEY=VALUE in the port's status, or UINT64_MAX. */
+static uint64_t
+status_value(const struct netdev *netdev, const char *key)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    uint64_t value = UINT64_MAX;
+    char *word = xasprintf(" %s=", key);
+    const char *p;
+
+    ds_put_char(&s, ' ');
+    netdev_get_status(netdev, &s);
+    p = strstr(ds_cstr(&s), word);
+    if (p) {
+        value = strtoull(p + strlen(word), NULL, 10);
+    }
+    free(word);
+    ds_destroy(&s);
+    return value;
+}
+
+static bool
+status_has(const struct netdev *netdev, const char *text)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    bool found;
+
+    netdev_get_status(netdev, &s);
+    found = strstr(ds_cstr(&s), text) != NULL;
+    ds_destroy(&s);
+    return found;
+}
+
+static void
+test_afxdp_port_reports_native_mode_on_veth(void **state)
+{
+    (void)state;
+    skip_unless_axp();
+    assert_true(status_has(axp.host_port, "xdp-mode=native"));
+    assert_true(status_has(axp.peer_port, "xdp-mode=native"));
+    assert_int_equal(status_value(axp.host_port, "rx-queues"), 1);
+    /* One UMEM for both, although they live in different namespaces. */
+    assert_int_equal(status_value(axp.host_port, "umem"),
+                     status_value(axp.peer_port, "umem"));
+    assert_true(netdev_get_rx_fd(axp.host_port) >= 0);
+}
+
+static void
+test_afxdp_frames_cross_byte_identical_both_ways(void **state)
+{
+    enum { N = 300 };
+    static uint8_t frames[N][FRAME_MAX];
+    struct netdev_stats hb, ha, pb, pa;
+    struct dp_packet *pkts[N];
+    size_t lens[N];
+    uint64_t bytes = 0;
+
+    (void)state;
+    skip_unless_axp();
+    for (uint32_t i = 0; i < N; i++) {
+        lens[i] = make_frame(frames[i], 60 + (i * 37) % 1455, 7000 + i);
+        bytes += lens[i];
+    }
+    netdev_get_stats(axp.host_port, &hb);
+    netdev_get_stats(axp.peer_port, &pb);
+    send_frames(axp.peer_port, frames, lens, N);
+    assert_int_equal(recv_test_frames(axp.host_port, pkts, N, 5000), N);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_true(dp_packet_is_external(pkts[i])); /* In its frame. */
+        assert_frame_equal(pkts[i], frames[i], lens[i]);
+    }
+    /* And back: the received packets themselves, then fresh copies. */
+    for (uint32_t i = 0; i < N; i += PACKET_BATCH_MAX) {
+        struct dp_packet_batch batch;
+
+        dp_packet_batch_init(&batch);
+        for (uint32_t j = i; j < MIN(N, i + PACKET_BATCH_MAX); j++) {
+            assert_true(dp_packet_batch_add(&batch, pkts[j]));
+        }
+        netdev_send(axp.host_port, &batch, true);
+    }
+    assert_int_equal(recv_test_frames(axp.peer_port, pkts, N, 5000), N);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_frame_equal(pkts[i], frames[i], lens[i]);
+        netdev_packet_recycle(pkts[i]);
+    }
+    netdev_get_stats(axp.host_port, &ha);
+    netdev_get_stats(axp.peer_port, &pa);
+    assert_int_equal(pa.tx_packets - pb.tx_packets, N);
+    assert_int_equal(pa.tx_bytes - pb.tx_bytes, bytes);
+    assert_int_equal(ha.tx_packets - hb.tx_packets, N);
+    assert_true(ha.rx_packets - hb.rx_packets >= N);
+    assert_true(pa.rx_packets - pb.rx_packets >= N);
+    assert_int_equal(ha.rx_dropped + ha.tx_dropped + ha.tx_errors,
+                     hb.rx_dropped + hb.tx_dropped + hb.tx_errors);
+    assert_int_equal(pa.tx_dropped + pa.tx_errors,
+                     pb.tx_dropped + pb.tx_errors);
+}
+
+static void
+test_afxdp_forwarding_between_ports_copies_nothing(void **state)
+{
+    enum { N = 200 };
+    static uint8_t frames[N][FRAME_MAX];
+    uint64_t zc = coverage_read("netdev_afxdp_tx_zero_copy");
+    uint64_t copies = coverage_read("netdev_afxdp_tx_copy");
+    uint64_t rx_copies = coverage_read("netdev_afxdp_rx_copy");
+    struct dp_packet *pkts[N];
+    uint8_t *addrs[N];
+    size_t lens[N];
+
+    (void)state;
+    skip_unless_axp();
+    for (uint32_t i = 0; i < N; i++) {
+        lens[i] = make_frame(frames[i], 64 + i * 7, 8000 + i);
+    }
+    /* Copies in pool buffers go in (counted as copies), ... */
+    send_frames(axp.peer_port, frames, lens, N);
+    assert_int_equal(coverage_read("netdev_afxdp_tx_copy") - copies, N);
+    assert_int_equal(recv_test_frames(axp.host_port, pkts, N, 5000), N);
+    /* ... then host rx -> peer tx: each frame's own UMEM address goes on
+     * the peer's tx ring, back into the host port. */
+    for (uint32_t i = 0; i < N; i += PACKET_BATCH_MAX) {
+        struct dp_packet_batch batch;
+
+        dp_packet_batch_init(&batch);
+        for (uint32_t j = i; j < MIN(N, i + PACKET_BATCH_MAX); j++) {
+            addrs[j] = dp_packet_data(pkts[j]);
+            assert_true(dp_packet_batch_add(&batch, pkts[j]));
+        }
+        netdev_send(axp.peer_port, &batch, true);
+    }
+    assert_int_equal(coverage_read("netdev_afxdp_tx_zero_copy") - zc, N);
+    assert_int_equal(coverage_read("netdev_afxdp_tx_copy") - copies, N);
+    assert_int_equal(recv_test_frames(axp.host_port, pkts, N, 5000), N);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_frame_equal(pkts[i], frames[i], lens[i]);
+        netdev_packet_recycle(pkts[i]);
+    }
+    assert_int_equal(coverage_read("netdev_afxdp_rx_copy"), rx_copies);
+    (void)addrs;
+}
+
+static void
+test_afxdp_full_tx_ring_drops_and_counts(void **state)
+{
+    /* With the interface down the kernel takes nothing off the tx ring
+     * (1024 slots): the rest must be counted, not lost. */
+    enum { N = 1500 };
+    uint64_t cov = coverage_read("netdev_afxdp_tx_ring_full");
+    struct netdev_stats before, after;
+    uint8_t frame[64];
+
+    (void)state;
+    skip_unless_axp();
+    make_frame(frame, sizeof frame, 9000);
+    netdev_get_stats(axp.host_port, &before);
+    assert_true(run("ip link set %s down", axp.host));
+    for (uint32_t sent = 0; sent < N; sent += PACKET_BATCH_MAX) {
+        struct dp_packet_batch batch;
+
+        dp_packet_batch_init(&batch);
+        for (uint32_t i = sent; i < MIN(N, sent + PACKET_BATCH_MAX); i++) {
+            struct dp_packet *pkt = netdev_packet_alloc();
+
+            dp_packet_put(pkt, frame, sizeof frame);
+            assert_true(dp_packet_batch_add(&batch, pkt));
+        }
+        netdev_send(axp.host_port, &batch, true);
+    }
+    netdev_get_stats(axp.host_port, &after);
+    assert_true(run("ip link set %s up", axp.host));
+    assert_int_equal((after.tx_packets - before.tx_packets)
+                         + (after.tx_dropped - before.tx_dropped)
+                         + (after.tx_errors - before.tx_errors),
+                     N);
+    assert_true(after.tx_dropped - before.tx_dropped >= N - 1024);
+    assert_int_equal(coverage_read("netdev_afxdp_tx_ring_full") - cov,
+                     after.tx_dropped - before.tx_dropped);
+}
+
+struct axp_thread_ctx {
+    struct dp_packet **pkts;
+    size_t n;
+    const uint8_t (*frames)[FRAME_MAX];
+    const size_t *lens;
+};
+
+/* Puts each packet through one of the packet API's ways out. */
+static void *
+axp_other_thread(void *ctx_)
+{
+    struct axp_thread_ctx *ctx = ctx_;
+    struct dp_packet_batch batch;
+    uint8_t hdr[300];
+
+    memset(hdr, 0xab, sizeof hdr);
+    dp_packet_batch_init(&batch);
+    for (size_t i = 0; i < ctx->n; i++) {
+        struct dp_packet *pkt = ctx->pkts[i], *copy;
+
+        switch (i % 5) {
+        case 0: /* A clone outlives the original. */
+            copy = dp_packet_clone(pkt);
+            dp_packet_delete(pkt);
+            assert_false(dp_packet_is_external(copy));
+            assert_frame_equal(copy, ctx->frames[i], ctx->lens[i]);
+            dp_packet_delete(copy);
+            break;
+        case 1: /* More headroom than a frame has: moves to the heap. */
+            dp_packet_push(pkt, hdr, sizeof hdr);
+            assert_false(dp_packet_is_external(pkt));
+            assert_memory_equal(dp_packet_data(pkt), hdr, sizeof hdr);
+            assert_memory_equal((uint8_t *)dp_packet_data(pkt) + sizeof hdr,
+                                ctx->frames[i], ctx->lens[i]);
+            netdev_packet_recycle(pkt);
+            break;
+        case 2:
+            netdev_packet_recycle(pkt);
+            break;
+        case 3:
+            dp_packet_delete(pkt);
+            break;
+        default:
+            assert_true(dp_packet_batch_add(&batch, pkt));
+            break;
+        }
+    }
+    netdev_batch_recycle(&batch);
+    return NULL;
+}
+
+static void
+test_afxdp_umem_packets_survive_every_packet_api_in_another_thread(
+    void **state)
+{
+    enum { N = 100 };
+    static uint8_t frames[N][FRAME_MAX];
+    uint64_t detached = coverage_read("netdev_afxdp_frame_detach");
+    struct axp_thread_ctx ctx;
+    struct dp_packet *pkts[N];
+    size_t lens[N];
+    pthread_t thread;
+
+    (void)state;
+    skip_unless_axp();
+    for (uint32_t i = 0; i < N; i++) {
+        lens[i] = make_frame(frames[i], 100 + i * 13, 10000 + i);
+    }
+    send_frames(axp.peer_port, frames, lens, N);
+    assert_int_equal(recv_test_frames(axp.host_port, pkts, N, 5000), N);
+    assert_true(status_value(axp.host_port, "umem-held") >= N);
+    ctx = (struct axp_thread_ctx){pkts, N, frames, lens};
+    assert_int_equal(pthread_create(&thread, NULL, axp_other_thread, &ctx), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(coverage_read("netdev_afxdp_frame_detach") - detached,
+                     N / 5);
+    /* Every frame is back in the UMEM, none in the generic pool. */
+    assert_int_equal(status_value(axp.host_port, "umem-held"), 0);
+}
+
+/* A thread that floods from a port until stopped.  Static, and stopped
+ * by the group teardown too, so that a failed assertion cannot leave it
+ * running on a dead stack. */
+static struct axp_sender_ctx {
+    struct netdev *port;
+    _Atomic bool stop;
+    uint64_t sent;
+    pthread_t thread;
+    bool running;
+} axp_flood;
+
+static void
+axp_stop_flood(void)
+{
+    if (axp_flood.running) {
+        atomic_store(&axp_flood.stop, true);
+        pthread_join(axp_flood.thread, NULL);
+        axp_flood.running = false;
+    }
+}
+
+static void *
+axp_sender(void *ctx_)
+{
+    struct axp_sender_ctx *ctx = ctx_;
+    uint8_t frame[128];
+
+    make_frame(frame, sizeof frame, 11000);
+    while (!atomic_load(&ctx->stop)) {
+        struct dp_packet_batch batch;
+
+        dp_packet_batch_init(&batch);
+        while (!dp_packet_batch_is_full(&batch)) {
+            struct dp_packet *pkt = netdev_packet_alloc();
+
+            dp_packet_put(pkt, frame, sizeof frame);
+            assert_true(dp_packet_batch_add(&batch, pkt));
+        }
+        netdev_send(ctx->port, &batch, true);
+        ctx->sent += PACKET_BATCH_MAX;
+    }
+    return NULL;
+}
+
+/* Takes the first 'n' test frames 'netdev' receives within 'timeout_ms'
+ * into 'pkts' and recycles the rest of what arrives meanwhile (a flood
+ * brings more than asked for).  Returns how many it took. */
+static size_t
+recv_from_flood(struct netdev *netdev, struct dp_packet **pkts, size_t n,
+                int timeout_ms)
+{
+    uint64_t deadline = time_msec() + (uint64_t)timeout_ms;
+    size_t got = 0;
+
+    while (got < n) {
+        struct pollfd pfd = {.fd = netdev_get_rx_fd(netdev), .events = POLLIN};
+        struct dp_packet_batch batch;
+        uint64_t now = time_msec();
+
+        dp_packet_batch_init(&batch);
+        if (netdev_recv(netdev, &batch) == EAGAIN) {
+            if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0) {
+                break;
+            }
+            continue;
+        }
+        for (unsigned int i = 0; i < batch.count; i++) {
+            if (got < n && is_test_frame(batch.packets[i])) {
+                pkts[got++] = batch.packets[i];
+            } else {
+                netdev_packet_recycle(batch.packets[i]);
+            }
+        }
+    }
+    return got;
+}
+
+static void
+test_afxdp_port_can_close_under_traffic_with_packets_in_flight(void **state)
+{
+    struct axp_sender_ctx *ctx = &axp_flood;
+    struct dp_packet *held[64], *pkts[64];
+    uint64_t held_before;
+    char *error = NULL;
+
+    (void)state;
+    skip_unless_axp();
+    ctx->port = axp.peer_port;
+    ctx->sent = 0;
+    atomic_init(&ctx->stop, false);
+    assert_int_equal(pthread_create(&ctx->thread, NULL, axp_sender, ctx), 0);
+    ctx->running = true;
+    /* Keep packets of the host port "elsewhere in the switch" while it
+     * closes, and twice. */
+    assert_int_equal(recv_from_flood(axp.host_port, held, 64, 5000), 64);
+    held_before = status_value(axp.peer_port, "umem-held");
+    assert_true(held_before >= 64);
+    for (int round = 0; round < 2; round++) {
+        netdev_close(axp.host_port);
+        axp.host_port = NULL;
+        if (netdev_open(axp.host, "afxdp", NULL, &axp.host_port, &error)) {
+            fail_msg("%s", error);
+        }
+        assert_int_equal(recv_from_flood(axp.host_port, pkts, 64, 5000), 64);
+        for (int i = 0; i < 64; i++) {
+            netdev_packet_recycle(pkts[i]);
+        }
+    }
+    axp_stop_flood();
+    /* The held packets are still good, and go back to their UMEM. */
+    for (int i = 0; i < 64; i++) {
+        assert_int_equal(frame_seq(held[i]), 11000);
+        assert_int_equal(dp_packet_size(held[i]), 128);
+        netdev_packet_recycle(held[i]);
+    }
+    assert_true(ctx->sent > 0);
+}
+
+static void
+test_afxdp_opens_one_socket_per_rx_queue(void **state)
+{
+    enum { N = 100 };
+    static uint8_t frames[N][FRAME_MAX];
+    struct netdev *mq, *peer;
+    struct dp_packet *pkts[N];
+    size_t lens[N];
+
+    (void)state;
+    skip_unless_axp();
+    if (!run("ip link add %s numtxqueues 4 numrxqueues 4 type veth peer "
+             "name %s numtxqueues 4 numrxqueues 4",
+             axp.mq, axp.mq_peer)) {
+        print_message("# skipped: cannot create a multi-queue veth pair\n");
+        skip();
+    }
+    axp.mq_created = true;
+    run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", axp.mq);
+    run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", axp.mq_peer);
+    assert_true(run("ip link set %s up", axp.mq));
+    assert_true(run("ip link set %s up", axp.mq_peer));
+    mq = open_ok(axp.mq, "afxdp", NULL);
+    peer = open_ok(axp.mq_peer, "afpacket", NULL);
+    assert_int_equal(status_value(mq, "rx-queues"), 4);
+    for (uint32_t i = 0; i < N; i++) {
+        lens[i] = make_frame(frames[i], 80, 12000 + i);
+    }
+    send_frames(peer, frames, lens, N);
+    assert_int_equal(recv_test_frames(mq, pkts, N, 5000), N);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_frame_equal(pkts[i], frames[i], lens[i]);
+        netdev_packet_recycle(pkts[i]);
+    }
+    netdev_close(peer);
+    netdev_close(mq);
+    run("ip link del %s", axp.mq);
+    axp.mq_created = false;
+}
+
+static void
+test_afxdp_nonexistent_interface_is_one_clear_line(void **state)
+{
+    char name[IFNAMSIZ];
+    char *error, *expected;
+
+    (void)state;
+    snprintf(name, sizeof name, "fsnone%u",
+             (unsigned int)getpid() % 10000000u);
+    error = open_fails(name, "afxdp", NULL, ENODEV);
+    expected = xasprintf("netdev: cannot open port \"%s\" (afxdp): No such "
+                         "device",
+                         name);
+    assert_string_equal(error, expected);
+    free(expected);
+    free(error);
+}
+
+static void
+test_afxdp_bad_xdp_mode_is_one_clear_line(void **state)
+{
+    struct netdev_options opts = {.xdp_mode = "turbo"};
+    char *error;
+
+    (void)state;
+    error = open_fails("lo", "afxdp", &opts, EINVAL);
+    assert_string_equal(error, "netdev: cannot open port \"lo\" (afxdp): bad "
+                               "xdp-mode \"turbo\" (expected native, skb "
+                               "or auto)");
+    free(error);
+}
+
 /* ---- Main --------------------------------------------------------------- */
 
 int
@@ -1824,6 +2399,20 @@ main(void)
         AFP_TEST(test_afpacket_port_can_close_mid_traffic_and_reopen),
         AFP_TEST(test_afpacket_nonexistent_interface_is_one_clear_line),
     };
+#define AXP_TEST(T) cmocka_unit_test_setup(T, axp_test_setup)
+    const struct CMUnitTest afxdp_tests[] = {
+        AXP_TEST(test_afxdp_port_reports_native_mode_on_veth),
+        AXP_TEST(test_afxdp_frames_cross_byte_identical_both_ways),
+        AXP_TEST(test_afxdp_forwarding_between_ports_copies_nothing),
+        AXP_TEST(test_afxdp_full_tx_ring_drops_and_counts),
+        AXP_TEST(
+            test_afxdp_umem_packets_survive_every_packet_api_in_another_thread),
+        AXP_TEST(
+            test_afxdp_port_can_close_under_traffic_with_packets_in_flight),
+        AXP_TEST(test_afxdp_opens_one_socket_per_rx_queue),
+        AXP_TEST(test_afxdp_nonexistent_interface_is_one_clear_line),
+        AXP_TEST(test_afxdp_bad_xdp_mode_is_one_clear_line),
+    };
     const char *filter = getenv("NETDEV_TEST_FILTER");
     int failed = 0;
 
@@ -1843,6 +2432,8 @@ main(void)
     failed += cmocka_run_group_tests_name("netdev-tap", tap_tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("netdev-afpacket", afpacket_tests,
                                           afp_group_setup, afp_group_teardown);
+    failed += cmocka_run_group_tests_name("netdev-afxdp", afxdp_tests,
+                                          axp_group_setup, axp_group_teardown);
     netdev_pool_purge();
     return failed;
 }

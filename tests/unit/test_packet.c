@@ -1953,6 +1953,258 @@ test_batch_refuses_a_packet_when_full(void **state)
     assert_true(dp_packet_batch_is_empty(&batch));
 }
 
+/* ---- External packets ---------------------------------------------------- */
+
+/* A fake owner of external packets, as a port back end would be: four
+ * fixed buffers ("frames") and, for each, a malloc'd struct that can be
+ * given away to the heap world by a reallocation.  It records what the
+ * packet module hands back. */
+#define EXT_FRAMES 4
+#define EXT_FRAME_SIZE 256
+#define EXT_HEADROOM 32
+
+struct ext_packet {
+    struct dp_packet packet; /* First: the struct is freed as a packet. */
+    unsigned int frame;
+};
+
+static uint8_t ext_frames[EXT_FRAMES][EXT_FRAME_SIZE];
+static struct ext_packet *ext_structs[EXT_FRAMES];
+static bool ext_out[EXT_FRAMES]; /* Frame held by a packet. */
+static unsigned int ext_releases, ext_detaches;
+
+static void
+ext_release(struct dp_packet *pkt)
+{
+    struct ext_packet *xp = (struct ext_packet *)pkt;
+
+    assert_true(xp->frame < EXT_FRAMES && ext_out[xp->frame]);
+    assert_ptr_equal(ext_structs[xp->frame], xp);
+    ext_out[xp->frame] = false;
+    ext_releases++;
+}
+
+static void
+ext_detach(struct dp_packet *pkt)
+{
+    struct ext_packet *xp = (struct ext_packet *)pkt;
+    unsigned int frame = xp->frame;
+
+    /* Called after the data moved: the packet is a heap packet already,
+     * and its struct is no longer ours; the frame gets a new one. */
+    assert_int_equal(pkt->source, DP_PACKET_SOURCE_HEAP);
+    assert_true(frame < EXT_FRAMES && ext_out[frame]);
+    ext_structs[frame] = calloc(1, sizeof *ext_structs[frame]);
+    ext_structs[frame]->frame = frame;
+    ext_out[frame] = false;
+    ext_detaches++;
+}
+
+static const struct dp_packet_external_ops ext_ops = {
+    .release = ext_release,
+    .detach = ext_detach,
+};
+
+static int
+ext_setup(void **state)
+{
+    (void)state;
+    dp_packet_set_external_ops(&ext_ops);
+    for (unsigned int i = 0; i < EXT_FRAMES; i++) {
+        if (!ext_structs[i]) {
+            ext_structs[i] = calloc(1, sizeof *ext_structs[i]);
+            ext_structs[i]->frame = i;
+        }
+        ext_out[i] = false;
+    }
+    ext_releases = ext_detaches = 0;
+    return 0;
+}
+
+static int
+ext_teardown(void **state)
+{
+    (void)state;
+    for (unsigned int i = 0; i < EXT_FRAMES; i++) {
+        assert_false(ext_out[i]); /* Every frame came back. */
+        free(ext_structs[i]);
+        ext_structs[i] = NULL;
+    }
+    return 0;
+}
+
+/* Hands out frame 'i' holding 'len' bytes of a pattern, as a port's
+ * receive would. */
+static struct dp_packet *
+ext_packet(unsigned int i, size_t len)
+{
+    struct dp_packet *pkt = &ext_structs[i]->packet;
+
+    assert_false(ext_out[i]);
+    assert_true(EXT_HEADROOM + len <= EXT_FRAME_SIZE);
+    ext_out[i] = true;
+    pkt->base = ext_frames[i];
+    pkt->allocated = EXT_FRAME_SIZE;
+    pkt->data_ofs = EXT_HEADROOM;
+    pkt->size = (uint32_t)len;
+    pkt->source = DP_PACKET_SOURCE_EXTERNAL;
+    pkt->in_port = IN_PORT;
+    pkt->rss_hash_valid = false;
+    dp_packet_reset_offsets(pkt);
+    for (size_t j = 0; j < len; j++) {
+        ext_frames[i][EXT_HEADROOM + j] = (uint8_t)(j * 13 + i);
+    }
+    return pkt;
+}
+
+static void
+assert_ext_pattern(const struct dp_packet *pkt, unsigned int i, size_t ofs,
+                   size_t len)
+{
+    const uint8_t *p = (const uint8_t *)dp_packet_data(pkt) + ofs;
+
+    for (size_t j = 0; j < len; j++) {
+        assert_int_equal(p[j], (uint8_t)(j * 13 + i));
+    }
+}
+
+static void
+test_packet_struct_stays_small(void **state)
+{
+    (void)state;
+    /* The source field lives in what was padding: adding it must not
+     * grow the struct the fast path touches for every packet. */
+    assert_int_equal(sizeof(struct dp_packet), 40);
+}
+
+static void
+test_external_packet_delete_returns_it_to_its_owner(void **state)
+{
+    struct dp_packet *pkt = ext_packet(0, 100);
+
+    (void)state;
+    assert_true(dp_packet_is_external(pkt));
+    dp_packet_delete(pkt);
+    assert_int_equal(ext_releases, 1);
+    assert_int_equal(ext_detaches, 0);
+    assert_false(ext_out[0]);
+}
+
+static void
+test_external_packet_clone_is_an_independent_heap_copy(void **state)
+{
+    struct dp_packet *pkt = ext_packet(1, 200), *copy;
+
+    (void)state;
+    pkt->l3_ofs = 14;
+    copy = dp_packet_clone(pkt);
+    assert_false(dp_packet_is_external(copy));
+    assert_int_equal(dp_packet_size(copy), 200);
+    assert_int_equal(copy->in_port, IN_PORT);
+    assert_int_equal(copy->l3_ofs, 14);
+    assert_ptr_not_equal(dp_packet_data(copy), dp_packet_data(pkt));
+    assert_ext_pattern(copy, 1, 0, 200);
+    /* The copy dies without the owner hearing of it, and the frame comes
+     * back only with the original. */
+    dp_packet_delete(copy);
+    assert_int_equal(ext_releases, 0);
+    assert_true(ext_out[1]);
+    dp_packet_delete(pkt);
+    assert_int_equal(ext_releases, 1);
+}
+
+static void
+test_external_push_within_headroom_stays_in_the_frame(void **state)
+{
+    static const uint8_t tag[4] = {0x81, 0x00, 0x00, 0x64};
+    struct dp_packet *pkt = ext_packet(2, 60);
+
+    (void)state;
+    dp_packet_push(pkt, tag, sizeof tag);
+    assert_true(dp_packet_is_external(pkt));
+    assert_ptr_equal(pkt->base, ext_frames[2]);
+    assert_int_equal(ext_detaches, 0);
+    assert_memory_equal(dp_packet_data(pkt), tag, sizeof tag);
+    assert_ext_pattern(pkt, 2, sizeof tag, 60);
+    dp_packet_delete(pkt);
+    assert_int_equal(ext_releases, 1);
+}
+
+static void
+test_external_push_beyond_headroom_moves_to_the_heap(void **state)
+{
+    uint8_t hdr[EXT_HEADROOM + 8];
+    struct ext_packet *old;
+    struct dp_packet *pkt;
+
+    (void)state;
+    memset(hdr, 0xee, sizeof hdr);
+    pkt = ext_packet(3, 100);
+    old = ext_structs[3];
+    pkt->l3_ofs = 14;
+    dp_packet_push(pkt, hdr, sizeof hdr);
+    /* The frame went back at once; the struct (same pointer for the
+     * caller) is now an ordinary heap packet. */
+    assert_int_equal(ext_detaches, 1);
+    assert_false(ext_out[3]);
+    assert_ptr_not_equal(ext_structs[3], old);
+    assert_ptr_equal(pkt, &old->packet);
+    assert_false(dp_packet_is_external(pkt));
+    assert_true(pkt->base < ext_frames[0]
+                || pkt->base >= ext_frames[EXT_FRAMES - 1] + EXT_FRAME_SIZE);
+    assert_int_equal(dp_packet_size(pkt), sizeof hdr + 100);
+    assert_int_equal(pkt->l3_ofs, 14 + sizeof hdr);
+    assert_memory_equal(dp_packet_data(pkt), hdr, sizeof hdr);
+    assert_ext_pattern(pkt, 3, sizeof hdr, 100);
+    /* The frame can be handed out again while the heap packet lives. */
+    dp_packet_delete(ext_packet(3, 10));
+    dp_packet_delete(pkt); /* free(): no owner call. */
+    assert_int_equal(ext_releases, 1);
+}
+
+static void
+test_external_put_and_set_size_beyond_the_frame_move_to_the_heap(void **state)
+{
+    static uint8_t tail[EXT_FRAME_SIZE];
+    struct dp_packet *a = ext_packet(0, 100), *b = ext_packet(1, 100);
+
+    (void)state;
+    memset(tail, 0x5a, sizeof tail);
+    /* Growth that fits the frame's tailroom stays put. */
+    dp_packet_put(a, tail, 16);
+    dp_packet_set_size(b, 120);
+    assert_int_equal(ext_detaches, 0);
+    /* Growth beyond it reallocates. */
+    dp_packet_put(a, tail, EXT_FRAME_SIZE);
+    dp_packet_set_size(b, EXT_FRAME_SIZE * 2);
+    assert_int_equal(ext_detaches, 2);
+    assert_false(dp_packet_is_external(a) || dp_packet_is_external(b));
+    assert_ext_pattern(a, 0, 0, 100);
+    assert_ext_pattern(b, 1, 0, 100);
+    assert_int_equal(dp_packet_size(a), 100 + 16 + EXT_FRAME_SIZE);
+    assert_memory_equal((uint8_t *)dp_packet_data(a) + 100, tail, 16);
+    assert_memory_equal((uint8_t *)dp_packet_data(a) + 116, tail,
+                        EXT_FRAME_SIZE);
+    dp_packet_delete(a);
+    dp_packet_delete(b);
+    assert_int_equal(ext_releases, 0);
+}
+
+static void
+test_external_batch_delete_returns_every_frame(void **state)
+{
+    struct dp_packet_batch batch;
+
+    (void)state;
+    dp_packet_batch_init(&batch);
+    for (unsigned int i = 0; i < EXT_FRAMES; i++) {
+        assert_true(dp_packet_batch_add(&batch, ext_packet(i, 64)));
+    }
+    assert_true(dp_packet_batch_add(&batch, dp_packet_new(0, 64)));
+    dp_packet_batch_delete_all(&batch);
+    assert_int_equal(ext_releases, EXT_FRAMES);
+}
+
 /* ---- pcap files ---------------------------------------------------------- */
 
 static char *
@@ -2156,6 +2408,16 @@ main(void)
         cmocka_unit_test(test_pcap_reader_names_the_file_of_a_bad_capture),
         cmocka_unit_test(test_pcap_reader_reports_a_cut_last_record),
         cmocka_unit_test(test_pcap_writer_names_the_file_it_cannot_create),
+        cmocka_unit_test(test_packet_struct_stays_small),
+#define EXT_TEST(T) cmocka_unit_test_setup_teardown(T, ext_setup, ext_teardown)
+        EXT_TEST(test_external_packet_delete_returns_it_to_its_owner),
+        EXT_TEST(test_external_packet_clone_is_an_independent_heap_copy),
+        EXT_TEST(test_external_push_within_headroom_stays_in_the_frame),
+        EXT_TEST(test_external_push_beyond_headroom_moves_to_the_heap),
+        EXT_TEST(
+            test_external_put_and_set_size_beyond_the_frame_move_to_the_heap),
+        EXT_TEST(test_external_batch_delete_returns_every_frame),
+#undef EXT_TEST
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
