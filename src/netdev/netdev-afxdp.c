@@ -62,11 +62,16 @@
  * later binds and to close it in xsk_umem__delete().
  *
  * Sizing.  NETDEV_AFXDP_UMEM_FRAMES frames of 2 kB (64 MB, locked in
- * memory): the fill rings (NETDEV_AFXDP_FILL_SIZE) and tx rings of about a
- * dozen sockets, plus NETDEV_AFXDP_RESERVE (4096) frames for packets held
- * in the switch (an upcall queue holds up to 512 per handler, and the
- * datapath may keep packets a while).  A port with more queues than that
- * gets a UMEM of its own size.  When a UMEM runs out anyway, nothing is
+ * memory): the fill rings (NETDEV_AFXDP_FILL_SIZE) and tx rings of three
+ * sockets, plus NETDEV_AFXDP_RESERVE (4096) frames for packets held in the
+ * switch (an upcall queue holds up to 512 per handler, and the datapath
+ * may keep packets a while).  Fill and rx rings of 8192 frames hold 80 ms
+ * at 100 kpps: a datapath thread leaves a port's frames in its ring while
+ * the upcall queues are full (datapath.h, dp_set_idle_work()), and a
+ * thread that shares its core with a revalidator round (tens of ms with
+ * 50 000 flows) must not lose them; with 2048 (libxdp's default), workload
+ * c of bench/compare-ovs lost first packets from 60 kpps on.  A port with
+ * more queues than fit gets a UMEM of its own size.  When a UMEM runs out anyway, nothing is
  * dropped for it: receive copies the frame into a pool packet and gives
  * the same frame straight back to the fill ring (netdev_afxdp_rx_copy), so
  * a port's fill ring never starves because of packets held elsewhere.
@@ -193,8 +198,8 @@ COVERAGE_DEFINE(netdev_afxdp_umem_create);
  * alike): our UMEM headroom, then XDP_PACKET_HEADROOM. */
 #define NETDEV_AFXDP_RX_OFS (DP_PACKET_IP_ALIGN + 256)
 #define NETDEV_AFXDP_MAX_FRAME (NETDEV_AFXDP_FRAME_SIZE - NETDEV_AFXDP_RX_OFS)
-#define NETDEV_AFXDP_FILL_SIZE 2048
-#define NETDEV_AFXDP_RX_SIZE 2048
+#define NETDEV_AFXDP_FILL_SIZE 8192
+#define NETDEV_AFXDP_RX_SIZE 8192
 #define NETDEV_AFXDP_TX_SIZE 1024
 #define NETDEV_AFXDP_COMP_SIZE 1024
 #define NETDEV_AFXDP_RESERVE 4096
