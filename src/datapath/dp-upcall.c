@@ -61,7 +61,9 @@ BUILD_ASSERT(!(DP_UQUEUE_SHARE_SLOTS & (DP_UQUEUE_SHARE_SLOTS - 1)));
 struct dp_upcall_queue {
     /* Producers. */
     uint64_t head __attribute__((aligned(CACHE_LINE_SIZE))); /* Atomic. */
-    /* Consumer. */
+    /* Consumer: one thread at a time, whoever runs the handler's batch
+     * (its thread or a datapath thread doing idle work); 'tail' is also
+     * read (atomic) by the handler's thread while it waits. */
     uint64_t tail __attribute__((aligned(CACHE_LINE_SIZE)));
     uint32_t waiting; /* Atomic: the consumer is (about to be) asleep. */
     uint64_t done;    /* Atomic: upcalls the consumer has finished. */
@@ -404,9 +406,12 @@ dp_uqueue_move_one(struct dp_upcall_queue *from,
 static bool
 dp_uqueue_is_empty(const struct dp_upcall_queue *q)
 {
-    const struct dp_upcall_cell *cell = &q->cells[q->tail & q->mask];
+    /* The waiting handler thread may look while a datapath thread, holding
+     * the handler's run mutex, consumes (work-conserving upcalls). */
+    uint64_t tail = DP_GET_RELAXED(&q->tail);
+    const struct dp_upcall_cell *cell = &q->cells[tail & q->mask];
 
-    return DP_GET(&cell->seq) != q->tail + 1;
+    return DP_GET(&cell->seq) != tail + 1;
 }
 
 size_t
