@@ -354,6 +354,10 @@ cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
                   "  idle work: batches:%" PRIu64 " wakes-deferred:%" PRIu64
                   " ports-paused:%" PRIu64 "\n",
                   st.n_idle_work, st.n_wake_deferred, st.n_port_paused);
+    ds_put_format(&s,
+                  "  datapath threads: busy:%" PRIu64 "ms idle:%" PRIu64
+                  "ms (polling with nothing to do; sleep not counted)\n",
+                  st.busy_ns / 1000000, st.idle_ns / 1000000);
 
     n_ports = dp_port_list(d->dp, ports, ARRAY_SIZE(ports));
     for (size_t i = 0; i < MIN(n_ports, ARRAY_SIZE(ports)); i++) {

@@ -656,6 +656,8 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     stats->n_idle_work = c[DP_C_IDLE_WORK];
     stats->n_wake_deferred = c[DP_C_WAKE_DEFERRED];
     stats->n_port_paused = c[DP_C_PORT_PAUSED];
+    stats->busy_ns = c[DP_C_BUSY_NS];
+    stats->idle_ns = c[DP_C_IDLE_NS];
     stats->n_draining = DP_GET_RELAXED(&dp->n_draining);
     stats->n_flows = DP_GET_RELAXED(&dp->n_flows);
     stats->n_masks = dpcls_n_subtables(&dp->cls);

@@ -283,11 +283,16 @@ struct dp_stats {
     uint64_t n_drain_flips;       /* Flows that finished draining. */
     uint64_t n_draining;          /* Flows draining now. */
     uint64_t n_idle_work;         /* Idle-work calls that did work (batches
-                               * datapath threads ran for the handlers). */
+                                   * datapath threads ran for handlers). */
     uint64_t n_wake_deferred;     /* Handler wake-ups held back until a busy
-                               * thread gave up running them itself. */
+                                   * thread gave up running them itself. */
     uint64_t n_port_paused;       /* Polls of a port skipped because its
-                               * misses might not fit in the queues. */
+                                   * misses might not fit in the queues. */
+    /* Time the datapath threads spent running (not sleeping): busy
+     * (receiving, forwarding, queueing, idle work) and idle (polls that
+     * found nothing), in ns.  A busy-polling thread's CPU time is about
+     * their sum; busy_ns alone is what the traffic cost. */
+    uint64_t busy_ns, idle_ns;
     uint64_t n_flows;
     uint64_t n_masks;
 };

@@ -1234,12 +1234,22 @@ dp_pmd_main(void *pmd_)
     struct dp *dp = pmd->dp;
     uint64_t sleep_ns = DP_PMD_SLEEP_MIN_NS;
     unsigned int idle = 0;
+    /* CPU time: each iteration's time, from its start to the next one's,
+     * goes to busy (it received, ran idle work or waited for room) or
+     * idle (a poll that found nothing); sleeping counts as neither. */
+    uint64_t last_ns = time_nsec();
+    bool was_busy = false;
 
     dp_rcu_register_thread();
     while (!DP_GET_RELAXED(&dp->pmds_stop)) {
         const struct dp_poll_list *list;
         bool offline = false;
         size_t work = 0;
+        uint64_t now_ns = time_nsec();
+
+        DP_COUNTER_ADD(&pmd->counters[was_busy ? DP_C_BUSY_NS : DP_C_IDLE_NS],
+                       now_ns - last_ns);
+        last_ns = now_ns;
 
         dp_rcu_quiesce();
         /* A new iteration: the one before has queued all its upcalls
@@ -1253,7 +1263,7 @@ dp_pmd_main(void *pmd_)
          * its address reused: forget the cached lookups. */
         pmd->port_cache.table = NULL;
         list = DP_GET(&pmd->poll_list);
-        pmd->now = time_msec();
+        pmd->now = now_ns / 1000000; /* time_msec() */
         /* 'offline' first: after a lossless wait (offline) the list may
          * have been freed by dp_port_del() (found by the port-removal
          * system test under ASan). */
@@ -1286,6 +1296,7 @@ dp_pmd_main(void *pmd_)
         } else if (work) {
             dp_pmd_check_wakes(pmd);
         }
+        was_busy = work || offline;
         if (work || offline) {
             idle = 0;
             sleep_ns = DP_PMD_SLEEP_MIN_NS;
@@ -1295,7 +1306,9 @@ dp_pmd_main(void *pmd_)
             continue;
         }
         dp_pmd_flush_wakes(pmd);
+        DP_COUNTER_ADD(&pmd->counters[DP_C_IDLE_NS], time_nsec() - last_ns);
         dp_pmd_sleep(pmd, list, sleep_ns);
+        last_ns = time_nsec();
         sleep_ns = MIN(sleep_ns * 2, (uint64_t)DP_PMD_SLEEP_MAX_NS);
     }
     dp_pmd_flush_wakes(pmd);

@@ -66,6 +66,8 @@ enum dp_counter {
     DP_C_IDLE_WORK,
     DP_C_WAKE_DEFERRED,
     DP_C_PORT_PAUSED,
+    DP_C_BUSY_NS,
+    DP_C_IDLE_NS,
     DP_N_COUNTERS
 };
 

@@ -512,6 +512,58 @@ test_hits_forward_and_count_flow_stats(void **state)
     netdev_close(p2);
 }
 
+/* The datapath threads' time: traffic is busy time; with none, the
+ * thread's polls add idle time only. */
+static void
+test_threads_count_busy_and_idle_time(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct dp_ufid ufid;
+    struct dp_stats st, st2;
+    struct match m;
+    uint64_t deadline;
+
+    (void)state;
+    assert_int_equal(dp_port_add(dp, p1, 1), 0);
+    assert_int_equal(dp_port_add(dp, p2, 2), 0);
+    tcp_match(&m, 1, 80);
+    put_flow(dp, &m, "2", &ufid);
+    for (uint32_t i = 0; i < 1000; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, TCP_ACK, i);
+    }
+    wait_rx(dp, 1000, &st);
+    wait_tx(p2, 1000);
+    /* The iteration that forwarded the last batch is counted when the
+     * next one starts: wait until idle time moves on. */
+    deadline = time_msec() + 10000;
+    do {
+        assert_true(time_msec() < deadline);
+        dp_get_stats(dp, &st);
+        pause_briefly();
+        dp_get_stats(dp, &st2);
+    } while (st2.idle_ns <= st.idle_ns || st2.busy_ns != st.busy_ns);
+    assert_true(st.busy_ns > 0);
+    /* No traffic: busy time stands still while idle time moves. */
+    deadline = time_msec() + 10000;
+    do {
+        assert_true(time_msec() < deadline);
+        pause_briefly();
+        dp_get_stats(dp, &st2);
+    } while (st2.idle_ns < st.idle_ns + 1000000);
+    assert_int_equal(st2.busy_ns, st.busy_ns);
+
+    assert_int_equal(dp_port_del(dp, 1), 0);
+    assert_int_equal(dp_port_del(dp, 2), 0);
+    dp_destroy(dp);
+    for (struct dp_packet *pkt; (pkt = netdev_memory_collect(p2));) {
+        dp_packet_delete(pkt);
+    }
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
 static void
 test_deleted_flow_in_emc_is_missed_next_time(void **state)
 {
@@ -2145,6 +2197,7 @@ main(void)
         cmocka_unit_test(test_operate_runs_a_batch_in_order),
         cmocka_unit_test(test_operate_sends_a_run_of_executes_once_per_port),
         cmocka_unit_test(test_hits_forward_and_count_flow_stats),
+        cmocka_unit_test(test_threads_count_busy_and_idle_time),
         cmocka_unit_test(test_deleted_flow_in_emc_is_missed_next_time),
         cmocka_unit_test(test_batch_on_a_dead_emc_entry_misses_entirely),
         cmocka_unit_test(
