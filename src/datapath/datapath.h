@@ -326,6 +326,10 @@ void dp_flow_info_uninit(struct dp_flow_info *);
     0x2                       /* Replace the actions if present (else
                                 * EEXIST). */
 #define DP_FLOW_PUT_DRAIN 0x4 /* A new flow starts draining ("Order"). */
+/* The caller vouches that the match is normalized (its flow masked) and
+ * that the op's put.ufid already holds its dp_flow_ufid(): the put
+ * neither copies the match nor hashes it again (dp_operate() only). */
+#define DP_FLOW_PUT_UFID 0x8
 
 /* Installs the megaflow 'match' (its flow is masked first) with a
  * reference to 'actions'.  With CREATE alone: EEXIST if it exists, EFBIG
@@ -372,7 +376,8 @@ struct dp_op {
             const struct match *match;
             const struct dp_actions *actions;
             unsigned int flags;
-            struct dp_ufid ufid;         /* Output. */
+            struct dp_ufid ufid;         /* Output, or input with
+                                          * DP_FLOW_PUT_UFID. */
             struct dp_flow_stats *stats; /* Output, may be NULL. */
         } put;
         struct {

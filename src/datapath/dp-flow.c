@@ -260,20 +260,28 @@ dp_actions_unref_cb(void *actions)
     dp_actions_unref(actions);
 }
 
+/* With DP_FLOW_PUT_UFID in 'flags', 'match' is normalized and '*ufidp'
+ * holds its ufid; otherwise the ufid is stored there (if nonnull). */
 static int
 dp_flow_put__(struct dp *dp, const struct match *match_,
               const struct dp_actions *actions, unsigned int flags,
               struct dp_ufid *ufidp, struct dp_flow_stats *stats)
 {
+    const struct match *match = match_;
+    struct match normalized;
     struct dp_ufid ufid;
-    struct match match;
     struct dp_flow *flow;
 
-    match.wc = match_->wc;
-    flow_apply_mask(&match.flow, &match_->flow, &match.wc);
-    dp_flow_ufid(&match, &ufid);
-    if (ufidp) {
-        *ufidp = ufid;
+    if (flags & DP_FLOW_PUT_UFID) {
+        ufid = *ufidp;
+    } else {
+        normalized.wc = match_->wc;
+        flow_apply_mask(&normalized.flow, &match_->flow, &normalized.wc);
+        match = &normalized;
+        dp_flow_ufid(match, &ufid);
+        if (ufidp) {
+            *ufidp = ufid;
+        }
     }
 
     flow = dp_ufid_find(dp, &ufid);
@@ -298,12 +306,12 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
         return EFBIG;
     }
 
-    flow = dp_flow_create(dp, &match, &ufid, actions);
+    flow = dp_flow_create(dp, match, &ufid, actions);
     if (flags & DP_FLOW_PUT_DRAIN) {
         /* Before it is published: no thread ever sees it undrained. */
         flow->drain = DP_FLOW_DRAINING;
     }
-    dpcls_insert(&dp->cls, &flow->cr, &match.wc);
+    dpcls_insert(&dp->cls, &flow->cr, &match->wc);
     if (flags & DP_FLOW_PUT_DRAIN) {
         dp_drain_add(dp, flow);
     }
@@ -441,7 +449,7 @@ dp_flow_put(struct dp *dp, const struct match *match,
     op.type = DP_OP_FLOW_PUT;
     op.put.match = match;
     op.put.actions = actions;
-    op.put.flags = flags;
+    op.put.flags = flags & ~DP_FLOW_PUT_UFID; /* dp_operate() only. */
     op.put.stats = stats;
     dp_operate(dp, &op, 1);
     if (ufid) {
