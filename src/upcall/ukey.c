@@ -52,14 +52,27 @@ ukey_hash_ufid(const struct dp_ufid *ufid)
 }
 
 struct ukey *
-ukey_create(const struct match *match, const struct dp_actions *actions,
+ukey_create(const struct match *match_, const struct dp_actions *actions,
             struct xlate_cache *xcache, uint64_t now)
+{
+    struct dp_ufid ufid;
+    struct match match;
+
+    match = *match_;
+    match_normalize(&match);
+    dp_flow_ufid(&match, &ufid);
+    return ukey_create_ufid(&match, &ufid, actions, xcache, now);
+}
+
+struct ukey *
+ukey_create_ufid(const struct match *match, const struct dp_ufid *ufid,
+                 const struct dp_actions *actions, struct xlate_cache *xcache,
+                 uint64_t now)
 {
     struct ukey *ukey = xzalloc(sizeof *ukey);
 
     ukey->match = *match;
-    match_normalize(&ukey->match);
-    dp_flow_ufid(&ukey->match, &ukey->ufid);
+    ukey->ufid = *ufid;
     ukey->hash = ukey_hash_ufid(&ukey->ufid);
     ukey->created = now;
     pthread_mutex_init(&ukey->mutex, NULL);

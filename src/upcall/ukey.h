@@ -97,6 +97,13 @@ struct ukey {
  * reference to 'actions' and ownership of 'xcache' (may be NULL). */
 struct ukey *ukey_create(const struct match *, const struct dp_actions *,
                          struct xlate_cache *xcache, uint64_t now);
+/* The same for a caller that already has the megaflow's ufid: 'match' must
+ * be normalized (match_normalize()) and '*ufid' its dp_flow_ufid(), which
+ * a handler computes once per megaflow for its ukey, its put and its
+ * batch's duplicate check. */
+struct ukey *ukey_create_ufid(const struct match *, const struct dp_ufid *,
+                              const struct dp_actions *,
+                              struct xlate_cache *xcache, uint64_t now);
 /* Frees a ukey that never entered a map (e.g. ukey_install() refused
  * it).  Needs a registered thread if it holds an xlate cache. */
 void ukey_destroy(struct ukey *);

@@ -82,11 +82,14 @@ struct flow_miss {
     bool xlated;
     struct xlate_cache *xcache;     /* Handed to the ukey when installed. */
     struct match megaflow;          /* What to install. */
+    struct dp_ufid ufid;            /* dp_flow_ufid(megaflow), once an
+                                     * install is considered. */
     struct dp_actions *put_actions; /* What to install it with. */
     bool put_queued;                /* A put is in this batch's ops. */
     bool put_refused;  /* Install ruled out for the whole batch. */
     bool dup_refused;  /* ...because a ukey for it exists. */
     struct ukey *ukey; /* The ukey of the queued put. */
+    size_t put_idx;    /* Its put: the batch's puts[put_idx]. */
 };
 
 struct upcall {

@@ -79,6 +79,33 @@ test_ukey_duplicate_is_refused_while_live(void **state)
     ukey_map_destroy(map);
 }
 
+/* A ukey made from a normalized match and its ufid is the same ukey as
+ * one made from the match alone: same ufid and hash, so the map refuses
+ * the second of the two. */
+static void
+test_ukey_created_with_its_ufid_equals_one_from_the_match(void **state)
+{
+    struct dp_actions *drop = dp_actions_create_drop();
+    struct ukey_map *map = ukey_map_create();
+    struct ukey *a = make_ukey(4, 8080), *b;
+    struct dp_ufid ufid;
+    struct match m;
+    bool replaced;
+
+    (void)state;
+    make_match(&m, 4, 8080);
+    dp_flow_ufid(&m, &ufid);
+    b = ukey_create_ufid(&m, &ufid, drop, NULL, 1);
+    assert_true(dp_ufid_equal(&a->ufid, &b->ufid));
+    assert_int_equal(a->hash, b->hash);
+    assert_true(match_equal(&a->match, &b->match));
+    assert_int_equal(ukey_install(map, a, &replaced), 0);
+    assert_int_equal(ukey_install(map, b, &replaced), EEXIST);
+    ukey_destroy(b);
+    dp_actions_unref(drop);
+    ukey_map_destroy(map);
+}
+
 static void
 test_ukey_replaces_evicted_ukey(void **state)
 {
@@ -224,6 +251,8 @@ main(void)
         cmocka_unit_test(test_ukey_replaces_evicted_ukey),
         cmocka_unit_test(test_ukey_locked_evicted_ukey_is_not_waited_on),
         cmocka_unit_test(test_ukey_lookup_remove_and_sweep),
+        cmocka_unit_test(
+            test_ukey_created_with_its_ufid_equals_one_from_the_match),
         cmocka_unit_test(test_ukey_concurrent_installs_one_per_key),
     };
 
