@@ -86,10 +86,22 @@ struct flow_miss {
                                      * install is considered. */
     struct dp_actions *put_actions; /* What to install it with. */
     bool put_queued;                /* A put is in this batch's ops. */
-    bool put_refused;  /* Install ruled out for the whole batch. */
-    bool dup_refused;  /* ...because a ukey for it exists. */
-    struct ukey *ukey; /* The ukey of the queued put. */
-    size_t put_idx;    /* Its put: the batch's puts[put_idx]. */
+    bool put_refused;              /* Install ruled out for the whole batch. */
+    bool dup_refused;              /* ...because a ukey for it exists. */
+    struct ukey *ukey;             /* The ukey of the queued put. */
+    size_t put_idx;                /* Its put: the batch's puts[put_idx]. */
+    const struct dp_packet *first; /* Its first packet in the batch. */
+};
+
+/* A batch's flow misses by a hash, so that grouping the upcalls and
+ * finding a megaflow put earlier in the batch cost one probe each rather
+ * than a scan of the batch: open addressing over twice as many slots as
+ * a batch has misses, each slot 0 (free) or a miss's index + 1. */
+#define HANDLER_INDEX_SLOTS (2 * UPCALL_BATCH)
+BUILD_ASSERT(UPCALL_BATCH < 256);
+BUILD_ASSERT((HANDLER_INDEX_SLOTS & (HANDLER_INDEX_SLOTS - 1)) == 0);
+struct handler_index {
+    uint8_t slots[HANDLER_INDEX_SLOTS];
 };
 
 struct upcall {
@@ -109,6 +121,9 @@ struct handler {
     struct dp_upcall raw[UPCALL_BATCH];
     struct upcall upcalls[UPCALL_BATCH];
     struct flow_miss misses[UPCALL_BATCH];
+    struct handler_index by_key;      /* Misses by flow_hash(key). */
+    struct handler_index by_megaflow; /* Misses whose megaflow is put or
+                                       * refused, by ufid. */
     struct dp_op ops[UPCALL_BATCH * 2];
 
     /* Statistics, written by the handler only. */

@@ -96,12 +96,25 @@ upcall_slow_path_actions(uint32_t reasons)
 
 /* ---- One batch ---------------------------------------------------------- */
 
-static struct flow_miss *
-handler_find_miss(struct handler *h, size_t n_misses, const struct flow *key,
-                  uint32_t hash, enum upcall_kind kind)
+/* Files miss h->misses[idx] under 'hash' in 'ix'. */
+static void
+handler_index_add(struct handler_index *ix, uint32_t hash, size_t idx)
 {
-    for (size_t i = 0; i < n_misses; i++) {
-        struct flow_miss *m = &h->misses[i];
+    uint32_t i = hash & (HANDLER_INDEX_SLOTS - 1);
+
+    while (ix->slots[i]) {
+        i = (i + 1) & (HANDLER_INDEX_SLOTS - 1);
+    }
+    ix->slots[i] = (uint8_t)(idx + 1);
+}
+
+static struct flow_miss *
+handler_find_miss(struct handler *h, const struct flow *key, uint32_t hash,
+                  enum upcall_kind kind)
+{
+    for (uint32_t i = hash & (HANDLER_INDEX_SLOTS - 1); h->by_key.slots[i];
+         i = (i + 1) & (HANDLER_INDEX_SLOTS - 1)) {
+        struct flow_miss *m = &h->misses[h->by_key.slots[i] - 1];
 
         if (m->hash == hash && m->kind == kind && flow_equal(&m->key, key)) {
             return m;
@@ -187,10 +200,11 @@ upcall_classify(struct udpif *udpif, struct upcall *u, enum upcall_kind *kind)
 
 static void
 flow_miss_init(struct flow_miss *m, const struct flow *key, uint32_t hash,
-               enum upcall_kind kind)
+               enum upcall_kind kind, const struct dp_packet *first)
 {
     memset(m, 0, offsetof(struct flow_miss, xout));
     m->key = *key;
+    m->first = first;
     m->hash = hash;
     m->kind = kind;
     m->xlated = false;
@@ -289,19 +303,31 @@ upcall_translate_packet(struct udpif *udpif, const struct flow_miss *m,
 
 /* Whether another flow miss of this batch, with the same megaflow as 'm'
  * (different keys often share one), already queued its put or found its
- * ukey taken.  Those misses have their ufids: comparing them first keeps
- * this scan from comparing whole matches, 640 bytes a pair. */
+ * ukey taken: one probe of 'by_megaflow', where such misses are filed by
+ * their ufid (handler_megaflow_settle()), and a match compare only on an
+ * equal ufid. */
 static bool
 handler_megaflow_settled(const struct handler *h, const struct flow_miss *m)
 {
-    for (const struct flow_miss *o = h->misses; o < m; o++) {
-        if ((o->put_queued || o->dup_refused) && o->put_actions
-            && dp_ufid_equal(&o->ufid, &m->ufid)
+    for (uint32_t i = (uint32_t)m->ufid.lo & (HANDLER_INDEX_SLOTS - 1);
+         h->by_megaflow.slots[i]; i = (i + 1) & (HANDLER_INDEX_SLOTS - 1)) {
+        const struct flow_miss *o = &h->misses[h->by_megaflow.slots[i] - 1];
+
+        if (dp_ufid_equal(&o->ufid, &m->ufid)
             && match_equal(&o->megaflow, &m->megaflow)) {
             return true;
         }
     }
     return false;
+}
+
+/* 'm' queued its put or found its ukey taken: later misses of the batch
+ * with its megaflow need not try. */
+static void
+handler_megaflow_settle(struct handler *h, const struct flow_miss *m)
+{
+    handler_index_add(&h->by_megaflow, (uint32_t)m->ufid.lo,
+                      (size_t)(m - h->misses));
 }
 
 /* Decides whether the packet being walked installs the flow of 'm'; if so
@@ -355,6 +381,7 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
         ukey_destroy(ukey);
         m->put_refused = true;
         m->dup_refused = true;
+        handler_megaflow_settle(h, m);
         return;
     }
     if (replaced) {
@@ -364,6 +391,7 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
     m->ukey = ukey;
     m->put_queued = true;
     m->put_idx = *n_ops;
+    handler_megaflow_settle(h, m);
     (*n_flows)++;
 
     struct dp_op *op = &ops[(*n_ops)++];
@@ -407,6 +435,8 @@ handler_run_batch(struct handler *h, uint64_t now)
         return 0;
     }
     COVERAGE_ADD(handler_upcalls, n);
+    memset(&h->by_key, 0, sizeof h->by_key);
+    memset(&h->by_megaflow, 0, sizeof h->by_megaflow);
 
     /* 1. Classify and group by flow key. */
     for (size_t i = 0; i < n; i++) {
@@ -431,10 +461,11 @@ handler_run_batch(struct handler *h, uint64_t now)
             COVERAGE_INC(upcall_slow_path);
         }
         hash = flow_hash(&u->dp.key, 0);
-        m = handler_find_miss(h, n_misses, &u->dp.key, hash, kind);
+        m = handler_find_miss(h, &u->dp.key, hash, kind);
         if (!m) {
+            handler_index_add(&h->by_key, hash, n_misses);
             m = &h->misses[n_misses++];
-            flow_miss_init(m, &u->dp.key, hash, kind);
+            flow_miss_init(m, &u->dp.key, hash, kind, u->dp.packet);
         }
         m->n_packets++;
         m->n_bytes += dp_packet_size(u->dp.packet);
@@ -451,15 +482,8 @@ handler_run_batch(struct handler *h, uint64_t now)
     h->reval_seq = ofproto_get_change_seq(udpif->ofproto);
     for (size_t i = 0; i < n_misses; i++) {
         struct flow_miss *m = &h->misses[i];
-        const struct dp_packet *first = NULL;
 
-        for (size_t j = 0; j < n_up; j++) {
-            if (h->upcalls[j].miss == m) {
-                first = h->upcalls[j].dp.packet;
-                break;
-            }
-        }
-        flow_miss_translate(udpif, m, first, now);
+        flow_miss_translate(udpif, m, m->first, now);
     }
 
     /* Per-packet translation of slow-pathed flows. */
