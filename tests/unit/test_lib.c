@@ -1,5 +1,5 @@
 /* Unit tests for src/lib: coverage counters, dynamic strings, logging
- * levels, hashing. */
+ * levels, hashing, object pools. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
+#include "lib/pool.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
 
@@ -289,6 +290,161 @@ test_hash_words_depend_on_every_word(void **state)
     assert_int_equal(hash_string("abc", 7), hash_bytes("abc", 3, 7));
 }
 
+/* ---- Pools -------------------------------------------------------------- */
+
+#define TEST_POOL_OBJ 200 /* Rounded up to 256 by the 64-byte alignment. */
+
+/* Objects come aligned and distinct; freed ones are handed out again from
+ * the slabs already mapped; the live count follows. */
+static void
+test_pool_hands_out_aligned_objects_and_reuses_freed_ones(void **state)
+{
+    struct pool *pool = pool_create("test", TEST_POOL_OBJ, 64);
+    size_t n = 3 * (POOL_SLAB_SIZE / 256); /* About three slabs. */
+    char **objs = xcalloc(n, sizeof *objs);
+    struct pool_stats st;
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        objs[i] = pool_alloc(pool);
+        assert_int_equal((uintptr_t)objs[i] % 64, 0);
+        memset(objs[i], (int)(i & 0x7f), TEST_POOL_OBJ);
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* Nobody else was handed this object meanwhile. */
+        assert_int_equal(objs[i][TEST_POOL_OBJ - 1], (char)(i & 0x7f));
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.obj_size, 256);
+    assert_int_equal(st.n_live, n);
+    assert_true(st.n_slabs >= 3 && st.n_slabs <= 4);
+    uint64_t maps = st.n_maps;
+
+    for (size_t i = 0; i < n; i++) {
+        pool_free(objs[i]);
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_live, 0);
+    for (size_t i = 0; i < n / 2; i++) {
+        objs[i] = pool_zalloc(pool);
+        assert_true(is_all_zeros(objs[i], TEST_POOL_OBJ));
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_maps, maps); /* Nothing new mapped. */
+    for (size_t i = 0; i < n / 2; i++) {
+        pool_free(objs[i]);
+    }
+    pool_destroy(pool);
+    free(objs);
+}
+
+/* Once the objects of a storm are freed, the empty slabs go back to the
+ * system: all but one when the pool next runs out of partial slabs and
+ * files the frees, and every empty one on pool_trim(). */
+static void
+test_pool_unmaps_empty_slabs(void **state)
+{
+    struct pool *pool = pool_create("test", TEST_POOL_OBJ, 64);
+    struct pool_stats st;
+    void **objs;
+    size_t n;
+    void *one;
+
+    (void)state;
+    pool_get_stats(pool, &st);
+    n = 8 * st.per_slab; /* Eight full slabs, no partial one. */
+    objs = xcalloc(n, sizeof *objs);
+    for (size_t i = 0; i < n; i++) {
+        objs[i] = pool_alloc(pool);
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_slabs, 8);
+    for (size_t i = 0; i < n; i++) {
+        pool_free(objs[i]);
+    }
+    /* The next allocation files the frees: one empty slab stays. */
+    one = pool_alloc(pool);
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_slabs, 1);
+    assert_int_equal(st.n_unmaps, 7);
+    pool_free(one);
+    assert_int_equal(pool_trim(pool), POOL_SLAB_SIZE);
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_slabs, 0);
+
+    /* A trim files frees too; a live object keeps its slab. */
+    for (size_t i = 0; i < n; i++) {
+        objs[i] = pool_alloc(pool);
+    }
+    for (size_t i = 1; i < n; i++) {
+        pool_free(objs[i]);
+    }
+    assert_int_equal(pool_trim(pool), 7 * POOL_SLAB_SIZE);
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_slabs, 1);
+    assert_int_equal(st.n_live, 1);
+    pool_free(objs[0]);
+    pool_destroy(pool);
+    free(objs);
+}
+
+struct pool_test_thread {
+    void **objs;
+    size_t n;
+};
+
+static void *
+pool_test_free_all(void *arg)
+{
+    const struct pool_test_thread *t = arg;
+
+    for (size_t i = 0; i < t->n; i++) {
+        pool_free(t->objs[i]);
+    }
+    return NULL;
+}
+
+/* Four threads free while the owner keeps allocating; the owner destroys
+ * the pool before the last frees, which then unmap it. */
+static void
+test_pool_takes_frees_from_other_threads(void **state)
+{
+    enum { PER_THREAD = 20000 };
+    struct pool *pool = pool_create("test", 48, 0);
+    struct pool_test_thread t[N_THREADS];
+    pthread_t threads[N_THREADS];
+    struct pool_stats st;
+
+    (void)state;
+    for (int i = 0; i < N_THREADS; i++) {
+        t[i].n = PER_THREAD;
+        t[i].objs = xcalloc(PER_THREAD, sizeof(void *));
+        for (size_t j = 0; j < PER_THREAD; j++) {
+            t[i].objs[j] = pool_alloc(pool);
+            memset(t[i].objs[j], i, 48);
+        }
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(
+            pthread_create(&threads[i], NULL, pool_test_free_all, &t[i]), 0);
+    }
+    /* Meanwhile: objects filed back are handed out, and still whole. */
+    for (int k = 0; k < 5000; k++) {
+        unsigned char *obj = pool_alloc(pool);
+
+        memset(obj, 0xee, 48);
+        assert_int_equal(obj[47], 0xee);
+        pool_free(obj);
+    }
+    pool_get_stats(pool, &st);
+    assert_true(st.n_live <= (size_t)N_THREADS * PER_THREAD);
+    pool_destroy(pool);
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        free(t[i].objs);
+    }
+}
+
 int
 main(void)
 {
@@ -302,6 +458,10 @@ main(void)
         cmocka_unit_test(test_vlog_set_spec_follows_ovs_syntax),
         cmocka_unit_test(test_log_lines_escape_what_is_not_text),
         cmocka_unit_test(test_hash_words_depend_on_every_word),
+        cmocka_unit_test(
+            test_pool_hands_out_aligned_objects_and_reuses_freed_ones),
+        cmocka_unit_test(test_pool_unmaps_empty_slabs),
+        cmocka_unit_test(test_pool_takes_frees_from_other_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
