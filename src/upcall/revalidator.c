@@ -459,7 +459,8 @@ rv_adopt_flow(struct revalidator *rv, const struct dp_flow_info *info)
     struct ukey *ukey;
     bool replaced;
 
-    ukey = ukey_create(&info->match, info->actions, NULL, rv->round->now);
+    ukey = ukey_create(rv->udpif->ukeys, &info->match, info->actions, NULL,
+                       rv->round->now);
     ukey->reval_seq = 0; /* Never translated: revalidate it. */
     if (ukey_install(rv->udpif->ukeys, ukey, &replaced)) {
         ukey_destroy(ukey);
@@ -735,9 +736,12 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
             && now >= udpif->last_trim + REVALIDATOR_TRIM_INTERVAL) {
             /* Many flows went lately: once their ukeys (call_rcu) and
              * datapath flows (the datapath's reclaim) are freed, give the
-             * memory back to the system. */
+             * memory back to the system: the ukey pool's empty slabs, then
+             * the heap's free pages.  (The datapath's maintenance thread
+             * trims the flow pools.) */
             udpif->last_trim = now;
             urcu_memb_barrier();
+            ukey_map_trim(udpif->ukeys);
             malloc_trim(0);
         }
     }

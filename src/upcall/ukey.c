@@ -9,6 +9,7 @@
 #include "classifier/classifier.h"
 #include "datapath/dp-actions.h"
 #include "lib/coverage.h"
+#include "lib/pool.h"
 #include "lib/util.h"
 #include "ofproto/xlate.h"
 
@@ -29,6 +30,7 @@ struct ukey_partition {
 
 struct ukey_map {
     struct ukey_partition parts[UKEY_N_PARTITIONS];
+    struct pool *pool; /* Of its ukeys. */
 };
 
 static const char *const ukey_state_names[] = {
@@ -52,8 +54,9 @@ ukey_hash_ufid(const struct dp_ufid *ufid)
 }
 
 struct ukey *
-ukey_create(const struct match *match_, const struct dp_actions *actions,
-            struct xlate_cache *xcache, uint64_t now)
+ukey_create(struct ukey_map *map, const struct match *match_,
+            const struct dp_actions *actions, struct xlate_cache *xcache,
+            uint64_t now)
 {
     struct dp_ufid ufid;
     struct match match;
@@ -61,15 +64,15 @@ ukey_create(const struct match *match_, const struct dp_actions *actions,
     match = *match_;
     match_normalize(&match);
     dp_flow_ufid(&match, &ufid);
-    return ukey_create_ufid(&match, &ufid, actions, xcache, now);
+    return ukey_create_ufid(map, &match, &ufid, actions, xcache, now);
 }
 
 struct ukey *
-ukey_create_ufid(const struct match *match, const struct dp_ufid *ufid,
-                 const struct dp_actions *actions, struct xlate_cache *xcache,
-                 uint64_t now)
+ukey_create_ufid(struct ukey_map *map, const struct match *match,
+                 const struct dp_ufid *ufid, const struct dp_actions *actions,
+                 struct xlate_cache *xcache, uint64_t now)
 {
-    struct ukey *ukey = xzalloc(sizeof *ukey);
+    struct ukey *ukey = pool_zalloc(map->pool);
 
     ukey->match = *match;
     ukey->ufid = *ufid;
@@ -93,7 +96,7 @@ ukey_destroy(struct ukey *ukey)
             dp_actions_unref(ukey->actions);
         }
         pthread_mutex_destroy(&ukey->mutex);
-        free(ukey);
+        pool_free(ukey);
     }
 }
 
@@ -148,6 +151,7 @@ ukey_map_create(void)
         p->mask = UKEY_MIN_BUCKETS - 1;
         p->buckets = xcalloc(p->mask + 1, sizeof(struct ukey *));
     }
+    map->pool = pool_create("ukey", sizeof(struct ukey), 0);
     return map;
 }
 
@@ -172,7 +176,14 @@ ukey_map_destroy(struct ukey_map *map)
         free(p->buckets);
         pthread_mutex_destroy(&p->mutex);
     }
+    pool_destroy(map->pool); /* Goes with the last ukey's free. */
     free(map);
+}
+
+size_t
+ukey_map_trim(struct ukey_map *map)
+{
+    return pool_trim(map->pool);
 }
 
 static struct ukey_partition *

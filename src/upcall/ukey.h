@@ -22,6 +22,12 @@
  *
  * States only move forward (a failed put goes CREATED -> EVICTED).
  *
+ * Memory.  A map's ukeys come from a pool of its own (lib/pool.h): a
+ * setup allocates one without malloc, and the RCU callback that frees a
+ * removed ukey gives it back lock-free.  The pool outlives the map until
+ * its last ukey is freed; ukey_map_trim() unmaps the slabs that storms of
+ * expired flows emptied.
+ *
  * The map.  UKEY_N_PARTITIONS partitions, chosen by the ufid, each a
  * chained hash table under its own mutex, so handlers installing flows
  * and revalidators sweeping different partitions do not contend.  A
@@ -55,6 +61,7 @@
 #include "flow/flow.h"
 
 struct dp_actions;
+struct ukey_map;
 struct xlate_cache;
 
 #define UKEY_N_PARTITIONS 16
@@ -93,15 +100,19 @@ struct ukey {
     struct ukey *next; /* In the partition's bucket. */
 };
 
-/* Creates a ukey in state CREATED for 'match' (its flow is masked) with a
- * reference to 'actions' and ownership of 'xcache' (may be NULL). */
-struct ukey *ukey_create(const struct match *, const struct dp_actions *,
-                         struct xlate_cache *xcache, uint64_t now);
+/* Creates a ukey for 'map' (from the map's pool; it enters the map only
+ * with ukey_install()) in state CREATED for 'match' (its flow is masked)
+ * with a reference to 'actions' and ownership of 'xcache' (may be
+ * NULL). */
+struct ukey *ukey_create(struct ukey_map *, const struct match *,
+                         const struct dp_actions *, struct xlate_cache *xcache,
+                         uint64_t now);
 /* The same for a caller that already has the megaflow's ufid: 'match' must
  * be normalized (match_normalize()) and '*ufid' its dp_flow_ufid(), which
  * a handler computes once per megaflow for its ukey, its put and its
  * batch's duplicate check. */
-struct ukey *ukey_create_ufid(const struct match *, const struct dp_ufid *,
+struct ukey *ukey_create_ufid(struct ukey_map *, const struct match *,
+                              const struct dp_ufid *,
                               const struct dp_actions *,
                               struct xlate_cache *xcache, uint64_t now);
 /* Frees a ukey that never entered a map (e.g. ukey_install() refused
@@ -120,11 +131,12 @@ enum ukey_state ukey_get_state(const struct ukey *);
 
 /* ---- The map ------------------------------------------------------------ */
 
-struct ukey_map;
-
 struct ukey_map *ukey_map_create(void);
 /* Frees the map and every ukey still in it (after a grace period). */
 void ukey_map_destroy(struct ukey_map *);
+/* Gives the memory of freed ukeys back to the system (pool_trim() of the
+ * map's pool); for after many ukeys went.  Returns the bytes unmapped. */
+size_t ukey_map_trim(struct ukey_map *);
 
 /* Inserts 'ukey' (CREATED).  Returns 0 if it was inserted; in that case
  * '*replaced' says whether it replaced an EVICTED ukey of the same flow

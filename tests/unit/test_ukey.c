@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -34,14 +35,14 @@ make_match(struct match *m, uint32_t in_port, uint16_t tp_dst)
 }
 
 static struct ukey *
-make_ukey(uint32_t in_port, uint16_t tp_dst)
+make_ukey(struct ukey_map *map, uint32_t in_port, uint16_t tp_dst)
 {
     struct dp_actions *drop = dp_actions_create_drop();
     struct match m;
     struct ukey *ukey;
 
     make_match(&m, in_port, tp_dst);
-    ukey = ukey_create(&m, drop, NULL, 1);
+    ukey = ukey_create(map, &m, drop, NULL, 1);
     dp_actions_unref(drop);
     return ukey;
 }
@@ -58,8 +59,8 @@ static void
 test_ukey_duplicate_is_refused_while_live(void **state)
 {
     struct ukey_map *map = ukey_map_create();
-    struct ukey *a = make_ukey(1, 80), *b = make_ukey(1, 80);
-    struct ukey *c = make_ukey(1, 81);
+    struct ukey *a = make_ukey(map, 1, 80), *b = make_ukey(map, 1, 80);
+    struct ukey *c = make_ukey(map, 1, 81);
     bool replaced;
 
     (void)state;
@@ -87,7 +88,7 @@ test_ukey_created_with_its_ufid_equals_one_from_the_match(void **state)
 {
     struct dp_actions *drop = dp_actions_create_drop();
     struct ukey_map *map = ukey_map_create();
-    struct ukey *a = make_ukey(4, 8080), *b;
+    struct ukey *a = make_ukey(map, 4, 8080), *b;
     struct dp_ufid ufid;
     struct match m;
     bool replaced;
@@ -95,7 +96,7 @@ test_ukey_created_with_its_ufid_equals_one_from_the_match(void **state)
     (void)state;
     make_match(&m, 4, 8080);
     dp_flow_ufid(&m, &ufid);
-    b = ukey_create_ufid(&m, &ufid, drop, NULL, 1);
+    b = ukey_create_ufid(map, &m, &ufid, drop, NULL, 1);
     assert_true(dp_ufid_equal(&a->ufid, &b->ufid));
     assert_int_equal(a->hash, b->hash);
     assert_true(match_equal(&a->match, &b->match));
@@ -110,7 +111,7 @@ static void
 test_ukey_replaces_evicted_ukey(void **state)
 {
     struct ukey_map *map = ukey_map_create();
-    struct ukey *a = make_ukey(2, 443), *b = make_ukey(2, 443);
+    struct ukey *a = make_ukey(map, 2, 443), *b = make_ukey(map, 2, 443);
     bool replaced;
 
     (void)state;
@@ -135,7 +136,7 @@ static void
 test_ukey_locked_evicted_ukey_is_not_waited_on(void **state)
 {
     struct ukey_map *map = ukey_map_create();
-    struct ukey *a = make_ukey(3, 22), *b = make_ukey(3, 22);
+    struct ukey *a = make_ukey(map, 3, 22), *b = make_ukey(map, 3, 22);
     bool replaced;
 
     (void)state;
@@ -167,7 +168,7 @@ test_ukey_lookup_remove_and_sweep(void **state)
 
     (void)state;
     for (int i = 0; i < 200; i++) {
-        ukeys[i] = make_ukey(1, (uint16_t)i);
+        ukeys[i] = make_ukey(map, 1, (uint16_t)i);
         assert_int_equal(ukey_install(map, ukeys[i], &replaced), 0);
         if (i % 2) {
             advance(ukeys[i], UKEY_EVICTED);
@@ -193,6 +194,39 @@ test_ukey_lookup_remove_and_sweep(void **state)
     ukey_map_destroy(map);
 }
 
+/* A storm of ukeys comes from the map's pool; once they are removed and
+ * their grace period has passed, ukey_map_trim() gives the memory back,
+ * and the map is still usable afterwards. */
+static void
+test_ukey_memory_goes_back_after_a_storm(void **state)
+{
+    enum { N = 5000 };
+    struct ukey_map *map = ukey_map_create();
+    struct ukey **ukeys = xcalloc(N, sizeof *ukeys);
+    struct ukey *again;
+    bool replaced;
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        ukeys[i] =
+            make_ukey(map, (uint32_t)(1 + i / 60000), (uint16_t)(i % 60000));
+        assert_int_equal(ukey_install(map, ukeys[i], &replaced), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        ukey_remove(map, ukeys[i]);
+    }
+    assert_int_equal(ukey_map_count(map), 0);
+    urcu_memb_barrier(); /* The removed ukeys are freed. */
+    /* 5000 ukeys of about 500 bytes: at least 2 MB back. */
+    assert_true(ukey_map_trim(map) >= 2 * 1024 * 1024);
+
+    again = make_ukey(map, 9, 9);
+    assert_int_equal(ukey_install(map, again, &replaced), 0);
+    assert_int_equal(ukey_map_count(map), 1);
+    ukey_map_destroy(map);
+    free(ukeys);
+}
+
 struct race {
     struct ukey_map *map;
     pthread_barrier_t barrier;
@@ -207,7 +241,7 @@ race_main(void *r_)
     urcu_memb_register_thread();
     pthread_barrier_wait(&r->barrier);
     for (int i = 0; i < 1000; i++) {
-        struct ukey *ukey = make_ukey(7, (uint16_t)i);
+        struct ukey *ukey = make_ukey(r->map, 7, (uint16_t)i);
         bool replaced;
 
         if (!ukey_install(r->map, ukey, &replaced)) {
@@ -251,6 +285,7 @@ main(void)
         cmocka_unit_test(test_ukey_replaces_evicted_ukey),
         cmocka_unit_test(test_ukey_locked_evicted_ukey_is_not_waited_on),
         cmocka_unit_test(test_ukey_lookup_remove_and_sweep),
+        cmocka_unit_test(test_ukey_memory_goes_back_after_a_storm),
         cmocka_unit_test(
             test_ukey_created_with_its_ufid_equals_one_from_the_match),
         cmocka_unit_test(test_ukey_concurrent_installs_one_per_key),
