@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "datapath/dp-private.h"
+#include "lib/pool.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 
@@ -46,7 +47,11 @@ static void
 dp_flow_free(struct dp_flow *flow)
 {
     dp_actions_unref(flow->actions);
-    free(flow);
+    if (flow->pooled) {
+        pool_free(flow);
+    } else {
+        free(flow);
+    }
 }
 
 void
@@ -216,7 +221,31 @@ dp_flow_table_destroy(struct dp *dp)
     dp_rcu_reclaim(dp->rcu);
     dpcls_destroy(&dp->cls);
     free(dp->ufid_buckets);
+    for (size_t i = 0; i < ARRAY_SIZE(dp->flow_pools); i++) {
+        pool_destroy(dp->flow_pools[i]); /* Goes with its last flow. */
+    }
     pthread_mutex_destroy(&dp->flow_mutex);
+}
+
+void
+dp_flow_pools_trim(struct dp *dp)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dp->flow_pools); i++) {
+        struct pool *pool;
+        struct pool_stats st;
+
+        pthread_mutex_lock(&dp->flow_mutex);
+        pool = dp->flow_pools[i];
+        pthread_mutex_unlock(&dp->flow_mutex);
+        if (!pool) {
+            continue;
+        }
+        /* Pools are never destroyed before the datapath. */
+        pool_get_stats(pool, &st);
+        if (st.n_slabs > 1 && st.n_live < st.n_slabs * st.per_slab / 2) {
+            pool_trim(pool);
+        }
+    }
 }
 
 /* ---- Operations (writer side, flow_mutex held) -------------------------- */
@@ -236,12 +265,24 @@ dp_flow_create(struct dp *dp, const struct match *match,
     size_t size =
         ROUND_UP(stats_ofs + n_slots * sizeof(struct dp_flow_stats_slot),
                  CACHE_LINE_SIZE);
-    struct dp_flow *flow = aligned_alloc(CACHE_LINE_SIZE, size);
+    size_t lines = size / CACHE_LINE_SIZE;
+    struct dp_flow *flow;
+    bool pooled = lines <= DP_FLOW_POOLED_LINES;
 
-    if (!flow) {
-        fatal("dp: out of memory for a flow");
+    if (pooled) {
+        if (!dp->flow_pools[lines]) {
+            dp->flow_pools[lines] =
+                pool_create("dp-flow", size, CACHE_LINE_SIZE);
+        }
+        flow = pool_alloc(dp->flow_pools[lines]);
+    } else {
+        flow = aligned_alloc(CACHE_LINE_SIZE, size);
+        if (!flow) {
+            fatal("dp: out of memory for a flow");
+        }
     }
     memset(flow, 0, size);
+    flow->pooled = pooled;
     flow->actions = dp_actions_ref(actions);
     flow->refcnt = 1;
     flow->stats =
