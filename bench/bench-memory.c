@@ -37,6 +37,7 @@
 #include "datapath/datapath.h"
 #include "lib/util.h"
 #include "ofproto/ofproto.h"
+#include "ofproto/xlate.h"
 #include "upcall/upcall.h"
 
 #define BENCH_MEM_N_RULES 10000
@@ -94,8 +95,11 @@ bench_mem_run(struct ofproto *ofp, size_t n_flows, bool quick, int step,
 
     upcall_destroy(udpif);
     dp_destroy(dp);
-    urcu_memb_barrier(); /* The postponed frees run... */
-    malloc_trim(0);      /* ...and the pages go back before the next size. */
+    /* The postponed frees run, then the process-wide pool of xlate caches
+     * and the heap give their pages back before the next size. */
+    urcu_memb_barrier();
+    xlate_cache_trim_memory();
+    malloc_trim(0);
 }
 
 static void

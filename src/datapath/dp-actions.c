@@ -143,15 +143,17 @@ dp_actions_equal(const struct dp_actions *a, const struct dp_actions *b)
 void
 dp_action_buf_init(struct dp_action_buf *buf)
 {
-    buf->a = NULL;
+    buf->a = buf->inline_a;
     buf->n = 0;
-    buf->allocated = 0;
+    buf->allocated = DP_ACTION_BUF_INLINE;
 }
 
 void
 dp_action_buf_uninit(struct dp_action_buf *buf)
 {
-    free(buf->a);
+    if (buf->a != buf->inline_a) {
+        free(buf->a);
+    }
     dp_action_buf_init(buf);
 }
 
@@ -161,8 +163,15 @@ dp_action_buf_put(struct dp_action_buf *buf, enum dp_action_type type)
     struct dp_action *a;
 
     if (buf->n >= buf->allocated) {
-        buf->allocated = buf->allocated ? buf->allocated * 2 : 8;
-        buf->a = xrealloc(buf->a, buf->allocated * sizeof *buf->a);
+        size_t allocated = buf->allocated * 2;
+
+        if (buf->a == buf->inline_a) {
+            buf->a = xmalloc(allocated * sizeof *buf->a);
+            memcpy(buf->a, buf->inline_a, buf->n * sizeof *buf->a);
+        } else {
+            buf->a = xrealloc(buf->a, allocated * sizeof *buf->a);
+        }
+        buf->allocated = allocated;
     }
     a = &buf->a[buf->n++];
     memset(a, 0, sizeof *a);

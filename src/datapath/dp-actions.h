@@ -189,9 +189,14 @@ dp_actions_is_drop(const struct dp_actions *actions)
 
 /* ---- Building ----------------------------------------------------------- */
 
+/* The first DP_ACTION_BUF_INLINE actions live in the buffer itself, so
+ * that a translation (one to three actions, mostly) allocates nothing
+ * until it freezes them.  A buffer points into itself: never copy one. */
+#define DP_ACTION_BUF_INLINE 4
 struct dp_action_buf {
-    struct dp_action *a;
+    struct dp_action *a; /* 'inline_a' or the heap. */
     size_t n, allocated;
+    struct dp_action inline_a[DP_ACTION_BUF_INLINE];
 };
 
 void dp_action_buf_init(struct dp_action_buf *);

@@ -61,7 +61,10 @@
  * rule it hit (with a reference) and every MAC learning entry it used for
  * a source, so that xlate_cache_push_stats() can credit a megaflow's
  * packets to the rules and refresh the MAC entries later without
- * translating again.
+ * translating again.  Caches come from one process-wide pool (a flow
+ * setup allocates one, and the thread that frees its ukey frees it) and
+ * hold their first rules and MAC entries inline;
+ * xlate_cache_trim_memory() gives the pool's empty slabs back.
  *
  * Thread safety.  xlate_actions() may run in any number of threads at once
  * and concurrently with ofproto writers; the calling thread must be
@@ -148,6 +151,9 @@ BUILD_ASSERT(sizeof(struct xlate_userdata) == 16);
 /* ---- xlate cache -------------------------------------------------------- */
 
 struct xlate_cache *xlate_cache_new(void);
+/* Gives the memory of deleted caches back to the system (their pool's
+ * empty slabs); for after many flows went.  Returns the bytes unmapped. */
+size_t xlate_cache_trim_memory(void);
 /* Frees the cache and drops its rule references (registered thread). */
 void xlate_cache_delete(struct xlate_cache *);
 void xlate_cache_clear(struct xlate_cache *);

@@ -736,12 +736,13 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
             && now >= udpif->last_trim + REVALIDATOR_TRIM_INTERVAL) {
             /* Many flows went lately: once their ukeys (call_rcu) and
              * datapath flows (the datapath's reclaim) are freed, give the
-             * memory back to the system: the ukey pool's empty slabs, then
-             * the heap's free pages.  (The datapath's maintenance thread
-             * trims the flow pools.) */
+             * memory back to the system: the empty slabs of the ukey and
+             * xlate cache pools, then the heap's free pages.  (The
+             * datapath's maintenance thread trims the flow pools.) */
             udpif->last_trim = now;
             urcu_memb_barrier();
             ukey_map_trim(udpif->ukeys);
+            xlate_cache_trim_memory();
             malloc_trim(0);
         }
     }
