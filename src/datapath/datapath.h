@@ -16,9 +16,10 @@
  * Megaflows.  A datapath flow is a masked key (a struct match whose flow is
  * pre-masked), a list of datapath actions (dp-actions.h) and statistics
  * (packets, bytes, time last used, OR of TCP flags).  Its id, the ufid, is
- * a 128-bit hash (XXH3-128) of the masked key and the mask, so the same
- * megaflow always has the same ufid and the slow path can compute it with
- * dp_flow_ufid() before it installs the flow.  Statistics are counted per
+ * a 128-bit hash (XXH3-128) of the masked key and the mask (over the words
+ * the mask covers), so the same megaflow always has the same ufid and the
+ * slow path can compute it with dp_flow_ufid() before it installs the
+ * flow.  Statistics are counted per
  * datapath thread in slots only that thread writes and summed on read.
  *
  * Exact-match cache.  Per datapath thread, DP_EMC_ENTRIES entries in

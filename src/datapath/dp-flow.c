@@ -30,15 +30,29 @@
 
 /* ---- Flows -------------------------------------------------------------- */
 
+/* The hash covers the words the mask has bits in: their map, then each
+ * such word masked and its mask (an encoding that tells any two
+ * megaflows apart), about 100 bytes for a typical megaflow of six words
+ * rather than two whole flows (320 bytes): a third of the hashing. */
 void
 dp_flow_ufid(const struct match *match, struct dp_ufid *ufid)
 {
-    struct flow buf[2];
+    const uint64_t *f = flow_u64s(&match->flow);
+    const uint64_t *m = flow_u64s(&match->wc.masks);
+    uint64_t buf[1 + 2 * FLOW_U64S];
+    uint64_t map = 0;
+    size_t n = 1;
     XXH128_hash_t h;
 
-    flow_apply_mask(&buf[0], &match->flow, &match->wc);
-    buf[1] = match->wc.masks;
-    h = XXH3_128bits(buf, sizeof buf);
+    for (size_t i = 0; i < FLOW_U64S; i++) {
+        if (m[i]) {
+            map |= UINT64_C(1) << i;
+            buf[n++] = f[i] & m[i];
+            buf[n++] = m[i];
+        }
+    }
+    buf[0] = map;
+    h = XXH3_128bits(buf, n * sizeof buf[0]);
     ufid->hi = h.high64;
     ufid->lo = h.low64;
 }
