@@ -269,8 +269,8 @@ dp_flow_create(struct dp *dp, const struct match *match,
                const struct dp_ufid *ufid, const struct dp_actions *actions)
 {
     unsigned int n_slots = MAX(dp->n_pmds, 1u);
-    size_t key_end =
-        offsetof(struct dp_flow, cr) + dpcls_rule_size(&match->wc);
+    uint64_t map = flow_wildcards_map(&match->wc);
+    size_t key_end = offsetof(struct dp_flow, cr) + dpcls_rule_size_map(map);
     /* One thread: its slot right after the key, in the lines a lookup
      * has just read.  Several: on lines of their own, so that a thread
      * counting does not invalidate the key the others compare against. */
@@ -305,7 +305,7 @@ dp_flow_create(struct dp *dp, const struct match *match,
     flow->created = time_msec();
     flow->node.is_marker = false;
     flow->seq = dp->next_flow_seq++;
-    dpcls_rule_init(&flow->cr, &match->flow, &match->wc);
+    dpcls_rule_init_map(&flow->cr, &match->flow, &match->wc, map);
     return flow;
 }
 
