@@ -1,5 +1,5 @@
 /* Unit tests for src/lib: coverage counters, dynamic strings, logging
- * levels, hashing, object pools. */
+ * levels, hashing, object pools, pointer maps. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,6 +17,7 @@
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
 #include "lib/pool.h"
+#include "lib/ptrmap.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
 
@@ -449,6 +450,121 @@ test_pool_takes_frees_from_other_threads(void **state)
     }
 }
 
+/* ---- Pointer maps -------------------------------------------------------- */
+
+struct ptrmap_test_entry {
+    uint32_t hash;
+    bool in;
+};
+
+static bool
+ptrmap_test_has(const struct ptrmap *map, const struct ptrmap_test_entry *e)
+{
+    struct ptrmap_pos pos;
+    void *p;
+
+    PTRMAP_FOR_EACH_WITH_HASH (p, &pos, e->hash, map) {
+        if (p == e) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Random inserts and removals, hashes drawn from a small range (so that
+ * many collide, 0 among them) and from the whole range, checked against
+ * a reference after each step, through growth and shrinking. */
+static void
+test_ptrmap_agrees_with_a_reference_through_growth_and_shrink(void **state)
+{
+    enum { N = 4000 };
+    struct ptrmap_test_entry *e = xcalloc(N, sizeof *e);
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    struct ptrmap map;
+    size_t n_in = 0;
+
+    (void)state;
+    ptrmap_init(&map);
+    for (size_t i = 0; i < N; i++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        e[i].hash = i % 3 ? (uint32_t)(rng >> 32) : (uint32_t)(i % 7);
+    }
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < N; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            if ((rng >> 40) % 4 != 0 || e[i].in) {
+                continue;
+            }
+            ptrmap_insert(&map, e[i].hash, &e[i]);
+            e[i].in = true;
+            n_in++;
+        }
+        for (size_t i = 0; i < N; i += 17) {
+            assert_int_equal(ptrmap_test_has(&map, &e[i]), e[i].in);
+        }
+        for (size_t i = 0; i < N; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            if (e[i].in && (rng >> 40) % 3 == 0) {
+                assert_true(ptrmap_remove(&map, e[i].hash, &e[i]));
+                assert_false(ptrmap_remove(&map, e[i].hash, &e[i]));
+                e[i].in = false;
+                n_in--;
+            }
+        }
+        assert_int_equal(ptrmap_count(&map), n_in);
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(ptrmap_test_has(&map, &e[i]), e[i].in);
+        }
+    }
+    /* Empty it: the table shrinks, and still finds nothing. */
+    for (size_t i = 0; i < N; i++) {
+        if (e[i].in) {
+            assert_true(ptrmap_remove(&map, e[i].hash, &e[i]));
+            e[i].in = false;
+        }
+    }
+    assert_true(ptrmap_shrink(&map));
+    assert_int_equal(ptrmap_count(&map), 0);
+    for (size_t i = 0; i < N; i += 5) {
+        assert_false(ptrmap_test_has(&map, &e[i]));
+    }
+    ptrmap_destroy(&map);
+    free(e);
+}
+
+/* Removing the entries an iteration returns (every other one) leaves the
+ * iteration whole: each entry is returned exactly once. */
+static void
+test_ptrmap_iteration_survives_removal(void **state)
+{
+    enum { N = 1000 };
+    struct ptrmap_test_entry *e = xcalloc(N, sizeof *e);
+    struct ptrmap_pos pos;
+    struct ptrmap map;
+    size_t seen = 0;
+    void *p;
+
+    (void)state;
+    ptrmap_init(&map);
+    for (size_t i = 0; i < N; i++) {
+        e[i].hash = (uint32_t)(i * 2654435761u) | (i % 2); /* Some 0s. */
+        ptrmap_insert(&map, e[i].hash, &e[i]);
+    }
+    PTRMAP_FOR_EACH (p, &pos, &map) {
+        struct ptrmap_test_entry *x = p;
+
+        assert_false(x->in); /* Not returned before. */
+        x->in = true;
+        if (seen++ % 2) {
+            assert_true(ptrmap_remove(&map, x->hash, x));
+        }
+    }
+    assert_int_equal(seen, N);
+    assert_int_equal(ptrmap_count(&map), N / 2);
+    ptrmap_destroy(&map);
+    free(e);
+}
+
 int
 main(void)
 {
@@ -466,6 +582,9 @@ main(void)
             test_pool_hands_out_aligned_objects_and_reuses_freed_ones),
         cmocka_unit_test(test_pool_unmaps_empty_slabs),
         cmocka_unit_test(test_pool_takes_frees_from_other_threads),
+        cmocka_unit_test(
+            test_ptrmap_agrees_with_a_reference_through_growth_and_shrink),
+        cmocka_unit_test(test_ptrmap_iteration_survives_removal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
