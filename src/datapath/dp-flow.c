@@ -26,8 +26,6 @@
 #include "lib/timeval.h"
 #include "lib/util.h"
 
-#define DP_UFID_MIN_BUCKETS 64
-
 /* ---- Flows -------------------------------------------------------------- */
 
 /* The hash covers the words the mask has bits in: their map, then each
@@ -137,70 +135,38 @@ dp_list_remove(struct dp_list_node *node)
     node->prev = node->next = node;
 }
 
-static size_t
-dp_ufid_bucket(const struct dp *dp, const struct dp_ufid *ufid)
+/* The ufid index (a ptrmap: a probe for a new flow's ufid reads one line
+ * of the table and no flow). */
+static uint32_t
+dp_ufid_hash(const struct dp_ufid *ufid)
 {
-    return (size_t)(ufid->lo ^ (ufid->hi >> 7)) & dp->ufid_mask;
+    return (uint32_t)(ufid->lo ^ (ufid->hi >> 32));
 }
 
 static struct dp_flow *
 dp_ufid_find(const struct dp *dp, const struct dp_ufid *ufid)
 {
-    struct dp_flow *flow = dp->ufid_buckets[dp_ufid_bucket(dp, ufid)];
+    struct ptrmap_pos pos;
+    struct dp_flow *flow;
 
-    while (flow && !dp_ufid_equal(&flow->ufid, ufid)) {
-        flow = flow->ufid_next;
-    }
-    return flow;
-}
-
-/* Moves the ufid index to 'n' buckets (a power of 2).  flow_mutex. */
-static void
-dp_ufid_rehash(struct dp *dp, size_t n)
-{
-    struct dp_flow **buckets = xcalloc(n, sizeof(struct dp_flow *));
-    struct dp_flow **old = dp->ufid_buckets;
-    size_t old_n = dp->ufid_mask + 1;
-
-    dp->ufid_buckets = buckets;
-    dp->ufid_mask = n - 1;
-    for (size_t i = 0; i < old_n; i++) {
-        struct dp_flow *f = old[i], *next;
-
-        for (; f; f = next) {
-            size_t b = dp_ufid_bucket(dp, &f->ufid);
-
-            next = f->ufid_next;
-            f->ufid_next = buckets[b];
-            buckets[b] = f;
+    PTRMAP_FOR_EACH_WITH_HASH (flow, &pos, dp_ufid_hash(ufid), &dp->ufids) {
+        if (dp_ufid_equal(&flow->ufid, ufid)) {
+            return flow;
         }
     }
-    free(old);
+    return NULL;
 }
 
 static void
 dp_ufid_insert(struct dp *dp, struct dp_flow *flow)
 {
-    size_t b;
-
-    if (dp->n_flows >= dp->ufid_mask + 1) {
-        dp_ufid_rehash(dp, (dp->ufid_mask + 1) * 2);
-    }
-    b = dp_ufid_bucket(dp, &flow->ufid);
-    flow->ufid_next = dp->ufid_buckets[b];
-    dp->ufid_buckets[b] = flow;
+    ptrmap_insert(&dp->ufids, dp_ufid_hash(&flow->ufid), flow);
 }
 
 static void
 dp_ufid_remove(struct dp *dp, struct dp_flow *flow)
 {
-    struct dp_flow **p = &dp->ufid_buckets[dp_ufid_bucket(dp, &flow->ufid)];
-
-    while (*p != flow) {
-        p = &(*p)->ufid_next;
-    }
-    *p = flow->ufid_next;
-    flow->ufid_next = NULL;
+    ptrmap_remove(&dp->ufids, dp_ufid_hash(&flow->ufid), flow);
 }
 
 /* Shrinks the ufid index once it is mostly empty, so that the memory of a
@@ -208,11 +174,7 @@ dp_ufid_remove(struct dp *dp, struct dp_flow *flow)
 static void
 dp_ufid_maybe_shrink(struct dp *dp)
 {
-    size_t n_buckets = dp->ufid_mask + 1;
-
-    if (n_buckets > DP_UFID_MIN_BUCKETS && dp->n_flows < n_buckets / 8) {
-        dp_ufid_rehash(dp, n_buckets / 4);
-    }
+    ptrmap_shrink(&dp->ufids);
 }
 
 void
@@ -220,8 +182,7 @@ dp_flow_table_init(struct dp *dp)
 {
     pthread_mutex_init(&dp->flow_mutex, NULL);
     dpcls_init(&dp->cls, dp_rcu_postpone_cb, dp->rcu);
-    dp->ufid_buckets = xcalloc(DP_UFID_MIN_BUCKETS, sizeof(struct dp_flow *));
-    dp->ufid_mask = DP_UFID_MIN_BUCKETS - 1;
+    ptrmap_init(&dp->ufids);
     dp->n_flows = 0;
     dp->flows.prev = dp->flows.next = &dp->flows;
     dp->flows.is_marker = true;
@@ -234,7 +195,7 @@ dp_flow_table_destroy(struct dp *dp)
     dp_flow_flush(dp);
     dp_rcu_reclaim(dp->rcu);
     dpcls_destroy(&dp->cls);
-    free(dp->ufid_buckets);
+    ptrmap_destroy(&dp->ufids);
     for (size_t i = 0; i < ARRAY_SIZE(dp->flow_pools); i++) {
         pool_destroy(dp->flow_pools[i]); /* Goes with its last flow. */
     }

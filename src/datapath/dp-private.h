@@ -35,6 +35,7 @@
 #include "datapath/datapath.h"
 #include "datapath/dp-rcu.h"
 #include "datapath/dpcls.h"
+#include "lib/ptrmap.h"
 #include "packet/packet.h"
 
 struct pool;
@@ -96,9 +97,8 @@ struct dp_flow {
     /* Cold. */
     struct dp_ufid ufid;
     uint64_t created;
-    uint64_t seq;              /* Writer: creation order (dumps). */
-    struct dp_flow *ufid_next; /* Writer: chain of the ufid map. */
-    struct dp_list_node node;  /* Writer: in dp->flows. */
+    uint64_t seq;             /* Writer: creation order (dumps). */
+    struct dp_list_node node; /* Writer: in dp->flows. */
 
     /* Hot: read by datapath threads under RCU. */
     struct dp_actions *actions                     /* RCU: a modify */
@@ -280,12 +280,11 @@ struct dp {
 
     /* Flow table. */
     pthread_mutex_t flow_mutex;
-    struct dpcls cls;              /* Writers: flow_mutex. */
-    struct dp_flow **ufid_buckets; /* flow_mutex. */
-    size_t ufid_mask;              /* flow_mutex. */
-    size_t n_flows;                /* Atomic; written under flow_mutex. */
-    struct dp_list_node flows;     /* flow_mutex: installation order. */
-    uint64_t next_flow_seq;        /* flow_mutex. */
+    struct dpcls cls;          /* Writers: flow_mutex. */
+    struct ptrmap ufids;       /* flow_mutex: flows by ufid. */
+    size_t n_flows;            /* Atomic; written under flow_mutex. */
+    struct dp_list_node flows; /* flow_mutex: installation order. */
+    uint64_t next_flow_seq;    /* flow_mutex. */
     /* Memory of flows up to DP_FLOW_POOLED_LINES cache lines, one pool
      * per size in lines, created on first use (flow_mutex); the
      * maintenance thread trims them. */
