@@ -205,9 +205,10 @@ rv_push_stats(struct udpif *udpif, struct ukey *ukey,
             struct xlate_cache *xc = xlate_cache_new();
             struct dp_actions *actions;
             struct flow_wildcards wc;
+            struct match match;
 
-            rv_translate(udpif, &ukey->match.flow, true, xc, now, &actions,
-                         &wc);
+            ukey_get_match(ukey, &match);
+            rv_translate(udpif, &match.flow, true, xc, now, &actions, &wc);
             dp_actions_unref(actions);
             ukey->xcache = xc;
         }
@@ -409,7 +410,8 @@ rv_process(struct revalidator *rv, size_t n)
             op->del.stats = &it->op_stats;
         } else {
             op->type = DP_OP_FLOW_PUT;
-            op->put.match = &it->ukey->match;
+            /* The dumped flow's megaflow, the ukey's (same ufid). */
+            op->put.match = &it->info->match;
             op->put.actions = it->new_actions;
             op->put.flags = DP_FLOW_PUT_MODIFY;
             op->put.stats = &it->op_stats;

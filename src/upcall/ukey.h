@@ -22,15 +22,21 @@
  *
  * States only move forward (a failed put goes CREATED -> EVICTED).
  *
- * Memory.  A map's ukeys come from a pool of its own (lib/pool.h): a
- * setup allocates one without malloc, and the RCU callback that frees a
- * removed ukey gives it back lock-free.  The pool outlives the map until
- * its last ukey is freed; ukey_map_trim() unmaps the slabs that storms of
- * expired flows emptied.
+ * Memory.  A ukey keeps its megaflow sparse: the words its mask covers,
+ * key and mask (16 bytes a word, about 100 for a typical megaflow,
+ * where a dense struct match takes 320), so its size depends on the
+ * mask.  A map's ukeys come from pools of its own (lib/pool.h), one per
+ * mask size: a setup allocates one without malloc, and the RCU callback
+ * that frees a removed ukey gives it back lock-free.  The pools outlive
+ * the map until its last ukey is freed; their empty slabs go back as the
+ * ukeys of a storm are freed, and ukey_map_trim() unmaps the last
+ * ones.
  *
  * The map.  UKEY_N_PARTITIONS partitions, chosen by the ufid, each a
- * chained hash table under its own mutex, so handlers installing flows
- * and revalidators sweeping different partitions do not contend.  A
+ * table of ukeys by hash (lib/ptrmap.h: a probe for a new flow's ufid
+ * reads one line of the table and no ukey) under its own mutex, so
+ * handlers installing flows and revalidators sweeping different
+ * partitions do not contend.  A
  * handler creates the ukey before the put and inserts it with
  * ukey_install(): if a ukey for the same flow exists, the put must be
  * skipped (another handler is installing it, or it is installed) — unless
@@ -46,8 +52,8 @@
  * valid until the caller's next RCU quiescent state: the caller must be
  * registered with liburcu (memb flavour) and hold a read-side section
  * (classifier_read_lock()) across the use, because removed ukeys are freed
- * with classifier_postpone().  The immutable fields (ufid, match, hash,
- * created) may be read without the ukey mutex.
+ * with classifier_postpone().  The immutable fields (ufid, hash, the
+ * megaflow, created) may be read without the ukey mutex.
  */
 #ifndef FLOWSWITCH_UPCALL_UKEY_H
 #define FLOWSWITCH_UPCALL_UKEY_H 1
@@ -80,9 +86,10 @@ const char *ukey_state_to_string(enum ukey_state);
 struct ukey {
     /* Immutable after ukey_create(). */
     struct dp_ufid ufid;
-    struct match match; /* Masked key and mask. */
-    uint32_t hash;      /* Of the ufid. */
-    uint64_t created;   /* msec. */
+    uint32_t hash;    /* Of the ufid. */
+    uint32_t n_words; /* Words of the mask (bits in 'map'). */
+    uint64_t map;     /* flow_wildcards_map() of the mask. */
+    uint64_t created; /* msec. */
 
     /* Protected by 'mutex'. */
     pthread_mutex_t mutex;
@@ -96,9 +103,13 @@ struct ukey {
     uint64_t reval_seq;         /* Table-change sequence read before the
                          * translation that gave 'actions' (0: none). */
 
-    /* Protected by the partition mutex. */
-    struct ukey *next; /* In the partition's bucket. */
+    /* Immutable: the masked key's words in 'map', then the mask's
+     * (ukey_get_match() expands them). */
+    uint64_t words[];
 };
+
+/* The masked key and mask of 'ukey'. */
+void ukey_get_match(const struct ukey *, struct match *);
 
 /* Creates a ukey for 'map' (from the map's pool; it enters the map only
  * with ukey_install()) in state CREATED for 'match' (its flow is masked)
@@ -137,6 +148,8 @@ void ukey_map_destroy(struct ukey_map *);
 /* Gives the memory of freed ukeys back to the system (pool_trim() of the
  * map's pool); for after many ukeys went.  Returns the bytes unmapped. */
 size_t ukey_map_trim(struct ukey_map *);
+/* Bytes the map's pools hold mapped for ukeys (live or free). */
+size_t ukey_map_pool_bytes(const struct ukey_map *);
 
 /* Inserts 'ukey' (CREATED).  Returns 0 if it was inserted; in that case
  * '*replaced' says whether it replaced an EVICTED ukey of the same flow

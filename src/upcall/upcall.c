@@ -397,9 +397,9 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
     struct dp_op *op = &ops[(*n_ops)++];
     memset(op, 0, sizeof *op);
     op->type = DP_OP_FLOW_PUT;
-    op->put.match = &ukey->match;
+    op->put.match = &m->megaflow; /* The miss outlives dp_operate(). */
     op->put.actions = m->put_actions;
-    /* The ukey's match is normalized and its ufid computed: the datapath
+    /* The megaflow is normalized and its ufid computed: the datapath
      * takes both as they are. */
     op->put.ufid = m->ufid;
     op->put.flags = DP_FLOW_PUT_CREATE | DP_FLOW_PUT_UFID;
