@@ -806,8 +806,13 @@ rv_round_end(struct udpif *udpif, struct revalidator_round *r,
     dp_flow_dump_destroy(r->dump);
     r->dump = NULL;
     if (deleted >= REVALIDATOR_TRIM_DELETES) {
-        udpif->trim_until = r->now + REVALIDATOR_TRIM_PERIOD;
-        udpif->last_trim = r->now;
+        /* From the round's end: a round that took longer than the period
+         * (half a million deletions on a loaded machine) must still be
+         * followed by trims. */
+        uint64_t end = r->now + elapsed_ns / 1000000;
+
+        udpif->trim_until = end + REVALIDATOR_TRIM_PERIOD;
+        udpif->last_trim = end;
     }
     if (r->purge) {
         return;
