@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lib/timeval.h"
 #include "lib/util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -34,15 +35,24 @@ struct pool_obj {
     struct pool_obj *next;
 };
 
+/* Which list of the pool a slab is on. */
+enum pool_list_id {
+    POOL_PARTIAL, /* Live objects, and room (free or uncarved). */
+    POOL_FULL,    /* Live objects, no room. */
+    POOL_EMPTY,   /* No live object. */
+    POOL_N_LISTS
+};
+
 /* At the start of every slab. */
 struct pool_slab {
     struct pool *pool;             /* Immutable. */
     char *objs;                    /* Immutable: the first object. */
-    struct pool_slab *prev, *next; /* Mutex: on 'partial' or 'full'. */
+    struct pool_slab *prev, *next; /* Mutex: on list 'list'. */
+    enum pool_list_id list;        /* Mutex. */
     struct pool_obj *free;         /* Mutex: its free objects... */
     uint32_t n_free;               /* ...and how many. */
     uint32_t n_carved;             /* Mutex: objects ever handed out. */
-    bool on_partial;               /* Mutex: which list it is on. */
+    uint64_t empty_since;          /* Mutex: msec, on POOL_EMPTY. */
 };
 
 struct pool {
@@ -52,10 +62,7 @@ struct pool {
     uint32_t per_slab; /* Objects a slab holds. */
 
     pthread_mutex_t mutex;
-    struct pool_slab *partial; /* Slabs with a free or uncarved object. */
-    struct pool_slab *full;    /* The others. */
-    size_t n_empty;            /* Slabs with no live object (at most 1
-                                * outside pool_trim()). */
+    struct pool_slab *lists[POOL_N_LISTS]; /* Mutex. */
     size_t n_slabs;            /* Atomic (stats); written under mutex. */
     uint64_t n_maps, n_unmaps; /* Atomic (stats); written under mutex. */
 
@@ -156,13 +163,13 @@ pool_list_remove(struct pool_slab **list, struct pool_slab *slab)
 }
 
 static void
-pool_slab_move(struct pool *pool, struct pool_slab *slab, bool to_partial)
+pool_slab_move(struct pool *pool, struct pool_slab *slab,
+               enum pool_list_id list)
 {
-    if (slab->on_partial != to_partial) {
-        pool_list_remove(slab->on_partial ? &pool->partial : &pool->full,
-                         slab);
-        pool_list_push(to_partial ? &pool->partial : &pool->full, slab);
-        slab->on_partial = to_partial;
+    if (slab->list != list) {
+        pool_list_remove(&pool->lists[slab->list], slab);
+        pool_list_push(&pool->lists[list], slab);
+        slab->list = list;
     }
 }
 
@@ -201,9 +208,8 @@ pool_slab_map(struct pool *pool)
     memset(slab, 0, sizeof *slab);
     slab->pool = pool;
     slab->objs = start + pool->objs_ofs;
-    slab->on_partial = true;
-    pool_list_push(&pool->partial, slab);
-    pool->n_empty++;
+    slab->list = POOL_PARTIAL; /* Its first object goes at once. */
+    pool_list_push(&pool->lists[POOL_PARTIAL], slab);
     POOL_SET(&pool->n_slabs, pool->n_slabs + 1);
     POOL_SET(&pool->n_maps, pool->n_maps + 1);
 }
@@ -211,8 +217,7 @@ pool_slab_map(struct pool *pool)
 static void
 pool_slab_unmap(struct pool *pool, struct pool_slab *slab)
 {
-    pool_list_remove(slab->on_partial ? &pool->partial : &pool->full, slab);
-    pool->n_empty--;
+    pool_list_remove(&pool->lists[slab->list], slab);
     POOL_SET(&pool->n_slabs, pool->n_slabs - 1);
     POOL_SET(&pool->n_unmaps, pool->n_unmaps + 1);
 #ifdef POOL_ASAN
@@ -222,12 +227,11 @@ pool_slab_unmap(struct pool *pool, struct pool_slab *slab)
     munmap(slab, POOL_SLAB_SIZE);
 }
 
-/* Files every object on the returned stack back with its slab.  A slab
- * that becomes empty while another empty one is kept in reserve is
- * unmapped.  (A slab is empty once its last live object is filed: then
- * no object of it is left further down the stack.) */
+/* Files every object on the returned stack back with its slab; a slab
+ * whose last live object comes back goes on the empty list, stamped
+ * 'now'.  (Then no object of it is left further down the stack.) */
 static void
-pool_file_returned(struct pool *pool)
+pool_file_returned(struct pool *pool, uint64_t now)
 {
     struct pool_obj *obj =
         __atomic_exchange_n(&pool->returned, NULL, __ATOMIC_ACQUIRE);
@@ -244,15 +248,51 @@ pool_file_returned(struct pool *pool)
         obj->next = slab->free;
         slab->free = obj;
         slab->n_free++;
-        pool_slab_move(pool, slab, true);
-        if (!pool_slab_live(slab) && ++pool->n_empty > 1) {
-            pool_slab_unmap(pool, slab);
+        if (!pool_slab_live(slab)) {
+            slab->empty_since = now;
+            pool_slab_move(pool, slab, POOL_EMPTY);
+        } else {
+            pool_slab_move(pool, slab, POOL_PARTIAL);
         }
         obj = next;
     }
 }
 
+/* Unmaps the slabs empty since 'before' or earlier. */
+static void
+pool_unmap_empty(struct pool *pool, uint64_t before)
+{
+    struct pool_slab *slab, *next;
+
+    for (slab = pool->lists[POOL_EMPTY]; slab; slab = next) {
+        next = slab->next;
+        if (slab->empty_since <= before) {
+            pool_slab_unmap(pool, slab);
+        }
+    }
+}
+
 /* ---- Objects ------------------------------------------------------------ */
+
+/* The slab to allocate from: a partial one, else one that the returned
+ * objects make partial, else an empty one (used last, so that empty
+ * slabs stay empty long enough to be unmapped if they are not needed),
+ * else a new one. */
+static struct pool_slab *
+pool_pick_slab(struct pool *pool)
+{
+    if (!pool->lists[POOL_PARTIAL]) {
+        pool_file_returned(pool, time_msec());
+    }
+    if (!pool->lists[POOL_PARTIAL]) {
+        if (pool->lists[POOL_EMPTY]) {
+            pool_slab_move(pool, pool->lists[POOL_EMPTY], POOL_PARTIAL);
+        } else {
+            pool_slab_map(pool);
+        }
+    }
+    return pool->lists[POOL_PARTIAL];
+}
 
 void *
 pool_alloc(struct pool *pool)
@@ -261,16 +301,7 @@ pool_alloc(struct pool *pool)
     struct pool_obj *obj;
 
     pthread_mutex_lock(&pool->mutex);
-    if (!pool->partial) {
-        pool_file_returned(pool);
-        if (!pool->partial) {
-            pool_slab_map(pool);
-        }
-    }
-    slab = pool->partial;
-    if (!pool_slab_live(slab)) {
-        pool->n_empty--;
-    }
+    slab = pool_pick_slab(pool);
     if (slab->free) {
         obj = slab->free;
         pool_unpoison(obj, pool->obj_size);
@@ -283,7 +314,7 @@ pool_alloc(struct pool *pool)
         slab->n_carved++;
     }
     if (!slab->free && slab->n_carved == pool->per_slab) {
-        pool_slab_move(pool, slab, false);
+        pool_slab_move(pool, slab, POOL_FULL);
     }
     pthread_mutex_unlock(&pool->mutex);
     __atomic_fetch_add(&pool->refcnt, 1, __ATOMIC_RELAXED);
@@ -303,12 +334,10 @@ pool_zalloc(struct pool *pool)
 static void
 pool_free_all(struct pool *pool)
 {
-    struct pool_slab *lists[2] = {pool->partial, pool->full};
-
-    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+    for (size_t i = 0; i < POOL_N_LISTS; i++) {
         struct pool_slab *slab, *next;
 
-        for (slab = lists[i]; slab; slab = next) {
+        for (slab = pool->lists[i]; slab; slab = next) {
             next = slab->next;
 #ifdef POOL_ASAN
             ASAN_UNPOISON_MEMORY_REGION(slab, POOL_SLAB_SIZE);
@@ -348,12 +377,12 @@ pool_free(void *obj_)
     } while (!__atomic_compare_exchange_n(&pool->returned, &head, obj, true,
                                           __ATOMIC_RELEASE, __ATOMIC_RELAXED));
     /* A slab's worth back: file them now, unless the pool is busy, so
-     * that the slabs of a storm that expires are unmapped even if
+     * that the slabs a storm empties start their idle time even if
      * nothing is allocated afterwards. */
     if (__atomic_add_fetch(&pool->n_returned, 1, __ATOMIC_RELAXED)
             >= pool->per_slab
         && !pthread_mutex_trylock(&pool->mutex)) {
-        pool_file_returned(pool);
+        pool_file_returned(pool, time_msec());
         pthread_mutex_unlock(&pool->mutex);
     }
     pool_unref(pool);
@@ -367,23 +396,31 @@ pool_destroy(struct pool *pool)
     }
 }
 
-size_t
-pool_trim(struct pool *pool)
+/* pool_trim() and pool_trim_idle(). */
+static size_t
+pool_trim__(struct pool *pool, uint64_t idle_ms)
 {
-    struct pool_slab *slab, *next;
+    uint64_t now = time_msec();
     uint64_t before;
 
     pthread_mutex_lock(&pool->mutex);
     before = pool->n_unmaps;
-    pool_file_returned(pool);
-    for (slab = pool->partial; slab; slab = next) {
-        next = slab->next;
-        if (!pool_slab_live(slab)) {
-            pool_slab_unmap(pool, slab);
-        }
-    }
+    pool_file_returned(pool, now);
+    pool_unmap_empty(pool, now >= idle_ms ? now - idle_ms : 0);
     pthread_mutex_unlock(&pool->mutex);
     return (size_t)(POOL_GET(&pool->n_unmaps) - before) * POOL_SLAB_SIZE;
+}
+
+size_t
+pool_trim(struct pool *pool)
+{
+    return pool_trim__(pool, 0);
+}
+
+size_t
+pool_trim_idle(struct pool *pool, uint64_t idle_ms)
+{
+    return pool_trim__(pool, idle_ms);
 }
 
 void

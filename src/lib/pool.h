@@ -20,20 +20,24 @@
  * objects are carved lazily, in address order.
  *
  * Each slab keeps a free list of its own objects and the count of
- * objects carved from it.  The pool keeps the slabs that have a free or
- * uncarved object on a "partial" list, the others on a "full" list.
- * pool_free() does not touch them: it pushes the object on the pool's
- * "returned" stack, a lock-free LIFO (a compare-and-swap per push).  The
- * whole stack is taken at once (an exchange, so no ABA) and each object
- * filed back with its slab, under the mutex: when an allocation runs out
- * of partial slabs, in pool_trim(), and by the pool_free() that brings
- * the count on the stack to a slab's worth (if it gets the mutex with a
- * trylock; else a later one does).  A slab whose objects are all free
- * again is empty: the pool keeps one empty slab in reserve and unmaps the
- * others as it files them (pool_trim() unmaps the reserve too), so the
- * memory of a storm of flows goes back as they expire, whether or not
- * anything is allocated afterwards.
- *
+ * objects carved from it.  The pool keeps its slabs on three lists:
+ * partial (live objects, and room), full (no room) and empty (no live
+ * object).  pool_free() does not touch them: it pushes the object on the
+ * pool's "returned" stack, a lock-free LIFO (a compare-and-swap per
+ * push).  The whole stack is taken at once (an exchange, so no ABA) and
+ * each object filed back with its slab, under the mutex: when an
+ * allocation runs out of partial slabs, in the trims, and by the
+ * pool_free() that brings the count on the stack to a slab's worth (if
+ * it gets the mutex with a trylock; else a later one does).  A slab whose
+ * last live object is filed goes on the empty list, stamped with the
+ * time.  Allocation takes partial slabs first and empty ones only when it
+ * must, so that empty slabs stay empty: a flow cache that shrinks and
+ * grows back (a storm, a flush) reuses them without mapping and faulting
+ * in memory again, and pool_trim_idle() (called periodically by the
+ * owner) unmaps those that stayed empty long enough; pool_trim() unmaps
+ * every empty slab at once.  So memory is bounded by the peak of live
+ * objects and goes back once it is not wanted.
+
  * Objects come back uninitialized (pool_zalloc() zeroes them) and aligned
  * to the pool's alignment.  Under AddressSanitizer a free object is
  * poisoned but for its first word (the free-list link), so a use after
@@ -84,6 +88,8 @@ void pool_free(void *obj);
 /* Files the objects freed since the last allocation or trim back with
  * their slabs and unmaps every empty slab.  Returns the bytes unmapped. */
 size_t pool_trim(struct pool *);
+/* The same for the slabs empty for at least 'idle_ms' milliseconds. */
+size_t pool_trim_idle(struct pool *, uint64_t idle_ms);
 
 struct pool_stats {
     size_t obj_size;   /* Bytes an object takes in its slab. */

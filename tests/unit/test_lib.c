@@ -339,56 +339,56 @@ test_pool_hands_out_aligned_objects_and_reuses_freed_ones(void **state)
     free(objs);
 }
 
-/* Once the objects of a storm are freed, the empty slabs go back to the
- * system: all but one as the frees come in (a slab's worth at a time) or
- * when the pool next files them, and every empty one on pool_trim(). */
+/* Once the objects of a storm are freed, their slabs are empty: a cache
+ * that grows back takes them again without mapping anything new;
+ * pool_trim_idle() unmaps only those empty for long enough, pool_trim()
+ * every empty one; a live object keeps its slab. */
 static void
-test_pool_unmaps_empty_slabs(void **state)
+test_pool_keeps_empty_slabs_until_trimmed(void **state)
 {
     struct pool *pool = pool_create("test", TEST_POOL_OBJ, 64);
     struct pool_stats st;
+    uint64_t maps;
     void **objs;
     size_t n;
-    void *one;
 
     (void)state;
     pool_get_stats(pool, &st);
-    n = 8 * st.per_slab; /* Eight full slabs, no partial one. */
+    n = 8 * st.per_slab; /* Eight full slabs. */
     objs = xcalloc(n, sizeof *objs);
     for (size_t i = 0; i < n; i++) {
         objs[i] = pool_alloc(pool);
     }
     pool_get_stats(pool, &st);
     assert_int_equal(st.n_slabs, 8);
+    maps = st.n_maps;
     for (size_t i = 0; i < n; i++) {
         pool_free(objs[i]);
     }
-    /* The frees themselves filed all but the last slab's worth: the
-     * empty slabs went, but for the reserve and the last. */
-    pool_get_stats(pool, &st);
-    assert_true(st.n_slabs <= 2);
-    /* The next allocation files the rest: one empty slab stays. */
-    one = pool_alloc(pool);
-    pool_get_stats(pool, &st);
-    assert_int_equal(st.n_slabs, 1);
-    assert_int_equal(st.n_unmaps, 7);
-    pool_free(one);
-    assert_int_equal(pool_trim(pool), POOL_SLAB_SIZE);
-    pool_get_stats(pool, &st);
-    assert_int_equal(st.n_slabs, 0);
+    /* Empty for less than a minute: kept. */
+    assert_int_equal(pool_trim_idle(pool, 60 * 1000), 0);
 
-    /* A trim files frees too; a live object keeps its slab. */
+    /* The cache grows back into them. */
     for (size_t i = 0; i < n; i++) {
         objs[i] = pool_alloc(pool);
     }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_maps, maps);
+    assert_int_equal(st.n_slabs, 8);
+
+    /* All but one object go: trims unmap the empty slabs only. */
     for (size_t i = 1; i < n; i++) {
         pool_free(objs[i]);
     }
-    pool_trim(pool);
+    assert_int_equal(pool_trim_idle(pool, 0), 7 * POOL_SLAB_SIZE);
     pool_get_stats(pool, &st);
     assert_int_equal(st.n_slabs, 1);
     assert_int_equal(st.n_live, 1);
     pool_free(objs[0]);
+    assert_int_equal(pool_trim(pool), POOL_SLAB_SIZE);
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_slabs, 0);
+    assert_int_equal(st.n_maps, st.n_unmaps);
     pool_destroy(pool);
     free(objs);
 }
@@ -580,7 +580,7 @@ main(void)
         cmocka_unit_test(test_hash_words_depend_on_every_word),
         cmocka_unit_test(
             test_pool_hands_out_aligned_objects_and_reuses_freed_ones),
-        cmocka_unit_test(test_pool_unmaps_empty_slabs),
+        cmocka_unit_test(test_pool_keeps_empty_slabs_until_trimmed),
         cmocka_unit_test(test_pool_takes_frees_from_other_threads),
         cmocka_unit_test(
             test_ptrmap_agrees_with_a_reference_through_growth_and_shrink),
