@@ -38,6 +38,7 @@
 #include "lib/util.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
+#include "upcall/ukey.h"
 #include "upcall/upcall.h"
 
 #define BENCH_MEM_N_RULES 10000
@@ -95,10 +96,12 @@ bench_mem_run(struct ofproto *ofp, size_t n_flows, bool quick, int step,
 
     upcall_destroy(udpif);
     dp_destroy(dp);
-    /* The postponed frees run, then the process-wide pool of xlate caches
-     * and the heap give their pages back before the next size. */
+    /* The postponed frees run, then the process-wide pools of ukeys and
+     * xlate caches and the heap give their pages back before the next
+     * size. */
     urcu_memb_barrier();
-    xlate_cache_trim_memory();
+    ukey_trim_memory(0);
+    xlate_cache_trim_memory(0);
     malloc_trim(0);
 }
 

@@ -13,7 +13,7 @@
  * Maintenance thread.  Wakes every DP_MAINT_TICK_MS to run the memory that
  * writers retired (dp_rcu_reclaim()), and every DP_SORT_INTERVAL_MS sorts
  * the megaflow classifier's subtables by their recent hits and unmaps the
- * empty slabs of flow pools that are less than half used.  Datapath
+ * slabs of the flow pools that have been empty for DP_FLOW_POOL_IDLE_MS.  Datapath
  * threads never take the flow mutex, so this is where sorting belongs.
  * While flows drain (datapath.h, "Order") it wakes every
  * DP_MAINT_DRAIN_TICK_MS to move them on, so that a flow whose handler

@@ -207,18 +207,13 @@ dp_flow_pools_trim(struct dp *dp)
 {
     for (size_t i = 0; i < ARRAY_SIZE(dp->flow_pools); i++) {
         struct pool *pool;
-        struct pool_stats st;
 
         pthread_mutex_lock(&dp->flow_mutex);
         pool = dp->flow_pools[i];
         pthread_mutex_unlock(&dp->flow_mutex);
-        if (!pool) {
-            continue;
-        }
-        /* Pools are never destroyed before the datapath. */
-        pool_get_stats(pool, &st);
-        if (st.n_slabs > 1 && st.n_live < st.n_slabs * st.per_slab / 2) {
-            pool_trim(pool);
+        if (pool) {
+            /* Pools go only with the datapath. */
+            pool_trim_idle(pool, DP_FLOW_POOL_IDLE_MS);
         }
     }
 }

@@ -124,6 +124,8 @@ BUILD_ASSERT(offsetof(struct dp_flow, actions) == CACHE_LINE_SIZE);
  * goes back once their slabs are empty.  Bigger ones (many datapath
  * threads' statistics slots) use aligned_alloc(). */
 #define DP_FLOW_POOLED_LINES 16
+/* The maintenance thread unmaps pool slabs empty for so long. */
+#define DP_FLOW_POOL_IDLE_MS 2000
 
 static inline void
 dp_flow_ref(struct dp_flow *flow)
@@ -345,7 +347,7 @@ dp_ctx_count(const struct dp_exec_ctx *ctx, enum dp_counter c, uint64_t n)
 /* dp-flow.c */
 void dp_flow_table_init(struct dp *);
 void dp_flow_table_destroy(struct dp *);
-/* Gives back the slabs of the flow pools that are mostly empty. */
+/* Gives back the slabs of the flow pools empty for DP_FLOW_POOL_IDLE_MS. */
 void dp_flow_pools_trim(struct dp *);
 void dp_flow_stats_sum(const struct dp *, const struct dp_flow *,
                        struct dp_flow_stats *);

@@ -89,10 +89,10 @@ xlate_cache_new(void)
 }
 
 size_t
-xlate_cache_trim_memory(void)
+xlate_cache_trim_memory(uint64_t idle_ms)
 {
     pthread_once(&xc_pool_once, xlate_cache_pool_init);
-    return pool_trim(xc_pool);
+    return pool_trim_idle(xc_pool, idle_ms);
 }
 
 void

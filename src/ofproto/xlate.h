@@ -64,7 +64,8 @@
  * translating again.  Caches come from one process-wide pool (a flow
  * setup allocates one, and the thread that frees its ukey frees it) and
  * hold their first rules and MAC entries inline;
- * xlate_cache_trim_memory() gives the pool's empty slabs back.
+ * xlate_cache_trim_memory() gives the pool's empty slabs back (the
+ * revalidators call it).
  *
  * Thread safety.  xlate_actions() may run in any number of threads at once
  * and concurrently with ofproto writers; the calling thread must be
@@ -151,9 +152,10 @@ BUILD_ASSERT(sizeof(struct xlate_userdata) == 16);
 /* ---- xlate cache -------------------------------------------------------- */
 
 struct xlate_cache *xlate_cache_new(void);
-/* Gives the memory of deleted caches back to the system (their pool's
- * empty slabs); for after many flows went.  Returns the bytes unmapped. */
-size_t xlate_cache_trim_memory(void);
+/* Gives back to the system the slabs of the caches' pool that have held
+ * no cache for 'idle_ms' milliseconds, or all empty ones if 'idle_ms' is
+ * 0.  Returns the bytes unmapped. */
+size_t xlate_cache_trim_memory(uint64_t idle_ms);
 /* Frees the cache and drops its rule references (registered thread). */
 void xlate_cache_delete(struct xlate_cache *);
 void xlate_cache_clear(struct xlate_cache *);

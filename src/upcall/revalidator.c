@@ -79,6 +79,7 @@ COVERAGE_DEFINE(revalidator_worker_failed);
 #define REVALIDATOR_TRIM_DELETES 10000  /* Deletes that call for a trim, */
 #define REVALIDATOR_TRIM_PERIOD 2000    /* at round starts for 2 s after, */
 #define REVALIDATOR_TRIM_INTERVAL 100   /* at most every 100 ms. */
+#define REVALIDATOR_POOL_IDLE_MS 2000   /* Empty pool slabs kept so long. */
 
 static struct vlog_rate_limit rv_rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
@@ -461,8 +462,7 @@ rv_adopt_flow(struct revalidator *rv, const struct dp_flow_info *info)
     struct ukey *ukey;
     bool replaced;
 
-    ukey = ukey_create(rv->udpif->ukeys, &info->match, info->actions, NULL,
-                       rv->round->now);
+    ukey = ukey_create(&info->match, info->actions, NULL, rv->round->now);
     ukey->reval_seq = 0; /* Never translated: revalidate it. */
     if (ukey_install(rv->udpif->ukeys, ukey, &replaced)) {
         ukey_destroy(ukey);
@@ -743,9 +743,14 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
              * datapath's maintenance thread trims the flow pools.) */
             udpif->last_trim = now;
             urcu_memb_barrier();
-            ukey_map_trim(udpif->ukeys);
-            xlate_cache_trim_memory();
+            ukey_trim_memory(0);
+            xlate_cache_trim_memory(0);
             malloc_trim(0);
+        } else {
+            /* Pool slabs that stayed empty a while are not coming back
+             * into use soon. */
+            ukey_trim_memory(REVALIDATOR_POOL_IDLE_MS);
+            xlate_cache_trim_memory(REVALIDATOR_POOL_IDLE_MS);
         }
     }
     memset(r, 0, sizeof *r);

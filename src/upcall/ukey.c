@@ -28,8 +28,22 @@ struct ukey_partition {
 
 struct ukey_map {
     struct ukey_partition parts[UKEY_N_PARTITIONS];
-    struct pool *pools[FLOW_U64S + 1]; /* Of its ukeys, by mask words. */
 };
+
+/* Every map's ukeys, by the number of words of their mask.  A pool maps
+ * nothing until its first ukey. */
+static struct pool *ukey_pools[FLOW_U64S + 1];
+static pthread_once_t ukey_pools_once = PTHREAD_ONCE_INIT;
+
+static void
+ukey_pools_init(void)
+{
+    for (size_t n = 0; n < ARRAY_SIZE(ukey_pools); n++) {
+        ukey_pools[n] = pool_create(
+            "ukey", offsetof(struct ukey, words) + 2 * n * sizeof(uint64_t),
+            0);
+    }
+}
 
 static const char *const ukey_state_names[] = {
     [UKEY_CREATED] = "created",         [UKEY_VISIBLE] = "visible",
@@ -52,9 +66,8 @@ ukey_hash_ufid(const struct dp_ufid *ufid)
 }
 
 struct ukey *
-ukey_create(struct ukey_map *map, const struct match *match_,
-            const struct dp_actions *actions, struct xlate_cache *xcache,
-            uint64_t now)
+ukey_create(const struct match *match_, const struct dp_actions *actions,
+            struct xlate_cache *xcache, uint64_t now)
 {
     struct dp_ufid ufid;
     struct match match;
@@ -62,21 +75,23 @@ ukey_create(struct ukey_map *map, const struct match *match_,
     match = *match_;
     match_normalize(&match);
     dp_flow_ufid(&match, &ufid);
-    return ukey_create_ufid(map, &match, &ufid, actions, xcache, now);
+    return ukey_create_ufid(&match, &ufid, actions, xcache, now);
 }
 
 struct ukey *
-ukey_create_ufid(struct ukey_map *map, const struct match *match,
-                 const struct dp_ufid *ufid, const struct dp_actions *actions,
-                 struct xlate_cache *xcache, uint64_t now)
+ukey_create_ufid(const struct match *match, const struct dp_ufid *ufid,
+                 const struct dp_actions *actions, struct xlate_cache *xcache,
+                 uint64_t now)
 {
     const uint64_t *f = flow_u64s(&match->flow);
     const uint64_t *m = flow_u64s(&match->wc.masks);
     uint64_t words_map = flow_wildcards_map(&match->wc);
     unsigned int n_words = count_1bits(words_map);
-    struct ukey *ukey = pool_alloc(map->pools[n_words]);
+    struct ukey *ukey;
     unsigned int idx, k = 0;
 
+    pthread_once(&ukey_pools_once, ukey_pools_init);
+    ukey = pool_alloc(ukey_pools[n_words]);
     memset(ukey, 0, offsetof(struct ukey, words));
     ukey->n_words = n_words;
     ukey->map = words_map;
@@ -175,12 +190,6 @@ ukey_map_create(void)
         pthread_mutex_init(&p->mutex, NULL);
         ptrmap_init(&p->ukeys);
     }
-    /* A pool maps nothing until its first ukey. */
-    for (size_t n = 0; n < ARRAY_SIZE(map->pools); n++) {
-        map->pools[n] = pool_create(
-            "ukey", offsetof(struct ukey, words) + 2 * n * sizeof(uint64_t),
-            0);
-    }
     return map;
 }
 
@@ -202,32 +211,31 @@ ukey_map_destroy(struct ukey_map *map)
         ptrmap_destroy(&p->ukeys);
         pthread_mutex_destroy(&p->mutex);
     }
-    for (size_t n = 0; n < ARRAY_SIZE(map->pools); n++) {
-        pool_destroy(map->pools[n]); /* Goes with its last ukey's free. */
-    }
     free(map);
 }
 
 size_t
-ukey_map_trim(struct ukey_map *map)
+ukey_trim_memory(uint64_t idle_ms)
 {
     size_t bytes = 0;
 
-    for (size_t n = 0; n < ARRAY_SIZE(map->pools); n++) {
-        bytes += pool_trim(map->pools[n]);
+    pthread_once(&ukey_pools_once, ukey_pools_init);
+    for (size_t n = 0; n < ARRAY_SIZE(ukey_pools); n++) {
+        bytes += pool_trim_idle(ukey_pools[n], idle_ms);
     }
     return bytes;
 }
 
 size_t
-ukey_map_pool_bytes(const struct ukey_map *map)
+ukey_memory_bytes(void)
 {
     size_t bytes = 0;
 
-    for (size_t n = 0; n < ARRAY_SIZE(map->pools); n++) {
+    pthread_once(&ukey_pools_once, ukey_pools_init);
+    for (size_t n = 0; n < ARRAY_SIZE(ukey_pools); n++) {
         struct pool_stats st;
 
-        pool_get_stats(map->pools[n], &st);
+        pool_get_stats(ukey_pools[n], &st);
         bytes += st.n_bytes;
     }
     return bytes;

@@ -25,12 +25,11 @@
  * Memory.  A ukey keeps its megaflow sparse: the words its mask covers,
  * key and mask (16 bytes a word, about 100 for a typical megaflow,
  * where a dense struct match takes 320), so its size depends on the
- * mask.  A map's ukeys come from pools of its own (lib/pool.h), one per
- * mask size: a setup allocates one without malloc, and the RCU callback
- * that frees a removed ukey gives it back lock-free.  The pools outlive
- * the map until its last ukey is freed; their empty slabs go back as the
- * ukeys of a storm are freed, and ukey_map_trim() unmaps the last
- * ones.
+ * mask.  Ukeys come from process-wide pools (lib/pool.h), one per mask
+ * size: a setup allocates one without malloc, the RCU callback that
+ * frees a removed ukey gives it back lock-free, and a map created later
+ * (another bridge, a restart) reuses the memory.  ukey_trim_memory()
+ * unmaps the pools' empty slabs (the revalidators call it).
  *
  * The map.  UKEY_N_PARTITIONS partitions, chosen by the ufid, each a
  * table of ukeys by hash (lib/ptrmap.h: a probe for a new flow's ufid
@@ -111,19 +110,16 @@ struct ukey {
 /* The masked key and mask of 'ukey'. */
 void ukey_get_match(const struct ukey *, struct match *);
 
-/* Creates a ukey for 'map' (from the map's pool; it enters the map only
- * with ukey_install()) in state CREATED for 'match' (its flow is masked)
- * with a reference to 'actions' and ownership of 'xcache' (may be
- * NULL). */
-struct ukey *ukey_create(struct ukey_map *, const struct match *,
-                         const struct dp_actions *, struct xlate_cache *xcache,
-                         uint64_t now);
+/* Creates a ukey in state CREATED for 'match' (its flow is masked) with a
+ * reference to 'actions' and ownership of 'xcache' (may be NULL).  It
+ * enters a map with ukey_install(). */
+struct ukey *ukey_create(const struct match *, const struct dp_actions *,
+                         struct xlate_cache *xcache, uint64_t now);
 /* The same for a caller that already has the megaflow's ufid: 'match' must
  * be normalized (match_normalize()) and '*ufid' its dp_flow_ufid(), which
  * a handler computes once per megaflow for its ukey, its put and its
  * batch's duplicate check. */
-struct ukey *ukey_create_ufid(struct ukey_map *, const struct match *,
-                              const struct dp_ufid *,
+struct ukey *ukey_create_ufid(const struct match *, const struct dp_ufid *,
                               const struct dp_actions *,
                               struct xlate_cache *xcache, uint64_t now);
 /* Frees a ukey that never entered a map (e.g. ukey_install() refused
@@ -145,11 +141,12 @@ enum ukey_state ukey_get_state(const struct ukey *);
 struct ukey_map *ukey_map_create(void);
 /* Frees the map and every ukey still in it (after a grace period). */
 void ukey_map_destroy(struct ukey_map *);
-/* Gives the memory of freed ukeys back to the system (pool_trim() of the
- * map's pool); for after many ukeys went.  Returns the bytes unmapped. */
-size_t ukey_map_trim(struct ukey_map *);
-/* Bytes the map's pools hold mapped for ukeys (live or free). */
-size_t ukey_map_pool_bytes(const struct ukey_map *);
+/* Gives back to the system the slabs of the ukey pools (every map's)
+ * that have held no ukey for 'idle_ms' milliseconds, or all empty ones if
+ * 'idle_ms' is 0.  Returns the bytes unmapped. */
+size_t ukey_trim_memory(uint64_t idle_ms);
+/* Bytes the ukey pools hold mapped (live ukeys and free room). */
+size_t ukey_memory_bytes(void);
 
 /* Inserts 'ukey' (CREATED).  Returns 0 if it was inserted; in that case
  * '*replaced' says whether it replaced an EVICTED ukey of the same flow

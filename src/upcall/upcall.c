@@ -371,8 +371,8 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
 
     /* The xcache goes with the ukey, set before the ukey is published so
      * that it needs no lock; taken back if the install is refused. */
-    ukey = ukey_create_ufid(udpif->ukeys, &m->megaflow, &m->ufid,
-                            m->put_actions, m->xcache, now);
+    ukey = ukey_create_ufid(&m->megaflow, &m->ufid, m->put_actions, m->xcache,
+                            now);
     ukey->reval_seq = h->reval_seq; /* Not published yet: no lock. */
     if (ukey_install(udpif->ukeys, ukey, &replaced)) {
         /* Another handler is installing it, or it is installed. */

@@ -35,14 +35,14 @@ make_match(struct match *m, uint32_t in_port, uint16_t tp_dst)
 }
 
 static struct ukey *
-make_ukey(struct ukey_map *map, uint32_t in_port, uint16_t tp_dst)
+make_ukey(uint32_t in_port, uint16_t tp_dst)
 {
     struct dp_actions *drop = dp_actions_create_drop();
     struct match m;
     struct ukey *ukey;
 
     make_match(&m, in_port, tp_dst);
-    ukey = ukey_create(map, &m, drop, NULL, 1);
+    ukey = ukey_create(&m, drop, NULL, 1);
     dp_actions_unref(drop);
     return ukey;
 }
@@ -59,8 +59,8 @@ static void
 test_ukey_duplicate_is_refused_while_live(void **state)
 {
     struct ukey_map *map = ukey_map_create();
-    struct ukey *a = make_ukey(map, 1, 80), *b = make_ukey(map, 1, 80);
-    struct ukey *c = make_ukey(map, 1, 81);
+    struct ukey *a = make_ukey(1, 80), *b = make_ukey(1, 80);
+    struct ukey *c = make_ukey(1, 81);
     bool replaced;
 
     (void)state;
@@ -88,7 +88,7 @@ test_ukey_created_with_its_ufid_equals_one_from_the_match(void **state)
 {
     struct dp_actions *drop = dp_actions_create_drop();
     struct ukey_map *map = ukey_map_create();
-    struct ukey *a = make_ukey(map, 4, 8080), *b;
+    struct ukey *a = make_ukey(4, 8080), *b;
     struct match m, ma, mb;
     struct dp_ufid ufid;
     bool replaced;
@@ -96,7 +96,7 @@ test_ukey_created_with_its_ufid_equals_one_from_the_match(void **state)
     (void)state;
     make_match(&m, 4, 8080);
     dp_flow_ufid(&m, &ufid);
-    b = ukey_create_ufid(map, &m, &ufid, drop, NULL, 1);
+    b = ukey_create_ufid(&m, &ufid, drop, NULL, 1);
     assert_true(dp_ufid_equal(&a->ufid, &b->ufid));
     assert_int_equal(a->hash, b->hash);
     ukey_get_match(a, &ma);
@@ -114,7 +114,7 @@ static void
 test_ukey_replaces_evicted_ukey(void **state)
 {
     struct ukey_map *map = ukey_map_create();
-    struct ukey *a = make_ukey(map, 2, 443), *b = make_ukey(map, 2, 443);
+    struct ukey *a = make_ukey(2, 443), *b = make_ukey(2, 443);
     struct match m;
     bool replaced;
 
@@ -143,7 +143,7 @@ static void
 test_ukey_locked_evicted_ukey_is_not_waited_on(void **state)
 {
     struct ukey_map *map = ukey_map_create();
-    struct ukey *a = make_ukey(map, 3, 22), *b = make_ukey(map, 3, 22);
+    struct ukey *a = make_ukey(3, 22), *b = make_ukey(3, 22);
     bool replaced;
 
     (void)state;
@@ -175,7 +175,7 @@ test_ukey_lookup_remove_and_sweep(void **state)
 
     (void)state;
     for (int i = 0; i < 200; i++) {
-        ukeys[i] = make_ukey(map, 1, (uint16_t)i);
+        ukeys[i] = make_ukey(1, (uint16_t)i);
         assert_int_equal(ukey_install(map, ukeys[i], &replaced), 0);
         if (i % 2) {
             advance(ukeys[i], UKEY_EVICTED);
@@ -201,10 +201,9 @@ test_ukey_lookup_remove_and_sweep(void **state)
     ukey_map_destroy(map);
 }
 
-/* A storm of ukeys comes from the map's pool; once they are removed and
- * their grace period has passed, the memory goes back (as they are freed,
- * and the last slab on ukey_map_trim()), and the map is still usable
- * afterwards. */
+/* A storm of ukeys comes from the ukey pools; once they are removed and
+ * their grace period has passed, a trim gives the memory back, and the
+ * map is still usable afterwards. */
 static void
 test_ukey_memory_goes_back_after_a_storm(void **state)
 {
@@ -216,21 +215,22 @@ test_ukey_memory_goes_back_after_a_storm(void **state)
 
     (void)state;
     for (int i = 0; i < N; i++) {
-        ukeys[i] =
-            make_ukey(map, (uint32_t)(1 + i / 60000), (uint16_t)(i % 60000));
+        ukeys[i] = make_ukey((uint32_t)(1 + i / 60000), (uint16_t)(i % 60000));
         assert_int_equal(ukey_install(map, ukeys[i], &replaced), 0);
     }
     /* 5000 ukeys of about 200 bytes (a two-word megaflow): 1 MB. */
-    assert_true(ukey_map_pool_bytes(map) >= 1000 * 1000);
+    assert_true(ukey_memory_bytes() >= 1000 * 1000);
     for (int i = 0; i < N; i++) {
         ukey_remove(map, ukeys[i]);
     }
     assert_int_equal(ukey_map_count(map), 0);
     urcu_memb_barrier(); /* The removed ukeys are freed. */
-    ukey_map_trim(map);
-    assert_int_equal(ukey_map_pool_bytes(map), 0);
+    /* Just emptied: an idle trim keeps the slabs, a full one does not. */
+    assert_int_equal(ukey_trim_memory(60 * 1000), 0);
+    assert_true(ukey_trim_memory(0) >= 1000 * 1000);
+    assert_int_equal(ukey_memory_bytes(), 0);
 
-    again = make_ukey(map, 9, 9);
+    again = make_ukey(9, 9);
     assert_int_equal(ukey_install(map, again, &replaced), 0);
     assert_int_equal(ukey_map_count(map), 1);
     ukey_map_destroy(map);
@@ -251,7 +251,7 @@ race_main(void *r_)
     urcu_memb_register_thread();
     pthread_barrier_wait(&r->barrier);
     for (int i = 0; i < 1000; i++) {
-        struct ukey *ukey = make_ukey(r->map, 7, (uint16_t)i);
+        struct ukey *ukey = make_ukey(7, (uint16_t)i);
         bool replaced;
 
         if (!ukey_install(r->map, ukey, &replaced)) {
