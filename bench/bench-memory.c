@@ -35,6 +35,7 @@
 #include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "datapath/datapath.h"
+#include "datapath/dp-actions.h"
 #include "lib/util.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
@@ -96,12 +97,13 @@ bench_mem_run(struct ofproto *ofp, size_t n_flows, bool quick, int step,
 
     upcall_destroy(udpif);
     dp_destroy(dp);
-    /* The postponed frees run, then the process-wide pools of ukeys and
-     * xlate caches and the heap give their pages back before the next
-     * size. */
+    /* The postponed frees run, then the process-wide pools of ukeys,
+     * xlate caches and action lists and the heap give their pages back
+     * before the next size. */
     urcu_memb_barrier();
     ukey_trim_memory(0);
     xlate_cache_trim_memory(0);
+    dp_actions_trim_memory(0);
     malloc_trim(0);
 }
 

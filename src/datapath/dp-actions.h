@@ -171,8 +171,13 @@ struct dp_actions {
     struct dp_action a[];
 };
 
-/* Returns a new list holding a copy of 'a[0..n)', with one reference. */
+/* Returns a new list holding a copy of 'a[0..n)', with one reference.
+ * Short lists come from process-wide pools (lib/pool.h). */
 struct dp_actions *dp_actions_create(const struct dp_action *a, size_t n);
+/* Gives back to the system the slabs of those pools that have held no
+ * list for 'idle_ms' milliseconds, or all empty ones if 'idle_ms' is 0.
+ * Returns the bytes unmapped. */
+size_t dp_actions_trim_memory(uint64_t idle_ms);
 /* The empty list (drop), with one reference. */
 struct dp_actions *dp_actions_create_drop(void);
 /* Takes a reference and returns 'actions' (which may be NULL). */

@@ -745,12 +745,14 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
             urcu_memb_barrier();
             ukey_trim_memory(0);
             xlate_cache_trim_memory(0);
+            dp_actions_trim_memory(0);
             malloc_trim(0);
         } else {
             /* Pool slabs that stayed empty a while are not coming back
              * into use soon. */
             ukey_trim_memory(REVALIDATOR_POOL_IDLE_MS);
             xlate_cache_trim_memory(REVALIDATOR_POOL_IDLE_MS);
+            dp_actions_trim_memory(REVALIDATOR_POOL_IDLE_MS);
         }
     }
     memset(r, 0, sizeof *r);

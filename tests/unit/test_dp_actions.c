@@ -964,6 +964,40 @@ test_action_buf_grows_past_its_inline_room(void **state)
     dp_actions_unref(a);
 }
 
+/* Lists of every length keep their actions; short ones come from pools,
+ * whose memory goes back on a trim once the lists are gone. */
+static void
+test_action_lists_of_any_length_are_kept_and_given_back(void **state)
+{
+    enum { N = 3000 };
+    struct dp_actions **lists = calloc(N, sizeof *lists);
+    struct dp_action a[8];
+
+    (void)state;
+    memset(a, 0, sizeof a);
+    for (uint32_t i = 0; i < 8; i++) {
+        a[i].type = DP_ACTION_OUTPUT;
+        a[i].port = 10 + i;
+    }
+    for (size_t i = 0; i < N; i++) {
+        size_t n = i % 8;
+
+        lists[i] = dp_actions_create(a, n);
+        assert_int_equal(lists[i]->n, n);
+    }
+    for (size_t i = 0; i < N; i++) {
+        for (uint32_t k = 0; k < lists[i]->n; k++) {
+            assert_int_equal(lists[i]->a[k].port, 10 + k);
+        }
+        dp_actions_unref(dp_actions_ref(lists[i])); /* Still one left. */
+        assert_int_equal(lists[i]->refcnt, 1);
+        dp_actions_unref(lists[i]);
+    }
+    /* About 1 500 short lists were freed: some slab is empty now. */
+    assert_true(dp_actions_trim_memory(0) > 0);
+    free(lists);
+}
+
 static void
 test_actions_are_reference_counted_and_comparable(void **state)
 {
@@ -1014,6 +1048,8 @@ main(void)
         cmocka_unit_test(test_text_accepts_aliases),
         cmocka_unit_test(test_text_rejects_bad_input_with_one_line_errors),
         cmocka_unit_test(test_action_buf_grows_past_its_inline_room),
+        cmocka_unit_test(
+            test_action_lists_of_any_length_are_kept_and_given_back),
         cmocka_unit_test(test_actions_are_reference_counted_and_comparable),
     };
 
