@@ -220,12 +220,13 @@ dp_flow_pools_trim(struct dp *dp)
 
 /* ---- Operations (writer side, flow_mutex held) -------------------------- */
 
+/* 'map' is flow_wildcards_map(&match->wc); 'now' the creation time. */
 static struct dp_flow *
-dp_flow_create(struct dp *dp, const struct match *match,
-               const struct dp_ufid *ufid, const struct dp_actions *actions)
+dp_flow_create(struct dp *dp, const struct match *match, uint64_t map,
+               const struct dp_ufid *ufid, const struct dp_actions *actions,
+               uint64_t now)
 {
     unsigned int n_slots = MAX(dp->n_pmds, 1u);
-    uint64_t map = flow_wildcards_map(&match->wc);
     size_t key_end = offsetof(struct dp_flow, cr) + dpcls_rule_size_map(map);
     /* One thread: its slot right after the key, in the lines a lookup
      * has just read.  Several: on lines of their own, so that a thread
@@ -258,7 +259,7 @@ dp_flow_create(struct dp *dp, const struct match *match,
     flow->stats =
         (struct dp_flow_stats_slot *)(void *)((char *)flow + stats_ofs);
     flow->ufid = *ufid;
-    flow->created = time_msec();
+    flow->created = now;
     flow->node.is_marker = false;
     flow->seq = dp->next_flow_seq++;
     dpcls_rule_init_map(&flow->cr, &match->flow, &match->wc, map);
@@ -272,11 +273,14 @@ dp_actions_unref_cb(void *actions)
 }
 
 /* With DP_FLOW_PUT_UFID in 'flags', 'match' is normalized and '*ufidp'
- * holds its ufid; otherwise the ufid is stored there (if nonnull). */
+ * holds its ufid; otherwise the ufid is stored there (if nonnull).  'map'
+ * is flow_wildcards_map() of the mask, or UINT64_MAX if not computed yet;
+ * 'now' the time to create a flow with. */
 static int
 dp_flow_put__(struct dp *dp, const struct match *match_,
               const struct dp_actions *actions, unsigned int flags,
-              struct dp_ufid *ufidp, struct dp_flow_stats *stats)
+              struct dp_ufid *ufidp, struct dp_flow_stats *stats, uint64_t map,
+              uint64_t now)
 {
     const struct match *match = match_;
     struct match normalized;
@@ -317,7 +321,10 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
         return EFBIG;
     }
 
-    flow = dp_flow_create(dp, match, &ufid, actions);
+    if (map == UINT64_MAX) {
+        map = flow_wildcards_map(&match->wc);
+    }
+    flow = dp_flow_create(dp, match, map, &ufid, actions, now);
     if (flags & DP_FLOW_PUT_DRAIN) {
         /* Before it is published: no thread ever sees it undrained. */
         flow->drain = DP_FLOW_DRAINING;
@@ -368,15 +375,46 @@ dp_flows_finish_delete(struct dp *dp, struct dp_flow **flows,
 
 /* ---- Public operations -------------------------------------------------- */
 
+/* Ops of a run of puts and deletes whose scratch (and prefetches) fit on
+ * the stack: a handler's batch of puts. */
+#define DP_OPERATE_RUN 64
+
+/* Before a run of 'n' ops of which the puts that bring their ufid are a
+ * handler's new flows: starts loading the ufid index bucket and the
+ * classifier bucket each will probe and fill, so that the misses of the
+ * run overlap instead of adding up, and keeps each put's mask map in
+ * maps[] (UINT64_MAX for the other ops).  flow_mutex held. */
+static void
+dp_operate_prefetch(const struct dp *dp, const struct dp_op ops[], size_t n,
+                    uint64_t maps[])
+{
+    for (size_t k = 0; k < n; k++) {
+        const struct dp_op *op = &ops[k];
+
+        maps[k] = UINT64_MAX;
+        if (op->type == DP_OP_FLOW_PUT && op->put.flags & DP_FLOW_PUT_UFID) {
+            const struct match *match = op->put.match;
+
+            maps[k] = flow_wildcards_map(&match->wc);
+            ptrmap_prefetch(&dp->ufids, dp_ufid_hash(&op->put.ufid));
+            dpcls_prefetch_insert(&dp->cls, &match->flow, &match->wc, maps[k]);
+        }
+    }
+}
+
 void
 dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
 {
+    struct dp_flow *dels_buf[DP_OPERATE_RUN];
+    struct dp_flow_stats *del_stats_buf[DP_OPERATE_RUN];
+    uint64_t maps[DP_OPERATE_RUN];
     size_t i = 0;
 
     while (i < n) {
         struct dp_flow **dels;
         struct dp_flow_stats **del_stats;
         size_t n_dels = 0, j;
+        uint64_t now;
 
         if (ops[i].type == DP_OP_EXECUTE) {
             /* A run of executes shares one read lock and sends once per
@@ -401,19 +439,27 @@ dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
         for (j = i; j < n && ops[j].type != DP_OP_EXECUTE; j++) {
             continue;
         }
-        dels = xmalloc((j - i) * sizeof(struct dp_flow *));
-        del_stats = xmalloc((j - i) * sizeof(struct dp_flow_stats *));
+        if (j - i <= DP_OPERATE_RUN) {
+            dels = dels_buf;
+            del_stats = del_stats_buf;
+        } else {
+            dels = xmalloc((j - i) * sizeof(struct dp_flow *));
+            del_stats = xmalloc((j - i) * sizeof(struct dp_flow_stats *));
+        }
+        now = time_msec();
 
         pthread_mutex_lock(&dp->flow_mutex);
-        for (; i < j; i++) {
+        dp_operate_prefetch(dp, &ops[i], MIN(j - i, DP_OPERATE_RUN), maps);
+        for (size_t k = 0; i < j; i++, k++) {
             struct dp_op *op = &ops[i];
             struct dp_flow *flow;
 
             switch (op->type) {
             case DP_OP_FLOW_PUT:
-                op->error =
-                    dp_flow_put__(dp, op->put.match, op->put.actions,
-                                  op->put.flags, &op->put.ufid, op->put.stats);
+                op->error = dp_flow_put__(
+                    dp, op->put.match, op->put.actions, op->put.flags,
+                    &op->put.ufid, op->put.stats,
+                    k < DP_OPERATE_RUN ? maps[k] : UINT64_MAX, now);
                 break;
             case DP_OP_FLOW_DEL:
                 flow = dp_ufid_find(dp, &op->del.ufid);
@@ -444,8 +490,10 @@ dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
         pthread_mutex_unlock(&dp->flow_mutex);
 
         dp_flows_finish_delete(dp, dels, del_stats, n_dels);
-        free(dels);
-        free(del_stats);
+        if (dels != dels_buf) {
+            free(dels);
+            free(del_stats);
+        }
     }
 }
 

@@ -478,6 +478,21 @@ dpcls_remove(struct dpcls *cls, struct dpcls_rule *rule)
     }
 }
 
+void
+dpcls_prefetch_insert(const struct dpcls *cls, const struct flow *flow,
+                      const struct flow_wildcards *mask, uint64_t map)
+{
+    const struct dpcls_subtable *st =
+        dpcls_find_subtable_map(cls, map, flow_u64s(&mask->masks));
+
+    if (st) {
+        const struct dpcls_table *t = st->table;
+        uint32_t hash = dpcls_hash_flow(st, flow_u64s(flow));
+
+        __builtin_prefetch(&t->buckets[hash & t->mask]);
+    }
+}
+
 struct dpcls_rule *
 dpcls_find_exact(const struct dpcls *cls, const struct flow *flow,
                  const struct flow_wildcards *mask)

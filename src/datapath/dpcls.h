@@ -129,6 +129,11 @@ void dpcls_insert(struct dpcls *, struct dpcls_rule *,
                   const struct flow_wildcards *mask);
 /* Removes 'rule', which must be in 'cls'.  Free it after a grace period. */
 void dpcls_remove(struct dpcls *, struct dpcls_rule *);
+/* Starts loading the bucket where a rule for 'flow' under 'mask' (whose
+ * flow_wildcards_map() is 'map') would go, ahead of a batch of inserts.
+ * Writer. */
+void dpcls_prefetch_insert(const struct dpcls *, const struct flow *flow,
+                           const struct flow_wildcards *mask, uint64_t map);
 /* The rule with exactly 'flow' & 'mask' and 'mask', or NULL.  Writer. */
 struct dpcls_rule *dpcls_find_exact(const struct dpcls *,
                                     const struct flow *flow,
