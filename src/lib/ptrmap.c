@@ -61,11 +61,21 @@ ptrmap_buckets_for(size_t n)
     return b;
 }
 
+/* The table pointer and mask are stored atomically (relaxed) for
+ * ptrmap_prefetch_unlocked(); the owner reads them plainly. */
+static void
+ptrmap_set_table(struct ptrmap *map, struct ptrmap_bucket *buckets,
+                 uint32_t n_buckets)
+{
+    __atomic_store_n(&map->buckets, buckets, __ATOMIC_RELAXED);
+    __atomic_store_n(&map->mask, n_buckets - 1, __ATOMIC_RELAXED);
+}
+
 void
 ptrmap_init(struct ptrmap *map)
 {
-    map->buckets = ptrmap_alloc_buckets(PTRMAP_MIN_BUCKETS);
-    map->mask = PTRMAP_MIN_BUCKETS - 1;
+    ptrmap_set_table(map, ptrmap_alloc_buckets(PTRMAP_MIN_BUCKETS),
+                     PTRMAP_MIN_BUCKETS);
     map->n = 0;
 }
 
@@ -73,7 +83,7 @@ void
 ptrmap_destroy(struct ptrmap *map)
 {
     ptrmap_free_buckets(map->buckets, map->mask + 1);
-    map->buckets = NULL;
+    ptrmap_set_table(map, NULL, 1);
     map->n = 0;
 }
 
@@ -103,8 +113,7 @@ ptrmap_rebuild(struct ptrmap *map, uint32_t n_buckets)
     struct ptrmap_bucket *old = map->buckets;
     uint32_t old_n = map->mask + 1;
 
-    map->buckets = ptrmap_alloc_buckets(n_buckets);
-    map->mask = n_buckets - 1;
+    ptrmap_set_table(map, ptrmap_alloc_buckets(n_buckets), n_buckets);
     for (uint32_t b = 0; b < old_n; b++) {
         for (unsigned int i = 0; i < PTRMAP_SLOTS; i++) {
             if (old[b].hashes[i]) {

@@ -29,7 +29,8 @@
  * what a chained table with its link in the entry costs at a load of 1/2
  * to 1 — and a rebuild reads only the table, never the entries.
  *
- * Thread safety: none.  The owner serializes every call (a mutex).
+ * Thread safety: none.  The owner serializes every call (a mutex), but
+ * ptrmap_prefetch_unlocked().
  */
 #ifndef FLOWSWITCH_LIB_PTRMAP_H
 #define FLOWSWITCH_LIB_PTRMAP_H 1
@@ -150,6 +151,20 @@ static inline void
 ptrmap_prefetch(const struct ptrmap *map, uint32_t hash)
 {
     __builtin_prefetch(&map->buckets[ptrmap_hash__(hash) & map->mask]);
+}
+
+/* The same from a thread that does not hold the owner's lock: a hint
+ * that may load a bucket of a table being replaced (the table pointer and
+ * mask are read and written atomically, relaxed; a prefetch never
+ * faults). */
+static inline void
+ptrmap_prefetch_unlocked(const struct ptrmap *map, uint32_t hash)
+{
+    uint32_t mask = __atomic_load_n(&map->mask, __ATOMIC_RELAXED);
+    struct ptrmap_bucket *buckets =
+        __atomic_load_n(&map->buckets, __ATOMIC_RELAXED);
+
+    __builtin_prefetch(&buckets[ptrmap_hash__(hash) & mask]);
 }
 
 #endif /* lib/ptrmap.h */

@@ -996,10 +996,17 @@ void
 xlate_in_init(struct xlate_in *xin, struct ofproto *ofproto,
               const struct flow *flow)
 {
+    xlate_in_init_at(xin, ofproto, flow, time_msec());
+}
+
+void
+xlate_in_init_at(struct xlate_in *xin, struct ofproto *ofproto,
+                 const struct flow *flow, uint64_t now)
+{
     memset(xin, 0, sizeof *xin);
     xin->ofproto = ofproto;
     xin->flow = *flow;
-    xin->now = time_msec();
+    xin->now = now;
 }
 
 enum xlate_error

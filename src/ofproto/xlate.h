@@ -130,6 +130,10 @@ struct xlate_out {
 /* Initializes 'xin' for 'flow' with no packet, no learning, no cache, no
  * trace and now = time_msec(). */
 void xlate_in_init(struct xlate_in *, struct ofproto *, const struct flow *);
+/* The same with 'now' for the time, for a caller that has read the clock
+ * already (a handler's batch: one read, not one per flow). */
+void xlate_in_init_at(struct xlate_in *, struct ofproto *, const struct flow *,
+                      uint64_t now);
 
 /* Translates.  Always fills in '*xout' (free with xlate_out_uninit());
  * returns xout->error. */

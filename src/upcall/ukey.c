@@ -372,6 +372,15 @@ out:
     return error;
 }
 
+void
+ukey_map_prefetch(const struct ukey_map *map, const struct dp_ufid *ufid)
+{
+    uint32_t hash = ukey_hash_ufid(ufid);
+
+    ptrmap_prefetch_unlocked(
+        &map->parts[(hash >> 24) % UKEY_N_PARTITIONS].ukeys, hash);
+}
+
 struct ukey *
 ukey_lookup(struct ukey_map *map, const struct dp_ufid *ufid,
             const struct match *match)

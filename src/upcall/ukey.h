@@ -155,6 +155,11 @@ size_t ukey_memory_bytes(void);
  * locked by another thread); the caller keeps 'ukey'. */
 int ukey_install(struct ukey_map *, struct ukey *, bool *replaced);
 
+/* Starts loading the line of the map that ukey_install() or
+ * ukey_lookup() will probe for 'ufid' first.  Any thread, no lock: a
+ * hint. */
+void ukey_map_prefetch(const struct ukey_map *, const struct dp_ufid *);
+
 /* Returns the ukey for 'ufid' and 'match' ('match' may be NULL to compare
  * the ufid only), or NULL.  Read-side section required. */
 struct ukey *ukey_lookup(struct ukey_map *, const struct dp_ufid *,

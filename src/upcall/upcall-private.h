@@ -82,8 +82,8 @@ struct flow_miss {
     bool xlated;
     struct xlate_cache *xcache;     /* Handed to the ukey when installed. */
     struct match megaflow;          /* What to install. */
-    struct dp_ufid ufid;            /* dp_flow_ufid(megaflow), once an
-                                     * install is considered. */
+    struct dp_ufid ufid;            /* dp_flow_ufid(megaflow), unless
+                                     * a SLOW_PATH miss. */
     struct dp_actions *put_actions; /* What to install it with. */
     bool put_queued;                /* A put is in this batch's ops. */
     bool put_refused;              /* Install ruled out for the whole batch. */

@@ -240,11 +240,10 @@ flow_miss_translate(struct udpif *udpif, struct flow_miss *m,
         return;
     }
 
-    xlate_in_init(&xin, udpif->ofproto, &m->key);
+    xlate_in_init_at(&xin, udpif->ofproto, &m->key, now);
     xin.flow.in_port = ofp_port;
     xin.packet = packet;
     xin.may_learn = true;
-    xin.now = now;
     m->xcache = xlate_cache_new();
     xin.xcache = m->xcache;
     if (xlate_actions(&xin, &m->xout) != XLATE_OK) {
@@ -287,11 +286,10 @@ upcall_translate_packet(struct udpif *udpif, const struct flow_miss *m,
     struct xlate_in xin;
     struct dp_actions *actions;
 
-    xlate_in_init(&xin, udpif->ofproto, &m->key);
+    xlate_in_init_at(&xin, udpif->ofproto, &m->key, now);
     ofproto_port_from_dp(udpif->ofproto, m->key.in_port, &xin.flow.in_port);
     xin.packet = packet;
     xin.may_learn = true;
-    xin.now = now;
     xin.xcache = xc;
     xlate_actions(&xin, &xout);
     xlate_cache_push_stats(xc, 1, dp_packet_size(packet), now);
@@ -357,9 +355,6 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
         COVERAGE_INC(upcall_flow_limit_hit);
         return;
     }
-    /* The one computation of the megaflow's ufid: the ukey and the put
-     * take it from here. */
-    dp_flow_ufid(&m->megaflow, &m->ufid);
     if (handler_megaflow_settled(h, m)) {
         COVERAGE_INC(handler_batch_duplicate);
         m->put_refused = true;
@@ -490,6 +485,13 @@ handler_run_batch(struct handler *h, uint64_t now)
         struct flow_miss *m = &h->misses[i];
 
         flow_miss_translate(udpif, m, m->first, now);
+        if (m->kind != UPCALL_KIND_SLOW_PATH) {
+            /* The one computation of the megaflow's ufid (the ukey, the
+             * put and the batch's duplicate check take it from here); the
+             * ukey install probes with it soon. */
+            dp_flow_ufid(&m->megaflow, &m->ufid);
+            ukey_map_prefetch(udpif->ukeys, &m->ufid);
+        }
     }
 
     /* Per-packet translation of slow-pathed flows. */
