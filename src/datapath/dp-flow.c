@@ -290,8 +290,8 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
     if (flags & DP_FLOW_PUT_UFID) {
         ufid = *ufidp;
     } else {
-        normalized.wc = match_->wc;
-        flow_apply_mask(&normalized.flow, &match_->flow, &normalized.wc);
+        normalized = *match_;
+        match_normalize(&normalized);
         match = &normalized;
         dp_flow_ufid(match, &ufid);
         if (ufidp) {
