@@ -82,8 +82,8 @@ struct flow_miss {
     bool xlated;
     struct xlate_cache *xcache;     /* Handed to the ukey when installed. */
     struct match megaflow;          /* What to install. */
-    struct dp_ufid ufid;            /* dp_flow_ufid(megaflow), unless
-                                     * a SLOW_PATH miss. */
+    struct dp_ufid ufid;            /* dp_flow_ufid(megaflow), if... */
+    bool ufid_valid;                /* ...computed. */
     struct dp_actions *put_actions; /* What to install it with. */
     bool put_queued;                /* A put is in this batch's ops. */
     bool put_refused;              /* Install ruled out for the whole batch. */
@@ -117,6 +117,7 @@ struct handler {
     bool stop; /* Atomic. */
     struct governor *governor;
     uint64_t reval_seq; /* Change seq read before this batch's xlates. */
+    bool at_flow_limit; /* The last batch found the datapath full. */
 
     struct dp_upcall raw[UPCALL_BATCH];
     struct upcall upcalls[UPCALL_BATCH];

@@ -214,6 +214,17 @@ flow_miss_init(struct flow_miss *m, const struct flow *key, uint32_t hash,
     m->put_refused = false;
     m->dup_refused = false;
     m->ukey = NULL;
+    m->ufid_valid = false;
+}
+
+/* Computes the ufid of the megaflow of 'm' (translated), once. */
+static void
+flow_miss_compute_ufid(struct flow_miss *m)
+{
+    if (!m->ufid_valid) {
+        dp_flow_ufid(&m->megaflow, &m->ufid);
+        m->ufid_valid = true;
+    }
 }
 
 /* Translates 'm' once and computes what to install. */
@@ -355,6 +366,7 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
         COVERAGE_INC(upcall_flow_limit_hit);
         return;
     }
+    flow_miss_compute_ufid(m);
     if (handler_megaflow_settled(h, m)) {
         COVERAGE_INC(handler_batch_duplicate);
         m->put_refused = true;
@@ -485,11 +497,13 @@ handler_run_batch(struct handler *h, uint64_t now)
         struct flow_miss *m = &h->misses[i];
 
         flow_miss_translate(udpif, m, m->first, now);
-        if (m->kind != UPCALL_KIND_SLOW_PATH) {
+        if (m->kind != UPCALL_KIND_SLOW_PATH && !h->at_flow_limit) {
             /* The one computation of the megaflow's ufid (the ukey, the
              * put and the batch's duplicate check take it from here); the
-             * ukey install probes with it soon. */
-            dp_flow_ufid(&m->megaflow, &m->ufid);
+             * ukey install probes with it soon.  (At the flow limit
+             * nothing is installed: handler_maybe_install() computes it
+             * if it gets that far.) */
+            flow_miss_compute_ufid(m);
             ukey_map_prefetch(udpif->ukeys, &m->ufid);
         }
     }
@@ -509,6 +523,7 @@ handler_run_batch(struct handler *h, uint64_t now)
     dp_get_stats(udpif->dp, &st);
     n_flows = st.n_flows;
     flow_limit = UP_GET(&udpif->flow_limit);
+    h->at_flow_limit = n_flows >= flow_limit;
     udpif_sample_flows(udpif, n_flows);
     governor_run(h->governor, n_flows, flow_limit, now);
 
