@@ -35,8 +35,11 @@
 #include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "datapath/datapath.h"
+#include "datapath/dp-actions.h"
 #include "lib/util.h"
 #include "ofproto/ofproto.h"
+#include "ofproto/xlate.h"
+#include "upcall/ukey.h"
 #include "upcall/upcall.h"
 
 #define BENCH_MEM_N_RULES 10000
@@ -94,8 +97,14 @@ bench_mem_run(struct ofproto *ofp, size_t n_flows, bool quick, int step,
 
     upcall_destroy(udpif);
     dp_destroy(dp);
-    urcu_memb_barrier(); /* The postponed frees run... */
-    malloc_trim(0);      /* ...and the pages go back before the next size. */
+    /* The postponed frees run, then the process-wide pools of ukeys,
+     * xlate caches and action lists and the heap give their pages back
+     * before the next size. */
+    urcu_memb_barrier();
+    ukey_trim_memory(0);
+    xlate_cache_trim_memory(0);
+    dp_actions_trim_memory(0);
+    malloc_trim(0);
 }
 
 static void

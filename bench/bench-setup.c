@@ -12,11 +12,27 @@
  * offering traffic until the datapath holds all 10 000 flows and the sink
  * has sent every packet: "setups/s" is 10 000 / that time, for 1 and 2
  * handler threads, best of N runs after a warm-up run (the flows and
- * ukeys are cleared between runs).  The governor is off and the flow limit at its maximum.
+ * ukeys are cleared between runs).  The governor is off and the flow
+ * limit at its maximum.  "faults/setup" is the process's minor page
+ * faults during the best run's timed window divided by the setups: a
+ * setup that finds its memory in the allocator (or a pool) faults no
+ * page.
+ *
+ * Then the cost of a setup in the handler alone, without threads and
+ * scheduling in the way: the same 10 000 misses are queued first (the
+ * datapath thread parses and queues them), then a handler in manual mode
+ * (no handler or revalidator threads) runs its batches on the bench's own
+ * thread until the queue is empty.  "ns CPU per setup" is that thread's
+ * CPU time (CLOCK_THREAD_CPUTIME_ID) over the batches divided by 10 000,
+ * best of N runs after a warm-up; it is what a handler thread spends per
+ * setup, and a steadier figure on a loaded machine than setups/s.  Under
+ * valgrind --tool=callgrind --toggle-collect=upcall_handler_run it gives
+ * the instructions per setup.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <urcu/urcu-memb.h>
@@ -35,11 +51,20 @@
 
 #define BENCH_SETUP_N_RULES 10000
 
+/* Minor page faults of the whole process so far. */
+static uint64_t
+bench_setup_minflt(void)
+{
+    struct rusage ru;
+
+    return getrusage(RUSAGE_SELF, &ru) ? 0 : (uint64_t)ru.ru_minflt;
+}
+
 /* One run on 'dp' (whose flows and queues are empty): returns setups per
- * second. */
+ * second, and the page faults per setup in '*faults'. */
 static double
 bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
-                struct netdev *sink)
+                struct netdev *sink, double *faults)
 {
     struct dp_packet **frames =
         xcalloc(BENCH_SETUP_N_RULES, sizeof(struct dp_packet *));
@@ -48,7 +73,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
     struct netdev_stats ns0, ns;
     struct dp_stats st;
     struct udpif *udpif;
-    uint64_t t0, t1, deadline;
+    uint64_t t0, t1, deadline, flt0;
 
     upcall_config_init(&ucfg);
     ucfg.n_handlers = n_handlers;
@@ -67,6 +92,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
                                 BENCH_SETUP_N_RULES, BENCH_SETUP_N_RULES);
     netdev_get_stats(sink, &ns0);
 
+    flt0 = bench_setup_minflt();
     t0 = time_nsec();
     dp_port_add(dp, rx, BENCH_UPCALL_RX);
     deadline = time_msec() + 60000;
@@ -91,6 +117,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
         bench_upcall_sleep_us(50);
     }
     t1 = time_nsec();
+    *faults = (double)(bench_setup_minflt() - flt0) / BENCH_SETUP_N_RULES;
 
     dp_port_del(dp, BENCH_UPCALL_RX);
     upcall_destroy(udpif);
@@ -104,14 +131,103 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
     return BENCH_SETUP_N_RULES / ((double)(t1 - t0) / 1e9);
 }
 
-/* Best of 'n_runs' runs after one warm-up run (queue memory, heap). */
-static double
-bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs)
+/* CPU time of the calling thread, in nanoseconds. */
+static uint64_t
+bench_setup_thread_ns(void)
 {
-    struct netdev *sink = bench_upcall_port("sink", "setup");
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* One manual-mode run on 'dp' (flows and queues empty): queues the 10 000
+ * misses, then runs the handler's batches on this thread.  Returns the
+ * thread's CPU nanoseconds per setup, and the page faults per setup in
+ * '*faults'. */
+static double
+bench_setup_cost_run(struct dp *dp, struct ofproto *ofp, double *faults)
+{
+    struct dp_packet **frames =
+        xcalloc(BENCH_SETUP_N_RULES, sizeof(struct dp_packet *));
+    struct netdev *rx = bench_upcall_port("rx", "setup");
+    struct upcall_config ucfg;
+    struct udpif *udpif;
+    struct dp_stats st;
+    uint64_t t0, t1, flt0, deadline;
+    size_t n_handled = 0;
+
+    upcall_config_init(&ucfg);
+    ucfg.n_handlers = 1;
+    ucfg.manual = true;
+    ucfg.flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
+    ucfg.governor = GOVERNOR_FORCE_OFF;
+    if (upcall_create("br0", dp, ofp, &ucfg, &udpif)) {
+        fatal("bench setup: cannot create the manual handler");
+    }
+    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
+        uint8_t b[64];
+
+        bench_upcall_frame(b, (uint16_t)(i + 1));
+        frames[i] = dp_packet_new_from_bytes(b, sizeof b, 0);
+    }
+    netdev_memory_set_generator(rx, (const struct dp_packet *const *)frames,
+                                BENCH_SETUP_N_RULES, BENCH_SETUP_N_RULES);
+    dp_port_add(dp, rx, BENCH_UPCALL_RX);
+    deadline = time_msec() + 60000;
+    for (;;) {
+        dp_get_stats(dp, &st);
+        if (st.n_lost || dp_upcall_queue_len(dp, 0) >= BENCH_SETUP_N_RULES) {
+            break;
+        }
+        if (time_msec() > deadline) {
+            fatal("bench setup: only %llu misses queued",
+                  (unsigned long long)st.n_missed);
+        }
+        bench_upcall_sleep_us(100);
+    }
+    if (st.n_lost) {
+        fatal("bench setup: %llu of %d misses lost",
+              (unsigned long long)st.n_lost, BENCH_SETUP_N_RULES);
+    }
+
+    flt0 = bench_setup_minflt();
+    t0 = bench_setup_thread_ns();
+    /* The last upcalls claimed may still be being written. */
+    while (n_handled < BENCH_SETUP_N_RULES) {
+        n_handled += upcall_handler_run(udpif, 0, time_msec());
+        if (time_msec() > deadline) {
+            fatal("bench setup: the manual handler took only %zu upcalls",
+                  n_handled);
+        }
+    }
+    t1 = bench_setup_thread_ns();
+    *faults = (double)(bench_setup_minflt() - flt0) / BENCH_SETUP_N_RULES;
+    dp_get_stats(dp, &st);
+    if (st.n_flows != BENCH_SETUP_N_RULES) {
+        fatal("bench setup: the manual handler installed %llu flows of %d",
+              (unsigned long long)st.n_flows, BENCH_SETUP_N_RULES);
+    }
+
+    dp_port_del(dp, BENCH_UPCALL_RX);
+    upcall_destroy(udpif);
+    dp_flow_flush(dp);
+    netdev_close(rx);
+    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
+        dp_packet_delete(frames[i]);
+    }
+    free(frames);
+    urcu_memb_barrier();
+    return (double)(t1 - t0) / BENCH_SETUP_N_RULES;
+}
+
+/* Creates the datapath the runs share: one datapath thread, 'n_handlers'
+ * queues big enough for every miss, the sink port added. */
+static struct dp *
+bench_setup_dp(unsigned int n_handlers, struct netdev *sink)
+{
     struct dp_config cfg;
     struct dp *dp;
-    double best = 0;
 
     dp_config_init(&cfg);
     cfg.n_threads = 1;
@@ -125,11 +241,50 @@ bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs)
     }
     netdev_memory_set_sink(sink, true);
     dp_port_add(dp, sink, BENCH_UPCALL_SINK);
-    for (int run = 0; run <= n_runs; run++) {
-        double rate = bench_setup_run(dp, ofp, n_handlers, sink);
+    return dp;
+}
 
-        if (run) {
-            best = rate > best ? rate : best;
+/* Lowest CPU ns per setup of 'n_runs' manual runs after a warm-up; that
+ * run's page faults per setup in '*faults'. */
+static double
+bench_setup_cost_best(struct ofproto *ofp, int n_runs, double *faults)
+{
+    struct netdev *sink = bench_upcall_port("sink", "setup");
+    struct dp *dp = bench_setup_dp(1, sink);
+    double best = 0;
+
+    for (int run = 0; run <= n_runs; run++) {
+        double run_faults;
+        double ns = bench_setup_cost_run(dp, ofp, &run_faults);
+
+        if (run && (!best || ns < best)) {
+            best = ns;
+            *faults = run_faults;
+        }
+    }
+    dp_port_del(dp, BENCH_UPCALL_SINK);
+    dp_destroy(dp);
+    netdev_close(sink);
+    return best;
+}
+
+/* Best of 'n_runs' runs after one warm-up run (queue memory, heap); the
+ * best run's page faults per setup in '*faults'. */
+static double
+bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs,
+                 double *faults)
+{
+    struct netdev *sink = bench_upcall_port("sink", "setup");
+    struct dp *dp = bench_setup_dp(n_handlers, sink);
+    double best = 0;
+
+    for (int run = 0; run <= n_runs; run++) {
+        double run_faults;
+        double rate = bench_setup_run(dp, ofp, n_handlers, sink, &run_faults);
+
+        if (run && rate > best) {
+            best = rate;
+            *faults = run_faults;
         }
     }
     dp_port_del(dp, BENCH_UPCALL_SINK);
@@ -155,26 +310,45 @@ bench_setup_main(int argc, char *argv[])
         printf("setup: %d new 1-packet flows against %d rules (exact "
                "tp_src), best of %d runs\n",
                BENCH_SETUP_N_RULES, BENCH_SETUP_N_RULES, quick ? 1 : 5);
-        printf("  %-9s %14s %22s\n", "handlers", "setups/s",
-               "setups/s per handler");
+        printf("  %-9s %14s %22s %14s\n", "handlers", "setups/s",
+               "setups/s per handler", "faults/setup");
     }
+    int n_steps = (int)ARRAY_SIZE(handler_counts) + 1;
+    double ns, faults = 0;
+
     for (size_t h = 0; h < ARRAY_SIZE(handler_counts); h++) {
         unsigned int n = handler_counts[h];
         double best;
 
-        bench_progress(
-            "setup", quick, (int)h + 1, (int)ARRAY_SIZE(handler_counts),
-            "%u handler(s), %d runs after a warm-up", n, quick ? 1 : 5);
-        best = bench_setup_best(ofp, n, quick ? 1 : 5);
+        bench_progress("setup", quick, (int)h + 1, n_steps,
+                       "%u handler(s), %d runs after a warm-up", n,
+                       quick ? 1 : 5);
+        best = bench_setup_best(ofp, n, quick ? 1 : 5, &faults);
         bench_progress_end();
 
         if (json) {
             printf("{\"bench\":\"setup\",\"handlers\":%u,\"setups_per_s\":"
-                   "%.0f,\"per_handler\":%.0f}\n",
-                   n, best, best / n);
+                   "%.0f,\"per_handler\":%.0f,\"faults_per_setup\":%.3f}\n",
+                   n, best, best / n, faults);
         } else {
-            printf("  %-9u %14.0f %22.0f\n", n, best, best / n);
+            printf("  %-9u %14.0f %22.0f %14.3f\n", n, best, best / n, faults);
         }
+    }
+
+    bench_progress("setup", quick, n_steps, n_steps,
+                   "one manual handler on this thread, %d runs after a "
+                   "warm-up",
+                   quick ? 1 : 5);
+    ns = bench_setup_cost_best(ofp, quick ? 1 : 5, &faults);
+    bench_progress_end();
+    if (json) {
+        printf("{\"bench\":\"setup\",\"handlers\":\"manual\","
+               "\"cpu_ns_per_setup\":%.0f,\"faults_per_setup\":%.3f}\n",
+               ns, faults);
+    } else {
+        printf("  handler alone (manual, this thread): %.0f ns CPU per "
+               "setup (%.0f setups/s), %.3f faults/setup\n",
+               ns, 1e9 / ns, faults);
     }
     ofproto_destroy(ofp);
     urcu_memb_barrier();

@@ -12,7 +12,8 @@
  *
  * Maintenance thread.  Wakes every DP_MAINT_TICK_MS to run the memory that
  * writers retired (dp_rcu_reclaim()), and every DP_SORT_INTERVAL_MS sorts
- * the megaflow classifier's subtables by their recent hits.  Datapath
+ * the megaflow classifier's subtables by their recent hits and unmaps the
+ * slabs of the flow pools that have been empty for DP_FLOW_POOL_IDLE_MS.  Datapath
  * threads never take the flow mutex, so this is where sorting belongs.
  * While flows drain (datapath.h, "Order") it wakes every
  * DP_MAINT_DRAIN_TICK_MS to move them on, so that a flow whose handler
@@ -285,6 +286,7 @@ dp_maint_main(void *dp_)
             pthread_mutex_lock(&dp->flow_mutex);
             dpcls_sort(&dp->cls);
             pthread_mutex_unlock(&dp->flow_mutex);
+            dp_flow_pools_trim(dp);
             next_sort = time_msec() + DP_SORT_INTERVAL_MS;
         }
 

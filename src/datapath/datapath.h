@@ -16,9 +16,10 @@
  * Megaflows.  A datapath flow is a masked key (a struct match whose flow is
  * pre-masked), a list of datapath actions (dp-actions.h) and statistics
  * (packets, bytes, time last used, OR of TCP flags).  Its id, the ufid, is
- * a 128-bit hash (XXH3-128) of the masked key and the mask, so the same
- * megaflow always has the same ufid and the slow path can compute it with
- * dp_flow_ufid() before it installs the flow.  Statistics are counted per
+ * a 128-bit hash (XXH3-128) of the masked key and the mask (over the words
+ * the mask covers), so the same megaflow always has the same ufid and the
+ * slow path can compute it with dp_flow_ufid() before it installs the
+ * flow.  Statistics are counted per
  * datapath thread in slots only that thread writes and summed on read.
  *
  * Exact-match cache.  Per datapath thread, DP_EMC_ENTRIES entries in
@@ -340,6 +341,10 @@ void dp_flow_info_uninit(struct dp_flow_info *);
     0x2                       /* Replace the actions if present (else
                                 * EEXIST). */
 #define DP_FLOW_PUT_DRAIN 0x4 /* A new flow starts draining ("Order"). */
+/* The caller vouches that the match is normalized (its flow masked) and
+ * that the op's put.ufid already holds its dp_flow_ufid(): the put
+ * neither copies the match nor hashes it again (dp_operate() only). */
+#define DP_FLOW_PUT_UFID 0x8
 
 /* Installs the megaflow 'match' (its flow is masked first) with a
  * reference to 'actions'.  With CREATE alone: EEXIST if it exists, EFBIG
@@ -386,7 +391,8 @@ struct dp_op {
             const struct match *match;
             const struct dp_actions *actions;
             unsigned int flags;
-            struct dp_ufid ufid;         /* Output. */
+            struct dp_ufid ufid;         /* Output, or input with
+                                          * DP_FLOW_PUT_UFID. */
             struct dp_flow_stats *stats; /* Output, may be NULL. */
         } put;
         struct {

@@ -12,6 +12,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,21 +24,60 @@
 
 #include "datapath/dp-csum.h"
 #include "lib/dynamic-string.h"
+#include "lib/pool.h"
 #include "packet/packet.h"
 
 /* ---- Lists -------------------------------------------------------------- */
 
+/* Lists of fewer than DP_ACTIONS_POOLED actions (nearly every
+ * translation's) come from process-wide pools, one per length
+ * (lib/pool.h): a flow setup freezes one, and whichever thread drops the
+ * last reference (the revalidator, the RCU callbacks) gives it back
+ * without malloc.  Longer ones are malloc'd; the length says which. */
+#define DP_ACTIONS_POOLED 4
+
+static struct pool *dp_actions_pools[DP_ACTIONS_POOLED];
+static pthread_once_t dp_actions_pools_once = PTHREAD_ONCE_INIT;
+
+static void
+dp_actions_pools_init(void)
+{
+    for (size_t n = 0; n < DP_ACTIONS_POOLED; n++) {
+        dp_actions_pools[n] = pool_create(
+            "dp-actions",
+            sizeof(struct dp_actions) + n * sizeof(struct dp_action), 0);
+    }
+}
+
 struct dp_actions *
 dp_actions_create(const struct dp_action *a, size_t n)
 {
-    struct dp_actions *actions = xmalloc(sizeof *actions + n * sizeof *a);
+    struct dp_actions *actions;
 
+    if (n < DP_ACTIONS_POOLED) {
+        pthread_once(&dp_actions_pools_once, dp_actions_pools_init);
+        actions = pool_alloc(dp_actions_pools[n]);
+    } else {
+        actions = xmalloc(sizeof *actions + n * sizeof *a);
+    }
     actions->refcnt = 1;
     actions->n = (uint32_t)n;
     if (n) {
         memcpy(actions->a, a, n * sizeof *a);
     }
     return actions;
+}
+
+size_t
+dp_actions_trim_memory(uint64_t idle_ms)
+{
+    size_t bytes = 0;
+
+    pthread_once(&dp_actions_pools_once, dp_actions_pools_init);
+    for (size_t n = 0; n < DP_ACTIONS_POOLED; n++) {
+        bytes += pool_trim_idle(dp_actions_pools[n], idle_ms);
+    }
+    return bytes;
 }
 
 struct dp_actions *
@@ -62,7 +102,11 @@ dp_actions_unref(struct dp_actions *actions)
 {
     if (actions
         && __atomic_sub_fetch(&actions->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
-        free(actions);
+        if (actions->n < DP_ACTIONS_POOLED) {
+            pool_free(actions);
+        } else {
+            free(actions);
+        }
     }
 }
 
@@ -143,15 +187,17 @@ dp_actions_equal(const struct dp_actions *a, const struct dp_actions *b)
 void
 dp_action_buf_init(struct dp_action_buf *buf)
 {
-    buf->a = NULL;
+    buf->a = buf->inline_a;
     buf->n = 0;
-    buf->allocated = 0;
+    buf->allocated = DP_ACTION_BUF_INLINE;
 }
 
 void
 dp_action_buf_uninit(struct dp_action_buf *buf)
 {
-    free(buf->a);
+    if (buf->a != buf->inline_a) {
+        free(buf->a);
+    }
     dp_action_buf_init(buf);
 }
 
@@ -161,8 +207,15 @@ dp_action_buf_put(struct dp_action_buf *buf, enum dp_action_type type)
     struct dp_action *a;
 
     if (buf->n >= buf->allocated) {
-        buf->allocated = buf->allocated ? buf->allocated * 2 : 8;
-        buf->a = xrealloc(buf->a, buf->allocated * sizeof *buf->a);
+        size_t allocated = buf->allocated * 2;
+
+        if (buf->a == buf->inline_a) {
+            buf->a = xmalloc(allocated * sizeof *buf->a);
+            memcpy(buf->a, buf->inline_a, buf->n * sizeof *buf->a);
+        } else {
+            buf->a = xrealloc(buf->a, allocated * sizeof *buf->a);
+        }
+        buf->allocated = allocated;
     }
     a = &buf->a[buf->n++];
     memset(a, 0, sizeof *a);

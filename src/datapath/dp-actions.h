@@ -171,8 +171,13 @@ struct dp_actions {
     struct dp_action a[];
 };
 
-/* Returns a new list holding a copy of 'a[0..n)', with one reference. */
+/* Returns a new list holding a copy of 'a[0..n)', with one reference.
+ * Short lists come from process-wide pools (lib/pool.h). */
 struct dp_actions *dp_actions_create(const struct dp_action *a, size_t n);
+/* Gives back to the system the slabs of those pools that have held no
+ * list for 'idle_ms' milliseconds, or all empty ones if 'idle_ms' is 0.
+ * Returns the bytes unmapped. */
+size_t dp_actions_trim_memory(uint64_t idle_ms);
 /* The empty list (drop), with one reference. */
 struct dp_actions *dp_actions_create_drop(void);
 /* Takes a reference and returns 'actions' (which may be NULL). */
@@ -189,9 +194,14 @@ dp_actions_is_drop(const struct dp_actions *actions)
 
 /* ---- Building ----------------------------------------------------------- */
 
+/* The first DP_ACTION_BUF_INLINE actions live in the buffer itself, so
+ * that a translation (one to three actions, mostly) allocates nothing
+ * until it freezes them.  A buffer points into itself: never copy one. */
+#define DP_ACTION_BUF_INLINE 4
 struct dp_action_buf {
-    struct dp_action *a;
+    struct dp_action *a; /* 'inline_a' or the heap. */
     size_t n, allocated;
+    struct dp_action inline_a[DP_ACTION_BUF_INLINE];
 };
 
 void dp_action_buf_init(struct dp_action_buf *);

@@ -22,22 +22,35 @@
 #include <xxhash.h>
 
 #include "datapath/dp-private.h"
+#include "lib/pool.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 
-#define DP_UFID_MIN_BUCKETS 64
-
 /* ---- Flows -------------------------------------------------------------- */
 
+/* The hash covers the words the mask has bits in: their map, then each
+ * such word masked and its mask (an encoding that tells any two
+ * megaflows apart), about 100 bytes for a typical megaflow of six words
+ * rather than two whole flows (320 bytes): a third of the hashing. */
 void
 dp_flow_ufid(const struct match *match, struct dp_ufid *ufid)
 {
-    struct flow buf[2];
+    const uint64_t *f = flow_u64s(&match->flow);
+    const uint64_t *m = flow_u64s(&match->wc.masks);
+    uint64_t buf[1 + 2 * FLOW_U64S];
+    uint64_t map = 0;
+    size_t n = 1;
     XXH128_hash_t h;
 
-    flow_apply_mask(&buf[0], &match->flow, &match->wc);
-    buf[1] = match->wc.masks;
-    h = XXH3_128bits(buf, sizeof buf);
+    for (size_t i = 0; i < FLOW_U64S; i++) {
+        if (m[i]) {
+            map |= UINT64_C(1) << i;
+            buf[n++] = f[i] & m[i];
+            buf[n++] = m[i];
+        }
+    }
+    buf[0] = map;
+    h = XXH3_128bits(buf, n * sizeof buf[0]);
     ufid->hi = h.high64;
     ufid->lo = h.low64;
 }
@@ -46,7 +59,11 @@ static void
 dp_flow_free(struct dp_flow *flow)
 {
     dp_actions_unref(flow->actions);
-    free(flow);
+    if (flow->pooled) {
+        pool_free(flow);
+    } else {
+        free(flow);
+    }
 }
 
 void
@@ -118,70 +135,38 @@ dp_list_remove(struct dp_list_node *node)
     node->prev = node->next = node;
 }
 
-static size_t
-dp_ufid_bucket(const struct dp *dp, const struct dp_ufid *ufid)
+/* The ufid index (a ptrmap: a probe for a new flow's ufid reads one line
+ * of the table and no flow). */
+static uint32_t
+dp_ufid_hash(const struct dp_ufid *ufid)
 {
-    return (size_t)(ufid->lo ^ (ufid->hi >> 7)) & dp->ufid_mask;
+    return (uint32_t)(ufid->lo ^ (ufid->hi >> 32));
 }
 
 static struct dp_flow *
 dp_ufid_find(const struct dp *dp, const struct dp_ufid *ufid)
 {
-    struct dp_flow *flow = dp->ufid_buckets[dp_ufid_bucket(dp, ufid)];
+    struct ptrmap_pos pos;
+    struct dp_flow *flow;
 
-    while (flow && !dp_ufid_equal(&flow->ufid, ufid)) {
-        flow = flow->ufid_next;
-    }
-    return flow;
-}
-
-/* Moves the ufid index to 'n' buckets (a power of 2).  flow_mutex. */
-static void
-dp_ufid_rehash(struct dp *dp, size_t n)
-{
-    struct dp_flow **buckets = xcalloc(n, sizeof(struct dp_flow *));
-    struct dp_flow **old = dp->ufid_buckets;
-    size_t old_n = dp->ufid_mask + 1;
-
-    dp->ufid_buckets = buckets;
-    dp->ufid_mask = n - 1;
-    for (size_t i = 0; i < old_n; i++) {
-        struct dp_flow *f = old[i], *next;
-
-        for (; f; f = next) {
-            size_t b = dp_ufid_bucket(dp, &f->ufid);
-
-            next = f->ufid_next;
-            f->ufid_next = buckets[b];
-            buckets[b] = f;
+    PTRMAP_FOR_EACH_WITH_HASH (flow, &pos, dp_ufid_hash(ufid), &dp->ufids) {
+        if (dp_ufid_equal(&flow->ufid, ufid)) {
+            return flow;
         }
     }
-    free(old);
+    return NULL;
 }
 
 static void
 dp_ufid_insert(struct dp *dp, struct dp_flow *flow)
 {
-    size_t b;
-
-    if (dp->n_flows >= dp->ufid_mask + 1) {
-        dp_ufid_rehash(dp, (dp->ufid_mask + 1) * 2);
-    }
-    b = dp_ufid_bucket(dp, &flow->ufid);
-    flow->ufid_next = dp->ufid_buckets[b];
-    dp->ufid_buckets[b] = flow;
+    ptrmap_insert(&dp->ufids, dp_ufid_hash(&flow->ufid), flow);
 }
 
 static void
 dp_ufid_remove(struct dp *dp, struct dp_flow *flow)
 {
-    struct dp_flow **p = &dp->ufid_buckets[dp_ufid_bucket(dp, &flow->ufid)];
-
-    while (*p != flow) {
-        p = &(*p)->ufid_next;
-    }
-    *p = flow->ufid_next;
-    flow->ufid_next = NULL;
+    ptrmap_remove(&dp->ufids, dp_ufid_hash(&flow->ufid), flow);
 }
 
 /* Shrinks the ufid index once it is mostly empty, so that the memory of a
@@ -189,11 +174,7 @@ dp_ufid_remove(struct dp *dp, struct dp_flow *flow)
 static void
 dp_ufid_maybe_shrink(struct dp *dp)
 {
-    size_t n_buckets = dp->ufid_mask + 1;
-
-    if (n_buckets > DP_UFID_MIN_BUCKETS && dp->n_flows < n_buckets / 8) {
-        dp_ufid_rehash(dp, n_buckets / 4);
-    }
+    ptrmap_shrink(&dp->ufids);
 }
 
 void
@@ -201,8 +182,7 @@ dp_flow_table_init(struct dp *dp)
 {
     pthread_mutex_init(&dp->flow_mutex, NULL);
     dpcls_init(&dp->cls, dp_rcu_postpone_cb, dp->rcu);
-    dp->ufid_buckets = xcalloc(DP_UFID_MIN_BUCKETS, sizeof(struct dp_flow *));
-    dp->ufid_mask = DP_UFID_MIN_BUCKETS - 1;
+    ptrmap_init(&dp->ufids);
     dp->n_flows = 0;
     dp->flows.prev = dp->flows.next = &dp->flows;
     dp->flows.is_marker = true;
@@ -215,19 +195,39 @@ dp_flow_table_destroy(struct dp *dp)
     dp_flow_flush(dp);
     dp_rcu_reclaim(dp->rcu);
     dpcls_destroy(&dp->cls);
-    free(dp->ufid_buckets);
+    ptrmap_destroy(&dp->ufids);
+    for (size_t i = 0; i < ARRAY_SIZE(dp->flow_pools); i++) {
+        pool_destroy(dp->flow_pools[i]); /* Goes with its last flow. */
+    }
     pthread_mutex_destroy(&dp->flow_mutex);
+}
+
+void
+dp_flow_pools_trim(struct dp *dp)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dp->flow_pools); i++) {
+        struct pool *pool;
+
+        pthread_mutex_lock(&dp->flow_mutex);
+        pool = dp->flow_pools[i];
+        pthread_mutex_unlock(&dp->flow_mutex);
+        if (pool) {
+            /* Pools go only with the datapath. */
+            pool_trim_idle(pool, DP_FLOW_POOL_IDLE_MS);
+        }
+    }
 }
 
 /* ---- Operations (writer side, flow_mutex held) -------------------------- */
 
+/* 'map' is flow_wildcards_map(&match->wc); 'now' the creation time. */
 static struct dp_flow *
-dp_flow_create(struct dp *dp, const struct match *match,
-               const struct dp_ufid *ufid, const struct dp_actions *actions)
+dp_flow_create(struct dp *dp, const struct match *match, uint64_t map,
+               const struct dp_ufid *ufid, const struct dp_actions *actions,
+               uint64_t now)
 {
     unsigned int n_slots = MAX(dp->n_pmds, 1u);
-    size_t key_end =
-        offsetof(struct dp_flow, cr) + dpcls_rule_size(&match->wc);
+    size_t key_end = offsetof(struct dp_flow, cr) + dpcls_rule_size_map(map);
     /* One thread: its slot right after the key, in the lines a lookup
      * has just read.  Several: on lines of their own, so that a thread
      * counting does not invalidate the key the others compare against. */
@@ -236,21 +236,33 @@ dp_flow_create(struct dp *dp, const struct match *match,
     size_t size =
         ROUND_UP(stats_ofs + n_slots * sizeof(struct dp_flow_stats_slot),
                  CACHE_LINE_SIZE);
-    struct dp_flow *flow = aligned_alloc(CACHE_LINE_SIZE, size);
+    size_t lines = size / CACHE_LINE_SIZE;
+    struct dp_flow *flow;
+    bool pooled = lines <= DP_FLOW_POOLED_LINES;
 
-    if (!flow) {
-        fatal("dp: out of memory for a flow");
+    if (pooled) {
+        if (!dp->flow_pools[lines]) {
+            dp->flow_pools[lines] =
+                pool_create("dp-flow", size, CACHE_LINE_SIZE);
+        }
+        flow = pool_alloc(dp->flow_pools[lines]);
+    } else {
+        flow = aligned_alloc(CACHE_LINE_SIZE, size);
+        if (!flow) {
+            fatal("dp: out of memory for a flow");
+        }
     }
     memset(flow, 0, size);
+    flow->pooled = pooled;
     flow->actions = dp_actions_ref(actions);
     flow->refcnt = 1;
     flow->stats =
         (struct dp_flow_stats_slot *)(void *)((char *)flow + stats_ofs);
     flow->ufid = *ufid;
-    flow->created = time_msec();
+    flow->created = now;
     flow->node.is_marker = false;
     flow->seq = dp->next_flow_seq++;
-    dpcls_rule_init(&flow->cr, &match->flow, &match->wc);
+    dpcls_rule_init_map(&flow->cr, &match->flow, &match->wc, map);
     return flow;
 }
 
@@ -260,20 +272,31 @@ dp_actions_unref_cb(void *actions)
     dp_actions_unref(actions);
 }
 
+/* With DP_FLOW_PUT_UFID in 'flags', 'match' is normalized and '*ufidp'
+ * holds its ufid; otherwise the ufid is stored there (if nonnull).  'map'
+ * is flow_wildcards_map() of the mask, or UINT64_MAX if not computed yet;
+ * 'now' the time to create a flow with. */
 static int
 dp_flow_put__(struct dp *dp, const struct match *match_,
               const struct dp_actions *actions, unsigned int flags,
-              struct dp_ufid *ufidp, struct dp_flow_stats *stats)
+              struct dp_ufid *ufidp, struct dp_flow_stats *stats, uint64_t map,
+              uint64_t now)
 {
+    const struct match *match = match_;
+    struct match normalized;
     struct dp_ufid ufid;
-    struct match match;
     struct dp_flow *flow;
 
-    match.wc = match_->wc;
-    flow_apply_mask(&match.flow, &match_->flow, &match.wc);
-    dp_flow_ufid(&match, &ufid);
-    if (ufidp) {
-        *ufidp = ufid;
+    if (flags & DP_FLOW_PUT_UFID) {
+        ufid = *ufidp;
+    } else {
+        normalized = *match_;
+        match_normalize(&normalized);
+        match = &normalized;
+        dp_flow_ufid(match, &ufid);
+        if (ufidp) {
+            *ufidp = ufid;
+        }
     }
 
     flow = dp_ufid_find(dp, &ufid);
@@ -298,12 +321,15 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
         return EFBIG;
     }
 
-    flow = dp_flow_create(dp, &match, &ufid, actions);
+    if (map == UINT64_MAX) {
+        map = flow_wildcards_map(&match->wc);
+    }
+    flow = dp_flow_create(dp, match, map, &ufid, actions, now);
     if (flags & DP_FLOW_PUT_DRAIN) {
         /* Before it is published: no thread ever sees it undrained. */
         flow->drain = DP_FLOW_DRAINING;
     }
-    dpcls_insert(&dp->cls, &flow->cr, &match.wc);
+    dpcls_insert(&dp->cls, &flow->cr, &match->wc);
     if (flags & DP_FLOW_PUT_DRAIN) {
         dp_drain_add(dp, flow);
     }
@@ -349,15 +375,46 @@ dp_flows_finish_delete(struct dp *dp, struct dp_flow **flows,
 
 /* ---- Public operations -------------------------------------------------- */
 
+/* Ops of a run of puts and deletes whose scratch (and prefetches) fit on
+ * the stack: a handler's batch of puts. */
+#define DP_OPERATE_RUN 64
+
+/* Before a run of 'n' ops of which the puts that bring their ufid are a
+ * handler's new flows: starts loading the ufid index bucket and the
+ * classifier bucket each will probe and fill, so that the misses of the
+ * run overlap instead of adding up, and keeps each put's mask map in
+ * maps[] (UINT64_MAX for the other ops).  flow_mutex held. */
+static void
+dp_operate_prefetch(const struct dp *dp, const struct dp_op ops[], size_t n,
+                    uint64_t maps[])
+{
+    for (size_t k = 0; k < n; k++) {
+        const struct dp_op *op = &ops[k];
+
+        maps[k] = UINT64_MAX;
+        if (op->type == DP_OP_FLOW_PUT && op->put.flags & DP_FLOW_PUT_UFID) {
+            const struct match *match = op->put.match;
+
+            maps[k] = flow_wildcards_map(&match->wc);
+            ptrmap_prefetch(&dp->ufids, dp_ufid_hash(&op->put.ufid));
+            dpcls_prefetch_insert(&dp->cls, &match->flow, &match->wc, maps[k]);
+        }
+    }
+}
+
 void
 dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
 {
+    struct dp_flow *dels_buf[DP_OPERATE_RUN];
+    struct dp_flow_stats *del_stats_buf[DP_OPERATE_RUN];
+    uint64_t maps[DP_OPERATE_RUN];
     size_t i = 0;
 
     while (i < n) {
         struct dp_flow **dels;
         struct dp_flow_stats **del_stats;
         size_t n_dels = 0, j;
+        uint64_t now;
 
         if (ops[i].type == DP_OP_EXECUTE) {
             /* A run of executes shares one read lock and sends once per
@@ -382,19 +439,27 @@ dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
         for (j = i; j < n && ops[j].type != DP_OP_EXECUTE; j++) {
             continue;
         }
-        dels = xmalloc((j - i) * sizeof(struct dp_flow *));
-        del_stats = xmalloc((j - i) * sizeof(struct dp_flow_stats *));
+        if (j - i <= DP_OPERATE_RUN) {
+            dels = dels_buf;
+            del_stats = del_stats_buf;
+        } else {
+            dels = xmalloc((j - i) * sizeof(struct dp_flow *));
+            del_stats = xmalloc((j - i) * sizeof(struct dp_flow_stats *));
+        }
+        now = time_msec();
 
         pthread_mutex_lock(&dp->flow_mutex);
-        for (; i < j; i++) {
+        dp_operate_prefetch(dp, &ops[i], MIN(j - i, DP_OPERATE_RUN), maps);
+        for (size_t k = 0; i < j; i++, k++) {
             struct dp_op *op = &ops[i];
             struct dp_flow *flow;
 
             switch (op->type) {
             case DP_OP_FLOW_PUT:
-                op->error =
-                    dp_flow_put__(dp, op->put.match, op->put.actions,
-                                  op->put.flags, &op->put.ufid, op->put.stats);
+                op->error = dp_flow_put__(
+                    dp, op->put.match, op->put.actions, op->put.flags,
+                    &op->put.ufid, op->put.stats,
+                    k < DP_OPERATE_RUN ? maps[k] : UINT64_MAX, now);
                 break;
             case DP_OP_FLOW_DEL:
                 flow = dp_ufid_find(dp, &op->del.ufid);
@@ -425,8 +490,10 @@ dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
         pthread_mutex_unlock(&dp->flow_mutex);
 
         dp_flows_finish_delete(dp, dels, del_stats, n_dels);
-        free(dels);
-        free(del_stats);
+        if (dels != dels_buf) {
+            free(dels);
+            free(del_stats);
+        }
     }
 }
 
@@ -441,7 +508,7 @@ dp_flow_put(struct dp *dp, const struct match *match,
     op.type = DP_OP_FLOW_PUT;
     op.put.match = match;
     op.put.actions = actions;
-    op.put.flags = flags;
+    op.put.flags = flags & ~DP_FLOW_PUT_UFID; /* dp_operate() only. */
     op.put.stats = stats;
     dp_operate(dp, &op, 1);
     if (ufid) {

@@ -35,7 +35,10 @@
 #include "datapath/datapath.h"
 #include "datapath/dp-rcu.h"
 #include "datapath/dpcls.h"
+#include "lib/ptrmap.h"
 #include "packet/packet.h"
+
+struct pool;
 
 struct dp_drain_cohort;
 struct dp_upcall_queue;
@@ -99,9 +102,8 @@ struct dp_flow {
     /* Cold. */
     struct dp_ufid ufid;
     uint64_t created;
-    uint64_t seq;              /* Writer: creation order (dumps). */
-    struct dp_flow *ufid_next; /* Writer: chain of the ufid map. */
-    struct dp_list_node node;  /* Writer: in dp->flows. */
+    uint64_t seq;             /* Writer: creation order (dumps). */
+    struct dp_list_node node; /* Writer: in dp->flows. */
 
     /* Hot: read by datapath threads under RCU. */
     struct dp_actions *actions                     /* RCU: a modify */
@@ -110,6 +112,7 @@ struct dp_flow {
                                        * this allocation. */
     uint32_t refcnt;                  /* Atomic: table + EMC entries. */
     bool dead;                        /* Atomic: deleted. */
+    bool pooled;                      /* From a pool (else malloc). */
     /* Atomic: DP_FLOW_DRAINING while draining, plus the number of its
      * DRAIN upcalls not yet done (datapath.h, "Order").  Once 0, 0 for
      * good. */
@@ -120,6 +123,14 @@ struct dp_flow {
 BUILD_ASSERT(offsetof(struct dp_flow, actions) == CACHE_LINE_SIZE);
 
 #define DP_FLOW_DRAINING 0x80000000u
+
+/* Flows of at most this many cache lines come from the datapath's pools
+ * (lib/pool.h): a put takes no malloc, and the memory of expired flows
+ * goes back once their slabs are empty.  Bigger ones (many datapath
+ * threads' statistics slots) use aligned_alloc(). */
+#define DP_FLOW_POOLED_LINES 16
+/* The maintenance thread unmaps pool slabs empty for so long. */
+#define DP_FLOW_POOL_IDLE_MS 2000
 
 static inline void
 dp_flow_ref(struct dp_flow *flow)
@@ -286,12 +297,15 @@ struct dp {
 
     /* Flow table. */
     pthread_mutex_t flow_mutex;
-    struct dpcls cls;              /* Writers: flow_mutex. */
-    struct dp_flow **ufid_buckets; /* flow_mutex. */
-    size_t ufid_mask;              /* flow_mutex. */
-    size_t n_flows;                /* Atomic; written under flow_mutex. */
-    struct dp_list_node flows;     /* flow_mutex: installation order. */
-    uint64_t next_flow_seq;        /* flow_mutex. */
+    struct dpcls cls;          /* Writers: flow_mutex. */
+    struct ptrmap ufids;       /* flow_mutex: flows by ufid. */
+    size_t n_flows;            /* Atomic; written under flow_mutex. */
+    struct dp_list_node flows; /* flow_mutex: installation order. */
+    uint64_t next_flow_seq;    /* flow_mutex. */
+    /* Memory of flows up to DP_FLOW_POOLED_LINES cache lines, one pool
+     * per size in lines, created on first use (flow_mutex); the
+     * maintenance thread trims them. */
+    struct pool *flow_pools[DP_FLOW_POOLED_LINES + 1];
     struct dp_rcu *rcu;
 
     /* Ports. */
@@ -358,6 +372,8 @@ dp_ctx_count(const struct dp_exec_ctx *ctx, enum dp_counter c, uint64_t n)
 /* dp-flow.c */
 void dp_flow_table_init(struct dp *);
 void dp_flow_table_destroy(struct dp *);
+/* Gives back the slabs of the flow pools empty for DP_FLOW_POOL_IDLE_MS. */
+void dp_flow_pools_trim(struct dp *);
 void dp_flow_stats_sum(const struct dp *, const struct dp_flow *,
                        struct dp_flow_stats *);
 

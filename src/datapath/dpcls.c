@@ -97,15 +97,27 @@ dpcls_rule_matches(const struct dpcls_rule *rule,
 /* ---- Rules -------------------------------------------------------------- */
 
 size_t
+dpcls_rule_size_map(uint64_t map)
+{
+    return sizeof(struct dpcls_rule) + count_1bits(map) * sizeof(uint64_t);
+}
+
+size_t
 dpcls_rule_size(const struct flow_wildcards *mask)
 {
-    return sizeof(struct dpcls_rule)
-           + count_1bits(flow_wildcards_map(mask)) * sizeof(uint64_t);
+    return dpcls_rule_size_map(flow_wildcards_map(mask));
 }
 
 void
 dpcls_rule_init(struct dpcls_rule *rule, const struct flow *flow,
                 const struct flow_wildcards *mask)
+{
+    dpcls_rule_init_map(rule, flow, mask, flow_wildcards_map(mask));
+}
+
+void
+dpcls_rule_init_map(struct dpcls_rule *rule, const struct flow *flow,
+                    const struct flow_wildcards *mask, uint64_t map)
 {
     const uint64_t *f = flow_u64s(flow);
     const uint64_t *m = flow_u64s(&mask->masks);
@@ -113,7 +125,7 @@ dpcls_rule_init(struct dpcls_rule *rule, const struct flow *flow,
     uint32_t k = 0;
 
     rule->subtable = NULL;
-    rule->map = flow_wildcards_map(mask);
+    rule->map = map;
     MAP_FOR_EACH_INDEX (idx, rule->map) {
         rule->key[k++] = f[idx] & m[idx];
     }
@@ -332,12 +344,12 @@ dpcls_subtable_has_mask(const struct dpcls_subtable *st, uint64_t map,
     return true;
 }
 
+/* The subtable of the mask whose words are 'm' and whose map is 'map'. */
 static struct dpcls_subtable *
-dpcls_find_subtable(const struct dpcls *cls, const struct flow_wildcards *mask)
+dpcls_find_subtable_map(const struct dpcls *cls, uint64_t map,
+                        const uint64_t *m)
 {
     const struct dpcls_pvec *pvec = cls->pvec;
-    const uint64_t *m = flow_u64s(&mask->masks);
-    uint64_t map = flow_wildcards_map(mask);
 
     for (size_t i = 0; i < pvec->n; i++) {
         if (dpcls_subtable_has_mask(pvec->subtables[i], map, m)) {
@@ -345,6 +357,13 @@ dpcls_find_subtable(const struct dpcls *cls, const struct flow_wildcards *mask)
         }
     }
     return NULL;
+}
+
+static struct dpcls_subtable *
+dpcls_find_subtable(const struct dpcls *cls, const struct flow_wildcards *mask)
+{
+    return dpcls_find_subtable_map(cls, flow_wildcards_map(mask),
+                                   flow_u64s(&mask->masks));
 }
 
 /* Writer: publishes a copy of the subtable vector with 'add' appended (if
@@ -398,7 +417,9 @@ void
 dpcls_insert(struct dpcls *cls, struct dpcls_rule *rule,
              const struct flow_wildcards *mask)
 {
-    struct dpcls_subtable *st = dpcls_find_subtable(cls, mask);
+    /* The rule's map is its mask's (dpcls_rule_init()). */
+    struct dpcls_subtable *st =
+        dpcls_find_subtable_map(cls, rule->map, flow_u64s(&mask->masks));
     struct dpcls_table *t;
 
     if (!st) {
@@ -454,6 +475,21 @@ dpcls_remove(struct dpcls *cls, struct dpcls_rule *rule)
     } else if (t->mask + 1 > DPCLS_MIN_BUCKETS
                && (size_t)t->n_used * 16 < (size_t)t->capacity) {
         dpcls_table_rebuild(cls, st, t->n_used);
+    }
+}
+
+void
+dpcls_prefetch_insert(const struct dpcls *cls, const struct flow *flow,
+                      const struct flow_wildcards *mask, uint64_t map)
+{
+    const struct dpcls_subtable *st =
+        dpcls_find_subtable_map(cls, map, flow_u64s(&mask->masks));
+
+    if (st) {
+        const struct dpcls_table *t = st->table;
+        uint32_t hash = dpcls_hash_flow(st, flow_u64s(flow));
+
+        __builtin_prefetch(&t->buckets[hash & t->mask]);
     }
 }
 

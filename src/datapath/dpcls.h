@@ -111,6 +111,11 @@ size_t dpcls_rule_size(const struct flow_wildcards *mask);
 /* Initializes 'rule' to match 'flow' under 'mask'. */
 void dpcls_rule_init(struct dpcls_rule *, const struct flow *flow,
                      const struct flow_wildcards *mask);
+/* The same two for a caller that has flow_wildcards_map(mask) in 'map'
+ * already (a flow put computes it once for both and for the insert). */
+size_t dpcls_rule_size_map(uint64_t map);
+void dpcls_rule_init_map(struct dpcls_rule *, const struct flow *flow,
+                         const struct flow_wildcards *mask, uint64_t map);
 /* The key and mask of 'rule' (which must be in a classifier, or at least
  * must have been in one and not be freed yet: the mask comes from its
  * subtable).  Writer, or reader of a rule it just found. */
@@ -124,6 +129,11 @@ void dpcls_insert(struct dpcls *, struct dpcls_rule *,
                   const struct flow_wildcards *mask);
 /* Removes 'rule', which must be in 'cls'.  Free it after a grace period. */
 void dpcls_remove(struct dpcls *, struct dpcls_rule *);
+/* Starts loading the bucket where a rule for 'flow' under 'mask' (whose
+ * flow_wildcards_map() is 'map') would go, ahead of a batch of inserts.
+ * Writer. */
+void dpcls_prefetch_insert(const struct dpcls *, const struct flow *flow,
+                           const struct flow_wildcards *mask, uint64_t map);
 /* The rule with exactly 'flow' & 'mask' and 'mask', or NULL.  Writer. */
 struct dpcls_rule *dpcls_find_exact(const struct dpcls *,
                                     const struct flow *flow,

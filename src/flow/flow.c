@@ -143,10 +143,9 @@ flow_wildcards_map(const struct flow_wildcards *wc)
     const uint64_t *m = flow_u64s(&wc->masks);
     uint64_t map = 0;
 
+    /* Branch-free: which words are set varies from mask to mask. */
     for (size_t i = 0; i < FLOW_U64S; i++) {
-        if (m[i]) {
-            map |= UINT64_C(1) << i;
-        }
+        map |= (uint64_t)(m[i] != 0) << i;
     }
     return map;
 }

@@ -61,7 +61,11 @@
  * rule it hit (with a reference) and every MAC learning entry it used for
  * a source, so that xlate_cache_push_stats() can credit a megaflow's
  * packets to the rules and refresh the MAC entries later without
- * translating again.
+ * translating again.  Caches come from one process-wide pool (a flow
+ * setup allocates one, and the thread that frees its ukey frees it) and
+ * hold their first rules and MAC entries inline;
+ * xlate_cache_trim_memory() gives the pool's empty slabs back (the
+ * revalidators call it).
  *
  * Thread safety.  xlate_actions() may run in any number of threads at once
  * and concurrently with ofproto writers; the calling thread must be
@@ -126,6 +130,10 @@ struct xlate_out {
 /* Initializes 'xin' for 'flow' with no packet, no learning, no cache, no
  * trace and now = time_msec(). */
 void xlate_in_init(struct xlate_in *, struct ofproto *, const struct flow *);
+/* The same with 'now' for the time, for a caller that has read the clock
+ * already (a handler's batch: one read, not one per flow). */
+void xlate_in_init_at(struct xlate_in *, struct ofproto *, const struct flow *,
+                      uint64_t now);
 
 /* Translates.  Always fills in '*xout' (free with xlate_out_uninit());
  * returns xout->error. */
@@ -148,6 +156,10 @@ BUILD_ASSERT(sizeof(struct xlate_userdata) == 16);
 /* ---- xlate cache -------------------------------------------------------- */
 
 struct xlate_cache *xlate_cache_new(void);
+/* Gives back to the system the slabs of the caches' pool that have held
+ * no cache for 'idle_ms' milliseconds, or all empty ones if 'idle_ms' is
+ * 0.  Returns the bytes unmapped. */
+size_t xlate_cache_trim_memory(uint64_t idle_ms);
 /* Frees the cache and drops its rule references (registered thread). */
 void xlate_cache_delete(struct xlate_cache *);
 void xlate_cache_clear(struct xlate_cache *);

@@ -79,6 +79,7 @@ COVERAGE_DEFINE(revalidator_worker_failed);
 #define REVALIDATOR_TRIM_DELETES 10000  /* Deletes that call for a trim, */
 #define REVALIDATOR_TRIM_PERIOD 2000    /* at round starts for 2 s after, */
 #define REVALIDATOR_TRIM_INTERVAL 100   /* at most every 100 ms. */
+#define REVALIDATOR_POOL_IDLE_MS 2000   /* Empty pool slabs kept so long. */
 
 static struct vlog_rate_limit rv_rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
@@ -205,9 +206,10 @@ rv_push_stats(struct udpif *udpif, struct ukey *ukey,
             struct xlate_cache *xc = xlate_cache_new();
             struct dp_actions *actions;
             struct flow_wildcards wc;
+            struct match match;
 
-            rv_translate(udpif, &ukey->match.flow, true, xc, now, &actions,
-                         &wc);
+            ukey_get_match(ukey, &match);
+            rv_translate(udpif, &match.flow, true, xc, now, &actions, &wc);
             dp_actions_unref(actions);
             ukey->xcache = xc;
         }
@@ -409,7 +411,8 @@ rv_process(struct revalidator *rv, size_t n)
             op->del.stats = &it->op_stats;
         } else {
             op->type = DP_OP_FLOW_PUT;
-            op->put.match = &it->ukey->match;
+            /* The dumped flow's megaflow, the ukey's (same ufid). */
+            op->put.match = &it->info->match;
             op->put.actions = it->new_actions;
             op->put.flags = DP_FLOW_PUT_MODIFY;
             op->put.stats = &it->op_stats;
@@ -735,10 +738,21 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
             && now >= udpif->last_trim + REVALIDATOR_TRIM_INTERVAL) {
             /* Many flows went lately: once their ukeys (call_rcu) and
              * datapath flows (the datapath's reclaim) are freed, give the
-             * memory back to the system. */
+             * memory back to the system: the empty slabs of the ukey and
+             * xlate cache pools, then the heap's free pages.  (The
+             * datapath's maintenance thread trims the flow pools.) */
             udpif->last_trim = now;
             urcu_memb_barrier();
+            ukey_trim_memory(0);
+            xlate_cache_trim_memory(0);
+            dp_actions_trim_memory(0);
             malloc_trim(0);
+        } else {
+            /* Pool slabs that stayed empty a while are not coming back
+             * into use soon. */
+            ukey_trim_memory(REVALIDATOR_POOL_IDLE_MS);
+            xlate_cache_trim_memory(REVALIDATOR_POOL_IDLE_MS);
+            dp_actions_trim_memory(REVALIDATOR_POOL_IDLE_MS);
         }
     }
     memset(r, 0, sizeof *r);
@@ -799,8 +813,13 @@ rv_round_end(struct udpif *udpif, struct revalidator_round *r,
     dp_flow_dump_destroy(r->dump);
     r->dump = NULL;
     if (deleted >= REVALIDATOR_TRIM_DELETES) {
-        udpif->trim_until = r->now + REVALIDATOR_TRIM_PERIOD;
-        udpif->last_trim = r->now;
+        /* From the round's end: a round that took longer than the period
+         * (half a million deletions on a loaded machine) must still be
+         * followed by trims. */
+        uint64_t end = r->now + elapsed_ns / 1000000;
+
+        udpif->trim_until = end + REVALIDATOR_TRIM_PERIOD;
+        udpif->last_trim = end;
     }
     if (r->purge) {
         return;

@@ -22,9 +22,20 @@
  *
  * States only move forward (a failed put goes CREATED -> EVICTED).
  *
+ * Memory.  A ukey keeps its megaflow sparse: the words its mask covers,
+ * key and mask (16 bytes a word, about 100 for a typical megaflow,
+ * where a dense struct match takes 320), so its size depends on the
+ * mask.  Ukeys come from process-wide pools (lib/pool.h), one per mask
+ * size: a setup allocates one without malloc, the RCU callback that
+ * frees a removed ukey gives it back lock-free, and a map created later
+ * (another bridge, a restart) reuses the memory.  ukey_trim_memory()
+ * unmaps the pools' empty slabs (the revalidators call it).
+ *
  * The map.  UKEY_N_PARTITIONS partitions, chosen by the ufid, each a
- * chained hash table under its own mutex, so handlers installing flows
- * and revalidators sweeping different partitions do not contend.  A
+ * table of ukeys by hash (lib/ptrmap.h: a probe for a new flow's ufid
+ * reads one line of the table and no ukey) under its own mutex, so
+ * handlers installing flows and revalidators sweeping different
+ * partitions do not contend.  A
  * handler creates the ukey before the put and inserts it with
  * ukey_install(): if a ukey for the same flow exists, the put must be
  * skipped (another handler is installing it, or it is installed) — unless
@@ -40,8 +51,8 @@
  * valid until the caller's next RCU quiescent state: the caller must be
  * registered with liburcu (memb flavour) and hold a read-side section
  * (classifier_read_lock()) across the use, because removed ukeys are freed
- * with classifier_postpone().  The immutable fields (ufid, match, hash,
- * created) may be read without the ukey mutex.
+ * with classifier_postpone().  The immutable fields (ufid, hash, the
+ * megaflow, created) may be read without the ukey mutex.
  */
 #ifndef FLOWSWITCH_UPCALL_UKEY_H
 #define FLOWSWITCH_UPCALL_UKEY_H 1
@@ -55,6 +66,7 @@
 #include "flow/flow.h"
 
 struct dp_actions;
+struct ukey_map;
 struct xlate_cache;
 
 #define UKEY_N_PARTITIONS 16
@@ -73,9 +85,10 @@ const char *ukey_state_to_string(enum ukey_state);
 struct ukey {
     /* Immutable after ukey_create(). */
     struct dp_ufid ufid;
-    struct match match; /* Masked key and mask. */
-    uint32_t hash;      /* Of the ufid. */
-    uint64_t created;   /* msec. */
+    uint32_t hash;    /* Of the ufid. */
+    uint32_t n_words; /* Words of the mask (bits in 'map'). */
+    uint64_t map;     /* flow_wildcards_map() of the mask. */
+    uint64_t created; /* msec. */
 
     /* Protected by 'mutex'. */
     pthread_mutex_t mutex;
@@ -89,14 +102,26 @@ struct ukey {
     uint64_t reval_seq;         /* Table-change sequence read before the
                          * translation that gave 'actions' (0: none). */
 
-    /* Protected by the partition mutex. */
-    struct ukey *next; /* In the partition's bucket. */
+    /* Immutable: the masked key's words in 'map', then the mask's
+     * (ukey_get_match() expands them). */
+    uint64_t words[];
 };
 
+/* The masked key and mask of 'ukey'. */
+void ukey_get_match(const struct ukey *, struct match *);
+
 /* Creates a ukey in state CREATED for 'match' (its flow is masked) with a
- * reference to 'actions' and ownership of 'xcache' (may be NULL). */
+ * reference to 'actions' and ownership of 'xcache' (may be NULL).  It
+ * enters a map with ukey_install(). */
 struct ukey *ukey_create(const struct match *, const struct dp_actions *,
                          struct xlate_cache *xcache, uint64_t now);
+/* The same for a caller that already has the megaflow's ufid: 'match' must
+ * be normalized (match_normalize()) and '*ufid' its dp_flow_ufid(), which
+ * a handler computes once per megaflow for its ukey, its put and its
+ * batch's duplicate check. */
+struct ukey *ukey_create_ufid(const struct match *, const struct dp_ufid *,
+                              const struct dp_actions *,
+                              struct xlate_cache *xcache, uint64_t now);
 /* Frees a ukey that never entered a map (e.g. ukey_install() refused
  * it).  Needs a registered thread if it holds an xlate cache. */
 void ukey_destroy(struct ukey *);
@@ -113,11 +138,15 @@ enum ukey_state ukey_get_state(const struct ukey *);
 
 /* ---- The map ------------------------------------------------------------ */
 
-struct ukey_map;
-
 struct ukey_map *ukey_map_create(void);
 /* Frees the map and every ukey still in it (after a grace period). */
 void ukey_map_destroy(struct ukey_map *);
+/* Gives back to the system the slabs of the ukey pools (every map's)
+ * that have held no ukey for 'idle_ms' milliseconds, or all empty ones if
+ * 'idle_ms' is 0.  Returns the bytes unmapped. */
+size_t ukey_trim_memory(uint64_t idle_ms);
+/* Bytes the ukey pools hold mapped (live ukeys and free room). */
+size_t ukey_memory_bytes(void);
 
 /* Inserts 'ukey' (CREATED).  Returns 0 if it was inserted; in that case
  * '*replaced' says whether it replaced an EVICTED ukey of the same flow
@@ -125,6 +154,11 @@ void ukey_map_destroy(struct ukey_map *);
  * EEXIST if a ukey for the same flow exists and was not replaced (live, or
  * locked by another thread); the caller keeps 'ukey'. */
 int ukey_install(struct ukey_map *, struct ukey *, bool *replaced);
+
+/* Starts loading the line of the map that ukey_install() or
+ * ukey_lookup() will probe for 'ufid' first.  Any thread, no lock: a
+ * hint. */
+void ukey_map_prefetch(const struct ukey_map *, const struct dp_ufid *);
 
 /* Returns the ukey for 'ufid' and 'match' ('match' may be NULL to compare
  * the ufid only), or NULL.  Read-side section required. */

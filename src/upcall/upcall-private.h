@@ -82,11 +82,26 @@ struct flow_miss {
     bool xlated;
     struct xlate_cache *xcache;     /* Handed to the ukey when installed. */
     struct match megaflow;          /* What to install. */
+    struct dp_ufid ufid;            /* dp_flow_ufid(megaflow), if... */
+    bool ufid_valid;                /* ...computed. */
     struct dp_actions *put_actions; /* What to install it with. */
     bool put_queued;                /* A put is in this batch's ops. */
-    bool put_refused;  /* Install ruled out for the whole batch. */
-    bool dup_refused;  /* ...because a ukey for it exists. */
-    struct ukey *ukey; /* The ukey of the queued put. */
+    bool put_refused;              /* Install ruled out for the whole batch. */
+    bool dup_refused;              /* ...because a ukey for it exists. */
+    struct ukey *ukey;             /* The ukey of the queued put. */
+    size_t put_idx;                /* Its put: the batch's puts[put_idx]. */
+    const struct dp_packet *first; /* Its first packet in the batch. */
+};
+
+/* A batch's flow misses by a hash, so that grouping the upcalls and
+ * finding a megaflow put earlier in the batch cost one probe each rather
+ * than a scan of the batch: open addressing over twice as many slots as
+ * a batch has misses, each slot 0 (free) or a miss's index + 1. */
+#define HANDLER_INDEX_SLOTS (2 * UPCALL_BATCH)
+BUILD_ASSERT(UPCALL_BATCH < 256);
+BUILD_ASSERT((HANDLER_INDEX_SLOTS & (HANDLER_INDEX_SLOTS - 1)) == 0);
+struct handler_index {
+    uint8_t slots[HANDLER_INDEX_SLOTS];
 };
 
 struct upcall {
@@ -107,10 +122,14 @@ struct handler {
     pthread_mutex_t run_mutex;
     struct governor *governor;
     uint64_t reval_seq; /* Change seq read before this batch's xlates. */
+    bool at_flow_limit; /* The last batch found the datapath full. */
 
     struct dp_upcall raw[UPCALL_BATCH];
     struct upcall upcalls[UPCALL_BATCH];
     struct flow_miss misses[UPCALL_BATCH];
+    struct handler_index by_key;      /* Misses by flow_hash(key). */
+    struct handler_index by_megaflow; /* Misses whose megaflow is put or
+                                       * refused, by ufid. */
     struct dp_op ops[UPCALL_BATCH * 2];
 
     /* Statistics, written under 'run_mutex'. */

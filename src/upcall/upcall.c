@@ -116,12 +116,25 @@ upcall_slow_path_actions(uint32_t reasons)
 
 /* ---- One batch ---------------------------------------------------------- */
 
-static struct flow_miss *
-handler_find_miss(struct handler *h, size_t n_misses, const struct flow *key,
-                  uint32_t hash, enum upcall_kind kind)
+/* Files miss h->misses[idx] under 'hash' in 'ix'. */
+static void
+handler_index_add(struct handler_index *ix, uint32_t hash, size_t idx)
 {
-    for (size_t i = 0; i < n_misses; i++) {
-        struct flow_miss *m = &h->misses[i];
+    uint32_t i = hash & (HANDLER_INDEX_SLOTS - 1);
+
+    while (ix->slots[i]) {
+        i = (i + 1) & (HANDLER_INDEX_SLOTS - 1);
+    }
+    ix->slots[i] = (uint8_t)(idx + 1);
+}
+
+static struct flow_miss *
+handler_find_miss(struct handler *h, const struct flow *key, uint32_t hash,
+                  enum upcall_kind kind)
+{
+    for (uint32_t i = hash & (HANDLER_INDEX_SLOTS - 1); h->by_key.slots[i];
+         i = (i + 1) & (HANDLER_INDEX_SLOTS - 1)) {
+        struct flow_miss *m = &h->misses[h->by_key.slots[i] - 1];
 
         if (m->hash == hash && m->kind == kind && flow_equal(&m->key, key)) {
             return m;
@@ -207,10 +220,11 @@ upcall_classify(struct udpif *udpif, struct upcall *u, enum upcall_kind *kind)
 
 static void
 flow_miss_init(struct flow_miss *m, const struct flow *key, uint32_t hash,
-               enum upcall_kind kind)
+               enum upcall_kind kind, const struct dp_packet *first)
 {
     memset(m, 0, offsetof(struct flow_miss, xout));
     m->key = *key;
+    m->first = first;
     m->hash = hash;
     m->kind = kind;
     m->xlated = false;
@@ -220,6 +234,17 @@ flow_miss_init(struct flow_miss *m, const struct flow *key, uint32_t hash,
     m->put_refused = false;
     m->dup_refused = false;
     m->ukey = NULL;
+    m->ufid_valid = false;
+}
+
+/* Computes the ufid of the megaflow of 'm' (translated), once. */
+static void
+flow_miss_compute_ufid(struct flow_miss *m)
+{
+    if (!m->ufid_valid) {
+        dp_flow_ufid(&m->megaflow, &m->ufid);
+        m->ufid_valid = true;
+    }
 }
 
 /* Translates 'm' once and computes what to install. */
@@ -246,11 +271,10 @@ flow_miss_translate(struct udpif *udpif, struct flow_miss *m,
         return;
     }
 
-    xlate_in_init(&xin, udpif->ofproto, &m->key);
+    xlate_in_init_at(&xin, udpif->ofproto, &m->key, now);
     xin.flow.in_port = ofp_port;
     xin.packet = packet;
     xin.may_learn = true;
-    xin.now = now;
     m->xcache = xlate_cache_new();
     xin.xcache = m->xcache;
     if (xlate_actions(&xin, &m->xout) != XLATE_OK) {
@@ -293,11 +317,10 @@ upcall_translate_packet(struct udpif *udpif, const struct flow_miss *m,
     struct xlate_in xin;
     struct dp_actions *actions;
 
-    xlate_in_init(&xin, udpif->ofproto, &m->key);
+    xlate_in_init_at(&xin, udpif->ofproto, &m->key, now);
     ofproto_port_from_dp(udpif->ofproto, m->key.in_port, &xin.flow.in_port);
     xin.packet = packet;
     xin.may_learn = true;
-    xin.now = now;
     xin.xcache = xc;
     xlate_actions(&xin, &xout);
     xlate_cache_push_stats(xc, 1, dp_packet_size(packet), now);
@@ -309,17 +332,31 @@ upcall_translate_packet(struct udpif *udpif, const struct flow_miss *m,
 
 /* Whether another flow miss of this batch, with the same megaflow as 'm'
  * (different keys often share one), already queued its put or found its
- * ukey taken. */
+ * ukey taken: one probe of 'by_megaflow', where such misses are filed by
+ * their ufid (handler_megaflow_settle()), and a match compare only on an
+ * equal ufid. */
 static bool
 handler_megaflow_settled(const struct handler *h, const struct flow_miss *m)
 {
-    for (const struct flow_miss *o = h->misses; o < m; o++) {
-        if ((o->put_queued || o->dup_refused) && o->put_actions
+    for (uint32_t i = (uint32_t)m->ufid.lo & (HANDLER_INDEX_SLOTS - 1);
+         h->by_megaflow.slots[i]; i = (i + 1) & (HANDLER_INDEX_SLOTS - 1)) {
+        const struct flow_miss *o = &h->misses[h->by_megaflow.slots[i] - 1];
+
+        if (dp_ufid_equal(&o->ufid, &m->ufid)
             && match_equal(&o->megaflow, &m->megaflow)) {
             return true;
         }
     }
     return false;
+}
+
+/* 'm' queued its put or found its ukey taken: later misses of the batch
+ * with its megaflow need not try. */
+static void
+handler_megaflow_settle(struct handler *h, const struct flow_miss *m)
+{
+    handler_index_add(&h->by_megaflow, (uint32_t)m->ufid.lo,
+                      (size_t)(m - h->misses));
 }
 
 /* Decides whether the packet being walked installs the flow of 'm'; if so
@@ -349,6 +386,7 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
         COVERAGE_INC(upcall_flow_limit_hit);
         return;
     }
+    flow_miss_compute_ufid(m);
     if (handler_megaflow_settled(h, m)) {
         COVERAGE_INC(handler_batch_duplicate);
         m->put_refused = true;
@@ -358,34 +396,40 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
         return;
     }
 
-    ukey = ukey_create(&m->megaflow, m->put_actions, NULL, now);
+    /* The xcache goes with the ukey, set before the ukey is published so
+     * that it needs no lock; taken back if the install is refused. */
+    ukey = ukey_create_ufid(&m->megaflow, &m->ufid, m->put_actions, m->xcache,
+                            now);
     ukey->reval_seq = h->reval_seq; /* Not published yet: no lock. */
     if (ukey_install(udpif->ukeys, ukey, &replaced)) {
         /* Another handler is installing it, or it is installed. */
         COVERAGE_INC(handler_duplicate_upcall);
+        ukey->xcache = NULL;
         ukey_destroy(ukey);
         m->put_refused = true;
         m->dup_refused = true;
+        handler_megaflow_settle(h, m);
         return;
     }
     if (replaced) {
         COVERAGE_INC(upcall_ukey_replace);
     }
-    /* The map owns the ukey now; the xcache goes with it. */
-    ukey_lock(ukey);
-    ukey->xcache = m->xcache;
-    ukey_unlock(ukey);
-    m->xcache = NULL;
+    m->xcache = NULL; /* The map owns the ukey now, and the xcache. */
     m->ukey = ukey;
     m->put_queued = true;
+    m->put_idx = *n_ops;
+    handler_megaflow_settle(h, m);
     (*n_flows)++;
 
     struct dp_op *op = &ops[(*n_ops)++];
     memset(op, 0, sizeof *op);
     op->type = DP_OP_FLOW_PUT;
-    op->put.match = &ukey->match;
+    op->put.match = &m->megaflow; /* The miss outlives dp_operate(). */
     op->put.actions = m->put_actions;
-    op->put.flags = DP_FLOW_PUT_CREATE;
+    /* The megaflow is normalized and its ufid computed: the datapath
+     * takes both as they are. */
+    op->put.ufid = m->ufid;
+    op->put.flags = DP_FLOW_PUT_CREATE | DP_FLOW_PUT_UFID;
     if (m->put_actions->n && !(m->xlated && m->xout.slow)) {
         /* Packets of it may still wait in the queues: it starts draining
          * (datapath.h, "Order").  Drops and slow-pathed flows need not. */
@@ -418,6 +462,14 @@ handler_run_batch(struct handler *h, uint64_t now)
         return 0;
     }
     COVERAGE_ADD(handler_upcalls, n);
+    memset(&h->by_key, 0, sizeof h->by_key);
+    memset(&h->by_megaflow, 0, sizeof h->by_megaflow);
+    /* The packets' metadata is cold (the datapath thread queued them a
+     * while ago) and step 1 reads each one's size: a stall per upcall
+     * without this. */
+    for (size_t i = 0; i < n; i++) {
+        __builtin_prefetch(h->raw[i].packet);
+    }
 
     /* 1. Classify and group by flow key. */
     for (size_t i = 0; i < n; i++) {
@@ -442,10 +494,11 @@ handler_run_batch(struct handler *h, uint64_t now)
             COVERAGE_INC(upcall_slow_path);
         }
         hash = flow_hash(&u->dp.key, 0);
-        m = handler_find_miss(h, n_misses, &u->dp.key, hash, kind);
+        m = handler_find_miss(h, &u->dp.key, hash, kind);
         if (!m) {
+            handler_index_add(&h->by_key, hash, n_misses);
             m = &h->misses[n_misses++];
-            flow_miss_init(m, &u->dp.key, hash, kind);
+            flow_miss_init(m, &u->dp.key, hash, kind, u->dp.packet);
         }
         m->n_packets++;
         m->n_bytes += dp_packet_size(u->dp.packet);
@@ -462,15 +515,17 @@ handler_run_batch(struct handler *h, uint64_t now)
     h->reval_seq = ofproto_get_change_seq(udpif->ofproto);
     for (size_t i = 0; i < n_misses; i++) {
         struct flow_miss *m = &h->misses[i];
-        const struct dp_packet *first = NULL;
 
-        for (size_t j = 0; j < n_up; j++) {
-            if (h->upcalls[j].miss == m) {
-                first = h->upcalls[j].dp.packet;
-                break;
-            }
+        flow_miss_translate(udpif, m, m->first, now);
+        if (m->kind != UPCALL_KIND_SLOW_PATH && !h->at_flow_limit) {
+            /* The one computation of the megaflow's ufid (the ukey, the
+             * put and the batch's duplicate check take it from here); the
+             * ukey install probes with it soon.  (At the flow limit
+             * nothing is installed: handler_maybe_install() computes it
+             * if it gets that far.) */
+            flow_miss_compute_ufid(m);
+            ukey_map_prefetch(udpif->ukeys, &m->ufid);
         }
-        flow_miss_translate(udpif, m, first, now);
     }
 
     /* Per-packet translation of slow-pathed flows. */
@@ -488,6 +543,7 @@ handler_run_batch(struct handler *h, uint64_t now)
     dp_get_stats(udpif->dp, &st);
     n_flows = st.n_flows;
     flow_limit = UP_GET(&udpif->flow_limit);
+    h->at_flow_limit = n_flows >= flow_limit;
     udpif_sample_flows(udpif, n_flows);
     governor_run(h->governor, n_flows, flow_limit, now);
 
@@ -507,6 +563,8 @@ handler_run_batch(struct handler *h, uint64_t now)
             continue;
         }
         handler_maybe_install(h, m, &n_flows, flow_limit, now, puts, &n_puts);
+        /* Its execute parses its headers again: start loading them. */
+        __builtin_prefetch(dp_packet_data(u->dp.packet));
         memset(op, 0, sizeof *op);
         op->type = DP_OP_EXECUTE;
         op->execute.packet = u->dp.packet;
@@ -531,16 +589,10 @@ handler_run_batch(struct handler *h, uint64_t now)
         struct flow_miss *m = &h->misses[i];
 
         if (m->put_queued) {
-            struct dp_op *op = NULL;
+            const struct dp_op *op = &h->ops[n_ops + m->put_idx];
 
-            for (size_t j = n_ops; j < n_ops + n_puts; j++) {
-                if (h->ops[j].put.match == &m->ukey->match) {
-                    op = &h->ops[j];
-                    break;
-                }
-            }
             ukey_lock(m->ukey);
-            if (op && !op->error) {
+            if (!op->error) {
                 ukey_set_state(m->ukey, UKEY_VISIBLE);
                 COVERAGE_INC(upcall_flow_put);
                 UP_COUNTER_ADD(&h->n_puts, 1);
@@ -552,7 +604,7 @@ handler_run_batch(struct handler *h, uint64_t now)
                 ukey_unlock(m->ukey);
                 COVERAGE_INC(upcall_put_failed);
                 VLOG_WARN_RL(&upcall_rl, "%s: flow put failed (%s)",
-                             udpif->name, strerror(op ? op->error : 0));
+                             udpif->name, strerror(op->error));
                 ukey_remove(udpif->ukeys, m->ukey);
             }
         }

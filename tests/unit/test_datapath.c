@@ -385,6 +385,91 @@ test_operate_runs_a_batch_in_order(void **state)
     dp_destroy(dp);
 }
 
+/* The ufid depends on the masked key and the mask and on nothing else:
+ * bits outside the mask do not change it; a key bit under the mask, a
+ * mask bit (even where the key is 0) or a mask moved to another field
+ * does.  (The hash covers only the words the mask covers.) */
+static void
+test_ufid_tells_megaflows_apart(void **state)
+{
+    struct dp_ufid base, other;
+    struct match m, n;
+
+    (void)state;
+    tcp_match(&m, 1, 80);
+    dp_flow_ufid(&m, &base);
+
+    n = m;
+    n.flow.tp_src = htons(1234); /* Outside the mask. */
+    n.flow.nw_src = htonl(0x0a000001);
+    dp_flow_ufid(&n, &other);
+    assert_true(dp_ufid_equal(&base, &other));
+
+    tcp_match(&n, 1, 81); /* A key bit under the mask. */
+    dp_flow_ufid(&n, &other);
+    assert_false(dp_ufid_equal(&base, &other));
+
+    n = m; /* One more mask bit, the key's bit 0. */
+    n.wc.masks.nw_src = htonl(1);
+    dp_flow_ufid(&n, &other);
+    assert_false(dp_ufid_equal(&base, &other));
+
+    n = m; /* The same mask and key value on another field. */
+    n.wc.masks.tp_dst = 0;
+    n.flow.tp_dst = 0;
+    n.wc.masks.tp_src = UINT16_MAX;
+    n.flow.tp_src = htons(80);
+    dp_flow_ufid(&n, &other);
+    assert_false(dp_ufid_equal(&base, &other));
+
+    match_init_catchall(&n);
+    dp_flow_ufid(&n, &other);
+    assert_false(dp_ufid_equal(&base, &other));
+}
+
+/* A put that brings its ufid (DP_FLOW_PUT_UFID) is filed under that ufid
+ * as given, not under one the datapath computes again; dp_flow_put(),
+ * which has no ufid to bring, ignores the flag and computes its own. */
+static void
+test_put_with_its_ufid_is_filed_under_that_ufid(void **state)
+{
+    struct dp *dp = create_dp(0, 1, 0, 1);
+    struct dp_actions *a = actions("2");
+    const struct dp_ufid given = {.hi = 0x1234, .lo = 0x5678};
+    struct dp_ufid computed, out;
+    struct dp_flow_info info;
+    struct dp_op op;
+    struct match m;
+
+    (void)state;
+    tcp_match(&m, 1, 80);
+    dp_flow_ufid(&m, &computed);
+    memset(&op, 0, sizeof op);
+    op.type = DP_OP_FLOW_PUT;
+    op.put.match = &m;
+    op.put.actions = a;
+    op.put.flags = DP_FLOW_PUT_CREATE | DP_FLOW_PUT_UFID;
+    op.put.ufid = given;
+    dp_operate(dp, &op, 1);
+    assert_int_equal(op.error, 0);
+    assert_true(dp_ufid_equal(&op.put.ufid, &given));
+    assert_int_equal(dp_flow_get(dp, &given, &info), 0);
+    assert_true(match_equal(&info.match, &m));
+    dp_flow_info_uninit(&info);
+    assert_int_equal(dp_flow_get(dp, &computed, &info), ENOENT);
+
+    tcp_match(&m, 1, 81);
+    assert_int_equal(dp_flow_put(dp, &m, a,
+                                 DP_FLOW_PUT_CREATE | DP_FLOW_PUT_UFID, &out,
+                                 NULL),
+                     0);
+    dp_flow_ufid(&m, &computed);
+    assert_true(dp_ufid_equal(&out, &computed));
+    assert_int_equal(dp_flow_flush(dp), 2);
+    dp_actions_unref(a);
+    dp_destroy(dp);
+}
+
 /* A run of executes goes out in one send per port, each port's packets in
  * the order of the ops. */
 static void
@@ -2195,6 +2280,8 @@ main(void)
         cmocka_unit_test(test_put_get_del_semantics),
         cmocka_unit_test(test_put_fails_with_efbig_at_the_flow_limit),
         cmocka_unit_test(test_operate_runs_a_batch_in_order),
+        cmocka_unit_test(test_put_with_its_ufid_is_filed_under_that_ufid),
+        cmocka_unit_test(test_ufid_tells_megaflows_apart),
         cmocka_unit_test(test_operate_sends_a_run_of_executes_once_per_port),
         cmocka_unit_test(test_hits_forward_and_count_flow_stats),
         cmocka_unit_test(test_threads_count_busy_and_idle_time),

@@ -933,6 +933,71 @@ test_text_rejects_bad_input_with_one_line_errors(void **state)
     }
 }
 
+/* A buffer holds its first actions inline and moves them to the heap when
+ * it grows past them: every action is kept, in order, with its fields. */
+static void
+test_action_buf_grows_past_its_inline_room(void **state)
+{
+    struct dp_action_buf buf;
+    struct dp_actions *a;
+
+    (void)state;
+    dp_action_buf_init(&buf);
+    for (uint32_t i = 0; i < 3 * DP_ACTION_BUF_INLINE + 1; i++) {
+        dp_action_put_output(&buf, 100 + i);
+    }
+    a = dp_action_buf_freeze(&buf);
+    dp_action_buf_uninit(&buf);
+    assert_int_equal(a->n, 3 * DP_ACTION_BUF_INLINE + 1);
+    for (uint32_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->a[i].type, DP_ACTION_OUTPUT);
+        assert_int_equal(a->a[i].port, 100 + i);
+    }
+    dp_actions_unref(a);
+
+    /* Uninit leaves a buffer ready for reuse, inline again. */
+    dp_action_put_output(&buf, 7);
+    a = dp_action_buf_freeze(&buf);
+    dp_action_buf_uninit(&buf);
+    assert_int_equal(a->n, 1);
+    assert_int_equal(a->a[0].port, 7);
+    dp_actions_unref(a);
+}
+
+/* Lists of every length keep their actions; short ones come from pools,
+ * whose memory goes back on a trim once the lists are gone. */
+static void
+test_action_lists_of_any_length_are_kept_and_given_back(void **state)
+{
+    enum { N = 3000 };
+    struct dp_actions **lists = calloc(N, sizeof *lists);
+    struct dp_action a[8];
+
+    (void)state;
+    memset(a, 0, sizeof a);
+    for (uint32_t i = 0; i < 8; i++) {
+        a[i].type = DP_ACTION_OUTPUT;
+        a[i].port = 10 + i;
+    }
+    for (size_t i = 0; i < N; i++) {
+        size_t n = i % 8;
+
+        lists[i] = dp_actions_create(a, n);
+        assert_int_equal(lists[i]->n, n);
+    }
+    for (size_t i = 0; i < N; i++) {
+        for (uint32_t k = 0; k < lists[i]->n; k++) {
+            assert_int_equal(lists[i]->a[k].port, 10 + k);
+        }
+        dp_actions_unref(dp_actions_ref(lists[i])); /* Still one left. */
+        assert_int_equal(lists[i]->refcnt, 1);
+        dp_actions_unref(lists[i]);
+    }
+    /* About 1 500 short lists were freed: some slab is empty now. */
+    assert_true(dp_actions_trim_memory(0) > 0);
+    free(lists);
+}
+
 static void
 test_actions_are_reference_counted_and_comparable(void **state)
 {
@@ -982,6 +1047,9 @@ main(void)
         cmocka_unit_test(test_text_round_trips),
         cmocka_unit_test(test_text_accepts_aliases),
         cmocka_unit_test(test_text_rejects_bad_input_with_one_line_errors),
+        cmocka_unit_test(test_action_buf_grows_past_its_inline_room),
+        cmocka_unit_test(
+            test_action_lists_of_any_length_are_kept_and_given_back),
         cmocka_unit_test(test_actions_are_reference_counted_and_comparable),
     };
 

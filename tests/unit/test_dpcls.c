@@ -56,13 +56,19 @@ static struct trule *
 trule_create(const struct flow *flow, const struct flow_wildcards *mask,
              int id)
 {
+    uint64_t map = flow_wildcards_map(mask);
     struct trule *r =
-        calloc(1, offsetof(struct trule, cr) + dpcls_rule_size(mask));
+        calloc(1, offsetof(struct trule, cr) + dpcls_rule_size_map(map));
 
     match_init(&r->match, flow, mask);
     r->id = id;
     r->magic = TRULE_MAGIC;
-    dpcls_rule_init(&r->cr, flow, mask);
+    /* Half the rules the way a datapath put makes them (map given). */
+    if (id % 2) {
+        dpcls_rule_init_map(&r->cr, flow, mask, map);
+    } else {
+        dpcls_rule_init(&r->cr, flow, mask);
+    }
     return r;
 }
 
@@ -702,6 +708,38 @@ test_readers_race_a_writer_without_locks(void **state)
     dpcls_destroy(&race.cls);
 }
 
+/* A rule initialized with its mask's map (as a datapath put does, having
+ * computed the map once) is byte for byte the rule made from the mask. */
+static void
+test_rule_made_with_its_map_equals_rule_made_from_the_mask(void **state)
+{
+    struct flow_wildcards mask;
+    struct flow flow;
+    uint64_t map;
+    size_t size;
+
+    (void)state;
+    memset(&flow, 0, sizeof flow);
+    flow_wildcards_init_catchall(&mask);
+    flow.in_port = 3;
+    mask.masks.in_port = UINT32_MAX;
+    flow.nw_src = htonl(0x0a0000ff);
+    mask.masks.nw_src = htonl(0xffffff00);
+    flow.tp_dst = htons(443);
+    mask.masks.tp_dst = UINT16_MAX;
+    map = flow_wildcards_map(&mask);
+    size = dpcls_rule_size(&mask);
+    assert_int_equal(dpcls_rule_size_map(map), size);
+
+    struct dpcls_rule *a = calloc(1, size), *b = calloc(1, size);
+
+    dpcls_rule_init(a, &flow, &mask);
+    dpcls_rule_init_map(b, &flow, &mask, map);
+    assert_memory_equal(a, b, size);
+    free(a);
+    free(b);
+}
+
 int
 main(void)
 {
@@ -709,6 +747,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_classifier_finds_nothing),
         cmocka_unit_test(test_rule_match_round_trips_and_find_exact),
+        cmocka_unit_test(
+            test_rule_made_with_its_map_equals_rule_made_from_the_mask),
         cmocka_unit_test(test_lookups_agree_with_linear_scan),
         cmocka_unit_test(test_batch_lookup_equals_single_lookups),
         cmocka_unit_test(

@@ -1,5 +1,5 @@
 /* Unit tests for src/lib: coverage counters, dynamic strings, logging
- * levels, hashing. */
+ * levels, hashing, object pools, pointer maps. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +16,8 @@
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
+#include "lib/pool.h"
+#include "lib/ptrmap.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
 
@@ -289,6 +291,280 @@ test_hash_words_depend_on_every_word(void **state)
     assert_int_equal(hash_string("abc", 7), hash_bytes("abc", 3, 7));
 }
 
+/* ---- Pools -------------------------------------------------------------- */
+
+#define TEST_POOL_OBJ 200 /* Rounded up to 256 by the 64-byte alignment. */
+
+/* Objects come aligned and distinct; freed ones are handed out again from
+ * the slabs already mapped; the live count follows. */
+static void
+test_pool_hands_out_aligned_objects_and_reuses_freed_ones(void **state)
+{
+    struct pool *pool = pool_create("test", TEST_POOL_OBJ, 64);
+    size_t n = 3 * (POOL_SLAB_SIZE / 256); /* About three slabs. */
+    char **objs = xcalloc(n, sizeof *objs);
+    struct pool_stats st;
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        objs[i] = pool_alloc(pool);
+        assert_int_equal((uintptr_t)objs[i] % 64, 0);
+        memset(objs[i], (int)(i & 0x7f), TEST_POOL_OBJ);
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* Nobody else was handed this object meanwhile. */
+        assert_int_equal(objs[i][TEST_POOL_OBJ - 1], (char)(i & 0x7f));
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.obj_size, 256);
+    assert_int_equal(st.n_live, n);
+    assert_true(st.n_slabs >= 3 && st.n_slabs <= 4);
+    uint64_t maps = st.n_maps;
+
+    for (size_t i = 0; i < n; i++) {
+        pool_free(objs[i]);
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_live, 0);
+    for (size_t i = 0; i < n / 2; i++) {
+        objs[i] = pool_zalloc(pool);
+        assert_true(is_all_zeros(objs[i], TEST_POOL_OBJ));
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_maps, maps); /* Nothing new mapped. */
+    for (size_t i = 0; i < n / 2; i++) {
+        pool_free(objs[i]);
+    }
+    pool_destroy(pool);
+    free(objs);
+}
+
+/* Once the objects of a storm are freed, their slabs are empty: a cache
+ * that grows back takes them again without mapping anything new;
+ * pool_trim_idle() unmaps only those empty for long enough, pool_trim()
+ * every empty one; a live object keeps its slab. */
+static void
+test_pool_keeps_empty_slabs_until_trimmed(void **state)
+{
+    struct pool *pool = pool_create("test", TEST_POOL_OBJ, 64);
+    struct pool_stats st;
+    uint64_t maps;
+    void **objs;
+    size_t n;
+
+    (void)state;
+    pool_get_stats(pool, &st);
+    n = 8 * st.per_slab; /* Eight full slabs. */
+    objs = xcalloc(n, sizeof *objs);
+    for (size_t i = 0; i < n; i++) {
+        objs[i] = pool_alloc(pool);
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_slabs, 8);
+    maps = st.n_maps;
+    for (size_t i = 0; i < n; i++) {
+        pool_free(objs[i]);
+    }
+    /* Empty for less than a minute: kept. */
+    assert_int_equal(pool_trim_idle(pool, 60 * 1000), 0);
+
+    /* The cache grows back into them. */
+    for (size_t i = 0; i < n; i++) {
+        objs[i] = pool_alloc(pool);
+    }
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_maps, maps);
+    assert_int_equal(st.n_slabs, 8);
+
+    /* All but one object go: trims unmap the empty slabs only. */
+    for (size_t i = 1; i < n; i++) {
+        pool_free(objs[i]);
+    }
+    assert_int_equal(pool_trim_idle(pool, 0), 7 * POOL_SLAB_SIZE);
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_slabs, 1);
+    assert_int_equal(st.n_live, 1);
+    pool_free(objs[0]);
+    assert_int_equal(pool_trim(pool), POOL_SLAB_SIZE);
+    pool_get_stats(pool, &st);
+    assert_int_equal(st.n_slabs, 0);
+    assert_int_equal(st.n_maps, st.n_unmaps);
+    pool_destroy(pool);
+    free(objs);
+}
+
+struct pool_test_thread {
+    void **objs;
+    size_t n;
+};
+
+static void *
+pool_test_free_all(void *arg)
+{
+    const struct pool_test_thread *t = arg;
+
+    for (size_t i = 0; i < t->n; i++) {
+        pool_free(t->objs[i]);
+    }
+    return NULL;
+}
+
+/* Four threads free while the owner keeps allocating; the owner destroys
+ * the pool before the last frees, which then unmap it. */
+static void
+test_pool_takes_frees_from_other_threads(void **state)
+{
+    enum { PER_THREAD = 20000 };
+    struct pool *pool = pool_create("test", 48, 0);
+    struct pool_test_thread t[N_THREADS];
+    pthread_t threads[N_THREADS];
+    struct pool_stats st;
+
+    (void)state;
+    for (int i = 0; i < N_THREADS; i++) {
+        t[i].n = PER_THREAD;
+        t[i].objs = xcalloc(PER_THREAD, sizeof(void *));
+        for (size_t j = 0; j < PER_THREAD; j++) {
+            t[i].objs[j] = pool_alloc(pool);
+            memset(t[i].objs[j], i, 48);
+        }
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(
+            pthread_create(&threads[i], NULL, pool_test_free_all, &t[i]), 0);
+    }
+    /* Meanwhile: objects filed back are handed out, and still whole. */
+    for (int k = 0; k < 5000; k++) {
+        unsigned char *obj = pool_alloc(pool);
+
+        memset(obj, 0xee, 48);
+        assert_int_equal(obj[47], 0xee);
+        pool_free(obj);
+    }
+    pool_get_stats(pool, &st);
+    assert_true(st.n_live <= (size_t)N_THREADS * PER_THREAD);
+    pool_destroy(pool);
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        free(t[i].objs);
+    }
+}
+
+/* ---- Pointer maps -------------------------------------------------------- */
+
+struct ptrmap_test_entry {
+    uint32_t hash;
+    bool in;
+};
+
+static bool
+ptrmap_test_has(const struct ptrmap *map, const struct ptrmap_test_entry *e)
+{
+    struct ptrmap_pos pos;
+    void *p;
+
+    PTRMAP_FOR_EACH_WITH_HASH (p, &pos, e->hash, map) {
+        if (p == e) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Random inserts and removals, hashes drawn from a small range (so that
+ * many collide, 0 among them) and from the whole range, checked against
+ * a reference after each step, through growth and shrinking. */
+static void
+test_ptrmap_agrees_with_a_reference_through_growth_and_shrink(void **state)
+{
+    enum { N = 4000 };
+    struct ptrmap_test_entry *e = xcalloc(N, sizeof *e);
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    struct ptrmap map;
+    size_t n_in = 0;
+
+    (void)state;
+    ptrmap_init(&map);
+    for (size_t i = 0; i < N; i++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        e[i].hash = i % 3 ? (uint32_t)(rng >> 32) : (uint32_t)(i % 7);
+    }
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < N; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            if ((rng >> 40) % 4 != 0 || e[i].in) {
+                continue;
+            }
+            ptrmap_insert(&map, e[i].hash, &e[i]);
+            e[i].in = true;
+            n_in++;
+        }
+        for (size_t i = 0; i < N; i += 17) {
+            assert_int_equal(ptrmap_test_has(&map, &e[i]), e[i].in);
+        }
+        for (size_t i = 0; i < N; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            if (e[i].in && (rng >> 40) % 3 == 0) {
+                assert_true(ptrmap_remove(&map, e[i].hash, &e[i]));
+                assert_false(ptrmap_remove(&map, e[i].hash, &e[i]));
+                e[i].in = false;
+                n_in--;
+            }
+        }
+        assert_int_equal(ptrmap_count(&map), n_in);
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(ptrmap_test_has(&map, &e[i]), e[i].in);
+        }
+    }
+    /* Empty it: the table shrinks, and still finds nothing. */
+    for (size_t i = 0; i < N; i++) {
+        if (e[i].in) {
+            assert_true(ptrmap_remove(&map, e[i].hash, &e[i]));
+            e[i].in = false;
+        }
+    }
+    assert_true(ptrmap_shrink(&map));
+    assert_int_equal(ptrmap_count(&map), 0);
+    for (size_t i = 0; i < N; i += 5) {
+        assert_false(ptrmap_test_has(&map, &e[i]));
+    }
+    ptrmap_destroy(&map);
+    free(e);
+}
+
+/* Removing the entries an iteration returns (every other one) leaves the
+ * iteration whole: each entry is returned exactly once. */
+static void
+test_ptrmap_iteration_survives_removal(void **state)
+{
+    enum { N = 1000 };
+    struct ptrmap_test_entry *e = xcalloc(N, sizeof *e);
+    struct ptrmap_pos pos;
+    struct ptrmap map;
+    size_t seen = 0;
+    void *p;
+
+    (void)state;
+    ptrmap_init(&map);
+    for (size_t i = 0; i < N; i++) {
+        e[i].hash = (uint32_t)(i * 2654435761u) | (i % 2); /* Some 0s. */
+        ptrmap_insert(&map, e[i].hash, &e[i]);
+    }
+    PTRMAP_FOR_EACH (p, &pos, &map) {
+        struct ptrmap_test_entry *x = p;
+
+        assert_false(x->in); /* Not returned before. */
+        x->in = true;
+        if (seen++ % 2) {
+            assert_true(ptrmap_remove(&map, x->hash, x));
+        }
+    }
+    assert_int_equal(seen, N);
+    assert_int_equal(ptrmap_count(&map), N / 2);
+    ptrmap_destroy(&map);
+    free(e);
+}
+
 int
 main(void)
 {
@@ -302,6 +578,13 @@ main(void)
         cmocka_unit_test(test_vlog_set_spec_follows_ovs_syntax),
         cmocka_unit_test(test_log_lines_escape_what_is_not_text),
         cmocka_unit_test(test_hash_words_depend_on_every_word),
+        cmocka_unit_test(
+            test_pool_hands_out_aligned_objects_and_reuses_freed_ones),
+        cmocka_unit_test(test_pool_keeps_empty_slabs_until_trimmed),
+        cmocka_unit_test(test_pool_takes_frees_from_other_threads),
+        cmocka_unit_test(
+            test_ptrmap_agrees_with_a_reference_through_growth_and_shrink),
+        cmocka_unit_test(test_ptrmap_iteration_survives_removal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

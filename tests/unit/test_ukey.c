@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -79,11 +80,42 @@ test_ukey_duplicate_is_refused_while_live(void **state)
     ukey_map_destroy(map);
 }
 
+/* A ukey made from a normalized match and its ufid is the same ukey as
+ * one made from the match alone: same ufid and hash, so the map refuses
+ * the second of the two. */
+static void
+test_ukey_created_with_its_ufid_equals_one_from_the_match(void **state)
+{
+    struct dp_actions *drop = dp_actions_create_drop();
+    struct ukey_map *map = ukey_map_create();
+    struct ukey *a = make_ukey(4, 8080), *b;
+    struct match m, ma, mb;
+    struct dp_ufid ufid;
+    bool replaced;
+
+    (void)state;
+    make_match(&m, 4, 8080);
+    dp_flow_ufid(&m, &ufid);
+    b = ukey_create_ufid(&m, &ufid, drop, NULL, 1);
+    assert_true(dp_ufid_equal(&a->ufid, &b->ufid));
+    assert_int_equal(a->hash, b->hash);
+    ukey_get_match(a, &ma);
+    ukey_get_match(b, &mb);
+    assert_true(match_equal(&ma, &mb));
+    assert_true(match_equal(&ma, &m));
+    assert_int_equal(ukey_install(map, a, &replaced), 0);
+    assert_int_equal(ukey_install(map, b, &replaced), EEXIST);
+    ukey_destroy(b);
+    dp_actions_unref(drop);
+    ukey_map_destroy(map);
+}
+
 static void
 test_ukey_replaces_evicted_ukey(void **state)
 {
     struct ukey_map *map = ukey_map_create();
     struct ukey *a = make_ukey(2, 443), *b = make_ukey(2, 443);
+    struct match m;
     bool replaced;
 
     (void)state;
@@ -98,7 +130,10 @@ test_ukey_replaces_evicted_ukey(void **state)
     assert_true(replaced);
     /* 'a' is out of the map and DELETED, freed after the grace period. */
     assert_int_equal(ukey_get_state(a), UKEY_DELETED);
-    assert_ptr_equal(ukey_lookup(map, &b->ufid, &b->match), b);
+    ukey_get_match(b, &m);
+    assert_ptr_equal(ukey_lookup(map, &b->ufid, &m), b);
+    m.flow.tp_dst = htons(444); /* Same ufid, another megaflow: none. */
+    assert_null(ukey_lookup(map, &b->ufid, &m));
     classifier_read_unlock();
     assert_int_equal(ukey_map_count(map), 1);
     ukey_map_destroy(map);
@@ -166,6 +201,42 @@ test_ukey_lookup_remove_and_sweep(void **state)
     ukey_map_destroy(map);
 }
 
+/* A storm of ukeys comes from the ukey pools; once they are removed and
+ * their grace period has passed, a trim gives the memory back, and the
+ * map is still usable afterwards. */
+static void
+test_ukey_memory_goes_back_after_a_storm(void **state)
+{
+    enum { N = 5000 };
+    struct ukey_map *map = ukey_map_create();
+    struct ukey **ukeys = xcalloc(N, sizeof *ukeys);
+    struct ukey *again;
+    bool replaced;
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        ukeys[i] = make_ukey((uint32_t)(1 + i / 60000), (uint16_t)(i % 60000));
+        assert_int_equal(ukey_install(map, ukeys[i], &replaced), 0);
+    }
+    /* 5000 ukeys of about 200 bytes (a two-word megaflow): 1 MB. */
+    assert_true(ukey_memory_bytes() >= 1000 * 1000);
+    for (int i = 0; i < N; i++) {
+        ukey_remove(map, ukeys[i]);
+    }
+    assert_int_equal(ukey_map_count(map), 0);
+    urcu_memb_barrier(); /* The removed ukeys are freed. */
+    /* Just emptied: an idle trim keeps the slabs, a full one does not. */
+    assert_int_equal(ukey_trim_memory(60 * 1000), 0);
+    assert_true(ukey_trim_memory(0) >= 1000 * 1000);
+    assert_int_equal(ukey_memory_bytes(), 0);
+
+    again = make_ukey(9, 9);
+    assert_int_equal(ukey_install(map, again, &replaced), 0);
+    assert_int_equal(ukey_map_count(map), 1);
+    ukey_map_destroy(map);
+    free(ukeys);
+}
+
 struct race {
     struct ukey_map *map;
     pthread_barrier_t barrier;
@@ -224,6 +295,9 @@ main(void)
         cmocka_unit_test(test_ukey_replaces_evicted_ukey),
         cmocka_unit_test(test_ukey_locked_evicted_ukey_is_not_waited_on),
         cmocka_unit_test(test_ukey_lookup_remove_and_sweep),
+        cmocka_unit_test(test_ukey_memory_goes_back_after_a_storm),
+        cmocka_unit_test(
+            test_ukey_created_with_its_ufid_equals_one_from_the_match),
         cmocka_unit_test(test_ukey_concurrent_installs_one_per_key),
     };
 

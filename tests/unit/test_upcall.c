@@ -424,6 +424,44 @@ test_duplicate_upcalls_across_handlers_install_one_flow(void **state)
     env_destroy(&e);
 }
 
+/* One batch: 30 keys (10 source ports, 3 packets each, interleaved) over
+ * two megaflows (tp_dst 80 and 443).  The packets of a key group into one
+ * flow miss, each megaflow is put once, the other keys of a megaflow are
+ * counted as batch duplicates, and the rules are credited with every
+ * packet. */
+static void
+test_batch_groups_keys_and_puts_each_megaflow_once(void **state)
+{
+    uint64_t dup = coverage_read("handler_batch_duplicate");
+    struct upcall_handler_stats hs;
+    struct dp_stats st;
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    add_flow(&e, "priority=10,tcp,tp_dst=80,actions=output:2");
+    add_flow(&e, "priority=10,tcp,tp_dst=443,actions=output:2");
+    for (uint32_t round = 0; round < 3; round++) {
+        for (uint16_t i = 0; i < 10; i++) {
+            inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), i % 2 ? 443 : 80,
+                   round * 10 + i);
+        }
+    }
+    wait_rx(&e, 30, &st);
+    assert_int_equal(st.n_missed, 30);
+    assert_int_equal(upcall_handler_run(e.udpif, 0, 1000), 30);
+    collect(&e, 2, 30, NULL);
+    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(upcall_get_handler_stats(e.udpif, 0, &hs), 0);
+    assert_int_equal(hs.n_puts, 2);
+    /* Per later packet of the two keys that put (4), and per key whose
+     * megaflow another key of the batch put (8). */
+    assert_int_equal(coverage_read("handler_batch_duplicate") - dup, 12);
+    assert_int_equal(rule_packets(&e, 80), 15);
+    assert_int_equal(rule_packets(&e, 443), 15);
+    env_destroy(&e);
+}
+
 static void
 test_flow_limit_respected_packets_still_forwarded(void **state)
 {
@@ -1232,6 +1270,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_miss_installs_megaflow_and_forwards),
+        cmocka_unit_test(test_batch_groups_keys_and_puts_each_megaflow_once),
         cmocka_unit_test(
             test_duplicate_upcalls_across_handlers_install_one_flow),
         cmocka_unit_test(test_flow_limit_respected_packets_still_forwarded),

@@ -602,6 +602,40 @@ test_xlate_cache_credits_every_rule_hit(void **state)
     ofproto_destroy(ofp);
 }
 
+/* A translation through more rules than a cache holds inline (six tables
+ * by resubmit): every rule is recorded, and credited, in order. */
+static void
+test_xlate_cache_grows_past_its_inline_rules(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    struct xlate_cache *xc = xlate_cache_new();
+    struct flow f = parse_flow("in_port=1,tcp");
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const char *p;
+
+    (void)state;
+    add_flows(
+        ofp,
+        RULES("actions=resubmit(,1)", "table=1,actions=resubmit(,2)",
+              "table=2,actions=resubmit(,3)", "table=3,actions=resubmit(,4)",
+              "table=4,actions=resubmit(,5)", "table=5,actions=output:2"));
+    xlate_flow_full(ofp, &f, false, 1000, xc);
+    assert_int_equal(xlate_cache_n_rules(xc), 6);
+    xlate_cache_push_stats(xc, 2, 128, 5000);
+    ofproto_dump_flows_at(ofp, NULL, 6000, &s);
+    p = ds_cstr(&s);
+    for (int table = 0; table < 6; table++) {
+        char want[64];
+
+        snprintf(want, sizeof want, "table=%d, n_packets=2, n_bytes=128",
+                 table);
+        assert_non_null(strstr(p, want));
+    }
+    ds_destroy(&s);
+    xlate_cache_delete(xc);
+    ofproto_destroy(ofp);
+}
+
 static void
 test_xlate_cache_credits_survive_modify(void **state)
 {
@@ -1101,6 +1135,7 @@ main(void)
         cmocka_unit_test(test_normal_without_may_learn_does_not_learn),
         cmocka_unit_test(test_normal_broadcast_floods_and_vlans_are_separate),
         cmocka_unit_test(test_xlate_cache_credits_every_rule_hit),
+        cmocka_unit_test(test_xlate_cache_grows_past_its_inline_rules),
         cmocka_unit_test(test_xlate_cache_credits_survive_modify),
         cmocka_unit_test(test_xlate_cache_refreshes_mac_entries),
         cmocka_unit_test(test_trace_output),
