@@ -356,8 +356,10 @@ cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
                   st.n_idle_work, st.n_wake_deferred, st.n_port_paused);
     ds_put_format(&s,
                   "  datapath threads: busy:%" PRIu64 "ms idle:%" PRIu64
-                  "ms (polling with nothing to do; sleep not counted)\n",
-                  st.busy_ns / 1000000, st.idle_ns / 1000000);
+                  "ms (polling with nothing to do; sleep not counted) "
+                  "light-load-sleeps:%" PRIu64 " (max %uus)\n",
+                  st.busy_ns / 1000000, st.idle_ns / 1000000,
+                  st.n_light_sleeps, dp_get_max_sleep(d->dp));
 
     n_ports = dp_port_list(d->dp, ports, ARRAY_SIZE(ports));
     for (size_t i = 0; i < MIN(n_ports, ARRAY_SIZE(ports)); i++) {

@@ -98,6 +98,7 @@ struct daemon_config {
     unsigned int n_handlers;     /* 0: CPUs. */
     unsigned int n_revalidators; /* 0: max(1, CPUs / 4). */
     unsigned int n_dp_threads;
+    unsigned int dp_max_sleep_us;    /* Light-load sleep ceiling, usec. */
     size_t flow_limit;               /* Highest adaptive flow limit. */
     uint64_t max_idle;               /* msec. */
     uint64_t max_revalidator;        /* msec. */

@@ -7,6 +7,7 @@
  *               [--handlers N] [--revalidators N] [--flow-limit N]
  *               [--max-idle MS] [--max-revalidator MS]
  *               [--min-revalidate-pps N] [--datapath-threads N]
+ *               [--datapath-max-sleep US]
  *               [--governor auto|on|off] [--upcall-mode auto|threads]
  *               [--exit-when-drained]
  *               [--listen TARGET]... [--controller TARGET]...
@@ -198,6 +199,10 @@ usage(FILE *out)
         "                         instead of revalidating them (default: "
         "%d)\n"
         "  --datapath-threads N   datapath (poll) threads (default: 1)\n"
+        "  --datapath-max-sleep US  a datapath thread that received only a\n"
+        "                         few packets sleeps up to US microseconds\n"
+        "                         before it polls again, so that the next\n"
+        "                         batch is fuller (0: never) (default: %d)\n"
         "  --governor MODE        flow-setup governor: auto, on or off\n"
         "                         (default: auto)\n"
         "  --upcall-mode MODE     who runs the handlers' batches: auto\n"
@@ -246,8 +251,8 @@ usage(FILE *out)
         DAEMON_DEFAULT_FLOWS, ctl, cpus > 0 ? cpus : 1,
         MAX(1, (cpus > 0 ? cpus : 1) / 4), UPCALL_DEFAULT_MAX_FLOW_LIMIT,
         UPCALL_DEFAULT_MAX_IDLE, UPCALL_DEFAULT_MAX_REVALIDATOR,
-        UPCALL_DEFAULT_MIN_REVALIDATE_PPS, OFMGR_DEFAULT_PACKET_IN_RATE,
-        OFMGR_DEFAULT_PROBE_INTERVAL);
+        UPCALL_DEFAULT_MIN_REVALIDATE_PPS, DP_DEFAULT_MAX_SLEEP_US,
+        OFMGR_DEFAULT_PACKET_IN_RATE, OFMGR_DEFAULT_PROBE_INTERVAL);
     free(ctl);
 }
 
@@ -285,6 +290,7 @@ enum {
     OPT_DP_THREADS,
     OPT_GOVERNOR,
     OPT_UPCALL_MODE,
+    OPT_DP_MAX_SLEEP,
     OPT_EXIT_WHEN_DRAINED,
     OPT_LOG_FILE,
     OPT_VERBOSE,
@@ -335,6 +341,7 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
         {"min-revalidate-pps", required_argument, NULL,
          OPT_MIN_REVALIDATE_PPS},
         {"datapath-threads", required_argument, NULL, OPT_DP_THREADS},
+        {"datapath-max-sleep", required_argument, NULL, OPT_DP_MAX_SLEEP},
         {"governor", required_argument, NULL, OPT_GOVERNOR},
         {"upcall-mode", required_argument, NULL, OPT_UPCALL_MODE},
         {"exit-when-drained", no_argument, NULL, OPT_EXIT_WHEN_DRAINED},
@@ -357,6 +364,7 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
 
     memset(cfg, 0, sizeof *cfg);
     cfg->n_dp_threads = 1;
+    cfg->dp_max_sleep_us = DP_DEFAULT_MAX_SLEEP_US;
     cfg->flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
     cfg->max_idle = UPCALL_DEFAULT_MAX_IDLE;
     cfg->max_revalidator = UPCALL_DEFAULT_MAX_REVALIDATOR;
@@ -430,6 +438,13 @@ parse_options(int argc, char *argv[], struct daemon_config *cfg,
                 goto err;
             }
             cfg->n_dp_threads = (unsigned int)n;
+            break;
+        case OPT_DP_MAX_SLEEP:
+            if (!parse_number("--datapath-max-sleep", optarg, 0,
+                              DP_MAX_SLEEP_US_MAX, &n)) {
+                goto err;
+            }
+            cfg->dp_max_sleep_us = (unsigned int)n;
             break;
         case OPT_GOVERNOR:
             if (!strcmp(optarg, "auto")) {
@@ -647,6 +662,7 @@ daemon_start(struct daemon *d, char **specs, size_t n_specs, char **errorp)
     *errorp = NULL;
     dp_config_init(&dcfg);
     dcfg.n_threads = d->cfg.n_dp_threads;
+    dcfg.max_sleep_us = d->cfg.dp_max_sleep_us;
     dcfg.n_handlers = d->cfg.n_handlers;
     dcfg.max_flows = MAX(dcfg.max_flows, d->cfg.flow_limit);
     error = dp_create(&dcfg, &d->dp);

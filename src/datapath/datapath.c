@@ -51,6 +51,7 @@ dp_config_init(struct dp_config *cfg)
     cfg->emc_enabled = true;
     cfg->upcall_port_share = true;
     cfg->emc_insert_inv_prob = DP_DEFAULT_EMC_INSERT_INV_PROB;
+    cfg->max_sleep_us = DP_DEFAULT_MAX_SLEEP_US;
 }
 
 /* ---- Helpers ------------------------------------------------------------ */
@@ -307,7 +308,8 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
 
     *dpp = NULL;
     if (cfg->n_threads > DP_MAX_THREADS || cfg->n_handlers > DP_MAX_HANDLERS
-        || queue_size > DP_MAX_QUEUE_SIZE) {
+        || queue_size > DP_MAX_QUEUE_SIZE
+        || cfg->max_sleep_us > DP_MAX_SLEEP_US_MAX) {
         return EINVAL;
     }
 
@@ -318,6 +320,7 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
     dp->emc_enabled = cfg->emc_enabled;
     dp->upcall_port_share = cfg->upcall_port_share;
     dp->emc_insert_inv_prob = MAX(cfg->emc_insert_inv_prob, 1u);
+    dp->max_sleep_us = cfg->max_sleep_us;
 
     dp->rcu = dp_rcu_create();
     dp_flow_table_init(dp);
@@ -421,6 +424,18 @@ dp_set_emc(struct dp *dp, bool enabled, unsigned int insert_inv_prob)
 {
     DP_SET_RELAXED(&dp->emc_insert_inv_prob, MAX(insert_inv_prob, 1u));
     DP_SET_RELAXED(&dp->emc_enabled, enabled);
+}
+
+void
+dp_set_max_sleep(struct dp *dp, unsigned int max_sleep_us)
+{
+    DP_SET_RELAXED(&dp->max_sleep_us, MIN(max_sleep_us, DP_MAX_SLEEP_US_MAX));
+}
+
+unsigned int
+dp_get_max_sleep(const struct dp *dp)
+{
+    return DP_GET_RELAXED(&dp->max_sleep_us);
 }
 
 void
@@ -660,6 +675,7 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     stats->n_port_paused = c[DP_C_PORT_PAUSED];
     stats->busy_ns = c[DP_C_BUSY_NS];
     stats->idle_ns = c[DP_C_IDLE_NS];
+    stats->n_light_sleeps = c[DP_C_LIGHT_SLEEP];
     stats->n_draining = DP_GET_RELAXED(&dp->n_draining);
     stats->n_flows = DP_GET_RELAXED(&dp->n_flows);
     stats->n_masks = dpcls_n_subtables(&dp->cls);

@@ -33,6 +33,13 @@
  * ring); and a thread that finds upcalls queued that someone else is
  * running yields its CPU.
  *
+ * Light load (datapath.h): once a poll that received fewer than
+ * DP_LIGHT_LOAD_BATCH packets has been dealt with (a poll that finds
+ * nothing more and no upcall left to run), the thread sleeps (on its wake
+ * fd only: the ports' frames are left to accumulate) for 10 us, doubling
+ * up to the datapath's max_sleep_us while the load stays light, halving
+ * after a half-full batch and back to none after a full one.
+ *
  * Idle threads spin for a while (DP_PMD_SPIN_ITERS empty iterations), then
  * sleep offline in ppoll() on their ports' rx fds and a wake-up eventfd,
  * with a timeout that doubles from DP_PMD_SLEEP_MIN_NS to
@@ -72,6 +79,7 @@ COVERAGE_DEFINE(dp_port_paused);
 #define DP_PMD_SPIN_ITERS 512
 #define DP_PMD_SLEEP_MIN_NS 16000
 #define DP_PMD_SLEEP_MAX_NS 1000000
+#define DP_PMD_LIGHT_SLEEP_MIN_NS 10000
 /* How long a lossless wait sleeps before it looks again on its own. */
 #define DP_ROOM_WAIT_NS 10000000
 
@@ -1126,9 +1134,10 @@ enum dp_idle_result {
 
 /* Idle work (datapath.h, "Work-conserving upcalls"): offline and, for
  * draining flows, asleep (every miss of this iteration is queued, no
- * lookup is in flight). */
+ * lookup is in flight).  Sets '*went_offline' if it went offline: the
+ * caller's RCU pointers (its poll list) may have been freed since. */
 static enum dp_idle_result
-dp_pmd_idle_work(struct dp_pmd *pmd)
+dp_pmd_idle_work(struct dp_pmd *pmd, bool *went_offline)
 {
     struct dp *dp = pmd->dp;
     bool did = false;
@@ -1148,6 +1157,7 @@ dp_pmd_idle_work(struct dp_pmd *pmd)
         return DP_IDLE_TAKEN; /* Being changed. */
     }
     if (dp->idle_work_fn) {
+        *went_offline = true;
         dp_rcu_offline();
         __atomic_exchange_n(&pmd->asleep, 1, __ATOMIC_SEQ_CST);
         did = dp->idle_work_fn(dp->idle_work_aux, pmd->id);
@@ -1178,22 +1188,50 @@ dp_pmd_wake(struct dp_pmd *pmd)
     }
 }
 
-/* Sleeps offline until a port's rx fd or the wake fd is readable, or
- * 'ns' pass. */
+/* Light load (datapath.h): whether the thread may sleep after a poll
+ * that received a few packets — sleeping is on, and no upcall waits in
+ * any queue (it would run them, or must not hold their wake-up back). */
+static bool
+dp_pmd_light_load(struct dp_pmd *pmd)
+{
+    const struct dp *dp = pmd->dp;
+
+    if (!DP_GET_RELAXED(&dp->max_sleep_us)) {
+        return false;
+    }
+    for (unsigned int q = 0; q < dp->n_handlers; q++) {
+        if (dp_uqueue_len(dp->queues[q])) {
+            return false;
+        }
+    }
+    dp_pmd_flush_wakes(pmd);
+    return true;
+}
+
+static uint64_t
+dp_pmd_max_sleep_ns(const struct dp_pmd *pmd)
+{
+    return MAX((uint64_t)DP_GET_RELAXED(&pmd->dp->max_sleep_us) * 1000,
+               (uint64_t)DP_PMD_LIGHT_SLEEP_MIN_NS);
+}
+
+/* Sleeps offline until a port's rx fd (with 'on_ports') or the wake fd is
+ * readable, or 'ns' pass. */
 static void
-dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns)
+dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
+             bool on_ports)
 {
     struct pollfd fds_buf[16];
     struct pollfd *fds = fds_buf;
     struct timespec ts;
     size_t n_fds = 0;
 
-    if (list->n + 1 > ARRAY_SIZE(fds_buf)) {
+    if (on_ports && list->n + 1 > ARRAY_SIZE(fds_buf)) {
         fds = xmalloc((list->n + 1) * sizeof *fds);
     }
     fds[n_fds].fd = pmd->wake_fd;
     fds[n_fds++].events = POLLIN;
-    for (size_t i = 0; i < list->n; i++) {
+    for (size_t i = 0; on_ports && i < list->n; i++) {
         struct dp_port *port = list->ports[i];
         int fd;
 
@@ -1239,12 +1277,14 @@ dp_pmd_main(void *pmd_)
      * idle (a poll that found nothing); sleeping counts as neither. */
     uint64_t last_ns = time_nsec();
     bool was_busy = false;
+    uint64_t light_ns = 0; /* Current light-load sleep ("Light load"). */
+    bool light = false;    /* The last poll with packets had a few. */
 
     dp_rcu_register_thread();
     while (!DP_GET_RELAXED(&dp->pmds_stop)) {
         const struct dp_poll_list *list;
-        bool offline = false;
-        size_t work = 0;
+        bool offline = false, went_offline = false;
+        size_t work = 0, rx;
         uint64_t now_ns = time_nsec();
 
         DP_COUNTER_ADD(&pmd->counters[was_busy ? DP_C_BUSY_NS : DP_C_IDLE_NS],
@@ -1275,12 +1315,13 @@ dp_pmd_main(void *pmd_)
             }
         }
         dp_emc_sweep_step(pmd->emc);
+        rx = work;
 
         /* Nothing received: the upcalls queued meanwhile are this
          * thread's to run (work-conserving upcalls); busy, it holds the
          * handlers' wake-ups back only for so long. */
         if (!work && !offline && pmd->defer_wakes) {
-            switch (dp_pmd_idle_work(pmd)) {
+            switch (dp_pmd_idle_work(pmd, &went_offline)) {
             case DP_IDLE_DID:
                 work = 1;
                 break;
@@ -1297,17 +1338,44 @@ dp_pmd_main(void *pmd_)
             dp_pmd_check_wakes(pmd);
         }
         was_busy = work || offline;
+        if (rx >= PACKET_BATCH_MAX) {
+            light = false;
+            light_ns = 0; /* Heavy load: no sleeping. */
+        } else if (rx >= DP_LIGHT_LOAD_BATCH) {
+            light = false;
+            light_ns /= 2;
+        } else if (rx) {
+            light = true;
+        } else if (light && !work && !offline && !went_offline
+                   && dp_pmd_light_load(pmd)) {
+            /* The last poll that received anything got a few packets,
+             * and what they brought (upcalls) is done: let the rings
+             * fill a little before the next poll. */
+            light = false;
+            light_ns = light_ns ? MIN(light_ns * 2, dp_pmd_max_sleep_ns(pmd))
+                                : DP_PMD_LIGHT_SLEEP_MIN_NS;
+            DP_COUNTER_ADD(&pmd->counters[DP_C_LIGHT_SLEEP], 1);
+            DP_COUNTER_ADD(&pmd->counters[DP_C_BUSY_NS],
+                           time_nsec() - last_ns);
+            was_busy = false;
+            dp_pmd_sleep(pmd, list, light_ns, false);
+            last_ns = time_nsec();
+            idle = 0;
+            continue;
+        }
         if (work || offline) {
             idle = 0;
             sleep_ns = DP_PMD_SLEEP_MIN_NS;
             continue;
         }
-        if (++idle < DP_PMD_SPIN_ITERS) {
+        /* Not past a time offline either: 'list' may be gone (the
+         * lossless wait and idle work go offline). */
+        if (++idle < DP_PMD_SPIN_ITERS || went_offline) {
             continue;
         }
         dp_pmd_flush_wakes(pmd);
         DP_COUNTER_ADD(&pmd->counters[DP_C_IDLE_NS], time_nsec() - last_ns);
-        dp_pmd_sleep(pmd, list, sleep_ns);
+        dp_pmd_sleep(pmd, list, sleep_ns, true);
         last_ns = time_nsec();
         sleep_ns = MIN(sleep_ns * 2, (uint64_t)DP_PMD_SLEEP_MAX_NS);
     }

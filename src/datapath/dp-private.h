@@ -71,6 +71,7 @@ enum dp_counter {
     DP_C_PORT_PAUSED,
     DP_C_BUSY_NS,
     DP_C_IDLE_NS,
+    DP_C_LIGHT_SLEEP,
     DP_N_COUNTERS
 };
 
@@ -292,8 +293,9 @@ struct dp {
     unsigned int n_pmds;
     unsigned int queue_size;
     size_t max_flows;                 /* Atomic. */
-    bool emc_enabled;                 /* Atomic. */
     unsigned int emc_insert_inv_prob; /* Atomic. */
+    unsigned int max_sleep_us;        /* Atomic ("Light load"). */
+    bool emc_enabled;                 /* Atomic. */
 
     /* Flow table. */
     pthread_mutex_t flow_mutex;
@@ -323,6 +325,7 @@ struct dp {
     struct dp_upcall_queue **queues;
     unsigned int n_handlers;
     bool upcall_port_share; /* Atomic: misses limited to per-port shares. */
+    bool idle_work_on;      /* Atomic: see "Work-conserving upcalls". */
     pthread_mutex_t room_mutex;
     pthread_cond_t room_cond;
     unsigned int room_waiters; /* Atomic. */
@@ -330,12 +333,11 @@ struct dp {
     /* Work-conserving upcalls (dp_set_idle_work()): the function and its
      * argument, written under 'idle_work_lock' held for writing and read
      * by datapath threads holding it for reading (a trylock: a thread
-     * never waits for it); 'idle_work_on' mirrors 'idle_work_fn != NULL'
-     * for a relaxed look once per iteration. */
+     * never waits for it); 'idle_work_on' (above) mirrors
+     * 'idle_work_fn != NULL' for a relaxed look once per iteration. */
     pthread_rwlock_t idle_work_lock;
     dp_idle_work_fn *idle_work_fn;
     void *idle_work_aux;
-    bool idle_work_on; /* Atomic. */
 
     /* Maintenance thread. */
     pthread_t maint_thread;

@@ -102,6 +102,7 @@ def test_help_documents_every_option_with_its_default():
     options = ["--port", "--flows", "--ctl", "--handlers", "--revalidators",
                "--flow-limit", "--max-idle", "--max-revalidator",
                "--min-revalidate-pps", "--datapath-threads",
+               "--datapath-max-sleep",
                "--governor", "--upcall-mode", "--exit-when-drained",
                "--log-file",
                "--verbose"]
@@ -121,6 +122,7 @@ def test_help_documents_every_option_with_its_default():
     (["--handlers", "0"], 'bad --handlers "0"'),
     (["--governor", "sometimes"], 'bad --governor "sometimes"'),
     (["--upcall-mode", "inline"], 'bad --upcall-mode "inline"'),
+    (["--datapath-max-sleep", "20000"], 'bad --datapath-max-sleep "20000"'),
     (["--max-revalidator", "0"], 'bad --max-revalidator "0"'),
     (["--min-revalidate-pps", "x"], 'bad --min-revalidate-pps "x"'),
     (["--port", "p1,colour=red"], 'unknown option "colour"'),

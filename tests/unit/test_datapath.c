@@ -597,6 +597,60 @@ test_hits_forward_and_count_flow_stats(void **state)
     netdev_close(p2);
 }
 
+/* Light load: a thread that receives packets one at a time sleeps
+ * between polls (counted), forwards every one of them, and never sleeps
+ * with the ceiling at 0. */
+static void
+check_light_load(unsigned int max_sleep_us)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct dp_ufid ufid;
+    struct dp_stats st;
+    struct match m;
+
+    dp_set_max_sleep(dp, max_sleep_us);
+    assert_int_equal(dp_get_max_sleep(dp), max_sleep_us);
+    assert_int_equal(dp_port_add(dp, p1, 1), 0);
+    assert_int_equal(dp_port_add(dp, p2, 2), 0);
+    tcp_match(&m, 1, 80);
+    put_flow(dp, &m, "2", &ufid);
+    for (uint32_t i = 0; i < 50; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, TCP_ACK, i);
+        wait_tx(p2, i + 1);
+    }
+    wait_rx(dp, 50, &st);
+    assert_int_equal(st.n_hit, 50);
+    if (max_sleep_us) {
+        assert_true(st.n_light_sleeps > 0);
+    } else {
+        assert_int_equal(st.n_light_sleeps, 0);
+    }
+    assert_int_equal(dp_port_del(dp, 1), 0);
+    assert_int_equal(dp_port_del(dp, 2), 0);
+    dp_destroy(dp);
+    for (struct dp_packet *pkt; (pkt = netdev_memory_collect(p2));) {
+        dp_packet_delete(pkt);
+    }
+    netdev_close(p1);
+    netdev_close(p2);
+}
+
+static void
+test_light_load_sleeps_between_polls(void **state)
+{
+    (void)state;
+    check_light_load(DP_DEFAULT_MAX_SLEEP_US);
+}
+
+static void
+test_light_load_never_sleeps_with_the_ceiling_at_zero(void **state)
+{
+    (void)state;
+    check_light_load(0);
+}
+
 /* The datapath threads' time: traffic is busy time; with none, the
  * thread's polls add idle time only. */
 static void
@@ -2113,6 +2167,108 @@ injector_main(void *inj_)
     return NULL;
 }
 
+/* An idle-work function that claims every time that someone else is at
+ * the upcalls (returns false), and on calls IDLE_PROBE_FIRST to
+ * IDLE_PROBE_LAST waits while the test changes the ports, the datapath
+ * thread being offline inside it.  The thread sleeps after
+ * DP_PMD_SPIN_ITERS (512) idle iterations, one call each: the range
+ * covers the call of the iteration that ends in a sleep. */
+#define IDLE_PROBE_FIRST 490
+#define IDLE_PROBE_LAST 530
+
+struct idle_probe {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    unsigned int inside; /* Call number waiting, 0 if none. */
+    unsigned int done;   /* Last call the test let go. */
+    unsigned int calls;  /* Atomic. */
+};
+
+static bool
+idle_probe_fn(void *probe_, unsigned int thread)
+{
+    struct idle_probe *probe = probe_;
+    unsigned int call = __atomic_add_fetch(&probe->calls, 1, __ATOMIC_RELAXED);
+
+    (void)thread;
+    if (call < IDLE_PROBE_FIRST || call > IDLE_PROBE_LAST) {
+        return false;
+    }
+    pthread_mutex_lock(&probe->mutex);
+    probe->inside = call;
+    pthread_cond_broadcast(&probe->cond);
+    while (probe->done < call) {
+        pthread_cond_wait(&probe->cond, &probe->mutex);
+    }
+    probe->inside = 0;
+    pthread_mutex_unlock(&probe->mutex);
+    return false;
+}
+
+/* A datapath thread runs idle work offline: a port deleted meanwhile frees
+ * the poll list it loaded at the start of the iteration, so it must not
+ * look at that list again (it did, to size the fds of its next sleep:
+ * ASan reports that use; a plain build once allocated petabytes). */
+static void
+test_idle_work_leaves_a_freed_poll_list_alone(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p3 = open_memory_port("p3", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct idle_probe probe = {.inside = 0, .done = 0, .calls = 0};
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    struct dp_stats st;
+
+    (void)state;
+    pthread_mutex_init(&probe.mutex, NULL);
+    pthread_cond_init(&probe.cond, NULL);
+    assert_int_equal(dp_port_add(dp, p1, 1), 0);
+    assert_int_equal(dp_port_add(dp, p3, 3), 0);
+    dp_set_idle_work(dp, idle_probe_fn, &probe);
+
+    /* A miss nobody takes: the thread's idle work calls the probe. */
+    inject_tcp(p1, 0x0a000001, 1000, 80, TCP_SYN, 0);
+    for (unsigned int call = IDLE_PROBE_FIRST; call <= IDLE_PROBE_LAST;
+         call++) {
+        pthread_mutex_lock(&probe.mutex);
+        while (probe.inside != call) {
+            pthread_mutex_unlock(&probe.mutex);
+            assert_true(time_msec() < deadline);
+            pause_briefly();
+            pthread_mutex_lock(&probe.mutex);
+        }
+        pthread_mutex_unlock(&probe.mutex);
+        /* The thread is offline inside the probe: its list goes. */
+        if (call % 2) {
+            assert_int_equal(dp_port_add(dp, p3, 3), 0);
+        } else {
+            assert_int_equal(dp_port_del(dp, 3), 0);
+        }
+        pthread_mutex_lock(&probe.mutex);
+        probe.done = call;
+        pthread_cond_broadcast(&probe.cond);
+        pthread_mutex_unlock(&probe.mutex);
+    }
+
+    /* It keeps calling the probe (the miss is still queued), then sleeps
+     * once the queue is empty. */
+    while (__atomic_load_n(&probe.calls, __ATOMIC_RELAXED) < 1000) {
+        assert_true(time_msec() < deadline);
+        pause_briefly();
+    }
+    assert_int_equal(drain_upcalls(dp), 1);
+    dp_get_stats(dp, &st);
+    assert_int_equal(st.n_missed, 1);
+    dp_set_idle_work(dp, NULL, NULL);
+    assert_int_equal(dp_port_del(dp, 1), 0);
+    assert_int_equal(dp_port_del(dp, 3), ENOENT); /* Last call: gone. */
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p3);
+    pthread_cond_destroy(&probe.cond);
+    pthread_mutex_destroy(&probe.mutex);
+}
+
 static void
 test_ports_removed_under_traffic(void **state)
 {
@@ -2285,6 +2441,9 @@ main(void)
         cmocka_unit_test(test_operate_sends_a_run_of_executes_once_per_port),
         cmocka_unit_test(test_hits_forward_and_count_flow_stats),
         cmocka_unit_test(test_threads_count_busy_and_idle_time),
+        cmocka_unit_test(test_light_load_sleeps_between_polls),
+        cmocka_unit_test(
+            test_light_load_never_sleeps_with_the_ceiling_at_zero),
         cmocka_unit_test(test_deleted_flow_in_emc_is_missed_next_time),
         cmocka_unit_test(test_batch_on_a_dead_emc_entry_misses_entirely),
         cmocka_unit_test(
@@ -2309,6 +2468,7 @@ main(void)
         cmocka_unit_test(test_execute_outputs_and_queues_action_upcalls),
         cmocka_unit_test(test_userspace_action_in_a_flow_sends_action_upcall),
         cmocka_unit_test(test_ports_removed_under_traffic),
+        cmocka_unit_test(test_idle_work_leaves_a_freed_poll_list_alone),
         cmocka_unit_test(
             test_changing_handler_count_keeps_queued_upcalls_in_order),
         cmocka_unit_test(test_flow_format_is_dpctl_style),

@@ -1151,6 +1151,37 @@ test_threads_mode_runs_every_batch_in_handler_threads(void **state)
     env_destroy(&e);
 }
 
+/* Ports come and go while the datapath thread runs handler batches (idle
+ * work, offline): the poll list it loaded before may be freed meanwhile,
+ * and it must not use it afterwards (under ASan a use would be reported;
+ * without, the stale length once made it allocate petabytes). */
+static void
+test_ports_come_and_go_while_idle_work_runs(void **state)
+{
+    struct upcall_config ucfg;
+    struct dp_stats st;
+    uint64_t sent = 0;
+    struct env e;
+
+    (void)state;
+    upcall_config_init(&ucfg);
+    env_init(&e, 1, 1, 512, &ucfg);
+    add_flow(&e, "priority=10,in_port=1,tcp,actions=output:2");
+    upcall_set_megaflows(e.udpif, false);
+    for (unsigned int round = 0; round < 300; round++) {
+        for (unsigned int i = 0; i < 8; i++) {
+            inject(&e, 1, 0x0a000001, (uint16_t)(1000 + sent % 60000), 80,
+                   (uint32_t)sent);
+            sent++;
+        }
+        assert_int_equal(dp_port_del(e.dp, 3), 0);
+        assert_int_equal(dp_port_add(e.dp, e.ports[3], 3), 0);
+    }
+    wait_rx(&e, sent, &st);
+    collect(&e, 2, sent - st.n_lost, NULL);
+    env_destroy(&e);
+}
+
 /* A burst of new flows far beyond the queue: in auto mode the datapath
  * thread stops receiving while the port's misses would not fit, runs
  * the batches that make room, and loses none. */
@@ -1295,6 +1326,7 @@ main(void)
             test_threads_mode_runs_every_batch_in_handler_threads),
         cmocka_unit_test(
             test_burst_beyond_the_queue_waits_in_the_port_not_lost),
+        cmocka_unit_test(test_ports_come_and_go_while_idle_work_runs),
         cmocka_unit_test(test_threaded_end_to_end_conserves_packets),
     };
 
