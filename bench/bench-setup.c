@@ -11,7 +11,10 @@
  * that nothing is lost.  A run times from the moment the port starts
  * offering traffic until the datapath holds all 10 000 flows and the sink
  * has sent every packet: "setups/s" is 10 000 / that time, for 1 and 2
- * handler threads, best of N runs after a warm-up run (the flows and
+ * handler threads in upcall mode "threads" (the handler threads alone
+ * translate) and for 1 in mode "auto" (the default: the datapath thread
+ * runs batches too once it has queued every miss, so two threads
+ * translate), best of N runs after a warm-up run (the flows and
  * ukeys are cleared between runs).  The governor is off and the flow
  * limit at its maximum.  "faults/setup" is the process's minor page
  * faults during the best run's timed window divided by the setups: a
@@ -64,7 +67,7 @@ bench_setup_minflt(void)
  * second, and the page faults per setup in '*faults'. */
 static double
 bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
-                struct netdev *sink, double *faults)
+                enum upcall_mode mode, struct netdev *sink, double *faults)
 {
     struct dp_packet **frames =
         xcalloc(BENCH_SETUP_N_RULES, sizeof(struct dp_packet *));
@@ -77,6 +80,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
 
     upcall_config_init(&ucfg);
     ucfg.n_handlers = n_handlers;
+    ucfg.mode = mode;
     ucfg.flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
     ucfg.governor = GOVERNOR_FORCE_OFF;
     if (upcall_create("br0", dp, ofp, &ucfg, &udpif)) {
@@ -271,8 +275,8 @@ bench_setup_cost_best(struct ofproto *ofp, int n_runs, double *faults)
 /* Best of 'n_runs' runs after one warm-up run (queue memory, heap); the
  * best run's page faults per setup in '*faults'. */
 static double
-bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs,
-                 double *faults)
+bench_setup_best(struct ofproto *ofp, unsigned int n_handlers,
+                 enum upcall_mode mode, int n_runs, double *faults)
 {
     struct netdev *sink = bench_upcall_port("sink", "setup");
     struct dp *dp = bench_setup_dp(n_handlers, sink);
@@ -280,7 +284,8 @@ bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs,
 
     for (int run = 0; run <= n_runs; run++) {
         double run_faults;
-        double rate = bench_setup_run(dp, ofp, n_handlers, sink, &run_faults);
+        double rate =
+            bench_setup_run(dp, ofp, n_handlers, mode, sink, &run_faults);
 
         if (run && rate > best) {
             best = rate;
@@ -296,7 +301,17 @@ bench_setup_best(struct ofproto *ofp, unsigned int n_handlers, int n_runs,
 int
 bench_setup_main(int argc, char *argv[])
 {
-    static const unsigned int handler_counts[] = {1, 2};
+    /* Handler threads alone ("one handler" is one thread translating),
+     * then the default mode, where the idle datapath thread runs batches
+     * too. */
+    static const struct {
+        unsigned int n;
+        enum upcall_mode mode;
+    } rows[] = {
+        {1, UPCALL_MODE_THREADS},
+        {2, UPCALL_MODE_THREADS},
+        {1, UPCALL_MODE_AUTO},
+    };
     bool quick = false, json = false;
     struct ofproto *ofp;
 
@@ -310,28 +325,32 @@ bench_setup_main(int argc, char *argv[])
         printf("setup: %d new 1-packet flows against %d rules (exact "
                "tp_src), best of %d runs\n",
                BENCH_SETUP_N_RULES, BENCH_SETUP_N_RULES, quick ? 1 : 5);
-        printf("  %-9s %14s %22s %14s\n", "handlers", "setups/s",
+        printf("  %-9s %-8s %14s %22s %14s\n", "handlers", "mode", "setups/s",
                "setups/s per handler", "faults/setup");
     }
-    int n_steps = (int)ARRAY_SIZE(handler_counts) + 1;
+    int n_steps = (int)ARRAY_SIZE(rows) + 1;
     double ns, faults = 0;
 
-    for (size_t h = 0; h < ARRAY_SIZE(handler_counts); h++) {
-        unsigned int n = handler_counts[h];
+    for (size_t h = 0; h < ARRAY_SIZE(rows); h++) {
+        unsigned int n = rows[h].n;
+        const char *mode = upcall_mode_to_string(rows[h].mode);
         double best;
 
         bench_progress("setup", quick, (int)h + 1, n_steps,
-                       "%u handler(s), %d runs after a warm-up", n,
-                       quick ? 1 : 5);
-        best = bench_setup_best(ofp, n, quick ? 1 : 5, &faults);
+                       "%u handler(s), upcall mode %s, %d runs after a "
+                       "warm-up",
+                       n, mode, quick ? 1 : 5);
+        best = bench_setup_best(ofp, n, rows[h].mode, quick ? 1 : 5, &faults);
         bench_progress_end();
 
         if (json) {
-            printf("{\"bench\":\"setup\",\"handlers\":%u,\"setups_per_s\":"
-                   "%.0f,\"per_handler\":%.0f,\"faults_per_setup\":%.3f}\n",
-                   n, best, best / n, faults);
+            printf("{\"bench\":\"setup\",\"handlers\":%u,\"mode\":\"%s\","
+                   "\"setups_per_s\":%.0f,\"per_handler\":%.0f,"
+                   "\"faults_per_setup\":%.3f}\n",
+                   n, mode, best, best / n, faults);
         } else {
-            printf("  %-9u %14.0f %22.0f %14.3f\n", n, best, best / n, faults);
+            printf("  %-9u %-8s %14.0f %22.0f %14.3f\n", n, mode, best,
+                   best / n, faults);
         }
     }
 
