@@ -63,42 +63,75 @@ bench_setup_minflt(void)
     return getrusage(RUSAGE_SELF, &ru) ? 0 : (uint64_t)ru.ru_minflt;
 }
 
+/* What one run sets up: a udpif, and a generator port (not yet added to
+ * the datapath) that offers one new flow per rule, once. */
+struct bench_setup_load {
+    struct udpif *udpif;
+    struct netdev *rx;
+    struct dp_packet **frames;
+};
+
+static void
+bench_setup_begin(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
+                  enum upcall_mode mode, bool manual,
+                  struct bench_setup_load *load)
+{
+    struct upcall_config ucfg;
+
+    upcall_config_init(&ucfg);
+    ucfg.n_handlers = n_handlers;
+    ucfg.mode = mode;
+    ucfg.manual = manual;
+    ucfg.flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
+    ucfg.governor = GOVERNOR_FORCE_OFF;
+    if (upcall_create("br0", dp, ofp, &ucfg, &load->udpif)) {
+        fatal("bench setup: cannot create the handlers");
+    }
+    load->frames = xcalloc(BENCH_SETUP_N_RULES, sizeof(struct dp_packet *));
+    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
+        uint8_t b[64];
+
+        bench_upcall_frame(b, (uint16_t)(i + 1));
+        load->frames[i] = dp_packet_new_from_bytes(b, sizeof b, 0);
+    }
+    load->rx = bench_upcall_port("rx", "setup");
+    netdev_memory_set_generator(load->rx,
+                                (const struct dp_packet *const *)load->frames,
+                                BENCH_SETUP_N_RULES, BENCH_SETUP_N_RULES);
+}
+
+/* Takes the run's port and handlers away and empties the datapath. */
+static void
+bench_setup_end(struct dp *dp, struct bench_setup_load *load)
+{
+    dp_port_del(dp, BENCH_UPCALL_RX);
+    upcall_destroy(load->udpif);
+    dp_flow_flush(dp);
+    netdev_close(load->rx);
+    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
+        dp_packet_delete(load->frames[i]);
+    }
+    free(load->frames);
+    urcu_memb_barrier();
+}
+
 /* One run on 'dp' (whose flows and queues are empty): returns setups per
  * second, and the page faults per setup in '*faults'. */
 static double
 bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
                 enum upcall_mode mode, struct netdev *sink, double *faults)
 {
-    struct dp_packet **frames =
-        xcalloc(BENCH_SETUP_N_RULES, sizeof(struct dp_packet *));
-    struct netdev *rx = bench_upcall_port("rx", "setup");
-    struct upcall_config ucfg;
+    struct bench_setup_load load;
     struct netdev_stats ns0, ns;
     struct dp_stats st;
-    struct udpif *udpif;
     uint64_t t0, t1, deadline, flt0;
 
-    upcall_config_init(&ucfg);
-    ucfg.n_handlers = n_handlers;
-    ucfg.mode = mode;
-    ucfg.flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
-    ucfg.governor = GOVERNOR_FORCE_OFF;
-    if (upcall_create("br0", dp, ofp, &ucfg, &udpif)) {
-        fatal("bench setup: cannot create the handlers");
-    }
-    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
-        uint8_t b[64];
-
-        bench_upcall_frame(b, (uint16_t)(i + 1));
-        frames[i] = dp_packet_new_from_bytes(b, sizeof b, 0);
-    }
-    netdev_memory_set_generator(rx, (const struct dp_packet *const *)frames,
-                                BENCH_SETUP_N_RULES, BENCH_SETUP_N_RULES);
+    bench_setup_begin(dp, ofp, n_handlers, mode, false, &load);
     netdev_get_stats(sink, &ns0);
 
     flt0 = bench_setup_minflt();
     t0 = time_nsec();
-    dp_port_add(dp, rx, BENCH_UPCALL_RX);
+    dp_port_add(dp, load.rx, BENCH_UPCALL_RX);
     deadline = time_msec() + 60000;
     for (;;) {
         dp_get_stats(dp, &st);
@@ -122,16 +155,7 @@ bench_setup_run(struct dp *dp, struct ofproto *ofp, unsigned int n_handlers,
     }
     t1 = time_nsec();
     *faults = (double)(bench_setup_minflt() - flt0) / BENCH_SETUP_N_RULES;
-
-    dp_port_del(dp, BENCH_UPCALL_RX);
-    upcall_destroy(udpif);
-    dp_flow_flush(dp);
-    netdev_close(rx);
-    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
-        dp_packet_delete(frames[i]);
-    }
-    free(frames);
-    urcu_memb_barrier();
+    bench_setup_end(dp, &load);
     return BENCH_SETUP_N_RULES / ((double)(t1 - t0) / 1e9);
 }
 
@@ -152,32 +176,13 @@ bench_setup_thread_ns(void)
 static double
 bench_setup_cost_run(struct dp *dp, struct ofproto *ofp, double *faults)
 {
-    struct dp_packet **frames =
-        xcalloc(BENCH_SETUP_N_RULES, sizeof(struct dp_packet *));
-    struct netdev *rx = bench_upcall_port("rx", "setup");
-    struct upcall_config ucfg;
-    struct udpif *udpif;
+    struct bench_setup_load load;
     struct dp_stats st;
     uint64_t t0, t1, flt0, deadline;
     size_t n_handled = 0;
 
-    upcall_config_init(&ucfg);
-    ucfg.n_handlers = 1;
-    ucfg.manual = true;
-    ucfg.flow_limit = UPCALL_DEFAULT_MAX_FLOW_LIMIT;
-    ucfg.governor = GOVERNOR_FORCE_OFF;
-    if (upcall_create("br0", dp, ofp, &ucfg, &udpif)) {
-        fatal("bench setup: cannot create the manual handler");
-    }
-    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
-        uint8_t b[64];
-
-        bench_upcall_frame(b, (uint16_t)(i + 1));
-        frames[i] = dp_packet_new_from_bytes(b, sizeof b, 0);
-    }
-    netdev_memory_set_generator(rx, (const struct dp_packet *const *)frames,
-                                BENCH_SETUP_N_RULES, BENCH_SETUP_N_RULES);
-    dp_port_add(dp, rx, BENCH_UPCALL_RX);
+    bench_setup_begin(dp, ofp, 1, UPCALL_MODE_THREADS, true, &load);
+    dp_port_add(dp, load.rx, BENCH_UPCALL_RX);
     deadline = time_msec() + 60000;
     for (;;) {
         dp_get_stats(dp, &st);
@@ -199,7 +204,7 @@ bench_setup_cost_run(struct dp *dp, struct ofproto *ofp, double *faults)
     t0 = bench_setup_thread_ns();
     /* The last upcalls claimed may still be being written. */
     while (n_handled < BENCH_SETUP_N_RULES) {
-        n_handled += upcall_handler_run(udpif, 0, time_msec());
+        n_handled += upcall_handler_run(load.udpif, 0, time_msec());
         if (time_msec() > deadline) {
             fatal("bench setup: the manual handler took only %zu upcalls",
                   n_handled);
@@ -212,16 +217,7 @@ bench_setup_cost_run(struct dp *dp, struct ofproto *ofp, double *faults)
         fatal("bench setup: the manual handler installed %llu flows of %d",
               (unsigned long long)st.n_flows, BENCH_SETUP_N_RULES);
     }
-
-    dp_port_del(dp, BENCH_UPCALL_RX);
-    upcall_destroy(udpif);
-    dp_flow_flush(dp);
-    netdev_close(rx);
-    for (int i = 0; i < BENCH_SETUP_N_RULES; i++) {
-        dp_packet_delete(frames[i]);
-    }
-    free(frames);
-    urcu_memb_barrier();
+    bench_setup_end(dp, &load);
     return (double)(t1 - t0) / BENCH_SETUP_N_RULES;
 }
 

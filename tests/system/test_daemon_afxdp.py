@@ -31,7 +31,7 @@ import subprocess
 import pytest
 
 from daemon_util import Daemon, assert_conserved, parse_summary, wait_for
-from test_daemon_netns import PING, PY, Topology
+from test_daemon_netns import PING, PY, TX_CSUM, Topology
 from traffic_util import coverage, port_stats, scaled
 
 pytestmark = pytest.mark.skipif(
@@ -40,18 +40,6 @@ pytestmark = pytest.mark.skipif(
 
 ADDRS = ("10.78.0.1", "10.78.0.2")
 MEGABYTES = scaled(4, 2)
-
-# Turns tx checksum offload back on (SIOCETHTOOL, ETHTOOL_STXCSUM), as
-# `ethtool -K eth0 tx on` would; Topology turns it off.
-TX_CSUM_ON = r"""
-import ctypes, fcntl, socket, struct, sys
-SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
-value = ctypes.create_string_buffer(struct.pack("II", ETHTOOL_STXCSUM, 1))
-ifreq = struct.pack("16sP", sys.argv[1].encode(), ctypes.addressof(value))
-ifreq += bytes(40 - len(ifreq))
-fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), SIOCETHTOOL,
-            ifreq)
-"""
 
 # Receives N bytes, then sends them back reversed.
 SERVER = r"""
@@ -239,7 +227,7 @@ def test_partial_checksums_from_a_local_stack_arrive_broken(topology,
     offloads (this test then changes)."""
     t = topology
     for ns in t.ns:
-        t.nsexec(ns, PY, "-c", TX_CSUM_ON, "eth0")
+        t.nsexec(ns, PY, "-c", TX_CSUM, "eth0", "1")
     d = start_daemon(t, tmp_path)
     try:
         # ICMP is checksummed in software: it still gets through.

@@ -61,11 +61,13 @@ print(ok)
 # that the sender expects hardware to finish; forwarded as they are over
 # AF_PACKET they would be dropped by the receiver (netdev-afpacket.c,
 # "Checksums").  So, as `ethtool -K eth0 tx off` would, turn tx checksum
-# offload off (SIOCETHTOOL, ETHTOOL_STXCSUM) without needing ethtool.
-TX_CSUM_OFF = r"""
+# offload off (SIOCETHTOOL, ETHTOOL_STXCSUM) without needing ethtool:
+# `PY -c TX_CSUM IFACE 0` (1 turns it back on).
+TX_CSUM = r"""
 import ctypes, fcntl, socket, struct, sys
 SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
-value = ctypes.create_string_buffer(struct.pack("II", ETHTOOL_STXCSUM, 0))
+value = ctypes.create_string_buffer(struct.pack("II", ETHTOOL_STXCSUM,
+                                                int(sys.argv[2])))
 ifreq = struct.pack("16sP", sys.argv[1].encode(), ctypes.addressof(value))
 ifreq += bytes(40 - len(ifreq))
 fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), SIOCETHTOOL,
@@ -136,7 +138,7 @@ class Topology:
                             "eth0")
             self.nsexec(ns, "ip", "link", "set", "eth0", "up")
             self.nsexec(ns, "ip", "link", "set", "lo", "up")
-            self.nsexec(ns, PY, "-c", TX_CSUM_OFF, "eth0")
+            self.nsexec(ns, PY, "-c", TX_CSUM, "eth0", "0")
 
     def destroy(self):
         for port in self.ports:

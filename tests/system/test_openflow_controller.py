@@ -29,7 +29,7 @@ import subprocess
 import pytest
 
 from daemon_util import DEADLINE, Daemon, wait_for
-from test_daemon_netns import PING, PY, TX_CSUM_OFF, sh
+from test_daemon_netns import PING, PY, TX_CSUM, sh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "osken_learning_switch.py")
@@ -82,7 +82,7 @@ class Net:
                     ["ip", "addr", "add", addr + "/24", "dev", "eth0"],
                     ["ip", "link", "set", "eth0", "up"],
                     ["ip", "link", "set", "lo", "up"],
-                    [PY, "-c", TX_CSUM_OFF, "eth0"]):
+                    [PY, "-c", TX_CSUM, "eth0", "0"]):
             self.nsexec(ns, *cmd)
         return port
 
