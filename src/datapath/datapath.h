@@ -386,8 +386,24 @@ int dp_flow_del(struct dp *, const struct dp_ufid *,
                 struct dp_flow_stats *stats);
 /* Returns 0 and a snapshot in '*info', or ENOENT. */
 int dp_flow_get(struct dp *, const struct dp_ufid *, struct dp_flow_info *);
-/* Deletes every flow.  Returns the number deleted. */
+/* Deletes every flow.  Returns the number deleted.  The callback set
+ * with dp_set_flow_flush_cb() hears of each of them. */
 size_t dp_flow_flush(struct dp *);
+
+/* Whoever keeps records of the flows (the slow path's ukeys) must hear of
+ * deletes it did not ask for: the callers of dp_flow_del() and
+ * dp_operate() get the final statistics of what they delete, but a
+ * dp_flow_flush() (dpctl/del-flows) would otherwise leave them with a
+ * record of a flow that is gone and its last packets uncounted.  After a
+ * flush has deleted its flows and a grace period has passed, it calls
+ * 'cb(ufids, stats, n, aux)' with each flow's ufid and final statistics,
+ * in batches, in the flushing thread, holding no datapath lock.  One
+ * callback per datapath; NULL removes it, and returns only once no call
+ * of the old one is running. */
+typedef void dp_flow_flush_cb(const struct dp_ufid ufids[],
+                              const struct dp_flow_stats stats[], size_t n,
+                              void *aux);
+void dp_set_flow_flush_cb(struct dp *, dp_flow_flush_cb *, void *aux);
 
 /* Runs 'actions' on 'pkt' (whose in_port is the input port) as the
  * datapath would, outside any datapath thread: outputs go to the ports,

@@ -181,6 +181,7 @@ void
 dp_flow_table_init(struct dp *dp)
 {
     pthread_mutex_init(&dp->flow_mutex, NULL);
+    pthread_mutex_init(&dp->flush_cb_mutex, NULL);
     dpcls_init(&dp->cls, dp_rcu_postpone_cb, dp->rcu);
     ptrmap_init(&dp->ufids);
     dp->n_flows = 0;
@@ -199,6 +200,7 @@ dp_flow_table_destroy(struct dp *dp)
     for (size_t i = 0; i < ARRAY_SIZE(dp->flow_pools); i++) {
         pool_destroy(dp->flow_pools[i]); /* Goes with its last flow. */
     }
+    pthread_mutex_destroy(&dp->flush_cb_mutex);
     pthread_mutex_destroy(&dp->flow_mutex);
 }
 
@@ -370,6 +372,29 @@ dp_flows_finish_delete(struct dp *dp, struct dp_flow **flows,
             dp_flow_stats_sum(dp, flows[i], stats[i]);
         }
         dp_flow_unref(flows[i]);
+    }
+}
+
+/* The end of a flush with a callback: flows[0..n) are unlinked; after the
+ * grace period their statistics are final, and the callback hears of
+ * them in batches.  'flush_cb_mutex' held. */
+static void
+dp_flows_report_flushed(struct dp *dp, struct dp_flow **flows, size_t n)
+{
+    enum { BATCH = 64 };
+    struct dp_ufid ufids[BATCH];
+    struct dp_flow_stats stats[BATCH];
+
+    dp_rcu_synchronize();
+    for (size_t i = 0; i < n; i += BATCH) {
+        size_t k = MIN(n - i, (size_t)BATCH);
+
+        for (size_t j = 0; j < k; j++) {
+            ufids[j] = flows[i + j]->ufid;
+            dp_flow_stats_sum(dp, flows[i + j], &stats[j]);
+            dp_flow_unref(flows[i + j]);
+        }
+        dp->flush_cb(ufids, stats, k, dp->flush_cb_aux);
     }
 }
 
@@ -567,9 +592,24 @@ dp_flow_flush(struct dp *dp)
     }
     pthread_mutex_unlock(&dp->flow_mutex);
 
-    dp_flows_finish_delete(dp, dels, NULL, n);
+    pthread_mutex_lock(&dp->flush_cb_mutex);
+    if (dp->flush_cb && n) {
+        dp_flows_report_flushed(dp, dels, n);
+    } else {
+        dp_flows_finish_delete(dp, dels, NULL, n);
+    }
+    pthread_mutex_unlock(&dp->flush_cb_mutex);
     free(dels);
     return n;
+}
+
+void
+dp_set_flow_flush_cb(struct dp *dp, dp_flow_flush_cb *cb, void *aux)
+{
+    pthread_mutex_lock(&dp->flush_cb_mutex);
+    dp->flush_cb = cb;
+    dp->flush_cb_aux = aux;
+    pthread_mutex_unlock(&dp->flush_cb_mutex);
 }
 
 /* ---- Dumps -------------------------------------------------------------- */

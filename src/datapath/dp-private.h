@@ -309,6 +309,11 @@ struct dp {
      * maintenance thread trims them. */
     struct pool *flow_pools[DP_FLOW_POOLED_LINES + 1];
     struct dp_rcu *rcu;
+    /* dp_set_flow_flush_cb(): 'flush_cb_mutex' is held across each call
+     * of the callback, never together with 'flow_mutex'. */
+    pthread_mutex_t flush_cb_mutex;
+    dp_flow_flush_cb *flush_cb;
+    void *flush_cb_aux;
 
     /* Ports. */
     pthread_mutex_t port_mutex;

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,17 +64,20 @@ COVERAGE_DEFINE(dumped_duplicate_flow);
 COVERAGE_DEFINE(dumped_new_flow);
 COVERAGE_DEFINE(revalidator_ukey_busy);
 COVERAGE_DEFINE(revalidator_flow_vanished);
+COVERAGE_DEFINE(revalidator_flow_flushed);
 COVERAGE_DEFINE(revalidator_modify_failed);
 COVERAGE_DEFINE(revalidator_missed_dump);
 COVERAGE_DEFINE(revalidator_recheck);
 COVERAGE_DEFINE(revalidator_xlate_error);
 COVERAGE_DEFINE(revalidator_slow_dump);
+COVERAGE_DEFINE(upcall_flow_limit_kill);
 COVERAGE_DEFINE(revalidator_worker_failed);
 
 #define REVALIDATOR_BATCH 50
 #define REVALIDATOR_MISSED_DUMPS 4
 #define REVALIDATOR_EXPENSIVE_MS 200    /* Dump duration: go cheap. */
 #define REVALIDATOR_OVER_LIMIT_IDLE 100 /* max_idle above the limit. */
+#define REVALIDATOR_FLOW_SAMPLE_MS 100  /* Flow count re-read so often. */
 #define REVALIDATOR_MIN_SLEEP 5         /* msec between round starts. */
 #define REVALIDATOR_POLL_MS 10          /* Table-change polling. */
 #define REVALIDATOR_TRIM_DELETES 10000  /* Deletes that call for a trim, */
@@ -282,8 +286,46 @@ rv_delete(struct rv_item *it, enum upcall_del_reason reason)
     it->reason = reason;
 }
 
+/* What a batch's over-limit decisions go by. */
+struct rv_limits {
+    uint64_t idle_limit; /* max_idle, or 100 ms above the flow limit. */
+    bool kill_all;       /* More than 2 x flow_limit flows. */
+};
+
+/* The limits for the batch about to be decided, from the current flow
+ * count: re-read when the last reading is 'flow_sample_interval' old, so
+ * that a round that began above the limit stops deleting busy (or not so
+ * idle) flows once its deletes have brought the count back under it. */
 static void
-rv_decide(struct revalidator *rv, struct rv_item *it)
+rv_batch_limits(struct revalidator *rv, struct rv_limits *lim)
+{
+    struct revalidator_round *r = rv->round;
+    uint64_t interval_ns = UP_GET(&rv->udpif->flow_sample_interval) * 1000000;
+    uint64_t last = UP_GET(&r->sampled_ns);
+    uint64_t now = time_nsec();
+    uint64_t n_flows;
+
+    if (now - last >= interval_ns
+        && __atomic_compare_exchange_n(&r->sampled_ns, &last, now, false,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        struct dp_stats st;
+
+        dp_get_stats(rv->udpif->dp, &st);
+        UP_SET(&r->n_flows_now, st.n_flows);
+    }
+    n_flows = UP_GET(&r->n_flows_now);
+    lim->idle_limit = n_flows > r->flow_limit
+                          ? MIN(r->max_idle, REVALIDATOR_OVER_LIMIT_IDLE)
+                          : r->max_idle;
+    lim->kill_all = n_flows > 2 * (uint64_t)r->flow_limit;
+    if (lim->kill_all && !r->purge) {
+        COVERAGE_INC(upcall_flow_limit_kill);
+    }
+}
+
+static void
+rv_decide(struct revalidator *rv, const struct rv_limits *lim,
+          struct rv_item *it)
 {
     const struct revalidator_round *r = rv->round;
     struct udpif *udpif = rv->udpif;
@@ -294,9 +336,9 @@ rv_decide(struct revalidator *rv, struct rv_item *it)
     it->verdict = RV_KEEP;
     if (r->purge) {
         rv_delete(it, UPCALL_DEL_PURGE);
-    } else if (r->kill_all) {
+    } else if (lim->kill_all) {
         rv_delete(it, UPCALL_DEL_FLOW_LIMIT);
-    } else if (r->now > used && r->now - used > r->idle_limit) {
+    } else if (r->now > used && r->now - used > lim->idle_limit) {
         rv_delete(it, r->now - used > r->max_idle ? UPCALL_DEL_IDLE
                                                   : UPCALL_DEL_FLOW_LIMIT);
     } else if (ukey->reval_seq != r->change_seq) {
@@ -392,13 +434,18 @@ static void
 rv_process(struct revalidator *rv, size_t n)
 {
     struct udpif *udpif = rv->udpif;
+    struct rv_limits lim;
     size_t n_ops = 0;
 
+    if (!n) {
+        return;
+    }
+    rv_batch_limits(rv, &lim);
     for (size_t i = 0; i < n; i++) {
         struct rv_item *it = &rv->items[i];
         struct dp_op *op;
 
-        rv_decide(rv, it);
+        rv_decide(rv, &lim, it);
         if (it->verdict == RV_KEEP) {
             continue;
         }
@@ -692,6 +739,66 @@ rv_sweep_partition(struct revalidator *rv, unsigned int part)
     }
 }
 
+/* ---- Flows flushed behind the revalidators' back ------------------------ */
+
+/* The flow of 'ufid' was flushed from the datapath (dpctl/del-flows) with
+ * final statistics 'stats'.  Its ukey, if any, credits its rules with
+ * what they had not yet been credited with, and becomes EVICTED: the next
+ * miss of the flow replaces it and installs the flow again at once
+ * (ukey_install()), as for a flow deleted during a dump, and the sweep
+ * drops it.  Without this, the ukey would claim the flow for several
+ * dumps, refusing every reinstall meanwhile, and the flow's last packets
+ * would never reach the rules. */
+static void
+rv_flow_flushed(struct udpif *udpif, const struct dp_ufid *ufid,
+                const struct dp_flow_stats *stats, uint64_t now)
+{
+    struct ukey *ukey;
+
+    for (;;) {
+        classifier_read_lock();
+        ukey = ukey_lookup(udpif->ukeys, ufid, NULL);
+        if (!ukey) {
+            classifier_read_unlock();
+            return;
+        }
+        if (ukey_trylock(ukey)) {
+            break;
+        }
+        /* A revalidator or a handler has it for a moment; the pointer is
+         * only good inside the read-side section, so look again. */
+        classifier_read_unlock();
+        sched_yield();
+    }
+    /* Locked, the ukey stays in the map (the sweeps and ukey_install()
+     * only trylock it; a handler's ukey_remove() waits for the mutex). */
+    classifier_read_unlock();
+    if (ukey->state != UKEY_DELETED) {
+        /* A CREATED ukey's put went through (the flush found its flow):
+         * its handler sees the ukey EVICTED and leaves it so. */
+        rv_push_stats(udpif, ukey, stats, now);
+        if (ukey->state != UKEY_EVICTED) {
+            ukey_set_state(ukey, UKEY_EVICTED);
+            __atomic_fetch_add(&udpif->retired.n_deleted[UPCALL_DEL_MISSING],
+                               1, __ATOMIC_RELAXED);
+        }
+        COVERAGE_INC(revalidator_flow_flushed);
+    }
+    ukey_unlock(ukey);
+}
+
+/* dp_flow_flush_cb. */
+static void
+rv_flows_flushed(const struct dp_ufid ufids[],
+                 const struct dp_flow_stats stats[], size_t n, void *udpif_)
+{
+    uint64_t now = time_msec();
+
+    for (size_t i = 0; i < n; i++) {
+        rv_flow_flushed(udpif_, &ufids[i], &stats[i], now);
+    }
+}
+
 /* ---- Rounds ------------------------------------------------------------- */
 
 static struct revalidator *
@@ -765,10 +872,8 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
     udpif_sample_flows(udpif, st.n_flows);
     r->flow_limit = UP_GET(&udpif->flow_limit);
     r->max_idle = UP_GET(&udpif->max_idle);
-    r->idle_limit = r->n_flows > r->flow_limit
-                        ? MIN(r->max_idle, REVALIDATOR_OVER_LIMIT_IDLE)
-                        : r->max_idle;
-    r->kill_all = r->n_flows > 2 * (uint64_t)r->flow_limit;
+    r->n_flows_now = r->n_flows;
+    r->sampled_ns = r->start_ns;
     r->last_duration = UP_GET(&udpif->last_dump_duration);
     r->dump_seq = ++udpif->next_dump_seq;
     r->dump = dp_flow_dump_create(udpif->dp);
@@ -997,6 +1102,7 @@ revalidator_init(struct udpif *udpif, const struct upcall_config *cfg)
     udpif->max_revalidator = cfg->max_revalidator;
     udpif->min_revalidate_pps = cfg->min_revalidate_pps;
     udpif->dump_duration_override = UINT64_MAX;
+    udpif->flow_sample_interval = REVALIDATOR_FLOW_SAMPLE_MS;
     pthread_mutex_init(&udpif->rv_round_mutex, NULL);
     pthread_mutex_init(&udpif->rv_mutex, NULL);
     pthread_mutex_init(&udpif->rv_set_mutex, NULL);
@@ -1004,6 +1110,7 @@ revalidator_init(struct udpif *udpif, const struct upcall_config *cfg)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&udpif->rv_cond, &attr);
     pthread_condattr_destroy(&attr);
+    dp_set_flow_flush_cb(udpif->dp, rv_flows_flushed, udpif);
 }
 
 /* Creates 'n' contexts (0: the default count) and, unless manual, their
@@ -1087,6 +1194,7 @@ revalidator_stop(struct udpif *udpif)
 void
 revalidator_destroy(struct udpif *udpif)
 {
+    dp_set_flow_flush_cb(udpif->dp, NULL, NULL);
     rv_purge_now(udpif);
     pthread_cond_destroy(&udpif->rv_cond);
     pthread_mutex_destroy(&udpif->rv_mutex);
@@ -1217,6 +1325,12 @@ void
 upcall_set_dump_duration_override(struct udpif *udpif, uint64_t msec)
 {
     UP_SET(&udpif->dump_duration_override, msec);
+}
+
+void
+upcall_set_flow_sample_interval(struct udpif *udpif, uint64_t msec)
+{
+    UP_SET(&udpif->flow_sample_interval, msec);
 }
 
 /* The consistency checker; also counts the flows checked. */
@@ -1351,6 +1465,8 @@ enum rv_command {
     RV_CMD_PURGE,
     RV_CMD_PAUSE,
     RV_CMD_CHECK,
+    RV_CMD_ENABLE_MEGAFLOWS,  /* upcall/enable-megaflows (it purges). */
+    RV_CMD_DISABLE_MEGAFLOWS, /* upcall/disable-megaflows. */
 };
 
 struct rv_worker {
@@ -1389,9 +1505,17 @@ rv_worker_main(void *w_)
             n_stale += rv_check(udpif, &s, &n);
             n_checked += n;
             break;
+        case RV_CMD_ENABLE_MEGAFLOWS:
+        case RV_CMD_DISABLE_MEGAFLOWS:
+            upcall_set_megaflows(udpif, w->cmd == RV_CMD_ENABLE_MEGAFLOWS);
+            break;
         }
     }
-    if (w->cmd != RV_CMD_CHECK) {
+    if (w->cmd == RV_CMD_ENABLE_MEGAFLOWS) {
+        control_reply(w->conn, "megaflows enabled\n");
+    } else if (w->cmd == RV_CMD_DISABLE_MEGAFLOWS) {
+        control_reply(w->conn, "megaflows disabled\n");
+    } else if (w->cmd != RV_CMD_CHECK) {
         control_reply(w->conn, "");
     } else if (!n_stale) {
         ds_put_format(&s, "consistent: %zu flows checked\n", n_checked);
@@ -1523,7 +1647,9 @@ revalidator_register_commands(void)
                               min_pps = RV_KNOB_MIN_REVALIDATE_PPS;
 
     static const enum rv_command wait = RV_CMD_WAIT, purge = RV_CMD_PURGE,
-                                 pause = RV_CMD_PAUSE, check = RV_CMD_CHECK;
+                                 pause = RV_CMD_PAUSE, check = RV_CMD_CHECK,
+                                 mf_on = RV_CMD_ENABLE_MEGAFLOWS,
+                                 mf_off = RV_CMD_DISABLE_MEGAFLOWS;
 
     control_command_register("revalidator/wait", "", 0, 0, rv_cmd_worker,
                              (void *)&wait);
@@ -1535,6 +1661,10 @@ revalidator_register_commands(void)
                              NULL);
     control_command_register("revalidator/check", "", 0, 0, rv_cmd_worker,
                              (void *)&check);
+    control_command_register("upcall/enable-megaflows", "", 0, 0,
+                             rv_cmd_worker, (void *)&mf_on);
+    control_command_register("upcall/disable-megaflows", "", 0, 0,
+                             rv_cmd_worker, (void *)&mf_off);
     control_command_register("revalidator/set-max-idle", "MS", 1, 1,
                              rv_cmd_set_knob, (void *)&max_idle);
     control_command_register("revalidator/set-max-revalidator", "MS", 1, 1,

@@ -156,10 +156,14 @@ struct revalidator_round {
     uint64_t n_flows;       /* Datapath flows at the start. */
     size_t flow_limit;      /* At the start. */
     uint64_t max_idle;      /* msec. */
-    uint64_t idle_limit;    /* max_idle, or 100 ms above the limit. */
     uint64_t last_duration; /* Of the previous dump, msec. */
-    bool kill_all;          /* More than 2 x flow_limit flows. */
     bool purge;             /* Delete everything. */
+    /* The flow count the over-limit decisions look at: read at the start
+     * and again, by whichever thread comes first, when a batch begins at
+     * least 'sample_interval' msec after the last reading.  Atomics,
+     * written during the dump phase. */
+    uint64_t n_flows_now;
+    uint64_t sampled_ns; /* time_nsec() of the last reading. */
     bool exit;              /* Threads: leave instead. */
 };
 
@@ -199,6 +203,7 @@ struct udpif {
     uint64_t max_revalidator;        /* Atomic. */
     unsigned int min_revalidate_pps; /* Atomic. */
     uint64_t dump_duration_override; /* Atomic; UINT64_MAX: measure. */
+    uint64_t flow_sample_interval;   /* Atomic; msec (r->n_flows_now). */
     struct revalidator_round round;  /* Leader (see above). */
     uint64_t next_dump_seq;          /* Leader / purge (rv_round_mutex). */
     uint64_t trim_until;             /* Leader: malloc_trim() until, */

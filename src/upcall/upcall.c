@@ -593,7 +593,11 @@ handler_run_batch(struct handler *h, uint64_t now)
 
             ukey_lock(m->ukey);
             if (!op->error) {
-                ukey_set_state(m->ukey, UKEY_VISIBLE);
+                if (m->ukey->state == UKEY_CREATED) {
+                    /* (A flush may have deleted the flow already and
+                     * evicted the ukey.) */
+                    ukey_set_state(m->ukey, UKEY_VISIBLE);
+                }
                 COVERAGE_INC(upcall_flow_put);
                 UP_COUNTER_ADD(&h->n_puts, 1);
                 ukey_unlock(m->ukey);
@@ -987,12 +991,32 @@ upcall_get_flow_limit(const struct udpif *udpif)
     return UP_GET(&udpif->flow_limit);
 }
 
+/* Returns once every handler batch that began before the call is done: a
+ * batch holds its handler's run_mutex from its first upcall to its last
+ * put. */
+static void
+udpif_wait_for_batches(struct udpif *udpif)
+{
+    pthread_mutex_lock(&udpifs_mutex); /* The handler set stays. */
+    for (unsigned int i = 0; i < udpif->n_handlers; i++) {
+        struct handler *h = udpif->handlers[i];
+
+        pthread_mutex_lock(&h->run_mutex);
+        pthread_mutex_unlock(&h->run_mutex);
+    }
+    pthread_mutex_unlock(&udpifs_mutex);
+}
+
 void
 upcall_set_megaflows(struct udpif *udpif, bool enabled)
 {
     UP_SET(&udpif->megaflows, enabled);
     VLOG_INFO("%s: megaflows %s", udpif->name,
               enabled ? "enabled" : "disabled");
+    /* Batches from now on translate with the new setting; the purge
+     * comes after those that may not have. */
+    udpif_wait_for_batches(udpif);
+    upcall_purge(udpif);
 }
 
 bool
@@ -1231,32 +1255,10 @@ upcall_cmd_set_flow_limit(struct control_conn *conn, int argc,
 }
 
 static void
-upcall_cmd_megaflows(struct control_conn *conn, int argc, const char *argv[],
-                     void *aux)
-{
-    bool enable = aux != NULL;
-
-    (void)argc, (void)argv;
-    pthread_mutex_lock(&udpifs_mutex);
-    for (size_t i = 0; i < n_udpifs; i++) {
-        upcall_set_megaflows(udpifs[i], enable);
-    }
-    pthread_mutex_unlock(&udpifs_mutex);
-    control_reply(conn,
-                  enable ? "megaflows enabled\n" : "megaflows disabled\n");
-}
-
-static void
 upcall_register_commands(void)
 {
-    static int enable = 1;
-
     control_command_register("upcall/show", "", 0, 0, upcall_cmd_show, NULL);
     control_command_register("upcall/set-flow-limit", "N", 1, 1,
                              upcall_cmd_set_flow_limit, NULL);
-    control_command_register("upcall/enable-megaflows", "", 0, 0,
-                             upcall_cmd_megaflows, &enable);
-    control_command_register("upcall/disable-megaflows", "", 0, 0,
-                             upcall_cmd_megaflows, NULL);
     revalidator_register_commands();
 }

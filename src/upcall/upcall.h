@@ -190,6 +190,11 @@ unsigned int upcall_n_handlers(const struct udpif *);
 
 void upcall_set_flow_limit(struct udpif *, size_t flow_limit);
 size_t upcall_get_flow_limit(const struct udpif *);
+/* Switches megaflows on or off and, as Open vSwitch does, purges the
+ * datapath flows (upcall_purge(): final statistics credited) once every
+ * handler batch that may have translated with the old setting is done,
+ * so that every flow from then on follows the new one.  Blocks; needs a
+ * thread registered with liburcu (memb), outside any read-side section. */
 void upcall_set_megaflows(struct udpif *, bool enabled);
 bool upcall_get_megaflows(const struct udpif *);
 void upcall_set_governor_mode(struct udpif *, enum governor_mode);
@@ -286,6 +291,11 @@ void upcall_revalidators_resume(struct udpif *);
  * upcall_set_dump_duration_override(udpif, msec) (UINT64_MAX: measure). */
 void upcall_revalidate(struct udpif *, uint64_t now);
 void upcall_set_dump_duration_override(struct udpif *, uint64_t msec);
+/* The over-limit decisions of a round (delete flows idle over 100 ms
+ * above flow_limit, every flow above 2 x flow_limit) follow the current
+ * flow count, read again once per batch when the last reading is 'msec'
+ * old [100]; tests set 0 to read it for every batch. */
+void upcall_set_flow_sample_interval(struct udpif *, uint64_t msec);
 /* Cache-consistency checker: for every datapath flow, translates its key
  * afresh; a flow whose installed actions differ or whose installed mask
  * does not cover the new translation's mask is stale: one line per stale

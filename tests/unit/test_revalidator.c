@@ -479,6 +479,68 @@ test_over_the_flow_limit_idle_means_100ms(void **state)
     env_destroy(&e);
 }
 
+/* Installs 'n' exact-match flows (source ports 'sport' on) at 'now'. */
+static void
+install_exact_flows(struct env *e, uint16_t sport, unsigned int n,
+                    uint64_t now)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        inject(e, 1, (uint16_t)(sport + i), 80);
+    }
+    wait_rx(e);
+    run_handlers(e, now);
+    collect(e, 2, n);
+}
+
+/* The over-limit decisions follow the flow count as the round's own
+ * deletes bring it down (read for every batch here), not the count at the
+ * round's start: above 2 x the limit, busy flows go only until the count
+ * is back under it; above the limit, flows idle over 100 ms (but not
+ * max_idle) go only until it is back under the limit. */
+static void
+test_over_limit_decisions_follow_the_current_flow_count(void **state)
+{
+    uint64_t kill = coverage_read("upcall_flow_limit_kill");
+    uint64_t t0 = time_msec();
+    struct upcall_config ucfg;
+    uint64_t left;
+    struct env e;
+
+    (void)state;
+    upcall_config_init(&ucfg);
+    ucfg.manual = true;
+    ucfg.megaflows = false;
+    env_init(&e, 1, 1, &ucfg);
+    upcall_set_flow_sample_interval(e.udpif, 0);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+
+    /* 160 busy flows over 2 x 50: batches of 50 go while the count is
+     * above 100, then the rest stay. */
+    install_exact_flows(&e, 1000, 160, t0);
+    upcall_set_flow_limit(e.udpif, 50);
+    upcall_revalidate(e.udpif, t0);
+    left = n_flows(&e);
+    assert_int_equal(left, 60);
+    assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_FLOW_LIMIT], 100);
+    assert_int_equal(coverage_read("upcall_flow_limit_kill") - kill, 2);
+    assert_int_equal(n_ukeys(&e), left);
+
+    /* 80 flows over 50, but not over 2 x 50, idle for 150 ms: a batch
+     * of 50 goes; the other 30 are then under the limit and wait for
+     * max_idle. */
+    upcall_purge(e.udpif);
+    upcall_set_flow_limit(e.udpif, 1000);
+    install_exact_flows(&e, 2000, 80, time_msec());
+    assert_int_equal(n_flows(&e), 80);
+    t0 = time_msec(); /* The flows' last use is no later. */
+    upcall_set_flow_limit(e.udpif, 50);
+    upcall_revalidate(e.udpif, t0 + 150);
+    assert_int_equal(n_flows(&e), 30);
+    upcall_revalidate(e.udpif, t0 + 151);
+    assert_int_equal(n_flows(&e), 30);
+    env_destroy(&e);
+}
+
 /* Sends 'n' packets over the flows for tp_dst 80 and 81 from port 1: the
  * first of each misses, the rest hit. */
 static void
@@ -791,6 +853,61 @@ test_ukey_of_vanished_flow_dropped_after_four_dumps(void **state)
     env_destroy(&e);
 }
 
+/* dpctl/del-flows (dp_flow_flush()) deletes the flows behind the
+ * revalidators' back: the packets the flows counted since the last round
+ * still reach the rules, and the next packet of each flow installs it
+ * again at once instead of being refused as a duplicate until the ukey is
+ * dropped four dumps later. */
+static void
+test_flushed_flows_reinstall_at_once_and_lose_no_count(void **state)
+{
+    uint64_t repl = coverage_read("upcall_ukey_replace");
+    uint64_t now = time_msec();
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, NULL);
+    add_flow(&e, "priority=10,tcp,tp_dst=80,actions=output:2");
+    add_flow(&e, "priority=10,tcp,tp_dst=443,actions=output:2");
+    send_one(&e, 1, 1000, 80, now, 2);
+    send_one(&e, 1, 1000, 443, now, 2);
+    assert_int_equal(n_flows(&e), 2);
+    for (unsigned int i = 0; i < 5; i++) {
+        inject(&e, 1, 1000, 80);
+        inject(&e, 1, 1000, 443);
+    }
+    wait_rx(&e);
+    collect(&e, 2, 10);
+    assert_int_equal(rule_packets(&e, 1, 80), 1); /* No round yet. */
+
+    assert_int_equal(dp_flow_flush(e.dp), 2);
+    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(rule_packets(&e, 1, 80), 6);
+    assert_int_equal(rule_packets(&e, 1, 443), 6);
+
+    /* No round in between: the next packet reinstalls each flow. */
+    send_one(&e, 1, 1000, 80, now + 1, 2);
+    send_one(&e, 1, 1000, 443, now + 1, 2);
+    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(coverage_read("upcall_ukey_replace") - repl, 2);
+    assert_int_equal(n_ukeys(&e), 2);
+
+    /* And from then on every packet is counted once. */
+    for (unsigned int i = 0; i < 3; i++) {
+        inject(&e, 1, 1000, 80);
+        inject(&e, 1, 1000, 443);
+    }
+    wait_rx(&e);
+    collect(&e, 2, 6);
+    upcall_revalidate(e.udpif, now + 2);
+    assert_int_equal(n_flows(&e), 2);
+    upcall_purge(e.udpif);
+    assert_int_equal(rule_packets(&e, 1, 80), 10);
+    assert_int_equal(rule_packets(&e, 1, 443), 10);
+    assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_MISSING], 2);
+    env_destroy(&e);
+}
+
 static void
 test_flow_without_ukey_is_adopted_and_credited(void **state)
 {
@@ -938,6 +1055,64 @@ random_flow_mod(struct env *e, unsigned int *seed)
         flow_mod(e, line, FLOW_TEXT_DELETE);
         break;
     }
+}
+
+/* A flush while the switch forwards (threads: datapath, handlers in
+ * 'mode', revalidators paused so that no sweep helps): every flow comes
+ * back on its next packets, and the rule counts every packet once. */
+static void
+check_flush_under_traffic(enum upcall_mode mode)
+{
+    enum { N_FLOWS = 32, N_ROUNDS = 20 };
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    struct upcall_config ucfg;
+    struct env e;
+
+    upcall_config_init(&ucfg);
+    ucfg.mode = mode;
+    ucfg.megaflows = false; /* One datapath flow per source port. */
+    ucfg.n_revalidators = 1;
+    env_init(&e, 1, 2, &ucfg);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    upcall_revalidators_pause(e.udpif);
+    for (unsigned int r = 0; r < N_ROUNDS; r++) {
+        if (r == N_ROUNDS / 2) {
+            dp_flow_flush(e.dp);
+        }
+        for (uint16_t f = 0; f < N_FLOWS; f++) {
+            inject(&e, 1, (uint16_t)(1000 + f), 80);
+        }
+    }
+    wait_rx(&e);
+    wait_handlers_idle(&e);
+    /* The flows whose packets after the flush all came before the
+     * handlers reinstalled them get one more packet each. */
+    for (uint16_t f = 0; f < N_FLOWS; f++) {
+        inject(&e, 1, (uint16_t)(1000 + f), 80);
+    }
+    wait_rx(&e);
+    while (n_flows(&e) < N_FLOWS) {
+        if (time_msec() > deadline) {
+            fail_msg("%s mode: %llu of %d flows back after the flush",
+                     upcall_mode_to_string(mode),
+                     (unsigned long long)n_flows(&e), N_FLOWS);
+        }
+        pause_briefly();
+    }
+    wait_handlers_idle(&e);
+    upcall_purge(e.udpif);
+    assert_int_equal(rule_packets(&e, 1, 80), e.n_sent);
+    upcall_revalidators_resume(e.udpif);
+    drain_ports(&e);
+    env_destroy(&e);
+}
+
+static void
+test_flush_under_traffic_reinstalls_and_counts_every_packet(void **state)
+{
+    (void)state;
+    check_flush_under_traffic(UPCALL_MODE_AUTO);
+    check_flush_under_traffic(UPCALL_MODE_THREADS);
 }
 
 static void
@@ -1102,6 +1277,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_flow_expires_after_max_idle_and_not_before),
         cmocka_unit_test(test_over_the_flow_limit_idle_means_100ms),
+        cmocka_unit_test(
+            test_over_limit_decisions_follow_the_current_flow_count),
         cmocka_unit_test(test_rule_counters_equal_packets_sent),
         cmocka_unit_test(test_action_change_modifies_every_dependent_flow),
         cmocka_unit_test(test_flow_whose_mask_became_too_wide_is_deleted),
@@ -1110,8 +1287,12 @@ main(void)
         cmocka_unit_test(test_flow_limit_follows_the_formula),
         cmocka_unit_test(test_purge_leaves_no_flow_and_no_ukey),
         cmocka_unit_test(test_ukey_of_vanished_flow_dropped_after_four_dumps),
+        cmocka_unit_test(
+            test_flushed_flows_reinstall_at_once_and_lose_no_count),
         cmocka_unit_test(test_flow_without_ukey_is_adopted_and_credited),
         cmocka_unit_test(test_rule_idle_timeout_revalidates_its_flows_away),
+        cmocka_unit_test(
+            test_flush_under_traffic_reinstalls_and_counts_every_packet),
         cmocka_unit_test(test_threaded_churn_ends_consistent),
         cmocka_unit_test(test_control_commands),
     };

@@ -884,6 +884,94 @@ test_control_commands_show_and_set(void **state)
     env_destroy(&e);
 }
 
+/* Sends 'n' packets from port 1 (source ports 'sport' on) through the
+ * handlers at 'now'; 'n_sent' counts every packet so far. */
+static void
+send_flows(struct env *e, uint16_t sport, unsigned int n, uint64_t *n_sent,
+           uint64_t now)
+{
+    struct dp_stats st;
+
+    for (unsigned int i = 0; i < n; i++) {
+        inject(e, 1, 0x0a000001, (uint16_t)(sport + i), 80, i);
+    }
+    *n_sent += n;
+    wait_rx(e, *n_sent, &st);
+    run_handlers(e, now);
+    collect(e, 2, n, NULL);
+}
+
+static char *
+transact_ok(const char *path, int argc, const char *argv[])
+{
+    char *result = NULL, *error = NULL;
+
+    assert_int_equal(
+        control_transact(path, argc, argv, DEADLINE_MS, &result, &error), 0);
+    if (!result) {
+        fail_msg("%s: %s", argv[0], error);
+    }
+    return result;
+}
+
+/* As in Open vSwitch, switching megaflows on or off through the control
+ * socket flushes the datapath (final statistics credited to the rules),
+ * so that every flow follows the new mode. */
+static void
+test_megaflow_switch_flushes_every_flow(void **state)
+{
+    static const char *disable[] = {"upcall/disable-megaflows"};
+    static const char *enable[] = {"upcall/enable-megaflows"};
+    char dir[] = "/tmp/fs-upcall-XXXXXX";
+    struct control_server *server;
+    uint64_t n_sent = 0;
+    struct dp_stats st;
+    char *error = NULL, *text;
+    char path[64];
+    struct env e;
+
+    (void)state;
+    env_init(&e, 1, 1, 512, NULL);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ctl", dir);
+    assert_int_equal(control_server_create(path, &server, &error), 0);
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+
+    /* One megaflow; its later packets are hits, not yet credited. */
+    send_flows(&e, 1000, 1, &n_sent, 1000);
+    for (uint16_t i = 1; i < 4; i++) {
+        inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
+    }
+    n_sent += 3;
+    wait_rx(&e, n_sent, &st);
+    assert_int_equal(st.n_hit, 3);
+    collect(&e, 2, 3, NULL);
+    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(rule_packets(&e, 80), 1);
+
+    text = transact_ok(path, 1, disable);
+    assert_string_equal(text, "megaflows disabled\n");
+    free(text);
+    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(ukey_map_count(upcall_get_ukeys(e.udpif)), 0);
+    assert_int_equal(rule_packets(&e, 80), 4);
+    send_flows(&e, 2000, 3, &n_sent, 1001);
+    assert_int_equal(n_flows(&e), 3); /* Exact-match flows. */
+
+    text = transact_ok(path, 1, enable);
+    assert_string_equal(text, "megaflows enabled\n");
+    free(text);
+    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(rule_packets(&e, 80), n_sent);
+    send_flows(&e, 3000, 3, &n_sent, 1002);
+    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(rule_packets(&e, 80), n_sent);
+
+    control_server_destroy(server);
+    rmdir(dir);
+    env_destroy(&e);
+}
+
 static void
 test_destroy_counts_upcalls_left_in_queues(void **state)
 {
@@ -1317,6 +1405,7 @@ main(void)
         cmocka_unit_test(test_unknown_userspace_cookie_is_counted_and_dropped),
         cmocka_unit_test(test_destroy_counts_upcalls_left_in_queues),
         cmocka_unit_test(test_show_reports_flows_handlers_and_governor),
+        cmocka_unit_test(test_megaflow_switch_flushes_every_flow),
         cmocka_unit_test(test_control_commands_show_and_set),
         cmocka_unit_test(test_threaded_order_holds_across_install),
         cmocka_unit_test(
