@@ -4,9 +4,10 @@
  * Per dumped flow, in batches of REVALIDATOR_BATCH:
  *  - find its ukey, or adopt the flow (a flow installed by hand, or before
  *    a restart, gets a ukey with no translation: reval_seq 0);
- *  - skip it if another thread holds the ukey (revalidator_ukey_busy), if
- *    its put is still in flight (CREATED) or if this dump already saw it
- *    (dumped_duplicate_flow);
+ *  - skip it if another thread holds the ukey (upcall_ukey_contention),
+ *    if its put is still in flight (CREATED) or if this dump already saw
+ *    it (dumped_duplicate_flow, or dumped_new_flow for a flow never
+ *    translated yet: Open vSwitch's names);
  *  - decide: delete it when purging, when the datapath holds more than
  *    2 x flow_limit flows, or when it has been idle longer than max_idle
  *    (100 ms above the flow limit); if the tables changed since its
@@ -60,17 +61,21 @@
 
 VLOG_DEFINE_THIS_MODULE(revalidator);
 
+/* Where a counter means what an Open vSwitch counter means, it has its
+ * name (README.md, "Coverage counters"). */
 COVERAGE_DEFINE(dumped_duplicate_flow);
 COVERAGE_DEFINE(dumped_new_flow);
-COVERAGE_DEFINE(revalidator_ukey_busy);
+COVERAGE_DEFINE(revalidator_flow_adopted);
+COVERAGE_DEFINE(upcall_ukey_contention);
 COVERAGE_DEFINE(revalidator_flow_vanished);
 COVERAGE_DEFINE(revalidator_flow_flushed);
 COVERAGE_DEFINE(revalidator_modify_failed);
 COVERAGE_DEFINE(revalidator_missed_dump);
-COVERAGE_DEFINE(revalidator_recheck);
+COVERAGE_DEFINE(revalidate_missed_dp_flow);
 COVERAGE_DEFINE(revalidator_xlate_error);
 COVERAGE_DEFINE(revalidator_slow_dump);
 COVERAGE_DEFINE(upcall_flow_limit_kill);
+COVERAGE_DECLARE(upcall_flow_limit_hit); /* upcall.c */
 COVERAGE_DEFINE(revalidator_worker_failed);
 
 #define REVALIDATOR_BATCH 50
@@ -318,8 +323,11 @@ rv_batch_limits(struct revalidator *rv, struct rv_limits *lim)
                           ? MIN(r->max_idle, REVALIDATOR_OVER_LIMIT_IDLE)
                           : r->max_idle;
     lim->kill_all = n_flows > 2 * (uint64_t)r->flow_limit;
-    if (lim->kill_all && !r->purge) {
-        COVERAGE_INC(upcall_flow_limit_kill);
+    if (!r->purge && n_flows >= r->flow_limit) {
+        COVERAGE_INC(upcall_flow_limit_hit);
+        if (lim->kill_all) {
+            COVERAGE_INC(upcall_flow_limit_kill);
+        }
     }
 }
 
@@ -513,10 +521,10 @@ rv_adopt_flow(struct revalidator *rv, const struct dp_flow_info *info)
     ukey->reval_seq = 0; /* Never translated: revalidate it. */
     if (ukey_install(rv->udpif->ukeys, ukey, &replaced)) {
         ukey_destroy(ukey);
-        COVERAGE_INC(revalidator_ukey_busy);
+        COVERAGE_INC(upcall_ukey_contention);
         return NULL;
     }
-    COVERAGE_INC(dumped_new_flow);
+    COVERAGE_INC(revalidator_flow_adopted);
     ukey_lock(ukey);
     ukey_set_state(ukey, UKEY_VISIBLE);
     return ukey;
@@ -543,7 +551,7 @@ rv_acquire_dumped(struct revalidator *rv, size_t n)
                 continue;
             }
         } else if (!ukey_trylock(ukey)) {
-            COVERAGE_INC(revalidator_ukey_busy);
+            COVERAGE_INC(upcall_ukey_contention);
             continue;
         }
         state = ukey->state;
@@ -553,7 +561,11 @@ rv_acquire_dumped(struct revalidator *rv, size_t n)
             continue;
         }
         if (ukey->dump_seq == r->dump_seq) {
-            COVERAGE_INC(dumped_duplicate_flow);
+            if (ukey->xcache) {
+                COVERAGE_INC(dumped_duplicate_flow);
+            } else {
+                COVERAGE_INC(dumped_new_flow);
+            }
             ukey_unlock(ukey);
             continue;
         }
@@ -649,7 +661,7 @@ rv_recheck_unseen(struct revalidator *rv, struct ukey **unseen, size_t n)
         op->get.info = &rv->infos[i];
     }
     dp_operate(udpif->dp, rv->ops, n);
-    COVERAGE_ADD(revalidator_recheck, n);
+    COVERAGE_ADD(revalidate_missed_dp_flow, n);
 
     for (size_t i = 0; i < n; i++) {
         got[i] = !rv->ops[i].error;
@@ -660,7 +672,7 @@ rv_recheck_unseen(struct revalidator *rv, struct ukey **unseen, size_t n)
         enum ukey_state state;
 
         if (!ukey_trylock(ukey)) {
-            COVERAGE_INC(revalidator_ukey_busy);
+            COVERAGE_INC(upcall_ukey_contention);
             goto next;
         }
         state = ukey->state;

@@ -826,6 +826,7 @@ test_purge_leaves_no_flow_and_no_ukey(void **state)
 static void
 test_ukey_of_vanished_flow_dropped_after_four_dumps(void **state)
 {
+    uint64_t missed = coverage_read("revalidate_missed_dp_flow");
     uint64_t now = time_msec();
     struct dp_ufid ufid;
     struct env e;
@@ -844,6 +845,8 @@ test_ukey_of_vanished_flow_dropped_after_four_dumps(void **state)
     }
     upcall_revalidate(e.udpif, now + 4);
     assert_int_equal(n_ukeys(&e), 0);
+    /* Each sweep re-checked it (Open vSwitch's name). */
+    assert_int_equal(coverage_read("revalidate_missed_dp_flow") - missed, 4);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_MISSING], 1);
     assert_int_equal(rv_stats(&e).n_deleted_total, 1);
 
@@ -911,7 +914,7 @@ test_flushed_flows_reinstall_at_once_and_lose_no_count(void **state)
 static void
 test_flow_without_ukey_is_adopted_and_credited(void **state)
 {
-    uint64_t adopted = coverage_read("dumped_new_flow");
+    uint64_t adopted = coverage_read("revalidator_flow_adopted");
     uint64_t now = time_msec();
     struct ukey_map *map;
     struct dp_ufid ufid;
@@ -939,7 +942,7 @@ test_flow_without_ukey_is_adopted_and_credited(void **state)
     wait_rx(&e);
     collect(&e, 2, 5);
     upcall_revalidate(e.udpif, now + 1);
-    assert_int_equal(coverage_read("dumped_new_flow") - adopted, 1);
+    assert_int_equal(coverage_read("revalidator_flow_adopted") - adopted, 1);
     assert_int_equal(n_ukeys(&e), 1);
     assert_int_equal(n_flows(&e), 1);
     assert_int_equal(rule_packets(&e, 1, 80), 6);
