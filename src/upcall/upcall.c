@@ -1238,9 +1238,14 @@ upcall_cmd_set_flow_limit(struct control_conn *conn, int argc,
     (void)argc, (void)aux;
     errno = 0;
     limit = strtoull(argv[1], &end, 10);
-    if (errno || *end || end == argv[1] || !limit) {
-        control_reply_error(conn, "upcall/set-flow-limit: bad flow limit "
-                                  "(expected a positive integer)\n");
+    if (errno || *end || end == argv[1] || argv[1][0] == '-' || !limit
+        || limit > SIZE_MAX) {
+        ds_put_format(&s,
+                      "upcall/set-flow-limit: bad flow limit \"%s\" "
+                      "(expected a positive integer)\n",
+                      argv[1]);
+        control_reply_error(conn, ds_cstr(&s));
+        ds_destroy(&s);
         return;
     }
     pthread_mutex_lock(&udpifs_mutex);

@@ -424,9 +424,28 @@ def test_upcall_commands_reach_the_upcall_module(daemon):
                      r"threads, \d+ in handler threads\)", out)
     assert "flow limit now 5000" in daemon.ctl("upcall/set-flow-limit",
                                                "5000")
-    daemon.ctl("revalidator/wait")
-    daemon.ctl("revalidator/purge")
+    assert "(limit 5000)" in daemon.ctl("upcall/show")
+
+    # Rounds only on demand from here on: a wait must start one and answer
+    # only once it has ended.
+    rounds = re.compile(r"revalidations : \(rounds (\d+)\)")
+    daemon.ctl("revalidator/set-max-revalidator", "86400000")
+    daemon.ctl("revalidator/set-max-idle", "86400000")
+    daemon.ctl("revalidator/wait")  # One that started after the knobs.
+    before = int(rounds.search(daemon.ctl("upcall/show")).group(1))
+    assert daemon.ctl("revalidator/wait") == ""
+    assert int(rounds.search(daemon.ctl("upcall/show")).group(1)) > before
+
+    # The replay's flows are cached: the purge has something to delete.
+    wait_for(lambda: daemon.ctl("dpctl/dump-flows") != "",
+             "the replay's flows to be installed")
+    n_flows = len(daemon.ctl("dpctl/dump-flows").splitlines())
+    assert daemon.ctl("revalidator/purge") == ""
     assert daemon.ctl("dpctl/dump-flows") == ""
+    show = daemon.ctl("upcall/show")
+    assert "  ukeys         : 0\n" in show
+    purged = int(re.search(r"\(purge (\d+)\)", show).group(1))
+    assert purged >= n_flows > 0
 
 
 def test_revalidator_knobs_change_at_run_time(daemon):

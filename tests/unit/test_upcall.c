@@ -338,6 +338,36 @@ rule_packets(struct env *e, uint16_t tp_dst)
     return packets;
 }
 
+/* Sends 'n' packets from port 1 (source ports 'sport' on) through the
+ * handlers at 'now'; 'n_sent' counts every packet so far. */
+static void
+send_flows(struct env *e, uint16_t sport, unsigned int n, uint64_t *n_sent,
+           uint64_t now)
+{
+    struct dp_stats st;
+
+    for (unsigned int i = 0; i < n; i++) {
+        inject(e, 1, 0x0a000001, (uint16_t)(sport + i), 80, i);
+    }
+    *n_sent += n;
+    wait_rx(e, *n_sent, &st);
+    run_handlers(e, now);
+    collect(e, 2, n, NULL);
+}
+
+static char *
+transact_ok(const char *path, int argc, const char *argv[])
+{
+    char *result = NULL, *error = NULL;
+
+    assert_int_equal(
+        control_transact(path, argc, argv, DEADLINE_MS, &result, &error), 0);
+    if (!result) {
+        fail_msg("%s: %s", argv[0], error);
+    }
+    return result;
+}
+
 /* ---- Tests -------------------------------------------------------------- */
 
 static void
@@ -861,6 +891,30 @@ test_control_commands_show_and_set(void **state)
         free(error);
     }
     {
+        const char *argv[] = {"upcall/set-flow-limit", "-1"};
+
+        assert_int_equal(
+            control_transact(path, 2, argv, 10000, &result, &error), 0);
+        assert_null(result);
+        assert_string_equal(error, "upcall/set-flow-limit: bad flow limit "
+                                   "\"-1\" (expected a positive integer)\n");
+        free(error);
+        assert_int_equal(upcall_get_flow_limit(e.udpif), 5000);
+    }
+    {
+        /* Below the adaptive limit's floor of 1000: the maximum wins, as
+         * in Open vSwitch, and a round keeps it. */
+        const char *argv[] = {"upcall/set-flow-limit", "500"};
+
+        assert_int_equal(
+            control_transact(path, 2, argv, 10000, &result, &error), 0);
+        assert_non_null(result);
+        assert_string_equal(result, "br0: flow limit now 500\n");
+        free(result);
+        upcall_revalidate(e.udpif, time_msec());
+        assert_int_equal(upcall_get_flow_limit(e.udpif), 500);
+    }
+    {
         const char *argv[] = {"upcall/disable-megaflows"};
 
         assert_int_equal(
@@ -874,7 +928,7 @@ test_control_commands_show_and_set(void **state)
         assert_int_equal(
             control_transact(path, 1, argv, 10000, &result, &error), 0);
         assert_non_null(strstr(result, "br0:"));
-        assert_non_null(strstr(result, "(limit 5000)"));
+        assert_non_null(strstr(result, "(limit 500)\n"));
         assert_non_null(strstr(result, "megaflows     : disabled"));
         assert_non_null(strstr(result, "handler 1:"));
         free(result);
@@ -882,36 +936,6 @@ test_control_commands_show_and_set(void **state)
     control_server_destroy(server);
     rmdir(dir);
     env_destroy(&e);
-}
-
-/* Sends 'n' packets from port 1 (source ports 'sport' on) through the
- * handlers at 'now'; 'n_sent' counts every packet so far. */
-static void
-send_flows(struct env *e, uint16_t sport, unsigned int n, uint64_t *n_sent,
-           uint64_t now)
-{
-    struct dp_stats st;
-
-    for (unsigned int i = 0; i < n; i++) {
-        inject(e, 1, 0x0a000001, (uint16_t)(sport + i), 80, i);
-    }
-    *n_sent += n;
-    wait_rx(e, *n_sent, &st);
-    run_handlers(e, now);
-    collect(e, 2, n, NULL);
-}
-
-static char *
-transact_ok(const char *path, int argc, const char *argv[])
-{
-    char *result = NULL, *error = NULL;
-
-    assert_int_equal(
-        control_transact(path, argc, argv, DEADLINE_MS, &result, &error), 0);
-    if (!result) {
-        fail_msg("%s: %s", argv[0], error);
-    }
-    return result;
 }
 
 /* As in Open vSwitch, switching megaflows on or off through the control
@@ -991,20 +1015,77 @@ test_destroy_counts_upcalls_left_in_queues(void **state)
     assert_int_equal(coverage_read("upcall_dropped_on_destroy") - dropped, 3);
 }
 
+/* upcall/show after traffic and two rounds: every number it prints is
+ * the live one (flows now, their running average and maximum as sampled
+ * by the handler batch and each round, the limit, the dump duration, the
+ * ukeys, each handler's upcalls, batches and puts, each governor). */
 static void
 test_show_reports_flows_handlers_and_governor(void **state)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
+    struct upcall_config ucfg;
+    struct governor_info gi;
+    uint64_t n_sent = 0;
+    char line[256];
     struct env e;
 
     (void)state;
-    env_init(&e, 1, 2, 512, NULL);
+    upcall_config_init(&ucfg);
+    ucfg.manual = true;
+    ucfg.megaflows = false;
+    env_init(&e, 1, 2, 512, &ucfg);
     upcall_show(e.udpif, &s);
-    assert_non_null(strstr(ds_cstr(&s), "(limit 10000)"));
     assert_non_null(strstr(ds_cstr(&s), "system@br0:\n"));
+    assert_non_null(strstr(ds_cstr(&s), "(current 0) (avg 0) (max 0) "
+                                        "(limit 10000)\n"));
     assert_non_null(strstr(ds_cstr(&s), "dump duration : 0ms\n"));
-    assert_non_null(strstr(ds_cstr(&s), "handler 1:"));
-    assert_non_null(strstr(ds_cstr(&s), "table 16384 bytes, threshold 5"));
+    ds_clear(&s);
+
+    /* 40 flows: one batch per handler (19 and 21 flows by the hash of
+     * their keys), each sampling the flows there were before its puts (0,
+     * then 19), then two rounds sampling 40 each: the average (7 parts
+     * old, 1 part new, rounded down) goes 0, 2, 6, 10. */
+    add_flow(&e, "priority=10,tcp,actions=output:2");
+    send_flows(&e, 1000, 40, &n_sent, time_msec());
+    upcall_set_dump_duration_override(e.udpif, 7);
+    upcall_revalidate(e.udpif, time_msec());
+    upcall_revalidate(e.udpif, time_msec());
+    upcall_show(e.udpif, &s);
+    assert_non_null(strstr(ds_cstr(&s), "  flows         : (current 40) "
+                                        "(avg 10) (max 40) (limit 10000)\n"));
+    assert_non_null(strstr(ds_cstr(&s), "dump duration : 7ms\n"));
+    assert_non_null(strstr(ds_cstr(&s), "(rounds 2)"));
+    assert_non_null(strstr(ds_cstr(&s), "  megaflows     : disabled\n"));
+    assert_non_null(strstr(ds_cstr(&s), "  ukeys         : 40\n"));
+    assert_non_null(strstr(ds_cstr(&s), "(batches: 0 in datapath threads, "
+                                        "2 in handler threads)\n"));
+    assert_non_null(strstr(ds_cstr(&s), "  handler 0: upcalls 19, batch avg "
+                                        "19.0, queue 0, puts 19, batches 1 "
+                                        "(0 in datapath threads)\n"));
+    assert_non_null(strstr(ds_cstr(&s), "  handler 1: upcalls 21, batch avg "
+                                        "21.0, queue 0, puts 21, batches 1 "
+                                        "(0 in datapath threads)\n"));
+    for (unsigned int h = 0; h < 2; h++) {
+        assert_int_equal(upcall_get_governor_info(e.udpif, h, &gi), 0);
+        snprintf(line, sizeof line,
+                 "    governor: %s, table %zu bytes, threshold %u, "
+                 "shortcut %s, generations %llu, suppressed %llu, "
+                 "installed %llu\n",
+                 gi.engaged ? "engaged" : "idle", gi.size, gi.threshold,
+                 gi.shortcut ? "on" : "off",
+                 (unsigned long long)gi.generation,
+                 (unsigned long long)gi.n_suppressed,
+                 (unsigned long long)gi.n_installed);
+        assert_non_null(strstr(ds_cstr(&s), line));
+    }
+    ds_clear(&s);
+
+    /* The maximum stays; the average follows: the purge samples 40
+     * (13), the next round 0 (11). */
+    upcall_purge(e.udpif);
+    upcall_revalidate(e.udpif, time_msec());
+    upcall_show(e.udpif, &s);
+    assert_non_null(strstr(ds_cstr(&s), "(current 0) (avg 11) (max 40)"));
     ds_destroy(&s);
     env_destroy(&e);
 }
