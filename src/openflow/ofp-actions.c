@@ -740,8 +740,7 @@ encode_action(const struct ofpact *a, const struct match *match,
             n_bits = 16; /* The whole opcode, as its wire width says. */
         }
         ofs = nx_action_start(b, NXAST_REG_LOAD);
-        ofpbuf_put_be16(
-            b, (uint16_t)((a->load.dst.ofs << 6) | (n_bits - 1)));
+        ofpbuf_put_be16(b, (uint16_t)((a->load.dst.ofs << 6) | (n_bits - 1)));
         ofpbuf_put_be32(b, oxm_header(d));
         ofpbuf_put_be64(b, a->load.value);
         action_finish(b, ofs);

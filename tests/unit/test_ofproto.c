@@ -396,8 +396,9 @@ test_table_255_means_all_tables(void **state)
     mod(ofp, FLOW_TEXT_ADD, "table=254,udp,actions=drop", T0);
     mod(ofp, FLOW_TEXT_MODIFY, "table=255,tcp,actions=output:2", T0);
     char *d = dump(ofp, T0);
-    assert_non_null(strstr(d, "table=7, n_packets=0, n_bytes=0, idle_age=0, tcp "
-                              "actions=output:2"));
+    assert_non_null(strstr(d,
+                           "table=7, n_packets=0, n_bytes=0, idle_age=0, tcp "
+                           "actions=output:2"));
     free(d);
     /* Without table=, modify and delete mean every table too. */
     mod(ofp, FLOW_TEXT_DELETE, "tcp", T0);
