@@ -427,13 +427,24 @@ cmd_dpctl_del_flows(struct daemon *d, struct control_conn *conn, int argc,
 
 /* ---- OpenFlow flows ----------------------------------------------------- */
 
+/* A flow given as text reaches the bridge as `ovs-ofctl add-flow` would
+ * carry it to Open vSwitch (flow_text_as_openflow10()), so that dump-flows
+ * prints what ovs-ofctl prints there. */
 static void
 flow_mod_reply(struct daemon *d, struct control_conn *conn, const char *text,
                enum flow_text_mode mode)
 {
+    struct flow_text ft;
     char *error = NULL;
+    int status;
 
-    if (ofproto_flow_mod_str(d->ofproto, text, mode, &error)) {
+    status = flow_text_parse(text, mode, &ft, &error);
+    if (!status) {
+        flow_text_as_openflow10(&ft);
+        status = ofproto_flow_mods(d->ofproto, &ft, 1, &error);
+    }
+    flow_text_destroy(&ft);
+    if (status) {
         reply_error_line(conn, error);
     } else {
         control_reply(conn, "");
@@ -627,6 +638,7 @@ daemon_load_flows(struct daemon *d, const char *path, char **errorp)
             error = EINVAL;
             goto out;
         }
+        flow_text_as_openflow10(&fts[n]);
         n++;
     }
     if (ferror(stream)) {

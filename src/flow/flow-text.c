@@ -769,6 +769,64 @@ parse_keyword(const struct flow_text_token *tok, struct flow_text *ft,
     return 0;
 }
 
+/* Whether ovs-ofctl's default negotiation would send a match made of the
+ * fields in 'sf' as an OpenFlow 1.0 match rather than as NXM: every field
+ * is one OpenFlow 1.0 has, matched exactly (IPv4 addresses: by prefix). */
+static bool
+fields_fit_openflow10(const struct set_fields *sf, const struct match *m)
+{
+    if (m->wc.masks.dl_type && m->flow.dl_type == htons(ETH_TYPE_IPV6)
+        && m->wc.masks.nw_proto) {
+        return false;
+    }
+    for (size_t i = 0; i < sf->n; i++) {
+        const struct field *f = sf->fields[i].field;
+        union field_value value, mask;
+        uint32_t host_mask;
+
+        field_get_match(f, m, &value, &mask);
+        switch (f->id) {
+        case FIELD_IN_PORT:
+        case FIELD_ETH_TYPE:
+        case FIELD_DL_VLAN:
+        case FIELD_DL_VLAN_PCP:
+        case FIELD_VLAN_PCP:
+        case FIELD_NW_PROTO:
+        case FIELD_NW_TOS:
+        case FIELD_IP_DSCP:
+        case FIELD_ICMP_TYPE:
+        case FIELD_ICMP_CODE:
+        case FIELD_ARP_OP:
+        case FIELD_VLAN_VID:
+        case FIELD_ETH_SRC:
+        case FIELD_ETH_DST:
+        case FIELD_TP_SRC:
+        case FIELD_TP_DST:
+        case FIELD_TCP_SRC:
+        case FIELD_TCP_DST:
+        case FIELD_UDP_SRC:
+        case FIELD_UDP_DST:
+            if (!field_value_is_all_ones(f, &mask)
+                && !field_value_is_zero(f, &mask)) {
+                return false;
+            }
+            break;
+        case FIELD_IP_SRC:
+        case FIELD_IP_DST:
+        case FIELD_ARP_SPA:
+        case FIELD_ARP_TPA:
+            host_mask = ~ntohl(mask.be32);
+            if (host_mask & (host_mask + 1)) {
+                return false;
+            }
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
 static int
 parse_flow_line(const char *line, struct flow_text *ft, char **errorp)
 {
@@ -822,6 +880,7 @@ parse_flow_line(const char *line, struct flow_text *ft, char **errorp)
     free(match_part);
     if (!error) {
         error = check_prereqs(&sf, &ft->match, errorp);
+        ft->openflow10_match = fields_fit_openflow10(&sf, &ft->match);
     }
     set_fields_destroy(&sf);
 
@@ -850,6 +909,21 @@ flow_text_parse(const char *line, enum flow_text_mode mode,
         flow_text_init(ft, mode);
     }
     return error;
+}
+
+void
+flow_text_as_openflow10(struct flow_text *ft)
+{
+    struct match *m = &ft->match;
+
+    /* OpenFlow 1.0 says "no tag" as dl_vlan=0xffff, which comes back as an
+     * exact match on the whole TCI. */
+    if (ft->openflow10_match
+        && m->wc.masks.vlans[0].tci == htons(VLAN_CFI | VLAN_VID_MASK)
+        && !m->flow.vlans[0].tci) {
+        m->wc.masks.vlans[0].tci = htons(0xffff);
+    }
+    ofpacts_as_openflow10(&ft->ofpacts);
 }
 
 /* ---- Formatting --------------------------------------------------------- */

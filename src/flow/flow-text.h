@@ -94,6 +94,8 @@ struct flow_text {
     uint32_t out_port;     /* DELETE: OFPP_ANY, or only flows that output
                             * to this port. */
     struct ofpacts ofpacts;
+    bool openflow10_match; /* ovs-ofctl would send the match as OpenFlow
+                            * 1.0's (see flow_text_as_openflow10()). */
 };
 
 /* Parses one flow line in 'mode'.  On success initializes '*ft' (the caller
@@ -106,6 +108,14 @@ int flow_text_parse(const char *line, enum flow_text_mode mode,
 void flow_text_init(struct flow_text *ft, enum flow_text_mode mode);
 void flow_text_destroy(struct flow_text *);
 bool flow_text_equal(const struct flow_text *, const struct flow_text *);
+
+/* Rewrites 'ft' into the flow a switch gets when `ovs-ofctl add-flow`
+ * (mod-flows) sends it with its default protocol: OpenFlow 1.0 when the
+ * match fits in OpenFlow 1.0's, which makes "vlan_vid=0" an exact match on
+ * the whole TCI, and OpenFlow 1.0 actions with Nicira extensions, as
+ * ofpacts_as_openflow10() says.  flowswitchd applies it to the flows it is
+ * given as text, so that its dump-flows prints what Open vSwitch prints. */
+void flow_text_as_openflow10(struct flow_text *);
 
 /* Appends the canonical text of 'ft' in 'style'.  DELETE modes print no
  * actions. */

@@ -15,6 +15,7 @@
 
 COVERAGE_DEFINE(ofpacts_parse_error);
 COVERAGE_DEFINE(ofpacts_check_error);
+COVERAGE_DEFINE(ofpacts_of10_mask_dropped);
 
 /* ---- Storage ------------------------------------------------------------ */
 
@@ -1083,6 +1084,175 @@ ofpacts_format(const struct ofpacts *ofpacts, struct ds *s)
         }
         ofpact_format(&ofpacts->acts[i], s);
     }
+}
+
+/* ---- Carrying a list over OpenFlow 1.0 ------------------------------------ */
+
+/* Appends a copy of 'a' to 'out' (notes get their own copy of the bytes). */
+static void
+put_copy(struct ofpacts *out, const struct ofpact *a)
+{
+    if (a->type == OFPACT_NOTE) {
+        ofpacts_put_note(out, a->note.data, a->note.len);
+    } else {
+        *ofpacts_put(out, a->type) = *a;
+    }
+}
+
+/* Appends the loads that write 'value' under 'mask' to 'f': one per run of
+ * contiguous mask bits, at most 64 bits each, lowest bits first, as Open
+ * vSwitch splits a set_field into NXAST_REG_LOADs. */
+static void
+put_loads(struct ofpacts *out, const struct field *f,
+          const union field_value *value, const union field_value *mask)
+{
+    unsigned int bit = 0;
+
+    while (bit < f->n_bits) {
+        unsigned int n = 0;
+        uint64_t x = 0;
+
+        if (!field_bit_get(mask->b, f->n_bytes, bit)) {
+            bit++;
+            continue;
+        }
+        while (bit + n < f->n_bits && n < 64
+               && field_bit_get(mask->b, f->n_bytes, bit + n)) {
+            if (field_bit_get(value->b, f->n_bytes, bit + n)) {
+                x |= UINT64_C(1) << n;
+            }
+            n++;
+        }
+
+        struct ofpact *a = ofpacts_put(out, OFPACT_LOAD);
+
+        a->load.dst.field = f;
+        a->load.dst.ofs = bit;
+        a->load.dst.n_bits = n;
+        a->load.value = x;
+        bit += n;
+    }
+}
+
+/* Whether a set_field to field 'id' has an OpenFlow 1.0 action. */
+static bool
+is_of10_field(enum field_id id)
+{
+    switch (id) {
+    case FIELD_VLAN_TCI:
+    case FIELD_VLAN_VID:
+    case FIELD_DL_VLAN:
+    case FIELD_VLAN_PCP:
+    case FIELD_DL_VLAN_PCP:
+    case FIELD_ETH_SRC:
+    case FIELD_ETH_DST:
+    case FIELD_IP_SRC:
+    case FIELD_IP_DST:
+    case FIELD_NW_TOS:
+    case FIELD_IP_DSCP:
+    case FIELD_TCP_SRC:
+    case FIELD_UDP_SRC:
+    case FIELD_TCP_DST:
+    case FIELD_UDP_DST:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Appends what set_field 'a' becomes over OpenFlow 1.0: the OpenFlow 1.0
+ * action of its field when there is one (the mask is not carried: Open
+ * vSwitch writes the whole field then), loads otherwise. */
+static void
+put_set_field_of10(struct ofpacts *out, const struct ofpact *a)
+{
+    const struct field *f = a->set_field.field;
+    const union field_value *v = &a->set_field.value;
+    uint16_t tci;
+
+    if (is_of10_field(f->id)
+        && !field_value_is_all_ones(f, &a->set_field.mask)) {
+        COVERAGE_INC(ofpacts_of10_mask_dropped);
+    }
+    switch (f->id) {
+    case FIELD_VLAN_TCI:
+        tci = ntohs(v->be16);
+        if (tci & VLAN_CFI) {
+            ofpacts_put(out, OFPACT_SET_VLAN_VID)->vlan_vid =
+                tci & VLAN_VID_MASK;
+            ofpacts_put(out, OFPACT_SET_VLAN_PCP)->vlan_pcp =
+                (uint8_t)(tci >> VLAN_PCP_SHIFT);
+        } else {
+            ofpacts_put(out, OFPACT_STRIP_VLAN);
+        }
+        break;
+    case FIELD_VLAN_VID:
+    case FIELD_DL_VLAN:
+        ofpacts_put(out, OFPACT_SET_VLAN_VID)->vlan_vid =
+            ntohs(v->be16) & VLAN_VID_MASK;
+        break;
+    case FIELD_VLAN_PCP:
+    case FIELD_DL_VLAN_PCP:
+        ofpacts_put(out, OFPACT_SET_VLAN_PCP)->vlan_pcp = v->u8;
+        break;
+    case FIELD_ETH_SRC:
+    case FIELD_ETH_DST:
+        ofpacts_put(out, f->id == FIELD_ETH_SRC ? OFPACT_SET_ETH_SRC
+                                                : OFPACT_SET_ETH_DST)
+            ->mac = v->mac;
+        break;
+    case FIELD_IP_SRC:
+    case FIELD_IP_DST:
+        ofpacts_put(out, f->id == FIELD_IP_SRC ? OFPACT_SET_IPV4_SRC
+                                               : OFPACT_SET_IPV4_DST)
+            ->ipv4 = v->be32;
+        break;
+    case FIELD_NW_TOS:
+        ofpacts_put(out, OFPACT_SET_IP_DSCP)->tos = v->u8;
+        break;
+    case FIELD_IP_DSCP:
+        ofpacts_put(out, OFPACT_SET_IP_DSCP)->tos = (uint8_t)(v->u8 << 2);
+        break;
+    case FIELD_TCP_SRC:
+    case FIELD_UDP_SRC:
+        ofpacts_put(out, OFPACT_SET_L4_SRC)->l4_port = ntohs(v->be16);
+        break;
+    case FIELD_TCP_DST:
+    case FIELD_UDP_DST:
+        ofpacts_put(out, OFPACT_SET_L4_DST)->l4_port = ntohs(v->be16);
+        break;
+    default:
+        if (f->nxm_name) {
+            put_loads(out, f, v, &a->set_field.mask);
+        } else {
+            put_copy(out, a);
+        }
+        break;
+    }
+}
+
+void
+ofpacts_as_openflow10(struct ofpacts *ofpacts)
+{
+    struct ofpacts out;
+
+    ofpacts_init(&out);
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        const struct ofpact *a = &ofpacts->acts[i];
+
+        if (a->type == OFPACT_SET_FIELD) {
+            put_set_field_of10(&out, a);
+        } else if (a->type == OFPACT_GOTO_TABLE) {
+            struct ofpact *r = ofpacts_put(&out, OFPACT_RESUBMIT);
+
+            r->resubmit.in_port = OFPP_IN_PORT;
+            r->resubmit.table_id = a->goto_table;
+        } else {
+            put_copy(&out, a);
+        }
+    }
+    ofpacts_destroy(ofpacts);
+    *ofpacts = out;
 }
 
 /* ---- Checks ------------------------------------------------------------- */

@@ -174,6 +174,18 @@ void ofpacts_format(const struct ofpacts *, struct ds *);
 /* Appends the canonical text of one action. */
 void ofpact_format(const struct ofpact *, struct ds *);
 
+/* Rewrites 'ofpacts' into what it becomes when ovs-ofctl carries it to a
+ * switch with its default protocol, OpenFlow 1.0 with Nicira extensions,
+ * and the switch keeps what it decoded: a set_field becomes the OpenFlow
+ * 1.0 action of its field (mod_dl_src, mod_nw_src, mod_nw_tos, mod_tp_dst,
+ * mod_vlan_vid, mod_vlan_pcp, strip_vlan; the mask is dropped there, as
+ * Open vSwitch drops it) or else loads of at most 64 contiguous bits, and
+ * goto_table:N becomes resubmit(,N).  flowswitchd applies it to the flows
+ * it is given as text, so that its dump-flows prints what `ovs-ofctl
+ * dump-flows` prints for the same `ovs-ofctl add-flow` against Open
+ * vSwitch, and so that a dump fed back to add-flows gives the same flows. */
+void ofpacts_as_openflow10(struct ofpacts *);
+
 /* Checks 'ofpacts' against the flow they belong to: its match and the
  * table it lives in.  Returns 0 or EINVAL with a message in '*errorp'. */
 int ofpacts_check(const struct ofpacts *, const struct match *,

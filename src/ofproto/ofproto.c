@@ -232,7 +232,7 @@ rule_forward_stats(struct rule *old, struct rule *new, bool keep)
     if (keep) {
         new->n_packets += old->n_packets;
         new->n_bytes += old->n_bytes;
-        new->used = MAX(new->used, old->used);
+        new->used = old->used; /* OVS: idle_age survives a modify. */
     }
     if (!old->forward) {
         ofproto_rule_ref(new);
@@ -1209,10 +1209,12 @@ format_duration(uint64_t msec, struct ds *s)
     ds_put_char(s, 's');
 }
 
-static const char *const dump_flag_names[] = {
-    "send_flow_rem",    "check_overlap",  "reset_counts",
-    "no_packet_counts", "no_byte_counts",
-};
+/* Whole seconds from 'then' to 'now' (msec), as Open vSwitch's ages. */
+static uint64_t
+age_sec(uint64_t now, uint64_t then)
+{
+    return now > then ? (now - then) / 1000 : 0;
+}
 
 static void
 format_rule(struct rule *rule, const char *match_text, uint64_t now,
@@ -1232,13 +1234,12 @@ format_rule(struct rule *rule, const char *match_text, uint64_t now,
     if (rule->hard_timeout) {
         ds_put_format(s, "hard_timeout=%u, ", rule->hard_timeout);
     }
-    for (size_t i = 0; i < ARRAY_SIZE(dump_flag_names); i++) {
-        if (rule->flags & (1u << i)) {
-            ds_put_format(s, "%s ", dump_flag_names[i]);
-        }
-    }
-    if (rule->importance) {
-        ds_put_format(s, "importance=%u, ", rule->importance);
+    /* The flags and the importance are not in an NXST_FLOW reply, so
+     * ovs-ofctl's default dump-flows never prints them: nor do we. */
+    ds_put_format(s, "idle_age=%" PRIu64 ", ", age_sec(now, used));
+    if (age_sec(now, rule->modified) != age_sec(now, rule->created)) {
+        ds_put_format(s, "hard_age=%" PRIu64 ", ",
+                      age_sec(now, rule->modified));
     }
     ds_put_cstr(s, match_text);
     if (ds_last(s) != ' ') {

@@ -124,6 +124,10 @@ decode_subfield(uint32_t header, unsigned int ofs, unsigned int n_bits,
         return OFPERR_BAC_BAD_ARGUMENT;
     }
     f = field_from_id(d->id);
+    if (d->conv == OXM_CONV_ARP_OP && !ofs && n_bits == 16) {
+        /* The whole 16-bit opcode on the wire; we keep its low byte. */
+        n_bits = f->n_bits;
+    }
     if (!n_bits || ofs + n_bits > f->n_bits) {
         return OFPERR_BAC_BAD_ARGUMENT;
     }
@@ -488,7 +492,9 @@ ofp_decode_instructions(const uint8_t *p, size_t len, struct ofpacts *out)
     if (have_meta) {
         struct ofpact *act = ofpacts_put(out, OFPACT_WRITE_METADATA);
 
-        act->metadata.value = meta_value & meta_mask;
+        /* Kept as given: Open vSwitch shows the value bits outside the
+         * mask too (xlate writes only the masked ones). */
+        act->metadata.value = meta_value;
         act->metadata.mask = meta_mask;
     }
     if (have_goto) {
@@ -563,11 +569,6 @@ set_field_target(const struct field *f, const struct match *match,
     case FIELD_DL_VLAN_PCP:
         id = FIELD_VLAN_PCP;
         break;
-    case FIELD_NW_TOS:
-        id = FIELD_IP_DSCP;
-        v->u8 >>= 2;
-        m->u8 >>= 2;
-        break;
     case FIELD_TP_SRC:
     case FIELD_TP_DST: {
         bool src = f->id == FIELD_TP_SRC;
@@ -593,7 +594,11 @@ put_set_field(struct ofpbuf *b, const struct field *f,
     size_t ofs;
 
     f = set_field_target(f, match, &v, &m);
-    d = oxm_basic_for_field(f->id);
+    /* Open vSwitch's in_port and nw_tos are NXM fields: it writes them by
+     * their NXM header, and ovs-ofctl refuses a set_field of OXM in_port. */
+    d = f->id == FIELD_IN_PORT || f->id == FIELD_NW_TOS
+            ? oxm_for_field(f->id)
+            : oxm_basic_for_field(f->id);
     if (d && field_value_is_all_ones(f, &m)) {
         ofs = action_start(b, OFPAT_SET_FIELD);
         oxm_put(b, d, &v, NULL);
@@ -696,9 +701,12 @@ encode_action(const struct ofpact *a, const struct match *match,
     case OFPACT_SET_IPV4_DST:
         put_simple_set(b, FIELD_IP_DST, &a->ipv4, 4, match);
         break;
-    case OFPACT_SET_IP_DSCP:
-        put_simple_set(b, FIELD_NW_TOS, &a->tos, 1, match);
+    case OFPACT_SET_IP_DSCP: {
+        uint8_t dscp = a->tos >> 2;
+
+        put_simple_set(b, FIELD_IP_DSCP, &dscp, 1, match);
         break;
+    }
     case OFPACT_SET_L4_SRC:
     case OFPACT_SET_L4_DST: {
         be16 port = htons(a->l4_port);
@@ -725,9 +733,14 @@ encode_action(const struct ofpact *a, const struct match *match,
             put_set_field(b, a->load.dst.field, &v, &m, match);
             break;
         }
+        unsigned int n_bits = a->load.dst.n_bits;
+
+        if (d->conv == OXM_CONV_ARP_OP && !a->load.dst.ofs
+            && n_bits == a->load.dst.field->n_bits) {
+            n_bits = 16; /* The whole opcode, as its wire width says. */
+        }
         ofs = nx_action_start(b, NXAST_REG_LOAD);
-        ofpbuf_put_be16(
-            b, (uint16_t)((a->load.dst.ofs << 6) | (a->load.dst.n_bits - 1)));
+        ofpbuf_put_be16(b, (uint16_t)((a->load.dst.ofs << 6) | (n_bits - 1)));
         ofpbuf_put_be32(b, oxm_header(d));
         ofpbuf_put_be64(b, a->load.value);
         action_finish(b, ofs);

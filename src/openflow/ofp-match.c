@@ -371,6 +371,10 @@ oxm_put(struct ofpbuf *b, const struct oxm_def *d,
 
 /* ---- Whole matches ------------------------------------------------------ */
 
+/* OpenFlow 1.5's packet_type (OXM basic field 44, 4 bytes, no mask), which
+ * Open vSwitch also accepts in OpenFlow 1.3. */
+#define OXM_PACKET_TYPE_HEADER 0x80005804u
+
 #define OFPMT_OXM 1
 
 /* The VLAN fields set the tag bits of vlans[0].tci; OXM's VLAN_VID 0
@@ -391,6 +395,17 @@ match_decode_tlvs(const uint8_t *p, size_t len, struct match *match)
         size_t tlv_len;
         int error;
 
+        if (len >= 8 && ofp_get32(p) == OXM_PACKET_TYPE_HEADER) {
+            /* ovs-ofctl adds packet_type=(0,0), Ethernet, to a match on
+             * an Ethernet field (even one wildcarded by its mask): the
+             * only kind of packet there is here. */
+            if (ofp_get32(p + 4)) {
+                return OFPERR_BMC_BAD_VALUE;
+            }
+            p += 8;
+            len -= 8;
+            continue;
+        }
         error = oxm_pull(p, len, true, &d, &value, &mask, &has_mask, &tlv_len);
         if (error) {
             return error;

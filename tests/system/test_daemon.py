@@ -307,7 +307,8 @@ def test_flow_commands_follow_ovs_ofctl(daemon, tmp_path):
     daemon.ctl("add-flow", "br0", "table=0,priority=50,udp,actions=drop")
     out = daemon.ctl("dump-flows")
     assert re.search(r"^ cookie=0x0, duration=\d+\.\d+s, table=0, "
-                     r"n_packets=\d+, n_bytes=\d+, priority=100,tcp,"
+                     r"n_packets=\d+, n_bytes=\d+, idle_age=\d+, "
+                     r"priority=100,tcp,"
                      r"tp_dst=80 actions=output:2$", out, re.M), out
     assert "priority=0 actions=NORMAL" in out
     only_udp = daemon.ctl("dump-flows", "udp")

@@ -124,23 +124,24 @@ test_dump_format_matches_ovs(void **state)
         "no_packet_counts,no_byte_counts,importance=7,idle_timeout=5,"
         "hard_timeout=9,cookie=0x10,sctp,actions=drop",
         T0);
-    /* OVS 3.1 -O OpenFlow14 dump-flows, with durations of 1.25 s, 3 s. */
+    /* OVS 3.1 dump-flows (an NXST_FLOW reply: idle_age, and neither the
+     * flags nor the importance), with durations of 1.25 s, 3 s. */
     assert_dump(ofp, T0 + 1250,
                 " cookie=0x0, duration=1.250s, table=0, n_packets=0, "
-                "n_bytes=0, priority=20,udp actions=resubmit(,1)\n"
+                "n_bytes=0, idle_age=1, priority=20,udp "
+                "actions=resubmit(,1)\n"
                 " cookie=0x0, duration=1.250s, table=0, n_packets=0, "
-                "n_bytes=0, idle_timeout=10, priority=10,tcp,tp_dst=80 "
-                "actions=output:2\n"
+                "n_bytes=0, idle_timeout=10, idle_age=1, "
+                "priority=10,tcp,tp_dst=80 actions=output:2\n"
                 " cookie=0x10, duration=1.250s, table=0, n_packets=0, "
-                "n_bytes=0, idle_timeout=5, hard_timeout=9, send_flow_rem "
-                "check_overlap reset_counts no_packet_counts no_byte_counts "
-                "importance=7, priority=5,sctp actions=drop\n"
+                "n_bytes=0, idle_timeout=5, hard_timeout=9, idle_age=1, "
+                "priority=5,sctp actions=drop\n"
                 " cookie=0x0, duration=1.250s, table=0, n_packets=0, "
-                "n_bytes=0, priority=1 actions=drop\n"
+                "n_bytes=0, idle_age=1, priority=1 actions=drop\n"
                 " cookie=0x0, duration=1.250s, table=1, n_packets=0, "
-                "n_bytes=0, actions=drop\n"
+                "n_bytes=0, idle_age=1, actions=drop\n"
                 " cookie=0x5, duration=1.250s, table=1, n_packets=0, "
-                "n_bytes=0, hard_timeout=20, priority=5,ip,"
+                "n_bytes=0, hard_timeout=20, idle_age=1, priority=5,ip,"
                 "nw_src=10.0.0.0/8 actions=mod_nw_dst:1.2.3.4,output:3\n");
     char *d = dump(ofp, T0 + 3000);
     assert_non_null(strstr(d, "duration=3s,"));
@@ -175,7 +176,7 @@ test_dump_filters_by_match_cookie_table_and_out_port(void **state)
     ofproto_dump_flows_at(ofp, &ft, T0, &s);
     assert_string_equal(ds_cstr(&s),
                         " cookie=0x2, duration=0s, table=0, n_packets=0, "
-                        "n_bytes=0, udp actions=output:3\n");
+                        "n_bytes=0, idle_age=0, udp actions=output:3\n");
     flow_text_destroy(&ft);
     ds_destroy(&s);
     ofproto_destroy(ofp);
@@ -198,7 +199,8 @@ test_add_replaces_and_keeps_counters(void **state)
         T0 + 1000);
     assert_dump(ofp, T0 + 1000,
                 " cookie=0x2, duration=0s, table=0, n_packets=2, "
-                "n_bytes=212, priority=5,udp actions=output:2\n");
+                "n_bytes=212, idle_age=0, priority=5,udp "
+                "actions=output:2\n");
     assert_int_equal(ofproto_n_rules(ofp), 1);
     ofproto_destroy(ofp);
 }
@@ -215,7 +217,7 @@ test_add_with_reset_counts_resets(void **state)
         "priority=5,cookie=0x3,reset_counts,udp,actions=output:2", T0);
     assert_dump(ofp, T0,
                 " cookie=0x3, duration=0s, table=0, n_packets=0, "
-                "n_bytes=0, reset_counts priority=5,udp "
+                "n_bytes=0, idle_age=0, priority=5,udp "
                 "actions=output:2\n");
     ofproto_destroy(ofp);
 }
@@ -270,15 +272,15 @@ test_modify_keeps_counters_and_attributes(void **state)
     mod(ofp, FLOW_TEXT_MODIFY, "udp,actions=output:3", T0 + 2000);
     assert_dump(ofp, T0 + 2000,
                 " cookie=0x2, duration=2s, table=0, n_packets=2, "
-                "n_bytes=212, idle_timeout=30, priority=5,udp "
-                "actions=output:3\n");
+                "n_bytes=212, idle_timeout=30, idle_age=2, hard_age=0, "
+                "priority=5,udp actions=output:3\n");
     /* reset_counts on a modify resets them (flags stay those of the
      * rule, as OVS shows). */
     mod(ofp, FLOW_TEXT_MODIFY, "udp,reset_counts,actions=output:3", T0 + 2000);
     assert_dump(ofp, T0 + 2000,
                 " cookie=0x2, duration=2s, table=0, n_packets=0, "
-                "n_bytes=0, idle_timeout=30, priority=5,udp "
-                "actions=output:3\n");
+                "n_bytes=0, idle_timeout=30, idle_age=0, hard_age=0, "
+                "priority=5,udp actions=output:3\n");
     ofproto_destroy(ofp);
 }
 
@@ -394,8 +396,9 @@ test_table_255_means_all_tables(void **state)
     mod(ofp, FLOW_TEXT_ADD, "table=254,udp,actions=drop", T0);
     mod(ofp, FLOW_TEXT_MODIFY, "table=255,tcp,actions=output:2", T0);
     char *d = dump(ofp, T0);
-    assert_non_null(strstr(d, "table=7, n_packets=0, n_bytes=0, tcp "
-                              "actions=output:2"));
+    assert_non_null(strstr(d,
+                           "table=7, n_packets=0, n_bytes=0, idle_age=0, tcp "
+                           "actions=output:2"));
     free(d);
     /* Without table=, modify and delete mean every table too. */
     mod(ofp, FLOW_TEXT_DELETE, "tcp", T0);
