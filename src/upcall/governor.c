@@ -107,9 +107,10 @@ governor_flows_are_long(const struct governor *g)
 /* Decides the long-flow shortcut at the end of a generation.  While it is
  * off every flow is counted; while it is on only the sample is (the other
  * flows are installed on their first packet and never come back), so it
- * is judged on the sample alone.  A sample too small to judge is carried
- * into the next generation: with a few dozen sampled flows, one cut in
- * two by the generation's end would otherwise turn the shortcut off. */
+ * is judged on the sample alone.  A sample smaller than
+ * GOVERNOR_SHORTCUT_MIN_FLOWS is carried into the next generation: a
+ * sampled flow whose packets straddle a generation's end counts as short,
+ * and among a few dozen flows one such would turn the shortcut off. */
 static void
 governor_judge_shortcut(struct governor *g)
 {
