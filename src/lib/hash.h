@@ -6,12 +6,21 @@
  * in words with hash_add64(), and mix with hash_finish().
  *
  * Choice of function (measured by `flowswitch-bench parse`, figures in
- * docs/BENCHMARKS.md): with SSE4.2, hash_add64() is one CRC32C instruction
- * per word (as Open vSwitch does) and hash_finish() a murmur3 finalizer that
- * spreads CRC's linear structure over all 32 bits.  On the masked 5-10 word
- * keys the classifier hashes, that beats copying the masked words into a
- * buffer for XXH3 (libxxhash), which the benchmark also measures.  Without
- * SSE4.2 the word step is a murmur3 round.
+ * docs/BENCHMARKS.md): hash_add64() is one CRC32C step per word (as Open
+ * vSwitch does) and hash_finish() a murmur3 finalizer that spreads CRC's
+ * linear structure over all 32 bits.  On the masked 5-10 word keys the
+ * classifier hashes, that beats copying the masked words into a buffer for
+ * XXH3 (libxxhash), which the benchmark also measures.
+ *
+ * Picking the CRC32C step.  A build for the build machine (meson option
+ * native=true, so __SSE4_2__ on any recent x86-64) uses the SSE4.2 crc32
+ * instruction unconditionally.  A portable build (the default) decides at
+ * start-up: on x86-64 CPUs with SSE4.2 (nearly all) the step is the same
+ * instruction, behind one well-predicted test of hash_crc32c_hw, written
+ * as inline assembly because an intrinsic would need the whole caller
+ * compiled for SSE4.2; elsewhere it is a table-driven software CRC32C
+ * (slicing by 8).  Every path computes the same CRC32C, so hash values do
+ * not depend on the build or the CPU.
  *
  * hash_bytes() hashes arbitrary byte strings (names, tables keyed by text)
  * with XXH3 from libxxhash.
@@ -21,12 +30,41 @@
 #ifndef FLOWSWITCH_LIB_HASH_H
 #define FLOWSWITCH_LIB_HASH_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #if defined(__SSE4_2__)
 #include <nmmintrin.h>
 #endif
+
+/* Whether the CPU has the SSE4.2 crc32 instruction; set at start-up, before
+ * any other constructor runs.  Always false off x86-64. */
+extern bool hash_crc32c_hw;
+
+/* The software CRC32C step over the 8 bytes of 'data' (little-endian
+ * order, as the crc32q instruction takes them), without pre- or
+ * post-inversion. */
+uint32_t hash_crc32c_sw(uint32_t crc, uint64_t data);
+
+/* One CRC32C step: the same value whichever way it is computed. */
+static inline uint32_t
+hash_crc32c(uint32_t crc, uint64_t data)
+{
+#if defined(__SSE4_2__)
+    return (uint32_t)_mm_crc32_u64(crc, data);
+#elif defined(__x86_64__)
+    if (__builtin_expect(hash_crc32c_hw, 1)) {
+        uint64_t c = crc;
+
+        __asm__("crc32q %1, %0" : "+r"(c) : "rm"(data));
+        return (uint32_t)c;
+    }
+    return hash_crc32c_sw(crc, data);
+#else
+    return hash_crc32c_sw(crc, data);
+#endif
+}
 
 static inline uint32_t
 hash_rot32(uint32_t x, int k)
@@ -49,12 +87,7 @@ hash_mix32(uint32_t hash, uint32_t data)
 static inline uint32_t
 hash_add64(uint32_t hash, uint64_t data)
 {
-#if defined(__SSE4_2__)
-    return (uint32_t)_mm_crc32_u64(hash, data);
-#else
-    hash = hash_mix32(hash, (uint32_t)data);
-    return hash_mix32(hash, (uint32_t)(data >> 32));
-#endif
+    return hash_crc32c(hash, data);
 }
 
 /* Final avalanche; 'n_bytes' is the length that was hashed. */

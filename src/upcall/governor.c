@@ -20,13 +20,15 @@ COVERAGE_DEFINE(governor_installed);
 
 struct governor {
     char *name;
-    uint8_t *table;       /* 4-bit counters, two per byte. */
-    size_t size;          /* Bytes in 'table'. */
-    uint64_t gen_start;   /* Time the current generation started. */
-    size_t gen_packets;   /* Packets counted this generation. */
-    size_t n_flows;       /* Counters that went 0 -> 1 this generation. */
-    size_t n_long;        /* Counters that reached the threshold. */
-    uint64_t last_packet; /* Time of the last packet counted. */
+    uint8_t *table;     /* 4-bit counters, two per byte. */
+    size_t size;        /* Bytes in 'table'. */
+    uint64_t gen_start; /* Time the current generation started. */
+    size_t gen_packets; /* Packets seen this generation. */
+
+    /* The flows the shortcut is judged on: every counted flow while the
+     * shortcut is off, only the sample while it is on. */
+    size_t n_flows; /* Counters that went 0 -> 1. */
+    size_t n_long;  /* Counters that reached the threshold. */
     enum governor_mode mode;
 
     /* Read by governor_get_info(). */
@@ -46,7 +48,6 @@ governor_create(const char *name, uint64_t now)
     g->size = GOVERNOR_MIN_SIZE;
     g->table = xzalloc(g->size);
     g->gen_start = now;
-    g->last_packet = now;
     g->mode = GOVERNOR_AUTO;
     return g;
 }
@@ -83,26 +84,51 @@ governor_set_mode(struct governor *g, enum governor_mode mode)
 }
 
 bool
-governor_run(struct governor *g, size_t n_flows, size_t flow_limit,
-             uint64_t now)
-{
-    if (g->mode == GOVERNOR_FORCE_ON || g->mode == GOVERNOR_FORCE_OFF) {
-        return g->engaged;
-    }
-    if (!g->engaged && n_flows >= flow_limit / 2) {
-        governor_set_engaged(g, true, "datapath flows >= flow_limit/2");
-        g->last_packet = now;
-    } else if (g->engaged && n_flows < flow_limit / 4
-               && now - g->last_packet >= GOVERNOR_IDLE_MS) {
-        governor_set_engaged(g, false, "datapath flows < flow_limit/4");
-    }
-    return g->engaged;
-}
-
-bool
 governor_is_engaged(const struct governor *g)
 {
     return GOV_GET(&g->engaged);
+}
+
+/* Milliseconds the current generation has lasted. */
+static uint64_t
+governor_gen_age(const struct governor *g, uint64_t now)
+{
+    return now > g->gen_start ? now - g->gen_start : 0;
+}
+
+/* Whether nearly every judged flow reached the threshold. */
+static bool
+governor_flows_are_long(const struct governor *g)
+{
+    return (g->n_flows >= GOVERNOR_SHORTCUT_MIN_FLOWS
+            && g->n_long * 16 >= g->n_flows * 15);
+}
+
+/* Decides the long-flow shortcut at the end of a generation.  While it is
+ * off every flow is counted; while it is on only the sample is (the other
+ * flows are installed on their first packet and never come back), so it
+ * is judged on the sample alone.  A sample smaller than
+ * GOVERNOR_SHORTCUT_MIN_FLOWS is carried into the next generation: a
+ * sampled flow whose packets straddle a generation's end counts as short,
+ * and among a few dozen flows one such would turn the shortcut off. */
+static void
+governor_judge_shortcut(struct governor *g)
+{
+    bool shortcut;
+
+    if (g->shortcut && g->n_flows < GOVERNOR_SHORTCUT_MIN_FLOWS) {
+        return;
+    }
+    shortcut = governor_flows_are_long(g);
+    if (shortcut != g->shortcut) {
+        VLOG_INFO("%s: governor long-flow shortcut %s (%zu of %zu %sflows "
+                  "reached %d packets)",
+                  g->name, shortcut ? "on" : "off", g->n_long, g->n_flows,
+                  g->shortcut ? "sampled " : "", GOVERNOR_THRESHOLD);
+        GOV_SET(&g->shortcut, shortcut);
+    }
+    g->n_flows = 0;
+    g->n_long = 0;
 }
 
 /* Ends a generation: resizes the table by how long it took, decides the
@@ -110,24 +136,16 @@ governor_is_engaged(const struct governor *g)
 static void
 governor_new_generation(struct governor *g, uint64_t now)
 {
-    uint64_t elapsed = now - g->gen_start;
+    uint64_t elapsed = governor_gen_age(g, now);
     size_t new_size = g->size;
-    bool shortcut;
 
     if (elapsed < GOVERNOR_FAST_GEN_MS && g->size < GOVERNOR_MAX_SIZE) {
         new_size = g->size * 2;
-    } else if (elapsed > GOVERNOR_SLOW_GEN_MS && g->size > GOVERNOR_MIN_SIZE) {
+    } else if (elapsed >= GOVERNOR_SLOW_GEN_MS
+               && g->size > GOVERNOR_MIN_SIZE) {
         new_size = g->size / 2;
     }
-    shortcut = (g->n_flows >= GOVERNOR_SHORTCUT_MIN_FLOWS
-                && g->n_long * 16 >= g->n_flows * 15);
-    if (shortcut != g->shortcut) {
-        VLOG_INFO("%s: governor long-flow shortcut %s (%zu of %zu flows "
-                  "reached %d packets)",
-                  g->name, shortcut ? "on" : "off", g->n_long, g->n_flows,
-                  GOVERNOR_THRESHOLD);
-        GOV_SET(&g->shortcut, shortcut);
-    }
+    governor_judge_shortcut(g);
     if (new_size != g->size) {
         VLOG_INFO("%s: governor table %zu -> %zu bytes (generation took "
                   "%llu ms)",
@@ -140,32 +158,28 @@ governor_new_generation(struct governor *g, uint64_t now)
     }
     g->gen_start = now;
     g->gen_packets = 0;
-    g->n_flows = 0;
-    g->n_long = 0;
     GOV_SET(&g->generation, g->generation + 1);
 }
 
-bool
-governor_should_install(struct governor *g, uint32_t hash, uint64_t now)
+/* Ends the current generation once it has seen size / 4 packets or lasted
+ * GOVERNOR_SLOW_GEN_MS, whichever comes first. */
+static void
+governor_age(struct governor *g, uint64_t now)
 {
-    size_t idx;
-    unsigned int shift, count;
-    bool sampled;
-
-    if (!g->engaged) {
-        return true;
-    }
-    g->last_packet = now;
-    if (++g->gen_packets > g->size / 4) {
+    if (g->gen_packets >= g->size / 4
+        || governor_gen_age(g, now) >= GOVERNOR_SLOW_GEN_MS) {
         governor_new_generation(g, now);
-        g->gen_packets = 1;
     }
+}
 
-    /* In a long-flow generation, only the sample is delayed. */
-    sampled = (hash >> 28) % GOVERNOR_SAMPLE_INV == 0;
-    idx = (hash % (g->size * 2)) / 2;
-    shift = (hash % 2) * 4;
-    count = (g->table[idx] >> shift) & 0xf;
+/* Counts one packet of 'hash' and returns its flow's count. */
+static unsigned int
+governor_count(struct governor *g, uint32_t hash)
+{
+    size_t idx = (hash % (g->size * 2)) / 2;
+    unsigned int shift = (hash % 2) * 4;
+    unsigned int count = (g->table[idx] >> shift) & 0xf;
+
     if (count < 15) {
         count++;
         g->table[idx] =
@@ -176,14 +190,82 @@ governor_should_install(struct governor *g, uint32_t hash, uint64_t now)
             g->n_long++;
         }
     }
-    if (count >= GOVERNOR_THRESHOLD || (g->shortcut && !sampled)) {
-        COVERAGE_INC(governor_installed);
-        GOV_SET(&g->n_installed, g->n_installed + 1);
+    return count;
+}
+
+static bool
+governor_allow(struct governor *g)
+{
+    COVERAGE_INC(governor_installed);
+    GOV_SET(&g->n_installed, g->n_installed + 1);
+    return true;
+}
+
+bool
+governor_should_install(struct governor *g, uint32_t hash, uint64_t now)
+{
+    bool sampled;
+
+    if (!g->engaged) {
         return true;
+    }
+    governor_age(g, now);
+    g->gen_packets++;
+
+    /* In a long-flow generation only the sample is counted and delayed. */
+    sampled = (hash >> 28) % GOVERNOR_SAMPLE_INV == 0;
+    if (g->shortcut && !sampled) {
+        return governor_allow(g);
+    }
+    if (governor_count(g, hash) >= GOVERNOR_THRESHOLD) {
+        return governor_allow(g);
     }
     COVERAGE_INC(governor_suppressed);
     GOV_SET(&g->n_suppressed, g->n_suppressed + 1);
     return false;
+}
+
+/* Starts counting afresh: a new engagement owes nothing to the counts of
+ * the last one. */
+static void
+governor_restart(struct governor *g, uint64_t now)
+{
+    memset(g->table, 0, g->size);
+    g->gen_start = now;
+    g->gen_packets = 0;
+    g->n_flows = 0;
+    g->n_long = 0;
+}
+
+/* Idle: the table is back at its minimum size and the current generation
+ * has lasted GOVERNOR_SLOW_GEN_MS, so misses arrive too slowly to need it
+ * (however few packets still trickle in). */
+static bool
+governor_is_idle(const struct governor *g, uint64_t now)
+{
+    return (g->size == GOVERNOR_MIN_SIZE
+            && now - g->gen_start >= GOVERNOR_SLOW_GEN_MS);
+}
+
+bool
+governor_run(struct governor *g, size_t n_flows, size_t flow_limit,
+             uint64_t now)
+{
+    if (g->mode == GOVERNOR_FORCE_ON || g->mode == GOVERNOR_FORCE_OFF) {
+        return g->engaged;
+    }
+    if (!g->engaged && n_flows >= flow_limit / 2) {
+        governor_set_engaged(g, true, "datapath flows >= flow_limit/2");
+        governor_restart(g, now);
+    } else if (g->engaged && n_flows < flow_limit / 4
+               && governor_is_idle(g, now)) {
+        governor_set_engaged(g, false, "datapath flows < flow_limit/4, idle");
+    } else if (g->engaged) {
+        /* Generations end by time too, so that the table shrinks back
+         * even when no miss comes. */
+        governor_age(g, now);
+    }
+    return g->engaged;
 }
 
 void

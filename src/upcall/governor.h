@@ -6,24 +6,32 @@
  * and the eviction later.  The governor delays installation while the
  * datapath is busy: it engages when the datapath holds at least
  * flow_limit / 2 flows, and disengages (hysteresis) when it holds fewer
- * than flow_limit / 4 and the governor has been idle (no packet counted)
- * for GOVERNOR_IDLE_MS.  While engaged, a flow is installed only once
- * about GOVERNOR_THRESHOLD packets of it have been seen; until then the
- * handler executes its packets without installing anything.
+ * than flow_limit / 4 and the governor is idle: its table is back at the
+ * minimum size and the current generation has lasted GOVERNOR_SLOW_GEN_MS
+ * (5 s).  A trickle of misses thus does not keep it engaged, while a storm
+ * (which grows the table) does.  While engaged, a flow is installed only
+ * once about GOVERNOR_THRESHOLD packets of it have been seen; until then
+ * the handler executes its packets without installing anything.
  *
  * Counting is approximate: a table of 4-bit counters, two per byte,
  * indexed by the flow hash.  The table is cleared every "generation"
- * (size / 4 packets).  It starts at GOVERNOR_MIN_SIZE (16 KiB); a
- * generation that ends in under 1 s doubles it (up to GOVERNOR_MAX_SIZE,
- * 256 KiB) and one that takes over 5 s halves it, so that a generation
- * covers a few seconds of traffic whatever the rate.
+ * (size / 4 packets, or GOVERNOR_SLOW_GEN_MS, whichever comes first; the
+ * time limit is checked by governor_run() as well, so generations age
+ * without packets).  It starts at GOVERNOR_MIN_SIZE (16 KiB); a generation
+ * that ends in under 1 s doubles it (up to GOVERNOR_MAX_SIZE, 256 KiB) and
+ * one that lasts 5 s halves it, so that a generation covers a few seconds
+ * of traffic whatever the rate.  Engaging starts a fresh generation.
  *
  * Long-flow shortcut.  When nearly every flow reaches the threshold anyway
- * (at least 15/16 of the flows seen in a generation, with at least 64
- * seen), delaying only costs slow-path work.  The next generation then
- * installs on the first packet for every hash outside a sample (1 hash in
- * GOVERNOR_SAMPLE_INV), and keeps counting the sample so that it notices
- * when the traffic turns short again.
+ * (at least 15/16 of the flows seen in a generation, with at least
+ * GOVERNOR_SHORTCUT_MIN_FLOWS seen), delaying only costs slow-path work.
+ * The next generation then installs on the first packet for every hash
+ * outside a sample (1 hash in GOVERNOR_SAMPLE_INV) without counting it,
+ * and keeps counting the sample so that it notices when the traffic turns
+ * short again.  Whether the shortcut stays on is judged on the sampled
+ * flows alone (the others never come back to be counted), once at least
+ * GOVERNOR_SHORTCUT_MIN_FLOWS of them have been seen, which may take
+ * several generations.
  *
  * Time is passed in ('now', msec) so that tests never sleep.
  *
@@ -41,9 +49,8 @@
 #define GOVERNOR_MIN_SIZE ((size_t)16 * 1024)
 #define GOVERNOR_MAX_SIZE ((size_t)256 * 1024)
 #define GOVERNOR_THRESHOLD 5
-#define GOVERNOR_IDLE_MS 1000
 #define GOVERNOR_FAST_GEN_MS 1000
-#define GOVERNOR_SLOW_GEN_MS 5000
+#define GOVERNOR_SLOW_GEN_MS 5000 /* Also a generation's longest life. */
 #define GOVERNOR_SHORTCUT_MIN_FLOWS 64
 #define GOVERNOR_SAMPLE_INV 16 /* 1 hash in 16 keeps being counted. */
 

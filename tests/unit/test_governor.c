@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -32,12 +33,64 @@ test_governor_disengages_below_quarter_once_idle(void **state)
 
     (void)state;
     assert_true(governor_run(g, 600, 1000, 0));
-    /* Below half but not below a quarter: stays engaged. */
-    assert_true(governor_run(g, 250, 1000, 5000));
-    /* Below a quarter, but a packet was just counted: not idle. */
-    governor_should_install(g, 7, 5000);
-    assert_true(governor_run(g, 249, 1000, 5000 + GOVERNOR_IDLE_MS - 1));
-    assert_false(governor_run(g, 249, 1000, 5000 + GOVERNOR_IDLE_MS));
+    /* Below half but not below a quarter: stays engaged, however long. */
+    assert_true(governor_run(g, 250, 1000, 20000));
+    /* Below a quarter, table at its minimum, but the generation is
+     * younger than 5 s (the one above ended at 20 s): not idle yet. */
+    assert_true(governor_run(g, 249, 1000, 20000 + 4999));
+    assert_false(governor_run(g, 249, 1000, 20000 + 5000));
+    governor_destroy(g);
+}
+
+/* A trickle of misses (2/s) must not keep the governor engaged once the
+ * datapath holds few flows: its generations end by time, so it is idle
+ * once its table is back at the minimum size. */
+static void
+test_governor_disengages_under_a_trickle_of_misses(void **state)
+{
+    struct governor *g = governor_create("t", 0);
+    uint64_t now = 0;
+
+    (void)state;
+    assert_true(governor_run(g, 6000, 10000, now));
+    while (now < 15000 && governor_is_engaged(g)) {
+        now += 500;
+        if (governor_run(g, 100, 10000, now)) {
+            governor_should_install(g, (uint32_t)now * 2654435761u, now);
+        }
+    }
+    assert_false(governor_is_engaged(g));
+    governor_destroy(g);
+}
+
+/* After a storm has grown the table, a trickle disengages the governor
+ * only once the table has halved back to its minimum, one 5-s
+ * generation at a time: the storm's end is not mistaken for idleness. */
+static void
+test_governor_stays_engaged_until_its_table_shrinks(void **state)
+{
+    struct governor *g = governor_create("t", 0);
+    struct governor_info info;
+    uint64_t now = 0;
+
+    (void)state;
+    governor_run(g, 6000, 10000, now);
+    /* A storm: one-packet flows, every generation shorter than 1 s. */
+    now = 10;
+    governor_get_info(g, &info);
+    for (uint32_t i = 0; info.size < GOVERNOR_MAX_SIZE; i++) {
+        governor_should_install(g, i * 2654435761u, now);
+        governor_get_info(g, &info);
+    }
+
+    /* 256 -> 128 -> 64 -> 32 -> 16 KiB, 5 s each, then 5 s idle. */
+    for (uint64_t t = 500; t < 25000; t += 500) {
+        assert_true(governor_run(g, 100, 10000, now + t));
+        governor_should_install(g, (uint32_t)t * 2654435761u, now + t);
+    }
+    assert_false(governor_run(g, 100, 10000, now + 25000));
+    governor_get_info(g, &info);
+    assert_int_equal(info.size, GOVERNOR_MIN_SIZE);
     governor_destroy(g);
 }
 
@@ -114,6 +167,18 @@ test_governor_table_doubles_on_fast_generations(void **state)
     governor_destroy(g);
 }
 
+/* Spreads flow numbers over the hash space, as a flow hash would. */
+static uint32_t
+flow_hash(uint32_t flow)
+{
+    flow ^= flow >> 16;
+    flow *= 0x85ebca6b;
+    flow ^= flow >> 13;
+    flow *= 0xc2b2ae35;
+    flow ^= flow >> 16;
+    return flow;
+}
+
 static void
 test_governor_long_flow_shortcut(void **state)
 {
@@ -145,14 +210,88 @@ test_governor_long_flow_shortcut(void **state)
     /* ...except the sample, which still counts. */
     assert_false(governor_should_install(g, 6001, 2001));
 
-    /* A generation of one-packet flows turns the shortcut off. */
+    /* A generation of one-packet flows turns the shortcut off: the
+     * sampled ones among them never reach the threshold. */
     for (uint32_t i = 0; i < 4096; i++) {
-        governor_should_install(g, big | (7000 + i), 4000);
+        governor_should_install(g, flow_hash(7000 + i), 4000);
     }
     governor_get_info(g, &info);
     assert_false(info.shortcut);
     assert_false(governor_should_install(g, big | 20000, 4001));
     governor_destroy(g);
+}
+
+struct shortcut_run {
+    uint64_t generations; /* Generations completed by the end. */
+    unsigned int n_on;    /* Generations that started with the shortcut. */
+    unsigned int n_flips; /* Times the shortcut turned on or off. */
+    bool sizes_steady;    /* The table never changed size. */
+};
+
+/* Offers 'n_gens' generations' worth of flows of 'n_pkts' packets each, one
+ * flow after another, as a handler sees them: a flow's packets stop coming
+ * once the governor lets it be installed (the datapath forwards the rest).
+ * One packet a millisecond, so that a generation (4096 packets) lasts
+ * between 1 s and 5 s and the table keeps its size. */
+static void
+run_flows(int n_pkts, uint64_t n_gens, struct shortcut_run *r)
+{
+    struct governor *g = governor_create("t", 0);
+    struct governor_info info;
+    bool shortcut = false;
+    uint64_t now = 0;
+
+    memset(r, 0, sizeof *r);
+    r->sizes_steady = true;
+    governor_run(g, 1000, 1000, now);
+    governor_get_info(g, &info);
+    for (uint32_t flow = 0; info.generation < n_gens; flow++) {
+        for (int p = 0; p < n_pkts; p++) {
+            bool install = governor_should_install(g, flow_hash(flow), ++now);
+            uint64_t gen = info.generation;
+
+            governor_get_info(g, &info);
+            if (info.generation != gen) {
+                r->n_on += info.shortcut;
+                r->n_flips += info.shortcut != shortcut;
+                shortcut = info.shortcut;
+                r->sizes_steady &= info.size == GOVERNOR_MIN_SIZE;
+            }
+            if (install) {
+                break;
+            }
+        }
+    }
+    r->generations = info.generation;
+    governor_destroy(g);
+}
+
+/* Long flows: the shortcut turns on after the first generation and stays
+ * on, although the flows it lets through on their first packet never come
+ * back to be counted. */
+static void
+test_governor_shortcut_stays_on_for_long_flows(void **state)
+{
+    struct shortcut_run r;
+
+    (void)state;
+    run_flows(20, 12, &r);
+    assert_int_equal(r.generations, 12);
+    assert_int_equal(r.n_flips, 1);
+    assert_int_equal(r.n_on, 12);
+    assert_true(r.sizes_steady);
+}
+
+/* Short flows never reach the threshold: the shortcut stays off. */
+static void
+test_governor_shortcut_stays_off_for_short_flows(void **state)
+{
+    struct shortcut_run r;
+
+    (void)state;
+    run_flows(2, 12, &r);
+    assert_int_equal(r.n_flips, 0);
+    assert_int_equal(r.n_on, 0);
 }
 
 static void
@@ -178,9 +317,13 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_governor_engages_at_half_the_flow_limit),
         cmocka_unit_test(test_governor_disengages_below_quarter_once_idle),
+        cmocka_unit_test(test_governor_disengages_under_a_trickle_of_misses),
+        cmocka_unit_test(test_governor_stays_engaged_until_its_table_shrinks),
         cmocka_unit_test(test_governor_installs_flow_on_its_fifth_packet),
         cmocka_unit_test(test_governor_table_doubles_on_fast_generations),
         cmocka_unit_test(test_governor_long_flow_shortcut),
+        cmocka_unit_test(test_governor_shortcut_stays_on_for_long_flows),
+        cmocka_unit_test(test_governor_shortcut_stays_off_for_short_flows),
         cmocka_unit_test(test_governor_forced_modes),
     };
 
