@@ -88,7 +88,8 @@ ofpact_equal(const struct ofpact *a, const struct ofpact *b)
     }
     switch (a->type) {
     case OFPACT_OUTPUT:
-        return a->output.port == b->output.port;
+        return a->output.port == b->output.port
+               && a->output.max_len == b->output.max_len;
     case OFPACT_CONTROLLER:
         return a->controller.max_len == b->controller.max_len
                && a->controller.id == b->controller.id

@@ -99,6 +99,10 @@ struct ofpact {
     union {
         struct {
             uint32_t port; /* 1..0xfeff or OFPP_IN_PORT ... OFPP_LOCAL. */
+            /* OpenFlow's max_len, which only matters for the controller
+             * port: kept so that a flow reads back over OpenFlow as it was
+             * written (0 from the text syntax, as in Open vSwitch). */
+            uint16_t max_len;
         } output;
         struct {
             uint16_t max_len;

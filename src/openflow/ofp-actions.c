@@ -60,11 +60,11 @@ decode_output(const uint8_t *a, struct ofpacts *out)
 {
     uint32_t wire = ofp_get32(a + 4);
     uint16_t max_len = ofp_get16(a + 8);
+    struct ofpact *act;
     uint32_t port;
 
     if (wire == OFPP13_CONTROLLER) {
-        struct ofpact *act = ofpacts_put(out, OFPACT_CONTROLLER);
-
+        act = ofpacts_put(out, OFPACT_CONTROLLER);
         act->controller.max_len = max_len;
         act->controller.id = 0;
         act->controller.reason = OFPACT_REASON_ACTION;
@@ -73,7 +73,9 @@ decode_output(const uint8_t *a, struct ofpacts *out)
     if (!ofp_port_from_wire(wire, &port) || !port || port == OFPP_NONE) {
         return OFPERR_BAC_BAD_OUT_PORT;
     }
-    ofpacts_put(out, OFPACT_OUTPUT)->output.port = port;
+    act = ofpacts_put(out, OFPACT_OUTPUT);
+    act->output.port = port;
+    act->output.max_len = max_len;
     return 0;
 }
 
@@ -650,7 +652,7 @@ encode_action(const struct ofpact *a, const struct match *match,
     case OFPACT_OUTPUT:
         ofs = action_start(b, OFPAT_OUTPUT);
         ofpbuf_put_be32(b, ofp_port_to_wire(a->output.port));
-        ofpbuf_put_be16(b, 0);
+        ofpbuf_put_be16(b, a->output.max_len);
         action_finish(b, ofs);
         break;
     case OFPACT_CONTROLLER:
