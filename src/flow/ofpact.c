@@ -473,8 +473,14 @@ static int
 check_writable(const struct field *f, const char *ctx, char **errorp)
 {
     if (!f->writable) {
-        *errorp = field_error(ctx, "it can be matched but not written",
-                              "field %s is read-only", f->name);
+        const char *hint = "it can be matched but not written";
+
+        if (f->id == FIELD_DL_VLAN) {
+            hint = "write vlan_vid, or use mod_vlan_vid";
+        } else if (f->id == FIELD_DL_VLAN_PCP) {
+            hint = "write vlan_pcp, or use mod_vlan_pcp";
+        }
+        *errorp = field_error(ctx, hint, "field %s is read-only", f->name);
         return EINVAL;
     }
     return 0;
