@@ -897,15 +897,16 @@ dp_set_arp(struct dp_packet *pkt, const struct dp_set_arp *v,
         || arp->ar_pln != 4) {
         return false;
     }
-    changed = dp_masked_bytes((uint8_t *)&arp->ar_spa, (const uint8_t *)&v->sip,
-                              (const uint8_t *)&m->sip, sizeof v->sip);
+    changed =
+        dp_masked_bytes((uint8_t *)&arp->ar_spa, (const uint8_t *)&v->sip,
+                        (const uint8_t *)&m->sip, sizeof v->sip);
     changed |=
         dp_masked_bytes((uint8_t *)&arp->ar_tpa, (const uint8_t *)&v->tip,
                         (const uint8_t *)&m->tip, sizeof v->tip);
-    changed |= dp_masked_bytes(arp->ar_sha.ea, v->sha.ea, m->sha.ea,
-                               ETH_ADDR_LEN);
-    changed |= dp_masked_bytes(arp->ar_tha.ea, v->tha.ea, m->tha.ea,
-                               ETH_ADDR_LEN);
+    changed |=
+        dp_masked_bytes(arp->ar_sha.ea, v->sha.ea, m->sha.ea, ETH_ADDR_LEN);
+    changed |=
+        dp_masked_bytes(arp->ar_tha.ea, v->tha.ea, m->tha.ea, ETH_ADDR_LEN);
     op = (arp->ar_op & ~m->op) | v->op;
     changed |= op != arp->ar_op;
     arp->ar_op = op;
@@ -956,8 +957,8 @@ dp_nd_set_lla(uint8_t *lla, struct eth_addr value, struct eth_addr mask,
     /* The option starts 8-byte aligned in the message, so the address
      * (2 bytes in) covers three whole checksum words. */
     for (size_t i = 0; i < ETH_ADDR_LEN; i += 2) {
-        *csump =
-            dp_csum_update16(*csump, dp_get_be16(old + i), dp_get_be16(lla + i));
+        *csump = dp_csum_update16(*csump, dp_get_be16(old + i),
+                                  dp_get_be16(lla + i));
     }
     return true;
 }
@@ -1106,9 +1107,9 @@ dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
 /* ---- Formatting --------------------------------------------------------- */
 
 static const char *const dp_set_header_names[DP_SET_N_HEADERS] = {
-    [DP_SET_ETH] = "eth",   [DP_SET_VLAN] = "vlan", [DP_SET_IPV4] = "ipv4",
-    [DP_SET_IPV6] = "ipv6", [DP_SET_TCP] = "tcp",   [DP_SET_UDP] = "udp",
-    [DP_SET_SCTP] = "sctp", [DP_SET_ARP] = "arp",   [DP_SET_ICMP] = "icmp",
+    [DP_SET_ETH] = "eth",       [DP_SET_VLAN] = "vlan", [DP_SET_IPV4] = "ipv4",
+    [DP_SET_IPV6] = "ipv6",     [DP_SET_TCP] = "tcp",   [DP_SET_UDP] = "udp",
+    [DP_SET_SCTP] = "sctp",     [DP_SET_ARP] = "arp",   [DP_SET_ICMP] = "icmp",
     [DP_SET_ICMPV6] = "icmpv6", [DP_SET_ND] = "nd",
 };
 

@@ -716,8 +716,8 @@ encode_action(const struct ofpact *a, const struct match *match,
             put_controller2(b, a);
             break;
         }
-        if (a->controller.reason == OFPACT_REASON_ACTION
-            && !a->controller.id && a->raw != OFPACT_RAW_NX_CONTROLLER) {
+        if (a->controller.reason == OFPACT_REASON_ACTION && !a->controller.id
+            && a->raw != OFPACT_RAW_NX_CONTROLLER) {
             ofs = action_start(b, OFPAT_OUTPUT);
             ofpbuf_put_be32(b, OFPP13_CONTROLLER);
             ofpbuf_put_be16(b, a->controller.max_len);

@@ -658,14 +658,13 @@ static void
 test_set_arp_rewrites_every_field_under_its_mask(void **state)
 {
     static const uint8_t arp[28] = {
-        0, 1, 8, 0, 6, 4, 0, 1,                        /* Request. */
-        0x02, 0, 0, 0, 0, 0x01, 10, 0, 0, 1,           /* SHA, SPA. */
-        0, 0, 0, 0, 0, 0, 10, 0, 0, 2,                 /* THA, TPA. */
+        0,    1, 8, 0, 6, 4,    0,  1,       /* Request. */
+        0x02, 0, 0, 0, 0, 0x01, 10, 0, 0, 1, /* SHA, SPA. */
+        0,    0, 0, 0, 0, 0,    10, 0, 0, 2, /* THA, TPA. */
     };
     static const uint8_t want[28] = {
-        0, 1, 8, 0, 6, 4, 0, 2,
-        0x02, 0, 0, 0, 0, 0x07, 10, 0, 0, 9,
-        0x02, 0, 0, 0, 0, 0x08, 192, 168, 0, 2,
+        0,  1, 8, 0, 6,    4, 0, 2, 0x02, 0,    0,   0,   0, 0x07,
+        10, 0, 0, 9, 0x02, 0, 0, 0, 0,    0x08, 192, 168, 0, 2,
     };
     struct frame f;
     struct dp_packet *pkt;
@@ -711,8 +710,7 @@ t_build_nd(struct frame *f, uint8_t type, uint8_t opt_type)
 }
 
 static void
-test_set_nd_target_and_link_layer_addresses_fix_icmpv6_checksum(
-    void **state)
+test_set_nd_target_and_link_layer_addresses_fix_icmpv6_checksum(void **state)
 {
     struct in6_addr want;
     struct frame f;
@@ -727,8 +725,8 @@ test_set_nd_target_and_link_layer_addresses_fix_icmpv6_checksum(
             pkt);
     inet_pton(AF_INET6, "fe80::9:8", &want);
     assert_memory_equal(t_l4(pkt) + 8, &want, 16);
-    assert_memory_equal(t_l4(pkt) + 24,
-                        ((uint8_t[]){1, 1, 2, 0, 0, 0, 0, 7}), 8);
+    assert_memory_equal(t_l4(pkt) + 24, ((uint8_t[]){1, 1, 2, 0, 0, 0, 0, 7}),
+                        8);
     t_check_csums(pkt, true, IPPROTO_ICMPV6_);
     dp_packet_delete(pkt);
 
