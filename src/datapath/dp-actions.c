@@ -133,6 +133,18 @@ dp_set_fields_equal(enum dp_set_header header, const union dp_set_fields *a,
     case DP_SET_UDP:
     case DP_SET_SCTP:
         return a->l4.src == b->l4.src && a->l4.dst == b->l4.dst;
+    case DP_SET_ARP:
+        return a->arp.sip == b->arp.sip && a->arp.tip == b->arp.tip
+               && a->arp.op == b->arp.op
+               && eth_addr_equals(a->arp.sha, b->arp.sha)
+               && eth_addr_equals(a->arp.tha, b->arp.tha);
+    case DP_SET_ICMP:
+    case DP_SET_ICMPV6:
+        return a->icmp.type == b->icmp.type && a->icmp.code == b->icmp.code;
+    case DP_SET_ND:
+        return !memcmp(&a->nd.target, &b->nd.target, sizeof a->nd.target)
+               && eth_addr_equals(a->nd.sll, b->nd.sll)
+               && eth_addr_equals(a->nd.tll, b->nd.tll);
     case DP_SET_N_HEADERS:
     default:
         return false;
@@ -273,6 +285,13 @@ dp_set_header_size(enum dp_set_header header)
     case DP_SET_UDP:
     case DP_SET_SCTP:
         return sizeof(struct dp_set_l4);
+    case DP_SET_ARP:
+        return sizeof(struct dp_set_arp);
+    case DP_SET_ICMP:
+    case DP_SET_ICMPV6:
+        return sizeof(struct dp_set_icmp);
+    case DP_SET_ND:
+        return sizeof(struct dp_set_nd);
     case DP_SET_N_HEADERS:
     default:
         return 0;
@@ -306,6 +325,21 @@ dp_set_full_mask(enum dp_set_header header, union dp_set_fields *m)
     case DP_SET_UDP:
     case DP_SET_SCTP:
         m->l4.src = m->l4.dst = UINT16_MAX;
+        break;
+    case DP_SET_ARP:
+        m->arp.sip = m->arp.tip = UINT32_MAX;
+        m->arp.op = UINT16_MAX;
+        m->arp.sha = ETH_ADDR_BROADCAST;
+        m->arp.tha = ETH_ADDR_BROADCAST;
+        break;
+    case DP_SET_ICMP:
+    case DP_SET_ICMPV6:
+        m->icmp.type = m->icmp.code = UINT8_MAX;
+        break;
+    case DP_SET_ND:
+        memset(&m->nd.target, 0xff, sizeof m->nd.target);
+        m->nd.sll = ETH_ADDR_BROADCAST;
+        m->nd.tll = ETH_ADDR_BROADCAST;
         break;
     case DP_SET_N_HEADERS:
     default:
@@ -842,6 +876,141 @@ dp_set_l4(struct dp_packet *pkt, enum dp_set_header header,
     return true;
 }
 
+/* ARP over Ethernet and IPv4 (the only kind packet_parse() reads fields
+ * from).  ARP has no checksum. */
+static bool
+dp_set_arp(struct dp_packet *pkt, const struct dp_set_arp *v,
+           const struct dp_set_arp *m)
+{
+    be16 type = dp_packet_l3_type(pkt);
+    struct arp_eth_header *arp;
+    be16 op;
+    bool changed;
+
+    if ((type != htons(ETH_TYPE_ARP) && type != htons(ETH_TYPE_RARP))
+        || dp_packet_l3_size(pkt) < ARP_ETH_HEADER_LEN) {
+        return false;
+    }
+    arp = dp_packet_l3(pkt);
+    if (arp->ar_hrd != htons(ARP_HRD_ETHERNET)
+        || arp->ar_pro != htons(ETH_TYPE_IP) || arp->ar_hln != ETH_ADDR_LEN
+        || arp->ar_pln != 4) {
+        return false;
+    }
+    changed =
+        dp_masked_bytes((uint8_t *)&arp->ar_spa, (const uint8_t *)&v->sip,
+                        (const uint8_t *)&m->sip, sizeof v->sip);
+    changed |=
+        dp_masked_bytes((uint8_t *)&arp->ar_tpa, (const uint8_t *)&v->tip,
+                        (const uint8_t *)&m->tip, sizeof v->tip);
+    changed |=
+        dp_masked_bytes(arp->ar_sha.ea, v->sha.ea, m->sha.ea, ETH_ADDR_LEN);
+    changed |=
+        dp_masked_bytes(arp->ar_tha.ea, v->tha.ea, m->tha.ea, ETH_ADDR_LEN);
+    op = (arp->ar_op & ~m->op) | v->op;
+    changed |= op != arp->ar_op;
+    arp->ar_op = op;
+    return changed;
+}
+
+/* Type and code of an ICMP ('proto' IPPROTO_ICMP_) or ICMPv6 header: the
+ * first word of both, covered by their checksum. */
+static bool
+dp_set_icmp(struct dp_packet *pkt, int proto, const struct dp_set_icmp *v,
+            const struct dp_set_icmp *m)
+{
+    struct icmp6_header *ih;
+    be16 old, new;
+
+    if (dp_packet_l4_proto(pkt) != proto
+        || dp_packet_l4_size(pkt) < ICMP6_HEADER_LEN) {
+        return false;
+    }
+    if (proto == IPPROTO_ICMP_ ? !dp_packet_ipv4(pkt) : !dp_packet_ipv6(pkt)) {
+        return false;
+    }
+    ih = dp_packet_l4(pkt);
+    old = dp_get_be16(ih);
+    ih->icmp6_type = (uint8_t)((ih->icmp6_type & ~m->type) | v->type);
+    ih->icmp6_code = (uint8_t)((ih->icmp6_code & ~m->code) | v->code);
+    new = dp_get_be16(ih);
+    if (new == old) {
+        return false;
+    }
+    dp_put_be16(&ih->icmp6_cksum,
+                dp_csum_update16(dp_get_be16(&ih->icmp6_cksum), old, new));
+    return true;
+}
+
+/* Rewrites the 6-byte link-layer address 'lla' of an ND option under
+ * 'value'/'mask', keeping the ICMPv6 checksum '*csump' right. */
+static bool
+dp_nd_set_lla(uint8_t *lla, struct eth_addr value, struct eth_addr mask,
+              be16 *csump)
+{
+    uint8_t old[ETH_ADDR_LEN];
+
+    memcpy(old, lla, ETH_ADDR_LEN);
+    if (!dp_masked_bytes(lla, value.ea, mask.ea, ETH_ADDR_LEN)) {
+        return false;
+    }
+    /* The option starts 8-byte aligned in the message, so the address
+     * (2 bytes in) covers three whole checksum words. */
+    for (size_t i = 0; i < ETH_ADDR_LEN; i += 2) {
+        *csump = dp_csum_update16(*csump, dp_get_be16(old + i),
+                                  dp_get_be16(lla + i));
+    }
+    return true;
+}
+
+/* An ND solicitation or advertisement: the target address, and the
+ * link-layer address in the first source or target link-layer address
+ * option, whichever comes first (a message carries one of them). */
+static bool
+dp_set_nd(struct dp_packet *pkt, const struct dp_set_nd *v,
+          const struct dp_set_nd *m)
+{
+    size_t size = dp_packet_l4_size(pkt);
+    uint8_t *l4 = dp_packet_l4(pkt);
+    size_t ofs = ICMP6_HEADER_LEN + ND_MSG_LEN;
+    struct in6_addr target;
+    bool changed = false;
+    be16 csum;
+
+    if (dp_packet_l4_proto(pkt) != IPPROTO_ICMPV6_ || size < ofs
+        || (l4[0] != ND_NEIGHBOR_SOLICIT && l4[0] != ND_NEIGHBOR_ADVERT)
+        || l4[1] != 0) {
+        return false;
+    }
+    csum = dp_get_be16(l4 + offsetof(struct icmp6_header, icmp6_cksum));
+    memcpy(&target, l4 + ICMP6_DATA_HEADER_LEN, sizeof target);
+    if (dp_masked_bytes(target.s6_addr, v->target.s6_addr, m->target.s6_addr,
+                        sizeof target)) {
+        csum = dp_csum_update128(csum, l4 + ICMP6_DATA_HEADER_LEN, &target);
+        memcpy(l4 + ICMP6_DATA_HEADER_LEN, &target, sizeof target);
+        changed = true;
+    }
+    while (size - ofs >= ND_LLA_OPT_LEN) {
+        uint8_t type = l4[ofs];
+        size_t len = (size_t)l4[ofs + 1] * ND_OPT_LEN_UNIT;
+
+        if (!len || len > size - ofs) {
+            break;
+        }
+        if (len == ND_LLA_OPT_LEN && type == ND_OPT_SOURCE_LINKADDR) {
+            changed |= dp_nd_set_lla(l4 + ofs + 2, v->sll, m->sll, &csum);
+            break;
+        }
+        if (len == ND_LLA_OPT_LEN && type == ND_OPT_TARGET_LINKADDR) {
+            changed |= dp_nd_set_lla(l4 + ofs + 2, v->tll, m->tll, &csum);
+            break;
+        }
+        ofs += len;
+    }
+    dp_put_be16(l4 + offsetof(struct icmp6_header, icmp6_cksum), csum);
+    return changed;
+}
+
 static bool
 dp_push_vlan(struct dp_packet *pkt, be16 tpid, be16 tci)
 {
@@ -899,6 +1068,20 @@ dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
             changed = dp_set_l4(pkt, a->set.header, &a->set.value.l4,
                                 &a->set.mask.l4);
             break;
+        case DP_SET_ARP:
+            changed = dp_set_arp(pkt, &a->set.value.arp, &a->set.mask.arp);
+            break;
+        case DP_SET_ICMP:
+            changed = dp_set_icmp(pkt, IPPROTO_ICMP_, &a->set.value.icmp,
+                                  &a->set.mask.icmp);
+            break;
+        case DP_SET_ICMPV6:
+            changed = dp_set_icmp(pkt, IPPROTO_ICMPV6_, &a->set.value.icmp,
+                                  &a->set.mask.icmp);
+            break;
+        case DP_SET_ND:
+            changed = dp_set_nd(pkt, &a->set.value.nd, &a->set.mask.nd);
+            break;
         case DP_SET_N_HEADERS:
         default:
             break;
@@ -924,9 +1107,10 @@ dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
 /* ---- Formatting --------------------------------------------------------- */
 
 static const char *const dp_set_header_names[DP_SET_N_HEADERS] = {
-    [DP_SET_ETH] = "eth",   [DP_SET_VLAN] = "vlan", [DP_SET_IPV4] = "ipv4",
-    [DP_SET_IPV6] = "ipv6", [DP_SET_TCP] = "tcp",   [DP_SET_UDP] = "udp",
-    [DP_SET_SCTP] = "sctp",
+    [DP_SET_ETH] = "eth",       [DP_SET_VLAN] = "vlan", [DP_SET_IPV4] = "ipv4",
+    [DP_SET_IPV6] = "ipv6",     [DP_SET_TCP] = "tcp",   [DP_SET_UDP] = "udp",
+    [DP_SET_SCTP] = "sctp",     [DP_SET_ARP] = "arp",   [DP_SET_ICMP] = "icmp",
+    [DP_SET_ICMPV6] = "icmpv6", [DP_SET_ND] = "nd",
 };
 
 static void
@@ -1036,6 +1220,24 @@ dp_format_set(const struct dp_action *a, struct ds *s)
                          false);
         dp_put_int_field(s, "dst", ntohs(v->l4.dst), ntohs(m->l4.dst), 0xffff,
                          false);
+        break;
+    case DP_SET_ARP:
+        dp_put_ip_field(s, "sip", v->arp.sip, m->arp.sip);
+        dp_put_ip_field(s, "tip", v->arp.tip, m->arp.tip);
+        dp_put_int_field(s, "op", ntohs(v->arp.op), ntohs(m->arp.op), 0xffff,
+                         false);
+        dp_put_eth_field(s, "sha", v->arp.sha, m->arp.sha);
+        dp_put_eth_field(s, "tha", v->arp.tha, m->arp.tha);
+        break;
+    case DP_SET_ICMP:
+    case DP_SET_ICMPV6:
+        dp_put_int_field(s, "type", v->icmp.type, m->icmp.type, 0xff, false);
+        dp_put_int_field(s, "code", v->icmp.code, m->icmp.code, 0xff, false);
+        break;
+    case DP_SET_ND:
+        dp_put_ipv6_field(s, "target", &v->nd.target, &m->nd.target);
+        dp_put_eth_field(s, "sll", v->nd.sll, m->nd.sll);
+        dp_put_eth_field(s, "tll", v->nd.tll, m->nd.tll);
         break;
     case DP_SET_N_HEADERS:
     default:
@@ -1316,6 +1518,71 @@ dp_parse_int_field(char *text, uint32_t full, uint32_t *vp, uint32_t *mp)
     return true;
 }
 
+/* An Ethernet address "V[/M]". */
+static bool
+dp_parse_eth_field(char *text, struct eth_addr *vp, struct eth_addr *mp)
+{
+    char *mask;
+
+    dp_split_mask(text, &mask);
+    *mp = ETH_ADDR_BROADCAST;
+    return dp_parse_eth(text, vp) && (!mask || dp_parse_eth(mask, mp));
+}
+
+static bool
+dp_parse_arp_field(const char *key, char *text, struct dp_set_arp *v,
+                   struct dp_set_arp *m)
+{
+    uint32_t iv, im;
+    char *mask;
+
+    if (!strcmp(key, "sip") || !strcmp(key, "tip")) {
+        be32 *vp = key[0] == 's' ? &v->sip : &v->tip;
+        be32 *mp = key[0] == 's' ? &m->sip : &m->tip;
+
+        dp_split_mask(text, &mask);
+        *mp = UINT32_MAX;
+        return inet_pton(AF_INET, text, vp) == 1
+               && (!mask || dp_parse_ip_mask(mask, mp));
+    }
+    if (!strcmp(key, "op")) {
+        if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
+            return false;
+        }
+        v->op = htons((uint16_t)iv);
+        m->op = htons((uint16_t)im);
+        return true;
+    }
+    if (!strcmp(key, "sha")) {
+        return dp_parse_eth_field(text, &v->sha, &m->sha);
+    }
+    if (!strcmp(key, "tha")) {
+        return dp_parse_eth_field(text, &v->tha, &m->tha);
+    }
+    return false;
+}
+
+static bool
+dp_parse_nd_field(const char *key, char *text, struct dp_set_nd *v,
+                  struct dp_set_nd *m)
+{
+    char *mask;
+
+    if (!strcmp(key, "target")) {
+        dp_split_mask(text, &mask);
+        memset(&m->target, 0xff, sizeof m->target);
+        return inet_pton(AF_INET6, text, &v->target) == 1
+               && (!mask || dp_parse_ipv6_mask(mask, &m->target));
+    }
+    if (!strcmp(key, "sll")) {
+        return dp_parse_eth_field(text, &v->sll, &m->sll);
+    }
+    if (!strcmp(key, "tll")) {
+        return dp_parse_eth_field(text, &v->tll, &m->tll);
+    }
+    return false;
+}
+
 /* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'. */
 static bool
 dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
@@ -1437,6 +1704,26 @@ dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
             m->l4.dst = htons((uint16_t)im);
         }
         return true;
+    case DP_SET_ARP:
+        return dp_parse_arp_field(key, text, &v->arp, &m->arp);
+    case DP_SET_ICMP:
+    case DP_SET_ICMPV6:
+        if (strcmp(key, "type") != 0 && strcmp(key, "code") != 0) {
+            return false;
+        }
+        if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
+            return false;
+        }
+        if (key[0] == 't') {
+            v->icmp.type = (uint8_t)iv;
+            m->icmp.type = (uint8_t)im;
+        } else {
+            v->icmp.code = (uint8_t)iv;
+            m->icmp.code = (uint8_t)im;
+        }
+        return true;
+    case DP_SET_ND:
+        return dp_parse_nd_field(key, text, &v->nd, &m->nd);
     case DP_SET_N_HEADERS:
     default:
         return false;
@@ -1466,7 +1753,8 @@ dp_parse_set(struct dp_action_buf *buf, char *args, const char *item,
     if (header < 0) {
         return dp_parse_error(errorp,
                               "unknown header \"%s\" in \"%s\" (expected "
-                              "eth, vlan, ipv4, ipv6, tcp, udp or sctp)",
+                              "eth, vlan, ipv4, ipv6, tcp, udp, sctp, arp, "
+                              "icmp, icmpv6 or nd)",
                               hdr, item);
     }
     memset(&v, 0, sizeof v);

@@ -10,7 +10,9 @@
  *   set(HEADER(...))       rewrite fields of one header, each under a mask
  *                          (eth src/dst; vlan vid/pcp; ipv4 src/dst/tos/ttl;
  *                          ipv6 src/dst/label/tclass/hlimit; tcp, udp, sctp
- *                          ports), with the checksums fixed up
+ *                          ports; arp sip/tip/op/sha/tha; icmp and icmpv6
+ *                          type/code; nd target/sll/tll), with the
+ *                          checksums fixed up
  *   push_vlan(tpid, tci)   add an outer 802.1Q/802.1ad tag
  *   pop_vlan               remove the outer tag
  *   userspace(userdata)    hand a copy to the slow path (an ACTION upcall)
@@ -35,7 +37,12 @@
  * address change updates the TCP, UDP and ICMPv6 pseudo-header checksum
  * (not an IPv6 destination change when a routing header is present, whose
  * pseudo-header uses the final destination, as in Open vSwitch); a port
- * change updates the TCP or UDP checksum.  All of these are incremental
+ * change updates the TCP or UDP checksum; an ICMP or ICMPv6 type or code
+ * change updates the ICMP checksum, and an ND target or link-layer
+ * address change the ICMPv6 checksum (ARP has none).  ND link-layer
+ * addresses are rewritten in place in the first source or target
+ * link-layer address option, as in Open vSwitch: a set never adds an
+ * option the packet lacks.  All of these are incremental
  * (RFC 1624) so that a checksum that was wrong stays exactly as wrong.  A
  * UDP checksum of 0 over IPv4 means "none" and stays 0, and an updated
  * UDP checksum that comes out 0 is sent as 0xffff (RFC 768).  SCTP's CRC32c
@@ -50,7 +57,9 @@
  *
  *   2,set(ipv4(src=10.0.0.1,ttl=63)),push_vlan(vid=5,pcp=0),
  *   set(eth(dst=00:00:00:00:00:01/ff:ff:ff:00:00:00)),pop_vlan,
- *   userspace(userdata(0102030405060708)),drop
+ *   userspace(userdata(0102030405060708)),drop,
+ *   set(arp(sip=10.0.0.9,op=2)),set(icmp(type=0)),set(icmpv6(code=1)),
+ *   set(nd(target=fe80::1,sll=00:00:00:00:00:07))
  *
  * (output is the bare port number; a masked field prints VALUE/MASK;
  * push_vlan prints tpid= only when it is not 0x8100; an empty list is
@@ -94,6 +103,10 @@ enum dp_set_header {
     DP_SET_TCP,
     DP_SET_UDP,
     DP_SET_SCTP,
+    DP_SET_ARP,    /* ARP or RARP over Ethernet/IPv4. */
+    DP_SET_ICMP,   /* ICMP over IPv4: type and code. */
+    DP_SET_ICMPV6, /* ICMPv6: type and code. */
+    DP_SET_ND,     /* ICMPv6 neighbour solicitation or advertisement. */
     DP_SET_N_HEADERS
 };
 
@@ -127,12 +140,35 @@ struct dp_set_l4 {
     be16 dst;
 };
 
+struct dp_set_arp {
+    be32 sip;
+    be32 tip;
+    be16 op;
+    struct eth_addr sha;
+    struct eth_addr tha;
+};
+
+/* ICMP and ICMPv6. */
+struct dp_set_icmp {
+    uint8_t type;
+    uint8_t code;
+};
+
+struct dp_set_nd {
+    struct in6_addr target;
+    struct eth_addr sll; /* In the source link-layer address option. */
+    struct eth_addr tll; /* In the target link-layer address option. */
+};
+
 union dp_set_fields {
     struct dp_set_eth eth;
     struct dp_set_vlan vlan;
     struct dp_set_ipv4 ipv4;
     struct dp_set_ipv6 ipv6;
     struct dp_set_l4 l4;
+    struct dp_set_arp arp;
+    struct dp_set_icmp icmp;
+    struct dp_set_nd nd;
 };
 
 /* The size of the fields of 'header' in union dp_set_fields (0 for

@@ -72,10 +72,13 @@ static const struct field fields[FIELD_N_IDS] = {
           F_HEX),
     FIELD(FIELD_VLAN_TCI, "vlan_tci", NO_ALIASES, "NXM_OF_VLAN_TCI", NULL, 2,
           16, vlans[0].tci, true, true, P_NONE, P_NONE, F_HEX),
+    /* dl_vlan and dl_vlan_pcp are read-only, as they are in effect in Open
+     * vSwitch 3.1 (which sends set_field:V->dl_vlan as a write to in_port
+     * and refuses dl_vlan_pcp): vlan_vid and vlan_pcp write them. */
     FIELD(FIELD_DL_VLAN, "dl_vlan", NO_ALIASES, NULL, NULL, 2, 12,
-          vlans[0].tci, false, true, P_VLAN, P_NONE, F_DEC),
+          vlans[0].tci, false, false, P_VLAN, P_NONE, F_DEC),
     FIELD(FIELD_DL_VLAN_PCP, "dl_vlan_pcp", NO_ALIASES, NULL, NULL, 1, 3,
-          vlans[0].tci, false, true, P_VLAN, P_NONE, F_DEC),
+          vlans[0].tci, false, false, P_VLAN, P_NONE, F_DEC),
     FIELD(FIELD_VLAN_VID, "vlan_vid", NO_ALIASES, "OXM_OF_VLAN_VID", NULL, 2,
           13, vlans[0].tci, true, true, P_VLAN, P_NONE, F_DEC),
     FIELD(FIELD_VLAN_PCP, "vlan_pcp", NO_ALIASES, "OXM_OF_VLAN_PCP", NULL, 1,

@@ -89,7 +89,8 @@ ofpact_equal(const struct ofpact *a, const struct ofpact *b)
     }
     switch (a->type) {
     case OFPACT_OUTPUT:
-        return a->output.port == b->output.port;
+        return a->output.port == b->output.port
+               && a->output.max_len == b->output.max_len;
     case OFPACT_CONTROLLER:
         return a->controller.max_len == b->controller.max_len
                && a->controller.id == b->controller.id
@@ -473,8 +474,14 @@ static int
 check_writable(const struct field *f, const char *ctx, char **errorp)
 {
     if (!f->writable) {
-        *errorp = field_error(ctx, "it can be matched but not written",
-                              "field %s is read-only", f->name);
+        const char *hint = "it can be matched but not written";
+
+        if (f->id == FIELD_DL_VLAN) {
+            hint = "write vlan_vid, or use mod_vlan_vid";
+        } else if (f->id == FIELD_DL_VLAN_PCP) {
+            hint = "write vlan_pcp, or use mod_vlan_pcp";
+        }
+        *errorp = field_error(ctx, hint, "field %s is read-only", f->name);
         return EINVAL;
     }
     return 0;

@@ -94,11 +94,27 @@ enum ofpact_controller_reason {
 #define OFPACT_TABLE_NONE 255           /* resubmit: keep the table. */
 #define OFPACT_NOTE_MAX 1024            /* Longest note, in bytes. */
 
+/* The OpenFlow encoding an action arrived in, when the same action has
+ * several: the encoder sends it back the same way, as Open vSwitch does,
+ * so that a controller reads back the bytes it wrote.  Actions parsed from
+ * text have OFPACT_RAW_DEFAULT.  ofpacts_equal() ignores it. */
+enum ofpact_raw {
+    OFPACT_RAW_DEFAULT,
+    OFPACT_RAW_NX_CONTROLLER,  /* controller(...) as NXAST_CONTROLLER. */
+    OFPACT_RAW_NX_CONTROLLER2, /* controller(...) as NXAST_CONTROLLER2. */
+    OFPACT_RAW_NX_REG_LOAD2,   /* set_field as NXAST_REG_LOAD2. */
+};
+
 struct ofpact {
     enum ofpact_type type;
+    uint8_t raw; /* enum ofpact_raw. */
     union {
         struct {
             uint32_t port; /* 1..0xfeff or OFPP_IN_PORT ... OFPP_LOCAL. */
+            /* OpenFlow's max_len, which only matters for the controller
+             * port: kept so that a flow reads back over OpenFlow as it was
+             * written (0 from the text syntax, as in Open vSwitch). */
+            uint16_t max_len;
         } output;
         struct {
             uint16_t max_len;

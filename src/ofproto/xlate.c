@@ -452,6 +452,135 @@ commit_vlans(struct xctx *ctx)
 }
 
 static void
+commit_arp(struct xctx *ctx)
+{
+    struct dp_set_arp v, m;
+    bool any = false;
+
+    memset(&v, 0, sizeof v);
+    memset(&m, 0, sizeof m);
+    COMMIT_FIELD(v, m, sip, nw_src);
+    COMMIT_FIELD(v, m, tip, nw_dst);
+    COMMIT_FIELD(v, m, sha, arp_sha);
+    COMMIT_FIELD(v, m, tha, arp_tha);
+    /* The flow holds the low 8 bits of the opcode (a larger one does not
+     * parse), so a rewrite writes the whole 16-bit field. */
+    if (ctx->base.nw_proto != ctx->flow.nw_proto
+        || ctx->written.masks.nw_proto) {
+        v.op = htons(ctx->flow.nw_proto);
+        m.op = UINT16_MAX;
+        any = any || ctx->base.nw_proto != ctx->flow.nw_proto;
+    }
+    if (any) {
+        ctx->wc->masks.dl_type = 0xffff;
+        dp_action_put_set(&ctx->odp, DP_SET_ARP, &v, &m);
+    }
+}
+
+/* ND fields exist only in a solicitation or advertisement, as the packet
+ * is at this point ('base'; an ICMPv6 type rewrite commits after this). */
+static bool
+commit_nd(struct xctx *ctx)
+{
+    struct dp_set_nd v, m;
+    bool any = false;
+
+    if (ctx->base.tp_dst != htons(0)
+        || (ctx->base.tp_src != htons(ND_NEIGHBOR_SOLICIT)
+            && ctx->base.tp_src != htons(ND_NEIGHBOR_ADVERT))) {
+        return false;
+    }
+    memset(&v, 0, sizeof v);
+    memset(&m, 0, sizeof m);
+    COMMIT_FIELD(v, m, target, nd_target);
+    COMMIT_FIELD(v, m, sll, arp_sha);
+    COMMIT_FIELD(v, m, tll, arp_tha);
+    if (any) {
+        ctx->wc->masks.tp_src = htons(UINT8_MAX);
+        ctx->wc->masks.tp_dst = htons(UINT8_MAX);
+        dp_action_put_set(&ctx->odp, DP_SET_ND, &v, &m);
+    }
+    return any;
+}
+
+/* Type and code of ICMP or ICMPv6, kept by the flow in tp_src/tp_dst. */
+static bool
+commit_icmp(struct xctx *ctx, enum dp_set_header h)
+{
+    struct dp_set_icmp v, m;
+    uint8_t base_type = (uint8_t)ntohs(ctx->base.tp_src);
+    uint8_t base_code = (uint8_t)ntohs(ctx->base.tp_dst);
+    uint8_t type = (uint8_t)ntohs(ctx->flow.tp_src);
+    uint8_t code = (uint8_t)ntohs(ctx->flow.tp_dst);
+
+    if (base_type == type && base_code == code) {
+        return false;
+    }
+    v.type = type;
+    v.code = code;
+    m.type = (uint8_t)(ntohs(ctx->written.masks.tp_src) | (base_type ^ type));
+    m.code = (uint8_t)(ntohs(ctx->written.masks.tp_dst) | (base_code ^ code));
+    dp_action_put_set(&ctx->odp, h, &v, &m);
+    return true;
+}
+
+/* Ports of TCP, UDP or SCTP. */
+static bool
+commit_ports(struct xctx *ctx, enum dp_set_header h)
+{
+    struct dp_set_l4 v, m;
+    bool any = false;
+
+    memset(&v, 0, sizeof v);
+    memset(&m, 0, sizeof m);
+    COMMIT_FIELD(v, m, src, tp_src);
+    COMMIT_FIELD(v, m, dst, tp_dst);
+    if (any) {
+        dp_action_put_set(&ctx->odp, h, &v, &m);
+    }
+    return any;
+}
+
+/* L4 headers: ports of TCP, UDP and SCTP; ND fields, ICMP type and code.
+ * None exists in a later fragment. */
+static void
+commit_l4(struct xctx *ctx)
+{
+    bool any;
+
+    if (!flow_is_ip(&ctx->flow) || (ctx->flow.nw_frag & FLOW_NW_FRAG_LATER)) {
+        return;
+    }
+    switch (ctx->flow.nw_proto) {
+    case IPPROTO_TCP:
+        any = commit_ports(ctx, DP_SET_TCP);
+        break;
+    case IPPROTO_UDP:
+        any = commit_ports(ctx, DP_SET_UDP);
+        break;
+    case IPPROTO_SCTP:
+        any = commit_ports(ctx, DP_SET_SCTP);
+        break;
+    case IPPROTO_ICMP:
+        any = ctx->flow.dl_type == htons(ETH_TYPE_IP)
+              && commit_icmp(ctx, DP_SET_ICMP);
+        break;
+    case IPPROTO_ICMPV6:
+        any = ctx->flow.dl_type == htons(ETH_TYPE_IPV6) && commit_nd(ctx);
+        any |= ctx->flow.dl_type == htons(ETH_TYPE_IPV6)
+               && commit_icmp(ctx, DP_SET_ICMPV6);
+        break;
+    default:
+        return;
+    }
+    if (any) {
+        ctx->wc->masks.dl_type = 0xffff;
+        ctx->wc->masks.nw_proto = 0xff;
+        ctx->wc->masks.nw_frag |= FLOW_NW_FRAG_LATER;
+    }
+}
+
+static void
 commit_l2_l3_l4(struct xctx *ctx)
 {
     bool any;
@@ -497,36 +626,11 @@ commit_l2_l3_l4(struct xctx *ctx)
             ctx->wc->masks.dl_type = 0xffff;
             dp_action_put_set(&ctx->odp, DP_SET_IPV6, &v, &m);
         }
+    } else if (ctx->flow.dl_type == htons(ETH_TYPE_ARP)
+               || ctx->flow.dl_type == htons(ETH_TYPE_RARP)) {
+        commit_arp(ctx);
     }
-    if (flow_is_ip(&ctx->flow) && !(ctx->flow.nw_frag & FLOW_NW_FRAG_LATER)) {
-        struct dp_set_l4 v, m;
-        enum dp_set_header h;
-
-        switch (ctx->flow.nw_proto) {
-        case IPPROTO_TCP:
-            h = DP_SET_TCP;
-            break;
-        case IPPROTO_UDP:
-            h = DP_SET_UDP;
-            break;
-        case IPPROTO_SCTP:
-            h = DP_SET_SCTP;
-            break;
-        default:
-            return;
-        }
-        memset(&v, 0, sizeof v);
-        memset(&m, 0, sizeof m);
-        any = false;
-        COMMIT_FIELD(v, m, src, tp_src);
-        COMMIT_FIELD(v, m, dst, tp_dst);
-        if (any) {
-            ctx->wc->masks.dl_type = 0xffff;
-            ctx->wc->masks.nw_proto = 0xff;
-            ctx->wc->masks.nw_frag |= FLOW_NW_FRAG_LATER;
-            dp_action_put_set(&ctx->odp, h, &v, &m);
-        }
-    }
+    commit_l4(ctx);
 }
 
 /* Emits what it takes to turn the packet into 'ctx->flow'. */
@@ -539,8 +643,9 @@ commit_changes(struct xctx *ctx)
     commit_vlans(ctx);
     commit_l2_l3_l4(ctx);
 
-    /* Anything else that differs (ARP, ND, ICMP fields...) has no datapath
-     * set action: count it and move on. */
+    /* Every field the flow language can write has a set action above; a
+     * difference left over (an L4 field of a later fragment, say) cannot
+     * reach the packet: count it. */
     struct flow a = ctx->base, b = ctx->flow;
     a.metadata = b.metadata = 0;
     memset(a.regs, 0, sizeof a.regs);
@@ -557,8 +662,20 @@ commit_changes(struct xctx *ctx)
         a.ipv6_label = b.ipv6_label;
         a.nw_tos = b.nw_tos;
         a.nw_ttl = b.nw_ttl;
-        a.tp_src = b.tp_src;
-        a.tp_dst = b.tp_dst;
+        if (!(b.nw_frag & FLOW_NW_FRAG_LATER)) {
+            a.tp_src = b.tp_src;
+            a.tp_dst = b.tp_dst;
+            a.nd_target = b.nd_target;
+            a.arp_sha = b.arp_sha;
+            a.arp_tha = b.arp_tha;
+        }
+    } else if (b.dl_type == htons(ETH_TYPE_ARP)
+               || b.dl_type == htons(ETH_TYPE_RARP)) {
+        a.nw_src = b.nw_src;
+        a.nw_dst = b.nw_dst;
+        a.nw_proto = b.nw_proto;
+        a.arp_sha = b.arp_sha;
+        a.arp_tha = b.arp_tha;
     }
     if (!flow_equal(&a, &b)) {
         COVERAGE_INC(xlate_rewrite_unsupported);

@@ -60,11 +60,11 @@ decode_output(const uint8_t *a, struct ofpacts *out)
 {
     uint32_t wire = ofp_get32(a + 4);
     uint16_t max_len = ofp_get16(a + 8);
+    struct ofpact *act;
     uint32_t port;
 
     if (wire == OFPP13_CONTROLLER) {
-        struct ofpact *act = ofpacts_put(out, OFPACT_CONTROLLER);
-
+        act = ofpacts_put(out, OFPACT_CONTROLLER);
         act->controller.max_len = max_len;
         act->controller.id = 0;
         act->controller.reason = OFPACT_REASON_ACTION;
@@ -73,7 +73,9 @@ decode_output(const uint8_t *a, struct ofpacts *out)
     if (!ofp_port_from_wire(wire, &port) || !port || port == OFPP_NONE) {
         return OFPERR_BAC_BAD_OUT_PORT;
     }
-    ofpacts_put(out, OFPACT_OUTPUT)->output.port = port;
+    act = ofpacts_put(out, OFPACT_OUTPUT);
+    act->output.port = port;
+    act->output.max_len = max_len;
     return 0;
 }
 
@@ -162,7 +164,9 @@ decode_controller2(const uint8_t *a, size_t len, struct ofpacts *out)
         switch (type) {
         case NXAC2PT_MAX_LEN:
         case NXAC2PT_CONTROLLER_ID:
-            if (plen != 6) {
+            /* A 16-bit value, alone (6) or padded to 8 as Open vSwitch
+             * writes it. */
+            if (plen != 6 && plen != 8) {
                 return OFPERR_BAC_BAD_LEN;
             }
             if (type == NXAC2PT_MAX_LEN) {
@@ -186,6 +190,7 @@ decode_controller2(const uint8_t *a, size_t len, struct ofpacts *out)
         ofs += ofp_pad8(plen);
     }
     act = ofpacts_put(out, OFPACT_CONTROLLER);
+    act->raw = OFPACT_RAW_NX_CONTROLLER2;
     act->controller.max_len = max_len;
     act->controller.id = id;
     act->controller.reason = (enum ofpact_controller_reason)reason;
@@ -271,7 +276,11 @@ decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
         return 0;
     }
     case NXAST_REG_LOAD2:
-        return decode_set_field(a, 10, len, true, out);
+        error = decode_set_field(a, 10, len, true, out);
+        if (!error) {
+            out->acts[out->n - 1].raw = OFPACT_RAW_NX_REG_LOAD2;
+        }
+        return error;
     case NXAST_CONTROLLER:
         if (len != 16) {
             return OFPERR_BAC_BAD_LEN;
@@ -280,6 +289,7 @@ decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
             return OFPERR_BAC_BAD_ARGUMENT;
         }
         act = ofpacts_put(out, OFPACT_CONTROLLER);
+        act->raw = OFPACT_RAW_NX_CONTROLLER;
         act->controller.max_len = ofp_get16(a + 10);
         act->controller.id = ofp_get16(a + 12);
         act->controller.reason = (enum ofpact_controller_reason)a[14];
@@ -617,6 +627,54 @@ put_set_field(struct ofpbuf *b, const struct field *f,
     action_finish(b, ofs);
 }
 
+/* A set_field that came in as NXAST_REG_LOAD2 goes back out as one, with
+ * the NXM header when the field has one (as Open vSwitch writes it). */
+static void
+put_reg_load2(struct ofpbuf *b, const struct field *f,
+              const union field_value *value, const union field_value *mask)
+{
+    const struct oxm_def *d = oxm_for_field(f->id);
+    size_t ofs;
+
+    if (!d) {
+        COVERAGE_INC(ofp_encode_action_skipped);
+        return;
+    }
+    ofs = nx_action_start(b, NXAST_REG_LOAD2);
+    oxm_put(b, d, value, field_value_is_all_ones(f, mask) ? NULL : mask);
+    action_finish(b, ofs);
+}
+
+/* A controller action that came in as NXAST_CONTROLLER2 goes back out as
+ * one, with the properties whose values are not the defaults; 16-bit
+ * values padded to 8 bytes, as Open vSwitch writes them. */
+static void
+put_controller2(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs = nx_action_start(b, NXAST_CONTROLLER2);
+
+    ofpbuf_put_zeros(b, 6);
+    if (a->controller.max_len != OFPACT_CONTROLLER_MAX_LEN) {
+        ofpbuf_put_be16(b, NXAC2PT_MAX_LEN);
+        ofpbuf_put_be16(b, 8);
+        ofpbuf_put_be16(b, a->controller.max_len);
+        ofpbuf_put_zeros(b, 2);
+    }
+    if (a->controller.id) {
+        ofpbuf_put_be16(b, NXAC2PT_CONTROLLER_ID);
+        ofpbuf_put_be16(b, 8);
+        ofpbuf_put_be16(b, a->controller.id);
+        ofpbuf_put_zeros(b, 2);
+    }
+    if (a->controller.reason != OFPACT_REASON_ACTION) {
+        ofpbuf_put_be16(b, NXAC2PT_REASON);
+        ofpbuf_put_be16(b, 5);
+        ofpbuf_put_u8(b, (uint8_t)a->controller.reason);
+        ofpbuf_put_zeros(b, 3);
+    }
+    action_finish(b, ofs);
+}
+
 static void
 put_simple_set(struct ofpbuf *b, enum field_id id, const void *bytes, size_t n,
                const struct match *match)
@@ -655,12 +713,16 @@ encode_action(const struct ofpact *a, const struct match *match,
     case OFPACT_OUTPUT:
         ofs = action_start(b, OFPAT_OUTPUT);
         ofpbuf_put_be32(b, ofp_port_to_wire(a->output.port));
-        ofpbuf_put_be16(b, 0);
+        ofpbuf_put_be16(b, a->output.max_len);
         action_finish(b, ofs);
         break;
     case OFPACT_CONTROLLER:
-        if (a->controller.reason == OFPACT_REASON_ACTION
-            && !a->controller.id) {
+        if (a->raw == OFPACT_RAW_NX_CONTROLLER2) {
+            put_controller2(b, a);
+            break;
+        }
+        if (a->controller.reason == OFPACT_REASON_ACTION && !a->controller.id
+            && a->raw != OFPACT_RAW_NX_CONTROLLER) {
             ofs = action_start(b, OFPAT_OUTPUT);
             ofpbuf_put_be32(b, OFPP13_CONTROLLER);
             ofpbuf_put_be16(b, a->controller.max_len);
@@ -720,6 +782,11 @@ encode_action(const struct ofpact *a, const struct match *match,
         action_finish(b, action_start(b, OFPAT_DEC_NW_TTL));
         break;
     case OFPACT_SET_FIELD:
+        if (a->raw == OFPACT_RAW_NX_REG_LOAD2) {
+            put_reg_load2(b, a->set_field.field, &a->set_field.value,
+                          &a->set_field.mask);
+            break;
+        }
         put_set_field(b, a->set_field.field, &a->set_field.value,
                       &a->set_field.mask, match);
         break;

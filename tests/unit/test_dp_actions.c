@@ -604,6 +604,157 @@ test_set_on_missing_header_is_a_no_op(void **state)
     dp_packet_delete(pkt);
 }
 
+/* ---- Set: ARP, ICMP, ND ------------------------------------------------- */
+
+/* True if the ICMPv4 message at the packet's L4 header sums right. */
+static bool
+t_icmp4_csum_ok(const struct dp_packet *pkt)
+{
+    const uint8_t *l3 = t_l3(pkt);
+    size_t l4_len = t_get16(l3 + 2) - IP_HEADER_LEN;
+
+    return t_fold(t_sum(t_l4(pkt), l4_len, 0)) == 0xffff;
+}
+
+static void
+test_set_icmp_type_and_code_fix_the_icmp_checksum(void **state)
+{
+    struct frame f;
+    struct dp_packet *pkt;
+    uint16_t csum;
+
+    (void)state;
+    t_build(&f, false, IPPROTO_ICMP_, 11, -1);
+    f.b[f.l4] = 8; /* Echo request. */
+    csum = (uint16_t)~t_fold(t_sum(f.b + f.l4, f.len - f.l4, 0));
+    t_put16(f.b + f.l4 + 2, csum);
+    t_fix(&f);
+    pkt = t_packet(&f);
+    assert_true(t_icmp4_csum_ok(pkt));
+    t_apply("set(icmp(type=0))", pkt);
+    assert_int_equal(t_l4(pkt)[0], 0);
+    assert_int_equal(t_l4(pkt)[1], 0);
+    assert_true(t_icmp4_csum_ok(pkt));
+    t_apply("set(icmp(type=3,code=13))", pkt);
+    assert_int_equal(t_l4(pkt)[0], 3);
+    assert_int_equal(t_l4(pkt)[1], 13);
+    assert_true(t_icmp4_csum_ok(pkt));
+    /* Not ICMPv6, not ND: nothing. */
+    t_apply("set(icmpv6(type=1)),set(nd(target=::1))", pkt);
+    assert_int_equal(t_l4(pkt)[0], 3);
+    dp_packet_delete(pkt);
+
+    t_build(&f, true, IPPROTO_ICMPV6_, 9, 7);
+    t_fix(&f);
+    pkt = t_packet(&f);
+    t_apply("set(icmpv6(type=129,code=4)),set(icmp(type=0))", pkt);
+    assert_int_equal(t_l4(pkt)[0], 129);
+    assert_int_equal(t_l4(pkt)[1], 4);
+    t_check_csums(pkt, true, IPPROTO_ICMPV6_);
+    dp_packet_delete(pkt);
+}
+
+static void
+test_set_arp_rewrites_every_field_under_its_mask(void **state)
+{
+    static const uint8_t arp[28] = {
+        0,    1, 8, 0, 6, 4,    0,  1,       /* Request. */
+        0x02, 0, 0, 0, 0, 0x01, 10, 0, 0, 1, /* SHA, SPA. */
+        0,    0, 0, 0, 0, 0,    10, 0, 0, 2, /* THA, TPA. */
+    };
+    static const uint8_t want[28] = {
+        0,  1, 8, 0, 6,    4, 0, 2, 0x02, 0,    0,   0,   0, 0x07,
+        10, 0, 0, 9, 0x02, 0, 0, 0, 0,    0x08, 192, 168, 0, 2,
+    };
+    struct frame f;
+    struct dp_packet *pkt;
+
+    (void)state;
+    memset(&f, 0, sizeof f);
+    t_put(&f, MAC_B, 6);
+    t_put(&f, MAC_A, 6);
+    t_put_u16(&f, ETH_TYPE_ARP);
+    t_put(&f, arp, sizeof arp);
+    pkt = t_packet(&f);
+    t_apply("set(arp(sip=10.0.0.9,tip=192.168.0.0/255.255.0.0,op=2,"
+            "sha=02:00:00:00:00:07,tha=02:00:00:00:00:08))",
+            pkt);
+    assert_memory_equal(t_l3(pkt), want, sizeof want);
+    /* On IPv4 it does nothing. */
+    dp_packet_delete(pkt);
+    t_build(&f, false, IPPROTO_UDP_, 30, -1);
+    t_fix(&f);
+    pkt = t_packet(&f);
+    t_apply("set(arp(sip=1.2.3.4,op=2,sha=02:00:00:00:00:07))", pkt);
+    assert_memory_equal(dp_packet_data(pkt), f.b, f.len);
+    dp_packet_delete(pkt);
+}
+
+/* An ICMPv6 ND message of 'type' with one link-layer address option of
+ * 'opt_type' (0: none). */
+static void
+t_build_nd(struct frame *f, uint8_t type, uint8_t opt_type)
+{
+    static const uint8_t target[16] = {0xfe, 0x80, [15] = 1};
+    uint8_t opt[8] = {opt_type, 1, 0x02, 0, 0, 0, 0, 0x01};
+
+    t_build(f, true, IPPROTO_ICMPV6_, 0, -1);
+    f->len = f->l4;
+    t_put(f, (uint8_t[]){type, 0, 0, 0, 0x60, 0, 0, 0}, 8);
+    t_put(f, target, sizeof target);
+    if (opt_type) {
+        t_put(f, opt, sizeof opt);
+    }
+    t_put16(f->b + f->l3 + 4, (uint16_t)(f->len - f->l4));
+    t_fix(f);
+}
+
+static void
+test_set_nd_target_and_link_layer_addresses_fix_icmpv6_checksum(void **state)
+{
+    struct in6_addr want;
+    struct frame f;
+    struct dp_packet *pkt;
+
+    (void)state;
+    t_build_nd(&f, ND_NEIGHBOR_SOLICIT, ND_OPT_SOURCE_LINKADDR);
+    pkt = t_packet(&f);
+    t_check_csums(pkt, true, IPPROTO_ICMPV6_);
+    t_apply("set(nd(target=fe80::9:8,sll=02:00:00:00:00:07,"
+            "tll=02:00:00:00:00:08))",
+            pkt);
+    inet_pton(AF_INET6, "fe80::9:8", &want);
+    assert_memory_equal(t_l4(pkt) + 8, &want, 16);
+    assert_memory_equal(t_l4(pkt) + 24, ((uint8_t[]){1, 1, 2, 0, 0, 0, 0, 7}),
+                        8);
+    t_check_csums(pkt, true, IPPROTO_ICMPV6_);
+    dp_packet_delete(pkt);
+
+    t_build_nd(&f, ND_NEIGHBOR_ADVERT, ND_OPT_TARGET_LINKADDR);
+    pkt = t_packet(&f);
+    t_apply("set(nd(tll=00:00:00:00:ff:00/00:00:00:00:ff:00))", pkt);
+    assert_memory_equal(t_l4(pkt) + 24,
+                        ((uint8_t[]){2, 1, 2, 0, 0, 0, 0xff, 1}), 8);
+    t_check_csums(pkt, true, IPPROTO_ICMPV6_);
+    dp_packet_delete(pkt);
+
+    /* No option: a set never adds one; the target still changes. */
+    t_build_nd(&f, ND_NEIGHBOR_SOLICIT, 0);
+    pkt = t_packet(&f);
+    t_apply("set(nd(target=::5,sll=02:00:00:00:00:07))", pkt);
+    assert_int_equal(dp_packet_size(pkt), f.len);
+    t_check_csums(pkt, true, IPPROTO_ICMPV6_);
+    dp_packet_delete(pkt);
+
+    /* Not ND (an echo request): nothing. */
+    t_build(&f, true, IPPROTO_ICMPV6_, 40, -1);
+    t_fix(&f);
+    pkt = t_packet(&f);
+    t_apply("set(nd(target=::5,sll=02:00:00:00:00:07))", pkt);
+    assert_memory_equal(dp_packet_data(pkt), f.b, f.len);
+    dp_packet_delete(pkt);
+}
+
 /* ---- Set: IPv6 ---------------------------------------------------------- */
 
 static void
@@ -847,6 +998,14 @@ test_text_round_trips(void **state)
         "userspace(userdata(0102030405060708))",
         "2,set(ipv4(src=10.0.0.1)),push_vlan(vid=5,pcp=0),"
         "userspace(userdata(ff)),3",
+        "set(arp(sip=10.0.0.9,tip=10.0.0.0/255.0.0.0,op=2,"
+        "sha=02:00:00:00:00:07,tha=02:00:00:00:00:08))",
+        "set(arp(op=1/0xff))",
+        "set(icmp(type=0,code=3)),set(icmpv6(code=1/0xf))",
+        "set(nd(target=fe80::1,sll=02:00:00:00:00:07,"
+        "tll=02:00:00:00:00:08))",
+        "set(nd(target=fe80::/ffff::,tll=00:00:00:00:00:07/"
+        "00:00:00:00:00:ff))",
     };
 
     (void)state;
@@ -1034,6 +1193,10 @@ main(void)
         cmocka_unit_test(test_udp_checksum_that_becomes_zero_is_sent_as_ffff),
         cmocka_unit_test(test_set_tcp_and_udp_ports_fix_l4_checksum),
         cmocka_unit_test(test_set_sctp_ports_recompute_crc32c),
+        cmocka_unit_test(test_set_icmp_type_and_code_fix_the_icmp_checksum),
+        cmocka_unit_test(test_set_arp_rewrites_every_field_under_its_mask),
+        cmocka_unit_test(
+            test_set_nd_target_and_link_layer_addresses_fix_icmpv6_checksum),
         cmocka_unit_test(
             test_sctp_rewrite_keeps_a_wrong_crc_wrong_by_the_same_amount),
         cmocka_unit_test(test_set_on_missing_header_is_a_no_op),

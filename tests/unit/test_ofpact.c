@@ -535,12 +535,23 @@ test_vlan_fields_need_a_tag_tracked_through_the_actions(void **state)
                        "flow: vlan_pcp requires a VLAN tag (match one with "
                        "dl_vlan or vlan_tci, or push one) in "
                        "\"set_field:5->vlan_pcp\"");
-    assert_check_error("dl_vlan=0xffff", "load:1->dl_vlan_pcp[]", 0,
-                       "flow: dl_vlan_pcp requires a VLAN tag (match one "
+    assert_check_error("dl_vlan=0xffff", "load:1->vlan_pcp[]", 0,
+                       "flow: vlan_pcp requires a VLAN tag (match one "
                        "with dl_vlan or vlan_tci, or push one) in "
-                       "\"load:0x1->dl_vlan_pcp[]\"");
+                       "\"load:0x1->OXM_OF_VLAN_PCP[]\"");
     /* mod_vlan_vid pushes a tag when there is none. */
     assert_check_ok("dl_vlan=0xffff", "mod_vlan_vid:5", 0);
+    /* dl_vlan and dl_vlan_pcp can be matched and read, not written (Open
+     * vSwitch cannot write them either). */
+    assert_parse_error("set_field:7->dl_vlan",
+                       "flow: field dl_vlan is read-only in "
+                       "\"set_field:7->dl_vlan\" (write vlan_vid, or use "
+                       "mod_vlan_vid)");
+    assert_parse_error("load:1->dl_vlan_pcp[]",
+                       "flow: field dl_vlan_pcp is read-only in "
+                       "\"load:1->dl_vlan_pcp[]\" (write vlan_pcp, or use "
+                       "mod_vlan_pcp)");
+    assert_check_ok("dl_vlan=5", "move:dl_vlan[]->reg0[0..11]", 0);
 }
 
 /* ---- Storage ------------------------------------------------------------ */

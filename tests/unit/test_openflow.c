@@ -118,6 +118,34 @@ test_flow_mod_round_trips_keep_the_flow(void **state)
     }
 }
 
+/* An output action's max_len comes back as it was written (Open vSwitch
+ * keeps it too), so a controller reads back the flow it installed. */
+static void
+test_output_max_len_round_trips(void **state)
+{
+    static const uint16_t max_lens[] = {0, 128, 0xffe5, 0xffff};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof max_lens / sizeof *max_lens; i++) {
+        uint8_t wire[16] = {0, 0, 0, 16, 0, 0, 0, 2};
+        struct ofpbuf b = OFPBUF_INITIALIZER;
+        struct ofpacts acts;
+        struct match match;
+
+        wire[8] = (uint8_t)(max_lens[i] >> 8);
+        wire[9] = (uint8_t)max_lens[i];
+        assert_int_equal(ofp_decode_actions(wire, sizeof wire, &acts), 0);
+        assert_int_equal(acts.n, 1);
+        assert_int_equal(acts.acts[0].output.port, 2);
+        match_init_catchall(&match);
+        ofp_encode_actions(&acts, &match, &b);
+        assert_int_equal(b.size, sizeof wire);
+        assert_memory_equal(b.data, wire, sizeof wire);
+        ofpacts_destroy(&acts);
+        ofpbuf_uninit(&b);
+    }
+}
+
 /* Every prefix of a valid message, its length field made to agree, is
  * refused, except a prefix that ends between two whole instructions
  * (that is a valid flow-mod with fewer of them). */
@@ -767,6 +795,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flow_mod_round_trips_keep_the_flow),
+        cmocka_unit_test(test_output_max_len_round_trips),
         cmocka_unit_test(test_truncated_flow_mods_are_refused),
         cmocka_unit_test(test_length_fields_that_lie_are_refused),
         cmocka_unit_test(test_oxm_errors_have_their_codes),

@@ -393,6 +393,57 @@ test_registers_do_not_reach_the_megaflow(void **state)
                 "in_port=1,tcp", "2", "in_port=1");
 }
 
+/* Every field set_field can write reaches the packet: ICMP, ARP and ND
+ * fields too (their rewrite used to show in the final flow only). */
+static void
+test_set_field_icmp_type_and_code_reach_the_datapath(void **state)
+{
+    (void)state;
+    check_xlate(RULES("icmp,actions=set_field:0->icmp_type,output:2"),
+                "in_port=1,icmp,icmp_type=8,icmp_code=0",
+                "set(icmp(type=0)),2", NULL);
+    check_xlate(RULES("icmp,actions=load:3->NXM_OF_ICMP_CODE[],output:2"),
+                "in_port=1,icmp,icmp_type=3,icmp_code=1",
+                "set(icmp(code=3)),2", NULL);
+    check_xlate(RULES("icmp6,icmp_type=128,actions=set_field:129->"
+                      "icmpv6_type,set_field:1->icmpv6_code,output:2"),
+                "in_port=1,icmp6,icmp_type=128,icmp_code=0",
+                "set(icmpv6(type=129,code=1)),2", NULL);
+}
+
+static void
+test_set_field_arp_fields_reach_the_datapath(void **state)
+{
+    (void)state;
+    check_xlate(RULES("arp,actions=set_field:2->arp_op,"
+                      "set_field:10.0.0.9->arp_spa,"
+                      "load:0x0a000001->NXM_OF_ARP_TPA[],"
+                      "set_field:02:00:00:00:00:07->arp_sha,"
+                      "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],output:2"),
+                "in_port=1,arp,arp_op=1,arp_spa=10.0.0.1,arp_tpa=10.0.0.2,"
+                "arp_sha=02:00:00:00:00:01,arp_tha=00:00:00:00:00:00",
+                "set(arp(sip=10.0.0.9,tip=10.0.0.1,op=2,"
+                "sha=02:00:00:00:00:07,tha=02:00:00:00:00:07)),2",
+                NULL);
+}
+
+static void
+test_set_field_nd_fields_reach_the_datapath(void **state)
+{
+    (void)state;
+    check_xlate(RULES("icmp6,icmp_type=135,icmp_code=0,actions="
+                      "set_field:fe80::9->nd_target,"
+                      "set_field:02:00:00:00:00:07->nd_sll,output:2"),
+                "in_port=1,icmp6,icmp_type=135,icmp_code=0,"
+                "nd_target=fe80::1,nd_sll=02:00:00:00:00:01",
+                "set(nd(target=fe80::9,sll=02:00:00:00:00:07)),2", NULL);
+    check_xlate(RULES("icmp6,icmp_type=136,icmp_code=0,actions="
+                      "set_field:02:00:00:00:00:08->nd_tll,output:2"),
+                "in_port=1,icmp6,icmp_type=136,icmp_code=0,"
+                "nd_target=fe80::1,nd_tll=02:00:00:00:00:01",
+                "set(nd(tll=02:00:00:00:00:08)),2", NULL);
+}
+
 /* ---- Pipeline ----------------------------------------------------------- */
 
 static void
@@ -1124,6 +1175,9 @@ main(void)
         cmocka_unit_test(test_set_field_and_move),
         cmocka_unit_test(test_masked_set_field_masks_the_set),
         cmocka_unit_test(test_registers_do_not_reach_the_megaflow),
+        cmocka_unit_test(test_set_field_icmp_type_and_code_reach_the_datapath),
+        cmocka_unit_test(test_set_field_arp_fields_reach_the_datapath),
+        cmocka_unit_test(test_set_field_nd_fields_reach_the_datapath),
         cmocka_unit_test(test_resubmit_and_goto_table),
         cmocka_unit_test(test_resubmit_with_in_port),
         cmocka_unit_test(test_resubmit_loop_is_detected),
