@@ -786,6 +786,11 @@ static const char *const r_matches[] = {
     "tcp,tp_dst=80",
     "tcp,tp_dst=%u",
     "udp,tp_src=%u",
+    "tcp,tp_dst=0x%x0/0xfff0",
+    "udp,tp_src=%u,tp_dst=0x40/0xffc0",
+    "tcp,tp_src=0x%x0%x/0xf0f0",
+    "tcp,tp_dst=80,tcp_flags=+syn",
+    "udp,tp_dst=0x%x/0xff03",
     "ip,nw_src=10.0.0.0/8",
     "ip,nw_dst=10.%u.0.0/16",
     "ip,nw_src=10.0.0.%u",
@@ -904,6 +909,24 @@ random_rule(struct ofproto *ofp, unsigned int table)
     }
 }
 
+/* A port near the ones the random rules match (0..3, 80, 0x40/0xffc0,
+ * 0x0000/0xfff0 ...), one bit away from them at any depth, or random. */
+static uint16_t
+random_port(void)
+{
+    static const uint16_t near[] = {0, 1, 2, 3, 0x20, 0x31, 0x40, 80};
+    uint16_t port = near[rnd_n(ARRAY_SIZE(near))];
+
+    switch (rnd_n(6)) {
+    case 0:
+        return (uint16_t)rnd();
+    case 1:
+        return port ^ (uint16_t)(1u << rnd_n(16));
+    default:
+        return port;
+    }
+}
+
 static void
 random_flow(struct flow *flow)
 {
@@ -925,8 +948,11 @@ random_flow(struct flow *flow)
         flow->nw_tos = (uint8_t)(rnd_n(4) * 4);
     }
     if (flow->nw_proto == 6 || flow->nw_proto == 17) {
-        flow->tp_src = htons((uint16_t)rnd_n(4));
-        flow->tp_dst = htons((uint16_t)(rnd_n(2) ? 80 : rnd_n(4)));
+        flow->tp_src = htons(random_port());
+        flow->tp_dst = htons(rnd_n(3) ? random_port() : 80);
+    }
+    if (flow->nw_proto == 6) {
+        flow->tcp_flags = htons(rnd_n(2) ? 0x002 : 0x010);
     }
 }
 
