@@ -481,6 +481,32 @@ test_megaflow_udp_does_not_match_tp_dst(void **state)
 }
 
 static void
+test_megaflow_l4_port_miss_unwildcards_leading_port_bits(void **state)
+{
+    const char *const *rules =
+        RULES("priority=10,tcp,tp_dst=80,actions=output:2",
+              "priority=10,tcp,tp_dst=443,actions=output:2",
+              "priority=10,tcp,tp_src=1024,tp_dst=80,actions=output:3",
+              "priority=5,udp,tp_dst=0x0400/0xfc00,actions=output:2",
+              "priority=5,udp,tp_src=0x0005/0x0f0f,actions=output:3",
+              "priority=1,actions=drop");
+
+    (void)state;
+    /* OVS 3.1's ofproto/trace on the same rules gives the same port masks
+     * (with recirc_id=0,eth,...,nw_frag=no around them). */
+    check_xlate(rules, "in_port=1,tcp,tp_src=5555,tp_dst=22", "drop",
+                "tcp,in_port=1,tp_src=0x1000/0xf000,tp_dst=0x0/0xffc0");
+    check_xlate(rules, "in_port=1,tcp,tp_src=1024,tp_dst=22", "drop",
+                "tcp,in_port=1,tp_src=1024,tp_dst=0x0/0xffc0");
+    check_xlate(rules, "in_port=1,tcp,tp_src=5000,tp_dst=81", "drop",
+                "tcp,in_port=1,tp_src=0x1000/0xf000,tp_dst=81");
+    check_xlate(rules, "in_port=1,udp,tp_src=0x0a0a,tp_dst=0x8000", "drop",
+                "udp,in_port=1,tp_src=0x800/0x800,tp_dst=0x8000/0x8000");
+    check_xlate(rules, "in_port=1,udp,tp_src=0xf105,tp_dst=0x0800", "drop",
+                "udp,in_port=1,tp_src=0x100/0xf00,tp_dst=0x800/0xf800");
+}
+
+static void
 test_megaflow_prefix_rule_unwildcards_only_needed_bits(void **state)
 {
     const char *const *rules =
@@ -1155,6 +1181,8 @@ main(void)
         cmocka_unit_test(test_resubmit_loop_is_detected),
         cmocka_unit_test(test_resubmit_explosion_is_bounded),
         cmocka_unit_test(test_megaflow_udp_does_not_match_tp_dst),
+        cmocka_unit_test(
+            test_megaflow_l4_port_miss_unwildcards_leading_port_bits),
         cmocka_unit_test(
             test_megaflow_prefix_rule_unwildcards_only_needed_bits),
         cmocka_unit_test(test_normal_floods_unknown_and_learns),
