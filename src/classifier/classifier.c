@@ -50,7 +50,7 @@ struct cls_subtable {
     uint8_t trie_plen[CLS_N_TRIES];
 
     /* Ports trie (see classifier.h): the mask on the L4 ports as one
-     * 32-bit word (cls_ports_of()), the length of the prefix that ends at
+     * 32-bit value (cls_ports_of()), the length of the prefix that ends at
      * its last 1-bit (0 if the subtable does not match the ports), and the
      * entries' masked ports as prefixes of that length. */
     uint32_t ports_mask;
@@ -265,10 +265,12 @@ cls_ports_word(uint32_t ports)
     return word;
 }
 
+/* The ports of 'word' (see cls_ports_of()) masked by 'subtable''s mask, as
+ * a key of its ports trie. */
 static struct cls_prefix
-cls_ports_prefix(uint32_t ports)
+cls_subtable_ports(const struct cls_subtable *subtable, uint64_t word)
 {
-    struct cls_prefix prefix = {{ports}};
+    struct cls_prefix prefix = {{cls_ports_of(word) & subtable->ports_mask}};
 
     return prefix;
 }
@@ -745,9 +747,8 @@ cls_tries_update(struct classifier *cls, struct cls_subtable *subtable,
     }
 
     if (subtable->ports_plen) {
-        struct cls_prefix ports = cls_ports_prefix(
-            cls_ports_of(miniflow_get(flow, CLS_PORTS_WORD))
-            & subtable->ports_mask);
+        struct cls_prefix ports =
+            cls_subtable_ports(subtable, miniflow_get(flow, CLS_PORTS_WORD));
 
         if (add) {
             cls_trie_insert(&subtable->ports_trie, &ports,
@@ -1007,10 +1008,11 @@ cls_ports_unwildcard(const struct cls_subtable *subtable,
                      const struct flow *flow, struct flow_wildcards *wc,
                      unsigned int n_before, unsigned int n_words)
 {
-    struct cls_prefix ports = cls_ports_prefix(
-        cls_ports_of(flow_u64s(flow)[CLS_PORTS_WORD]) & subtable->ports_mask);
+    struct cls_prefix ports =
+        cls_subtable_ports(subtable, flow_u64s(flow)[CLS_PORTS_WORD]);
     struct cls_plens plens;
     unsigned int maskbits;
+    uint32_t needed;
 
     maskbits = cls_trie_lookup(&subtable->ports_trie, &ports, &plens);
     if (cls_plens_contains(&plens, subtable->ports_plen)) {
@@ -1018,10 +1020,10 @@ cls_ports_unwildcard(const struct cls_subtable *subtable,
         return;
     }
     maskbits = MIN(maskbits, subtable->ports_plen);
+    needed = maskbits ? UINT32_MAX << (32 - maskbits) : 0;
     cls_wc_fold(wc, subtable->mask, n_before);
     flow_u64s_rw(&wc->masks)[CLS_PORTS_WORD] |=
-        cls_ports_word(subtable->ports_mask
-                       & (maskbits ? UINT32_MAX << (32 - maskbits) : 0));
+        cls_ports_word(subtable->ports_mask & needed);
 }
 
 /* The entry of 'subtable' whose key is the 'n_words' words of 'key', or

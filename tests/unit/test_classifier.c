@@ -881,8 +881,8 @@ ports_table(struct harness *h, uint8_t proto, size_t n,
  * 'flags') in 'h', checks that it gets rule 'id' and returns the
  * wildcards. */
 static struct flow_wildcards
-ports_lookup(struct harness *h, uint16_t sport, uint16_t dport,
-             uint16_t flags, int id)
+ports_lookup(struct harness *h, uint16_t sport, uint16_t dport, uint16_t flags,
+             int id)
 {
     struct flow_wildcards wc;
     struct flow flow;
