@@ -49,6 +49,14 @@ struct cls_subtable {
      * matched, or not on a CIDR prefix. */
     uint8_t trie_plen[CLS_N_TRIES];
 
+    /* Ports trie (see classifier.h): the mask on the L4 ports as one
+     * 32-bit value (cls_ports_of()), the length of the prefix that ends at
+     * its last 1-bit (0 if the subtable does not match the ports), and the
+     * entries' masked ports as prefixes of that length. */
+    uint32_t ports_mask;
+    unsigned int ports_plen;
+    struct cls_trie ports_trie;
+
     struct cls_emap entries; /* Entries by key hash. */
 
     /* Writer. */
@@ -224,6 +232,47 @@ cls_wc_set_prefix(struct flow_wildcards *wc, const struct cls_trie_field *f,
     if (n_bits % 8) {
         bytes[i] |= (uint8_t)(0xff << (8 - n_bits % 8));
     }
+}
+
+/* ---- The ports trie ----------------------------------------------------- */
+
+/* The L4 ports share one flow word, tp_src first: the trie sees them as one
+ * 32-bit value, tp_src in the high half, so that a rule that matches only
+ * tp_dst has a prefix that starts with 16 wildcarded (zero) bits. */
+#define CLS_PORTS_WORD FLOW_U64_OFS(tp_src)
+BUILD_ASSERT(offsetof(struct flow, tp_src) % sizeof(uint64_t) == 0);
+BUILD_ASSERT(offsetof(struct flow, tp_dst)
+             == offsetof(struct flow, tp_src) + sizeof(be16));
+
+/* The ports in 'word', the flow word CLS_PORTS_WORD of a flow or a mask. */
+static uint32_t
+cls_ports_of(uint64_t word)
+{
+    be16 ports[2];
+
+    memcpy(ports, &word, sizeof ports);
+    return (uint32_t)ntohs(ports[0]) << 16 | ntohs(ports[1]);
+}
+
+/* The flow word CLS_PORTS_WORD that holds 'ports' and nothing else. */
+static uint64_t
+cls_ports_word(uint32_t ports)
+{
+    be16 p[2] = {htons((uint16_t)(ports >> 16)), htons((uint16_t)ports)};
+    uint64_t word = 0;
+
+    memcpy(&word, p, sizeof p);
+    return word;
+}
+
+/* The ports of 'word' (see cls_ports_of()) masked by 'subtable''s mask, as
+ * a key of its ports trie. */
+static struct cls_prefix
+cls_subtable_ports(const struct cls_subtable *subtable, uint64_t word)
+{
+    struct cls_prefix prefix = {{cls_ports_of(word) & subtable->ports_mask}};
+
+    return prefix;
 }
 
 /* ---- Rules -------------------------------------------------------------- */
@@ -477,6 +526,14 @@ cls_subtable_create(struct classifier *cls, const struct minimask *mask,
         }
     }
 
+    subtable->ports_mask = cls_ports_of(flow_u64s(&wc.masks)[CLS_PORTS_WORD]);
+    subtable->ports_plen = 0;
+    if (subtable->ports_mask) {
+        subtable->ports_plen =
+            32 - (unsigned int)__builtin_ctz(subtable->ports_mask);
+    }
+    cls_trie_init(&subtable->ports_trie, 32);
+
     cls_emap_init(&subtable->entries);
     subtable->max_priority = INT_MIN;
     subtable->max_count = 0;
@@ -511,6 +568,7 @@ cls_subtable_retire(struct cls_subtable *subtable)
     for (unsigned int s = 0; s + 1 < FLOW_N_STAGES; s++) {
         cls_index_destroy(&subtable->indices[s]);
     }
+    cls_trie_destroy(&subtable->ports_trie);
     cls_emap_destroy(&subtable->entries);
     cls_postpone(cls_subtable_free, subtable);
 }
@@ -661,9 +719,9 @@ classifier_destroy(struct classifier *cls)
 }
 
 /* Adds ('add') or removes the trie prefixes of 'flow', a key of
- * 'subtable'. */
+ * 'subtable', in the classifier's tries and the subtable's ports trie. */
 static void
-cls_tries_update(struct classifier *cls, const struct cls_subtable *subtable,
+cls_tries_update(struct classifier *cls, struct cls_subtable *subtable,
                  const struct miniflow *flow, bool add)
 {
     struct flow expanded;
@@ -685,6 +743,19 @@ cls_tries_update(struct classifier *cls, const struct cls_subtable *subtable,
             cls_trie_insert(&cls->tries[t], &prefix, plen);
         } else {
             cls_trie_remove(&cls->tries[t], &prefix, plen);
+        }
+    }
+
+    if (subtable->ports_plen) {
+        struct cls_prefix ports =
+            cls_subtable_ports(subtable, miniflow_get(flow, CLS_PORTS_WORD));
+
+        if (add) {
+            cls_trie_insert(&subtable->ports_trie, &ports,
+                            subtable->ports_plen);
+        } else {
+            cls_trie_remove(&subtable->ports_trie, &ports,
+                            subtable->ports_plen);
         }
     }
 }
@@ -924,6 +995,37 @@ cls_tries_skip(const struct classifier *cls,
     return false;
 }
 
+/* After a miss in the last stage of 'subtable', whose mask on the L4 ports
+ * is nonzero: un-wildcards in 'wc' what the miss depends on.  'n_words' is
+ * the number of words in the subtable's mask, 'n_before' the number in the
+ * stages before the last.  If the ports trie proves that no entry has the
+ * flow's masked ports, that proof needs only the leading port bits the
+ * trie examined, and the stages before the last (which led to the last
+ * stage); otherwise the miss was on another field, or on the combination,
+ * and depends on the whole mask. */
+static void
+cls_ports_unwildcard(const struct cls_subtable *subtable,
+                     const struct flow *flow, struct flow_wildcards *wc,
+                     unsigned int n_before, unsigned int n_words)
+{
+    struct cls_prefix ports =
+        cls_subtable_ports(subtable, flow_u64s(flow)[CLS_PORTS_WORD]);
+    struct cls_plens plens;
+    unsigned int maskbits;
+    uint32_t needed;
+
+    maskbits = cls_trie_lookup(&subtable->ports_trie, &ports, &plens);
+    if (cls_plens_contains(&plens, subtable->ports_plen)) {
+        cls_wc_fold(wc, subtable->mask, n_words);
+        return;
+    }
+    maskbits = MIN(maskbits, subtable->ports_plen);
+    needed = maskbits ? UINT32_MAX << (32 - maskbits) : 0;
+    cls_wc_fold(wc, subtable->mask, n_before);
+    flow_u64s_rw(&wc->masks)[CLS_PORTS_WORD] |=
+        cls_ports_word(subtable->ports_mask & needed);
+}
+
 /* The entry of 'subtable' whose key is the 'n_words' words of 'key', or
  * NULL. */
 static const struct cls_entry *
@@ -1008,10 +1110,17 @@ cls_subtable_lookup(const struct classifier *cls,
 
 miss:
     /* Without wildcard tracking the miss is all there is to know. */
-    if (wc
-        && (!subtable->stage_tries[s]
-            || !cls_tries_skip(cls, subtable, subtable->stage_tries[s], flow,
-                               wc, tries))) {
+    if (!wc
+        || (subtable->stage_tries[s]
+            && cls_tries_skip(cls, subtable, subtable->stage_tries[s], flow,
+                              wc, tries))) {
+        return NULL;
+    }
+    if (subtable->ports_plen && s + 1 == subtable->n_stages) {
+        /* The ports are in the last stage (L4), and it missed. */
+        cls_ports_unwildcard(subtable, flow, wc,
+                             k - count_1bits(subtable->stage_maps[s]), k);
+    } else {
         cls_wc_fold(wc, subtable->mask, k);
     }
     return NULL;

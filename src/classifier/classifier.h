@@ -33,6 +33,16 @@
  *    rule has the flow's prefix, so the trie is not consulted then: hits
  *    never pay for a trie walk, and each trie is walked at most once per
  *    lookup.)
+ *  - A ports trie in each subtable that matches the L4 ports (OVS's
+ *    "ports_trie").  tp_src and tp_dst form one 32-bit value, tp_src
+ *    first; the subtable's mask on it, whatever its shape, ends at some
+ *    last 1-bit, and the trie holds every entry's masked ports as a
+ *    prefix up to that bit.  When the last stage (L4) misses, the lookup
+ *    walks the trie along the flow's masked ports: if no entry has them,
+ *    the stages before L4 and only the leading port bits the walk needed
+ *    are un-wildcarded (a miss against tp_dst=80 from port 22 costs
+ *    tp_dst=0/0xffc0, not the 16 bits); if some entry has them, the miss
+ *    was on another field and the whole mask is un-wildcarded.
  *  - Subtables skipped because their priority cannot beat the best rule add
  *    nothing.
  *

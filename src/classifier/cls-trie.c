@@ -1,5 +1,5 @@
-/* classifier/cls-trie.c — RCU prefix trie over IP addresses (see
- * cls-trie.h). */
+/* classifier/cls-trie.c — RCU prefix trie over IP addresses and L4 ports
+ * (see cls-trie.h). */
 #include "classifier/cls-trie.h"
 
 #include <stdlib.h>

@@ -1,12 +1,14 @@
 /*
  * classifier/cls-trie.h — private to src/classifier: the prefix trie that
  * lets a lookup skip a subtable after examining only a few leading bits of
- * an IP address.
+ * an IP address (or of the L4 ports).
  *
  * The classifier keeps one trie per address field (nw_src, nw_dst,
  * ipv6_src, ipv6_dst).  For every entry of every subtable whose mask on the
  * field is a CIDR prefix of length P, the trie holds the entry's P-bit
- * prefix (counted, since several entries may share one).  A lookup walks
+ * prefix (counted, since several entries may share one).  Each subtable
+ * that matches the L4 ports also keeps one, over tp_src:tp_dst as a 32-bit
+ * value, holding its entries' masked ports (classifier.h).  A lookup walks
  * the trie along the packet's address and returns
  *   - the set of prefix lengths L for which the trie holds a prefix equal to
  *     the address's first L bits ('plens'), and

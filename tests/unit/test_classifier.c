@@ -147,6 +147,20 @@ m_tp_src(struct match *m, uint16_t port)
     m->wc.masks.tp_src = UINT16_MAX;
 }
 
+static void
+m_tp_dst_masked(struct match *m, uint16_t port, uint16_t mask)
+{
+    m->wc.masks.tp_dst = htons(mask);
+    m->flow.tp_dst = htons(port & mask);
+}
+
+static void
+m_tp_src_masked(struct match *m, uint16_t port, uint16_t mask)
+{
+    m->wc.masks.tp_src = htons(mask);
+    m->flow.tp_src = htons(port & mask);
+}
+
 static be32
 prefix_mask32(unsigned int plen)
 {
@@ -744,10 +758,11 @@ test_udp_packet_does_not_unwildcard_tcp_port(void **state)
     assert_int_equal(WC_BITS(&wc, tp_dst), 16);
     assert_int_equal(WC_BITS(&wc, tp_src), 0);
 
+    /* 443 = 0x01bb leaves 80 = 0x0050 at bit 7 (the ports trie). */
     flow.tp_dst = htons(443);
     flow_wildcards_init_catchall(&wc);
     assert_int_equal(id_of(classifier_lookup(&h.cls, 0, &flow, &wc)), 1);
-    assert_int_equal(WC_BITS(&wc, tp_dst), 16);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xff00);
     harness_destroy(&h);
 }
 
@@ -838,6 +853,215 @@ test_ipv6_prefix_trie_limits_unwildcarded_bits(void **state)
     flow_wildcards_init_catchall(&wc);
     assert_int_equal(id_of(classifier_lookup(&h.cls, 0, &flow, &wc)), 1);
     assert_int_equal(WC_BITS(&wc, ipv6_dst), 32); /* Differs at bit 31. */
+    harness_destroy(&h);
+}
+
+/* A table of 'n' rules at priority 10 on IPv4 protocol 'proto' whose L4
+ * ports are set by 'set(match, i)', above a catch-all (priority 1, the last
+ * rule, id n). */
+static void
+ports_table(struct harness *h, uint8_t proto, size_t n,
+            void (*set)(struct match *, size_t))
+{
+    struct match m;
+
+    harness_init(h);
+    for (size_t i = 0; i < n; i++) {
+        match_init_catchall(&m);
+        m_dl_type(&m, ETH_TYPE_IP);
+        m_nw_proto(&m, proto);
+        set(&m, i);
+        harness_add(h, &m, 10, 0);
+    }
+    match_init_catchall(&m);
+    harness_add(h, &m, 1, 0);
+}
+
+/* Looks up a TCP flow with ports 'sport' and 'dport' (and TCP flags
+ * 'flags') in 'h', checks that it gets rule 'id' and returns the
+ * wildcards. */
+static struct flow_wildcards
+ports_lookup(struct harness *h, uint16_t sport, uint16_t dport, uint16_t flags,
+             int id)
+{
+    struct flow_wildcards wc;
+    struct flow flow;
+
+    tcp_flow(&flow, 1, ip4(10, 0, 0, 1), ip4(10, 0, 0, 2), sport, dport);
+    flow.tcp_flags = htons(flags);
+    flow_wildcards_init_catchall(&wc);
+    assert_int_equal(id_of(classifier_lookup(&h->cls, 0, &flow, &wc)), id);
+    return wc;
+}
+
+static void
+set_tp_dst_80_or_443(struct match *m, size_t i)
+{
+    m_tp_dst(m, i ? 443 : 80);
+}
+
+static void
+test_ports_trie_exact_tp_dst_miss_unwildcards_leading_bits(void **state)
+{
+    (void)state;
+    struct flow_wildcards wc;
+    struct harness h;
+
+    ports_table(&h, 6, 2, set_tp_dst_80_or_443);
+    /* 22 = 0x0016 leaves 80 = 0x0050 at bit 9 of the port: ten bits (OVS:
+     * tcp(dst=0/0xffc0)); the stages before L4 are needed. */
+    wc = ports_lookup(&h, 5555, 22, 0, 2);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xffc0);
+    assert_int_equal(WC_BITS(&wc, tp_src), 0);
+    assert_int_equal(WC_BITS(&wc, nw_proto), 8);
+    assert_int_equal(WC_BITS(&wc, dl_type), 16);
+    /* 0x8000 leaves both rules at the first bit. */
+    wc = ports_lookup(&h, 5555, 0x8000, 0, 2);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0x8000);
+    /* 81 differs from 80 in the last bit only; a hit needs them all. */
+    wc = ports_lookup(&h, 5555, 81, 0, 2);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xffff);
+    wc = ports_lookup(&h, 5555, 443, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xffff);
+    harness_destroy(&h);
+}
+
+static void
+set_tp_src_1024_tp_dst_80(struct match *m, size_t i)
+{
+    (void)i;
+    m_tp_src(m, 1024);
+    m_tp_dst(m, 80);
+}
+
+static void
+test_ports_trie_exact_both_ports_unwildcards_source_first(void **state)
+{
+    (void)state;
+    struct flow_wildcards wc;
+    struct harness h;
+
+    ports_table(&h, 6, 1, set_tp_src_1024_tp_dst_80);
+    /* The source port agrees: all of it, then ten destination bits (OVS:
+     * tcp(src=1024,dst=0/0xffc0)). */
+    wc = ports_lookup(&h, 1024, 22, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_src), 0xffff);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xffc0);
+    /* 5000 = 0x1388 leaves 1024 = 0x0400 at bit 3: the destination port
+     * stays wildcarded. */
+    wc = ports_lookup(&h, 5000, 80, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_src), 0xf000);
+    assert_int_equal(WC_BITS(&wc, tp_dst), 0);
+    wc = ports_lookup(&h, 1024, 80, 0, 0);
+    assert_int_equal(WC_BITS(&wc, tp_src) + WC_BITS(&wc, tp_dst), 32);
+    harness_destroy(&h);
+}
+
+static void
+set_tp_dst_1024_slash_6(struct match *m, size_t i)
+{
+    (void)i;
+    m_tp_dst_masked(m, 0x0400, 0xfc00);
+}
+
+static void
+test_ports_trie_prefix_masked_tp_dst_unwildcards_leading_bits(void **state)
+{
+    (void)state;
+    struct flow_wildcards wc;
+    struct harness h;
+
+    ports_table(&h, 6, 1, set_tp_dst_1024_slash_6);
+    wc = ports_lookup(&h, 1, 0x8000, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0x8000);
+    /* 0x0800 leaves 0x0400 at bit 4. */
+    wc = ports_lookup(&h, 1, 0x0800, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xf800);
+    /* Never more than the rule's own mask. */
+    wc = ports_lookup(&h, 1, 0x0000, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xfc00);
+    wc = ports_lookup(&h, 1, 0x0555, 0, 0);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xfc00);
+    assert_int_equal(WC_BITS(&wc, tp_src), 0);
+    harness_destroy(&h);
+}
+
+static void
+set_tp_src_0x12xx(struct match *m, size_t i)
+{
+    (void)i;
+    m_tp_src_masked(m, 0x1200, 0xff00);
+}
+
+static void
+test_ports_trie_masked_tp_src_alone_leaves_tp_dst_wildcarded(void **state)
+{
+    (void)state;
+    struct flow_wildcards wc;
+    struct harness h;
+
+    ports_table(&h, 6, 1, set_tp_src_0x12xx);
+    wc = ports_lookup(&h, 0x9234, 80, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_src), 0x8000);
+    assert_int_equal(WC_BITS(&wc, tp_dst), 0);
+    wc = ports_lookup(&h, 0x1334, 80, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_src), 0xff00);
+    harness_destroy(&h);
+}
+
+static void
+set_tp_dst_5_in_0x0f0f(struct match *m, size_t i)
+{
+    (void)i;
+    m_tp_dst_masked(m, 0x0005, 0x0f0f);
+}
+
+static void
+test_ports_trie_non_prefix_mask_unwildcards_only_mask_bits(void **state)
+{
+    (void)state;
+    struct flow_wildcards wc;
+    struct harness h;
+
+    ports_table(&h, 6, 1, set_tp_dst_5_in_0x0f0f);
+    /* 0x0a0a masks to 0x0a0a, which leaves 0x0005 at bit 4: of the mask's
+     * bits up to there, only 0x0800. */
+    wc = ports_lookup(&h, 1, 0x0a0a, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0x0800);
+    /* 0xf105 masks to 0x0105: bit 7 decides. */
+    wc = ports_lookup(&h, 1, 0xf105, 0, 1);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0x0f00);
+    wc = ports_lookup(&h, 1, 0xf0f5, 0, 0);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0x0f0f);
+    harness_destroy(&h);
+}
+
+static void
+set_tp_dst_80_syn(struct match *m, size_t i)
+{
+    (void)i;
+    m_tp_dst(m, 80);
+    m->flow.tcp_flags = htons(0x002);
+    m->wc.masks.tcp_flags = htons(0x002);
+}
+
+static void
+test_ports_trie_miss_on_tcp_flags_unwildcards_whole_mask(void **state)
+{
+    (void)state;
+    struct flow_wildcards wc;
+    struct harness h;
+
+    ports_table(&h, 6, 1, set_tp_dst_80_syn);
+    /* The ports are a rule's: the miss is on the flags, and a flow with
+     * the same port and SYN set would hit. */
+    wc = ports_lookup(&h, 1, 80, 0x010, 1);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xffff);
+    assert_int_equal(ntohs(wc.masks.tcp_flags), 0x002);
+    /* No rule has the port: the flags do not matter. */
+    wc = ports_lookup(&h, 1, 22, 0x010, 1);
+    assert_int_equal(ntohs(wc.masks.tp_dst), 0xffc0);
+    assert_int_equal(WC_BITS(&wc, tcp_flags), 0);
     harness_destroy(&h);
 }
 
@@ -956,12 +1180,39 @@ pool_ipv6(struct in6_addr *a, uint64_t *seed)
 
 static const uint16_t port_pool[] = {80, 443, 22, 53, 8080, 1234};
 
+/* A port from the pool, one bit away from one (a near miss at any depth of
+ * the ports trie), or random. */
 static uint16_t
 pool_port(uint64_t *seed)
 {
-    return rnd_below(seed, 4)
-               ? port_pool[rnd_below(seed, ARRAY_SIZE(port_pool))]
-               : (uint16_t)rnd(seed);
+    uint16_t port = port_pool[rnd_below(seed, ARRAY_SIZE(port_pool))];
+
+    switch (rnd_below(seed, 8)) {
+    case 0:
+        return (uint16_t)rnd(seed);
+    case 1:
+        return port ^ (uint16_t)(1u << rnd_below(seed, 16));
+    default:
+        return port;
+    }
+}
+
+/* An L4 port mask of one of the shapes tables use: exact, a prefix (a port
+ * range of a power of two), or with holes. */
+static be16
+random_port_mask(uint64_t *seed)
+{
+    static const uint16_t holes[] = {0x0f0f, 0xff0f, 0x00ff, 0x0001, 0xf00f};
+
+    switch (rnd_below(seed, 4)) {
+    case 0:
+    case 1:
+        return UINT16_MAX;
+    case 2:
+        return htons((uint16_t)(0xffff << rnd_below(seed, 16)));
+    default:
+        return htons(holes[rnd_below(seed, ARRAY_SIZE(holes))]);
+    }
 }
 
 /* A flow made of values the random rules also use, so that they hit. */
@@ -1096,13 +1347,14 @@ random_mask(struct flow_wildcards *wc, uint64_t *seed)
         if (rnd_below(seed, 2)) {
             m->nw_proto = UINT8_MAX;
             if (rnd_below(seed, 2)) {
-                m->tp_dst = UINT16_MAX;
+                m->tp_dst = random_port_mask(seed);
             }
             if (!rnd_below(seed, 3)) {
-                m->tp_src = rnd_below(seed, 2) ? UINT16_MAX : htons(0xff00);
+                m->tp_src = random_port_mask(seed);
             }
-            if (!rnd_below(seed, 8)) {
-                m->tcp_flags = htons(0x12);
+            if (!rnd_below(seed, 4)) {
+                /* The other field of the L4 stage. */
+                m->tcp_flags = htons(rnd_below(seed, 2) ? 0x12 : 0x02);
             }
         }
         break;
@@ -1925,6 +2177,18 @@ main(void)
         cmocka_unit_test(test_udp_packet_does_not_unwildcard_tcp_port),
         cmocka_unit_test(test_prefix_trie_limits_unwildcarded_address_bits),
         cmocka_unit_test(test_ipv6_prefix_trie_limits_unwildcarded_bits),
+        cmocka_unit_test(
+            test_ports_trie_exact_tp_dst_miss_unwildcards_leading_bits),
+        cmocka_unit_test(
+            test_ports_trie_exact_both_ports_unwildcards_source_first),
+        cmocka_unit_test(
+            test_ports_trie_prefix_masked_tp_dst_unwildcards_leading_bits),
+        cmocka_unit_test(
+            test_ports_trie_masked_tp_src_alone_leaves_tp_dst_wildcarded),
+        cmocka_unit_test(
+            test_ports_trie_non_prefix_mask_unwildcards_only_mask_bits),
+        cmocka_unit_test(
+            test_ports_trie_miss_on_tcp_flags_unwildcards_whole_mask),
         cmocka_unit_test(test_staged_miss_at_l2_leaves_l3_and_l4_wildcarded),
         cmocka_unit_test(test_lower_priority_subtables_add_no_bits),
         cmocka_unit_test(test_random_rules_agree_with_linear_scan),

@@ -532,6 +532,32 @@ test_megaflow_udp_does_not_match_tp_dst(void **state)
 }
 
 static void
+test_megaflow_l4_port_miss_unwildcards_leading_port_bits(void **state)
+{
+    const char *const *rules =
+        RULES("priority=10,tcp,tp_dst=80,actions=output:2",
+              "priority=10,tcp,tp_dst=443,actions=output:2",
+              "priority=10,tcp,tp_src=1024,tp_dst=80,actions=output:3",
+              "priority=5,udp,tp_dst=0x0400/0xfc00,actions=output:2",
+              "priority=5,udp,tp_src=0x0005/0x0f0f,actions=output:3",
+              "priority=1,actions=drop");
+
+    (void)state;
+    /* OVS 3.1's ofproto/trace on the same rules gives the same port masks
+     * (with recirc_id=0,eth,...,nw_frag=no around them). */
+    check_xlate(rules, "in_port=1,tcp,tp_src=5555,tp_dst=22", "drop",
+                "tcp,in_port=1,tp_src=0x1000/0xf000,tp_dst=0x0/0xffc0");
+    check_xlate(rules, "in_port=1,tcp,tp_src=1024,tp_dst=22", "drop",
+                "tcp,in_port=1,tp_src=1024,tp_dst=0x0/0xffc0");
+    check_xlate(rules, "in_port=1,tcp,tp_src=5000,tp_dst=81", "drop",
+                "tcp,in_port=1,tp_src=0x1000/0xf000,tp_dst=81");
+    check_xlate(rules, "in_port=1,udp,tp_src=0x0a0a,tp_dst=0x8000", "drop",
+                "udp,in_port=1,tp_src=0x800/0x800,tp_dst=0x8000/0x8000");
+    check_xlate(rules, "in_port=1,udp,tp_src=0xf105,tp_dst=0x0800", "drop",
+                "udp,in_port=1,tp_src=0x100/0xf00,tp_dst=0x800/0xf800");
+}
+
+static void
 test_megaflow_prefix_rule_unwildcards_only_needed_bits(void **state)
 {
     const char *const *rules =
@@ -837,6 +863,11 @@ static const char *const r_matches[] = {
     "tcp,tp_dst=80",
     "tcp,tp_dst=%u",
     "udp,tp_src=%u",
+    "tcp,tp_dst=0x%x0/0xfff0",
+    "udp,tp_src=%u,tp_dst=0x40/0xffc0",
+    "tcp,tp_src=0x%x0%x/0xf0f0",
+    "tcp,tp_dst=80,tcp_flags=+syn",
+    "udp,tp_dst=0x%x/0xff03",
     "ip,nw_src=10.0.0.0/8",
     "ip,nw_dst=10.%u.0.0/16",
     "ip,nw_src=10.0.0.%u",
@@ -955,6 +986,24 @@ random_rule(struct ofproto *ofp, unsigned int table)
     }
 }
 
+/* A port near the ones the random rules match (0..3, 80, 0x40/0xffc0,
+ * 0x0000/0xfff0 ...), one bit away from them at any depth, or random. */
+static uint16_t
+random_port(void)
+{
+    static const uint16_t near[] = {0, 1, 2, 3, 0x20, 0x31, 0x40, 80};
+    uint16_t port = near[rnd_n(ARRAY_SIZE(near))];
+
+    switch (rnd_n(6)) {
+    case 0:
+        return (uint16_t)rnd();
+    case 1:
+        return port ^ (uint16_t)(1u << rnd_n(16));
+    default:
+        return port;
+    }
+}
+
 static void
 random_flow(struct flow *flow)
 {
@@ -976,8 +1025,11 @@ random_flow(struct flow *flow)
         flow->nw_tos = (uint8_t)(rnd_n(4) * 4);
     }
     if (flow->nw_proto == 6 || flow->nw_proto == 17) {
-        flow->tp_src = htons((uint16_t)rnd_n(4));
-        flow->tp_dst = htons((uint16_t)(rnd_n(2) ? 80 : rnd_n(4)));
+        flow->tp_src = htons(random_port());
+        flow->tp_dst = htons(rnd_n(3) ? random_port() : 80);
+    }
+    if (flow->nw_proto == 6) {
+        flow->tcp_flags = htons(rnd_n(2) ? 0x002 : 0x010);
     }
 }
 
@@ -1183,6 +1235,8 @@ main(void)
         cmocka_unit_test(test_resubmit_loop_is_detected),
         cmocka_unit_test(test_resubmit_explosion_is_bounded),
         cmocka_unit_test(test_megaflow_udp_does_not_match_tp_dst),
+        cmocka_unit_test(
+            test_megaflow_l4_port_miss_unwildcards_leading_port_bits),
         cmocka_unit_test(
             test_megaflow_prefix_rule_unwildcards_only_needed_bits),
         cmocka_unit_test(test_normal_floods_unknown_and_learns),
