@@ -15,7 +15,7 @@
 
 COVERAGE_DEFINE(ofpacts_parse_error);
 COVERAGE_DEFINE(ofpacts_check_error);
-COVERAGE_DEFINE(ofpacts_of10_mask_dropped);
+COVERAGE_DEFINE(ofpacts_of10_masked_as_load);
 
 /* ---- Storage ------------------------------------------------------------ */
 
@@ -1168,8 +1168,11 @@ is_of10_field(enum field_id id)
 }
 
 /* Appends what set_field 'a' becomes over OpenFlow 1.0: the OpenFlow 1.0
- * action of its field when there is one (the mask is not carried: Open
- * vSwitch writes the whole field then), loads otherwise. */
+ * action of its field when there is one and 'a' writes the whole field,
+ * loads otherwise.  (ovs-ofctl turns a masked set_field on such a field
+ * into the OpenFlow 1.0 action and so writes the bits outside the mask
+ * too; a load writes exactly the bits asked for, which is what the rule
+ * says.) */
 static void
 put_set_field_of10(struct ofpacts *out, const struct ofpact *a)
 {
@@ -1179,7 +1182,13 @@ put_set_field_of10(struct ofpacts *out, const struct ofpact *a)
 
     if (is_of10_field(f->id)
         && !field_value_is_all_ones(f, &a->set_field.mask)) {
-        COVERAGE_INC(ofpacts_of10_mask_dropped);
+        COVERAGE_INC(ofpacts_of10_masked_as_load);
+        if (f->nxm_name) {
+            put_loads(out, f, v, &a->set_field.mask);
+        } else {
+            put_copy(out, a);
+        }
+        return;
     }
     switch (f->id) {
     case FIELD_VLAN_TCI:

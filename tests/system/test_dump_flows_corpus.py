@@ -73,9 +73,28 @@ def switch(tmp_path_factory):
         stopped_cleanly(d)
 
 
-def compare(cases, dump_one):
+# Where flowswitch prints something else on purpose.  ovs-ofctl sends a
+# masked set_field on a field that has an OpenFlow 1.0 action as that
+# action, which writes the whole field (the mask is lost, the packet
+# changes in bits the rule does not name); flowswitch keeps the rule's
+# meaning and stores it as the loads Open vSwitch uses for masked writes
+# of the other fields.
+OWN_SPELLING = {
+    "actions=set_field:0x1005/0x1fff->vlan_tci":
+        ("actions=mod_vlan_vid:5,mod_vlan_pcp:0",
+         "actions=load:0x1005->NXM_OF_VLAN_TCI[0..12]"),
+    "tcp,actions=set_field:80/0xff->tcp_dst":
+        ("actions=mod_tp_dst:80", "actions=load:0x50->NXM_OF_TCP_DST[0..7]"),
+}
+
+
+def compare(cases, dump_one, own_spelling=None):
     mismatches = []
     for flow, want in cases:
+        if own_spelling and flow in own_spelling:
+            ovs, own = own_spelling[flow]
+            assert len(want) == 1 and want[0].endswith(ovs), want
+            want = [want[0][:-len(ovs)] + own]
         got = dump_one(flow)
         if got != want:
             mismatches.append("%s\n   got: %s\n  want: %s" % (flow, got, want))
@@ -102,7 +121,7 @@ def test_local_dump_prints_what_ovs_ofctl_dump_flows_prints(switch):
         d.ctl("add-flows", str(path))
         return flow_lines(d.ctl("dump-flows"))
 
-    mismatches = compare(cases("default"), dump_one)
+    mismatches = compare(cases("default"), dump_one, OWN_SPELLING)
     assert not mismatches, "\n".join(mismatches)
 
 

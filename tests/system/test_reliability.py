@@ -45,12 +45,20 @@ import pytest
 from daemon_util import (Daemon, assert_conserved, build_path, daemon_env,
                          parse_summary, rpc, wait_for)
 from traffic_util import (Ipv4Udp, SANITIZED, coverage, dp_show, ip4,
-                          port_stats, read_pcap, scaled, udp_frame,
+                          mac, port_stats, read_pcap, scaled, udp_frame,
                           write_pcap)
 
-# Flows that force exact (sport, dport) megaflows: a rule on both ports
-# makes every lookup look at both fields.
-EXACT_PORTS_RULE = "priority=1000,udp,tp_src=0,tp_dst=0,actions=drop"
+# A megaflow per flow: the frames of these tests each carry a source MAC
+# of their own (flow_mac()), and a rule on dl_src makes every lookup
+# un-wildcard it whole.  (A rule on the L4 ports or the IP addresses would
+# not: their prefix tries un-wildcard only the leading bits that tell the
+# flow from the rules, so a few megaflows would cover every frame.)
+EXACT_FLOW_RULE = "priority=1000,dl_src=00:00:00:00:00:00,actions=drop"
+
+
+def flow_mac(i):
+    """Frame i's source MAC under EXACT_FLOW_RULE."""
+    return mac(0x100000 | i)
 
 
 def stop_and_summarize(d):
@@ -241,12 +249,14 @@ def test_port_removed_and_readded_under_traffic(tmp_path):
     rate = scaled(8000, 2500)
     cap1, cap2 = str(tmp_path / "in1.pcap"), str(tmp_path / "in2.pcap")
     write_pcap(cap1, [udp_frame(i, ip4(10, 1, 0, 1), ip4(10, 2, 0, 1),
-                                1024 + i, 53) for i in range(4000)])
+                                1024 + i, 53, eth_src=flow_mac(n_flows + i))
+                      for i in range(4000)])
     write_pcap(cap2, [udp_frame(i, ip4(10, 2, i >> 8, i & 0xff),
                                 ip4(10, 1, 0, 1), 1024 + (i & 0x3fff),
-                                80 + (i >> 14)) for i in range(n_flows)])
+                                80 + (i >> 14), eth_src=flow_mac(i))
+                      for i in range(n_flows)])
     flows = tmp_path / "flows.txt"
-    flows.write_text(EXACT_PORTS_RULE + "\n"
+    flows.write_text(EXACT_FLOW_RULE + "\n"
                      "priority=10,in_port=1,actions=output:2\n"
                      "priority=10,in_port=2,actions=output:1\n")
     p2_spec = f"p2,rx={cap2},loop=1000"
@@ -326,9 +336,10 @@ def test_upcall_storm_switch_answers_and_loses_nothing_silently(tmp_path,
     cap = str(tmp_path / "storm.pcap")
     write_pcap(cap, [udp_frame(i, ip4(10, 3, i >> 16, (i >> 8) & 0xff),
                                ip4(10, 4, 0, 1), 1024 + (i & 0x3fff),
-                               1 + (i >> 14)) for i in range(n_flows)])
+                               1 + (i >> 14), eth_src=flow_mac(i))
+                     for i in range(n_flows)])
     flows = tmp_path / "flows.txt"
-    flows.write_text(EXACT_PORTS_RULE + "\npriority=0,actions=output:2\n")
+    flows.write_text(EXACT_FLOW_RULE + "\npriority=0,actions=output:2\n")
     # Paced far above what the build sets up (every frame is a new flow,
     # and the flow limit soon stops installs): a lossy wire, not a replay
     # that waits for the switch.
@@ -391,9 +402,10 @@ def test_flow_limit_1000_under_many_flows(tmp_path):
     cap = str(tmp_path / "many.pcap")
     write_pcap(cap, [udp_frame(i, ip4(10, 5, i >> 16, (i >> 8) & 0xff),
                                ip4(10, 6, 0, 1), 1024 + (i & 0x3fff),
-                               1 + (i >> 14)) for i in range(n_flows)])
+                               1 + (i >> 14), eth_src=flow_mac(i))
+                     for i in range(n_flows)])
     flows = tmp_path / "flows.txt"
-    flows.write_text(EXACT_PORTS_RULE + "\npriority=0,actions=output:2\n")
+    flows.write_text(EXACT_FLOW_RULE + "\npriority=0,actions=output:2\n")
     out = str(tmp_path / "p2.pcap")
     d = Daemon("--port", f"p1,rx={cap},rate={rate},loop={loops}",
                "--port", f"p2,tx={out}", "--flows", str(flows),
@@ -428,10 +440,11 @@ def test_thread_counts_change_under_traffic(tmp_path):
     rate = scaled(10000, 3000)
     cap = str(tmp_path / "in.pcap")
     write_pcap(cap, [udp_frame(i, ip4(10, 7, i >> 8, i & 0xff),
-                               ip4(10, 8, 0, 1), 1024 + i, 9)
+                               ip4(10, 8, 0, 1), 1024 + i, 9,
+                               eth_src=flow_mac(i))
                      for i in range(n_flows)])
     flows = tmp_path / "flows.txt"
-    flows.write_text(EXACT_PORTS_RULE + "\npriority=0,actions=output:2\n")
+    flows.write_text(EXACT_FLOW_RULE + "\npriority=0,actions=output:2\n")
     out = str(tmp_path / "p2.pcap")
     d = Daemon("--port", f"p1,rx={cap},rate={rate},loop=1000",
                "--port", f"p2,tx={out}", "--flows", str(flows),
