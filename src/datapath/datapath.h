@@ -403,7 +403,7 @@ size_t dp_flow_flush(struct dp *);
 typedef void dp_flow_flush_cb(const struct dp_ufid ufids[],
                               const struct dp_flow_stats stats[], size_t n,
                               void *aux);
-void dp_set_flow_flush_cb(struct dp *, dp_flow_flush_cb *, void *aux);
+void dp_set_flow_flush_cb(struct dp *, dp_flow_flush_cb *cb, void *aux);
 
 /* Runs 'actions' on 'pkt' (whose in_port is the input port) as the
  * datapath would, outside any datapath thread: outputs go to the ports,

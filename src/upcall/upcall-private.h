@@ -164,7 +164,7 @@ struct revalidator_round {
      * written during the dump phase. */
     uint64_t n_flows_now;
     uint64_t sampled_ns; /* time_nsec() of the last reading. */
-    bool exit;              /* Threads: leave instead. */
+    bool exit;           /* Threads: leave instead. */
 };
 
 struct udpif {

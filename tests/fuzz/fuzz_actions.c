@@ -362,6 +362,41 @@ model_set(const struct dp_action *a, const struct view *v, uint8_t *exp,
         masked(exp + v->l4 + 2, &val->l4.dst, &msk->l4.dst, 2);
         break;
     }
+    case DP_SET_ARP: {
+        /* Ethernet/IPv4 ARP: op at 6, sha 8, spa 14, tha 18, tpa 24. */
+        uint16_t type;
+
+        CHECK(v->l3 != SIZE_MAX && v->l3 >= ETH_HEADER_LEN
+              && v->size - v->l3 >= 28);
+        type = get16(v->b + v->l3 - 2);
+        CHECK(type == ETH_TYPE_ARP || type == ETH_TYPE_RARP);
+        masked(exp + v->l3 + 6, &val->arp.op, &msk->arp.op, 2);
+        masked(exp + v->l3 + 8, &val->arp.sha, &msk->arp.sha, ETH_ADDR_LEN);
+        masked(exp + v->l3 + 14, &val->arp.sip, &msk->arp.sip, 4);
+        masked(exp + v->l3 + 18, &val->arp.tha, &msk->arp.tha, ETH_ADDR_LEN);
+        masked(exp + v->l3 + 24, &val->arp.tip, &msk->arp.tip, 4);
+        break;
+    }
+    case DP_SET_ICMP:
+    case DP_SET_ICMPV6:
+        CHECK(v->l4 != SIZE_MAX && v->size - v->l4 >= 4);
+        CHECK(a->set.header == DP_SET_ICMP ? v->ipv4 : v->ipv6);
+        masked(exp + v->l4, &val->icmp.type, &msk->icmp.type, 1);
+        masked(exp + v->l4 + 1, &val->icmp.code, &msk->icmp.code, 1);
+        allow(free_byte, v->size, v->l4 + 2, 2);
+        break;
+    case DP_SET_ND:
+        /* The target, then the address of the first link-layer address
+         * option: which option it is is the datapath's reading of the
+         * options, so the model lets those bytes change and checks the
+         * target and that the checksum stays right (checked
+         * separately). */
+        CHECK(v->ipv6 && v->l4 != SIZE_MAX && v->size - v->l4 >= 24);
+        CHECK(v->b[v->l4] == 135 || v->b[v->l4] == 136);
+        masked(exp + v->l4 + 8, &val->nd.target, &msk->nd.target, 16);
+        allow(free_byte, v->size, v->l4 + 2, 2);
+        allow(free_byte, v->size, v->l4 + 24, v->size - v->l4 - 24);
+        break;
     case DP_SET_N_HEADERS:
     default:
         CHECK(!"unknown set header");

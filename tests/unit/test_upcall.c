@@ -1072,8 +1072,7 @@ test_show_reports_flows_handlers_and_governor(void **state)
                  "shortcut %s, generations %llu, suppressed %llu, "
                  "installed %llu\n",
                  gi.engaged ? "engaged" : "idle", gi.size, gi.threshold,
-                 gi.shortcut ? "on" : "off",
-                 (unsigned long long)gi.generation,
+                 gi.shortcut ? "on" : "off", (unsigned long long)gi.generation,
                  (unsigned long long)gi.n_suppressed,
                  (unsigned long long)gi.n_installed);
         assert_non_null(strstr(ds_cstr(&s), line));
