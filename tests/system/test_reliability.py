@@ -324,10 +324,10 @@ def test_upcall_storm_switch_answers_and_loses_nothing_silently(tmp_path,
     exactly the misses refused by the queues, and the control socket
     answers meanwhile (a generous 1 s client timeout, 5 s under a
     sanitizer: a liveness bound, not a speed measurement).  With handler
-    threads alone the queues refuse misses (lost); in auto mode the
-    datapath thread stops taking the port's frames while its misses would
-    not fit, so the excess is dropped by the port's backlog instead
-    (rx_drop) — counted either way."""
+    threads alone the queues refuse misses (lost) and no port is ever
+    paused; in auto mode the datapath thread stops taking the port's
+    frames while its misses would not fit, so the excess is dropped by the
+    port's backlog instead (rx_drop) — counted either way."""
     n_flows = scaled(60000, 15000)
     loops = scaled(20, 60)
     # A sanitized build that runs upcalls in its datapath thread too can
@@ -373,12 +373,15 @@ def test_upcall_storm_switch_answers_and_loses_nothing_silently(tmp_path,
     p1 = summary["ports"]["p1"]
     # Every frame of every pass was taken by the port or dropped by it.
     assert p1["rx"] + p1["rx_drop"] == n_flows * loops, summary
+    # A storm: more than the switch took.  Where the excess went (refused
+    # by the queues, or left in the port's backlog, which a slow datapath
+    # thread or a paused port leaves) depends on the speed of the build
+    # and the machine's load; that a burst waits in a paused port rather
+    # than being lost is pinned without timing in test_upcall.c
+    # (test_burst_beyond_the_queue_waits_in_the_port_not_lost).
+    assert rx["lost"] + p1["rx_drop"] > 0, "no storm: nothing dropped"
     if mode == "threads":
-        assert rx["lost"] > 0, "no storm: nothing was lost"
         assert show["ports_paused"] == 0, show
-    else:
-        assert rx["lost"] + p1["rx_drop"] > 0, "no storm: nothing dropped"
-        assert show["ports_paused"] > 0, show
     # lost is exactly the misses the queues refused, by reason, per port.
     assert show["lost"] == (show["lost_queue_full"] + show["lost_port_share"]
                             + show["lost_no_handler"]
