@@ -7,7 +7,7 @@
 #   make demo-netns  (root) flowswitchd between two network namespaces
 #
 #   make build | bench | fuzz [FUZZ_SECONDS=60] | format | format-check
-#   make lint (tidy + cppcheck) | clean
+#   make lint (layers + tidy + cppcheck) | clean
 
 BUILD ?= build
 FUZZ_SECONDS ?= 60
@@ -19,7 +19,7 @@ LINT_SOURCES := $(shell find src bench -name '*.c' 2>/dev/null | sort)
 FUZZERS ?= $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
 
 .PHONY: all setup build demo demo-netns check bench fuzz fuzz-build format \
-        format-check lint tidy cppcheck clean
+        format-check lint layers tidy cppcheck clean
 
 all: build
 
@@ -86,6 +86,10 @@ format:
 format-check:
 	@clang-format --dry-run -Werror $(SOURCES)
 
+# No include cycle between the module folders of src/ (prints the layers).
+layers:
+	@scripts/check-layers
+
 tidy: $(BUILD)/build.ninja
 	@run-clang-tidy -quiet -p $(BUILD) $(LINT_SOURCES) >$(BUILD)/tidy.log 2>&1 \
 	    || { grep -E 'warning:|error:' -A3 $(BUILD)/tidy.log; exit 1; }
@@ -96,7 +100,7 @@ cppcheck:
 	    --suppress=missingIncludeSystem -D__GNUC__ -D_GNU_SOURCE \
 	    -I src $(LINT_SOURCES)
 
-lint: tidy cppcheck
+lint: layers tidy cppcheck
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

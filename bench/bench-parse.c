@@ -28,12 +28,12 @@
 
 #include "bench/bench.h"
 #include "flow/flow.h"
+#include "flow/packet-parse.h"
 #include "lib/hash.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 
 #define N_PKTS 1024
 

@@ -2,7 +2,7 @@
  * cmd/parse-pcap.c — `flowswitch-parse pcap [--json] [--in-port N] FILE...`
  *
  * Runs every frame of one or more Ethernet captures through the switch's
- * parser (packet/parse.h), exactly as the datapath would on receive.
+ * parser (flow/packet-parse.h), exactly as the datapath would on receive.
  *
  * Without --json it prints a summary: packets and wire bytes per protocol,
  * the frames the parser found truncated or malformed (by reason), the number
@@ -27,11 +27,11 @@
 
 #include "cmd/parse-cmds.h"
 #include "flow/flow.h"
+#include "flow/packet-parse.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 #include "packet/pcap-file.h"
 
 #define PROG "flowswitch-parse pcap"

@@ -28,10 +28,10 @@
 #include <unistd.h>
 
 #include "datapath/dp-private.h"
+#include "flow/packet-parse.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "netdev/netdev.h"
-#include "packet/parse.h"
 
 #define DP_MAINT_TICK_MS 10
 #define DP_MAINT_DRAIN_TICK_MS 1

@@ -267,7 +267,7 @@ struct dp_actions *dp_action_buf_freeze(const struct dp_action_buf *);
  * ignored here.  Returns true if the packet changed. */
 bool dp_action_apply(const struct dp_action *, struct dp_packet *pkt);
 
-/* ---- Text --------------------------------------------------------------- */
+/* ---- Text (dp-actions-text.c) ------------------------------------------- */
 
 /* Appends the text of 'actions' ("drop" when empty). */
 void dp_actions_format(const struct dp_actions *, struct ds *);

@@ -55,11 +55,11 @@
 #include <unistd.h>
 
 #include "datapath/dp-private.h"
+#include "flow/packet-parse.h"
 #include "lib/coverage.h"
 #include "lib/hash.h"
 #include "lib/timeval.h"
 #include "netdev/netdev.h"
-#include "packet/parse.h"
 
 COVERAGE_DEFINE(dp_lost_queue_full);
 COVERAGE_DEFINE(dp_lost_port_share);

@@ -2,9 +2,9 @@
  * flow/flow.h — the flow key and its masks.
  *
  * struct flow is the key every layer of flowswitch agrees on: the parser
- * (packet/parse.h) fills it from a frame, the OpenFlow classifier matches
- * rules against it, translation reads and rewrites it, and the datapath
- * caches megaflows as (flow & mask, mask).
+ * (flow/packet-parse.h) fills it from a frame, the OpenFlow classifier
+ * matches rules against it, translation reads and rewrites it, and the
+ * datapath caches megaflows as (flow & mask, mask).
  *
  * Layout.  A flow is FLOW_U64S 64-bit words in a fixed order, grouped in four
  * lookup *stages*: metadata (words 0-5), L2 (6-8), L3 (9-18), L4 (19).  The

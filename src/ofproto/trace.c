@@ -28,12 +28,12 @@
 #include "datapath/dp-actions.h"
 #include "flow/field.h"
 #include "flow/flow-text.h"
+#include "flow/packet-parse.h"
 #include "lib/dynamic-string.h"
 #include "lib/util.h"
 #include "ofproto/ofproto-private.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
-#include "packet/parse.h"
 
 static bool
 is_hex_string(const char *s)

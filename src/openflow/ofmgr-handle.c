@@ -12,6 +12,7 @@
 #include "datapath/datapath.h"
 #include "flow/flow-text.h"
 #include "flow/ofpact.h"
+#include "flow/packet-parse.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
@@ -23,7 +24,6 @@
 #include "openflow/ofmgr-private.h"
 #include "openflow/ofp-private.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 
 VLOG_DEFINE_THIS_MODULE(openflow_handle);
 

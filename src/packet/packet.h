@@ -19,9 +19,10 @@
  * with the default headroom), and pushing or popping 4-byte VLAN tags keeps
  * it so.  Reallocation preserves the data pointer's offset modulo 8.
  *
- * Layer offsets.  The parser (packet/parse.h) records where the L2, L3 and L4
- * headers start, as offsets from the first data byte, or DP_PACKET_OFS_NONE
- * when the layer is absent (not parsed, or the frame stopped before it).
+ * Layer offsets.  The parser (packet_parse() in flow/packet-parse.h, which
+ * builds on this module) records where the L2, L3 and L4 headers start, as
+ * offsets from the first data byte, or DP_PACKET_OFS_NONE when the layer is
+ * absent (not parsed, or the frame stopped before it).
  * Offsets follow the bytes they point at: dp_packet_push_uninit() shifts them
  * up, dp_packet_pull() shifts them down (and drops a layer whose start was
  * pulled off), and dp_packet_set_size() drops a layer that no longer starts

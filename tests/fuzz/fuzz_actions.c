@@ -33,9 +33,9 @@
 
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
+#include "flow/packet-parse.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

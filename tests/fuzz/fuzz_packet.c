@@ -1,4 +1,4 @@
-/* libFuzzer target for the frame parser (packet/parse.h).
+/* libFuzzer target for the frame parser (flow/packet-parse.h).
  *
  * The first input byte is the input port, the rest the frame.  The parser
  * must never read outside the frame (AddressSanitizer checks, since libFuzzer
@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "flow/flow.h"
+#include "flow/packet-parse.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

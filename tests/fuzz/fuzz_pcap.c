@@ -7,7 +7,7 @@
  *  1. with pcap_reader_open()/pcap_reader_read(): an open or read either
  *     succeeds or fails with one line that names the file; every frame
  *     read has caplen <= its wire length and is parsed as the datapath
- *     would (packet/parse.h); the reader stops at EOF or at its first
+ *     would (flow/packet-parse.h); the reader stops at EOF or at its first
  *     error;
  *  2. through a pcap port (netdev_open(type "pcap", rx=FILE, loop=N)),
  *     received to its EOF: it must hand out exactly the frames the reader
@@ -28,10 +28,10 @@
 #include <unistd.h>
 
 #include "flow/flow.h"
+#include "flow/packet-parse.h"
 #include "lib/vlog.h"
 #include "netdev/netdev.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 #include "packet/pcap-file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

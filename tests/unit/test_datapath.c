@@ -26,13 +26,13 @@
 
 #include "datapath/datapath.h"
 #include "flow/flow.h"
+#include "flow/packet-parse.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
 #include "netdev/netdev.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 #include "packet/pcap-file.h"
 
 #define DEADLINE_MS 20000

@@ -21,10 +21,10 @@
 
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
+#include "flow/packet-parse.h"
 #include "lib/dynamic-string.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 
 static const uint8_t MAC_A[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
 static const uint8_t MAC_B[6] = {0x00, 0x16, 0x3e, 0x11, 0x22, 0x33};

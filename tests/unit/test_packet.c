@@ -1,6 +1,7 @@
-/* Unit tests for src/packet: packet buffers and batches, the header parser
- * (every protocol, every malformation counter, truncation at every length)
- * and pcap files.
+/* Unit tests for src/packet (packet buffers and batches, pcap files) and
+ * for the header parser that fills a struct flow from a packet
+ * (flow/packet-parse.h: every protocol, every malformation counter,
+ * truncation at every length).
  *
  * Frames are built byte by byte with the fb_*() helpers below; the expected
  * flow of each is written out by hand, field by field, and compared whole
@@ -19,10 +20,10 @@
 #include <cmocka.h>
 
 #include "flow/flow.h"
+#include "flow/packet-parse.h"
 #include "lib/coverage.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
-#include "packet/parse.h"
 #include "packet/pcap-file.h"
 
 #define IN_PORT 7

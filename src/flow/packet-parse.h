@@ -1,11 +1,16 @@
 /*
- * packet/parse.h — parsing a frame's headers into a flow key.
+ * flow/packet-parse.h — parsing a frame's headers into a flow key.
  *
  * packet_parse() is the first thing the datapath does with every received
  * packet: it reads the Ethernet, VLAN, LLC/SNAP, ARP, IPv4, IPv6 (with its
  * extension headers), TCP, UDP, SCTP, ICMP, IGMP and ICMPv6/neighbour
  * discovery headers into a struct flow (flow/flow.h) and records in the
  * packet where the L2, L3 and L4 headers start.
+ *
+ * It lives in flow/, beside struct flow, as flow_extract() lives in Open
+ * vSwitch's lib/flow.c: flow/ builds on packet/'s buffers and header
+ * layouts (packet/packet.h, packet/headers.h), and packet/ knows nothing of
+ * flows, so the module folders stay layered (scripts/check-layers).
  *
  * Semantics.  The flow key is the one Open vSwitch's flow_extract() builds
  * (lib/flow.c, with other_config:vlan-limit=2), field for field, so that
@@ -51,8 +56,8 @@
  *
  * Thread safety: reentrant; counters are per thread (lib/coverage.h).
  */
-#ifndef FLOWSWITCH_PACKET_PARSE_H
-#define FLOWSWITCH_PACKET_PARSE_H 1
+#ifndef FLOWSWITCH_FLOW_PACKET_PARSE_H
+#define FLOWSWITCH_FLOW_PACKET_PARSE_H 1
 
 #include <stddef.h>
 #include <stdint.h>
@@ -111,4 +116,4 @@ enum packet_parse_error packet_parse_bytes(const void *data, size_t size,
                                            uint32_t in_port,
                                            struct flow *flow);
 
-#endif /* packet/parse.h */
+#endif /* flow/packet-parse.h */

@@ -1,4 +1,5 @@
-/* packet/parse.c — header parsing into struct flow (see parse.h).
+/* flow/packet-parse.c — header parsing into struct flow (see
+ * packet-parse.h).
  *
  * Shape of the code.  Each layer has a small parse_*() function that takes a
  * cursor (pointer and bytes left, never beyond the end of the frame or of
@@ -10,7 +11,7 @@
  * memcpy() or read through the packed wire structs of headers.h, so no access
  * assumes alignment.
  */
-#include "packet/parse.h"
+#include "flow/packet-parse.h"
 
 #include <string.h>
 

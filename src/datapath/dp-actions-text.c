@@ -1,0 +1,871 @@
+/* datapath/dp-actions-text.c — datapath action lists as text, and back
+ * (dp_actions_format() and dp_actions_from_string() in dp-actions.h, which
+ * gives the syntax: that of `ovs-dpctl dump-flows`).
+ *
+ * Kept apart from dp-actions.c, which builds the lists and runs the rewrites
+ * on the fast path: nothing here runs per packet.  Parsing builds its list
+ * through struct dp_action_buf, as translation does. */
+#include "datapath/dp-actions.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/dynamic-string.h"
+#include "lib/util.h"
+#include "packet/headers.h"
+
+/* ---- Formatting --------------------------------------------------------- */
+
+static const char *const dp_set_header_names[DP_SET_N_HEADERS] = {
+    [DP_SET_ETH] = "eth",       [DP_SET_VLAN] = "vlan", [DP_SET_IPV4] = "ipv4",
+    [DP_SET_IPV6] = "ipv6",     [DP_SET_TCP] = "tcp",   [DP_SET_UDP] = "udp",
+    [DP_SET_SCTP] = "sctp",     [DP_SET_ARP] = "arp",   [DP_SET_ICMP] = "icmp",
+    [DP_SET_ICMPV6] = "icmpv6", [DP_SET_ND] = "nd",
+};
+
+static void
+dp_put_eth_field(struct ds *s, const char *name, struct eth_addr v,
+                 struct eth_addr m)
+{
+    if (eth_addr_is_zero(m)) {
+        return;
+    }
+    ds_put_format(s, "%s=" ETH_ADDR_FMT, name, ETH_ADDR_ARGS(v));
+    if (!eth_addr_is_broadcast(m)) {
+        ds_put_format(s, "/" ETH_ADDR_FMT, ETH_ADDR_ARGS(m));
+    }
+    ds_put_char(s, ',');
+}
+
+static void
+dp_put_ip_field(struct ds *s, const char *name, be32 v, be32 m)
+{
+    if (!m) {
+        return;
+    }
+    ds_put_format(s, "%s=" IP_FMT, name, IP_ARGS(v));
+    if (m != UINT32_MAX) {
+        ds_put_format(s, "/" IP_FMT, IP_ARGS(m));
+    }
+    ds_put_char(s, ',');
+}
+
+static void
+dp_put_ipv6_field(struct ds *s, const char *name, const struct in6_addr *v,
+                  const struct in6_addr *m)
+{
+    char buf[INET6_ADDRSTRLEN];
+
+    if (is_all_zeros(m, sizeof *m)) {
+        return;
+    }
+    inet_ntop(AF_INET6, v, buf, sizeof buf);
+    ds_put_format(s, "%s=%s", name, buf);
+    if (!is_all_ones(m, sizeof *m)) {
+        inet_ntop(AF_INET6, m, buf, sizeof buf);
+        ds_put_format(s, "/%s", buf);
+    }
+    ds_put_char(s, ',');
+}
+
+/* An integer field: decimal value, hex mask when partial ('full' is the
+ * all-ones mask of the field); 'hex' prints the value in hex too. */
+static void
+dp_put_int_field(struct ds *s, const char *name, uint32_t v, uint32_t m,
+                 uint32_t full, bool hex)
+{
+    if (!m) {
+        return;
+    }
+    ds_put_format(s, hex ? "%s=0x%" PRIx32 : "%s=%" PRIu32, name, v);
+    if (m != full) {
+        ds_put_format(s, "/0x%" PRIx32, m);
+    }
+    ds_put_char(s, ',');
+}
+
+static void
+dp_format_set(const struct dp_action *a, struct ds *s)
+{
+    const union dp_set_fields *v = &a->set.value;
+    const union dp_set_fields *m = &a->set.mask;
+    size_t start;
+
+    ds_put_format(s, "set(%s(", dp_set_header_names[a->set.header]);
+    start = s->length;
+    switch (a->set.header) {
+    case DP_SET_ETH:
+        dp_put_eth_field(s, "src", v->eth.src, m->eth.src);
+        dp_put_eth_field(s, "dst", v->eth.dst, m->eth.dst);
+        break;
+    case DP_SET_VLAN: {
+        uint32_t tv = ntohs(v->vlan.tci), tm = ntohs(m->vlan.tci);
+
+        dp_put_int_field(s, "vid", tv & VLAN_VID_MASK, tm & VLAN_VID_MASK,
+                         VLAN_VID_MASK, false);
+        dp_put_int_field(s, "pcp", tv >> VLAN_PCP_SHIFT, tm >> VLAN_PCP_SHIFT,
+                         7, false);
+        break;
+    }
+    case DP_SET_IPV4:
+        dp_put_ip_field(s, "src", v->ipv4.src, m->ipv4.src);
+        dp_put_ip_field(s, "dst", v->ipv4.dst, m->ipv4.dst);
+        dp_put_int_field(s, "tos", v->ipv4.tos, m->ipv4.tos, 0xff, true);
+        dp_put_int_field(s, "ttl", v->ipv4.ttl, m->ipv4.ttl, 0xff, false);
+        break;
+    case DP_SET_IPV6:
+        dp_put_ipv6_field(s, "src", &v->ipv6.src, &m->ipv6.src);
+        dp_put_ipv6_field(s, "dst", &v->ipv6.dst, &m->ipv6.dst);
+        dp_put_int_field(s, "label", ntohl(v->ipv6.label),
+                         ntohl(m->ipv6.label), IPV6_LABEL_MASK, true);
+        dp_put_int_field(s, "tclass", v->ipv6.tclass, m->ipv6.tclass, 0xff,
+                         true);
+        dp_put_int_field(s, "hlimit", v->ipv6.hlimit, m->ipv6.hlimit, 0xff,
+                         false);
+        break;
+    case DP_SET_TCP:
+    case DP_SET_UDP:
+    case DP_SET_SCTP:
+        dp_put_int_field(s, "src", ntohs(v->l4.src), ntohs(m->l4.src), 0xffff,
+                         false);
+        dp_put_int_field(s, "dst", ntohs(v->l4.dst), ntohs(m->l4.dst), 0xffff,
+                         false);
+        break;
+    case DP_SET_ARP:
+        dp_put_ip_field(s, "sip", v->arp.sip, m->arp.sip);
+        dp_put_ip_field(s, "tip", v->arp.tip, m->arp.tip);
+        dp_put_int_field(s, "op", ntohs(v->arp.op), ntohs(m->arp.op), 0xffff,
+                         false);
+        dp_put_eth_field(s, "sha", v->arp.sha, m->arp.sha);
+        dp_put_eth_field(s, "tha", v->arp.tha, m->arp.tha);
+        break;
+    case DP_SET_ICMP:
+    case DP_SET_ICMPV6:
+        dp_put_int_field(s, "type", v->icmp.type, m->icmp.type, 0xff, false);
+        dp_put_int_field(s, "code", v->icmp.code, m->icmp.code, 0xff, false);
+        break;
+    case DP_SET_ND:
+        dp_put_ipv6_field(s, "target", &v->nd.target, &m->nd.target);
+        dp_put_eth_field(s, "sll", v->nd.sll, m->nd.sll);
+        dp_put_eth_field(s, "tll", v->nd.tll, m->nd.tll);
+        break;
+    case DP_SET_N_HEADERS:
+    default:
+        break;
+    }
+    if (s->length > start) {
+        ds_chomp(s, ",");
+    }
+    ds_put_cstr(s, "))");
+}
+
+void
+dp_action_format(const struct dp_action *a, struct ds *s)
+{
+    switch (a->type) {
+    case DP_ACTION_OUTPUT:
+        ds_put_format(s, "%" PRIu32, a->port);
+        break;
+    case DP_ACTION_SET:
+        dp_format_set(a, s);
+        break;
+    case DP_ACTION_PUSH_VLAN: {
+        uint32_t tci = ntohs(a->push_vlan.tci);
+
+        ds_put_cstr(s, "push_vlan(");
+        if (a->push_vlan.tpid != htons(ETH_TYPE_VLAN_8021Q)) {
+            ds_put_format(s, "tpid=0x%04x,", ntohs(a->push_vlan.tpid));
+        }
+        ds_put_format(s, "vid=%u,pcp=%u", tci & VLAN_VID_MASK,
+                      tci >> VLAN_PCP_SHIFT);
+        if (tci & VLAN_CFI) {
+            ds_put_cstr(s, ",cfi=1");
+        }
+        ds_put_char(s, ')');
+        break;
+    }
+    case DP_ACTION_POP_VLAN:
+        ds_put_cstr(s, "pop_vlan");
+        break;
+    case DP_ACTION_USERSPACE:
+        ds_put_cstr(s, "userspace(");
+        if (a->userspace.len) {
+            ds_put_cstr(s, "userdata(");
+            ds_put_hex(s, a->userspace.data, a->userspace.len);
+            ds_put_char(s, ')');
+        }
+        ds_put_char(s, ')');
+        break;
+    default:
+        ds_put_cstr(s, "<unknown>");
+        break;
+    }
+}
+
+void
+dp_actions_format(const struct dp_actions *actions, struct ds *s)
+{
+    if (!actions || !actions->n) {
+        ds_put_cstr(s, "drop");
+        return;
+    }
+    for (uint32_t i = 0; i < actions->n; i++) {
+        if (i) {
+            ds_put_char(s, ',');
+        }
+        dp_action_format(&actions->a[i], s);
+    }
+}
+
+/* ---- Parsing ------------------------------------------------------------ */
+
+/* Sets '*errorp' to a one-line message and returns EINVAL. */
+static int PRINTF_FORMAT(2, 3)
+    dp_parse_error(char **errorp, const char *fmt, ...)
+{
+    va_list args;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&s, "dp-actions: ");
+    va_start(args, fmt);
+    ds_put_format_valist(&s, fmt, args);
+    va_end(args);
+    *errorp = ds_steal_cstr(&s);
+    return EINVAL;
+}
+
+/* Cuts the next comma-separated item (commas inside parentheses do not
+ * count) off '*sp', NUL-terminates it, trims white space and returns it, or
+ * NULL at the end.  Sets '*unbalanced' if the parentheses do not match. */
+static char *
+dp_next_item(char **sp, bool *unbalanced)
+{
+    char *s = *sp, *start, *end;
+    int depth = 0;
+
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    if (!*s) {
+        *sp = s;
+        return NULL;
+    }
+    start = s;
+    for (; *s; s++) {
+        if (*s == '(') {
+            depth++;
+        } else if (*s == ')') {
+            if (--depth < 0) {
+                *unbalanced = true;
+            }
+        } else if (*s == ',' && !depth) {
+            break;
+        }
+    }
+    if (depth) {
+        *unbalanced = true;
+    }
+    end = s;
+    *sp = *s ? s + 1 : s;
+    *end = '\0';
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+        *--end = '\0';
+    }
+    return start;
+}
+
+/* Splits "name(args)" into name and args (NULL if there are no
+ * parentheses).  Returns false if the item is malformed. */
+static bool
+dp_split_call(char *item, char **namep, char **argsp)
+{
+    char *open = strchr(item, '(');
+    size_t len = strlen(item);
+
+    *namep = item;
+    *argsp = NULL;
+    if (!open) {
+        return true;
+    }
+    if (item[len - 1] != ')') {
+        return false;
+    }
+    *open = '\0';
+    item[len - 1] = '\0';
+    *argsp = open + 1;
+    return true;
+}
+
+static bool
+dp_parse_uint(const char *s, uint64_t max, uint64_t *valuep)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!*s || *s == '-' || *s == '+' || *s == ' ') {
+        return false;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno || *end || v > max) {
+        return false;
+    }
+    *valuep = v;
+    return true;
+}
+
+/* The value of hex digit 'c', or -1. */
+static int
+dp_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Parses one or two hex digits at '*sp' into '*bytep' and advances. */
+static bool
+dp_parse_hex_byte(const char **sp, uint8_t *bytep)
+{
+    const char *s = *sp;
+    int hi = dp_hex_digit(s[0]);
+    int lo;
+
+    if (hi < 0) {
+        return false;
+    }
+    lo = dp_hex_digit(s[1]);
+    if (lo < 0) {
+        *bytep = (uint8_t)hi;
+        *sp = s + 1;
+    } else {
+        *bytep = (uint8_t)(hi << 4 | lo);
+        *sp = s + 2;
+    }
+    return true;
+}
+
+static bool
+dp_parse_eth(const char *s, struct eth_addr *ea)
+{
+    for (int i = 0; i < ETH_ADDR_LEN; i++) {
+        if (!dp_parse_hex_byte(&s, &ea->ea[i])
+            || *s++ != (i < ETH_ADDR_LEN - 1 ? ':' : '\0')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A value and optional "/mask" of one field, split in place. */
+static void
+dp_split_mask(char *value, char **maskp)
+{
+    char *slash = strchr(value, '/');
+
+    *maskp = NULL;
+    if (slash) {
+        *slash = '\0';
+        *maskp = slash + 1;
+    }
+}
+
+/* Parses an IPv4 mask: a dotted quad or a prefix length. */
+static bool
+dp_parse_ip_mask(const char *s, be32 *maskp)
+{
+    uint64_t plen;
+
+    if (strchr(s, '.')) {
+        return inet_pton(AF_INET, s, maskp) == 1;
+    }
+    if (!dp_parse_uint(s, 32, &plen)) {
+        return false;
+    }
+    *maskp = plen ? htonl(UINT32_MAX << (32 - plen)) : 0;
+    return true;
+}
+
+static bool
+dp_parse_ipv6_mask(const char *s, struct in6_addr *maskp)
+{
+    uint64_t plen;
+
+    if (strchr(s, ':')) {
+        return inet_pton(AF_INET6, s, maskp) == 1;
+    }
+    if (!dp_parse_uint(s, 128, &plen)) {
+        return false;
+    }
+    memset(maskp, 0, sizeof *maskp);
+    for (unsigned int i = 0; i < plen; i++) {
+        maskp->s6_addr[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+    }
+    return true;
+}
+
+/* Parses an integer field "V[/M]" whose all-ones mask is 'full'. */
+static bool
+dp_parse_int_field(char *text, uint32_t full, uint32_t *vp, uint32_t *mp)
+{
+    uint64_t v, m = full;
+    char *mask;
+
+    dp_split_mask(text, &mask);
+    if (!dp_parse_uint(text, full, &v)
+        || (mask && !dp_parse_uint(mask, full, &m))) {
+        return false;
+    }
+    *vp = (uint32_t)(v & m);
+    *mp = (uint32_t)m;
+    return true;
+}
+
+/* An Ethernet address "V[/M]". */
+static bool
+dp_parse_eth_field(char *text, struct eth_addr *vp, struct eth_addr *mp)
+{
+    char *mask;
+
+    dp_split_mask(text, &mask);
+    *mp = ETH_ADDR_BROADCAST;
+    return dp_parse_eth(text, vp) && (!mask || dp_parse_eth(mask, mp));
+}
+
+static bool
+dp_parse_arp_field(const char *key, char *text, struct dp_set_arp *v,
+                   struct dp_set_arp *m)
+{
+    uint32_t iv, im;
+    char *mask;
+
+    if (!strcmp(key, "sip") || !strcmp(key, "tip")) {
+        be32 *vp = key[0] == 's' ? &v->sip : &v->tip;
+        be32 *mp = key[0] == 's' ? &m->sip : &m->tip;
+
+        dp_split_mask(text, &mask);
+        *mp = UINT32_MAX;
+        return inet_pton(AF_INET, text, vp) == 1
+               && (!mask || dp_parse_ip_mask(mask, mp));
+    }
+    if (!strcmp(key, "op")) {
+        if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
+            return false;
+        }
+        v->op = htons((uint16_t)iv);
+        m->op = htons((uint16_t)im);
+        return true;
+    }
+    if (!strcmp(key, "sha")) {
+        return dp_parse_eth_field(text, &v->sha, &m->sha);
+    }
+    if (!strcmp(key, "tha")) {
+        return dp_parse_eth_field(text, &v->tha, &m->tha);
+    }
+    return false;
+}
+
+static bool
+dp_parse_nd_field(const char *key, char *text, struct dp_set_nd *v,
+                  struct dp_set_nd *m)
+{
+    char *mask;
+
+    if (!strcmp(key, "target")) {
+        dp_split_mask(text, &mask);
+        memset(&m->target, 0xff, sizeof m->target);
+        return inet_pton(AF_INET6, text, &v->target) == 1
+               && (!mask || dp_parse_ipv6_mask(mask, &m->target));
+    }
+    if (!strcmp(key, "sll")) {
+        return dp_parse_eth_field(text, &v->sll, &m->sll);
+    }
+    if (!strcmp(key, "tll")) {
+        return dp_parse_eth_field(text, &v->tll, &m->tll);
+    }
+    return false;
+}
+
+/* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'. */
+static bool
+dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
+                   union dp_set_fields *v, union dp_set_fields *m)
+{
+    uint32_t iv, im;
+    char *mask;
+
+    switch (header) {
+    case DP_SET_ETH: {
+        struct eth_addr *vp, *mp;
+
+        if (!strcmp(key, "src")) {
+            vp = &v->eth.src;
+            mp = &m->eth.src;
+        } else if (!strcmp(key, "dst")) {
+            vp = &v->eth.dst;
+            mp = &m->eth.dst;
+        } else {
+            return false;
+        }
+        dp_split_mask(text, &mask);
+        *mp = ETH_ADDR_BROADCAST;
+        return dp_parse_eth(text, vp) && (!mask || dp_parse_eth(mask, mp));
+    }
+    case DP_SET_VLAN:
+        if (!strcmp(key, "vid")) {
+            if (!dp_parse_int_field(text, VLAN_VID_MASK, &iv, &im)) {
+                return false;
+            }
+            v->vlan.tci |= htons((uint16_t)iv);
+            m->vlan.tci |= htons((uint16_t)im);
+        } else if (!strcmp(key, "pcp")) {
+            if (!dp_parse_int_field(text, 7, &iv, &im)) {
+                return false;
+            }
+            v->vlan.tci |= htons((uint16_t)(iv << VLAN_PCP_SHIFT));
+            m->vlan.tci |= htons((uint16_t)(im << VLAN_PCP_SHIFT));
+        } else if (!strcmp(key, "tci")) {
+            if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
+                return false;
+            }
+            v->vlan.tci = htons((uint16_t)iv);
+            m->vlan.tci = htons((uint16_t)im);
+        } else {
+            return false;
+        }
+        return true;
+    case DP_SET_IPV4:
+        if (!strcmp(key, "src") || !strcmp(key, "dst")) {
+            be32 *vp = key[0] == 's' ? &v->ipv4.src : &v->ipv4.dst;
+            be32 *mp = key[0] == 's' ? &m->ipv4.src : &m->ipv4.dst;
+
+            dp_split_mask(text, &mask);
+            *mp = UINT32_MAX;
+            return inet_pton(AF_INET, text, vp) == 1
+                   && (!mask || dp_parse_ip_mask(mask, mp));
+        }
+        if (!strcmp(key, "tos") || !strcmp(key, "ttl")) {
+            if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
+                return false;
+            }
+            if (key[1] == 'o') {
+                v->ipv4.tos = (uint8_t)iv;
+                m->ipv4.tos = (uint8_t)im;
+            } else {
+                v->ipv4.ttl = (uint8_t)iv;
+                m->ipv4.ttl = (uint8_t)im;
+            }
+            return true;
+        }
+        return false;
+    case DP_SET_IPV6:
+        if (!strcmp(key, "src") || !strcmp(key, "dst")) {
+            struct in6_addr *vp = key[0] == 's' ? &v->ipv6.src : &v->ipv6.dst;
+            struct in6_addr *mp = key[0] == 's' ? &m->ipv6.src : &m->ipv6.dst;
+
+            dp_split_mask(text, &mask);
+            memset(mp, 0xff, sizeof *mp);
+            return inet_pton(AF_INET6, text, vp) == 1
+                   && (!mask || dp_parse_ipv6_mask(mask, mp));
+        }
+        if (!strcmp(key, "label")) {
+            if (!dp_parse_int_field(text, IPV6_LABEL_MASK, &iv, &im)) {
+                return false;
+            }
+            v->ipv6.label = htonl(iv);
+            m->ipv6.label = htonl(im);
+            return true;
+        }
+        if (!strcmp(key, "tclass") || !strcmp(key, "hlimit")) {
+            if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
+                return false;
+            }
+            if (key[0] == 't') {
+                v->ipv6.tclass = (uint8_t)iv;
+                m->ipv6.tclass = (uint8_t)im;
+            } else {
+                v->ipv6.hlimit = (uint8_t)iv;
+                m->ipv6.hlimit = (uint8_t)im;
+            }
+            return true;
+        }
+        return false;
+    case DP_SET_TCP:
+    case DP_SET_UDP:
+    case DP_SET_SCTP:
+        if (strcmp(key, "src") != 0 && strcmp(key, "dst") != 0) {
+            return false;
+        }
+        if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
+            return false;
+        }
+        if (key[0] == 's') {
+            v->l4.src = htons((uint16_t)iv);
+            m->l4.src = htons((uint16_t)im);
+        } else {
+            v->l4.dst = htons((uint16_t)iv);
+            m->l4.dst = htons((uint16_t)im);
+        }
+        return true;
+    case DP_SET_ARP:
+        return dp_parse_arp_field(key, text, &v->arp, &m->arp);
+    case DP_SET_ICMP:
+    case DP_SET_ICMPV6:
+        if (strcmp(key, "type") != 0 && strcmp(key, "code") != 0) {
+            return false;
+        }
+        if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
+            return false;
+        }
+        if (key[0] == 't') {
+            v->icmp.type = (uint8_t)iv;
+            m->icmp.type = (uint8_t)im;
+        } else {
+            v->icmp.code = (uint8_t)iv;
+            m->icmp.code = (uint8_t)im;
+        }
+        return true;
+    case DP_SET_ND:
+        return dp_parse_nd_field(key, text, &v->nd, &m->nd);
+    case DP_SET_N_HEADERS:
+    default:
+        return false;
+    }
+}
+
+static int
+dp_parse_set(struct dp_action_buf *buf, char *args, const char *item,
+             char **errorp)
+{
+    bool unbalanced = false;
+    union dp_set_fields v, m;
+    char *hdr, *fields, *field;
+    int header = -1;
+
+    if (!args || !dp_split_call(args, &hdr, &fields) || !fields) {
+        return dp_parse_error(errorp,
+                              "bad set action \"%s\" (expected "
+                              "set(HEADER(FIELD=VALUE,...)))",
+                              item);
+    }
+    for (int i = 0; i < DP_SET_N_HEADERS; i++) {
+        if (!strcmp(hdr, dp_set_header_names[i])) {
+            header = i;
+        }
+    }
+    if (header < 0) {
+        return dp_parse_error(errorp,
+                              "unknown header \"%s\" in \"%s\" (expected "
+                              "eth, vlan, ipv4, ipv6, tcp, udp, sctp, arp, "
+                              "icmp, icmpv6 or nd)",
+                              hdr, item);
+    }
+    memset(&v, 0, sizeof v);
+    memset(&m, 0, sizeof m);
+    while ((field = dp_next_item(&fields, &unbalanced)) != NULL) {
+        char *eq = strchr(field, '=');
+
+        if (!eq) {
+            return dp_parse_error(errorp,
+                                  "bad field \"%s\" in \"%s\" (expected "
+                                  "FIELD=VALUE[/MASK])",
+                                  field, item);
+        }
+        *eq = '\0';
+        if (!dp_parse_set_field(header, field, eq + 1, &v, &m)) {
+            return dp_parse_error(errorp, "bad %s field \"%s=%s\" in \"%s\"",
+                                  dp_set_header_names[header], field, eq + 1,
+                                  item);
+        }
+    }
+    dp_action_put_set(buf, header, &v, &m);
+    return 0;
+}
+
+static int
+dp_parse_push_vlan(struct dp_action_buf *buf, char *args, const char *item,
+                   char **errorp)
+{
+    uint16_t tpid = ETH_TYPE_VLAN_8021Q, tci = 0;
+    bool unbalanced = false;
+    char *field;
+
+    while (args && (field = dp_next_item(&args, &unbalanced)) != NULL) {
+        char *eq = strchr(field, '=');
+        uint64_t n;
+
+        if (!eq) {
+            goto bad;
+        }
+        *eq++ = '\0';
+        if (!strcmp(field, "tpid") && dp_parse_uint(eq, 0xffff, &n)) {
+            tpid = (uint16_t)n;
+        } else if (!strcmp(field, "vid")
+                   && dp_parse_uint(eq, VLAN_VID_MASK, &n)) {
+            tci = (uint16_t)((tci & ~VLAN_VID_MASK) | n);
+        } else if (!strcmp(field, "pcp") && dp_parse_uint(eq, 7, &n)) {
+            tci = (uint16_t)((tci & ~VLAN_PCP_MASK) | (n << VLAN_PCP_SHIFT));
+        } else if (!strcmp(field, "cfi") && dp_parse_uint(eq, 1, &n)) {
+            /* Accepted for compatibility; the DEI is always pushed as 0. */
+        } else if (!strcmp(field, "tci") && dp_parse_uint(eq, 0xffff, &n)) {
+            tci = (uint16_t)n;
+        } else {
+            goto bad;
+        }
+    }
+    if (tpid != ETH_TYPE_VLAN_8021Q && tpid != ETH_TYPE_VLAN_8021AD) {
+        goto bad;
+    }
+    dp_action_put_push_vlan(buf, htons(tpid), htons(tci));
+    return 0;
+
+bad:
+    return dp_parse_error(errorp,
+                          "bad push_vlan \"%s\" (expected "
+                          "push_vlan([tpid=0x8100|0x88a8,]vid=V,pcp=P))",
+                          item);
+}
+
+static bool
+dp_parse_hex(const char *s, uint8_t *data, size_t max, size_t *lenp)
+{
+    size_t n = strlen(s);
+
+    if (n % 2 || n / 2 > max) {
+        return false;
+    }
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = dp_hex_digit(s[2 * i]);
+        int lo = dp_hex_digit(s[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        data[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *lenp = n / 2;
+    return true;
+}
+
+static int
+dp_parse_userspace(struct dp_action_buf *buf, char *args, const char *item,
+                   char **errorp)
+{
+    uint8_t data[DP_USERDATA_MAX];
+    bool unbalanced = false;
+    size_t len = 0;
+    char *field;
+
+    while (args && (field = dp_next_item(&args, &unbalanced)) != NULL) {
+        char *name, *inner;
+        uint64_t n;
+
+        bool pid = !strncmp(field, "pid=", 4)
+                   && dp_parse_uint(field + 4, UINT32_MAX, &n);
+
+        if (!strncmp(field, "cookie=", 7)
+            && dp_parse_uint(field + 7, UINT64_MAX, &n)) {
+            for (int i = 0; i < 8; i++) {
+                data[i] = (uint8_t)(n >> (56 - 8 * i));
+            }
+            len = 8;
+        } else if (!pid /* pid=N: accepted for ovs-dpctl, ignored. */
+                   && !(dp_split_call(field, &name, &inner) && inner
+                        && !strcmp(name, "userdata")
+                        && dp_parse_hex(inner, data, sizeof data, &len))) {
+            return dp_parse_error(errorp,
+                                  "bad userspace action \"%s\" (expected "
+                                  "userspace(userdata(HEX)) or "
+                                  "userspace(cookie=N), at most %d bytes)",
+                                  item, DP_USERDATA_MAX);
+        }
+    }
+    dp_action_put_userspace(buf, data, len);
+    return 0;
+}
+
+static int
+dp_parse_item(struct dp_action_buf *buf, char *item, char **errorp)
+{
+    char *copy = xstrdup(item);
+    char *name, *args;
+    uint64_t port;
+    int error = 0;
+
+    if (!dp_split_call(item, &name, &args)) {
+        error = dp_parse_error(errorp, "bad action \"%s\"", copy);
+    } else if ((!args && dp_parse_uint(name, UINT32_MAX, &port))
+               || (!strcmp(name, "output") && args
+                   && dp_parse_uint(args, UINT32_MAX, &port))) {
+        dp_action_put_output(buf, (uint32_t)port);
+    } else if (!strcmp(name, "set")) {
+        error = dp_parse_set(buf, args, copy, errorp);
+    } else if (!strcmp(name, "push_vlan")) {
+        error = dp_parse_push_vlan(buf, args, copy, errorp);
+    } else if (!strcmp(name, "pop_vlan") && (!args || !*args)) {
+        dp_action_put_pop_vlan(buf);
+    } else if (!strcmp(name, "userspace")) {
+        error = dp_parse_userspace(buf, args, copy, errorp);
+    } else {
+        error = dp_parse_error(errorp,
+                               "unknown action \"%s\" (expected a port "
+                               "number, set, push_vlan, pop_vlan, userspace "
+                               "or drop)",
+                               copy);
+    }
+    free(copy);
+    return error;
+}
+
+int
+dp_actions_from_string(const char *s, struct dp_actions **actionsp,
+                       char **errorp)
+{
+    struct dp_action_buf buf;
+    char *copy = xstrdup(s);
+    char *pos = copy, *item;
+    bool unbalanced = false, drop = false;
+    size_t n_items = 0;
+    int error = 0;
+
+    *actionsp = NULL;
+    *errorp = NULL;
+    dp_action_buf_init(&buf);
+    while (!error && (item = dp_next_item(&pos, &unbalanced)) != NULL) {
+        n_items++;
+        if (unbalanced) {
+            error =
+                dp_parse_error(errorp, "unbalanced parentheses in \"%s\"", s);
+        } else if (!strcmp(item, "drop")) {
+            drop = true;
+        } else if (!*item) {
+            error = dp_parse_error(errorp, "empty action in \"%s\"", s);
+        } else {
+            error = dp_parse_item(&buf, item, errorp);
+        }
+    }
+    if (!error && drop && n_items > 1) {
+        error = dp_parse_error(
+            errorp, "\"drop\" must be the only action in \"%s\"", s);
+    }
+    if (!error && !n_items) {
+        error = dp_parse_error(errorp, "no actions (use \"drop\")");
+    }
+    if (!error) {
+        *actionsp = dp_action_buf_freeze(&buf);
+    }
+    dp_action_buf_uninit(&buf);
+    free(copy);
+    return error;
+}
