@@ -47,6 +47,7 @@
 #include "ofproto/ofproto.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
+#include "unit-frames.h"
 #include "upcall/ukey.h"
 #include "upcall/upcall.h"
 
@@ -69,28 +70,19 @@ pause_briefly(void)
     nanosleep(&ts, NULL);
 }
 
+/* A 64-byte TCP ACK from 10.0.0.1 to 10.0.0.2. */
 static void
-build_tcp(uint8_t *b, size_t len, uint16_t sport, uint16_t dport)
+build_tcp(uint8_t b[64], uint16_t sport, uint16_t dport)
 {
-    uint16_t ip_len = (uint16_t)(len - ETH_HEADER_LEN);
+    struct unit_frame_tcp_spec spec = {
+        .nw_src = 0x0a000001,
+        .nw_dst = 0x0a000002,
+        .tp_src = sport,
+        .tp_dst = dport,
+        .tcp_flags = TCP_ACK,
+    };
 
-    memset(b, 0, len);
-    b[0] = 0x02, b[5] = 0x02;
-    b[6] = 0x02, b[11] = 0x01;
-    b[12] = 0x08;
-    b[14] = 0x45;
-    b[16] = (uint8_t)(ip_len >> 8);
-    b[17] = (uint8_t)ip_len;
-    b[22] = 64;
-    b[23] = IPPROTO_TCP_;
-    b[26] = 10, b[29] = 1;
-    b[30] = 10, b[33] = 2;
-    b[34] = (uint8_t)(sport >> 8);
-    b[35] = (uint8_t)sport;
-    b[36] = (uint8_t)(dport >> 8);
-    b[37] = (uint8_t)dport;
-    b[46] = 0x50;
-    b[47] = 0x10;
+    unit_frame_tcp(b, 64, &spec);
 }
 
 static void
@@ -98,7 +90,7 @@ inject(struct env *e, unsigned int port, uint16_t sport, uint16_t dport)
 {
     uint8_t b[64];
 
-    build_tcp(b, sizeof b, sport, dport);
+    build_tcp(b, sport, dport);
     while (netdev_memory_inject(e->ports[port], b, sizeof b) == ENOBUFS) {
         pause_briefly();
     }
