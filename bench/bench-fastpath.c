@@ -44,6 +44,7 @@
 #include "netdev/netdev.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
+#include "tests/unit/unit-frames.h"
 
 #define BENCH_FP_SINK_PORT 1000
 #define BENCH_FP_FRAME_LEN 64
@@ -91,6 +92,7 @@ bench_fp_flow(unsigned int k, uint32_t i, uint32_t in_port,
     uint32_t nw_src = i << k;
     uint32_t nw_dst = 0x0a000000u | k << 16 | (i & 0xffff);
     uint16_t dport = (uint16_t)(80 + (i % 1000));
+    struct unit_frame_tcp_spec spec = {.tp_src = 1234, .tcp_flags = TCP_ACK};
 
     if (match) {
         match_init_catchall(match);
@@ -111,33 +113,12 @@ bench_fp_flow(unsigned int k, uint32_t i, uint32_t in_port,
         match_normalize(match);
     }
 
-    memset(frame, 0, BENCH_FP_FRAME_LEN);
-    frame[0] = 0x02;
-    frame[5] = 0x02;
-    frame[6] = 0x02;
-    frame[11] = 0x01;
-    frame[12] = 0x08;
-    frame[14] = 0x45;
-    frame[17] = BENCH_FP_FRAME_LEN - ETH_HEADER_LEN;
-    frame[22] = 64;
-    frame[23] = IPPROTO_TCP_;
     /* nw_src: the flow's prefix, and low bits that vary (they are
      * wildcarded). */
-    nw_src |= (i * 2654435761u) & ((1u << k) - 1);
-    frame[26] = (uint8_t)(nw_src >> 24);
-    frame[27] = (uint8_t)(nw_src >> 16);
-    frame[28] = (uint8_t)(nw_src >> 8);
-    frame[29] = (uint8_t)nw_src;
-    frame[30] = (uint8_t)(nw_dst >> 24);
-    frame[31] = (uint8_t)(nw_dst >> 16);
-    frame[32] = (uint8_t)(nw_dst >> 8);
-    frame[33] = (uint8_t)nw_dst;
-    frame[34] = 0x04;
-    frame[35] = 0xd2;
-    frame[36] = (uint8_t)(dport >> 8);
-    frame[37] = (uint8_t)dport;
-    frame[46] = 0x50;
-    frame[47] = TCP_ACK;
+    spec.nw_src = nw_src | ((i * 2654435761u) & ((1u << k) - 1));
+    spec.nw_dst = nw_dst;
+    spec.tp_dst = dport;
+    unit_frame_tcp(frame, BENCH_FP_FRAME_LEN, &spec);
 }
 
 static struct netdev *

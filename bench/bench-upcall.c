@@ -18,6 +18,7 @@
 #include "ofproto/xlate.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
+#include "tests/unit/unit-frames.h"
 #include "upcall/upcall.h"
 
 void
@@ -31,20 +32,15 @@ bench_upcall_sleep_us(unsigned int us)
 void
 bench_upcall_frame(uint8_t *b, uint16_t sport)
 {
-    memset(b, 0, 64);
-    b[0] = 0x02, b[5] = 0x02, b[6] = 0x02, b[11] = 0x01;
-    b[12] = 0x08;
-    b[14] = 0x45;
-    b[17] = 50;
-    b[22] = 64;
-    b[23] = IPPROTO_TCP_;
-    b[26] = 10, b[29] = 1;
-    b[30] = 10, b[33] = 2;
-    b[34] = (uint8_t)(sport >> 8);
-    b[35] = (uint8_t)sport;
-    b[37] = 80;
-    b[46] = 0x50;
-    b[47] = 0x02;
+    struct unit_frame_tcp_spec spec = {
+        .nw_src = 0x0a000001,
+        .nw_dst = 0x0a000002,
+        .tp_src = sport,
+        .tp_dst = 80,
+        .tcp_flags = TCP_SYN,
+    };
+
+    unit_frame_tcp(b, 64, &spec);
 }
 
 struct ofproto *

@@ -34,6 +34,7 @@
 #include "packet/headers.h"
 #include "packet/packet.h"
 #include "packet/pcap-file.h"
+#include "unit-frames.h"
 
 #define DEADLINE_MS 20000
 
@@ -78,53 +79,28 @@ create_dp(unsigned int n_threads, unsigned int n_handlers,
     return dp;
 }
 
-/* An Ethernet/IPv4/TCP frame of 'len' bytes (>= 54) whose payload starts
- * with the 32-bit 'seq'. */
-static size_t
+/* An Ethernet/IPv4/TCP frame of 'len' bytes (>= 54) from 'src_ip' to
+ * 10.0.0.2 whose payload starts with the 32-bit 'seq' (if 'len' >= 58). */
+static void
 build_tcp(uint8_t *b, size_t len, uint32_t src_ip, uint16_t sport,
           uint16_t dport, uint8_t tcp_flags, uint32_t seq)
 {
-    static const uint8_t dst[6] = {0x02, 0, 0, 0, 0, 0x02};
-    static const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0x01};
-    uint16_t ip_len = (uint16_t)(len - ETH_HEADER_LEN);
+    struct unit_frame_tcp_spec spec = {
+        .nw_src = src_ip,
+        .nw_dst = 0x0a000002,
+        .tp_src = sport,
+        .tp_dst = dport,
+        .tcp_flags = tcp_flags,
+        .tag = seq,
+    };
 
-    memset(b, 0, len);
-    memcpy(b, dst, 6);
-    memcpy(b + 6, src, 6);
-    b[12] = 0x08;
-    b[14] = 0x45;
-    b[16] = (uint8_t)(ip_len >> 8);
-    b[17] = (uint8_t)ip_len;
-    b[22] = 64;
-    b[23] = IPPROTO_TCP_;
-    b[26] = (uint8_t)(src_ip >> 24);
-    b[27] = (uint8_t)(src_ip >> 16);
-    b[28] = (uint8_t)(src_ip >> 8);
-    b[29] = (uint8_t)src_ip;
-    b[30] = 10;
-    b[33] = 2;
-    b[34] = (uint8_t)(sport >> 8);
-    b[35] = (uint8_t)sport;
-    b[36] = (uint8_t)(dport >> 8);
-    b[37] = (uint8_t)dport;
-    b[46] = 0x50;
-    b[47] = tcp_flags;
-    if (len >= 58) {
-        b[54] = (uint8_t)(seq >> 24);
-        b[55] = (uint8_t)(seq >> 16);
-        b[56] = (uint8_t)(seq >> 8);
-        b[57] = (uint8_t)seq;
-    }
-    return len;
+    unit_frame_tcp(b, len, &spec);
 }
 
 static uint32_t
 packet_seq(const struct dp_packet *pkt)
 {
-    const uint8_t *b = dp_packet_data(pkt);
-
-    return (uint32_t)b[54] << 24 | (uint32_t)b[55] << 16 | (uint32_t)b[56] << 8
-           | b[57];
+    return unit_frame_tcp_tag(dp_packet_data(pkt));
 }
 
 static void

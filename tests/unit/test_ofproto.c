@@ -20,34 +20,9 @@
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
 #include "unit-rcu.h"
+#include "unit-switch.h"
 
 #define T0 1000000 /* An arbitrary "now", msec. */
-
-static struct ofproto *
-make_bridge(void)
-{
-    struct ofproto *ofp = ofproto_create("br0");
-    char *error = NULL;
-
-    for (uint32_t p = 1; p <= 3; p++) {
-        char name[8];
-
-        snprintf(name, sizeof name, "p%u", p);
-        assert_int_equal(ofproto_port_add(ofp, p, p, name, &error), 0);
-    }
-    return ofp;
-}
-
-static void
-mod(struct ofproto *ofp, enum flow_text_mode mode, const char *line,
-    uint64_t now)
-{
-    char *error = NULL;
-
-    if (ofproto_flow_mod_str_at(ofp, line, mode, now, &error)) {
-        fail_msg("flow-mod \"%s\": %s", line, error);
-    }
-}
 
 static char *
 mod_error(struct ofproto *ofp, enum flow_text_mode mode, const char *line)
@@ -107,19 +82,22 @@ hit(struct ofproto *ofp, const char *flow_text, uint64_t n, uint64_t bytes,
 static void
 test_dump_format_matches_ovs(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD,
+    unit_flow_mod_at(
+        ofp, FLOW_TEXT_ADD,
         "priority=10,tcp,tp_dst=80,idle_timeout=10,actions=output:2", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD,
-        "table=1,cookie=0x5,priority=5,ip,nw_src=10.0.0.0/8,"
-        "hard_timeout=20,actions=mod_nw_dst:1.2.3.4,output:3",
-        T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=20,udp,actions=resubmit(,1)", T0);
-    mod(ofp, FLOW_TEXT_ADD, "table=1,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD,
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=1,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "table=1,cookie=0x5,priority=5,ip,nw_src=10.0.0.0/8,"
+                     "hard_timeout=20,actions=mod_nw_dst:1.2.3.4,output:3",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=20,udp,actions=resubmit(,1)", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "table=1,actions=drop", T0);
+    unit_flow_mod_at(
+        ofp, FLOW_TEXT_ADD,
         "priority=5,send_flow_rem,check_overlap,reset_counts,"
         "no_packet_counts,no_byte_counts,importance=7,idle_timeout=5,"
         "hard_timeout=9,cookie=0x10,sctp,actions=drop",
@@ -152,15 +130,18 @@ test_dump_format_matches_ovs(void **state)
 static void
 test_dump_filters_by_match_cookie_table_and_out_port(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     struct flow_text ft;
     struct ds s = DS_EMPTY_INITIALIZER;
     char *error = NULL;
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "cookie=0x1,tcp,actions=output:2", T0);
-    mod(ofp, FLOW_TEXT_ADD, "cookie=0x2,udp,actions=output:3", T0);
-    mod(ofp, FLOW_TEXT_ADD, "table=2,cookie=0x3,udp,actions=output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "cookie=0x1,tcp,actions=output:2",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "cookie=0x2,udp,actions=output:3",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "table=2,cookie=0x3,udp,actions=output:3", T0);
 
     assert_int_equal(
         flow_text_parse("out_port=3", FLOW_TEXT_DELETE, &ft, &error), 0);
@@ -187,16 +168,17 @@ test_dump_filters_by_match_cookie_table_and_out_port(void **state)
 static void
 test_add_replaces_and_keeps_counters(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
     /* OVS -O OpenFlow13: add over an identical rule takes the new cookie,
      * timeouts and duration but keeps n_packets/n_bytes. */
-    mod(ofp, FLOW_TEXT_ADD,
-        "priority=5,cookie=0x1,idle_timeout=50,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=5,cookie=0x1,idle_timeout=50,udp,actions=drop",
+                     T0);
     hit(ofp, "in_port=1,udp", 2, 106, T0 + 100);
-    mod(ofp, FLOW_TEXT_ADD, "priority=5,cookie=0x2,udp,actions=output:2",
-        T0 + 1000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=5,cookie=0x2,udp,actions=output:2", T0 + 1000);
     assert_dump(ofp, T0 + 1000,
                 " cookie=0x2, duration=0s, table=0, n_packets=2, "
                 "n_bytes=212, idle_age=0, priority=5,udp "
@@ -208,13 +190,14 @@ test_add_replaces_and_keeps_counters(void **state)
 static void
 test_add_with_reset_counts_resets(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "priority=5,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=5,udp,actions=drop", T0);
     hit(ofp, "in_port=1,udp", 2, 106, T0);
-    mod(ofp, FLOW_TEXT_ADD,
-        "priority=5,cookie=0x3,reset_counts,udp,actions=output:2", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=5,cookie=0x3,reset_counts,udp,actions=output:2",
+                     T0);
     assert_dump(ofp, T0,
                 " cookie=0x3, duration=0s, table=0, n_packets=0, "
                 "n_bytes=0, idle_age=0, priority=5,udp "
@@ -225,11 +208,11 @@ test_add_with_reset_counts_resets(void **state)
 static void
 test_add_different_priority_does_not_replace(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "priority=5,udp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=6,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=5,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=6,udp,actions=drop", T0);
     assert_int_equal(ofproto_n_rules(ofp), 2);
     ofproto_destroy(ofp);
 }
@@ -237,23 +220,26 @@ test_add_different_priority_does_not_replace(void **state)
 static void
 test_check_overlap_refuses_overlapping_add(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     char *error;
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "priority=5,tcp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=5,tcp,tp_dst=22,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=5,tcp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=5,tcp,tp_dst=22,actions=drop", T0);
     /* OVS: an identical rule is replaced, not an overlap. */
-    mod(ofp, FLOW_TEXT_ADD,
-        "priority=5,check_overlap,tcp,tp_dst=22,actions=output:2", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=5,check_overlap,tcp,tp_dst=22,actions=output:2",
+                     T0);
     /* OVS: OFPFMFC_OVERLAP. */
     error = mod_error(ofp, FLOW_TEXT_ADD,
                       "priority=5,check_overlap,tcp,tp_dst=23,actions=drop");
     assert_non_null(strstr(error, "overlap"));
     free(error);
     /* Another priority does not overlap. */
-    mod(ofp, FLOW_TEXT_ADD,
-        "priority=6,check_overlap,tcp,tp_dst=23,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=6,check_overlap,tcp,tp_dst=23,actions=drop",
+                     T0);
     assert_int_equal(ofproto_n_rules(ofp), 3);
     ofproto_destroy(ofp);
 }
@@ -263,20 +249,22 @@ test_check_overlap_refuses_overlapping_add(void **state)
 static void
 test_modify_keeps_counters_and_attributes(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD,
+    unit_flow_mod_at(
+        ofp, FLOW_TEXT_ADD,
         "priority=5,cookie=0x2,idle_timeout=30,udp,actions=output:2", T0);
     hit(ofp, "in_port=1,udp", 2, 106, T0);
-    mod(ofp, FLOW_TEXT_MODIFY, "udp,actions=output:3", T0 + 2000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY, "udp,actions=output:3", T0 + 2000);
     assert_dump(ofp, T0 + 2000,
                 " cookie=0x2, duration=2s, table=0, n_packets=2, "
                 "n_bytes=212, idle_timeout=30, idle_age=2, hard_age=0, "
                 "priority=5,udp actions=output:3\n");
     /* reset_counts on a modify resets them (flags stay those of the
      * rule, as OVS shows). */
-    mod(ofp, FLOW_TEXT_MODIFY, "udp,reset_counts,actions=output:3", T0 + 2000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY,
+                     "udp,reset_counts,actions=output:3", T0 + 2000);
     assert_dump(ofp, T0 + 2000,
                 " cookie=0x2, duration=2s, table=0, n_packets=0, "
                 "n_bytes=0, idle_timeout=30, idle_age=0, hard_age=0, "
@@ -287,12 +275,14 @@ test_modify_keeps_counters_and_attributes(void **state)
 static void
 test_modify_matching_nothing_adds_nothing(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
     /* OVS -O OpenFlow13 mod-flows on an empty table: still empty. */
-    mod(ofp, FLOW_TEXT_MODIFY, "priority=5,sctp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_MODIFY_STRICT, "priority=5,sctp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY, "priority=5,sctp,actions=drop",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY_STRICT,
+                     "priority=5,sctp,actions=drop", T0);
     assert_int_equal(ofproto_n_rules(ofp), 0);
     ofproto_destroy(ofp);
 }
@@ -300,23 +290,26 @@ test_modify_matching_nothing_adds_nothing(void **state)
 static void
 test_modify_loose_vs_strict(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     char *d;
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "priority=5,tcp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=6,tcp,tp_dst=80,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=7,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=5,tcp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=6,tcp,tp_dst=80,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=7,udp,actions=drop", T0);
     /* Loose: every rule at least as specific as "tcp", any priority. */
-    mod(ofp, FLOW_TEXT_MODIFY, "tcp,actions=output:2", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY, "tcp,actions=output:2", T0);
     d = dump(ofp, T0);
     assert_non_null(strstr(d, "priority=6,tcp,tp_dst=80 actions=output:2"));
     assert_non_null(strstr(d, "priority=5,tcp actions=output:2"));
     assert_non_null(strstr(d, "priority=7,udp actions=drop"));
     free(d);
     /* Strict: exactly this match and priority. */
-    mod(ofp, FLOW_TEXT_MODIFY_STRICT, "priority=5,tcp,actions=output:3", T0);
-    mod(ofp, FLOW_TEXT_MODIFY_STRICT, "priority=9,tcp,actions=output:1", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY_STRICT,
+                     "priority=5,tcp,actions=output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY_STRICT,
+                     "priority=9,tcp,actions=output:1", T0);
     d = dump(ofp, T0);
     assert_non_null(strstr(d, "priority=6,tcp,tp_dst=80 actions=output:2"));
     assert_non_null(strstr(d, "priority=5,tcp actions=output:3"));
@@ -328,19 +321,21 @@ test_modify_loose_vs_strict(void **state)
 static void
 test_modify_with_cookie_mask_and_new_cookie(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     char *d;
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "cookie=0x11,tcp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "cookie=0x21,udp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_MODIFY, "cookie=0x10/0xf0,actions=output:2", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "cookie=0x11,tcp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "cookie=0x21,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY,
+                     "cookie=0x10/0xf0,actions=output:2", T0);
     d = dump(ofp, T0);
     assert_non_null(strstr(d, "cookie=0x11,"));
     assert_non_null(strstr(d, "tcp actions=output:2"));
     assert_non_null(strstr(d, "udp actions=drop"));
     free(d);
-    mod(ofp, FLOW_TEXT_MODIFY, "udp,cookie=0x99,actions=output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY, "udp,cookie=0x99,actions=output:3",
+                     T0);
     d = dump(ofp, T0);
     assert_non_null(strstr(d, "cookie=0x99,"));
     free(d);
@@ -352,34 +347,38 @@ test_modify_with_cookie_mask_and_new_cookie(void **state)
 static void
 test_delete_loose_strict_cookie_and_out_port(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     char *d;
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "priority=5,tcp,actions=output:2", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=6,tcp,tp_dst=80,actions=output:3", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=7,cookie=0x5,udp,actions=output:2", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=8,arp,actions=controller", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=5,tcp,actions=output:2",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=6,tcp,tp_dst=80,actions=output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=7,cookie=0x5,udp,actions=output:2", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=8,arp,actions=controller",
+                     T0);
 
     /* Strict with another priority deletes nothing. */
-    mod(ofp, FLOW_TEXT_DELETE_STRICT, "priority=9,tcp", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE_STRICT, "priority=9,tcp", T0);
     assert_int_equal(ofproto_n_rules(ofp), 4);
     /* out_port: only rules that output to 3. */
-    mod(ofp, FLOW_TEXT_DELETE, "tcp,out_port=3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "tcp,out_port=3", T0);
     d = dump(ofp, T0);
     assert_null(strstr(d, "tp_dst=80"));
     assert_non_null(strstr(d, "priority=5,tcp"));
     free(d);
     /* A controller action outputs to CONTROLLER. */
-    mod(ofp, FLOW_TEXT_DELETE, "out_port=controller", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "out_port=controller", T0);
     assert_int_equal(ofproto_n_rules(ofp), 2);
     /* Cookie mask. */
-    mod(ofp, FLOW_TEXT_DELETE, "cookie=0x4/0xf", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "cookie=0x4/0xf", T0);
     assert_int_equal(ofproto_n_rules(ofp), 2);
-    mod(ofp, FLOW_TEXT_DELETE, "cookie=0x5/0xf", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "cookie=0x5/0xf", T0);
     assert_int_equal(ofproto_n_rules(ofp), 1);
     /* Strict. */
-    mod(ofp, FLOW_TEXT_DELETE_STRICT, "priority=5,tcp", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE_STRICT, "priority=5,tcp", T0);
     assert_int_equal(ofproto_n_rules(ofp), 0);
     ofproto_destroy(ofp);
 }
@@ -387,23 +386,24 @@ test_delete_loose_strict_cookie_and_out_port(void **state)
 static void
 test_table_255_means_all_tables(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     char *error;
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "table=0,tcp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "table=7,tcp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "table=254,udp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_MODIFY, "table=255,tcp,actions=output:2", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "table=0,tcp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "table=7,tcp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "table=254,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY, "table=255,tcp,actions=output:2",
+                     T0);
     char *d = dump(ofp, T0);
     assert_non_null(strstr(d,
                            "table=7, n_packets=0, n_bytes=0, idle_age=0, tcp "
                            "actions=output:2"));
     free(d);
     /* Without table=, modify and delete mean every table too. */
-    mod(ofp, FLOW_TEXT_DELETE, "tcp", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "tcp", T0);
     assert_int_equal(ofproto_n_rules(ofp), 1);
-    mod(ofp, FLOW_TEXT_DELETE, "table=255", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "table=255", T0);
     assert_int_equal(ofproto_n_rules(ofp), 0);
     /* An add needs a real table. */
     error = mod_error(ofp, FLOW_TEXT_ADD, "table=255,actions=drop");
@@ -416,15 +416,17 @@ test_table_255_means_all_tables(void **state)
 static void
 test_batch_is_atomic(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     struct flow_text fts[4];
     char *error = NULL;
     char *before, *after;
     uint64_t seq;
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "priority=5,tcp,actions=output:2", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=6,udp,actions=output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=5,tcp,actions=output:2",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=6,udp,actions=output:3",
+                     T0);
     hit(ofp, "in_port=1,tcp", 4, 100, T0);
     before = dump(ofp, T0);
     seq = ofproto_get_change_seq(ofp);
@@ -483,10 +485,10 @@ test_bad_flow_mods_are_refused_with_one_line(void **state)
         {"actions=frobnicate", "frobnicate"},
         {"actions=mod_tp_dst:5", "mod_tp_dst"},
     };
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=1,actions=drop", T0);
     char *before = dump(ofp, T0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *error = mod_error(ofp, FLOW_TEXT_ADD, cases[i].line);
@@ -512,10 +514,11 @@ test_bad_flow_mods_are_refused_with_one_line(void **state)
 static void
 test_idle_timeout_counts_from_last_use(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "idle_timeout=10,tcp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "idle_timeout=10,tcp,actions=drop",
+                     T0);
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 9999), 0);
     hit(ofp, "in_port=1,tcp", 1, 60, T0 + 5000);
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 14999), 0);
@@ -527,12 +530,13 @@ test_idle_timeout_counts_from_last_use(void **state)
 static void
 test_hard_timeout_ignores_use(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     uint64_t seq;
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "hard_timeout=3,tcp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "hard_timeout=3,tcp,actions=drop",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "udp,actions=drop", T0);
     hit(ofp, "in_port=1,tcp", 1, 60, T0 + 2900);
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 2999), 0);
     seq = ofproto_get_change_seq(ofp);
@@ -548,29 +552,34 @@ test_hard_timeout_ignores_use(void **state)
 static void
 test_timeouts_follow_rules_that_gain_and_lose_them(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
 
     (void)state;
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=1,udp,actions=drop", T0);
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 100000), 0);
     /* Replaced by an identical match with a hard timeout. */
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,udp,hard_timeout=2,actions=drop",
-        T0 + 100000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=1,udp,hard_timeout=2,actions=drop",
+                     T0 + 100000);
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 101999), 0);
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 102000), 1);
     assert_int_equal(ofproto_n_rules(ofp), 0);
     /* With a timeout, then replaced by one without: nothing expires. */
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,tcp,idle_timeout=1,actions=drop",
-        T0 + 200000);
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=drop", T0 + 200000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=1,tcp,idle_timeout=1,actions=drop",
+                     T0 + 200000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=drop",
+                     T0 + 200000);
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 300000), 0);
     assert_int_equal(ofproto_n_rules(ofp), 1);
     /* Deleted with a timeout, a new one added: it expires. */
-    mod(ofp, FLOW_TEXT_ADD, "priority=2,icmp,idle_timeout=1,actions=drop",
-        T0 + 300000);
-    mod(ofp, FLOW_TEXT_DELETE, "icmp", T0 + 300000);
-    mod(ofp, FLOW_TEXT_ADD, "priority=3,arp,idle_timeout=1,actions=drop",
-        T0 + 300000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=2,icmp,idle_timeout=1,actions=drop",
+                     T0 + 300000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "icmp", T0 + 300000);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=3,arp,idle_timeout=1,actions=drop",
+                     T0 + 300000);
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 301000), 1);
     assert_int_equal(ofproto_n_rules(ofp), 1);
     ofproto_destroy(ofp);
@@ -581,7 +590,7 @@ test_timeouts_follow_rules_that_gain_and_lose_them(void **state)
 static void
 test_ports_add_del(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     char *error = NULL;
     uint32_t p;
 
@@ -605,16 +614,16 @@ test_ports_add_del(void **state)
 static void
 test_change_seq_and_wait(void **state)
 {
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     uint64_t seq = ofproto_get_change_seq(ofp);
 
     (void)state;
     assert_false(ofproto_wait_change(ofp, seq, 5));
-    mod(ofp, FLOW_TEXT_ADD, "actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "actions=drop", T0);
     assert_true(ofproto_wait_change(ofp, seq, 1000));
     seq = ofproto_get_change_seq(ofp);
     /* A delete that matches nothing changes nothing. */
-    mod(ofp, FLOW_TEXT_DELETE, "tcp,out_port=3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "tcp,out_port=3", T0);
     assert_int_equal(ofproto_get_change_seq(ofp), seq);
     ofproto_destroy(ofp);
 }
@@ -623,16 +632,17 @@ static void
 test_full_bridge_refuses_adds_but_not_replacements(void **state)
 {
     uint64_t before = coverage_read("ofproto_table_full");
-    struct ofproto *ofp = make_bridge();
+    struct ofproto *ofp = unit_bridge();
     struct flow_text fts[2];
     char *error = NULL;
 
     (void)state;
     assert_int_equal(ofproto_get_max_rules(ofp), OFPROTO_DEFAULT_MAX_RULES);
     ofproto_set_max_rules(ofp, 3);
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,udp,actions=drop", T0);
-    mod(ofp, FLOW_TEXT_ADD, "table=7,priority=1,arp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=1,udp,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "table=7,priority=1,arp,actions=drop",
+                     T0);
 
     /* A fourth is refused, with one line, and counted. */
     error = mod_error(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=drop");
@@ -643,10 +653,12 @@ test_full_bridge_refuses_adds_but_not_replacements(void **state)
     assert_int_equal(ofproto_n_rules(ofp), 3);
 
     /* Replacing, modifying and deleting still work; a freed slot is free. */
-    mod(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=output:2", T0);
-    mod(ofp, FLOW_TEXT_MODIFY, "udp,actions=output:3", T0);
-    mod(ofp, FLOW_TEXT_DELETE_STRICT, "table=7,priority=1,arp", T0);
-    mod(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=drop", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=1,tcp,actions=output:2",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY, "udp,actions=output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE_STRICT, "table=7,priority=1,arp",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=drop", T0);
     assert_int_equal(ofproto_n_rules(ofp), 3);
 
     /* A batch that nets out within the limit passes; one that does not
@@ -675,7 +687,7 @@ test_full_bridge_refuses_adds_but_not_replacements(void **state)
 
     /* Lowering the limit below the count refuses growth, not shrinking. */
     ofproto_set_max_rules(ofp, 1);
-    mod(ofp, FLOW_TEXT_DELETE_STRICT, "priority=3,arp", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE_STRICT, "priority=3,arp", T0);
     assert_int_equal(ofproto_n_rules(ofp), 2);
     ofproto_destroy(ofp);
 }

@@ -22,6 +22,7 @@
 #include "ofproto/xlate.h"
 #include "openflow/ofp-codec.h"
 #include "unit-rcu.h"
+#include "unit-switch.h"
 
 /* Flows whose actions exist on the wire as they are in the text, so that
  * encode + decode gives back the same canonical text. */
@@ -601,36 +602,10 @@ record_removal(const struct ofproto_rule_info *info,
     rs->r[rs->n++] = (struct removal){info->cookie, reason, info->n_packets};
 }
 
-static struct ofproto *
-bridge(void)
-{
-    struct ofproto *ofp = ofproto_create("br0");
-    char *error = NULL;
-
-    for (uint32_t p = 1; p <= 3; p++) {
-        char name[8];
-
-        snprintf(name, sizeof name, "p%u", p);
-        assert_int_equal(ofproto_port_add(ofp, p, p, name, &error), 0);
-    }
-    return ofp;
-}
-
-static void
-mod_at(struct ofproto *ofp, enum flow_text_mode mode, const char *line,
-       uint64_t now)
-{
-    char *error = NULL;
-
-    if (ofproto_flow_mod_str_at(ofp, line, mode, now, &error)) {
-        fail_msg("\"%s\": %s", line, error);
-    }
-}
-
 static void
 test_flow_removed_reports_deletes_and_timeouts_only(void **state)
 {
-    struct ofproto *ofp = bridge();
+    struct ofproto *ofp = unit_bridge();
     struct removals rs = {.n = 0};
     struct ofproto_rule_info *infos;
     struct rule *rule;
@@ -638,22 +613,25 @@ test_flow_removed_reports_deletes_and_timeouts_only(void **state)
 
     (void)state;
     ofproto_set_flow_removed_cb(ofp, record_removal, &rs);
-    mod_at(ofp, FLOW_TEXT_ADD,
-           "cookie=0x1,send_flow_rem,priority=5,tcp,actions=output:2", T0);
-    mod_at(ofp, FLOW_TEXT_ADD,
-           "cookie=0x2,send_flow_rem,idle_timeout=1,priority=6,udp,"
-           "actions=output:2",
-           T0);
-    mod_at(ofp, FLOW_TEXT_ADD,
-           "cookie=0x3,send_flow_rem,hard_timeout=2,priority=7,icmp,"
-           "actions=output:2",
-           T0);
-    mod_at(ofp, FLOW_TEXT_ADD, "cookie=0x4,priority=8,arp,actions=drop", T0);
+    unit_flow_mod_at(
+        ofp, FLOW_TEXT_ADD,
+        "cookie=0x1,send_flow_rem,priority=5,tcp,actions=output:2", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "cookie=0x2,send_flow_rem,idle_timeout=1,priority=6,udp,"
+                     "actions=output:2",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "cookie=0x3,send_flow_rem,hard_timeout=2,priority=7,icmp,"
+                     "actions=output:2",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "cookie=0x4,priority=8,arp,actions=drop", T0);
 
     /* Replacing or modifying a rule is not removing it. */
-    mod_at(ofp, FLOW_TEXT_ADD,
-           "cookie=0x1,send_flow_rem,priority=5,tcp,actions=output:3", T0);
-    mod_at(ofp, FLOW_TEXT_MODIFY, "tcp,actions=output:1", T0);
+    unit_flow_mod_at(
+        ofp, FLOW_TEXT_ADD,
+        "cookie=0x1,send_flow_rem,priority=5,tcp,actions=output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_MODIFY, "tcp,actions=output:1", T0);
     assert_int_equal(rs.n, 0);
 
     /* The counters at removal time go with it. */
@@ -665,7 +643,7 @@ test_flow_removed_reports_deletes_and_timeouts_only(void **state)
     assert_non_null(rule);
     ofproto_rule_credit_stats(rule, 3, 180, T0);
     classifier_read_unlock();
-    mod_at(ofp, FLOW_TEXT_DELETE, "tcp", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "tcp", T0);
     assert_int_equal(rs.n, 1);
     assert_int_equal(rs.r[0].cookie, 1);
     assert_int_equal(rs.r[0].reason, OFPROTO_REMOVED_DELETE);
@@ -680,7 +658,7 @@ test_flow_removed_reports_deletes_and_timeouts_only(void **state)
     assert_int_equal(ofproto_run_timeouts(ofp, T0 + 2500), 1);
     assert_int_equal(rs.n, 3);
     assert_int_equal(rs.r[2].reason, OFPROTO_REMOVED_HARD);
-    mod_at(ofp, FLOW_TEXT_DELETE, "arp", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "arp", T0);
     assert_int_equal(rs.n, 3);
 
     assert_int_equal(ofproto_collect_rules(ofp, NULL, T0, &infos), 0);
@@ -692,16 +670,18 @@ test_flow_removed_reports_deletes_and_timeouts_only(void **state)
 static void
 test_collect_rules_copies_and_sorts(void **state)
 {
-    struct ofproto *ofp = bridge();
+    struct ofproto *ofp = unit_bridge();
     struct ofproto_rule_info *infos;
     struct flow_text filter;
     char *error = NULL;
     size_t n;
 
     (void)state;
-    mod_at(ofp, FLOW_TEXT_ADD, "table=1,priority=1,actions=drop", T0);
-    mod_at(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=output:1", T0);
-    mod_at(ofp, FLOW_TEXT_ADD, "priority=9,tcp,actions=output:2", T0 + 500);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "table=1,priority=1,actions=drop",
+                     T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=2,ip,actions=output:1", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=9,tcp,actions=output:2",
+                     T0 + 500);
     n = ofproto_collect_rules(ofp, NULL, T0 + 1000, &infos);
     assert_int_equal(n, 3);
     assert_int_equal(infos[0].priority, 9);
@@ -744,14 +724,15 @@ xlate_text(struct ofproto *ofp, const struct flow *flow,
 static void
 test_packet_out_actions_and_fail_open_translate(void **state)
 {
-    struct ofproto *ofp = bridge();
+    struct ofproto *ofp = unit_bridge();
     struct ofpacts acts;
     struct flow flow;
     char *error = NULL, *text;
     uint32_t slow;
 
     (void)state;
-    mod_at(ofp, FLOW_TEXT_ADD, "priority=5,in_port=1,actions=output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "priority=5,in_port=1,actions=output:3", T0);
     memset(&flow, 0, sizeof flow);
     flow.in_port = 1;
     flow.dl_dst = ETH_ADDR_BROADCAST;

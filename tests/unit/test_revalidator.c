@@ -47,159 +47,71 @@
 #include "ofproto/ofproto.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
+#include "unit-frames.h"
+#include "unit-switch.h"
 #include "upcall/ukey.h"
 #include "upcall/upcall.h"
 
-#define DEADLINE_MS 20000
 #define N_PORTS 4 /* All in the bridge, OpenFlow port == datapath port. */
 
-struct env {
-    struct dp *dp;
-    struct ofproto *ofp;
-    struct netdev *ports[N_PORTS + 1]; /* [1..N_PORTS]. */
-    struct udpif *udpif;
-    uint64_t n_sent; /* Packets injected. */
-};
-
+/* A 64-byte TCP ACK from 10.0.0.1 to 10.0.0.2. */
 static void
-pause_briefly(void)
+build_tcp(uint8_t b[64], uint16_t sport, uint16_t dport)
 {
-    struct timespec ts = {0, 200000};
+    struct unit_frame_tcp_spec spec = {
+        .nw_src = 0x0a000001,
+        .nw_dst = 0x0a000002,
+        .tp_src = sport,
+        .tp_dst = dport,
+        .tcp_flags = TCP_ACK,
+    };
 
-    nanosleep(&ts, NULL);
+    unit_frame_tcp(b, 64, &spec);
 }
 
 static void
-build_tcp(uint8_t *b, size_t len, uint16_t sport, uint16_t dport)
-{
-    uint16_t ip_len = (uint16_t)(len - ETH_HEADER_LEN);
-
-    memset(b, 0, len);
-    b[0] = 0x02, b[5] = 0x02;
-    b[6] = 0x02, b[11] = 0x01;
-    b[12] = 0x08;
-    b[14] = 0x45;
-    b[16] = (uint8_t)(ip_len >> 8);
-    b[17] = (uint8_t)ip_len;
-    b[22] = 64;
-    b[23] = IPPROTO_TCP_;
-    b[26] = 10, b[29] = 1;
-    b[30] = 10, b[33] = 2;
-    b[34] = (uint8_t)(sport >> 8);
-    b[35] = (uint8_t)sport;
-    b[36] = (uint8_t)(dport >> 8);
-    b[37] = (uint8_t)dport;
-    b[46] = 0x50;
-    b[47] = 0x10;
-}
-
-static void
-inject(struct env *e, unsigned int port, uint16_t sport, uint16_t dport)
+inject(struct unit_switch *e, unsigned int port, uint16_t sport,
+       uint16_t dport)
 {
     uint8_t b[64];
 
-    build_tcp(b, sizeof b, sport, dport);
-    while (netdev_memory_inject(e->ports[port], b, sizeof b) == ENOBUFS) {
-        pause_briefly();
-    }
-    e->n_sent++;
+    build_tcp(b, sport, dport);
+    unit_switch_inject(e, port, b, sizeof b);
 }
 
 static void
-add_flow(struct env *e, const char *line)
+add_flow(struct unit_switch *e, const char *line)
 {
-    char *error = NULL;
-
-    if (ofproto_flow_mod_str(e->ofp, line, FLOW_TEXT_ADD, &error)) {
-        fail_msg("add-flow \"%s\": %s", line, error);
-    }
-}
-
-static void
-flow_mod(struct env *e, const char *line, enum flow_text_mode mode)
-{
-    char *error = NULL;
-
-    if (ofproto_flow_mod_str(e->ofp, line, mode, &error)) {
-        fail_msg("flow-mod \"%s\": %s", line, error);
-    }
+    unit_switch_flow_mod(e, line, FLOW_TEXT_ADD);
 }
 
 /* Datapath with 'n_threads' threads and 'n_handlers' queues; bridge with
- * ports 1..N_PORTS.  'ucfg_' NULL: manual mode, defaults. */
+ * ports 1..N_PORTS.  'ucfg_' NULL: manual mode, defaults.  The governor
+ * is off: every miss installs a flow. */
 static void
-env_init(struct env *e, unsigned int n_threads, unsigned int n_handlers,
-         const struct upcall_config *ucfg_)
+env_init(struct unit_switch *e, unsigned int n_threads,
+         unsigned int n_handlers, const struct upcall_config *ucfg_)
 {
     struct upcall_config ucfg;
-    struct dp_config cfg;
-    char *error = NULL;
+    struct unit_switch_config cfg = {
+        .n_threads = n_threads,
+        .n_handlers = n_handlers,
+        .queue_size = 4096,
+        .n_ports = N_PORTS,
+        .n_bridge_ports = N_PORTS,
+        .upcall = &ucfg,
+    };
 
-    memset(e, 0, sizeof *e);
-    dp_config_init(&cfg);
-    cfg.n_threads = n_threads;
-    cfg.n_handlers = n_handlers;
-    cfg.queue_size = 4096;
-    cfg.emc_insert_inv_prob = 1;
-    assert_int_equal(dp_create(&cfg, &e->dp), 0);
-    e->ofp = ofproto_create("br0");
-    for (unsigned int p = 1; p <= N_PORTS; p++) {
-        struct netdev_options opts;
-        char name[16];
-
-        snprintf(name, sizeof name, "p%u", p);
-        memset(&opts, 0, sizeof opts);
-        opts.ring_size = 4096;
-        if (netdev_open(name, "memory", &opts, &e->ports[p], &error)) {
-            fail_msg("%s", error);
-        }
-        assert_int_equal(dp_port_add(e->dp, e->ports[p], p), 0);
-        assert_int_equal(ofproto_port_add(e->ofp, p, p, name, &error), 0);
-    }
-    if (ucfg_) {
-        ucfg = *ucfg_;
-    } else {
-        upcall_config_init(&ucfg);
-        ucfg.manual = true;
-    }
-    ucfg.n_handlers = n_handlers;
+    unit_switch_upcall_config(&ucfg, ucfg_);
     ucfg.governor = GOVERNOR_FORCE_OFF;
-    assert_int_equal(upcall_create("br0", e->dp, e->ofp, &ucfg, &e->udpif), 0);
-}
-
-static void
-drain_ports(struct env *e)
-{
-    for (unsigned int p = 1; p <= N_PORTS; p++) {
-        struct dp_packet *pkt;
-
-        while ((pkt = netdev_memory_collect(e->ports[p]))) {
-            dp_packet_delete(pkt);
-        }
-    }
-}
-
-static void
-env_destroy(struct env *e)
-{
-    upcall_destroy(e->udpif);
-    for (unsigned int p = 1; p <= N_PORTS; p++) {
-        dp_port_del(e->dp, p);
-    }
-    drain_ports(e);
-    for (unsigned int p = 1; p <= N_PORTS; p++) {
-        netdev_close(e->ports[p]);
-    }
-    dp_destroy(e->dp);
-    ofproto_destroy(e->ofp);
-    urcu_memb_barrier();
+    unit_switch_init(e, &cfg);
 }
 
 /* Polls until the datapath has accounted for every packet injected. */
 static void
-wait_rx(struct env *e)
+wait_rx(struct unit_switch *e)
 {
-    uint64_t deadline = time_msec() + DEADLINE_MS;
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
     struct dp_stats st;
 
     for (;;) {
@@ -215,105 +127,30 @@ wait_rx(struct env *e)
                      (unsigned long long)st.n_rx,
                      (unsigned long long)e->n_sent);
         }
-        pause_briefly();
-    }
-}
-
-static size_t
-run_handlers(struct env *e, uint64_t now)
-{
-    size_t total = 0, n;
-
-    uint64_t deadline = time_msec() + DEADLINE_MS;
-
-    /* Until the queues are empty and every flow the batches installed
-     * has finished draining: a hit on a draining flow is queued (as a
-     * DRAIN upcall) just after the datapath counted it. */
-    for (;;) {
-        struct dp_stats st;
-
-        n = 0;
-        for (unsigned int h = 0; h < upcall_n_handlers(e->udpif); h++) {
-            n += upcall_handler_run(e->udpif, h, now);
-        }
-        total += n;
-        if (n) {
-            continue;
-        }
-        dp_get_stats(e->dp, &st);
-        if (!st.n_draining) {
-            return total;
-        }
-        if (time_msec() > deadline) {
-            fail_msg("timeout: %llu flows still draining",
-                     (unsigned long long)st.n_draining);
-        }
-        pause_briefly();
-    }
-}
-
-/* Polls until port 'port' sent 'n' packets (and collects them). */
-static void
-collect(struct env *e, unsigned int port, size_t n)
-{
-    uint64_t deadline = time_msec() + DEADLINE_MS;
-    size_t got = 0;
-
-    while (got < n) {
-        struct dp_packet *pkt = netdev_memory_collect(e->ports[port]);
-
-        if (!pkt) {
-            if (time_msec() > deadline) {
-                fail_msg("timeout: port %u sent %zu of %zu", port, got, n);
-            }
-            pause_briefly();
-            continue;
-        }
-        got++;
-        dp_packet_delete(pkt);
-    }
-}
-
-static void
-assert_port_idle(struct env *e, unsigned int port)
-{
-    struct dp_packet *pkt = netdev_memory_collect(e->ports[port]);
-
-    if (pkt) {
-        dp_packet_delete(pkt);
-        fail_msg("port %u sent an unexpected packet", port);
+        unit_pause_briefly();
     }
 }
 
 /* Injects one packet, lets the handlers deal with it at 'now' if it
  * misses, and collects it on 'out_port'. */
 static void
-send_one(struct env *e, unsigned int in_port, uint16_t sport, uint16_t dport,
-         uint64_t now, unsigned int out_port)
+send_one(struct unit_switch *e, unsigned int in_port, uint16_t sport,
+         uint16_t dport, uint64_t now, unsigned int out_port)
 {
     inject(e, in_port, sport, dport);
     wait_rx(e);
-    run_handlers(e, now);
-    collect(e, out_port, 1);
-}
-
-static uint64_t
-n_flows(struct env *e)
-{
-    struct dp_stats st;
-
-    dp_get_stats(e->dp, &st);
-    return st.n_flows;
+    unit_switch_run_handlers(e, now);
+    unit_switch_collect(e, out_port, 1, NULL);
 }
 
 static size_t
-n_ukeys(struct env *e)
+n_ukeys(struct unit_switch *e)
 {
     return ukey_map_count(upcall_get_ukeys(e->udpif));
 }
 
 static struct upcall_revalidator_stats
-rv_stats(struct env *e)
+rv_stats(struct unit_switch *e)
 {
     struct upcall_revalidator_stats st;
 
@@ -324,7 +161,7 @@ rv_stats(struct env *e)
 /* Packets credited to the rule that a tcp packet from port 'in_port' to
  * 'tp_dst' hits in table 0 (0 if none). */
 static uint64_t
-rule_packets(struct env *e, unsigned int in_port, uint16_t tp_dst)
+rule_packets(struct unit_switch *e, unsigned int in_port, uint16_t tp_dst)
 {
     uint64_t packets = 0, bytes, used;
     struct rule *rule;
@@ -347,7 +184,7 @@ rule_packets(struct env *e, unsigned int in_port, uint16_t tp_dst)
 /* Stores the ufids of every datapath flow (at most 'max'); returns how
  * many. */
 static size_t
-dump_ufids(struct env *e, struct dp_ufid *ufids, size_t max)
+dump_ufids(struct unit_switch *e, struct dp_ufid *ufids, size_t max)
 {
     struct dp_flow_dump *dump = dp_flow_dump_create(e->dp);
     struct dp_flow_info info;
@@ -364,7 +201,7 @@ dump_ufids(struct env *e, struct dp_ufid *ufids, size_t max)
 }
 
 static void
-assert_consistent(struct env *e)
+assert_consistent(struct unit_switch *e)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
 
@@ -376,7 +213,7 @@ assert_consistent(struct env *e)
 
 /* The actions of the flow 'ufid', as text. */
 static void
-flow_actions(struct env *e, const struct dp_ufid *ufid, struct ds *s)
+flow_actions(struct unit_switch *e, const struct dp_ufid *ufid, struct ds *s)
 {
     struct dp_flow_info info;
 
@@ -394,7 +231,7 @@ test_idle_flow_expires_after_max_idle_and_not_before(void **state)
     struct upcall_config ucfg;
     struct dp_flow_info info;
     struct dp_ufid ufids[2];
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -405,12 +242,12 @@ test_idle_flow_expires_after_max_idle_and_not_before(void **state)
     add_flow(&e, "priority=10,tcp,tp_dst=81,actions=output:2");
     send_one(&e, 1, 1000, 80, t0, 2);
     send_one(&e, 1, 1000, 81, t0, 2);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
 
     /* The flow for port 81 is hit now, at real time 'used' > t0. */
     inject(&e, 1, 1001, 81);
     wait_rx(&e);
-    collect(&e, 2, 1);
+    unit_switch_collect(&e, 2, 1, NULL);
     assert_int_equal(dump_ufids(&e, ufids, 2), 2);
     used = 0;
     for (size_t i = 0; i < 2; i++) {
@@ -422,30 +259,30 @@ test_idle_flow_expires_after_max_idle_and_not_before(void **state)
 
     /* Never hit: idle since its creation. */
     upcall_revalidate(e.udpif, t0 + 1000);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     upcall_revalidate(e.udpif, t0 + 1001);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(n_ukeys(&e), 1);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_IDLE], 1);
 
     /* Hit: idle since its last packet. */
     upcall_revalidate(e.udpif, used + 1000);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     upcall_revalidate(e.udpif, used + 1001);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(n_ukeys(&e), 0);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_IDLE], 2);
     assert_int_equal(rv_stats(&e).n_deleted_total, 2);
     /* Its hit was credited when it went. */
     assert_int_equal(rule_packets(&e, 1, 81), 2);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
 test_over_the_flow_limit_idle_means_100ms(void **state)
 {
     uint64_t t0 = time_msec();
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -454,14 +291,14 @@ test_over_the_flow_limit_idle_means_100ms(void **state)
     add_flow(&e, "priority=10,tcp,tp_dst=82,actions=output:2");
     send_one(&e, 1, 1000, 80, t0, 2);
     send_one(&e, 1, 1000, 81, t0, 2);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
 
     /* 2 flows over a limit of 1 (but not over 2 x 1). */
     upcall_set_flow_limit(e.udpif, 1);
     upcall_revalidate(e.udpif, t0 + 100);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     upcall_revalidate(e.udpif, t0 + 101);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_FLOW_LIMIT], 2);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_IDLE], 0);
 
@@ -470,26 +307,26 @@ test_over_the_flow_limit_idle_means_100ms(void **state)
     send_one(&e, 1, 1000, 80, t0 + 200, 2);
     send_one(&e, 1, 1000, 81, t0 + 200, 2);
     send_one(&e, 1, 1000, 82, t0 + 200, 2);
-    assert_int_equal(n_flows(&e), 3);
+    assert_int_equal(unit_switch_n_flows(&e), 3);
     upcall_set_flow_limit(e.udpif, 1);
     upcall_revalidate(e.udpif, t0 + 201);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(n_ukeys(&e), 0);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_FLOW_LIMIT], 5);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 /* Installs 'n' exact-match flows (source ports 'sport' on) at 'now'. */
 static void
-install_exact_flows(struct env *e, uint16_t sport, unsigned int n,
+install_exact_flows(struct unit_switch *e, uint16_t sport, unsigned int n,
                     uint64_t now)
 {
     for (unsigned int i = 0; i < n; i++) {
         inject(e, 1, (uint16_t)(sport + i), 80);
     }
     wait_rx(e);
-    run_handlers(e, now);
-    collect(e, 2, n);
+    unit_switch_run_handlers(e, now);
+    unit_switch_collect(e, 2, n, NULL);
 }
 
 /* The over-limit decisions follow the flow count as the round's own
@@ -504,7 +341,7 @@ test_over_limit_decisions_follow_the_current_flow_count(void **state)
     uint64_t t0 = time_msec();
     struct upcall_config ucfg;
     uint64_t left;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -519,7 +356,7 @@ test_over_limit_decisions_follow_the_current_flow_count(void **state)
     install_exact_flows(&e, 1000, 160, t0);
     upcall_set_flow_limit(e.udpif, 50);
     upcall_revalidate(e.udpif, t0);
-    left = n_flows(&e);
+    left = unit_switch_n_flows(&e);
     assert_int_equal(left, 60);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_FLOW_LIMIT], 100);
     assert_int_equal(coverage_read("upcall_flow_limit_kill") - kill, 2);
@@ -531,20 +368,21 @@ test_over_limit_decisions_follow_the_current_flow_count(void **state)
     upcall_purge(e.udpif);
     upcall_set_flow_limit(e.udpif, 1000);
     install_exact_flows(&e, 2000, 80, time_msec());
-    assert_int_equal(n_flows(&e), 80);
+    assert_int_equal(unit_switch_n_flows(&e), 80);
     t0 = time_msec(); /* The flows' last use is no later. */
     upcall_set_flow_limit(e.udpif, 50);
     upcall_revalidate(e.udpif, t0 + 150);
-    assert_int_equal(n_flows(&e), 30);
+    assert_int_equal(unit_switch_n_flows(&e), 30);
     upcall_revalidate(e.udpif, t0 + 151);
-    assert_int_equal(n_flows(&e), 30);
-    env_destroy(&e);
+    assert_int_equal(unit_switch_n_flows(&e), 30);
+    unit_switch_destroy(&e);
 }
 
 /* Sends 'n' packets over the flows for tp_dst 80 and 81 from port 1: the
  * first of each misses, the rest hit. */
 static void
-send_phase(struct env *e, uint16_t sport_base, unsigned int n, uint64_t now)
+send_phase(struct unit_switch *e, uint16_t sport_base, unsigned int n,
+           uint64_t now)
 {
     send_one(e, 1, sport_base, 80, now, 2);
     send_one(e, 1, sport_base, 81, now, 2);
@@ -552,12 +390,12 @@ send_phase(struct env *e, uint16_t sport_base, unsigned int n, uint64_t now)
         inject(e, 1, (uint16_t)(sport_base + i), (uint16_t)(80 + i % 2));
     }
     wait_rx(e);
-    run_handlers(e, now);
-    collect(e, 2, n - 2);
+    unit_switch_run_handlers(e, now);
+    unit_switch_collect(e, 2, n - 2, NULL);
 }
 
 static uint64_t
-rule_total(struct env *e)
+rule_total(struct unit_switch *e)
 {
     return rule_packets(e, 1, 80) + rule_packets(e, 1, 81);
 }
@@ -567,7 +405,7 @@ test_rule_counters_equal_packets_sent(void **state)
 {
     uint64_t now = time_msec();
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -591,21 +429,21 @@ test_rule_counters_equal_packets_sent(void **state)
         inject(&e, 1, (uint16_t)(2000 + i), (uint16_t)(80 + i % 2));
     }
     wait_rx(&e);
-    collect(&e, 2, 30);
+    unit_switch_collect(&e, 2, 30, NULL);
     upcall_revalidate(e.udpif, time_msec() + 20000);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_IDLE], 2);
     assert_int_equal(rule_total(&e), 70);
 
     /* Installed again; hits; then purged. */
     now = time_msec();
     send_phase(&e, 3000, 50, now);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     upcall_purge(e.udpif);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(rule_total(&e), 120);
     assert_int_equal(rule_total(&e), e.n_sent);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -615,7 +453,7 @@ test_action_change_modifies_every_dependent_flow(void **state)
     struct upcall_revalidator_stats rs;
     struct dp_ufid ufids[4];
     struct ds s = DS_EMPTY_INITIALIZER;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -625,17 +463,17 @@ test_action_change_modifies_every_dependent_flow(void **state)
     send_one(&e, 3, 1000, 80, now, 2);
     inject(&e, 1, 1001, 80);
     wait_rx(&e);
-    collect(&e, 2, 1);
+    unit_switch_collect(&e, 2, 1, NULL);
     assert_int_equal(dump_ufids(&e, ufids, 4), 2);
     upcall_revalidate(e.udpif, now);
     assert_int_equal(rv_stats(&e).n_modified, 0);
 
-    flow_mod(&e, "tcp,actions=output:4", FLOW_TEXT_MODIFY);
+    unit_switch_flow_mod(&e, "tcp,actions=output:4", FLOW_TEXT_MODIFY);
     upcall_revalidate(e.udpif, now + 1);
     rs = rv_stats(&e);
     assert_int_equal(rs.n_modified, 2);
     assert_int_equal(rs.n_deleted_total, 0);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     assert_int_equal(n_ukeys(&e), 2);
     /* Same flows (same ufids), new actions. */
     for (size_t i = 0; i < 2; i++) {
@@ -648,43 +486,43 @@ test_action_change_modifies_every_dependent_flow(void **state)
     /* The next packet hits the modified flow and follows the new rule. */
     inject(&e, 1, 1002, 80);
     wait_rx(&e);
-    assert_int_equal(run_handlers(&e, now + 2), 0);
-    collect(&e, 4, 1);
-    assert_port_idle(&e, 2);
+    assert_int_equal(unit_switch_run_handlers(&e, now + 2), 0);
+    unit_switch_collect(&e, 4, 1, NULL);
+    unit_switch_assert_port_idle(&e, 2);
     /* The counter survived the modify: 3 packets from port 1 and 1 from
      * port 3, once the last hit is credited. */
     upcall_revalidate(e.udpif, now + 3);
     assert_int_equal(rule_packets(&e, 1, 80), 4);
     assert_int_equal(rv_stats(&e).n_modified, 2);
     ds_destroy(&s);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
 test_flow_whose_mask_became_too_wide_is_deleted(void **state)
 {
     uint64_t now = time_msec();
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
     add_flow(&e, "priority=10,tcp,actions=output:2");
     send_one(&e, 1, 1000, 80, now, 2);
     upcall_revalidate(e.udpif, now);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
 
     /* The megaflow does not look at tp_dst; the tables now do. */
     add_flow(&e, "priority=20,tcp,tp_dst=80,actions=output:3");
     upcall_revalidate(e.udpif, now + 1);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(n_ukeys(&e), 0);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_MASK_TOO_WIDE], 1);
 
     send_one(&e, 1, 1001, 80, now + 2, 3);
     send_one(&e, 1, 1002, 81, now + 2, 2);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     assert_consistent(&e);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -692,7 +530,7 @@ test_slow_dump_deletes_quiet_flows_instead_of_translating(void **state)
 {
     uint64_t t0 = time_msec(), now1;
     struct upcall_revalidator_stats rs;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -710,7 +548,7 @@ test_slow_dump_deletes_quiet_flows_instead_of_translating(void **state)
         inject(&e, 1, (uint16_t)(2000 + i), 81);
     }
     wait_rx(&e);
-    collect(&e, 2, 20);
+    unit_switch_collect(&e, 2, 20, NULL);
 
     /* A table change: the flow for 80 saw 0 packets/s, the one for 81 20
      * packets/s over the last second. */
@@ -719,7 +557,7 @@ test_slow_dump_deletes_quiet_flows_instead_of_translating(void **state)
     rs = rv_stats(&e);
     assert_int_equal(rs.n_deleted[UPCALL_DEL_TOO_EXPENSIVE], 1);
     assert_int_equal(rs.n_deleted_total, 1);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(rule_packets(&e, 1, 81), 21);
 
     /* A fast dump: the next change re-translates whatever the rate. */
@@ -727,14 +565,14 @@ test_slow_dump_deletes_quiet_flows_instead_of_translating(void **state)
     upcall_revalidate(e.udpif, now1 + 1001);
     ofproto_bump_change_seq(e.ofp);
     upcall_revalidate(e.udpif, now1 + 3000);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(rv_stats(&e).n_deleted_total, 1);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 /* Installs 'n' flows by hand for port 1 (drop, exact on nw_src). */
 static void
-put_flows_by_hand(struct env *e, unsigned int n)
+put_flows_by_hand(struct unit_switch *e, unsigned int n)
 {
     struct dp_actions *drop = dp_actions_create_drop();
 
@@ -753,7 +591,7 @@ put_flows_by_hand(struct env *e, unsigned int n)
 }
 
 static size_t
-round_with_duration(struct env *e, uint64_t now, uint64_t duration)
+round_with_duration(struct unit_switch *e, uint64_t now, uint64_t duration)
 {
     upcall_set_dump_duration_override(e->udpif, duration);
     upcall_revalidate(e->udpif, now);
@@ -765,7 +603,7 @@ test_flow_limit_follows_the_formula(void **state)
 {
     uint64_t slow = coverage_read("revalidator_slow_dump");
     uint64_t now = time_msec();
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -794,17 +632,17 @@ test_flow_limit_follows_the_formula(void **state)
     assert_int_equal(round_with_duration(&e, now, 10), 3500);
     assert_int_equal(rv_stats(&e).last_dump_duration, 10);
     /* The hand-made flows stayed (adopted, consistent, not idle). */
-    assert_int_equal(n_flows(&e), 50);
+    assert_int_equal(unit_switch_n_flows(&e), 50);
     assert_int_equal(n_ukeys(&e), 50);
     assert_int_equal(rv_stats(&e).n_rounds, 13);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
 test_purge_leaves_no_flow_and_no_ukey(void **state)
 {
     uint64_t now = time_msec();
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -812,15 +650,15 @@ test_purge_leaves_no_flow_and_no_ukey(void **state)
     add_flow(&e, "priority=10,tcp,tp_dst=81,actions=output:2");
     send_phase(&e, 1000, 10, now);
     put_flows_by_hand(&e, 3);
-    assert_int_equal(n_flows(&e), 5);
+    assert_int_equal(unit_switch_n_flows(&e), 5);
     assert_int_equal(n_ukeys(&e), 2);
 
     upcall_purge(e.udpif);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(n_ukeys(&e), 0);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_PURGE], 5);
     assert_int_equal(rule_total(&e), 10);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -829,7 +667,7 @@ test_ukey_of_vanished_flow_dropped_after_four_dumps(void **state)
     uint64_t missed = coverage_read("revalidate_missed_dp_flow");
     uint64_t now = time_msec();
     struct dp_ufid ufid;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -852,8 +690,8 @@ test_ukey_of_vanished_flow_dropped_after_four_dumps(void **state)
 
     /* The flow can be installed again. */
     send_one(&e, 1, 1001, 80, now + 5, 2);
-    assert_int_equal(n_flows(&e), 1);
-    env_destroy(&e);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
+    unit_switch_destroy(&e);
 }
 
 /* dpctl/del-flows (dp_flow_flush()) deletes the flows behind the
@@ -866,7 +704,7 @@ test_flushed_flows_reinstall_at_once_and_lose_no_count(void **state)
 {
     uint64_t repl = coverage_read("upcall_ukey_replace");
     uint64_t now = time_msec();
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -874,24 +712,24 @@ test_flushed_flows_reinstall_at_once_and_lose_no_count(void **state)
     add_flow(&e, "priority=10,tcp,tp_dst=443,actions=output:2");
     send_one(&e, 1, 1000, 80, now, 2);
     send_one(&e, 1, 1000, 443, now, 2);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     for (unsigned int i = 0; i < 5; i++) {
         inject(&e, 1, 1000, 80);
         inject(&e, 1, 1000, 443);
     }
     wait_rx(&e);
-    collect(&e, 2, 10);
+    unit_switch_collect(&e, 2, 10, NULL);
     assert_int_equal(rule_packets(&e, 1, 80), 1); /* No round yet. */
 
     assert_int_equal(dp_flow_flush(e.dp), 2);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(rule_packets(&e, 1, 80), 6);
     assert_int_equal(rule_packets(&e, 1, 443), 6);
 
     /* No round in between: the next packet reinstalls each flow. */
     send_one(&e, 1, 1000, 80, now + 1, 2);
     send_one(&e, 1, 1000, 443, now + 1, 2);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     assert_int_equal(coverage_read("upcall_ukey_replace") - repl, 2);
     assert_int_equal(n_ukeys(&e), 2);
 
@@ -901,14 +739,14 @@ test_flushed_flows_reinstall_at_once_and_lose_no_count(void **state)
         inject(&e, 1, 1000, 443);
     }
     wait_rx(&e);
-    collect(&e, 2, 6);
+    unit_switch_collect(&e, 2, 6, NULL);
     upcall_revalidate(e.udpif, now + 2);
-    assert_int_equal(n_flows(&e), 2);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     upcall_purge(e.udpif);
     assert_int_equal(rule_packets(&e, 1, 80), 10);
     assert_int_equal(rule_packets(&e, 1, 443), 10);
     assert_int_equal(rv_stats(&e).n_deleted[UPCALL_DEL_MISSING], 2);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -919,7 +757,7 @@ test_flow_without_ukey_is_adopted_and_credited(void **state)
     struct ukey_map *map;
     struct dp_ufid ufid;
     struct ukey *ukey;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -940,16 +778,16 @@ test_flow_without_ukey_is_adopted_and_credited(void **state)
         inject(&e, 1, (uint16_t)(2000 + i), 80);
     }
     wait_rx(&e);
-    collect(&e, 2, 5);
+    unit_switch_collect(&e, 2, 5, NULL);
     upcall_revalidate(e.udpif, now + 1);
     assert_int_equal(coverage_read("revalidator_flow_adopted") - adopted, 1);
     assert_int_equal(n_ukeys(&e), 1);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(rule_packets(&e, 1, 80), 6);
     upcall_revalidate(e.udpif, now + 2);
     assert_int_equal(rule_packets(&e, 1, 80), 6);
     assert_int_equal(rv_stats(&e).n_modified, 0);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -960,7 +798,7 @@ test_rule_idle_timeout_revalidates_its_flows_away(void **state)
     struct dp_flow_info info;
     struct dp_ufid ufid;
     char *error = NULL;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, NULL);
@@ -972,7 +810,7 @@ test_rule_idle_timeout_revalidates_its_flows_away(void **state)
     send_one(&e, 1, 1000, 80, t0, 2);
     inject(&e, 1, 1001, 80);
     wait_rx(&e);
-    collect(&e, 2, 1);
+    unit_switch_collect(&e, 2, 1, NULL);
     assert_int_equal(dump_ufids(&e, &ufid, 1), 1);
     assert_int_equal(dp_flow_get(e.dp, &ufid, &info), 0);
     used = info.stats.used;
@@ -990,7 +828,7 @@ test_rule_idle_timeout_revalidates_its_flows_away(void **state)
     assert_string_equal(ds_cstr(&s), "drop");
     assert_consistent(&e);
     ds_destroy(&s);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 /* ---- Threads ------------------------------------------------------------ */
@@ -998,9 +836,9 @@ test_rule_idle_timeout_revalidates_its_flows_away(void **state)
 /* Polls until the handlers have handled every upcall the datapath queued
  * (their puts included). */
 static void
-wait_handlers_idle(struct env *e)
+wait_handlers_idle(struct unit_switch *e)
 {
-    uint64_t deadline = time_msec() + DEADLINE_MS;
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
 
     for (;;) {
         uint64_t handled = 0;
@@ -1022,12 +860,12 @@ wait_handlers_idle(struct env *e)
                      (unsigned long long)(st.n_missed + st.n_action_upcall
                                           + st.n_drain_upcall));
         }
-        pause_briefly();
+        unit_pause_briefly();
     }
 }
 
 static void
-random_flow_mod(struct env *e, unsigned int *seed)
+random_flow_mod(struct unit_switch *e, unsigned int *seed)
 {
     static const char *const actions[] = {
         "output:2",
@@ -1047,15 +885,15 @@ random_flow_mod(struct env *e, unsigned int *seed)
     case 1:
         snprintf(line, sizeof line, "priority=%u,tcp,tp_dst=%u,actions=%s",
                  prio, dport, a);
-        flow_mod(e, line, FLOW_TEXT_ADD);
+        unit_switch_flow_mod(e, line, FLOW_TEXT_ADD);
         break;
     case 2:
         snprintf(line, sizeof line, "tcp,tp_dst=%u,actions=%s", dport, a);
-        flow_mod(e, line, FLOW_TEXT_MODIFY);
+        unit_switch_flow_mod(e, line, FLOW_TEXT_MODIFY);
         break;
     default:
         snprintf(line, sizeof line, "tcp,tp_dst=%u", dport);
-        flow_mod(e, line, FLOW_TEXT_DELETE);
+        unit_switch_flow_mod(e, line, FLOW_TEXT_DELETE);
         break;
     }
 }
@@ -1067,9 +905,9 @@ static void
 check_flush_under_traffic(enum upcall_mode mode)
 {
     enum { N_FLOWS = 32, N_ROUNDS = 20 };
-    uint64_t deadline = time_msec() + DEADLINE_MS;
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
     struct upcall_config ucfg;
-    struct env e;
+    struct unit_switch e;
 
     upcall_config_init(&ucfg);
     ucfg.mode = mode;
@@ -1094,20 +932,20 @@ check_flush_under_traffic(enum upcall_mode mode)
         inject(&e, 1, (uint16_t)(1000 + f), 80);
     }
     wait_rx(&e);
-    while (n_flows(&e) < N_FLOWS) {
+    while (unit_switch_n_flows(&e) < N_FLOWS) {
         if (time_msec() > deadline) {
             fail_msg("%s mode: %llu of %d flows back after the flush",
                      upcall_mode_to_string(mode),
-                     (unsigned long long)n_flows(&e), N_FLOWS);
+                     (unsigned long long)unit_switch_n_flows(&e), N_FLOWS);
         }
-        pause_briefly();
+        unit_pause_briefly();
     }
     wait_handlers_idle(&e);
     upcall_purge(e.udpif);
     assert_int_equal(rule_packets(&e, 1, 80), e.n_sent);
     upcall_revalidators_resume(e.udpif);
-    drain_ports(&e);
-    env_destroy(&e);
+    unit_switch_drain_ports(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -1123,7 +961,7 @@ test_threaded_churn_ends_consistent(void **state)
 {
     struct upcall_config ucfg;
     unsigned int seed = 6;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -1150,7 +988,7 @@ test_threaded_churn_ends_consistent(void **state)
         }
         if (step % 8 == 7) {
             wait_rx(&e);
-            drain_ports(&e);
+            unit_switch_drain_ports(&e);
         }
     }
     wait_rx(&e);
@@ -1158,7 +996,7 @@ test_threaded_churn_ends_consistent(void **state)
     upcall_revalidator_wait(e.udpif);
     assert_consistent(&e);
     assert_true(rv_stats(&e).n_rounds >= 31);
-    assert_true(n_ukeys(&e) == n_flows(&e));
+    assert_true(n_ukeys(&e) == unit_switch_n_flows(&e));
 
     /* A change of the thread count keeps them working. */
     assert_int_equal(upcall_set_n_revalidators(e.udpif, 1), 0);
@@ -1166,8 +1004,8 @@ test_threaded_churn_ends_consistent(void **state)
     random_flow_mod(&e, &seed);
     upcall_revalidator_wait(e.udpif);
     assert_consistent(&e);
-    drain_ports(&e);
-    env_destroy(&e);
+    unit_switch_drain_ports(&e);
+    unit_switch_destroy(&e);
 }
 
 static char *
@@ -1177,7 +1015,7 @@ transact(const char *path, const char *cmd, bool expect_ok)
     char *result = NULL, *error = NULL;
 
     assert_int_equal(
-        control_transact(path, 1, argv, DEADLINE_MS, &result, &error), 0);
+        control_transact(path, 1, argv, UNIT_DEADLINE_MS, &result, &error), 0);
     if (expect_ok && !result) {
         fail_msg("%s: %s", cmd, error);
     }
@@ -1197,7 +1035,7 @@ test_control_commands(void **state)
     uint64_t rounds;
     char *error = NULL, *text;
     char path[64];
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -1210,7 +1048,7 @@ test_control_commands(void **state)
     add_flow(&e, "priority=10,tcp,actions=output:2");
     inject(&e, 1, 1000, 80);
     wait_rx(&e);
-    collect(&e, 2, 1);
+    unit_switch_collect(&e, 2, 1, NULL);
     wait_handlers_idle(&e);
 
     free(transact(path, "revalidator/wait", true));
@@ -1246,14 +1084,14 @@ test_control_commands(void **state)
 
     send_one(&e, 1, 1001, 80, time_msec(), 3);
     wait_handlers_idle(&e);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     free(transact(path, "revalidator/purge", true));
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(n_ukeys(&e), 0);
 
     control_server_destroy(server);
     rmdir(dir);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static int

@@ -44,162 +44,76 @@
 #include "ofproto/ofproto.h"
 #include "packet/headers.h"
 #include "packet/packet.h"
+#include "unit-frames.h"
+#include "unit-switch.h"
 #include "upcall/governor.h"
 #include "upcall/ukey.h"
 #include "upcall/upcall.h"
 
-#define DEADLINE_MS 20000
-#define N_PORTS 3
-
-struct env {
-    struct dp *dp;
-    struct ofproto *ofp;
-    struct netdev *ports[N_PORTS + 1]; /* [1..N_PORTS]. */
-    struct udpif *udpif;
-};
-
+/* A 64-byte TCP ACK from 'src_ip' to 10.0.0.2 tagged with 'seq'. */
 static void
-pause_briefly(void)
+build_tcp(uint8_t b[64], uint32_t src_ip, uint16_t sport, uint16_t dport,
+          uint32_t seq)
 {
-    struct timespec ts = {0, 200000};
+    struct unit_frame_tcp_spec spec = {
+        .nw_src = src_ip,
+        .nw_dst = 0x0a000002,
+        .tp_src = sport,
+        .tp_dst = dport,
+        .tcp_flags = TCP_ACK,
+        .tag = seq,
+    };
 
-    nanosleep(&ts, NULL);
-}
-
-static size_t
-build_tcp(uint8_t *b, size_t len, uint32_t src_ip, uint16_t sport,
-          uint16_t dport, uint32_t seq)
-{
-    static const uint8_t dst[6] = {0x02, 0, 0, 0, 0, 0x02};
-    static const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0x01};
-    uint16_t ip_len = (uint16_t)(len - ETH_HEADER_LEN);
-
-    memset(b, 0, len);
-    memcpy(b, dst, 6);
-    memcpy(b + 6, src, 6);
-    b[12] = 0x08;
-    b[14] = 0x45;
-    b[16] = (uint8_t)(ip_len >> 8);
-    b[17] = (uint8_t)ip_len;
-    b[22] = 64;
-    b[23] = IPPROTO_TCP_;
-    b[26] = (uint8_t)(src_ip >> 24);
-    b[27] = (uint8_t)(src_ip >> 16);
-    b[28] = (uint8_t)(src_ip >> 8);
-    b[29] = (uint8_t)src_ip;
-    b[30] = 10;
-    b[33] = 2;
-    b[34] = (uint8_t)(sport >> 8);
-    b[35] = (uint8_t)sport;
-    b[36] = (uint8_t)(dport >> 8);
-    b[37] = (uint8_t)dport;
-    b[46] = 0x50;
-    b[47] = 0x10;
-    b[54] = (uint8_t)(seq >> 24);
-    b[55] = (uint8_t)(seq >> 16);
-    b[56] = (uint8_t)(seq >> 8);
-    b[57] = (uint8_t)seq;
-    return len;
+    unit_frame_tcp(b, 64, &spec);
 }
 
 static uint32_t
 packet_seq(const struct dp_packet *pkt)
 {
-    const uint8_t *b = dp_packet_data(pkt);
-
-    return (uint32_t)b[54] << 24 | (uint32_t)b[55] << 16 | (uint32_t)b[56] << 8
-           | b[57];
+    return unit_frame_tcp_tag(dp_packet_data(pkt));
 }
 
 static void
-inject(struct env *e, unsigned int port, uint32_t src_ip, uint16_t sport,
-       uint16_t dport, uint32_t seq)
+inject(struct unit_switch *e, unsigned int port, uint32_t src_ip,
+       uint16_t sport, uint16_t dport, uint32_t seq)
 {
     uint8_t b[64];
 
-    build_tcp(b, sizeof b, src_ip, sport, dport, seq);
-    while (netdev_memory_inject(e->ports[port], b, sizeof b) == ENOBUFS) {
-        pause_briefly();
-    }
+    build_tcp(b, src_ip, sport, dport, seq);
+    unit_switch_inject(e, port, b, sizeof b);
 }
 
 static void
-add_flow(struct env *e, const char *line)
+add_flow(struct unit_switch *e, const char *line)
 {
-    char *error = NULL;
-
-    if (ofproto_flow_mod_str(e->ofp, line, FLOW_TEXT_ADD, &error)) {
-        fail_msg("add-flow \"%s\": %s", line, error);
-    }
+    unit_switch_flow_mod(e, line, FLOW_TEXT_ADD);
 }
 
 /* Datapath with 'n_threads' threads and 'n_handlers' queues of
  * 'queue_size'; bridge with ports 1 and 2 (datapath ports 1 and 2); port 3
  * is a datapath port outside the bridge. */
 static void
-env_init(struct env *e, unsigned int n_threads, unsigned int n_handlers,
-         unsigned int queue_size, const struct upcall_config *ucfg_)
+env_init(struct unit_switch *e, unsigned int n_threads,
+         unsigned int n_handlers, unsigned int queue_size,
+         const struct upcall_config *ucfg)
 {
-    struct upcall_config ucfg;
-    struct dp_config cfg;
-    char *error = NULL;
+    struct unit_switch_config cfg = {
+        .n_threads = n_threads,
+        .n_handlers = n_handlers,
+        .queue_size = queue_size,
+        .n_ports = 3,
+        .n_bridge_ports = 2,
+        .upcall = ucfg,
+    };
 
-    memset(e, 0, sizeof *e);
-    dp_config_init(&cfg);
-    cfg.n_threads = n_threads;
-    cfg.n_handlers = n_handlers;
-    cfg.queue_size = queue_size;
-    cfg.emc_insert_inv_prob = 1;
-    assert_int_equal(dp_create(&cfg, &e->dp), 0);
-    e->ofp = ofproto_create("br0");
-    for (unsigned int p = 1; p <= N_PORTS; p++) {
-        struct netdev_options opts;
-        char name[16];
-
-        snprintf(name, sizeof name, "p%u", p);
-        memset(&opts, 0, sizeof opts);
-        opts.ring_size = 4096;
-        if (netdev_open(name, "memory", &opts, &e->ports[p], &error)) {
-            fail_msg("%s", error);
-        }
-        assert_int_equal(dp_port_add(e->dp, e->ports[p], p), 0);
-        if (p <= 2) {
-            assert_int_equal(ofproto_port_add(e->ofp, p, p, name, &error), 0);
-        }
-    }
-    if (ucfg_) {
-        ucfg = *ucfg_;
-    } else {
-        upcall_config_init(&ucfg);
-        ucfg.manual = true;
-    }
-    ucfg.n_handlers = n_handlers;
-    assert_int_equal(upcall_create("br0", e->dp, e->ofp, &ucfg, &e->udpif), 0);
-}
-
-static void
-env_destroy(struct env *e)
-{
-    upcall_destroy(e->udpif);
-    for (unsigned int p = 1; p <= N_PORTS; p++) {
-        struct dp_packet *pkt;
-
-        dp_port_del(e->dp, p);
-        while ((pkt = netdev_memory_collect(e->ports[p]))) {
-            dp_packet_delete(pkt);
-        }
-        netdev_close(e->ports[p]);
-    }
-    dp_destroy(e->dp);
-    ofproto_destroy(e->ofp);
-    urcu_memb_barrier();
+    unit_switch_init(e, &cfg);
 }
 
 /* Polls until the datapath has accounted for 'n' received packets. */
 static void
-wait_rx(struct env *e, uint64_t n, struct dp_stats *st)
+wait_rx(struct unit_switch *e, uint64_t n, struct dp_stats *st)
 {
-    uint64_t deadline = time_msec() + DEADLINE_MS;
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
 
     for (;;) {
         dp_get_stats(e->dp, st);
@@ -211,16 +125,16 @@ wait_rx(struct env *e, uint64_t n, struct dp_stats *st)
             fail_msg("timeout: rx %llu, want %llu",
                      (unsigned long long)st->n_rx, (unsigned long long)n);
         }
-        pause_briefly();
+        unit_pause_briefly();
     }
 }
 
 /* Polls until 'n' action upcalls were queued: a hit is counted before
  * the upcall of its userspace() action is queued. */
 static void
-wait_action_upcalls(struct env *e, uint64_t n, struct dp_stats *st)
+wait_action_upcalls(struct unit_switch *e, uint64_t n, struct dp_stats *st)
 {
-    uint64_t deadline = time_msec() + DEADLINE_MS;
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
 
     for (;;) {
         dp_get_stats(e->dp, st);
@@ -232,94 +146,14 @@ wait_action_upcalls(struct env *e, uint64_t n, struct dp_stats *st)
                      (unsigned long long)st->n_action_upcall,
                      (unsigned long long)n);
         }
-        pause_briefly();
+        unit_pause_briefly();
     }
-}
-
-/* Runs every handler's batches until their queues are empty. */
-static size_t
-run_handlers(struct env *e, uint64_t now)
-{
-    size_t total = 0, n;
-
-    uint64_t deadline = time_msec() + DEADLINE_MS;
-
-    /* Until the queues are empty and every flow the batches installed
-     * has finished draining: a hit on a draining flow is queued (as a
-     * DRAIN upcall) just after the datapath counted it. */
-    for (;;) {
-        struct dp_stats st;
-
-        n = 0;
-        for (unsigned int h = 0; h < upcall_n_handlers(e->udpif); h++) {
-            n += upcall_handler_run(e->udpif, h, now);
-        }
-        total += n;
-        if (n) {
-            continue;
-        }
-        dp_get_stats(e->dp, &st);
-        if (!st.n_draining) {
-            return total;
-        }
-        if (time_msec() > deadline) {
-            fail_msg("timeout: %llu flows still draining",
-                     (unsigned long long)st.n_draining);
-        }
-        pause_briefly();
-    }
-}
-
-/* Collects what port 'port' sent, polling until 'n' packets arrived;
- * stores the sequence numbers in 'seqs' if nonnull. */
-static void
-collect(struct env *e, unsigned int port, size_t n, uint32_t *seqs)
-{
-    uint64_t deadline = time_msec() + DEADLINE_MS;
-    size_t got = 0;
-
-    while (got < n) {
-        struct dp_packet *pkt = netdev_memory_collect(e->ports[port]);
-
-        if (!pkt) {
-            if (time_msec() > deadline) {
-                fail_msg("timeout: port %u sent %zu of %zu", port, got, n);
-            }
-            pause_briefly();
-            continue;
-        }
-        if (seqs) {
-            seqs[got] = packet_seq(pkt);
-        }
-        got++;
-        dp_packet_delete(pkt);
-    }
-}
-
-static void
-assert_port_idle(struct env *e, unsigned int port)
-{
-    struct dp_packet *pkt = netdev_memory_collect(e->ports[port]);
-
-    if (pkt) {
-        dp_packet_delete(pkt);
-        fail_msg("port %u sent an unexpected packet", port);
-    }
-}
-
-static uint64_t
-n_flows(struct env *e)
-{
-    struct dp_stats st;
-
-    dp_get_stats(e->dp, &st);
-    return st.n_flows;
 }
 
 /* Packets credited to the rule that a tcp packet from port 1 to 'tp_dst'
  * hits in table 0. */
 static uint64_t
-rule_packets(struct env *e, uint16_t tp_dst)
+rule_packets(struct unit_switch *e, uint16_t tp_dst)
 {
     uint64_t packets, bytes, used;
     struct rule *rule;
@@ -341,8 +175,8 @@ rule_packets(struct env *e, uint16_t tp_dst)
 /* Sends 'n' packets from port 1 (source ports 'sport' on) through the
  * handlers at 'now'; 'n_sent' counts every packet so far. */
 static void
-send_flows(struct env *e, uint16_t sport, unsigned int n, uint64_t *n_sent,
-           uint64_t now)
+send_flows(struct unit_switch *e, uint16_t sport, unsigned int n,
+           uint64_t *n_sent, uint64_t now)
 {
     struct dp_stats st;
 
@@ -351,8 +185,8 @@ send_flows(struct env *e, uint16_t sport, unsigned int n, uint64_t *n_sent,
     }
     *n_sent += n;
     wait_rx(e, *n_sent, &st);
-    run_handlers(e, now);
-    collect(e, 2, n, NULL);
+    unit_switch_run_handlers(e, now);
+    unit_switch_collect(e, 2, n, NULL);
 }
 
 static char *
@@ -361,7 +195,8 @@ transact_ok(const char *path, int argc, const char *argv[])
     char *result = NULL, *error = NULL;
 
     assert_int_equal(
-        control_transact(path, argc, argv, DEADLINE_MS, &result, &error), 0);
+        control_transact(path, argc, argv, UNIT_DEADLINE_MS, &result, &error),
+        0);
     if (!result) {
         fail_msg("%s: %s", argv[0], error);
     }
@@ -374,7 +209,7 @@ static void
 test_miss_installs_megaflow_and_forwards(void **state)
 {
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
     struct flow f;
     struct rule *rule;
     uint64_t packets, bytes, used;
@@ -386,9 +221,9 @@ test_miss_installs_megaflow_and_forwards(void **state)
     inject(&e, 1, 0x0a000001, 1000, 80, 0);
     wait_rx(&e, 1, &st);
     assert_int_equal(st.n_missed, 1);
-    assert_int_equal(run_handlers(&e, 1000), 1);
-    collect(&e, 2, 1, NULL);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_run_handlers(&e, 1000), 1);
+    unit_switch_collect(&e, 2, 1, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(ukey_map_count(upcall_get_ukeys(e.udpif)), 1);
 
     /* The rule was credited with the slow-path packet at once. */
@@ -412,11 +247,11 @@ test_miss_installs_megaflow_and_forwards(void **state)
     wait_rx(&e, 11, &st);
     assert_int_equal(st.n_missed, 1);
     assert_int_equal(st.n_hit, 10);
-    collect(&e, 2, 10, NULL);
+    unit_switch_collect(&e, 2, 10, NULL);
     assert_int_equal(upcall_get_handler_stats(e.udpif, 0, &hs), 0);
     assert_int_equal(hs.n_upcalls, 1);
     assert_int_equal(hs.n_puts, 1);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -425,7 +260,7 @@ test_duplicate_upcalls_across_handlers_install_one_flow(void **state)
     uint64_t dup = coverage_read("handler_duplicate_upcall");
     struct upcall_handler_stats h0, h1;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
     size_t n_handled;
 
     (void)state;
@@ -444,14 +279,14 @@ test_duplicate_upcalls_across_handlers_install_one_flow(void **state)
     n_handled = upcall_handler_run(e.udpif, 0, 1000);
     n_handled += upcall_handler_run(e.udpif, 1, 1000);
     assert_int_equal(n_handled, 40);
-    collect(&e, 2, 40, NULL);
-    assert_int_equal(n_flows(&e), 1);
+    unit_switch_collect(&e, 2, 40, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     upcall_get_handler_stats(e.udpif, 0, &h0);
     upcall_get_handler_stats(e.udpif, 1, &h1);
     assert_int_equal(h0.n_puts + h1.n_puts, 1);
     assert_int_equal(coverage_read("handler_duplicate_upcall") - dup, 1);
     assert_int_equal(rule_packets(&e, 80), 40);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 /* One batch: 30 keys (10 source ports, 3 packets each, interleaved) over
@@ -465,7 +300,7 @@ test_batch_groups_keys_and_puts_each_megaflow_once(void **state)
     uint64_t dup = coverage_read("handler_batch_duplicate");
     struct upcall_handler_stats hs;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
@@ -480,8 +315,8 @@ test_batch_groups_keys_and_puts_each_megaflow_once(void **state)
     wait_rx(&e, 30, &st);
     assert_int_equal(st.n_missed, 30);
     assert_int_equal(upcall_handler_run(e.udpif, 0, 1000), 30);
-    collect(&e, 2, 30, NULL);
-    assert_int_equal(n_flows(&e), 2);
+    unit_switch_collect(&e, 2, 30, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 2);
     assert_int_equal(upcall_get_handler_stats(e.udpif, 0, &hs), 0);
     assert_int_equal(hs.n_puts, 2);
     /* Per later packet of the two keys that put (4), and per key whose
@@ -489,7 +324,7 @@ test_batch_groups_keys_and_puts_each_megaflow_once(void **state)
     assert_int_equal(coverage_read("handler_batch_duplicate") - dup, 12);
     assert_int_equal(rule_packets(&e, 80), 15);
     assert_int_equal(rule_packets(&e, 443), 15);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -497,7 +332,7 @@ test_flow_limit_respected_packets_still_forwarded(void **state)
 {
     uint64_t hit = coverage_read("upcall_flow_limit_hit");
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
@@ -509,18 +344,18 @@ test_flow_limit_respected_packets_still_forwarded(void **state)
         inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
     }
     wait_rx(&e, 10, &st);
-    assert_int_equal(run_handlers(&e, 1000), 10);
-    collect(&e, 2, 10, NULL);
-    assert_int_equal(n_flows(&e), 3);
+    assert_int_equal(unit_switch_run_handlers(&e, 1000), 10);
+    unit_switch_collect(&e, 2, 10, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 3);
     assert_int_equal(coverage_read("upcall_flow_limit_hit") - hit, 7);
 
     /* A later batch sees the datapath at the limit. */
     inject(&e, 1, 0x0a000001, 5000, 80, 99);
     wait_rx(&e, 11, &st);
-    assert_int_equal(run_handlers(&e, 1001), 1);
-    collect(&e, 2, 1, NULL);
-    assert_int_equal(n_flows(&e), 3);
-    env_destroy(&e);
+    assert_int_equal(unit_switch_run_handlers(&e, 1001), 1);
+    unit_switch_collect(&e, 2, 1, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 3);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -529,7 +364,7 @@ test_governor_installs_flow_on_fifth_packet(void **state)
     uint64_t supp = coverage_read("governor_suppressed");
     struct upcall_config ucfg;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -540,19 +375,19 @@ test_governor_installs_flow_on_fifth_packet(void **state)
     for (uint32_t round = 0; round < 4; round++) {
         inject(&e, 1, 0x0a000001, 1000, 80, round);
         wait_rx(&e, round + 1, &st);
-        assert_int_equal(run_handlers(&e, 1000 + round), 1);
-        collect(&e, 2, 1, NULL);
-        assert_int_equal(n_flows(&e), 0);
+        assert_int_equal(unit_switch_run_handlers(&e, 1000 + round), 1);
+        unit_switch_collect(&e, 2, 1, NULL);
+        assert_int_equal(unit_switch_n_flows(&e), 0);
     }
     assert_int_equal(coverage_read("governor_suppressed") - supp, 4);
     inject(&e, 1, 0x0a000001, 1000, 80, 4);
     wait_rx(&e, 5, &st);
-    assert_int_equal(run_handlers(&e, 1004), 1);
-    collect(&e, 2, 1, NULL);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_run_handlers(&e, 1004), 1);
+    unit_switch_collect(&e, 2, 1, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     /* Every packet handled in the slow path was credited to the rule. */
     assert_int_equal(rule_packets(&e, 80), 5);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 /* Plays the revalidator: the flow is deleted during the dump, its ukey
@@ -565,16 +400,16 @@ test_ukey_replaced_when_flow_deleted_mid_dump(void **state)
     struct dp_flow_dump *dump;
     struct ukey *ukey;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
     add_flow(&e, "priority=10,tcp,actions=output:2");
     inject(&e, 1, 0x0a000001, 1000, 80, 0);
     wait_rx(&e, 1, &st);
-    run_handlers(&e, 1000);
-    collect(&e, 2, 1, NULL);
-    assert_int_equal(n_flows(&e), 1);
+    unit_switch_run_handlers(&e, 1000);
+    unit_switch_collect(&e, 2, 1, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
 
     /* Dump: the flow is seen (OPERATIONAL), then evicted. */
     dump = dp_flow_dump_create(e.dp);
@@ -593,25 +428,25 @@ test_ukey_replaced_when_flow_deleted_mid_dump(void **state)
     classifier_read_unlock();
     dp_flow_info_uninit(&info);
     dp_flow_dump_destroy(dump);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
 
     /* Before the sweep, a new miss reinstalls the flow at once. */
     inject(&e, 1, 0x0a000001, 1001, 80, 1);
     wait_rx(&e, 2, &st);
     assert_int_equal(st.n_missed, 2);
-    run_handlers(&e, 2000);
-    collect(&e, 2, 1, NULL);
-    assert_int_equal(n_flows(&e), 1);
+    unit_switch_run_handlers(&e, 2000);
+    unit_switch_collect(&e, 2, 1, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(coverage_read("upcall_ukey_replace") - repl, 1);
     assert_int_equal(ukey_map_count(upcall_get_ukeys(e.udpif)), 1);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
 test_queue_overflow_counted_as_lost_exactly(void **state)
 {
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 8, NULL);
@@ -624,12 +459,12 @@ test_queue_overflow_counted_as_lost_exactly(void **state)
     assert_int_equal(st.n_missed, 8);
     assert_int_equal(st.n_lost, 12);
     assert_int_equal(st.n_lost_queue_full, 12);
-    assert_int_equal(run_handlers(&e, 1000), 8);
-    collect(&e, 2, 8, NULL);
-    assert_port_idle(&e, 2);
+    assert_int_equal(unit_switch_run_handlers(&e, 1000), 8);
+    unit_switch_collect(&e, 2, 8, NULL);
+    unit_switch_assert_port_idle(&e, 2);
     dp_get_stats(e.dp, &st);
     assert_int_equal(st.n_rx, st.n_hit + st.n_missed + st.n_lost);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -637,15 +472,15 @@ test_port_outside_bridge_installs_drop_flow(void **state)
 {
     uint64_t nb = coverage_read("upcall_no_bridge_port");
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
     add_flow(&e, "priority=0,actions=output:2");
     inject(&e, 3, 0x0a000001, 1000, 80, 0);
     wait_rx(&e, 1, &st);
-    run_handlers(&e, 1000);
-    assert_int_equal(n_flows(&e), 1);
+    unit_switch_run_handlers(&e, 1000);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(coverage_read("upcall_no_bridge_port") - nb, 1);
     /* Later packets of any flow on that port are dropped in the
      * datapath. */
@@ -654,15 +489,15 @@ test_port_outside_bridge_installs_drop_flow(void **state)
     assert_int_equal(st.n_hit, 1);
     /* The handler's execute of the first packet, and the hit. */
     assert_int_equal(st.n_drop_action, 2);
-    assert_port_idle(&e, 2);
-    env_destroy(&e);
+    unit_switch_assert_port_idle(&e, 2);
+    unit_switch_destroy(&e);
 }
 
 static void
 test_handler_count_change_loses_no_upcall(void **state)
 {
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
@@ -674,11 +509,11 @@ test_handler_count_change_loses_no_upcall(void **state)
     wait_rx(&e, 30, &st);
     assert_int_equal(upcall_set_n_handlers(e.udpif, 3), 0);
     assert_int_equal(upcall_n_handlers(e.udpif), 3);
-    assert_int_equal(run_handlers(&e, 1000), 30);
-    collect(&e, 2, 30, NULL);
-    assert_int_equal(n_flows(&e), 30);
+    assert_int_equal(unit_switch_run_handlers(&e, 1000), 30);
+    unit_switch_collect(&e, 2, 30, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 30);
     assert_int_equal(upcall_set_n_handlers(e.udpif, 0), EINVAL);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -686,7 +521,7 @@ test_totals_survive_a_handler_count_change(void **state)
 {
     struct upcall_totals t;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 2, 512, NULL);
@@ -696,8 +531,8 @@ test_totals_survive_a_handler_count_change(void **state)
         inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
     }
     wait_rx(&e, 20, &st);
-    assert_int_equal(run_handlers(&e, 1000), 20);
-    collect(&e, 2, 20, NULL);
+    assert_int_equal(unit_switch_run_handlers(&e, 1000), 20);
+    unit_switch_collect(&e, 2, 20, NULL);
 
     /* The handlers that counted these go; their counts stay. */
     assert_int_equal(upcall_set_n_handlers(e.udpif, 3), 0);
@@ -713,7 +548,7 @@ test_totals_survive_a_handler_count_change(void **state)
     wait_rx(&e, 30, &st);
     upcall_get_totals(e.udpif, &t);
     assert_int_equal(t.queue_len, 10);
-    assert_int_equal(run_handlers(&e, 1001), 10);
+    assert_int_equal(unit_switch_run_handlers(&e, 1001), 10);
     assert_int_equal(upcall_set_n_handlers(e.udpif, 1), 0);
     upcall_get_totals(e.udpif, &t);
     /* misses = handled, across both changes. */
@@ -721,7 +556,7 @@ test_totals_survive_a_handler_count_change(void **state)
     assert_int_equal(t.n_upcalls, st.n_missed);
     assert_int_equal(t.n_upcalls, 30);
     assert_int_equal(t.n_puts, 30);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -730,7 +565,7 @@ test_controller_flow_is_slow_pathed_and_never_reput(void **state)
     uint64_t ctl = coverage_read("upcall_controller_no_connection");
     uint64_t slow = coverage_read("upcall_slow_path");
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
@@ -739,9 +574,9 @@ test_controller_flow_is_slow_pathed_and_never_reput(void **state)
     wait_rx(&e, 1, &st);
     /* The miss: installed with the slow-path action; the executed packet
      * goes out port 2 and raises a controller upcall. */
-    run_handlers(&e, 1000);
-    collect(&e, 2, 1, NULL);
-    assert_int_equal(n_flows(&e), 1);
+    unit_switch_run_handlers(&e, 1000);
+    unit_switch_collect(&e, 2, 1, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(coverage_read("upcall_controller_no_connection") - ctl,
                      1);
 
@@ -752,14 +587,14 @@ test_controller_flow_is_slow_pathed_and_never_reput(void **state)
     /* The controller upcall of the first execute, and this one. */
     wait_action_upcalls(&e, 2, &st);
     assert_int_equal(st.n_action_upcall, 2);
-    run_handlers(&e, 1001);
-    collect(&e, 2, 1, NULL);
+    unit_switch_run_handlers(&e, 1001);
+    unit_switch_collect(&e, 2, 1, NULL);
     assert_int_equal(coverage_read("upcall_slow_path") - slow, 1);
     assert_int_equal(coverage_read("upcall_controller_no_connection") - ctl,
                      2);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(rule_packets(&e, 80), 2); /* Each credited once. */
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -767,7 +602,7 @@ test_batch_preserves_arrival_order_within_flow(void **state)
 {
     uint32_t seqs[50];
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
@@ -776,13 +611,13 @@ test_batch_preserves_arrival_order_within_flow(void **state)
         inject(&e, 1, 0x0a000001, 1000, 80, i);
     }
     wait_rx(&e, 50, &st);
-    run_handlers(&e, 1000);
-    collect(&e, 2, 50, seqs);
+    unit_switch_run_handlers(&e, 1000);
+    unit_switch_collect(&e, 2, 50, seqs);
     for (uint32_t i = 0; i < 50; i++) {
         assert_int_equal(seqs[i], i);
     }
-    assert_int_equal(n_flows(&e), 1);
-    env_destroy(&e);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -791,7 +626,7 @@ test_megaflows_disabled_installs_exact_flows(void **state)
     struct dp_flow_dump *dump;
     struct dp_flow_info info;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
@@ -802,9 +637,9 @@ test_megaflows_disabled_installs_exact_flows(void **state)
         inject(&e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
     }
     wait_rx(&e, 4, &st);
-    run_handlers(&e, 1000);
-    collect(&e, 2, 4, NULL);
-    assert_int_equal(n_flows(&e), 4);
+    unit_switch_run_handlers(&e, 1000);
+    unit_switch_collect(&e, 2, 4, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 4);
     dump = dp_flow_dump_create(e.dp);
     while (dp_flow_dump_next(dump, &info, 1)) {
         assert_true(flow_wildcards_is_exact(&info.match.wc));
@@ -816,12 +651,12 @@ test_megaflows_disabled_installs_exact_flows(void **state)
     upcall_set_megaflows(e.udpif, true);
     inject(&e, 1, 0x0a000001, 3000, 80, 9);
     wait_rx(&e, 5, &st);
-    run_handlers(&e, 1001);
+    unit_switch_run_handlers(&e, 1001);
     inject(&e, 1, 0x0a000001, 3001, 80, 10);
     wait_rx(&e, 6, &st);
     assert_int_equal(st.n_missed, 5);
-    collect(&e, 2, 2, NULL);
-    env_destroy(&e);
+    unit_switch_collect(&e, 2, 2, NULL);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -833,7 +668,7 @@ test_unknown_userspace_cookie_is_counted_and_dropped(void **state)
     struct dp_actions *acts;
     struct dp_stats st;
     struct match m;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
@@ -850,10 +685,10 @@ test_unknown_userspace_cookie_is_counted_and_dropped(void **state)
     inject(&e, 1, 0x0a000001, 1000, 80, 0);
     wait_rx(&e, 1, &st);
     wait_action_upcalls(&e, 1, &st);
-    assert_int_equal(run_handlers(&e, 1000), 1);
+    assert_int_equal(unit_switch_run_handlers(&e, 1000), 1);
     assert_int_equal(coverage_read("upcall_malformed") - bad, 1);
-    assert_port_idle(&e, 2);
-    env_destroy(&e);
+    unit_switch_assert_port_idle(&e, 2);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -863,7 +698,7 @@ test_control_commands_show_and_set(void **state)
     struct control_server *server;
     char *result = NULL, *error = NULL;
     char path[64];
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 2, 512, NULL);
@@ -935,7 +770,7 @@ test_control_commands_show_and_set(void **state)
     }
     control_server_destroy(server);
     rmdir(dir);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 /* As in Open vSwitch, switching megaflows on or off through the control
@@ -952,7 +787,7 @@ test_megaflow_switch_flushes_every_flow(void **state)
     struct dp_stats st;
     char *error = NULL, *text;
     char path[64];
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 1, 512, NULL);
@@ -969,31 +804,31 @@ test_megaflow_switch_flushes_every_flow(void **state)
     n_sent += 3;
     wait_rx(&e, n_sent, &st);
     assert_int_equal(st.n_hit, 3);
-    collect(&e, 2, 3, NULL);
-    assert_int_equal(n_flows(&e), 1);
+    unit_switch_collect(&e, 2, 3, NULL);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(rule_packets(&e, 80), 1);
 
     text = transact_ok(path, 1, disable);
     assert_string_equal(text, "megaflows disabled\n");
     free(text);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(ukey_map_count(upcall_get_ukeys(e.udpif)), 0);
     assert_int_equal(rule_packets(&e, 80), 4);
     send_flows(&e, 2000, 3, &n_sent, 1001);
-    assert_int_equal(n_flows(&e), 3); /* Exact-match flows. */
+    assert_int_equal(unit_switch_n_flows(&e), 3); /* Exact-match flows. */
 
     text = transact_ok(path, 1, enable);
     assert_string_equal(text, "megaflows enabled\n");
     free(text);
-    assert_int_equal(n_flows(&e), 0);
+    assert_int_equal(unit_switch_n_flows(&e), 0);
     assert_int_equal(rule_packets(&e, 80), n_sent);
     send_flows(&e, 3000, 3, &n_sent, 1002);
-    assert_int_equal(n_flows(&e), 1);
+    assert_int_equal(unit_switch_n_flows(&e), 1);
     assert_int_equal(rule_packets(&e, 80), n_sent);
 
     control_server_destroy(server);
     rmdir(dir);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -1001,7 +836,7 @@ test_destroy_counts_upcalls_left_in_queues(void **state)
 {
     uint64_t dropped = coverage_read("upcall_dropped_on_destroy");
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     env_init(&e, 1, 2, 512, NULL);
@@ -1011,7 +846,7 @@ test_destroy_counts_upcalls_left_in_queues(void **state)
     }
     wait_rx(&e, 3, &st);
     assert_int_equal(st.n_missed, 3);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
     assert_int_equal(coverage_read("upcall_dropped_on_destroy") - dropped, 3);
 }
 
@@ -1027,7 +862,7 @@ test_show_reports_flows_handlers_and_governor(void **state)
     struct governor_info gi;
     uint64_t n_sent = 0;
     char line[256];
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -1086,7 +921,7 @@ test_show_reports_flows_handlers_and_governor(void **state)
     upcall_show(e.udpif, &s);
     assert_non_null(strstr(ds_cstr(&s), "(current 0) (avg 11) (max 40)"));
     ds_destroy(&s);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 /* Threads: 2 datapath threads (ports 1 and 2 each polled by one), 2
@@ -1095,9 +930,9 @@ test_show_reports_flows_handlers_and_governor(void **state)
  * but the hits on draining flows it lost (counted), once the handlers are
  * done with what they took. */
 static uint64_t
-sent_or_due(struct env *e)
+sent_or_due(struct unit_switch *e)
 {
-    uint64_t deadline = time_msec() + DEADLINE_MS;
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
 
     for (;;) {
         uint64_t handled = 0;
@@ -1118,7 +953,7 @@ sent_or_due(struct env *e)
                      (unsigned long long)handled,
                      (unsigned long long)(st.n_missed + st.n_drain_upcall));
         }
-        pause_briefly();
+        unit_pause_briefly();
     }
 }
 
@@ -1134,7 +969,7 @@ check_order_holds_across_install(enum upcall_mode mode)
     struct upcall_config ucfg;
     uint64_t got = 0, want;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     upcall_config_init(&ucfg);
     ucfg.mode = mode;
@@ -1149,7 +984,7 @@ check_order_holds_across_install(enum upcall_mode mode)
     want = sent_or_due(&e);
     memset(last, 0xff, sizeof last);
     {
-        uint64_t deadline = time_msec() + DEADLINE_MS;
+        uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
 
         while (got < want) {
             struct dp_packet *pkt = netdev_memory_collect(e.ports[2]);
@@ -1163,7 +998,7 @@ check_order_holds_across_install(enum upcall_mode mode)
                              (unsigned long long)got,
                              (unsigned long long)want);
                 }
-                pause_briefly();
+                unit_pause_briefly();
                 continue;
             }
             b = dp_packet_data(pkt);
@@ -1179,14 +1014,14 @@ check_order_holds_across_install(enum upcall_mode mode)
             got++;
         }
     }
-    assert_port_idle(&e, 2);
+    unit_switch_assert_port_idle(&e, 2);
     dp_get_stats(e.dp, &st);
     assert_int_equal(st.n_rx, st.n_hit + st.n_missed + st.n_lost);
     assert_int_equal(st.n_flows, 1);
     if (mode == UPCALL_MODE_THREADS) {
         assert_int_equal(st.n_idle_work, 0);
     }
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -1207,11 +1042,11 @@ test_threaded_order_holds_across_install_in_threads_mode(void **state)
  * thread keeps up with (each is forwarded before the next is injected),
  * and returns the handlers' totals once every one came out of port 2. */
 static void
-send_one_by_one(struct env *e, unsigned int n, struct upcall_totals *t)
+send_one_by_one(struct unit_switch *e, unsigned int n, struct upcall_totals *t)
 {
     for (unsigned int i = 0; i < n; i++) {
         inject(e, 1, 0x0a000001, (uint16_t)(1000 + i), 80, i);
-        collect(e, 2, 1, NULL);
+        unit_switch_collect(e, 2, 1, NULL);
     }
     upcall_get_totals(e->udpif, t);
 }
@@ -1226,7 +1061,7 @@ test_idle_datapath_thread_runs_the_handler_batches(void **state)
     struct dp_stats st;
     struct ds s = DS_EMPTY_INITIALIZER;
     char line[128];
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -1243,7 +1078,7 @@ test_idle_datapath_thread_runs_the_handler_batches(void **state)
      * handler thread finds on its own (it looks at its queue for a while
      * when it starts, and after each timeout). */
     {
-        uint64_t deadline = time_msec() + DEADLINE_MS;
+        uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
 
         for (;;) {
             upcall_get_totals(e.udpif, &t);
@@ -1260,7 +1095,7 @@ test_idle_datapath_thread_runs_the_handler_batches(void **state)
                          (unsigned long long)t.n_batches_dp,
                          (unsigned long long)st.n_idle_work);
             }
-            pause_briefly();
+            unit_pause_briefly();
         }
     }
     assert_int_equal(st.n_lost, 0);
@@ -1274,7 +1109,7 @@ test_idle_datapath_thread_runs_the_handler_batches(void **state)
              (unsigned long long)(t.n_batches - t.n_batches_dp));
     assert_non_null(strstr(ds_cstr(&s), line));
     ds_destroy(&s);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -1284,7 +1119,7 @@ test_threads_mode_runs_every_batch_in_handler_threads(void **state)
     struct upcall_totals t;
     struct dp_stats st;
     struct ds s = DS_EMPTY_INITIALIZER;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -1295,14 +1130,14 @@ test_threads_mode_runs_every_batch_in_handler_threads(void **state)
     send_one_by_one(&e, 100, &t);
 
     {
-        uint64_t deadline = time_msec() + DEADLINE_MS;
+        uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
 
         while (t.n_upcalls < 100) {
             if (time_msec() > deadline) {
                 fail_msg("upcalls %llu of 100",
                          (unsigned long long)t.n_upcalls);
             }
-            pause_briefly();
+            unit_pause_briefly();
             upcall_get_totals(e.udpif, &t);
         }
     }
@@ -1316,7 +1151,7 @@ test_threads_mode_runs_every_batch_in_handler_threads(void **state)
     assert_non_null(strstr(ds_cstr(&s), "upcall mode   : threads (batches: 0 "
                                         "in datapath threads"));
     ds_destroy(&s);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 /* Ports come and go while the datapath thread runs handler batches (idle
@@ -1329,7 +1164,7 @@ test_ports_come_and_go_while_idle_work_runs(void **state)
     struct upcall_config ucfg;
     struct dp_stats st;
     uint64_t sent = 0;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -1346,8 +1181,8 @@ test_ports_come_and_go_while_idle_work_runs(void **state)
         assert_int_equal(dp_port_add(e.dp, e.ports[3], 3), 0);
     }
     wait_rx(&e, sent, &st);
-    collect(&e, 2, sent - st.n_lost, NULL);
-    env_destroy(&e);
+    unit_switch_collect(&e, 2, sent - st.n_lost, NULL);
+    unit_switch_destroy(&e);
 }
 
 /* A burst of new flows far beyond the queue: in auto mode the datapath
@@ -1359,7 +1194,7 @@ test_burst_beyond_the_queue_waits_in_the_port_not_lost(void **state)
     enum { N = 3000 };
     struct upcall_config ucfg;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
 
     (void)state;
     upcall_config_init(&ucfg);
@@ -1370,13 +1205,13 @@ test_burst_beyond_the_queue_waits_in_the_port_not_lost(void **state)
         inject(&e, 1, 0x0a000001 + i / 60000, (uint16_t)(1000 + i % 60000), 80,
                i);
     }
-    collect(&e, 2, N, NULL);
+    unit_switch_collect(&e, 2, N, NULL);
     wait_rx(&e, N, &st);
     assert_int_equal(st.n_lost, 0);
     assert_int_equal(st.n_missed, N);
     assert_true(st.n_port_paused > 0);
-    assert_port_idle(&e, 2);
-    env_destroy(&e);
+    unit_switch_assert_port_idle(&e, 2);
+    unit_switch_destroy(&e);
 }
 
 static void
@@ -1385,7 +1220,7 @@ test_threaded_end_to_end_conserves_packets(void **state)
     struct upcall_config ucfg;
     const unsigned int n_per_port = 2000;
     struct dp_stats st;
-    struct env e;
+    struct unit_switch e;
     char *error = NULL;
 
     (void)state;
@@ -1406,7 +1241,7 @@ test_threaded_end_to_end_conserves_packets(void **state)
     assert_int_equal(st.n_parse_drop, 0);
     assert_int_equal(st.n_lost, st.n_lost_queue_full + st.n_lost_port_share);
     {
-        uint64_t deadline = time_msec() + DEADLINE_MS;
+        uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
         uint64_t got = 0;
 
         /* Hits on a draining flow that found the queue full are lost
@@ -1424,14 +1259,14 @@ test_threaded_end_to_end_conserves_packets(void **state)
                 fail_msg("timeout: sent %llu of %llu", (unsigned long long)got,
                          (unsigned long long)sent_or_due(&e));
             } else {
-                pause_briefly();
+                unit_pause_briefly();
             }
         }
     }
     dp_get_stats(e.dp, &st);
     assert_int_equal(st.n_rx, st.n_hit + st.n_missed + st.n_lost);
-    assert_port_idle(&e, 1);
-    assert_port_idle(&e, 2);
+    unit_switch_assert_port_idle(&e, 1);
+    unit_switch_assert_port_idle(&e, 2);
     /* Megaflows on in_port and tcp: at most one per input port. */
     assert_true(st.n_flows >= 1 && st.n_flows <= 2);
     /* Each megaflow put exactly once, whichever handler got there. */
@@ -1443,7 +1278,7 @@ test_threaded_end_to_end_conserves_packets(void **state)
         assert_int_equal(h0.n_puts + h1.n_puts, st.n_flows);
     }
     assert_int_equal(upcall_set_n_handlers(e.udpif, 3), 0);
-    env_destroy(&e);
+    unit_switch_destroy(&e);
 }
 
 static int

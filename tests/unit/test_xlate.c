@@ -31,6 +31,7 @@
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
 #include "unit-rcu.h"
+#include "unit-switch.h"
 
 /* ---- Helpers ------------------------------------------------------------ */
 
@@ -39,15 +40,9 @@
 static struct ofproto *
 make_bridge(void)
 {
-    struct ofproto *ofp = ofproto_create("br0");
+    struct ofproto *ofp = unit_bridge();
     char *error = NULL;
 
-    for (uint32_t p = 1; p <= 3; p++) {
-        char name[8];
-
-        snprintf(name, sizeof name, "p%u", p);
-        assert_int_equal(ofproto_port_add(ofp, p, p, name, &error), 0);
-    }
     assert_int_equal(ofproto_port_add(ofp, OFPP_LOCAL, 100, "br0", &error), 0);
     return ofp;
 }
