@@ -11,6 +11,7 @@
 #include "classifier/cls-rcu.h"
 #include "classifier/cls-tables.h"
 #include "classifier/cls-trie.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/hash.h"
 
@@ -637,7 +638,7 @@ cls_pvec_publish(struct classifier *cls)
         }
     }
     qsort(pvec->e, pvec->n, sizeof pvec->e[0], cls_pvec_entry_cmp);
-    CLS_SET(&cls->pvec, pvec);
+    atomic_store_release(&cls->pvec, pvec);
     cls_postpone_free(old);
 }
 
@@ -653,7 +654,7 @@ cls_pvec_update(struct classifier *cls, const struct cls_subtable *subtable)
         if (pvec->e[i].subtable == subtable) {
             if ((i == 0 || pvec->e[i - 1].priority >= priority)
                 && (i + 1 == pvec->n || pvec->e[i + 1].priority <= priority)) {
-                CLS_SET_RELAXED(&pvec->e[i].priority, priority);
+                atomic_store_relaxed(&pvec->e[i].priority, priority);
                 return;
             }
             break;
@@ -696,7 +697,7 @@ classifier_destroy(struct classifier *cls)
 {
     struct cls_pvec *pvec = cls->pvec;
 
-    CLS_SET(&cls->pvec, NULL);
+    atomic_store_release(&cls->pvec, NULL);
     cls_postpone_free(pvec);
     for (size_t i = 0; i < cls->n_subtables; i++) {
         struct cls_subtable *subtable = cls->subtables[i];
@@ -715,7 +716,7 @@ classifier_destroy(struct classifier *cls)
     cls_postpone_free(cls->tries);
     cls_emap_destroy(cls->by_mask);
     cls_postpone_free(cls->by_mask);
-    CLS_SET_RELAXED(&cls->n_rules, 0);
+    atomic_store_relaxed(&cls->n_rules, 0);
 }
 
 /* Adds ('add') or removes the trie prefixes of 'flow', a key of
@@ -825,13 +826,13 @@ classifier_replace(struct classifier *cls, struct cls_rule *rule,
     }
 
     rule->add_version = version;
-    CLS_SET_RELAXED(&rule->remove_version, CLS_NOT_REMOVED_VERSION);
+    atomic_store_relaxed(&rule->remove_version, CLS_NOT_REMOVED_VERSION);
     rule->seq = ++cls->next_seq;
 
     hash = cls_subtable_key(subtable, rule->flow, key, stage_hashes);
     entry = cls_subtable_find_entry(subtable, key, hash);
     if (!entry) {
-        CLS_SET_RELAXED(&rule->next, NULL);
+        atomic_store_relaxed(&rule->next, NULL);
         entry = cls_entry_create(cls, subtable, rule, key, hash, stage_hashes);
     } else {
         /* Insert before the first rule of lower or equal priority: among
@@ -845,17 +846,17 @@ classifier_replace(struct classifier *cls, struct cls_rule *rule,
              r = r->next) {
             if (r->remove_version == CLS_NOT_REMOVED_VERSION) {
                 displaced = r;
-                CLS_SET_RELAXED(&r->remove_version, version);
+                atomic_store_relaxed(&r->remove_version, version);
                 break;
             }
         }
-        CLS_SET_RELAXED(&rule->next, *prevp);
-        CLS_SET(prevp, rule);
+        atomic_store_relaxed(&rule->next, *prevp);
+        atomic_store_release(prevp, rule);
     }
     rule->entry = entry;
 
     subtable->n_rules++;
-    CLS_SET_RELAXED(&cls->n_rules, cls->n_rules + 1);
+    atomic_store_relaxed(&cls->n_rules, cls->n_rules + 1);
     if (subtable->n_rules == 1 || rule->priority > subtable->max_priority) {
         subtable->max_priority = rule->priority;
         subtable->max_count = 1;
@@ -887,7 +888,7 @@ classifier_remove(struct classifier *cls, struct cls_rule *rule,
     (void)cls;
     assert(rule->entry);
     if (version < rule->remove_version) {
-        CLS_SET_RELAXED(&rule->remove_version, version);
+        atomic_store_relaxed(&rule->remove_version, version);
     }
 }
 
@@ -918,13 +919,13 @@ classifier_remove_now(struct classifier *cls, struct cls_rule *rule)
         assert(*prevp);
     }
     /* 'rule->next' stays as it is: a reader standing on 'rule' goes on. */
-    CLS_SET(prevp, rule->next);
+    atomic_store_release(prevp, rule->next);
     rule->entry = NULL;
     if (!entry->rules) {
         cls_entry_remove(cls, entry, rule);
     }
 
-    CLS_SET_RELAXED(&cls->n_rules, cls->n_rules - 1);
+    atomic_store_relaxed(&cls->n_rules, cls->n_rules - 1);
     if (!--subtable->n_rules) {
         cls_subtable_remove(cls, subtable);
     } else if (rule->priority == subtable->max_priority
@@ -1032,20 +1033,21 @@ static const struct cls_entry *
 cls_subtable_find_key(const struct cls_subtable *subtable, uint32_t hash,
                       const uint64_t key[], unsigned int n_words)
 {
-    const struct cls_emap_table *t = CLS_GET(&subtable->entries.table);
+    const struct cls_emap_table *t =
+        atomic_load_acquire(&subtable->entries.table);
 
     if (!t) {
         return NULL;
     }
     for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-        const struct cls_entry *entry = CLS_GET(&t->slots[i].ptr);
+        const struct cls_entry *entry = atomic_load_acquire(&t->slots[i].ptr);
         unsigned int k;
 
         if (!entry) {
             return NULL;
         }
         if (entry == CLS_EMAP_TOMBSTONE
-            || CLS_GET_RELAXED(&t->slots[i].hash) != hash) {
+            || atomic_load_relaxed(&t->slots[i].hash) != hash) {
             continue;
         }
         for (k = 0; k < n_words && entry->key[k] == key[k]; k++) {
@@ -1100,8 +1102,8 @@ cls_subtable_lookup(const struct classifier *cls,
     if (wc) {
         cls_wc_fold(wc, subtable->mask, k);
     }
-    for (const struct cls_rule *rule = CLS_GET(&entry->rules); rule;
-         rule = CLS_GET(&rule->next)) {
+    for (const struct cls_rule *rule = atomic_load_acquire(&entry->rules);
+         rule; rule = atomic_load_acquire(&rule->next)) {
         if (cls_rule_visible_in_version(rule, version)) {
             return rule;
         }
@@ -1130,7 +1132,7 @@ const struct cls_rule *
 classifier_lookup(const struct classifier *cls, uint64_t version,
                   const struct flow *flow, struct flow_wildcards *wc)
 {
-    const struct cls_pvec *pvec = CLS_GET(&cls->pvec);
+    const struct cls_pvec *pvec = atomic_load_acquire(&cls->pvec);
     struct cls_trie_ctx tries[CLS_N_TRIES];
     const struct cls_rule *best = NULL;
 
@@ -1141,7 +1143,7 @@ classifier_lookup(const struct classifier *cls, uint64_t version,
         const struct cls_pvec_entry *e = &pvec->e[i];
         const struct cls_rule *rule;
 
-        if (best && CLS_GET_RELAXED(&e->priority) < best->priority) {
+        if (best && atomic_load_relaxed(&e->priority) < best->priority) {
             break; /* Neither this subtable nor any later one can win. */
         }
         rule = cls_subtable_lookup(cls, e->subtable, version, flow, wc, tries);
@@ -1174,10 +1176,10 @@ classifier_find_rule_exactly(const struct classifier *cls,
 
         hash = cls_subtable_key(subtable, target->flow, key, stage_hashes);
         entry = cls_subtable_find_entry(subtable, key, hash);
-        for (const struct cls_rule *rule = entry ? CLS_GET(&entry->rules)
-                                                 : NULL;
+        for (const struct cls_rule *rule =
+                 entry ? atomic_load_acquire(&entry->rules) : NULL;
              rule && rule->priority >= target->priority;
-             rule = CLS_GET(&rule->next)) {
+             rule = atomic_load_acquire(&rule->next)) {
             if (rule->priority == target->priority
                 && cls_rule_visible_in_version(rule, version)) {
                 found = rule;
@@ -1249,7 +1251,7 @@ classifier_rule_overlaps(const struct classifier *cls,
 size_t
 classifier_count(const struct classifier *cls)
 {
-    return CLS_GET_RELAXED(&cls->n_rules);
+    return atomic_load_relaxed(&cls->n_rules);
 }
 
 bool
@@ -1261,7 +1263,7 @@ classifier_is_empty(const struct classifier *cls)
 size_t
 classifier_n_subtables(const struct classifier *cls)
 {
-    const struct cls_pvec *pvec = CLS_GET(&cls->pvec);
+    const struct cls_pvec *pvec = atomic_load_acquire(&cls->pvec);
     size_t n = pvec ? pvec->n : 0;
 
     cls_tsan_reader_done();
@@ -1287,10 +1289,11 @@ cls_cursor_next_list(struct cls_cursor *cursor)
 
         while (t && cursor->slot_idx <= t->mask) {
             const struct cls_entry *entry =
-                CLS_GET(&t->slots[cursor->slot_idx++].ptr);
+                atomic_load_acquire(&t->slots[cursor->slot_idx++].ptr);
 
             if (entry && entry != CLS_EMAP_TOMBSTONE) {
-                const struct cls_rule *rules = CLS_GET(&entry->rules);
+                const struct cls_rule *rules =
+                    atomic_load_acquire(&entry->rules);
 
                 if (rules) {
                     return rules;
@@ -1308,7 +1311,7 @@ cls_cursor_next_list(struct cls_cursor *cursor)
         cursor->table = NULL;
         if (!cursor->target
             || cls_minimask_covers(subtable->mask, cursor->target->mask)) {
-            cursor->table = CLS_GET(&subtable->entries.table);
+            cursor->table = atomic_load_acquire(&subtable->entries.table);
         }
     }
 }
@@ -1317,10 +1320,10 @@ void
 cls_cursor_advance(struct cls_cursor *cursor)
 {
     const struct cls_rule *rule =
-        cursor->rule ? CLS_GET(&cursor->rule->next) : NULL;
+        cursor->rule ? atomic_load_acquire(&cursor->rule->next) : NULL;
 
     for (;;) {
-        for (; rule; rule = CLS_GET(&rule->next)) {
+        for (; rule; rule = atomic_load_acquire(&rule->next)) {
             if (cls_cursor_wants(cursor, rule)) {
                 cursor->rule = rule;
                 return;
@@ -1343,7 +1346,7 @@ cls_cursor_start(const struct classifier *cls, const struct cls_rule *target,
         .cls = cls,
         .target = target,
         .version = version,
-        .pvec = CLS_GET(&cls->pvec),
+        .pvec = atomic_load_acquire(&cls->pvec),
         .subtable_idx = 0,
         .table = NULL,
         .slot_idx = 0,

@@ -100,6 +100,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "flow/flow.h"
+#include "lib/atomic.h"
 #include "lib/util.h"
 
 /* ---- Versions ----------------------------------------------------------- */
@@ -116,14 +117,14 @@
 static inline void
 cls_version_publish(uint64_t *current, uint64_t version)
 {
-    __atomic_store_n(current, version, __ATOMIC_RELEASE);
+    atomic_store_release(current, version);
 }
 
 /* The current version in '*current', for a lookup (acquire load). */
 static inline uint64_t
 cls_version_get(const uint64_t *current)
 {
-    return __atomic_load_n(current, __ATOMIC_ACQUIRE);
+    return atomic_load_acquire(current);
 }
 
 /* ---- Rules -------------------------------------------------------------- */
@@ -177,8 +178,7 @@ static inline bool
 cls_rule_visible_in_version(const struct cls_rule *rule, uint64_t version)
 {
     return rule->add_version <= version
-           && version
-                  < __atomic_load_n(&rule->remove_version, __ATOMIC_RELAXED);
+           && version < atomic_load_relaxed(&rule->remove_version);
 }
 /* True if 'rule' is in a classifier (linked, visible or not).  Writer. */
 static inline bool

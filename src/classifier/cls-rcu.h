@@ -3,15 +3,12 @@
  * files publish and retire memory that readers traverse.
  *
  * Every pointer or counter that a reader may load while the writer changes
- * it goes through these macros: CLS_GET (acquire load) pairs with CLS_SET
- * (release store), so a reader that sees a pointer also sees everything the
- * writer wrote into the pointed-to object before publishing it.  They are
- * the GCC __atomic builtins rather than liburcu's rcu_dereference() and
- * rcu_assign_pointer(): same code on x86-64 (a plain load, a plain store),
- * but ThreadSanitizer understands them, whereas liburcu 0.13 implements its
- * macros with volatile accesses that TSan reports as races.  Values that are
- * self-contained (a version number, a counter, a packed hash slot) use the
- * relaxed forms.
+ * it goes through lib/atomic.h: atomic_load_acquire() pairs with
+ * atomic_store_release(), so a reader that sees a pointer also sees
+ * everything the writer wrote into the pointed-to object before publishing
+ * it (lib/atomic.h says why these rather than liburcu's rcu_dereference()
+ * and rcu_assign_pointer()).  Values that are self-contained (a version
+ * number, a counter, a packed hash slot) use the relaxed forms.
  *
  * Memory that readers may still hold is handed to cls_postpone() or
  * cls_postpone_free(), which run after an RCU grace period (liburcu memb
@@ -20,17 +17,11 @@
  * ThreadSanitizer the classifier also tells TSan about the happens-before
  * edge that a grace period creates (see classifier.h, "Grace periods").
  *
- * Thread safety: the macros are atomic accesses; cls_postpone() may be
- * called from any registered thread, inside or outside a read-side section.
+ * Thread safety: cls_postpone() may be called from any registered thread,
+ * inside or outside a read-side section.
  */
 #ifndef FLOWSWITCH_CLASSIFIER_CLS_RCU_H
 #define FLOWSWITCH_CLASSIFIER_CLS_RCU_H 1
-
-#define CLS_GET(PTR) __atomic_load_n(PTR, __ATOMIC_ACQUIRE)
-#define CLS_SET(PTR, VALUE) __atomic_store_n(PTR, VALUE, __ATOMIC_RELEASE)
-#define CLS_GET_RELAXED(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
-#define CLS_SET_RELAXED(PTR, VALUE)                                           \
-    __atomic_store_n(PTR, VALUE, __ATOMIC_RELAXED)
 
 /* Calls fn(arg) after a grace period, in liburcu's call_rcu thread. */
 void cls_postpone(void (*fn)(void *), void *arg);

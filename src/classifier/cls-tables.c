@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/util.h"
 
@@ -67,7 +68,7 @@ void
 cls_index_destroy(struct cls_index *index)
 {
     cls_postpone_free(index->table);
-    CLS_SET(&index->table, NULL);
+    atomic_store_release(&index->table, NULL);
     index->n = index->n_used = 0;
 }
 
@@ -103,7 +104,7 @@ cls_index_rehash(struct cls_index *index, uint32_t n_slots)
         }
     }
     index->n_used = index->n;
-    CLS_SET(&index->table, t);
+    atomic_store_release(&index->table, t);
     cls_postpone_free(old);
 }
 
@@ -124,7 +125,8 @@ cls_index_add(struct cls_index *index, uint32_t hash)
                 if (count == CLS_INDEX_COUNT_MASK) {
                     fatal("classifier: hash index count overflow");
                 }
-                CLS_SET_RELAXED(&t->slots[i], cls_index_slot(hash, count + 1));
+                atomic_store_relaxed(&t->slots[i],
+                                     cls_index_slot(hash, count + 1));
                 return;
             } else if (!count && tombstone < 0) {
                 tombstone = i;
@@ -134,15 +136,15 @@ cls_index_add(struct cls_index *index, uint32_t hash)
 
     index->n++;
     if (tombstone >= 0) {
-        CLS_SET_RELAXED(&t->slots[tombstone], cls_index_slot(hash, 1));
+        atomic_store_relaxed(&t->slots[tombstone], cls_index_slot(hash, 1));
         return;
     }
     if (!t || cls_table_too_full(index->n_used, t->mask)) {
         cls_index_rehash(index, cls_table_n_slots(index->n));
         t = index->table;
     }
-    CLS_SET_RELAXED(&t->slots[cls_index_find_empty(t, hash)],
-                    cls_index_slot(hash, 1));
+    atomic_store_relaxed(&t->slots[cls_index_find_empty(t, hash)],
+                         cls_index_slot(hash, 1));
     index->n_used++;
 }
 
@@ -158,7 +160,8 @@ cls_index_remove(struct cls_index *index, uint32_t hash)
         if (!slot) {
             fatal("classifier: removing absent hash %#x from an index", hash);
         } else if (count && (uint32_t)slot == hash) {
-            CLS_SET_RELAXED(&t->slots[i], cls_index_slot(hash, count - 1));
+            atomic_store_relaxed(&t->slots[i],
+                                 cls_index_slot(hash, count - 1));
             if (count == 1) {
                 index->n--;
                 if (cls_table_too_empty(index->n, t->mask)) {
@@ -184,7 +187,7 @@ void
 cls_emap_destroy(struct cls_emap *map)
 {
     cls_postpone_free(map->table);
-    CLS_SET(&map->table, NULL);
+    atomic_store_release(&map->table, NULL);
     map->n = map->n_used = 0;
 }
 
@@ -218,7 +221,7 @@ cls_emap_rehash(struct cls_emap *map, uint32_t n_slots)
         }
     }
     map->n_used = map->n;
-    CLS_SET(&map->table, t);
+    atomic_store_release(&map->table, t);
     cls_postpone_free(old);
 }
 
@@ -247,8 +250,8 @@ cls_emap_insert(struct cls_emap *map, uint32_t hash, void *ptr)
         slot = &t->slots[cls_emap_find_empty(t, hash)];
         map->n_used++;
     }
-    CLS_SET_RELAXED(&slot->hash, hash);
-    CLS_SET(&slot->ptr, ptr);
+    atomic_store_relaxed(&slot->hash, hash);
+    atomic_store_release(&slot->ptr, ptr);
 }
 
 void
@@ -260,7 +263,7 @@ cls_emap_remove(struct cls_emap *map, uint32_t hash, void *ptr)
         if (!t->slots[i].ptr) {
             fatal("classifier: removing absent element from a map");
         } else if (t->slots[i].ptr == ptr) {
-            CLS_SET(&t->slots[i].ptr, CLS_EMAP_TOMBSTONE);
+            atomic_store_release(&t->slots[i].ptr, CLS_EMAP_TOMBSTONE);
             break;
         }
     }
@@ -275,19 +278,20 @@ cls_emap_find(const struct cls_emap *map, uint32_t hash,
               bool (*eq)(const void *element, const void *aux),
               const void *aux)
 {
-    const struct cls_emap_table *t = CLS_GET(&map->table);
+    const struct cls_emap_table *t = atomic_load_acquire(&map->table);
 
     if (!t) {
         return NULL;
     }
     for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-        void *ptr = CLS_GET(&t->slots[i].ptr);
+        void *ptr = atomic_load_acquire(&t->slots[i].ptr);
 
         if (!ptr) {
             return NULL;
         }
         if (ptr != CLS_EMAP_TOMBSTONE
-            && CLS_GET_RELAXED(&t->slots[i].hash) == hash && eq(ptr, aux)) {
+            && atomic_load_relaxed(&t->slots[i].hash) == hash
+            && eq(ptr, aux)) {
             return ptr;
         }
     }

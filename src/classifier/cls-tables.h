@@ -23,8 +23,9 @@
  *
  * Thread safety: any number of readers, inside an RCU read-side section,
  * may call cls_index_contains() and walk a cls_emap (cls_emap_find(), or
- * the slots directly through CLS_GET) concurrently with one writer; the
- * other functions are the writer's and must be serialized by the caller.
+ * the slots directly through atomic_load_acquire()) concurrently with one
+ * writer; the other functions are the writer's and must be serialized by
+ * the caller.
  */
 #ifndef FLOWSWITCH_CLASSIFIER_CLS_TABLES_H
 #define FLOWSWITCH_CLASSIFIER_CLS_TABLES_H 1
@@ -34,6 +35,7 @@
 #include <stdint.h>
 
 #include "classifier/cls-rcu.h"
+#include "lib/atomic.h"
 
 /* ---- Hash multiset ------------------------------------------------------ */
 
@@ -65,13 +67,13 @@ void cls_index_remove(struct cls_index *, uint32_t hash);
 static inline bool
 cls_index_contains(const struct cls_index *index, uint32_t hash)
 {
-    const struct cls_index_table *t = CLS_GET(&index->table);
+    const struct cls_index_table *t = atomic_load_acquire(&index->table);
 
     if (!t) {
         return false;
     }
     for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t slot = CLS_GET_RELAXED(&t->slots[i]);
+        uint64_t slot = atomic_load_relaxed(&t->slots[i]);
 
         if (!slot) {
             return false;
@@ -90,8 +92,8 @@ extern char cls_emap_tombstone__;
 #define CLS_EMAP_TOMBSTONE ((void *)&cls_emap_tombstone__)
 
 /* 'ptr' is NULL (never used), CLS_EMAP_TOMBSTONE, or an element.  A reader
- * loads 'ptr' with CLS_GET first and then 'hash' with CLS_GET_RELAXED: the
- * writer stores 'hash' before publishing 'ptr'. */
+ * loads 'ptr' with atomic_load_acquire() first and then 'hash' with
+ * atomic_load_relaxed(): the writer stores 'hash' before publishing 'ptr'. */
 struct cls_emap_slot {
     uint32_t hash;
     void *ptr;

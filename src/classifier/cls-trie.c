@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "classifier/cls-rcu.h"
+#include "lib/atomic.h"
 #include "lib/util.h"
 
 struct cls_trie_node {
@@ -90,7 +91,7 @@ cls_trie_destroy(struct cls_trie *trie)
 {
     struct cls_trie_node *root = trie->root;
 
-    CLS_SET(&trie->root, NULL);
+    atomic_store_release(&trie->root, NULL);
     cls_trie_retire_subtree(root);
 }
 
@@ -106,7 +107,7 @@ cls_trie_insert(struct cls_trie *trie, const struct cls_prefix *value,
         struct cls_trie_node *new;
 
         if (!node) {
-            CLS_SET(slot, cls_trie_node_create(value, plen, 1));
+            atomic_store_release(slot, cls_trie_node_create(value, plen, 1));
             return;
         }
 
@@ -115,7 +116,7 @@ cls_trie_insert(struct cls_trie *trie, const struct cls_prefix *value,
         common = MIN(common, MIN(plen, node->plen));
         if (common == node->plen) {
             if (plen == node->plen) {
-                CLS_SET_RELAXED(&node->n_refs, node->n_refs + 1);
+                atomic_store_relaxed(&node->n_refs, node->n_refs + 1);
                 return;
             }
             slot = &node->child[cls_prefix_bit(value, node->plen)];
@@ -134,7 +135,7 @@ cls_trie_insert(struct cls_trie *trie, const struct cls_prefix *value,
             new->child[cls_prefix_bit(value, common)] =
                 cls_trie_node_create(value, plen, 1);
         }
-        CLS_SET(slot, new);
+        atomic_store_release(slot, new);
         return;
     }
 }
@@ -164,7 +165,7 @@ cls_trie_remove(struct cls_trie *trie, const struct cls_prefix *value,
     if (!node->n_refs) {
         fatal("classifier: removing unreferenced /%u prefix", plen);
     }
-    CLS_SET_RELAXED(&node->n_refs, node->n_refs - 1);
+    atomic_store_relaxed(&node->n_refs, node->n_refs - 1);
     if (node->n_refs || (node->child[0] && node->child[1])) {
         /* Still a prefix, or still a branch node. */
         return;
@@ -173,7 +174,7 @@ cls_trie_remove(struct cls_trie *trie, const struct cls_prefix *value,
     /* Drop 'node': its parent adopts its only child, if any. */
     struct cls_trie_node *only =
         node->child[0] ? node->child[0] : node->child[1];
-    CLS_SET(slot, only);
+    atomic_store_release(slot, only);
     cls_postpone_free(node);
 
     /* A branch node left with one child is useless: drop it too. */
@@ -183,7 +184,7 @@ cls_trie_remove(struct cls_trie *trie, const struct cls_prefix *value,
         if (!parent->n_refs) {
             struct cls_trie_node *other =
                 parent->child[0] ? parent->child[0] : parent->child[1];
-            CLS_SET(parent_slot, other);
+            atomic_store_release(parent_slot, other);
             cls_postpone_free(parent);
         }
     }
@@ -194,7 +195,7 @@ cls_trie_lookup(const struct cls_trie *trie, const struct cls_prefix *value,
                 struct cls_plens *plens)
 {
     unsigned int n_words = trie->n_bits / 32;
-    const struct cls_trie_node *node = CLS_GET(&trie->root);
+    const struct cls_trie_node *node = atomic_load_acquire(&trie->root);
     const struct cls_trie_node *prev = NULL;
     unsigned int match_len = 0;
 
@@ -207,18 +208,21 @@ cls_trie_lookup(const struct cls_trie *trie, const struct cls_prefix *value,
             return diff + 1;
         }
         match_len = node->plen;
-        if (CLS_GET_RELAXED(&node->n_refs)) {
+        if (atomic_load_relaxed(&node->n_refs)) {
             plens->bits[match_len / 64] |= UINT64_C(1) << (match_len % 64);
         }
         if (match_len >= trie->n_bits) {
             return trie->n_bits;
         }
         prev = node;
-        node = CLS_GET(&node->child[cls_prefix_bit(value, match_len)]);
+        node = atomic_load_acquire(
+            &node->child[cls_prefix_bit(value, match_len)]);
     }
     /* The walk tried to follow a missing branch: the bit at 'match_len'
      * decided, unless 'prev' has no branch at all (or the trie is empty). */
-    if (!prev || (!CLS_GET(&prev->child[0]) && !CLS_GET(&prev->child[1]))) {
+    if (!prev
+        || (!atomic_load_acquire(&prev->child[0])
+            && !atomic_load_acquire(&prev->child[1]))) {
         return match_len;
     }
     return match_len + 1;

@@ -49,6 +49,7 @@
 #include "cmd/daemon.h"
 #include "control/control.h"
 #include "datapath/datapath.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
@@ -83,16 +84,14 @@ daemon_request_exit(struct daemon *d, enum daemon_exit reason)
 {
     int expected = DAEMON_RUNNING;
 
-    __atomic_compare_exchange_n(&d->exit_reason, &expected, (int)reason, false,
-                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    atomic_cas_acq_rel(&d->exit_reason, &expected, (int)reason);
     daemon_wake(d);
 }
 
 enum daemon_exit
 daemon_exit_requested(const struct daemon *d)
 {
-    return (enum daemon_exit)__atomic_load_n(&d->exit_reason,
-                                             __ATOMIC_ACQUIRE);
+    return (enum daemon_exit)atomic_load_acquire(&d->exit_reason);
 }
 
 /* ---- Signals ------------------------------------------------------------ */
@@ -121,7 +120,7 @@ signal_main(void *st_)
             continue;
         }
         if (sig == SIGUSR1) {
-            if (__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE)) {
+            if (atomic_load_acquire(&st->stop)) {
                 return NULL;
             }
             continue;
@@ -136,7 +135,7 @@ signal_main(void *st_)
             }
             _exit(128 + sig);
         }
-        __atomic_store_n(&st->daemon->exit_signal, sig, __ATOMIC_RELEASE);
+        atomic_store_release(&st->daemon->exit_signal, sig);
         daemon_request_exit(st->daemon, DAEMON_EXIT_SIGNAL);
     }
 }
@@ -809,7 +808,7 @@ daemon_log_exit(struct daemon *d)
 {
     switch (daemon_exit_requested(d)) {
     case DAEMON_EXIT_SIGNAL: {
-        int sig = __atomic_load_n(&d->exit_signal, __ATOMIC_ACQUIRE);
+        int sig = atomic_load_acquire(&d->exit_signal);
 
         VLOG_INFO("%s: shutting down", strsignal(sig));
         break;
@@ -959,7 +958,7 @@ out:
     netdev_pool_purge();
     if (sig_thread_started) {
         /* Last: a second signal works until the very end. */
-        __atomic_store_n(&sig_thread.stop, true, __ATOMIC_RELEASE);
+        atomic_store_release(&sig_thread.stop, true);
         pthread_kill(sig_thread.thread, SIGUSR1);
         pthread_join(sig_thread.thread, NULL);
     }

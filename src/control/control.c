@@ -57,6 +57,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
@@ -761,7 +762,7 @@ server_main(void *server_)
     struct pollfd *pfds = NULL;
     size_t pfds_alloc = 0;
 
-    while (!__atomic_load_n(&server->exiting, __ATOMIC_ACQUIRE)) {
+    while (!atomic_load_acquire(&server->exiting)) {
         size_t n = 2;
 
         for (struct connection *c = server->conns; c; c = c->next) {
@@ -994,7 +995,7 @@ control_server_destroy(struct control_server *server)
     if (!server) {
         return;
     }
-    __atomic_store_n(&server->exiting, true, __ATOMIC_RELEASE);
+    atomic_store_release(&server->exiting, true);
     server_wake(server);
     pthread_join(server->thread, NULL);
 

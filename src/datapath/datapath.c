@@ -29,6 +29,7 @@
 
 #include "datapath/dp-private.h"
 #include "flow/packet-parse.h"
+#include "lib/atomic.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "netdev/netdev.h"
@@ -179,7 +180,7 @@ dp_ports_publish(struct dp *dp, struct dp_port *add, struct dp_port *remove)
     t = dp_port_table_create(ports, n);
     free(ports);
     pthread_rwlock_wrlock(&dp->exec_lock);
-    DP_SET(&dp->ports, t);
+    atomic_store_release(&dp->ports, t);
     pthread_rwlock_unlock(&dp->exec_lock);
     return old;
 }
@@ -189,7 +190,7 @@ dp_ports_publish(struct dp *dp, struct dp_port *add, struct dp_port *remove)
 static void
 dp_pmds_start(struct dp *dp)
 {
-    DP_SET_RELAXED(&dp->pmds_stop, false);
+    atomic_store_relaxed(&dp->pmds_stop, false);
     for (unsigned int i = 0; i < dp->n_pmds; i++) {
         struct dp_pmd *pmd = dp->pmds[i];
         char name[24];
@@ -209,7 +210,7 @@ dp_pmds_start(struct dp *dp)
 static void
 dp_pmds_stop(struct dp *dp)
 {
-    DP_SET_RELAXED(&dp->pmds_stop, true);
+    atomic_store_relaxed(&dp->pmds_stop, true);
     pthread_mutex_lock(&dp->room_mutex);
     pthread_cond_broadcast(&dp->room_cond);
     pthread_mutex_unlock(&dp->room_mutex);
@@ -269,14 +270,14 @@ dp_maint_main(void *dp_)
 
     pthread_mutex_lock(&dp->maint_mutex);
     while (!dp->maint_exit) {
-        bool draining = DP_GET_RELAXED(&dp->n_draining) != 0;
+        bool draining = atomic_load_relaxed(&dp->n_draining) != 0;
         struct timespec deadline = dp_deadline_ms(
             draining ? DP_MAINT_DRAIN_TICK_MS : DP_MAINT_TICK_MS);
 
         pthread_cond_timedwait(&dp->maint_cond, &dp->maint_mutex, &deadline);
         pthread_mutex_unlock(&dp->maint_mutex);
 
-        if (DP_GET_RELAXED(&dp->n_draining)) {
+        if (atomic_load_relaxed(&dp->n_draining)) {
             dp_drain_advance(dp, true);
         }
 
@@ -415,33 +416,34 @@ dp_set_idle_work(struct dp *dp, dp_idle_work_fn *fn, void *aux)
     pthread_rwlock_wrlock(&dp->idle_work_lock);
     dp->idle_work_fn = fn;
     dp->idle_work_aux = aux;
-    DP_SET_RELAXED(&dp->idle_work_on, fn != NULL);
+    atomic_store_relaxed(&dp->idle_work_on, fn != NULL);
     pthread_rwlock_unlock(&dp->idle_work_lock);
 }
 
 void
 dp_set_emc(struct dp *dp, bool enabled, unsigned int insert_inv_prob)
 {
-    DP_SET_RELAXED(&dp->emc_insert_inv_prob, MAX(insert_inv_prob, 1u));
-    DP_SET_RELAXED(&dp->emc_enabled, enabled);
+    atomic_store_relaxed(&dp->emc_insert_inv_prob, MAX(insert_inv_prob, 1u));
+    atomic_store_relaxed(&dp->emc_enabled, enabled);
 }
 
 void
 dp_set_max_sleep(struct dp *dp, unsigned int max_sleep_us)
 {
-    DP_SET_RELAXED(&dp->max_sleep_us, MIN(max_sleep_us, DP_MAX_SLEEP_US_MAX));
+    atomic_store_relaxed(&dp->max_sleep_us,
+                         MIN(max_sleep_us, DP_MAX_SLEEP_US_MAX));
 }
 
 unsigned int
 dp_get_max_sleep(const struct dp *dp)
 {
-    return DP_GET_RELAXED(&dp->max_sleep_us);
+    return atomic_load_relaxed(&dp->max_sleep_us);
 }
 
 void
 dp_set_max_flows(struct dp *dp, size_t max_flows)
 {
-    DP_SET_RELAXED(&dp->max_flows, max_flows);
+    atomic_store_relaxed(&dp->max_flows, max_flows);
 }
 
 unsigned int
@@ -486,7 +488,8 @@ dp_port_add(struct dp *dp, struct netdev *netdev, uint32_t port_no)
         struct dp_pmd *pmd = dp->pmds[port->pmd_id];
         struct dp_poll_list *old = pmd->poll_list;
 
-        DP_SET(&pmd->poll_list, dp_poll_list_replace(old, port, NULL));
+        atomic_store_release(&pmd->poll_list,
+                             dp_poll_list_replace(old, port, NULL));
         dp_rcu_postpone(dp->rcu, free, old);
         dp_pmd_wake(pmd);
     }
@@ -520,7 +523,8 @@ dp_port_del_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
         struct dp_pmd *pmd = dp->pmds[port->pmd_id];
 
         old_list = pmd->poll_list;
-        DP_SET(&pmd->poll_list, dp_poll_list_replace(old_list, NULL, port));
+        atomic_store_release(&pmd->poll_list,
+                             dp_poll_list_replace(old_list, NULL, port));
     }
     /* After this, no datapath thread holds 'port' or its netdev. */
     dp_rcu_synchronize();
@@ -542,11 +546,11 @@ dp_port_fill_stats(const struct dp_port *port, struct dp_port_stats *stats)
     memset(stats, 0, sizeof *stats);
     stats->port_no = port->port_no;
     stats->thread = port->pmd_id;
-    stats->rx = DP_GET_RELAXED(&port->rx);
-    stats->parse_drop = DP_GET_RELAXED(&port->parse_drop);
-    stats->lost = DP_GET_RELAXED(&port->lost);
-    stats->lost_port_share = DP_GET_RELAXED(&port->lost_port_share);
-    stats->lossless_waits = DP_GET_RELAXED(&port->lossless_waits);
+    stats->rx = atomic_load_relaxed(&port->rx);
+    stats->parse_drop = atomic_load_relaxed(&port->parse_drop);
+    stats->lost = atomic_load_relaxed(&port->lost);
+    stats->lost_port_share = atomic_load_relaxed(&port->lost_port_share);
+    stats->lossless_waits = atomic_load_relaxed(&port->lossless_waits);
     netdev_get_stats(port->netdev, &ns);
     stats->netdev_rx_packets = ns.rx_packets;
     stats->netdev_rx_bytes = ns.rx_bytes;
@@ -612,7 +616,7 @@ dp_port_rx_done(struct dp *dp, uint32_t port_no)
     pthread_mutex_lock(&dp->port_mutex);
     port = dp_port_table_find(dp->ports, port_no);
     if (port) {
-        done = DP_GET_RELAXED(&port->rx_done);
+        done = atomic_load_relaxed(&port->rx_done);
     }
     pthread_mutex_unlock(&dp->port_mutex);
     return done;
@@ -627,7 +631,7 @@ dp_port_stop_rx(struct dp *dp, uint32_t port_no)
     port = dp_port_table_find(dp->ports, port_no);
     if (port) {
         /* The polling thread checks the flag before every receive. */
-        DP_SET_RELAXED(&port->rx_done, true);
+        atomic_store_relaxed(&port->rx_done, true);
     }
     pthread_mutex_unlock(&dp->port_mutex);
     return port ? 0 : ENOENT;
@@ -641,9 +645,9 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     uint64_t c[DP_N_COUNTERS];
 
     for (int k = 0; k < DP_N_COUNTERS; k++) {
-        c[k] = DP_GET_RELAXED(&dp->shared_counters[k]);
+        c[k] = atomic_load_relaxed(&dp->shared_counters[k]);
         for (unsigned int i = 0; i < dp->n_pmds; i++) {
-            c[k] += DP_GET_RELAXED(&dp->pmds[i]->counters[k]);
+            c[k] += atomic_load_relaxed(&dp->pmds[i]->counters[k]);
         }
     }
     memset(stats, 0, sizeof *stats);
@@ -676,8 +680,8 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     stats->busy_ns = c[DP_C_BUSY_NS];
     stats->idle_ns = c[DP_C_IDLE_NS];
     stats->n_light_sleeps = c[DP_C_LIGHT_SLEEP];
-    stats->n_draining = DP_GET_RELAXED(&dp->n_draining);
-    stats->n_flows = DP_GET_RELAXED(&dp->n_flows);
+    stats->n_draining = atomic_load_relaxed(&dp->n_draining);
+    stats->n_flows = atomic_load_relaxed(&dp->n_flows);
     stats->n_masks = dpcls_n_subtables(&dp->cls);
 }
 

@@ -19,6 +19,7 @@
 #endif
 
 #include "datapath/dp-csum.h"
+#include "lib/atomic.h"
 #include "lib/pool.h"
 #include "packet/packet.h"
 
@@ -87,7 +88,7 @@ dp_actions_ref(const struct dp_actions *actions_)
     struct dp_actions *actions = (struct dp_actions *)actions_;
 
     if (actions) {
-        __atomic_fetch_add(&actions->refcnt, 1, __ATOMIC_RELAXED);
+        atomic_fetch_add_relaxed(&actions->refcnt, 1);
     }
     return actions;
 }
@@ -95,8 +96,7 @@ dp_actions_ref(const struct dp_actions *actions_)
 void
 dp_actions_unref(struct dp_actions *actions)
 {
-    if (actions
-        && __atomic_sub_fetch(&actions->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+    if (actions && atomic_sub_fetch_acq_rel(&actions->refcnt, 1) == 0) {
         if (actions->n < DP_ACTIONS_POOLED) {
             pool_free(actions);
         } else {

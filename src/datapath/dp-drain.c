@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "datapath/dp-private.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/util.h"
 
@@ -82,13 +83,11 @@ dp_drain_try_flip(struct dp *dp, struct dp_flow *flow)
 {
     uint32_t expected = DP_FLOW_DRAINING;
 
-    if (!__atomic_compare_exchange_n(&flow->drain, &expected, 0, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    if (!atomic_cas_acq_rel(&flow->drain, &expected, 0)) {
         return false;
     }
-    __atomic_fetch_sub(&dp->n_draining, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dp->shared_counters[DP_C_DRAIN_FLIP], 1,
-                       __ATOMIC_RELAXED);
+    atomic_fetch_sub_relaxed(&dp->n_draining, 1);
+    atomic_fetch_add_relaxed(&dp->shared_counters[DP_C_DRAIN_FLIP], 1);
     COVERAGE_INC(dp_drain_flip);
     dp_flow_unref(flow);
     return true;
@@ -104,8 +103,8 @@ dp_drain_destroy(struct dp *dp)
         next = c->next;
         for (size_t i = 0; i < c->n_flows; i++) {
             /* No thread runs: nothing can be outstanding. */
-            __atomic_store_n(&c->flows[i]->drain, 0, __ATOMIC_RELAXED);
-            __atomic_fetch_sub(&dp->n_draining, 1, __ATOMIC_RELAXED);
+            atomic_store_relaxed(&c->flows[i]->drain, 0);
+            atomic_fetch_sub_relaxed(&dp->n_draining, 1);
             dp_flow_unref(c->flows[i]);
         }
         dp_drain_cohort_free(c);
@@ -140,14 +139,14 @@ dp_drain_add(struct dp *dp, struct dp_flow *flow)
     }
     dp_flow_ref(flow);
     c->flows[c->n_flows++] = flow;
-    __atomic_fetch_add(&dp->n_draining, 1, __ATOMIC_RELAXED);
+    atomic_fetch_add_relaxed(&dp->n_draining, 1);
     pthread_mutex_unlock(&dp->drain_mutex);
 }
 
 void
 dp_drain_release(struct dp_flow *flow)
 {
-    __atomic_fetch_sub(&flow->drain, 1, __ATOMIC_RELEASE);
+    atomic_fetch_sub_release(&flow->drain, 1);
     dp_flow_unref(flow);
 }
 
@@ -167,12 +166,10 @@ dp_drain_snap_pmds(struct dp *dp, struct dp_drain_cohort *c)
     dp_drain_snap_resize(c, dp->n_pmds);
     for (unsigned int i = 0; i < dp->n_pmds; i++) {
         struct dp_pmd *pmd = dp->pmds[i];
-        uint64_t seq =
-            __atomic_fetch_add(&pmd->drain_seq, 0, __ATOMIC_SEQ_CST);
+        uint64_t seq = atomic_fetch_add_seq_cst(&pmd->drain_seq, 0);
 
-        c->snap[i] = __atomic_fetch_or(&pmd->asleep, 0, __ATOMIC_SEQ_CST)
-                         ? DP_DRAIN_PASSED
-                         : seq;
+        c->snap[i] =
+            atomic_fetch_or_seq_cst(&pmd->asleep, 0) ? DP_DRAIN_PASSED : seq;
     }
     c->stage = DP_DRAIN_PMDS;
 }
@@ -186,9 +183,8 @@ dp_drain_pmds_passed(struct dp *dp, struct dp_drain_cohort *c)
         if (c->snap[i] == DP_DRAIN_PASSED) {
             continue;
         }
-        if (__atomic_fetch_add(&pmd->drain_seq, 0, __ATOMIC_SEQ_CST)
-                != c->snap[i]
-            || __atomic_fetch_or(&pmd->asleep, 0, __ATOMIC_SEQ_CST)) {
+        if (atomic_fetch_add_seq_cst(&pmd->drain_seq, 0) != c->snap[i]
+            || atomic_fetch_or_seq_cst(&pmd->asleep, 0)) {
             c->snap[i] = DP_DRAIN_PASSED;
             continue;
         }
@@ -241,7 +237,7 @@ dp_drain_advance(struct dp *dp, bool wait)
     if (wait) {
         pthread_mutex_lock(&dp->drain_mutex);
     } else if (pthread_mutex_trylock(&dp->drain_mutex)) {
-        return DP_GET_RELAXED(&dp->n_draining);
+        return atomic_load_relaxed(&dp->n_draining);
     }
 
     if (dp->drain_open) {
@@ -265,7 +261,7 @@ dp_drain_advance(struct dp *dp, bool wait)
         cp = &c->next;
     }
     pthread_mutex_unlock(&dp->drain_mutex);
-    return DP_GET_RELAXED(&dp->n_draining);
+    return atomic_load_relaxed(&dp->n_draining);
 }
 
 void

@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "datapath/dp-private.h"
+#include "lib/atomic.h"
 #include "lib/pool.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
@@ -69,7 +70,7 @@ dp_flow_free(struct dp_flow *flow)
 void
 dp_flow_unref(struct dp_flow *flow)
 {
-    if (flow && __atomic_sub_fetch(&flow->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+    if (flow && atomic_sub_fetch_acq_rel(&flow->refcnt, 1) == 0) {
         dp_flow_free(flow);
     }
 }
@@ -84,12 +85,12 @@ dp_flow_stats_sum(const struct dp *dp, const struct dp_flow *flow,
     memset(stats, 0, sizeof *stats);
     for (unsigned int i = 0; i < n; i++) {
         const struct dp_flow_stats_slot *s = &flow->stats[i];
-        uint64_t used = DP_GET_RELAXED(&s->used);
+        uint64_t used = atomic_load_relaxed(&s->used);
 
-        stats->n_packets += DP_GET_RELAXED(&s->n_packets);
-        stats->n_bytes += DP_GET_RELAXED(&s->n_bytes);
+        stats->n_packets += atomic_load_relaxed(&s->n_packets);
+        stats->n_bytes += atomic_load_relaxed(&s->n_bytes);
         stats->used = MAX(stats->used, used);
-        flags |= DP_GET_RELAXED(&s->tcp_flags);
+        flags |= atomic_load_relaxed(&s->tcp_flags);
     }
     stats->tcp_flags = (uint16_t)flags;
 }
@@ -113,7 +114,8 @@ dp_flow_fill_info(const struct dp *dp, const struct dp_flow *flow,
     info->actions = dp_actions_ref(flow->actions);
     dp_flow_stats_sum(dp, flow, &info->stats);
     info->created = flow->created;
-    info->draining = (DP_GET_RELAXED(&flow->drain) & DP_FLOW_DRAINING) != 0;
+    info->draining =
+        (atomic_load_relaxed(&flow->drain) & DP_FLOW_DRAINING) != 0;
 }
 
 /* ---- List and ufid map (writer) ----------------------------------------- */
@@ -312,14 +314,14 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
             dp_flow_stats_sum(dp, flow, stats);
         }
         old = flow->actions;
-        DP_SET(&flow->actions, dp_actions_ref(actions));
+        atomic_store_release(&flow->actions, dp_actions_ref(actions));
         dp_rcu_postpone(dp->rcu, dp_actions_unref_cb, old);
         return 0;
     }
     if (!(flags & DP_FLOW_PUT_CREATE)) {
         return ENOENT;
     }
-    if (dp->n_flows >= DP_GET_RELAXED(&dp->max_flows)) {
+    if (dp->n_flows >= atomic_load_relaxed(&dp->max_flows)) {
         return EFBIG;
     }
 
@@ -337,7 +339,7 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
     }
     dp_ufid_insert(dp, flow);
     dp_list_insert_before(&dp->flows, &flow->node);
-    DP_SET_RELAXED(&dp->n_flows, dp->n_flows + 1);
+    atomic_store_relaxed(&dp->n_flows, dp->n_flows + 1);
     if (stats) {
         memset(stats, 0, sizeof *stats);
     }
@@ -352,8 +354,8 @@ dp_flow_unlink(struct dp *dp, struct dp_flow *flow)
     dpcls_remove(&dp->cls, &flow->cr);
     dp_ufid_remove(dp, flow);
     dp_list_remove(&flow->node);
-    DP_SET_RELAXED(&flow->dead, true);
-    DP_SET_RELAXED(&dp->n_flows, dp->n_flows - 1);
+    atomic_store_relaxed(&flow->dead, true);
+    atomic_store_relaxed(&dp->n_flows, dp->n_flows - 1);
     dp_ufid_maybe_shrink(dp);
 }
 

@@ -56,6 +56,7 @@
 
 #include "datapath/dp-private.h"
 #include "flow/packet-parse.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/hash.h"
 #include "lib/timeval.h"
@@ -268,7 +269,7 @@ dp_emc_sweep_step(struct dp_emc *emc)
     for (unsigned int w = 0; w < DP_EMC_WAYS; w++) {
         struct dp_flow *flow = emc->entries[bucket + w].flow;
 
-        if (flow && DP_GET_RELAXED(&flow->dead)) {
+        if (flow && atomic_load_relaxed(&flow->dead)) {
             dp_emc_clear(emc, bucket + w);
         }
     }
@@ -312,7 +313,7 @@ static void
 dp_pmd_check_wakes(struct dp_pmd *pmd)
 {
     if (pmd->n_deferred && ++pmd->busy_iters >= DP_UPCALL_WAKE_DEFER_ITERS) {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_WAKE_DEFERRED], 1);
+        atomic_add_single_writer(&pmd->counters[DP_C_WAKE_DEFERRED], 1);
         COVERAGE_INC(dp_handler_wake_deferred);
         dp_pmd_flush_wakes(pmd);
     }
@@ -347,7 +348,7 @@ dp_upcall_queue_one(struct dp *dp, struct dp_pmd *pmd, struct dp_packet *pkt,
 {
     unsigned int n = dp->n_handlers;
     bool share =
-        type == DP_UPCALL_MISS && DP_GET_RELAXED(&dp->upcall_port_share);
+        type == DP_UPCALL_MISS && atomic_load_relaxed(&dp->upcall_port_share);
     unsigned int q;
     int error;
 
@@ -389,13 +390,13 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
     struct dp *dp = pmd->dp;
     int error;
 
-    DP_COUNTER_ADD(&pmd->counters[DP_C_LOSSLESS_WAITS], 1);
+    atomic_add_single_writer(&pmd->counters[DP_C_LOSSLESS_WAITS], 1);
     COVERAGE_INC(dp_lossless_wait);
     /* The handlers must run to make room: wake those held back. */
     dp_pmd_flush_wakes(pmd);
     dp_rcu_offline();
     pthread_mutex_lock(&dp->room_mutex);
-    __atomic_fetch_add(&dp->room_waiters, 1, __ATOMIC_SEQ_CST);
+    atomic_fetch_add_seq_cst(&dp->room_waiters, 1);
     for (;;) {
         struct timespec deadline;
         uint64_t ns;
@@ -405,7 +406,7 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
         if (error != ENOBUFS && error != EDQUOT) {
             break;
         }
-        if (DP_GET_RELAXED(&dp->pmds_stop)) {
+        if (atomic_load_relaxed(&dp->pmds_stop)) {
             error = ESHUTDOWN;
             break;
         }
@@ -414,7 +415,7 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
         deadline.tv_nsec = (long)(ns % 1000000000u);
         pthread_cond_timedwait(&dp->room_cond, &dp->room_mutex, &deadline);
     }
-    __atomic_fetch_sub(&dp->room_waiters, 1, __ATOMIC_SEQ_CST);
+    atomic_fetch_sub_seq_cst(&dp->room_waiters, 1);
     pthread_mutex_unlock(&dp->room_mutex);
     dp_rcu_online();
     return error;
@@ -444,14 +445,14 @@ dp_pmd_queue_upcall(struct dp_pmd *pmd, struct dp_port *port, bool lossless,
                                 drain_flow, drain_actions);
     if ((error == ENOBUFS || error == EDQUOT) && lossless) {
         if (!*offline) {
-            DP_COUNTER_ADD(&port->lossless_waits, 1);
+            atomic_add_single_writer(&port->lossless_waits, 1);
         }
         *offline = true;
         error = dp_pmd_wait_for_room(pmd, pkt, key, hash, type, userdata, ufid,
                                      drain_flow, drain_actions);
     }
     if (!error) {
-        DP_COUNTER_ADD(&pmd->counters[queued[type]], 1);
+        atomic_add_single_writer(&pmd->counters[queued[type]], 1);
         return;
     }
 
@@ -459,33 +460,33 @@ dp_pmd_queue_upcall(struct dp_pmd *pmd, struct dp_port *port, bool lossless,
     if (type == DP_UPCALL_DRAIN) {
         dp_actions_unref(drain_actions);
         dp_drain_release(drain_flow);
-        DP_COUNTER_ADD(&pmd->counters[DP_C_DRAIN_LOST], 1);
+        atomic_add_single_writer(&pmd->counters[DP_C_DRAIN_LOST], 1);
         COVERAGE_INC(dp_drain_upcall_lost);
         return;
     }
     if (!miss) {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_ACTION_UPCALL_LOST], 1);
+        atomic_add_single_writer(&pmd->counters[DP_C_ACTION_UPCALL_LOST], 1);
         COVERAGE_INC(dp_action_upcall_lost);
         return;
     }
     if (error == ENOBUFS) {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_LOST_QUEUE_FULL], 1);
+        atomic_add_single_writer(&pmd->counters[DP_C_LOST_QUEUE_FULL], 1);
         COVERAGE_INC(dp_lost_queue_full);
     } else if (error == EDQUOT) {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_LOST_PORT_SHARE], 1);
+        atomic_add_single_writer(&pmd->counters[DP_C_LOST_PORT_SHARE], 1);
         COVERAGE_INC(dp_lost_port_share);
         if (!*offline) {
-            DP_COUNTER_ADD(&port->lost_port_share, 1);
+            atomic_add_single_writer(&port->lost_port_share, 1);
         }
     } else if (error == ENOENT) {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_LOST_NO_HANDLER], 1);
+        atomic_add_single_writer(&pmd->counters[DP_C_LOST_NO_HANDLER], 1);
         COVERAGE_INC(dp_lost_no_handler);
     } else {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_LOST_SHUTDOWN], 1);
+        atomic_add_single_writer(&pmd->counters[DP_C_LOST_SHUTDOWN], 1);
         COVERAGE_INC(dp_lost_shutdown);
     }
     if (!*offline) {
-        DP_COUNTER_ADD(&port->lost, 1);
+        atomic_add_single_writer(&port->lost, 1);
     }
 }
 
@@ -544,11 +545,10 @@ dp_pmd_add_drain(struct dp_pmd *pmd, struct dp_packet *pkt,
 static bool
 dp_pmd_drain_hold(struct dp_flow *flow, uint32_t n)
 {
-    uint32_t d = DP_GET_RELAXED(&flow->drain);
+    uint32_t d = atomic_load_relaxed(&flow->drain);
 
     while (d & DP_FLOW_DRAINING) {
-        if (__atomic_compare_exchange_n(&flow->drain, &d, d + n, true,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        if (atomic_cas_weak_acq_rel(&flow->drain, &d, d + n)) {
             return true;
         }
     }
@@ -668,7 +668,7 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
                    const struct dp_actions *actions,
                    const struct dp_flow *flow)
 {
-    const struct dp_port_table *ports = DP_GET(&ctx->dp->ports);
+    const struct dp_port_table *ports = atomic_load_acquire(&ctx->dp->ports);
     uint32_t n = actions->n;
     struct dp_packet *pkt;
 
@@ -800,14 +800,14 @@ dp_pmd_count_flow(struct dp_pmd *pmd, struct dp_flow *flow,
 {
     struct dp_flow_stats_slot *s = &flow->stats[pmd->id];
 
-    DP_COUNTER_ADD(&s->n_packets, g->batch.count);
-    DP_COUNTER_ADD(&s->n_bytes, g->n_bytes);
-    if (DP_GET_RELAXED(&s->used) != pmd->now) {
-        DP_SET_RELAXED(&s->used, pmd->now);
+    atomic_add_single_writer(&s->n_packets, g->batch.count);
+    atomic_add_single_writer(&s->n_bytes, g->n_bytes);
+    if (atomic_load_relaxed(&s->used) != pmd->now) {
+        atomic_store_relaxed(&s->used, pmd->now);
     }
     if (g->tcp_flags) {
-        DP_SET_RELAXED(&s->tcp_flags,
-                       DP_GET_RELAXED(&s->tcp_flags) | g->tcp_flags);
+        atomic_store_relaxed(&s->tcp_flags, atomic_load_relaxed(&s->tcp_flags)
+                                                | g->tcp_flags);
     }
 }
 
@@ -860,9 +860,10 @@ dp_pmd_execute_hits(struct dp_pmd *pmd, struct dp_packet *pkts[],
         struct dp_pmd_group *g = &groups[k];
 
         dp_pmd_count_flow(pmd, g->flow, g);
-        if (UNLIKELY(DP_GET_RELAXED(&g->flow->drain))
+        if (UNLIKELY(atomic_load_relaxed(&g->flow->drain))
             && dp_pmd_drain_hold(g->flow, g->batch.count)) {
-            struct dp_actions *actions = DP_GET(&g->flow->actions);
+            struct dp_actions *actions =
+                atomic_load_acquire(&g->flow->actions);
 
             for (size_t j = 0; j < g->batch.count; j++) {
                 dp_pmd_add_drain(pmd, g->batch.packets[j], g->keys[j], g->flow,
@@ -871,8 +872,8 @@ dp_pmd_execute_hits(struct dp_pmd *pmd, struct dp_packet *pkts[],
             COVERAGE_ADD(dp_drain_upcall, g->batch.count);
             continue;
         }
-        dp_execute_actions(&ctx, &g->batch, g->keys, DP_GET(&g->flow->actions),
-                           g->flow);
+        dp_execute_actions(&ctx, &g->batch, g->keys,
+                           atomic_load_acquire(&g->flow->actions), g->flow);
     }
     dp_tx_set_flush(&pmd->tx);
 }
@@ -889,7 +890,7 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
     uint8_t misses[PACKET_BATCH_MAX], upcalls[PACKET_BATCH_MAX];
     size_t n = 0, n_misses = 0, n_upcalls = 0;
     size_t n_parse_drop = 0, n_parse_error = 0;
-    bool emc_enabled = DP_GET_RELAXED(&dp->emc_enabled);
+    bool emc_enabled = atomic_load_relaxed(&dp->emc_enabled);
     struct dp_emc *emc = pmd->emc;
     struct dp_packet *pkt;
 
@@ -907,12 +908,14 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
         pkts[n++] = pkt;
     }
     if (UNLIKELY(n_parse_drop)) {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_PARSE_DROP], n_parse_drop);
-        DP_COUNTER_ADD(&port->parse_drop, n_parse_drop);
+        atomic_add_single_writer(&pmd->counters[DP_C_PARSE_DROP],
+                                 n_parse_drop);
+        atomic_add_single_writer(&port->parse_drop, n_parse_drop);
         COVERAGE_ADD(dp_parse_drop, n_parse_drop);
     }
     if (n_parse_error) {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_PARSE_ERROR], n_parse_error);
+        atomic_add_single_writer(&pmd->counters[DP_C_PARSE_ERROR],
+                                 n_parse_error);
     }
 
     /* 2. Exact-match cache, in three passes so that the cache misses of
@@ -946,12 +949,12 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
         MAP_FOR_EACH_INDEX (i, hit_map) {
             struct dp_flow *flow = flows[i];
 
-            if (UNLIKELY(DP_GET_RELAXED(&flow->dead))) {
+            if (UNLIKELY(atomic_load_relaxed(&flow->dead))) {
                 dead_map |= UINT64_C(1) << i;
                 continue;
             }
             __builtin_prefetch(&flow->stats[pmd->id], 1);
-            __builtin_prefetch(DP_GET(&flow->actions));
+            __builtin_prefetch(atomic_load_acquire(&flow->actions));
         }
         if (UNLIKELY(dead_map)) {
             /* Only now: an entry's reference may be the last one, and
@@ -970,7 +973,7 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
                 misses[n_misses++] = (uint8_t)i;
             }
         }
-        DP_COUNTER_ADD(&pmd->counters[DP_C_EMC_HIT], n - n_misses);
+        atomic_add_single_writer(&pmd->counters[DP_C_EMC_HIT], n - n_misses);
         dp_pmd_emc_account(pmd, n, n - n_misses);
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -984,7 +987,7 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
         const struct flow *mkeys[PACKET_BATCH_MAX];
         struct dpcls_rule *rules[PACKET_BATCH_MAX];
         struct dpcls_lookup_stats st = {0, 0};
-        unsigned int inv = DP_GET_RELAXED(&dp->emc_insert_inv_prob);
+        unsigned int inv = atomic_load_relaxed(&dp->emc_insert_inv_prob);
 
         for (size_t j = 0; j < n_misses; j++) {
             mkeys[j] = &keys[misses[j]];
@@ -999,7 +1002,7 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
             }
             flows[i] = CONTAINER_OF(rules[j], struct dp_flow, cr);
             __builtin_prefetch(&flows[i]->stats[pmd->id], 1);
-            __builtin_prefetch(DP_GET(&flows[i]->actions));
+            __builtin_prefetch(atomic_load_acquire(&flows[i]->actions));
             if (emc_enabled && (inv <= 1 || dp_pmd_random(pmd) % inv == 0)) {
                 if (!emc_lookup) {
                     hashes[i] = dp_emc_hash(&keys[i]);
@@ -1008,11 +1011,11 @@ dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
                               dp_pmd_random(pmd));
             }
         }
-        DP_COUNTER_ADD(&pmd->counters[DP_C_DPCLS_HIT], st.n_hits);
+        atomic_add_single_writer(&pmd->counters[DP_C_DPCLS_HIT], st.n_hits);
         pmd->emc_window.dpcls_hits += st.n_hits;
         pmd->emc_window.dpcls_probes += st.n_subtable_probes;
-        DP_COUNTER_ADD(&pmd->counters[DP_C_SUBTABLE_PROBES],
-                       st.n_subtable_probes);
+        atomic_add_single_writer(&pmd->counters[DP_C_SUBTABLE_PROBES],
+                                 st.n_subtable_probes);
     }
 
     /* 4. Hits. */
@@ -1051,7 +1054,7 @@ static bool
 dp_pmd_port_paused(struct dp_pmd *pmd, const struct dp_port *port)
 {
     const struct dp *dp = pmd->dp;
-    bool share = DP_GET_RELAXED(&dp->upcall_port_share);
+    bool share = atomic_load_relaxed(&dp->upcall_port_share);
     bool any = false;
 
     for (unsigned int q = 0; q < dp->n_handlers; q++) {
@@ -1084,7 +1087,7 @@ dp_pmd_poll_port(struct dp_pmd *pmd, struct dp_port *port, bool *offline)
      * nothing for this. */
     if (pmd->defer_wakes && pmd->queued_upcalls && !port->lossless
         && dp_pmd_port_paused(pmd, port)) {
-        DP_COUNTER_ADD(&pmd->counters[DP_C_PORT_PAUSED], 1);
+        atomic_add_single_writer(&pmd->counters[DP_C_PORT_PAUSED], 1);
         COVERAGE_INC(dp_port_paused);
         return 0;
     }
@@ -1092,12 +1095,12 @@ dp_pmd_poll_port(struct dp_pmd *pmd, struct dp_port *port, bool *offline)
     error = netdev_recv(port->netdev, &batch);
     if (error) {
         if (error == EOF) {
-            DP_SET_RELAXED(&port->rx_done, true);
+            atomic_store_relaxed(&port->rx_done, true);
         }
         return 0;
     }
-    DP_COUNTER_ADD(&port->rx, batch.count);
-    DP_COUNTER_ADD(&pmd->counters[DP_C_RX], batch.count);
+    atomic_add_single_writer(&port->rx, batch.count);
+    atomic_add_single_writer(&pmd->counters[DP_C_RX], batch.count);
     dp_pmd_process_batch(pmd, port, &batch, offline);
     return batch.count;
 }
@@ -1159,16 +1162,16 @@ dp_pmd_idle_work(struct dp_pmd *pmd, bool *went_offline)
     if (dp->idle_work_fn) {
         *went_offline = true;
         dp_rcu_offline();
-        __atomic_exchange_n(&pmd->asleep, 1, __ATOMIC_SEQ_CST);
+        atomic_exchange_seq_cst(&pmd->asleep, 1);
         did = dp->idle_work_fn(dp->idle_work_aux, pmd->id);
-        __atomic_exchange_n(&pmd->asleep, 0, __ATOMIC_SEQ_CST);
+        atomic_exchange_seq_cst(&pmd->asleep, 0);
         dp_rcu_online();
     }
     pthread_rwlock_unlock(&dp->idle_work_lock);
     if (!did) {
         return DP_IDLE_TAKEN;
     }
-    DP_COUNTER_ADD(&pmd->counters[DP_C_IDLE_WORK], 1);
+    atomic_add_single_writer(&pmd->counters[DP_C_IDLE_WORK], 1);
     COVERAGE_INC(dp_idle_work);
     if (pmd->n_deferred) {
         /* Progress: what is still queued waits from now on. */
@@ -1196,7 +1199,7 @@ dp_pmd_light_load(struct dp_pmd *pmd)
 {
     const struct dp *dp = pmd->dp;
 
-    if (!DP_GET_RELAXED(&dp->max_sleep_us)) {
+    if (!atomic_load_relaxed(&dp->max_sleep_us)) {
         return false;
     }
     for (unsigned int q = 0; q < dp->n_handlers; q++) {
@@ -1211,7 +1214,7 @@ dp_pmd_light_load(struct dp_pmd *pmd)
 static uint64_t
 dp_pmd_max_sleep_ns(const struct dp_pmd *pmd)
 {
-    return MAX((uint64_t)DP_GET_RELAXED(&pmd->dp->max_sleep_us) * 1000,
+    return MAX((uint64_t)atomic_load_relaxed(&pmd->dp->max_sleep_us) * 1000,
                (uint64_t)DP_PMD_LIGHT_SLEEP_MIN_NS);
 }
 
@@ -1235,7 +1238,7 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
         struct dp_port *port = list->ports[i];
         int fd;
 
-        if (DP_GET_RELAXED(&port->rx_done)) {
+        if (atomic_load_relaxed(&port->rx_done)) {
             continue;
         }
         fd = netdev_get_rx_fd(port->netdev);
@@ -1249,7 +1252,7 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
 
     dp_rcu_offline();
     /* Asleep: no lookup in flight, for draining flows ("Order"). */
-    __atomic_exchange_n(&pmd->asleep, 1, __ATOMIC_SEQ_CST);
+    atomic_exchange_seq_cst(&pmd->asleep, 1);
     if (ppoll(fds, n_fds, &ts, NULL) > 0 && fds[0].revents) {
         uint64_t count;
 
@@ -1257,7 +1260,7 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
             /* EAGAIN: drained already. */
         }
     }
-    __atomic_exchange_n(&pmd->asleep, 0, __ATOMIC_SEQ_CST);
+    atomic_exchange_seq_cst(&pmd->asleep, 0);
     dp_rcu_online();
 
     if (fds != fds_buf) {
@@ -1281,28 +1284,29 @@ dp_pmd_main(void *pmd_)
     bool light = false;    /* The last poll with packets had a few. */
 
     dp_rcu_register_thread();
-    while (!DP_GET_RELAXED(&dp->pmds_stop)) {
+    while (!atomic_load_relaxed(&dp->pmds_stop)) {
         const struct dp_poll_list *list;
         bool offline = false, went_offline = false;
         size_t work = 0, rx;
         uint64_t now_ns = time_nsec();
 
-        DP_COUNTER_ADD(&pmd->counters[was_busy ? DP_C_BUSY_NS : DP_C_IDLE_NS],
-                       now_ns - last_ns);
+        atomic_add_single_writer(
+            &pmd->counters[was_busy ? DP_C_BUSY_NS : DP_C_IDLE_NS],
+            now_ns - last_ns);
         last_ns = now_ns;
 
         dp_rcu_quiesce();
         /* A new iteration: the one before has queued all its upcalls
          * (draining flows, datapath.h "Order"). */
-        __atomic_fetch_add(&pmd->drain_seq, 1, __ATOMIC_SEQ_CST);
-        pmd->defer_wakes = DP_GET_RELAXED(&dp->idle_work_on);
+        atomic_fetch_add_seq_cst(&pmd->drain_seq, 1);
+        pmd->defer_wakes = atomic_load_relaxed(&dp->idle_work_on);
         if (!pmd->defer_wakes) {
             dp_pmd_flush_wakes(pmd);
         }
         /* After a quiescent state a port table may have been freed and
          * its address reused: forget the cached lookups. */
         pmd->port_cache.table = NULL;
-        list = DP_GET(&pmd->poll_list);
+        list = atomic_load_acquire(&pmd->poll_list);
         pmd->now = now_ns / 1000000; /* time_msec() */
         /* 'offline' first: after a lossless wait (offline) the list may
          * have been freed by dp_port_del() (found by the port-removal
@@ -1310,7 +1314,7 @@ dp_pmd_main(void *pmd_)
         for (size_t i = 0; !offline && i < list->n; i++) {
             struct dp_port *port = list->ports[i];
 
-            if (!DP_GET_RELAXED(&port->rx_done)) {
+            if (!atomic_load_relaxed(&port->rx_done)) {
                 work += dp_pmd_poll_port(pmd, port, &offline);
             }
         }
@@ -1354,9 +1358,9 @@ dp_pmd_main(void *pmd_)
             light = false;
             light_ns = light_ns ? MIN(light_ns * 2, dp_pmd_max_sleep_ns(pmd))
                                 : DP_PMD_LIGHT_SLEEP_MIN_NS;
-            DP_COUNTER_ADD(&pmd->counters[DP_C_LIGHT_SLEEP], 1);
-            DP_COUNTER_ADD(&pmd->counters[DP_C_BUSY_NS],
-                           time_nsec() - last_ns);
+            atomic_add_single_writer(&pmd->counters[DP_C_LIGHT_SLEEP], 1);
+            atomic_add_single_writer(&pmd->counters[DP_C_BUSY_NS],
+                                     time_nsec() - last_ns);
             was_busy = false;
             dp_pmd_sleep(pmd, list, light_ns, false);
             last_ns = time_nsec();
@@ -1374,7 +1378,8 @@ dp_pmd_main(void *pmd_)
             continue;
         }
         dp_pmd_flush_wakes(pmd);
-        DP_COUNTER_ADD(&pmd->counters[DP_C_IDLE_NS], time_nsec() - last_ns);
+        atomic_add_single_writer(&pmd->counters[DP_C_IDLE_NS],
+                                 time_nsec() - last_ns);
         dp_pmd_sleep(pmd, list, sleep_ns, true);
         last_ns = time_nsec();
         sleep_ns = MIN(sleep_ns * 2, (uint64_t)DP_PMD_SLEEP_MAX_NS);

@@ -35,6 +35,7 @@
 #include "datapath/datapath.h"
 #include "datapath/dp-rcu.h"
 #include "datapath/dpcls.h"
+#include "lib/atomic.h"
 #include "lib/ptrmap.h"
 #include "packet/packet.h"
 
@@ -136,7 +137,7 @@ BUILD_ASSERT(offsetof(struct dp_flow, actions) == CACHE_LINE_SIZE);
 static inline void
 dp_flow_ref(struct dp_flow *flow)
 {
-    __atomic_fetch_add(&flow->refcnt, 1, __ATOMIC_RELAXED);
+    atomic_fetch_add_relaxed(&flow->refcnt, 1);
 }
 
 /* Drops a reference; frees the flow with the last one.  The table's
@@ -370,9 +371,9 @@ dp_ctx_count(const struct dp_exec_ctx *ctx, enum dp_counter c, uint64_t n)
         return;
     }
     if (ctx->pmd) {
-        DP_COUNTER_ADD(&ctx->pmd->counters[c], n);
+        atomic_add_single_writer(&ctx->pmd->counters[c], n);
     } else {
-        __atomic_fetch_add(&ctx->dp->shared_counters[c], n, __ATOMIC_RELAXED);
+        atomic_fetch_add_relaxed(&ctx->dp->shared_counters[c], n);
     }
 }
 

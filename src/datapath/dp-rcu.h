@@ -47,17 +47,6 @@
 #endif
 #endif
 
-/* Acquire / release accesses of RCU-published pointers and of values
- * shared without a lock (GCC builtins, which TSan understands, unlike
- * liburcu 0.13's volatile rcu_dereference()). */
-#define DP_GET(PTR) __atomic_load_n(PTR, __ATOMIC_ACQUIRE)
-#define DP_SET(PTR, VALUE) __atomic_store_n(PTR, VALUE, __ATOMIC_RELEASE)
-#define DP_GET_RELAXED(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
-#define DP_SET_RELAXED(PTR, VALUE)                                            \
-    __atomic_store_n(PTR, VALUE, __ATOMIC_RELAXED)
-/* A counter with a single writer: no read-modify-write needed. */
-#define DP_COUNTER_ADD(PTR, N) DP_SET_RELAXED(PTR, DP_GET_RELAXED(PTR) + (N))
-
 /* ---- Readers (datapath threads) ---------------------------------------- */
 
 /* Registers the calling thread as a QSBR reader; it starts online. */

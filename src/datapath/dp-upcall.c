@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "datapath/dp-private.h"
+#include "lib/atomic.h"
 #include "lib/util.h"
 #include "netdev/netdev.h"
 
@@ -139,21 +140,21 @@ dp_uqueue_destroy(struct dp_upcall_queue *q)
 static bool
 dp_uqueue_share_allows(const struct dp_upcall_queue *q, const uint32_t *count)
 {
-    uint32_t held = DP_GET_RELAXED(count);
+    uint32_t held = atomic_load_relaxed(count);
     uint64_t head, tail;
     uint32_t n_active, share;
 
     if (held < q->floor) {
         return true;
     }
-    head = DP_GET_RELAXED(&q->head);
-    tail = DP_GET_RELAXED(&q->tail);
+    head = atomic_load_relaxed(&q->head);
+    tail = atomic_load_relaxed(&q->tail);
     if (head < tail || head - tail < q->half) {
         return true;
     }
     /* One share more than the ports holding entries: room for a port that
      * has none yet. */
-    n_active = DP_GET_RELAXED(&q->n_active);
+    n_active = atomic_load_relaxed(&q->n_active);
     share = (uint32_t)((q->mask + 1) / ((uint64_t)n_active + 1));
     return held < MAX(share, q->floor);
 }
@@ -162,10 +163,10 @@ uint32_t
 dp_uqueue_port_room(const struct dp_upcall_queue *q, uint32_t port_no,
                     bool share)
 {
-    uint32_t held =
-        DP_GET_RELAXED(&q->port_count[port_no & (DP_UQUEUE_SHARE_SLOTS - 1)]);
-    uint64_t head = DP_GET_RELAXED(&q->head);
-    uint64_t tail = DP_GET_RELAXED(&q->tail);
+    uint32_t held = atomic_load_relaxed(
+        &q->port_count[port_no & (DP_UQUEUE_SHARE_SLOTS - 1)]);
+    uint64_t head = atomic_load_relaxed(&q->head);
+    uint64_t tail = atomic_load_relaxed(&q->tail);
     uint64_t used = head > tail ? head - tail : 0;
     uint64_t size = q->mask + 1;
     uint64_t room = used < size ? size - used : 0;
@@ -175,7 +176,7 @@ dp_uqueue_port_room(const struct dp_upcall_queue *q, uint32_t port_no,
     }
     /* The share applies from half full on, which a batch may reach: count
      * it whatever the occupancy, with this port among the active ones. */
-    uint64_t active = DP_GET_RELAXED(&q->n_active) + (held ? 0 : 1);
+    uint64_t active = atomic_load_relaxed(&q->n_active) + (held ? 0 : 1);
     uint64_t limit = MAX(size / (active + 1), (uint64_t)q->floor);
 
     room = MIN(room, held < limit ? limit - held : 0);
@@ -198,30 +199,28 @@ dp_uqueue_push__(struct dp_upcall_queue *q, struct dp_packet *pkt,
     if (share && !dp_uqueue_share_allows(q, count)) {
         return EDQUOT;
     }
-    pos = DP_GET_RELAXED(&q->head);
+    pos = atomic_load_relaxed(&q->head);
     for (;;) {
         int64_t diff;
 
         cell = &q->cells[pos & q->mask];
-        diff = (int64_t)(DP_GET(&cell->seq) - pos);
+        diff = (int64_t)(atomic_load_acquire(&cell->seq) - pos);
         if (!diff) {
-            if (__atomic_compare_exchange_n(&q->head, &pos, pos + 1, true,
-                                            __ATOMIC_RELAXED,
-                                            __ATOMIC_RELAXED)) {
+            if (atomic_cas_weak_relaxed(&q->head, &pos, pos + 1)) {
                 break;
             }
             /* 'pos' was reloaded by the failed CAS. */
         } else if (diff < 0) {
             return ENOBUFS; /* Full. */
         } else {
-            pos = DP_GET_RELAXED(&q->head);
+            pos = atomic_load_relaxed(&q->head);
         }
     }
 
     /* Counted before the cell is published, so that the consumer's
      * decrement always comes after. */
-    if (!__atomic_fetch_add(count, 1, __ATOMIC_RELAXED)) {
-        __atomic_fetch_add(&q->n_active, 1, __ATOMIC_RELAXED);
+    if (!atomic_fetch_add_relaxed(count, 1)) {
+        atomic_fetch_add_relaxed(&q->n_active, 1);
     }
 
     up = &cell->upcall;
@@ -241,7 +240,7 @@ dp_uqueue_push__(struct dp_upcall_queue *q, struct dp_packet *pkt,
     }
     up->actions = actions;
     cell->drain_flow = drain_flow;
-    DP_SET(&cell->seq, pos + 1);
+    atomic_store_release(&cell->seq, pos + 1);
 
     if (wake) {
         dp_uqueue_wake_if_waiting(q);
@@ -256,7 +255,7 @@ dp_uqueue_wake_if_waiting(struct dp_upcall_queue *q)
      * the consumer's exchange in dp_uqueue_wait() (see the top).  A
      * producer that published earlier and calls this later is as good as
      * one that calls it right after publishing. */
-    if (__atomic_fetch_or(&q->waiting, 0, __ATOMIC_SEQ_CST)) {
+    if (atomic_fetch_or_seq_cst(&q->waiting, 0)) {
         dp_uqueue_wake(q);
     }
 }
@@ -297,8 +296,8 @@ dp_uqueue_port_release(struct dp_upcall_queue *q, uint32_t port_no, uint32_t n)
 {
     uint32_t *count = dp_uqueue_port_slot(q, port_no);
 
-    if (__atomic_fetch_sub(count, n, __ATOMIC_RELAXED) == n) {
-        __atomic_fetch_sub(&q->n_active, 1, __ATOMIC_RELAXED);
+    if (atomic_fetch_sub_relaxed(count, n) == n) {
+        atomic_fetch_sub_relaxed(&q->n_active, 1);
     }
 }
 
@@ -310,13 +309,13 @@ dp_uqueue_take(struct dp_upcall_queue *q, struct dp_upcall *up,
 {
     struct dp_upcall_cell *cell = &q->cells[q->tail & q->mask];
 
-    if (DP_GET(&cell->seq) != q->tail + 1) {
+    if (atomic_load_acquire(&cell->seq) != q->tail + 1) {
         return false;
     }
     *up = cell->upcall;
     *flowp = cell->drain_flow;
-    DP_SET(&cell->seq, q->tail + q->mask + 1);
-    DP_SET_RELAXED(&q->tail, q->tail + 1);
+    atomic_store_release(&cell->seq, q->tail + q->mask + 1);
+    atomic_store_relaxed(&q->tail, q->tail + 1);
     return true;
 }
 
@@ -329,19 +328,19 @@ dp_uqueue_batch_done(struct dp_upcall_queue *q)
     q->n_inflight = 0;
     /* Release: whoever sees 'done' also sees the drain counts lowered and
      * the executes finished. */
-    DP_SET(&q->done, q->tail);
+    atomic_store_release(&q->done, q->tail);
 }
 
 uint64_t
 dp_uqueue_head(const struct dp_upcall_queue *q)
 {
-    return DP_GET(&q->head);
+    return atomic_load_acquire(&q->head);
 }
 
 uint64_t
 dp_uqueue_done(const struct dp_upcall_queue *q)
 {
-    return DP_GET(&q->done);
+    return atomic_load_acquire(&q->done);
 }
 
 size_t
@@ -408,17 +407,17 @@ dp_uqueue_is_empty(const struct dp_upcall_queue *q)
 {
     /* The waiting handler thread may look while a datapath thread, holding
      * the handler's run mutex, consumes (work-conserving upcalls). */
-    uint64_t tail = DP_GET_RELAXED(&q->tail);
+    uint64_t tail = atomic_load_relaxed(&q->tail);
     const struct dp_upcall_cell *cell = &q->cells[tail & q->mask];
 
-    return DP_GET(&cell->seq) != tail + 1;
+    return atomic_load_acquire(&cell->seq) != tail + 1;
 }
 
 size_t
 dp_uqueue_len(const struct dp_upcall_queue *q)
 {
-    uint64_t head = DP_GET_RELAXED(&q->head);
-    uint64_t tail = DP_GET_RELAXED(&q->tail);
+    uint64_t head = atomic_load_relaxed(&q->head);
+    uint64_t tail = atomic_load_relaxed(&q->tail);
 
     return head > tail ? (size_t)(head - tail) : 0;
 }
@@ -426,7 +425,7 @@ dp_uqueue_len(const struct dp_upcall_queue *q)
 size_t
 dp_uqueue_port_len(const struct dp_upcall_queue *q, uint32_t port_no)
 {
-    return DP_GET_RELAXED(
+    return atomic_load_relaxed(
         &q->port_count[port_no & (DP_UQUEUE_SHARE_SLOTS - 1)]);
 }
 
@@ -447,7 +446,7 @@ dp_uqueue_wait(struct dp_upcall_queue *q, int timeout_ms)
     uint64_t count;
     bool ready;
 
-    __atomic_exchange_n(&q->waiting, 1, __ATOMIC_SEQ_CST);
+    atomic_exchange_seq_cst(&q->waiting, 1);
     if (dp_uqueue_is_empty(q)) {
         if (poll(&pfd, 1, timeout_ms) > 0) {
             if (read(q->fd, &count, sizeof count) < 0) {
@@ -455,7 +454,7 @@ dp_uqueue_wait(struct dp_upcall_queue *q, int timeout_ms)
             }
         }
     }
-    DP_SET_RELAXED(&q->waiting, 0);
+    atomic_store_relaxed(&q->waiting, 0);
     ready = !dp_uqueue_is_empty(q);
     return ready;
 }
@@ -473,7 +472,7 @@ dp_upcall_room_signal(struct dp *dp)
 {
     /* An RMW, ordered with the waiter's increment (dp-pmd.c), so that
      * either the waiter sees the room or we see the waiter. */
-    if (__atomic_fetch_or(&dp->room_waiters, 0, __ATOMIC_SEQ_CST)) {
+    if (atomic_fetch_or_seq_cst(&dp->room_waiters, 0)) {
         pthread_mutex_lock(&dp->room_mutex);
         pthread_cond_broadcast(&dp->room_cond);
         pthread_mutex_unlock(&dp->room_mutex);
@@ -506,7 +505,7 @@ dp_upcall_batch_done(struct dp *dp, unsigned int handler)
         return;
     }
     dp_uqueue_batch_done(dp->queues[handler]);
-    if (DP_GET_RELAXED(&dp->n_draining)) {
+    if (atomic_load_relaxed(&dp->n_draining)) {
         dp_drain_advance(dp, false);
     }
 }
@@ -564,7 +563,7 @@ dp_upcall_queue_port_len(struct dp *dp, unsigned int handler, uint32_t port_no)
 void
 dp_set_upcall_port_share(struct dp *dp, bool enabled)
 {
-    DP_SET_RELAXED(&dp->upcall_port_share, enabled);
+    atomic_store_relaxed(&dp->upcall_port_share, enabled);
 }
 
 unsigned int

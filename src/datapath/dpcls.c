@@ -4,15 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/atomic.h"
 #include "lib/hash.h"
 #include "lib/util.h"
-
-/* Publication of pointers and slots readers follow (see dpcls.h). */
-#define DPCLS_GET(PTR) __atomic_load_n(PTR, __ATOMIC_ACQUIRE)
-#define DPCLS_SET(PTR, VALUE) __atomic_store_n(PTR, VALUE, __ATOMIC_RELEASE)
-#define DPCLS_GET_RELAXED(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
-#define DPCLS_SET_RELAXED(PTR, VALUE)                                         \
-    __atomic_store_n(PTR, VALUE, __ATOMIC_RELAXED)
 
 /* A cache line of slots: their hashes (0: free) and rules, and how many
  * rules whose probe starts at or before this bucket had to go past it
@@ -204,17 +198,17 @@ dpcls_table_put(struct dpcls_table *t, struct dpcls_rule *rule)
         struct dpcls_bucket *bucket = &t->buckets[b];
 
         for (unsigned int i = 0; i < DPCLS_BUCKET_SLOTS; i++) {
-            if (!DPCLS_GET_RELAXED(&bucket->hashes[i])) {
+            if (!atomic_load_relaxed(&bucket->hashes[i])) {
                 /* Pointer first, then hash: a reader that sees the hash
                  * sees the rule (and everything written into it
                  * before). */
-                DPCLS_SET(&bucket->rules[i], rule);
-                DPCLS_SET(&bucket->hashes[i], rule->hash);
+                atomic_store_release(&bucket->rules[i], rule);
+                atomic_store_release(&bucket->hashes[i], rule->hash);
                 t->n_used++;
                 return;
             }
         }
-        DPCLS_SET(&bucket->overflow, bucket->overflow + 1);
+        atomic_store_release(&bucket->overflow, bucket->overflow + 1);
     }
 }
 
@@ -229,11 +223,11 @@ dpcls_bucket_match(const struct dpcls_bucket *bucket, uint32_t hash)
     const uint32_t *h = bucket->hashes;
 
     BUILD_ASSERT(DPCLS_BUCKET_SLOTS == 5);
-    return (unsigned int)(DPCLS_GET_RELAXED(&h[0]) == hash)
-           | (unsigned int)(DPCLS_GET_RELAXED(&h[1]) == hash) << 1
-           | (unsigned int)(DPCLS_GET_RELAXED(&h[2]) == hash) << 2
-           | (unsigned int)(DPCLS_GET_RELAXED(&h[3]) == hash) << 3
-           | (unsigned int)(DPCLS_GET_RELAXED(&h[4]) == hash) << 4;
+    return (unsigned int)(atomic_load_relaxed(&h[0]) == hash)
+           | (unsigned int)(atomic_load_relaxed(&h[1]) == hash) << 1
+           | (unsigned int)(atomic_load_relaxed(&h[2]) == hash) << 2
+           | (unsigned int)(atomic_load_relaxed(&h[3]) == hash) << 3
+           | (unsigned int)(atomic_load_relaxed(&h[4]) == hash) << 4;
 }
 
 /* Reader (and writer): the rule of 't' with 'hash' that matches 'f', or
@@ -250,13 +244,13 @@ dpcls_probe(const struct dpcls_table *t, const struct dpcls_subtable *st,
 
         for (; m; m &= m - 1) {
             struct dpcls_rule *rule =
-                DPCLS_GET(&bucket->rules[rightmost_1bit_idx(m)]);
+                atomic_load_acquire(&bucket->rules[rightmost_1bit_idx(m)]);
 
             if (rule && dpcls_rule_matches(rule, st, f)) {
                 return rule;
             }
         }
-        if (!DPCLS_GET(&bucket->overflow)) {
+        if (!atomic_load_acquire(&bucket->overflow)) {
             return NULL;
         }
     }
@@ -298,7 +292,7 @@ dpcls_table_rebuild(struct dpcls *cls, struct dpcls_subtable *st,
             }
         }
     }
-    DPCLS_SET(&st->table, t);
+    atomic_store_release(&st->table, t);
     dpcls_postpone_free(cls, old);
 }
 
@@ -386,8 +380,8 @@ dpcls_pvec_replace(struct dpcls *cls, struct dpcls_subtable *add,
         pvec->subtables[n++] = add;
     }
     pvec->n = n;
-    DPCLS_SET(&cls->pvec, pvec);
-    DPCLS_SET_RELAXED(&cls->n_subtables, pvec->n);
+    atomic_store_release(&cls->pvec, pvec);
+    atomic_store_relaxed(&cls->n_subtables, pvec->n);
     dpcls_postpone_free(cls, old);
 }
 
@@ -433,7 +427,7 @@ dpcls_insert(struct dpcls *cls, struct dpcls_rule *rule,
     rule->subtable = st;
     dpcls_table_put(t, rule);
     st->n_rules++;
-    DPCLS_SET_RELAXED(&cls->n_rules, cls->n_rules + 1);
+    atomic_store_relaxed(&cls->n_rules, cls->n_rules + 1);
 }
 
 void
@@ -456,18 +450,19 @@ dpcls_remove(struct dpcls *cls, struct dpcls_rule *rule)
         if (i < DPCLS_BUCKET_SLOTS) {
             /* Readers that saw the hash find no rule, or the rule itself
              * (still valid until a grace period passes). */
-            DPCLS_SET(&bucket->rules[i], NULL);
-            DPCLS_SET(&bucket->hashes[i], 0);
+            atomic_store_release(&bucket->rules[i], NULL);
+            atomic_store_release(&bucket->hashes[i], 0);
             break;
         }
     }
     /* The rule no longer goes past the buckets it went past. */
     for (uint32_t p = home; p != b; p = (p + 1) & t->mask) {
-        DPCLS_SET(&t->buckets[p].overflow, t->buckets[p].overflow - 1);
+        atomic_store_release(&t->buckets[p].overflow,
+                             t->buckets[p].overflow - 1);
     }
     t->n_used--;
     rule->subtable = NULL;
-    DPCLS_SET_RELAXED(&cls->n_rules, cls->n_rules - 1);
+    atomic_store_relaxed(&cls->n_rules, cls->n_rules - 1);
 
     if (!--st->n_rules) {
         dpcls_pvec_replace(cls, NULL, st);
@@ -514,7 +509,7 @@ dpcls_sort(struct dpcls *cls)
 
     if (n < 2) {
         for (size_t i = 0; i < n; i++) {
-            __atomic_exchange_n(&old->subtables[i]->hits, 0, __ATOMIC_RELAXED);
+            atomic_exchange_relaxed(&old->subtables[i]->hits, 0);
         }
         return false;
     }
@@ -524,7 +519,7 @@ dpcls_sort(struct dpcls *cls)
     /* Insertion sort, stable: few subtables, and mostly in order. */
     for (size_t i = 0; i < n; i++) {
         struct dpcls_subtable *st = old->subtables[i];
-        uint64_t h = __atomic_exchange_n(&st->hits, 0, __ATOMIC_RELAXED);
+        uint64_t h = atomic_exchange_relaxed(&st->hits, 0);
         size_t j = i;
 
         while (j > 0 && hits[j - 1] < h) {
@@ -542,7 +537,7 @@ dpcls_sort(struct dpcls *cls)
         free(pvec);
         return false;
     }
-    DPCLS_SET(&cls->pvec, pvec);
+    atomic_store_release(&cls->pvec, pvec);
     dpcls_postpone_free(cls, old);
     return true;
 }
@@ -550,13 +545,13 @@ dpcls_sort(struct dpcls *cls)
 size_t
 dpcls_count(const struct dpcls *cls)
 {
-    return DPCLS_GET_RELAXED(&cls->n_rules);
+    return atomic_load_relaxed(&cls->n_rules);
 }
 
 size_t
 dpcls_n_subtables(const struct dpcls *cls)
 {
-    return DPCLS_GET_RELAXED(&cls->n_subtables);
+    return atomic_load_relaxed(&cls->n_subtables);
 }
 
 void
@@ -587,7 +582,7 @@ dpcls_lookup_batch(const struct dpcls *cls, const struct flow *flows[],
                    size_t n, struct dpcls_rule *rules[],
                    struct dpcls_lookup_stats *stats)
 {
-    const struct dpcls_pvec *pvec = DPCLS_GET(&cls->pvec);
+    const struct dpcls_pvec *pvec = atomic_load_acquire(&cls->pvec);
     uint32_t hashes[DPCLS_BATCH_MAX];
     struct dpcls_rule *cands[DPCLS_BATCH_MAX];
     uint64_t todo, n_probes = 0;
@@ -606,7 +601,7 @@ dpcls_lookup_batch(const struct dpcls *cls, const struct flow *flows[],
      * them and fetch the candidate rules; compare. */
     for (size_t p = 0; p < pvec->n && todo; p++) {
         const struct dpcls_subtable *st = pvec->subtables[p];
-        const struct dpcls_table *t = DPCLS_GET(&st->table);
+        const struct dpcls_table *t = atomic_load_acquire(&st->table);
         uint64_t found = 0, further = 0, cand_map = 0;
 
         MAP_FOR_EACH_INDEX (i, todo) {
@@ -622,12 +617,12 @@ dpcls_lookup_batch(const struct dpcls *cls, const struct flow *flows[],
             struct dpcls_rule *rule;
 
             if (LIKELY(!m)) {
-                if (UNLIKELY(DPCLS_GET(&bucket->overflow))) {
+                if (UNLIKELY(atomic_load_acquire(&bucket->overflow))) {
                     further |= UINT64_C(1) << i;
                 }
                 continue;
             }
-            rule = DPCLS_GET(&bucket->rules[rightmost_1bit_idx(m)]);
+            rule = atomic_load_acquire(&bucket->rules[rightmost_1bit_idx(m)]);
             if (UNLIKELY(!rule || (m & (m - 1)))) {
                 further |= UINT64_C(1) << i; /* Rare: let the probe sort
                                               * it out. */
@@ -642,7 +637,8 @@ dpcls_lookup_batch(const struct dpcls *cls, const struct flow *flows[],
             if (dpcls_rule_matches(cands[i], st, flow_u64s(flows[i]))) {
                 rules[i] = cands[i];
                 found |= UINT64_C(1) << i;
-            } else if (DPCLS_GET(&t->buckets[hashes[i] & t->mask].overflow)) {
+            } else if (atomic_load_acquire(
+                           &t->buckets[hashes[i] & t->mask].overflow)) {
                 further |= UINT64_C(1) << i; /* Collision: look on. */
             }
         }
@@ -658,7 +654,7 @@ dpcls_lookup_batch(const struct dpcls *cls, const struct flow *flows[],
         if (found) {
             unsigned int c = count_1bits(found);
 
-            __atomic_fetch_add((uint64_t *)&st->hits, c, __ATOMIC_RELAXED);
+            atomic_fetch_add_relaxed((uint64_t *)&st->hits, c);
             n_hits += c;
             n_probes += (uint64_t)(p + 1) * c;
             todo &= ~found;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/atomic.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
 #include "lib/util.h"
@@ -65,7 +66,7 @@ coverage_thread_exit(void *block_)
         }
     }
     for (unsigned int i = 0; i < COVERAGE_MAX_COUNTERS; i++) {
-        retired[i] += __atomic_load_n(&block->slots[i], __ATOMIC_RELAXED);
+        retired[i] += atomic_load_relaxed(&block->slots[i]);
     }
     pthread_mutex_unlock(&coverage_mutex);
     /* Another thread-exit hook may still count something: it then gets a
@@ -105,8 +106,8 @@ coverage_add__(unsigned int idx, uint64_t n)
         block = my_block = coverage_new_block();
     }
     /* Only this thread writes the slot; readers load it atomically. */
-    uint64_t v = __atomic_load_n(&block->slots[idx], __ATOMIC_RELAXED);
-    __atomic_store_n(&block->slots[idx], v + n, __ATOMIC_RELAXED);
+    uint64_t v = atomic_load_relaxed(&block->slots[idx]);
+    atomic_store_relaxed(&block->slots[idx], v + n);
 }
 
 static uint64_t
@@ -115,7 +116,7 @@ coverage_sum_locked(unsigned int idx)
     uint64_t sum = retired[idx];
 
     for (const struct coverage_block *b = live_blocks; b; b = b->next) {
-        sum += __atomic_load_n(&b->slots[idx], __ATOMIC_RELAXED);
+        sum += atomic_load_relaxed(&b->slots[idx]);
     }
     return sum;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lib/atomic.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 
@@ -26,9 +27,6 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL. */
 #endif
-
-#define POOL_GET(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
-#define POOL_SET(PTR, V) __atomic_store_n(PTR, V, __ATOMIC_RELAXED)
 
 /* A free object: its first word links it. */
 struct pool_obj {
@@ -210,16 +208,16 @@ pool_slab_map(struct pool *pool)
     slab->objs = start + pool->objs_ofs;
     slab->list = POOL_PARTIAL; /* Its first object goes at once. */
     pool_list_push(&pool->lists[POOL_PARTIAL], slab);
-    POOL_SET(&pool->n_slabs, pool->n_slabs + 1);
-    POOL_SET(&pool->n_maps, pool->n_maps + 1);
+    atomic_store_relaxed(&pool->n_slabs, pool->n_slabs + 1);
+    atomic_store_relaxed(&pool->n_maps, pool->n_maps + 1);
 }
 
 static void
 pool_slab_unmap(struct pool *pool, struct pool_slab *slab)
 {
     pool_list_remove(&pool->lists[slab->list], slab);
-    POOL_SET(&pool->n_slabs, pool->n_slabs - 1);
-    POOL_SET(&pool->n_unmaps, pool->n_unmaps + 1);
+    atomic_store_relaxed(&pool->n_slabs, pool->n_slabs - 1);
+    atomic_store_relaxed(&pool->n_unmaps, pool->n_unmaps + 1);
 #ifdef POOL_ASAN
     ASAN_UNPOISON_MEMORY_REGION(slab, POOL_SLAB_SIZE);
     __lsan_unregister_root_region(slab, POOL_SLAB_SIZE);
@@ -233,14 +231,13 @@ pool_slab_unmap(struct pool *pool, struct pool_slab *slab)
 static void
 pool_file_returned(struct pool *pool, uint64_t now)
 {
-    struct pool_obj *obj =
-        __atomic_exchange_n(&pool->returned, NULL, __ATOMIC_ACQUIRE);
+    struct pool_obj *obj = atomic_exchange_acquire(&pool->returned, NULL);
     size_t n = 0;
 
     for (const struct pool_obj *o = obj; o; o = o->next) {
         n++;
     }
-    __atomic_fetch_sub(&pool->n_returned, n, __ATOMIC_RELAXED);
+    atomic_fetch_sub_relaxed(&pool->n_returned, n);
     while (obj) {
         struct pool_obj *next = obj->next;
         struct pool_slab *slab = pool_slab_of(obj);
@@ -320,7 +317,7 @@ pool_alloc(struct pool *pool)
         pool_slab_move(pool, slab, POOL_FULL);
     }
     pthread_mutex_unlock(&pool->mutex);
-    __atomic_fetch_add(&pool->refcnt, 1, __ATOMIC_RELAXED);
+    atomic_fetch_add_relaxed(&pool->refcnt, 1);
     return obj;
 }
 
@@ -356,7 +353,7 @@ pool_free_all(struct pool *pool)
 static void
 pool_unref(struct pool *pool)
 {
-    if (__atomic_sub_fetch(&pool->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+    if (atomic_sub_fetch_acq_rel(&pool->refcnt, 1) == 0) {
         pool_free_all(pool);
     }
 }
@@ -374,16 +371,14 @@ pool_free(void *obj_)
     pool = pool_slab_of(obj)->pool;
     /* Before the push: once pushed, the object may be handed out. */
     pool_poison(obj, pool->obj_size);
-    head = __atomic_load_n(&pool->returned, __ATOMIC_RELAXED);
+    head = atomic_load_relaxed(&pool->returned);
     do {
         obj->next = head;
-    } while (!__atomic_compare_exchange_n(&pool->returned, &head, obj, true,
-                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    } while (!atomic_cas_weak_release(&pool->returned, &head, obj));
     /* A slab's worth back: file them now, unless the pool is busy, so
      * that the slabs a storm empties start their idle time even if
      * nothing is allocated afterwards. */
-    if (__atomic_add_fetch(&pool->n_returned, 1, __ATOMIC_RELAXED)
-            >= pool->per_slab
+    if (atomic_add_fetch_relaxed(&pool->n_returned, 1) >= pool->per_slab
         && !pthread_mutex_trylock(&pool->mutex)) {
         pool_file_returned(pool, time_msec());
         pthread_mutex_unlock(&pool->mutex);
@@ -411,7 +406,8 @@ pool_trim__(struct pool *pool, uint64_t idle_ms)
     pool_file_returned(pool, now);
     pool_unmap_empty(pool, now >= idle_ms ? now - idle_ms : 0);
     pthread_mutex_unlock(&pool->mutex);
-    return (size_t)(POOL_GET(&pool->n_unmaps) - before) * POOL_SLAB_SIZE;
+    return (size_t)(atomic_load_relaxed(&pool->n_unmaps) - before)
+           * POOL_SLAB_SIZE;
 }
 
 size_t
@@ -429,14 +425,14 @@ pool_trim_idle(struct pool *pool, uint64_t idle_ms)
 void
 pool_get_stats(const struct pool *pool, struct pool_stats *stats)
 {
-    uint64_t refcnt = __atomic_load_n(&pool->refcnt, __ATOMIC_RELAXED);
+    uint64_t refcnt = atomic_load_relaxed(&pool->refcnt);
 
     memset(stats, 0, sizeof *stats);
     stats->obj_size = pool->obj_size;
     stats->per_slab = pool->per_slab;
     stats->n_live = refcnt ? (size_t)refcnt - 1 : 0;
-    stats->n_slabs = POOL_GET(&pool->n_slabs);
+    stats->n_slabs = atomic_load_relaxed(&pool->n_slabs);
     stats->n_bytes = stats->n_slabs * POOL_SLAB_SIZE;
-    stats->n_maps = POOL_GET(&pool->n_maps);
-    stats->n_unmaps = POOL_GET(&pool->n_unmaps);
+    stats->n_maps = atomic_load_relaxed(&pool->n_maps);
+    stats->n_unmaps = atomic_load_relaxed(&pool->n_unmaps);
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lib/atomic.h"
+
 #define PTRMAP_MIN_BUCKETS 4
 
 /* Tables from this size on are mapped, not malloc'd: unmapping gives
@@ -67,8 +69,8 @@ static void
 ptrmap_set_table(struct ptrmap *map, struct ptrmap_bucket *buckets,
                  uint32_t n_buckets)
 {
-    __atomic_store_n(&map->buckets, buckets, __ATOMIC_RELAXED);
-    __atomic_store_n(&map->mask, n_buckets - 1, __ATOMIC_RELAXED);
+    atomic_store_relaxed(&map->buckets, buckets);
+    atomic_store_relaxed(&map->mask, n_buckets - 1);
 }
 
 void

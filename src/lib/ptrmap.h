@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/atomic.h"
 #include "lib/util.h"
 
 #define PTRMAP_SLOTS 5
@@ -160,9 +161,8 @@ ptrmap_prefetch(const struct ptrmap *map, uint32_t hash)
 static inline void
 ptrmap_prefetch_unlocked(const struct ptrmap *map, uint32_t hash)
 {
-    uint32_t mask = __atomic_load_n(&map->mask, __ATOMIC_RELAXED);
-    struct ptrmap_bucket *buckets =
-        __atomic_load_n(&map->buckets, __ATOMIC_RELAXED);
+    uint32_t mask = atomic_load_relaxed(&map->mask);
+    struct ptrmap_bucket *buckets = atomic_load_relaxed(&map->buckets);
 
     __builtin_prefetch(&buckets[ptrmap_hash__(hash) & mask]);
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/atomic.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
@@ -33,7 +34,7 @@ vlog_register_module(struct vlog_module *module)
 bool
 vlog_is_enabled(const struct vlog_module *module, enum vlog_level level)
 {
-    return (int)level <= __atomic_load_n(&module->level, __ATOMIC_RELAXED);
+    return (int)level <= atomic_load_relaxed(&module->level);
 }
 
 /* Writes 'msg' to 'out' as one line of valid UTF-8: a control character or
@@ -186,7 +187,7 @@ vlog_set_level(const char *name, enum vlog_level level)
     pthread_mutex_lock(&vlog_mutex);
     for (struct vlog_module *m = modules; m; m = m->next) {
         if (any || !strcmp(m->name, name)) {
-            __atomic_store_n(&m->level, (int)level, __ATOMIC_RELAXED);
+            atomic_store_relaxed(&m->level, (int)level);
             found = true;
         }
     }
@@ -220,8 +221,7 @@ vlog_for_each_module(void (*cb)(const char *, enum vlog_level, void *),
 {
     pthread_mutex_lock(&vlog_mutex);
     for (struct vlog_module *m = modules; m; m = m->next) {
-        cb(m->name,
-           (enum vlog_level)__atomic_load_n(&m->level, __ATOMIC_RELAXED), aux);
+        cb(m->name, (enum vlog_level)atomic_load_relaxed(&m->level), aux);
     }
     pthread_mutex_unlock(&vlog_mutex);
 }

@@ -60,7 +60,6 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +68,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
@@ -121,7 +121,7 @@ struct netdev_afpacket {
     unsigned int rx_pkts_left;        /* Frames left in 'rx_bd'. */
     struct tpacket3_hdr *rx_next;     /* Next frame in 'rx_bd'. */
     uint64_t rx_stats_ms;             /* Last PACKET_STATISTICS. */
-    _Atomic uint64_t kernel_drops;    /* Read from the kernel so far. */
+    uint64_t kernel_drops;            /* Read from the kernel so far. */
 
     /* Transmit. */
     pthread_mutex_t tx_mutex;
@@ -325,7 +325,7 @@ netdev_afpacket_open(const char *name, const struct netdev_options *options,
     netdev_init(&dev->up, &netdev_afpacket_class, name);
     pthread_mutex_init(&dev->tx_mutex, NULL);
     dev->rx_sock = dev->tx_sock = -1;
-    atomic_init(&dev->kernel_drops, 0);
+    atomic_store_relaxed(&dev->kernel_drops, 0);
 
     dev->ifindex = (int)if_nametoindex(name);
     if (!dev->ifindex) {
@@ -366,8 +366,7 @@ netdev_afpacket_read_kernel_drops(struct netdev_afpacket *dev)
                        &len)
         && kstats.tp_drops) {
         COVERAGE_ADD(netdev_afpacket_rx_kernel_drop, kstats.tp_drops);
-        atomic_fetch_add_explicit(&dev->kernel_drops, kstats.tp_drops,
-                                  memory_order_relaxed);
+        atomic_fetch_add_relaxed(&dev->kernel_drops, kstats.tp_drops);
     }
 }
 
@@ -413,12 +412,12 @@ netdev_afpacket_reclaim_tx(struct netdev_afpacket *dev, bool congested)
                             % NETDEV_AFPACKET_TX_FRAMES;
         struct tpacket2_hdr *h = netdev_afpacket_tx_hdr(dev, prev);
 
-        if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE)
+        if (!(atomic_load_acquire(&h->tp_status)
               & (TP_STATUS_SEND_REQUEST | TP_STATUS_WRONG_FORMAT))) {
             break;
         }
         netdev_afpacket_tx_failed(dev, h->tp_len, congested);
-        __atomic_store_n(&h->tp_status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
+        atomic_store_release(&h->tp_status, TP_STATUS_AVAILABLE);
         dev->tx_head = prev;
     }
 }
@@ -495,8 +494,7 @@ netdev_afpacket_open_block(struct netdev_afpacket *dev)
         (void *)(dev->rx_map
                  + (size_t)dev->rx_block * NETDEV_AFPACKET_RX_BLOCK_SIZE);
 
-    if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE)
-          & TP_STATUS_USER)) {
+    if (!(atomic_load_acquire(&bd->hdr.bh1.block_status) & TP_STATUS_USER)) {
         return false;
     }
     dev->rx_bd = bd;
@@ -509,8 +507,7 @@ netdev_afpacket_open_block(struct netdev_afpacket *dev)
 static void
 netdev_afpacket_release_block(struct netdev_afpacket *dev)
 {
-    __atomic_store_n(&dev->rx_bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
-                     __ATOMIC_RELEASE);
+    atomic_store_release(&dev->rx_bd->hdr.bh1.block_status, TP_STATUS_KERNEL);
     dev->rx_bd = NULL;
     dev->rx_block = (dev->rx_block + 1) % NETDEV_AFPACKET_RX_BLOCKS;
 }
@@ -572,7 +569,7 @@ netdev_afpacket_tx_pending(const struct netdev_afpacket *dev)
                         % NETDEV_AFPACKET_TX_FRAMES;
     const struct tpacket2_hdr *h = netdev_afpacket_tx_hdr(dev, last);
 
-    return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE)
+    return atomic_load_acquire(&h->tp_status)
            & (TP_STATUS_SEND_REQUEST | TP_STATUS_WRONG_FORMAT);
 }
 
@@ -623,10 +620,8 @@ netdev_afpacket_tx_frame(struct netdev_afpacket *dev)
 {
     struct tpacket2_hdr *h = netdev_afpacket_tx_hdr(dev, dev->tx_head);
 
-    return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE)
-                   == TP_STATUS_AVAILABLE
-               ? h
-               : NULL;
+    return atomic_load_acquire(&h->tp_status) == TP_STATUS_AVAILABLE ? h
+                                                                     : NULL;
 }
 
 static void
@@ -658,8 +653,7 @@ netdev_afpacket_send(struct netdev *netdev, struct dp_packet_batch *batch,
                size);
         h->tp_len = size;
         h->tp_snaplen = size;
-        __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST,
-                         __ATOMIC_RELEASE);
+        atomic_store_release(&h->tp_status, TP_STATUS_SEND_REQUEST);
         dev->tx_head = (dev->tx_head + 1) % NETDEV_AFPACKET_TX_FRAMES;
         queued++;
         bytes += size;
@@ -691,8 +685,7 @@ netdev_afpacket_get_stats(const struct netdev *netdev,
     struct netdev_afpacket *dev = netdev_afpacket_cast(netdev);
 
     netdev_afpacket_read_kernel_drops(dev);
-    stats->rx_dropped +=
-        atomic_load_explicit(&dev->kernel_drops, memory_order_relaxed);
+    stats->rx_dropped += atomic_load_relaxed(&dev->kernel_drops);
 }
 
 const struct netdev_class netdev_afpacket_class = {

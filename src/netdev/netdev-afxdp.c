@@ -150,7 +150,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +164,7 @@
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
@@ -302,7 +302,7 @@ struct netdev_afxdp {
 
     /* Kernel counters summed over the sockets. */
     pthread_mutex_t stats_mutex;
-    _Atomic uint64_t k_rx_dropped, k_rx_errors, k_tx_invalid;
+    uint64_t k_rx_dropped, k_rx_errors, k_tx_invalid;
 };
 
 static pthread_mutex_t netdev_afxdp_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -322,13 +322,13 @@ static void
 netdev_afxdp_set_owner(struct netdev_afxdp_umem *umem, uint32_t frame,
                        uint16_t tag)
 {
-    __atomic_store_n(&umem->owner[frame], tag, __ATOMIC_RELAXED);
+    atomic_store_relaxed(&umem->owner[frame], tag);
 }
 
 static uint16_t
 netdev_afxdp_get_owner(const struct netdev_afxdp_umem *umem, uint32_t frame)
 {
-    return __atomic_load_n(&umem->owner[frame], __ATOMIC_RELAXED);
+    return atomic_load_relaxed(&umem->owner[frame]);
 }
 
 static uint64_t
@@ -1072,9 +1072,9 @@ netdev_afxdp_open(const char *name, const struct netdev_options *options,
     pthread_mutex_init(&dev->tx_mutex, NULL);
     pthread_mutex_init(&dev->stats_mutex, NULL);
     dev->epoll_fd = -1;
-    atomic_init(&dev->k_rx_dropped, 0);
-    atomic_init(&dev->k_rx_errors, 0);
-    atomic_init(&dev->k_tx_invalid, 0);
+    atomic_store_relaxed(&dev->k_rx_dropped, 0);
+    atomic_store_relaxed(&dev->k_rx_errors, 0);
+    atomic_store_relaxed(&dev->k_tx_invalid, 0);
 
     error = netdev_afxdp_check_interface(dev, &n_rxq, detailp);
     if (error) {
@@ -1508,13 +1508,10 @@ netdev_afxdp_get_stats(const struct netdev *netdev, struct netdev_stats *stats)
     uint64_t tx_invalid;
 
     netdev_afxdp_read_kernel_stats(dev);
-    stats->rx_dropped +=
-        atomic_load_explicit(&dev->k_rx_dropped, memory_order_relaxed);
-    stats->rx_errors +=
-        atomic_load_explicit(&dev->k_rx_errors, memory_order_relaxed);
+    stats->rx_dropped += atomic_load_relaxed(&dev->k_rx_dropped);
+    stats->rx_errors += atomic_load_relaxed(&dev->k_rx_errors);
     /* Counted as sent when queued; the kernel threw them away. */
-    tx_invalid =
-        atomic_load_explicit(&dev->k_tx_invalid, memory_order_relaxed);
+    tx_invalid = atomic_load_relaxed(&dev->k_tx_invalid);
     tx_invalid = MIN(tx_invalid, stats->tx_packets);
     stats->tx_packets -= tx_invalid;
     stats->tx_errors += tx_invalid;

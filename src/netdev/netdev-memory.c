@@ -13,12 +13,12 @@
  * the rx mutex whenever that changes. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/util.h"
 #include "netdev/netdev-provider.h"
@@ -49,7 +49,7 @@ struct netdev_memory {
 
     pthread_mutex_t tx_mutex;
     struct netdev_memory_ring tx; /* Guarded by tx_mutex. */
-    atomic_bool sink;
+    bool sink;
 };
 
 static struct netdev_memory *
@@ -150,7 +150,7 @@ netdev_memory_open(const char *name, const struct netdev_options *options,
     dev->rx_fd = fd;
     pthread_mutex_init(&dev->tx_mutex, NULL);
     netdev_memory_ring_init(&dev->tx, ring_size);
-    atomic_init(&dev->sink, false);
+    atomic_store_relaxed(&dev->sink, false);
     *netdevp = &dev->up;
     return 0;
 }
@@ -257,7 +257,7 @@ netdev_memory_send(struct netdev *netdev, struct dp_packet_batch *batch,
     unsigned int sent = 0;
     uint64_t bytes = 0;
 
-    if (atomic_load_explicit(&dev->sink, memory_order_relaxed)) {
+    if (atomic_load_relaxed(&dev->sink)) {
         for (unsigned int i = 0; i < batch->count; i++) {
             bytes += dp_packet_size(batch->packets[i]);
         }
@@ -383,8 +383,7 @@ void
 netdev_memory_set_sink(struct netdev *netdev, bool sink)
 {
     if (netdev_is_memory(netdev)) {
-        atomic_store_explicit(&netdev_memory_cast(netdev)->sink, sink,
-                              memory_order_relaxed);
+        atomic_store_relaxed(&netdev_memory_cast(netdev)->sink, sink);
     }
 }
 

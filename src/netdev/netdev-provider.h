@@ -24,18 +24,18 @@
 #ifndef FLOWSWITCH_NETDEV_NETDEV_PROVIDER_H
 #define FLOWSWITCH_NETDEV_NETDEV_PROVIDER_H 1
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/atomic.h"
 #include "netdev/netdev.h"
 
 struct netdev_counters {
-    _Atomic uint64_t rx_packets, rx_bytes;
-    _Atomic uint64_t tx_packets, tx_bytes;
-    _Atomic uint64_t rx_dropped, tx_dropped;
-    _Atomic uint64_t rx_errors, tx_errors;
+    uint64_t rx_packets, rx_bytes;
+    uint64_t tx_packets, tx_bytes;
+    uint64_t rx_dropped, tx_dropped;
+    uint64_t rx_errors, tx_errors;
 };
 
 struct netdev {
@@ -90,10 +90,10 @@ void netdev_init(struct netdev *, const struct netdev_class *,
 void netdev_uninit(struct netdev *);
 
 static inline void
-netdev_counter_add(_Atomic uint64_t *counter, uint64_t n)
+netdev_counter_add(uint64_t *counter, uint64_t n)
 {
     if (n) {
-        atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+        atomic_fetch_add_relaxed(counter, n);
     }
 }
 
@@ -116,10 +116,8 @@ netdev_count_tx(struct netdev *netdev, uint64_t packets, uint64_t bytes)
 static inline void
 netdev_uncount_tx(struct netdev *netdev, uint64_t packets, uint64_t bytes)
 {
-    atomic_fetch_sub_explicit(&netdev->counters.tx_packets, packets,
-                              memory_order_relaxed);
-    atomic_fetch_sub_explicit(&netdev->counters.tx_bytes, bytes,
-                              memory_order_relaxed);
+    atomic_fetch_sub_relaxed(&netdev->counters.tx_packets, packets);
+    atomic_fetch_sub_relaxed(&netdev->counters.tx_bytes, bytes);
 }
 
 static inline void

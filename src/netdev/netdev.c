@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/util.h"
 #include "netdev/netdev-provider.h"
@@ -142,9 +143,9 @@ netdev_send(struct netdev *netdev, struct dp_packet_batch *batch,
 }
 
 static uint64_t
-netdev_read_counter(const _Atomic uint64_t *counter)
+netdev_read_counter(const uint64_t *counter)
 {
-    return atomic_load_explicit(counter, memory_order_relaxed);
+    return atomic_load_relaxed(counter);
 }
 
 void

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
@@ -97,7 +98,7 @@ mac_learning_destroy(struct mac_learning *ml)
 static void
 mac_seq_bump(struct mac_learning *ml)
 {
-    __atomic_add_fetch(&ml->seq, 1, __ATOMIC_RELEASE);
+    atomic_add_fetch_release(&ml->seq, 1);
 }
 
 static struct mac_entry *
@@ -304,7 +305,7 @@ mac_learning_count(const struct mac_learning *ml_)
 uint64_t
 mac_learning_seq(const struct mac_learning *ml)
 {
-    return __atomic_load_n(&ml->seq, __ATOMIC_ACQUIRE);
+    return atomic_load_acquire(&ml->seq);
 }
 
 unsigned int

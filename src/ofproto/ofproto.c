@@ -28,6 +28,7 @@
 #include "classifier/classifier.h"
 #include "flow/field.h"
 #include "flow/flow-text.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
@@ -47,7 +48,7 @@ uint64_t
 ofproto_get_change_seq(const struct ofproto *ofproto)
 {
     uint64_t ml_seq = mac_learning_seq(ofproto->ml);
-    uint64_t seq = __atomic_load_n(&ofproto->change_seq, __ATOMIC_ACQUIRE);
+    uint64_t seq = atomic_load_acquire(&ofproto->change_seq);
 
     /* MAC learning changes count as table changes: fold them in. */
     return seq + ml_seq;
@@ -59,7 +60,7 @@ ofproto_bump_change_seq(const struct ofproto *ofproto_)
     struct ofproto *ofproto = (struct ofproto *)ofproto_;
 
     pthread_mutex_lock(&ofproto->seq_mutex);
-    __atomic_add_fetch(&ofproto->change_seq, 1, __ATOMIC_RELEASE);
+    atomic_add_fetch_release(&ofproto->change_seq, 1);
     pthread_cond_broadcast(&ofproto->seq_cond);
     pthread_mutex_unlock(&ofproto->seq_mutex);
 }
@@ -146,14 +147,14 @@ void
 ofproto_rule_ref(struct rule *rule)
 {
     if (rule) {
-        __atomic_add_fetch(&rule->refcnt, 1, __ATOMIC_RELAXED);
+        atomic_add_fetch_relaxed(&rule->refcnt, 1);
     }
 }
 
 void
 ofproto_rule_unref(struct rule *rule)
 {
-    if (rule && !__atomic_sub_fetch(&rule->refcnt, 1, __ATOMIC_ACQ_REL)) {
+    if (rule && !atomic_sub_fetch_acq_rel(&rule->refcnt, 1)) {
         rule_free(rule);
     }
 }
@@ -352,13 +353,13 @@ ofproto_create(const char *name)
 void
 ofproto_set_max_rules(struct ofproto *ofproto, size_t max_rules)
 {
-    __atomic_store_n(&ofproto->max_rules, max_rules, __ATOMIC_RELAXED);
+    atomic_store_relaxed(&ofproto->max_rules, max_rules);
 }
 
 size_t
 ofproto_get_max_rules(const struct ofproto *ofproto)
 {
-    return __atomic_load_n(&ofproto->max_rules, __ATOMIC_RELAXED);
+    return atomic_load_relaxed(&ofproto->max_rules);
 }
 
 static void
@@ -420,14 +421,14 @@ ofproto_name(const struct ofproto *ofproto)
 void
 ofproto_set_miss_to_controller(struct ofproto *ofproto, bool on)
 {
-    __atomic_store_n(&ofproto->miss_to_controller, on, __ATOMIC_RELAXED);
+    atomic_store_relaxed(&ofproto->miss_to_controller, on);
     ofproto_bump_change_seq(ofproto);
 }
 
 bool
 ofproto_get_miss_to_controller(const struct ofproto *ofproto)
 {
-    return __atomic_load_n(&ofproto->miss_to_controller, __ATOMIC_RELAXED);
+    return atomic_load_relaxed(&ofproto->miss_to_controller);
 }
 
 struct mac_learning *
@@ -441,7 +442,7 @@ ofproto_get_mac_learning(const struct ofproto *ofproto)
 const struct ofport_set *
 ofproto_ports(const struct ofproto *ofproto)
 {
-    return __atomic_load_n(&ofproto->ports, __ATOMIC_ACQUIRE);
+    return atomic_load_acquire(&ofproto->ports);
 }
 
 const struct ofport *
@@ -522,7 +523,7 @@ ofproto_ports_publish(struct ofproto *ofproto, struct ofport_set *new)
 {
     struct ofport_set *old = ofproto->ports;
 
-    __atomic_store_n(&ofproto->ports, new, __ATOMIC_RELEASE);
+    atomic_store_release(&ofproto->ports, new);
     classifier_postpone(ofport_set_free_cb, old);
     ofproto_bump_change_seq(ofproto);
 }
@@ -1399,14 +1400,14 @@ ofproto_set_flow_removed_cb(struct ofproto *ofproto,
 void
 ofproto_set_fail_open(struct ofproto *ofproto, bool on)
 {
-    __atomic_store_n(&ofproto->fail_open, on, __ATOMIC_RELAXED);
+    atomic_store_relaxed(&ofproto->fail_open, on);
     ofproto_bump_change_seq(ofproto);
 }
 
 bool
 ofproto_get_fail_open(const struct ofproto *ofproto)
 {
-    return __atomic_load_n(&ofproto->fail_open, __ATOMIC_RELAXED);
+    return atomic_load_relaxed(&ofproto->fail_open);
 }
 
 size_t

@@ -24,6 +24,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "control/control.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
@@ -769,7 +770,7 @@ ofmgr_main(void *mgr_)
     struct poll_set ps = {NULL, 0, 0};
 
     urcu_memb_register_thread();
-    while (!__atomic_load_n(&mgr->stop, __ATOMIC_ACQUIRE)) {
+    while (!atomic_load_acquire(&mgr->stop)) {
         ofmgr_run_once(mgr, &ps);
     }
     free(ps.fds);
@@ -1178,7 +1179,7 @@ ofmgr_destroy(struct ofmgr *mgr)
     }
     control_command_unregister("openflow/show");
     ofproto_set_flow_removed_cb(mgr->ofproto, NULL, NULL);
-    __atomic_store_n(&mgr->stop, true, __ATOMIC_RELEASE);
+    atomic_store_release(&mgr->stop, true);
     ofmgr_wake(mgr);
     pthread_join(mgr->thread, NULL);
     /* The thread is gone: flush what is queued and close, from a copy of

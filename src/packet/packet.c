@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/atomic.h"
+
 /* The owner of external packets; set once, read by any thread. */
 static const struct dp_packet_external_ops *external_ops;
 
@@ -11,7 +13,7 @@ void
 dp_packet_set_external_ops(const struct dp_packet_external_ops *ops)
 {
     const struct dp_packet_external_ops *old =
-        __atomic_exchange_n(&external_ops, ops, __ATOMIC_ACQ_REL);
+        atomic_exchange_acq_rel(&external_ops, ops);
 
     if (old && old != ops) {
         fatal("a second owner of external packets registered");
@@ -21,7 +23,7 @@ dp_packet_set_external_ops(const struct dp_packet_external_ops *ops)
 static const struct dp_packet_external_ops *
 dp_packet_external_ops(void)
 {
-    return __atomic_load_n(&external_ops, __ATOMIC_ACQUIRE);
+    return atomic_load_acquire(&external_ops);
 }
 
 /* Largest buffer a dp_packet may have: sizes and offsets are 32-bit. */

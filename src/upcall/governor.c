@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -12,11 +13,6 @@ VLOG_DEFINE_THIS_MODULE(governor);
 
 COVERAGE_DEFINE(governor_suppressed);
 COVERAGE_DEFINE(governor_installed);
-
-/* Relaxed atomics for what governor_get_info() reads from other
- * threads. */
-#define GOV_GET(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
-#define GOV_SET(PTR, V) __atomic_store_n(PTR, V, __ATOMIC_RELAXED)
 
 struct governor {
     char *name;
@@ -66,7 +62,7 @@ static void
 governor_set_engaged(struct governor *g, bool engaged, const char *why)
 {
     if (g->engaged != engaged) {
-        GOV_SET(&g->engaged, engaged);
+        atomic_store_relaxed(&g->engaged, engaged);
         VLOG_INFO("%s: governor %s (%s)", g->name,
                   engaged ? "engaged" : "disengaged", why);
     }
@@ -86,7 +82,7 @@ governor_set_mode(struct governor *g, enum governor_mode mode)
 bool
 governor_is_engaged(const struct governor *g)
 {
-    return GOV_GET(&g->engaged);
+    return atomic_load_relaxed(&g->engaged);
 }
 
 /* Milliseconds the current generation has lasted. */
@@ -125,7 +121,7 @@ governor_judge_shortcut(struct governor *g)
                   "reached %d packets)",
                   g->name, shortcut ? "on" : "off", g->n_long, g->n_flows,
                   g->shortcut ? "sampled " : "", GOVERNOR_THRESHOLD);
-        GOV_SET(&g->shortcut, shortcut);
+        atomic_store_relaxed(&g->shortcut, shortcut);
     }
     g->n_flows = 0;
     g->n_long = 0;
@@ -152,13 +148,13 @@ governor_new_generation(struct governor *g, uint64_t now)
                   g->name, g->size, new_size, (unsigned long long)elapsed);
         free(g->table);
         g->table = xzalloc(new_size);
-        GOV_SET(&g->size, new_size);
+        atomic_store_relaxed(&g->size, new_size);
     } else {
         memset(g->table, 0, g->size);
     }
     g->gen_start = now;
     g->gen_packets = 0;
-    GOV_SET(&g->generation, g->generation + 1);
+    atomic_store_relaxed(&g->generation, g->generation + 1);
 }
 
 /* Ends the current generation once it has seen size / 4 packets or lasted
@@ -197,7 +193,7 @@ static bool
 governor_allow(struct governor *g)
 {
     COVERAGE_INC(governor_installed);
-    GOV_SET(&g->n_installed, g->n_installed + 1);
+    atomic_store_relaxed(&g->n_installed, g->n_installed + 1);
     return true;
 }
 
@@ -221,7 +217,7 @@ governor_should_install(struct governor *g, uint32_t hash, uint64_t now)
         return governor_allow(g);
     }
     COVERAGE_INC(governor_suppressed);
-    GOV_SET(&g->n_suppressed, g->n_suppressed + 1);
+    atomic_store_relaxed(&g->n_suppressed, g->n_suppressed + 1);
     return false;
 }
 
@@ -271,11 +267,11 @@ governor_run(struct governor *g, size_t n_flows, size_t flow_limit,
 void
 governor_get_info(const struct governor *g, struct governor_info *info)
 {
-    info->engaged = GOV_GET(&g->engaged);
-    info->shortcut = GOV_GET(&g->shortcut);
-    info->size = GOV_GET(&g->size);
+    info->engaged = atomic_load_relaxed(&g->engaged);
+    info->shortcut = atomic_load_relaxed(&g->shortcut);
+    info->size = atomic_load_relaxed(&g->size);
     info->threshold = GOVERNOR_THRESHOLD;
-    info->generation = GOV_GET(&g->generation);
-    info->n_suppressed = GOV_GET(&g->n_suppressed);
-    info->n_installed = GOV_GET(&g->n_installed);
+    info->generation = atomic_load_relaxed(&g->generation);
+    info->n_suppressed = atomic_load_relaxed(&g->n_suppressed);
+    info->n_installed = atomic_load_relaxed(&g->n_installed);
 }

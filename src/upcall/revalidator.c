@@ -48,6 +48,7 @@
 #include "datapath/datapath.h"
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
@@ -242,7 +243,8 @@ rv_too_slow(const struct udpif *udpif, const struct ukey *ukey,
     uint64_t interval = now > since ? now - since : 0;
 
     return interval
-           && packets * 1000 < UP_GET(&udpif->min_revalidate_pps) * interval;
+           && packets * 1000
+                  < atomic_load_relaxed(&udpif->min_revalidate_pps) * interval;
 }
 
 /* Translates the flow of 'it' afresh and decides from the result. */
@@ -305,20 +307,20 @@ static void
 rv_batch_limits(struct revalidator *rv, struct rv_limits *lim)
 {
     struct revalidator_round *r = rv->round;
-    uint64_t interval_ns = UP_GET(&rv->udpif->flow_sample_interval) * 1000000;
-    uint64_t last = UP_GET(&r->sampled_ns);
+    uint64_t interval_ns =
+        atomic_load_relaxed(&rv->udpif->flow_sample_interval) * 1000000;
+    uint64_t last = atomic_load_relaxed(&r->sampled_ns);
     uint64_t now = time_nsec();
     uint64_t n_flows;
 
     if (now - last >= interval_ns
-        && __atomic_compare_exchange_n(&r->sampled_ns, &last, now, false,
-                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        && atomic_cas_relaxed(&r->sampled_ns, &last, now)) {
         struct dp_stats st;
 
         dp_get_stats(rv->udpif->dp, &st);
-        UP_SET(&r->n_flows_now, st.n_flows);
+        atomic_store_relaxed(&r->n_flows_now, st.n_flows);
     }
-    n_flows = UP_GET(&r->n_flows_now);
+    n_flows = atomic_load_relaxed(&r->n_flows_now);
     lim->idle_limit = n_flows > r->flow_limit
                           ? MIN(r->max_idle, REVALIDATOR_OVER_LIMIT_IDLE)
                           : r->max_idle;
@@ -374,7 +376,7 @@ rv_delete_now(struct revalidator *rv, struct rv_item *it,
     } else {
         rv_push_stats(rv->udpif, ukey, &stats, rv->round->now);
     }
-    UP_COUNTER_ADD(&rv->counters.n_deleted[reason], 1);
+    atomic_add_single_writer(&rv->counters.n_deleted[reason], 1);
     ukey_set_state(ukey, UKEY_EVICTED);
     rv->n_deleted_round++;
 }
@@ -394,7 +396,8 @@ rv_apply(struct revalidator *rv, struct rv_item *it)
             /* Gone meanwhile (deleted by hand): nothing left to count. */
             COVERAGE_INC(revalidator_flow_vanished);
             ukey_set_state(ukey, UKEY_EVICTED);
-            UP_COUNTER_ADD(&rv->counters.n_deleted[UPCALL_DEL_MISSING], 1);
+            atomic_add_single_writer(
+                &rv->counters.n_deleted[UPCALL_DEL_MISSING], 1);
             break;
         } else if (it->op_error) {
             /* The modify failed: the stale flow must go instead. */
@@ -406,7 +409,7 @@ rv_apply(struct revalidator *rv, struct rv_item *it)
         dp_actions_unref(ukey->actions);
         ukey->actions = it->new_actions;
         it->new_actions = NULL;
-        UP_COUNTER_ADD(&rv->counters.n_modified, 1);
+        atomic_add_single_writer(&rv->counters.n_modified, 1);
         /* Fall through. */
     case RV_KEEP:
         if (it->verdict == RV_KEEP) {
@@ -422,10 +425,11 @@ rv_apply(struct revalidator *rv, struct rv_item *it)
     case RV_DELETE:
         if (it->op_error) {
             COVERAGE_INC(revalidator_flow_vanished);
-            UP_COUNTER_ADD(&rv->counters.n_deleted[UPCALL_DEL_MISSING], 1);
+            atomic_add_single_writer(
+                &rv->counters.n_deleted[UPCALL_DEL_MISSING], 1);
         } else {
             rv_push_stats(udpif, ukey, &it->op_stats, r->now);
-            UP_COUNTER_ADD(&rv->counters.n_deleted[it->reason], 1);
+            atomic_add_single_writer(&rv->counters.n_deleted[it->reason], 1);
         }
         ukey_set_state(ukey, UKEY_EVICTED);
         rv->n_deleted_round++;
@@ -691,7 +695,8 @@ rv_recheck_unseen(struct revalidator *rv, struct ukey **unseen, size_t n)
             COVERAGE_INC(revalidator_missed_dump);
             if (++ukey->missed_dumps >= REVALIDATOR_MISSED_DUMPS) {
                 ukey_set_state(ukey, UKEY_EVICTED);
-                UP_COUNTER_ADD(&rv->counters.n_deleted[UPCALL_DEL_MISSING], 1);
+                atomic_add_single_writer(
+                    &rv->counters.n_deleted[UPCALL_DEL_MISSING], 1);
             }
         }
         continue;
@@ -791,8 +796,8 @@ rv_flow_flushed(struct udpif *udpif, const struct dp_ufid *ufid,
         rv_push_stats(udpif, ukey, stats, now);
         if (ukey->state != UKEY_EVICTED) {
             ukey_set_state(ukey, UKEY_EVICTED);
-            __atomic_fetch_add(&udpif->retired.n_deleted[UPCALL_DEL_MISSING],
-                               1, __ATOMIC_RELAXED);
+            atomic_fetch_add_relaxed(
+                &udpif->retired.n_deleted[UPCALL_DEL_MISSING], 1);
         }
         COVERAGE_INC(revalidator_flow_flushed);
     }
@@ -831,12 +836,12 @@ rv_context_destroy(struct revalidator *rv)
 {
     struct udpif *udpif = rv->udpif;
 
-    __atomic_fetch_add(&udpif->retired.n_modified,
-                       UP_GET(&rv->counters.n_modified), __ATOMIC_RELAXED);
+    atomic_fetch_add_relaxed(&udpif->retired.n_modified,
+                             atomic_load_relaxed(&rv->counters.n_modified));
     for (size_t i = 0; i < UPCALL_N_DEL_REASONS; i++) {
-        __atomic_fetch_add(&udpif->retired.n_deleted[i],
-                           UP_GET(&rv->counters.n_deleted[i]),
-                           __ATOMIC_RELAXED);
+        atomic_fetch_add_relaxed(
+            &udpif->retired.n_deleted[i],
+            atomic_load_relaxed(&rv->counters.n_deleted[i]));
     }
     free(rv);
 }
@@ -882,11 +887,11 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
     dp_get_stats(udpif->dp, &st);
     r->n_flows = st.n_flows;
     udpif_sample_flows(udpif, st.n_flows);
-    r->flow_limit = UP_GET(&udpif->flow_limit);
-    r->max_idle = UP_GET(&udpif->max_idle);
+    r->flow_limit = atomic_load_relaxed(&udpif->flow_limit);
+    r->max_idle = atomic_load_relaxed(&udpif->max_idle);
     r->n_flows_now = r->n_flows;
     r->sampled_ns = r->start_ns;
-    r->last_duration = UP_GET(&udpif->last_dump_duration);
+    r->last_duration = atomic_load_relaxed(&udpif->last_dump_duration);
     r->dump_seq = ++udpif->next_dump_seq;
     r->dump = dp_flow_dump_create(udpif->dp);
 }
@@ -896,8 +901,8 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
 static void
 rv_adapt_flow_limit(struct udpif *udpif, uint64_t n_flows, uint64_t duration)
 {
-    size_t limit = UP_GET(&udpif->flow_limit);
-    size_t max = UP_GET(&udpif->max_flow_limit);
+    size_t limit = atomic_load_relaxed(&udpif->flow_limit);
+    size_t max = atomic_load_relaxed(&udpif->max_flow_limit);
 
     duration = MAX(duration, 1);
     if (duration > 2000) {
@@ -908,7 +913,7 @@ rv_adapt_flow_limit(struct udpif *udpif, uint64_t n_flows, uint64_t duration)
         limit += 1000;
     }
     limit = MIN(max, MAX(limit, (size_t)1000));
-    UP_SET(&udpif->flow_limit, limit);
+    atomic_store_relaxed(&udpif->flow_limit, limit);
 
     if (duration > 2000) {
         COVERAGE_INC(revalidator_slow_dump);
@@ -923,7 +928,7 @@ static void
 rv_round_end(struct udpif *udpif, struct revalidator_round *r,
              uint64_t deleted)
 {
-    uint64_t override = UP_GET(&udpif->dump_duration_override);
+    uint64_t override = atomic_load_relaxed(&udpif->dump_duration_override);
     uint64_t elapsed_ns = time_nsec() - r->start_ns;
     uint64_t duration;
 
@@ -942,9 +947,9 @@ rv_round_end(struct udpif *udpif, struct revalidator_round *r,
         return;
     }
     duration = override != UINT64_MAX ? override : elapsed_ns / 1000000;
-    UP_SET(&udpif->last_dump_duration, duration);
-    UP_SET(&udpif->last_round_usec, elapsed_ns / 1000);
-    __atomic_fetch_add(&udpif->n_rounds, 1, __ATOMIC_RELAXED);
+    atomic_store_relaxed(&udpif->last_dump_duration, duration);
+    atomic_store_relaxed(&udpif->last_round_usec, elapsed_ns / 1000);
+    atomic_fetch_add_relaxed(&udpif->n_rounds, 1);
     rv_adapt_flow_limit(udpif, r->n_flows, duration);
 }
 
@@ -1020,7 +1025,8 @@ rv_leader_wait(struct udpif *udpif, uint64_t last_start, uint64_t last_seq)
             break;
         }
         now = time_msec();
-        pace = MIN(UP_GET(&udpif->max_idle), UP_GET(&udpif->max_revalidator));
+        pace = MIN(atomic_load_relaxed(&udpif->max_idle),
+                   atomic_load_relaxed(&udpif->max_revalidator));
         earliest = last_start + REVALIDATOR_MIN_SLEEP;
         deadline = last_start + MAX(pace, (uint64_t)REVALIDATOR_MIN_SLEEP);
         if (now >= deadline) {
@@ -1049,7 +1055,7 @@ revalidator_main(void *rv_)
 {
     struct revalidator *rv = rv_;
     struct udpif *udpif = rv->udpif;
-    unsigned int n = UP_GET(&udpif->n_revalidators);
+    unsigned int n = atomic_load_relaxed(&udpif->n_revalidators);
     bool leader = rv->id == 0;
     uint64_t last_start = 0, last_seq = 0, round_id = 0;
 
@@ -1079,13 +1085,12 @@ revalidator_main(void *rv_)
         for (unsigned int p = rv->id; p < UKEY_N_PARTITIONS; p += n) {
             rv_sweep_partition(rv, p);
         }
-        __atomic_fetch_add(&udpif->rv_round_deleted, rv->n_deleted_round,
-                           __ATOMIC_RELAXED);
+        atomic_fetch_add_relaxed(&udpif->rv_round_deleted,
+                                 rv->n_deleted_round);
         pthread_barrier_wait(&udpif->rv_barrier);
         if (leader) {
-            rv_round_end(
-                udpif, r,
-                __atomic_load_n(&udpif->rv_round_deleted, __ATOMIC_RELAXED));
+            rv_round_end(udpif, r,
+                         atomic_load_relaxed(&udpif->rv_round_deleted));
             pthread_mutex_unlock(&udpif->rv_round_mutex);
             pthread_mutex_lock(&udpif->rv_mutex);
             udpif->rounds_done = round_id;
@@ -1139,7 +1144,7 @@ revalidator_start(struct udpif *udpif, unsigned int n)
     }
     pthread_mutex_lock(&udpif->rv_set_mutex);
     udpif->revalidators = rvs;
-    UP_SET(&udpif->n_revalidators, n);
+    atomic_store_relaxed(&udpif->n_revalidators, n);
     pthread_mutex_unlock(&udpif->rv_set_mutex);
     if (udpif->manual) {
         return;
@@ -1170,7 +1175,7 @@ revalidator_start(struct udpif *udpif, unsigned int n)
 static void
 rv_stop_threads(struct udpif *udpif)
 {
-    unsigned int n = UP_GET(&udpif->n_revalidators);
+    unsigned int n = atomic_load_relaxed(&udpif->n_revalidators);
     struct revalidator **rvs = udpif->revalidators;
 
     if (!udpif->manual) {
@@ -1185,7 +1190,7 @@ rv_stop_threads(struct udpif *udpif)
     }
     pthread_mutex_lock(&udpif->rv_set_mutex);
     udpif->revalidators = NULL;
-    UP_SET(&udpif->n_revalidators, 0);
+    atomic_store_relaxed(&udpif->n_revalidators, 0);
     pthread_mutex_unlock(&udpif->rv_set_mutex);
     for (unsigned int i = 0; i < n; i++) {
         rv_context_destroy(rvs[i]);
@@ -1222,7 +1227,7 @@ upcall_set_n_revalidators(struct udpif *udpif, unsigned int n)
     if (!n || n > UPCALL_MAX_REVALIDATORS) {
         return EINVAL;
     }
-    if (n == UP_GET(&udpif->n_revalidators)) {
+    if (n == atomic_load_relaxed(&udpif->n_revalidators)) {
         return 0;
     }
     rv_stop_threads(udpif);
@@ -1243,27 +1248,27 @@ rv_kick(struct udpif *udpif)
 unsigned int
 upcall_n_revalidators(const struct udpif *udpif)
 {
-    return UP_GET(&udpif->n_revalidators);
+    return atomic_load_relaxed(&udpif->n_revalidators);
 }
 
 void
 upcall_set_max_idle(struct udpif *udpif, uint64_t msec)
 {
-    UP_SET(&udpif->max_idle, msec);
+    atomic_store_relaxed(&udpif->max_idle, msec);
     rv_kick(udpif);
 }
 
 void
 upcall_set_max_revalidator(struct udpif *udpif, uint64_t msec)
 {
-    UP_SET(&udpif->max_revalidator, msec);
+    atomic_store_relaxed(&udpif->max_revalidator, msec);
     rv_kick(udpif);
 }
 
 void
 upcall_set_min_revalidate_pps(struct udpif *udpif, unsigned int pps)
 {
-    UP_SET(&udpif->min_revalidate_pps, pps);
+    atomic_store_relaxed(&udpif->min_revalidate_pps, pps);
 }
 
 void
@@ -1336,13 +1341,13 @@ upcall_revalidate(struct udpif *udpif, uint64_t now)
 void
 upcall_set_dump_duration_override(struct udpif *udpif, uint64_t msec)
 {
-    UP_SET(&udpif->dump_duration_override, msec);
+    atomic_store_relaxed(&udpif->dump_duration_override, msec);
 }
 
 void
 upcall_set_flow_sample_interval(struct udpif *udpif, uint64_t msec)
 {
-    UP_SET(&udpif->flow_sample_interval, msec);
+    atomic_store_relaxed(&udpif->flow_sample_interval, msec);
 }
 
 /* The consistency checker; also counts the flows checked. */
@@ -1405,20 +1410,24 @@ upcall_get_revalidator_stats(struct udpif *udpif,
                              struct upcall_revalidator_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
-    stats->n_rounds = UP_GET(&udpif->n_rounds);
-    stats->last_dump_duration = UP_GET(&udpif->last_dump_duration);
-    stats->last_round_usec = UP_GET(&udpif->last_round_usec);
-    stats->n_modified = UP_GET(&udpif->retired.n_modified);
+    stats->n_rounds = atomic_load_relaxed(&udpif->n_rounds);
+    stats->last_dump_duration =
+        atomic_load_relaxed(&udpif->last_dump_duration);
+    stats->last_round_usec = atomic_load_relaxed(&udpif->last_round_usec);
+    stats->n_modified = atomic_load_relaxed(&udpif->retired.n_modified);
     for (size_t i = 0; i < UPCALL_N_DEL_REASONS; i++) {
-        stats->n_deleted[i] = UP_GET(&udpif->retired.n_deleted[i]);
+        stats->n_deleted[i] =
+            atomic_load_relaxed(&udpif->retired.n_deleted[i]);
     }
     pthread_mutex_lock(&udpif->rv_set_mutex);
-    for (unsigned int r = 0; r < UP_GET(&udpif->n_revalidators); r++) {
+    for (unsigned int r = 0; r < atomic_load_relaxed(&udpif->n_revalidators);
+         r++) {
         const struct revalidator *rv = udpif->revalidators[r];
 
-        stats->n_modified += UP_GET(&rv->counters.n_modified);
+        stats->n_modified += atomic_load_relaxed(&rv->counters.n_modified);
         for (size_t i = 0; i < UPCALL_N_DEL_REASONS; i++) {
-            stats->n_deleted[i] += UP_GET(&rv->counters.n_deleted[i]);
+            stats->n_deleted[i] +=
+                atomic_load_relaxed(&rv->counters.n_deleted[i]);
         }
     }
     pthread_mutex_unlock(&udpif->rv_set_mutex);
@@ -1440,7 +1449,7 @@ revalidator_show(struct udpif *udpif, struct ds *out)
                   (unsigned long long)st.last_dump_duration);
     ds_put_cstr(out, "  ufid enabled : true\n\n");
     pthread_mutex_lock(&udpif->rv_set_mutex);
-    n = UP_GET(&udpif->n_revalidators);
+    n = atomic_load_relaxed(&udpif->n_revalidators);
     for (unsigned int i = 0; i < n; i++) {
         size_t keys = 0;
 
@@ -1462,12 +1471,13 @@ revalidator_show(struct udpif *udpif, struct ds *out)
                       (unsigned long long)st.n_deleted[i]);
     }
     ds_put_char(out, '\n');
-    ds_put_format(out,
-                  "  revalidator knobs : (max-idle %llums) "
-                  "(max-revalidator %llums) (min-revalidate-pps %u)\n",
-                  (unsigned long long)UP_GET(&udpif->max_idle),
-                  (unsigned long long)UP_GET(&udpif->max_revalidator),
-                  UP_GET(&udpif->min_revalidate_pps));
+    ds_put_format(
+        out,
+        "  revalidator knobs : (max-idle %llums) "
+        "(max-revalidator %llums) (min-revalidate-pps %u)\n",
+        (unsigned long long)atomic_load_relaxed(&udpif->max_idle),
+        (unsigned long long)atomic_load_relaxed(&udpif->max_revalidator),
+        atomic_load_relaxed(&udpif->min_revalidate_pps));
 }
 
 /* ---- Control commands --------------------------------------------------- */

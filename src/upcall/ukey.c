@@ -8,6 +8,7 @@
 
 #include "classifier/classifier.h"
 #include "datapath/dp-actions.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/pool.h"
 #include "lib/ptrmap.h"
@@ -16,9 +17,6 @@
 
 COVERAGE_DEFINE(ukey_install_exists);
 COVERAGE_DEFINE(ukey_install_locked);
-
-#define UKEY_GET(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
-#define UKEY_SET(PTR, V) __atomic_store_n(PTR, V, __ATOMIC_RELAXED)
 
 struct ukey_partition {
     pthread_mutex_t mutex;
@@ -168,13 +166,13 @@ void
 ukey_set_state(struct ukey *ukey, enum ukey_state state)
 {
     assert(state >= ukey->state);
-    UKEY_SET(&ukey->state, state);
+    atomic_store_relaxed(&ukey->state, state);
 }
 
 enum ukey_state
 ukey_get_state(const struct ukey *ukey)
 {
-    return UKEY_GET(&ukey->state);
+    return atomic_load_relaxed(&ukey->state);
 }
 
 /* ---- The map ------------------------------------------------------------ */
@@ -205,7 +203,7 @@ ukey_map_destroy(struct ukey_map *map)
         struct ukey *ukey;
 
         PTRMAP_FOR_EACH (ukey, &pos, &p->ukeys) {
-            UKEY_SET(&ukey->state, UKEY_DELETED);
+            atomic_store_relaxed(&ukey->state, UKEY_DELETED);
             classifier_postpone(ukey_destroy_cb, ukey);
         }
         ptrmap_destroy(&p->ukeys);
@@ -328,8 +326,8 @@ static void
 ukey_partition_unlink(struct ukey_partition *p, struct ukey *old)
 {
     ptrmap_remove(&p->ukeys, old->hash, old);
-    UKEY_SET(&p->n, p->n - 1);
-    UKEY_SET(&old->state, UKEY_DELETED);
+    atomic_store_relaxed(&p->n, p->n - 1);
+    atomic_store_relaxed(&old->state, UKEY_DELETED);
     classifier_postpone(ukey_destroy_cb, old);
 }
 
@@ -359,14 +357,14 @@ ukey_install(struct ukey_map *map, struct ukey *ukey, bool *replaced)
          * 'old' for an install; the sweep finds it no longer in the map. */
         ptrmap_remove(&p->ukeys, old->hash, old);
         ptrmap_insert(&p->ukeys, ukey->hash, ukey);
-        UKEY_SET(&old->state, UKEY_DELETED);
+        atomic_store_relaxed(&old->state, UKEY_DELETED);
         ukey_unlock(old);
         classifier_postpone(ukey_destroy_cb, old);
         *replaced = true;
         goto out;
     }
     ptrmap_insert(&p->ukeys, ukey->hash, ukey);
-    UKEY_SET(&p->n, p->n + 1);
+    atomic_store_relaxed(&p->n, p->n + 1);
 out:
     pthread_mutex_unlock(&p->mutex);
     return error;
@@ -420,7 +418,7 @@ ukey_map_count(const struct ukey_map *map)
     size_t n = 0;
 
     for (size_t i = 0; i < UKEY_N_PARTITIONS; i++) {
-        n += UKEY_GET(&map->parts[i].n);
+        n += atomic_load_relaxed(&map->parts[i].n);
     }
     return n;
 }
@@ -428,7 +426,7 @@ ukey_map_count(const struct ukey_map *map)
 size_t
 ukey_map_partition_count(const struct ukey_map *map, unsigned int part)
 {
-    return UKEY_GET(&map->parts[part % UKEY_N_PARTITIONS].n);
+    return atomic_load_relaxed(&map->parts[part % UKEY_N_PARTITIONS].n);
 }
 
 void

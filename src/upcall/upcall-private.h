@@ -59,11 +59,6 @@
 struct dp_flow_dump;
 struct revalidator;
 
-#define UP_GET(PTR) __atomic_load_n(PTR, __ATOMIC_RELAXED)
-#define UP_SET(PTR, V) __atomic_store_n(PTR, V, __ATOMIC_RELAXED)
-/* A counter with a single writer. */
-#define UP_COUNTER_ADD(PTR, N) UP_SET(PTR, UP_GET(PTR) + (N))
-
 enum upcall_kind {
     UPCALL_KIND_MISS,      /* A datapath miss. */
     UPCALL_KIND_SLOW_PATH, /* From an installed slow-path flow. */

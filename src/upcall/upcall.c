@@ -16,6 +16,7 @@
 #include "datapath/datapath.h"
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
@@ -147,8 +148,8 @@ void
 upcall_set_packet_in_hook(struct udpif *udpif, upcall_packet_in_cb *cb,
                           void *aux)
 {
-    __atomic_store_n(&udpif->packet_in_aux, aux, __ATOMIC_RELAXED);
-    __atomic_store_n(&udpif->packet_in_cb, cb, __ATOMIC_RELEASE);
+    atomic_store_relaxed(&udpif->packet_in_aux, aux);
+    atomic_store_release(&udpif->packet_in_cb, cb);
 }
 
 /* Hands a controller upcall to the packet-in hook; false if nobody took
@@ -156,8 +157,7 @@ upcall_set_packet_in_hook(struct udpif *udpif, upcall_packet_in_cb *cb,
 static bool
 upcall_deliver_packet_in(struct udpif *udpif, const struct upcall *u)
 {
-    upcall_packet_in_cb *cb =
-        __atomic_load_n(&udpif->packet_in_cb, __ATOMIC_ACQUIRE);
+    upcall_packet_in_cb *cb = atomic_load_acquire(&udpif->packet_in_cb);
     struct xlate_userdata ud;
     struct upcall_packet_in pin;
 
@@ -172,7 +172,7 @@ upcall_deliver_packet_in(struct udpif *udpif, const struct upcall *u)
     pin.max_len = ntohs(ud.max_len);
     pin.controller_id = ntohs(ud.controller_id);
     pin.cookie = be64toh(ud.rule_cookie);
-    return cb(&pin, __atomic_load_n(&udpif->packet_in_aux, __ATOMIC_RELAXED));
+    return cb(&pin, atomic_load_relaxed(&udpif->packet_in_aux));
 }
 
 /* Classifies upcall 'u'.  Returns false if it was consumed (counted and
@@ -254,7 +254,7 @@ flow_miss_translate(struct udpif *udpif, struct flow_miss *m,
 {
     struct xlate_in xin;
     uint32_t ofp_port;
-    bool megaflows = UP_GET(&udpif->megaflows);
+    bool megaflows = atomic_load_relaxed(&udpif->megaflows);
 
     if (!ofproto_port_from_dp(udpif->ofproto, m->key.in_port, &ofp_port)) {
         /* Drop everything from this port in the datapath. */
@@ -440,12 +440,12 @@ handler_maybe_install(struct handler *h, struct flow_miss *m, size_t *n_flows,
 void
 udpif_sample_flows(struct udpif *udpif, uint64_t n_flows)
 {
-    uint64_t avg = UP_GET(&udpif->flows_avg);
+    uint64_t avg = atomic_load_relaxed(&udpif->flows_avg);
 
-    if (n_flows > UP_GET(&udpif->flows_max)) {
-        UP_SET(&udpif->flows_max, n_flows);
+    if (n_flows > atomic_load_relaxed(&udpif->flows_max)) {
+        atomic_store_relaxed(&udpif->flows_max, n_flows);
     }
-    UP_SET(&udpif->flows_avg, (avg * 7 + n_flows) / 8);
+    atomic_store_relaxed(&udpif->flows_avg, (avg * 7 + n_flows) / 8);
 }
 
 static size_t
@@ -542,7 +542,7 @@ handler_run_batch(struct handler *h, uint64_t now)
     /* 3. Walk the packets in arrival order. */
     dp_get_stats(udpif->dp, &st);
     n_flows = st.n_flows;
-    flow_limit = UP_GET(&udpif->flow_limit);
+    flow_limit = atomic_load_relaxed(&udpif->flow_limit);
     h->at_flow_limit = n_flows >= flow_limit;
     udpif_sample_flows(udpif, n_flows);
     governor_run(h->governor, n_flows, flow_limit, now);
@@ -599,7 +599,7 @@ handler_run_batch(struct handler *h, uint64_t now)
                     ukey_set_state(m->ukey, UKEY_VISIBLE);
                 }
                 COVERAGE_INC(upcall_flow_put);
-                UP_COUNTER_ADD(&h->n_puts, 1);
+                atomic_add_single_writer(&h->n_puts, 1);
                 ukey_unlock(m->ukey);
             } else {
                 /* The datapath refused it (full, or a flow without a
@@ -641,8 +641,8 @@ handler_run_batch(struct handler *h, uint64_t now)
 
     /* Every execute of the batch is done: draining flows may flip. */
     dp_upcall_batch_done(udpif->dp, h->id);
-    UP_COUNTER_ADD(&h->n_upcalls, n);
-    UP_COUNTER_ADD(&h->n_batches, 1);
+    atomic_add_single_writer(&h->n_upcalls, n);
+    atomic_add_single_writer(&h->n_batches, 1);
     return n;
 }
 
@@ -653,7 +653,7 @@ handler_run_locked(struct handler *h, uint64_t now, bool by_dp)
     size_t n = handler_run_batch(h, now);
 
     if (n && by_dp) {
-        UP_COUNTER_ADD(&h->n_batches_dp, 1);
+        atomic_add_single_writer(&h->n_batches_dp, 1);
     }
     return n;
 }
@@ -711,7 +711,7 @@ upcall_idle_work(void *udpif_, unsigned int thread)
     if (!n) {
         return false;
     }
-    start = __atomic_fetch_add(&udpif->idle_next, 1, __ATOMIC_RELAXED);
+    start = atomic_fetch_add_relaxed(&udpif->idle_next, 1);
     for (unsigned int k = 0; k < n; k++) {
         struct handler *h = udpif->handlers[(start + k) % n];
         size_t done;
@@ -748,7 +748,7 @@ handler_main(void *h_)
     uint64_t idle_since = 0;
 
     urcu_memb_register_thread();
-    while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+    while (!atomic_load_acquire(&h->stop)) {
         size_t n;
 
         pthread_mutex_lock(&h->run_mutex);
@@ -809,7 +809,7 @@ udpif_stop_handlers(struct udpif *udpif)
     for (unsigned int i = 0; i < udpif->n_handlers; i++) {
         struct handler *h = udpif->handlers[i];
 
-        __atomic_store_n(&h->stop, true, __ATOMIC_RELEASE);
+        atomic_store_release(&h->stop, true);
         dp_upcall_wake(udpif->dp, i);
     }
     for (unsigned int i = 0; i < udpif->n_handlers; i++) {
@@ -821,12 +821,15 @@ udpif_stop_handlers(struct udpif *udpif)
             pthread_join(h->thread, NULL);
         }
         governor_get_info(h->governor, &gi);
-        UP_COUNTER_ADD(&r->n_upcalls, UP_GET(&h->n_upcalls));
-        UP_COUNTER_ADD(&r->n_batches, UP_GET(&h->n_batches));
-        UP_COUNTER_ADD(&r->n_batches_dp, UP_GET(&h->n_batches_dp));
-        UP_COUNTER_ADD(&r->n_puts, UP_GET(&h->n_puts));
-        UP_COUNTER_ADD(&r->n_gov_suppressed, gi.n_suppressed);
-        UP_COUNTER_ADD(&r->n_gov_installed, gi.n_installed);
+        atomic_add_single_writer(&r->n_upcalls,
+                                 atomic_load_relaxed(&h->n_upcalls));
+        atomic_add_single_writer(&r->n_batches,
+                                 atomic_load_relaxed(&h->n_batches));
+        atomic_add_single_writer(&r->n_batches_dp,
+                                 atomic_load_relaxed(&h->n_batches_dp));
+        atomic_add_single_writer(&r->n_puts, atomic_load_relaxed(&h->n_puts));
+        atomic_add_single_writer(&r->n_gov_suppressed, gi.n_suppressed);
+        atomic_add_single_writer(&r->n_gov_installed, gi.n_installed);
         governor_destroy(h->governor);
         pthread_mutex_destroy(&h->run_mutex);
         free(h);
@@ -981,14 +984,14 @@ upcall_set_flow_limit(struct udpif *udpif, size_t flow_limit)
 {
     /* The new maximum, and the current limit at once; the revalidators
      * adapt the limit within [1000, max] from then on. */
-    UP_SET(&udpif->max_flow_limit, flow_limit);
-    UP_SET(&udpif->flow_limit, flow_limit);
+    atomic_store_relaxed(&udpif->max_flow_limit, flow_limit);
+    atomic_store_relaxed(&udpif->flow_limit, flow_limit);
 }
 
 size_t
 upcall_get_flow_limit(const struct udpif *udpif)
 {
-    return UP_GET(&udpif->flow_limit);
+    return atomic_load_relaxed(&udpif->flow_limit);
 }
 
 /* Returns once every handler batch that began before the call is done: a
@@ -1010,7 +1013,7 @@ udpif_wait_for_batches(struct udpif *udpif)
 void
 upcall_set_megaflows(struct udpif *udpif, bool enabled)
 {
-    UP_SET(&udpif->megaflows, enabled);
+    atomic_store_relaxed(&udpif->megaflows, enabled);
     VLOG_INFO("%s: megaflows %s", udpif->name,
               enabled ? "enabled" : "disabled");
     /* Batches from now on translate with the new setting; the purge
@@ -1022,7 +1025,7 @@ upcall_set_megaflows(struct udpif *udpif, bool enabled)
 bool
 upcall_get_megaflows(const struct udpif *udpif)
 {
-    return UP_GET(&udpif->megaflows);
+    return atomic_load_relaxed(&udpif->megaflows);
 }
 
 void
@@ -1104,10 +1107,10 @@ upcall_get_handler_stats(struct udpif *udpif, unsigned int handler,
         return ENOENT;
     }
     h = udpif->handlers[handler];
-    stats->n_upcalls = UP_GET(&h->n_upcalls);
-    stats->n_batches = UP_GET(&h->n_batches);
-    stats->n_batches_dp = UP_GET(&h->n_batches_dp);
-    stats->n_puts = UP_GET(&h->n_puts);
+    stats->n_upcalls = atomic_load_relaxed(&h->n_upcalls);
+    stats->n_batches = atomic_load_relaxed(&h->n_batches);
+    stats->n_batches_dp = atomic_load_relaxed(&h->n_batches_dp);
+    stats->n_puts = atomic_load_relaxed(&h->n_puts);
     stats->queue_len = dp_upcall_queue_len(udpif->dp, handler);
     return 0;
 }
@@ -1117,12 +1120,12 @@ upcall_get_totals(struct udpif *udpif, struct upcall_totals *t)
 {
     const struct upcall_totals *r = &udpif->handlers_retired;
 
-    t->n_upcalls = UP_GET(&r->n_upcalls);
-    t->n_batches = UP_GET(&r->n_batches);
-    t->n_batches_dp = UP_GET(&r->n_batches_dp);
-    t->n_puts = UP_GET(&r->n_puts);
-    t->n_gov_suppressed = UP_GET(&r->n_gov_suppressed);
-    t->n_gov_installed = UP_GET(&r->n_gov_installed);
+    t->n_upcalls = atomic_load_relaxed(&r->n_upcalls);
+    t->n_batches = atomic_load_relaxed(&r->n_batches);
+    t->n_batches_dp = atomic_load_relaxed(&r->n_batches_dp);
+    t->n_puts = atomic_load_relaxed(&r->n_puts);
+    t->n_gov_suppressed = atomic_load_relaxed(&r->n_gov_suppressed);
+    t->n_gov_installed = atomic_load_relaxed(&r->n_gov_installed);
     t->queue_len = 0;
     for (unsigned int i = 0; i < udpif->n_handlers; i++) {
         struct upcall_handler_stats hs;
@@ -1163,8 +1166,8 @@ upcall_show(struct udpif *udpif, struct ds *out)
                   "  flows         : (current %llu) (avg %llu) "
                   "(max %llu) (limit %zu)\n",
                   (unsigned long long)st.n_flows,
-                  (unsigned long long)UP_GET(&udpif->flows_avg),
-                  (unsigned long long)UP_GET(&udpif->flows_max),
+                  (unsigned long long)atomic_load_relaxed(&udpif->flows_avg),
+                  (unsigned long long)atomic_load_relaxed(&udpif->flows_max),
                   upcall_get_flow_limit(udpif));
     revalidator_show(udpif, out);
     ds_put_format(out, "  megaflows     : %s\n",

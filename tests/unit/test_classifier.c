@@ -20,6 +20,7 @@
 #include "classifier/cls-tables.h"
 #include "classifier/cls-trie.h"
 #include "flow/flow.h"
+#include "lib/atomic.h"
 
 /* ---- Randomness and knobs ----------------------------------------------- */
 
@@ -1945,7 +1946,7 @@ cc_reader_main(void *reader_)
 
     urcu_memb_register_thread();
     pthread_barrier_wait(&sh->start);
-    while (!__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE)) {
+    while (!atomic_load_acquire(&sh->done)) {
         classifier_read_lock();
         uint64_t v = cls_version_get(&sh->version);
         int expected = cc_expected_tag(v);
@@ -2100,7 +2101,7 @@ test_concurrent_readers_see_whole_batches(void **state)
         }
     }
 
-    __atomic_store_n(&sh->done, true, __ATOMIC_RELEASE);
+    atomic_store_release(&sh->done, true);
     unsigned long lookups = 0, versions = 0;
     for (int i = 0; i < CC_READERS; i++) {
         pthread_join(readers[i].thread, NULL);

@@ -27,6 +27,7 @@
 #include "datapath/datapath.h"
 #include "flow/flow.h"
 #include "flow/packet-parse.h"
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/timeval.h"
@@ -1454,7 +1455,7 @@ share_handler_main(void *h_)
 {
     struct share_handler *h = h_;
 
-    while (!__atomic_load_n(h->stop, __ATOMIC_ACQUIRE)) {
+    while (!atomic_load_acquire(h->stop)) {
         struct dp_upcall ups[64];
         size_t n;
 
@@ -1463,7 +1464,7 @@ share_handler_main(void *h_)
         for (size_t i = 0; i < n; i++) {
             netdev_packet_recycle(ups[i].packet);
         }
-        __atomic_fetch_add(h->taken, n, __ATOMIC_RELAXED);
+        atomic_fetch_add_relaxed(h->taken, n);
     }
     return NULL;
 }
@@ -1545,7 +1546,7 @@ test_shares_hold_with_two_threads_and_two_queues(void **state)
     }
     wait_rx(dp, sent, &st);
     deadline = time_msec() + DEADLINE_MS;
-    while (__atomic_load_n(&taken, __ATOMIC_RELAXED) < st.n_missed) {
+    while (atomic_load_relaxed(&taken) < st.n_missed) {
         if (time_msec() > deadline) {
             fail_msg("timeout: handlers took %llu of %llu upcalls",
                      (unsigned long long)taken,
@@ -1553,7 +1554,7 @@ test_shares_hold_with_two_threads_and_two_queues(void **state)
         }
         pause_briefly();
     }
-    __atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+    atomic_store_release(&stop, true);
     for (unsigned int h = 0; h < 2; h++) {
         dp_upcall_wake(dp, h);
         pthread_join(threads[h], NULL);
@@ -1609,7 +1610,7 @@ dump_thread(void *ctx_)
 
     pthread_barrier_wait(ctx->barrier);
     /* Dump while flows come and go. */
-    while (__atomic_load_n(ctx->churn_ops, __ATOMIC_RELAXED) < 300) {
+    while (atomic_load_relaxed(ctx->churn_ops) < 300) {
         sched_yield();
     }
     while ((n = dp_flow_dump_next(ctx->dump, infos,
@@ -1639,7 +1640,7 @@ churn_thread(void *ctx_)
     uint32_t next = 0;
 
     pthread_barrier_wait(ctx->barrier);
-    while (!__atomic_load_n(ctx->stop, __ATOMIC_RELAXED)) {
+    while (!atomic_load_relaxed(ctx->stop)) {
         struct match m;
 
         tcp_match(&m, 2, (uint16_t)(next % 60000));
@@ -1656,7 +1657,7 @@ churn_thread(void *ctx_)
             dp_flow_del(ctx->dp, &ufid, NULL);
         }
         next++;
-        __atomic_fetch_add(ctx->churn_ops, 1, __ATOMIC_RELAXED);
+        atomic_fetch_add_relaxed(ctx->churn_ops, 1);
     }
     dp_actions_unref(a);
     return NULL;
@@ -1715,8 +1716,8 @@ test_multithreaded_dump_returns_each_flow_once(void **state)
         for (int t = 0; t < N_DUMPERS; t++) {
             pthread_join(threads[t], NULL);
         }
-        ops_at_end = __atomic_load_n(&churn_ops, __ATOMIC_RELAXED);
-        __atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+        ops_at_end = atomic_load_relaxed(&churn_ops);
+        atomic_store_relaxed(&stop, true);
         pthread_join(threads[N_DUMPERS], NULL);
         dp_flow_dump_destroy(dump);
         pthread_barrier_destroy(&barrier);
@@ -2131,7 +2132,7 @@ injector_main(void *inj_)
     struct injector *inj = inj_;
     uint32_t i = 0;
 
-    while (!__atomic_load_n(&inj->stop, __ATOMIC_RELAXED)) {
+    while (!atomic_load_relaxed(&inj->stop)) {
         uint8_t b[64];
 
         build_tcp(b, sizeof b, 0x0a000001, 1000, (uint16_t)(80 + i % 2), 0, i);
@@ -2164,7 +2165,7 @@ static bool
 idle_probe_fn(void *probe_, unsigned int thread)
 {
     struct idle_probe *probe = probe_;
-    unsigned int call = __atomic_add_fetch(&probe->calls, 1, __ATOMIC_RELAXED);
+    unsigned int call = atomic_add_fetch_relaxed(&probe->calls, 1);
 
     (void)thread;
     if (call < IDLE_PROBE_FIRST || call > IDLE_PROBE_LAST) {
@@ -2228,7 +2229,7 @@ test_idle_work_leaves_a_freed_poll_list_alone(void **state)
 
     /* It keeps calling the probe (the miss is still queued), then sleeps
      * once the queue is empty. */
-    while (__atomic_load_n(&probe.calls, __ATOMIC_RELAXED) < 1000) {
+    while (atomic_load_relaxed(&probe.calls) < 1000) {
         assert_true(time_msec() < deadline);
         pause_briefly();
     }
@@ -2281,7 +2282,7 @@ test_ports_removed_under_traffic(void **state)
     assert_int_equal(dp_port_del(dp, 1), 0);
     assert_int_equal(dp_port_del(dp, 3), 0);
     netdev_close(p3);
-    __atomic_store_n(&inj.stop, true, __ATOMIC_RELAXED);
+    atomic_store_relaxed(&inj.stop, true);
     pthread_join(thread, NULL);
 
     dp_get_stats(dp, &st);

@@ -21,6 +21,7 @@
 #include "datapath/dp-rcu.h"
 #include "datapath/dpcls.h"
 #include "flow/flow.h"
+#include "lib/atomic.h"
 
 static uint64_t base_seed = 0xd9c15eedULL;
 
@@ -616,7 +617,7 @@ race_reader(void *race_)
     uint64_t n = 0;
 
     dp_rcu_register_thread();
-    while (!__atomic_load_n(&race->stop, __ATOMIC_RELAXED)) {
+    while (!atomic_load_relaxed(&race->stop)) {
         struct flow flows[DPCLS_BATCH_MAX];
         const struct flow *ptrs[DPCLS_BATCH_MAX];
         struct dpcls_rule *rules[DPCLS_BATCH_MAX];
@@ -633,14 +634,14 @@ race_reader(void *race_)
             if (r
                 && (r->magic != TRULE_MAGIC
                     || !match_matches_flow(&r->match, &flows[i]))) {
-                __atomic_fetch_add(&race->bad, 1, __ATOMIC_RELAXED);
+                atomic_fetch_add_relaxed(&race->bad, 1);
             }
         }
         n += DPCLS_BATCH_MAX;
-        __atomic_fetch_add(&race->progress, 1, __ATOMIC_RELAXED);
+        atomic_fetch_add_relaxed(&race->progress, 1);
         dp_rcu_quiesce();
     }
-    __atomic_fetch_add(&race->lookups, n, __ATOMIC_RELAXED);
+    atomic_fetch_add_relaxed(&race->lookups, n);
     dp_rcu_unregister_thread();
     return NULL;
 }
@@ -663,7 +664,7 @@ test_readers_race_a_writer_without_locks(void **state)
     }
 
     /* Start writing once the readers are reading. */
-    while (!__atomic_load_n(&race.progress, __ATOMIC_RELAXED)) {
+    while (!atomic_load_relaxed(&race.progress)) {
         sched_yield();
     }
     for (int op = 0; op < 20000; op++) {
@@ -692,12 +693,12 @@ test_readers_race_a_writer_without_locks(void **state)
         }
     }
 
-    __atomic_store_n(&race.stop, true, __ATOMIC_RELAXED);
+    atomic_store_relaxed(&race.stop, true);
     for (size_t i = 0; i < ARRAY_SIZE(readers); i++) {
         pthread_join(readers[i], NULL);
     }
-    assert_true(__atomic_load_n(&race.lookups, __ATOMIC_RELAXED) > 0);
-    assert_int_equal(__atomic_load_n(&race.bad, __ATOMIC_RELAXED), 0);
+    assert_true(atomic_load_relaxed(&race.lookups) > 0);
+    assert_int_equal(atomic_load_relaxed(&race.bad), 0);
     for (size_t i = 0; i < ARRAY_SIZE(live); i++) {
         if (live[i]) {
             dpcls_remove(&race.cls, &live[i]->cr);

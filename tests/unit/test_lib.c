@@ -1,5 +1,5 @@
-/* Unit tests for src/lib: coverage counters, dynamic strings, logging
- * levels, hashing, object pools, pointer maps. */
+/* Unit tests for src/lib: atomics, coverage counters, dynamic strings,
+ * logging levels, hashing, object pools, pointer maps. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
@@ -27,6 +28,39 @@ COVERAGE_DEFINE(test_lib_rate);
 COVERAGE_DEFINE(test_lib_never);
 
 VLOG_DEFINE_THIS_MODULE(test_lib);
+
+/* The value each read-modify-write returns is the one its name says: the
+ * value before for fetch_<op>, after for <op>_fetch, the replaced one for
+ * exchange; a failed compare-and-swap hands back the current value. */
+static void
+test_atomic_operations_return_what_their_names_say(void **state)
+{
+    (void)state;
+    uint64_t x = 0;
+    uint64_t expected;
+
+    atomic_store_release(&x, 5);
+    assert_int_equal(atomic_load_acquire(&x), 5);
+    assert_int_equal(atomic_fetch_add_relaxed(&x, 2), 5);
+    assert_int_equal(atomic_add_fetch_relaxed(&x, 3), 10);
+    assert_int_equal(atomic_sub_fetch_acq_rel(&x, 4), 6);
+    assert_int_equal(atomic_fetch_sub_relaxed(&x, 1), 6);
+    assert_int_equal(atomic_exchange_acq_rel(&x, 9), 5);
+    assert_int_equal(atomic_fetch_or_seq_cst(&x, 0), 9);
+
+    expected = 8;
+    assert_false(atomic_cas_acq_rel(&x, &expected, 1));
+    assert_int_equal(expected, 9);
+    assert_true(atomic_cas_acq_rel(&x, &expected, 1));
+    assert_int_equal(atomic_load_relaxed(&x), 1);
+    while (!atomic_cas_weak_relaxed(&x, &expected, expected + 1)) {
+        continue;
+    }
+    assert_int_equal(atomic_load_relaxed(&x), 2);
+
+    atomic_add_single_writer(&x, 40);
+    assert_int_equal(atomic_load_relaxed(&x), 42);
+}
 
 static void
 test_coverage_counts_increments_by_name(void **state)
@@ -615,6 +649,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_atomic_operations_return_what_their_names_say),
         cmocka_unit_test(test_coverage_counts_increments_by_name),
         cmocka_unit_test(test_coverage_sums_live_and_exited_threads),
         cmocka_unit_test(test_coverage_lists_counters_sorted),

@@ -19,6 +19,7 @@
 #include "classifier/classifier.h"
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
+#include "lib/atomic.h"
 #include "lib/util.h"
 #include "unit-rcu.h"
 #include "upcall/ukey.h"
@@ -255,7 +256,7 @@ race_main(void *r_)
         bool replaced;
 
         if (!ukey_install(r->map, ukey, &replaced)) {
-            __atomic_add_fetch(&r->n_won, 1, __ATOMIC_RELAXED);
+            atomic_add_fetch_relaxed(&r->n_won, 1);
             advance(ukey, UKEY_VISIBLE);
         } else {
             ukey_destroy(ukey);

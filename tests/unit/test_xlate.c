@@ -26,6 +26,7 @@
 #include "datapath/dp-actions.h"
 #include "flow/flow-text.h"
 #include "flow/flow.h"
+#include "lib/atomic.h"
 #include "lib/dynamic-string.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto.h"
@@ -1129,7 +1130,7 @@ cc_handler_main(void *sh_)
     struct flow f = parse_flow("in_port=1,tcp");
 
     urcu_memb_register_thread();
-    while (!__atomic_load_n(&sh->done, __ATOMIC_ACQUIRE)) {
+    while (!atomic_load_acquire(&sh->done)) {
         struct xlate_cache *xc = xlate_cache_new();
         struct xlate_out xout;
         struct xlate_in xin;
@@ -1141,7 +1142,7 @@ cc_handler_main(void *sh_)
         dp_actions_format(xout.actions, &a);
         /* Either rule set, never half of a batch. */
         if (strcmp(ds_cstr(&a), "2") && strcmp(ds_cstr(&a), "3")) {
-            __atomic_store_n(&sh->bad, 1, __ATOMIC_RELAXED);
+            atomic_store_relaxed(&sh->bad, 1);
         }
         ds_destroy(&a);
         xlate_out_uninit(&xout);
@@ -1188,7 +1189,7 @@ test_batches_are_atomic_for_concurrent_translation(void **state)
         }
         ofproto_run_timeouts(sh.ofp, (uint64_t)round);
     }
-    __atomic_store_n(&sh.done, 1, __ATOMIC_RELEASE);
+    atomic_store_release(&sh.done, 1);
     for (int i = 0; i < 3; i++) {
         pthread_join(threads[i], NULL);
     }
