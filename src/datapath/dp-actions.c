@@ -972,7 +972,8 @@ dp_set_nd(struct dp_packet *pkt, const struct dp_set_nd *v,
     bool changed = false;
     be16 csum;
 
-    if (dp_packet_l4_proto(pkt) != IPPROTO_ICMPV6_ || size < ofs
+    if (dp_packet_l4_proto(pkt) != IPPROTO_ICMPV6_ || !dp_packet_ipv6(pkt)
+        || size < ofs
         || (l4[0] != ND_NEIGHBOR_SOLICIT && l4[0] != ND_NEIGHBOR_ADVERT)
         || l4[1] != 0) {
         return false;

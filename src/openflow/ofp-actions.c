@@ -256,12 +256,13 @@ decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
     case NXAST_REG_LOAD: {
         uint16_t ofs_nbits = ofp_get16(a + 10);
         unsigned int n_bits = (ofs_nbits & 0x3f) + 1u;
-        uint64_t value = ofp_get64(a + 16);
         struct field_subfield dst;
+        uint64_t value;
 
         if (len != 24) {
             return OFPERR_BAC_BAD_LEN;
         }
+        value = ofp_get64(a + 16);
         error =
             decode_subfield(ofp_get32(a + 12), ofs_nbits >> 6, n_bits, &dst);
         if (error) {

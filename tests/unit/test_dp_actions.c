@@ -753,6 +753,16 @@ test_set_nd_target_and_link_layer_addresses_fix_icmpv6_checksum(void **state)
     t_apply("set(nd(target=::5,sll=02:00:00:00:00:07))", pkt);
     assert_memory_equal(dp_packet_data(pkt), f.b, f.len);
     dp_packet_delete(pkt);
+
+    /* An ND-shaped body under IPv4 with protocol 58 is not ND (the
+     * fuzzer found set(nd) rewriting it): nothing. */
+    t_build(&f, false, IPPROTO_ICMPV6_, 40, -1);
+    f.b[f.l4] = ND_NEIGHBOR_SOLICIT;
+    t_fix(&f);
+    pkt = t_packet(&f);
+    t_apply("set(nd(target=::5,sll=02:00:00:00:00:07))", pkt);
+    assert_memory_equal(dp_packet_data(pkt), f.b, f.len);
+    dp_packet_delete(pkt);
 }
 
 /* ---- Set: IPv6 ---------------------------------------------------------- */

@@ -147,6 +147,29 @@ test_output_max_len_round_trips(void **state)
     }
 }
 
+/* An NXAST_REG_LOAD shorter than its 24 bytes is refused before its
+ * value is read (the fuzzer found the value read past a 16-byte action):
+ * the action sits at the very end of its own allocation, so AddressSanitizer
+ * sees any read beyond it. */
+static void
+test_short_reg_load_is_refused_without_reading_past_it(void **state)
+{
+    static const uint8_t wire[16] = {
+        0xff, 0xff, 0, 16, 0, 0, 0x23, 0x20, /* Experimenter, NX. */
+        0,    7,    0, 31, 0, 1, 0x00, 0x04, /* REG_LOAD, ofs_nbits, dst. */
+    };
+    uint8_t *heap = malloc(sizeof wire);
+    struct ofpacts acts;
+
+    (void)state;
+    assert_non_null(heap);
+    memcpy(heap, wire, sizeof wire);
+    assert_int_equal(ofp_decode_actions(heap, sizeof wire, &acts),
+                     OFPERR_BAC_BAD_LEN);
+    ofpacts_destroy(&acts);
+    free(heap);
+}
+
 /* Every prefix of a valid message, its length field made to agree, is
  * refused, except a prefix that ends between two whole instructions
  * (that is a valid flow-mod with fewer of them). */
@@ -777,6 +800,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flow_mod_round_trips_keep_the_flow),
         cmocka_unit_test(test_output_max_len_round_trips),
+        cmocka_unit_test(
+            test_short_reg_load_is_refused_without_reading_past_it),
         cmocka_unit_test(test_truncated_flow_mods_are_refused),
         cmocka_unit_test(test_length_fields_that_lie_are_refused),
         cmocka_unit_test(test_oxm_errors_have_their_codes),
