@@ -187,9 +187,10 @@ void daemon_commands_run(struct daemon *);
 /* Refuses new commands and answers the queued ones with an error. */
 void daemon_commands_close(struct daemon *);
 
-/* Reads an `ovs-ofctl add-flows` file (one flow per line, '#' comments;
- * a line may start with add, modify, modify_strict, delete or
- * delete_strict) and applies it as one atomic batch.  Returns 0, or an
+/* Reads an `ovs-ofctl add-flows` file with flow_text_parse_file() (one
+ * flow per line, '#' comments; a line may start with add, modify,
+ * modify_strict, delete or delete_strict) and applies it as one atomic
+ * batch.  Returns 0, or an
  * errno value with one line in '*errorp' ("FILE:LINE: ...") and nothing
  * changed. */
 int daemon_load_flows(struct daemon *, const char *path, char **errorp);
