@@ -541,134 +541,68 @@ cmd_add_flows(struct daemon *d, struct control_conn *conn, int argc,
     }
 }
 
-/* Reads one line of 'stream' into 's' without its newline.  Returns false
- * at the end of the file. */
-static bool
-read_line(FILE *stream, struct ds *s)
+/* Parses the flow file 'path' into 'file', bounded by what the bridge can
+ * hold.  Returns 0, or an errno value with one line in '*errorp'. */
+static int
+daemon_parse_flow_file(struct daemon *d, const char *path,
+                       struct flow_text_file *file, char **errorp)
 {
-    int c;
-
-    ds_clear(s);
-    while ((c = getc(stream)) != EOF && c != '\n') {
-        ds_put_char(s, (char)c);
-    }
-    return c != EOF || s->length > 0;
-}
-
-/* Splits an optional flow-mod command word off the start of 'line'
- * (ovs-ofctl's add-flows accepts one), returning the mode and advancing
- * '*linep' past it. */
-static enum flow_text_mode
-flow_line_mode(const char **linep)
-{
-    static const struct {
-        const char *word;
-        enum flow_text_mode mode;
-    } words[] = {
-        {"add", FLOW_TEXT_ADD},
-        {"modify", FLOW_TEXT_MODIFY},
-        {"modify_strict", FLOW_TEXT_MODIFY_STRICT},
-        {"delete", FLOW_TEXT_DELETE},
-        {"delete_strict", FLOW_TEXT_DELETE_STRICT},
+    struct flow_text_file_options options = {
+        .mode = FLOW_TEXT_ADD,
+        .max_flows = ofproto_get_max_rules(d->ofproto),
+        .max_errors = 1,
     };
-    const char *line = *linep + strspn(*linep, " \t");
+    FILE *stream = fopen(path, "r");
+    int error;
 
-    for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
-        size_t len = strlen(words[i].word);
-
-        if (!strncmp(line, words[i].word, len)
-            && (line[len] == '\0' || line[len] == ' ' || line[len] == '\t')) {
-            *linep = line + len;
-            return words[i].mode;
-        }
+    if (!stream) {
+        error = errno;
+        memset(file, 0, sizeof *file);
+        *errorp =
+            xasprintf("%s: cannot open flow file (%s)", path, strerror(error));
+        return error;
     }
-    return FLOW_TEXT_ADD;
+    error = flow_text_parse_file(stream, path, &options, file);
+    fclose(stream);
+    if (error == EINVAL) {
+        *errorp = xstrdup(file->errors[0]);
+    } else if (error == EFBIG) {
+        *errorp = xasprintf("%s:%u: more flow-mods than the bridge holds "
+                            "flows (%zu)",
+                            path, file->n_lines, options.max_flows);
+    } else if (error) {
+        *errorp = xasprintf("%s: read error", path);
+    }
+    return error;
 }
 
 int
 daemon_load_flows(struct daemon *d, const char *path, char **errorp)
 {
-    struct ds line = DS_EMPTY_INITIALIZER;
-    struct flow_text *fts = NULL;
-    size_t n = 0, allocated = 0;
-    unsigned int line_no = 0;
-    int error = 0;
-    FILE *stream;
+    struct flow_text_file file;
+    int error;
 
     *errorp = NULL;
-    stream = fopen(path, "r");
-    if (!stream) {
-        error = errno;
-        *errorp =
-            xasprintf("%s: cannot open flow file (%s)", path, strerror(error));
-        COVERAGE_INC(daemon_flow_file_error);
-        return error;
-    }
-    while (read_line(stream, &line)) {
-        char *text = (char *)ds_cstr(&line), *hash = strchr(text, '#');
-        const char *rest = text;
-        char *parse_error = NULL;
-
-        line_no++;
-        if (hash) {
-            *hash = '\0';
-        }
-        if (strspn(text, " \t\r") == strlen(text)) {
-            continue;
-        }
-        enum flow_text_mode mode = flow_line_mode(&rest);
-        if (n >= ofproto_get_max_rules(d->ofproto)) {
-            /* Memory for the parsed file is bounded by what the bridge
-             * could hold anyway. */
-            *errorp =
-                xasprintf("%s:%u: more flow-mods than the bridge holds "
-                          "flows (%zu)",
-                          path, line_no, ofproto_get_max_rules(d->ofproto));
-            error = EFBIG;
-            goto out;
-        }
-        if (n == allocated) {
-            allocated = allocated ? 2 * allocated : 64;
-            fts = xrealloc(fts, allocated * sizeof *fts);
-        }
-        if (flow_text_parse(rest, mode, &fts[n], &parse_error)) {
-            *errorp = xasprintf("%s:%u: %s", path, line_no, parse_error);
-            free(parse_error);
-            flow_text_destroy(&fts[n]);
-            error = EINVAL;
-            goto out;
-        }
-        flow_text_as_openflow10(&fts[n]);
-        n++;
-    }
-    if (ferror(stream)) {
-        error = EIO;
-        *errorp = xasprintf("%s: read error", path);
-        goto out;
-    }
-    if (n) {
+    error = daemon_parse_flow_file(d, path, &file, errorp);
+    if (!error && file.n_flows) {
         char *apply_error = NULL;
 
-        error = ofproto_flow_mods(d->ofproto, fts, n, &apply_error);
+        for (size_t i = 0; i < file.n_flows; i++) {
+            flow_text_as_openflow10(&file.flows[i]);
+        }
+        error = ofproto_flow_mods(d->ofproto, file.flows, file.n_flows,
+                                  &apply_error);
         if (error) {
             *errorp = xasprintf("%s: %s", path, apply_error);
             free(apply_error);
         }
     }
-    if (!error) {
-        VLOG_INFO("%s: applied %zu flow-mods", path, n);
-    }
-
-out:
     if (error) {
         COVERAGE_INC(daemon_flow_file_error);
+    } else {
+        VLOG_INFO("%s: applied %zu flow-mods", path, file.n_flows);
     }
-    for (size_t i = 0; i < n; i++) {
-        flow_text_destroy(&fts[i]);
-    }
-    free(fts);
-    ds_destroy(&line);
-    fclose(stream);
+    flow_text_file_destroy(&file);
     return error;
 }
 

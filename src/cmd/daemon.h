@@ -12,7 +12,9 @@
  * socket (control_server_create).
  *
  * Files:
- *   flowswitchd.c     command line, wiring, the main loop, signals, shutdown
+ *   flowswitchd.c     wiring, the main loop, signals, shutdown
+ *   daemon-config.c   the command line: its options, their help and the
+ *                     struct daemon_config they fill
  *   daemon-port.c     port SPEC parsing; opening, adding and removing ports
  *   daemon-cmds.c     the control commands (dpctl/..., flows, ports, fdb,
  *                     coverage, memory, vlog, ofproto/trace, exit) and the
@@ -45,7 +47,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "upcall/governor.h"
+#include "datapath/datapath.h"
+#include "openflow/ofmgr.h"
 #include "upcall/upcall.h"
 
 struct control_server;
@@ -61,6 +64,8 @@ struct udpif;
 /* The datapath's name in dpctl/show, as upcall/show names it. */
 #define DAEMON_DP_NAME "system@" DAEMON_BRIDGE
 #define DAEMON_LOCAL_DP_PORT 0 /* The datapath port of OpenFlow LOCAL. */
+/* The bridge's flows without --flows or --controller: a learning switch. */
+#define DAEMON_DEFAULT_FLOWS "priority=0,actions=normal"
 
 /* ---- Ports -------------------------------------------------------------- */
 
@@ -91,34 +96,45 @@ struct daemon_port {
 
 /* ---- The daemon --------------------------------------------------------- */
 
+/* What the command line asks for (daemon-config.c).  The settings of the
+ * datapath, the handlers and revalidators and the OpenFlow channel live in
+ * those modules' own config structs, filled with their *_config_init(), so
+ * that each default is written once, in its module; the options overwrite
+ * what they name.  daemon_start() derives the rest: the datapath's upcall
+ * queues follow upcall.n_handlers, its flow table and the adaptive limit
+ * upcall.max_flow_limit (--flow-limit), the datapath id the control socket
+ * path unless --datapath-id. */
 struct daemon_config {
+    char **port_specs; /* --port, in order. */
+    size_t n_port_specs;
     char *ctl_path;
     char *flows_path;
     char *log_file;
-    unsigned int n_handlers;     /* 0: CPUs. */
-    unsigned int n_revalidators; /* 0: max(1, CPUs / 4). */
-    unsigned int n_dp_threads;
-    unsigned int dp_max_sleep_us;    /* Light-load sleep ceiling, usec. */
-    size_t flow_limit;               /* Highest adaptive flow limit. */
-    uint64_t max_idle;               /* msec. */
-    uint64_t max_revalidator;        /* msec. */
-    unsigned int min_revalidate_pps; /* packets/s. */
-    enum governor_mode governor;
-    enum upcall_mode upcall_mode;
     bool exit_when_drained;
     bool verbose;
 
-    /* OpenFlow (openflow/ofmgr.h). */
-    char **listeners; /* --listen */
-    size_t n_listeners;
-    char **controllers; /* --controller */
-    size_t n_controllers;
-    bool fail_secure;      /* --fail-mode secure */
-    bool have_datapath_id; /* --datapath-id given */
-    uint64_t datapath_id;
-    unsigned int packet_in_rate;
-    uint64_t probe_interval; /* msec; 0: no probes. */
+    struct dp_config dp;         /* n_threads, max_sleep_us. */
+    struct upcall_config upcall; /* n_handlers (CPUs), n_revalidators (0:
+                                  * max(1, CPUs / 4)), max_flow_limit,
+                                  * max_idle, max_revalidator,
+                                  * min_revalidate_pps, governor, mode. */
+    struct ofmgr_config ofmgr;   /* fail_mode, datapath_id, packet_in_rate,
+                                  * probe_interval; its listeners and
+                                  * controllers point into the arrays
+                                  * below. */
+    char **listeners;            /* --listen, ofmgr.n_listeners of them. */
+    char **controllers;    /* --controller, ofmgr.n_controllers of them. */
+    bool have_datapath_id; /* --datapath-id given. */
 };
+
+/* Fills 'cfg' with every default: the modules' *_config_init(), no ports,
+ * no paths. */
+void daemon_config_init(struct daemon_config *cfg);
+/* Parses the command line into 'cfg' (which the caller initialized).
+ * Returns -1 to go on, or the exit status: 0 after --help or --version,
+ * 1 after one line on stderr saying what is wrong. */
+int daemon_config_parse(int argc, char *argv[], struct daemon_config *cfg);
+void daemon_config_destroy(struct daemon_config *cfg);
 
 /* Why the main loop stops. */
 enum daemon_exit {
@@ -187,9 +203,10 @@ void daemon_commands_run(struct daemon *);
 /* Refuses new commands and answers the queued ones with an error. */
 void daemon_commands_close(struct daemon *);
 
-/* Reads an `ovs-ofctl add-flows` file (one flow per line, '#' comments;
- * a line may start with add, modify, modify_strict, delete or
- * delete_strict) and applies it as one atomic batch.  Returns 0, or an
+/* Reads an `ovs-ofctl add-flows` file with flow_text_parse_file() (one
+ * flow per line, '#' comments; a line may start with add, modify,
+ * modify_strict, delete or delete_strict) and applies it as one atomic
+ * batch.  Returns 0, or an
  * errno value with one line in '*errorp' ("FILE:LINE: ...") and nothing
  * changed. */
 int daemon_load_flows(struct daemon *, const char *path, char **errorp);

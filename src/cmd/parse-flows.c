@@ -7,13 +7,15 @@
  *   flowswitch-parse match STRING
  *   flowswitch-parse actions STRING
  *
- * "flows" reads a file in the format of `ovs-ofctl add-flows` (one flow per
- * line; '#' starts a comment; blank lines are skipped; like ovs-ofctl there
- * is no line continuation) and prints each flow in canonical form, by
- * default as `ovs-ofctl parse-flows` prints it after "ADD ".  A file is
- * taken whole or not at all: every bad line is reported as
- * "FILE:LINE: <message>" on stderr, and if there is any, nothing is printed
- * on stdout and the exit status is 1.
+ * "flows" reads a flow file with flow_text_parse_file(), as flowswitchd
+ * reads --flows and add-flows (flow/flow-text.h: one flow per line, '#'
+ * comments, blank lines skipped, no line continuation; in add mode a line
+ * may start with a command word such as modify_strict), and prints each
+ * flow in canonical form, by default as `ovs-ofctl parse-flows` prints it
+ * after "ADD ", after its command word if it has one other than the file's
+ * mode.  A file is taken whole or not at all: every bad line is reported
+ * as "FILE:LINE: <message>" on stderr, and if there is any, nothing is
+ * printed on stdout and the exit status is 1.
  *
  * Exit status: 0 on success, 1 for bad flow text, 2 for bad usage or an
  * unreadable file.
@@ -37,146 +39,171 @@ flows_usage(void)
     return 2;
 }
 
-/* Reads one line of 'stream' into 's' without its newline.  Returns false
- * at end of file. */
+/* What `flowswitch-parse flows` was asked to do. */
+struct parse_flows_args {
+    enum flow_text_mode mode;
+    bool strict;
+    enum flow_text_style style;
+    const char *file_name; /* "-": standard input. */
+};
+
+/* Parses the value of --mode.  Returns false (after one line on stderr)
+ * if it is not one. */
 static bool
-read_line(FILE *stream, struct ds *s)
+parse_flows_mode(const char *word, enum flow_text_mode *mode)
 {
-    int c;
-
-    /* Callers look at s->length before the text: an empty line leaves the
-     * previous text in the buffer. */
-    ds_clear(s);
-    while ((c = getc(stream)) != EOF) {
-        if (c == '\n') {
-            return true;
-        }
-        ds_put_char(s, (char)c);
-    }
-    return s->length > 0;
-}
-
-/* Strips a '#' comment; returns true if anything but white space is left. */
-static bool
-strip_comment(struct ds *s)
-{
-    char *line = s->length ? s->string : NULL;
-    char *hash;
-
-    if (!line) {
+    if (!strcmp(word, "add")) {
+        *mode = FLOW_TEXT_ADD;
+    } else if (!strcmp(word, "modify")) {
+        *mode = FLOW_TEXT_MODIFY;
+    } else if (!strcmp(word, "delete")) {
+        *mode = FLOW_TEXT_DELETE;
+    } else {
+        fprintf(stderr,
+                "flowswitch-parse: bad mode \"%s\" (expected add, modify "
+                "or delete)\n",
+                word);
         return false;
     }
-    hash = strchr(line, '#');
-    if (hash) {
-        ds_truncate(s, (size_t)(hash - line));
+    return true;
+}
+
+/* Parses the value of --style.  Returns false (after one line on stderr)
+ * if it is not one. */
+static bool
+parse_flows_style(const char *word, enum flow_text_style *style)
+{
+    if (!strcmp(word, "flow-mod")) {
+        *style = FLOW_TEXT_STYLE_FLOW_MOD;
+    } else if (!strcmp(word, "dump")) {
+        *style = FLOW_TEXT_STYLE_DUMP;
+    } else {
+        fprintf(stderr,
+                "flowswitch-parse: bad style \"%s\" (expected flow-mod or "
+                "dump)\n",
+                word);
+        return false;
     }
-    return strspn(ds_cstr(s), " \t\r\n") < s->length;
+    return true;
+}
+
+/* The mode of the file's lines: --mode, made strict by --strict. */
+static enum flow_text_mode
+parse_flows_file_mode(const struct parse_flows_args *args)
+{
+    if (args->strict && args->mode == FLOW_TEXT_MODIFY) {
+        return FLOW_TEXT_MODIFY_STRICT;
+    }
+    if (args->strict && args->mode == FLOW_TEXT_DELETE) {
+        return FLOW_TEXT_DELETE_STRICT;
+    }
+    return args->mode;
+}
+
+/* Parses the command line into 'args'.  Returns 0, or the exit status of
+ * bad usage. */
+static int
+parse_flows_args(int argc, char *argv[], struct parse_flows_args *args)
+{
+    *args = (struct parse_flows_args){.mode = FLOW_TEXT_ADD,
+                                      .style = FLOW_TEXT_STYLE_FLOW_MOD};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+
+        if (!strcmp(arg, "--mode") && i + 1 < argc) {
+            if (!parse_flows_mode(argv[++i], &args->mode)) {
+                return 2;
+            }
+        } else if (!strcmp(arg, "--strict")) {
+            args->strict = true;
+        } else if (!strcmp(arg, "--style") && i + 1 < argc) {
+            if (!parse_flows_style(argv[++i], &args->style)) {
+                return 2;
+            }
+        } else if ((arg[0] == '-' && arg[1]) || args->file_name) {
+            return flows_usage();
+        } else {
+            args->file_name = arg;
+        }
+    }
+    return args->file_name ? 0 : flows_usage();
+}
+
+/* Appends every flow of 'file' in 'style', one per line; a flow whose
+ * command word changed its mode from the file's 'mode' keeps the word in
+ * front ("delete" alone, every flow, has no text after it), so that the
+ * output reads back as the same file. */
+static void
+parse_flows_format(const struct flow_text_file *file, enum flow_text_mode mode,
+                   enum flow_text_style style, struct ds *out)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < file->n_flows; i++) {
+        const struct flow_text *ft = &file->flows[i];
+
+        ds_clear(&text);
+        flow_text_format(ft, style, &text);
+        if (ft->mode != mode) {
+            ds_put_format(out, "%s%s", flow_text_mode_keyword(ft->mode),
+                          text.length ? " " : "");
+        }
+        ds_put_format(out, "%s\n", ds_cstr(&text));
+    }
+    ds_destroy(&text);
+}
+
+/* Parses the flows of 'stream' and prints them, or every error.  Returns
+ * the exit status. */
+static int
+parse_flows_stream(FILE *stream, const struct parse_flows_args *args)
+{
+    struct flow_text_file_options options = {
+        .mode = parse_flows_file_mode(args),
+    };
+    struct flow_text_file file;
+    int error = flow_text_parse_file(stream, args->file_name, &options, &file);
+
+    for (size_t i = 0; i < file.n_errors; i++) {
+        fprintf(stderr, "%s\n", file.errors[i]);
+    }
+    if (error == EIO) {
+        fprintf(stderr, "flowswitch-parse: %s: read error\n", args->file_name);
+    }
+    if (!error) {
+        struct ds out = DS_EMPTY_INITIALIZER;
+
+        parse_flows_format(&file, options.mode, args->style, &out);
+        fputs(ds_cstr(&out), stdout);
+        ds_destroy(&out);
+    }
+    flow_text_file_destroy(&file);
+    return error ? 1 : 0;
 }
 
 int
 parse_flows_main(int argc, char *argv[])
 {
-    enum flow_text_mode mode = FLOW_TEXT_ADD;
-    enum flow_text_style style = FLOW_TEXT_STYLE_FLOW_MOD;
-    bool strict = false;
-    const char *file_name = NULL;
+    struct parse_flows_args args;
+    int status = parse_flows_args(argc, argv, &args);
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-
-        if (!strcmp(arg, "--mode") && i + 1 < argc) {
-            const char *m = argv[++i];
-
-            if (!strcmp(m, "add")) {
-                mode = FLOW_TEXT_ADD;
-            } else if (!strcmp(m, "modify")) {
-                mode = FLOW_TEXT_MODIFY;
-            } else if (!strcmp(m, "delete")) {
-                mode = FLOW_TEXT_DELETE;
-            } else {
-                fprintf(stderr,
-                        "flowswitch-parse: bad mode \"%s\" (expected add, "
-                        "modify or delete)\n",
-                        m);
-                return 2;
-            }
-        } else if (!strcmp(arg, "--strict")) {
-            strict = true;
-        } else if (!strcmp(arg, "--style") && i + 1 < argc) {
-            const char *st = argv[++i];
-
-            if (!strcmp(st, "flow-mod")) {
-                style = FLOW_TEXT_STYLE_FLOW_MOD;
-            } else if (!strcmp(st, "dump")) {
-                style = FLOW_TEXT_STYLE_DUMP;
-            } else {
-                fprintf(stderr,
-                        "flowswitch-parse: bad style \"%s\" (expected "
-                        "flow-mod or dump)\n",
-                        st);
-                return 2;
-            }
-        } else if ((arg[0] == '-' && arg[1]) || file_name) {
-            return flows_usage();
-        } else {
-            file_name = arg;
-        }
-    }
-    if (!file_name) {
-        return flows_usage();
-    }
-    if (strict) {
-        if (mode == FLOW_TEXT_MODIFY) {
-            mode = FLOW_TEXT_MODIFY_STRICT;
-        } else if (mode == FLOW_TEXT_DELETE) {
-            mode = FLOW_TEXT_DELETE_STRICT;
-        }
+    if (status) {
+        return status;
     }
 
-    FILE *stream = strcmp(file_name, "-") ? fopen(file_name, "r") : stdin;
+    bool is_stdin = !strcmp(args.file_name, "-");
+    FILE *stream = is_stdin ? stdin : fopen(args.file_name, "r");
 
     if (!stream) {
-        fprintf(stderr, "flowswitch-parse: %s: %s\n", file_name,
+        fprintf(stderr, "flowswitch-parse: %s: %s\n", args.file_name,
                 strerror(errno));
         return 2;
     }
-
-    struct ds line = DS_EMPTY_INITIALIZER;
-    struct ds out = DS_EMPTY_INITIALIZER;
-    unsigned int line_number = 0;
-    unsigned int n_errors = 0;
-
-    while (read_line(stream, &line)) {
-        struct flow_text ft;
-        char *error;
-
-        line_number++;
-        if (!strip_comment(&line)) {
-            continue;
-        }
-        if (flow_text_parse(ds_cstr(&line), mode, &ft, &error)) {
-            fprintf(stderr, "%s:%u: %s\n", file_name, line_number, error);
-            free(error);
-            n_errors++;
-            continue;
-        }
-        flow_text_format(&ft, style, &out);
-        ds_put_char(&out, '\n');
-        flow_text_destroy(&ft);
-    }
-    if (ferror(stream)) {
-        fprintf(stderr, "flowswitch-parse: %s: read error\n", file_name);
-        n_errors++;
-    }
-    if (stream != stdin) {
+    status = parse_flows_stream(stream, &args);
+    if (!is_stdin) {
         fclose(stream);
     }
-    if (!n_errors && out.length) {
-        fputs(ds_cstr(&out), stdout);
-    }
-    ds_destroy(&line);
-    ds_destroy(&out);
-    return n_errors ? 1 : 0;
+    return status;
 }
 
 int

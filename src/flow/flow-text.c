@@ -1301,3 +1301,151 @@ flow_text_format(const struct flow_text *ft, enum flow_text_style style,
         format_dump(ft, s);
     }
 }
+
+/* ---- Flow files --------------------------------------------------------- */
+
+static const struct {
+    const char *word;
+    enum flow_text_mode mode;
+} mode_keywords[] = {
+    {"add", FLOW_TEXT_ADD},
+    {"modify", FLOW_TEXT_MODIFY},
+    {"modify_strict", FLOW_TEXT_MODIFY_STRICT},
+    {"delete", FLOW_TEXT_DELETE},
+    {"delete_strict", FLOW_TEXT_DELETE_STRICT},
+};
+
+const char *
+flow_text_mode_keyword(enum flow_text_mode mode)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(mode_keywords); i++) {
+        if (mode_keywords[i].mode == mode) {
+            return mode_keywords[i].word;
+        }
+    }
+    return "add";
+}
+
+/* In an add file, takes the command word that may start '*linep' (white
+ * space before it, then the word, ended as a token is): returns its mode
+ * and advances '*linep' past it.  Without one, returns 'file_mode'. */
+static enum flow_text_mode
+take_mode_keyword(const char **linep, enum flow_text_mode file_mode)
+{
+    const char *line = *linep + strspn(*linep, " \t\r\n");
+    size_t len = strcspn(line, separators);
+
+    if (file_mode != FLOW_TEXT_ADD) {
+        return file_mode;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(mode_keywords); i++) {
+        if (strlen(mode_keywords[i].word) == len
+            && !strncmp(line, mode_keywords[i].word, len)) {
+            *linep = line + len;
+            return mode_keywords[i].mode;
+        }
+    }
+    return file_mode;
+}
+
+/* Reads one line of 'stream' into 's' without its newline.  Returns false
+ * at the end of the file. */
+static bool
+read_file_line(FILE *stream, struct ds *s)
+{
+    int c;
+
+    ds_clear(s);
+    while ((c = getc(stream)) != EOF && c != '\n') {
+        ds_put_char(s, (char)c);
+    }
+    return c != EOF || s->length > 0;
+}
+
+/* Cuts the '#' comment off 's'.  Returns true if anything but white space
+ * is left. */
+static bool
+strip_comment(struct ds *s)
+{
+    const char *text = ds_cstr(s);
+    const char *hash = strchr(text, '#');
+
+    if (hash) {
+        ds_truncate(s, (size_t)(hash - text));
+        text = ds_cstr(s);
+    }
+    return text[strspn(text, " \t\r\n")] != '\0';
+}
+
+/* Parses 'text', line 'file->n_lines' of the file 'name' in 'file_mode',
+ * and appends its flow or its error line to 'file'.  Returns true if it
+ * parsed. */
+static bool
+flow_text_file_add_line(struct flow_text_file *file, const char *name,
+                        const char *text, enum flow_text_mode file_mode)
+{
+    enum flow_text_mode mode = take_mode_keyword(&text, file_mode);
+    struct flow_text ft;
+    char *error;
+
+    if (flow_text_parse(text, mode, &ft, &error)) {
+        file->errors = xrealloc(file->errors,
+                                (file->n_errors + 1) * sizeof *file->errors);
+        file->errors[file->n_errors++] =
+            xasprintf("%s:%u: %s", name, file->n_lines, error);
+        free(error);
+        return false;
+    }
+    if (file->n_flows == file->allocated_flows) {
+        file->allocated_flows =
+            file->allocated_flows ? 2 * file->allocated_flows : 64;
+        file->flows =
+            xrealloc(file->flows, file->allocated_flows * sizeof *file->flows);
+    }
+    file->flows[file->n_flows++] = ft;
+    return true;
+}
+
+int
+flow_text_parse_file(FILE *stream, const char *name,
+                     const struct flow_text_file_options *options,
+                     struct flow_text_file *file)
+{
+    struct ds line = DS_EMPTY_INITIALIZER;
+    int error = 0;
+
+    memset(file, 0, sizeof *file);
+    while (!error && read_file_line(stream, &line)) {
+        file->n_lines++;
+        if (!strip_comment(&line)) {
+            continue;
+        }
+        if (options->max_flows && file->n_flows >= options->max_flows) {
+            /* Memory for the parsed file stays bounded. */
+            error = EFBIG;
+        } else if (!flow_text_file_add_line(file, name, ds_cstr(&line),
+                                            options->mode)
+                   && file->n_errors == options->max_errors) {
+            error = EINVAL;
+        }
+    }
+    ds_destroy(&line);
+    if (!error && ferror(stream)) {
+        return EIO;
+    }
+    return error ? error : file->n_errors ? EINVAL : 0;
+}
+
+void
+flow_text_file_destroy(struct flow_text_file *file)
+{
+    for (size_t i = 0; i < file->n_flows; i++) {
+        flow_text_destroy(&file->flows[i]);
+    }
+    free(file->flows);
+    for (size_t i = 0; i < file->n_errors; i++) {
+        free(file->errors[i]);
+    }
+    free(file->errors);
+    memset(file, 0, sizeof *file);
+}

@@ -40,6 +40,18 @@
  * Errors are one line, 'flow: <problem> in "<token>" (<expected>)'; on an
  * error nothing is left behind in the output arguments.
  *
+ * Flow files (flow_text_parse_file()) are read as `ovs-ofctl add-flows`
+ * reads them, for flowswitchd's --flows and add-flows and for
+ * `flowswitch-parse flows` alike: one flow per line; '#' starts a comment
+ * that runs to the end of the line; lines left blank (spaces, tabs, a
+ * CR) are skipped; there is no line continuation (a backslash is an
+ * ordinary character).  In an add file a line may start with a command
+ * word, add, modify, modify_strict, delete or delete_strict, ended by white
+ * space, a comma or the end of the line, that sets the mode of that line
+ * alone; files of the other modes take no command words (ovs-ofctl's
+ * mod-flows and del-flows files).  ovs-ofctl also takes abbreviations
+ * ("mod", "del"), which its manual does not document: refused here.
+ *
  * Thread safety: reentrant; a struct flow_text is owned by one thread at a
  * time.
  */
@@ -47,7 +59,9 @@
 #define FLOWSWITCH_FLOW_FLOW_TEXT_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flow/flow.h"
 #include "flow/ofpact.h"
@@ -121,6 +135,40 @@ void flow_text_as_openflow10(struct flow_text *);
  * actions. */
 void flow_text_format(const struct flow_text *, enum flow_text_style,
                       struct ds *);
+
+/* ---- Flow files --------------------------------------------------------- */
+
+/* The command word of 'mode' in an add file: "add", "modify",
+ * "modify_strict", "delete" or "delete_strict". */
+const char *flow_text_mode_keyword(enum flow_text_mode);
+
+struct flow_text_file_options {
+    enum flow_text_mode mode; /* Of the lines without a command word. */
+    size_t max_flows;         /* One flow line more is EFBIG; 0: no limit. */
+    size_t max_errors;        /* Stop after this many bad lines; 0: never. */
+};
+
+/* What flow_text_parse_file() read. */
+struct flow_text_file {
+    struct flow_text *flows; /* The good lines' flows, in file order. */
+    size_t n_flows, allocated_flows;
+    char **errors; /* One line per bad line: "NAME:LINE: <message>". */
+    size_t n_errors;
+    unsigned int n_lines; /* Lines read; on EFBIG, the line that was one
+                           * flow too many. */
+};
+
+/* Reads every line of 'stream', the flow file called 'name' in messages,
+ * into '*file' (which the caller frees with flow_text_file_destroy(),
+ * whatever the result).  Returns 0 if every flow line parsed; EINVAL if
+ * some did not (each in 'file->errors'; reading stops after
+ * 'max_errors'); EFBIG at a flow line beyond 'max_flows' (reading stops:
+ * the caller says why the file is too long); EIO on a read error (which
+ * the caller reports: 'file->errors' holds only the bad lines before). */
+int flow_text_parse_file(FILE *stream, const char *name,
+                         const struct flow_text_file_options *,
+                         struct flow_text_file *file);
+void flow_text_file_destroy(struct flow_text_file *);
 
 /* Parses a match alone: fields, sub-fields and shorthands, nothing else.
  * On success stores it in '*match' and returns 0; on error returns EINVAL

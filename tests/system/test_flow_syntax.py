@@ -26,6 +26,11 @@ Run with: FLOWSWITCH_BUILD=build /usr/bin/python3 -m pytest tests/system
     and silently changes (it drops "tp_dst=80" without "tcp", truncates
     "dl_vlan=4096", outputs to port 0): flowswitch refuses those on purpose.
     A bad line gives one line on stderr, nothing on stdout, exit status 1.
+
+(c) flowswitch-parse flows and flowswitchd (--flows, add-flows) read flow
+    files with the same function, flow_text_parse_file(): each file of
+    FLOW_FILES is accepted by both or refused by both with the same
+    "FILE:LINE: ..." line.
 """
 
 import os
@@ -35,6 +40,8 @@ import sys
 import tempfile
 
 import pytest
+
+from daemon_util import Daemon, build_path, daemon_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
@@ -255,6 +262,102 @@ def test_usage_errors_exit_with_status_2():
     assert run(["flows", "--mode", "sideways", "x"]).returncode == 2
     assert run(["flows", "/nonexistent/flows.txt"]).returncode == 2
     assert run(["match"]).returncode == 2
+
+
+# --- (c) one flow-file reader for flowswitch-parse and flowswitchd -----------
+
+# (name, file text, None if accepted, else (line, start of the message)).
+# As `ovs-ofctl add-flows`: '#' comments, blank and CR-only lines skipped,
+# a command word ended by white space or a comma, no line continuation.
+FLOW_FILES = [
+    ("comments-blanks-crlf",
+     "  # only a comment\n\n\t\r\ntcp actions=drop # note\r\n"
+     "udp actions=output:1\r\n", None),
+    ("command-words",
+     "priority=7,ip,nw_dst=10.9.9.9,actions=drop\n"
+     "modify_strict priority=7,ip,nw_dst=10.9.9.9,actions=output:2\n"
+     "\tadd\tpriority=8,ip,actions=drop\n"
+     "modify,ip,actions=output:1\n"
+     "delete_strict priority=8,ip\n"
+     "delete\n", None),
+    ("backslash-continues-nothing",
+     "tcp,tp_dst=80 \\\n actions=drop\n", (1, "flow: missing actions")),
+    ("abbreviated-command-word",
+     "ip actions=drop\nmod ip,actions=output:1\n",
+     (2, 'flow: bad field "mod"')),
+    ("capital-command-word",
+     "ip actions=drop\nMODIFY ip,actions=output:1\n",
+     (2, 'flow: bad field "MODIFY"')),
+    ("delete-takes-no-actions",
+     "delete tcp actions=drop\n", (1, "flow: actions are not allowed")),
+    ("bad-field-after-comments",
+     "# comment\npriority=1,actions=drop\n\n"
+     "priority=2,nw_dts=10.0.0.1,actions=drop\n",
+     (4, 'flow: bad field "nw_dts"')),
+]
+
+
+@pytest.fixture(scope="module")
+def switch(tmp_path_factory):
+    d = Daemon("--port", "p1,type=memory",
+               tmpdir=str(tmp_path_factory.mktemp("switch")))
+    d.start()
+    yield d
+    assert d.stop() == 0, d.stderr
+
+
+@pytest.mark.parametrize("name,text,refusal", FLOW_FILES,
+                         ids=[f[0] for f in FLOW_FILES])
+def test_parse_tool_and_daemon_accept_and_refuse_the_same_files(
+        switch, tmp_path, name, text, refusal):
+    path = tmp_path / (name + ".flows")
+    path.write_text(text, newline="")
+    parsed = run(["flows", str(path)])
+    added = switch.ctl_run("add-flows", str(path), check=False)
+    if refusal is None:
+        assert parsed.returncode == 0, parsed.stderr
+        assert added.returncode == 0, added.stderr
+        return
+    line, message = refusal
+    first = f"{path}:{line}: {message}"
+    assert parsed.returncode == 1 and parsed.stdout == ""
+    assert parsed.stderr.startswith(first), parsed.stderr
+    error = parsed.stderr.splitlines()[0]
+    assert added.returncode == 2
+    assert error in added.stderr
+    # At start-up too: one line, the same one.
+    started = subprocess.run(
+        [build_path("flowswitchd"), "--ctl", str(tmp_path / "ctl"),
+         "--flows", str(path)],
+        capture_output=True, text=True, env=daemon_env(), timeout=60)
+    assert started.returncode == 1
+    assert started.stderr == f"flowswitchd: {error}\n"
+
+
+def test_parse_tool_prints_command_words_so_the_output_reads_back():
+    text = ("ip,priority=7,actions=drop\n"
+            "modify,ip,actions=output:1\n"
+            "modify_strict priority=7,ip,actions=output:2 # x\n"
+            "  delete\n"
+            "delete_strict priority=7,ip\n"
+            "add tcp actions=drop\n")
+    want = ("priority=7,ip actions=drop\n"
+            "modify ip actions=output:1\n"
+            "modify_strict priority=7,ip actions=output:2\n"
+            "delete\n"
+            "delete_strict priority=7,ip\n"
+            "tcp actions=drop\n")
+    result = run(["flows", "-"], stdin=text)
+    assert (result.returncode, result.stdout) == (0, want), result.stderr
+    again = run(["flows", "-"], stdin=result.stdout)
+    assert (again.returncode, again.stdout) == (0, want), again.stderr
+
+
+def test_command_words_belong_to_add_files_only():
+    result = run(["flows", "--mode", "modify", "-"],
+                 stdin="modify ip,actions=output:1\n")
+    assert result.returncode == 1
+    assert result.stderr.startswith('-:1: flow: bad field "modify"')
 
 
 # --- regeneration of the expected file (needs ovs-ofctl; never run by tests)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -838,6 +839,185 @@ test_format_of_parsed_text_is_stable_for_hand_written_lines(void **state)
     }
 }
 
+/* ---- Flow files --------------------------------------------------------- */
+
+/* Reads 'text' as the flow file "f.flows" in 'mode', at most 'max_flows'
+ * flows and 'max_errors' errors, into '*file'.  Returns what
+ * flow_text_parse_file() returned. */
+static int
+parse_file(const char *text, enum flow_text_mode mode, size_t max_flows,
+           size_t max_errors, struct flow_text_file *file)
+{
+    struct flow_text_file_options options = {
+        .mode = mode,
+        .max_flows = max_flows,
+        .max_errors = max_errors,
+    };
+    FILE *stream = fmemopen((void *)text, strlen(text), "r");
+    int error;
+
+    assert_non_null(stream);
+    error = flow_text_parse_file(stream, "f.flows", &options, file);
+    fclose(stream);
+    return error;
+}
+
+/* Asserts that 'file' holds flows of 'modes' whose flow-mod text is 'want',
+ * "\n"-terminated lines. */
+static void
+assert_file_flows(const struct flow_text_file *file,
+                  const enum flow_text_mode *modes, const char *want)
+{
+    struct ds got = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < file->n_flows; i++) {
+        assert_int_equal(file->flows[i].mode, modes[i]);
+        flow_text_format(&file->flows[i], FLOW_TEXT_STYLE_FLOW_MOD, &got);
+        ds_put_char(&got, '\n');
+    }
+    assert_string_equal(ds_cstr(&got), want);
+    ds_destroy(&got);
+}
+
+static void
+test_flow_file_skips_comments_blank_lines_and_crs(void **state)
+{
+    static const enum flow_text_mode modes[] = {FLOW_TEXT_ADD, FLOW_TEXT_ADD};
+    struct flow_text_file file;
+
+    (void)state;
+    assert_int_equal(parse_file("  # only a comment\n\n\t\r\n"
+                                "tcp actions=drop # note\r\n"
+                                "udp actions=output:1",
+                                FLOW_TEXT_ADD, 0, 0, &file),
+                     0);
+    assert_int_equal(file.n_lines, 5);
+    assert_int_equal(file.n_errors, 0);
+    assert_file_flows(&file, modes,
+                      "tcp actions=drop\nudp actions=output:1\n");
+    flow_text_file_destroy(&file);
+}
+
+static void
+test_add_file_lines_may_start_with_a_command_word(void **state)
+{
+    static const enum flow_text_mode modes[] = {
+        FLOW_TEXT_ADD,           FLOW_TEXT_MODIFY, FLOW_TEXT_MODIFY_STRICT,
+        FLOW_TEXT_DELETE_STRICT, FLOW_TEXT_DELETE,
+    };
+    struct flow_text_file file;
+
+    (void)state;
+    assert_int_equal(parse_file("add ip,actions=drop\n"
+                                "modify,ip,actions=output:1\n"
+                                "\tmodify_strict\tpriority=7,ip,actions=drop\n"
+                                "delete_strict priority=7,ip\n"
+                                "delete\n",
+                                FLOW_TEXT_ADD, 0, 0, &file),
+                     0);
+    assert_file_flows(&file, modes,
+                      "ip actions=drop\n"
+                      "ip actions=output:1\n"
+                      "priority=7,ip actions=drop\n"
+                      "priority=7,ip\n"
+                      "\n");
+    flow_text_file_destroy(&file);
+    assert_string_equal(flow_text_mode_keyword(FLOW_TEXT_MODIFY_STRICT),
+                        "modify_strict");
+    assert_string_equal(flow_text_mode_keyword(FLOW_TEXT_ADD), "add");
+}
+
+static void
+test_command_words_are_whole_and_only_in_add_files(void **state)
+{
+    struct flow_text_file file;
+
+    (void)state;
+    /* ovs-ofctl takes "mod" for modify by accident; its manual does not. */
+    assert_int_equal(
+        parse_file("mod ip,actions=drop\n", FLOW_TEXT_ADD, 0, 0, &file),
+        EINVAL);
+    assert_int_equal(file.n_errors, 1);
+    assert_non_null(strstr(file.errors[0], "f.flows:1: flow: bad field"));
+    flow_text_file_destroy(&file);
+
+    /* A mod-flows file is modify throughout. */
+    assert_int_equal(
+        parse_file("modify ip,actions=drop\n", FLOW_TEXT_MODIFY, 0, 0, &file),
+        EINVAL);
+    assert_non_null(
+        strstr(file.errors[0], "f.flows:1: flow: bad field \"modify\""));
+    flow_text_file_destroy(&file);
+}
+
+static void
+test_backslash_does_not_continue_a_flow_file_line(void **state)
+{
+    struct flow_text_file file;
+
+    (void)state;
+    assert_int_equal(parse_file("tcp,tp_dst=80 \\\n actions=drop\n",
+                                FLOW_TEXT_ADD, 0, 0, &file),
+                     EINVAL);
+    /* The second line is a flow of its own. */
+    assert_int_equal(file.n_flows, 1);
+    assert_int_equal(file.n_errors, 1);
+    assert_true(!strncmp(file.errors[0], "f.flows:1: flow: missing actions",
+                         strlen("f.flows:1: flow: missing actions")));
+    flow_text_file_destroy(&file);
+}
+
+static void
+test_flow_file_reports_every_bad_line_up_to_max_errors(void **state)
+{
+    static const char text[] = "tcp actions=drop\n"
+                               "tp_dst=80 actions=drop\n"
+                               "# comment\n"
+                               "\n"
+                               "ip actions=output:0\n"
+                               "udp actions=drop\n";
+    struct flow_text_file file;
+
+    (void)state;
+    assert_int_equal(parse_file(text, FLOW_TEXT_ADD, 0, 0, &file), EINVAL);
+    assert_int_equal(file.n_flows, 2);
+    assert_int_equal(file.n_errors, 2);
+    assert_true(!strncmp(file.errors[0], "f.flows:2: flow: tp_dst requires",
+                         strlen("f.flows:2: flow: tp_dst requires")));
+    assert_true(!strncmp(file.errors[1], "f.flows:5: flow: port 0 is not",
+                         strlen("f.flows:5: flow: port 0 is not")));
+    for (size_t i = 0; i < file.n_errors; i++) {
+        assert_null(strchr(file.errors[i], '\n'));
+    }
+    flow_text_file_destroy(&file);
+
+    /* Stopping at the first. */
+    assert_int_equal(parse_file(text, FLOW_TEXT_ADD, 0, 1, &file), EINVAL);
+    assert_int_equal(file.n_errors, 1);
+    assert_int_equal(file.n_lines, 2);
+    flow_text_file_destroy(&file);
+}
+
+static void
+test_flow_file_stops_at_the_first_flow_beyond_max_flows(void **state)
+{
+    struct flow_text_file file;
+
+    (void)state;
+    assert_int_equal(parse_file("tcp actions=drop\n# c\nudp actions=drop\n"
+                                "\nip actions=drop\n",
+                                FLOW_TEXT_ADD, 2, 0, &file),
+                     EFBIG);
+    assert_int_equal(file.n_flows, 2);
+    assert_int_equal(file.n_errors, 0);
+    assert_int_equal(file.n_lines, 5);
+    flow_text_file_destroy(&file);
+
+    assert_int_equal(
+        parse_file("tcp actions=drop\n", FLOW_TEXT_ADD, 1, 0, &file), 0);
+    flow_text_file_destroy(&file);
+}
+
 int
 main(void)
 {
@@ -861,6 +1041,14 @@ main(void)
         cmocka_unit_test(test_random_flow_lines_survive_the_dump_style),
         cmocka_unit_test(
             test_format_of_parsed_text_is_stable_for_hand_written_lines),
+        cmocka_unit_test(test_flow_file_skips_comments_blank_lines_and_crs),
+        cmocka_unit_test(test_add_file_lines_may_start_with_a_command_word),
+        cmocka_unit_test(test_command_words_are_whole_and_only_in_add_files),
+        cmocka_unit_test(test_backslash_does_not_continue_a_flow_file_line),
+        cmocka_unit_test(
+            test_flow_file_reports_every_bad_line_up_to_max_errors),
+        cmocka_unit_test(
+            test_flow_file_stops_at_the_first_flow_beyond_max_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
