@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datapath/dp-emc.h"
 #include "datapath/dp-private.h"
 #include "flow/packet-parse.h"
 #include "lib/atomic.h"

@@ -1,15 +1,16 @@
-/* datapath/dp-pmd.c — the datapath threads: poll loop, exact-match cache,
- * batch classification, action execution and upcall queueing (see
- * datapath.h).
+/* datapath/dp-pmd.c — the datapath threads: poll loop, batch
+ * classification, action execution and upcall queueing (see datapath.h;
+ * the exact-match cache is dp-emc.c).
  *
  * One iteration of a datapath thread announces a quiescent state, loads
  * its poll list and receives one batch from each of its ports.  A batch
  * goes through five phases, each a tight loop over the packets:
  *
  *   1. parse every frame into its flow key (runts are dropped and counted);
- *   2. probe the EMC, in passes that prefetch for each other: hash all
- *      keys and fetch their entries; compare and fetch the flows; check
- *      the flows and fetch their stats slots and actions;
+ *   2. probe the EMC (dp_emc_lookup_batch()), in passes that prefetch
+ *      for each other: hash all keys and fetch their entries; compare and
+ *      fetch the flows; check the flows and fetch their stats slots and
+ *      actions;
  *   3. classify the EMC misses in one dpcls_lookup_batch() call, and
  *      insert a sample of the hits into the EMC;
  *   4. group the hits by flow (a small hash map on the flow pointer),
@@ -54,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datapath/dp-emc.h"
 #include "datapath/dp-private.h"
 #include "flow/packet-parse.h"
 #include "lib/atomic.h"
@@ -83,197 +85,6 @@ COVERAGE_DEFINE(dp_port_paused);
 #define DP_PMD_LIGHT_SLEEP_MIN_NS 10000
 /* How long a lossless wait sleeps before it looks again on its own. */
 #define DP_ROOM_WAIT_NS 10000000
-
-/* ---- Exact-match cache -------------------------------------------------*/
-
-#define DP_EMC_WAYS 2
-#define DP_EMC_BUCKETS (DP_EMC_ENTRIES / DP_EMC_WAYS)
-BUILD_ASSERT(DP_EMC_BUCKETS && !(DP_EMC_BUCKETS & (DP_EMC_BUCKETS - 1)));
-
-/* The EMC compares and hashes only the words of the key from in_port on:
- * the words before (OpenFlow metadata and registers) are zero in the key
- * of every received packet.  A key where they are not is never inserted
- * and never matches (dp_emc_key_cacheable()). */
-#define DP_EMC_FIRST_WORD FLOW_U64_OFS(in_port)
-#define DP_EMC_N_WORDS (FLOW_U64S - DP_EMC_FIRST_WORD)
-BUILD_ASSERT(DP_EMC_FIRST_WORD == 5);
-BUILD_ASSERT(DP_EMC_N_WORDS == 15);
-
-/* One entry, two cache lines: the flow and the key's words. */
-struct dp_emc_entry {
-    struct dp_flow *flow; /* Holds a reference; NULL: empty. */
-    uint64_t words[DP_EMC_N_WORDS];
-} __attribute__((aligned(CACHE_LINE_SIZE)));
-BUILD_ASSERT(sizeof(struct dp_emc_entry) == (size_t)2 * CACHE_LINE_SIZE);
-
-struct dp_emc {
-    /* hashes[i] is the hash of entries[i]; bucket b is [2b, 2b + 1]. */
-    uint32_t hashes[DP_EMC_ENTRIES] __attribute__((aligned(CACHE_LINE_SIZE)));
-    struct dp_emc_entry entries[DP_EMC_ENTRIES];
-    uint32_t sweep;                     /* Next bucket to sweep. */
-    uint32_t keyhash[PACKET_BATCH_MAX]; /* Scratch for a batch. */
-};
-
-struct dp_emc *
-dp_emc_create(void)
-{
-    struct dp_emc *emc =
-        aligned_alloc(CACHE_LINE_SIZE, ROUND_UP(sizeof *emc, CACHE_LINE_SIZE));
-
-    if (!emc) {
-        fatal("dp: out of memory for an exact-match cache");
-    }
-    for (size_t i = 0; i < DP_EMC_ENTRIES; i++) {
-        emc->entries[i].flow = NULL;
-        emc->hashes[i] = 0;
-    }
-    emc->sweep = 0;
-    return emc;
-}
-
-static void
-dp_emc_clear(struct dp_emc *emc, size_t i)
-{
-    dp_flow_unref(emc->entries[i].flow);
-    emc->entries[i].flow = NULL;
-    emc->hashes[i] = 0;
-}
-
-void
-dp_emc_destroy(struct dp_emc *emc)
-{
-    if (!emc) {
-        return;
-    }
-    for (size_t i = 0; i < DP_EMC_ENTRIES; i++) {
-        if (emc->entries[i].flow) {
-            dp_emc_clear(emc, i);
-        }
-    }
-    free(emc);
-}
-
-/* Hash of the key's words from in_port on: three independent CRC chains
- * (so that their latencies overlap) folded together. */
-static inline uint32_t
-dp_emc_hash(const struct flow *flow)
-{
-    const uint64_t *w = flow_u64s(flow) + DP_EMC_FIRST_WORD;
-    uint32_t a = 0, b = 0x9e3779b9, c = 0x85ebca6b;
-
-    BUILD_ASSERT(DP_EMC_N_WORDS % 3 == 0);
-    for (size_t i = 0; i < DP_EMC_N_WORDS; i += 3) {
-        a = hash_add64(a, w[i]);
-        b = hash_add64(b, w[i + 1]);
-        c = hash_add64(c, w[i + 2]);
-    }
-    return hash_finish(a ^ hash_rot32(b, 11) ^ hash_rot32(c, 22),
-                       DP_EMC_N_WORDS * 8);
-}
-
-/* Whether 'key' has the zero words the EMC leaves out. */
-static inline bool
-dp_emc_key_cacheable(const struct flow *key)
-{
-    const uint64_t *w = flow_u64s(key);
-    uint64_t any = 0;
-
-    for (size_t i = 0; i < DP_EMC_FIRST_WORD; i++) {
-        any |= w[i];
-    }
-    return !any;
-}
-
-static inline bool
-dp_emc_entry_matches(const struct dp_emc_entry *e, const struct flow *key)
-{
-    const uint64_t *w = flow_u64s(key) + DP_EMC_FIRST_WORD;
-    uint64_t diff = 0;
-
-    for (size_t i = 0; i < DP_EMC_N_WORDS; i++) {
-        diff |= e->words[i] ^ w[i];
-    }
-    return !diff && e->flow && dp_emc_key_cacheable(key);
-}
-
-static inline size_t
-dp_emc_bucket(uint32_t hash)
-{
-    return (size_t)(hash & (DP_EMC_BUCKETS - 1)) * DP_EMC_WAYS;
-}
-
-/* The flow of the entry for 'key' (not yet checked for being dead) and
- * the entry's index in '*slotp', or NULL. */
-static inline struct dp_flow *
-dp_emc_find(const struct dp_emc *emc, uint32_t hash, const struct flow *key,
-            size_t *slotp)
-{
-    size_t i = dp_emc_bucket(hash);
-
-    for (unsigned int w = 0; w < DP_EMC_WAYS; w++, i++) {
-        if (emc->hashes[i] == hash
-            && dp_emc_entry_matches(&emc->entries[i], key)) {
-            *slotp = i;
-            return emc->entries[i].flow;
-        }
-    }
-    return NULL;
-}
-
-static void
-dp_emc_insert(struct dp_emc *emc, uint32_t hash, const struct flow *key,
-              struct dp_flow *flow, uint32_t random)
-{
-    size_t bucket = dp_emc_bucket(hash);
-    size_t i = SIZE_MAX;
-
-    if (!dp_emc_key_cacheable(key)) {
-        return;
-    }
-    for (unsigned int w = 0; w < DP_EMC_WAYS; w++) {
-        if (emc->hashes[bucket + w] == hash
-            && dp_emc_entry_matches(&emc->entries[bucket + w], key)) {
-            i = bucket + w;
-            break;
-        }
-    }
-    for (unsigned int w = 0; i == SIZE_MAX && w < DP_EMC_WAYS; w++) {
-        if (!emc->entries[bucket + w].flow) {
-            i = bucket + w;
-        }
-    }
-    if (i == SIZE_MAX) {
-        i = bucket + random % DP_EMC_WAYS;
-    }
-    if (emc->entries[i].flow == flow) {
-        return;
-    }
-    if (emc->entries[i].flow) {
-        dp_flow_unref(emc->entries[i].flow);
-    }
-    dp_flow_ref(flow);
-    emc->entries[i].flow = flow;
-    memcpy(emc->entries[i].words, flow_u64s(key) + DP_EMC_FIRST_WORD,
-           sizeof emc->entries[i].words);
-    emc->hashes[i] = hash;
-}
-
-/* Clears the entries of one bucket whose flows are dead, so that deleted
- * flows do not stay allocated in buckets no traffic visits. */
-static void
-dp_emc_sweep_step(struct dp_emc *emc)
-{
-    size_t bucket =
-        (size_t)(emc->sweep++ & (DP_EMC_BUCKETS - 1)) * DP_EMC_WAYS;
-
-    for (unsigned int w = 0; w < DP_EMC_WAYS; w++) {
-        struct dp_flow *flow = emc->entries[bucket + w].flow;
-
-        if (flow && atomic_load_relaxed(&flow->dead)) {
-            dp_emc_clear(emc, bucket + w);
-        }
-    }
-}
 
 /* ---- Upcall queueing ---------------------------------------------------- */
 
@@ -734,45 +545,29 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
     }
 }
 
-/* ---- EMC bypass --------------------------------------------------------- */
-
-/* When the flows are many more than the EMC holds, most EMC probes miss
- * and only cost time; whether the hits pay for them depends on how much
- * dpcls work a hit saves.  Each thread measures, over windows of
- * DP_EMC_WINDOW batches it looked up in the EMC, the EMC hit rate and the
- * subtables a dpcls hit probes on average; when their product (subtable
- * probes saved per EMC probe) is below 1/2 — e.g. 100k flows spread over
- * 10 masks: 7% hits x 5.5 probes — it probes the EMC only on one batch in
- * DP_EMC_SAMPLE (to keep measuring) until that changes.  Insertion goes
- * on meanwhile, so traffic that turns to fewer, longer flows warms the
- * cache up again. */
-#define DP_EMC_WINDOW 64
-#define DP_EMC_SAMPLE 8
-
-static inline bool
-dp_pmd_emc_should_look_up(struct dp_pmd *pmd)
-{
-    return !pmd->emc_bypass || !(pmd->emc_batches++ % DP_EMC_SAMPLE);
-}
-
-static inline void
-dp_pmd_emc_account(struct dp_pmd *pmd, size_t lookups, size_t hits)
-{
-    struct dp_emc_window *w = &pmd->emc_window;
-
-    w->lookups += lookups;
-    w->hits += hits;
-    if (++w->batches == DP_EMC_WINDOW) {
-        /* hits / lookups * probes / dpcls_hits < 1 / 2.  Without dpcls
-         * hits the EMC answered everything: keep it. */
-        pmd->emc_bypass =
-            w->dpcls_hits
-            && 2 * w->hits * w->dpcls_probes < w->lookups * w->dpcls_hits;
-        memset(w, 0, sizeof *w);
-    }
-}
-
 /* ---- Batch processing --------------------------------------------------- */
+
+/* The phases below run once per received batch, each a loop over its
+ * packets; they are forced inline so that the batch is one function, as
+ * it was before they were split out. */
+#define DP_PMD_PHASE static inline __attribute__((always_inline))
+
+/* A received batch on its way through the phases (the top comment), on
+ * the stack of dp_pmd_process_batch().  Packet i is pkts[i], with key
+ * keys[i] and flow flows[i]. */
+struct dp_pmd_rx {
+    size_t n; /* Packets parsed. */
+    struct dp_packet *pkts[PACKET_BATCH_MAX];
+    struct flow keys[PACKET_BATCH_MAX];
+    struct dp_flow *flows[PACKET_BATCH_MAX]; /* NULL: none (yet). */
+    bool emc_enabled;                        /* Insert dpcls hits. */
+    bool emc_hashed;                         /* 'hashes' are set. */
+    uint32_t hashes[PACKET_BATCH_MAX];       /* dp_emc_hash(keys[i]). */
+    size_t n_misses;                         /* EMC misses... */
+    uint8_t misses[PACKET_BATCH_MAX];        /* ...their indexes. */
+    size_t n_upcalls;                        /* dpcls misses... */
+    uint8_t upcalls[PACKET_BATCH_MAX];       /* ...their indexes. */
+};
 
 struct dp_pmd_group {
     struct dp_flow *flow;
@@ -794,6 +589,118 @@ dp_pmd_random(struct dp_pmd *pmd)
     return x;
 }
 
+/* Phase 1: parses the frames of 'batch' into rx->keys; drops the runts
+ * (counted). */
+DP_PMD_PHASE void
+dp_pmd_parse_batch(struct dp_pmd *pmd, struct dp_port *port,
+                   struct dp_packet_batch *batch, struct dp_pmd_rx *rx)
+{
+    size_t n = 0, n_parse_drop = 0, n_parse_error = 0;
+    struct dp_packet *pkt;
+
+    DP_PACKET_BATCH_FOR_EACH (i, pkt, batch) {
+        if (UNLIKELY(dp_packet_size(pkt) < ETH_HEADER_LEN)) {
+            n_parse_drop++;
+            netdev_packet_recycle(pkt);
+            continue;
+        }
+        pkt->in_port = port->port_no;
+        if (UNLIKELY(packet_parse(pkt, &rx->keys[n]) != PARSE_OK)) {
+            n_parse_error++;
+        }
+        rx->pkts[n++] = pkt;
+    }
+    rx->n = n;
+    if (UNLIKELY(n_parse_drop)) {
+        atomic_add_single_writer(&pmd->counters[DP_C_PARSE_DROP],
+                                 n_parse_drop);
+        atomic_add_single_writer(&port->parse_drop, n_parse_drop);
+        COVERAGE_ADD(dp_parse_drop, n_parse_drop);
+    }
+    if (n_parse_error) {
+        atomic_add_single_writer(&pmd->counters[DP_C_PARSE_ERROR],
+                                 n_parse_error);
+    }
+}
+
+/* Phase 2: looks the batch up in the EMC, unless it is off or not worth
+ * it this time (dp-emc.h, "Whether the EMC pays"), and lists the packets
+ * it found no flow for in rx->misses. */
+DP_PMD_PHASE void
+dp_pmd_emc_lookup(struct dp_pmd *pmd, struct dp_pmd_rx *rx)
+{
+    size_t n = rx->n, n_misses = 0;
+    uint64_t hit_map;
+
+    rx->emc_hashed = rx->emc_enabled && dp_emc_should_look_up(pmd->emc);
+    if (!rx->emc_hashed) {
+        for (size_t i = 0; i < n; i++) {
+            rx->flows[i] = NULL;
+            rx->misses[i] = (uint8_t)i;
+        }
+        rx->n_misses = n;
+        return;
+    }
+    hit_map = dp_emc_lookup_batch(pmd->emc, rx->keys, n, pmd->id, rx->hashes,
+                                  rx->flows);
+    for (size_t i = 0; i < n; i++) {
+        if (!(hit_map & (UINT64_C(1) << i))) {
+            rx->misses[n_misses++] = (uint8_t)i;
+        }
+    }
+    rx->n_misses = n_misses;
+    atomic_add_single_writer(&pmd->counters[DP_C_EMC_HIT], n - n_misses);
+}
+
+/* Inserts packet i of 'rx', a dpcls hit, into the EMC. */
+static inline void
+dp_pmd_emc_insert(struct dp_pmd *pmd, const struct dp_pmd_rx *rx, size_t i)
+{
+    uint32_t hash = rx->emc_hashed ? rx->hashes[i] : dp_emc_hash(&rx->keys[i]);
+
+    dp_emc_insert(pmd->emc, hash, &rx->keys[i], rx->flows[i],
+                  dp_pmd_random(pmd));
+}
+
+/* Phase 3: classifies the EMC misses in one dpcls lookup, fetches the
+ * stats slots and actions of the flows it finds and inserts a sample of
+ * them into the EMC; lists the packets without a flow in rx->upcalls. */
+DP_PMD_PHASE void
+dp_pmd_dpcls_lookup(struct dp_pmd *pmd, struct dp_pmd_rx *rx)
+{
+    struct dp *dp = pmd->dp;
+    const struct flow *mkeys[PACKET_BATCH_MAX];
+    struct dpcls_rule *rules[PACKET_BATCH_MAX];
+    struct dpcls_lookup_stats st = {0, 0};
+    unsigned int inv = atomic_load_relaxed(&dp->emc_insert_inv_prob);
+    size_t n_misses = rx->n_misses, n_upcalls = 0;
+
+    for (size_t j = 0; j < n_misses; j++) {
+        mkeys[j] = &rx->keys[rx->misses[j]];
+    }
+    dpcls_lookup_batch(&dp->cls, mkeys, n_misses, rules, &st);
+    for (size_t j = 0; j < n_misses; j++) {
+        size_t i = rx->misses[j];
+        struct dp_flow *flow;
+
+        if (!rules[j]) {
+            rx->upcalls[n_upcalls++] = (uint8_t)i;
+            continue;
+        }
+        flow = rx->flows[i] = CONTAINER_OF(rules[j], struct dp_flow, cr);
+        __builtin_prefetch(&flow->stats[pmd->id], 1);
+        __builtin_prefetch(atomic_load_acquire(&flow->actions));
+        if (rx->emc_enabled && (inv <= 1 || dp_pmd_random(pmd) % inv == 0)) {
+            dp_pmd_emc_insert(pmd, rx, i);
+        }
+    }
+    rx->n_upcalls = n_upcalls;
+    atomic_add_single_writer(&pmd->counters[DP_C_DPCLS_HIT], st.n_hits);
+    dp_emc_count_dpcls(pmd->emc, st.n_hits, st.n_subtable_probes);
+    atomic_add_single_writer(&pmd->counters[DP_C_SUBTABLE_PROBES],
+                             st.n_subtable_probes);
+}
+
 static void
 dp_pmd_count_flow(struct dp_pmd *pmd, struct dp_flow *flow,
                   const struct dp_pmd_group *g)
@@ -811,22 +718,18 @@ dp_pmd_count_flow(struct dp_pmd *pmd, struct dp_flow *flow,
     }
 }
 
-/* Phase 4: groups the packets with a flow by flow, counts and runs each
- * group. */
-static void
-dp_pmd_execute_hits(struct dp_pmd *pmd, struct dp_packet *pkts[],
-                    const struct flow keys[], struct dp_flow *flows[],
-                    size_t n)
+/* Phase 4a: groups the packets of 'rx' with a flow by flow, in
+ * groups[]: a small open-addressing map from flow to group, over twice
+ * the batch size.  Returns the number of groups. */
+DP_PMD_PHASE size_t
+dp_pmd_group_hits(const struct dp_pmd_rx *rx, struct dp_pmd_group groups[])
 {
-    struct dp_pmd_group groups[PACKET_BATCH_MAX];
-    struct dp_exec_ctx ctx = {.dp = pmd->dp, .pmd = pmd, .tx = &pmd->tx};
-    /* Flow -> group, open addressing over twice the batch size. */
     uint8_t slots[2 * PACKET_BATCH_MAX];
     size_t n_groups = 0;
 
     memset(slots, 0xff, sizeof slots);
-    for (size_t i = 0; i < n; i++) {
-        struct dp_flow *flow = flows[i];
+    for (size_t i = 0; i < rx->n; i++) {
+        struct dp_flow *flow = rx->flows[i];
         struct dp_pmd_group *g;
         size_t h;
 
@@ -850,11 +753,22 @@ dp_pmd_execute_hits(struct dp_pmd *pmd, struct dp_packet *pkts[],
                 break;
             }
         }
-        g->keys[g->batch.count] = &keys[i];
-        g->batch.packets[g->batch.count++] = pkts[i];
-        g->n_bytes += dp_packet_size(pkts[i]);
-        g->tcp_flags |= ntohs(keys[i].tcp_flags);
+        g->keys[g->batch.count] = &rx->keys[i];
+        g->batch.packets[g->batch.count++] = rx->pkts[i];
+        g->n_bytes += dp_packet_size(rx->pkts[i]);
+        g->tcp_flags |= ntohs(rx->keys[i].tcp_flags);
     }
+    return n_groups;
+}
+
+/* Phase 4b: counts each group into its flow's stats slot of this thread
+ * and runs the flow's actions on it once (or, for a draining flow, makes
+ * its packets DRAIN upcalls); sends each port's output once. */
+DP_PMD_PHASE void
+dp_pmd_run_groups(struct dp_pmd *pmd, struct dp_pmd_group groups[],
+                  size_t n_groups)
+{
+    struct dp_exec_ctx ctx = {.dp = pmd->dp, .pmd = pmd, .tx = &pmd->tx};
 
     for (size_t k = 0; k < n_groups; k++) {
         struct dp_pmd_group *g = &groups[k];
@@ -878,170 +792,54 @@ dp_pmd_execute_hits(struct dp_pmd *pmd, struct dp_packet *pkts[],
     dp_tx_set_flush(&pmd->tx);
 }
 
+/* Phase 5: queues the misses and the ACTION upcalls phase 4 produced to
+ * the handlers, in packet order.  May wait offline for room (then sets
+ * '*offline'). */
+DP_PMD_PHASE void
+dp_pmd_queue_upcalls(struct dp_pmd *pmd, struct dp_port *port,
+                     const struct dp_pmd_rx *rx, bool *offline)
+{
+    bool lossless = port->lossless;
+
+    for (size_t j = 0; j < rx->n_upcalls; j++) {
+        size_t i = rx->upcalls[j];
+
+        dp_pmd_queue_upcall(pmd, port, lossless, rx->pkts[i], &rx->keys[i],
+                            flow_hash_5tuple(&rx->keys[i], 0), DP_UPCALL_MISS,
+                            NULL, NULL, NULL, NULL, offline);
+    }
+    for (size_t j = 0; j < pmd->n_pending; j++) {
+        struct dp_pending_upcall *p = &pmd->pending[j];
+
+        dp_pmd_queue_upcall(pmd, port, lossless, p->packet, &p->key, p->hash,
+                            p->type, &p->userdata, &p->ufid, p->flow,
+                            p->actions, offline);
+    }
+    pmd->n_pending = 0;
+}
+
+/* Runs 'batch', received on 'port', through the phases of the top
+ * comment. */
 static void
 dp_pmd_process_batch(struct dp_pmd *pmd, struct dp_port *port,
                      struct dp_packet_batch *batch, bool *offline)
 {
-    struct dp *dp = pmd->dp;
-    struct flow keys[PACKET_BATCH_MAX];
-    struct dp_packet *pkts[PACKET_BATCH_MAX];
-    struct dp_flow *flows[PACKET_BATCH_MAX];
-    uint32_t *hashes = pmd->emc->keyhash;
-    uint8_t misses[PACKET_BATCH_MAX], upcalls[PACKET_BATCH_MAX];
-    size_t n = 0, n_misses = 0, n_upcalls = 0;
-    size_t n_parse_drop = 0, n_parse_error = 0;
-    bool emc_enabled = atomic_load_relaxed(&dp->emc_enabled);
-    struct dp_emc *emc = pmd->emc;
-    struct dp_packet *pkt;
+    struct dp_pmd_rx rx;
 
-    /* 1. Parse. */
-    DP_PACKET_BATCH_FOR_EACH (i, pkt, batch) {
-        if (UNLIKELY(dp_packet_size(pkt) < ETH_HEADER_LEN)) {
-            n_parse_drop++;
-            netdev_packet_recycle(pkt);
-            continue;
-        }
-        pkt->in_port = port->port_no;
-        if (UNLIKELY(packet_parse(pkt, &keys[n]) != PARSE_OK)) {
-            n_parse_error++;
-        }
-        pkts[n++] = pkt;
+    rx.emc_enabled = atomic_load_relaxed(&pmd->dp->emc_enabled);
+    dp_pmd_parse_batch(pmd, port, batch, &rx);
+    dp_pmd_emc_lookup(pmd, &rx);
+    rx.n_upcalls = 0;
+    if (rx.n_misses) {
+        dp_pmd_dpcls_lookup(pmd, &rx);
     }
-    if (UNLIKELY(n_parse_drop)) {
-        atomic_add_single_writer(&pmd->counters[DP_C_PARSE_DROP],
-                                 n_parse_drop);
-        atomic_add_single_writer(&port->parse_drop, n_parse_drop);
-        COVERAGE_ADD(dp_parse_drop, n_parse_drop);
+    if (rx.n_upcalls < rx.n) {
+        struct dp_pmd_group groups[PACKET_BATCH_MAX];
+
+        dp_pmd_run_groups(pmd, groups, dp_pmd_group_hits(&rx, groups));
     }
-    if (n_parse_error) {
-        atomic_add_single_writer(&pmd->counters[DP_C_PARSE_ERROR],
-                                 n_parse_error);
-    }
-
-    /* 2. Exact-match cache, in three passes so that the cache misses of
-     * the batch overlap: hash and fetch the entries; compare, and fetch
-     * the candidate flows; check them and fetch their stats and
-     * actions. */
-    bool emc_lookup = emc_enabled && dp_pmd_emc_should_look_up(pmd);
-
-    if (emc_lookup) {
-        size_t slots[PACKET_BATCH_MAX];
-        uint64_t hit_map = 0, dead_map = 0;
-        unsigned int i;
-
-        for (i = 0; i < n; i++) {
-            size_t bucket;
-
-            hashes[i] = dp_emc_hash(&keys[i]);
-            bucket = dp_emc_bucket(hashes[i]);
-            __builtin_prefetch(&emc->hashes[bucket]);
-            __builtin_prefetch(&emc->entries[bucket]);
-            __builtin_prefetch((const char *)&emc->entries[bucket]
-                               + CACHE_LINE_SIZE);
-        }
-        for (i = 0; i < n; i++) {
-            flows[i] = dp_emc_find(emc, hashes[i], &keys[i], &slots[i]);
-            if (flows[i]) {
-                __builtin_prefetch(&flows[i]->actions);
-                hit_map |= UINT64_C(1) << i;
-            }
-        }
-        MAP_FOR_EACH_INDEX (i, hit_map) {
-            struct dp_flow *flow = flows[i];
-
-            if (UNLIKELY(atomic_load_relaxed(&flow->dead))) {
-                dead_map |= UINT64_C(1) << i;
-                continue;
-            }
-            __builtin_prefetch(&flow->stats[pmd->id], 1);
-            __builtin_prefetch(atomic_load_acquire(&flow->actions));
-        }
-        if (UNLIKELY(dead_map)) {
-            /* Only now: an entry's reference may be the last one, and
-             * other packets of the batch may hold the same flow.  From
-             * here on the dead flows' pointers are only compared. */
-            MAP_FOR_EACH_INDEX (i, dead_map) {
-                if (emc->entries[slots[i]].flow == flows[i]) {
-                    dp_emc_clear(emc, slots[i]);
-                }
-                flows[i] = NULL;
-            }
-            hit_map &= ~dead_map;
-        }
-        for (i = 0; i < n; i++) {
-            if (!(hit_map & (UINT64_C(1) << i))) {
-                misses[n_misses++] = (uint8_t)i;
-            }
-        }
-        atomic_add_single_writer(&pmd->counters[DP_C_EMC_HIT], n - n_misses);
-        dp_pmd_emc_account(pmd, n, n - n_misses);
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            flows[i] = NULL;
-            misses[n_misses++] = (uint8_t)i;
-        }
-    }
-
-    /* 3. Megaflow classifier. */
-    if (n_misses) {
-        const struct flow *mkeys[PACKET_BATCH_MAX];
-        struct dpcls_rule *rules[PACKET_BATCH_MAX];
-        struct dpcls_lookup_stats st = {0, 0};
-        unsigned int inv = atomic_load_relaxed(&dp->emc_insert_inv_prob);
-
-        for (size_t j = 0; j < n_misses; j++) {
-            mkeys[j] = &keys[misses[j]];
-        }
-        dpcls_lookup_batch(&dp->cls, mkeys, n_misses, rules, &st);
-        for (size_t j = 0; j < n_misses; j++) {
-            size_t i = misses[j];
-
-            if (!rules[j]) {
-                upcalls[n_upcalls++] = (uint8_t)i;
-                continue;
-            }
-            flows[i] = CONTAINER_OF(rules[j], struct dp_flow, cr);
-            __builtin_prefetch(&flows[i]->stats[pmd->id], 1);
-            __builtin_prefetch(atomic_load_acquire(&flows[i]->actions));
-            if (emc_enabled && (inv <= 1 || dp_pmd_random(pmd) % inv == 0)) {
-                if (!emc_lookup) {
-                    hashes[i] = dp_emc_hash(&keys[i]);
-                }
-                dp_emc_insert(emc, hashes[i], &keys[i], flows[i],
-                              dp_pmd_random(pmd));
-            }
-        }
-        atomic_add_single_writer(&pmd->counters[DP_C_DPCLS_HIT], st.n_hits);
-        pmd->emc_window.dpcls_hits += st.n_hits;
-        pmd->emc_window.dpcls_probes += st.n_subtable_probes;
-        atomic_add_single_writer(&pmd->counters[DP_C_SUBTABLE_PROBES],
-                                 st.n_subtable_probes);
-    }
-
-    /* 4. Hits. */
-    if (n_upcalls < n) {
-        dp_pmd_execute_hits(pmd, pkts, keys, flows, n);
-    }
-
-    /* 5. Misses and ACTION upcalls. */
-    if (n_upcalls || pmd->n_pending) {
-        bool lossless = port->lossless;
-
-        for (size_t j = 0; j < n_upcalls; j++) {
-            size_t i = upcalls[j];
-
-            dp_pmd_queue_upcall(pmd, port, lossless, pkts[i], &keys[i],
-                                flow_hash_5tuple(&keys[i], 0), DP_UPCALL_MISS,
-                                NULL, NULL, NULL, NULL, offline);
-        }
-        for (size_t j = 0; j < pmd->n_pending; j++) {
-            struct dp_pending_upcall *p = &pmd->pending[j];
-
-            dp_pmd_queue_upcall(pmd, port, lossless, p->packet, &p->key,
-                                p->hash, p->type, &p->userdata, &p->ufid,
-                                p->flow, p->actions, offline);
-        }
-        pmd->n_pending = 0;
+    if (rx.n_upcalls || pmd->n_pending) {
+        dp_pmd_queue_upcalls(pmd, port, &rx, offline);
     }
 }
 
@@ -1268,6 +1066,69 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
     }
 }
 
+/* The start of an iteration at 'now_ns': a quiescent state, then the
+ * poll list to receive from. */
+static const struct dp_poll_list *
+dp_pmd_iteration_start(struct dp_pmd *pmd, uint64_t now_ns)
+{
+    const struct dp_poll_list *list;
+
+    dp_rcu_quiesce();
+    /* A new iteration: the one before has queued all its upcalls
+     * (draining flows, datapath.h "Order"). */
+    atomic_fetch_add_seq_cst(&pmd->drain_seq, 1);
+    pmd->defer_wakes = atomic_load_relaxed(&pmd->dp->idle_work_on);
+    if (!pmd->defer_wakes) {
+        dp_pmd_flush_wakes(pmd);
+    }
+    /* After a quiescent state a port table may have been freed and
+     * its address reused: forget the cached lookups. */
+    pmd->port_cache.table = NULL;
+    list = atomic_load_acquire(&pmd->poll_list);
+    pmd->now = now_ns / 1000000; /* time_msec() */
+    return list;
+}
+
+/* Receives and processes one batch from each port of 'list'.  Returns
+ * the number of packets received. */
+static size_t
+dp_pmd_poll_ports(struct dp_pmd *pmd, const struct dp_poll_list *list,
+                  bool *offline)
+{
+    size_t rx = 0;
+
+    /* 'offline' first: after a lossless wait (offline) the list may
+     * have been freed by dp_port_del() (found by the port-removal
+     * system test under ASan). */
+    for (size_t i = 0; !*offline && i < list->n; i++) {
+        struct dp_port *port = list->ports[i];
+
+        if (!atomic_load_relaxed(&port->rx_done)) {
+            rx += dp_pmd_poll_port(pmd, port, offline);
+        }
+    }
+    return rx;
+}
+
+/* Runs a batch of the upcalls queued meanwhile, after a poll that
+ * received nothing.  Returns whether it did. */
+static bool
+dp_pmd_try_idle_work(struct dp_pmd *pmd, bool *went_offline)
+{
+    switch (dp_pmd_idle_work(pmd, went_offline)) {
+    case DP_IDLE_DID:
+        return true;
+    case DP_IDLE_TAKEN:
+        /* A handler (or another datapath thread) is at them: if it
+         * shares this CPU, let it have it. */
+        sched_yield();
+        return false;
+    case DP_IDLE_NOTHING:
+    default:
+        return false;
+    }
+}
+
 void *
 dp_pmd_main(void *pmd_)
 {
@@ -1287,7 +1148,7 @@ dp_pmd_main(void *pmd_)
     while (!atomic_load_relaxed(&dp->pmds_stop)) {
         const struct dp_poll_list *list;
         bool offline = false, went_offline = false;
-        size_t work = 0, rx;
+        size_t work, rx;
         uint64_t now_ns = time_nsec();
 
         atomic_add_single_writer(
@@ -1295,49 +1156,15 @@ dp_pmd_main(void *pmd_)
             now_ns - last_ns);
         last_ns = now_ns;
 
-        dp_rcu_quiesce();
-        /* A new iteration: the one before has queued all its upcalls
-         * (draining flows, datapath.h "Order"). */
-        atomic_fetch_add_seq_cst(&pmd->drain_seq, 1);
-        pmd->defer_wakes = atomic_load_relaxed(&dp->idle_work_on);
-        if (!pmd->defer_wakes) {
-            dp_pmd_flush_wakes(pmd);
-        }
-        /* After a quiescent state a port table may have been freed and
-         * its address reused: forget the cached lookups. */
-        pmd->port_cache.table = NULL;
-        list = atomic_load_acquire(&pmd->poll_list);
-        pmd->now = now_ns / 1000000; /* time_msec() */
-        /* 'offline' first: after a lossless wait (offline) the list may
-         * have been freed by dp_port_del() (found by the port-removal
-         * system test under ASan). */
-        for (size_t i = 0; !offline && i < list->n; i++) {
-            struct dp_port *port = list->ports[i];
-
-            if (!atomic_load_relaxed(&port->rx_done)) {
-                work += dp_pmd_poll_port(pmd, port, &offline);
-            }
-        }
+        list = dp_pmd_iteration_start(pmd, now_ns);
+        work = rx = dp_pmd_poll_ports(pmd, list, &offline);
         dp_emc_sweep_step(pmd->emc);
-        rx = work;
 
         /* Nothing received: the upcalls queued meanwhile are this
          * thread's to run (work-conserving upcalls); busy, it holds the
          * handlers' wake-ups back only for so long. */
         if (!work && !offline && pmd->defer_wakes) {
-            switch (dp_pmd_idle_work(pmd, &went_offline)) {
-            case DP_IDLE_DID:
-                work = 1;
-                break;
-            case DP_IDLE_TAKEN:
-                /* A handler (or another datapath thread) is at them: if
-                 * it shares this CPU, let it have it. */
-                sched_yield();
-                break;
-            case DP_IDLE_NOTHING:
-            default:
-                break;
-            }
+            work = dp_pmd_try_idle_work(pmd, &went_offline);
         } else if (work) {
             dp_pmd_check_wakes(pmd);
         }

@@ -5,7 +5,9 @@
  *   datapath.c    creation, ports, threads' life cycle, statistics, the
  *                 maintenance thread (reclaims memory, sorts subtables)
  *   dp-flow.c     the flow table: put, del, get, dumps, ufids
- *   dp-pmd.c      the datapath threads' poll loop, EMC, action execution
+ *   dp-pmd.c      the datapath threads' poll loop, batch classification,
+ *                 action execution
+ *   dp-emc.c      the exact-match cache of a datapath thread (dp-emc.h)
  *   dp-upcall.c   the upcall queues
  *   dp-drain.c    draining flows: cohorts and their flip (datapath.h,
  *                 "Order")
@@ -231,18 +233,13 @@ struct dp_pmd_port_cache {
 struct dp_pmd {
     struct dp *dp;
     unsigned int id;
+    int wake_fd; /* eventfd: reconfiguration, stop. */
     pthread_t thread;
-    bool running;                   /* Manager: the thread exists. */
     struct dp_poll_list *poll_list; /* RCU. */
-    int wake_fd;                    /* eventfd: reconfiguration, stop. */
-    struct dp_emc *emc;             /* Owned by the thread. */
-    bool emc_bypass;                /* Not worth probing: see dp-pmd.c. */
-    uint32_t emc_batches;
-    struct dp_emc_window {
-        uint64_t batches, lookups, hits, dpcls_hits, dpcls_probes;
-    } emc_window;
-    uint32_t rng;
+    struct dp_emc *emc;             /* Owned by the thread (dp-emc.h). */
     uint64_t now; /* time_msec() at the start of the iteration. */
+    uint32_t rng;
+    bool running; /* Manager: the thread exists. */
 
     /* Draining (datapath.h, "Order"): iterations begun, and whether the
      * thread sleeps.  Written by the thread with sequentially consistent
@@ -386,9 +383,6 @@ void dp_flow_stats_sum(const struct dp *, const struct dp_flow *,
                        struct dp_flow_stats *);
 
 /* dp-pmd.c */
-struct dp_emc *dp_emc_create(void);
-/* Drops every entry's reference and frees the cache. */
-void dp_emc_destroy(struct dp_emc *);
 void *dp_pmd_main(void *pmd);
 void dp_pmd_wake(struct dp_pmd *);
 /* Runs 'actions' on every packet of 'batch' (which the caller gives up);

@@ -83,8 +83,6 @@ struct flow_miss {
     bool put_queued;                /* A put is in this batch's ops. */
     bool put_refused;              /* Install ruled out for the whole batch. */
     bool dup_refused;              /* ...because a ukey for it exists. */
-    struct ukey *ukey;             /* The ukey of the queued put. */
-    size_t put_idx;                /* Its put: the batch's puts[put_idx]. */
     const struct dp_packet *first; /* Its first packet in the batch. */
 };
 
@@ -125,7 +123,12 @@ struct handler {
     struct handler_index by_key;      /* Misses by flow_hash(key). */
     struct handler_index by_megaflow; /* Misses whose megaflow is put or
                                        * refused, by ufid. */
+    /* The batch's ops: ops[i] executes upcalls[i], and the puts follow
+     * the executes.  dp_operate() takes the ops as one array, so each
+     * put's ukey sits beside it: put_ukeys[j] is the ukey the j-th put
+     * installs. */
     struct dp_op ops[UPCALL_BATCH * 2];
+    struct ukey *put_ukeys[UPCALL_BATCH];
 
     /* Statistics, written under 'run_mutex'. */
     uint64_t n_upcalls;
