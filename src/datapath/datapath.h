@@ -34,7 +34,7 @@
  * slow sweep clears dead entries the traffic no longer visits.  When the
  * EMC does not pay for itself (far more flows than entries, so that its
  * hits save less than half a subtable probe per EMC probe), a thread
- * probes it only on one batch in eight until that changes (dp-pmd.c).
+ * probes it only on one batch in eight until that changes (dp-emc.c).
  *
  * Output.  A datapath thread collects each rx batch's output per port and
  * sends it once per port at the end of the batch, not once per flow.
