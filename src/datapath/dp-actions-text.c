@@ -443,29 +443,70 @@ dp_parse_eth_field(char *text, struct eth_addr *vp, struct eth_addr *mp)
     return dp_parse_eth(text, vp) && (!mask || dp_parse_eth(mask, mp));
 }
 
+/* An IPv4 address "V[/M]", the mask a dotted quad or a prefix length. */
+static bool
+dp_parse_ip_field(char *text, be32 *vp, be32 *mp)
+{
+    char *mask;
+
+    dp_split_mask(text, &mask);
+    *mp = UINT32_MAX;
+    return inet_pton(AF_INET, text, vp) == 1
+           && (!mask || dp_parse_ip_mask(mask, mp));
+}
+
+/* An IPv6 address "V[/M]", the mask an address or a prefix length. */
+static bool
+dp_parse_ipv6_field(char *text, struct in6_addr *vp, struct in6_addr *mp)
+{
+    char *mask;
+
+    dp_split_mask(text, &mask);
+    memset(mp, 0xff, sizeof *mp);
+    return inet_pton(AF_INET6, text, vp) == 1
+           && (!mask || dp_parse_ipv6_mask(mask, mp));
+}
+
+/* An 8-bit integer field "V[/M]". */
+static bool
+dp_parse_u8_field(char *text, uint8_t *vp, uint8_t *mp)
+{
+    uint32_t iv, im;
+
+    if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
+        return false;
+    }
+    *vp = (uint8_t)iv;
+    *mp = (uint8_t)im;
+    return true;
+}
+
+/* A 16-bit integer field "V[/M]", stored in network order. */
+static bool
+dp_parse_be16_field(char *text, be16 *vp, be16 *mp)
+{
+    uint32_t iv, im;
+
+    if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
+        return false;
+    }
+    *vp = htons((uint16_t)iv);
+    *mp = htons((uint16_t)im);
+    return true;
+}
+
 static bool
 dp_parse_arp_field(const char *key, char *text, struct dp_set_arp *v,
                    struct dp_set_arp *m)
 {
-    uint32_t iv, im;
-    char *mask;
-
-    if (!strcmp(key, "sip") || !strcmp(key, "tip")) {
-        be32 *vp = key[0] == 's' ? &v->sip : &v->tip;
-        be32 *mp = key[0] == 's' ? &m->sip : &m->tip;
-
-        dp_split_mask(text, &mask);
-        *mp = UINT32_MAX;
-        return inet_pton(AF_INET, text, vp) == 1
-               && (!mask || dp_parse_ip_mask(mask, mp));
+    if (!strcmp(key, "sip")) {
+        return dp_parse_ip_field(text, &v->sip, &m->sip);
+    }
+    if (!strcmp(key, "tip")) {
+        return dp_parse_ip_field(text, &v->tip, &m->tip);
     }
     if (!strcmp(key, "op")) {
-        if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
-            return false;
-        }
-        v->op = htons((uint16_t)iv);
-        m->op = htons((uint16_t)im);
-        return true;
+        return dp_parse_be16_field(text, &v->op, &m->op);
     }
     if (!strcmp(key, "sha")) {
         return dp_parse_eth_field(text, &v->sha, &m->sha);
@@ -480,13 +521,8 @@ static bool
 dp_parse_nd_field(const char *key, char *text, struct dp_set_nd *v,
                   struct dp_set_nd *m)
 {
-    char *mask;
-
     if (!strcmp(key, "target")) {
-        dp_split_mask(text, &mask);
-        memset(&m->target, 0xff, sizeof m->target);
-        return inet_pton(AF_INET6, text, &v->target) == 1
-               && (!mask || dp_parse_ipv6_mask(mask, &m->target));
+        return dp_parse_ipv6_field(text, &v->target, &m->target);
     }
     if (!strcmp(key, "sll")) {
         return dp_parse_eth_field(text, &v->sll, &m->sll);
@@ -497,145 +533,148 @@ dp_parse_nd_field(const char *key, char *text, struct dp_set_nd *v,
     return false;
 }
 
-/* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'. */
+static bool
+dp_parse_eth_set_field(const char *key, char *text, struct dp_set_eth *v,
+                       struct dp_set_eth *m)
+{
+    if (!strcmp(key, "src")) {
+        return dp_parse_eth_field(text, &v->src, &m->src);
+    }
+    if (!strcmp(key, "dst")) {
+        return dp_parse_eth_field(text, &v->dst, &m->dst);
+    }
+    return false;
+}
+
+/* vid and pcp add their bits to the TCI, tci sets all of it. */
+static bool
+dp_parse_vlan_field(const char *key, char *text, struct dp_set_vlan *v,
+                    struct dp_set_vlan *m)
+{
+    uint32_t iv, im;
+
+    if (!strcmp(key, "vid")) {
+        if (!dp_parse_int_field(text, VLAN_VID_MASK, &iv, &im)) {
+            return false;
+        }
+        v->tci |= htons((uint16_t)iv);
+        m->tci |= htons((uint16_t)im);
+        return true;
+    }
+    if (!strcmp(key, "pcp")) {
+        if (!dp_parse_int_field(text, 7, &iv, &im)) {
+            return false;
+        }
+        v->tci |= htons((uint16_t)(iv << VLAN_PCP_SHIFT));
+        m->tci |= htons((uint16_t)(im << VLAN_PCP_SHIFT));
+        return true;
+    }
+    if (!strcmp(key, "tci")) {
+        return dp_parse_be16_field(text, &v->tci, &m->tci);
+    }
+    return false;
+}
+
+static bool
+dp_parse_ipv4_set_field(const char *key, char *text, struct dp_set_ipv4 *v,
+                        struct dp_set_ipv4 *m)
+{
+    if (!strcmp(key, "src")) {
+        return dp_parse_ip_field(text, &v->src, &m->src);
+    }
+    if (!strcmp(key, "dst")) {
+        return dp_parse_ip_field(text, &v->dst, &m->dst);
+    }
+    if (!strcmp(key, "tos")) {
+        return dp_parse_u8_field(text, &v->tos, &m->tos);
+    }
+    if (!strcmp(key, "ttl")) {
+        return dp_parse_u8_field(text, &v->ttl, &m->ttl);
+    }
+    return false;
+}
+
+static bool
+dp_parse_ipv6_set_field(const char *key, char *text, struct dp_set_ipv6 *v,
+                        struct dp_set_ipv6 *m)
+{
+    uint32_t iv, im;
+
+    if (!strcmp(key, "src")) {
+        return dp_parse_ipv6_field(text, &v->src, &m->src);
+    }
+    if (!strcmp(key, "dst")) {
+        return dp_parse_ipv6_field(text, &v->dst, &m->dst);
+    }
+    if (!strcmp(key, "label")) {
+        if (!dp_parse_int_field(text, IPV6_LABEL_MASK, &iv, &im)) {
+            return false;
+        }
+        v->label = htonl(iv);
+        m->label = htonl(im);
+        return true;
+    }
+    if (!strcmp(key, "tclass")) {
+        return dp_parse_u8_field(text, &v->tclass, &m->tclass);
+    }
+    if (!strcmp(key, "hlimit")) {
+        return dp_parse_u8_field(text, &v->hlimit, &m->hlimit);
+    }
+    return false;
+}
+
+/* tcp, udp and sctp: the ports. */
+static bool
+dp_parse_l4_set_field(const char *key, char *text, struct dp_set_l4 *v,
+                      struct dp_set_l4 *m)
+{
+    if (!strcmp(key, "src")) {
+        return dp_parse_be16_field(text, &v->src, &m->src);
+    }
+    if (!strcmp(key, "dst")) {
+        return dp_parse_be16_field(text, &v->dst, &m->dst);
+    }
+    return false;
+}
+
+/* icmp and icmpv6. */
+static bool
+dp_parse_icmp_set_field(const char *key, char *text, struct dp_set_icmp *v,
+                        struct dp_set_icmp *m)
+{
+    if (!strcmp(key, "type")) {
+        return dp_parse_u8_field(text, &v->type, &m->type);
+    }
+    if (!strcmp(key, "code")) {
+        return dp_parse_u8_field(text, &v->code, &m->code);
+    }
+    return false;
+}
+
+/* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'.  A flat
+ * dispatch on the header, one line per header. */
 static bool
 dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
                    union dp_set_fields *v, union dp_set_fields *m)
 {
-    uint32_t iv, im;
-    char *mask;
-
     switch (header) {
-    case DP_SET_ETH: {
-        struct eth_addr *vp, *mp;
-
-        if (!strcmp(key, "src")) {
-            vp = &v->eth.src;
-            mp = &m->eth.src;
-        } else if (!strcmp(key, "dst")) {
-            vp = &v->eth.dst;
-            mp = &m->eth.dst;
-        } else {
-            return false;
-        }
-        dp_split_mask(text, &mask);
-        *mp = ETH_ADDR_BROADCAST;
-        return dp_parse_eth(text, vp) && (!mask || dp_parse_eth(mask, mp));
-    }
+    case DP_SET_ETH:
+        return dp_parse_eth_set_field(key, text, &v->eth, &m->eth);
     case DP_SET_VLAN:
-        if (!strcmp(key, "vid")) {
-            if (!dp_parse_int_field(text, VLAN_VID_MASK, &iv, &im)) {
-                return false;
-            }
-            v->vlan.tci |= htons((uint16_t)iv);
-            m->vlan.tci |= htons((uint16_t)im);
-        } else if (!strcmp(key, "pcp")) {
-            if (!dp_parse_int_field(text, 7, &iv, &im)) {
-                return false;
-            }
-            v->vlan.tci |= htons((uint16_t)(iv << VLAN_PCP_SHIFT));
-            m->vlan.tci |= htons((uint16_t)(im << VLAN_PCP_SHIFT));
-        } else if (!strcmp(key, "tci")) {
-            if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
-                return false;
-            }
-            v->vlan.tci = htons((uint16_t)iv);
-            m->vlan.tci = htons((uint16_t)im);
-        } else {
-            return false;
-        }
-        return true;
+        return dp_parse_vlan_field(key, text, &v->vlan, &m->vlan);
     case DP_SET_IPV4:
-        if (!strcmp(key, "src") || !strcmp(key, "dst")) {
-            be32 *vp = key[0] == 's' ? &v->ipv4.src : &v->ipv4.dst;
-            be32 *mp = key[0] == 's' ? &m->ipv4.src : &m->ipv4.dst;
-
-            dp_split_mask(text, &mask);
-            *mp = UINT32_MAX;
-            return inet_pton(AF_INET, text, vp) == 1
-                   && (!mask || dp_parse_ip_mask(mask, mp));
-        }
-        if (!strcmp(key, "tos") || !strcmp(key, "ttl")) {
-            if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
-                return false;
-            }
-            if (key[1] == 'o') {
-                v->ipv4.tos = (uint8_t)iv;
-                m->ipv4.tos = (uint8_t)im;
-            } else {
-                v->ipv4.ttl = (uint8_t)iv;
-                m->ipv4.ttl = (uint8_t)im;
-            }
-            return true;
-        }
-        return false;
+        return dp_parse_ipv4_set_field(key, text, &v->ipv4, &m->ipv4);
     case DP_SET_IPV6:
-        if (!strcmp(key, "src") || !strcmp(key, "dst")) {
-            struct in6_addr *vp = key[0] == 's' ? &v->ipv6.src : &v->ipv6.dst;
-            struct in6_addr *mp = key[0] == 's' ? &m->ipv6.src : &m->ipv6.dst;
-
-            dp_split_mask(text, &mask);
-            memset(mp, 0xff, sizeof *mp);
-            return inet_pton(AF_INET6, text, vp) == 1
-                   && (!mask || dp_parse_ipv6_mask(mask, mp));
-        }
-        if (!strcmp(key, "label")) {
-            if (!dp_parse_int_field(text, IPV6_LABEL_MASK, &iv, &im)) {
-                return false;
-            }
-            v->ipv6.label = htonl(iv);
-            m->ipv6.label = htonl(im);
-            return true;
-        }
-        if (!strcmp(key, "tclass") || !strcmp(key, "hlimit")) {
-            if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
-                return false;
-            }
-            if (key[0] == 't') {
-                v->ipv6.tclass = (uint8_t)iv;
-                m->ipv6.tclass = (uint8_t)im;
-            } else {
-                v->ipv6.hlimit = (uint8_t)iv;
-                m->ipv6.hlimit = (uint8_t)im;
-            }
-            return true;
-        }
-        return false;
+        return dp_parse_ipv6_set_field(key, text, &v->ipv6, &m->ipv6);
     case DP_SET_TCP:
     case DP_SET_UDP:
     case DP_SET_SCTP:
-        if (strcmp(key, "src") != 0 && strcmp(key, "dst") != 0) {
-            return false;
-        }
-        if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
-            return false;
-        }
-        if (key[0] == 's') {
-            v->l4.src = htons((uint16_t)iv);
-            m->l4.src = htons((uint16_t)im);
-        } else {
-            v->l4.dst = htons((uint16_t)iv);
-            m->l4.dst = htons((uint16_t)im);
-        }
-        return true;
+        return dp_parse_l4_set_field(key, text, &v->l4, &m->l4);
     case DP_SET_ARP:
         return dp_parse_arp_field(key, text, &v->arp, &m->arp);
     case DP_SET_ICMP:
     case DP_SET_ICMPV6:
-        if (strcmp(key, "type") != 0 && strcmp(key, "code") != 0) {
-            return false;
-        }
-        if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
-            return false;
-        }
-        if (key[0] == 't') {
-            v->icmp.type = (uint8_t)iv;
-            m->icmp.type = (uint8_t)im;
-        } else {
-            v->icmp.code = (uint8_t)iv;
-            m->icmp.code = (uint8_t)im;
-        }
-        return true;
+        return dp_parse_icmp_set_field(key, text, &v->icmp, &m->icmp);
     case DP_SET_ND:
         return dp_parse_nd_field(key, text, &v->nd, &m->nd);
     case DP_SET_N_HEADERS:

@@ -1288,86 +1288,81 @@ parse_one(const struct field *f, const char *s, const char *ctx,
     return EINVAL;
 }
 
-int
-field_parse_value(const struct field *f, const char *s, const char *ctx,
-                  union field_value *value, union field_value *mask,
-                  char **errorp)
+/* nw_frag's names: "no", "yes", "first", "later", "not_later". */
+static int
+parse_frag_value(const struct field *f, const char *s, const char *ctx,
+                 union field_value *v, union field_value *m, char **errorp)
 {
-    union field_value v, m;
-    int error = 0;
-
-    memset(&v, 0, sizeof v);
-    if (!*s) {
-        *errorp =
-            field_error(ctx, format_hint(f), "missing value for %s", f->name);
-        return EINVAL;
-    }
-
-    if (f->format == FIELD_FORMAT_FRAG) {
-        for (size_t i = 0; i < ARRAY_SIZE(frag_names); i++) {
-            if (!strcmp(s, frag_names[i].name)) {
-                v.u8 = frag_names[i].value;
-                memset(&m, 0, sizeof m);
-                m.u8 = frag_names[i].mask;
-                goto done;
-            }
+    for (size_t i = 0; i < ARRAY_SIZE(frag_names); i++) {
+        if (!strcmp(s, frag_names[i].name)) {
+            v->u8 = frag_names[i].value;
+            memset(m, 0, sizeof *m);
+            m->u8 = frag_names[i].mask;
+            return 0;
         }
-        *errorp =
-            field_error(ctx, format_hint(f), "bad fragment type \"%s\"", s);
-        return EINVAL;
-    } else if (f->format == FIELD_FORMAT_TCP_FLAGS) {
-        uint16_t flags, fmask;
-
-        error = parse_tcp_flags(s, ctx, &flags, &fmask, errorp);
-        if (error) {
-            return error;
-        }
-        memset(&m, 0, sizeof m);
-        v.be16 = htons(flags);
-        m.be16 = htons(fmask);
-        goto done;
     }
+    *errorp = field_error(ctx, format_hint(f), "bad fragment type \"%s\"", s);
+    return EINVAL;
+}
 
-    const char *slash = strchr(s, '/');
-    char *vs = slash ? xmemdup0(s, (size_t)(slash - s)) : xstrdup(s);
-    const char *ms = slash ? slash + 1 : NULL;
+static int
+parse_tcp_flags_value(const char *s, const char *ctx, union field_value *v,
+                      union field_value *m, char **errorp)
+{
+    uint16_t flags, fmask;
+    int error = parse_tcp_flags(s, ctx, &flags, &fmask, errorp);
 
-    error = parse_one(f, vs, ctx, "value", &v, errorp);
     if (error) {
-        goto out;
+        return error;
     }
+    memset(m, 0, sizeof *m);
+    v->be16 = htons(flags);
+    m->be16 = htons(fmask);
+    return 0;
+}
+
+/* Parses the mask 'ms' (NULL if there is none: all ones) of 'f': a value,
+ * or for addresses also a prefix length. */
+static int
+parse_mask(const struct field *f, const char *ms, const char *ctx,
+           union field_value *m, char **errorp)
+{
+    unsigned int len, max = f->n_bytes * 8;
+
     if (!ms) {
-        field_all_ones(f, &m);
-    } else if (f->format == FIELD_FORMAT_PORT) {
+        field_all_ones(f, m);
+        return 0;
+    }
+    if (f->format == FIELD_FORMAT_PORT) {
         *errorp =
             field_error(ctx, format_hint(f), "%s cannot be masked", f->name);
-        error = EINVAL;
-        goto out;
-    } else if ((f->format == FIELD_FORMAT_IPV4
-                || f->format == FIELD_FORMAT_IPV6)
-               && !strchr(ms, f->format == FIELD_FORMAT_IPV4 ? '.' : ':')) {
-        unsigned int len;
-        unsigned int max = f->n_bytes * 8;
-
-        if (!parse_prefix_len(ms, max, &len)) {
-            char *hint = xasprintf("expected a prefix length from 0 to %u or "
-                                   "a mask",
-                                   max);
-
-            *errorp = field_error(ctx, hint, "bad prefix length \"%s\"", ms);
-            free(hint);
-            error = EINVAL;
-            goto out;
-        }
-        prefix_mask(&m, f->n_bytes, len);
-    } else {
-        error = parse_one(f, ms, ctx, "mask", &m, errorp);
-        if (error) {
-            goto out;
-        }
+        return EINVAL;
     }
+    if ((f->format != FIELD_FORMAT_IPV4 && f->format != FIELD_FORMAT_IPV6)
+        || strchr(ms, f->format == FIELD_FORMAT_IPV4 ? '.' : ':')) {
+        return parse_one(f, ms, ctx, "mask", m, errorp);
+    }
+    if (!parse_prefix_len(ms, max, &len)) {
+        char *hint = xasprintf("expected a prefix length from 0 to %u or "
+                               "a mask",
+                               max);
 
-    if (!field_value_is_valid(f, &v)) {
+        *errorp = field_error(ctx, hint, "bad prefix length \"%s\"", ms);
+        free(hint);
+        return EINVAL;
+    }
+    prefix_mask(m, f->n_bytes, len);
+    return 0;
+}
+
+/* Checks that value 'v' (written 'vs') and mask 'm' (written 'ms') fit
+ * 'f'. */
+static int
+check_value_and_mask(const struct field *f, const char *vs, const char *ms,
+                     const char *ctx, const union field_value *v,
+                     const union field_value *m, char **errorp)
+{
+    if (!field_value_is_valid(f, v)) {
         if (f->id == FIELD_NW_TOS) {
             *errorp = field_error(ctx,
                                   "expected a multiple of 4 from 0 to "
@@ -1379,32 +1374,69 @@ field_parse_value(const struct field *f, const char *s, const char *ctx,
                                   "most %u bits)",
                                   vs, f->name, f->n_bits);
         }
-        error = EINVAL;
-        goto out;
+        return EINVAL;
     }
-    if (!field_value_is_valid(f, &m) && f->id != FIELD_NW_TOS) {
+    if (!field_value_is_valid(f, m) && f->id != FIELD_NW_TOS) {
         *errorp = field_error(ctx, NULL,
                               "mask \"%s\" is too large for %s (at most %u "
                               "bits)",
                               ms, f->name, f->n_bits);
-        error = EINVAL;
-        goto out;
+        return EINVAL;
     }
-    if (!f->maskable && !field_value_is_zero(f, &m)
-        && !field_value_is_all_ones(f, &m)) {
+    if (!f->maskable && !field_value_is_zero(f, m)
+        && !field_value_is_all_ones(f, m)) {
         *errorp = field_error(ctx, "expected an exact value",
                               "%s cannot be masked", f->name);
-        error = EINVAL;
-        goto out;
+        return EINVAL;
     }
+    return 0;
+}
 
-out:
+/* Parses "VALUE[/MASK]" for the fields written as numbers or addresses. */
+static int
+parse_masked_value(const struct field *f, const char *s, const char *ctx,
+                   union field_value *v, union field_value *m, char **errorp)
+{
+    const char *slash = strchr(s, '/');
+    char *vs = slash ? xmemdup0(s, (size_t)(slash - s)) : xstrdup(s);
+    const char *ms = slash ? slash + 1 : NULL;
+    int error;
+
+    error = parse_one(f, vs, ctx, "value", v, errorp);
+    if (!error) {
+        error = parse_mask(f, ms, ctx, m, errorp);
+    }
+    if (!error) {
+        error = check_value_and_mask(f, vs, ms, ctx, v, m, errorp);
+    }
     free(vs);
+    return error;
+}
+
+int
+field_parse_value(const struct field *f, const char *s, const char *ctx,
+                  union field_value *value, union field_value *mask,
+                  char **errorp)
+{
+    union field_value v, m;
+    int error;
+
+    memset(&v, 0, sizeof v);
+    if (!*s) {
+        *errorp =
+            field_error(ctx, format_hint(f), "missing value for %s", f->name);
+        return EINVAL;
+    }
+    if (f->format == FIELD_FORMAT_FRAG) {
+        error = parse_frag_value(f, s, ctx, &v, &m, errorp);
+    } else if (f->format == FIELD_FORMAT_TCP_FLAGS) {
+        error = parse_tcp_flags_value(s, ctx, &v, &m, errorp);
+    } else {
+        error = parse_masked_value(f, s, ctx, &v, &m, errorp);
+    }
     if (error) {
         return error;
     }
-
-done:
     field_value_and(f, value, &v, &m);
     *mask = m;
     return 0;

@@ -1042,41 +1042,35 @@ format_tcp_flags_field(struct ds *s, const struct match *m)
     }
 }
 
-void
-match_format(const struct match *match, int priority, struct ds *s)
+/* The shorthand for 'f''s exact dl_type ("tcp", "arp", ...), or NULL.
+ * Sets '*skip_proto' when the shorthand also says nw_proto. */
+static const char *
+dl_type_shorthand(const struct flow *f, const struct flow *w, bool *skip_proto)
 {
-    const struct flow *f = &match->flow;
-    const struct flow *w = &match->wc.masks;
-    size_t start = s->length;
-    bool skip_type = false, skip_proto = false;
-    bool is_arp = f->dl_type == htons(ETH_TYPE_ARP)
-                  || f->dl_type == htons(ETH_TYPE_RARP);
-
-    if (priority >= 0 && priority != FLOW_TEXT_DEFAULT_PRIORITY) {
-        ds_put_format(s, "priority=%d,", priority);
+    *skip_proto = false;
+    if (w->dl_type != htons(0xffff)) {
+        return NULL;
     }
-
-    if (w->dl_type == htons(0xffff)) {
-        const char *name = NULL;
-
-        if (f->dl_type == htons(ETH_TYPE_IP)
-            || f->dl_type == htons(ETH_TYPE_IPV6)) {
-            name = proto_shorthand(f, w, &skip_proto);
-        } else if (f->dl_type == htons(ETH_TYPE_ARP)) {
-            name = "arp";
-        } else if (f->dl_type == htons(ETH_TYPE_RARP)) {
-            name = "rarp";
-        } else if (f->dl_type == htons(ETH_TYPE_MPLS)) {
-            name = "mpls";
-        } else if (f->dl_type == htons(ETH_TYPE_MPLS_MCAST)) {
-            name = "mplsm";
-        }
-        if (name) {
-            ds_put_format(s, "%s,", name);
-            skip_type = true;
-        }
+    if (f->dl_type == htons(ETH_TYPE_IP)
+        || f->dl_type == htons(ETH_TYPE_IPV6)) {
+        return proto_shorthand(f, w, skip_proto);
+    } else if (f->dl_type == htons(ETH_TYPE_ARP)) {
+        return "arp";
+    } else if (f->dl_type == htons(ETH_TYPE_RARP)) {
+        return "rarp";
+    } else if (f->dl_type == htons(ETH_TYPE_MPLS)) {
+        return "mpls";
+    } else if (f->dl_type == htons(ETH_TYPE_MPLS_MCAST)) {
+        return "mplsm";
     }
+    return NULL;
+}
 
+/* Registers, metadata and in_port. */
+static void
+format_pipeline_fields(struct ds *s, const struct flow *f,
+                       const struct flow *w)
+{
     for (int i = 0; i < FLOW_N_REGS; i++) {
         char name[8];
 
@@ -1089,6 +1083,15 @@ match_format(const struct match *match, int priority, struct ds *s)
         field_format_port(f->in_port, s);
         ds_put_char(s, ',');
     }
+}
+
+/* VLAN, Ethernet addresses and, unless a shorthand said it, dl_type. */
+static void
+format_l2_fields(struct ds *s, const struct match *match, bool skip_type)
+{
+    const struct flow *f = &match->flow;
+    const struct flow *w = &match->wc.masks;
+
     format_vlan(s, match);
     format_field(s, "dl_src", FIELD_ETH_SRC, match);
     format_field(s, "dl_dst", FIELD_ETH_DST, match);
@@ -1100,6 +1103,14 @@ match_format(const struct match *match, int priority, struct ds *s)
                           ntohs(w->dl_type));
         }
     }
+}
+
+/* Network addresses: IPv6 (with the flow label), ARP or IPv4. */
+static void
+format_l3_addresses(struct ds *s, const struct match *match, bool is_arp)
+{
+    const struct flow *f = &match->flow;
+    const struct flow *w = &match->wc.masks;
 
     if (f->dl_type == htons(ETH_TYPE_IPV6)) {
         format_field(s, "ipv6_src", FIELD_IPV6_SRC, match);
@@ -1118,23 +1129,11 @@ match_format(const struct match *match, int priority, struct ds *s)
         format_field(s, "nw_src", FIELD_IP_SRC, match);
         format_field(s, "nw_dst", FIELD_IP_DST, match);
     }
-    if (!skip_proto && w->nw_proto) {
-        ds_put_format(s, "%s=%u,", is_arp ? "arp_op" : "nw_proto",
-                      f->nw_proto);
-    }
-    if (is_arp) {
-        format_field(s, "arp_sha", FIELD_ARP_SHA, match);
-        format_field(s, "arp_tha", FIELD_ARP_THA, match);
-    }
-    if (w->nw_tos & IP_DSCP_MASK) {
-        ds_put_format(s, "nw_tos=%u,", f->nw_tos & IP_DSCP_MASK);
-    }
-    if (w->nw_tos & IP_ECN_MASK) {
-        ds_put_format(s, "nw_ecn=%u,", f->nw_tos & IP_ECN_MASK);
-    }
-    if (w->nw_ttl) {
-        ds_put_format(s, "nw_ttl=%u,", f->nw_ttl);
-    }
+}
+
+static void
+format_nw_frag(struct ds *s, const struct flow *f, const struct flow *w)
+{
     switch (w->nw_frag & FLOW_NW_FRAG_MASK) {
     case FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER:
         ds_put_format(
@@ -1152,7 +1151,45 @@ match_format(const struct match *match, int priority, struct ds *s)
                       f->nw_frag & FLOW_NW_FRAG_LATER ? "later" : "not_later");
         break;
     }
+}
 
+/* Addresses, protocol (or ARP opcode and hardware addresses), TOS, TTL
+ * and fragments. */
+static void
+format_l3_fields(struct ds *s, const struct match *match, bool skip_proto)
+{
+    const struct flow *f = &match->flow;
+    const struct flow *w = &match->wc.masks;
+    bool is_arp = f->dl_type == htons(ETH_TYPE_ARP)
+                  || f->dl_type == htons(ETH_TYPE_RARP);
+
+    format_l3_addresses(s, match, is_arp);
+    if (!skip_proto && w->nw_proto) {
+        ds_put_format(s, "%s=%u,", is_arp ? "arp_op" : "nw_proto",
+                      f->nw_proto);
+    }
+    if (is_arp) {
+        format_field(s, "arp_sha", FIELD_ARP_SHA, match);
+        format_field(s, "arp_tha", FIELD_ARP_THA, match);
+    }
+    if (w->nw_tos & IP_DSCP_MASK) {
+        ds_put_format(s, "nw_tos=%u,", f->nw_tos & IP_DSCP_MASK);
+    }
+    if (w->nw_tos & IP_ECN_MASK) {
+        ds_put_format(s, "nw_ecn=%u,", f->nw_tos & IP_ECN_MASK);
+    }
+    if (w->nw_ttl) {
+        ds_put_format(s, "nw_ttl=%u,", f->nw_ttl);
+    }
+    format_nw_frag(s, f, w);
+}
+
+/* Ports (or ICMP type and code, and neighbour discovery) and TCP flags. */
+static void
+format_l4_fields(struct ds *s, const struct match *match)
+{
+    const struct flow *f = &match->flow;
+    const struct flow *w = &match->wc.masks;
     bool icmp4 =
         f->dl_type == htons(ETH_TYPE_IP) && f->nw_proto == IPPROTO_ICMP_;
     bool icmp6 =
@@ -1175,7 +1212,26 @@ match_format(const struct match *match, int priority, struct ds *s)
         && f->nw_proto == IPPROTO_TCP_) {
         format_tcp_flags_field(s, match);
     }
+}
 
+void
+match_format(const struct match *match, int priority, struct ds *s)
+{
+    size_t start = s->length;
+    bool skip_proto;
+    const char *shorthand =
+        dl_type_shorthand(&match->flow, &match->wc.masks, &skip_proto);
+
+    if (priority >= 0 && priority != FLOW_TEXT_DEFAULT_PRIORITY) {
+        ds_put_format(s, "priority=%d,", priority);
+    }
+    if (shorthand) {
+        ds_put_format(s, "%s,", shorthand);
+    }
+    format_pipeline_fields(s, &match->flow, &match->wc.masks);
+    format_l2_fields(s, match, shorthand != NULL);
+    format_l3_fields(s, match, skip_proto);
+    format_l4_fields(s, match);
     if (s->length > start) {
         ds_chomp(s, ",");
     }

@@ -723,91 +723,216 @@ parse_address_arg(const struct flow_text_token *tok, enum field_id id,
     return 0;
 }
 
-/* Parses one action token and appends it to 'ofpacts'. */
+static int
+parse_output(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+             char **errorp)
+{
+    uint32_t port;
+
+    if (parse_output_port(tok->value, tok->text, &port, errorp)) {
+        return EINVAL;
+    }
+    put_output(ofpacts, port);
+    return 0;
+}
+
+/* A bare port: "2", "LOCAL", "in_port", "normal". */
+static int
+parse_bare_port(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+                char **errorp)
+{
+    uint32_t port;
+
+    if (no_argument(tok, errorp)
+        || parse_output_port(tok->key, tok->text, &port, errorp)) {
+        return EINVAL;
+    }
+    put_output(ofpacts, port);
+    return 0;
+}
+
+/* strip_vlan, pop_vlan, dec_ttl. */
+static int
+parse_no_arg_action(const struct flow_text_token *tok, enum ofpact_type type,
+                    struct ofpacts *ofpacts, char **errorp)
+{
+    if (no_argument(tok, errorp)) {
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, type);
+    return 0;
+}
+
+static int
+parse_mod_vlan_vid(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+                   char **errorp)
+{
+    uint64_t x;
+
+    if (parse_int(tok->value, VLAN_VID_MASK, "VLAN VID", tok->text, &x,
+                  errorp)) {
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, OFPACT_SET_VLAN_VID)->vlan_vid = (uint16_t)x;
+    return 0;
+}
+
+static int
+parse_mod_vlan_pcp(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+                   char **errorp)
+{
+    uint64_t x;
+
+    if (parse_int(tok->value, 7, "VLAN PCP", tok->text, &x, errorp)) {
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, OFPACT_SET_VLAN_PCP)->vlan_pcp = (uint8_t)x;
+    return 0;
+}
+
+static int
+parse_push_vlan(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+                char **errorp)
+{
+    uint64_t x;
+
+    if (parse_int(tok->value, UINT16_MAX, "VLAN ethertype", tok->text, &x,
+                  errorp)) {
+        return EINVAL;
+    }
+    if (x != ETH_TYPE_VLAN_8021Q && x != ETH_TYPE_VLAN_8021AD) {
+        *errorp = field_error(tok->text, "expected 0x8100 or 0x88a8",
+                              "bad VLAN ethertype \"%s\"", tok->value);
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, OFPACT_PUSH_VLAN)->push_tpid = htons((uint16_t)x);
+    return 0;
+}
+
+/* mod_dl_src, mod_dl_dst: 'type' says which. */
+static int
+parse_mod_dl(const struct flow_text_token *tok, enum ofpact_type type,
+             struct ofpacts *ofpacts, char **errorp)
+{
+    union field_value v;
+
+    if (parse_address_arg(tok, FIELD_ETH_SRC, &v, errorp)) {
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, type)->mac = v.mac;
+    return 0;
+}
+
+/* mod_nw_src, mod_nw_dst: 'type' says which. */
+static int
+parse_mod_nw(const struct flow_text_token *tok, enum ofpact_type type,
+             struct ofpacts *ofpacts, char **errorp)
+{
+    union field_value v;
+
+    if (parse_address_arg(tok, FIELD_IP_SRC, &v, errorp)) {
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, type)->ipv4 = v.be32;
+    return 0;
+}
+
+static int
+parse_mod_nw_tos(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+                 char **errorp)
+{
+    uint64_t x;
+
+    if (parse_int(tok->value, 255, "TOS", tok->text, &x, errorp)) {
+        return EINVAL;
+    }
+    if (x & IP_ECN_MASK) {
+        *errorp = field_error(tok->text,
+                              "expected a multiple of 4 from 0 to 252: "
+                              "the DSCP bits of the TOS byte",
+                              "bad TOS \"%s\"", tok->value);
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, OFPACT_SET_IP_DSCP)->tos = (uint8_t)x;
+    return 0;
+}
+
+/* mod_tp_src, mod_tp_dst: 'type' says which. */
+static int
+parse_mod_tp(const struct flow_text_token *tok, enum ofpact_type type,
+             struct ofpacts *ofpacts, char **errorp)
+{
+    uint64_t x;
+
+    if (parse_int(tok->value, UINT16_MAX, "transport port", tok->text, &x,
+                  errorp)) {
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, type)->l4_port = (uint16_t)x;
+    return 0;
+}
+
+static int
+parse_goto_table(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+                 char **errorp)
+{
+    uint8_t table;
+
+    if (parse_table(tok->value, tok->text, &table, errorp)) {
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, OFPACT_GOTO_TABLE)->goto_table = table;
+    return 0;
+}
+
+static int
+unknown_action(const char *key, const struct flow_text_token *tok,
+               char **errorp)
+{
+    const char *suggestion = field_suggest_word(key, action_names);
+    char *hint = suggestion ? xasprintf("did you mean %s?", suggestion) : NULL;
+
+    *errorp = field_error(tok->text, hint, "unknown action \"%s\"", tok->key);
+    free(hint);
+    return EINVAL;
+}
+
+/* Parses one action token and appends it to 'ofpacts'.  A flat dispatch on
+ * the (lower-case) action name, one line per action. */
 static int
 parse_action__(const char *key, const struct flow_text_token *tok,
                struct ofpacts *ofpacts, char **errorp)
 {
-    const char *arg = tok->value;
-    uint64_t x;
+    /* mod_dl_src, mod_nw_src, mod_tp_src against their _dst. */
+    bool src = strlen(key) > 7 && key[7] == 's';
     uint32_t port;
 
     if (!strcmp(key, "output")) {
-        if (parse_output_port(arg, tok->text, &port, errorp)) {
-            return EINVAL;
-        }
-        put_output(ofpacts, port);
+        return parse_output(tok, ofpacts, errorp);
     } else if (!strcmp(key, "controller")) {
         return parse_controller(tok, ofpacts, errorp);
     } else if (!strcmp(key, "mod_vlan_vid")) {
-        if (parse_int(arg, VLAN_VID_MASK, "VLAN VID", tok->text, &x, errorp)) {
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts, OFPACT_SET_VLAN_VID)->vlan_vid = (uint16_t)x;
+        return parse_mod_vlan_vid(tok, ofpacts, errorp);
     } else if (!strcmp(key, "mod_vlan_pcp")) {
-        if (parse_int(arg, 7, "VLAN PCP", tok->text, &x, errorp)) {
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts, OFPACT_SET_VLAN_PCP)->vlan_pcp = (uint8_t)x;
+        return parse_mod_vlan_pcp(tok, ofpacts, errorp);
     } else if (!strcmp(key, "strip_vlan") || !strcmp(key, "pop_vlan")) {
-        if (no_argument(tok, errorp)) {
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts, OFPACT_STRIP_VLAN);
+        return parse_no_arg_action(tok, OFPACT_STRIP_VLAN, ofpacts, errorp);
     } else if (!strcmp(key, "push_vlan")) {
-        if (parse_int(arg, UINT16_MAX, "VLAN ethertype", tok->text, &x,
-                      errorp)) {
-            return EINVAL;
-        }
-        if (x != ETH_TYPE_VLAN_8021Q && x != ETH_TYPE_VLAN_8021AD) {
-            *errorp = field_error(tok->text, "expected 0x8100 or 0x88a8",
-                                  "bad VLAN ethertype \"%s\"", arg);
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts, OFPACT_PUSH_VLAN)->push_tpid = htons((uint16_t)x);
+        return parse_push_vlan(tok, ofpacts, errorp);
     } else if (!strcmp(key, "mod_dl_src") || !strcmp(key, "mod_dl_dst")) {
-        union field_value v;
-
-        if (parse_address_arg(tok, FIELD_ETH_SRC, &v, errorp)) {
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts,
-                    key[7] == 's' ? OFPACT_SET_ETH_SRC : OFPACT_SET_ETH_DST)
-            ->mac = v.mac;
+        return parse_mod_dl(tok, src ? OFPACT_SET_ETH_SRC : OFPACT_SET_ETH_DST,
+                            ofpacts, errorp);
     } else if (!strcmp(key, "mod_nw_src") || !strcmp(key, "mod_nw_dst")) {
-        union field_value v;
-
-        if (parse_address_arg(tok, FIELD_IP_SRC, &v, errorp)) {
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts,
-                    key[7] == 's' ? OFPACT_SET_IPV4_SRC : OFPACT_SET_IPV4_DST)
-            ->ipv4 = v.be32;
+        return parse_mod_nw(tok,
+                            src ? OFPACT_SET_IPV4_SRC : OFPACT_SET_IPV4_DST,
+                            ofpacts, errorp);
     } else if (!strcmp(key, "mod_nw_tos")) {
-        if (parse_int(arg, 255, "TOS", tok->text, &x, errorp)) {
-            return EINVAL;
-        }
-        if (x & IP_ECN_MASK) {
-            *errorp = field_error(tok->text,
-                                  "expected a multiple of 4 from 0 to 252: "
-                                  "the DSCP bits of the TOS byte",
-                                  "bad TOS \"%s\"", arg);
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts, OFPACT_SET_IP_DSCP)->tos = (uint8_t)x;
+        return parse_mod_nw_tos(tok, ofpacts, errorp);
     } else if (!strcmp(key, "mod_tp_src") || !strcmp(key, "mod_tp_dst")) {
-        if (parse_int(arg, UINT16_MAX, "transport port", tok->text, &x,
-                      errorp)) {
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts,
-                    key[7] == 's' ? OFPACT_SET_L4_SRC : OFPACT_SET_L4_DST)
-            ->l4_port = (uint16_t)x;
+        return parse_mod_tp(tok, src ? OFPACT_SET_L4_SRC : OFPACT_SET_L4_DST,
+                            ofpacts, errorp);
     } else if (!strcmp(key, "dec_ttl")) {
-        if (no_argument(tok, errorp)) {
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts, OFPACT_DEC_TTL);
+        return parse_no_arg_action(tok, OFPACT_DEC_TTL, ofpacts, errorp);
     } else if (!strcmp(key, "set_field")) {
         return parse_set_field(tok, ofpacts, errorp);
     } else if (!strcmp(key, "load")) {
@@ -821,30 +946,11 @@ parse_action__(const char *key, const struct flow_text_token *tok,
     } else if (!strcmp(key, "write_metadata")) {
         return parse_write_metadata(tok, ofpacts, errorp);
     } else if (!strcmp(key, "goto_table")) {
-        uint8_t table;
-
-        if (parse_table(arg, tok->text, &table, errorp)) {
-            return EINVAL;
-        }
-        ofpacts_put(ofpacts, OFPACT_GOTO_TABLE)->goto_table = table;
+        return parse_goto_table(tok, ofpacts, errorp);
     } else if (field_parse_port(key, &port)) {
-        /* A bare port: "2", "LOCAL", "in_port", "normal". */
-        if (no_argument(tok, errorp)
-            || parse_output_port(tok->key, tok->text, &port, errorp)) {
-            return EINVAL;
-        }
-        put_output(ofpacts, port);
-    } else {
-        const char *suggestion = field_suggest_word(key, action_names);
-        char *hint =
-            suggestion ? xasprintf("did you mean %s?", suggestion) : NULL;
-
-        *errorp =
-            field_error(tok->text, hint, "unknown action \"%s\"", tok->key);
-        free(hint);
-        return EINVAL;
+        return parse_bare_port(tok, ofpacts, errorp);
     }
-    return 0;
+    return unknown_action(key, tok, errorp);
 }
 
 /* Action names are case-insensitive, as in ovs-ofctl. */
@@ -961,6 +1067,123 @@ format_port_action(uint32_t port, struct ds *s)
     }
 }
 
+static void
+format_controller(const struct ofpact *a, struct ds *s)
+{
+    const typeof(a->controller) *c = &a->controller;
+
+    if (c->reason == OFPACT_REASON_ACTION && !c->id) {
+        ds_put_format(s, "CONTROLLER:%u", c->max_len);
+        return;
+    }
+    ds_put_cstr(s, "controller(");
+    if (c->reason != OFPACT_REASON_ACTION) {
+        ds_put_format(s, "reason=%s,", reason_names[c->reason]);
+    }
+    if (c->max_len != OFPACT_CONTROLLER_MAX_LEN) {
+        ds_put_format(s, "max_len=%u,", c->max_len);
+    }
+    if (c->id) {
+        ds_put_format(s, "id=%u,", c->id);
+    }
+    ds_chomp(s, ",");
+    ds_put_char(s, ')');
+}
+
+/* The OpenFlow 1.0 style rewrites: mod_dl_*, mod_nw_*, mod_tp_*. */
+static void
+format_mod_action(const struct ofpact *a, struct ds *s)
+{
+    switch (a->type) {
+    case OFPACT_SET_ETH_SRC:
+    case OFPACT_SET_ETH_DST:
+        ds_put_format(s, "mod_dl_%s:" ETH_ADDR_FMT,
+                      a->type == OFPACT_SET_ETH_SRC ? "src" : "dst",
+                      ETH_ADDR_ARGS(a->mac));
+        break;
+    case OFPACT_SET_IPV4_SRC:
+    case OFPACT_SET_IPV4_DST:
+        ds_put_format(s, "mod_nw_%s:" IP_FMT,
+                      a->type == OFPACT_SET_IPV4_SRC ? "src" : "dst",
+                      IP_ARGS(a->ipv4));
+        break;
+    case OFPACT_SET_L4_SRC:
+    case OFPACT_SET_L4_DST:
+        ds_put_format(s, "mod_tp_%s:%u",
+                      a->type == OFPACT_SET_L4_SRC ? "src" : "dst",
+                      a->l4_port);
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+format_set_field(const struct ofpact *a, struct ds *s)
+{
+    ds_put_cstr(s, "set_field:");
+    field_format_value(a->set_field.field, &a->set_field.value,
+                       &a->set_field.mask, s);
+    ds_put_format(s, "->%s", a->set_field.field->name);
+}
+
+static void
+format_load(const struct ofpact *a, struct ds *s)
+{
+    /* "%#x" prints 0 as "0", as ovs-ofctl shows it. */
+    ds_put_format(s, "load:%#" PRIx64 "->", a->load.value);
+    field_format_subfield(&a->load.dst, s);
+}
+
+static void
+format_move(const struct ofpact *a, struct ds *s)
+{
+    ds_put_cstr(s, "move:");
+    field_format_subfield(&a->move.src, s);
+    ds_put_cstr(s, "->");
+    field_format_subfield(&a->move.dst, s);
+}
+
+static void
+format_resubmit(const struct ofpact *a, struct ds *s)
+{
+    if (a->resubmit.in_port != OFPP_IN_PORT
+        && a->resubmit.table_id == OFPACT_TABLE_NONE) {
+        ds_put_cstr(s, "resubmit:");
+        field_format_port(a->resubmit.in_port, s);
+        return;
+    }
+    ds_put_cstr(s, "resubmit(");
+    if (a->resubmit.in_port != OFPP_IN_PORT) {
+        field_format_port(a->resubmit.in_port, s);
+    }
+    ds_put_char(s, ',');
+    if (a->resubmit.table_id != OFPACT_TABLE_NONE) {
+        ds_put_format(s, "%u", a->resubmit.table_id);
+    }
+    ds_put_char(s, ')');
+}
+
+static void
+format_note(const struct ofpact *a, struct ds *s)
+{
+    ds_put_cstr(s, "note:");
+    for (size_t i = 0; i < a->note.len; i++) {
+        ds_put_format(s, "%s%02x", i ? "." : "", a->note.data[i]);
+    }
+}
+
+static void
+format_write_metadata(const struct ofpact *a, struct ds *s)
+{
+    ds_put_format(s, "write_metadata:%#" PRIx64, a->metadata.value);
+    if (a->metadata.mask != UINT64_MAX) {
+        ds_put_format(s, "/%#" PRIx64, a->metadata.mask);
+    }
+}
+
+/* A flat dispatch on the action type: one line per action (or group of
+ * alike ones). */
 void
 ofpact_format(const struct ofpact *a, struct ds *s)
 {
@@ -968,27 +1191,9 @@ ofpact_format(const struct ofpact *a, struct ds *s)
     case OFPACT_OUTPUT:
         format_port_action(a->output.port, s);
         break;
-    case OFPACT_CONTROLLER: {
-        const typeof(a->controller) *c = &a->controller;
-
-        if (c->reason == OFPACT_REASON_ACTION && !c->id) {
-            ds_put_format(s, "CONTROLLER:%u", c->max_len);
-            break;
-        }
-        ds_put_cstr(s, "controller(");
-        if (c->reason != OFPACT_REASON_ACTION) {
-            ds_put_format(s, "reason=%s,", reason_names[c->reason]);
-        }
-        if (c->max_len != OFPACT_CONTROLLER_MAX_LEN) {
-            ds_put_format(s, "max_len=%u,", c->max_len);
-        }
-        if (c->id) {
-            ds_put_format(s, "id=%u,", c->id);
-        }
-        ds_chomp(s, ",");
-        ds_put_char(s, ')');
+    case OFPACT_CONTROLLER:
+        format_controller(a, s);
         break;
-    }
     case OFPACT_SET_VLAN_VID:
         ds_put_format(s, "mod_vlan_vid:%u", a->vlan_vid);
         break;
@@ -1004,73 +1209,35 @@ ofpact_format(const struct ofpact *a, struct ds *s)
         break;
     case OFPACT_SET_ETH_SRC:
     case OFPACT_SET_ETH_DST:
-        ds_put_format(s, "mod_dl_%s:" ETH_ADDR_FMT,
-                      a->type == OFPACT_SET_ETH_SRC ? "src" : "dst",
-                      ETH_ADDR_ARGS(a->mac));
-        break;
     case OFPACT_SET_IPV4_SRC:
     case OFPACT_SET_IPV4_DST:
-        ds_put_format(s, "mod_nw_%s:" IP_FMT,
-                      a->type == OFPACT_SET_IPV4_SRC ? "src" : "dst",
-                      IP_ARGS(a->ipv4));
+    case OFPACT_SET_L4_SRC:
+    case OFPACT_SET_L4_DST:
+        format_mod_action(a, s);
         break;
     case OFPACT_SET_IP_DSCP:
         ds_put_format(s, "mod_nw_tos:%u", a->tos);
-        break;
-    case OFPACT_SET_L4_SRC:
-    case OFPACT_SET_L4_DST:
-        ds_put_format(s, "mod_tp_%s:%u",
-                      a->type == OFPACT_SET_L4_SRC ? "src" : "dst",
-                      a->l4_port);
         break;
     case OFPACT_DEC_TTL:
         ds_put_cstr(s, "dec_ttl");
         break;
     case OFPACT_SET_FIELD:
-        ds_put_cstr(s, "set_field:");
-        field_format_value(a->set_field.field, &a->set_field.value,
-                           &a->set_field.mask, s);
-        ds_put_format(s, "->%s", a->set_field.field->name);
+        format_set_field(a, s);
         break;
     case OFPACT_LOAD:
-        /* "%#x" prints 0 as "0", as ovs-ofctl shows it. */
-        ds_put_format(s, "load:%#" PRIx64 "->", a->load.value);
-        field_format_subfield(&a->load.dst, s);
+        format_load(a, s);
         break;
     case OFPACT_MOVE:
-        ds_put_cstr(s, "move:");
-        field_format_subfield(&a->move.src, s);
-        ds_put_cstr(s, "->");
-        field_format_subfield(&a->move.dst, s);
+        format_move(a, s);
         break;
     case OFPACT_RESUBMIT:
-        if (a->resubmit.in_port != OFPP_IN_PORT
-            && a->resubmit.table_id == OFPACT_TABLE_NONE) {
-            ds_put_cstr(s, "resubmit:");
-            field_format_port(a->resubmit.in_port, s);
-        } else {
-            ds_put_cstr(s, "resubmit(");
-            if (a->resubmit.in_port != OFPP_IN_PORT) {
-                field_format_port(a->resubmit.in_port, s);
-            }
-            ds_put_char(s, ',');
-            if (a->resubmit.table_id != OFPACT_TABLE_NONE) {
-                ds_put_format(s, "%u", a->resubmit.table_id);
-            }
-            ds_put_char(s, ')');
-        }
+        format_resubmit(a, s);
         break;
     case OFPACT_NOTE:
-        ds_put_cstr(s, "note:");
-        for (size_t i = 0; i < a->note.len; i++) {
-            ds_put_format(s, "%s%02x", i ? "." : "", a->note.data[i]);
-        }
+        format_note(a, s);
         break;
     case OFPACT_WRITE_METADATA:
-        ds_put_format(s, "write_metadata:%#" PRIx64, a->metadata.value);
-        if (a->metadata.mask != UINT64_MAX) {
-            ds_put_format(s, "/%#" PRIx64, a->metadata.mask);
-        }
+        format_write_metadata(a, s);
         break;
     case OFPACT_GOTO_TABLE:
         ds_put_format(s, "goto_table:%u", a->goto_table);

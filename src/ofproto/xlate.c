@@ -895,149 +895,215 @@ xlate_resubmit(struct xctx *ctx, const struct ofpact *a)
 }
 
 static void
+xlate_strip_vlan(struct xctx *ctx)
+{
+    wc_vlans_exact(ctx);
+    if (ctx->flow.vlans[0].tci & htons(VLAN_CFI)) {
+        ctx->flow.vlans[0] = ctx->flow.vlans[1];
+        memset(&ctx->flow.vlans[1], 0, sizeof ctx->flow.vlans[1]);
+    }
+}
+
+static void
+xlate_push_vlan_action(struct xctx *ctx, be16 tpid)
+{
+    wc_vlans_exact(ctx);
+    /* The new tag copies VID and PCP of the outer one, if any. */
+    xlate_push_vlan(ctx, tpid, ctx->flow.vlans[0].tci & ~htons(VLAN_CFI));
+}
+
+static void
+xlate_set_ipv4(struct xctx *ctx, const struct ofpact *a)
+{
+    ctx->wc->masks.dl_type = 0xffff;
+    if (ctx->flow.dl_type != htons(ETH_TYPE_IP)) {
+        return;
+    }
+    if (a->type == OFPACT_SET_IPV4_SRC) {
+        XLATE_WRITE(nw_src, a->ipv4);
+    } else {
+        XLATE_WRITE(nw_dst, a->ipv4);
+    }
+}
+
+static void
+xlate_set_ip_dscp(struct xctx *ctx, uint8_t tos)
+{
+    ctx->wc->masks.dl_type = 0xffff;
+    if (flow_is_ip(&ctx->flow)) {
+        ctx->wc->masks.nw_tos |= 0xfc;
+        ctx->written.masks.nw_tos |= 0xfc;
+        ctx->flow.nw_tos = (uint8_t)((ctx->flow.nw_tos & 0x03) | (tos & 0xfc));
+    }
+}
+
+static void
+xlate_set_l4_port(struct xctx *ctx, const struct ofpact *a)
+{
+    if (!xlate_prereq_ok(ctx, FIELD_PREREQ_L4)) {
+        return;
+    }
+    if (a->type == OFPACT_SET_L4_SRC) {
+        XLATE_WRITE(tp_src, htons(a->l4_port));
+    } else {
+        XLATE_WRITE(tp_dst, htons(a->l4_port));
+    }
+}
+
+static void
+xlate_set_field(struct xctx *ctx, const struct ofpact *a, unsigned int indent)
+{
+    if (!xlate_prereq_ok(ctx, a->set_field.field->prereq)) {
+        COVERAGE_INC(xlate_set_field_prereq_skip);
+        xtrace(ctx, indent, " >> prerequisites of %s not met, skipping",
+               a->set_field.field->name);
+        return;
+    }
+    xlate_write_field(ctx, a->set_field.field, &a->set_field.value,
+                      &a->set_field.mask);
+}
+
+static void
+xlate_load(struct xctx *ctx, const struct ofpact *a)
+{
+    union field_value value, mask;
+
+    if (!xlate_prereq_ok(ctx, a->load.dst.field->prereq)) {
+        COVERAGE_INC(xlate_set_field_prereq_skip);
+        return;
+    }
+    ofpact_load_to_field(a, &value, &mask);
+    xlate_write_field(ctx, a->load.dst.field, &value, &mask);
+}
+
+static void
+xlate_move(struct xctx *ctx, const struct ofpact *a)
+{
+    const struct field_subfield *src = &a->move.src;
+    const struct field_subfield *dst = &a->move.dst;
+    union field_value sv, smask, dv, dmask;
+
+    if (!xlate_prereq_ok(ctx, src->field->prereq)
+        || !xlate_prereq_ok(ctx, dst->field->prereq)) {
+        COVERAGE_INC(xlate_set_field_prereq_skip);
+        return;
+    }
+    memset(&smask, 0, sizeof smask);
+    memset(&dv, 0, sizeof dv);
+    memset(&dmask, 0, sizeof dmask);
+    for (unsigned int b = 0; b < src->n_bits; b++) {
+        field_bit_set(smask.b, src->field->n_bytes, src->ofs + b, true);
+        field_bit_set(dmask.b, dst->field->n_bytes, dst->ofs + b, true);
+    }
+    xlate_read_field(ctx, src->field, &smask);
+    field_get_flow(src->field, &ctx->flow, &sv);
+    field_bits_copy(sv.b, src->field->n_bytes, src->ofs, dv.b,
+                    dst->field->n_bytes, dst->ofs, src->n_bits);
+    xlate_write_field(ctx, dst->field, &dv, &dmask);
+}
+
+static void
+xlate_write_metadata(struct xctx *ctx, const struct ofpact *a)
+{
+    ctx->flow.metadata = (ctx->flow.metadata & ~a->metadata.mask)
+                         | (a->metadata.value & a->metadata.mask);
+}
+
+/* Kept out of line: only ofproto/trace pays for formatting. */
+static void
+xlate_trace_ofpact(struct xctx *ctx, const struct ofpact *a,
+                   unsigned int indent)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+
+    ofpact_format(a, &text);
+    xtrace(ctx, indent, "%s", ds_cstr(&text));
+    ds_destroy(&text);
+}
+
+/* Translates one action.  A flat dispatch, one line per action type (or
+ * group of alike ones).  Returns false if the rest of the action list must
+ * be skipped. */
+static bool
+xlate_ofpact(struct xctx *ctx, const struct ofpact *a, unsigned int indent)
+{
+    switch (a->type) {
+    case OFPACT_OUTPUT:
+        xlate_output(ctx, a->output.port, indent);
+        break;
+    case OFPACT_CONTROLLER:
+        xlate_controller(ctx, a->controller.reason, a->controller.max_len,
+                         a->controller.id);
+        break;
+    case OFPACT_SET_VLAN_VID:
+        xlate_set_vlan_bits(ctx, VLAN_VID_MASK, a->vlan_vid);
+        break;
+    case OFPACT_SET_VLAN_PCP:
+        xlate_set_vlan_bits(ctx, VLAN_PCP_MASK,
+                            (uint16_t)(a->vlan_pcp << VLAN_PCP_SHIFT));
+        break;
+    case OFPACT_STRIP_VLAN:
+        xlate_strip_vlan(ctx);
+        break;
+    case OFPACT_PUSH_VLAN:
+        xlate_push_vlan_action(ctx, a->push_tpid);
+        break;
+    case OFPACT_SET_ETH_SRC:
+        XLATE_WRITE(dl_src, a->mac);
+        break;
+    case OFPACT_SET_ETH_DST:
+        XLATE_WRITE(dl_dst, a->mac);
+        break;
+    case OFPACT_SET_IPV4_SRC:
+    case OFPACT_SET_IPV4_DST:
+        xlate_set_ipv4(ctx, a);
+        break;
+    case OFPACT_SET_IP_DSCP:
+        xlate_set_ip_dscp(ctx, a->tos);
+        break;
+    case OFPACT_SET_L4_SRC:
+    case OFPACT_SET_L4_DST:
+        xlate_set_l4_port(ctx, a);
+        break;
+    case OFPACT_DEC_TTL:
+        return xlate_dec_ttl(ctx, indent);
+    case OFPACT_SET_FIELD:
+        xlate_set_field(ctx, a, indent);
+        break;
+    case OFPACT_LOAD:
+        xlate_load(ctx, a);
+        break;
+    case OFPACT_MOVE:
+        xlate_move(ctx, a);
+        break;
+    case OFPACT_RESUBMIT:
+        xlate_resubmit(ctx, a);
+        break;
+    case OFPACT_NOTE:
+        break;
+    case OFPACT_WRITE_METADATA:
+        xlate_write_metadata(ctx, a);
+        break;
+    case OFPACT_GOTO_TABLE:
+        xlate_table(ctx, a->goto_table, true);
+        break;
+    }
+    return true;
+}
+
+static void
 xlate_ofpacts(struct xctx *ctx, const struct ofpacts *ofpacts)
 {
     unsigned int indent = ctx->depth;
 
     for (size_t i = 0; i < ofpacts->n && !ctx->error; i++) {
         const struct ofpact *a = &ofpacts->acts[i];
-        union field_value value, mask;
 
         if (ctx->xin->trace) {
-            struct ds text = DS_EMPTY_INITIALIZER;
-
-            ofpact_format(a, &text);
-            xtrace(ctx, indent, "%s", ds_cstr(&text));
-            ds_destroy(&text);
+            xlate_trace_ofpact(ctx, a, indent);
         }
-
-        switch (a->type) {
-        case OFPACT_OUTPUT:
-            xlate_output(ctx, a->output.port, indent);
-            break;
-        case OFPACT_CONTROLLER:
-            xlate_controller(ctx, a->controller.reason, a->controller.max_len,
-                             a->controller.id);
-            break;
-        case OFPACT_SET_VLAN_VID:
-            xlate_set_vlan_bits(ctx, VLAN_VID_MASK, a->vlan_vid);
-            break;
-        case OFPACT_SET_VLAN_PCP:
-            xlate_set_vlan_bits(ctx, VLAN_PCP_MASK,
-                                (uint16_t)(a->vlan_pcp << VLAN_PCP_SHIFT));
-            break;
-        case OFPACT_STRIP_VLAN:
-            wc_vlans_exact(ctx);
-            if (ctx->flow.vlans[0].tci & htons(VLAN_CFI)) {
-                ctx->flow.vlans[0] = ctx->flow.vlans[1];
-                memset(&ctx->flow.vlans[1], 0, sizeof ctx->flow.vlans[1]);
-            }
-            break;
-        case OFPACT_PUSH_VLAN:
-            wc_vlans_exact(ctx);
-            /* The new tag copies VID and PCP of the outer one, if any. */
-            xlate_push_vlan(ctx, a->push_tpid,
-                            ctx->flow.vlans[0].tci & ~htons(VLAN_CFI));
-            break;
-        case OFPACT_SET_ETH_SRC:
-            XLATE_WRITE(dl_src, a->mac);
-            break;
-        case OFPACT_SET_ETH_DST:
-            XLATE_WRITE(dl_dst, a->mac);
-            break;
-        case OFPACT_SET_IPV4_SRC:
-        case OFPACT_SET_IPV4_DST:
-            ctx->wc->masks.dl_type = 0xffff;
-            if (ctx->flow.dl_type == htons(ETH_TYPE_IP)) {
-                if (a->type == OFPACT_SET_IPV4_SRC) {
-                    XLATE_WRITE(nw_src, a->ipv4);
-                } else {
-                    XLATE_WRITE(nw_dst, a->ipv4);
-                }
-            }
-            break;
-        case OFPACT_SET_IP_DSCP:
-            ctx->wc->masks.dl_type = 0xffff;
-            if (flow_is_ip(&ctx->flow)) {
-                ctx->wc->masks.nw_tos |= 0xfc;
-                ctx->written.masks.nw_tos |= 0xfc;
-                ctx->flow.nw_tos =
-                    (uint8_t)((ctx->flow.nw_tos & 0x03) | (a->tos & 0xfc));
-            }
-            break;
-        case OFPACT_SET_L4_SRC:
-        case OFPACT_SET_L4_DST:
-            if (xlate_prereq_ok(ctx, FIELD_PREREQ_L4)) {
-                if (a->type == OFPACT_SET_L4_SRC) {
-                    XLATE_WRITE(tp_src, htons(a->l4_port));
-                } else {
-                    XLATE_WRITE(tp_dst, htons(a->l4_port));
-                }
-            }
-            break;
-        case OFPACT_DEC_TTL:
-            if (!xlate_dec_ttl(ctx, indent)) {
-                return;
-            }
-            break;
-        case OFPACT_SET_FIELD:
-            if (!xlate_prereq_ok(ctx, a->set_field.field->prereq)) {
-                COVERAGE_INC(xlate_set_field_prereq_skip);
-                xtrace(ctx, indent,
-                       " >> prerequisites of %s not met, "
-                       "skipping",
-                       a->set_field.field->name);
-                break;
-            }
-            xlate_write_field(ctx, a->set_field.field, &a->set_field.value,
-                              &a->set_field.mask);
-            break;
-        case OFPACT_LOAD:
-            if (!xlate_prereq_ok(ctx, a->load.dst.field->prereq)) {
-                COVERAGE_INC(xlate_set_field_prereq_skip);
-                break;
-            }
-            ofpact_load_to_field(a, &value, &mask);
-            xlate_write_field(ctx, a->load.dst.field, &value, &mask);
-            break;
-        case OFPACT_MOVE: {
-            const struct field_subfield *src = &a->move.src;
-            const struct field_subfield *dst = &a->move.dst;
-            union field_value sv, smask, dv, dmask;
-
-            if (!xlate_prereq_ok(ctx, src->field->prereq)
-                || !xlate_prereq_ok(ctx, dst->field->prereq)) {
-                COVERAGE_INC(xlate_set_field_prereq_skip);
-                break;
-            }
-            memset(&smask, 0, sizeof smask);
-            memset(&dv, 0, sizeof dv);
-            memset(&dmask, 0, sizeof dmask);
-            for (unsigned int b = 0; b < src->n_bits; b++) {
-                field_bit_set(smask.b, src->field->n_bytes, src->ofs + b,
-                              true);
-                field_bit_set(dmask.b, dst->field->n_bytes, dst->ofs + b,
-                              true);
-            }
-            xlate_read_field(ctx, src->field, &smask);
-            field_get_flow(src->field, &ctx->flow, &sv);
-            field_bits_copy(sv.b, src->field->n_bytes, src->ofs, dv.b,
-                            dst->field->n_bytes, dst->ofs, src->n_bits);
-            xlate_write_field(ctx, dst->field, &dv, &dmask);
-            break;
-        }
-        case OFPACT_RESUBMIT:
-            xlate_resubmit(ctx, a);
-            break;
-        case OFPACT_NOTE:
-            break;
-        case OFPACT_WRITE_METADATA:
-            ctx->flow.metadata = (ctx->flow.metadata & ~a->metadata.mask)
-                                 | (a->metadata.value & a->metadata.mask);
-            break;
-        case OFPACT_GOTO_TABLE:
-            xlate_table(ctx, a->goto_table, true);
-            break;
+        if (!xlate_ofpact(ctx, a, indent)) {
+            return;
         }
     }
 }

@@ -473,113 +473,155 @@ handle_role(struct ofconn *c, const uint8_t *msg, size_t len)
     send_and_free(c, &b);
 }
 
+/* ---- Small requests ----------------------------------------------------- */
+
+/* Errors from the controller are only logged. */
+static void
+handle_error_msg(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    uint16_t type, code;
+    char buf[64];
+
+    COVERAGE_INC(ofconn_error_received);
+    if (ofp_decode_error(msg, len, &type, &code)) {
+        return;
+    }
+    if (type <= OFPERR_MAX_TYPE) {
+        VLOG_INFO_RL(&handle_rl, "%s: received %s", c->name,
+                     ofperr_to_string(OFPERR(type, code), buf));
+    } else {
+        VLOG_INFO_RL(&handle_rl, "%s: received error type %u code %u", c->name,
+                     (unsigned int)type, (unsigned int)code);
+    }
+}
+
+static void
+handle_echo_request(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+
+    ofp_encode_echo_reply(&b, msg, len);
+    send_and_free(c, &b);
+}
+
+static int
+handle_features_request(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+
+    if (len != OFP_HEADER_LEN) {
+        return OFPERR_BAD_LEN;
+    }
+    ofp_encode_features_reply(&b, ofp_get32(msg + 4), c->mgr->cfg.datapath_id);
+    send_and_free(c, &b);
+    return 0;
+}
+
+static int
+handle_get_config(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    struct ofp_switch_config cfg = {0, 0};
+
+    if (len != OFP_HEADER_LEN) {
+        return OFPERR_BAD_LEN;
+    }
+    pthread_mutex_lock(&c->mgr->mutex);
+    cfg.miss_send_len = c->miss_send_len;
+    pthread_mutex_unlock(&c->mgr->mutex);
+    ofp_encode_get_config_reply(&b, ofp_get32(msg + 4), &cfg);
+    send_and_free(c, &b);
+    return 0;
+}
+
+static int
+handle_set_config(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    struct ofp_switch_config cfg;
+    int error = ofp_decode_set_config(msg, len, &cfg);
+
+    if (!error) {
+        pthread_mutex_lock(&c->mgr->mutex);
+        c->miss_send_len = cfg.miss_send_len;
+        pthread_mutex_unlock(&c->mgr->mutex);
+    }
+    return error;
+}
+
+static int
+handle_barrier(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+
+    if (len != OFP_HEADER_LEN) {
+        return OFPERR_BAD_LEN;
+    }
+    ofp_msg_start(&b, OFPT_BARRIER_REPLY, ofp_get32(msg + 4));
+    ofp_msg_finish(&b);
+    send_and_free(c, &b);
+    return 0;
+}
+
 /* ---- Dispatch ----------------------------------------------------------- */
+
+/* Handles 'msg' by its type and returns an OpenFlow error to send back, or
+ * 0.  A flat dispatch: one line per message type. */
+static int
+ofconn_dispatch(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    switch (msg[1]) {
+    case OFPT_HELLO:
+    case OFPT_ECHO_REPLY:
+        return 0;
+    case OFPT_ERROR:
+        handle_error_msg(c, msg, len);
+        return 0;
+    case OFPT_ECHO_REQUEST:
+        handle_echo_request(c, msg, len);
+        return 0;
+    case OFPT_FEATURES_REQUEST:
+        return handle_features_request(c, msg, len);
+    case OFPT_GET_CONFIG_REQUEST:
+        return handle_get_config(c, msg, len);
+    case OFPT_SET_CONFIG:
+        return handle_set_config(c, msg, len);
+    case OFPT_FLOW_MOD:
+        handle_flow_mod(c, msg, len);
+        return 0;
+    case OFPT_PACKET_OUT:
+        handle_packet_out(c, msg, len);
+        return 0;
+    case OFPT_MULTIPART_REQUEST:
+        handle_multipart(c, msg, len);
+        return 0;
+    case OFPT_BARRIER_REQUEST:
+        return handle_barrier(c, msg, len);
+    case OFPT_ROLE_REQUEST:
+        handle_role(c, msg, len);
+        return 0;
+    case OFPT_EXPERIMENTER:
+        return OFPERR_BAD_EXPERIMENTER;
+    case OFPT_GROUP_MOD:
+    case OFPT_PORT_MOD:
+    case OFPT_TABLE_MOD:
+    case OFPT_METER_MOD:
+        return ofconn_is_slave(c) ? OFPERR_IS_SLAVE : OFPERR_BAD_TYPE;
+    default:
+        return OFPERR_BAD_TYPE;
+    }
+}
 
 void
 ofconn_handle(struct ofconn *c, const uint8_t *msg, size_t len)
 {
-    struct ofpbuf b = OFPBUF_INITIALIZER;
-    uint32_t xid = ofp_get32(msg + 4);
-    int error = 0;
+    int error;
 
     if (msg[0] != OFP13_VERSION) {
         COVERAGE_INC(ofconn_bad_request);
         ofconn_send_error(c, OFPERR_BAD_VERSION, msg, len);
         return;
     }
-    switch (msg[1]) {
-    case OFPT_HELLO:
-        break;
-    case OFPT_ERROR: {
-        uint16_t type, code;
-        char buf[64];
-
-        COVERAGE_INC(ofconn_error_received);
-        if (ofp_decode_error(msg, len, &type, &code)) {
-            break;
-        }
-        if (type <= OFPERR_MAX_TYPE) {
-            VLOG_INFO_RL(&handle_rl, "%s: received %s", c->name,
-                         ofperr_to_string(OFPERR(type, code), buf));
-        } else {
-            VLOG_INFO_RL(&handle_rl, "%s: received error type %u code %u",
-                         c->name, (unsigned int)type, (unsigned int)code);
-        }
-        break;
-    }
-    case OFPT_ECHO_REQUEST:
-        ofp_encode_echo_reply(&b, msg, len);
-        send_and_free(c, &b);
-        break;
-    case OFPT_ECHO_REPLY:
-        break;
-    case OFPT_FEATURES_REQUEST:
-        if (len != OFP_HEADER_LEN) {
-            error = OFPERR_BAD_LEN;
-            break;
-        }
-        ofp_encode_features_reply(&b, xid, c->mgr->cfg.datapath_id);
-        send_and_free(c, &b);
-        break;
-    case OFPT_GET_CONFIG_REQUEST: {
-        struct ofp_switch_config cfg = {0, 0};
-
-        if (len != OFP_HEADER_LEN) {
-            error = OFPERR_BAD_LEN;
-            break;
-        }
-        pthread_mutex_lock(&c->mgr->mutex);
-        cfg.miss_send_len = c->miss_send_len;
-        pthread_mutex_unlock(&c->mgr->mutex);
-        ofp_encode_get_config_reply(&b, xid, &cfg);
-        send_and_free(c, &b);
-        break;
-    }
-    case OFPT_SET_CONFIG: {
-        struct ofp_switch_config cfg;
-
-        error = ofp_decode_set_config(msg, len, &cfg);
-        if (!error) {
-            pthread_mutex_lock(&c->mgr->mutex);
-            c->miss_send_len = cfg.miss_send_len;
-            pthread_mutex_unlock(&c->mgr->mutex);
-        }
-        break;
-    }
-    case OFPT_FLOW_MOD:
-        handle_flow_mod(c, msg, len);
-        break;
-    case OFPT_PACKET_OUT:
-        handle_packet_out(c, msg, len);
-        break;
-    case OFPT_MULTIPART_REQUEST:
-        handle_multipart(c, msg, len);
-        break;
-    case OFPT_BARRIER_REQUEST:
-        if (len != OFP_HEADER_LEN) {
-            error = OFPERR_BAD_LEN;
-            break;
-        }
-        ofp_msg_start(&b, OFPT_BARRIER_REPLY, xid);
-        ofp_msg_finish(&b);
-        send_and_free(c, &b);
-        break;
-    case OFPT_ROLE_REQUEST:
-        handle_role(c, msg, len);
-        break;
-    case OFPT_EXPERIMENTER:
-        error = OFPERR_BAD_EXPERIMENTER;
-        break;
-    case OFPT_GROUP_MOD:
-    case OFPT_PORT_MOD:
-    case OFPT_TABLE_MOD:
-    case OFPT_METER_MOD:
-        error = ofconn_is_slave(c) ? OFPERR_IS_SLAVE : OFPERR_BAD_TYPE;
-        break;
-    default:
-        error = OFPERR_BAD_TYPE;
-        break;
-    }
+    error = ofconn_dispatch(c, msg, len);
     if (error) {
         COVERAGE_INC(ofconn_bad_request);
         ofconn_send_error(c, error, msg, len);

@@ -657,42 +657,56 @@ poll_add(struct poll_set *ps, int fd, short events)
     return ps->n++;
 }
 
+/* Connects the controllers that are due; lowers '*next_wake' to the next
+ * retry of those still unconnected. */
 static void
-ofmgr_run_once(struct ofmgr *mgr, struct poll_set *ps)
+ofmgr_run_controllers(struct ofmgr *mgr, uint64_t now, uint64_t *next_wake)
 {
-    uint64_t now = time_msec();
-    uint64_t next_wake = now + OFMGR_POLL_MAX_MS;
-    struct ofconn **conns;
-    size_t n_conns;
-    int timeout;
-
     for (size_t i = 0; i < mgr->n_controllers; i++) {
         struct ofcontroller *ctl = &mgr->controllers[i];
 
+        if (ctl->conn) {
+            continue;
+        }
+        if (now >= ctl->next_try) {
+            controller_connect(mgr, ctl, now);
+        }
         if (!ctl->conn) {
-            if (now >= ctl->next_try) {
-                controller_connect(mgr, ctl, now);
-            }
-            if (!ctl->conn) {
-                next_wake = MIN(next_wake, ctl->next_try);
-            }
+            *next_wake = MIN(*next_wake, ctl->next_try);
         }
     }
+}
 
-    /* A snapshot: handling a message never adds or removes a connection,
-     * but closing one does, below. */
-    n_conns = mgr->n_conns;
-    conns = xcalloc(n_conns + 1, sizeof *conns);
-    if (n_conns) {
-        memcpy(conns, mgr->conns, n_conns * sizeof *conns);
+/* A snapshot of the connections, '*n' of them (and a NULL after): handling
+ * a message never adds or removes a connection, but closing one does.
+ * Probes each and closes those that did not answer, leaving NULL in their
+ * place. */
+static struct ofconn **
+ofmgr_snapshot_conns(struct ofmgr *mgr, uint64_t now, uint64_t *next_wake,
+                     size_t *n)
+{
+    struct ofconn **conns;
+
+    *n = mgr->n_conns;
+    conns = xcalloc(*n + 1, sizeof *conns);
+    if (*n) {
+        memcpy(conns, mgr->conns, *n * sizeof *conns);
     }
-    for (size_t i = 0; i < n_conns; i++) {
-        if (!ofconn_run_probe(conns[i], now, &next_wake)) {
+    for (size_t i = 0; i < *n; i++) {
+        if (!ofconn_run_probe(conns[i], now, next_wake)) {
             ofconn_destroy(conns[i], "inactivity probe");
             conns[i] = NULL;
         }
     }
+    return conns;
+}
 
+/* Fills 'ps': the wake-up fd, then the listeners, then one slot per
+ * snapshot connection (fd -1 for a closed one). */
+static void
+ofmgr_poll_prepare(struct ofmgr *mgr, struct poll_set *ps,
+                   struct ofconn **conns, size_t n_conns)
+{
     ps->n = 0;
     poll_add(ps, mgr->wake_fd, POLLIN);
     for (size_t i = 0; i < mgr->n_listeners; i++) {
@@ -711,13 +725,12 @@ ofmgr_run_once(struct ofmgr *mgr, struct poll_set *ps)
         }
         poll_add(ps, c->fd, events);
     }
+}
 
-    timeout =
-        (int)(next_wake > now ? MIN(next_wake - now, OFMGR_POLL_MAX_MS) : 0);
-    if (poll(ps->fds, ps->n, timeout) < 0) {
-        free(conns);
-        return;
-    }
+/* Drains the wake-up fd and accepts on the listeners that are ready. */
+static void
+ofmgr_run_listeners(struct ofmgr *mgr, const struct poll_set *ps)
+{
     if (ps->fds[0].revents & POLLIN) {
         uint64_t count;
 
@@ -730,34 +743,59 @@ ofmgr_run_once(struct ofmgr *mgr, struct poll_set *ps)
             listener_accept(mgr, &mgr->listeners[i]);
         }
     }
-    for (size_t i = 0; i < n_conns; i++) {
-        struct ofconn *c = conns[i];
-        short revents = ps->fds[1 + mgr->n_listeners + i].revents;
-        const char *why = NULL;
-        bool ok = true;
+}
 
-        if (!c) {
-            continue;
+/* Completes a connect, or receives, handles and sends for 'c' given what
+ * poll() said; closes it on error. */
+static void
+ofconn_run_io(struct ofconn *c, short revents)
+{
+    const char *why = NULL;
+    bool ok = true;
+
+    if (c->state == OFCONN_CONNECTING) {
+        if (revents & (POLLOUT | POLLERR | POLLHUP)) {
+            ofconn_connected(c);
         }
-        if (c->state == OFCONN_CONNECTING) {
-            if (revents & (POLLOUT | POLLERR | POLLHUP)) {
-                ofconn_connected(c);
+        return;
+    }
+    if (revents & (POLLIN | POLLERR | POLLHUP)) {
+        ok = ofconn_receive(c, &why);
+    }
+    /* Send what handling queued, and what other threads did. */
+    if (ok) {
+        ok = ofconn_flush(c, &why);
+    }
+    if (ok && c->closing && !ofconn_has_tx(c)) {
+        ok = false;
+        why = "protocol error";
+    }
+    if (!ok) {
+        ofconn_destroy(c, why ? why : "error");
+    }
+}
+
+static void
+ofmgr_run_once(struct ofmgr *mgr, struct poll_set *ps)
+{
+    uint64_t now = time_msec();
+    uint64_t next_wake = now + OFMGR_POLL_MAX_MS;
+    struct ofconn **conns;
+    size_t n_conns;
+    int timeout;
+
+    ofmgr_run_controllers(mgr, now, &next_wake);
+    conns = ofmgr_snapshot_conns(mgr, now, &next_wake, &n_conns);
+    ofmgr_poll_prepare(mgr, ps, conns, n_conns);
+    timeout =
+        (int)(next_wake > now ? MIN(next_wake - now, OFMGR_POLL_MAX_MS) : 0);
+    if (poll(ps->fds, ps->n, timeout) >= 0) {
+        ofmgr_run_listeners(mgr, ps);
+        for (size_t i = 0; i < n_conns; i++) {
+            if (conns[i]) {
+                ofconn_run_io(conns[i],
+                              ps->fds[1 + mgr->n_listeners + i].revents);
             }
-            continue;
-        }
-        if (revents & (POLLIN | POLLERR | POLLHUP)) {
-            ok = ofconn_receive(c, &why);
-        }
-        /* Send what handling queued, and what other threads did. */
-        if (ok) {
-            ok = ofconn_flush(c, &why);
-        }
-        if (ok && c->closing && !ofconn_has_tx(c)) {
-            ok = false;
-            why = "protocol error";
-        }
-        if (!ok) {
-            ofconn_destroy(c, why ? why : "error");
         }
     }
     free(conns);

@@ -198,111 +198,156 @@ decode_controller2(const uint8_t *a, size_t len, struct ofpacts *out)
 }
 
 static int
-decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
+decode_nx_resubmit(const uint8_t *a, size_t len, uint16_t subtype,
+                   struct ofpacts *out)
 {
-    uint16_t subtype = ofp_get16(a + 8);
+    uint32_t port = ofp_get16(a + 10);
+    uint8_t table = subtype == NXAST_RESUBMIT ? OFPACT_TABLE_NONE : a[12];
+    struct ofpact *act;
+
+    if (len != 16) {
+        return OFPERR_BAC_BAD_LEN;
+    }
+    if (!port
+        || (port >= OFPP_MAX && port != OFPP_IN_PORT && port != OFPP_LOCAL)) {
+        return OFPERR_BAC_BAD_ARGUMENT;
+    }
+    act = ofpacts_put(out, OFPACT_RESUBMIT);
+    act->resubmit.in_port = port;
+    act->resubmit.table_id = table;
+    return 0;
+}
+
+static int
+decode_nx_note(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    if (len - 10 > OFPACT_NOTE_MAX) {
+        return OFPERR_BAC_BAD_LEN;
+    }
+    ofpacts_put_note(out, a + 10, len - 10);
+    return 0;
+}
+
+static int
+decode_nx_reg_move(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    struct field_subfield src, dst;
+    unsigned int n_bits = ofp_get16(a + 10);
     struct ofpact *act;
     int error;
 
+    if (len != 24) {
+        return OFPERR_BAC_BAD_LEN;
+    }
+    error =
+        decode_subfield(ofp_get32(a + 16), ofp_get16(a + 12), n_bits, &src);
+    if (!error) {
+        error = decode_subfield(ofp_get32(a + 20), ofp_get16(a + 14), n_bits,
+                                &dst);
+    }
+    if (error) {
+        return error;
+    }
+    if (!dst.field->writable) {
+        return OFPERR_BAC_BAD_ARGUMENT;
+    }
+    act = ofpacts_put(out, OFPACT_MOVE);
+    act->move.src = src;
+    act->move.dst = dst;
+    return 0;
+}
+
+static int
+decode_nx_reg_load(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    uint16_t ofs_nbits = ofp_get16(a + 10);
+    unsigned int n_bits = (ofs_nbits & 0x3f) + 1u;
+    struct field_subfield dst;
+    struct ofpact *act;
+    uint64_t value;
+    int error;
+
+    if (len != 24) {
+        return OFPERR_BAC_BAD_LEN;
+    }
+    value = ofp_get64(a + 16);
+    error = decode_subfield(ofp_get32(a + 12), ofs_nbits >> 6, n_bits, &dst);
+    if (error) {
+        return error;
+    }
+    if (!dst.field->writable || (n_bits < 64 && value >> n_bits)) {
+        return OFPERR_BAC_BAD_ARGUMENT;
+    }
+    act = ofpacts_put(out, OFPACT_LOAD);
+    act->load.dst = dst;
+    act->load.value = value;
+    return 0;
+}
+
+static int
+decode_nx_reg_load2(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    int error = decode_set_field(a, 10, len, true, out);
+
+    if (!error) {
+        out->acts[out->n - 1].raw = OFPACT_RAW_NX_REG_LOAD2;
+    }
+    return error;
+}
+
+static int
+decode_nx_controller(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    struct ofpact *act;
+
+    if (len != 16) {
+        return OFPERR_BAC_BAD_LEN;
+    }
+    if (a[14] > OFPACT_REASON_PACKET_OUT) {
+        return OFPERR_BAC_BAD_ARGUMENT;
+    }
+    act = ofpacts_put(out, OFPACT_CONTROLLER);
+    act->raw = OFPACT_RAW_NX_CONTROLLER;
+    act->controller.max_len = ofp_get16(a + 10);
+    act->controller.id = ofp_get16(a + 12);
+    act->controller.reason = (enum ofpact_controller_reason)a[14];
+    return 0;
+}
+
+static int
+decode_nx_dec_ttl(size_t len, struct ofpacts *out)
+{
+    if (len != 16) {
+        return OFPERR_BAC_BAD_LEN;
+    }
+    ofpacts_put(out, OFPACT_DEC_TTL);
+    return 0;
+}
+
+/* A flat dispatch on the Nicira subtype: one line per action. */
+static int
+decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
+{
+    uint16_t subtype = ofp_get16(a + 8);
+
     switch (subtype) {
     case NXAST_RESUBMIT:
-    case NXAST_RESUBMIT_TABLE: {
-        uint32_t port = ofp_get16(a + 10);
-        uint8_t table = subtype == NXAST_RESUBMIT ? OFPACT_TABLE_NONE : a[12];
-
-        if (len != 16) {
-            return OFPERR_BAC_BAD_LEN;
-        }
-        if (!port
-            || (port >= OFPP_MAX && port != OFPP_IN_PORT
-                && port != OFPP_LOCAL)) {
-            return OFPERR_BAC_BAD_ARGUMENT;
-        }
-        act = ofpacts_put(out, OFPACT_RESUBMIT);
-        act->resubmit.in_port = port;
-        act->resubmit.table_id = table;
-        return 0;
-    }
+    case NXAST_RESUBMIT_TABLE:
+        return decode_nx_resubmit(a, len, subtype, out);
     case NXAST_NOTE:
-        if (len - 10 > OFPACT_NOTE_MAX) {
-            return OFPERR_BAC_BAD_LEN;
-        }
-        ofpacts_put_note(out, a + 10, len - 10);
-        return 0;
-    case NXAST_REG_MOVE: {
-        struct field_subfield src, dst;
-        unsigned int n_bits = ofp_get16(a + 10);
-
-        if (len != 24) {
-            return OFPERR_BAC_BAD_LEN;
-        }
-        error = decode_subfield(ofp_get32(a + 16), ofp_get16(a + 12), n_bits,
-                                &src);
-        if (!error) {
-            error = decode_subfield(ofp_get32(a + 20), ofp_get16(a + 14),
-                                    n_bits, &dst);
-        }
-        if (error) {
-            return error;
-        }
-        if (!dst.field->writable) {
-            return OFPERR_BAC_BAD_ARGUMENT;
-        }
-        act = ofpacts_put(out, OFPACT_MOVE);
-        act->move.src = src;
-        act->move.dst = dst;
-        return 0;
-    }
-    case NXAST_REG_LOAD: {
-        uint16_t ofs_nbits = ofp_get16(a + 10);
-        unsigned int n_bits = (ofs_nbits & 0x3f) + 1u;
-        struct field_subfield dst;
-        uint64_t value;
-
-        if (len != 24) {
-            return OFPERR_BAC_BAD_LEN;
-        }
-        value = ofp_get64(a + 16);
-        error =
-            decode_subfield(ofp_get32(a + 12), ofs_nbits >> 6, n_bits, &dst);
-        if (error) {
-            return error;
-        }
-        if (!dst.field->writable || (n_bits < 64 && value >> n_bits)) {
-            return OFPERR_BAC_BAD_ARGUMENT;
-        }
-        act = ofpacts_put(out, OFPACT_LOAD);
-        act->load.dst = dst;
-        act->load.value = value;
-        return 0;
-    }
+        return decode_nx_note(a, len, out);
+    case NXAST_REG_MOVE:
+        return decode_nx_reg_move(a, len, out);
+    case NXAST_REG_LOAD:
+        return decode_nx_reg_load(a, len, out);
     case NXAST_REG_LOAD2:
-        error = decode_set_field(a, 10, len, true, out);
-        if (!error) {
-            out->acts[out->n - 1].raw = OFPACT_RAW_NX_REG_LOAD2;
-        }
-        return error;
+        return decode_nx_reg_load2(a, len, out);
     case NXAST_CONTROLLER:
-        if (len != 16) {
-            return OFPERR_BAC_BAD_LEN;
-        }
-        if (a[14] > OFPACT_REASON_PACKET_OUT) {
-            return OFPERR_BAC_BAD_ARGUMENT;
-        }
-        act = ofpacts_put(out, OFPACT_CONTROLLER);
-        act->raw = OFPACT_RAW_NX_CONTROLLER;
-        act->controller.max_len = ofp_get16(a + 10);
-        act->controller.id = ofp_get16(a + 12);
-        act->controller.reason = (enum ofpact_controller_reason)a[14];
-        return 0;
+        return decode_nx_controller(a, len, out);
     case NXAST_CONTROLLER2:
         return decode_controller2(a, len, out);
     case NXAST_DEC_TTL:
-        if (len != 16) {
-            return OFPERR_BAC_BAD_LEN;
-        }
-        ofpacts_put(out, OFPACT_DEC_TTL);
-        return 0;
+        return decode_nx_dec_ttl(len, out);
     default:
         return OFPERR_BAC_BAD_EXP_TYPE;
     }
@@ -385,132 +430,177 @@ ofp_decode_actions(const uint8_t *p, size_t len, struct ofpacts *out)
 
 /* ---- Decoding instructions ---------------------------------------------- */
 
+/* What the instructions seen so far asked for: write_metadata and
+ * goto_table become actions after the applied ones, whatever their order on
+ * the wire, and each instruction may appear only once. */
+struct inst_decoder {
+    bool have_apply, have_meta, have_goto, have_clear;
+    uint64_t meta_value, meta_mask;
+    uint8_t goto_table;
+};
+
+static int
+decode_goto_table(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
+{
+    if (ilen != 8) {
+        return OFPERR_BIC_BAD_LEN;
+    }
+    if (d->have_goto) {
+        return OFPERR_BIC_UNSUP_INST;
+    }
+    if (p[4] >= OFP13_N_TABLES) {
+        return OFPERR_BIC_BAD_TABLE_ID;
+    }
+    d->have_goto = true;
+    d->goto_table = p[4];
+    return 0;
+}
+
+static int
+decode_write_metadata(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
+{
+    if (ilen != 24) {
+        return OFPERR_BIC_BAD_LEN;
+    }
+    if (d->have_meta) {
+        return OFPERR_BIC_UNSUP_INST;
+    }
+    d->have_meta = true;
+    d->meta_value = ofp_get64(p + 8);
+    d->meta_mask = ofp_get64(p + 16);
+    return 0;
+}
+
+static int
+decode_clear_actions(uint16_t ilen, struct inst_decoder *d)
+{
+    if (ilen != 8) {
+        return OFPERR_BIC_BAD_LEN;
+    }
+    if (d->have_clear) {
+        return OFPERR_BIC_UNSUP_INST;
+    }
+    d->have_clear = true; /* The action set is always empty. */
+    return 0;
+}
+
+/* No action set in the flow language: an empty write is harmless, anything
+ * else cannot be honoured. */
+static int
+decode_write_actions(const uint8_t *p, uint16_t ilen)
+{
+    struct ofpacts acts;
+    bool empty;
+    int error;
+
+    error = ofp_decode_actions(p + 8, ilen - 8u, &acts);
+    if (error) {
+        return error;
+    }
+    empty = !acts.n;
+    ofpacts_destroy(&acts);
+    return empty ? 0 : OFPERR_BIC_UNSUP_INST;
+}
+
+static int
+decode_apply_actions(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
+                     struct ofpacts *out)
+{
+    struct ofpacts acts;
+    int error;
+
+    if (d->have_apply) {
+        return OFPERR_BIC_UNSUP_INST;
+    }
+    error = ofp_decode_actions(p + 8, ilen - 8u, &acts);
+    if (error) {
+        return error;
+    }
+    d->have_apply = true;
+    for (size_t i = 0; i < acts.n; i++) {
+        struct ofpact *dst = ofpacts_put(out, acts.acts[i].type);
+
+        *dst = acts.acts[i];
+        if (acts.acts[i].type == OFPACT_NOTE) {
+            /* Move the note's bytes rather than copy them. */
+            acts.acts[i].note.data = NULL;
+            acts.acts[i].note.len = 0;
+        }
+    }
+    ofpacts_destroy(&acts);
+    return 0;
+}
+
+/* A flat dispatch on the instruction type: one line per instruction. */
+static int
+decode_instruction(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
+                   struct ofpacts *out)
+{
+    switch (ofp_get16(p)) {
+    case OFPIT_GOTO_TABLE:
+        return decode_goto_table(p, ilen, d);
+    case OFPIT_WRITE_METADATA:
+        return decode_write_metadata(p, ilen, d);
+    case OFPIT_APPLY_ACTIONS:
+        return decode_apply_actions(p, ilen, d, out);
+    case OFPIT_WRITE_ACTIONS:
+        return decode_write_actions(p, ilen);
+    case OFPIT_CLEAR_ACTIONS:
+        return decode_clear_actions(ilen, d);
+    case 6: /* OFPIT_METER */
+    case 0xffff:
+        return OFPERR_BIC_UNSUP_INST;
+    default:
+        return OFPERR_BIC_UNKNOWN_INST;
+    }
+}
+
+/* Appends write_metadata and goto_table, in that order, after the applied
+ * actions. */
+static void
+put_deferred_instructions(const struct inst_decoder *d, struct ofpacts *out)
+{
+    if (d->have_meta) {
+        struct ofpact *act = ofpacts_put(out, OFPACT_WRITE_METADATA);
+
+        /* Kept as given: Open vSwitch shows the value bits outside the
+         * mask too (xlate writes only the masked ones). */
+        act->metadata.value = d->meta_value;
+        act->metadata.mask = d->meta_mask;
+    }
+    if (d->have_goto) {
+        ofpacts_put(out, OFPACT_GOTO_TABLE)->goto_table = d->goto_table;
+    }
+}
+
 int
 ofp_decode_instructions(const uint8_t *p, size_t len, struct ofpacts *out)
 {
-    bool have_apply = false, have_meta = false, have_goto = false;
-    bool have_clear = false;
-    uint64_t meta_value = 0, meta_mask = 0;
-    uint8_t goto_table = 0;
+    struct inst_decoder d;
     int error = 0;
 
+    memset(&d, 0, sizeof d);
     ofpacts_init(out);
     while (len) {
-        uint16_t type, ilen;
+        uint16_t ilen;
 
         if (len < 8) {
             error = OFPERR_BIC_BAD_LEN;
             goto err;
         }
-        type = ofp_get16(p);
         ilen = ofp_get16(p + 2);
         if (ilen < 8 || ilen % 8 || ilen > len) {
             error = OFPERR_BIC_BAD_LEN;
             goto err;
         }
-        switch (type) {
-        case OFPIT_GOTO_TABLE:
-            if (ilen != 8) {
-                error = OFPERR_BIC_BAD_LEN;
-                goto err;
-            }
-            if (have_goto) {
-                error = OFPERR_BIC_UNSUP_INST;
-                goto err;
-            }
-            if (p[4] >= OFP13_N_TABLES) {
-                error = OFPERR_BIC_BAD_TABLE_ID;
-                goto err;
-            }
-            have_goto = true;
-            goto_table = p[4];
-            break;
-        case OFPIT_WRITE_METADATA:
-            if (ilen != 24) {
-                error = OFPERR_BIC_BAD_LEN;
-                goto err;
-            }
-            if (have_meta) {
-                error = OFPERR_BIC_UNSUP_INST;
-                goto err;
-            }
-            have_meta = true;
-            meta_value = ofp_get64(p + 8);
-            meta_mask = ofp_get64(p + 16);
-            break;
-        case OFPIT_APPLY_ACTIONS:
-        case OFPIT_WRITE_ACTIONS: {
-            struct ofpacts acts;
-
-            if ((type == OFPIT_APPLY_ACTIONS && have_apply)) {
-                error = OFPERR_BIC_UNSUP_INST;
-                goto err;
-            }
-            error = ofp_decode_actions(p + 8, ilen - 8u, &acts);
-            if (error) {
-                goto err;
-            }
-            if (type == OFPIT_WRITE_ACTIONS) {
-                /* No action set in the flow language: an empty write is
-                 * harmless, anything else cannot be honoured. */
-                bool empty = !acts.n;
-
-                ofpacts_destroy(&acts);
-                if (!empty) {
-                    error = OFPERR_BIC_UNSUP_INST;
-                    goto err;
-                }
-                break;
-            }
-            have_apply = true;
-            for (size_t i = 0; i < acts.n; i++) {
-                struct ofpact *dst = ofpacts_put(out, acts.acts[i].type);
-
-                if (acts.acts[i].type == OFPACT_NOTE) {
-                    /* Move the note's bytes rather than copy them. */
-                    *dst = acts.acts[i];
-                    acts.acts[i].note.data = NULL;
-                    acts.acts[i].note.len = 0;
-                } else {
-                    *dst = acts.acts[i];
-                }
-            }
-            ofpacts_destroy(&acts);
-            break;
-        }
-        case OFPIT_CLEAR_ACTIONS:
-            if (ilen != 8) {
-                error = OFPERR_BIC_BAD_LEN;
-                goto err;
-            }
-            if (have_clear) {
-                error = OFPERR_BIC_UNSUP_INST;
-                goto err;
-            }
-            have_clear = true; /* The action set is always empty. */
-            break;
-        case 6: /* OFPIT_METER */
-        case 0xffff:
-            error = OFPERR_BIC_UNSUP_INST;
-            goto err;
-        default:
-            error = OFPERR_BIC_UNKNOWN_INST;
+        error = decode_instruction(p, ilen, &d, out);
+        if (error) {
             goto err;
         }
         p += ilen;
         len -= ilen;
     }
-    if (have_meta) {
-        struct ofpact *act = ofpacts_put(out, OFPACT_WRITE_METADATA);
-
-        /* Kept as given: Open vSwitch shows the value bits outside the
-         * mask too (xlate writes only the masked ones). */
-        act->metadata.value = meta_value;
-        act->metadata.mask = meta_mask;
-    }
-    if (have_goto) {
-        ofpacts_put(out, OFPACT_GOTO_TABLE)->goto_table = goto_table;
-    }
+    put_deferred_instructions(&d, out);
     return 0;
 
 err:
@@ -704,153 +794,234 @@ put_subfield_header(struct ofpbuf *b, const struct field_subfield *sf,
 }
 
 static void
+put_output(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs = action_start(b, OFPAT_OUTPUT);
+
+    ofpbuf_put_be32(b, ofp_port_to_wire(a->output.port));
+    ofpbuf_put_be16(b, a->output.max_len);
+    action_finish(b, ofs);
+}
+
+/* A controller action goes out as OpenFlow output:CONTROLLER when that says
+ * it all, otherwise in the Nicira form it came in as. */
+static void
+put_controller(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs;
+
+    if (a->raw == OFPACT_RAW_NX_CONTROLLER2) {
+        put_controller2(b, a);
+        return;
+    }
+    if (a->controller.reason == OFPACT_REASON_ACTION && !a->controller.id
+        && a->raw != OFPACT_RAW_NX_CONTROLLER) {
+        ofs = action_start(b, OFPAT_OUTPUT);
+        ofpbuf_put_be32(b, OFPP13_CONTROLLER);
+        ofpbuf_put_be16(b, a->controller.max_len);
+    } else {
+        ofs = nx_action_start(b, NXAST_CONTROLLER);
+        ofpbuf_put_be16(b, a->controller.max_len);
+        ofpbuf_put_be16(b, a->controller.id);
+        ofpbuf_put_u8(b, (uint8_t)a->controller.reason);
+    }
+    action_finish(b, ofs);
+}
+
+/* The OpenFlow 1.0 style rewrites (mod_dl_src, mod_nw_tos, ...): a
+ * set_field of the field they write. */
+static void
+put_of10_set(struct ofpbuf *b, const struct ofpact *a,
+             const struct match *match)
+{
+    be16 be;
+    uint8_t u8;
+
+    switch (a->type) {
+    case OFPACT_SET_VLAN_VID:
+        be = htons(a->vlan_vid);
+        put_simple_set(b, FIELD_DL_VLAN, &be, 2, match);
+        break;
+    case OFPACT_SET_VLAN_PCP:
+        put_simple_set(b, FIELD_VLAN_PCP, &a->vlan_pcp, 1, match);
+        break;
+    case OFPACT_SET_ETH_SRC:
+    case OFPACT_SET_ETH_DST:
+        put_simple_set(
+            b, a->type == OFPACT_SET_ETH_SRC ? FIELD_ETH_SRC : FIELD_ETH_DST,
+            &a->mac, 6, match);
+        break;
+    case OFPACT_SET_IPV4_SRC:
+    case OFPACT_SET_IPV4_DST:
+        put_simple_set(
+            b, a->type == OFPACT_SET_IPV4_SRC ? FIELD_IP_SRC : FIELD_IP_DST,
+            &a->ipv4, 4, match);
+        break;
+    case OFPACT_SET_IP_DSCP:
+        u8 = a->tos >> 2;
+        put_simple_set(b, FIELD_IP_DSCP, &u8, 1, match);
+        break;
+    case OFPACT_SET_L4_SRC:
+    case OFPACT_SET_L4_DST:
+        be = htons(a->l4_port);
+        put_simple_set(
+            b, a->type == OFPACT_SET_L4_SRC ? FIELD_TP_SRC : FIELD_TP_DST, &be,
+            2, match);
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+put_push_vlan(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs = action_start(b, OFPAT_PUSH_VLAN);
+
+    ofpbuf_put(b, &a->push_tpid, 2);
+    action_finish(b, ofs);
+}
+
+static void
+put_set_field_action(struct ofpbuf *b, const struct ofpact *a,
+                     const struct match *match)
+{
+    if (a->raw == OFPACT_RAW_NX_REG_LOAD2) {
+        put_reg_load2(b, a->set_field.field, &a->set_field.value,
+                      &a->set_field.mask);
+    } else {
+        put_set_field(b, a->set_field.field, &a->set_field.value,
+                      &a->set_field.mask, match);
+    }
+}
+
+/* NXAST_REG_LOAD when the field has a header to name it by, otherwise the
+ * same bits as a set_field. */
+static void
+put_load(struct ofpbuf *b, const struct ofpact *a, const struct match *match)
+{
+    const struct oxm_def *d = oxm_for_field(a->load.dst.field->id);
+    unsigned int n_bits = a->load.dst.n_bits;
+    size_t ofs;
+
+    if (!d) {
+        union field_value v, m;
+
+        ofpact_load_to_field(a, &v, &m);
+        put_set_field(b, a->load.dst.field, &v, &m, match);
+        return;
+    }
+    if (d->conv == OXM_CONV_ARP_OP && !a->load.dst.ofs
+        && n_bits == a->load.dst.field->n_bits) {
+        n_bits = 16; /* The whole opcode, as its wire width says. */
+    }
+    ofs = nx_action_start(b, NXAST_REG_LOAD);
+    ofpbuf_put_be16(b, (uint16_t)((a->load.dst.ofs << 6) | (n_bits - 1)));
+    ofpbuf_put_be32(b, oxm_header(d));
+    ofpbuf_put_be64(b, a->load.value);
+    action_finish(b, ofs);
+}
+
+/* NXAST_REG_MOVE, or nothing (and a count) when a field has no header. */
+static void
+put_move(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs = nx_action_start(b, NXAST_REG_MOVE);
+    bool ok = true;
+
+    ofpbuf_put_be16(b, (uint16_t)a->move.src.n_bits);
+    ofpbuf_put_be16(b, (uint16_t)a->move.src.ofs);
+    ofpbuf_put_be16(b, (uint16_t)a->move.dst.ofs);
+    put_subfield_header(b, &a->move.src, &ok);
+    put_subfield_header(b, &a->move.dst, &ok);
+    action_finish(b, ofs);
+    if (!ok) {
+        COVERAGE_INC(ofp_encode_action_skipped);
+        b->size = ofs;
+    }
+}
+
+static void
+put_resubmit(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs;
+
+    if (a->resubmit.table_id == OFPACT_TABLE_NONE) {
+        ofs = nx_action_start(b, NXAST_RESUBMIT);
+        ofpbuf_put_be16(b, (uint16_t)a->resubmit.in_port);
+    } else {
+        ofs = nx_action_start(b, NXAST_RESUBMIT_TABLE);
+        ofpbuf_put_be16(b, (uint16_t)a->resubmit.in_port);
+        ofpbuf_put_u8(b, a->resubmit.table_id);
+    }
+    ofpbuf_put_zeros(b, 16 - (b->size - ofs));
+    action_finish(b, ofs);
+}
+
+static void
+put_note(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs = nx_action_start(b, NXAST_NOTE);
+
+    ofpbuf_put(b, a->note.data, a->note.len);
+    if (b->size - ofs < 16) {
+        ofpbuf_put_zeros(b, 16 - (b->size - ofs));
+    }
+    action_finish(b, ofs);
+}
+
+/* A flat dispatch on the action type: one line per action (or group of
+ * OpenFlow 1.0 style rewrites). */
+static void
 encode_action(const struct ofpact *a, const struct match *match,
               struct ofpbuf *b)
 {
-    size_t ofs, start = b->size;
-    bool ok = true;
-
     switch (a->type) {
     case OFPACT_OUTPUT:
-        ofs = action_start(b, OFPAT_OUTPUT);
-        ofpbuf_put_be32(b, ofp_port_to_wire(a->output.port));
-        ofpbuf_put_be16(b, a->output.max_len);
-        action_finish(b, ofs);
+        put_output(b, a);
         break;
     case OFPACT_CONTROLLER:
-        if (a->raw == OFPACT_RAW_NX_CONTROLLER2) {
-            put_controller2(b, a);
-            break;
-        }
-        if (a->controller.reason == OFPACT_REASON_ACTION && !a->controller.id
-            && a->raw != OFPACT_RAW_NX_CONTROLLER) {
-            ofs = action_start(b, OFPAT_OUTPUT);
-            ofpbuf_put_be32(b, OFPP13_CONTROLLER);
-            ofpbuf_put_be16(b, a->controller.max_len);
-        } else {
-            ofs = nx_action_start(b, NXAST_CONTROLLER);
-            ofpbuf_put_be16(b, a->controller.max_len);
-            ofpbuf_put_be16(b, a->controller.id);
-            ofpbuf_put_u8(b, (uint8_t)a->controller.reason);
-        }
-        action_finish(b, ofs);
+        put_controller(b, a);
         break;
-    case OFPACT_SET_VLAN_VID: {
-        be16 vid = htons(a->vlan_vid);
-
-        put_simple_set(b, FIELD_DL_VLAN, &vid, 2, match);
-        break;
-    }
+    case OFPACT_SET_VLAN_VID:
     case OFPACT_SET_VLAN_PCP:
-        put_simple_set(b, FIELD_VLAN_PCP, &a->vlan_pcp, 1, match);
+    case OFPACT_SET_ETH_SRC:
+    case OFPACT_SET_ETH_DST:
+    case OFPACT_SET_IPV4_SRC:
+    case OFPACT_SET_IPV4_DST:
+    case OFPACT_SET_IP_DSCP:
+    case OFPACT_SET_L4_SRC:
+    case OFPACT_SET_L4_DST:
+        put_of10_set(b, a, match);
         break;
     case OFPACT_STRIP_VLAN:
         action_finish(b, action_start(b, OFPAT_POP_VLAN));
         break;
     case OFPACT_PUSH_VLAN:
-        ofs = action_start(b, OFPAT_PUSH_VLAN);
-        ofpbuf_put(b, &a->push_tpid, 2);
-        action_finish(b, ofs);
+        put_push_vlan(b, a);
         break;
-    case OFPACT_SET_ETH_SRC:
-        put_simple_set(b, FIELD_ETH_SRC, &a->mac, 6, match);
-        break;
-    case OFPACT_SET_ETH_DST:
-        put_simple_set(b, FIELD_ETH_DST, &a->mac, 6, match);
-        break;
-    case OFPACT_SET_IPV4_SRC:
-        put_simple_set(b, FIELD_IP_SRC, &a->ipv4, 4, match);
-        break;
-    case OFPACT_SET_IPV4_DST:
-        put_simple_set(b, FIELD_IP_DST, &a->ipv4, 4, match);
-        break;
-    case OFPACT_SET_IP_DSCP: {
-        uint8_t dscp = a->tos >> 2;
-
-        put_simple_set(b, FIELD_IP_DSCP, &dscp, 1, match);
-        break;
-    }
-    case OFPACT_SET_L4_SRC:
-    case OFPACT_SET_L4_DST: {
-        be16 port = htons(a->l4_port);
-
-        put_simple_set(
-            b, a->type == OFPACT_SET_L4_SRC ? FIELD_TP_SRC : FIELD_TP_DST,
-            &port, 2, match);
-        break;
-    }
     case OFPACT_DEC_TTL:
         action_finish(b, action_start(b, OFPAT_DEC_NW_TTL));
         break;
     case OFPACT_SET_FIELD:
-        if (a->raw == OFPACT_RAW_NX_REG_LOAD2) {
-            put_reg_load2(b, a->set_field.field, &a->set_field.value,
-                          &a->set_field.mask);
-            break;
-        }
-        put_set_field(b, a->set_field.field, &a->set_field.value,
-                      &a->set_field.mask, match);
+        put_set_field_action(b, a, match);
         break;
-    case OFPACT_LOAD: {
-        const struct oxm_def *d = oxm_for_field(a->load.dst.field->id);
-
-        if (!d) {
-            union field_value v, m;
-
-            ofpact_load_to_field(a, &v, &m);
-            put_set_field(b, a->load.dst.field, &v, &m, match);
-            break;
-        }
-        unsigned int n_bits = a->load.dst.n_bits;
-
-        if (d->conv == OXM_CONV_ARP_OP && !a->load.dst.ofs
-            && n_bits == a->load.dst.field->n_bits) {
-            n_bits = 16; /* The whole opcode, as its wire width says. */
-        }
-        ofs = nx_action_start(b, NXAST_REG_LOAD);
-        ofpbuf_put_be16(b, (uint16_t)((a->load.dst.ofs << 6) | (n_bits - 1)));
-        ofpbuf_put_be32(b, oxm_header(d));
-        ofpbuf_put_be64(b, a->load.value);
-        action_finish(b, ofs);
+    case OFPACT_LOAD:
+        put_load(b, a, match);
         break;
-    }
     case OFPACT_MOVE:
-        ofs = nx_action_start(b, NXAST_REG_MOVE);
-        ofpbuf_put_be16(b, (uint16_t)a->move.src.n_bits);
-        ofpbuf_put_be16(b, (uint16_t)a->move.src.ofs);
-        ofpbuf_put_be16(b, (uint16_t)a->move.dst.ofs);
-        put_subfield_header(b, &a->move.src, &ok);
-        put_subfield_header(b, &a->move.dst, &ok);
-        action_finish(b, ofs);
+        put_move(b, a);
         break;
     case OFPACT_RESUBMIT:
-        if (a->resubmit.table_id == OFPACT_TABLE_NONE) {
-            ofs = nx_action_start(b, NXAST_RESUBMIT);
-            ofpbuf_put_be16(b, (uint16_t)a->resubmit.in_port);
-        } else {
-            ofs = nx_action_start(b, NXAST_RESUBMIT_TABLE);
-            ofpbuf_put_be16(b, (uint16_t)a->resubmit.in_port);
-            ofpbuf_put_u8(b, a->resubmit.table_id);
-        }
-        ofpbuf_put_zeros(b, 16 - (b->size - ofs));
-        action_finish(b, ofs);
+        put_resubmit(b, a);
         break;
     case OFPACT_NOTE:
-        ofs = nx_action_start(b, NXAST_NOTE);
-        ofpbuf_put(b, a->note.data, a->note.len);
-        if (b->size - ofs < 16) {
-            ofpbuf_put_zeros(b, 16 - (b->size - ofs));
-        }
-        action_finish(b, ofs);
+        put_note(b, a);
         break;
     case OFPACT_WRITE_METADATA:
     case OFPACT_GOTO_TABLE:
         /* Instructions: ofp_encode_instructions(). */
         break;
-    }
-    if (!ok) {
-        COVERAGE_INC(ofp_encode_action_skipped);
-        b->size = start;
     }
 }
 
