@@ -627,10 +627,7 @@ daemon_load_flows(struct daemon *d, const char *path, char **errorp)
             error = EFBIG;
             goto out;
         }
-        if (n == allocated) {
-            allocated = allocated ? 2 * allocated : 64;
-            fts = xrealloc(fts, allocated * sizeof *fts);
-        }
+        fts = xgrow(fts, &allocated, n + 1, sizeof *fts);
         if (flow_text_parse(rest, mode, &fts[n], &parse_error)) {
             *errorp = xasprintf("%s:%u: %s", path, line_no, parse_error);
             free(parse_error);

@@ -321,10 +321,8 @@ static void
 set_fields_add(struct set_fields *sf, const struct field *f,
                const struct flow_text_token *tok)
 {
-    if (sf->n >= sf->allocated) {
-        sf->allocated = sf->allocated ? 2 * sf->allocated : 8;
-        sf->fields = xrealloc(sf->fields, sf->allocated * sizeof *sf->fields);
-    }
+    sf->fields =
+        xgrow(sf->fields, &sf->allocated, sf->n + 1, sizeof *sf->fields);
     sf->fields[sf->n].field = f;
     sf->fields[sf->n].name = xstrdup(tok->key);
     sf->fields[sf->n].text = xstrdup(tok->text);
