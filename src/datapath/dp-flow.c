@@ -4,12 +4,12 @@
  * Writers hold 'flow_mutex' and update three structures together: the
  * megaflow classifier that datapath threads read under RCU, an index from
  * ufid to flow (lib/ptrmap.h, writer side only), and the flow list
- * (lib/list.h) in installation order that dumps walk.  A dump's position is a marker node
- * in that list: dp_flow_dump_next() takes the flows after the marker and
- * moves the marker past them, under the mutex.  Deleting a flow unlinks
- * its node, so the markers never point at a dead flow; new flows go to the
- * tail, so a dump in progress may or may not see them; and since a marker
- * only moves forward, no flow is returned twice.
+ * (lib/list.h) in installation order that dumps walk.  A dump's position
+ * is a marker node in that list: dp_flow_dump_next() takes the flows after
+ * the marker and moves the marker past them, under the mutex.  Deleting a
+ * flow unlinks its node, so the markers never point at a dead flow; new
+ * flows go to the tail, so a dump in progress may or may not see them;
+ * and since a marker only moves forward, no flow is returned twice.
  *
  * Deletion: a deleted flow is unlinked and marked dead under the mutex;
  * then, outside it, the deleting thread waits for one grace period (so no

@@ -648,7 +648,7 @@ test_ptrmap_iteration_survives_removal(void **state)
     free(e);
 }
 
-/* ---- hmap ---------------------------------------------------------------- */
+/* ---- hmap --------------------------------------------------------------- */
 
 struct hmap_test_entry {
     struct hmap_node node;
@@ -778,7 +778,7 @@ test_hmap_iteration_returns_each_element_once_even_while_removing(void **state)
     free(e);
 }
 
-/* ---- list ---------------------------------------------------------------- */
+/* ---- list --------------------------------------------------------------- */
 
 struct list_test_entry {
     struct list node;
@@ -830,7 +830,7 @@ test_list_keeps_order_through_push_insert_and_remove(void **state)
     assert_true(list_is_empty(&list));
 }
 
-/* ---- xgrow ---------------------------------------------------------------- */
+/* ---- xgrow -------------------------------------------------------------- */
 
 /* Appending one at a time keeps every element, grows the capacity by
  * doubling (so only a logarithmic number of reallocations), and jumps
