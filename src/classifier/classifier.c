@@ -540,12 +540,9 @@ cls_subtable_create(struct classifier *cls, const struct minimask *mask,
     subtable->max_count = 0;
     subtable->n_rules = 0;
 
-    if (cls->n_subtables == cls->allocated_subtables) {
-        cls->allocated_subtables = MAX(8, 2 * cls->allocated_subtables);
-        cls->subtables =
-            xrealloc(cls->subtables,
-                     cls->allocated_subtables * sizeof(struct cls_subtable *));
-    }
+    cls->subtables =
+        xgrow(cls->subtables, &cls->allocated_subtables, cls->n_subtables + 1,
+              sizeof(struct cls_subtable *));
     cls->subtables[cls->n_subtables++] = subtable;
     cls_emap_insert(cls->by_mask, mask_hash, subtable);
     return subtable;

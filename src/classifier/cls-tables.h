@@ -19,7 +19,14 @@
  * tombstones build a new slot array, publish it with a release store and
  * retire the old one after a grace period: a reader that still walks the
  * old array sees the table as it was when it started, which is all a
- * versioned reader needs (see classifier.h).
+ * versioned reader needs (see classifier.h).  The two are one table with
+ * two kinds of slot: cls-tables.c writes the sizing, the rebuild and the
+ * free-slot search once for both.
+ *
+ * Why here and not in lib/.  The table is built for lock-free readers and
+ * retires its arrays through the classifier's grace periods
+ * (cls_postpone_free()); lib/ptrmap.h is the same idea for tables whose
+ * every user holds the owner's lock, and lib/hmap.h the chained one.
  *
  * Thread safety: any number of readers, inside an RCU read-side section,
  * may call cls_index_contains() and walk a cls_emap (cls_emap_find(), or

@@ -312,10 +312,8 @@ daemon_port_add(struct daemon *d, struct daemon_port_spec *spec, char **errorp)
         goto err_ofproto;
     }
 
-    if (d->n_ports == d->allocated_ports) {
-        d->allocated_ports = d->allocated_ports ? 2 * d->allocated_ports : 8;
-        d->ports = xrealloc(d->ports, d->allocated_ports * sizeof *d->ports);
-    }
+    d->ports =
+        xgrow(d->ports, &d->allocated_ports, d->n_ports + 1, sizeof *d->ports);
     d->ports[d->n_ports++] = port;
     if (d->ofmgr) {
         ofmgr_port_status(d->ofmgr, OFPPR_ADD, port->spec.ofport,

@@ -126,12 +126,8 @@ control_command_register(const char *name, const char *usage, int min_args,
     if (cmd) {
         free(cmd->usage);
     } else {
-        if (n_commands == allocated_commands) {
-            allocated_commands =
-                allocated_commands ? 2 * allocated_commands : 32;
-            commands =
-                xrealloc(commands, allocated_commands * sizeof *commands);
-        }
+        commands = xgrow(commands, &allocated_commands, n_commands + 1,
+                         sizeof *commands);
         cmd = &commands[n_commands++];
         cmd->name = xstrdup(name);
     }
@@ -323,10 +319,7 @@ connection_queue_locked(struct connection *c, const char *msg)
 {
     size_t n = strlen(msg);
 
-    if (c->out_len + n > c->out_alloc) {
-        c->out_alloc = MAX(c->out_len + n, 2 * c->out_alloc);
-        c->out = xrealloc(c->out, c->out_alloc);
-    }
+    c->out = xgrow(c->out, &c->out_alloc, c->out_len + n, 1);
     memcpy(c->out + c->out_len, msg, n);
     c->out_len += n;
 }
@@ -607,10 +600,8 @@ connection_read(struct connection *c)
         if (c->in_len > CONTROL_MAX_MESSAGE) {
             return true; /* Let processing refuse it. */
         }
-        if (c->in_alloc - c->in_len < 4096) {
-            c->in_alloc = MAX(8192, 2 * c->in_alloc);
-            c->in = xrealloc(c->in, c->in_alloc);
-        }
+        /* Room for 4 kB more, 8 kB at first. */
+        c->in = xgrow(c->in, &c->in_alloc, MAX(c->in_len + 4096, 8192), 1);
         size_t room = MIN(c->in_alloc - c->in_len,
                           CONTROL_MAX_MESSAGE + 4096 - c->in_len);
         ssize_t n = read(c->fd, c->in + c->in_len, room);
@@ -768,10 +759,7 @@ server_main(void *server_)
         for (struct connection *c = server->conns; c; c = c->next) {
             n++;
         }
-        if (n > pfds_alloc) {
-            pfds_alloc = 2 * n;
-            pfds = xrealloc(pfds, pfds_alloc * sizeof *pfds);
-        }
+        pfds = xgrow(pfds, &pfds_alloc, n, sizeof *pfds);
         pfds[0] = (struct pollfd){server->listen_fd, POLLIN, 0};
         pfds[1] = (struct pollfd){server->wake_fd, POLLIN, 0};
         size_t i = 2;

@@ -213,17 +213,8 @@ dp_action_buf_put(struct dp_action_buf *buf, enum dp_action_type type)
 {
     struct dp_action *a;
 
-    if (buf->n >= buf->allocated) {
-        size_t allocated = buf->allocated * 2;
-
-        if (buf->a == buf->inline_a) {
-            buf->a = xmalloc(allocated * sizeof *buf->a);
-            memcpy(buf->a, buf->inline_a, buf->n * sizeof *buf->a);
-        } else {
-            buf->a = xrealloc(buf->a, allocated * sizeof *buf->a);
-        }
-        buf->allocated = allocated;
-    }
+    buf->a = xgrow_inline(buf->a, buf->inline_a, &buf->allocated, buf->n + 1,
+                          sizeof *buf->a);
     a = &buf->a[buf->n++];
     memset(a, 0, sizeof *a);
     a->type = type;

@@ -133,10 +133,8 @@ dp_drain_add(struct dp *dp, struct dp_flow *flow)
         *tail = c;
         dp->drain_open = c;
     }
-    if (c->n_flows >= c->allocated_flows) {
-        c->allocated_flows = MAX(2 * c->allocated_flows, (size_t)8);
-        c->flows = xrealloc(c->flows, c->allocated_flows * sizeof *c->flows);
-    }
+    c->flows =
+        xgrow(c->flows, &c->allocated_flows, c->n_flows + 1, sizeof *c->flows);
     dp_flow_ref(flow);
     c->flows[c->n_flows++] = flow;
     atomic_fetch_add_relaxed(&dp->n_draining, 1);

@@ -2,14 +2,14 @@
  * operations and multi-threaded dumps (see datapath.h).
  *
  * Writers hold 'flow_mutex' and update three structures together: the
- * megaflow classifier that datapath threads read under RCU, a chained hash
- * map from ufid to flow (writer side only), and the flow list in
- * installation order that dumps walk.  A dump's position is a marker node
- * in that list: dp_flow_dump_next() takes the flows after the marker and
- * moves the marker past them, under the mutex.  Deleting a flow unlinks
- * its node, so the markers never point at a dead flow; new flows go to the
- * tail, so a dump in progress may or may not see them; and since a marker
- * only moves forward, no flow is returned twice.
+ * megaflow classifier that datapath threads read under RCU, an index from
+ * ufid to flow (lib/ptrmap.h, writer side only), and the flow list
+ * (lib/list.h) in installation order that dumps walk.  A dump's position
+ * is a marker node in that list: dp_flow_dump_next() takes the flows after
+ * the marker and moves the marker past them, under the mutex.  Deleting a
+ * flow unlinks its node, so the markers never point at a dead flow; new
+ * flows go to the tail, so a dump in progress may or may not see them;
+ * and since a marker only moves forward, no flow is returned twice.
  *
  * Deletion: a deleted flow is unlinked and marked dead under the mutex;
  * then, outside it, the deleting thread waits for one grace period (so no
@@ -118,24 +118,7 @@ dp_flow_fill_info(const struct dp *dp, const struct dp_flow *flow,
         (atomic_load_relaxed(&flow->drain) & DP_FLOW_DRAINING) != 0;
 }
 
-/* ---- List and ufid map (writer) ----------------------------------------- */
-
-static void
-dp_list_insert_before(struct dp_list_node *pos, struct dp_list_node *node)
-{
-    node->prev = pos->prev;
-    node->next = pos;
-    pos->prev->next = node;
-    pos->prev = node;
-}
-
-static void
-dp_list_remove(struct dp_list_node *node)
-{
-    node->prev->next = node->next;
-    node->next->prev = node->prev;
-    node->prev = node->next = node;
-}
+/* ---- Ufid map (writer) -------------------------------------------------- */
 
 /* The ufid index (a ptrmap: a probe for a new flow's ufid reads one line
  * of the table and no flow). */
@@ -187,8 +170,7 @@ dp_flow_table_init(struct dp *dp)
     dpcls_init(&dp->cls, dp_rcu_postpone_cb, dp->rcu);
     ptrmap_init(&dp->ufids);
     dp->n_flows = 0;
-    dp->flows.prev = dp->flows.next = &dp->flows;
-    dp->flows.is_marker = true;
+    list_init(&dp->flows);
 }
 
 /* No datapath thread may be running. */
@@ -338,7 +320,7 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
         dp_drain_add(dp, flow);
     }
     dp_ufid_insert(dp, flow);
-    dp_list_insert_before(&dp->flows, &flow->node);
+    list_push_back(&dp->flows, &flow->node.list);
     atomic_store_relaxed(&dp->n_flows, dp->n_flows + 1);
     if (stats) {
         memset(stats, 0, sizeof *stats);
@@ -353,7 +335,7 @@ dp_flow_unlink(struct dp *dp, struct dp_flow *flow)
 {
     dpcls_remove(&dp->cls, &flow->cr);
     dp_ufid_remove(dp, flow);
-    dp_list_remove(&flow->node);
+    list_remove(&flow->node.list);
     atomic_store_relaxed(&flow->dead, true);
     atomic_store_relaxed(&dp->n_flows, dp->n_flows - 1);
     dp_ufid_maybe_shrink(dp);
@@ -581,16 +563,13 @@ dp_flow_flush(struct dp *dp)
 
     pthread_mutex_lock(&dp->flow_mutex);
     dels = xmalloc(MAX(dp->n_flows, (size_t)1) * sizeof(struct dp_flow *));
-    for (node = dp->flows.next; node != &dp->flows;) {
-        struct dp_list_node *next = node->next;
-
+    LIST_FOR_EACH_SAFE (node, list, &dp->flows) {
         if (!node->is_marker) {
             struct dp_flow *flow = CONTAINER_OF(node, struct dp_flow, node);
 
             dp_flow_unlink(dp, flow);
             dels[n++] = flow;
         }
-        node = next;
     }
     pthread_mutex_unlock(&dp->flow_mutex);
 
@@ -616,6 +595,14 @@ dp_set_flow_flush_cb(struct dp *dp, dp_flow_flush_cb *cb, void *aux)
 
 /* ---- Dumps -------------------------------------------------------------- */
 
+/* True if 'pos', a node of dp->flows other than its head, is a dump's
+ * marker rather than a flow. */
+static bool
+dp_list_is_marker(const struct list *pos)
+{
+    return CONTAINER_OF(pos, struct dp_list_node, list)->is_marker;
+}
+
 struct dp_flow_dump {
     struct dp *dp;
     struct dp_list_node marker; /* flow_mutex. */
@@ -632,7 +619,7 @@ dp_flow_dump_create(struct dp *dp)
     dump->marker.is_marker = true;
     pthread_mutex_lock(&dp->flow_mutex);
     dump->end_seq = dp->next_flow_seq;
-    dp_list_insert_before(dp->flows.next, &dump->marker);
+    list_push_front(&dp->flows, &dump->marker.list);
     pthread_mutex_unlock(&dp->flow_mutex);
     return dump;
 }
@@ -642,16 +629,17 @@ dp_flow_dump_next(struct dp_flow_dump *dump, struct dp_flow_info flows[],
                   size_t max)
 {
     struct dp *dp = dump->dp;
-    struct dp_list_node *node;
+    struct list *pos;
     size_t n = 0;
 
     pthread_mutex_lock(&dp->flow_mutex);
-    node = dump->marker.next;
+    pos = dump->marker.list.next;
     while (!dump->done && n < max) {
-        if (node == &dp->flows) {
+        if (pos == &dp->flows) {
             dump->done = true;
-        } else if (!node->is_marker) {
-            struct dp_flow *flow = CONTAINER_OF(node, struct dp_flow, node);
+        } else if (!dp_list_is_marker(pos)) {
+            struct dp_flow *flow =
+                CONTAINER_OF(pos, struct dp_flow, node.list);
 
             if (flow->seq >= dump->end_seq) {
                 dump->done = true;
@@ -660,12 +648,12 @@ dp_flow_dump_next(struct dp_flow_dump *dump, struct dp_flow_info flows[],
             dp_flow_fill_info(dp, flow, &flows[n++]);
         }
         if (!dump->done) {
-            node = node->next;
+            pos = pos->next;
         }
     }
-    /* Move the marker just before 'node', the first flow not returned. */
-    dp_list_remove(&dump->marker);
-    dp_list_insert_before(node, &dump->marker);
+    /* Move the marker just before 'pos', the first flow not returned. */
+    list_remove(&dump->marker.list);
+    list_insert(pos, &dump->marker.list);
     pthread_mutex_unlock(&dp->flow_mutex);
     return n;
 }
@@ -675,7 +663,7 @@ dp_flow_dump_destroy(struct dp_flow_dump *dump)
 {
     if (dump) {
         pthread_mutex_lock(&dump->dp->flow_mutex);
-        dp_list_remove(&dump->marker);
+        list_remove(&dump->marker.list);
         pthread_mutex_unlock(&dump->dp->flow_mutex);
         free(dump);
     }

@@ -309,11 +309,8 @@ dp_pmd_add_pending(struct dp_pmd *pmd, struct dp_packet *pkt,
 {
     struct dp_pending_upcall *p;
 
-    if (pmd->n_pending >= pmd->allocated_pending) {
-        pmd->allocated_pending = MAX(2 * pmd->allocated_pending, (size_t)32);
-        pmd->pending = xrealloc(pmd->pending,
-                                pmd->allocated_pending * sizeof *pmd->pending);
-    }
+    pmd->pending = xgrow(pmd->pending, &pmd->allocated_pending,
+                         pmd->n_pending + 1, sizeof *pmd->pending);
     p = &pmd->pending[pmd->n_pending++];
     p->packet = pkt;
     p->key = *key;
@@ -335,11 +332,8 @@ dp_pmd_add_drain(struct dp_pmd *pmd, struct dp_packet *pkt,
 {
     struct dp_pending_upcall *p;
 
-    if (pmd->n_pending >= pmd->allocated_pending) {
-        pmd->allocated_pending = MAX(2 * pmd->allocated_pending, (size_t)32);
-        pmd->pending = xrealloc(pmd->pending,
-                                pmd->allocated_pending * sizeof *pmd->pending);
-    }
+    pmd->pending = xgrow(pmd->pending, &pmd->allocated_pending,
+                         pmd->n_pending + 1, sizeof *pmd->pending);
     p = &pmd->pending[pmd->n_pending++];
     p->packet = pkt;
     p->key = *key;

@@ -38,6 +38,7 @@
 #include "datapath/dp-rcu.h"
 #include "datapath/dpcls.h"
 #include "lib/atomic.h"
+#include "lib/list.h"
 #include "lib/ptrmap.h"
 #include "packet/packet.h"
 
@@ -91,7 +92,7 @@ struct dp_flow_stats_slot {
 /* Node of the flow list that dumps walk (installation order).  Markers
  * are the dumps' positions. */
 struct dp_list_node {
-    struct dp_list_node *prev, *next;
+    struct list list; /* In dp->flows. */
     bool is_marker;
 };
 
@@ -297,11 +298,11 @@ struct dp {
 
     /* Flow table. */
     pthread_mutex_t flow_mutex;
-    struct dpcls cls;          /* Writers: flow_mutex. */
-    struct ptrmap ufids;       /* flow_mutex: flows by ufid. */
-    size_t n_flows;            /* Atomic; written under flow_mutex. */
-    struct dp_list_node flows; /* flow_mutex: installation order. */
-    uint64_t next_flow_seq;    /* flow_mutex. */
+    struct dpcls cls;       /* Writers: flow_mutex. */
+    struct ptrmap ufids;    /* flow_mutex: flows by ufid. */
+    size_t n_flows;         /* Atomic; written under flow_mutex. */
+    struct list flows;      /* flow_mutex: installation order. */
+    uint64_t next_flow_seq; /* flow_mutex. */
     /* Memory of flows up to DP_FLOW_POOLED_LINES cache lines, one pool
      * per size in lines, created on first use (flow_mutex); the
      * maintenance thread trims them. */

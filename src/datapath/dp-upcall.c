@@ -357,12 +357,8 @@ dp_uqueue_pop(struct dp_upcall_queue *q, struct dp_upcall *ups, size_t max)
         }
         n++;
         if (flow) {
-            if (q->n_inflight >= q->allocated_inflight) {
-                q->allocated_inflight =
-                    MAX(2 * q->allocated_inflight, (size_t)64);
-                q->inflight = xrealloc(q->inflight, q->allocated_inflight
-                                                        * sizeof *q->inflight);
-            }
+            q->inflight = xgrow(q->inflight, &q->allocated_inflight,
+                                q->n_inflight + 1, sizeof *q->inflight);
             q->inflight[q->n_inflight++] = flow;
         }
     }

@@ -321,10 +321,8 @@ static void
 set_fields_add(struct set_fields *sf, const struct field *f,
                const struct flow_text_token *tok)
 {
-    if (sf->n >= sf->allocated) {
-        sf->allocated = sf->allocated ? 2 * sf->allocated : 8;
-        sf->fields = xrealloc(sf->fields, sf->allocated * sizeof *sf->fields);
-    }
+    sf->fields =
+        xgrow(sf->fields, &sf->allocated, sf->n + 1, sizeof *sf->fields);
     sf->fields[sf->n].field = f;
     sf->fields[sf->n].name = xstrdup(tok->key);
     sf->fields[sf->n].text = xstrdup(tok->text);
@@ -1452,12 +1450,8 @@ flow_text_file_add_line(struct flow_text_file *file, const char *name,
         free(error);
         return false;
     }
-    if (file->n_flows == file->allocated_flows) {
-        file->allocated_flows =
-            file->allocated_flows ? 2 * file->allocated_flows : 64;
-        file->flows =
-            xrealloc(file->flows, file->allocated_flows * sizeof *file->flows);
-    }
+    file->flows = xgrow(file->flows, &file->allocated_flows, file->n_flows + 1,
+                        sizeof *file->flows);
     file->flows[file->n_flows++] = ft;
     return true;
 }

@@ -42,11 +42,8 @@ ofpacts_destroy(struct ofpacts *ofpacts)
 struct ofpact *
 ofpacts_put(struct ofpacts *ofpacts, enum ofpact_type type)
 {
-    if (ofpacts->n >= ofpacts->allocated) {
-        ofpacts->allocated = ofpacts->allocated ? 2 * ofpacts->allocated : 4;
-        ofpacts->acts = xrealloc(ofpacts->acts,
-                                 ofpacts->allocated * sizeof *ofpacts->acts);
-    }
+    ofpacts->acts = xgrow(ofpacts->acts, &ofpacts->allocated, ofpacts->n + 1,
+                          sizeof *ofpacts->acts);
 
     struct ofpact *a = &ofpacts->acts[ofpacts->n++];
 

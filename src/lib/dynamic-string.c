@@ -33,9 +33,10 @@ void
 ds_reserve(struct ds *ds, size_t min_length)
 {
     if (min_length > ds->allocated || !ds->string) {
-        ds->allocated = MAX(min_length, ds->allocated * 2);
-        ds->allocated = MAX(ds->allocated, 16);
-        ds->string = xrealloc(ds->string, ds->allocated + 1);
+        size_t bytes = ds->string ? ds->allocated + 1 : 0; /* With NUL. */
+
+        ds->string = xgrow(ds->string, &bytes, MAX(min_length, 16) + 1, 1);
+        ds->allocated = bytes - 1;
         ds->string[ds->length] = '\0';
     }
 }

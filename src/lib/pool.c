@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "lib/atomic.h"
+#include "lib/list.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 
@@ -43,14 +44,14 @@ enum pool_list_id {
 
 /* At the start of every slab. */
 struct pool_slab {
-    struct pool *pool;             /* Immutable. */
-    char *objs;                    /* Immutable: the first object. */
-    struct pool_slab *prev, *next; /* Mutex: on list 'list'. */
-    enum pool_list_id list;        /* Mutex. */
-    struct pool_obj *free;         /* Mutex: its free objects... */
-    uint32_t n_free;               /* ...and how many. */
-    uint32_t n_carved;             /* Mutex: objects ever handed out. */
-    uint64_t empty_since;          /* Mutex: msec, on POOL_EMPTY. */
+    struct pool *pool;      /* Immutable. */
+    char *objs;             /* Immutable: the first object. */
+    struct list node;       /* Mutex: on list 'list'. */
+    enum pool_list_id list; /* Mutex. */
+    struct pool_obj *free;  /* Mutex: its free objects... */
+    uint32_t n_free;        /* ...and how many. */
+    uint32_t n_carved;      /* Mutex: objects ever handed out. */
+    uint64_t empty_since;   /* Mutex: msec, on POOL_EMPTY. */
 };
 
 struct pool {
@@ -60,9 +61,7 @@ struct pool {
     uint32_t per_slab; /* Objects a slab holds. */
 
     pthread_mutex_t mutex;
-    struct pool_slab *lists[POOL_N_LISTS]; /* Mutex. */
-    size_t n_slabs;            /* Atomic (stats); written under mutex. */
-    uint64_t n_maps, n_unmaps; /* Atomic (stats); written under mutex. */
+    struct list lists[POOL_N_LISTS]; /* Mutex: of pool_slab. */
 
     /* Any thread: objects freed, not yet filed with their slabs, and
      * about how many (atomic). */
@@ -70,6 +69,11 @@ struct pool {
     size_t n_returned;
     /* Atomic: live objects, plus 1 while the owner holds the pool. */
     uint64_t refcnt;
+    /* Statistics: written under the mutex, rarely (a slab mapped or
+     * unmapped), read atomically by any thread.  Here rather than on the
+     * first line, which the lists fill. */
+    size_t n_slabs;
+    uint64_t n_maps, n_unmaps;
 };
 
 static struct pool_slab *
@@ -128,6 +132,9 @@ pool_create(const char *name, size_t obj_size, size_t align)
     }
     pool->per_slab =
         (uint32_t)((POOL_SLAB_SIZE - pool->objs_ofs) / pool->obj_size);
+    for (size_t i = 0; i < POOL_N_LISTS; i++) {
+        list_init(&pool->lists[i]);
+    }
     pthread_mutex_init(&pool->mutex, NULL);
     pool->refcnt = 1;
     return pool;
@@ -135,29 +142,15 @@ pool_create(const char *name, size_t obj_size, size_t align)
 
 /* ---- Lists (mutex held) ------------------------------------------------- */
 
-static void
-pool_list_push(struct pool_slab **list, struct pool_slab *slab)
+/* The first slab on list 'id', or NULL if it is empty. */
+static struct pool_slab *
+pool_list_front(const struct pool *pool, enum pool_list_id id)
 {
-    slab->prev = NULL;
-    slab->next = *list;
-    if (*list) {
-        (*list)->prev = slab;
-    }
-    *list = slab;
-}
+    const struct list *list = &pool->lists[id];
 
-static void
-pool_list_remove(struct pool_slab **list, struct pool_slab *slab)
-{
-    if (slab->prev) {
-        slab->prev->next = slab->next;
-    } else {
-        *list = slab->next;
-    }
-    if (slab->next) {
-        slab->next->prev = slab->prev;
-    }
-    slab->prev = slab->next = NULL;
+    return list_is_empty(list)
+               ? NULL
+               : CONTAINER_OF(list_front(list), struct pool_slab, node);
 }
 
 static void
@@ -165,8 +158,8 @@ pool_slab_move(struct pool *pool, struct pool_slab *slab,
                enum pool_list_id list)
 {
     if (slab->list != list) {
-        pool_list_remove(&pool->lists[slab->list], slab);
-        pool_list_push(&pool->lists[list], slab);
+        list_remove(&slab->node);
+        list_push_front(&pool->lists[list], &slab->node);
         slab->list = list;
     }
 }
@@ -207,7 +200,7 @@ pool_slab_map(struct pool *pool)
     slab->pool = pool;
     slab->objs = start + pool->objs_ofs;
     slab->list = POOL_PARTIAL; /* Its first object goes at once. */
-    pool_list_push(&pool->lists[POOL_PARTIAL], slab);
+    list_push_front(&pool->lists[POOL_PARTIAL], &slab->node);
     atomic_store_relaxed(&pool->n_slabs, pool->n_slabs + 1);
     atomic_store_relaxed(&pool->n_maps, pool->n_maps + 1);
 }
@@ -215,7 +208,7 @@ pool_slab_map(struct pool *pool)
 static void
 pool_slab_unmap(struct pool *pool, struct pool_slab *slab)
 {
-    pool_list_remove(&pool->lists[slab->list], slab);
+    list_remove(&slab->node);
     atomic_store_relaxed(&pool->n_slabs, pool->n_slabs - 1);
     atomic_store_relaxed(&pool->n_unmaps, pool->n_unmaps + 1);
 #ifdef POOL_ASAN
@@ -259,10 +252,9 @@ pool_file_returned(struct pool *pool, uint64_t now)
 static void
 pool_unmap_empty(struct pool *pool, uint64_t before)
 {
-    struct pool_slab *slab, *next;
+    struct pool_slab *slab;
 
-    for (slab = pool->lists[POOL_EMPTY]; slab; slab = next) {
-        next = slab->next;
+    LIST_FOR_EACH_SAFE (slab, node, &pool->lists[POOL_EMPTY]) {
         if (slab->empty_since <= before) {
             pool_slab_unmap(pool, slab);
         }
@@ -278,17 +270,19 @@ pool_unmap_empty(struct pool *pool, uint64_t before)
 static struct pool_slab *
 pool_pick_slab(struct pool *pool)
 {
-    if (!pool->lists[POOL_PARTIAL]) {
+    if (list_is_empty(&pool->lists[POOL_PARTIAL])) {
         pool_file_returned(pool, time_msec());
     }
-    if (!pool->lists[POOL_PARTIAL]) {
-        if (pool->lists[POOL_EMPTY]) {
-            pool_slab_move(pool, pool->lists[POOL_EMPTY], POOL_PARTIAL);
+    if (list_is_empty(&pool->lists[POOL_PARTIAL])) {
+        struct pool_slab *empty = pool_list_front(pool, POOL_EMPTY);
+
+        if (empty) {
+            pool_slab_move(pool, empty, POOL_PARTIAL);
         } else {
             pool_slab_map(pool);
         }
     }
-    return pool->lists[POOL_PARTIAL];
+    return pool_list_front(pool, POOL_PARTIAL);
 }
 
 void *
@@ -335,10 +329,9 @@ static void
 pool_free_all(struct pool *pool)
 {
     for (size_t i = 0; i < POOL_N_LISTS; i++) {
-        struct pool_slab *slab, *next;
+        struct pool_slab *slab;
 
-        for (slab = pool->lists[i]; slab; slab = next) {
-            next = slab->next;
+        LIST_FOR_EACH_SAFE (slab, node, &pool->lists[i]) {
 #ifdef POOL_ASAN
             ASAN_UNPOISON_MEMORY_REGION(slab, POOL_SLAB_SIZE);
             __lsan_unregister_root_region(slab, POOL_SLAB_SIZE);

@@ -57,6 +57,48 @@ xrealloc(void *p, size_t size)
     return p;
 }
 
+/* The capacity, in elements, that makes room for 'needed'. */
+static size_t
+xgrow_capacity(size_t allocated, size_t needed, size_t elem_size)
+{
+    size_t n = MAX(needed, MAX(allocated * 2, (size_t)XGROW_MIN));
+
+    if (n > SIZE_MAX / elem_size) {
+        fatal("array of %zu elements of %zu bytes is too large", needed,
+              elem_size);
+    }
+    return n;
+}
+
+void *
+xgrow__(void *p, size_t *allocated, size_t needed, size_t elem_size)
+{
+    size_t n = xgrow_capacity(*allocated, needed, elem_size);
+
+    p = xrealloc(p, n * elem_size);
+    *allocated = n;
+    return p;
+}
+
+void *
+xgrow_inline(void *p, const void *inline_buf, size_t *allocated, size_t needed,
+             size_t elem_size)
+{
+    if (needed <= *allocated) {
+        return p;
+    }
+    if (p != inline_buf) {
+        return xgrow__(p, allocated, needed, elem_size);
+    }
+
+    size_t n = xgrow_capacity(*allocated, needed, elem_size);
+    void *heap = xmalloc(n * elem_size);
+
+    memcpy(heap, inline_buf, *allocated * elem_size);
+    *allocated = n;
+    return heap;
+}
+
 char *
 xmemdup0(const char *s, size_t len)
 {

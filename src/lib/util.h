@@ -10,6 +10,14 @@
  * switch cannot do anything sensible without memory, and every caller checking
  * for NULL would hide real errors in noise.
  *
+ * xgrow() is the one way an array grows: an owner that keeps an array
+ * and its capacity ('allocated', in elements) asks for room for 'needed'
+ * elements before storing past the end, and the array doubles (or jumps
+ * to 'needed', at least XGROW_MIN elements), so that n appends cost O(n)
+ * copying in all.  xgrow_inline() is the same for an array that starts in
+ * a small buffer inside its owner and moves to the heap when it outgrows
+ * it.
+ *
  * Thread safety: everything here is reentrant.
  */
 #ifndef FLOWSWITCH_LIB_UTIL_H
@@ -50,6 +58,27 @@ void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xmemdup0(const char *s, size_t len);
 char *xasprintf(const char *fmt, ...) PRINTF_FORMAT(1, 2);
+
+#define XGROW_MIN 8 /* Elements in the first allocation, at least. */
+
+void *xgrow__(void *p, size_t *allocated, size_t needed, size_t elem_size);
+
+/* Returns 'p', an array of '*allocated' elements of 'elem_size' bytes,
+ * or its reallocation to at least 'needed' elements (raising
+ * '*allocated' to match).  The elements already there are kept. */
+static inline void *
+xgrow(void *p, size_t *allocated, size_t needed, size_t elem_size)
+{
+    return LIKELY(needed <= *allocated)
+               ? p
+               : xgrow__(p, allocated, needed, elem_size);
+}
+
+/* The same for an array that is 'inline_buf' (of '*allocated' elements)
+ * until it first grows: then it moves to the heap, elements copied, and
+ * 'inline_buf' is never freed. */
+void *xgrow_inline(void *p, const void *inline_buf, size_t *allocated,
+                   size_t needed, size_t elem_size);
 NO_RETURN void fatal(const char *fmt, ...) PRINTF_FORMAT(1, 2);
 
 /* Returns true if 'x' is a power of 2 (0 is not). */

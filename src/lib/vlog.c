@@ -293,11 +293,8 @@ vlog_list_collect(const char *name, enum vlog_level level, void *aux_)
 {
     struct vlog_list_aux *aux = aux_;
 
-    if (aux->n == aux->allocated) {
-        aux->allocated = aux->allocated ? 2 * aux->allocated : 32;
-        aux->entries =
-            xrealloc(aux->entries, aux->allocated * sizeof *aux->entries);
-    }
+    aux->entries =
+        xgrow(aux->entries, &aux->allocated, aux->n + 1, sizeof *aux->entries);
     aux->entries[aux->n].name = name;
     aux->entries[aux->n++].level = level;
 }

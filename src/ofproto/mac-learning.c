@@ -1,9 +1,9 @@
 /*
  * ofproto/mac-learning.c — MAC learning table (see mac-learning.h).
  *
- * A chained hash table of entries keyed by (VLAN, MAC), plus a doubly
- * linked LRU list (head: least recently refreshed).  A pthread rwlock
- * protects both; the sequence number is an atomic so that it can be read
+ * An hmap of entries keyed by (VLAN, MAC), plus an LRU list (front:
+ * least recently refreshed), both from lib/.  A pthread rwlock protects
+ * both; the sequence number is an atomic so that it can be read
  * without the lock.
  */
 #include "ofproto/mac-learning.h"
@@ -11,12 +11,13 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
+#include "lib/hmap.h"
+#include "lib/list.h"
 #include "lib/util.h"
 
 COVERAGE_DEFINE(mac_learning_learned);
@@ -25,8 +26,8 @@ COVERAGE_DEFINE(mac_learning_expired);
 COVERAGE_DEFINE(mac_learning_evicted);
 
 struct mac_entry {
-    struct mac_entry *hash_next;
-    struct mac_entry *lru_prev, *lru_next;
+    struct hmap_node hmap_node; /* In 'table'. */
+    struct list lru_node;       /* In 'lru'. */
     struct eth_addr mac;
     uint16_t vlan;
     uint32_t port;
@@ -35,10 +36,8 @@ struct mac_entry {
 
 struct mac_learning {
     pthread_rwlock_t rwlock;
-    struct mac_entry **buckets;
-    size_t n_buckets; /* Power of 2. */
-    size_t n_entries;
-    struct mac_entry *lru_head, *lru_tail;
+    struct hmap table; /* By mac_hash(). */
+    struct list lru;   /* Front: least recently refreshed. */
     uint64_t idle_msec;
     unsigned int idle_time;
     size_t max_entries;
@@ -60,28 +59,22 @@ mac_learning_create(unsigned int idle_time, size_t max_entries)
     ml->idle_time = idle_time ? idle_time : MAC_LEARNING_DEFAULT_IDLE_TIME;
     ml->idle_msec = (uint64_t)ml->idle_time * 1000;
     ml->max_entries = max_entries ? max_entries : MAC_LEARNING_DEFAULT_MAX;
-    ml->n_buckets = 64;
-    while (ml->n_buckets < ml->max_entries && ml->n_buckets < (1u << 16)) {
-        ml->n_buckets *= 2;
-    }
-    ml->buckets = xcalloc(ml->n_buckets, sizeof *ml->buckets);
+    hmap_init(&ml->table);
+    list_init(&ml->lru);
     return ml;
 }
 
 static void
 mac_learning_clear__(struct mac_learning *ml)
 {
-    struct mac_entry *e = ml->lru_head;
+    struct mac_entry *e;
 
-    while (e) {
-        struct mac_entry *next = e->lru_next;
-
+    LIST_FOR_EACH_SAFE (e, lru_node, &ml->lru) {
         free(e);
-        e = next;
     }
-    memset(ml->buckets, 0, ml->n_buckets * sizeof *ml->buckets);
-    ml->lru_head = ml->lru_tail = NULL;
-    ml->n_entries = 0;
+    list_init(&ml->lru);
+    hmap_clear(&ml->table);
+    hmap_shrink(&ml->table);
 }
 
 void
@@ -89,7 +82,7 @@ mac_learning_destroy(struct mac_learning *ml)
 {
     if (ml) {
         mac_learning_clear__(ml);
-        free(ml->buckets);
+        hmap_destroy(&ml->table);
         pthread_rwlock_destroy(&ml->rwlock);
         free(ml);
     }
@@ -104,10 +97,9 @@ mac_seq_bump(struct mac_learning *ml)
 static struct mac_entry *
 mac_find(const struct mac_learning *ml, uint16_t vlan, struct eth_addr mac)
 {
-    uint32_t hash = mac_hash(vlan, mac);
+    struct mac_entry *e;
 
-    for (struct mac_entry *e = ml->buckets[hash & (ml->n_buckets - 1)]; e;
-         e = e->hash_next) {
+    HMAP_FOR_EACH_WITH_HASH (e, hmap_node, mac_hash(vlan, mac), &ml->table) {
         if (e->vlan == vlan && eth_addr_equals(e->mac, mac)) {
             return e;
         }
@@ -116,46 +108,10 @@ mac_find(const struct mac_learning *ml, uint16_t vlan, struct eth_addr mac)
 }
 
 static void
-lru_unlink(struct mac_learning *ml, struct mac_entry *e)
-{
-    if (e->lru_prev) {
-        e->lru_prev->lru_next = e->lru_next;
-    } else {
-        ml->lru_head = e->lru_next;
-    }
-    if (e->lru_next) {
-        e->lru_next->lru_prev = e->lru_prev;
-    } else {
-        ml->lru_tail = e->lru_prev;
-    }
-    e->lru_prev = e->lru_next = NULL;
-}
-
-static void
-lru_append(struct mac_learning *ml, struct mac_entry *e)
-{
-    e->lru_prev = ml->lru_tail;
-    e->lru_next = NULL;
-    if (ml->lru_tail) {
-        ml->lru_tail->lru_next = e;
-    } else {
-        ml->lru_head = e;
-    }
-    ml->lru_tail = e;
-}
-
-static void
 mac_remove(struct mac_learning *ml, struct mac_entry *e)
 {
-    struct mac_entry **prevp =
-        &ml->buckets[mac_hash(e->vlan, e->mac) & (ml->n_buckets - 1)];
-
-    while (*prevp != e) {
-        prevp = &(*prevp)->hash_next;
-    }
-    *prevp = e->hash_next;
-    lru_unlink(ml, e);
-    ml->n_entries--;
+    hmap_remove(&ml->table, &e->hmap_node);
+    list_remove(&e->lru_node);
     free(e);
 }
 
@@ -181,22 +137,22 @@ mac_learning_learn(struct mac_learning *ml, uint16_t vlan, struct eth_addr mac,
         e = NULL;
     }
     if (!e) {
-        if (ml->n_entries >= ml->max_entries && ml->lru_head) {
-            mac_remove(ml, ml->lru_head);
+        if (hmap_count(&ml->table) >= ml->max_entries
+            && !list_is_empty(&ml->lru)) {
+            mac_remove(ml, CONTAINER_OF(list_front(&ml->lru), struct mac_entry,
+                                        lru_node));
             COVERAGE_INC(mac_learning_evicted);
         }
         e = xzalloc(sizeof *e);
         e->vlan = vlan;
         e->mac = mac;
         e->port = port;
-        size_t b = mac_hash(vlan, mac) & (ml->n_buckets - 1);
-        e->hash_next = ml->buckets[b];
-        ml->buckets[b] = e;
-        ml->n_entries++;
+        hmap_insert(&ml->table, &e->hmap_node, mac_hash(vlan, mac));
+        list_init(&e->lru_node);
         COVERAGE_INC(mac_learning_learned);
         changed = true;
     } else {
-        lru_unlink(ml, e);
+        list_remove(&e->lru_node);
         if (e->port != port) {
             e->port = port;
             COVERAGE_INC(mac_learning_moved);
@@ -206,7 +162,7 @@ mac_learning_learn(struct mac_learning *ml, uint16_t vlan, struct eth_addr mac,
     if (now > e->used || changed) {
         e->used = now;
     }
-    lru_append(ml, e);
+    list_push_back(&ml->lru, &e->lru_node);
     if (changed) {
         mac_seq_bump(ml);
     }
@@ -240,17 +196,16 @@ mac_learning_run(struct mac_learning *ml, uint64_t now)
     pthread_rwlock_wrlock(&ml->rwlock);
     /* Entries are refreshed in time order in practice, but the caller's
      * clock is not ours to trust: walk the whole list. */
-    struct mac_entry *e = ml->lru_head;
-    while (e) {
-        struct mac_entry *next = e->lru_next;
+    struct mac_entry *e;
 
+    LIST_FOR_EACH_SAFE (e, lru_node, &ml->lru) {
         if (mac_expired(ml, e, now)) {
             mac_remove(ml, e);
             n++;
         }
-        e = next;
     }
     if (n) {
+        hmap_shrink(&ml->table);
         COVERAGE_ADD(mac_learning_expired, n);
         mac_seq_bump(ml);
     }
@@ -264,17 +219,16 @@ mac_learning_flush_port(struct mac_learning *ml, uint32_t port)
     size_t n = 0;
 
     pthread_rwlock_wrlock(&ml->rwlock);
-    struct mac_entry *e = ml->lru_head;
-    while (e) {
-        struct mac_entry *next = e->lru_next;
+    struct mac_entry *e;
 
+    LIST_FOR_EACH_SAFE (e, lru_node, &ml->lru) {
         if (e->port == port) {
             mac_remove(ml, e);
             n++;
         }
-        e = next;
     }
     if (n) {
+        hmap_shrink(&ml->table);
         mac_seq_bump(ml);
     }
     pthread_rwlock_unlock(&ml->rwlock);
@@ -297,7 +251,7 @@ mac_learning_count(const struct mac_learning *ml_)
     size_t n;
 
     pthread_rwlock_rdlock(&ml->rwlock);
-    n = ml->n_entries;
+    n = hmap_count(&ml->table);
     pthread_rwlock_unlock(&ml->rwlock);
     return n;
 }
@@ -327,7 +281,9 @@ mac_learning_format(const struct mac_learning *ml_, uint64_t now, struct ds *s)
 
     ds_put_cstr(s, " port  VLAN  MAC                Age\n");
     pthread_rwlock_rdlock(&ml->rwlock);
-    for (const struct mac_entry *e = ml->lru_head; e; e = e->lru_next) {
+    const struct mac_entry *e;
+
+    LIST_FOR_EACH (e, lru_node, &ml->lru) {
         if (mac_expired(ml, e, now)) {
             continue;
         }

@@ -642,10 +642,7 @@ struct rule_vec {
 static void
 rule_vec_push(struct rule_vec *v, struct rule *rule)
 {
-    if (v->n >= v->allocated) {
-        v->allocated = v->allocated ? 2 * v->allocated : 8;
-        v->rules = xrealloc(v->rules, v->allocated * sizeof *v->rules);
-    }
+    v->rules = xgrow(v->rules, &v->allocated, v->n + 1, sizeof *v->rules);
     v->rules[v->n++] = rule;
 }
 
@@ -688,12 +685,8 @@ batch_note_removal(struct batch *b, struct rule *rule,
 static void
 batch_forward(struct batch *b, struct rule *old, struct rule *new, bool keep)
 {
-    if (b->n_forwards >= b->allocated_forwards) {
-        b->allocated_forwards =
-            b->allocated_forwards ? 2 * b->allocated_forwards : 8;
-        b->forwards =
-            xrealloc(b->forwards, b->allocated_forwards * sizeof *b->forwards);
-    }
+    b->forwards = xgrow(b->forwards, &b->allocated_forwards, b->n_forwards + 1,
+                        sizeof *b->forwards);
     b->forwards[b->n_forwards++] = (struct stats_forward){old, new, keep};
 }
 

@@ -123,16 +123,8 @@ xlate_cache_delete(struct xlate_cache *xc)
 static void
 xlate_cache_add_rule(struct xlate_cache *xc, struct rule *rule)
 {
-    if (xc->n_rules >= xc->allocated_rules) {
-        xc->allocated_rules *= 2;
-        if (xc->rules == xc->inline_rules) {
-            xc->rules = xmalloc(xc->allocated_rules * sizeof *xc->rules);
-            memcpy(xc->rules, xc->inline_rules, sizeof xc->inline_rules);
-        } else {
-            xc->rules =
-                xrealloc(xc->rules, xc->allocated_rules * sizeof *xc->rules);
-        }
-    }
+    xc->rules = xgrow_inline(xc->rules, xc->inline_rules, &xc->allocated_rules,
+                             xc->n_rules + 1, sizeof *xc->rules);
     ofproto_rule_ref(rule);
     xc->rules[xc->n_rules++] = rule;
 }
@@ -141,16 +133,8 @@ static void
 xlate_cache_add_mac(struct xlate_cache *xc, struct mac_learning *ml,
                     uint16_t vlan, struct eth_addr mac, uint32_t port)
 {
-    if (xc->n_macs >= xc->allocated_macs) {
-        xc->allocated_macs *= 2;
-        if (xc->macs == xc->inline_macs) {
-            xc->macs = xmalloc(xc->allocated_macs * sizeof *xc->macs);
-            memcpy(xc->macs, xc->inline_macs, sizeof xc->inline_macs);
-        } else {
-            xc->macs =
-                xrealloc(xc->macs, xc->allocated_macs * sizeof *xc->macs);
-        }
-    }
+    xc->macs = xgrow_inline(xc->macs, xc->inline_macs, &xc->allocated_macs,
+                            xc->n_macs + 1, sizeof *xc->macs);
     xc->ml = ml;
     xc->macs[xc->n_macs++] = (struct xc_mac){vlan, mac, port};
 }

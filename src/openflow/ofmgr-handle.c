@@ -215,10 +215,7 @@ struct mp_body {
 static void
 mp_entry(struct mp_body *mp)
 {
-    if (mp->n >= mp->allocated) {
-        mp->allocated = mp->allocated ? 2 * mp->allocated : 16;
-        mp->ofs = xrealloc(mp->ofs, mp->allocated * sizeof *mp->ofs);
-    }
+    mp->ofs = xgrow(mp->ofs, &mp->allocated, mp->n + 1, sizeof *mp->ofs);
     mp->ofs[mp->n++] = mp->body.size;
 }
 

@@ -649,10 +649,7 @@ struct poll_set {
 static size_t
 poll_add(struct poll_set *ps, int fd, short events)
 {
-    if (ps->n >= ps->allocated) {
-        ps->allocated = ps->allocated ? 2 * ps->allocated : 16;
-        ps->fds = xrealloc(ps->fds, ps->allocated * sizeof *ps->fds);
-    }
+    ps->fds = xgrow(ps->fds, &ps->allocated, ps->n + 1, sizeof *ps->fds);
     ps->fds[ps->n] = (struct pollfd){.fd = fd, .events = events};
     return ps->n++;
 }

@@ -38,15 +38,7 @@ ofpbuf_clear(struct ofpbuf *b)
 static void
 ofpbuf_reserve(struct ofpbuf *b, size_t n)
 {
-    if (b->size + n > b->allocated) {
-        size_t want = b->allocated ? b->allocated * 2 : 256;
-
-        while (want < b->size + n) {
-            want *= 2;
-        }
-        b->data = xrealloc(b->data, want);
-        b->allocated = want;
-    }
+    b->data = xgrow(b->data, &b->allocated, MAX(b->size + n, 256), 1);
 }
 
 size_t

@@ -636,11 +636,8 @@ rv_sweep_cb(struct ukey *ukey, void *sweep_)
         return false;
     }
     ukey_unlock(ukey);
-    if (sweep->n == sweep->cap) {
-        sweep->cap = sweep->cap ? 2 * sweep->cap : 64;
-        sweep->unseen =
-            xrealloc(sweep->unseen, sweep->cap * sizeof *sweep->unseen);
-    }
+    sweep->unseen =
+        xgrow(sweep->unseen, &sweep->cap, sweep->n + 1, sizeof *sweep->unseen);
     sweep->unseen[sweep->n++] = ukey;
     return false;
 }

@@ -1,5 +1,6 @@
 /* Unit tests for src/lib: atomics, coverage counters, dynamic strings,
- * logging levels, hashing, object pools, pointer maps. */
+ * logging levels, hashing, object pools, pointer maps, hash maps, lists,
+ * array growth. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,6 +18,8 @@
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
+#include "lib/hmap.h"
+#include "lib/list.h"
 #include "lib/pool.h"
 #include "lib/ptrmap.h"
 #include "lib/util.h"
@@ -645,6 +648,246 @@ test_ptrmap_iteration_survives_removal(void **state)
     free(e);
 }
 
+/* ---- hmap --------------------------------------------------------------- */
+
+struct hmap_test_entry {
+    struct hmap_node node;
+    uint32_t key;
+    bool in;
+};
+
+static uint32_t
+hmap_test_hash(uint32_t key, bool collide)
+{
+    return collide ? key % 5 : hash_int(key, 0);
+}
+
+static struct hmap_test_entry *
+hmap_test_find(const struct hmap *map, uint32_t key, bool collide)
+{
+    struct hmap_test_entry *e;
+
+    HMAP_FOR_EACH_WITH_HASH (e, node, hmap_test_hash(key, collide), map) {
+        if (e->key == key) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Random inserts and removals, with well-spread hashes and with hashes
+ * that collide, checked against a reference after each round; the map
+ * grows as it fills and shrinks once emptied, finding the same entries. */
+static void
+test_hmap_agrees_with_a_reference_through_growth_and_shrink(void **state)
+{
+    enum { N = 3000 };
+    (void)state;
+
+    for (int collide = 0; collide < 2; collide++) {
+        struct hmap_test_entry *e = xcalloc(N, sizeof *e);
+        uint64_t rng = 0x9e3779b97f4a7c15ull;
+        struct hmap map;
+        size_t n_in = 0;
+
+        hmap_init(&map);
+        for (size_t i = 0; i < N; i++) {
+            e[i].key = (uint32_t)i;
+        }
+        for (int round = 0; round < 3; round++) {
+            for (size_t i = 0; i < N; i++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                if (!e[i].in && (rng >> 40) % 2) {
+                    hmap_insert(&map, &e[i].node,
+                                hmap_test_hash(e[i].key, collide));
+                    e[i].in = true;
+                    n_in++;
+                }
+            }
+            assert_true(collide || map.mask + 1 >= n_in);
+            for (size_t i = 0; i < N; i++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                if (e[i].in && (rng >> 40) % 3 == 0) {
+                    hmap_remove(&map, &e[i].node);
+                    e[i].in = false;
+                    n_in--;
+                }
+            }
+            assert_int_equal(hmap_count(&map), n_in);
+            for (size_t i = 0; i < N; i++) {
+                struct hmap_test_entry *found =
+                    hmap_test_find(&map, e[i].key, collide);
+
+                assert_ptr_equal(found, e[i].in ? &e[i] : NULL);
+            }
+        }
+        for (size_t i = 0; i < N; i++) {
+            if (e[i].in) {
+                hmap_remove(&map, &e[i].node);
+                e[i].in = false;
+            }
+        }
+        assert_true(hmap_is_empty(&map));
+        hmap_shrink(&map);
+        assert_int_equal(map.mask, 0);
+        assert_null(hmap_test_find(&map, 7, collide));
+        hmap_destroy(&map);
+        free(e);
+    }
+}
+
+/* HMAP_FOR_EACH returns each element once; HMAP_FOR_EACH_SAFE does too
+ * while the body removes every other one. */
+static void
+test_hmap_iteration_returns_each_element_once_even_while_removing(void **state)
+{
+    enum { N = 500 };
+    struct hmap_test_entry *e = xcalloc(N, sizeof *e);
+    struct hmap_test_entry *iter;
+    struct hmap map;
+    size_t seen = 0;
+
+    (void)state;
+    hmap_init(&map);
+    hmap_reserve(&map, N);
+    assert_true(map.mask + 1 >= N);
+    for (size_t i = 0; i < N; i++) {
+        e[i].key = (uint32_t)i;
+        hmap_insert(&map, &e[i].node, hmap_test_hash(e[i].key, i % 2));
+    }
+    HMAP_FOR_EACH (iter, node, &map) {
+        assert_false(iter->in);
+        iter->in = true;
+        seen++;
+    }
+    assert_int_equal(seen, N);
+    seen = 0;
+    HMAP_FOR_EACH_SAFE (iter, node, &map) {
+        assert_true(iter->in);
+        iter->in = false;
+        if (seen++ % 2) {
+            hmap_remove(&map, &iter->node);
+        }
+    }
+    assert_int_equal(seen, N);
+    assert_int_equal(hmap_count(&map), N / 2);
+    hmap_clear(&map);
+    assert_true(hmap_is_empty(&map));
+    assert_null(hmap_first(&map));
+    hmap_destroy(&map);
+    free(e);
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+struct list_test_entry {
+    struct list node;
+    int value;
+};
+
+/* Pushes at both ends, insertion before an element, removal (twice is
+ * harmless) and popping keep the order a reference array predicts. */
+static void
+test_list_keeps_order_through_push_insert_and_remove(void **state)
+{
+    struct list_test_entry e[5];
+    struct list_test_entry *iter;
+    struct list list = LIST_INITIALIZER(&list);
+    int order[5];
+    size_t n = 0;
+
+    (void)state;
+    assert_true(list_is_empty(&list));
+    for (int i = 0; i < 5; i++) {
+        e[i].value = i;
+        list_init(&e[i].node);
+        assert_false(list_is_linked(&e[i].node));
+    }
+    list_push_back(&list, &e[1].node);   /* 1 */
+    list_push_front(&list, &e[0].node);  /* 0 1 */
+    list_push_back(&list, &e[3].node);   /* 0 1 3 */
+    list_insert(&e[3].node, &e[2].node); /* 0 1 2 3 */
+    list_push_back(&list, &e[4].node);   /* 0 1 2 3 4 */
+    assert_int_equal(list_size(&list), 5);
+    assert_ptr_equal(list_remove(&e[2].node), &e[3].node); /* 0 1 3 4 */
+    assert_false(list_is_linked(&e[2].node));
+    list_remove(&e[2].node); /* Unlinked already: no change. */
+    assert_ptr_equal(list_pop_front(&list), &e[0].node); /* 1 3 4 */
+    assert_ptr_equal(list_back(&list), &e[4].node);
+    LIST_FOR_EACH (iter, node, &list) {
+        order[n++] = iter->value;
+    }
+    assert_int_equal(n, 3);
+    assert_int_equal(order[0], 1);
+    assert_int_equal(order[1], 3);
+    assert_int_equal(order[2], 4);
+    n = 0;
+    LIST_FOR_EACH_SAFE (iter, node, &list) {
+        list_remove(&iter->node);
+        n++;
+    }
+    assert_int_equal(n, 3);
+    assert_true(list_is_empty(&list));
+}
+
+/* ---- xgrow -------------------------------------------------------------- */
+
+/* Appending one at a time keeps every element, grows the capacity by
+ * doubling (so only a logarithmic number of reallocations), and jumps
+ * straight to a larger request. */
+static void
+test_xgrow_doubles_and_keeps_the_elements(void **state)
+{
+    uint32_t *a = NULL;
+    size_t allocated = 0;
+    size_t n_grows = 0;
+
+    (void)state;
+    for (uint32_t i = 0; i < 1000; i++) {
+        size_t before = allocated;
+
+        a = xgrow(a, &allocated, i + 1, sizeof *a);
+        if (allocated != before) {
+            n_grows++;
+            assert_true(allocated >= MAX(2 * before, (size_t)XGROW_MIN));
+        }
+        a[i] = i * 7;
+    }
+    assert_true(n_grows <= 8);
+    for (uint32_t i = 0; i < 1000; i++) {
+        assert_int_equal(a[i], i * 7);
+    }
+    a = xgrow(a, &allocated, 100000, sizeof *a);
+    assert_int_equal(allocated, 100000);
+    assert_int_equal(a[999], 999 * 7);
+    free(a);
+}
+
+/* An array that starts in its owner's buffer moves to the heap with its
+ * elements when it outgrows it, and leaves the buffer alone. */
+static void
+test_xgrow_inline_moves_to_the_heap_once(void **state)
+{
+    uint16_t inline_buf[4] = {1, 2, 3, 4};
+    uint16_t *a = inline_buf;
+    size_t allocated = ARRAY_SIZE(inline_buf);
+
+    (void)state;
+    a = xgrow_inline(a, inline_buf, &allocated, 4, sizeof *a);
+    assert_ptr_equal(a, inline_buf);
+    a = xgrow_inline(a, inline_buf, &allocated, 5, sizeof *a);
+    assert_ptr_not_equal(a, inline_buf);
+    assert_true(allocated >= 8);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(a[i], i + 1);
+    }
+    a[4] = 5;
+    a = xgrow_inline(a, inline_buf, &allocated, 100, sizeof *a);
+    assert_int_equal(a[4], 5);
+    assert_int_equal(inline_buf[3], 4);
+    free(a);
+}
+
 int
 main(void)
 {
@@ -667,6 +910,13 @@ main(void)
         cmocka_unit_test(
             test_ptrmap_agrees_with_a_reference_through_growth_and_shrink),
         cmocka_unit_test(test_ptrmap_iteration_survives_removal),
+        cmocka_unit_test(
+            test_hmap_agrees_with_a_reference_through_growth_and_shrink),
+        cmocka_unit_test(
+            test_hmap_iteration_returns_each_element_once_even_while_removing),
+        cmocka_unit_test(test_list_keeps_order_through_push_insert_and_remove),
+        cmocka_unit_test(test_xgrow_doubles_and_keeps_the_elements),
+        cmocka_unit_test(test_xgrow_inline_moves_to_the_heap_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
