@@ -11,7 +11,8 @@
  * poll thread sleeps until then.  A paced port behaves like a wire feeding a NIC with a bounded rx
  * ring: when the datapath falls more than 'backlog' frames behind
  * (ring_size, default NETDEV_PCAP_BACKLOG), the excess frames are read and
- * dropped, counted in rx_dropped and netdev_pcap_rx_overrun, instead of
+ * dropped (frames the capture does not have never fall due: the file is
+ * counted once at open, so a short capture cannot overrun a larger ring), counted in rx_dropped and netdev_pcap_rx_overrun, instead of
  * silently slowing the replay down.  With loop=N the file is replayed N
  * times (reopened each time); recv returns EOF after the last pass, and
  * keeps the rx fd readable so a poller notices.  A damaged file ends the
@@ -73,6 +74,7 @@ struct netdev_pcap {
                                  * replay has not started). */
     uint64_t n_done;            /* Frames handed out or dropped. */
     uint64_t backlog;           /* Paced: most frames to fall behind. */
+    uint64_t n_frames;          /* Paced: frames in the whole replay. */
     int rx_fd;                  /* eventfd (unpaced) or timerfd (paced). */
 
     /* Transmit side. */
@@ -131,6 +133,30 @@ netdev_pcap_file_error(const char *what, const char *path, char *error,
     return detail;
 }
 
+/* Frames in one pass of the capture at 'path' (up to a damaged record,
+ * where the replay stops too). */
+static uint64_t
+netdev_pcap_count_frames(const char *path)
+{
+    struct pcap_reader *reader;
+    struct dp_packet *pkt;
+    char *error = NULL;
+    uint64_t n = 0;
+
+    if (pcap_reader_open(path, &reader, &error)) {
+        free(error);
+        return 0;
+    }
+    pkt = dp_packet_new(0, 0);
+    while (!pcap_reader_read(reader, pkt, NULL, &error)) {
+        n++;
+    }
+    free(error);
+    dp_packet_delete(pkt);
+    pcap_reader_close(reader);
+    return n;
+}
+
 static int
 netdev_pcap_open_rx(struct netdev_pcap *dev,
                     const struct netdev_options *options, char **detailp)
@@ -148,6 +174,12 @@ netdev_pcap_open_rx(struct netdev_pcap *dev,
     dev->rate_pps = options->rate_pps;
     dev->backlog =
         options->ring_size ? options->ring_size : NETDEV_PCAP_BACKLOG;
+    if (dev->rate_pps) {
+        /* A frame the capture does not have never arrives, so it cannot
+         * fill the backlog: the count bounds what falls due. */
+        dev->n_frames =
+            netdev_pcap_count_frames(dev->rx_path) * (dev->loops_left + 1);
+    }
     return 0;
 }
 
@@ -310,9 +342,10 @@ static uint64_t
 netdev_pcap_frames_due(struct netdev_pcap *dev)
 {
     uint64_t elapsed = time_nsec() - dev->start_ns;
-    uint64_t due =
+    uint64_t due = MIN(
         (uint64_t)((unsigned __int128)elapsed * dev->rate_pps / 1000000000u)
-        + 1;
+            + 1,
+        dev->n_frames);
     uint64_t late = due > dev->n_done ? due - dev->n_done : 0;
 
     if (late > dev->backlog) {
@@ -360,7 +393,12 @@ netdev_pcap_recv(struct netdev *netdev, struct dp_packet_batch *batch)
         /* Once: MIN() evaluates its arguments twice, and frames fall due
          * between two calls (a batch overflow, found by the churn test). */
         uint64_t due = netdev_pcap_frames_due(dev);
-        max = (unsigned int)MIN(due, (uint64_t)max);
+
+        /* Once every frame has been handed out, the next read finds the
+         * end of the replay. */
+        if (dev->n_done < dev->n_frames) {
+            max = (unsigned int)MIN(due, (uint64_t)max);
+        }
     }
     while (batch->count < max) {
         struct dp_packet *pkt = netdev_pcap_read_frame(dev);
