@@ -11,10 +11,11 @@
  * sending to, the netdev, and returns it to the caller.
  *
  * Maintenance thread.  Wakes every DP_MAINT_TICK_MS to run the memory that
- * writers retired (dp_rcu_reclaim()), and every DP_SORT_INTERVAL_MS sorts
- * the megaflow classifier's subtables by their recent hits and unmaps the
- * slabs of the flow pools that have been empty for DP_FLOW_POOL_IDLE_MS.  Datapath
- * threads never take the flow mutex, so this is where sorting belongs.
+ * writers retired (rcu_qsbr_queue_reclaim()), and every
+ * DP_SORT_INTERVAL_MS sorts the megaflow classifier's subtables by their
+ * recent hits and unmaps the slabs of the flow pools that have been empty
+ * for DP_FLOW_POOL_IDLE_MS.  Datapath threads never take the flow mutex,
+ * so this is where sorting belongs.
  * While flows drain (datapath.h, "Order") it wakes every
  * DP_MAINT_DRAIN_TICK_MS to move them on, so that a flow whose handler
  * went idle still flips. */
@@ -282,8 +283,8 @@ dp_maint_main(void *dp_)
             dp_drain_advance(dp, true);
         }
 
-        if (dp_rcu_n_pending(dp->rcu)) {
-            dp_rcu_reclaim(dp->rcu);
+        if (rcu_qsbr_queue_n_pending(dp->rcu)) {
+            rcu_qsbr_queue_reclaim(dp->rcu);
         }
         if (time_msec() >= next_sort) {
             pthread_mutex_lock(&dp->flow_mutex);
@@ -324,7 +325,7 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
     dp->emc_insert_inv_prob = MAX(cfg->emc_insert_inv_prob, 1u);
     dp->max_sleep_us = cfg->max_sleep_us;
 
-    dp->rcu = dp_rcu_create();
+    dp->rcu = rcu_qsbr_queue_create();
     dp_flow_table_init(dp);
     dp_drain_init(dp);
 
@@ -399,7 +400,7 @@ dp_destroy(struct dp *dp)
     dp_flow_table_destroy(dp);
     dp_queues_destroy(dp->queues, dp->n_handlers);
     dp_drain_destroy(dp);
-    dp_rcu_destroy(dp->rcu);
+    rcu_qsbr_queue_destroy(dp->rcu);
 
     pthread_mutex_destroy(&dp->maint_mutex);
     pthread_cond_destroy(&dp->maint_cond);
@@ -484,14 +485,14 @@ dp_port_add(struct dp *dp, struct netdev *netdev, uint32_t port_no)
     }
 
     old_table = dp_ports_publish(dp, port, NULL);
-    dp_rcu_postpone(dp->rcu, free, old_table);
+    rcu_qsbr_queue_postpone(dp->rcu, free, old_table);
     if (port->pmd_id != UINT32_MAX) {
         struct dp_pmd *pmd = dp->pmds[port->pmd_id];
         struct dp_poll_list *old = pmd->poll_list;
 
         atomic_store_release(&pmd->poll_list,
                              dp_poll_list_replace(old, port, NULL));
-        dp_rcu_postpone(dp->rcu, free, old);
+        rcu_qsbr_queue_postpone(dp->rcu, free, old);
         dp_pmd_wake(pmd);
     }
     pthread_mutex_unlock(&dp->port_mutex);
@@ -528,7 +529,7 @@ dp_port_del_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
                              dp_poll_list_replace(old_list, NULL, port));
     }
     /* After this, no datapath thread holds 'port' or its netdev. */
-    dp_rcu_synchronize();
+    rcu_qsbr_synchronize();
     if (stats) {
         dp_port_fill_stats(port, stats); /* Final: nobody counts any more. */
     }

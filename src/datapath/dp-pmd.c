@@ -205,7 +205,7 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
     COVERAGE_INC(dp_lossless_wait);
     /* The handlers must run to make room: wake those held back. */
     dp_pmd_flush_wakes(pmd);
-    dp_rcu_offline();
+    rcu_qsbr_offline();
     pthread_mutex_lock(&dp->room_mutex);
     atomic_fetch_add_seq_cst(&dp->room_waiters, 1);
     for (;;) {
@@ -228,7 +228,7 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
     }
     atomic_fetch_sub_seq_cst(&dp->room_waiters, 1);
     pthread_mutex_unlock(&dp->room_mutex);
-    dp_rcu_online();
+    rcu_qsbr_online();
     return error;
 }
 
@@ -953,11 +953,11 @@ dp_pmd_idle_work(struct dp_pmd *pmd, bool *went_offline)
     }
     if (dp->idle_work_fn) {
         *went_offline = true;
-        dp_rcu_offline();
+        rcu_qsbr_offline();
         atomic_exchange_seq_cst(&pmd->asleep, 1);
         did = dp->idle_work_fn(dp->idle_work_aux, pmd->id);
         atomic_exchange_seq_cst(&pmd->asleep, 0);
-        dp_rcu_online();
+        rcu_qsbr_online();
     }
     pthread_rwlock_unlock(&dp->idle_work_lock);
     if (!did) {
@@ -1042,7 +1042,7 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
     ts.tv_sec = (time_t)(ns / 1000000000u);
     ts.tv_nsec = (long)(ns % 1000000000u);
 
-    dp_rcu_offline();
+    rcu_qsbr_offline();
     /* Asleep: no lookup in flight, for draining flows ("Order"). */
     atomic_exchange_seq_cst(&pmd->asleep, 1);
     if (ppoll(fds, n_fds, &ts, NULL) > 0 && fds[0].revents) {
@@ -1053,7 +1053,7 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
         }
     }
     atomic_exchange_seq_cst(&pmd->asleep, 0);
-    dp_rcu_online();
+    rcu_qsbr_online();
 
     if (fds != fds_buf) {
         free(fds);
@@ -1067,7 +1067,7 @@ dp_pmd_iteration_start(struct dp_pmd *pmd, uint64_t now_ns)
 {
     const struct dp_poll_list *list;
 
-    dp_rcu_quiesce();
+    rcu_qsbr_quiesce();
     /* A new iteration: the one before has queued all its upcalls
      * (draining flows, datapath.h "Order"). */
     atomic_fetch_add_seq_cst(&pmd->drain_seq, 1);
@@ -1138,7 +1138,7 @@ dp_pmd_main(void *pmd_)
     uint64_t light_ns = 0; /* Current light-load sleep ("Light load"). */
     bool light = false;    /* The last poll with packets had a few. */
 
-    dp_rcu_register_thread();
+    rcu_qsbr_thread_register();
     while (!atomic_load_relaxed(&dp->pmds_stop)) {
         const struct dp_poll_list *list;
         bool offline = false, went_offline = false;
@@ -1206,6 +1206,6 @@ dp_pmd_main(void *pmd_)
         sleep_ns = MIN(sleep_ns * 2, (uint64_t)DP_PMD_SLEEP_MAX_NS);
     }
     dp_pmd_flush_wakes(pmd);
-    dp_rcu_unregister_thread();
+    rcu_qsbr_thread_unregister();
     return NULL;
 }

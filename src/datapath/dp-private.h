@@ -35,11 +35,11 @@
 #include <stdint.h>
 
 #include "datapath/datapath.h"
-#include "datapath/dp-rcu.h"
 #include "datapath/dpcls.h"
 #include "lib/atomic.h"
 #include "lib/list.h"
 #include "lib/ptrmap.h"
+#include "lib/rcu.h"
 #include "packet/packet.h"
 
 struct pool;
@@ -307,7 +307,7 @@ struct dp {
      * per size in lines, created on first use (flow_mutex); the
      * maintenance thread trims them. */
     struct pool *flow_pools[DP_FLOW_POOLED_LINES + 1];
-    struct dp_rcu *rcu;
+    struct rcu_qsbr_queue *rcu; /* What writers retired (QSBR). */
     /* dp_set_flow_flush_cb(): 'flush_cb_mutex' is held across each call
      * of the callback, never together with 'flow_mutex'. */
     pthread_mutex_t flush_cb_mutex;

@@ -31,6 +31,7 @@
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "ofproto/mac-learning.h"
@@ -316,7 +317,7 @@ rule_retire_cb(void *rule_)
         classifier_remove_now(&ofproto->tables[rule->table_id].cls, &rule->cr);
     }
     pthread_mutex_unlock(&ofproto->mutex);
-    classifier_postpone(rule_unref_cb, rule);
+    rcu_postpone(rule_unref_cb, rule);
 }
 
 /* Writer, after the version that removes 'rule' was published. */
@@ -325,7 +326,7 @@ rule_retire(struct rule *rule)
 {
     if (!rule->removed) {
         rule->removed = true;
-        classifier_postpone(rule_retire_cb, rule);
+        rcu_postpone(rule_retire_cb, rule);
     }
 }
 
@@ -381,8 +382,8 @@ ofproto_destroy(struct ofproto *ofproto)
     }
     /* Let pending retirements finish (they take the mutex and queue a
      * second callback). */
-    urcu_memb_barrier();
-    urcu_memb_barrier();
+    rcu_wait_postponed();
+    rcu_wait_postponed();
 
     pthread_mutex_lock(&ofproto->mutex);
     for (size_t i = 0; i < OFPROTO_N_TABLES; i++) {
@@ -390,18 +391,18 @@ ofproto_destroy(struct ofproto *ofproto)
         struct rule *rule;
 
         /* Every retirement finished, so what is left is visible. */
-        classifier_read_lock();
+        rcu_read_begin();
         CLS_FOR_EACH(rule, cr, cls)
         {
             classifier_remove_now(cls, &rule->cr);
             ofproto_rule_unref(rule);
         }
-        classifier_read_unlock();
+        rcu_read_end();
         classifier_destroy(cls);
     }
     pthread_mutex_unlock(&ofproto->mutex);
-    classifier_synchronize();
-    urcu_memb_barrier();
+    rcu_synchronize();
+    rcu_wait_postponed();
 
     ofport_set_free(ofproto->ports);
     mac_learning_destroy(ofproto->ml);
@@ -471,13 +472,13 @@ ofproto_port_to_dp(const struct ofproto *ofproto, uint32_t ofp_port,
 {
     bool found = false;
 
-    classifier_read_lock();
+    rcu_read_begin();
     const struct ofport *port = ofproto_port_find(ofproto, ofp_port);
     if (port) {
         *dp_port = port->dp_port;
         found = true;
     }
-    classifier_read_unlock();
+    rcu_read_end();
     return found;
 }
 
@@ -487,7 +488,7 @@ ofproto_port_from_dp(const struct ofproto *ofproto, uint32_t dp_port,
 {
     bool found = false;
 
-    classifier_read_lock();
+    rcu_read_begin();
     const struct ofport_set *set = ofproto_ports(ofproto);
     for (size_t i = 0; i < set->n; i++) {
         if (set->ports[i].dp_port == dp_port) {
@@ -496,7 +497,7 @@ ofproto_port_from_dp(const struct ofproto *ofproto, uint32_t dp_port,
             break;
         }
     }
-    classifier_read_unlock();
+    rcu_read_end();
     return found;
 }
 
@@ -505,9 +506,9 @@ ofproto_n_ports(const struct ofproto *ofproto)
 {
     size_t n;
 
-    classifier_read_lock();
+    rcu_read_begin();
     n = ofproto_ports(ofproto)->n;
-    classifier_read_unlock();
+    rcu_read_end();
     return n;
 }
 
@@ -524,7 +525,7 @@ ofproto_ports_publish(struct ofproto *ofproto, struct ofport_set *new)
     struct ofport_set *old = ofproto->ports;
 
     atomic_store_release(&ofproto->ports, new);
-    classifier_postpone(ofport_set_free_cb, old);
+    rcu_postpone(ofport_set_free_cb, old);
     ofproto_bump_change_seq(ofproto);
 }
 
@@ -727,7 +728,7 @@ batch_collect(struct batch *b, const struct flow_text *ft, bool strict,
         last = OFPROTO_N_TABLES - 1;
     }
     cls_rule_init(&target, &ft->match, ft->priority);
-    classifier_read_lock();
+    rcu_read_begin();
     for (unsigned int t = first; t <= last; t++) {
         struct classifier *cls = &b->ofproto->tables[t].cls;
         struct rule *rule;
@@ -753,7 +754,7 @@ batch_collect(struct batch *b, const struct flow_text *ft, bool strict,
             }
         }
     }
-    classifier_read_unlock();
+    rcu_read_end();
     cls_rule_destroy(&target);
 }
 
@@ -794,10 +795,10 @@ batch_add(struct batch *b, const struct flow_text *ft, char **errorp)
     if (ft->flags & FLOW_TEXT_CHECK_OVERLAP) {
         bool overlaps;
 
-        classifier_read_lock();
+        rcu_read_begin();
         overlaps = !classifier_find_rule_exactly(cls, &rule->cr, b->version)
                    && classifier_rule_overlaps(cls, &rule->cr, b->version);
-        classifier_read_unlock();
+        rcu_read_end();
         if (overlaps) {
             *errorp = xstrdup("flow: overlaps an existing flow of the same "
                               "priority (check_overlap expects none)");
@@ -1126,7 +1127,7 @@ ofproto_run_timeouts(struct ofproto *ofproto, uint64_t now)
         return 0;
     }
     b.version = ofproto->tables_version + 1;
-    classifier_read_lock();
+    rcu_read_begin();
     for (size_t t = 0; t < OFPROTO_N_TABLES; t++) {
         struct classifier *cls = &ofproto->tables[t].cls;
         struct rule *rule;
@@ -1152,7 +1153,7 @@ ofproto_run_timeouts(struct ofproto *ofproto, uint64_t now)
             }
         }
     }
-    classifier_read_unlock();
+    rcu_read_end();
     n_expired = b.removed.n;
     for (size_t i = 0; i < n_expired; i++) {
         struct rule *rule = b.removed.rules[i];
@@ -1320,13 +1321,13 @@ ofproto_table_n_rules(struct ofproto *ofproto, uint8_t table_id)
     struct classifier *cls = &ofproto->tables[table_id].cls;
     struct rule *rule;
 
-    classifier_read_lock();
+    rcu_read_begin();
     CLS_FOR_EACH_TARGET(rule, cr, cls, NULL, version)
     {
         (void)rule;
         n++;
     }
-    classifier_read_unlock();
+    rcu_read_end();
     pthread_mutex_unlock(&ofproto->mutex);
     return n;
 }
@@ -1410,7 +1411,7 @@ ofproto_port_list(const struct ofproto *ofproto,
     struct ofproto_port_info *ports;
     size_t n;
 
-    classifier_read_lock();
+    rcu_read_begin();
     const struct ofport_set *set = ofproto_ports(ofproto);
     n = set->n;
     ports = xcalloc(n ? n : 1, sizeof *ports);
@@ -1419,7 +1420,7 @@ ofproto_port_list(const struct ofproto *ofproto,
         ports[i].dp_port = set->ports[i].dp_port;
         ports[i].name = xstrdup(set->ports[i].name);
     }
-    classifier_read_unlock();
+    rcu_read_end();
     *portsp = ports;
     return n;
 }

@@ -48,11 +48,11 @@
  *
  * Thread safety.  Writers (flow-mods, timeouts, port changes, destroy)
  * serialize on the bridge's mutex; they must run in a thread registered
- * with liburcu's memb flavour (urcu_memb_register_thread()), outside any
+ * with RCU's memb flavour (rcu_thread_register(), lib/rcu.h), outside any
  * read-side section.  Readers (xlate, ofproto_port_to_dp() and the rule
  * accessors in handler and revalidator threads) never take that mutex:
- * they run inside classifier_read_lock()/classifier_read_unlock() and see
- * each table version whole.  Rule counters are credited concurrently from
+ * they run inside rcu_read_begin()/rcu_read_end() and see each table
+ * version whole.  Rule counters are credited concurrently from
  * any thread (a per-rule stats mutex).  A rule pointer kept beyond a
  * read-side section needs a reference (ofproto_rule_ref()); the last unref
  * frees the rule and must come from a registered thread.

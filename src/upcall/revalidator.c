@@ -41,8 +41,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "classifier/classifier.h"
 #include "control/control.h"
 #include "datapath/datapath.h"
@@ -51,6 +49,7 @@
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -169,9 +168,9 @@ rv_translate(struct udpif *udpif, const struct flow *key, bool may_learn,
     uint32_t ofp_port;
     bool has_port;
 
-    classifier_read_lock();
+    rcu_read_begin();
     has_port = ofproto_port_from_dp(udpif->ofproto, key->in_port, &ofp_port);
-    classifier_read_unlock();
+    rcu_read_end();
     if (!has_port) {
         flow_wildcards_init_catchall(wc);
         wc->masks.in_port = UINT32_MAX;
@@ -543,7 +542,7 @@ rv_acquire_dumped(struct revalidator *rv, size_t n)
     struct ukey_map *map = rv->udpif->ukeys;
     size_t n_items = 0;
 
-    classifier_read_lock();
+    rcu_read_begin();
     for (size_t i = 0; i < n; i++) {
         struct dp_flow_info *info = &rv->infos[i];
         struct ukey *ukey = ukey_lookup(map, &info->ufid, NULL);
@@ -580,7 +579,7 @@ rv_acquire_dumped(struct revalidator *rv, size_t n)
         }
         rv_item_init(&rv->items[n_items++], ukey, info);
     }
-    classifier_read_unlock();
+    rcu_read_end();
     return n_items;
 }
 
@@ -770,10 +769,10 @@ rv_flow_flushed(struct udpif *udpif, const struct dp_ufid *ufid,
     struct ukey *ukey;
 
     for (;;) {
-        classifier_read_lock();
+        rcu_read_begin();
         ukey = ukey_lookup(udpif->ukeys, ufid, NULL);
         if (!ukey) {
-            classifier_read_unlock();
+            rcu_read_end();
             return;
         }
         if (ukey_trylock(ukey)) {
@@ -781,12 +780,12 @@ rv_flow_flushed(struct udpif *udpif, const struct dp_ufid *ufid,
         }
         /* A revalidator or a handler has it for a moment; the pointer is
          * only good inside the read-side section, so look again. */
-        classifier_read_unlock();
+        rcu_read_end();
         sched_yield();
     }
     /* Locked, the ukey stays in the map (the sweeps and ukey_install()
      * only trylock it; a handler's ukey_remove() waits for the mutex). */
-    classifier_read_unlock();
+    rcu_read_end();
     if (ukey->state != UKEY_DELETED) {
         /* A CREATED ukey's put went through (the flush found its flow):
          * its handler sees the ukey EVICTED and leaves it so. */
@@ -863,7 +862,7 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
              * xlate cache pools, then the heap's free pages.  (The
              * datapath's maintenance thread trims the flow pools.) */
             udpif->last_trim = now;
-            urcu_memb_barrier();
+            rcu_wait_postponed();
             ukey_trim_memory(0);
             xlate_cache_trim_memory(0);
             dp_actions_trim_memory(0);
@@ -1056,7 +1055,7 @@ revalidator_main(void *rv_)
     bool leader = rv->id == 0;
     uint64_t last_start = 0, last_seq = 0, round_id = 0;
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     for (;;) {
         struct revalidator_round *r = rv->round;
 
@@ -1095,7 +1094,7 @@ revalidator_main(void *rv_)
             pthread_mutex_unlock(&udpif->rv_mutex);
         }
     }
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 
@@ -1504,7 +1503,7 @@ rv_worker_main(void *w_)
     size_t n_udpifs, n_stale = 0, n_checked = 0;
     struct udpif **udpifs;
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     udpifs = upcall_acquire_all(&n_udpifs);
     for (size_t i = 0; i < n_udpifs; i++) {
         struct udpif *udpif = udpifs[i];
@@ -1551,7 +1550,7 @@ rv_worker_main(void *w_)
     upcall_release_all(udpifs, n_udpifs);
     ds_destroy(&s);
     free(w);
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 
