@@ -206,11 +206,11 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
     /* The handlers must run to make room: wake those held back. */
     dp_pmd_flush_wakes(pmd);
     rcu_qsbr_offline();
-    pthread_mutex_lock(&dp->room_mutex);
     atomic_fetch_add_seq_cst(&dp->room_waiters, 1);
     for (;;) {
-        struct timespec deadline;
-        uint64_t ns;
+        /* Read before the attempt, so that room made after it ends the
+         * wait at once. */
+        uint64_t seen = seq_read(dp->room_seq);
 
         error = dp_upcall_queue_one(dp, NULL, pkt, key, hash, type, userdata,
                                     ufid, drain_flow, drain_actions);
@@ -221,13 +221,9 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
             error = ESHUTDOWN;
             break;
         }
-        ns = time_nsec() + DP_ROOM_WAIT_NS;
-        deadline.tv_sec = (time_t)(ns / 1000000000u);
-        deadline.tv_nsec = (long)(ns % 1000000000u);
-        pthread_cond_timedwait(&dp->room_cond, &dp->room_mutex, &deadline);
+        seq_wait_until(dp->room_seq, seen, time_nsec() + DP_ROOM_WAIT_NS);
     }
     atomic_fetch_sub_seq_cst(&dp->room_waiters, 1);
-    pthread_mutex_unlock(&dp->room_mutex);
     rcu_qsbr_online();
     return error;
 }
@@ -1039,8 +1035,7 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
             fds[n_fds++].events = POLLIN;
         }
     }
-    ts.tv_sec = (time_t)(ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
+    ts = time_timespec_from_nsec(ns);
 
     rcu_qsbr_offline();
     /* Asleep: no lookup in flight, for draining flows ("Order"). */

@@ -40,6 +40,7 @@
 #include "lib/list.h"
 #include "lib/ptrmap.h"
 #include "lib/rcu.h"
+#include "lib/seq.h"
 #include "packet/packet.h"
 
 struct pool;
@@ -330,8 +331,8 @@ struct dp {
     unsigned int n_handlers;
     bool upcall_port_share; /* Atomic: misses limited to per-port shares. */
     bool idle_work_on;      /* Atomic: see "Work-conserving upcalls". */
-    pthread_mutex_t room_mutex;
-    pthread_cond_t room_cond;
+    /* Changes when a handler takes upcalls: room for lossless waits. */
+    struct seq *room_seq;
     unsigned int room_waiters; /* Atomic. */
 
     /* Work-conserving upcalls (dp_set_idle_work()): the function and its
@@ -345,9 +346,8 @@ struct dp {
 
     /* Maintenance thread. */
     pthread_t maint_thread;
-    pthread_mutex_t maint_mutex;
-    pthread_cond_t maint_cond;
-    bool maint_exit; /* maint_mutex. */
+    struct seq *maint_seq; /* Changes to wake it before its tick. */
+    bool maint_exit;       /* Atomic. */
 
     /* Draining flows (dp-drain.c).  'drain_mutex' nests inside
      * 'flow_mutex' and is never held while taking it. */

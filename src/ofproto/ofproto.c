@@ -23,7 +23,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "classifier/classifier.h"
 #include "flow/field.h"
@@ -32,6 +31,7 @@
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/rcu.h"
+#include "lib/seq.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "ofproto/mac-learning.h"
@@ -48,71 +48,27 @@ COVERAGE_DEFINE(ofproto_rule_expired_hard);
 uint64_t
 ofproto_get_change_seq(const struct ofproto *ofproto)
 {
-    uint64_t ml_seq = mac_learning_seq(ofproto->ml);
-    uint64_t seq = atomic_load_acquire(&ofproto->change_seq);
+    return seq_read(ofproto->change_seq);
+}
 
-    /* MAC learning changes count as table changes: fold them in. */
-    return seq + ml_seq;
+struct seq *
+ofproto_change_seq(const struct ofproto *ofproto)
+{
+    return ofproto->change_seq;
 }
 
 void
-ofproto_bump_change_seq(const struct ofproto *ofproto_)
+ofproto_bump_change_seq(const struct ofproto *ofproto)
 {
-    struct ofproto *ofproto = (struct ofproto *)ofproto_;
-
-    pthread_mutex_lock(&ofproto->seq_mutex);
-    atomic_add_fetch_release(&ofproto->change_seq, 1);
-    pthread_cond_broadcast(&ofproto->seq_cond);
-    pthread_mutex_unlock(&ofproto->seq_mutex);
+    seq_change(ofproto->change_seq);
 }
 
 bool
-ofproto_wait_change(const struct ofproto *ofproto_, uint64_t seen,
+ofproto_wait_change(const struct ofproto *ofproto, uint64_t seen,
                     uint64_t timeout_ms)
 {
-    struct ofproto *ofproto = (struct ofproto *)ofproto_;
-    struct timespec deadline;
-    bool changed;
-
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += (time_t)(timeout_ms / 1000);
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
-
-    /* MAC learning bumps its own sequence without our condition variable,
-     * so wake up at least every 10 ms to look at it. */
-    pthread_mutex_lock(&ofproto->seq_mutex);
-    for (;;) {
-        changed = ofproto_get_change_seq(ofproto) != seen;
-        if (changed) {
-            break;
-        }
-        struct timespec now, slice;
-        clock_gettime(CLOCK_REALTIME, &now);
-        if (now.tv_sec > deadline.tv_sec
-            || (now.tv_sec == deadline.tv_sec
-                && now.tv_nsec >= deadline.tv_nsec)) {
-            break;
-        }
-        slice = now;
-        slice.tv_nsec += 10L * 1000000;
-        if (slice.tv_nsec >= 1000000000) {
-            slice.tv_sec++;
-            slice.tv_nsec -= 1000000000;
-        }
-        if (slice.tv_sec > deadline.tv_sec
-            || (slice.tv_sec == deadline.tv_sec
-                && slice.tv_nsec > deadline.tv_nsec)) {
-            slice = deadline;
-        }
-        pthread_cond_timedwait(&ofproto->seq_cond, &ofproto->seq_mutex,
-                               &slice);
-    }
-    pthread_mutex_unlock(&ofproto->seq_mutex);
-    return changed;
+    return seq_wait_until(ofproto->change_seq, seen,
+                          time_nsec() + timeout_ms * 1000000u);
 }
 
 /* ---- Rules -------------------------------------------------------------- */
@@ -339,14 +295,13 @@ ofproto_create(const char *name)
 
     ofproto->name = xstrdup(name);
     pthread_mutex_init(&ofproto->mutex, NULL);
-    pthread_mutex_init(&ofproto->seq_mutex, NULL);
-    pthread_cond_init(&ofproto->seq_cond, NULL);
+    ofproto->change_seq = seq_create();
     for (size_t i = 0; i < OFPROTO_N_TABLES; i++) {
         classifier_init(&ofproto->tables[i].cls);
     }
     ofproto->tables_version = CLS_MIN_VERSION;
     ofproto->ports = xzalloc(sizeof *ofproto->ports);
-    ofproto->ml = mac_learning_create(0, 0);
+    ofproto->ml = mac_learning_create(0, 0, ofproto->change_seq);
     ofproto->max_rules = OFPROTO_DEFAULT_MAX_RULES;
     return ofproto;
 }
@@ -406,8 +361,7 @@ ofproto_destroy(struct ofproto *ofproto)
 
     ofport_set_free(ofproto->ports);
     mac_learning_destroy(ofproto->ml);
-    pthread_cond_destroy(&ofproto->seq_cond);
-    pthread_mutex_destroy(&ofproto->seq_mutex);
+    seq_destroy(ofproto->change_seq);
     pthread_mutex_destroy(&ofproto->mutex);
     free(ofproto->name);
     free(ofproto);

@@ -47,9 +47,11 @@
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
+#include "lib/cond.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/rcu.h"
+#include "lib/seq.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -84,7 +86,6 @@ COVERAGE_DEFINE(revalidator_worker_failed);
 #define REVALIDATOR_OVER_LIMIT_IDLE 100 /* max_idle above the limit. */
 #define REVALIDATOR_FLOW_SAMPLE_MS 100  /* Flow count re-read so often. */
 #define REVALIDATOR_MIN_SLEEP 5         /* msec between round starts. */
-#define REVALIDATOR_POLL_MS 10          /* Table-change polling. */
 #define REVALIDATOR_TRIM_DELETES 10000  /* Deletes that call for a trim, */
 #define REVALIDATOR_TRIM_PERIOD 2000    /* at round starts for 2 s after, */
 #define REVALIDATOR_TRIM_INTERVAL 100   /* at most every 100 ms. */
@@ -980,13 +981,6 @@ rv_purge_now(struct udpif *udpif)
 
 /* ---- Threads ------------------------------------------------------------ */
 
-static void
-rv_timespec_at(uint64_t msec, struct timespec *ts)
-{
-    ts->tv_sec = (time_t)(msec / 1000);
-    ts->tv_nsec = (long)(msec % 1000) * 1000000;
-}
-
 /* The leader's sleep before a round.  Returns the new round's id, or 0 if
  * the threads must exit. */
 static uint64_t
@@ -997,7 +991,6 @@ rv_leader_wait(struct udpif *udpif, uint64_t last_start, uint64_t last_seq)
     pthread_mutex_lock(&udpif->rv_mutex);
     for (;;) {
         uint64_t now, earliest, deadline, wake_at, pace;
-        struct timespec ts;
 
         if (udpif->rv_stop) {
             udpif->rv_paused = false;
@@ -1033,12 +1026,10 @@ rv_leader_wait(struct udpif *udpif, uint64_t last_start, uint64_t last_seq)
                 || ofproto_get_change_seq(udpif->ofproto) != last_seq)) {
             break;
         }
-        /* Table changes are polled: the ofproto's own condition variable
-         * is not ours to wait on together with 'rv_cond'. */
-        wake_at = MIN(deadline,
-                      now < earliest ? earliest : now + REVALIDATOR_POLL_MS);
-        rv_timespec_at(wake_at, &ts);
-        pthread_cond_timedwait(&udpif->rv_cond, &udpif->rv_mutex, &ts);
+        /* A table change broadcasts 'rv_cond' too (revalidator_init()
+         * watches the tables' seq), so there is nothing to poll. */
+        wake_at = now < earliest ? earliest : deadline;
+        cond_wait_until(&udpif->rv_cond, &udpif->rv_mutex, wake_at * 1000000u);
     }
     udpif->rv_wake = false;
     round_id = ++udpif->rounds_started;
@@ -1109,8 +1100,6 @@ rv_default_n(void)
 void
 revalidator_init(struct udpif *udpif, const struct upcall_config *cfg)
 {
-    pthread_condattr_t attr;
-
     udpif->max_idle = cfg->max_idle;
     udpif->max_revalidator = cfg->max_revalidator;
     udpif->min_revalidate_pps = cfg->min_revalidate_pps;
@@ -1119,10 +1108,9 @@ revalidator_init(struct udpif *udpif, const struct upcall_config *cfg)
     pthread_mutex_init(&udpif->rv_round_mutex, NULL);
     pthread_mutex_init(&udpif->rv_mutex, NULL);
     pthread_mutex_init(&udpif->rv_set_mutex, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&udpif->rv_cond, &attr);
-    pthread_condattr_destroy(&attr);
+    cond_init_monotonic(&udpif->rv_cond);
+    seq_watch(ofproto_change_seq(udpif->ofproto), &udpif->rv_tables_watch,
+              &udpif->rv_mutex, &udpif->rv_cond);
     dp_set_flow_flush_cb(udpif->dp, rv_flows_flushed, udpif);
 }
 
@@ -1209,6 +1197,7 @@ revalidator_destroy(struct udpif *udpif)
 {
     dp_set_flow_flush_cb(udpif->dp, NULL, NULL);
     rv_purge_now(udpif);
+    seq_unwatch(ofproto_change_seq(udpif->ofproto), &udpif->rv_tables_watch);
     pthread_cond_destroy(&udpif->rv_cond);
     pthread_mutex_destroy(&udpif->rv_mutex);
     pthread_mutex_destroy(&udpif->rv_round_mutex);

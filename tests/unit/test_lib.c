@@ -1,6 +1,6 @@
 /* Unit tests for src/lib: atomics, coverage counters, dynamic strings,
- * logging levels, hashing, object pools, RCU, pointer maps, hash maps,
- * lists, array growth. */
+ * logging levels, hashing, object pools, RCU, sequence numbers, pointer
+ * maps, hash maps, lists, array growth. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "lib/atomic.h"
+#include "lib/cond.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
@@ -25,6 +26,8 @@
 #include "lib/pool.h"
 #include "lib/ptrmap.h"
 #include "lib/rcu.h"
+#include "lib/seq.h"
+#include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
 
@@ -755,6 +758,124 @@ test_rcu_qsbr_queue_runs_callbacks_after_a_quiescent_state(void **state)
     rcu_qsbr_queue_destroy(reclaim.queue);
 }
 
+/* ---- Sequence numbers --------------------------------------------------- */
+
+struct seq_test_waiter {
+    struct seq *seq;
+    uint64_t seen;
+    bool changed; /* The wait's return value. */
+};
+
+static void *
+seq_test_waiter_main(void *w_)
+{
+    struct seq_test_waiter *w = w_;
+
+    /* A deadline far enough never to be the reason it returns. */
+    w->changed =
+        seq_wait_until(w->seq, w->seen, time_nsec() + 3600 * 1000000000ull);
+    return NULL;
+}
+
+/* A thread waiting on a seq wakes when another changes it. */
+static void
+test_seq_waiter_wakes_on_change(void **state)
+{
+    struct seq_test_waiter w;
+    pthread_t thread;
+
+    (void)state;
+    w.seq = seq_create();
+    w.seen = seq_read(w.seq);
+    w.changed = false;
+    assert_int_equal(pthread_create(&thread, NULL, seq_test_waiter_main, &w),
+                     0);
+    lib_test_sleep_ms(10); /* Most likely asleep by now; either is fine. */
+    seq_change(w.seq);
+    pthread_join(thread, NULL);
+    assert_true(w.changed);
+    assert_true(seq_read(w.seq) != w.seen);
+
+    /* seq_wait() on a value that is already stale returns at once. */
+    seq_wait(w.seq, w.seen);
+    seq_destroy(w.seq);
+}
+
+/* Without a change, a wait with a deadline gives up at the deadline and
+ * says so; a change made before the wait is seen even then. */
+static void
+test_seq_wait_until_returns_false_at_the_deadline(void **state)
+{
+    struct seq *seq = seq_create();
+    uint64_t seen = seq_read(seq);
+
+    (void)state;
+    assert_false(seq_wait_until(seq, seen, time_nsec() + 20ull * 1000000));
+    assert_false(seq_wait_until(seq, seen, 0)); /* Already past. */
+    assert_int_equal(seq_read(seq), seen);
+
+    seq_change(seq);
+    assert_true(seq_wait_until(seq, seen, 0));
+    seq_destroy(seq);
+}
+
+struct seq_test_watcher {
+    struct seq *seq;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    uint64_t seen;
+    bool ready; /* 'mutex': the watcher is about to wait. */
+};
+
+static void *
+seq_test_watcher_main(void *w_)
+{
+    struct seq_test_watcher *w = w_;
+
+    pthread_mutex_lock(&w->mutex);
+    w->ready = true;
+    while (seq_read(w->seq) == w->seen) {
+        pthread_cond_wait(&w->cond, &w->mutex);
+    }
+    pthread_mutex_unlock(&w->mutex);
+    return NULL;
+}
+
+/* A thread asleep on a condition variable of its own wakes when a seq it
+ * watches changes. */
+static void
+test_seq_change_wakes_a_watcher(void **state)
+{
+    struct seq_test_watcher w;
+    struct seq_watcher watcher;
+    pthread_t thread;
+    bool ready = false;
+
+    (void)state;
+    w.seq = seq_create();
+    pthread_mutex_init(&w.mutex, NULL);
+    cond_init_monotonic(&w.cond);
+    w.seen = seq_read(w.seq);
+    w.ready = false;
+    seq_watch(w.seq, &watcher, &w.mutex, &w.cond);
+    assert_int_equal(pthread_create(&thread, NULL, seq_test_watcher_main, &w),
+                     0);
+    while (!ready) {
+        pthread_mutex_lock(&w.mutex);
+        ready = w.ready;
+        pthread_mutex_unlock(&w.mutex);
+        sched_yield();
+    }
+    seq_change(w.seq);
+    pthread_join(thread, NULL);
+    seq_unwatch(w.seq, &watcher);
+    seq_change(w.seq); /* No watcher: nothing to wake. */
+
+    pthread_cond_destroy(&w.cond);
+    pthread_mutex_destroy(&w.mutex);
+    seq_destroy(w.seq);
+}
+
 /* ---- Pointer maps -------------------------------------------------------- */
 
 struct ptrmap_test_entry {
@@ -1135,6 +1256,9 @@ main(void)
         cmocka_unit_test(test_rcu_register_until_exit_registers_once),
         cmocka_unit_test(
             test_rcu_qsbr_queue_runs_callbacks_after_a_quiescent_state),
+        cmocka_unit_test(test_seq_waiter_wakes_on_change),
+        cmocka_unit_test(test_seq_wait_until_returns_false_at_the_deadline),
+        cmocka_unit_test(test_seq_change_wakes_a_watcher),
         cmocka_unit_test(
             test_ptrmap_agrees_with_a_reference_through_growth_and_shrink),
         cmocka_unit_test(test_ptrmap_iteration_survives_removal),
