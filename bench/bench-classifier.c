@@ -21,6 +21,7 @@
 #include "bench/bench.h"
 #include "classifier/classifier.h"
 #include "flow/flow.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 
@@ -211,7 +212,7 @@ bench_cls_run(size_t n_rules, size_t n_subtables, uint64_t duration_ns,
     uint64_t lookups = 0;
     uintptr_t sink = 0;
     do {
-        classifier_read_lock();
+        rcu_read_begin();
         for (size_t i = 0; i < BENCH_CLS_N_FLOWS; i++) {
             struct flow_wildcards wc;
 
@@ -219,7 +220,7 @@ bench_cls_run(size_t n_rules, size_t n_subtables, uint64_t duration_ns,
             sink += (uintptr_t)classifier_lookup(&cls, 1, &flows[i], &wc);
             sink += (uintptr_t)wc.masks.nw_dst;
         }
-        classifier_read_unlock();
+        rcu_read_end();
         lookups += BENCH_CLS_N_FLOWS;
         elapsed = time_nsec() - start;
     } while (elapsed < duration_ns);
@@ -248,7 +249,7 @@ bench_classifier_main(int argc, char *argv[])
         return 2;
     }
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     if (!json) {
         printf("classifier: lookups with wildcard tracking, one thread\n");
         printf("%8s %10s %14s %12s %8s\n", "rules", "subtables", "lookups/s",
@@ -281,7 +282,7 @@ bench_classifier_main(int argc, char *argv[])
             fflush(stdout);
         }
     }
-    urcu_memb_barrier(); /* Let the postponed frees run. */
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed(); /* Let the postponed frees run. */
+    rcu_thread_unregister();
     return 0;
 }

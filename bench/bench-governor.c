@@ -20,12 +20,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "datapath/datapath.h"
 #include "flow/flow-text.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "netdev/netdev.h"
@@ -132,7 +131,7 @@ bench_gov_run(struct ofproto *ofp, bool governor, bool spaced)
         dp_packet_delete(frames[i]);
     }
     free(frames);
-    urcu_memb_barrier();
+    rcu_wait_postponed();
     return (double)n_pkts / ((double)(t1 - t0) / 1e9);
 }
 
@@ -146,7 +145,7 @@ bench_governor_main(int argc, char *argv[])
         return 2;
     }
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     ofp = bench_upcall_bridge(BENCH_GOV_N_RULES, "governor");
     if (!json) {
         printf("governor: %d 2-packet flows, datapath at flow_limit/2 "
@@ -187,7 +186,7 @@ bench_governor_main(int argc, char *argv[])
         }
     }
     ofproto_destroy(ofp);
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed();
+    rcu_thread_unregister();
     return 0;
 }

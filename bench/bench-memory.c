@@ -30,12 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "datapath/datapath.h"
 #include "datapath/dp-actions.h"
+#include "lib/rcu.h"
 #include "lib/util.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
@@ -100,7 +99,7 @@ bench_mem_run(struct ofproto *ofp, size_t n_flows, bool quick, int step,
     /* The postponed frees run, then the process-wide pools of ukeys,
      * xlate caches and action lists and the heap give their pages back
      * before the next size. */
-    urcu_memb_barrier();
+    rcu_wait_postponed();
     ukey_trim_memory(0);
     xlate_cache_trim_memory(0);
     dp_actions_trim_memory(0);
@@ -147,7 +146,7 @@ bench_memory_main(int argc, char *argv[])
     counts = quick ? quick_counts : flow_counts;
     n_counts = quick ? ARRAY_SIZE(quick_counts) : ARRAY_SIZE(flow_counts);
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     ofp = bench_upcall_bridge(BENCH_MEM_N_RULES, "memory");
     if (!json) {
         printf("memory: RSS per cached flow (datapath megaflow + ukey with "
@@ -163,7 +162,7 @@ bench_memory_main(int argc, char *argv[])
         bench_mem_print(&res, json);
     }
     ofproto_destroy(ofp);
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed();
+    rcu_thread_unregister();
     return 0;
 }

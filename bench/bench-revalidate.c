@@ -28,13 +28,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "classifier/classifier.h"
 #include "datapath/datapath.h"
 #include "flow/flow.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "ofproto/ofproto.h"
@@ -161,7 +160,7 @@ bench_rv_memory(struct ofproto *ofp, size_t n_flows, bool json)
     }
     upcall_destroy(udpif);
     dp_destroy(dp);
-    urcu_memb_barrier();
+    rcu_wait_postponed();
 }
 
 int
@@ -178,7 +177,7 @@ bench_revalidate_main(int argc, char *argv[])
     }
     n_runs = quick ? 1 : 5;
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     ofp = bench_upcall_bridge(BENCH_RV_N_RULES, "revalidate");
     if (!json) {
         printf("revalidate: round time over N flows (%d rules exact on "
@@ -223,11 +222,11 @@ bench_revalidate_main(int argc, char *argv[])
             bench_rv_row(json, n_flows, rv_counts[r], true, changed);
             upcall_destroy(udpif);
             dp_destroy(dp);
-            urcu_memb_barrier();
+            rcu_wait_postponed();
         }
     }
     ofproto_destroy(ofp);
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed();
+    rcu_thread_unregister();
     return 0;
 }

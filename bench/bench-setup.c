@@ -38,12 +38,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "datapath/datapath.h"
 #include "flow/flow-text.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "netdev/netdev.h"
@@ -112,7 +111,7 @@ bench_setup_end(struct dp *dp, struct bench_setup_load *load)
         dp_packet_delete(load->frames[i]);
     }
     free(load->frames);
-    urcu_memb_barrier();
+    rcu_wait_postponed();
 }
 
 /* One run on 'dp' (whose flows and queues are empty): returns setups per
@@ -315,7 +314,7 @@ bench_setup_main(int argc, char *argv[])
         return 2;
     }
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     ofp = bench_upcall_bridge(BENCH_SETUP_N_RULES, "setup");
     if (!json) {
         printf("setup: %d new 1-packet flows against %d rules (exact "
@@ -366,7 +365,7 @@ bench_setup_main(int argc, char *argv[])
                ns, 1e9 / ns, faults);
     }
     ofproto_destroy(ofp);
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed();
+    rcu_thread_unregister();
     return 0;
 }

@@ -60,12 +60,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "bench/bench-upcall.h"
 #include "bench/bench.h"
 #include "datapath/datapath.h"
 #include "flow/flow.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "netdev/netdev.h"
@@ -585,7 +584,7 @@ bench_storm_run(const struct bench_storm_case *c, struct ofproto *ofp,
     netdev_close(qsink);
     netdev_close(esink);
     free(ufids);
-    urcu_memb_barrier();
+    rcu_wait_postponed();
 }
 
 static void
@@ -665,7 +664,7 @@ bench_storm_main(int argc, char *argv[])
         return 2;
     }
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     ofp = bench_storm_bridge(quick);
     if (!json) {
         printf("storm: %d established flows on port 1 (thread A); new "
@@ -689,7 +688,7 @@ bench_storm_main(int argc, char *argv[])
         bench_storm_print(&cases[i], &res, json);
     }
     ofproto_destroy(ofp);
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed();
+    rcu_thread_unregister();
     return 0;
 }

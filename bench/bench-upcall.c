@@ -6,8 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "bench/bench-upcall.h"
 #include "datapath/datapath.h"
 #include "flow/flow-text.h"

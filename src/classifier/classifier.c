@@ -8,16 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classifier/cls-rcu.h"
 #include "classifier/cls-tables.h"
 #include "classifier/cls-trie.h"
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/hash.h"
-
-#ifdef CLS_TSAN
-#include <sanitizer/tsan_interface.h>
-#endif
+#include "lib/rcu.h"
 
 COVERAGE_DEFINE(cls_subtable_create);
 COVERAGE_DEFINE(cls_subtable_destroy);
@@ -78,88 +74,6 @@ struct cls_pvec {
     size_t n;
     struct cls_pvec_entry e[];
 };
-
-/* ---- Grace periods ------------------------------------------------------ */
-
-#ifdef CLS_TSAN
-/* Readers release on this address at the end of their accesses; code that
- * runs after a grace period acquires it.  See classifier.h. */
-static char cls_tsan_grace;
-
-void
-classifier_tsan_reader_done__(void)
-{
-    __tsan_release(&cls_tsan_grace);
-}
-
-static void
-cls_tsan_after_grace(void)
-{
-    __tsan_acquire(&cls_tsan_grace);
-}
-#else
-static inline void
-cls_tsan_after_grace(void)
-{
-}
-#endif
-
-static inline void
-cls_tsan_reader_done(void)
-{
-#ifdef CLS_TSAN
-    classifier_tsan_reader_done__();
-#endif
-}
-
-struct cls_deferred {
-    struct rcu_head rcu;
-    void (*fn)(void *);
-    void *arg;
-};
-
-static void
-cls_deferred_run(struct rcu_head *head)
-{
-    struct cls_deferred *d = CONTAINER_OF(head, struct cls_deferred, rcu);
-
-    cls_tsan_after_grace();
-    d->fn(d->arg);
-    free(d);
-}
-
-void
-cls_postpone(void (*fn)(void *), void *arg)
-{
-    struct cls_deferred *d = xmalloc(sizeof *d);
-
-    d->fn = fn;
-    d->arg = arg;
-    /* The writer's own accesses happen before the callback, too. */
-    cls_tsan_reader_done();
-    urcu_memb_call_rcu(&d->rcu, cls_deferred_run);
-}
-
-void
-cls_postpone_free(void *p)
-{
-    if (p) {
-        cls_postpone(free, p);
-    }
-}
-
-void
-classifier_postpone(void (*fn)(void *), void *arg)
-{
-    cls_postpone(fn, arg);
-}
-
-void
-classifier_synchronize(void)
-{
-    urcu_memb_synchronize_rcu();
-    cls_tsan_after_grace();
-}
 
 /* ---- Trie fields -------------------------------------------------------- */
 
@@ -568,7 +482,7 @@ cls_subtable_retire(struct cls_subtable *subtable)
     }
     cls_trie_destroy(&subtable->ports_trie);
     cls_emap_destroy(&subtable->entries);
-    cls_postpone(cls_subtable_free, subtable);
+    rcu_postpone(cls_subtable_free, subtable);
 }
 
 /* Calls cb(entry, aux) for every entry of 'subtable'.  Writer. */
@@ -636,7 +550,7 @@ cls_pvec_publish(struct classifier *cls)
     }
     qsort(pvec->e, pvec->n, sizeof pvec->e[0], cls_pvec_entry_cmp);
     atomic_store_release(&cls->pvec, pvec);
-    cls_postpone_free(old);
+    rcu_postpone_free(old);
 }
 
 /* Brings the published priority of 'subtable' up to date: in place if the
@@ -686,7 +600,7 @@ cls_entry_unlink_all(struct cls_entry *entry, void *aux)
     for (struct cls_rule *rule = entry->rules; rule; rule = rule->next) {
         rule->entry = NULL;
     }
-    cls_postpone_free(entry);
+    rcu_postpone_free(entry);
 }
 
 void
@@ -695,7 +609,7 @@ classifier_destroy(struct classifier *cls)
     struct cls_pvec *pvec = cls->pvec;
 
     atomic_store_release(&cls->pvec, NULL);
-    cls_postpone_free(pvec);
+    rcu_postpone_free(pvec);
     for (size_t i = 0; i < cls->n_subtables; i++) {
         struct cls_subtable *subtable = cls->subtables[i];
 
@@ -710,9 +624,9 @@ classifier_destroy(struct classifier *cls)
     for (unsigned int t = 0; t < CLS_N_TRIES; t++) {
         cls_trie_destroy(&cls->tries[t]);
     }
-    cls_postpone_free(cls->tries);
+    rcu_postpone_free(cls->tries);
     cls_emap_destroy(cls->by_mask);
-    cls_postpone_free(cls->by_mask);
+    rcu_postpone_free(cls->by_mask);
     atomic_store_relaxed(&cls->n_rules, 0);
 }
 
@@ -797,7 +711,7 @@ cls_entry_remove(struct classifier *cls, struct cls_entry *entry,
         cls_index_remove(&subtable->indices[s], stage_hashes[s]);
     }
     cls_tries_update(cls, subtable, last_rule->flow, false);
-    cls_postpone_free(entry);
+    rcu_postpone_free(entry);
 }
 
 struct cls_rule *
@@ -1151,7 +1065,7 @@ classifier_lookup(const struct classifier *cls, uint64_t version,
             best = rule;
         }
     }
-    cls_tsan_reader_done();
+    rcu_reader_done();
     return best;
 }
 
@@ -1184,7 +1098,7 @@ classifier_find_rule_exactly(const struct classifier *cls,
             }
         }
     }
-    cls_tsan_reader_done();
+    rcu_reader_done();
     return found;
 }
 
@@ -1241,7 +1155,7 @@ classifier_rule_overlaps(const struct classifier *cls,
             break;
         }
     }
-    cls_tsan_reader_done();
+    rcu_reader_done();
     return overlaps;
 }
 
@@ -1263,7 +1177,7 @@ classifier_n_subtables(const struct classifier *cls)
     const struct cls_pvec *pvec = atomic_load_acquire(&cls->pvec);
     size_t n = pvec ? pvec->n : 0;
 
-    cls_tsan_reader_done();
+    rcu_reader_done();
     return n;
 }
 
@@ -1329,7 +1243,7 @@ cls_cursor_advance(struct cls_cursor *cursor)
         rule = cls_cursor_next_list(cursor);
         if (!rule) {
             cursor->rule = NULL;
-            cls_tsan_reader_done();
+            rcu_reader_done();
             return;
         }
     }

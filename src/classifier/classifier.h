@@ -64,7 +64,7 @@
  *      (one RCU grace period after publishing), classifier_remove_now()
  *      unlinks it;
  *   3. readers may still be walking past it: destroy and free the rule only
- *      after another grace period (classifier_postpone()).
+ *      after another grace period (rcu_postpone(), lib/rcu.h).
  * classifier_replace() displaces an existing rule with the same match and
  * priority the same way: the displaced rule is invisible from V and must go
  * through steps 2 and 3.  A rule that was never visible in a published
@@ -76,18 +76,17 @@
  *    classifier_find_match_exactly(), classifier_rule_overlaps(), the
  *    cursors (CLS_FOR_EACH...) and the counters may run in any number of
  *    threads concurrently with one writer, without locks, inside an RCU
- *    read-side section (liburcu memb flavour: the thread is registered with
- *    urcu_memb_register_thread() and brackets the call, and its use of the
- *    returned rules, with urcu_memb_read_lock()/urcu_memb_read_unlock(), or
- *    with classifier_read_lock()/classifier_read_unlock() below).  They
- *    never block and never allocate.
+ *    read-side section (lib/rcu.h, memb flavour: the thread is registered
+ *    with rcu_thread_register() and brackets the call, and its use of the
+ *    returned rules, with rcu_read_begin()/rcu_read_end()).  They never
+ *    block and never allocate.
  *  - Writers: every other function, serialized by a mutex the caller owns
- *    (ofproto's table mutex).  A writer thread must be registered with
- *    urcu_memb_register_thread(): retired memory goes through
- *    urcu_memb_call_rcu(), which liburcu requires to be called from a
- *    registered thread.  A writer may iterate with a cursor while it
- *    modifies the classifier (even removing the current rule), inside a
- *    read-side section; it must not call urcu_memb_synchronize_rcu() there.
+ *    (ofproto's table mutex).  A writer thread must be registered too:
+ *    retired memory goes through rcu_postpone(), which liburcu requires to
+ *    be called from a registered thread.  A writer may iterate with a
+ *    cursor while it modifies the classifier (even removing the current
+ *    rule), inside a read-side section; it must not call rcu_synchronize()
+ *    there.
  *  - A cls_rule's match and priority are immutable once initialized; its
  *    classifier-private members belong to the classifier.
  */
@@ -97,7 +96,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <urcu/urcu-memb.h>
 
 #include "flow/flow.h"
 #include "lib/atomic.h"
@@ -292,49 +290,5 @@ void cls_cursor_advance(struct cls_cursor *);
 /* Every rule that is linked and not removed. */
 #define CLS_FOR_EACH(RULE, MEMBER, CLS)                                       \
     CLS_FOR_EACH_TARGET(RULE, MEMBER, CLS, NULL, CLS_MAX_VERSION)
-
-/* ---- Grace periods ------------------------------------------------------ */
-
-/* liburcu memb-flavour read-side section.  Equivalent to
- * urcu_memb_read_lock()/urcu_memb_read_unlock(), except that under
- * ThreadSanitizer the unlock also records a happens-before edge towards
- * the end of the next grace period (classifier_synchronize(),
- * classifier_postpone()): TSan cannot see the one liburcu creates with
- * membarrier, and would otherwise report every free after a grace period
- * as a race with the readers that used the memory.  Readers that use the
- * plain liburcu calls are still correct; only TSan needs the wrappers. */
-#if defined(__SANITIZE_THREAD__)
-#define CLS_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CLS_TSAN 1
-#endif
-#endif
-
-#ifdef CLS_TSAN
-void classifier_tsan_reader_done__(void);
-#endif
-
-static inline void
-classifier_read_lock(void)
-{
-    urcu_memb_read_lock();
-}
-
-static inline void
-classifier_read_unlock(void)
-{
-#ifdef CLS_TSAN
-    classifier_tsan_reader_done__();
-#endif
-    urcu_memb_read_unlock();
-}
-
-/* Waits for a grace period (urcu_memb_synchronize_rcu()).  Never call it
- * inside a read-side section. */
-void classifier_synchronize(void);
-/* Calls fn(arg) after a grace period, in liburcu's call_rcu thread.  The
- * calling thread must be registered. */
-void classifier_postpone(void (*fn)(void *), void *arg);
 
 #endif /* classifier/classifier.h */

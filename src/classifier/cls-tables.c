@@ -8,6 +8,7 @@
 
 #include "lib/atomic.h"
 #include "lib/coverage.h"
+#include "lib/rcu.h"
 #include "lib/util.h"
 
 COVERAGE_DEFINE(cls_table_rehash);
@@ -160,7 +161,7 @@ cls_index_init(struct cls_index *index)
 void
 cls_index_destroy(struct cls_index *index)
 {
-    cls_postpone_free(index->table);
+    rcu_postpone_free(index->table);
     atomic_store_release(&index->table, NULL);
     index->n = index->n_used = 0;
 }
@@ -175,7 +176,7 @@ cls_index_rehash(struct cls_index *index)
         &index->table,
         cls_table_rebuild(old, cls_table_n_slots(index->n), &cls_index_kind));
     index->n_used = index->n;
-    cls_postpone_free(old);
+    rcu_postpone_free(old);
 }
 
 void
@@ -257,7 +258,7 @@ cls_emap_init(struct cls_emap *map)
 void
 cls_emap_destroy(struct cls_emap *map)
 {
-    cls_postpone_free(map->table);
+    rcu_postpone_free(map->table);
     atomic_store_release(&map->table, NULL);
     map->n = map->n_used = 0;
 }
@@ -286,7 +287,7 @@ cls_emap_rehash(struct cls_emap *map)
         &map->table,
         cls_table_rebuild(old, cls_table_n_slots(map->n), &cls_emap_kind));
     map->n_used = map->n;
-    cls_postpone_free(old);
+    rcu_postpone_free(old);
 }
 
 void

@@ -25,7 +25,7 @@
  *
  * Why here and not in lib/.  The table is built for lock-free readers and
  * retires its arrays through the classifier's grace periods
- * (cls_postpone_free()); lib/ptrmap.h is the same idea for tables whose
+ * (rcu_postpone_free()); lib/ptrmap.h is the same idea for tables whose
  * every user holds the owner's lock, and lib/hmap.h the chained one.
  *
  * Thread safety: any number of readers, inside an RCU read-side section,
@@ -41,7 +41,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "classifier/cls-rcu.h"
 #include "lib/atomic.h"
 
 /* ---- Hash multiset ------------------------------------------------------ */

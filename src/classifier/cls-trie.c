@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classifier/cls-rcu.h"
 #include "lib/atomic.h"
+#include "lib/rcu.h"
 #include "lib/util.h"
 
 struct cls_trie_node {
@@ -82,7 +82,7 @@ cls_trie_retire_subtree(struct cls_trie_node *node)
     if (node) {
         cls_trie_retire_subtree(node->child[0]);
         cls_trie_retire_subtree(node->child[1]);
-        cls_postpone_free(node);
+        rcu_postpone_free(node);
     }
 }
 
@@ -175,7 +175,7 @@ cls_trie_remove(struct cls_trie *trie, const struct cls_prefix *value,
     struct cls_trie_node *only =
         node->child[0] ? node->child[0] : node->child[1];
     atomic_store_release(slot, only);
-    cls_postpone_free(node);
+    rcu_postpone_free(node);
 
     /* A branch node left with one child is useless: drop it too. */
     if (!only && parent_slot) {
@@ -185,7 +185,7 @@ cls_trie_remove(struct cls_trie *trie, const struct cls_prefix *value,
             struct cls_trie_node *other =
                 parent->child[0] ? parent->child[0] : parent->child[1];
             atomic_store_release(parent_slot, other);
-            cls_postpone_free(parent);
+            rcu_postpone_free(parent);
         }
     }
 }

@@ -43,13 +43,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "cmd/daemon.h"
 #include "control/control.h"
 #include "datapath/datapath.h"
 #include "lib/atomic.h"
 #include "lib/coverage.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -586,8 +585,8 @@ daemon_close(struct daemon *d, struct signal_thread *st, char *error)
         control_server_destroy(d->control);
     }
     daemon_destroy(d);
-    urcu_memb_barrier(); /* Let postponed frees run. */
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed(); /* Let postponed frees run. */
+    rcu_thread_unregister();
     netdev_pool_purge();
     signal_thread_stop(st); /* Last: a second signal works until the end. */
     if (d->wake_fd >= 0) {
@@ -613,7 +612,7 @@ main(int argc, char *argv[])
         return status;
     }
     signal_thread_init(&sig_thread, &d);
-    urcu_memb_register_thread();
+    rcu_thread_register();
     status = 1;
     if (!daemon_init(&d, &error) && !daemon_open(&d, &sig_thread, &error)) {
         daemon_serve(&d);

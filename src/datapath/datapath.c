@@ -11,10 +11,11 @@
  * sending to, the netdev, and returns it to the caller.
  *
  * Maintenance thread.  Wakes every DP_MAINT_TICK_MS to run the memory that
- * writers retired (dp_rcu_reclaim()), and every DP_SORT_INTERVAL_MS sorts
- * the megaflow classifier's subtables by their recent hits and unmaps the
- * slabs of the flow pools that have been empty for DP_FLOW_POOL_IDLE_MS.  Datapath
- * threads never take the flow mutex, so this is where sorting belongs.
+ * writers retired (rcu_qsbr_queue_reclaim()), and every
+ * DP_SORT_INTERVAL_MS sorts the megaflow classifier's subtables by their
+ * recent hits and unmaps the slabs of the flow pools that have been empty
+ * for DP_FLOW_POOL_IDLE_MS.  Datapath threads never take the flow mutex,
+ * so this is where sorting belongs.
  * While flows drain (datapath.h, "Order") it wakes every
  * DP_MAINT_DRAIN_TICK_MS to move them on, so that a flow whose handler
  * went idle still flips. */
@@ -24,13 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "datapath/dp-emc.h"
 #include "datapath/dp-private.h"
 #include "flow/packet-parse.h"
 #include "lib/atomic.h"
+#include "lib/seq.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "netdev/netdev.h"
@@ -57,28 +58,6 @@ dp_config_init(struct dp_config *cfg)
 }
 
 /* ---- Helpers ------------------------------------------------------------ */
-
-static void
-dp_cond_init_monotonic(pthread_cond_t *cond)
-{
-    pthread_condattr_t attr;
-
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(cond, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
-static struct timespec
-dp_deadline_ms(unsigned int ms)
-{
-    uint64_t ns = time_nsec() + (uint64_t)ms * 1000000u;
-    struct timespec ts;
-
-    ts.tv_sec = (time_t)(ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
-    return ts;
-}
 
 static struct dp_upcall_queue **
 dp_queues_create(unsigned int n, unsigned int size)
@@ -212,9 +191,7 @@ static void
 dp_pmds_stop(struct dp *dp)
 {
     atomic_store_relaxed(&dp->pmds_stop, true);
-    pthread_mutex_lock(&dp->room_mutex);
-    pthread_cond_broadcast(&dp->room_cond);
-    pthread_mutex_unlock(&dp->room_mutex);
+    seq_change(dp->room_seq);
     for (unsigned int i = 0; i < dp->n_pmds; i++) {
         struct dp_pmd *pmd = dp->pmds[i];
 
@@ -269,21 +246,23 @@ dp_maint_main(void *dp_)
     struct dp *dp = dp_;
     uint64_t next_sort = time_msec() + DP_SORT_INTERVAL_MS;
 
-    pthread_mutex_lock(&dp->maint_mutex);
-    while (!dp->maint_exit) {
+    for (;;) {
+        uint64_t seen = seq_read(dp->maint_seq);
         bool draining = atomic_load_relaxed(&dp->n_draining) != 0;
-        struct timespec deadline = dp_deadline_ms(
-            draining ? DP_MAINT_DRAIN_TICK_MS : DP_MAINT_TICK_MS);
+        uint64_t tick_ms =
+            draining ? DP_MAINT_DRAIN_TICK_MS : DP_MAINT_TICK_MS;
 
-        pthread_cond_timedwait(&dp->maint_cond, &dp->maint_mutex, &deadline);
-        pthread_mutex_unlock(&dp->maint_mutex);
+        if (atomic_load_relaxed(&dp->maint_exit)) {
+            break;
+        }
+        seq_wait_until(dp->maint_seq, seen, time_nsec() + tick_ms * 1000000u);
 
         if (atomic_load_relaxed(&dp->n_draining)) {
             dp_drain_advance(dp, true);
         }
 
-        if (dp_rcu_n_pending(dp->rcu)) {
-            dp_rcu_reclaim(dp->rcu);
+        if (rcu_qsbr_queue_n_pending(dp->rcu)) {
+            rcu_qsbr_queue_reclaim(dp->rcu);
         }
         if (time_msec() >= next_sort) {
             pthread_mutex_lock(&dp->flow_mutex);
@@ -292,10 +271,7 @@ dp_maint_main(void *dp_)
             dp_flow_pools_trim(dp);
             next_sort = time_msec() + DP_SORT_INTERVAL_MS;
         }
-
-        pthread_mutex_lock(&dp->maint_mutex);
     }
-    pthread_mutex_unlock(&dp->maint_mutex);
     return NULL;
 }
 
@@ -324,7 +300,7 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
     dp->emc_insert_inv_prob = MAX(cfg->emc_insert_inv_prob, 1u);
     dp->max_sleep_us = cfg->max_sleep_us;
 
-    dp->rcu = dp_rcu_create();
+    dp->rcu = rcu_qsbr_queue_create();
     dp_flow_table_init(dp);
     dp_drain_init(dp);
 
@@ -334,8 +310,7 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
 
     dp->queues = dp_queues_create(cfg->n_handlers, queue_size);
     dp->n_handlers = cfg->n_handlers;
-    pthread_mutex_init(&dp->room_mutex, NULL);
-    dp_cond_init_monotonic(&dp->room_cond);
+    dp->room_seq = seq_create();
     {
         pthread_rwlockattr_t attr;
 
@@ -354,8 +329,7 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
         dp->pmds[i] = dp_pmd_create(dp, i);
     }
 
-    pthread_mutex_init(&dp->maint_mutex, NULL);
-    dp_cond_init_monotonic(&dp->maint_cond);
+    dp->maint_seq = seq_create();
     if (pthread_create(&dp->maint_thread, NULL, dp_maint_main, dp)) {
         fatal("dp: cannot start the maintenance thread");
     }
@@ -377,10 +351,8 @@ dp_destroy(struct dp *dp)
     }
     dp_pmds_stop(dp);
 
-    pthread_mutex_lock(&dp->maint_mutex);
-    dp->maint_exit = true;
-    pthread_cond_signal(&dp->maint_cond);
-    pthread_mutex_unlock(&dp->maint_mutex);
+    atomic_store_relaxed(&dp->maint_exit, true);
+    seq_change(dp->maint_seq);
     pthread_join(dp->maint_thread, NULL);
 
     /* No thread reads anything any more: free directly. */
@@ -399,12 +371,10 @@ dp_destroy(struct dp *dp)
     dp_flow_table_destroy(dp);
     dp_queues_destroy(dp->queues, dp->n_handlers);
     dp_drain_destroy(dp);
-    dp_rcu_destroy(dp->rcu);
+    rcu_qsbr_queue_destroy(dp->rcu);
 
-    pthread_mutex_destroy(&dp->maint_mutex);
-    pthread_cond_destroy(&dp->maint_cond);
-    pthread_mutex_destroy(&dp->room_mutex);
-    pthread_cond_destroy(&dp->room_cond);
+    seq_destroy(dp->maint_seq);
+    seq_destroy(dp->room_seq);
     pthread_rwlock_destroy(&dp->exec_lock);
     pthread_rwlock_destroy(&dp->idle_work_lock);
     pthread_mutex_destroy(&dp->port_mutex);
@@ -484,14 +454,14 @@ dp_port_add(struct dp *dp, struct netdev *netdev, uint32_t port_no)
     }
 
     old_table = dp_ports_publish(dp, port, NULL);
-    dp_rcu_postpone(dp->rcu, free, old_table);
+    rcu_qsbr_queue_postpone(dp->rcu, free, old_table);
     if (port->pmd_id != UINT32_MAX) {
         struct dp_pmd *pmd = dp->pmds[port->pmd_id];
         struct dp_poll_list *old = pmd->poll_list;
 
         atomic_store_release(&pmd->poll_list,
                              dp_poll_list_replace(old, port, NULL));
-        dp_rcu_postpone(dp->rcu, free, old);
+        rcu_qsbr_queue_postpone(dp->rcu, free, old);
         dp_pmd_wake(pmd);
     }
     pthread_mutex_unlock(&dp->port_mutex);
@@ -528,7 +498,7 @@ dp_port_del_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
                              dp_poll_list_replace(old_list, NULL, port));
     }
     /* After this, no datapath thread holds 'port' or its netdev. */
-    dp_rcu_synchronize();
+    rcu_qsbr_synchronize();
     if (stats) {
         dp_port_fill_stats(port, stats); /* Final: nobody counts any more. */
     }

@@ -133,7 +133,7 @@
  *
  * Thread safety.
  *  - Datapath threads read flows, the classifier and ports without locks
- *    under RCU (QSBR flavour, dp-rcu.h); they never take a lock except to
+ *    under RCU (QSBR flavour, lib/rcu.h); they never take a lock except to
  *    wait for room on a lossless port.
  *  - Flow operations (dp_flow_put/del/get, dp_operate(), dumps) may be
  *    called from any number of threads at once; writers serialize on the

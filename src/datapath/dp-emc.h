@@ -41,7 +41,7 @@
  * dp_emc_destroy(), which the managing thread calls before the thread
  * starts and after it stopped.  Nothing in the cache is locked or atomic.
  * The flows it returns are read under the thread's RCU read side
- * (dp-rcu.h, QSBR): valid until the thread's next quiescent state, and the
+ * (lib/rcu.h, QSBR): valid until the thread's next quiescent state, and the
  * entries' references keep dead flows allocated until they are cleared.
  */
 #ifndef FLOWSWITCH_DATAPATH_DP_EMC_H

@@ -167,7 +167,7 @@ dp_flow_table_init(struct dp *dp)
 {
     pthread_mutex_init(&dp->flow_mutex, NULL);
     pthread_mutex_init(&dp->flush_cb_mutex, NULL);
-    dpcls_init(&dp->cls, dp_rcu_postpone_cb, dp->rcu);
+    dpcls_init(&dp->cls, rcu_qsbr_queue_postpone_hook, dp->rcu);
     ptrmap_init(&dp->ufids);
     dp->n_flows = 0;
     list_init(&dp->flows);
@@ -178,7 +178,7 @@ void
 dp_flow_table_destroy(struct dp *dp)
 {
     dp_flow_flush(dp);
-    dp_rcu_reclaim(dp->rcu);
+    rcu_qsbr_queue_reclaim(dp->rcu);
     dpcls_destroy(&dp->cls);
     ptrmap_destroy(&dp->ufids);
     for (size_t i = 0; i < ARRAY_SIZE(dp->flow_pools); i++) {
@@ -297,7 +297,7 @@ dp_flow_put__(struct dp *dp, const struct match *match_,
         }
         old = flow->actions;
         atomic_store_release(&flow->actions, dp_actions_ref(actions));
-        dp_rcu_postpone(dp->rcu, dp_actions_unref_cb, old);
+        rcu_qsbr_queue_postpone(dp->rcu, dp_actions_unref_cb, old);
         return 0;
     }
     if (!(flags & DP_FLOW_PUT_CREATE)) {
@@ -350,7 +350,7 @@ dp_flows_finish_delete(struct dp *dp, struct dp_flow **flows,
     if (!n) {
         return;
     }
-    dp_rcu_synchronize();
+    rcu_qsbr_synchronize();
     for (size_t i = 0; i < n; i++) {
         if (stats && stats[i]) {
             dp_flow_stats_sum(dp, flows[i], stats[i]);
@@ -369,7 +369,7 @@ dp_flows_report_flushed(struct dp *dp, struct dp_flow **flows, size_t n)
     struct dp_ufid ufids[BATCH];
     struct dp_flow_stats stats[BATCH];
 
-    dp_rcu_synchronize();
+    rcu_qsbr_synchronize();
     for (size_t i = 0; i < n; i += BATCH) {
         size_t k = MIN(n - i, (size_t)BATCH);
 

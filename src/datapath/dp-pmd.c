@@ -205,12 +205,12 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
     COVERAGE_INC(dp_lossless_wait);
     /* The handlers must run to make room: wake those held back. */
     dp_pmd_flush_wakes(pmd);
-    dp_rcu_offline();
-    pthread_mutex_lock(&dp->room_mutex);
+    rcu_qsbr_offline();
     atomic_fetch_add_seq_cst(&dp->room_waiters, 1);
     for (;;) {
-        struct timespec deadline;
-        uint64_t ns;
+        /* Read before the attempt, so that room made after it ends the
+         * wait at once. */
+        uint64_t seen = seq_read(dp->room_seq);
 
         error = dp_upcall_queue_one(dp, NULL, pkt, key, hash, type, userdata,
                                     ufid, drain_flow, drain_actions);
@@ -221,14 +221,10 @@ dp_pmd_wait_for_room(struct dp_pmd *pmd, struct dp_packet *pkt,
             error = ESHUTDOWN;
             break;
         }
-        ns = time_nsec() + DP_ROOM_WAIT_NS;
-        deadline.tv_sec = (time_t)(ns / 1000000000u);
-        deadline.tv_nsec = (long)(ns % 1000000000u);
-        pthread_cond_timedwait(&dp->room_cond, &dp->room_mutex, &deadline);
+        seq_wait_until(dp->room_seq, seen, time_nsec() + DP_ROOM_WAIT_NS);
     }
     atomic_fetch_sub_seq_cst(&dp->room_waiters, 1);
-    pthread_mutex_unlock(&dp->room_mutex);
-    dp_rcu_online();
+    rcu_qsbr_online();
     return error;
 }
 
@@ -953,11 +949,11 @@ dp_pmd_idle_work(struct dp_pmd *pmd, bool *went_offline)
     }
     if (dp->idle_work_fn) {
         *went_offline = true;
-        dp_rcu_offline();
+        rcu_qsbr_offline();
         atomic_exchange_seq_cst(&pmd->asleep, 1);
         did = dp->idle_work_fn(dp->idle_work_aux, pmd->id);
         atomic_exchange_seq_cst(&pmd->asleep, 0);
-        dp_rcu_online();
+        rcu_qsbr_online();
     }
     pthread_rwlock_unlock(&dp->idle_work_lock);
     if (!did) {
@@ -1039,10 +1035,9 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
             fds[n_fds++].events = POLLIN;
         }
     }
-    ts.tv_sec = (time_t)(ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
+    ts = time_timespec_from_nsec(ns);
 
-    dp_rcu_offline();
+    rcu_qsbr_offline();
     /* Asleep: no lookup in flight, for draining flows ("Order"). */
     atomic_exchange_seq_cst(&pmd->asleep, 1);
     if (ppoll(fds, n_fds, &ts, NULL) > 0 && fds[0].revents) {
@@ -1053,7 +1048,7 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
         }
     }
     atomic_exchange_seq_cst(&pmd->asleep, 0);
-    dp_rcu_online();
+    rcu_qsbr_online();
 
     if (fds != fds_buf) {
         free(fds);
@@ -1067,7 +1062,7 @@ dp_pmd_iteration_start(struct dp_pmd *pmd, uint64_t now_ns)
 {
     const struct dp_poll_list *list;
 
-    dp_rcu_quiesce();
+    rcu_qsbr_quiesce();
     /* A new iteration: the one before has queued all its upcalls
      * (draining flows, datapath.h "Order"). */
     atomic_fetch_add_seq_cst(&pmd->drain_seq, 1);
@@ -1138,7 +1133,7 @@ dp_pmd_main(void *pmd_)
     uint64_t light_ns = 0; /* Current light-load sleep ("Light load"). */
     bool light = false;    /* The last poll with packets had a few. */
 
-    dp_rcu_register_thread();
+    rcu_qsbr_thread_register();
     while (!atomic_load_relaxed(&dp->pmds_stop)) {
         const struct dp_poll_list *list;
         bool offline = false, went_offline = false;
@@ -1206,6 +1201,6 @@ dp_pmd_main(void *pmd_)
         sleep_ns = MIN(sleep_ns * 2, (uint64_t)DP_PMD_SLEEP_MAX_NS);
     }
     dp_pmd_flush_wakes(pmd);
-    dp_rcu_unregister_thread();
+    rcu_qsbr_thread_unregister();
     return NULL;
 }

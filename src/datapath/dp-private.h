@@ -35,11 +35,12 @@
 #include <stdint.h>
 
 #include "datapath/datapath.h"
-#include "datapath/dp-rcu.h"
 #include "datapath/dpcls.h"
 #include "lib/atomic.h"
 #include "lib/list.h"
 #include "lib/ptrmap.h"
+#include "lib/rcu.h"
+#include "lib/seq.h"
 #include "packet/packet.h"
 
 struct pool;
@@ -307,7 +308,7 @@ struct dp {
      * per size in lines, created on first use (flow_mutex); the
      * maintenance thread trims them. */
     struct pool *flow_pools[DP_FLOW_POOLED_LINES + 1];
-    struct dp_rcu *rcu;
+    struct rcu_qsbr_queue *rcu; /* What writers retired (QSBR). */
     /* dp_set_flow_flush_cb(): 'flush_cb_mutex' is held across each call
      * of the callback, never together with 'flow_mutex'. */
     pthread_mutex_t flush_cb_mutex;
@@ -330,8 +331,8 @@ struct dp {
     unsigned int n_handlers;
     bool upcall_port_share; /* Atomic: misses limited to per-port shares. */
     bool idle_work_on;      /* Atomic: see "Work-conserving upcalls". */
-    pthread_mutex_t room_mutex;
-    pthread_cond_t room_cond;
+    /* Changes when a handler takes upcalls: room for lossless waits. */
+    struct seq *room_seq;
     unsigned int room_waiters; /* Atomic. */
 
     /* Work-conserving upcalls (dp_set_idle_work()): the function and its
@@ -345,9 +346,8 @@ struct dp {
 
     /* Maintenance thread. */
     pthread_t maint_thread;
-    pthread_mutex_t maint_mutex;
-    pthread_cond_t maint_cond;
-    bool maint_exit; /* maint_mutex. */
+    struct seq *maint_seq; /* Changes to wake it before its tick. */
+    bool maint_exit;       /* Atomic. */
 
     /* Draining flows (dp-drain.c).  'drain_mutex' nests inside
      * 'flow_mutex' and is never held while taking it. */

@@ -469,9 +469,7 @@ dp_upcall_room_signal(struct dp *dp)
     /* An RMW, ordered with the waiter's increment (dp-pmd.c), so that
      * either the waiter sees the room or we see the waiter. */
     if (atomic_fetch_or_seq_cst(&dp->room_waiters, 0)) {
-        pthread_mutex_lock(&dp->room_mutex);
-        pthread_cond_broadcast(&dp->room_cond);
-        pthread_mutex_unlock(&dp->room_mutex);
+        seq_change(dp->room_seq);
     }
 }
 

@@ -3,8 +3,8 @@
  *
  * An hmap of entries keyed by (VLAN, MAC), plus an LRU list (front:
  * least recently refreshed), both from lib/.  A pthread rwlock protects
- * both; the sequence number is an atomic so that it can be read
- * without the lock.
+ * both; changes are announced on a lib/seq.h seq, which can be read
+ * without the lock and waited on.
  */
 #include "ofproto/mac-learning.h"
 
@@ -12,12 +12,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
 #include "lib/hmap.h"
 #include "lib/list.h"
+#include "lib/seq.h"
 #include "lib/util.h"
 
 COVERAGE_DEFINE(mac_learning_learned);
@@ -41,7 +41,8 @@ struct mac_learning {
     uint64_t idle_msec;
     unsigned int idle_time;
     size_t max_entries;
-    uint64_t seq; /* Atomic. */
+    struct seq *changes; /* Changed on every change; see the header. */
+    bool own_changes;    /* 'changes' was created here. */
 };
 
 static uint32_t
@@ -51,7 +52,8 @@ mac_hash(uint16_t vlan, struct eth_addr mac)
 }
 
 struct mac_learning *
-mac_learning_create(unsigned int idle_time, size_t max_entries)
+mac_learning_create(unsigned int idle_time, size_t max_entries,
+                    struct seq *changes)
 {
     struct mac_learning *ml = xzalloc(sizeof *ml);
 
@@ -61,6 +63,8 @@ mac_learning_create(unsigned int idle_time, size_t max_entries)
     ml->max_entries = max_entries ? max_entries : MAC_LEARNING_DEFAULT_MAX;
     hmap_init(&ml->table);
     list_init(&ml->lru);
+    ml->own_changes = !changes;
+    ml->changes = changes ? changes : seq_create();
     return ml;
 }
 
@@ -84,6 +88,9 @@ mac_learning_destroy(struct mac_learning *ml)
         mac_learning_clear__(ml);
         hmap_destroy(&ml->table);
         pthread_rwlock_destroy(&ml->rwlock);
+        if (ml->own_changes) {
+            seq_destroy(ml->changes);
+        }
         free(ml);
     }
 }
@@ -91,7 +98,7 @@ mac_learning_destroy(struct mac_learning *ml)
 static void
 mac_seq_bump(struct mac_learning *ml)
 {
-    atomic_add_fetch_release(&ml->seq, 1);
+    seq_change(ml->changes);
 }
 
 static struct mac_entry *
@@ -259,7 +266,7 @@ mac_learning_count(const struct mac_learning *ml_)
 uint64_t
 mac_learning_seq(const struct mac_learning *ml)
 {
-    return atomic_load_acquire(&ml->seq);
+    return seq_read(ml->changes);
 }
 
 unsigned int

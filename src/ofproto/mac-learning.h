@@ -16,9 +16,10 @@
  *
  * Change tracking.  Every change that can alter a forwarding decision (an
  * address learned, moved to another port, expired, evicted or flushed)
- * bumps a sequence number, mac_learning_seq(); ofproto folds it into its
- * table-change sequence so that the revalidators re-check megaflows that
- * flooded to an address that has since been learned.
+ * changes a seq (lib/seq.h) given at creation; mac_learning_seq() reads
+ * it.  ofproto hands in its table-change seq, so that a MAC learning
+ * change wakes the revalidators, which re-check megaflows that flooded to
+ * an address that has since been learned.
  *
  * Thread safety.  Every function may be called from any number of threads
  * at once.  Lookups take a read lock; learning and aging take the write
@@ -36,6 +37,7 @@
 #include "packet/headers.h"
 
 struct ds;
+struct seq;
 
 #define MAC_LEARNING_DEFAULT_IDLE_TIME 300 /* Seconds. */
 #define MAC_LEARNING_DEFAULT_MAX 8192      /* Entries. */
@@ -43,9 +45,11 @@ struct ds;
 struct mac_learning;
 
 /* Creates an empty table.  'idle_time' is in seconds (0: the default),
- * 'max_entries' 0 means the default. */
+ * 'max_entries' 0 means the default.  Every change changes 'changes',
+ * which must outlive the table; NULL gives the table a seq of its own. */
 struct mac_learning *mac_learning_create(unsigned int idle_time,
-                                         size_t max_entries);
+                                         size_t max_entries,
+                                         struct seq *changes);
 void mac_learning_destroy(struct mac_learning *);
 
 /* Records that 'mac' on 'vlan' (the 12-bit VID, 0 when untagged) was seen
@@ -69,6 +73,7 @@ size_t mac_learning_flush_port(struct mac_learning *, uint32_t port);
 void mac_learning_flush(struct mac_learning *);
 
 size_t mac_learning_count(const struct mac_learning *);
+/* seq_read() of the seq the table changes. */
 uint64_t mac_learning_seq(const struct mac_learning *);
 unsigned int mac_learning_idle_time(const struct mac_learning *);
 size_t mac_learning_max_entries(const struct mac_learning *);

@@ -77,11 +77,8 @@ struct ofproto {
     size_t n_expirable; /* Of those, with a timeout; 'mutex'. */
     size_t max_rules;   /* Atomic (relaxed). */
 
-    /* Change sequence. */
-    pthread_mutex_t seq_mutex;
-    pthread_cond_t seq_cond;
-    uint64_t change_seq;  /* Atomic; written under 'seq_mutex'. */
-    uint64_t ml_seq_seen; /* Writer: MAC learning seq folded in. */
+    /* Changed by every visible change, MAC learning's included. */
+    struct seq *change_seq;
 };
 
 /* Reader: the port 'ofp_port' in the current snapshot, or NULL. */

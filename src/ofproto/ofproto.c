@@ -23,7 +23,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "classifier/classifier.h"
 #include "flow/field.h"
@@ -31,6 +30,8 @@
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
+#include "lib/seq.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "ofproto/mac-learning.h"
@@ -47,71 +48,27 @@ COVERAGE_DEFINE(ofproto_rule_expired_hard);
 uint64_t
 ofproto_get_change_seq(const struct ofproto *ofproto)
 {
-    uint64_t ml_seq = mac_learning_seq(ofproto->ml);
-    uint64_t seq = atomic_load_acquire(&ofproto->change_seq);
+    return seq_read(ofproto->change_seq);
+}
 
-    /* MAC learning changes count as table changes: fold them in. */
-    return seq + ml_seq;
+struct seq *
+ofproto_change_seq(const struct ofproto *ofproto)
+{
+    return ofproto->change_seq;
 }
 
 void
-ofproto_bump_change_seq(const struct ofproto *ofproto_)
+ofproto_bump_change_seq(const struct ofproto *ofproto)
 {
-    struct ofproto *ofproto = (struct ofproto *)ofproto_;
-
-    pthread_mutex_lock(&ofproto->seq_mutex);
-    atomic_add_fetch_release(&ofproto->change_seq, 1);
-    pthread_cond_broadcast(&ofproto->seq_cond);
-    pthread_mutex_unlock(&ofproto->seq_mutex);
+    seq_change(ofproto->change_seq);
 }
 
 bool
-ofproto_wait_change(const struct ofproto *ofproto_, uint64_t seen,
+ofproto_wait_change(const struct ofproto *ofproto, uint64_t seen,
                     uint64_t timeout_ms)
 {
-    struct ofproto *ofproto = (struct ofproto *)ofproto_;
-    struct timespec deadline;
-    bool changed;
-
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += (time_t)(timeout_ms / 1000);
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
-
-    /* MAC learning bumps its own sequence without our condition variable,
-     * so wake up at least every 10 ms to look at it. */
-    pthread_mutex_lock(&ofproto->seq_mutex);
-    for (;;) {
-        changed = ofproto_get_change_seq(ofproto) != seen;
-        if (changed) {
-            break;
-        }
-        struct timespec now, slice;
-        clock_gettime(CLOCK_REALTIME, &now);
-        if (now.tv_sec > deadline.tv_sec
-            || (now.tv_sec == deadline.tv_sec
-                && now.tv_nsec >= deadline.tv_nsec)) {
-            break;
-        }
-        slice = now;
-        slice.tv_nsec += 10L * 1000000;
-        if (slice.tv_nsec >= 1000000000) {
-            slice.tv_sec++;
-            slice.tv_nsec -= 1000000000;
-        }
-        if (slice.tv_sec > deadline.tv_sec
-            || (slice.tv_sec == deadline.tv_sec
-                && slice.tv_nsec > deadline.tv_nsec)) {
-            slice = deadline;
-        }
-        pthread_cond_timedwait(&ofproto->seq_cond, &ofproto->seq_mutex,
-                               &slice);
-    }
-    pthread_mutex_unlock(&ofproto->seq_mutex);
-    return changed;
+    return seq_wait_until(ofproto->change_seq, seen,
+                          time_nsec() + timeout_ms * 1000000u);
 }
 
 /* ---- Rules -------------------------------------------------------------- */
@@ -316,7 +273,7 @@ rule_retire_cb(void *rule_)
         classifier_remove_now(&ofproto->tables[rule->table_id].cls, &rule->cr);
     }
     pthread_mutex_unlock(&ofproto->mutex);
-    classifier_postpone(rule_unref_cb, rule);
+    rcu_postpone(rule_unref_cb, rule);
 }
 
 /* Writer, after the version that removes 'rule' was published. */
@@ -325,7 +282,7 @@ rule_retire(struct rule *rule)
 {
     if (!rule->removed) {
         rule->removed = true;
-        classifier_postpone(rule_retire_cb, rule);
+        rcu_postpone(rule_retire_cb, rule);
     }
 }
 
@@ -338,14 +295,13 @@ ofproto_create(const char *name)
 
     ofproto->name = xstrdup(name);
     pthread_mutex_init(&ofproto->mutex, NULL);
-    pthread_mutex_init(&ofproto->seq_mutex, NULL);
-    pthread_cond_init(&ofproto->seq_cond, NULL);
+    ofproto->change_seq = seq_create();
     for (size_t i = 0; i < OFPROTO_N_TABLES; i++) {
         classifier_init(&ofproto->tables[i].cls);
     }
     ofproto->tables_version = CLS_MIN_VERSION;
     ofproto->ports = xzalloc(sizeof *ofproto->ports);
-    ofproto->ml = mac_learning_create(0, 0);
+    ofproto->ml = mac_learning_create(0, 0, ofproto->change_seq);
     ofproto->max_rules = OFPROTO_DEFAULT_MAX_RULES;
     return ofproto;
 }
@@ -381,8 +337,8 @@ ofproto_destroy(struct ofproto *ofproto)
     }
     /* Let pending retirements finish (they take the mutex and queue a
      * second callback). */
-    urcu_memb_barrier();
-    urcu_memb_barrier();
+    rcu_wait_postponed();
+    rcu_wait_postponed();
 
     pthread_mutex_lock(&ofproto->mutex);
     for (size_t i = 0; i < OFPROTO_N_TABLES; i++) {
@@ -390,23 +346,22 @@ ofproto_destroy(struct ofproto *ofproto)
         struct rule *rule;
 
         /* Every retirement finished, so what is left is visible. */
-        classifier_read_lock();
+        rcu_read_begin();
         CLS_FOR_EACH(rule, cr, cls)
         {
             classifier_remove_now(cls, &rule->cr);
             ofproto_rule_unref(rule);
         }
-        classifier_read_unlock();
+        rcu_read_end();
         classifier_destroy(cls);
     }
     pthread_mutex_unlock(&ofproto->mutex);
-    classifier_synchronize();
-    urcu_memb_barrier();
+    rcu_synchronize();
+    rcu_wait_postponed();
 
     ofport_set_free(ofproto->ports);
     mac_learning_destroy(ofproto->ml);
-    pthread_cond_destroy(&ofproto->seq_cond);
-    pthread_mutex_destroy(&ofproto->seq_mutex);
+    seq_destroy(ofproto->change_seq);
     pthread_mutex_destroy(&ofproto->mutex);
     free(ofproto->name);
     free(ofproto);
@@ -471,13 +426,13 @@ ofproto_port_to_dp(const struct ofproto *ofproto, uint32_t ofp_port,
 {
     bool found = false;
 
-    classifier_read_lock();
+    rcu_read_begin();
     const struct ofport *port = ofproto_port_find(ofproto, ofp_port);
     if (port) {
         *dp_port = port->dp_port;
         found = true;
     }
-    classifier_read_unlock();
+    rcu_read_end();
     return found;
 }
 
@@ -487,7 +442,7 @@ ofproto_port_from_dp(const struct ofproto *ofproto, uint32_t dp_port,
 {
     bool found = false;
 
-    classifier_read_lock();
+    rcu_read_begin();
     const struct ofport_set *set = ofproto_ports(ofproto);
     for (size_t i = 0; i < set->n; i++) {
         if (set->ports[i].dp_port == dp_port) {
@@ -496,7 +451,7 @@ ofproto_port_from_dp(const struct ofproto *ofproto, uint32_t dp_port,
             break;
         }
     }
-    classifier_read_unlock();
+    rcu_read_end();
     return found;
 }
 
@@ -505,9 +460,9 @@ ofproto_n_ports(const struct ofproto *ofproto)
 {
     size_t n;
 
-    classifier_read_lock();
+    rcu_read_begin();
     n = ofproto_ports(ofproto)->n;
-    classifier_read_unlock();
+    rcu_read_end();
     return n;
 }
 
@@ -524,7 +479,7 @@ ofproto_ports_publish(struct ofproto *ofproto, struct ofport_set *new)
     struct ofport_set *old = ofproto->ports;
 
     atomic_store_release(&ofproto->ports, new);
-    classifier_postpone(ofport_set_free_cb, old);
+    rcu_postpone(ofport_set_free_cb, old);
     ofproto_bump_change_seq(ofproto);
 }
 
@@ -727,7 +682,7 @@ batch_collect(struct batch *b, const struct flow_text *ft, bool strict,
         last = OFPROTO_N_TABLES - 1;
     }
     cls_rule_init(&target, &ft->match, ft->priority);
-    classifier_read_lock();
+    rcu_read_begin();
     for (unsigned int t = first; t <= last; t++) {
         struct classifier *cls = &b->ofproto->tables[t].cls;
         struct rule *rule;
@@ -753,7 +708,7 @@ batch_collect(struct batch *b, const struct flow_text *ft, bool strict,
             }
         }
     }
-    classifier_read_unlock();
+    rcu_read_end();
     cls_rule_destroy(&target);
 }
 
@@ -794,10 +749,10 @@ batch_add(struct batch *b, const struct flow_text *ft, char **errorp)
     if (ft->flags & FLOW_TEXT_CHECK_OVERLAP) {
         bool overlaps;
 
-        classifier_read_lock();
+        rcu_read_begin();
         overlaps = !classifier_find_rule_exactly(cls, &rule->cr, b->version)
                    && classifier_rule_overlaps(cls, &rule->cr, b->version);
-        classifier_read_unlock();
+        rcu_read_end();
         if (overlaps) {
             *errorp = xstrdup("flow: overlaps an existing flow of the same "
                               "priority (check_overlap expects none)");
@@ -1126,7 +1081,7 @@ ofproto_run_timeouts(struct ofproto *ofproto, uint64_t now)
         return 0;
     }
     b.version = ofproto->tables_version + 1;
-    classifier_read_lock();
+    rcu_read_begin();
     for (size_t t = 0; t < OFPROTO_N_TABLES; t++) {
         struct classifier *cls = &ofproto->tables[t].cls;
         struct rule *rule;
@@ -1152,7 +1107,7 @@ ofproto_run_timeouts(struct ofproto *ofproto, uint64_t now)
             }
         }
     }
-    classifier_read_unlock();
+    rcu_read_end();
     n_expired = b.removed.n;
     for (size_t i = 0; i < n_expired; i++) {
         struct rule *rule = b.removed.rules[i];
@@ -1320,13 +1275,13 @@ ofproto_table_n_rules(struct ofproto *ofproto, uint8_t table_id)
     struct classifier *cls = &ofproto->tables[table_id].cls;
     struct rule *rule;
 
-    classifier_read_lock();
+    rcu_read_begin();
     CLS_FOR_EACH_TARGET(rule, cr, cls, NULL, version)
     {
         (void)rule;
         n++;
     }
-    classifier_read_unlock();
+    rcu_read_end();
     pthread_mutex_unlock(&ofproto->mutex);
     return n;
 }
@@ -1410,7 +1365,7 @@ ofproto_port_list(const struct ofproto *ofproto,
     struct ofproto_port_info *ports;
     size_t n;
 
-    classifier_read_lock();
+    rcu_read_begin();
     const struct ofport_set *set = ofproto_ports(ofproto);
     n = set->n;
     ports = xcalloc(n ? n : 1, sizeof *ports);
@@ -1419,7 +1374,7 @@ ofproto_port_list(const struct ofproto *ofproto,
         ports[i].dp_port = set->ports[i].dp_port;
         ports[i].name = xstrdup(set->ports[i].name);
     }
-    classifier_read_unlock();
+    rcu_read_end();
     *portsp = ports;
     return n;
 }

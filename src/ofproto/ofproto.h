@@ -35,9 +35,10 @@
  * and the caller gets one error line naming the mod.
  *
  * Table-change sequence.  Every visible change (a published batch, an
- * expiry, a port change, a MAC learning change) bumps a sequence number
- * that revalidators watch: ofproto_get_change_seq() reads it and
- * ofproto_wait_change() sleeps until it moves.
+ * expiry, a port change, a MAC learning change) changes one seq
+ * (lib/seq.h) that revalidators watch: ofproto_get_change_seq() reads it,
+ * ofproto_wait_change() sleeps until it moves, and ofproto_change_seq()
+ * hands it out to be watched together with other conditions.
  *
  * Ports.  xlate needs the bridge's ports: OpenFlow port numbers, their
  * datapath port numbers and names.  The set is replaced as a whole (RCU)
@@ -48,11 +49,11 @@
  *
  * Thread safety.  Writers (flow-mods, timeouts, port changes, destroy)
  * serialize on the bridge's mutex; they must run in a thread registered
- * with liburcu's memb flavour (urcu_memb_register_thread()), outside any
+ * with RCU's memb flavour (rcu_thread_register(), lib/rcu.h), outside any
  * read-side section.  Readers (xlate, ofproto_port_to_dp() and the rule
  * accessors in handler and revalidator threads) never take that mutex:
- * they run inside classifier_read_lock()/classifier_read_unlock() and see
- * each table version whole.  Rule counters are credited concurrently from
+ * they run inside rcu_read_begin()/rcu_read_end() and see each table
+ * version whole.  Rule counters are credited concurrently from
  * any thread (a per-rule stats mutex).  A rule pointer kept beyond a
  * read-side section needs a reference (ofproto_rule_ref()); the last unref
  * frees the rule and must come from a registered thread.
@@ -72,6 +73,7 @@ struct ds;
 struct mac_learning;
 struct ofproto;
 struct rule;
+struct seq;
 
 #define OFPROTO_N_TABLES 255
 #define OFPROTO_MAX_PORTS 4096
@@ -97,6 +99,8 @@ struct mac_learning *ofproto_get_mac_learning(const struct ofproto *);
 /* ---- Change sequence ---------------------------------------------------- */
 
 uint64_t ofproto_get_change_seq(const struct ofproto *);
+/* The seq itself, for seq_watch(): it lives as long as the bridge. */
+struct seq *ofproto_change_seq(const struct ofproto *);
 /* Waits until the change sequence differs from 'seen' or 'timeout_ms'
  * passed.  Returns true if it changed. */
 bool ofproto_wait_change(const struct ofproto *, uint64_t seen,

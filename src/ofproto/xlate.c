@@ -21,6 +21,7 @@
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/pool.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto-private.h"
@@ -1209,7 +1210,7 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
     /* Datapath flows are per input port. */
     ctx.wc->masks.in_port = UINT32_MAX;
 
-    classifier_read_lock();
+    rcu_read_begin();
     ctx.version = cls_version_get(&ctx.ofproto->tables_version);
     if (xin->ofpacts) {
         xlate_ofpacts(&ctx, xin->ofpacts);
@@ -1219,7 +1220,7 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
     } else {
         xlate_table(&ctx, 0, true);
     }
-    classifier_read_unlock();
+    rcu_read_end();
 
     /* Registers and metadata start at zero in every packet. */
     ctx.wc->masks.metadata = 0;

@@ -69,8 +69,8 @@
  *
  * Thread safety.  xlate_actions() may run in any number of threads at once
  * and concurrently with ofproto writers; the calling thread must be
- * registered with liburcu (memb flavour) and must not be inside a
- * read-side section (xlate opens its own).  An xlate cache is owned by
+ * registered with RCU's memb flavour (lib/rcu.h) and must not be inside
+ * a read-side section (xlate opens its own).  An xlate cache is owned by
  * one thread at a time; xlate_cache_push_stats() may run concurrently with
  * other caches' pushes and with translation.
  */

@@ -21,12 +21,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "control/control.h"
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -804,13 +803,13 @@ ofmgr_main(void *mgr_)
     struct ofmgr *mgr = mgr_;
     struct poll_set ps = {NULL, 0, 0};
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     while (!atomic_load_acquire(&mgr->stop)) {
         ofmgr_run_once(mgr, &ps);
     }
     free(ps.fds);
     netdev_pool_purge();
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 

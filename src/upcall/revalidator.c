@@ -41,16 +41,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "classifier/classifier.h"
 #include "control/control.h"
 #include "datapath/datapath.h"
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
+#include "lib/cond.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
+#include "lib/seq.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -85,7 +86,6 @@ COVERAGE_DEFINE(revalidator_worker_failed);
 #define REVALIDATOR_OVER_LIMIT_IDLE 100 /* max_idle above the limit. */
 #define REVALIDATOR_FLOW_SAMPLE_MS 100  /* Flow count re-read so often. */
 #define REVALIDATOR_MIN_SLEEP 5         /* msec between round starts. */
-#define REVALIDATOR_POLL_MS 10          /* Table-change polling. */
 #define REVALIDATOR_TRIM_DELETES 10000  /* Deletes that call for a trim, */
 #define REVALIDATOR_TRIM_PERIOD 2000    /* at round starts for 2 s after, */
 #define REVALIDATOR_TRIM_INTERVAL 100   /* at most every 100 ms. */
@@ -169,9 +169,9 @@ rv_translate(struct udpif *udpif, const struct flow *key, bool may_learn,
     uint32_t ofp_port;
     bool has_port;
 
-    classifier_read_lock();
+    rcu_read_begin();
     has_port = ofproto_port_from_dp(udpif->ofproto, key->in_port, &ofp_port);
-    classifier_read_unlock();
+    rcu_read_end();
     if (!has_port) {
         flow_wildcards_init_catchall(wc);
         wc->masks.in_port = UINT32_MAX;
@@ -543,7 +543,7 @@ rv_acquire_dumped(struct revalidator *rv, size_t n)
     struct ukey_map *map = rv->udpif->ukeys;
     size_t n_items = 0;
 
-    classifier_read_lock();
+    rcu_read_begin();
     for (size_t i = 0; i < n; i++) {
         struct dp_flow_info *info = &rv->infos[i];
         struct ukey *ukey = ukey_lookup(map, &info->ufid, NULL);
@@ -580,7 +580,7 @@ rv_acquire_dumped(struct revalidator *rv, size_t n)
         }
         rv_item_init(&rv->items[n_items++], ukey, info);
     }
-    classifier_read_unlock();
+    rcu_read_end();
     return n_items;
 }
 
@@ -770,10 +770,10 @@ rv_flow_flushed(struct udpif *udpif, const struct dp_ufid *ufid,
     struct ukey *ukey;
 
     for (;;) {
-        classifier_read_lock();
+        rcu_read_begin();
         ukey = ukey_lookup(udpif->ukeys, ufid, NULL);
         if (!ukey) {
-            classifier_read_unlock();
+            rcu_read_end();
             return;
         }
         if (ukey_trylock(ukey)) {
@@ -781,12 +781,12 @@ rv_flow_flushed(struct udpif *udpif, const struct dp_ufid *ufid,
         }
         /* A revalidator or a handler has it for a moment; the pointer is
          * only good inside the read-side section, so look again. */
-        classifier_read_unlock();
+        rcu_read_end();
         sched_yield();
     }
     /* Locked, the ukey stays in the map (the sweeps and ukey_install()
      * only trylock it; a handler's ukey_remove() waits for the mutex). */
-    classifier_read_unlock();
+    rcu_read_end();
     if (ukey->state != UKEY_DELETED) {
         /* A CREATED ukey's put went through (the flush found its flow):
          * its handler sees the ukey EVICTED and leaves it so. */
@@ -863,7 +863,7 @@ rv_round_begin(struct udpif *udpif, struct revalidator_round *r, uint64_t now,
              * xlate cache pools, then the heap's free pages.  (The
              * datapath's maintenance thread trims the flow pools.) */
             udpif->last_trim = now;
-            urcu_memb_barrier();
+            rcu_wait_postponed();
             ukey_trim_memory(0);
             xlate_cache_trim_memory(0);
             dp_actions_trim_memory(0);
@@ -981,13 +981,6 @@ rv_purge_now(struct udpif *udpif)
 
 /* ---- Threads ------------------------------------------------------------ */
 
-static void
-rv_timespec_at(uint64_t msec, struct timespec *ts)
-{
-    ts->tv_sec = (time_t)(msec / 1000);
-    ts->tv_nsec = (long)(msec % 1000) * 1000000;
-}
-
 /* The leader's sleep before a round.  Returns the new round's id, or 0 if
  * the threads must exit. */
 static uint64_t
@@ -998,7 +991,6 @@ rv_leader_wait(struct udpif *udpif, uint64_t last_start, uint64_t last_seq)
     pthread_mutex_lock(&udpif->rv_mutex);
     for (;;) {
         uint64_t now, earliest, deadline, wake_at, pace;
-        struct timespec ts;
 
         if (udpif->rv_stop) {
             udpif->rv_paused = false;
@@ -1034,12 +1026,10 @@ rv_leader_wait(struct udpif *udpif, uint64_t last_start, uint64_t last_seq)
                 || ofproto_get_change_seq(udpif->ofproto) != last_seq)) {
             break;
         }
-        /* Table changes are polled: the ofproto's own condition variable
-         * is not ours to wait on together with 'rv_cond'. */
-        wake_at = MIN(deadline,
-                      now < earliest ? earliest : now + REVALIDATOR_POLL_MS);
-        rv_timespec_at(wake_at, &ts);
-        pthread_cond_timedwait(&udpif->rv_cond, &udpif->rv_mutex, &ts);
+        /* A table change broadcasts 'rv_cond' too (revalidator_init()
+         * watches the tables' seq), so there is nothing to poll. */
+        wake_at = now < earliest ? earliest : deadline;
+        cond_wait_until(&udpif->rv_cond, &udpif->rv_mutex, wake_at * 1000000u);
     }
     udpif->rv_wake = false;
     round_id = ++udpif->rounds_started;
@@ -1056,7 +1046,7 @@ revalidator_main(void *rv_)
     bool leader = rv->id == 0;
     uint64_t last_start = 0, last_seq = 0, round_id = 0;
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     for (;;) {
         struct revalidator_round *r = rv->round;
 
@@ -1095,7 +1085,7 @@ revalidator_main(void *rv_)
             pthread_mutex_unlock(&udpif->rv_mutex);
         }
     }
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 
@@ -1110,8 +1100,6 @@ rv_default_n(void)
 void
 revalidator_init(struct udpif *udpif, const struct upcall_config *cfg)
 {
-    pthread_condattr_t attr;
-
     udpif->max_idle = cfg->max_idle;
     udpif->max_revalidator = cfg->max_revalidator;
     udpif->min_revalidate_pps = cfg->min_revalidate_pps;
@@ -1120,10 +1108,9 @@ revalidator_init(struct udpif *udpif, const struct upcall_config *cfg)
     pthread_mutex_init(&udpif->rv_round_mutex, NULL);
     pthread_mutex_init(&udpif->rv_mutex, NULL);
     pthread_mutex_init(&udpif->rv_set_mutex, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&udpif->rv_cond, &attr);
-    pthread_condattr_destroy(&attr);
+    cond_init_monotonic(&udpif->rv_cond);
+    seq_watch(ofproto_change_seq(udpif->ofproto), &udpif->rv_tables_watch,
+              &udpif->rv_mutex, &udpif->rv_cond);
     dp_set_flow_flush_cb(udpif->dp, rv_flows_flushed, udpif);
 }
 
@@ -1210,6 +1197,7 @@ revalidator_destroy(struct udpif *udpif)
 {
     dp_set_flow_flush_cb(udpif->dp, NULL, NULL);
     rv_purge_now(udpif);
+    seq_unwatch(ofproto_change_seq(udpif->ofproto), &udpif->rv_tables_watch);
     pthread_cond_destroy(&udpif->rv_cond);
     pthread_mutex_destroy(&udpif->rv_mutex);
     pthread_mutex_destroy(&udpif->rv_round_mutex);
@@ -1504,7 +1492,7 @@ rv_worker_main(void *w_)
     size_t n_udpifs, n_stale = 0, n_checked = 0;
     struct udpif **udpifs;
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     udpifs = upcall_acquire_all(&n_udpifs);
     for (size_t i = 0; i < n_udpifs; i++) {
         struct udpif *udpif = udpifs[i];
@@ -1551,7 +1539,7 @@ rv_worker_main(void *w_)
     upcall_release_all(udpifs, n_udpifs);
     ds_destroy(&s);
     free(w);
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 

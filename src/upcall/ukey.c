@@ -12,6 +12,7 @@
 #include "lib/coverage.h"
 #include "lib/pool.h"
 #include "lib/ptrmap.h"
+#include "lib/rcu.h"
 #include "lib/util.h"
 #include "ofproto/xlate.h"
 
@@ -204,7 +205,7 @@ ukey_map_destroy(struct ukey_map *map)
 
         PTRMAP_FOR_EACH (ukey, &pos, &p->ukeys) {
             atomic_store_relaxed(&ukey->state, UKEY_DELETED);
-            classifier_postpone(ukey_destroy_cb, ukey);
+            rcu_postpone(ukey_destroy_cb, ukey);
         }
         ptrmap_destroy(&p->ukeys);
         pthread_mutex_destroy(&p->mutex);
@@ -328,7 +329,7 @@ ukey_partition_unlink(struct ukey_partition *p, struct ukey *old)
     ptrmap_remove(&p->ukeys, old->hash, old);
     atomic_store_relaxed(&p->n, p->n - 1);
     atomic_store_relaxed(&old->state, UKEY_DELETED);
-    classifier_postpone(ukey_destroy_cb, old);
+    rcu_postpone(ukey_destroy_cb, old);
 }
 
 int
@@ -359,7 +360,7 @@ ukey_install(struct ukey_map *map, struct ukey *ukey, bool *replaced)
         ptrmap_insert(&p->ukeys, ukey->hash, ukey);
         atomic_store_relaxed(&old->state, UKEY_DELETED);
         ukey_unlock(old);
-        classifier_postpone(ukey_destroy_cb, old);
+        rcu_postpone(ukey_destroy_cb, old);
         *replaced = true;
         goto out;
     }

@@ -49,9 +49,9 @@
  * ukey_trylock() skips the ukey rather than wait (ukey_install() never
  * waits on a ukey either).  Every ukey pointer obtained from the map stays
  * valid until the caller's next RCU quiescent state: the caller must be
- * registered with liburcu (memb flavour) and hold a read-side section
- * (classifier_read_lock()) across the use, because removed ukeys are freed
- * with classifier_postpone().  The immutable fields (ufid, hash, the
+ * registered with RCU's memb flavour (lib/rcu.h) and hold a read-side
+ * section (rcu_read_begin()) across the use, because removed ukeys are
+ * freed with rcu_postpone().  The immutable fields (ufid, hash, the
  * megaflow, created) may be read without the ukey mutex.
  */
 #ifndef FLOWSWITCH_UPCALL_UKEY_H

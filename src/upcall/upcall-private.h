@@ -52,6 +52,7 @@
 
 #include "datapath/datapath.h"
 #include "flow/flow.h"
+#include "lib/seq.h"
 #include "ofproto/xlate.h"
 #include "upcall/governor.h"
 #include "upcall/upcall.h"
@@ -211,9 +212,12 @@ struct udpif {
      * purges) with each other. */
     pthread_mutex_t rv_round_mutex;
 
+    /* Broadcasts 'rv_cond' on every change of ofproto_change_seq(). */
+    struct seq_watcher rv_tables_watch;
+
     /* Requests and progress, under 'rv_mutex'. */
     pthread_mutex_t rv_mutex;
-    pthread_cond_t rv_cond; /* Any change below. */
+    pthread_cond_t rv_cond; /* Any change below, and table changes. */
     bool rv_stop;           /* Threads: exit at the next round. */
     bool rv_destroying;     /* upcall_destroy() began. */
     bool rv_operator_pause; /* revalidator/pause. */

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "classifier/classifier.h"
 #include "control/control.h"
 #include "datapath/datapath.h"
@@ -19,6 +17,7 @@
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -753,10 +752,10 @@ handler_run_batch(struct handler *h, uint64_t now)
     handler_translate_slow_packets(h, n_up, now);
     n_flows = handler_sample_flows(h, now, &flow_limit);
 
-    classifier_read_lock();
+    rcu_read_begin();
     n_puts = handler_build_ops(h, n_up, n_flows, flow_limit, now);
     handler_operate(h, n_up, n_puts);
-    classifier_read_unlock();
+    rcu_read_end();
 
     handler_release_batch(h, n_up, n_misses);
     /* Every execute of the batch is done: draining flows may flip. */
@@ -779,40 +778,6 @@ handler_run_locked(struct handler *h, uint64_t now, bool by_dp)
 }
 
 /* ---- Work-conserving upcalls -------------------------------------------- */
-
-/* A datapath thread runs the slow path's code, which reads the OpenFlow
- * tables under liburcu's memb flavour: it registers with it the first
- * time and unregisters when it exits. */
-static pthread_key_t upcall_memb_key;
-static pthread_once_t upcall_memb_once = PTHREAD_ONCE_INIT;
-static __thread bool upcall_memb_registered;
-
-static void
-upcall_memb_thread_exit(void *unused)
-{
-    (void)unused;
-    urcu_memb_unregister_thread();
-}
-
-static void
-upcall_memb_make_key(void)
-{
-    if (pthread_key_create(&upcall_memb_key, upcall_memb_thread_exit)) {
-        fatal("pthread_key_create failed for the upcall RCU registration");
-    }
-}
-
-static void
-upcall_memb_register_once(void)
-{
-    if (!upcall_memb_registered) {
-        pthread_once(&upcall_memb_once, upcall_memb_make_key);
-        urcu_memb_register_thread();
-        /* Any non-NULL value, so that the destructor runs. */
-        pthread_setspecific(upcall_memb_key, &upcall_memb_registered);
-        upcall_memb_registered = true;
-    }
-}
 
 /* dp_idle_work_fn: datapath thread 'thread' has nothing to forward.  Runs
  * one batch of the first handler, in a rotating order, whose queue holds
@@ -840,7 +805,10 @@ upcall_idle_work(void *udpif_, unsigned int thread)
             || pthread_mutex_trylock(&h->run_mutex)) {
             continue;
         }
-        upcall_memb_register_once();
+        /* The slow path reads the OpenFlow tables under RCU's memb
+         * flavour: register this datapath thread for the rest of its
+         * life. */
+        rcu_thread_register_until_exit();
         done = handler_run_locked(h, time_msec(), true);
         pthread_mutex_unlock(&h->run_mutex);
         if (done) {
@@ -867,7 +835,7 @@ handler_main(void *h_)
     struct handler *h = h_;
     uint64_t idle_since = 0;
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     while (!atomic_load_acquire(&h->stop)) {
         size_t n;
 
@@ -886,7 +854,7 @@ handler_main(void *h_)
             dp_upcall_wait(h->udpif->dp, h->id, 100);
         }
     }
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 

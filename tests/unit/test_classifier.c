@@ -21,6 +21,7 @@
 #include "classifier/cls-trie.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
+#include "lib/rcu.h"
 
 /* ---- Randomness and knobs ----------------------------------------------- */
 
@@ -535,14 +536,14 @@ test_iteration_visits_every_rule_and_allows_removal(void **state)
     }
     assert_int_equal(classifier_count(&h.cls), live);
 
-    classifier_read_lock();
+    rcu_read_begin();
     CLS_FOR_EACH(r, cr, &h.cls)
     {
         assert_true(r->live);
         r->order |= UINT64_C(1) << 63; /* Seen. */
         n++;
     }
-    classifier_read_unlock();
+    rcu_read_end();
     assert_int_equal(n, live);
     for (size_t i = 0; i < h.n; i++) {
         assert_int_equal(h.rules[i]->live,
@@ -552,13 +553,13 @@ test_iteration_visits_every_rule_and_allows_removal(void **state)
 
     /* Removing the current rule inside the loop is allowed. */
     n = 0;
-    classifier_read_lock();
+    rcu_read_begin();
     CLS_FOR_EACH(r, cr, &h.cls)
     {
         harness_remove(&h, r);
         n++;
     }
-    classifier_read_unlock();
+    rcu_read_end();
     assert_int_equal(n, live);
     assert_true(classifier_is_empty(&h.cls));
     harness_destroy(&h);
@@ -613,12 +614,12 @@ test_loose_target_iteration_follows_openflow_semantics(void **state)
     m_dl_type(&target, ETH_TYPE_IP);
     m_nw_dst(&target, ip4(10, 0, 0, 0), 8);
     cls_rule_init(&cls_target, &target, 12345);
-    classifier_read_lock();
+    rcu_read_begin();
     CLS_FOR_EACH_TARGET(r, cr, &h.cls, &cls_target, 0)
     {
         seen[r->id]++;
     }
-    classifier_read_unlock();
+    rcu_read_end();
     assert_int_equal(seen[0], 1);
     assert_int_equal(seen[1], 1);
     assert_int_equal(seen[2], 1);
@@ -702,7 +703,7 @@ test_rule_is_visible_only_within_its_versions(void **state)
     /* Iteration honours versions too. */
     struct trule *it;
     int n = 0;
-    classifier_read_lock();
+    rcu_read_begin();
     CLS_FOR_EACH_TARGET(it, cr, &cls, NULL, v + 4)
     {
         assert_int_equal(it->id, 2);
@@ -712,7 +713,7 @@ test_rule_is_visible_only_within_its_versions(void **state)
     {
         n += 10;
     }
-    classifier_read_unlock();
+    rcu_read_end();
     assert_int_equal(n, 1);
 
     classifier_remove_now(&cls, &r->cr);
@@ -1545,7 +1546,7 @@ check_iteration_and_targets(const struct harness *h,
     struct trule *r;
     size_t n = 0;
 
-    classifier_read_lock();
+    rcu_read_begin();
     CLS_FOR_EACH(r, cr, &h->cls)
     {
         assert_true(r->live);
@@ -1582,7 +1583,7 @@ check_iteration_and_targets(const struct harness *h,
         assert_int_equal(got, expected);
         cls_rule_destroy(&cls_target);
     }
-    classifier_read_unlock();
+    rcu_read_end();
 }
 
 static void
@@ -1944,10 +1945,10 @@ cc_reader_main(void *reader_)
     struct cc_shared *sh = reader->sh;
     uint64_t last = 0;
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     pthread_barrier_wait(&sh->start);
     while (!atomic_load_acquire(&sh->done)) {
-        classifier_read_lock();
+        rcu_read_begin();
         uint64_t v = cls_version_get(&sh->version);
         int expected = cc_expected_tag(v);
 
@@ -1968,13 +1969,13 @@ cc_reader_main(void *reader_)
             }
             reader->lookups++;
         }
-        classifier_read_unlock();
+        rcu_read_end();
         if (v != last) {
             reader->versions_seen++;
             last = v;
         }
     }
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 
@@ -2085,17 +2086,17 @@ test_concurrent_readers_see_whole_batches(void **state)
         /* Publish, wait until no reader can use v - 1, unlink the old
          * rules, and free them after another grace period. */
         cls_version_publish(&sh->version, v);
-        classifier_synchronize();
+        rcu_synchronize();
         for (int i = 0; i < CC_SLOTS; i++) {
             if (old_slots[i]) {
                 classifier_remove_now(&sh->cls, &old_slots[i]->cr);
-                classifier_postpone(trule_free_cb, old_slots[i]);
+                rcu_postpone(trule_free_cb, old_slots[i]);
             }
         }
         for (int i = 0; i < CC_NOISE; i++) {
             if (old_noise[i]) {
                 classifier_remove_now(&sh->cls, &old_noise[i]->cr);
-                classifier_postpone(trule_free_cb, old_noise[i]);
+                rcu_postpone(trule_free_cb, old_noise[i]);
             }
             old_noise[i] = new_noise[i];
         }
@@ -2138,7 +2139,7 @@ test_concurrent_readers_see_whole_batches(void **state)
     assert_true(classifier_is_empty(&sh->cls));
     classifier_destroy(&sh->cls);
     pthread_barrier_destroy(&sh->start);
-    urcu_memb_barrier();
+    rcu_wait_postponed();
     free(sh);
 }
 
@@ -2149,7 +2150,7 @@ group_setup(void **state)
 {
     (void)state;
     read_knobs();
-    urcu_memb_register_thread();
+    rcu_thread_register();
     return 0;
 }
 
@@ -2157,8 +2158,8 @@ static int
 group_teardown(void **state)
 {
     (void)state;
-    urcu_memb_barrier(); /* Run the postponed frees. */
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed(); /* Run the postponed frees. */
+    rcu_thread_unregister();
     return 0;
 }
 

@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "datapath/dp-rcu.h"
 #include "datapath/dpcls.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
+#include "lib/rcu.h"
 
 static uint64_t base_seed = 0xd9c15eedULL;
 
@@ -600,7 +600,7 @@ test_catchall_mask_matches_everything(void **state)
 
 struct race {
     struct dpcls cls;
-    struct dp_rcu *rcu;
+    struct rcu_qsbr_queue *rcu;
     pthread_mutex_t mutex; /* The writer's. */
     struct flow_wildcards masks[6];
     bool stop;         /* Atomic. */
@@ -616,7 +616,7 @@ race_reader(void *race_)
     uint64_t s = base_seed + (uint64_t)(uintptr_t)&s;
     uint64_t n = 0;
 
-    dp_rcu_register_thread();
+    rcu_qsbr_thread_register();
     while (!atomic_load_relaxed(&race->stop)) {
         struct flow flows[DPCLS_BATCH_MAX];
         const struct flow *ptrs[DPCLS_BATCH_MAX];
@@ -639,10 +639,10 @@ race_reader(void *race_)
         }
         n += DPCLS_BATCH_MAX;
         atomic_fetch_add_relaxed(&race->progress, 1);
-        dp_rcu_quiesce();
+        rcu_qsbr_quiesce();
     }
     atomic_fetch_add_relaxed(&race->lookups, n);
-    dp_rcu_unregister_thread();
+    rcu_qsbr_thread_unregister();
     return NULL;
 }
 
@@ -656,8 +656,8 @@ test_readers_race_a_writer_without_locks(void **state)
 
     (void)state;
     memset(&race, 0, sizeof race);
-    race.rcu = dp_rcu_create();
-    dpcls_init(&race.cls, dp_rcu_postpone_cb, race.rcu);
+    race.rcu = rcu_qsbr_queue_create();
+    dpcls_init(&race.cls, rcu_qsbr_queue_postpone_hook, race.rcu);
     random_masks(race.masks, ARRAY_SIZE(race.masks), &s);
     for (size_t i = 0; i < ARRAY_SIZE(readers); i++) {
         pthread_create(&readers[i], NULL, race_reader, &race);
@@ -672,7 +672,7 @@ test_readers_race_a_writer_without_locks(void **state)
 
         if (live[slot]) {
             dpcls_remove(&race.cls, &live[slot]->cr);
-            dp_rcu_postpone(race.rcu, free, live[slot]);
+            rcu_qsbr_queue_postpone(race.rcu, free, live[slot]);
             live[slot] = NULL;
         } else {
             const struct flow_wildcards *mask =
@@ -689,7 +689,7 @@ test_readers_race_a_writer_without_locks(void **state)
             dpcls_sort(&race.cls);
         }
         if (op % 256 == 0) {
-            dp_rcu_reclaim(race.rcu);
+            rcu_qsbr_queue_reclaim(race.rcu);
         }
     }
 
@@ -702,10 +702,10 @@ test_readers_race_a_writer_without_locks(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(live); i++) {
         if (live[i]) {
             dpcls_remove(&race.cls, &live[i]->cr);
-            dp_rcu_postpone(race.rcu, free, live[i]);
+            rcu_qsbr_queue_postpone(race.rcu, free, live[i]);
         }
     }
-    dp_rcu_destroy(race.rcu);
+    rcu_qsbr_queue_destroy(race.rcu);
     dpcls_destroy(&race.cls);
 }
 

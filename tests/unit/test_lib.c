@@ -1,8 +1,9 @@
 /* Unit tests for src/lib: atomics, coverage counters, dynamic strings,
- * logging levels, hashing, object pools, pointer maps, hash maps, lists,
- * array growth. */
+ * logging levels, hashing, object pools, RCU, sequence numbers, pointer
+ * maps, hash maps, lists, array growth. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "lib/atomic.h"
+#include "lib/cond.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/hash.h"
@@ -22,6 +25,9 @@
 #include "lib/list.h"
 #include "lib/pool.h"
 #include "lib/ptrmap.h"
+#include "lib/rcu.h"
+#include "lib/seq.h"
+#include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
 
@@ -533,6 +539,343 @@ test_pool_takes_frees_from_other_threads(void **state)
     }
 }
 
+/* ---- RCU ---------------------------------------------------------------- */
+
+static void
+lib_test_sleep_ms(unsigned int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+
+    nanosleep(&ts, NULL);
+}
+
+/* A memb reader that stays inside a read-side section until told to
+ * leave. */
+struct rcu_test_reader {
+    pthread_t thread;
+    bool inside;  /* Atomic: the section is open. */
+    bool release; /* Atomic: leave it. */
+};
+
+static void *
+rcu_test_reader_main(void *r_)
+{
+    struct rcu_test_reader *r = r_;
+
+    rcu_thread_register();
+    rcu_read_begin();
+    atomic_store_release(&r->inside, true);
+    while (!atomic_load_acquire(&r->release)) {
+        sched_yield();
+    }
+    rcu_read_end();
+    rcu_thread_unregister();
+    return NULL;
+}
+
+static void
+rcu_test_reader_start(struct rcu_test_reader *r)
+{
+    memset(r, 0, sizeof *r);
+    assert_int_equal(pthread_create(&r->thread, NULL, rcu_test_reader_main, r),
+                     0);
+    while (!atomic_load_acquire(&r->inside)) {
+        sched_yield();
+    }
+}
+
+static void
+rcu_test_reader_stop(struct rcu_test_reader *r)
+{
+    atomic_store_release(&r->release, true);
+    pthread_join(r->thread, NULL);
+}
+
+static void
+rcu_test_set_flag(void *flag)
+{
+    atomic_store_release((bool *)flag, true);
+}
+
+/* A postponed callback waits for the read-side sections open when it was
+ * postponed, and rcu_wait_postponed() waits for the callback. */
+static void
+test_rcu_postponed_callback_runs_after_the_readers_leave(void **state)
+{
+    struct rcu_test_reader reader;
+    bool ran = false;
+
+    (void)state;
+    rcu_thread_register();
+    rcu_test_reader_start(&reader);
+    rcu_postpone(rcu_test_set_flag, &ran);
+    lib_test_sleep_ms(20);
+    assert_false(atomic_load_acquire(&ran));
+    rcu_test_reader_stop(&reader);
+    rcu_wait_postponed();
+    assert_true(atomic_load_acquire(&ran));
+
+    rcu_postpone_free(NULL);
+    rcu_postpone_free(xmalloc(64)); /* Freed: LeakSanitizer would say. */
+    rcu_wait_postponed();
+    rcu_thread_unregister();
+}
+
+struct rcu_test_sync {
+    bool done; /* Atomic. */
+};
+
+static void *
+rcu_test_synchronize_main(void *s_)
+{
+    struct rcu_test_sync *s = s_;
+
+    rcu_thread_register();
+    rcu_synchronize();
+    atomic_store_release(&s->done, true);
+    rcu_thread_unregister();
+    return NULL;
+}
+
+/* rcu_synchronize() returns only once an open read-side section ends. */
+static void
+test_rcu_synchronize_waits_for_an_open_section(void **state)
+{
+    struct rcu_test_reader reader;
+    struct rcu_test_sync sync = {false};
+    pthread_t thread;
+
+    (void)state;
+    rcu_test_reader_start(&reader);
+    assert_int_equal(
+        pthread_create(&thread, NULL, rcu_test_synchronize_main, &sync), 0);
+    lib_test_sleep_ms(20);
+    assert_false(atomic_load_acquire(&sync.done));
+    rcu_test_reader_stop(&reader);
+    pthread_join(thread, NULL);
+    assert_true(atomic_load_acquire(&sync.done));
+}
+
+static void *
+rcu_test_register_twice_main(void *flag)
+{
+    /* Twice: the second call sees the first. */
+    rcu_thread_register_until_exit();
+    rcu_thread_register_until_exit();
+    rcu_read_begin();
+    rcu_read_end();
+    rcu_postpone(rcu_test_set_flag, flag);
+    return NULL; /* Unregistered on the way out. */
+}
+
+/* A thread registered "until exit" can postpone, and is unregistered when
+ * it ends. */
+static void
+test_rcu_register_until_exit_registers_once(void **state)
+{
+    bool ran = false;
+    pthread_t thread;
+
+    (void)state;
+    assert_int_equal(
+        pthread_create(&thread, NULL, rcu_test_register_twice_main, &ran), 0);
+    pthread_join(thread, NULL);
+    rcu_thread_register();
+    rcu_wait_postponed();
+    rcu_thread_unregister();
+    assert_true(atomic_load_acquire(&ran));
+}
+
+/* A QSBR reader that stays online, without a quiescent state, until told
+ * to go offline. */
+static void *
+rcu_test_qsbr_reader_main(void *r_)
+{
+    struct rcu_test_reader *r = r_;
+
+    rcu_qsbr_thread_register();
+    atomic_store_release(&r->inside, true);
+    while (!atomic_load_acquire(&r->release)) {
+        sched_yield();
+    }
+    rcu_qsbr_quiesce();
+    rcu_qsbr_offline();
+    rcu_qsbr_online();
+    rcu_qsbr_thread_unregister();
+    return NULL;
+}
+
+struct rcu_test_reclaim {
+    struct rcu_qsbr_queue *queue;
+    size_t n_run; /* Atomic. */
+    bool done;    /* Atomic. */
+};
+
+static void *
+rcu_test_reclaim_main(void *r_)
+{
+    struct rcu_test_reclaim *r = r_;
+
+    atomic_store_relaxed(&r->n_run, rcu_qsbr_queue_reclaim(r->queue));
+    atomic_store_release(&r->done, true);
+    return NULL;
+}
+
+/* Callbacks queued for QSBR run in the reclaim, after the online readers
+ * pass a quiescent state, and not before. */
+static void
+test_rcu_qsbr_queue_runs_callbacks_after_a_quiescent_state(void **state)
+{
+    struct rcu_test_reclaim reclaim = {rcu_qsbr_queue_create(), 0, false};
+    struct rcu_test_reader reader;
+    pthread_t thread;
+    bool ran = false;
+
+    (void)state;
+    memset(&reader, 0, sizeof reader);
+    assert_int_equal(pthread_create(&reader.thread, NULL,
+                                    rcu_test_qsbr_reader_main, &reader),
+                     0);
+    while (!atomic_load_acquire(&reader.inside)) {
+        sched_yield();
+    }
+    rcu_qsbr_queue_postpone(reclaim.queue, rcu_test_set_flag, &ran);
+    rcu_qsbr_queue_postpone_hook(free, xmalloc(64), reclaim.queue);
+    assert_int_equal(rcu_qsbr_queue_n_pending(reclaim.queue), 2);
+
+    assert_int_equal(
+        pthread_create(&thread, NULL, rcu_test_reclaim_main, &reclaim), 0);
+    lib_test_sleep_ms(20);
+    assert_false(atomic_load_acquire(&reclaim.done));
+    assert_false(atomic_load_acquire(&ran));
+
+    rcu_test_reader_stop(&reader);
+    pthread_join(thread, NULL);
+    assert_int_equal(atomic_load_relaxed(&reclaim.n_run), 2);
+    assert_true(atomic_load_acquire(&ran));
+    assert_int_equal(rcu_qsbr_queue_n_pending(reclaim.queue), 0);
+    assert_int_equal(rcu_qsbr_queue_reclaim(reclaim.queue), 0);
+    rcu_qsbr_queue_destroy(reclaim.queue);
+}
+
+/* ---- Sequence numbers --------------------------------------------------- */
+
+struct seq_test_waiter {
+    struct seq *seq;
+    uint64_t seen;
+    bool changed; /* The wait's return value. */
+};
+
+static void *
+seq_test_waiter_main(void *w_)
+{
+    struct seq_test_waiter *w = w_;
+
+    /* A deadline far enough never to be the reason it returns. */
+    w->changed =
+        seq_wait_until(w->seq, w->seen, time_nsec() + 3600 * 1000000000ull);
+    return NULL;
+}
+
+/* A thread waiting on a seq wakes when another changes it. */
+static void
+test_seq_waiter_wakes_on_change(void **state)
+{
+    struct seq_test_waiter w;
+    pthread_t thread;
+
+    (void)state;
+    w.seq = seq_create();
+    w.seen = seq_read(w.seq);
+    w.changed = false;
+    assert_int_equal(pthread_create(&thread, NULL, seq_test_waiter_main, &w),
+                     0);
+    lib_test_sleep_ms(10); /* Most likely asleep by now; either is fine. */
+    seq_change(w.seq);
+    pthread_join(thread, NULL);
+    assert_true(w.changed);
+    assert_true(seq_read(w.seq) != w.seen);
+
+    /* seq_wait() on a value that is already stale returns at once. */
+    seq_wait(w.seq, w.seen);
+    seq_destroy(w.seq);
+}
+
+/* Without a change, a wait with a deadline gives up at the deadline and
+ * says so; a change made before the wait is seen even then. */
+static void
+test_seq_wait_until_returns_false_at_the_deadline(void **state)
+{
+    struct seq *seq = seq_create();
+    uint64_t seen = seq_read(seq);
+
+    (void)state;
+    assert_false(seq_wait_until(seq, seen, time_nsec() + 20ull * 1000000));
+    assert_false(seq_wait_until(seq, seen, 0)); /* Already past. */
+    assert_int_equal(seq_read(seq), seen);
+
+    seq_change(seq);
+    assert_true(seq_wait_until(seq, seen, 0));
+    seq_destroy(seq);
+}
+
+struct seq_test_watcher {
+    struct seq *seq;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    uint64_t seen;
+    bool ready; /* 'mutex': the watcher is about to wait. */
+};
+
+static void *
+seq_test_watcher_main(void *w_)
+{
+    struct seq_test_watcher *w = w_;
+
+    pthread_mutex_lock(&w->mutex);
+    w->ready = true;
+    while (seq_read(w->seq) == w->seen) {
+        pthread_cond_wait(&w->cond, &w->mutex);
+    }
+    pthread_mutex_unlock(&w->mutex);
+    return NULL;
+}
+
+/* A thread asleep on a condition variable of its own wakes when a seq it
+ * watches changes. */
+static void
+test_seq_change_wakes_a_watcher(void **state)
+{
+    struct seq_test_watcher w;
+    struct seq_watcher watcher;
+    pthread_t thread;
+    bool ready = false;
+
+    (void)state;
+    w.seq = seq_create();
+    pthread_mutex_init(&w.mutex, NULL);
+    cond_init_monotonic(&w.cond);
+    w.seen = seq_read(w.seq);
+    w.ready = false;
+    seq_watch(w.seq, &watcher, &w.mutex, &w.cond);
+    assert_int_equal(pthread_create(&thread, NULL, seq_test_watcher_main, &w),
+                     0);
+    while (!ready) {
+        pthread_mutex_lock(&w.mutex);
+        ready = w.ready;
+        pthread_mutex_unlock(&w.mutex);
+        sched_yield();
+    }
+    seq_change(w.seq);
+    pthread_join(thread, NULL);
+    seq_unwatch(w.seq, &watcher);
+    seq_change(w.seq); /* No watcher: nothing to wake. */
+
+    pthread_cond_destroy(&w.cond);
+    pthread_mutex_destroy(&w.mutex);
+    seq_destroy(w.seq);
+}
+
 /* ---- Pointer maps -------------------------------------------------------- */
 
 struct ptrmap_test_entry {
@@ -907,6 +1250,15 @@ main(void)
             test_pool_hands_out_aligned_objects_and_reuses_freed_ones),
         cmocka_unit_test(test_pool_keeps_empty_slabs_until_trimmed),
         cmocka_unit_test(test_pool_takes_frees_from_other_threads),
+        cmocka_unit_test(
+            test_rcu_postponed_callback_runs_after_the_readers_leave),
+        cmocka_unit_test(test_rcu_synchronize_waits_for_an_open_section),
+        cmocka_unit_test(test_rcu_register_until_exit_registers_once),
+        cmocka_unit_test(
+            test_rcu_qsbr_queue_runs_callbacks_after_a_quiescent_state),
+        cmocka_unit_test(test_seq_waiter_wakes_on_change),
+        cmocka_unit_test(test_seq_wait_until_returns_false_at_the_deadline),
+        cmocka_unit_test(test_seq_change_wakes_a_watcher),
         cmocka_unit_test(
             test_ptrmap_agrees_with_a_reference_through_growth_and_shrink),
         cmocka_unit_test(test_ptrmap_iteration_survives_removal),

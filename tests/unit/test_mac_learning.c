@@ -27,7 +27,7 @@ mac_n(uint32_t n)
 static void
 test_learn_lookup_and_move(void **state)
 {
-    struct mac_learning *ml = mac_learning_create(0, 0);
+    struct mac_learning *ml = mac_learning_create(0, 0, NULL);
     uint64_t seq = mac_learning_seq(ml);
     uint32_t port;
 
@@ -59,7 +59,7 @@ test_learn_lookup_and_move(void **state)
 static void
 test_entries_age_out(void **state)
 {
-    struct mac_learning *ml = mac_learning_create(0, 0);
+    struct mac_learning *ml = mac_learning_create(0, 0, NULL);
     struct ds s = DS_EMPTY_INITIALIZER;
     uint32_t port;
 
@@ -85,7 +85,7 @@ test_entries_age_out(void **state)
 static void
 test_full_table_evicts_least_recently_used(void **state)
 {
-    struct mac_learning *ml = mac_learning_create(0, 4);
+    struct mac_learning *ml = mac_learning_create(0, 4, NULL);
     uint32_t port;
 
     (void)state;
@@ -132,7 +132,7 @@ learner_main(void *l_)
 static void
 test_concurrent_learners(void **state)
 {
-    struct mac_learning *ml = mac_learning_create(0, 1024);
+    struct mac_learning *ml = mac_learning_create(0, 1024, NULL);
     struct learner learners[4];
     pthread_t threads[4];
 

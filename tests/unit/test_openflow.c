@@ -18,6 +18,7 @@
 #include "datapath/dp-actions.h"
 #include "flow/flow-text.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
 #include "openflow/ofp-codec.h"
@@ -661,11 +662,11 @@ test_flow_removed_reports_deletes_and_timeouts_only(void **state)
     memset(&flow, 0, sizeof flow);
     flow.dl_type = htons(ETH_TYPE_IP);
     flow.nw_proto = IPPROTO_TCP_;
-    classifier_read_lock();
+    rcu_read_begin();
     rule = ofproto_table_lookup(ofp, 0, &flow, NULL);
     assert_non_null(rule);
     ofproto_rule_credit_stats(rule, 3, 180, T0);
-    classifier_read_unlock();
+    rcu_read_end();
     unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "tcp", T0);
     assert_int_equal(rs.n, 1);
     assert_int_equal(rs.r[0].cookie, 1);

@@ -33,7 +33,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <urcu/urcu-memb.h>
 
 #include "classifier/classifier.h"
 #include "control/control.h"
@@ -42,6 +41,7 @@
 #include "flow/flow.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "netdev/netdev.h"
 #include "ofproto/ofproto.h"
@@ -172,12 +172,12 @@ rule_packets(struct unit_switch *e, unsigned int in_port, uint16_t tp_dst)
     f.dl_type = htons(ETH_TYPE_IP);
     f.nw_proto = IPPROTO_TCP_;
     f.tp_dst = htons(tp_dst);
-    classifier_read_lock();
+    rcu_read_begin();
     rule = ofproto_table_lookup(e->ofp, 0, &f, NULL);
     if (rule) {
         ofproto_rule_get_stats(rule, &packets, &bytes, &used);
     }
-    classifier_read_unlock();
+    rcu_read_end();
     return packets;
 }
 
@@ -767,11 +767,11 @@ test_flow_without_ukey_is_adopted_and_credited(void **state)
     /* Forget the ukey, as after a restart. */
     map = upcall_get_ukeys(e.udpif);
     assert_int_equal(dump_ufids(&e, &ufid, 1), 1);
-    classifier_read_lock();
+    rcu_read_begin();
     ukey = ukey_lookup(map, &ufid, NULL);
     assert_non_null(ukey);
     ukey_remove(map, ukey);
-    classifier_read_unlock();
+    rcu_read_end();
     assert_int_equal(n_ukeys(&e), 0);
 
     for (unsigned int i = 0; i < 5; i++) {
@@ -1098,7 +1098,7 @@ static int
 group_setup(void **state)
 {
     (void)state;
-    urcu_memb_register_thread();
+    rcu_thread_register();
     return 0;
 }
 
@@ -1106,8 +1106,8 @@ static int
 group_teardown(void **state)
 {
     (void)state;
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed();
+    rcu_thread_unregister();
     netdev_pool_purge();
     return 0;
 }

@@ -2,7 +2,7 @@
  * replace-on-evicted, a locked ukey never waited on, lookup, remove, the
  * per-partition sweep, and concurrent installs of the same keys from
  * several threads (exactly one wins per key).  Freed ukeys go through an
- * RCU grace period; the teardown waits for it (urcu_memb_barrier()). */
+ * RCU grace period; the teardown waits for it (rcu_wait_postponed()). */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,12 +14,12 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <urcu/urcu-memb.h>
 
 #include "classifier/classifier.h"
 #include "datapath/dp-actions.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
+#include "lib/rcu.h"
 #include "lib/util.h"
 #include "unit-rcu.h"
 #include "upcall/ukey.h"
@@ -126,7 +126,7 @@ test_ukey_replaces_evicted_ukey(void **state)
     advance(a, UKEY_EVICTING);
     advance(a, UKEY_EVICTED);
 
-    classifier_read_lock();
+    rcu_read_begin();
     assert_int_equal(ukey_install(map, b, &replaced), 0);
     assert_true(replaced);
     /* 'a' is out of the map and DELETED, freed after the grace period. */
@@ -135,7 +135,7 @@ test_ukey_replaces_evicted_ukey(void **state)
     assert_ptr_equal(ukey_lookup(map, &b->ufid, &m), b);
     m.flow.tp_dst = htons(444); /* Same ufid, another megaflow: none. */
     assert_null(ukey_lookup(map, &b->ufid, &m));
-    classifier_read_unlock();
+    rcu_read_end();
     assert_int_equal(ukey_map_count(map), 1);
     ukey_map_destroy(map);
 }
@@ -183,11 +183,11 @@ test_ukey_lookup_remove_and_sweep(void **state)
         }
     }
     assert_int_equal(ukey_map_count(map), 200);
-    classifier_read_lock();
+    rcu_read_begin();
     for (int i = 0; i < 200; i++) {
         assert_ptr_equal(ukey_lookup(map, &ukeys[i]->ufid, NULL), ukeys[i]);
     }
-    classifier_read_unlock();
+    rcu_read_end();
     ukey_remove(map, ukeys[0]);
     assert_int_equal(ukey_map_count(map), 199);
 
@@ -225,7 +225,7 @@ test_ukey_memory_goes_back_after_a_storm(void **state)
         ukey_remove(map, ukeys[i]);
     }
     assert_int_equal(ukey_map_count(map), 0);
-    urcu_memb_barrier(); /* The removed ukeys are freed. */
+    rcu_wait_postponed(); /* The removed ukeys are freed. */
     /* Just emptied: an idle trim keeps the slabs, a full one does not. */
     assert_int_equal(ukey_trim_memory(60 * 1000), 0);
     assert_true(ukey_trim_memory(0) >= 1000 * 1000);
@@ -249,7 +249,7 @@ race_main(void *r_)
 {
     struct race *r = r_;
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     pthread_barrier_wait(&r->barrier);
     for (int i = 0; i < 1000; i++) {
         struct ukey *ukey = make_ukey(7, (uint16_t)i);
@@ -262,7 +262,7 @@ race_main(void *r_)
             ukey_destroy(ukey);
         }
     }
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 

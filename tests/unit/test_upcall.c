@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <urcu/urcu-memb.h>
 
 #include "classifier/classifier.h"
 #include "control/control.h"
@@ -39,6 +38,7 @@
 #include "flow/flow.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "netdev/netdev.h"
 #include "ofproto/ofproto.h"
@@ -164,11 +164,11 @@ rule_packets(struct unit_switch *e, uint16_t tp_dst)
     f.dl_type = htons(ETH_TYPE_IP);
     f.nw_proto = IPPROTO_TCP_;
     f.tp_dst = htons(tp_dst);
-    classifier_read_lock();
+    rcu_read_begin();
     rule = ofproto_table_lookup(e->ofp, 0, &f, NULL);
     assert_non_null(rule);
     ofproto_rule_get_stats(rule, &packets, &bytes, &used);
-    classifier_read_unlock();
+    rcu_read_end();
     return packets;
 }
 
@@ -232,11 +232,11 @@ test_miss_installs_megaflow_and_forwards(void **state)
     f.dl_type = htons(ETH_TYPE_IP);
     f.nw_proto = IPPROTO_TCP_;
     f.tp_dst = htons(80);
-    classifier_read_lock();
+    rcu_read_begin();
     rule = ofproto_table_lookup(e.ofp, 0, &f, NULL);
     assert_non_null(rule);
     ofproto_rule_get_stats(rule, &packets, &bytes, &used);
-    classifier_read_unlock();
+    rcu_read_end();
     assert_int_equal(packets, 1);
     assert_int_equal(bytes, 64);
 
@@ -414,7 +414,7 @@ test_ukey_replaced_when_flow_deleted_mid_dump(void **state)
     /* Dump: the flow is seen (OPERATIONAL), then evicted. */
     dump = dp_flow_dump_create(e.dp);
     assert_int_equal(dp_flow_dump_next(dump, &info, 1), 1);
-    classifier_read_lock();
+    rcu_read_begin();
     ukey = ukey_lookup(upcall_get_ukeys(e.udpif), &info.ufid, NULL);
     assert_non_null(ukey);
     assert_true(ukey_trylock(ukey));
@@ -425,7 +425,7 @@ test_ukey_replaced_when_flow_deleted_mid_dump(void **state)
     assert_int_equal(dp_flow_del(e.dp, &info.ufid, NULL), 0);
     ukey_set_state(ukey, UKEY_EVICTED);
     ukey_unlock(ukey);
-    classifier_read_unlock();
+    rcu_read_end();
     dp_flow_info_uninit(&info);
     dp_flow_dump_destroy(dump);
     assert_int_equal(unit_switch_n_flows(&e), 0);
@@ -1285,7 +1285,7 @@ static int
 group_setup(void **state)
 {
     (void)state;
-    urcu_memb_register_thread();
+    rcu_thread_register();
     return 0;
 }
 
@@ -1293,8 +1293,8 @@ static int
 group_teardown(void **state)
 {
     (void)state;
-    urcu_memb_barrier();
-    urcu_memb_unregister_thread();
+    rcu_wait_postponed();
+    rcu_thread_unregister();
     netdev_pool_purge();
     return 0;
 }

@@ -21,13 +21,13 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
-#include <urcu/urcu-memb.h>
 
 #include "datapath/dp-actions.h"
 #include "flow/flow-text.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
 #include "lib/dynamic-string.h"
+#include "lib/rcu.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
@@ -1129,7 +1129,7 @@ cc_handler_main(void *sh_)
     struct cc_shared *sh = sh_;
     struct flow f = parse_flow("in_port=1,tcp");
 
-    urcu_memb_register_thread();
+    rcu_thread_register();
     while (!atomic_load_acquire(&sh->done)) {
         struct xlate_cache *xc = xlate_cache_new();
         struct xlate_out xout;
@@ -1149,7 +1149,7 @@ cc_handler_main(void *sh_)
         xlate_cache_push_stats(xc, 1, 64, 1);
         xlate_cache_delete(xc);
     }
-    urcu_memb_unregister_thread();
+    rcu_thread_unregister();
     return NULL;
 }
 

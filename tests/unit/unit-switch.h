@@ -19,10 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <urcu/urcu-memb.h>
-
 #include "datapath/datapath.h"
 #include "flow/flow-text.h"
+#include "lib/rcu.h"
 #include "lib/timeval.h"
 #include "netdev/netdev.h"
 #include "ofproto/ofproto.h"
@@ -169,7 +168,7 @@ unit_switch_destroy(struct unit_switch *sw)
     }
     dp_destroy(sw->dp);
     ofproto_destroy(sw->ofp);
-    urcu_memb_barrier();
+    rcu_wait_postponed();
 }
 
 /* Applies the flow-mod 'line' to the bridge, failing the test if it is
