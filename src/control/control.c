@@ -60,6 +60,7 @@
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/list.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -257,7 +258,7 @@ json_frame_end(const char *buf, size_t len)
 /* ---- Server ------------------------------------------------------------- */
 
 struct connection {
-    struct connection *next; /* In server->conns (server thread only). */
+    struct list node; /* In server->conns (server thread only). */
     int fd;
     pthread_mutex_t mutex; /* Guards everything below. */
     int refcnt;
@@ -283,8 +284,8 @@ struct control_server {
     int listen_fd;
     int wake_fd; /* eventfd: replies queued or shutting down. */
     pthread_t thread;
-    bool exiting; /* Written under no lock before the wake; read after. */
-    struct connection *conns;
+    bool exiting;      /* Written under no lock before the wake; read after. */
+    struct list conns; /* struct connection, newest first. */
     size_t n_conns;
 };
 
@@ -694,8 +695,7 @@ server_accept(struct control_server *server)
         c->refcnt = 1;
         c->server = server;
         pthread_mutex_init(&c->mutex, NULL);
-        c->next = server->conns;
-        server->conns = c;
+        list_push_front(&server->conns, &c->node);
         server->n_conns++;
     }
 }
@@ -754,16 +754,14 @@ server_main(void *server_)
     size_t pfds_alloc = 0;
 
     while (!atomic_load_acquire(&server->exiting)) {
-        size_t n = 2;
+        size_t n = 2 + server->n_conns;
+        struct connection *c;
 
-        for (struct connection *c = server->conns; c; c = c->next) {
-            n++;
-        }
         pfds = xgrow(pfds, &pfds_alloc, n, sizeof *pfds);
         pfds[0] = (struct pollfd){server->listen_fd, POLLIN, 0};
         pfds[1] = (struct pollfd){server->wake_fd, POLLIN, 0};
         size_t i = 2;
-        for (struct connection *c = server->conns; c; c = c->next, i++) {
+        LIST_FOR_EACH (c, node, &server->conns) {
             pthread_mutex_lock(&c->mutex);
             short events = c->out_len ? POLLOUT : 0;
             if (!c->busy && !c->close_after_send && !c->eof
@@ -774,7 +772,7 @@ server_main(void *server_)
             /* A hung-up socket reports POLLHUP whatever it is asked: one
              * with nothing to write waits for its reply without being
              * polled, or the thread would spin. */
-            pfds[i] =
+            pfds[i++] =
                 (struct pollfd){events || !c->eof ? c->fd : -1, events, 0};
         }
 
@@ -794,18 +792,12 @@ server_main(void *server_)
 
         /* Service every connection (new ones too: reading them costs at
          * most an EAGAIN). */
-        struct connection **prev = &server->conns;
-        for (struct connection *c = server->conns; c;) {
-            struct connection *next = c->next;
-
+        LIST_FOR_EACH_SAFE (c, node, &server->conns) {
             if (!connection_service(c)) {
-                *prev = next;
+                list_remove(&c->node);
                 server->n_conns--;
                 connection_close(c);
-            } else {
-                prev = &c->next;
             }
-            c = next;
         }
     }
     free(pfds);
@@ -950,6 +942,7 @@ control_server_create(const char *path, struct control_server **serverp,
 
     server = xzalloc(sizeof *server);
     server->path = xstrdup(path);
+    list_init(&server->conns);
     server->listen_fd = fd;
     server->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (server->wake_fd < 0) {
@@ -980,6 +973,8 @@ err_close:
 void
 control_server_destroy(struct control_server *server)
 {
+    struct connection *c;
+
     if (!server) {
         return;
     }
@@ -987,10 +982,8 @@ control_server_destroy(struct control_server *server)
     server_wake(server);
     pthread_join(server->thread, NULL);
 
-    while (server->conns) {
-        struct connection *c = server->conns;
-
-        server->conns = c->next;
+    LIST_FOR_EACH_SAFE (c, node, &server->conns) {
+        list_remove(&c->node);
         connection_write(c);
         connection_close(c);
     }
