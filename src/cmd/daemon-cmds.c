@@ -20,6 +20,7 @@
 #include "flow/flow-text.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/list.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -44,7 +45,7 @@ struct daemon_cmd {
 };
 
 struct daemon_job {
-    struct daemon_job *next;
+    struct list node; /* In daemon->jobs or a taken batch. */
     const struct daemon_cmd *cmd;
     struct control_conn *conn;
     int argc;
@@ -75,8 +76,7 @@ cmd_queue(struct control_conn *conn, int argc, const char *argv[], void *aux)
     pthread_mutex_lock(&d->mutex);
     closed = d->jobs_closed;
     if (!closed) {
-        *d->jobs_tail = job;
-        d->jobs_tail = &job->next;
+        list_push_back(&d->jobs, &job->node);
     }
     pthread_mutex_unlock(&d->mutex);
 
@@ -103,50 +103,47 @@ job_free(struct daemon_job *job)
     free(job);
 }
 
-static struct daemon_job *
-jobs_take(struct daemon *d)
+/* Moves every queued job, in order, to the empty list 'jobs', so that
+ * they run without the mutex and commands queued meanwhile wait for the
+ * next call. */
+static void
+jobs_take(struct daemon *d, struct list *jobs)
 {
-    struct daemon_job *jobs;
-
     pthread_mutex_lock(&d->mutex);
-    jobs = d->jobs;
-    d->jobs = NULL;
-    d->jobs_tail = &d->jobs;
+    while (!list_is_empty(&d->jobs)) {
+        list_push_back(jobs, list_pop_front(&d->jobs));
+    }
     pthread_mutex_unlock(&d->mutex);
-    return jobs;
 }
 
 void
 daemon_commands_run(struct daemon *d)
 {
-    struct daemon_job *job = jobs_take(d);
+    struct list jobs = LIST_INITIALIZER(&jobs);
+    struct daemon_job *job;
 
-    while (job) {
-        struct daemon_job *next = job->next;
-
+    jobs_take(d, &jobs);
+    LIST_FOR_EACH_SAFE (job, node, &jobs) {
         job->cmd->fn(d, job->conn, job->argc, (const char **)job->argv);
         job_free(job);
-        job = next;
     }
 }
 
 void
 daemon_commands_close(struct daemon *d)
 {
+    struct list jobs = LIST_INITIALIZER(&jobs);
     struct daemon_job *job;
 
     pthread_mutex_lock(&d->mutex);
     d->jobs_closed = true;
     pthread_mutex_unlock(&d->mutex);
 
-    job = jobs_take(d);
-    while (job) {
-        struct daemon_job *next = job->next;
-
+    jobs_take(d, &jobs);
+    LIST_FOR_EACH_SAFE (job, node, &jobs) {
         COVERAGE_INC(daemon_cmd_refused_shutdown);
         control_reply_error(job->conn, "flowswitchd is shutting down\n");
         job_free(job);
-        job = next;
     }
 }
 

@@ -48,6 +48,7 @@
 #include <stdio.h>
 
 #include "datapath/datapath.h"
+#include "lib/list.h"
 #include "openflow/ofmgr.h"
 #include "upcall/upcall.h"
 
@@ -171,7 +172,7 @@ struct daemon {
 
     /* Jobs from the control thread, oldest first.  Guarded by 'mutex'. */
     pthread_mutex_t mutex;
-    struct daemon_job *jobs, **jobs_tail;
+    struct list jobs; /* struct daemon_job. */
     bool jobs_closed; /* Shutting down: new commands are refused. */
 };
 

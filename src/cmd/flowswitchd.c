@@ -512,7 +512,7 @@ daemon_init(struct daemon *d, char **errorp)
     d->start_ms = time_msec();
     d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&d->mutex, NULL);
-    d->jobs_tail = &d->jobs;
+    list_init(&d->jobs);
     if (d->wake_fd < 0) {
         int error = errno;
 
