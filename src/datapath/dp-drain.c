@@ -36,6 +36,7 @@
 #include "datapath/dp-private.h"
 #include "lib/atomic.h"
 #include "lib/coverage.h"
+#include "lib/list.h"
 #include "lib/util.h"
 
 COVERAGE_DEFINE(dp_drain_flip);
@@ -51,7 +52,7 @@ enum dp_drain_stage {
 #define DP_DRAIN_PASSED UINT64_MAX
 
 struct dp_drain_cohort {
-    struct dp_drain_cohort *next;
+    struct list node; /* In dp->drain_cohorts. */
     enum dp_drain_stage stage;
     struct dp_flow **flows; /* References. */
     size_t n_flows, allocated_flows;
@@ -63,7 +64,7 @@ void
 dp_drain_init(struct dp *dp)
 {
     pthread_mutex_init(&dp->drain_mutex, NULL);
-    dp->drain_cohorts = NULL;
+    list_init(&dp->drain_cohorts);
     dp->drain_open = NULL;
     dp->n_draining = 0;
 }
@@ -96,11 +97,10 @@ dp_drain_try_flip(struct dp *dp, struct dp_flow *flow)
 void
 dp_drain_destroy(struct dp *dp)
 {
-    struct dp_drain_cohort *c, *next;
+    struct dp_drain_cohort *c;
 
     pthread_mutex_lock(&dp->drain_mutex);
-    for (c = dp->drain_cohorts; c; c = next) {
-        next = c->next;
+    LIST_FOR_EACH_SAFE (c, node, &dp->drain_cohorts) {
         for (size_t i = 0; i < c->n_flows; i++) {
             /* No thread runs: nothing can be outstanding. */
             atomic_store_relaxed(&c->flows[i]->drain, 0);
@@ -109,7 +109,7 @@ dp_drain_destroy(struct dp *dp)
         }
         dp_drain_cohort_free(c);
     }
-    dp->drain_cohorts = NULL;
+    list_init(&dp->drain_cohorts);
     dp->drain_open = NULL;
     pthread_mutex_unlock(&dp->drain_mutex);
     pthread_mutex_destroy(&dp->drain_mutex);
@@ -123,14 +123,9 @@ dp_drain_add(struct dp *dp, struct dp_flow *flow)
     pthread_mutex_lock(&dp->drain_mutex);
     c = dp->drain_open;
     if (!c) {
-        struct dp_drain_cohort **tail = &dp->drain_cohorts;
-
         c = xzalloc(sizeof *c);
         c->stage = DP_DRAIN_OPEN;
-        while (*tail) {
-            tail = &(*tail)->next;
-        }
-        *tail = c;
+        list_push_back(&dp->drain_cohorts, &c->node);
         dp->drain_open = c;
     }
     c->flows =
@@ -230,7 +225,7 @@ dp_drain_flip_cohort(struct dp *dp, struct dp_drain_cohort *c)
 uint64_t
 dp_drain_advance(struct dp *dp, bool wait)
 {
-    struct dp_drain_cohort **cp;
+    struct dp_drain_cohort *c;
 
     if (wait) {
         pthread_mutex_lock(&dp->drain_mutex);
@@ -242,9 +237,7 @@ dp_drain_advance(struct dp *dp, bool wait)
         dp_drain_snap_pmds(dp, dp->drain_open);
         dp->drain_open = NULL;
     }
-    for (cp = &dp->drain_cohorts; *cp;) {
-        struct dp_drain_cohort *c = *cp;
-
+    LIST_FOR_EACH_SAFE (c, node, &dp->drain_cohorts) {
         if (c->stage == DP_DRAIN_PMDS && dp_drain_pmds_passed(dp, c)) {
             dp_drain_snap_queues(dp, c);
         }
@@ -252,11 +245,9 @@ dp_drain_advance(struct dp *dp, bool wait)
             c->stage = DP_DRAIN_FLIP;
         }
         if (c->stage == DP_DRAIN_FLIP && dp_drain_flip_cohort(dp, c)) {
-            *cp = c->next;
+            list_remove(&c->node);
             dp_drain_cohort_free(c);
-            continue;
         }
-        cp = &c->next;
     }
     pthread_mutex_unlock(&dp->drain_mutex);
     return atomic_load_relaxed(&dp->n_draining);
@@ -265,7 +256,9 @@ dp_drain_advance(struct dp *dp, bool wait)
 void
 dp_drain_queues_changed(struct dp *dp)
 {
-    for (struct dp_drain_cohort *c = dp->drain_cohorts; c; c = c->next) {
+    struct dp_drain_cohort *c;
+
+    LIST_FOR_EACH (c, node, &dp->drain_cohorts) {
         if (c->stage == DP_DRAIN_QUEUES) {
             /* The upcalls behind the old snapshot moved to the new
              * queues, in order: wait for those instead. */

@@ -352,9 +352,9 @@ struct dp {
     /* Draining flows (dp-drain.c).  'drain_mutex' nests inside
      * 'flow_mutex' and is never held while taking it. */
     pthread_mutex_t drain_mutex;
-    struct dp_drain_cohort *drain_cohorts; /* Oldest first. */
-    struct dp_drain_cohort *drain_open;    /* Collecting new flows. */
-    uint64_t n_draining;                   /* Atomic. */
+    struct list drain_cohorts;          /* dp_drain_cohort, oldest first. */
+    struct dp_drain_cohort *drain_open; /* Collecting new flows. */
+    uint64_t n_draining;                /* Atomic. */
 
     /* Counters of threads other than the datapath threads (atomic). */
     uint64_t shared_counters[DP_N_COUNTERS];
