@@ -53,7 +53,7 @@ static struct vlog_rate_limit upcall_rl = VLOG_RATE_LIMIT_INIT(5, 5);
  * udpif's handler set still while a command reads it. */
 static pthread_mutex_t udpifs_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct udpif **udpifs;
-static size_t n_udpifs;
+static size_t n_udpifs, allocated_udpifs;
 static pthread_cond_t udpifs_cond = PTHREAD_COND_INITIALIZER; /* n_workers */
 static pthread_once_t upcall_commands_once = PTHREAD_ONCE_INIT;
 
@@ -977,7 +977,7 @@ upcall_create(const char *name, struct dp *dp, struct ofproto *ofproto,
 
     pthread_once(&upcall_commands_once, upcall_register_commands);
     pthread_mutex_lock(&udpifs_mutex);
-    udpifs = xrealloc(udpifs, (n_udpifs + 1) * sizeof(struct udpif *));
+    udpifs = xgrow(udpifs, &allocated_udpifs, n_udpifs + 1, sizeof *udpifs);
     udpifs[n_udpifs++] = udpif;
     pthread_mutex_unlock(&udpifs_mutex);
     *udpifp = udpif;
