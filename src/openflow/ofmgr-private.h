@@ -84,7 +84,7 @@ struct ofmgr {
 
     pthread_mutex_t mutex;
     struct ofconn **conns;
-    size_t n_conns;
+    size_t n_conns, allocated_conns;
 
     struct oflistener *listeners;
     size_t n_listeners;
@@ -98,7 +98,7 @@ struct ofmgr {
 
     /* Guarded by the mutex. */
     struct ofmgr_port *ports;
-    size_t n_ports;
+    size_t n_ports, allocated_ports;
 };
 
 /* ofmgr.c */

@@ -258,7 +258,8 @@ ofconn_create(struct ofmgr *mgr, int fd, struct ofcontroller *ctl,
     ofpbuf_init(&c->tx);
 
     pthread_mutex_lock(&mgr->mutex);
-    mgr->conns = xrealloc(mgr->conns, (mgr->n_conns + 1) * sizeof *mgr->conns);
+    mgr->conns = xgrow(mgr->conns, &mgr->allocated_conns, mgr->n_conns + 1,
+                       sizeof *mgr->conns);
     mgr->conns[mgr->n_conns++] = c;
     pthread_mutex_unlock(&mgr->mutex);
     return c;
@@ -975,8 +976,8 @@ ofmgr_port_status(struct ofmgr *mgr, uint8_t reason, uint32_t ofp_port,
 
     pthread_mutex_lock(&mgr->mutex);
     if (reason == OFPPR_ADD) {
-        mgr->ports =
-            xrealloc(mgr->ports, (mgr->n_ports + 1) * sizeof *mgr->ports);
+        mgr->ports = xgrow(mgr->ports, &mgr->allocated_ports, mgr->n_ports + 1,
+                           sizeof *mgr->ports);
         mgr->ports[mgr->n_ports++] =
             (struct ofmgr_port){ofp_port, time_msec()};
     } else if (reason == OFPPR_DELETE) {
@@ -1183,7 +1184,8 @@ ofmgr_create(const struct ofmgr_config *cfg, struct ofproto *ofproto,
     }
 
     n_ports = ofproto_port_list(ofproto, &ports);
-    mgr->ports = xcalloc(n_ports + 1, sizeof *mgr->ports);
+    mgr->allocated_ports = n_ports + 1;
+    mgr->ports = xcalloc(mgr->allocated_ports, sizeof *mgr->ports);
     for (size_t i = 0; i < n_ports; i++) {
         mgr->ports[i] = (struct ofmgr_port){ports[i].ofp_port, mgr->start};
     }
