@@ -616,7 +616,8 @@ struct batch {
     size_t n_forwards, allocated_forwards;
     /* send_flow_rem rules removed by deletes and timeouts, with why. */
     struct rule_vec notify;
-    enum ofproto_removed_reason *notify_reasons;
+    enum ofproto_removed_reason *notify_reasons; /* Parallel to 'notify'. */
+    size_t allocated_reasons;
     /* Filled by batch_commit(), delivered by batch_notify(). */
     struct ofproto_rule_info *removed_infos;
     size_t n_removed_infos;
@@ -632,8 +633,8 @@ batch_note_removal(struct batch *b, struct rule *rule,
         return;
     }
     rule_vec_push(&b->notify, rule);
-    b->notify_reasons = xrealloc(
-        b->notify_reasons, b->notify.allocated * sizeof *b->notify_reasons);
+    b->notify_reasons = xgrow(b->notify_reasons, &b->allocated_reasons,
+                              b->notify.n, sizeof *b->notify_reasons);
     b->notify_reasons[b->notify.n - 1] = reason;
 }
 
