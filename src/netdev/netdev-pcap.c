@@ -8,12 +8,13 @@
  * monotonic clock, where start is the first recv (not the open: the
  * datapath may start polling much later); recv hands out only frames that
  * are due, and the rx fd is a timerfd armed for the next one, so an idle
- * poll thread sleeps until then.  A paced port behaves like a wire feeding a NIC with a bounded rx
- * ring: when the datapath falls more than 'backlog' frames behind
- * (ring_size, default NETDEV_PCAP_BACKLOG), the excess frames are read and
- * dropped (frames the capture does not have never fall due: the file is
- * counted once at open, so a short capture cannot overrun a larger ring), counted in rx_dropped and netdev_pcap_rx_overrun, instead of
- * silently slowing the replay down.  With loop=N the file is replayed N
+ * poll thread sleeps until then.  A paced port behaves like a wire
+ * feeding a NIC with a bounded rx ring: when the datapath falls more than
+ * 'backlog' frames behind (ring_size, default NETDEV_PCAP_BACKLOG), the
+ * excess frames are read and dropped, counted in rx_dropped and
+ * netdev_pcap_rx_overrun, instead of silently slowing the replay down.
+ * Frames the capture does not have never fall due (the file is counted
+ * once at open), so a capture shorter than the ring cannot overrun it.  With loop=N the file is replayed N
  * times (reopened each time); recv returns EOF after the last pass, and
  * keeps the rx fd readable so a poller notices.  A damaged file ends the
  * replay early, counted in rx_errors and netdev_pcap_rx_error.
@@ -342,11 +343,15 @@ static uint64_t
 netdev_pcap_frames_due(struct netdev_pcap *dev)
 {
     uint64_t elapsed = time_nsec() - dev->start_ns;
-    uint64_t due = MIN(
+    uint64_t due =
         (uint64_t)((unsigned __int128)elapsed * dev->rate_pps / 1000000000u)
-            + 1,
-        dev->n_frames);
-    uint64_t late = due > dev->n_done ? due - dev->n_done : 0;
+        + 1;
+    uint64_t late;
+
+    if (due > dev->n_frames) {
+        due = dev->n_frames;
+    }
+    late = due > dev->n_done ? due - dev->n_done : 0;
 
     if (late > dev->backlog) {
         uint64_t dropped = 0;

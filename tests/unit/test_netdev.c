@@ -767,6 +767,29 @@ test_pcap_empty_capture_with_loops_ends_at_once(void **state)
     free(path);
 }
 
+/* Receives all 'n_frames' frames of write_capture()'s capture from
+ * 'netdev', in order, and checks that the port counted them all and
+ * dropped none. */
+static void
+recv_whole_capture(struct netdev *netdev, size_t n_frames)
+{
+    struct dp_packet **pkts = calloc(n_frames, sizeof *pkts);
+    struct netdev_stats stats;
+    size_t n = 0;
+
+    assert_non_null(pkts);
+    assert_int_equal(recv_n(netdev, pkts, &n, n_frames, 10000), 0);
+    assert_int_equal(n, n_frames);
+    for (uint32_t i = 0; i < n_frames; i++) {
+        check_round_trip_frame(pkts[i], i);
+    }
+    netdev_get_stats(netdev, &stats);
+    assert_int_equal(stats.rx_packets, n_frames);
+    assert_int_equal(stats.rx_dropped, 0);
+    delete_all(pkts, n);
+    free(pkts);
+}
+
 static void
 test_pcap_paced_replay_keeps_order_and_count(void **state)
 {
@@ -775,20 +798,14 @@ test_pcap_paced_replay_keeps_order_and_count(void **state)
     /* 300 frames at 100 kpps: 3 ms of replay; fewer frames than the
      * backlog, so none can be dropped however slow the test runs. */
     struct netdev_options options = {.rx_path = path, .rate_pps = 100000};
-    struct dp_packet *pkts[N];
     struct netdev_stats stats;
     struct netdev *netdev;
-    size_t n = 0;
 
     (void)state;
     write_capture(path, N);
     netdev = open_ok("prx", "pcap", &options);
     assert_false(netdev_is_lossless(netdev));
-    assert_int_equal(recv_n(netdev, pkts, &n, N, 10000), 0);
-    assert_int_equal(n, N);
-    for (uint32_t i = 0; i < N; i++) {
-        check_round_trip_frame(pkts[i], i);
-    }
+    recv_whole_capture(netdev, N);
     /* The poller learns about the end through the fd. */
     struct pollfd pfd = {.fd = netdev_get_rx_fd(netdev), .events = POLLIN};
     struct dp_packet_batch batch;
@@ -803,7 +820,6 @@ test_pcap_paced_replay_keeps_order_and_count(void **state)
     netdev_get_stats(netdev, &stats);
     assert_int_equal(stats.rx_packets, N);
     assert_int_equal(stats.rx_dropped, 0);
-    delete_all(pkts, n);
     netdev_close(netdev);
     free(path);
 }
@@ -854,23 +870,12 @@ test_pcap_paced_replay_shorter_than_its_ring_loses_nothing(void **state)
     char *path = tmp_path("short.pcap");
     struct netdev_options options = {
         .rx_path = path, .rate_pps = 1000000000, .ring_size = N + 1};
-    struct dp_packet *pkts[N];
-    struct netdev_stats stats;
     struct netdev *netdev;
-    size_t n = 0;
 
     (void)state;
     write_capture(path, N);
     netdev = open_ok("pshort", "pcap", &options);
-    assert_int_equal(recv_n(netdev, pkts, &n, N, 10000), 0);
-    assert_int_equal(n, N);
-    for (uint32_t i = 0; i < N; i++) {
-        check_round_trip_frame(pkts[i], i);
-    }
-    netdev_get_stats(netdev, &stats);
-    assert_int_equal(stats.rx_packets, N);
-    assert_int_equal(stats.rx_dropped, 0);
-    delete_all(pkts, n);
+    recv_whole_capture(netdev, N);
     netdev_close(netdev);
     free(path);
 }
