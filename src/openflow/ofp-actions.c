@@ -198,16 +198,12 @@ decode_controller2(const uint8_t *a, size_t len, struct ofpacts *out)
 }
 
 static int
-decode_nx_resubmit(const uint8_t *a, size_t len, uint16_t subtype,
-                   struct ofpacts *out)
+decode_nx_resubmit(const uint8_t *a, uint16_t subtype, struct ofpacts *out)
 {
     uint32_t port = ofp_get16(a + 10);
     uint8_t table = subtype == NXAST_RESUBMIT ? OFPACT_TABLE_NONE : a[12];
     struct ofpact *act;
 
-    if (len != 16) {
-        return OFPERR_BAC_BAD_LEN;
-    }
     if (!port
         || (port >= OFPP_MAX && port != OFPP_IN_PORT && port != OFPP_LOCAL)) {
         return OFPERR_BAC_BAD_ARGUMENT;
@@ -229,16 +225,13 @@ decode_nx_note(const uint8_t *a, size_t len, struct ofpacts *out)
 }
 
 static int
-decode_nx_reg_move(const uint8_t *a, size_t len, struct ofpacts *out)
+decode_nx_reg_move(const uint8_t *a, struct ofpacts *out)
 {
     struct field_subfield src, dst;
     unsigned int n_bits = ofp_get16(a + 10);
     struct ofpact *act;
     int error;
 
-    if (len != 24) {
-        return OFPERR_BAC_BAD_LEN;
-    }
     error =
         decode_subfield(ofp_get32(a + 16), ofp_get16(a + 12), n_bits, &src);
     if (!error) {
@@ -258,19 +251,15 @@ decode_nx_reg_move(const uint8_t *a, size_t len, struct ofpacts *out)
 }
 
 static int
-decode_nx_reg_load(const uint8_t *a, size_t len, struct ofpacts *out)
+decode_nx_reg_load(const uint8_t *a, struct ofpacts *out)
 {
     uint16_t ofs_nbits = ofp_get16(a + 10);
     unsigned int n_bits = (ofs_nbits & 0x3f) + 1u;
+    uint64_t value = ofp_get64(a + 16);
     struct field_subfield dst;
     struct ofpact *act;
-    uint64_t value;
     int error;
 
-    if (len != 24) {
-        return OFPERR_BAC_BAD_LEN;
-    }
-    value = ofp_get64(a + 16);
     error = decode_subfield(ofp_get32(a + 12), ofs_nbits >> 6, n_bits, &dst);
     if (error) {
         return error;
@@ -296,13 +285,10 @@ decode_nx_reg_load2(const uint8_t *a, size_t len, struct ofpacts *out)
 }
 
 static int
-decode_nx_controller(const uint8_t *a, size_t len, struct ofpacts *out)
+decode_nx_controller(const uint8_t *a, struct ofpacts *out)
 {
     struct ofpact *act;
 
-    if (len != 16) {
-        return OFPERR_BAC_BAD_LEN;
-    }
     if (a[14] > OFPACT_REASON_PACKET_OUT) {
         return OFPERR_BAC_BAD_ARGUMENT;
     }
@@ -315,13 +301,31 @@ decode_nx_controller(const uint8_t *a, size_t len, struct ofpacts *out)
 }
 
 static int
-decode_nx_dec_ttl(size_t len, struct ofpacts *out)
+decode_nx_dec_ttl(struct ofpacts *out)
 {
-    if (len != 16) {
-        return OFPERR_BAC_BAD_LEN;
-    }
     ofpacts_put(out, OFPACT_DEC_TTL);
     return 0;
+}
+
+/* The length of a fixed-size Nicira action 'subtype', 0 for one whose
+ * length varies (or an unknown one).  Checked before the action's own
+ * decoder runs, so none reads past its action (an NXAST_REG_LOAD once
+ * read its value before its own length check). */
+static size_t
+nx_action_fixed_len(uint16_t subtype)
+{
+    switch (subtype) {
+    case NXAST_RESUBMIT:
+    case NXAST_RESUBMIT_TABLE:
+    case NXAST_CONTROLLER:
+    case NXAST_DEC_TTL:
+        return 16;
+    case NXAST_REG_MOVE:
+    case NXAST_REG_LOAD:
+        return 24;
+    default:
+        return 0;
+    }
 }
 
 /* A flat dispatch on the Nicira subtype: one line per action. */
@@ -329,25 +333,29 @@ static int
 decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
 {
     uint16_t subtype = ofp_get16(a + 8);
+    size_t fixed_len = nx_action_fixed_len(subtype);
 
+    if (fixed_len && len != fixed_len) {
+        return OFPERR_BAC_BAD_LEN;
+    }
     switch (subtype) {
     case NXAST_RESUBMIT:
     case NXAST_RESUBMIT_TABLE:
-        return decode_nx_resubmit(a, len, subtype, out);
+        return decode_nx_resubmit(a, subtype, out);
     case NXAST_NOTE:
         return decode_nx_note(a, len, out);
     case NXAST_REG_MOVE:
-        return decode_nx_reg_move(a, len, out);
+        return decode_nx_reg_move(a, out);
     case NXAST_REG_LOAD:
-        return decode_nx_reg_load(a, len, out);
+        return decode_nx_reg_load(a, out);
     case NXAST_REG_LOAD2:
         return decode_nx_reg_load2(a, len, out);
     case NXAST_CONTROLLER:
-        return decode_nx_controller(a, len, out);
+        return decode_nx_controller(a, out);
     case NXAST_CONTROLLER2:
         return decode_controller2(a, len, out);
     case NXAST_DEC_TTL:
-        return decode_nx_dec_ttl(len, out);
+        return decode_nx_dec_ttl(out);
     default:
         return OFPERR_BAC_BAD_EXP_TYPE;
     }
