@@ -10,9 +10,9 @@
 
 struct seq {
     pthread_mutex_t mutex;
-    pthread_cond_t cond;          /* Broadcast on every change. */
-    uint64_t value;               /* Atomic; changed under 'mutex'. */
-    struct seq_watcher *watchers; /* Under 'mutex'. */
+    pthread_cond_t cond;  /* Broadcast on every change. */
+    uint64_t value;       /* Atomic; changed under 'mutex'. */
+    struct list watchers; /* seq_watcher.node, under 'mutex'. */
 };
 
 struct seq *
@@ -22,6 +22,7 @@ seq_create(void)
 
     pthread_mutex_init(&seq->mutex, NULL);
     cond_init_monotonic(&seq->cond);
+    list_init(&seq->watchers);
     return seq;
 }
 
@@ -44,7 +45,9 @@ seq_read(const struct seq *seq)
 static void
 seq_wake_watchers(const struct seq *seq)
 {
-    for (struct seq_watcher *w = seq->watchers; w; w = w->next) {
+    struct seq_watcher *w;
+
+    LIST_FOR_EACH (w, node, &seq->watchers) {
         pthread_mutex_lock(w->mutex);
         pthread_cond_broadcast(w->cond);
         pthread_mutex_unlock(w->mutex);
@@ -95,8 +98,7 @@ seq_watch(struct seq *seq, struct seq_watcher *watcher, pthread_mutex_t *mutex,
     watcher->mutex = mutex;
     watcher->cond = cond;
     pthread_mutex_lock(&seq->mutex);
-    watcher->next = seq->watchers;
-    seq->watchers = watcher;
+    list_push_front(&seq->watchers, &watcher->node);
     pthread_mutex_unlock(&seq->mutex);
 }
 
@@ -104,11 +106,6 @@ void
 seq_unwatch(struct seq *seq, struct seq_watcher *watcher)
 {
     pthread_mutex_lock(&seq->mutex);
-    for (struct seq_watcher **p = &seq->watchers; *p; p = &(*p)->next) {
-        if (*p == watcher) {
-            *p = watcher->next;
-            break;
-        }
-    }
+    list_remove(&watcher->node);
     pthread_mutex_unlock(&seq->mutex);
 }

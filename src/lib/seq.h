@@ -40,6 +40,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/list.h"
+
 struct seq;
 
 struct seq *seq_create(void);
@@ -65,7 +67,7 @@ bool seq_wait_until(struct seq *, uint64_t seen, uint64_t deadline_ns);
 /* A condition variable to broadcast on every change, with its mutex.  The
  * members belong to seq.c while it is watched. */
 struct seq_watcher {
-    struct seq_watcher *next;
+    struct list node; /* In the seq's 'watchers'. */
     pthread_mutex_t *mutex;
     pthread_cond_t *cond;
 };
@@ -74,7 +76,8 @@ struct seq_watcher {
  * held.  'watcher' is the caller's storage until seq_unwatch(). */
 void seq_watch(struct seq *seq, struct seq_watcher *watcher,
                pthread_mutex_t *mutex, pthread_cond_t *cond);
-/* Stops it; no broadcast through 'watcher' is in progress on return. */
+/* Stops what seq_watch() started; no broadcast through 'watcher' is in
+ * progress on return. */
 void seq_unwatch(struct seq *seq, struct seq_watcher *watcher);
 
 #endif /* lib/seq.h */
