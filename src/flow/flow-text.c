@@ -1443,8 +1443,8 @@ flow_text_file_add_line(struct flow_text_file *file, const char *name,
     char *error;
 
     if (flow_text_parse(text, mode, &ft, &error)) {
-        file->errors = xrealloc(file->errors,
-                                (file->n_errors + 1) * sizeof *file->errors);
+        file->errors = xgrow(file->errors, &file->allocated_errors,
+                             file->n_errors + 1, sizeof *file->errors);
         file->errors[file->n_errors++] =
             xasprintf("%s:%u: %s", name, file->n_lines, error);
         free(error);

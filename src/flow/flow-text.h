@@ -153,7 +153,7 @@ struct flow_text_file {
     struct flow_text *flows; /* The good lines' flows, in file order. */
     size_t n_flows, allocated_flows;
     char **errors; /* One line per bad line: "NAME:LINE: <message>". */
-    size_t n_errors;
+    size_t n_errors, allocated_errors;
     unsigned int n_lines; /* Lines read; on EFBIG, the line that was one
                            * flow too many. */
 };
