@@ -52,6 +52,7 @@
 
 #include "datapath/datapath.h"
 #include "flow/flow.h"
+#include "lib/batch-index.h"
 #include "lib/seq.h"
 #include "ofproto/xlate.h"
 #include "upcall/governor.h"
@@ -87,16 +88,8 @@ struct flow_miss {
     const struct dp_packet *first; /* Its first packet in the batch. */
 };
 
-/* A batch's flow misses by a hash, so that grouping the upcalls and
- * finding a megaflow put earlier in the batch cost one probe each rather
- * than a scan of the batch: open addressing over twice as many slots as
- * a batch has misses, each slot 0 (free) or a miss's index + 1. */
-#define HANDLER_INDEX_SLOTS (2 * UPCALL_BATCH)
-BUILD_ASSERT(UPCALL_BATCH < 256);
-BUILD_ASSERT((HANDLER_INDEX_SLOTS & (HANDLER_INDEX_SLOTS - 1)) == 0);
-struct handler_index {
-    uint8_t slots[HANDLER_INDEX_SLOTS];
-};
+/* A batch's flow misses fit its indexes (lib/batch-index.h). */
+BUILD_ASSERT(UPCALL_BATCH <= BATCH_INDEX_MAX);
 
 struct upcall {
     struct dp_upcall dp;
@@ -121,9 +114,9 @@ struct handler {
     struct dp_upcall raw[UPCALL_BATCH];
     struct upcall upcalls[UPCALL_BATCH];
     struct flow_miss misses[UPCALL_BATCH];
-    struct handler_index by_key;      /* Misses by flow_hash(key). */
-    struct handler_index by_megaflow; /* Misses whose megaflow is put or
-                                       * refused, by ufid. */
+    struct batch_index by_key;      /* Misses by flow_hash(key). */
+    struct batch_index by_megaflow; /* Misses whose megaflow is put or
+                                     * refused, by ufid. */
     /* The batch's ops: ops[i] executes upcalls[i], and the puts follow
      * the executes.  dp_operate() takes the ops as one array, so each
      * put's ukey sits beside it: put_ukeys[j] is the ukey the j-th put

@@ -116,25 +116,14 @@ upcall_slow_path_actions(uint32_t reasons)
 
 /* ---- One batch ---------------------------------------------------------- */
 
-/* Files miss h->misses[idx] under 'hash' in 'ix'. */
-static void
-handler_index_add(struct handler_index *ix, uint32_t hash, size_t idx)
-{
-    uint32_t i = hash & (HANDLER_INDEX_SLOTS - 1);
-
-    while (ix->slots[i]) {
-        i = (i + 1) & (HANDLER_INDEX_SLOTS - 1);
-    }
-    ix->slots[i] = (uint8_t)(idx + 1);
-}
-
 static struct flow_miss *
 handler_find_miss(struct handler *h, const struct flow *key, uint32_t hash,
                   enum upcall_kind kind)
 {
-    for (uint32_t i = hash & (HANDLER_INDEX_SLOTS - 1); h->by_key.slots[i];
-         i = (i + 1) & (HANDLER_INDEX_SLOTS - 1)) {
-        struct flow_miss *m = &h->misses[h->by_key.slots[i] - 1];
+    size_t idx;
+
+    BATCH_INDEX_FOR_EACH (idx, hash, &h->by_key) {
+        struct flow_miss *m = &h->misses[idx];
 
         if (m->hash == hash && m->kind == kind && flow_equal(&m->key, key)) {
             return m;
@@ -338,9 +327,10 @@ upcall_translate_packet(struct udpif *udpif, const struct flow_miss *m,
 static bool
 handler_megaflow_settled(const struct handler *h, const struct flow_miss *m)
 {
-    for (uint32_t i = (uint32_t)m->ufid.lo & (HANDLER_INDEX_SLOTS - 1);
-         h->by_megaflow.slots[i]; i = (i + 1) & (HANDLER_INDEX_SLOTS - 1)) {
-        const struct flow_miss *o = &h->misses[h->by_megaflow.slots[i] - 1];
+    size_t idx;
+
+    BATCH_INDEX_FOR_EACH (idx, (uint32_t)m->ufid.lo, &h->by_megaflow) {
+        const struct flow_miss *o = &h->misses[idx];
 
         if (dp_ufid_equal(&o->ufid, &m->ufid)
             && match_equal(&o->megaflow, &m->megaflow)) {
@@ -355,8 +345,8 @@ handler_megaflow_settled(const struct handler *h, const struct flow_miss *m)
 static void
 handler_megaflow_settle(struct handler *h, const struct flow_miss *m)
 {
-    handler_index_add(&h->by_megaflow, (uint32_t)m->ufid.lo,
-                      (size_t)(m - h->misses));
+    batch_index_add(&h->by_megaflow, (uint32_t)m->ufid.lo,
+                    (size_t)(m - h->misses));
 }
 
 /* Whether the packet being walked should install the flow of 'm': not if
@@ -499,8 +489,8 @@ handler_receive(struct handler *h)
         return 0;
     }
     COVERAGE_ADD(handler_upcalls, n);
-    memset(&h->by_key, 0, sizeof h->by_key);
-    memset(&h->by_megaflow, 0, sizeof h->by_megaflow);
+    batch_index_clear(&h->by_key);
+    batch_index_clear(&h->by_megaflow);
     /* The packets' metadata is cold (the datapath thread queued them a
      * while ago) and step 1 reads each one's size: a stall per upcall
      * without this. */
@@ -520,7 +510,7 @@ handler_group_upcall(struct handler *h, struct upcall *u,
     struct flow_miss *m = handler_find_miss(h, &u->dp.key, hash, kind);
 
     if (!m) {
-        handler_index_add(&h->by_key, hash, *n_misses);
+        batch_index_add(&h->by_key, hash, *n_misses);
         m = &h->misses[(*n_misses)++];
         flow_miss_init(m, &u->dp.key, hash, kind, u->dp.packet);
     }

@@ -1,6 +1,6 @@
 /* Unit tests for src/lib: atomics, coverage counters, dynamic strings,
  * logging levels, hashing, object pools, RCU, sequence numbers, pointer
- * maps, hash maps, lists, array growth. */
+ * maps, hash maps, lists, batch indexes, array growth. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "lib/atomic.h"
+#include "lib/batch-index.h"
 #include "lib/cond.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
@@ -1173,6 +1174,77 @@ test_list_keeps_order_through_push_insert_and_remove(void **state)
     assert_true(list_is_empty(&list));
 }
 
+/* ---- batch index -------------------------------------------------------- */
+
+/* Whether 'ix' offers 'idx' as a candidate for 'hash'. */
+static bool
+batch_index_test_offers(const struct batch_index *ix, uint32_t hash,
+                        size_t idx)
+{
+    size_t cand;
+
+    BATCH_INDEX_FOR_EACH (cand, hash, ix) {
+        if (cand == idx) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A full batch, its hashes crowded onto a few home slots (and wrapping
+ * past the last slot): each entry is a candidate for its own hash, the
+ * entries of one hash come in the order they were added, a hash whose
+ * run is empty has no candidates, and a clear forgets everything. */
+static void
+test_batch_index_finds_each_entry_of_a_full_batch_until_cleared(void **state)
+{
+    struct batch_index ix;
+    uint32_t hashes[BATCH_INDEX_MAX];
+    size_t cand, last;
+    size_t n;
+
+    (void)state;
+    batch_index_clear(&ix);
+    for (size_t i = 0; i < BATCH_INDEX_MAX; i++) {
+        /* Half of them on four hashes homed in the last four slots,
+         * eight entries each; the rest spread out. */
+        hashes[i] = i % 2 ? (uint32_t)(BATCH_INDEX_SLOTS - 1 - (i / 2) % 4)
+                          : (uint32_t)(i * 2654435761u);
+        batch_index_add(&ix, hashes[i], i);
+    }
+    for (size_t i = 0; i < BATCH_INDEX_MAX; i++) {
+        assert_true(batch_index_test_offers(&ix, hashes[i], i));
+    }
+    n = 0;
+    last = 0;
+    BATCH_INDEX_FOR_EACH (cand, BATCH_INDEX_SLOTS - 1, &ix) {
+        if (hashes[cand] == BATCH_INDEX_SLOTS - 1) {
+            assert_true(n == 0 || cand > last);
+            last = cand;
+            n++;
+        }
+    }
+    assert_int_equal(n, BATCH_INDEX_MAX / 8);
+
+    /* A slot no entry reached offers nothing (the hashes above fill 64
+     * of the 128 slots). */
+    n = 0;
+    for (uint32_t h = 0; h < BATCH_INDEX_SLOTS; h++) {
+        bool any = false;
+
+        BATCH_INDEX_FOR_EACH (cand, h, &ix) {
+            any = true;
+        }
+        n += !any;
+    }
+    assert_int_equal(n, BATCH_INDEX_SLOTS - BATCH_INDEX_MAX);
+
+    batch_index_clear(&ix);
+    for (size_t i = 0; i < BATCH_INDEX_MAX; i++) {
+        assert_false(batch_index_test_offers(&ix, hashes[i], i));
+    }
+}
+
 /* ---- xgrow -------------------------------------------------------------- */
 
 /* Appending one at a time keeps every element, grows the capacity by
@@ -1267,6 +1339,8 @@ main(void)
         cmocka_unit_test(
             test_hmap_iteration_returns_each_element_once_even_while_removing),
         cmocka_unit_test(test_list_keeps_order_through_push_insert_and_remove),
+        cmocka_unit_test(
+            test_batch_index_finds_each_entry_of_a_full_batch_until_cleared),
         cmocka_unit_test(test_xgrow_doubles_and_keeps_the_elements),
         cmocka_unit_test(test_xgrow_inline_moves_to_the_heap_once),
     };
