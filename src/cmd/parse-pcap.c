@@ -28,6 +28,7 @@
 #include "cmd/parse-cmds.h"
 #include "flow/flow.h"
 #include "flow/packet-parse.h"
+#include "lib/hmap.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "packet/headers.h"
@@ -177,77 +178,54 @@ count_packet(struct pcap_stats *stats, const struct dp_packet *pkt,
 
 /* ---- Distinct flow keys ------------------------------------------------- */
 
-/* An open-addressing (linear probing) set of flow keys.  Kept at most half
- * full, so probes stay short. */
-struct flow_set_slot {
-    uint32_t hash;
-    bool used;
-    struct flow flow;
+/* The distinct flow keys seen, one node per key in a lib/hmap.h map. */
+struct flow_set {
+    struct hmap flows; /* struct flow_set_node, by flow_hash(). */
 };
 
-struct flow_set {
-    struct flow_set_slot *slots;
-    size_t n;    /* Keys stored. */
-    size_t mask; /* Number of slots - 1 (a power of 2 minus 1). */
+struct flow_set_node {
+    struct hmap_node node;
+    struct flow flow;
 };
 
 static void
 flow_set_init(struct flow_set *set)
 {
-    set->mask = 1023;
-    set->n = 0;
-    set->slots = xcalloc(set->mask + 1, sizeof *set->slots);
+    hmap_init(&set->flows);
 }
 
 static void
 flow_set_destroy(struct flow_set *set)
 {
-    free(set->slots);
-}
+    struct flow_set_node *n;
 
-static void
-flow_set_insert__(struct flow_set *set, const struct flow *flow, uint32_t hash)
-{
-    for (size_t i = hash & set->mask;; i = (i + 1) & set->mask) {
-        struct flow_set_slot *slot = &set->slots[i];
-
-        if (!slot->used) {
-            slot->used = true;
-            slot->hash = hash;
-            slot->flow = *flow;
-            set->n++;
-            return;
-        }
-        if (slot->hash == hash && flow_equal(&slot->flow, flow)) {
-            return;
-        }
+    HMAP_FOR_EACH_SAFE (n, node, &set->flows) {
+        free(n);
     }
+    hmap_destroy(&set->flows);
 }
 
-static void
-flow_set_expand(struct flow_set *set)
-{
-    struct flow_set_slot *old = set->slots;
-    size_t n_old = set->mask + 1;
-
-    set->mask = 2 * n_old - 1;
-    set->n = 0;
-    set->slots = xcalloc(set->mask + 1, sizeof *set->slots);
-    for (size_t i = 0; i < n_old; i++) {
-        if (old[i].used) {
-            flow_set_insert__(set, &old[i].flow, old[i].hash);
-        }
-    }
-    free(old);
-}
-
+/* Adds 'flow' to 'set' unless it is there already. */
 static void
 flow_set_insert(struct flow_set *set, const struct flow *flow)
 {
-    if (2 * (set->n + 1) > set->mask + 1) {
-        flow_set_expand(set);
+    uint32_t hash = flow_hash(flow, 0);
+    struct flow_set_node *n;
+
+    HMAP_FOR_EACH_WITH_HASH (n, node, hash, &set->flows) {
+        if (flow_equal(&n->flow, flow)) {
+            return;
+        }
     }
-    flow_set_insert__(set, flow, flow_hash(flow, 0));
+    n = xmalloc(sizeof *n);
+    n->flow = *flow;
+    hmap_insert(&set->flows, &n->node, hash);
+}
+
+static size_t
+flow_set_count(const struct flow_set *set)
+{
+    return hmap_count(&set->flows);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -453,7 +431,7 @@ print_summary(const struct pcap_stats *stats, const struct flow_set *flows)
                    stats->errors[i]);
         }
     }
-    printf("distinct flows: %zu\n", flows->n);
+    printf("distinct flows: %zu\n", flow_set_count(flows));
     printf("parse: %.1f ns/packet\n",
            n ? (double)stats->parse_nsec / (double)n : 0.0);
 }
