@@ -117,11 +117,12 @@ daemon_config_destroy(struct daemon_config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
-/* Appends a copy of 'value' to the array '*strings' of '*n'. */
+/* Appends a copy of 'value' to the array '*strings' of '*n', with room
+ * for '*allocated'. */
 static void
-append_string(char ***strings, size_t *n, const char *value)
+append_string(char ***strings, size_t *n, size_t *allocated, const char *value)
 {
-    *strings = xrealloc(*strings, (*n + 1) * sizeof **strings);
+    *strings = xgrow(*strings, allocated, *n + 1, sizeof **strings);
     (*strings)[(*n)++] = xstrdup(value);
 }
 
@@ -322,7 +323,8 @@ opt_port(struct daemon_config *cfg, const struct daemon_option *opt,
          const char *value)
 {
     (void)opt;
-    append_string(&cfg->port_specs, &cfg->n_port_specs, value);
+    append_string(&cfg->port_specs, &cfg->n_port_specs,
+                  &cfg->allocated_port_specs, value);
     return DAEMON_CONFIG_CONTINUE;
 }
 
@@ -383,7 +385,7 @@ opt_fail_mode(struct daemon_config *cfg, const struct daemon_option *opt,
  * appends it to '*targets'. */
 static int
 add_target(const struct daemon_option *opt, bool passive, const char *value,
-           char ***targets, size_t *n)
+           char ***targets, size_t *n, size_t *allocated)
 {
     char *error = NULL;
 
@@ -392,7 +394,7 @@ add_target(const struct daemon_option *opt, bool passive, const char *value,
         free(error);
         return 1;
     }
-    append_string(targets, n, value);
+    append_string(targets, n, allocated, value);
     return DAEMON_CONFIG_CONTINUE;
 }
 
@@ -401,7 +403,8 @@ opt_listen(struct daemon_config *cfg, const struct daemon_option *opt,
            const char *value)
 {
     int status =
-        add_target(opt, true, value, &cfg->listeners, &cfg->ofmgr.n_listeners);
+        add_target(opt, true, value, &cfg->listeners, &cfg->ofmgr.n_listeners,
+                   &cfg->allocated_listeners);
 
     cfg->ofmgr.listeners = (const char *const *)cfg->listeners;
     return status;
@@ -411,8 +414,9 @@ static int
 opt_controller(struct daemon_config *cfg, const struct daemon_option *opt,
                const char *value)
 {
-    int status = add_target(opt, false, value, &cfg->controllers,
-                            &cfg->ofmgr.n_controllers);
+    int status =
+        add_target(opt, false, value, &cfg->controllers,
+                   &cfg->ofmgr.n_controllers, &cfg->allocated_controllers);
 
     cfg->ofmgr.controllers = (const char *const *)cfg->controllers;
     return status;

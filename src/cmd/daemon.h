@@ -107,7 +107,7 @@ struct daemon_port {
  * path unless --datapath-id. */
 struct daemon_config {
     char **port_specs; /* --port, in order. */
-    size_t n_port_specs;
+    size_t n_port_specs, allocated_port_specs;
     char *ctl_path;
     char *flows_path;
     char *log_file;
@@ -124,7 +124,8 @@ struct daemon_config {
                                   * controllers point into the arrays
                                   * below. */
     char **listeners;            /* --listen, ofmgr.n_listeners of them. */
-    char **controllers;    /* --controller, ofmgr.n_controllers of them. */
+    char **controllers; /* --controller, ofmgr.n_controllers of them. */
+    size_t allocated_listeners, allocated_controllers; /* xgrow(). */
     bool have_datapath_id; /* --datapath-id given. */
 };
 
