@@ -167,6 +167,7 @@
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/list.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
@@ -258,8 +259,8 @@ struct netdev_afxdp_sock {
 };
 
 struct netdev_afxdp_umem {
-    struct netdev_afxdp_umem *next; /* In netdev_afxdp_umems while it
-                                     * takes new sockets. */
+    struct list list_node; /* In netdev_afxdp_umems while it takes new
+                            * sockets. */
     unsigned int id;
     uint8_t *area;
     size_t area_size;
@@ -306,8 +307,10 @@ struct netdev_afxdp {
 };
 
 static pthread_mutex_t netdev_afxdp_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct netdev_afxdp_umem *netdev_afxdp_umems; /* Guarded by */
-static unsigned int netdev_afxdp_umem_ids;           /* the mutex. */
+/* Guarded by the mutex: the UMEMs that take new sockets, newest first,
+ * and the last UMEM id given. */
+static struct list netdev_afxdp_umems = LIST_INITIALIZER(&netdev_afxdp_umems);
+static unsigned int netdev_afxdp_umem_ids;
 
 static void netdev_afxdp_release_frames(struct netdev_afxdp_umem *,
                                         const uint32_t *frames, size_t n);
@@ -549,6 +552,7 @@ netdev_afxdp_umem_create(uint32_t n_frames, struct netdev_afxdp_umem **umemp,
     }
 
     pthread_mutex_init(&umem->mutex, NULL);
+    list_init(&umem->list_node);
     umem->owner = xcalloc(n_frames, sizeof *umem->owner);
     umem->pkts = xcalloc(n_frames, sizeof *umem->pkts);
     umem->free = xcalloc(n_frames, sizeof *umem->free);
@@ -630,8 +634,9 @@ netdev_afxdp_umem_for(unsigned int n_socks, struct netdev_afxdp_umem **umemp,
                       bool *fresh, char **detailp)
 {
     uint32_t need = n_socks * NETDEV_AFXDP_FILL_SIZE + NETDEV_AFXDP_RESERVE;
+    struct netdev_afxdp_umem *u;
 
-    for (struct netdev_afxdp_umem *u = netdev_afxdp_umems; u; u = u->next) {
+    LIST_FOR_EACH (u, list_node, &netdev_afxdp_umems) {
         uint32_t n_free;
 
         pthread_mutex_lock(&u->mutex);
@@ -979,8 +984,7 @@ netdev_afxdp_open_sockets(struct netdev_afxdp *dev, unsigned int n_rxq,
     }
     if (!error) {
         if (fresh) {
-            dev->umem->next = netdev_afxdp_umems;
-            netdev_afxdp_umems = dev->umem;
+            list_push_front(&netdev_afxdp_umems, &dev->umem->list_node);
         }
         return 0;
     }
@@ -999,21 +1003,6 @@ netdev_afxdp_open_sockets(struct netdev_afxdp *dev, unsigned int n_rxq,
     }
     dev->umem = NULL;
     return error;
-}
-
-/* Takes 'umem' off the list of UMEMs that take new sockets.  Caller holds
- * netdev_afxdp_mutex. */
-static void
-netdev_afxdp_umem_unlist(struct netdev_afxdp_umem *umem)
-{
-    for (struct netdev_afxdp_umem **p = &netdev_afxdp_umems; *p;
-         p = &(*p)->next) {
-        if (*p == umem) {
-            *p = umem->next;
-            umem->next = NULL;
-            return;
-        }
-    }
 }
 
 static int
@@ -1144,7 +1133,8 @@ netdev_afxdp_close(struct netdev *netdev)
             netdev_afxdp_sock_close(dev, &dev->socks[--dev->n_socks]);
         }
         if (!umem->anchor) {
-            netdev_afxdp_umem_unlist(umem);
+            /* Off the list of UMEMs that take new sockets. */
+            list_remove(&umem->list_node);
         }
         pthread_mutex_unlock(&netdev_afxdp_mutex);
 
