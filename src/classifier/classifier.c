@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classifier/cls-tables.h"
 #include "classifier/cls-trie.h"
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/hash.h"
+#include "lib/ptrmap.h"
 #include "lib/rcu.h"
 
 COVERAGE_DEFINE(cls_subtable_create);
@@ -38,9 +38,9 @@ struct cls_subtable {
 
     /* Staged lookup: the nonempty stages of 'mask', in lookup order. */
     unsigned int n_stages;
-    uint64_t stage_maps[FLOW_N_STAGES];          /* Words of each stage. */
-    uint8_t stage_tries[FLOW_N_STAGES];          /* Tries on its fields. */
-    struct cls_index indices[FLOW_N_STAGES - 1]; /* Keys up to stage i. */
+    uint64_t stage_maps[FLOW_N_STAGES];       /* Words of each stage. */
+    uint8_t stage_tries[FLOW_N_STAGES];       /* Tries on its fields. */
+    struct ptrmap indices[FLOW_N_STAGES - 1]; /* Keys up to stage i. */
 
     /* Prefix length of 'mask' on each trie field; 0 if the field is not
      * matched, or not on a CIDR prefix. */
@@ -54,7 +54,7 @@ struct cls_subtable {
     unsigned int ports_plen;
     struct cls_trie ports_trie;
 
-    struct cls_emap entries; /* Entries by key hash. */
+    struct ptrmap entries; /* RCU: entries by key hash. */
 
     /* Writer. */
     int max_priority;       /* Highest priority of a linked rule. */
@@ -333,20 +333,76 @@ cls_minimask_hash(const struct minimask *mask)
                         hash_finish(hash_add64(0, mf->map), 8));
 }
 
-static bool
-cls_subtable_has_mask(const void *subtable_, const void *mask_)
-{
-    const struct cls_subtable *subtable = subtable_;
-    const struct minimask *mask = mask_;
-
-    return miniflow_equal(&subtable->mask->masks, &mask->masks);
-}
-
 static struct cls_subtable *
 cls_find_subtable(const struct classifier *cls, const struct minimask *mask)
 {
-    return cls_emap_find(cls->by_mask, cls_minimask_hash(mask),
-                         cls_subtable_has_mask, mask);
+    struct cls_subtable *subtable;
+    struct ptrmap_pos pos;
+
+    PTRMAP_FOR_EACH_WITH_HASH (subtable, &pos, cls_minimask_hash(mask),
+                               cls->by_mask) {
+        if (miniflow_equal(&subtable->mask->masks, &mask->masks)) {
+            return subtable;
+        }
+    }
+    return NULL;
+}
+
+/* ---- Stage indexes -----------------------------------------------------
+ *
+ * A subtable's index for stage s is a multiset of hashes: the hash of each
+ * entry's key up to stage s, with how many entries share it.  It is a
+ * ptrmap that files the count itself, as a pointer-sized integer the map
+ * never dereferences, under the hash; a reader only asks whether a hash is
+ * filed (a count is never 0).  A slot read while it is reused may make a
+ * reader believe a hash is there when it is not, which only costs the
+ * lookup a look further; a hash that stays filed is always found. */
+
+/* A count as the pointer-sized value filed in the map. */
+static void *
+cls_index_count_value(uintptr_t count)
+{
+    return (void *)count; /* NOLINT(performance-no-int-to-ptr): never
+                           * dereferenced. */
+}
+
+static inline bool
+cls_index_contains(const struct ptrmap *index, uint32_t hash)
+{
+    struct ptrmap_pos pos;
+
+    return ptrmap_first_with_hash(index, hash, &pos) != NULL;
+}
+
+static void
+cls_index_add(struct ptrmap *index, uint32_t hash)
+{
+    struct ptrmap_pos pos;
+    void *count = ptrmap_first_with_hash(index, hash, &pos);
+
+    if (count) {
+        ptrmap_replace(index, hash, count,
+                       cls_index_count_value((uintptr_t)count + 1));
+    } else {
+        ptrmap_insert(index, hash, cls_index_count_value(1));
+    }
+}
+
+static void
+cls_index_remove(struct ptrmap *index, uint32_t hash)
+{
+    struct ptrmap_pos pos;
+    void *count = ptrmap_first_with_hash(index, hash, &pos);
+
+    if (!count) {
+        fatal("classifier: removing absent hash %#x from an index", hash);
+    } else if ((uintptr_t)count > 1) {
+        ptrmap_replace(index, hash, count,
+                       cls_index_count_value((uintptr_t)count - 1));
+    } else {
+        ptrmap_remove(index, hash, count);
+        ptrmap_shrink(index);
+    }
 }
 
 /* The key of 'flow' (a pre-masked miniflow of the same mask or a finer one)
@@ -377,27 +433,34 @@ cls_subtable_key(const struct cls_subtable *subtable,
     return hash_finish(hash, k * 8);
 }
 
-struct cls_key_ref {
-    const uint64_t *key;
-    unsigned int n_words;
-};
-
-static bool
-cls_entry_has_key(const void *entry_, const void *ref_)
+/* The entry of 'subtable' whose key is the first 'n_words' words of 'key'
+ * (all of the subtable's words, or the lookup found none), hashed to
+ * 'hash', or NULL.  Reader-safe. */
+static struct cls_entry *
+cls_subtable_find_key(const struct cls_subtable *subtable, uint32_t hash,
+                      const uint64_t key[], unsigned int n_words)
 {
-    const struct cls_entry *entry = entry_;
-    const struct cls_key_ref *ref = ref_;
+    struct cls_entry *entry;
+    struct ptrmap_pos pos;
 
-    return !memcmp(entry->key, ref->key, ref->n_words * sizeof(uint64_t));
+    PTRMAP_FOR_EACH_WITH_HASH (entry, &pos, hash, &subtable->entries) {
+        unsigned int k;
+
+        for (k = 0; k < n_words && entry->key[k] == key[k]; k++) {
+            continue;
+        }
+        if (k == n_words) {
+            return entry;
+        }
+    }
+    return NULL;
 }
 
 static struct cls_entry *
 cls_subtable_find_entry(const struct cls_subtable *subtable,
                         const uint64_t key[], uint32_t hash)
 {
-    struct cls_key_ref ref = {key, subtable->n_words};
-
-    return cls_emap_find(&subtable->entries, hash, cls_entry_has_key, &ref);
+    return cls_subtable_find_key(subtable, hash, key, subtable->n_words);
 }
 
 static struct cls_subtable *
@@ -420,7 +483,7 @@ cls_subtable_create(struct classifier *cls, const struct minimask *mask,
         }
     }
     for (unsigned int s = 0; s + 1 < FLOW_N_STAGES; s++) {
-        cls_index_init(&subtable->indices[s]);
+        ptrmap_init_rcu(&subtable->indices[s], rcu_postpone_hook, NULL);
     }
 
     minimask_expand(mask, &wc);
@@ -449,7 +512,7 @@ cls_subtable_create(struct classifier *cls, const struct minimask *mask,
     }
     cls_trie_init(&subtable->ports_trie, 32);
 
-    cls_emap_init(&subtable->entries);
+    ptrmap_init_rcu(&subtable->entries, rcu_postpone_hook, NULL);
     subtable->max_priority = INT_MIN;
     subtable->max_count = 0;
     subtable->n_rules = 0;
@@ -458,7 +521,7 @@ cls_subtable_create(struct classifier *cls, const struct minimask *mask,
         xgrow(cls->subtables, &cls->allocated_subtables, cls->n_subtables + 1,
               sizeof(struct cls_subtable *));
     cls->subtables[cls->n_subtables++] = subtable;
-    cls_emap_insert(cls->by_mask, mask_hash, subtable);
+    ptrmap_insert(cls->by_mask, mask_hash, subtable);
     return subtable;
 }
 
@@ -467,6 +530,10 @@ cls_subtable_free(void *subtable_)
 {
     struct cls_subtable *subtable = subtable_;
 
+    for (unsigned int s = 0; s + 1 < FLOW_N_STAGES; s++) {
+        ptrmap_destroy(&subtable->indices[s]);
+    }
+    ptrmap_destroy(&subtable->entries);
     free(subtable->mask);
     free(subtable);
 }
@@ -477,11 +544,7 @@ static void
 cls_subtable_retire(struct cls_subtable *subtable)
 {
     COVERAGE_INC(cls_subtable_destroy);
-    for (unsigned int s = 0; s + 1 < FLOW_N_STAGES; s++) {
-        cls_index_destroy(&subtable->indices[s]);
-    }
     cls_trie_destroy(&subtable->ports_trie);
-    cls_emap_destroy(&subtable->entries);
     rcu_postpone(cls_subtable_free, subtable);
 }
 
@@ -490,16 +553,11 @@ static void
 cls_subtable_for_each_entry(struct cls_subtable *subtable,
                             void (*cb)(struct cls_entry *, void *), void *aux)
 {
-    struct cls_emap_table *t = subtable->entries.table;
+    struct cls_entry *entry;
+    struct ptrmap_pos pos;
 
-    if (t) {
-        for (uint32_t i = 0; i <= t->mask; i++) {
-            void *ptr = t->slots[i].ptr;
-
-            if (ptr && ptr != CLS_EMAP_TOMBSTONE) {
-                cb(ptr, aux);
-            }
-        }
+    PTRMAP_FOR_EACH (entry, &pos, &subtable->entries) {
+        cb(entry, aux);
     }
 }
 
@@ -585,7 +643,7 @@ classifier_init(struct classifier *cls)
     cls->n_subtables = 0;
     cls->allocated_subtables = 0;
     cls->by_mask = xmalloc(sizeof *cls->by_mask);
-    cls_emap_init(cls->by_mask);
+    ptrmap_init_rcu(cls->by_mask, rcu_postpone_hook, NULL);
     cls->tries = xmalloc(CLS_N_TRIES * sizeof *cls->tries);
     for (unsigned int t = 0; t < CLS_N_TRIES; t++) {
         cls_trie_init(&cls->tries[t], cls_trie_fields[t].n_bits);
@@ -601,6 +659,13 @@ cls_entry_unlink_all(struct cls_entry *entry, void *aux)
         rule->entry = NULL;
     }
     rcu_postpone_free(entry);
+}
+
+static void
+cls_by_mask_free(void *by_mask)
+{
+    ptrmap_destroy(by_mask);
+    free(by_mask);
 }
 
 void
@@ -625,8 +690,7 @@ classifier_destroy(struct classifier *cls)
         cls_trie_destroy(&cls->tries[t]);
     }
     rcu_postpone_free(cls->tries);
-    cls_emap_destroy(cls->by_mask);
-    rcu_postpone_free(cls->by_mask);
+    rcu_postpone(cls_by_mask_free, cls->by_mask);
     atomic_store_relaxed(&cls->n_rules, 0);
 }
 
@@ -692,7 +756,7 @@ cls_entry_create(struct classifier *cls, struct cls_subtable *subtable,
         cls_index_add(&subtable->indices[s], stage_hashes[s]);
     }
     cls_tries_update(cls, subtable, rule->flow, true);
-    cls_emap_insert(&subtable->entries, hash, entry);
+    ptrmap_insert(&subtable->entries, hash, entry);
     return entry;
 }
 
@@ -705,7 +769,8 @@ cls_entry_remove(struct classifier *cls, struct cls_entry *entry,
     uint32_t stage_hashes[FLOW_N_STAGES];
     uint64_t key[FLOW_U64S];
 
-    cls_emap_remove(&subtable->entries, entry->hash, entry);
+    ptrmap_remove(&subtable->entries, entry->hash, entry);
+    ptrmap_shrink(&subtable->entries);
     cls_subtable_key(subtable, last_rule->flow, key, stage_hashes);
     for (unsigned int s = 0; s + 1 < subtable->n_stages; s++) {
         cls_index_remove(&subtable->indices[s], stage_hashes[s]);
@@ -721,7 +786,7 @@ classifier_replace(struct classifier *cls, struct cls_rule *rule,
     uint32_t mask_hash = cls_minimask_hash(rule->mask);
     struct cls_subtable *subtable;
     uint32_t stage_hashes[FLOW_N_STAGES];
-    uint64_t key[FLOW_U64S];
+    uint64_t key[FLOW_U64S] = {0};
     struct cls_rule *displaced = NULL;
     struct cls_entry *entry;
     bool new_subtable = false;
@@ -812,7 +877,8 @@ cls_subtable_remove(struct classifier *cls, struct cls_subtable *subtable)
             break;
         }
     }
-    cls_emap_remove(cls->by_mask, subtable->mask_hash, subtable);
+    ptrmap_remove(cls->by_mask, subtable->mask_hash, subtable);
+    ptrmap_shrink(cls->by_mask);
     cls_pvec_publish(cls);
     cls_subtable_retire(subtable);
 }
@@ -938,38 +1004,6 @@ cls_ports_unwildcard(const struct cls_subtable *subtable,
         cls_ports_word(subtable->ports_mask & needed);
 }
 
-/* The entry of 'subtable' whose key is the 'n_words' words of 'key', or
- * NULL. */
-static const struct cls_entry *
-cls_subtable_find_key(const struct cls_subtable *subtable, uint32_t hash,
-                      const uint64_t key[], unsigned int n_words)
-{
-    const struct cls_emap_table *t =
-        atomic_load_acquire(&subtable->entries.table);
-
-    if (!t) {
-        return NULL;
-    }
-    for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-        const struct cls_entry *entry = atomic_load_acquire(&t->slots[i].ptr);
-        unsigned int k;
-
-        if (!entry) {
-            return NULL;
-        }
-        if (entry == CLS_EMAP_TOMBSTONE
-            || atomic_load_relaxed(&t->slots[i].hash) != hash) {
-            continue;
-        }
-        for (k = 0; k < n_words && entry->key[k] == key[k]; k++) {
-            continue;
-        }
-        if (k == n_words) {
-            return entry;
-        }
-    }
-}
-
 /* Looks 'flow' up in 'subtable'.  Stage by stage, the flow's key is hashed
  * and looked up in the stage's index; the first miss proves that no entry
  * matches using only the stages examined so far.  The prefix tries are
@@ -1081,7 +1115,7 @@ classifier_find_rule_exactly(const struct classifier *cls,
     subtable = cls_find_subtable(cls, target->mask);
     if (subtable) {
         uint32_t stage_hashes[FLOW_N_STAGES];
-        uint64_t key[FLOW_U64S];
+        uint64_t key[FLOW_U64S] = {0}; /* Only n_words are read. */
         const struct cls_entry *entry;
         uint32_t hash;
 
@@ -1196,33 +1230,25 @@ static const struct cls_rule *
 cls_cursor_next_list(struct cls_cursor *cursor)
 {
     for (;;) {
-        const struct cls_emap_table *t = cursor->table;
+        const struct cls_entry *entry;
 
-        while (t && cursor->slot_idx <= t->mask) {
-            const struct cls_entry *entry =
-                atomic_load_acquire(&t->slots[cursor->slot_idx++].ptr);
+        while (cursor->entries.t && (entry = ptrmap_next(&cursor->entries))) {
+            const struct cls_rule *rules = atomic_load_acquire(&entry->rules);
 
-            if (entry && entry != CLS_EMAP_TOMBSTONE) {
-                const struct cls_rule *rules =
-                    atomic_load_acquire(&entry->rules);
-
-                if (rules) {
-                    return rules;
-                }
+            if (rules) {
+                return rules;
             }
         }
 
+        cursor->entries.t = NULL;
         if (!cursor->pvec || cursor->subtable_idx >= cursor->pvec->n) {
-            cursor->table = NULL;
             return NULL;
         }
         const struct cls_subtable *subtable =
             cursor->pvec->e[cursor->subtable_idx++].subtable;
-        cursor->slot_idx = 0;
-        cursor->table = NULL;
         if (!cursor->target
             || cls_minimask_covers(subtable->mask, cursor->target->mask)) {
-            cursor->table = atomic_load_acquire(&subtable->entries.table);
+            ptrmap_pos_init(&subtable->entries, &cursor->entries);
         }
     }
 }
@@ -1259,8 +1285,7 @@ cls_cursor_start(const struct classifier *cls, const struct cls_rule *target,
         .version = version,
         .pvec = atomic_load_acquire(&cls->pvec),
         .subtable_idx = 0,
-        .table = NULL,
-        .slot_idx = 0,
+        .entries = {NULL, 0, 0, 0},
         .rule = NULL,
     };
 

@@ -4,7 +4,8 @@
  * the flow the answer depended on.
  *
  * Tuple space search.  Rules are grouped by mask: one *subtable* per
- * distinct mask, each a hash table of *entries* keyed by the masked flow.
+ * distinct mask, each a hash map (lib/ptrmap.h, read lock-free under RCU)
+ * of *entries* keyed by the masked flow.
  * Rules with an identical match share one entry, in a list sorted by
  * priority, highest first.  A lookup probes every subtable with the flow
  * masked by the subtable's mask and keeps the best rule; the subtables are
@@ -20,9 +21,9 @@
  *  - Staged lookup.  The words of struct flow form four stages (metadata,
  *    L2, L3, L4; flow_stage_map()).  Each subtable keeps, for every stage
  *    but its last, a hash multiset of its entries' keys masked up to that
- *    stage.  The lookup probes those in order; a miss at stage k proves that
- *    no entry matches using only the mask bits of stages 0..k, so only those
- *    are un-wildcarded.
+ *    stage (a ptrmap filing a count under each hash).  The lookup probes
+ *    those in order; a miss at stage k proves that no entry matches using
+ *    only the mask bits of stages 0..k, so only those are un-wildcarded.
  *  - Prefix tries on nw_src, nw_dst, ipv6_src, ipv6_dst (cls-trie.h).
  *    When a subtable whose mask on such a field is a CIDR prefix of length
  *    P misses at the stage that holds the field, the lookup asks the trie
@@ -99,6 +100,7 @@
 
 #include "flow/flow.h"
 #include "lib/atomic.h"
+#include "lib/ptrmap.h"
 #include "lib/util.h"
 
 /* ---- Versions ----------------------------------------------------------- */
@@ -187,7 +189,7 @@ cls_rule_is_linked(const struct cls_rule *rule)
 
 /* ---- Classifier --------------------------------------------------------- */
 
-struct cls_emap;
+struct ptrmap;
 struct cls_pvec;
 struct cls_subtable;
 struct cls_trie;
@@ -200,9 +202,9 @@ struct classifier {
     /* Private to the writer. */
     struct cls_subtable **subtables; /* Every subtable, unordered. */
     size_t n_subtables, allocated_subtables;
-    struct cls_emap *by_mask; /* Subtables by mask hash. */
-    struct cls_trie *tries;   /* CLS_N_TRIES prefix tries. */
-    uint64_t next_seq;        /* For cls_rule's 'seq'. */
+    struct ptrmap *by_mask; /* RCU: subtables by mask hash. */
+    struct cls_trie *tries; /* CLS_N_TRIES prefix tries. */
+    uint64_t next_seq;      /* For cls_rule's 'seq'. */
 };
 
 void classifier_init(struct classifier *);
@@ -265,8 +267,7 @@ struct cls_cursor {
     uint64_t version;
     const struct cls_pvec *pvec;
     size_t subtable_idx;
-    const void *table; /* Entry table of the current subtable. */
-    size_t slot_idx;
+    struct ptrmap_pos entries; /* In the current subtable ('t' NULL: none). */
     const struct cls_rule *rule; /* Next rule to return; NULL at the end. */
 };
 

@@ -82,50 +82,6 @@ dp_queues_destroy(struct dp_upcall_queue **queues, unsigned int n)
 
 /* ---- Port tables -------------------------------------------------------- */
 
-static struct dp_port_table *
-dp_port_table_create(struct dp_port *const ports[], size_t n)
-{
-    uint32_t n_slots = 8;
-    struct dp_port_table *t;
-
-    while (n_slots < 2 * n) {
-        n_slots *= 2;
-    }
-    t = xzalloc(sizeof *t + n_slots * sizeof(struct dp_port *));
-    t->mask = n_slots - 1;
-    for (size_t k = 0; k < n; k++) {
-        uint32_t i = (ports[k]->port_no * 0x9e3779b1u) >> 16 & t->mask;
-
-        while (t->slots[i]) {
-            i = (i + 1) & t->mask;
-        }
-        t->slots[i] = ports[k];
-        t->n++;
-    }
-    return t;
-}
-
-/* The ports of 't' plus 'add' minus 'remove' (either may be NULL), in a
- * new array of '*np' entries. */
-static struct dp_port **
-dp_port_table_collect(const struct dp_port_table *t, struct dp_port *add,
-                      struct dp_port *remove, size_t *np)
-{
-    struct dp_port **ports = xmalloc((t->n + 1) * sizeof(struct dp_port *));
-    size_t n = 0;
-
-    for (uint32_t i = 0; i <= t->mask; i++) {
-        if (t->slots[i] && t->slots[i] != remove) {
-            ports[n++] = t->slots[i];
-        }
-    }
-    if (add) {
-        ports[n++] = add;
-    }
-    *np = n;
-    return ports;
-}
-
 static struct dp_poll_list *
 dp_poll_list_replace(const struct dp_poll_list *old, struct dp_port *add,
                      struct dp_port *remove)
@@ -146,23 +102,21 @@ dp_poll_list_replace(const struct dp_poll_list *old, struct dp_port *add,
     return list;
 }
 
-/* Publishes a port table without 'remove' and with 'add'; returns the old
- * one, for the caller to free after a grace period. */
-static struct dp_port_table *
+/* Takes 'remove' out of the port map and puts 'add' in (either may be
+ * NULL).  Readers see the change at once; a removed port stays valid
+ * until a grace period. */
+static void
 dp_ports_publish(struct dp *dp, struct dp_port *add, struct dp_port *remove)
 {
-    struct dp_port_table *old = dp->ports;
-    struct dp_port **ports;
-    struct dp_port_table *t;
-    size_t n;
-
-    ports = dp_port_table_collect(old, add, remove, &n);
-    t = dp_port_table_create(ports, n);
-    free(ports);
     pthread_rwlock_wrlock(&dp->exec_lock);
-    atomic_store_release(&dp->ports, t);
+    if (remove) {
+        ptrmap_remove(dp->ports, dp_port_hash(remove->port_no), remove);
+        ptrmap_shrink(dp->ports);
+    }
+    if (add) {
+        ptrmap_insert(dp->ports, dp_port_hash(add->port_no), add);
+    }
     pthread_rwlock_unlock(&dp->exec_lock);
-    return old;
 }
 
 /* ---- Datapath threads --------------------------------------------------- */
@@ -306,7 +260,8 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
 
     pthread_mutex_init(&dp->port_mutex, NULL);
     pthread_rwlock_init(&dp->exec_lock, NULL);
-    dp->ports = dp_port_table_create(NULL, 0);
+    dp->ports = xmalloc(sizeof *dp->ports);
+    ptrmap_init_rcu(dp->ports, rcu_qsbr_queue_postpone_hook, dp->rcu);
 
     dp->queues = dp_queues_create(cfg->n_handlers, queue_size);
     dp->n_handlers = cfg->n_handlers;
@@ -343,8 +298,8 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
 void
 dp_destroy(struct dp *dp)
 {
-    struct dp_port **ports;
-    size_t n_ports;
+    struct ptrmap_pos pos;
+    struct dp_port *port;
 
     if (!dp) {
         return;
@@ -356,11 +311,10 @@ dp_destroy(struct dp *dp)
     pthread_join(dp->maint_thread, NULL);
 
     /* No thread reads anything any more: free directly. */
-    ports = dp_port_table_collect(dp->ports, NULL, NULL, &n_ports);
-    for (size_t i = 0; i < n_ports; i++) {
-        free(ports[i]);
+    PTRMAP_FOR_EACH (port, &pos, dp->ports) {
+        free(port);
     }
-    free(ports);
+    ptrmap_destroy(dp->ports);
     free(dp->ports);
 
     for (unsigned int i = 0; i < dp->n_pmds; i++) {
@@ -428,7 +382,6 @@ dp_n_threads(const struct dp *dp)
 int
 dp_port_add(struct dp *dp, struct netdev *netdev, uint32_t port_no)
 {
-    struct dp_port_table *old_table;
     struct dp_port *port;
 
     if (port_no == DP_PORT_NONE) {
@@ -453,8 +406,7 @@ dp_port_add(struct dp *dp, struct netdev *netdev, uint32_t port_no)
         }
     }
 
-    old_table = dp_ports_publish(dp, port, NULL);
-    rcu_qsbr_queue_postpone(dp->rcu, free, old_table);
+    dp_ports_publish(dp, port, NULL);
     if (port->pmd_id != UINT32_MAX) {
         struct dp_pmd *pmd = dp->pmds[port->pmd_id];
         struct dp_poll_list *old = pmd->poll_list;
@@ -480,7 +432,6 @@ int
 dp_port_del_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
 {
     struct dp_poll_list *old_list = NULL;
-    struct dp_port_table *old_table;
     struct dp_port *port;
 
     pthread_mutex_lock(&dp->port_mutex);
@@ -489,7 +440,7 @@ dp_port_del_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
         pthread_mutex_unlock(&dp->port_mutex);
         return ENOENT;
     }
-    old_table = dp_ports_publish(dp, NULL, port);
+    dp_ports_publish(dp, NULL, port);
     if (port->pmd_id != UINT32_MAX) {
         struct dp_pmd *pmd = dp->pmds[port->pmd_id];
 
@@ -502,7 +453,6 @@ dp_port_del_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
     if (stats) {
         dp_port_fill_stats(port, stats); /* Final: nobody counts any more. */
     }
-    free(old_table);
     free(old_list);
     free(port);
     pthread_mutex_unlock(&dp->port_mutex);
@@ -560,15 +510,15 @@ dp_compare_u32(const void *a_, const void *b_)
 size_t
 dp_port_list(struct dp *dp, uint32_t *out, size_t max)
 {
+    const struct dp_port *port;
+    struct ptrmap_pos pos;
     uint32_t *all;
     size_t n = 0;
 
     pthread_mutex_lock(&dp->port_mutex);
-    all = xmalloc((dp->ports->n + 1) * sizeof *all);
-    for (uint32_t i = 0; i <= dp->ports->mask; i++) {
-        if (dp->ports->slots[i]) {
-            all[n++] = dp->ports->slots[i]->port_no;
-        }
+    all = xmalloc((ptrmap_count(dp->ports) + 1) * sizeof *all);
+    PTRMAP_FOR_EACH (port, &pos, dp->ports) {
+        all[n++] = port->port_no;
     }
     pthread_mutex_unlock(&dp->port_mutex);
 

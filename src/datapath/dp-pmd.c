@@ -359,20 +359,17 @@ dp_pmd_drain_hold(struct dp_flow *flow, uint32_t n)
 /* ---- Output batching ---------------------------------------------------- */
 
 /* dp_port_table_find() through a small per-thread cache of the ports
- * recently output to, valid as long as the port table is the same (and
- * reset at every quiescent state, so that an address reused by a later
- * table cannot fool it). */
+ * recently output to, emptied at every quiescent state: a port the cache
+ * returns was in the map at some point since, so it is still allocated,
+ * and a port changed meanwhile is seen changed from the next iteration
+ * on, as with any RCU reader. */
 static inline struct dp_port *
-dp_pmd_port_lookup(struct dp_pmd *pmd, const struct dp_port_table *ports,
+dp_pmd_port_lookup(struct dp_pmd *pmd, const struct ptrmap *ports,
                    uint32_t port_no)
 {
     struct dp_pmd_port_cache *c = &pmd->port_cache;
     struct dp_port *port;
 
-    if (UNLIKELY(c->table != ports)) {
-        c->table = ports;
-        c->n = 0;
-    }
     for (unsigned int i = 0; i < c->n; i++) {
         if (c->port_nos[i] == port_no) {
             return c->ports[i];
@@ -469,7 +466,7 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
                    const struct dp_actions *actions,
                    const struct dp_flow *flow)
 {
-    const struct dp_port_table *ports = atomic_load_acquire(&ctx->dp->ports);
+    const struct ptrmap *ports = ctx->dp->ports;
     uint32_t n = actions->n;
     struct dp_packet *pkt;
 
@@ -1070,9 +1067,9 @@ dp_pmd_iteration_start(struct dp_pmd *pmd, uint64_t now_ns)
     if (!pmd->defer_wakes) {
         dp_pmd_flush_wakes(pmd);
     }
-    /* After a quiescent state a port table may have been freed and
-     * its address reused: forget the cached lookups. */
-    pmd->port_cache.table = NULL;
+    /* After a quiescent state a port removed before may have been freed
+     * and its address reused: forget the cached lookups. */
+    pmd->port_cache.n = 0;
     list = atomic_load_acquire(&pmd->poll_list);
     pmd->now = now_ns / 1000000; /* time_msec() */
     return list;

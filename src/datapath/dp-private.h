@@ -161,25 +161,27 @@ struct dp_port {
     uint64_t rx, parse_drop, lost, lost_port_share, lossless_waits;
 };
 
-/* Immutable table of ports by number, replaced on every change.
- * Open addressing; empty slots are NULL. */
-struct dp_port_table {
-    uint32_t mask;
-    uint32_t n;
-    struct dp_port *slots[];
-};
+/* The ports by number are a lib/ptrmap.h map (dp->ports) under this
+ * hash, read by datapath threads under QSBR and by other executors under
+ * exec_lock. */
+static inline uint32_t
+dp_port_hash(uint32_t port_no)
+{
+    return port_no * 0x9e3779b1u;
+}
 
 static inline struct dp_port *
-dp_port_table_find(const struct dp_port_table *t, uint32_t port_no)
+dp_port_table_find(const struct ptrmap *ports, uint32_t port_no)
 {
-    for (uint32_t i = (port_no * 0x9e3779b1u) >> 16 & t->mask;;
-         i = (i + 1) & t->mask) {
-        struct dp_port *port = t->slots[i];
+    struct dp_port *port;
+    struct ptrmap_pos pos;
 
-        if (!port || port->port_no == port_no) {
+    PTRMAP_FOR_EACH_WITH_HASH (port, &pos, dp_port_hash(port_no), ports) {
+        if (port->port_no == port_no) {
             return port;
         }
     }
+    return NULL;
 }
 
 /* Immutable list of the ports a datapath thread polls. */
@@ -224,9 +226,9 @@ struct dp_tx_set {
     size_t n;
 };
 
-/* Output ports a datapath thread looked up in port table 'table'. */
+/* Output ports a datapath thread looked up since its last quiescent
+ * state. */
 struct dp_pmd_port_cache {
-    const struct dp_port_table *table;
     unsigned int n;
     uint32_t port_nos[8];
     struct dp_port *ports[8];
@@ -318,8 +320,9 @@ struct dp {
     /* Ports. */
     pthread_mutex_t port_mutex;
     pthread_rwlock_t exec_lock;
-    struct dp_port_table *ports; /* RCU for datapath threads; exec_lock
-                                  * for the others. */
+    struct ptrmap *ports; /* By number: RCU (QSBR) for datapath threads;
+                           * exec_lock for the others; written under
+                           * port_mutex and exec_lock. */
 
     /* Datapath threads. */
     struct dp_pmd **pmds;

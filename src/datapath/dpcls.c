@@ -6,39 +6,17 @@
 
 #include "lib/atomic.h"
 #include "lib/hash.h"
+#include "lib/ptrmap.h"
 #include "lib/util.h"
-
-/* A cache line of slots: their hashes (0: free) and rules, and how many
- * rules whose probe starts at or before this bucket had to go past it
- * because it was full. */
-#define DPCLS_BUCKET_SLOTS 5
-struct dpcls_bucket {
-    uint32_t hashes[DPCLS_BUCKET_SLOTS];
-    uint32_t overflow;
-    struct dpcls_rule *rules[DPCLS_BUCKET_SLOTS];
-} __attribute__((aligned(CACHE_LINE_SIZE)));
-BUILD_ASSERT(sizeof(struct dpcls_bucket) == CACHE_LINE_SIZE);
-
-/* Smallest table, in buckets. */
-#define DPCLS_MIN_BUCKETS 4
-
-struct dpcls_table {
-    uint32_t mask;     /* Number of buckets - 1. */
-    uint32_t capacity; /* Slots: buckets * DPCLS_BUCKET_SLOTS. */
-    uint32_t n_used;   /* Writer: rules. */
-    struct dpcls_bucket *buckets;
-};
 
 struct dpcls_subtable {
     /* Read by lookups. */
-    uint64_t map;              /* Words the mask covers. */
-    uint32_t n_words;          /* count_1bits(map). */
-    uint8_t idx[FLOW_U64S];    /* Indexes of the words of 'map'. */
-    uint64_t mask[FLOW_U64S];  /* Mask of each of those words. */
-    struct dpcls_table *table; /* RCU. */
-    uint64_t hits;             /* Atomic: hits since the last sort. */
-    /* Writer only. */
-    size_t n_rules;
+    uint64_t map;             /* Words the mask covers. */
+    uint32_t n_words;         /* count_1bits(map). */
+    uint8_t idx[FLOW_U64S];   /* Indexes of the words of 'map'. */
+    uint64_t mask[FLOW_U64S]; /* Mask of each of those words. */
+    struct ptrmap rules;      /* By hash; read under RCU. */
+    uint64_t hits;            /* Atomic: hits since the last sort. */
 };
 
 struct dpcls_pvec {
@@ -49,12 +27,6 @@ struct dpcls_pvec {
 /* ---- Hashing ------------------------------------------------------------ */
 
 static inline uint32_t
-dpcls_hash_nonzero(uint32_t hash)
-{
-    return hash ? hash : 1;
-}
-
-static inline uint32_t
 dpcls_hash_flow(const struct dpcls_subtable *st, const uint64_t *f)
 {
     uint32_t hash = 0;
@@ -62,7 +34,7 @@ dpcls_hash_flow(const struct dpcls_subtable *st, const uint64_t *f)
     for (uint32_t k = 0; k < st->n_words; k++) {
         hash = hash_add64(hash, f[st->idx[k]] & st->mask[k]);
     }
-    return dpcls_hash_nonzero(hash_finish(hash, st->n_words * 8));
+    return ptrmap_hash(hash_finish(hash, st->n_words * 8));
 }
 
 static uint32_t
@@ -73,7 +45,7 @@ dpcls_hash_key(const uint64_t *key, uint32_t n_words)
     for (uint32_t k = 0; k < n_words; k++) {
         hash = hash_add64(hash, key[k]);
     }
-    return dpcls_hash_nonzero(hash_finish(hash, n_words * 8));
+    return ptrmap_hash(hash_finish(hash, n_words * 8));
 }
 
 static inline bool
@@ -147,113 +119,23 @@ dpcls_rule_matches_flow(const struct dpcls_rule *rule, const struct flow *flow)
     return dpcls_rule_matches(rule, rule->subtable, flow_u64s(flow));
 }
 
-/* ---- Tables ------------------------------------------------------------- */
-
-static struct dpcls_table *
-dpcls_table_alloc(uint32_t n_buckets)
-{
-    size_t buckets_ofs = ROUND_UP(sizeof(struct dpcls_table), CACHE_LINE_SIZE);
-    size_t size = buckets_ofs + n_buckets * sizeof(struct dpcls_bucket);
-    struct dpcls_table *t;
-    char *base;
-
-    base = aligned_alloc(CACHE_LINE_SIZE, size);
-    if (!base) {
-        fatal("dpcls: out of memory for a table of %u buckets", n_buckets);
-    }
-    memset(base, 0, size);
-    t = (struct dpcls_table *)(void *)base;
-    t->mask = n_buckets - 1;
-    t->capacity = n_buckets * DPCLS_BUCKET_SLOTS;
-    t->buckets = (struct dpcls_bucket *)(void *)(base + buckets_ofs);
-    return t;
-}
-
-/* Buckets for a table that holds 'n_rules' at a load of at most 1/2. */
-static uint32_t
-dpcls_table_buckets_for(uint32_t n_rules)
-{
-    uint32_t n = DPCLS_MIN_BUCKETS;
-
-    while ((uint64_t)n * DPCLS_BUCKET_SLOTS < 2 * (uint64_t)n_rules) {
-        n *= 2;
-    }
-    return n;
-}
-
-/* True if one more rule would push the load over 3/4. */
-static bool
-dpcls_table_is_full(const struct dpcls_table *t)
-{
-    return 4 * ((uint64_t)t->n_used + 1) > 3 * (uint64_t)t->capacity;
-}
-
-/* Writer: puts 'rule' into 'table' (which has room), in the first free
- * slot of its probe path, counting it in the overflow of every full bucket
- * it passes. */
-static void
-dpcls_table_put(struct dpcls_table *t, struct dpcls_rule *rule)
-{
-    for (uint32_t b = rule->hash & t->mask;; b = (b + 1) & t->mask) {
-        struct dpcls_bucket *bucket = &t->buckets[b];
-
-        for (unsigned int i = 0; i < DPCLS_BUCKET_SLOTS; i++) {
-            if (!atomic_load_relaxed(&bucket->hashes[i])) {
-                /* Pointer first, then hash: a reader that sees the hash
-                 * sees the rule (and everything written into it
-                 * before). */
-                atomic_store_release(&bucket->rules[i], rule);
-                atomic_store_release(&bucket->hashes[i], rule->hash);
-                t->n_used++;
-                return;
-            }
-        }
-        atomic_store_release(&bucket->overflow, bucket->overflow + 1);
-    }
-}
-
-/* Bit k set if slot k of 'bucket' holds 'hash'.  Branch-free, unrolled.
- * The loads are relaxed: whoever uses a slot then loads its rule pointer
- * with acquire (which orders the rule's contents) and compares the key,
- * so a hash seen before its rule, or a slot reused meanwhile, only costs
- * a failed compare or a NULL rule, never a wrong answer. */
-static inline unsigned int
-dpcls_bucket_match(const struct dpcls_bucket *bucket, uint32_t hash)
-{
-    const uint32_t *h = bucket->hashes;
-
-    BUILD_ASSERT(DPCLS_BUCKET_SLOTS == 5);
-    return (unsigned int)(atomic_load_relaxed(&h[0]) == hash)
-           | (unsigned int)(atomic_load_relaxed(&h[1]) == hash) << 1
-           | (unsigned int)(atomic_load_relaxed(&h[2]) == hash) << 2
-           | (unsigned int)(atomic_load_relaxed(&h[3]) == hash) << 3
-           | (unsigned int)(atomic_load_relaxed(&h[4]) == hash) << 4;
-}
+/* ---- Probes ------------------------------------------------------------- */
 
 /* Reader (and writer): the rule of 't' with 'hash' that matches 'f', or
- * NULL.  A probe walks buckets from the hash's home bucket and stops at
- * the first one nothing overflowed from: a rule is never placed past a
- * bucket without counting itself in that bucket's overflow. */
+ * NULL. */
 static struct dpcls_rule *
-dpcls_probe(const struct dpcls_table *t, const struct dpcls_subtable *st,
+dpcls_probe(const struct ptrmap_table *t, const struct dpcls_subtable *st,
             const uint64_t *f, uint32_t hash)
 {
-    for (uint32_t b = hash & t->mask;; b = (b + 1) & t->mask) {
-        const struct dpcls_bucket *bucket = &t->buckets[b];
-        unsigned int m = dpcls_bucket_match(bucket, hash);
+    struct ptrmap_pos pos;
 
-        for (; m; m &= m - 1) {
-            struct dpcls_rule *rule =
-                atomic_load_acquire(&bucket->rules[rightmost_1bit_idx(m)]);
-
-            if (rule && dpcls_rule_matches(rule, st, f)) {
-                return rule;
-            }
-        }
-        if (!atomic_load_acquire(&bucket->overflow)) {
-            return NULL;
+    for (struct dpcls_rule *rule = ptrmap_table_first_with_hash(t, hash, &pos);
+         rule; rule = ptrmap_next_with_hash(hash, &pos)) {
+        if (dpcls_rule_matches(rule, st, f)) {
+            return rule;
         }
     }
+    return NULL;
 }
 
 /* ---- Grace periods ------------------------------------------------------ */
@@ -269,31 +151,8 @@ dpcls_subtable_free(void *st_)
 {
     struct dpcls_subtable *st = st_;
 
-    free(st->table);
+    ptrmap_destroy(&st->rules);
     free(st);
-}
-
-/* Writer: replaces the table of 'st' by a fresh one sized for 'n_rules'
- * rules, and retires the old one. */
-static void
-dpcls_table_rebuild(struct dpcls *cls, struct dpcls_subtable *st,
-                    uint32_t n_rules)
-{
-    struct dpcls_table *old = st->table;
-    struct dpcls_table *t =
-        dpcls_table_alloc(dpcls_table_buckets_for(n_rules));
-
-    for (uint32_t b = 0; b <= old->mask; b++) {
-        const struct dpcls_bucket *bucket = &old->buckets[b];
-
-        for (unsigned int i = 0; i < DPCLS_BUCKET_SLOTS; i++) {
-            if (bucket->hashes[i]) {
-                dpcls_table_put(t, bucket->rules[i]);
-            }
-        }
-    }
-    atomic_store_release(&st->table, t);
-    dpcls_postpone_free(cls, old);
 }
 
 /* ---- Subtables ---------------------------------------------------------- */
@@ -400,7 +259,7 @@ dpcls_create_subtable(struct dpcls *cls, const struct flow_wildcards *mask)
         k++;
     }
     st->n_words = k;
-    st->table = dpcls_table_alloc(DPCLS_MIN_BUCKETS);
+    ptrmap_init_rcu(&st->rules, cls->postpone, cls->postpone_aux);
     dpcls_pvec_replace(cls, st, NULL);
     return st;
 }
@@ -414,19 +273,12 @@ dpcls_insert(struct dpcls *cls, struct dpcls_rule *rule,
     /* The rule's map is its mask's (dpcls_rule_init()). */
     struct dpcls_subtable *st =
         dpcls_find_subtable_map(cls, rule->map, flow_u64s(&mask->masks));
-    struct dpcls_table *t;
 
     if (!st) {
         st = dpcls_create_subtable(cls, mask);
     }
-    t = st->table;
-    if (dpcls_table_is_full(t)) {
-        dpcls_table_rebuild(cls, st, t->n_used + 1);
-        t = st->table;
-    }
     rule->subtable = st;
-    dpcls_table_put(t, rule);
-    st->n_rules++;
+    ptrmap_insert(&st->rules, rule->hash, rule);
     atomic_store_relaxed(&cls->n_rules, cls->n_rules + 1);
 }
 
@@ -434,42 +286,17 @@ void
 dpcls_remove(struct dpcls *cls, struct dpcls_rule *rule)
 {
     struct dpcls_subtable *st = rule->subtable;
-    struct dpcls_table *t = st->table;
-    uint32_t home = rule->hash & t->mask;
-    uint32_t b;
 
-    for (b = home;; b = (b + 1) & t->mask) {
-        struct dpcls_bucket *bucket = &t->buckets[b];
-        unsigned int i;
-
-        for (i = 0; i < DPCLS_BUCKET_SLOTS; i++) {
-            if (bucket->hashes[i] && bucket->rules[i] == rule) {
-                break;
-            }
-        }
-        if (i < DPCLS_BUCKET_SLOTS) {
-            /* Readers that saw the hash find no rule, or the rule itself
-             * (still valid until a grace period passes). */
-            atomic_store_release(&bucket->rules[i], NULL);
-            atomic_store_release(&bucket->hashes[i], 0);
-            break;
-        }
-    }
-    /* The rule no longer goes past the buckets it went past. */
-    for (uint32_t p = home; p != b; p = (p + 1) & t->mask) {
-        atomic_store_release(&t->buckets[p].overflow,
-                             t->buckets[p].overflow - 1);
-    }
-    t->n_used--;
+    /* Readers that still find it may use it until a grace period. */
+    ptrmap_remove(&st->rules, rule->hash, rule);
     rule->subtable = NULL;
     atomic_store_relaxed(&cls->n_rules, cls->n_rules - 1);
 
-    if (!--st->n_rules) {
+    if (!ptrmap_count(&st->rules)) {
         dpcls_pvec_replace(cls, NULL, st);
         cls->postpone(dpcls_subtable_free, st, cls->postpone_aux);
-    } else if (t->mask + 1 > DPCLS_MIN_BUCKETS
-               && (size_t)t->n_used * 16 < (size_t)t->capacity) {
-        dpcls_table_rebuild(cls, st, t->n_used);
+    } else {
+        ptrmap_shrink(&st->rules);
     }
 }
 
@@ -481,10 +308,7 @@ dpcls_prefetch_insert(const struct dpcls *cls, const struct flow *flow,
         dpcls_find_subtable_map(cls, map, flow_u64s(&mask->masks));
 
     if (st) {
-        const struct dpcls_table *t = st->table;
-        uint32_t hash = dpcls_hash_flow(st, flow_u64s(flow));
-
-        __builtin_prefetch(&t->buckets[hash & t->mask]);
+        ptrmap_prefetch(&st->rules, dpcls_hash_flow(st, flow_u64s(flow)));
     }
 }
 
@@ -495,7 +319,9 @@ dpcls_find_exact(const struct dpcls *cls, const struct flow *flow,
     struct dpcls_subtable *st = dpcls_find_subtable(cls, mask);
     const uint64_t *f = flow_u64s(flow);
 
-    return st ? dpcls_probe(st->table, st, f, dpcls_hash_flow(st, f)) : NULL;
+    return st ? dpcls_probe(ptrmap_table(&st->rules), st, f,
+                            dpcls_hash_flow(st, f))
+              : NULL;
 }
 
 bool
@@ -571,7 +397,7 @@ dpcls_for_each_subtable(const struct dpcls *cls,
         for (uint32_t k = 0; k < st->n_words; k++) {
             m[st->idx[k]] = st->mask[k];
         }
-        cb(&wc, st->n_rules, aux);
+        cb(&wc, ptrmap_count(&st->rules), aux);
     }
 }
 
@@ -601,28 +427,27 @@ dpcls_lookup_batch(const struct dpcls *cls, const struct flow *flows[],
      * them and fetch the candidate rules; compare. */
     for (size_t p = 0; p < pvec->n && todo; p++) {
         const struct dpcls_subtable *st = pvec->subtables[p];
-        const struct dpcls_table *t = atomic_load_acquire(&st->table);
+        const struct ptrmap_table *t = ptrmap_table(&st->rules);
         uint64_t found = 0, further = 0, cand_map = 0;
 
         MAP_FOR_EACH_INDEX (i, todo) {
             uint32_t hash = dpcls_hash_flow(st, flow_u64s(flows[i]));
 
             hashes[i] = hash;
-            __builtin_prefetch(&t->buckets[hash & t->mask]);
+            __builtin_prefetch(ptrmap_home(t, hash));
         }
         MAP_FOR_EACH_INDEX (i, todo) {
-            const struct dpcls_bucket *bucket =
-                &t->buckets[hashes[i] & t->mask];
-            unsigned int m = dpcls_bucket_match(bucket, hashes[i]);
+            const struct ptrmap_bucket *bucket = ptrmap_home(t, hashes[i]);
+            uint32_t m = ptrmap_bucket_match(bucket, hashes[i]);
             struct dpcls_rule *rule;
 
             if (LIKELY(!m)) {
-                if (UNLIKELY(atomic_load_acquire(&bucket->overflow))) {
+                if (UNLIKELY(ptrmap_bucket_overflowed(bucket))) {
                     further |= UINT64_C(1) << i;
                 }
                 continue;
             }
-            rule = atomic_load_acquire(&bucket->rules[rightmost_1bit_idx(m)]);
+            rule = ptrmap_bucket_ptr(bucket, rightmost_1bit_idx(m));
             if (UNLIKELY(!rule || (m & (m - 1)))) {
                 further |= UINT64_C(1) << i; /* Rare: let the probe sort
                                               * it out. */
@@ -637,8 +462,7 @@ dpcls_lookup_batch(const struct dpcls *cls, const struct flow *flows[],
             if (dpcls_rule_matches(cands[i], st, flow_u64s(flows[i]))) {
                 rules[i] = cands[i];
                 found |= UINT64_C(1) << i;
-            } else if (atomic_load_acquire(
-                           &t->buckets[hashes[i] & t->mask].overflow)) {
+            } else if (ptrmap_bucket_overflowed(ptrmap_home(t, hashes[i]))) {
                 further |= UINT64_C(1) << i; /* Collision: look on. */
             }
         }

@@ -21,19 +21,14 @@
  * buckets and prefetch the candidate rules; compare — so that the cache
  * misses of the whole batch overlap instead of adding up.
  *
- * Hash table.  Open addressing over cache-line buckets of 5 slots, each
- * slot a 32-bit hash (0: free; rule hashes are forced nonzero) and a rule
- * pointer, probed bucket by bucket (linear probing), so that a probe
- * usually reads one line and then the rule.  Insertion takes the first
- * free slot on the probe path and counts itself in the 'overflow' of
- * every full bucket it passes; a probe stops at the first bucket whose
- * overflow is 0, which is nearly always the home bucket, even when that
- * bucket is full.  Removal frees the slot and takes the rule's count back
- * out of the buckets it had passed.  The load stays at most 3/4; when an
- * insert would exceed it (or the table is mostly empty) the writer builds
- * a new table at a load of at most 1/2 and publishes it.  The full key
- * compare after a hash match makes any race between a probe and a slot
- * being reused harmless.
+ * Hash table.  Each subtable's rules are a lib/ptrmap.h map from the
+ * hash of the masked key to the rule, read lock-free under RCU: a probe
+ * usually reads one cache line of the table and then the rule, and the
+ * full key compare after a hash match makes any race between a probe and
+ * a slot being reused harmless.  The batch lookup works on the map's
+ * buckets directly (ptrmap_home(), ptrmap_bucket_match()) to overlap the
+ * misses of a batch.  A subtable's table shrinks when it is at least 16
+ * times too big (ptrmap_shrink() after each removal).
  *
  * Overlaps.  If the slow path ever installs two megaflows that both match
  * a flow, the lookup returns the one in the subtable that comes first in

@@ -8,8 +8,8 @@
  * key, and confirms a candidate by comparing keys: the map stores no key
  * and allocates nothing per element.  (For an index probed in a hot path
  * mostly for keys that are absent, lib/ptrmap.h reads one cache line per
- * probe instead of one per chained node; for tables that readers walk
- * without a lock, under RCU, neither is right: see classifier/cls-tables.h.)
+ * probe instead of one per chained node, and may be read without a lock
+ * under RCU; an hmap may not.)
  *
  * Layout.  A power-of-2 array of buckets, each a singly linked chain of
  * nodes; a node's bucket is its hash & mask.  The full 32-bit hash is kept

@@ -6,6 +6,9 @@
 #include <sys/mman.h>
 
 #include "lib/atomic.h"
+#include "lib/coverage.h"
+
+COVERAGE_DEFINE(ptrmap_rebuild);
 
 #define PTRMAP_MIN_BUCKETS 4
 
@@ -16,38 +19,58 @@
  * (a thread's arena). */
 #define PTRMAP_MMAP_MIN ((size_t)256 * 1024)
 
-static struct ptrmap_bucket *
-ptrmap_alloc_buckets(uint32_t n)
+/* The table of every empty map: one free bucket, never written (an
+ * insertion replaces it first) and never freed. */
+static union {
+    struct ptrmap_table t;
+    char bytes[sizeof(struct ptrmap_table) + sizeof(struct ptrmap_bucket)];
+} ptrmap_empty__ __attribute__((aligned(CACHE_LINE_SIZE)));
+#define PTRMAP_EMPTY (&ptrmap_empty__.t)
+
+static size_t
+ptrmap_table_size(uint32_t n_buckets)
 {
-    size_t size = (size_t)n * sizeof(struct ptrmap_bucket);
-    struct ptrmap_bucket *b;
+    return sizeof(struct ptrmap_table)
+           + (size_t)n_buckets * sizeof(struct ptrmap_bucket);
+}
+
+static struct ptrmap_table *
+ptrmap_table_alloc(uint32_t n_buckets)
+{
+    size_t size = ptrmap_table_size(n_buckets);
+    struct ptrmap_table *t;
 
     if (size >= PTRMAP_MMAP_MIN) {
-        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-        if (p == MAP_FAILED) {
-            fatal("ptrmap: out of memory for %u buckets", n);
+        t = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (t == MAP_FAILED) {
+            fatal("ptrmap: out of memory for %u buckets", n_buckets);
         }
-        return p; /* Zeroed, page-aligned. */
+    } else {
+        t = aligned_alloc(CACHE_LINE_SIZE, size);
+        if (!t) {
+            fatal("ptrmap: out of memory for %u buckets", n_buckets);
+        }
+        memset(t, 0, size);
     }
-    b = aligned_alloc(CACHE_LINE_SIZE, size);
-    if (!b) {
-        fatal("ptrmap: out of memory for %u buckets", n);
-    }
-    memset(b, 0, size);
-    return b;
+    t->mask = n_buckets - 1;
+    return t;
 }
 
 static void
-ptrmap_free_buckets(struct ptrmap_bucket *b, uint32_t n)
+ptrmap_table_free(void *t_)
 {
-    size_t size = (size_t)n * sizeof *b;
+    struct ptrmap_table *t = t_;
+    size_t size;
 
+    if (t == PTRMAP_EMPTY) {
+        return;
+    }
+    size = ptrmap_table_size(t->mask + 1);
     if (size >= PTRMAP_MMAP_MIN) {
-        munmap(b, size);
+        munmap(t, size);
     } else {
-        free(b);
+        free(t);
     }
 }
 
@@ -63,67 +86,77 @@ ptrmap_buckets_for(size_t n)
     return b;
 }
 
-/* The table pointer and mask are stored atomically (relaxed) for
- * ptrmap_prefetch_unlocked(); the owner reads them plainly. */
-static void
-ptrmap_set_table(struct ptrmap *map, struct ptrmap_bucket *buckets,
-                 uint32_t n_buckets)
-{
-    atomic_store_relaxed(&map->buckets, buckets);
-    atomic_store_relaxed(&map->mask, n_buckets - 1);
-}
-
 void
 ptrmap_init(struct ptrmap *map)
 {
-    ptrmap_set_table(map, ptrmap_alloc_buckets(PTRMAP_MIN_BUCKETS),
-                     PTRMAP_MIN_BUCKETS);
+    ptrmap_init_rcu(map, NULL, NULL);
+}
+
+void
+ptrmap_init_rcu(struct ptrmap *map, ptrmap_postpone_fn *postpone, void *aux)
+{
+    map->table = PTRMAP_EMPTY;
+    map->mask = 0;
     map->n = 0;
+    map->postpone = postpone;
+    map->postpone_aux = aux;
 }
 
 void
 ptrmap_destroy(struct ptrmap *map)
 {
-    ptrmap_free_buckets(map->buckets, map->mask + 1);
-    ptrmap_set_table(map, NULL, 1);
+    ptrmap_table_free(map->table);
+    map->table = PTRMAP_EMPTY;
+    map->mask = 0;
     map->n = 0;
 }
 
-/* Puts 'ptr' in the first free slot of its probe path ('hash' nonzero),
- * counting it in the overflow of every full bucket it passes. */
+/* Puts 'ptr' in the first free slot of its probe path in 't' ('hash'
+ * nonzero), counting it in the overflow of every full bucket it passes.
+ * Pointer first, then hash: a reader that sees the hash sees the pointer
+ * (and what was written into its entry before). */
 static void
-ptrmap_put(struct ptrmap *map, uint32_t hash, void *ptr)
+ptrmap_put(struct ptrmap_table *t, uint32_t hash, void *ptr)
 {
-    for (uint32_t b = hash & map->mask;; b = (b + 1) & map->mask) {
-        struct ptrmap_bucket *bucket = &map->buckets[b];
+    for (uint32_t b = hash & t->mask;; b = (b + 1) & t->mask) {
+        struct ptrmap_bucket *bucket = &t->buckets[b];
 
         for (unsigned int i = 0; i < PTRMAP_SLOTS; i++) {
             if (!bucket->hashes[i]) {
-                bucket->hashes[i] = hash;
-                bucket->ptrs[i] = ptr;
+                atomic_store_release(&bucket->ptrs[i], ptr);
+                atomic_store_release(&bucket->hashes[i], hash);
                 return;
             }
         }
-        bucket->overflow++;
+        atomic_store_release(&bucket->overflow, bucket->overflow + 1);
     }
 }
 
-/* Moves every entry to a table of 'n_buckets'.  Reads only the table. */
+/* Moves every entry to a new table of 'n_buckets', publishes it and
+ * retires the old one.  Reads only the table. */
 static void
 ptrmap_rebuild(struct ptrmap *map, uint32_t n_buckets)
 {
-    struct ptrmap_bucket *old = map->buckets;
-    uint32_t old_n = map->mask + 1;
+    struct ptrmap_table *old = map->table;
+    struct ptrmap_table *t = ptrmap_table_alloc(n_buckets);
 
-    ptrmap_set_table(map, ptrmap_alloc_buckets(n_buckets), n_buckets);
-    for (uint32_t b = 0; b < old_n; b++) {
+    COVERAGE_INC(ptrmap_rebuild);
+    for (uint32_t b = 0; b <= old->mask; b++) {
+        const struct ptrmap_bucket *bucket = &old->buckets[b];
+
         for (unsigned int i = 0; i < PTRMAP_SLOTS; i++) {
-            if (old[b].hashes[i]) {
-                ptrmap_put(map, old[b].hashes[i], old[b].ptrs[i]);
+            if (bucket->hashes[i]) {
+                ptrmap_put(t, bucket->hashes[i], bucket->ptrs[i]);
             }
         }
     }
-    ptrmap_free_buckets(old, old_n);
+    atomic_store_release(&map->table, t);
+    atomic_store_relaxed(&map->mask, t->mask);
+    if (map->postpone && old != PTRMAP_EMPTY) {
+        map->postpone(ptrmap_table_free, old, map->postpone_aux);
+    } else {
+        ptrmap_table_free(old);
+    }
 }
 
 void
@@ -131,42 +164,76 @@ ptrmap_insert(struct ptrmap *map, uint32_t hash, void *ptr)
 {
     uint64_t capacity = (uint64_t)(map->mask + 1) * PTRMAP_SLOTS;
 
-    if (4 * ((uint64_t)map->n + 1) > 3 * capacity) {
+    if (map->table == PTRMAP_EMPTY
+        || 4 * ((uint64_t)map->n + 1) > 3 * capacity) {
         ptrmap_rebuild(map, ptrmap_buckets_for(map->n + 1));
     }
-    ptrmap_put(map, ptrmap_hash__(hash), ptr);
-    map->n++;
+    ptrmap_put(map->table, ptrmap_hash(hash), ptr);
+    atomic_store_relaxed(&map->n, map->n + 1);
 }
 
-bool
-ptrmap_remove(struct ptrmap *map, uint32_t hash, const void *ptr)
+/* The slot of 'ptr' under 'hash' (a ptrmap_hash()): its bucket's index in
+ * '*bp' and its index in the bucket, or -1. */
+static int
+ptrmap_find_slot(const struct ptrmap_table *t, uint32_t hash, const void *ptr,
+                 uint32_t *bp)
 {
-    uint32_t home, b;
+    uint32_t b = hash & t->mask;
 
-    hash = ptrmap_hash__(hash);
-    home = hash & map->mask;
-    b = home;
-    for (uint32_t visited = 0; visited <= map->mask; visited++) {
-        struct ptrmap_bucket *bucket = &map->buckets[b];
+    for (uint32_t visited = 0; visited <= t->mask; visited++) {
+        const struct ptrmap_bucket *bucket = &t->buckets[b];
 
         for (unsigned int i = 0; i < PTRMAP_SLOTS; i++) {
             if (bucket->hashes[i] == hash && bucket->ptrs[i] == ptr) {
-                bucket->hashes[i] = 0;
-                bucket->ptrs[i] = NULL;
-                /* It no longer goes past the buckets it went past. */
-                for (uint32_t p = home; p != b; p = (p + 1) & map->mask) {
-                    map->buckets[p].overflow--;
-                }
-                map->n--;
-                return true;
+                *bp = b;
+                return (int)i;
             }
         }
         if (!bucket->overflow) {
             break;
         }
-        b = (b + 1) & map->mask;
+        b = (b + 1) & t->mask;
     }
-    return false;
+    return -1;
+}
+
+bool
+ptrmap_remove(struct ptrmap *map, uint32_t hash, const void *ptr)
+{
+    struct ptrmap_table *t = map->table;
+    uint32_t home, b;
+    int i;
+
+    hash = ptrmap_hash(hash);
+    i = ptrmap_find_slot(t, hash, ptr, &b);
+    if (i < 0) {
+        return false;
+    }
+    /* Readers that saw the hash find no pointer, or the old one. */
+    atomic_store_release(&t->buckets[b].ptrs[i], NULL);
+    atomic_store_release(&t->buckets[b].hashes[i], 0);
+    /* It no longer goes past the buckets it went past. */
+    home = hash & t->mask;
+    for (uint32_t p = home; p != b; p = (p + 1) & t->mask) {
+        atomic_store_release(&t->buckets[p].overflow,
+                             t->buckets[p].overflow - 1);
+    }
+    atomic_store_relaxed(&map->n, map->n - 1);
+    return true;
+}
+
+bool
+ptrmap_replace(struct ptrmap *map, uint32_t hash, const void *old, void *new)
+{
+    struct ptrmap_table *t = map->table;
+    uint32_t b;
+    int i = ptrmap_find_slot(t, ptrmap_hash(hash), old, &b);
+
+    if (i < 0) {
+        return false;
+    }
+    atomic_store_release(&t->buckets[b].ptrs[i], new);
+    return true;
 }
 
 bool
@@ -183,16 +250,18 @@ ptrmap_shrink(struct ptrmap *map)
 }
 
 void *
-ptrmap_next(const struct ptrmap *map, struct ptrmap_pos *pos)
+ptrmap_next(struct ptrmap_pos *pos)
 {
-    while (pos->bucket <= map->mask) {
-        const struct ptrmap_bucket *bucket = &map->buckets[pos->bucket];
+    const struct ptrmap_table *t = pos->t;
+
+    while (pos->bucket <= t->mask) {
+        const struct ptrmap_bucket *bucket = &t->buckets[pos->bucket];
 
         while (pos->slot < PTRMAP_SLOTS) {
-            unsigned int i = pos->slot++;
+            void *ptr = ptrmap_bucket_ptr(bucket, pos->slot++);
 
-            if (bucket->hashes[i]) {
-                return bucket->ptrs[i];
+            if (ptr) {
+                return ptr;
             }
         }
         pos->bucket++;

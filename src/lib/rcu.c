@@ -142,6 +142,13 @@ rcu_postpone(void (*fn)(void *), void *arg)
 }
 
 void
+rcu_postpone_hook(void (*fn)(void *), void *arg, void *aux)
+{
+    (void)aux;
+    rcu_postpone(fn, arg);
+}
+
+void
 rcu_postpone_free(void *p)
 {
     if (p) {

@@ -133,6 +133,9 @@ rcu_read_end(void)
 /* Calls fn(arg) after a grace period, in liburcu's call_rcu thread.  May be
  * called inside or outside a read-side section. */
 void rcu_postpone(void (*fn)(void *), void *arg);
+/* The same with an unused last argument, for modules that take a
+ * postpone hook of that shape (lib/ptrmap.h). */
+void rcu_postpone_hook(void (*fn)(void *), void *arg, void *aux);
 /* free(p) after a grace period.  'p' may be NULL. */
 void rcu_postpone_free(void *p);
 /* Waits for a grace period: every read-side section open at the call has

@@ -17,7 +17,6 @@
 #include <pthread.h>
 
 #include "classifier/classifier.h"
-#include "classifier/cls-tables.h"
 #include "classifier/cls-trie.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
@@ -1853,57 +1852,6 @@ test_trie_lookup_matches_prefix_set_and_its_bit_count(void **state)
     }
 }
 
-static bool
-ptr_eq(const void *a, const void *b)
-{
-    return a == b;
-}
-
-static void
-test_hash_tables_survive_growth_shrinking_and_tombstones(void **state)
-{
-    (void)state;
-    uint64_t seed = base_seed ^ 0x7777;
-    struct cls_index index;
-    struct cls_emap map;
-    static uint32_t counts[512];
-    static bool in_map[512];
-    static char objects[512];
-
-    memset(counts, 0, sizeof counts);
-    memset(in_map, 0, sizeof in_map);
-    cls_index_init(&index);
-    cls_emap_init(&map);
-    for (unsigned int step = 0; step < 40000 * soak; step++) {
-        uint32_t k = rnd_below(&seed, 512);
-        /* Few distinct hash values: collisions on purpose. */
-        uint32_t hash = k * 0x9e3779b1u % 97;
-
-        if (rnd_below(&seed, 2) && counts[k]) {
-            cls_index_remove(&index, k);
-            counts[k]--;
-        } else if (step < 20000 * soak || rnd_below(&seed, 3) == 0) {
-            cls_index_add(&index, k);
-            counts[k]++;
-        }
-        if (in_map[k]) {
-            cls_emap_remove(&map, hash, &objects[k]);
-        } else {
-            cls_emap_insert(&map, hash, &objects[k]);
-        }
-        in_map[k] = !in_map[k];
-
-        uint32_t probe = rnd_below(&seed, 512);
-        assert_int_equal(cls_index_contains(&index, probe), counts[probe] > 0);
-        assert_int_equal(cls_emap_find(&map, probe * 0x9e3779b1u % 97, ptr_eq,
-                                       &objects[probe])
-                             != NULL,
-                         in_map[probe]);
-    }
-    cls_index_destroy(&index);
-    cls_emap_destroy(&map);
-}
-
 /* ---- Concurrency -------------------------------------------------------- */
 
 #define CC_SLOTS 8
@@ -2197,8 +2145,6 @@ main(void)
         cmocka_unit_test(test_random_versioned_batches_agree_with_linear_scan),
         cmocka_unit_test(
             test_trie_lookup_matches_prefix_set_and_its_bit_count),
-        cmocka_unit_test(
-            test_hash_tables_survive_growth_shrinking_and_tombstones),
         cmocka_unit_test(test_concurrent_readers_see_whole_batches),
     };
 

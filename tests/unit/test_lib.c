@@ -992,6 +992,137 @@ test_ptrmap_iteration_survives_removal(void **state)
     free(e);
 }
 
+/* A replaced pointer is found in its place; the old one no longer. */
+static void
+test_ptrmap_replace_swaps_in_place(void **state)
+{
+    struct ptrmap_test_entry a = {7, true}, b = {7, true}, c = {9, true};
+    struct ptrmap map;
+
+    (void)state;
+    ptrmap_init(&map);
+    ptrmap_insert(&map, a.hash, &a);
+    assert_true(ptrmap_replace(&map, a.hash, &a, &b));
+    assert_true(ptrmap_test_has(&map, &b));
+    assert_false(ptrmap_test_has(&map, &a));
+    assert_false(ptrmap_replace(&map, c.hash, &c, &a));
+    assert_int_equal(ptrmap_count(&map), 1);
+    ptrmap_destroy(&map);
+}
+
+/* Lock-free readers under RCU (memb) while one writer inserts, removes
+ * and so rebuilds the table over and over: every entry present for the
+ * whole run is found by every probe and returned exactly once by every
+ * iteration. */
+enum {
+    PTRMAP_RCU_STABLE = 64,
+    PTRMAP_RCU_CHURN = 2000,
+    PTRMAP_RCU_READERS = 2
+};
+
+struct ptrmap_rcu_test {
+    struct ptrmap map;
+    struct ptrmap_test_entry stable[PTRMAP_RCU_STABLE];
+    bool stop;           /* Atomic. */
+    uint64_t passes;     /* Atomic: reader passes done. */
+    uint64_t misses;     /* Atomic: stable entries a probe missed. */
+    uint64_t bad_counts; /* Atomic: iterations that saw a wrong number. */
+};
+
+static size_t
+ptrmap_rcu_test_count_stable(const struct ptrmap_rcu_test *t)
+{
+    struct ptrmap_pos pos;
+    size_t n = 0;
+    void *p;
+
+    PTRMAP_FOR_EACH (p, &pos, &t->map) {
+        const struct ptrmap_test_entry *e = p;
+
+        n += e >= t->stable && e < t->stable + PTRMAP_RCU_STABLE;
+    }
+    return n;
+}
+
+static void *
+ptrmap_rcu_test_reader(void *t_)
+{
+    struct ptrmap_rcu_test *t = t_;
+
+    rcu_thread_register();
+    while (!atomic_load_relaxed(&t->stop)) {
+        rcu_read_begin();
+        for (size_t i = 0; i < PTRMAP_RCU_STABLE; i++) {
+            if (!ptrmap_test_has(&t->map, &t->stable[i])) {
+                atomic_fetch_add_relaxed(&t->misses, 1);
+            }
+        }
+        if (ptrmap_rcu_test_count_stable(t) != PTRMAP_RCU_STABLE) {
+            atomic_fetch_add_relaxed(&t->bad_counts, 1);
+        }
+        rcu_read_end();
+        atomic_fetch_add_relaxed(&t->passes, 1);
+    }
+    rcu_thread_unregister();
+    return NULL;
+}
+
+/* One writer round: every churn entry in, then every one out (the table
+ * grows, then shrinks). */
+static void
+ptrmap_rcu_test_churn(struct ptrmap_rcu_test *t, struct ptrmap_test_entry *e)
+{
+    for (size_t i = 0; i < PTRMAP_RCU_CHURN; i++) {
+        ptrmap_insert(&t->map, e[i].hash, &e[i]);
+    }
+    for (size_t i = 0; i < PTRMAP_RCU_CHURN; i++) {
+        assert_true(ptrmap_remove(&t->map, e[i].hash, &e[i]));
+        ptrmap_shrink(&t->map);
+    }
+}
+
+static void
+test_ptrmap_rcu_readers_find_every_stable_entry_during_rebuilds(void **state)
+{
+    struct ptrmap_rcu_test *t = xzalloc(sizeof *t);
+    struct ptrmap_test_entry *e = xcalloc(PTRMAP_RCU_CHURN, sizeof *e);
+    pthread_t readers[PTRMAP_RCU_READERS];
+    uint64_t rounds = 0, deadline = time_msec() + 60000;
+
+    (void)state;
+    rcu_thread_register();
+    ptrmap_init_rcu(&t->map, rcu_postpone_hook, NULL);
+    for (size_t i = 0; i < PTRMAP_RCU_STABLE; i++) {
+        t->stable[i].hash = (uint32_t)(i % 7); /* Collide with the churn. */
+        ptrmap_insert(&t->map, t->stable[i].hash, &t->stable[i]);
+    }
+    for (size_t i = 0; i < PTRMAP_RCU_CHURN; i++) {
+        e[i].hash = i % 3 ? (uint32_t)(i * 2654435761u) : (uint32_t)(i % 7);
+    }
+    for (size_t i = 0; i < PTRMAP_RCU_READERS; i++) {
+        assert_int_equal(
+            pthread_create(&readers[i], NULL, ptrmap_rcu_test_reader, t), 0);
+    }
+    /* Enough rounds, and enough reader passes to have overlapped them. */
+    while (rounds < 20 || atomic_load_relaxed(&t->passes) < 200) {
+        assert_true(time_msec() < deadline);
+        ptrmap_rcu_test_churn(t, e);
+        rounds++;
+    }
+    atomic_store_relaxed(&t->stop, true);
+    for (size_t i = 0; i < PTRMAP_RCU_READERS; i++) {
+        pthread_join(readers[i], NULL);
+    }
+    assert_int_equal(atomic_load_relaxed(&t->misses), 0);
+    assert_int_equal(atomic_load_relaxed(&t->bad_counts), 0);
+    assert_int_equal(ptrmap_count(&t->map), PTRMAP_RCU_STABLE);
+    rcu_wait_postponed();
+    ptrmap_destroy(&t->map);
+    rcu_thread_unregister();
+    free(e);
+    free(t);
+}
+
 /* ---- hmap --------------------------------------------------------------- */
 
 struct hmap_test_entry {
@@ -1334,6 +1465,9 @@ main(void)
         cmocka_unit_test(
             test_ptrmap_agrees_with_a_reference_through_growth_and_shrink),
         cmocka_unit_test(test_ptrmap_iteration_survives_removal),
+        cmocka_unit_test(test_ptrmap_replace_swaps_in_place),
+        cmocka_unit_test(
+            test_ptrmap_rcu_readers_find_every_stable_entry_during_rebuilds),
         cmocka_unit_test(
             test_hmap_agrees_with_a_reference_through_growth_and_shrink),
         cmocka_unit_test(
