@@ -369,9 +369,7 @@ cls_index_count_value(uintptr_t count)
 static inline bool
 cls_index_contains(const struct ptrmap *index, uint32_t hash)
 {
-    struct ptrmap_pos pos;
-
-    return ptrmap_first_with_hash(index, hash, &pos) != NULL;
+    return ptrmap_contains_hash(index, hash);
 }
 
 static void
@@ -436,7 +434,7 @@ cls_subtable_key(const struct cls_subtable *subtable,
 /* The entry of 'subtable' whose key is the first 'n_words' words of 'key'
  * (all of the subtable's words, or the lookup found none), hashed to
  * 'hash', or NULL.  Reader-safe. */
-static struct cls_entry *
+static inline __attribute__((always_inline)) struct cls_entry *
 cls_subtable_find_key(const struct cls_subtable *subtable, uint32_t hash,
                       const uint64_t key[], unsigned int n_words)
 {

@@ -59,6 +59,7 @@
 #include "datapath/dp-private.h"
 #include "flow/packet-parse.h"
 #include "lib/atomic.h"
+#include "lib/batch-index.h"
 #include "lib/coverage.h"
 #include "lib/hash.h"
 #include "lib/timeval.h"
@@ -705,41 +706,50 @@ dp_pmd_count_flow(struct dp_pmd *pmd, struct dp_flow *flow,
     }
 }
 
-/* Phase 4a: groups the packets of 'rx' with a flow by flow, in
- * groups[]: a small open-addressing map from flow to group, over twice
- * the batch size.  Returns the number of groups. */
+BUILD_ASSERT(PACKET_BATCH_MAX <= BATCH_INDEX_MAX);
+
+/* The group of 'flow' in groups[0..*n_groups), found through 'ix', or a
+ * new one at the end. */
+static inline struct dp_pmd_group *
+dp_pmd_group_of(struct dp_pmd_group groups[], size_t *n_groups,
+                struct batch_index *ix, struct dp_flow *flow)
+{
+    uint32_t hash = (uint32_t)(((uintptr_t)flow >> 6) * 0x9e3779b1u) >> 7;
+    struct dp_pmd_group *g;
+    size_t k;
+
+    BATCH_INDEX_FOR_EACH (k, hash, ix) {
+        if (groups[k].flow == flow) {
+            return &groups[k];
+        }
+    }
+    batch_index_add(ix, hash, *n_groups);
+    g = &groups[(*n_groups)++];
+    g->flow = flow;
+    g->n_bytes = 0;
+    g->tcp_flags = 0;
+    g->batch.count = 0;
+    return g;
+}
+
+/* Phase 4a: groups the packets of 'rx' with a flow by flow, in groups[]
+ * (a lib/batch-index.h index from flow to group).  Returns the number of
+ * groups. */
 DP_PMD_PHASE size_t
 dp_pmd_group_hits(const struct dp_pmd_rx *rx, struct dp_pmd_group groups[])
 {
-    uint8_t slots[2 * PACKET_BATCH_MAX];
+    struct batch_index ix;
     size_t n_groups = 0;
 
-    memset(slots, 0xff, sizeof slots);
+    batch_index_clear(&ix);
     for (size_t i = 0; i < rx->n; i++) {
         struct dp_flow *flow = rx->flows[i];
         struct dp_pmd_group *g;
-        size_t h;
 
         if (!flow) {
             continue;
         }
-        h = ((uintptr_t)flow >> 6) * 0x9e3779b1u;
-        for (h = (h >> 7) & (ARRAY_SIZE(slots) - 1);;
-             h = (h + 1) & (ARRAY_SIZE(slots) - 1)) {
-            if (slots[h] == 0xff) {
-                slots[h] = (uint8_t)n_groups;
-                g = &groups[n_groups++];
-                g->flow = flow;
-                g->n_bytes = 0;
-                g->tcp_flags = 0;
-                g->batch.count = 0;
-                break;
-            }
-            if (groups[slots[h]].flow == flow) {
-                g = &groups[slots[h]];
-                break;
-            }
-        }
+        g = dp_pmd_group_of(groups, &n_groups, &ix, flow);
         g->keys[g->batch.count] = &rx->keys[i];
         g->batch.packets[g->batch.count++] = rx->pkts[i];
         g->n_bytes += dp_packet_size(rx->pkts[i]);

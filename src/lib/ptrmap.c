@@ -236,6 +236,27 @@ ptrmap_replace(struct ptrmap *map, uint32_t hash, const void *old, void *new)
     return true;
 }
 
+/* The buckets after the home bucket (whose overflow is not 0). */
+bool
+ptrmap_contains_hash__(const struct ptrmap_table *t, uint32_t hash)
+{
+    uint32_t b = hash & t->mask;
+
+    for (uint32_t visited = 0; visited < t->mask; visited++) {
+        const struct ptrmap_bucket *bucket;
+
+        b = (b + 1) & t->mask;
+        bucket = &t->buckets[b];
+        if (ptrmap_bucket_match(bucket, hash)) {
+            return true;
+        }
+        if (!ptrmap_bucket_overflowed(bucket)) {
+            break;
+        }
+    }
+    return false;
+}
+
 bool
 ptrmap_shrink(struct ptrmap *map)
 {

@@ -62,6 +62,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "lib/atomic.h"
 #include "lib/util.h"
@@ -155,7 +158,25 @@ ptrmap_home(const struct ptrmap_table *t, uint32_t hash)
 }
 
 /* Bit k set if slot k of 'bucket' holds 'hash' (a ptrmap_hash()).
- * Branch-free. */
+ * Branch-free.  On x86-64 the first four hashes are compared with one
+ * aligned SSE2 load: each 32-bit lane of an aligned vector load is read
+ * whole, as a relaxed atomic load would read it (the slots are
+ * independent; a reader needs no order between them).  ThreadSanitizer
+ * does not know that, so its builds (and other machines) load each hash
+ * as a relaxed atomic. */
+#if defined(__SSE2__) && !defined(__SANITIZE_THREAD__)
+static inline uint32_t
+ptrmap_bucket_match(const struct ptrmap_bucket *bucket, uint32_t hash)
+{
+    __m128i four =
+        _mm_load_si128((const __m128i *)(const void *)bucket->hashes);
+    __m128i eq = _mm_cmpeq_epi32(four, _mm_set1_epi32((int)hash));
+
+    BUILD_ASSERT(PTRMAP_SLOTS == 5);
+    return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(eq))
+           | (uint32_t)(atomic_load_relaxed(&bucket->hashes[4]) == hash) << 4;
+}
+#else
 static inline uint32_t
 ptrmap_bucket_match(const struct ptrmap_bucket *bucket, uint32_t hash)
 {
@@ -168,6 +189,7 @@ ptrmap_bucket_match(const struct ptrmap_bucket *bucket, uint32_t hash)
            | (uint32_t)(atomic_load_relaxed(&h[3]) == hash) << 3
            | (uint32_t)(atomic_load_relaxed(&h[4]) == hash) << 4;
 }
+#endif
 
 /* The pointer in slot 'i' of 'bucket' (NULL if it was freed meanwhile). */
 static inline void *
@@ -211,6 +233,28 @@ ptrmap_next_with_hash(uint32_t hash, struct ptrmap_pos *pos)
         pos->visited++;
         pos->slot = ptrmap_bucket_match(&t->buckets[pos->bucket], hash);
     }
+}
+
+/* True if some pointer is filed under 'hash' (or under another hash that
+ * ptrmap_hash() makes the same).  For maps whose hash is the whole key
+ * (a hash multiset).  A reader racing with the removal of the last
+ * pointer under 'hash' may still be told true; a hash filed for the whole
+ * call is always found. */
+bool ptrmap_contains_hash__(const struct ptrmap_table *, uint32_t hash);
+
+static inline bool
+ptrmap_contains_hash(const struct ptrmap *map, uint32_t hash)
+{
+    const struct ptrmap_table *t = ptrmap_table(map);
+    const struct ptrmap_bucket *bucket;
+
+    hash = ptrmap_hash(hash);
+    bucket = ptrmap_home(t, hash);
+    if (ptrmap_bucket_match(bucket, hash)) {
+        return true;
+    }
+    return UNLIKELY(ptrmap_bucket_overflowed(bucket))
+           && ptrmap_contains_hash__(t, hash);
 }
 
 /* The first candidate for 'hash' in table 't' (a ptrmap_table()). */
