@@ -104,6 +104,25 @@ ofpbuf_set_be16(struct ofpbuf *b, size_t ofs, uint16_t v)
     b->data[ofs + 1] = (uint8_t)v;
 }
 
+size_t
+ofp_tlv_start(struct ofpbuf *b, uint16_t type)
+{
+    size_t ofs = b->size;
+
+    ofpbuf_put_be16(b, type);
+    ofpbuf_put_be16(b, 0);
+    return ofs;
+}
+
+void
+ofp_tlv_finish(struct ofpbuf *b, size_t ofs, bool pad_in_len)
+{
+    size_t len = b->size - ofs;
+
+    ofpbuf_put_zeros(b, ofp_pad8(len) - len);
+    ofpbuf_set_be16(b, ofs + 2, (uint16_t)(pad_in_len ? b->size - ofs : len));
+}
+
 void
 ofpbuf_pull(struct ofpbuf *b, size_t n)
 {
@@ -364,12 +383,7 @@ int
 ofp_decode_set_config(const uint8_t *msg, size_t len,
                       struct ofp_switch_config *cfg)
 {
-    int error = check_len(msg, len, 12);
-
-    if (error) {
-        return error;
-    }
-    if (len != 12) {
+    if (check_len(msg, len, 12) || len != 12) {
         return OFPERR_BAD_LEN;
     }
     cfg->flags = ofp_get16(msg + 8);
@@ -393,12 +407,7 @@ ofp_encode_get_config_reply(struct ofpbuf *b, uint32_t xid,
 int
 ofp_decode_role_request(const uint8_t *msg, size_t len, struct ofp_role *r)
 {
-    int error = check_len(msg, len, 24);
-
-    if (error) {
-        return error;
-    }
-    if (len != 24) {
+    if (check_len(msg, len, 24) || len != 24) {
         return OFPERR_BAD_LEN;
     }
     r->role = ofp_get32(msg + 8);
@@ -936,33 +945,16 @@ enum {
     OFPTFPT_APPLY_SETFIELD = 14,
 };
 
-static size_t
-prop_start(struct ofpbuf *b, uint16_t type)
-{
-    size_t ofs = b->size;
-
-    ofpbuf_put_be16(b, type);
-    ofpbuf_put_be16(b, 0);
-    return ofs;
-}
-
-static void
-prop_finish(struct ofpbuf *b, size_t ofs)
-{
-    ofpbuf_set_be16(b, ofs + 2, (uint16_t)(b->size - ofs));
-    ofpbuf_put_zeros(b, ofp_pad8(b->size - ofs) - (b->size - ofs));
-}
-
 static void
 put_id_prop(struct ofpbuf *b, uint16_t type, const uint16_t *ids, size_t n)
 {
-    size_t ofs = prop_start(b, type);
+    size_t ofs = ofp_tlv_start(b, type);
 
     for (size_t i = 0; i < n; i++) {
         ofpbuf_put_be16(b, ids[i]);
         ofpbuf_put_be16(b, 4);
     }
-    prop_finish(b, ofs);
+    ofp_tlv_finish(b, ofs, false);
 }
 
 static void
@@ -970,12 +962,12 @@ put_oxm_prop(struct ofpbuf *b, uint16_t type, bool writable_only)
 {
     uint32_t headers[64];
     size_t n = oxm_basic_headers(headers, ARRAY_SIZE(headers), writable_only);
-    size_t ofs = prop_start(b, type);
+    size_t ofs = ofp_tlv_start(b, type);
 
     for (size_t i = 0; i < n; i++) {
         ofpbuf_put_be32(b, headers[i]);
     }
-    prop_finish(b, ofs);
+    ofp_tlv_finish(b, ofs, false);
 }
 
 static void
@@ -986,11 +978,11 @@ put_table_properties(struct ofpbuf *b, uint8_t table_id)
     size_t ofs;
 
     put_id_prop(b, OFPTFPT_INSTRUCTIONS, insts, ARRAY_SIZE(insts));
-    ofs = prop_start(b, OFPTFPT_NEXT_TABLES);
+    ofs = ofp_tlv_start(b, OFPTFPT_NEXT_TABLES);
     for (unsigned int t = table_id + 1u; t < OFP13_N_TABLES; t++) {
         ofpbuf_put_u8(b, (uint8_t)t);
     }
-    prop_finish(b, ofs);
+    ofp_tlv_finish(b, ofs, false);
     put_id_prop(b, OFPTFPT_WRITE_ACTIONS, NULL, 0);
     put_id_prop(b, OFPTFPT_APPLY_ACTIONS, acts, ARRAY_SIZE(acts));
     put_oxm_prop(b, OFPTFPT_MATCH, false);
