@@ -80,24 +80,6 @@ create_dp(unsigned int n_threads, unsigned int n_handlers,
     return dp;
 }
 
-/* An Ethernet/IPv4/TCP frame of 'len' bytes (>= 54) from 'src_ip' to
- * 10.0.0.2 whose payload starts with the 32-bit 'seq' (if 'len' >= 58). */
-static void
-build_tcp(uint8_t *b, size_t len, uint32_t src_ip, uint16_t sport,
-          uint16_t dport, uint8_t tcp_flags, uint32_t seq)
-{
-    struct unit_frame_tcp_spec spec = {
-        .nw_src = src_ip,
-        .nw_dst = 0x0a000002,
-        .tp_src = sport,
-        .tp_dst = dport,
-        .tcp_flags = tcp_flags,
-        .tag = seq,
-    };
-
-    unit_frame_tcp(b, len, &spec);
-}
-
 static uint32_t
 packet_seq(const struct dp_packet *pkt)
 {
@@ -110,7 +92,7 @@ inject_tcp(struct netdev *port, uint32_t src_ip, uint16_t sport,
 {
     uint8_t b[64];
 
-    build_tcp(b, sizeof b, src_ip, sport, dport, flags, seq);
+    unit_frame_tcp_to_host2(b, sizeof b, src_ip, sport, dport, flags, seq);
     assert_int_equal(netdev_memory_inject(port, b, sizeof b), 0);
 }
 
@@ -471,7 +453,7 @@ test_operate_sends_a_run_of_executes_once_per_port(void **state)
         struct dp_packet *pkt = netdev_packet_alloc();
         uint8_t b[64];
 
-        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
+        unit_frame_tcp_to_host2(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
         dp_packet_put(pkt, b, sizeof b);
         ops[i].type = DP_OP_EXECUTE;
         ops[i].execute.packet = pkt;
@@ -963,32 +945,27 @@ lossless_handler_main(void *h_)
     return NULL;
 }
 
-static void
-test_lossless_port_never_loses(void **state)
+/* Writes 'n' TCP frames of one flow (seq 0..n-1) to a new pcap file whose
+ * name it stores in 'path' (a mkstemp() template) and opens it as a
+ * lossless replay port. */
+static struct netdev *
+open_pcap_replay(char *path, uint32_t n)
 {
-    enum { N = 3000 };
-    char path[] = "/tmp/test_datapath_XXXXXX";
-    struct pcap_writer *w;
     struct netdev_options opts;
-    struct lossless_handler h;
+    struct pcap_writer *w;
     struct netdev *port;
-    pthread_t thread;
-    struct dp_port_stats ps;
-    struct dp_stats st;
-    struct dp *dp;
     char *error = NULL;
     int fd;
 
-    (void)state;
     fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(pcap_writer_open(path, &w, &error), 0);
-    for (uint32_t i = 0; i < N; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         uint8_t b[64];
         struct dp_packet *pkt;
 
-        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
+        unit_frame_tcp_to_host2(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
         pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
         assert_int_equal(pcap_writer_write(w, pkt, 0, &error), 0);
         dp_packet_delete(pkt);
@@ -1001,7 +978,22 @@ test_lossless_port_never_loses(void **state)
         fail_msg("%s", error);
     }
     assert_true(netdev_is_lossless(port));
+    return port;
+}
 
+static void
+test_lossless_port_never_loses(void **state)
+{
+    enum { N = 3000 };
+    char path[] = "/tmp/test_datapath_XXXXXX";
+    struct netdev *port = open_pcap_replay(path, N);
+    struct lossless_handler h;
+    pthread_t thread;
+    struct dp_port_stats ps;
+    struct dp_stats st;
+    struct dp *dp;
+
+    (void)state;
     dp = create_dp(1, 1, 512, 1);
     /* Waits at a full queue; waits at a port's share are tested below. */
     dp_set_upcall_port_share(dp, false);
@@ -1311,42 +1303,6 @@ test_ports_under_the_floor_can_still_fill_the_queue(void **state)
         netdev_close(ports[p]);
     }
     dp_destroy(dp);
-}
-
-/* Writes 'n' TCP frames of one flow (seq 0..n-1) to a new pcap file whose
- * name it stores in 'path' (a mkstemp() template) and opens it as a
- * lossless replay port. */
-static struct netdev *
-open_pcap_replay(char *path, uint32_t n)
-{
-    struct netdev_options opts;
-    struct pcap_writer *w;
-    struct netdev *port;
-    char *error = NULL;
-    int fd;
-
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(pcap_writer_open(path, &w, &error), 0);
-    for (uint32_t i = 0; i < n; i++) {
-        uint8_t b[64];
-        struct dp_packet *pkt;
-
-        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
-        pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
-        assert_int_equal(pcap_writer_write(w, pkt, 0, &error), 0);
-        dp_packet_delete(pkt);
-    }
-    assert_int_equal(pcap_writer_close(w, &error), 0);
-
-    memset(&opts, 0, sizeof opts);
-    opts.rx_path = path;
-    if (netdev_open("replay", "pcap", &opts, &port, &error)) {
-        fail_msg("%s", error);
-    }
-    assert_true(netdev_is_lossless(port));
-    return port;
 }
 
 /* Polls until port 'port_no' holds 'n' upcalls in queue 'h'. */
@@ -2025,7 +1981,7 @@ test_execute_outputs_and_queues_action_upcalls(void **state)
 
     (void)state;
     dp_port_add(dp, p2, 2);
-    build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, 7);
+    unit_frame_tcp_to_host2(b, sizeof b, 0x0a000001, 1000, 80, 0, 7);
     pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
     pkt->in_port = 1;
     assert_int_equal(dp_execute(dp, pkt, a, false), 0);
@@ -2135,7 +2091,8 @@ injector_main(void *inj_)
     while (!atomic_load_relaxed(&inj->stop)) {
         uint8_t b[64];
 
-        build_tcp(b, sizeof b, 0x0a000001, 1000, (uint16_t)(80 + i % 2), 0, i);
+        unit_frame_tcp_to_host2(b, sizeof b, 0x0a000001, 1000,
+                                (uint16_t)(80 + i % 2), 0, i);
         if (!netdev_memory_inject(inj->port, b, sizeof b)) {
             inj->injected++;
         }
