@@ -229,13 +229,16 @@ ofp_header_decode(const uint8_t *p, struct ofp_header *h)
     h->xid = ofp_get32(p + 4);
 }
 
-void
+size_t
 ofp_msg_start(struct ofpbuf *b, uint8_t type, uint32_t xid)
 {
+    size_t start = b->size;
+
     ofpbuf_put_u8(b, OFP13_VERSION);
     ofpbuf_put_u8(b, type);
     ofpbuf_put_be16(b, 0);
     ofpbuf_put_be32(b, xid);
+    return start;
 }
 
 /* Messages are built one per buffer from offset 0 up; ofp_msg_finish()
@@ -270,9 +273,8 @@ check_len(const uint8_t *msg, size_t len, size_t min)
 void
 ofp_encode_hello(struct ofpbuf *b, uint32_t xid)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_HELLO, xid);
 
-    ofp_msg_start(b, OFPT_HELLO, xid);
     ofpbuf_put_be16(b, OFPHET_VERSIONBITMAP);
     ofpbuf_put_be16(b, 8);
     ofpbuf_put_be32(b, 1u << OFP13_VERSION);
@@ -321,9 +323,8 @@ void
 ofp_encode_error(struct ofpbuf *b, uint32_t xid, int error,
                  const uint8_t *request, size_t request_len, const char *text)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_ERROR, xid);
 
-    ofp_msg_start(b, OFPT_ERROR, xid);
     ofpbuf_put_be16(b, OFPERR_TYPE(error));
     ofpbuf_put_be16(b, OFPERR_CODE(error));
     if (text) {
@@ -350,9 +351,8 @@ ofp_decode_error(const uint8_t *msg, size_t len, uint16_t *type,
 void
 ofp_encode_echo_reply(struct ofpbuf *b, const uint8_t *msg, size_t len)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_ECHO_REPLY, ofp_get32(msg + 4));
 
-    ofp_msg_start(b, OFPT_ECHO_REPLY, ofp_get32(msg + 4));
     ofpbuf_put(b, msg + OFP_HEADER_LEN, len - OFP_HEADER_LEN);
     ofp_msg_finish_at(b, start);
 }
@@ -366,9 +366,8 @@ ofp_encode_echo_reply(struct ofpbuf *b, const uint8_t *msg, size_t len)
 void
 ofp_encode_features_reply(struct ofpbuf *b, uint32_t xid, uint64_t dpid)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_FEATURES_REPLY, xid);
 
-    ofp_msg_start(b, OFPT_FEATURES_REPLY, xid);
     ofpbuf_put_be64(b, dpid);
     ofpbuf_put_be32(b, 0); /* n_buffers: no buffering. */
     ofpbuf_put_u8(b, OFP13_N_TABLES);
@@ -396,9 +395,8 @@ void
 ofp_encode_get_config_reply(struct ofpbuf *b, uint32_t xid,
                             const struct ofp_switch_config *cfg)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_GET_CONFIG_REPLY, xid);
 
-    ofp_msg_start(b, OFPT_GET_CONFIG_REPLY, xid);
     ofpbuf_put_be16(b, cfg->flags);
     ofpbuf_put_be16(b, cfg->miss_send_len);
     ofp_msg_finish_at(b, start);
@@ -418,9 +416,8 @@ ofp_decode_role_request(const uint8_t *msg, size_t len, struct ofp_role *r)
 void
 ofp_encode_role_reply(struct ofpbuf *b, uint32_t xid, const struct ofp_role *r)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_ROLE_REPLY, xid);
 
-    ofp_msg_start(b, OFPT_ROLE_REPLY, xid);
     ofpbuf_put_be32(b, r->role);
     ofpbuf_put_zeros(b, 4);
     ofpbuf_put_be64(b, r->generation_id);
@@ -531,10 +528,9 @@ ofp_encode_flow_mod(struct ofpbuf *b, uint32_t xid,
                     const struct ofp_flow_mod *fm)
 {
     const struct flow_text *ft = &fm->ft;
-    size_t start = b->size;
     bool add = ft->mode == FLOW_TEXT_ADD;
+    size_t start = ofp_msg_start(b, OFPT_FLOW_MOD, xid);
 
-    ofp_msg_start(b, OFPT_FLOW_MOD, xid);
     ofpbuf_put_be64(b, add ? ft->cookie : ft->cookie_match);
     ofpbuf_put_be64(b, add ? 0 : ft->cookie_mask);
     ofpbuf_put_u8(b, ft->table_id);
@@ -589,9 +585,8 @@ void
 ofp_encode_flow_removed(struct ofpbuf *b, uint32_t xid,
                         const struct ofp_flow_entry *e, uint8_t reason)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_FLOW_REMOVED, xid);
 
-    ofp_msg_start(b, OFPT_FLOW_REMOVED, xid);
     ofpbuf_put_be64(b, e->cookie);
     ofpbuf_put_be16(b, e->priority);
     ofpbuf_put_u8(b, reason);
@@ -611,10 +606,9 @@ void
 ofp_encode_packet_in(struct ofpbuf *b, uint32_t xid,
                      const struct ofp_packet_in *pin)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_PACKET_IN, xid);
     struct match match;
 
-    ofp_msg_start(b, OFPT_PACKET_IN, xid);
     ofpbuf_put_be32(b, pin->buffer_id);
     ofpbuf_put_be16(b, pin->total_len);
     ofpbuf_put_u8(b, pin->reason);
@@ -737,9 +731,8 @@ void
 ofp_encode_port_status(struct ofpbuf *b, uint32_t xid, uint8_t reason,
                        const struct ofp_port_desc *pd)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_PORT_STATUS, xid);
 
-    ofp_msg_start(b, OFPT_PORT_STATUS, xid);
     ofpbuf_put_u8(b, reason);
     ofpbuf_put_zeros(b, 7);
     ofp_put_port_desc(b, pd);
@@ -840,9 +833,8 @@ void
 ofp_encode_multipart_request(struct ofpbuf *b, uint32_t xid,
                              const struct ofp_multipart_request *mp)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_MULTIPART_REQUEST, xid);
 
-    ofp_msg_start(b, OFPT_MULTIPART_REQUEST, xid);
     ofpbuf_put_be16(b, mp->type);
     ofpbuf_put_be16(b, mp->flags);
     ofpbuf_put_zeros(b, 4);
