@@ -27,6 +27,141 @@ static const char *const dp_set_header_names[DP_SET_N_HEADERS] = {
     [DP_SET_ICMPV6] = "icmpv6", [DP_SET_ND] = "nd",
 };
 
+/* One field of a set(HEADER(...)) action other than vlan's: its name, where
+ * it is in the header's struct dp_set_*, and how it is written.  Formatting
+ * goes in table order, parsing looks the name up: one table says both. */
+enum dp_set_field_kind {
+    DP_FIELD_ETH,  /* struct eth_addr. */
+    DP_FIELD_IPV4, /* be32, dotted quad. */
+    DP_FIELD_IPV6, /* struct in6_addr. */
+    DP_FIELD_INT,  /* 1 byte, or 2 or 4 in network order. */
+};
+
+struct dp_set_field_desc {
+    const char *name;
+    size_t ofs;
+    size_t size;
+    enum dp_set_field_kind kind;
+    uint32_t max; /* DP_FIELD_INT only: the all-ones mask. */
+    bool hex;     /* DP_FIELD_INT only: the value printed in hex. */
+};
+
+#define DP_FIELD(S, M, KIND, MAX, HEX)                                        \
+    {                                                                         \
+#M, offsetof(S, M), sizeof(((S *)NULL)->M), KIND, MAX, HEX            \
+    }
+#define DP_ETH(S, M) DP_FIELD(S, M, DP_FIELD_ETH, 0, false)
+#define DP_IPV4(S, M) DP_FIELD(S, M, DP_FIELD_IPV4, 0, false)
+#define DP_IPV6(S, M) DP_FIELD(S, M, DP_FIELD_IPV6, 0, false)
+#define DP_INT(S, M, MAX, HEX) DP_FIELD(S, M, DP_FIELD_INT, MAX, HEX)
+
+/* The bytes of one address field, whichever its kind. */
+union dp_field_bytes {
+    struct eth_addr eth;
+    be32 ip;
+    struct in6_addr ip6;
+};
+
+static const struct dp_set_field_desc dp_eth_fields[] = {
+    DP_ETH(struct dp_set_eth, src),
+    DP_ETH(struct dp_set_eth, dst),
+};
+static const struct dp_set_field_desc dp_ipv4_fields[] = {
+    DP_IPV4(struct dp_set_ipv4, src),
+    DP_IPV4(struct dp_set_ipv4, dst),
+    DP_INT(struct dp_set_ipv4, tos, 0xff, true),
+    DP_INT(struct dp_set_ipv4, ttl, 0xff, false),
+};
+static const struct dp_set_field_desc dp_ipv6_fields[] = {
+    DP_IPV6(struct dp_set_ipv6, src),
+    DP_IPV6(struct dp_set_ipv6, dst),
+    DP_INT(struct dp_set_ipv6, label, IPV6_LABEL_MASK, true),
+    DP_INT(struct dp_set_ipv6, tclass, 0xff, true),
+    DP_INT(struct dp_set_ipv6, hlimit, 0xff, false),
+};
+static const struct dp_set_field_desc dp_l4_fields[] = {
+    DP_INT(struct dp_set_l4, src, 0xffff, false),
+    DP_INT(struct dp_set_l4, dst, 0xffff, false),
+};
+static const struct dp_set_field_desc dp_arp_fields[] = {
+    DP_IPV4(struct dp_set_arp, sip),
+    DP_IPV4(struct dp_set_arp, tip),
+    DP_INT(struct dp_set_arp, op, 0xffff, false),
+    DP_ETH(struct dp_set_arp, sha),
+    DP_ETH(struct dp_set_arp, tha),
+};
+static const struct dp_set_field_desc dp_icmp_fields[] = {
+    DP_INT(struct dp_set_icmp, type, 0xff, false),
+    DP_INT(struct dp_set_icmp, code, 0xff, false),
+};
+static const struct dp_set_field_desc dp_nd_fields[] = {
+    DP_IPV6(struct dp_set_nd, target),
+    DP_ETH(struct dp_set_nd, sll),
+    DP_ETH(struct dp_set_nd, tll),
+};
+
+/* The fields of each header; none for vlan, whose vid and pcp share the
+ * TCI (dp_format_vlan(), dp_parse_vlan_field()). */
+struct dp_set_field_list {
+    const struct dp_set_field_desc *fields;
+    size_t n;
+};
+
+#define DP_FIELD_LIST(ARRAY)                                                  \
+    {                                                                         \
+        ARRAY, ARRAY_SIZE(ARRAY)                                              \
+    }
+static const struct dp_set_field_list dp_set_field_lists[DP_SET_N_HEADERS] = {
+    [DP_SET_ETH] = DP_FIELD_LIST(dp_eth_fields),
+    [DP_SET_IPV4] = DP_FIELD_LIST(dp_ipv4_fields),
+    [DP_SET_IPV6] = DP_FIELD_LIST(dp_ipv6_fields),
+    [DP_SET_TCP] = DP_FIELD_LIST(dp_l4_fields),
+    [DP_SET_UDP] = DP_FIELD_LIST(dp_l4_fields),
+    [DP_SET_SCTP] = DP_FIELD_LIST(dp_l4_fields),
+    [DP_SET_ARP] = DP_FIELD_LIST(dp_arp_fields),
+    [DP_SET_ICMP] = DP_FIELD_LIST(dp_icmp_fields),
+    [DP_SET_ICMPV6] = DP_FIELD_LIST(dp_icmp_fields),
+    [DP_SET_ND] = DP_FIELD_LIST(dp_nd_fields),
+};
+
+/* The integer of 'size' bytes at 'p' (network order for 2 and 4). */
+static uint32_t
+dp_get_int(const uint8_t *p, size_t size)
+{
+    be16 x16;
+    be32 x32;
+
+    switch (size) {
+    case 2:
+        memcpy(&x16, p, 2);
+        return ntohs(x16);
+    case 4:
+        memcpy(&x32, p, 4);
+        return ntohl(x32);
+    default:
+        return *p;
+    }
+}
+
+static void
+dp_set_int(uint8_t *p, size_t size, uint32_t x)
+{
+    be16 x16 = htons((uint16_t)x);
+    be32 x32 = htonl(x);
+
+    switch (size) {
+    case 2:
+        memcpy(p, &x16, 2);
+        break;
+    case 4:
+        memcpy(p, &x32, 4);
+        break;
+    default:
+        *p = (uint8_t)x;
+        break;
+    }
+}
+
 static void
 dp_put_eth_field(struct ds *s, const char *name, struct eth_addr v,
                  struct eth_addr m)
@@ -88,74 +223,55 @@ dp_put_int_field(struct ds *s, const char *name, uint32_t v, uint32_t m,
     ds_put_char(s, ',');
 }
 
+/* One field of a set action from the value and mask bytes of its header. */
+static void
+dp_put_set_field(struct ds *s, const struct dp_set_field_desc *d,
+                 const uint8_t *v, const uint8_t *m)
+{
+    union dp_field_bytes fv, fm;
+
+    if (d->kind == DP_FIELD_INT) {
+        dp_put_int_field(s, d->name, dp_get_int(v + d->ofs, d->size),
+                         dp_get_int(m + d->ofs, d->size), d->max, d->hex);
+        return;
+    }
+    memcpy(&fv, v + d->ofs, d->size);
+    memcpy(&fm, m + d->ofs, d->size);
+    if (d->kind == DP_FIELD_ETH) {
+        dp_put_eth_field(s, d->name, fv.eth, fm.eth);
+    } else if (d->kind == DP_FIELD_IPV4) {
+        dp_put_ip_field(s, d->name, fv.ip, fm.ip);
+    } else {
+        dp_put_ipv6_field(s, d->name, &fv.ip6, &fm.ip6);
+    }
+}
+
+static void
+dp_format_vlan(const struct dp_set_vlan *v, const struct dp_set_vlan *m,
+               struct ds *s)
+{
+    uint32_t tv = ntohs(v->tci), tm = ntohs(m->tci);
+
+    dp_put_int_field(s, "vid", tv & VLAN_VID_MASK, tm & VLAN_VID_MASK,
+                     VLAN_VID_MASK, false);
+    dp_put_int_field(s, "pcp", tv >> VLAN_PCP_SHIFT, tm >> VLAN_PCP_SHIFT, 7,
+                     false);
+}
+
 static void
 dp_format_set(const struct dp_action *a, struct ds *s)
 {
-    const union dp_set_fields *v = &a->set.value;
-    const union dp_set_fields *m = &a->set.mask;
+    const struct dp_set_field_list *list = &dp_set_field_lists[a->set.header];
     size_t start;
 
     ds_put_format(s, "set(%s(", dp_set_header_names[a->set.header]);
     start = s->length;
-    switch (a->set.header) {
-    case DP_SET_ETH:
-        dp_put_eth_field(s, "src", v->eth.src, m->eth.src);
-        dp_put_eth_field(s, "dst", v->eth.dst, m->eth.dst);
-        break;
-    case DP_SET_VLAN: {
-        uint32_t tv = ntohs(v->vlan.tci), tm = ntohs(m->vlan.tci);
-
-        dp_put_int_field(s, "vid", tv & VLAN_VID_MASK, tm & VLAN_VID_MASK,
-                         VLAN_VID_MASK, false);
-        dp_put_int_field(s, "pcp", tv >> VLAN_PCP_SHIFT, tm >> VLAN_PCP_SHIFT,
-                         7, false);
-        break;
+    if (a->set.header == DP_SET_VLAN) {
+        dp_format_vlan(&a->set.value.vlan, &a->set.mask.vlan, s);
     }
-    case DP_SET_IPV4:
-        dp_put_ip_field(s, "src", v->ipv4.src, m->ipv4.src);
-        dp_put_ip_field(s, "dst", v->ipv4.dst, m->ipv4.dst);
-        dp_put_int_field(s, "tos", v->ipv4.tos, m->ipv4.tos, 0xff, true);
-        dp_put_int_field(s, "ttl", v->ipv4.ttl, m->ipv4.ttl, 0xff, false);
-        break;
-    case DP_SET_IPV6:
-        dp_put_ipv6_field(s, "src", &v->ipv6.src, &m->ipv6.src);
-        dp_put_ipv6_field(s, "dst", &v->ipv6.dst, &m->ipv6.dst);
-        dp_put_int_field(s, "label", ntohl(v->ipv6.label),
-                         ntohl(m->ipv6.label), IPV6_LABEL_MASK, true);
-        dp_put_int_field(s, "tclass", v->ipv6.tclass, m->ipv6.tclass, 0xff,
-                         true);
-        dp_put_int_field(s, "hlimit", v->ipv6.hlimit, m->ipv6.hlimit, 0xff,
-                         false);
-        break;
-    case DP_SET_TCP:
-    case DP_SET_UDP:
-    case DP_SET_SCTP:
-        dp_put_int_field(s, "src", ntohs(v->l4.src), ntohs(m->l4.src), 0xffff,
-                         false);
-        dp_put_int_field(s, "dst", ntohs(v->l4.dst), ntohs(m->l4.dst), 0xffff,
-                         false);
-        break;
-    case DP_SET_ARP:
-        dp_put_ip_field(s, "sip", v->arp.sip, m->arp.sip);
-        dp_put_ip_field(s, "tip", v->arp.tip, m->arp.tip);
-        dp_put_int_field(s, "op", ntohs(v->arp.op), ntohs(m->arp.op), 0xffff,
-                         false);
-        dp_put_eth_field(s, "sha", v->arp.sha, m->arp.sha);
-        dp_put_eth_field(s, "tha", v->arp.tha, m->arp.tha);
-        break;
-    case DP_SET_ICMP:
-    case DP_SET_ICMPV6:
-        dp_put_int_field(s, "type", v->icmp.type, m->icmp.type, 0xff, false);
-        dp_put_int_field(s, "code", v->icmp.code, m->icmp.code, 0xff, false);
-        break;
-    case DP_SET_ND:
-        dp_put_ipv6_field(s, "target", &v->nd.target, &m->nd.target);
-        dp_put_eth_field(s, "sll", v->nd.sll, m->nd.sll);
-        dp_put_eth_field(s, "tll", v->nd.tll, m->nd.tll);
-        break;
-    case DP_SET_N_HEADERS:
-    default:
-        break;
+    for (size_t i = 0; i < list->n; i++) {
+        dp_put_set_field(s, &list->fields[i], (const uint8_t *)&a->set.value,
+                         (const uint8_t *)&a->set.mask);
     }
     if (s->length > start) {
         ds_chomp(s, ",");
@@ -467,83 +583,19 @@ dp_parse_ipv6_field(char *text, struct in6_addr *vp, struct in6_addr *mp)
            && (!mask || dp_parse_ipv6_mask(mask, mp));
 }
 
-/* An 8-bit integer field "V[/M]". */
+/* An integer field "V[/M]" of 'size' bytes whose all-ones mask is 'max'. */
 static bool
-dp_parse_u8_field(char *text, uint8_t *vp, uint8_t *mp)
+dp_parse_int_bytes(char *text, size_t size, uint32_t max, uint8_t *vp,
+                   uint8_t *mp)
 {
     uint32_t iv, im;
 
-    if (!dp_parse_int_field(text, 0xff, &iv, &im)) {
+    if (!dp_parse_int_field(text, max, &iv, &im)) {
         return false;
     }
-    *vp = (uint8_t)iv;
-    *mp = (uint8_t)im;
+    dp_set_int(vp, size, iv);
+    dp_set_int(mp, size, im);
     return true;
-}
-
-/* A 16-bit integer field "V[/M]", stored in network order. */
-static bool
-dp_parse_be16_field(char *text, be16 *vp, be16 *mp)
-{
-    uint32_t iv, im;
-
-    if (!dp_parse_int_field(text, 0xffff, &iv, &im)) {
-        return false;
-    }
-    *vp = htons((uint16_t)iv);
-    *mp = htons((uint16_t)im);
-    return true;
-}
-
-static bool
-dp_parse_arp_field(const char *key, char *text, struct dp_set_arp *v,
-                   struct dp_set_arp *m)
-{
-    if (!strcmp(key, "sip")) {
-        return dp_parse_ip_field(text, &v->sip, &m->sip);
-    }
-    if (!strcmp(key, "tip")) {
-        return dp_parse_ip_field(text, &v->tip, &m->tip);
-    }
-    if (!strcmp(key, "op")) {
-        return dp_parse_be16_field(text, &v->op, &m->op);
-    }
-    if (!strcmp(key, "sha")) {
-        return dp_parse_eth_field(text, &v->sha, &m->sha);
-    }
-    if (!strcmp(key, "tha")) {
-        return dp_parse_eth_field(text, &v->tha, &m->tha);
-    }
-    return false;
-}
-
-static bool
-dp_parse_nd_field(const char *key, char *text, struct dp_set_nd *v,
-                  struct dp_set_nd *m)
-{
-    if (!strcmp(key, "target")) {
-        return dp_parse_ipv6_field(text, &v->target, &m->target);
-    }
-    if (!strcmp(key, "sll")) {
-        return dp_parse_eth_field(text, &v->sll, &m->sll);
-    }
-    if (!strcmp(key, "tll")) {
-        return dp_parse_eth_field(text, &v->tll, &m->tll);
-    }
-    return false;
-}
-
-static bool
-dp_parse_eth_set_field(const char *key, char *text, struct dp_set_eth *v,
-                       struct dp_set_eth *m)
-{
-    if (!strcmp(key, "src")) {
-        return dp_parse_eth_field(text, &v->src, &m->src);
-    }
-    if (!strcmp(key, "dst")) {
-        return dp_parse_eth_field(text, &v->dst, &m->dst);
-    }
-    return false;
 }
 
 /* vid and pcp add their bits to the TCI, tci sets all of it. */
@@ -570,117 +622,53 @@ dp_parse_vlan_field(const char *key, char *text, struct dp_set_vlan *v,
         return true;
     }
     if (!strcmp(key, "tci")) {
-        return dp_parse_be16_field(text, &v->tci, &m->tci);
+        return dp_parse_int_bytes(text, sizeof v->tci, 0xffff,
+                                  (uint8_t *)&v->tci, (uint8_t *)&m->tci);
     }
     return false;
 }
 
+/* One field of the table entry 'd' into the value and mask bytes 'v' and
+ * 'm' of its header. */
 static bool
-dp_parse_ipv4_set_field(const char *key, char *text, struct dp_set_ipv4 *v,
-                        struct dp_set_ipv4 *m)
+dp_parse_table_field(const struct dp_set_field_desc *d, char *text, uint8_t *v,
+                     uint8_t *m)
 {
-    if (!strcmp(key, "src")) {
-        return dp_parse_ip_field(text, &v->src, &m->src);
+    union dp_field_bytes fv, fm;
+    bool ok;
+
+    if (d->kind == DP_FIELD_INT) {
+        return dp_parse_int_bytes(text, d->size, d->max, v + d->ofs,
+                                  m + d->ofs);
     }
-    if (!strcmp(key, "dst")) {
-        return dp_parse_ip_field(text, &v->dst, &m->dst);
+    ok = d->kind == DP_FIELD_ETH ? dp_parse_eth_field(text, &fv.eth, &fm.eth)
+         : d->kind == DP_FIELD_IPV4
+             ? dp_parse_ip_field(text, &fv.ip, &fm.ip)
+             : dp_parse_ipv6_field(text, &fv.ip6, &fm.ip6);
+    if (ok) {
+        memcpy(v + d->ofs, &fv, d->size);
+        memcpy(m + d->ofs, &fm, d->size);
     }
-    if (!strcmp(key, "tos")) {
-        return dp_parse_u8_field(text, &v->tos, &m->tos);
-    }
-    if (!strcmp(key, "ttl")) {
-        return dp_parse_u8_field(text, &v->ttl, &m->ttl);
-    }
-    return false;
+    return ok;
 }
 
-static bool
-dp_parse_ipv6_set_field(const char *key, char *text, struct dp_set_ipv6 *v,
-                        struct dp_set_ipv6 *m)
-{
-    uint32_t iv, im;
-
-    if (!strcmp(key, "src")) {
-        return dp_parse_ipv6_field(text, &v->src, &m->src);
-    }
-    if (!strcmp(key, "dst")) {
-        return dp_parse_ipv6_field(text, &v->dst, &m->dst);
-    }
-    if (!strcmp(key, "label")) {
-        if (!dp_parse_int_field(text, IPV6_LABEL_MASK, &iv, &im)) {
-            return false;
-        }
-        v->label = htonl(iv);
-        m->label = htonl(im);
-        return true;
-    }
-    if (!strcmp(key, "tclass")) {
-        return dp_parse_u8_field(text, &v->tclass, &m->tclass);
-    }
-    if (!strcmp(key, "hlimit")) {
-        return dp_parse_u8_field(text, &v->hlimit, &m->hlimit);
-    }
-    return false;
-}
-
-/* tcp, udp and sctp: the ports. */
-static bool
-dp_parse_l4_set_field(const char *key, char *text, struct dp_set_l4 *v,
-                      struct dp_set_l4 *m)
-{
-    if (!strcmp(key, "src")) {
-        return dp_parse_be16_field(text, &v->src, &m->src);
-    }
-    if (!strcmp(key, "dst")) {
-        return dp_parse_be16_field(text, &v->dst, &m->dst);
-    }
-    return false;
-}
-
-/* icmp and icmpv6. */
-static bool
-dp_parse_icmp_set_field(const char *key, char *text, struct dp_set_icmp *v,
-                        struct dp_set_icmp *m)
-{
-    if (!strcmp(key, "type")) {
-        return dp_parse_u8_field(text, &v->type, &m->type);
-    }
-    if (!strcmp(key, "code")) {
-        return dp_parse_u8_field(text, &v->code, &m->code);
-    }
-    return false;
-}
-
-/* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'.  A flat
- * dispatch on the header, one line per header. */
+/* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'. */
 static bool
 dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
                    union dp_set_fields *v, union dp_set_fields *m)
 {
-    switch (header) {
-    case DP_SET_ETH:
-        return dp_parse_eth_set_field(key, text, &v->eth, &m->eth);
-    case DP_SET_VLAN:
+    const struct dp_set_field_list *list = &dp_set_field_lists[header];
+
+    if (header == DP_SET_VLAN) {
         return dp_parse_vlan_field(key, text, &v->vlan, &m->vlan);
-    case DP_SET_IPV4:
-        return dp_parse_ipv4_set_field(key, text, &v->ipv4, &m->ipv4);
-    case DP_SET_IPV6:
-        return dp_parse_ipv6_set_field(key, text, &v->ipv6, &m->ipv6);
-    case DP_SET_TCP:
-    case DP_SET_UDP:
-    case DP_SET_SCTP:
-        return dp_parse_l4_set_field(key, text, &v->l4, &m->l4);
-    case DP_SET_ARP:
-        return dp_parse_arp_field(key, text, &v->arp, &m->arp);
-    case DP_SET_ICMP:
-    case DP_SET_ICMPV6:
-        return dp_parse_icmp_set_field(key, text, &v->icmp, &m->icmp);
-    case DP_SET_ND:
-        return dp_parse_nd_field(key, text, &v->nd, &m->nd);
-    case DP_SET_N_HEADERS:
-    default:
-        return false;
     }
+    for (size_t i = 0; i < list->n; i++) {
+        if (!strcmp(key, list->fields[i].name)) {
+            return dp_parse_table_field(&list->fields[i], text, (uint8_t *)v,
+                                        (uint8_t *)m);
+        }
+    }
+    return false;
 }
 
 static int

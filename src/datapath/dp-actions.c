@@ -21,6 +21,7 @@
 #include "datapath/dp-csum.h"
 #include "lib/atomic.h"
 #include "lib/pool.h"
+#include "packet/headers.h"
 #include "packet/packet.h"
 
 /* ---- Lists -------------------------------------------------------------- */
@@ -411,21 +412,6 @@ dp_crc32c_update(uint32_t crc, const void *data_, size_t n)
 
 /* ---- Header rewrites ---------------------------------------------------- */
 
-static inline be16
-dp_get_be16(const void *p)
-{
-    be16 v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void
-dp_put_be16(void *p, be16 v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
 /* The ethertype that announces the L3 header: the two bytes just before it
  * (after any VLAN tags or LLC/SNAP), or 0 if there is no L3 header. */
 static be16
@@ -434,7 +420,8 @@ dp_packet_l3_type(const struct dp_packet *pkt)
     if (pkt->l3_ofs == DP_PACKET_OFS_NONE || pkt->l3_ofs < ETH_HEADER_LEN) {
         return 0;
     }
-    return dp_get_be16((const uint8_t *)dp_packet_data(pkt) + pkt->l3_ofs - 2);
+    return packet_get_be16((const uint8_t *)dp_packet_data(pkt) + pkt->l3_ofs
+                           - 2);
 }
 
 static struct ip_header *
@@ -572,12 +559,12 @@ dp_set_vlan(struct dp_packet *pkt, const struct dp_set_vlan *v,
     be16 old, new;
 
     if (dp_packet_size(pkt) < ETH_HEADER_LEN + VLAN_HEADER_LEN
-        || !dp_eth_type_is_vlan(dp_get_be16(data + 12))) {
+        || !dp_eth_type_is_vlan(packet_get_be16(data + 12))) {
         return false;
     }
-    old = dp_get_be16(data + 14);
+    old = packet_get_be16(data + 14);
     new = (old & ~m->tci) | v->tci;
-    dp_put_be16(data + 14, new);
+    packet_put_be16(data + 14, new);
     return new != old;
 }
 
@@ -603,7 +590,7 @@ dp_l4_pseudo_update(struct dp_packet *pkt, int proto, const void *old,
         return;
     }
 
-    csum = dp_get_be16(csump);
+    csum = packet_get_be16(csump);
     if (proto == IPPROTO_UDP_ && !csum) {
         return; /* No checksum. */
     }
@@ -619,7 +606,7 @@ dp_l4_pseudo_update(struct dp_packet *pkt, int proto, const void *old,
     if (proto == IPPROTO_UDP_ && !csum) {
         csum = htons(0xffff);
     }
-    dp_put_be16(csump, csum);
+    packet_put_be16(csump, csum);
 }
 
 /* Sets the byte 'field' of the IPv4 header 'ip' to 'v', updating the
@@ -628,11 +615,11 @@ static void
 dp_ipv4_set_u8(struct ip_header *ip, uint8_t *field, uint8_t v)
 {
     uint8_t *word = (uint8_t *)ip + (((size_t)(field - (uint8_t *)ip)) & ~1u);
-    be16 old = dp_get_be16(word);
+    be16 old = packet_get_be16(word);
     be16 new;
 
     *field = v;
-    new = dp_get_be16(word);
+    new = packet_get_be16(word);
     ip->ip_csum = dp_csum_update16(ip->ip_csum, old, new);
 }
 
@@ -816,8 +803,8 @@ dp_set_l4(struct dp_packet *pkt, enum dp_set_header header,
     }
     /* Source and destination ports are the first two words of all three
      * headers. */
-    old_src = dp_get_be16(l4);
-    old_dst = dp_get_be16(l4 + 2);
+    old_src = packet_get_be16(l4);
+    old_dst = packet_get_be16(l4 + 2);
     src = (old_src & ~m->src) | v->src;
     dst = (old_dst & ~m->dst) | v->dst;
     if (src == old_src && dst == old_dst) {
@@ -835,8 +822,8 @@ dp_set_l4(struct dp_packet *pkt, enum dp_set_header header,
         memcpy(&old_csum, &sh->sctp_csum, 4);
         memcpy(&sh->sctp_csum, &zero, 4);
         old_good = htole32(dp_crc32c(l4, len));
-        dp_put_be16(l4, src);
-        dp_put_be16(l4 + 2, dst);
+        packet_put_be16(l4, src);
+        packet_put_be16(l4 + 2, dst);
         new_good = htole32(dp_crc32c(l4, len));
         old_csum ^= old_good ^ new_good;
         memcpy(&sh->sctp_csum, &old_csum, 4);
@@ -847,7 +834,7 @@ dp_set_l4(struct dp_packet *pkt, enum dp_set_header header,
         l4
         + (header == DP_SET_TCP ? offsetof(struct tcp_header, tcp_csum)
                                 : offsetof(struct udp_header, udp_csum));
-    be16 csum = dp_get_be16(csump);
+    be16 csum = packet_get_be16(csump);
 
     if (header == DP_SET_TCP || csum) {
         csum = dp_csum_update16(csum, old_src, src);
@@ -855,10 +842,10 @@ dp_set_l4(struct dp_packet *pkt, enum dp_set_header header,
         if (header == DP_SET_UDP && !csum) {
             csum = htons(0xffff);
         }
-        dp_put_be16(csump, csum);
+        packet_put_be16(csump, csum);
     }
-    dp_put_be16(l4, src);
-    dp_put_be16(l4 + 2, dst);
+    packet_put_be16(l4, src);
+    packet_put_be16(l4 + 2, dst);
     return true;
 }
 
@@ -916,15 +903,16 @@ dp_set_icmp(struct dp_packet *pkt, int proto, const struct dp_set_icmp *v,
         return false;
     }
     ih = dp_packet_l4(pkt);
-    old = dp_get_be16(ih);
+    old = packet_get_be16(ih);
     ih->icmp6_type = (uint8_t)((ih->icmp6_type & ~m->type) | v->type);
     ih->icmp6_code = (uint8_t)((ih->icmp6_code & ~m->code) | v->code);
-    new = dp_get_be16(ih);
+    new = packet_get_be16(ih);
     if (new == old) {
         return false;
     }
-    dp_put_be16(&ih->icmp6_cksum,
-                dp_csum_update16(dp_get_be16(&ih->icmp6_cksum), old, new));
+    packet_put_be16(
+        &ih->icmp6_cksum,
+        dp_csum_update16(packet_get_be16(&ih->icmp6_cksum), old, new));
     return true;
 }
 
@@ -943,8 +931,8 @@ dp_nd_set_lla(uint8_t *lla, struct eth_addr value, struct eth_addr mask,
     /* The option starts 8-byte aligned in the message, so the address
      * (2 bytes in) covers three whole checksum words. */
     for (size_t i = 0; i < ETH_ADDR_LEN; i += 2) {
-        *csump = dp_csum_update16(*csump, dp_get_be16(old + i),
-                                  dp_get_be16(lla + i));
+        *csump = dp_csum_update16(*csump, packet_get_be16(old + i),
+                                  packet_get_be16(lla + i));
     }
     return true;
 }
@@ -969,7 +957,7 @@ dp_set_nd(struct dp_packet *pkt, const struct dp_set_nd *v,
         || l4[1] != 0) {
         return false;
     }
-    csum = dp_get_be16(l4 + offsetof(struct icmp6_header, icmp6_cksum));
+    csum = packet_get_be16(l4 + offsetof(struct icmp6_header, icmp6_cksum));
     memcpy(&target, l4 + ICMP6_DATA_HEADER_LEN, sizeof target);
     if (dp_masked_bytes(target.s6_addr, v->target.s6_addr, m->target.s6_addr,
                         sizeof target)) {
@@ -994,7 +982,7 @@ dp_set_nd(struct dp_packet *pkt, const struct dp_set_nd *v,
         }
         ofs += len;
     }
-    dp_put_be16(l4 + offsetof(struct icmp6_header, icmp6_cksum), csum);
+    packet_put_be16(l4 + offsetof(struct icmp6_header, icmp6_cksum), csum);
     return changed;
 }
 
@@ -1008,8 +996,8 @@ dp_push_vlan(struct dp_packet *pkt, be16 tpid, be16 tci)
     }
     p = dp_packet_push_uninit(pkt, VLAN_HEADER_LEN);
     memmove(p, p + VLAN_HEADER_LEN, 2 * (size_t)ETH_ADDR_LEN);
-    dp_put_be16(p + 12, tpid);
-    dp_put_be16(p + 14, tci);
+    packet_put_be16(p + 12, tpid);
+    packet_put_be16(p + 14, tci);
     pkt->l2_ofs = 0;
     return true;
 }
@@ -1020,7 +1008,7 @@ dp_pop_vlan(struct dp_packet *pkt)
     uint8_t *p = dp_packet_data(pkt);
 
     if (dp_packet_size(pkt) < ETH_HEADER_LEN + VLAN_HEADER_LEN
-        || !dp_eth_type_is_vlan(dp_get_be16(p + 12))) {
+        || !dp_eth_type_is_vlan(packet_get_be16(p + 12))) {
         return false;
     }
     memmove(p + VLAN_HEADER_LEN, p, 2 * (size_t)ETH_ADDR_LEN);

@@ -506,12 +506,21 @@ dp_operate(struct dp *dp, struct dp_op ops[], size_t n)
     }
 }
 
+/* Runs the one operation 'op' and returns its error. */
+static int
+dp_operate_one(struct dp *dp, struct dp_op *op)
+{
+    dp_operate(dp, op, 1);
+    return op->error;
+}
+
 int
 dp_flow_put(struct dp *dp, const struct match *match,
             const struct dp_actions *actions, unsigned int flags,
             struct dp_ufid *ufid, struct dp_flow_stats *stats)
 {
     struct dp_op op;
+    int error;
 
     memset(&op, 0, sizeof op);
     op.type = DP_OP_FLOW_PUT;
@@ -519,39 +528,31 @@ dp_flow_put(struct dp *dp, const struct match *match,
     op.put.actions = actions;
     op.put.flags = flags & ~DP_FLOW_PUT_UFID; /* dp_operate() only. */
     op.put.stats = stats;
-    dp_operate(dp, &op, 1);
+    error = dp_operate_one(dp, &op);
     if (ufid) {
         *ufid = op.put.ufid;
     }
-    return op.error;
+    return error;
 }
 
 int
 dp_flow_del(struct dp *dp, const struct dp_ufid *ufid,
             struct dp_flow_stats *stats)
 {
-    struct dp_op op;
+    struct dp_op op = {.type = DP_OP_FLOW_DEL,
+                       .del = {.ufid = *ufid, .stats = stats}};
 
-    memset(&op, 0, sizeof op);
-    op.type = DP_OP_FLOW_DEL;
-    op.del.ufid = *ufid;
-    op.del.stats = stats;
-    dp_operate(dp, &op, 1);
-    return op.error;
+    return dp_operate_one(dp, &op);
 }
 
 int
 dp_flow_get(struct dp *dp, const struct dp_ufid *ufid,
             struct dp_flow_info *info)
 {
-    struct dp_op op;
+    struct dp_op op = {.type = DP_OP_FLOW_GET,
+                       .get = {.ufid = *ufid, .info = info}};
 
-    memset(&op, 0, sizeof op);
-    op.type = DP_OP_FLOW_GET;
-    op.get.ufid = *ufid;
-    op.get.info = info;
-    dp_operate(dp, &op, 1);
-    return op.error;
+    return dp_operate_one(dp, &op);
 }
 
 size_t

@@ -441,14 +441,7 @@ field_get_flow(const struct field *f, const struct flow *flow,
     case FIELD_METADATA:
         v->be64 = htobe64(flow->metadata);
         break;
-    case FIELD_REG0:
-    case FIELD_REG1:
-    case FIELD_REG2:
-    case FIELD_REG3:
-    case FIELD_REG4:
-    case FIELD_REG5:
-    case FIELD_REG6:
-    case FIELD_REG7:
+    case FIELD_REG0 ... FIELD_REG7:
         v->be32 = htonl(flow->regs[f->id - FIELD_REG0]);
         break;
     case FIELD_DL_VLAN:
@@ -495,14 +488,7 @@ field_set_flow(const struct field *f, const union field_value *v,
     case FIELD_METADATA:
         flow->metadata = be64toh(v->be64);
         break;
-    case FIELD_REG0:
-    case FIELD_REG1:
-    case FIELD_REG2:
-    case FIELD_REG3:
-    case FIELD_REG4:
-    case FIELD_REG5:
-    case FIELD_REG6:
-    case FIELD_REG7:
+    case FIELD_REG0 ... FIELD_REG7:
         flow->regs[f->id - FIELD_REG0] = ntohl(v->be32);
         break;
     case FIELD_DL_VLAN:

@@ -519,38 +519,61 @@ unknown_keyword(const struct flow_text_token *tok, bool flow_keywords,
     return EINVAL;
 }
 
-int
-match_from_string(const char *s, struct match *out, char **errorp)
+static int parse_keyword(const struct flow_text_token *, struct flow_text *,
+                         char **errorp);
+
+/* A token that is neither a shorthand nor a (sub-)field: a keyword of the
+ * flow line 'ft', or with 'ft' NULL (a bare match) an error. */
+static int
+parse_other_token(const struct flow_text_token *tok, struct flow_text *ft,
+                  char **errorp)
 {
-    struct set_fields sf = {NULL, 0, 0};
+    if (!tok->key[0]) {
+        *errorp = ft ? field_error(tok->text, "expected KEYWORD=VALUE",
+                                   "missing keyword")
+                     : field_error(tok->text, "expected FIELD=VALUE",
+                                   "missing field name");
+        return EINVAL;
+    }
+    return ft ? parse_keyword(tok, ft, errorp)
+              : unknown_keyword(tok, false, errorp);
+}
+
+/* Parses every token of 's' into 'm' (noting the fields set in 'sf') and
+ * checks the fields' prerequisites; see parse_other_token() for 'ft'. */
+static int
+parse_match_tokens(const char *s, struct match *m, struct set_fields *sf,
+                   struct flow_text *ft, char **errorp)
+{
     struct flow_text_token tok;
-    struct match m;
     int error = 0;
 
-    *errorp = NULL;
-    match_init_catchall(&m);
     while (!error && flow_text_next_token(&s, &tok)) {
-        switch (parse_match_token(&tok, &m, &sf, errorp)) {
+        switch (parse_match_token(&tok, m, sf, errorp)) {
         case TOKEN_MATCH:
             break;
         case TOKEN_ERROR:
             error = EINVAL;
             break;
         case TOKEN_OTHER:
-            if (!tok.key[0]) {
-                *errorp = field_error(tok.text, "expected FIELD=VALUE",
-                                      "missing field name");
-                error = EINVAL;
-            } else {
-                error = unknown_keyword(&tok, false, errorp);
-            }
+            error = parse_other_token(&tok, ft, errorp);
             break;
         }
         flow_text_token_free(&tok);
     }
-    if (!error) {
-        error = check_prereqs(&sf, &m, errorp);
-    }
+    return error ? error : check_prereqs(sf, m, errorp);
+}
+
+int
+match_from_string(const char *s, struct match *out, char **errorp)
+{
+    struct set_fields sf = {NULL, 0, 0};
+    struct match m;
+    int error;
+
+    *errorp = NULL;
+    match_init_catchall(&m);
+    error = parse_match_tokens(s, &m, &sf, NULL, errorp);
     set_fields_destroy(&sf);
     if (error) {
         COVERAGE_INC(flow_text_parse_error);
@@ -829,13 +852,11 @@ static int
 parse_flow_line(const char *line, struct flow_text *ft, char **errorp)
 {
     struct set_fields sf = {NULL, 0, 0};
-    struct flow_text_token tok;
     const char *acts = NULL;
     bool bad_actions_syntax = false;
     long acts_ofs = find_actions(line, &acts, &bad_actions_syntax);
     char *match_part;
-    const char *p;
-    int error = 0;
+    int error;
 
     if (acts_ofs >= 0 && bad_actions_syntax) {
         *errorp = field_error(line, "expected actions=ACTION,...",
@@ -855,29 +876,9 @@ parse_flow_line(const char *line, struct flow_text *ft, char **errorp)
 
     match_part =
         acts_ofs >= 0 ? xmemdup0(line, (size_t)acts_ofs) : xstrdup(line);
-    p = match_part;
-    while (!error && flow_text_next_token(&p, &tok)) {
-        switch (parse_match_token(&tok, &ft->match, &sf, errorp)) {
-        case TOKEN_MATCH:
-            break;
-        case TOKEN_ERROR:
-            error = EINVAL;
-            break;
-        case TOKEN_OTHER:
-            if (!tok.key[0]) {
-                *errorp = field_error(tok.text, "expected KEYWORD=VALUE",
-                                      "missing keyword");
-                error = EINVAL;
-            } else {
-                error = parse_keyword(&tok, ft, errorp);
-            }
-            break;
-        }
-        flow_text_token_free(&tok);
-    }
+    error = parse_match_tokens(match_part, &ft->match, &sf, ft, errorp);
     free(match_part);
     if (!error) {
-        error = check_prereqs(&sf, &ft->match, errorp);
         ft->openflow10_match = fields_fit_openflow10(&sf, &ft->match);
     }
     set_fields_destroy(&sf);

@@ -760,30 +760,27 @@ parse_no_arg_action(const struct flow_text_token *tok, enum ofpact_type type,
     return 0;
 }
 
+/* mod_vlan_vid, mod_vlan_pcp, mod_tp_src, mod_tp_dst: an integer from 0 to
+ * 'max' ('what' names it in an error) for the action 'type'. */
 static int
-parse_mod_vlan_vid(const struct flow_text_token *tok, struct ofpacts *ofpacts,
-                   char **errorp)
+parse_int_action(const struct flow_text_token *tok, enum ofpact_type type,
+                 uint64_t max, const char *what, struct ofpacts *ofpacts,
+                 char **errorp)
 {
+    struct ofpact *a;
     uint64_t x;
 
-    if (parse_int(tok->value, VLAN_VID_MASK, "VLAN VID", tok->text, &x,
-                  errorp)) {
+    if (parse_int(tok->value, max, what, tok->text, &x, errorp)) {
         return EINVAL;
     }
-    ofpacts_put(ofpacts, OFPACT_SET_VLAN_VID)->vlan_vid = (uint16_t)x;
-    return 0;
-}
-
-static int
-parse_mod_vlan_pcp(const struct flow_text_token *tok, struct ofpacts *ofpacts,
-                   char **errorp)
-{
-    uint64_t x;
-
-    if (parse_int(tok->value, 7, "VLAN PCP", tok->text, &x, errorp)) {
-        return EINVAL;
+    a = ofpacts_put(ofpacts, type);
+    if (type == OFPACT_SET_VLAN_VID) {
+        a->vlan_vid = (uint16_t)x;
+    } else if (type == OFPACT_SET_VLAN_PCP) {
+        a->vlan_pcp = (uint8_t)x;
+    } else {
+        a->l4_port = (uint16_t)x;
     }
-    ofpacts_put(ofpacts, OFPACT_SET_VLAN_PCP)->vlan_pcp = (uint8_t)x;
     return 0;
 }
 
@@ -806,31 +803,25 @@ parse_push_vlan(const struct flow_text_token *tok, struct ofpacts *ofpacts,
     return 0;
 }
 
-/* mod_dl_src, mod_dl_dst: 'type' says which. */
+/* mod_dl_src, mod_dl_dst, mod_nw_src, mod_nw_dst: 'type' says which. */
 static int
-parse_mod_dl(const struct flow_text_token *tok, enum ofpact_type type,
-             struct ofpacts *ofpacts, char **errorp)
+parse_address_action(const struct flow_text_token *tok, enum ofpact_type type,
+                     struct ofpacts *ofpacts, char **errorp)
 {
+    bool eth = type == OFPACT_SET_ETH_SRC || type == OFPACT_SET_ETH_DST;
     union field_value v;
+    struct ofpact *a;
 
-    if (parse_address_arg(tok, FIELD_ETH_SRC, &v, errorp)) {
+    if (parse_address_arg(tok, eth ? FIELD_ETH_SRC : FIELD_IP_SRC, &v,
+                          errorp)) {
         return EINVAL;
     }
-    ofpacts_put(ofpacts, type)->mac = v.mac;
-    return 0;
-}
-
-/* mod_nw_src, mod_nw_dst: 'type' says which. */
-static int
-parse_mod_nw(const struct flow_text_token *tok, enum ofpact_type type,
-             struct ofpacts *ofpacts, char **errorp)
-{
-    union field_value v;
-
-    if (parse_address_arg(tok, FIELD_IP_SRC, &v, errorp)) {
-        return EINVAL;
+    a = ofpacts_put(ofpacts, type);
+    if (eth) {
+        a->mac = v.mac;
+    } else {
+        a->ipv4 = v.be32;
     }
-    ofpacts_put(ofpacts, type)->ipv4 = v.be32;
     return 0;
 }
 
@@ -851,21 +842,6 @@ parse_mod_nw_tos(const struct flow_text_token *tok, struct ofpacts *ofpacts,
         return EINVAL;
     }
     ofpacts_put(ofpacts, OFPACT_SET_IP_DSCP)->tos = (uint8_t)x;
-    return 0;
-}
-
-/* mod_tp_src, mod_tp_dst: 'type' says which. */
-static int
-parse_mod_tp(const struct flow_text_token *tok, enum ofpact_type type,
-             struct ofpacts *ofpacts, char **errorp)
-{
-    uint64_t x;
-
-    if (parse_int(tok->value, UINT16_MAX, "transport port", tok->text, &x,
-                  errorp)) {
-        return EINVAL;
-    }
-    ofpacts_put(ofpacts, type)->l4_port = (uint16_t)x;
     return 0;
 }
 
@@ -909,25 +885,29 @@ parse_action__(const char *key, const struct flow_text_token *tok,
     } else if (!strcmp(key, "controller")) {
         return parse_controller(tok, ofpacts, errorp);
     } else if (!strcmp(key, "mod_vlan_vid")) {
-        return parse_mod_vlan_vid(tok, ofpacts, errorp);
+        return parse_int_action(tok, OFPACT_SET_VLAN_VID, VLAN_VID_MASK,
+                                "VLAN VID", ofpacts, errorp);
     } else if (!strcmp(key, "mod_vlan_pcp")) {
-        return parse_mod_vlan_pcp(tok, ofpacts, errorp);
+        return parse_int_action(tok, OFPACT_SET_VLAN_PCP, 7, "VLAN PCP",
+                                ofpacts, errorp);
     } else if (!strcmp(key, "strip_vlan") || !strcmp(key, "pop_vlan")) {
         return parse_no_arg_action(tok, OFPACT_STRIP_VLAN, ofpacts, errorp);
     } else if (!strcmp(key, "push_vlan")) {
         return parse_push_vlan(tok, ofpacts, errorp);
     } else if (!strcmp(key, "mod_dl_src") || !strcmp(key, "mod_dl_dst")) {
-        return parse_mod_dl(tok, src ? OFPACT_SET_ETH_SRC : OFPACT_SET_ETH_DST,
-                            ofpacts, errorp);
+        return parse_address_action(
+            tok, src ? OFPACT_SET_ETH_SRC : OFPACT_SET_ETH_DST, ofpacts,
+            errorp);
     } else if (!strcmp(key, "mod_nw_src") || !strcmp(key, "mod_nw_dst")) {
-        return parse_mod_nw(tok,
-                            src ? OFPACT_SET_IPV4_SRC : OFPACT_SET_IPV4_DST,
-                            ofpacts, errorp);
+        return parse_address_action(
+            tok, src ? OFPACT_SET_IPV4_SRC : OFPACT_SET_IPV4_DST, ofpacts,
+            errorp);
     } else if (!strcmp(key, "mod_nw_tos")) {
         return parse_mod_nw_tos(tok, ofpacts, errorp);
     } else if (!strcmp(key, "mod_tp_src") || !strcmp(key, "mod_tp_dst")) {
-        return parse_mod_tp(tok, src ? OFPACT_SET_L4_SRC : OFPACT_SET_L4_DST,
-                            ofpacts, errorp);
+        return parse_int_action(tok,
+                                src ? OFPACT_SET_L4_SRC : OFPACT_SET_L4_DST,
+                                UINT16_MAX, "transport port", ofpacts, errorp);
     } else if (!strcmp(key, "dec_ttl")) {
         return parse_no_arg_action(tok, OFPACT_DEC_TTL, ofpacts, errorp);
     } else if (!strcmp(key, "set_field")) {

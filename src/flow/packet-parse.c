@@ -113,24 +113,6 @@ parse_first_error(enum packet_parse_error a, enum packet_parse_error b)
     return a != PARSE_OK ? a : b;
 }
 
-static inline be16
-get_be16(const uint8_t *p)
-{
-    be16 v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline be32
-get_be32(const uint8_t *p)
-{
-    be32 v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /* A parse position: 'p' is the next byte, 'n' the bytes left in the current
  * bound (the frame, or the IP packet once its length is known). */
 struct parse_cursor {
@@ -171,9 +153,9 @@ parse_vlans(struct parse_cursor *c, struct flow *flow, be16 *typep)
             return parse_fail(PARSE_TRUNCATED_VLAN);
         }
         flow->vlans[i].tpid = type;
-        flow->vlans[i].tci = get_be16(c->p + 2) | htons(VLAN_CFI);
+        flow->vlans[i].tci = packet_get_be16(c->p + 2) | htons(VLAN_CFI);
         cursor_advance(c, VLAN_HEADER_LEN);
-        type = get_be16(c->p);
+        type = packet_get_be16(c->p);
         *typep = type;
     }
     return eth_type_is_vlan(type) ? parse_fail(PARSE_VLAN_LIMIT) : PARSE_OK;
@@ -362,7 +344,7 @@ parse_ipv6(struct parse_cursor *c, struct flow *flow)
      * extension header leaves the addresses and nothing else of L3. */
     memcpy(&flow->ipv6_src, c->p + offsetof(struct ipv6_header, ip6_src),
            2 * sizeof(struct in6_addr));
-    tc_flow = ntohl(get_be32(c->p));
+    tc_flow = ntohl(packet_get_be32(c->p));
     proto = ip6->ip6_nxt;
     c->n = plen;
     c->p += IPV6_HEADER_LEN;
@@ -534,7 +516,7 @@ parse_frame(const uint8_t *frame, size_t size, struct flow *flow,
     memcpy(&flow->dl_dst, c.p, 2 * sizeof(struct eth_addr));
     layers->l2 = 0;
     cursor_advance(&c, 2 * sizeof(struct eth_addr));
-    dl_type = get_be16(c.p);
+    dl_type = packet_get_be16(c.p);
     if (UNLIKELY(eth_type_is_vlan(dl_type))) {
         error = parse_vlans(&c, flow, &dl_type);
     }

@@ -195,25 +195,34 @@ mac_learning_lookup(const struct mac_learning *ml_, uint16_t vlan,
     return found;
 }
 
-size_t
-mac_learning_run(struct mac_learning *ml, uint64_t now)
+static bool
+mac_on_port(const struct mac_learning *ml, const struct mac_entry *e,
+            uint64_t port)
 {
+    (void)ml;
+    return e->port == port;
+}
+
+/* Removes every entry for which 'doomed(ml, e, arg)' holds and wakes the
+ * waiters if any went; returns how many went. */
+static size_t
+mac_remove_where(struct mac_learning *ml,
+                 bool (*doomed)(const struct mac_learning *,
+                                const struct mac_entry *, uint64_t arg),
+                 uint64_t arg)
+{
+    struct mac_entry *e;
     size_t n = 0;
 
     pthread_rwlock_wrlock(&ml->rwlock);
-    /* Entries are refreshed in time order in practice, but the caller's
-     * clock is not ours to trust: walk the whole list. */
-    struct mac_entry *e;
-
     LIST_FOR_EACH_SAFE (e, lru_node, &ml->lru) {
-        if (mac_expired(ml, e, now)) {
+        if (doomed(ml, e, arg)) {
             mac_remove(ml, e);
             n++;
         }
     }
     if (n) {
         hmap_shrink(&ml->table);
-        COVERAGE_ADD(mac_learning_expired, n);
         mac_seq_bump(ml);
     }
     pthread_rwlock_unlock(&ml->rwlock);
@@ -221,25 +230,22 @@ mac_learning_run(struct mac_learning *ml, uint64_t now)
 }
 
 size_t
+mac_learning_run(struct mac_learning *ml, uint64_t now)
+{
+    /* Entries are refreshed in time order in practice, but the caller's
+     * clock is not ours to trust: walk the whole list. */
+    size_t n = mac_remove_where(ml, mac_expired, now);
+
+    if (n) {
+        COVERAGE_ADD(mac_learning_expired, n);
+    }
+    return n;
+}
+
+size_t
 mac_learning_flush_port(struct mac_learning *ml, uint32_t port)
 {
-    size_t n = 0;
-
-    pthread_rwlock_wrlock(&ml->rwlock);
-    struct mac_entry *e;
-
-    LIST_FOR_EACH_SAFE (e, lru_node, &ml->lru) {
-        if (e->port == port) {
-            mac_remove(ml, e);
-            n++;
-        }
-    }
-    if (n) {
-        hmap_shrink(&ml->table);
-        mac_seq_bump(ml);
-    }
-    pthread_rwlock_unlock(&ml->rwlock);
-    return n;
+    return mac_remove_where(ml, mac_on_port, port);
 }
 
 void

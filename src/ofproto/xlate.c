@@ -376,15 +376,97 @@ commit_bytes(const void *base_, const void *flow_, const void *written_,
     return true;
 }
 
-#define COMMIT_FIELD(VALUE, MASK, MEMBER, SRC)                                \
-    do {                                                                      \
-        BUILD_ASSERT(sizeof(VALUE).MEMBER == sizeof ctx->flow.SRC);           \
-        if (commit_bytes(&ctx->base.SRC, &ctx->flow.SRC,                      \
-                         &ctx->written.masks.SRC, &(VALUE).MEMBER,            \
-                         &(MASK).MEMBER, sizeof ctx->flow.SRC)) {             \
-            any = true;                                                       \
-        }                                                                     \
-    } while (0)
+/* One field of a datapath set action: where it is in struct flow and in
+ * the header's struct dp_set_*, and its size (the same in both). */
+struct commit_field {
+    size_t flow_ofs;
+    size_t set_ofs;
+    size_t n;
+};
+
+/* The struct with a _Static_assert in it only makes the compiler check
+ * that the two members have the same size; it adds 0. */
+#define COMMIT_FIELD(SET, MEMBER, SRC)                                        \
+    {                                                                         \
+        offsetof(struct flow, SRC), offsetof(SET, MEMBER),                    \
+            sizeof(((SET *)NULL)->MEMBER)                                     \
+                + 0 * sizeof(struct {                                         \
+                      BUILD_ASSERT(sizeof(((SET *)NULL)->MEMBER)              \
+                                   == sizeof(((struct flow *)NULL)->SRC));    \
+                      char c;                                                 \
+                  })                                                          \
+    }
+
+static const struct commit_field commit_eth_fields[] = {
+    COMMIT_FIELD(struct dp_set_eth, src, dl_src),
+    COMMIT_FIELD(struct dp_set_eth, dst, dl_dst),
+};
+static const struct commit_field commit_ipv4_fields[] = {
+    COMMIT_FIELD(struct dp_set_ipv4, src, nw_src),
+    COMMIT_FIELD(struct dp_set_ipv4, dst, nw_dst),
+    COMMIT_FIELD(struct dp_set_ipv4, tos, nw_tos),
+    COMMIT_FIELD(struct dp_set_ipv4, ttl, nw_ttl),
+};
+static const struct commit_field commit_ipv6_fields[] = {
+    COMMIT_FIELD(struct dp_set_ipv6, src, ipv6_src),
+    COMMIT_FIELD(struct dp_set_ipv6, dst, ipv6_dst),
+    COMMIT_FIELD(struct dp_set_ipv6, label, ipv6_label),
+    COMMIT_FIELD(struct dp_set_ipv6, tclass, nw_tos),
+    COMMIT_FIELD(struct dp_set_ipv6, hlimit, nw_ttl),
+};
+static const struct commit_field commit_arp_fields[] = {
+    COMMIT_FIELD(struct dp_set_arp, sip, nw_src),
+    COMMIT_FIELD(struct dp_set_arp, tip, nw_dst),
+    COMMIT_FIELD(struct dp_set_arp, sha, arp_sha),
+    COMMIT_FIELD(struct dp_set_arp, tha, arp_tha),
+};
+static const struct commit_field commit_nd_fields[] = {
+    COMMIT_FIELD(struct dp_set_nd, target, nd_target),
+    COMMIT_FIELD(struct dp_set_nd, sll, arp_sha),
+    COMMIT_FIELD(struct dp_set_nd, tll, arp_tha),
+};
+static const struct commit_field commit_l4_fields[] = {
+    COMMIT_FIELD(struct dp_set_l4, src, tp_src),
+    COMMIT_FIELD(struct dp_set_l4, dst, tp_dst),
+};
+
+/* Zeroes 'v' and 'm' and commits into them each of 'fields[0..n)' (see
+ * commit_bytes()).  Returns true if any of them changed. */
+static bool
+commit_fields(const struct xctx *ctx, const struct commit_field fields[],
+              size_t n, union dp_set_fields *v, union dp_set_fields *m)
+{
+    const uint8_t *base = (const uint8_t *)&ctx->base;
+    const uint8_t *flow = (const uint8_t *)&ctx->flow;
+    const uint8_t *written = (const uint8_t *)&ctx->written.masks;
+    bool any = false;
+
+    memset(v, 0, sizeof *v);
+    memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < n; i++) {
+        const struct commit_field *f = &fields[i];
+
+        any |= commit_bytes(base + f->flow_ofs, flow + f->flow_ofs,
+                            written + f->flow_ofs, (uint8_t *)v + f->set_ofs,
+                            (uint8_t *)m + f->set_ofs, f->n);
+    }
+    return any;
+}
+
+/* Commits 'fields[0..n)' of header 'h' and emits its set action if any of
+ * them changed; returns whether it did. */
+static bool
+commit_header(struct xctx *ctx, enum dp_set_header h,
+              const struct commit_field fields[], size_t n)
+{
+    union dp_set_fields v, m;
+
+    if (!commit_fields(ctx, fields, n, &v, &m)) {
+        return false;
+    }
+    dp_action_put_set(&ctx->odp, h, &v, &m);
+    return true;
+}
 
 static bool
 vlan_equal(const struct flow_vlan *a, const struct flow_vlan *b)
@@ -439,21 +521,16 @@ commit_vlans(struct xctx *ctx)
 static void
 commit_arp(struct xctx *ctx)
 {
-    struct dp_set_arp v, m;
-    bool any = false;
+    union dp_set_fields v, m;
+    bool any = commit_fields(ctx, commit_arp_fields,
+                             ARRAY_SIZE(commit_arp_fields), &v, &m);
 
-    memset(&v, 0, sizeof v);
-    memset(&m, 0, sizeof m);
-    COMMIT_FIELD(v, m, sip, nw_src);
-    COMMIT_FIELD(v, m, tip, nw_dst);
-    COMMIT_FIELD(v, m, sha, arp_sha);
-    COMMIT_FIELD(v, m, tha, arp_tha);
     /* The flow holds the low 8 bits of the opcode (a larger one does not
      * parse), so a rewrite writes the whole 16-bit field. */
     if (ctx->base.nw_proto != ctx->flow.nw_proto
         || ctx->written.masks.nw_proto) {
-        v.op = htons(ctx->flow.nw_proto);
-        m.op = UINT16_MAX;
+        v.arp.op = htons(ctx->flow.nw_proto);
+        m.arp.op = UINT16_MAX;
         any = any || ctx->base.nw_proto != ctx->flow.nw_proto;
     }
     if (any) {
@@ -467,25 +544,18 @@ commit_arp(struct xctx *ctx)
 static bool
 commit_nd(struct xctx *ctx)
 {
-    struct dp_set_nd v, m;
-    bool any = false;
-
     if (ctx->base.tp_dst != htons(0)
         || (ctx->base.tp_src != htons(ND_NEIGHBOR_SOLICIT)
             && ctx->base.tp_src != htons(ND_NEIGHBOR_ADVERT))) {
         return false;
     }
-    memset(&v, 0, sizeof v);
-    memset(&m, 0, sizeof m);
-    COMMIT_FIELD(v, m, target, nd_target);
-    COMMIT_FIELD(v, m, sll, arp_sha);
-    COMMIT_FIELD(v, m, tll, arp_tha);
-    if (any) {
-        ctx->wc->masks.tp_src = htons(UINT8_MAX);
-        ctx->wc->masks.tp_dst = htons(UINT8_MAX);
-        dp_action_put_set(&ctx->odp, DP_SET_ND, &v, &m);
+    if (!commit_header(ctx, DP_SET_ND, commit_nd_fields,
+                       ARRAY_SIZE(commit_nd_fields))) {
+        return false;
     }
-    return any;
+    ctx->wc->masks.tp_src = htons(UINT8_MAX);
+    ctx->wc->masks.tp_dst = htons(UINT8_MAX);
+    return true;
 }
 
 /* Type and code of ICMP or ICMPv6, kept by the flow in tp_src/tp_dst. */
@@ -513,17 +583,8 @@ commit_icmp(struct xctx *ctx, enum dp_set_header h)
 static bool
 commit_ports(struct xctx *ctx, enum dp_set_header h)
 {
-    struct dp_set_l4 v, m;
-    bool any = false;
-
-    memset(&v, 0, sizeof v);
-    memset(&m, 0, sizeof m);
-    COMMIT_FIELD(v, m, src, tp_src);
-    COMMIT_FIELD(v, m, dst, tp_dst);
-    if (any) {
-        dp_action_put_set(&ctx->odp, h, &v, &m);
-    }
-    return any;
+    return commit_header(ctx, h, commit_l4_fields,
+                         ARRAY_SIZE(commit_l4_fields));
 }
 
 /* L4 headers: ports of TCP, UDP and SCTP; ND fields, ICMP type and code.
@@ -568,52 +629,22 @@ commit_l4(struct xctx *ctx)
 static void
 commit_l2_l3_l4(struct xctx *ctx)
 {
-    bool any;
+    bool l3 = false;
 
-    {
-        struct dp_set_eth v, m;
-
-        memset(&v, 0, sizeof v);
-        memset(&m, 0, sizeof m);
-        any = false;
-        COMMIT_FIELD(v, m, src, dl_src);
-        COMMIT_FIELD(v, m, dst, dl_dst);
-        if (any) {
-            dp_action_put_set(&ctx->odp, DP_SET_ETH, &v, &m);
-        }
-    }
+    commit_header(ctx, DP_SET_ETH, commit_eth_fields,
+                  ARRAY_SIZE(commit_eth_fields));
     if (ctx->flow.dl_type == htons(ETH_TYPE_IP)) {
-        struct dp_set_ipv4 v, m;
-
-        memset(&v, 0, sizeof v);
-        memset(&m, 0, sizeof m);
-        any = false;
-        COMMIT_FIELD(v, m, src, nw_src);
-        COMMIT_FIELD(v, m, dst, nw_dst);
-        COMMIT_FIELD(v, m, tos, nw_tos);
-        COMMIT_FIELD(v, m, ttl, nw_ttl);
-        if (any) {
-            ctx->wc->masks.dl_type = 0xffff;
-            dp_action_put_set(&ctx->odp, DP_SET_IPV4, &v, &m);
-        }
+        l3 = commit_header(ctx, DP_SET_IPV4, commit_ipv4_fields,
+                           ARRAY_SIZE(commit_ipv4_fields));
     } else if (ctx->flow.dl_type == htons(ETH_TYPE_IPV6)) {
-        struct dp_set_ipv6 v, m;
-
-        memset(&v, 0, sizeof v);
-        memset(&m, 0, sizeof m);
-        any = false;
-        COMMIT_FIELD(v, m, src, ipv6_src);
-        COMMIT_FIELD(v, m, dst, ipv6_dst);
-        COMMIT_FIELD(v, m, label, ipv6_label);
-        COMMIT_FIELD(v, m, tclass, nw_tos);
-        COMMIT_FIELD(v, m, hlimit, nw_ttl);
-        if (any) {
-            ctx->wc->masks.dl_type = 0xffff;
-            dp_action_put_set(&ctx->odp, DP_SET_IPV6, &v, &m);
-        }
+        l3 = commit_header(ctx, DP_SET_IPV6, commit_ipv6_fields,
+                           ARRAY_SIZE(commit_ipv6_fields));
     } else if (ctx->flow.dl_type == htons(ETH_TYPE_ARP)
                || ctx->flow.dl_type == htons(ETH_TYPE_RARP)) {
         commit_arp(ctx);
+    }
+    if (l3) {
+        ctx->wc->masks.dl_type = 0xffff;
     }
     commit_l4(ctx);
 }

@@ -362,35 +362,53 @@ decode_nx_action(const uint8_t *a, size_t len, struct ofpacts *out)
 }
 
 static int
+decode_push_vlan(const uint8_t *a, struct ofpacts *out)
+{
+    uint16_t tpid = ofp_get16(a + 4);
+
+    if (tpid != ETH_TYPE_VLAN_8021Q && tpid != ETH_TYPE_VLAN_8021AD) {
+        return OFPERR_BAC_BAD_ARGUMENT;
+    }
+    ofpacts_put(out, OFPACT_PUSH_VLAN)->push_tpid = htons(tpid);
+    return 0;
+}
+
+/* The length of a fixed-size OpenFlow action 'type', 0 for one whose length
+ * varies (or an unknown one): checked, like nx_action_fixed_len(), before
+ * the action's decoder runs. */
+static size_t
+ofp_action_fixed_len(uint16_t type)
+{
+    switch (type) {
+    case OFPAT_OUTPUT:
+        return 16;
+    case OFPAT_PUSH_VLAN:
+    case OFPAT_POP_VLAN:
+    case OFPAT_DEC_NW_TTL:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+static int
 decode_action(const uint8_t *a, size_t len, struct ofpacts *out)
 {
     uint16_t type = ofp_get16(a);
+    size_t fixed_len = ofp_action_fixed_len(type);
 
+    if (fixed_len && len != fixed_len) {
+        return OFPERR_BAC_BAD_LEN;
+    }
     switch (type) {
     case OFPAT_OUTPUT:
-        return len == 16 ? decode_output(a, out) : OFPERR_BAC_BAD_LEN;
-    case OFPAT_PUSH_VLAN: {
-        uint16_t tpid = ofp_get16(a + 4);
-
-        if (len != 8) {
-            return OFPERR_BAC_BAD_LEN;
-        }
-        if (tpid != ETH_TYPE_VLAN_8021Q && tpid != ETH_TYPE_VLAN_8021AD) {
-            return OFPERR_BAC_BAD_ARGUMENT;
-        }
-        ofpacts_put(out, OFPACT_PUSH_VLAN)->push_tpid = htons(tpid);
-        return 0;
-    }
+        return decode_output(a, out);
+    case OFPAT_PUSH_VLAN:
+        return decode_push_vlan(a, out);
     case OFPAT_POP_VLAN:
-        if (len != 8) {
-            return OFPERR_BAC_BAD_LEN;
-        }
         ofpacts_put(out, OFPACT_STRIP_VLAN);
         return 0;
     case OFPAT_DEC_NW_TTL:
-        if (len != 8) {
-            return OFPERR_BAC_BAD_LEN;
-        }
         ofpacts_put(out, OFPACT_DEC_TTL);
         return 0;
     case OFPAT_SET_FIELD:
@@ -447,14 +465,24 @@ struct inst_decoder {
     uint8_t goto_table;
 };
 
+/* An instruction of 'want' bytes that may appear once ('*seen' says
+ * whether it did before): 0 when 'ilen' and '*seen' allow it. */
+static int
+inst_check_once(uint16_t ilen, uint16_t want, bool seen)
+{
+    if (ilen != want) {
+        return OFPERR_BIC_BAD_LEN;
+    }
+    return seen ? OFPERR_BIC_UNSUP_INST : 0;
+}
+
 static int
 decode_goto_table(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
 {
-    if (ilen != 8) {
-        return OFPERR_BIC_BAD_LEN;
-    }
-    if (d->have_goto) {
-        return OFPERR_BIC_UNSUP_INST;
+    int error = inst_check_once(ilen, 8, d->have_goto);
+
+    if (error) {
+        return error;
     }
     if (p[4] >= OFP13_N_TABLES) {
         return OFPERR_BIC_BAD_TABLE_ID;
@@ -467,11 +495,10 @@ decode_goto_table(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
 static int
 decode_write_metadata(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
 {
-    if (ilen != 24) {
-        return OFPERR_BIC_BAD_LEN;
-    }
-    if (d->have_meta) {
-        return OFPERR_BIC_UNSUP_INST;
+    int error = inst_check_once(ilen, 24, d->have_meta);
+
+    if (error) {
+        return error;
     }
     d->have_meta = true;
     d->meta_value = ofp_get64(p + 8);
@@ -482,11 +509,10 @@ decode_write_metadata(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
 static int
 decode_clear_actions(uint16_t ilen, struct inst_decoder *d)
 {
-    if (ilen != 8) {
-        return OFPERR_BIC_BAD_LEN;
-    }
-    if (d->have_clear) {
-        return OFPERR_BIC_UNSUP_INST;
+    int error = inst_check_once(ilen, 8, d->have_clear);
+
+    if (error) {
+        return error;
     }
     d->have_clear = true; /* The action set is always empty. */
     return 0;
@@ -619,27 +645,17 @@ err:
 
 /* ---- Encoding ----------------------------------------------------------- */
 
-static size_t
-action_start(struct ofpbuf *b, uint16_t type)
-{
-    size_t ofs = b->size;
-
-    ofpbuf_put_be16(b, type);
-    ofpbuf_put_be16(b, 0);
-    return ofs;
-}
-
+/* An action's length counts its padding. */
 static void
 action_finish(struct ofpbuf *b, size_t ofs)
 {
-    ofpbuf_put_zeros(b, ofp_pad8(b->size - ofs) - (b->size - ofs));
-    ofpbuf_set_be16(b, ofs + 2, (uint16_t)(b->size - ofs));
+    ofp_tlv_finish(b, ofs, true);
 }
 
 static size_t
 nx_action_start(struct ofpbuf *b, uint16_t subtype)
 {
-    size_t ofs = action_start(b, OFPAT_EXPERIMENTER);
+    size_t ofs = ofp_tlv_start(b, OFPAT_EXPERIMENTER);
 
     ofpbuf_put_be32(b, NX_VENDOR_ID);
     ofpbuf_put_be16(b, subtype);
@@ -709,7 +725,7 @@ put_set_field(struct ofpbuf *b, const struct field *f,
             ? oxm_for_field(f->id)
             : oxm_basic_for_field(f->id);
     if (d && field_value_is_all_ones(f, &m)) {
-        ofs = action_start(b, OFPAT_SET_FIELD);
+        ofs = ofp_tlv_start(b, OFPAT_SET_FIELD);
         oxm_put(b, d, &v, NULL);
         action_finish(b, ofs);
         return;
@@ -744,6 +760,17 @@ put_reg_load2(struct ofpbuf *b, const struct field *f,
     action_finish(b, ofs);
 }
 
+/* A 16-bit property of NXAST_CONTROLLER2, padded to 8 bytes as Open
+ * vSwitch writes it. */
+static void
+put_controller2_u16(struct ofpbuf *b, uint16_t type, uint16_t value)
+{
+    ofpbuf_put_be16(b, type);
+    ofpbuf_put_be16(b, 8);
+    ofpbuf_put_be16(b, value);
+    ofpbuf_put_zeros(b, 2);
+}
+
 /* A controller action that came in as NXAST_CONTROLLER2 goes back out as
  * one, with the properties whose values are not the defaults; 16-bit
  * values padded to 8 bytes, as Open vSwitch writes them. */
@@ -754,16 +781,10 @@ put_controller2(struct ofpbuf *b, const struct ofpact *a)
 
     ofpbuf_put_zeros(b, 6);
     if (a->controller.max_len != OFPACT_CONTROLLER_MAX_LEN) {
-        ofpbuf_put_be16(b, NXAC2PT_MAX_LEN);
-        ofpbuf_put_be16(b, 8);
-        ofpbuf_put_be16(b, a->controller.max_len);
-        ofpbuf_put_zeros(b, 2);
+        put_controller2_u16(b, NXAC2PT_MAX_LEN, a->controller.max_len);
     }
     if (a->controller.id) {
-        ofpbuf_put_be16(b, NXAC2PT_CONTROLLER_ID);
-        ofpbuf_put_be16(b, 8);
-        ofpbuf_put_be16(b, a->controller.id);
-        ofpbuf_put_zeros(b, 2);
+        put_controller2_u16(b, NXAC2PT_CONTROLLER_ID, a->controller.id);
     }
     if (a->controller.reason != OFPACT_REASON_ACTION) {
         ofpbuf_put_be16(b, NXAC2PT_REASON);
@@ -804,7 +825,7 @@ put_subfield_header(struct ofpbuf *b, const struct field_subfield *sf,
 static void
 put_output(struct ofpbuf *b, const struct ofpact *a)
 {
-    size_t ofs = action_start(b, OFPAT_OUTPUT);
+    size_t ofs = ofp_tlv_start(b, OFPAT_OUTPUT);
 
     ofpbuf_put_be32(b, ofp_port_to_wire(a->output.port));
     ofpbuf_put_be16(b, a->output.max_len);
@@ -824,7 +845,7 @@ put_controller(struct ofpbuf *b, const struct ofpact *a)
     }
     if (a->controller.reason == OFPACT_REASON_ACTION && !a->controller.id
         && a->raw != OFPACT_RAW_NX_CONTROLLER) {
-        ofs = action_start(b, OFPAT_OUTPUT);
+        ofs = ofp_tlv_start(b, OFPAT_OUTPUT);
         ofpbuf_put_be32(b, OFPP13_CONTROLLER);
         ofpbuf_put_be16(b, a->controller.max_len);
     } else {
@@ -884,7 +905,7 @@ put_of10_set(struct ofpbuf *b, const struct ofpact *a,
 static void
 put_push_vlan(struct ofpbuf *b, const struct ofpact *a)
 {
-    size_t ofs = action_start(b, OFPAT_PUSH_VLAN);
+    size_t ofs = ofp_tlv_start(b, OFPAT_PUSH_VLAN);
 
     ofpbuf_put(b, &a->push_tpid, 2);
     action_finish(b, ofs);
@@ -1003,13 +1024,13 @@ encode_action(const struct ofpact *a, const struct match *match,
         put_of10_set(b, a, match);
         break;
     case OFPACT_STRIP_VLAN:
-        action_finish(b, action_start(b, OFPAT_POP_VLAN));
+        action_finish(b, ofp_tlv_start(b, OFPAT_POP_VLAN));
         break;
     case OFPACT_PUSH_VLAN:
         put_push_vlan(b, a);
         break;
     case OFPACT_DEC_TTL:
-        action_finish(b, action_start(b, OFPAT_DEC_NW_TTL));
+        action_finish(b, ofp_tlv_start(b, OFPAT_DEC_NW_TTL));
         break;
     case OFPACT_SET_FIELD:
         put_set_field_action(b, a, match);
@@ -1056,13 +1077,11 @@ ofp_encode_instructions(const struct ofpacts *ofpacts,
         }
     }
     if (any_action) {
-        size_t ofs = b->size;
+        size_t ofs = ofp_tlv_start(b, OFPIT_APPLY_ACTIONS);
 
-        ofpbuf_put_be16(b, OFPIT_APPLY_ACTIONS);
-        ofpbuf_put_be16(b, 0);
         ofpbuf_put_zeros(b, 4);
         ofp_encode_actions(ofpacts, match, b);
-        ofpbuf_set_be16(b, ofs + 2, (uint16_t)(b->size - ofs));
+        ofp_tlv_finish(b, ofs, true);
     }
     for (size_t i = 0; i < ofpacts->n; i++) {
         const struct ofpact *a = &ofpacts->acts[i];

@@ -104,6 +104,25 @@ ofpbuf_set_be16(struct ofpbuf *b, size_t ofs, uint16_t v)
     b->data[ofs + 1] = (uint8_t)v;
 }
 
+size_t
+ofp_tlv_start(struct ofpbuf *b, uint16_t type)
+{
+    size_t ofs = b->size;
+
+    ofpbuf_put_be16(b, type);
+    ofpbuf_put_be16(b, 0);
+    return ofs;
+}
+
+void
+ofp_tlv_finish(struct ofpbuf *b, size_t ofs, bool pad_in_len)
+{
+    size_t len = b->size - ofs;
+
+    ofpbuf_put_zeros(b, ofp_pad8(len) - len);
+    ofpbuf_set_be16(b, ofs + 2, (uint16_t)(pad_in_len ? b->size - ofs : len));
+}
+
 void
 ofpbuf_pull(struct ofpbuf *b, size_t n)
 {
@@ -210,13 +229,16 @@ ofp_header_decode(const uint8_t *p, struct ofp_header *h)
     h->xid = ofp_get32(p + 4);
 }
 
-void
+size_t
 ofp_msg_start(struct ofpbuf *b, uint8_t type, uint32_t xid)
 {
+    size_t start = b->size;
+
     ofpbuf_put_u8(b, OFP13_VERSION);
     ofpbuf_put_u8(b, type);
     ofpbuf_put_be16(b, 0);
     ofpbuf_put_be32(b, xid);
+    return start;
 }
 
 /* Messages are built one per buffer from offset 0 up; ofp_msg_finish()
@@ -251,9 +273,8 @@ check_len(const uint8_t *msg, size_t len, size_t min)
 void
 ofp_encode_hello(struct ofpbuf *b, uint32_t xid)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_HELLO, xid);
 
-    ofp_msg_start(b, OFPT_HELLO, xid);
     ofpbuf_put_be16(b, OFPHET_VERSIONBITMAP);
     ofpbuf_put_be16(b, 8);
     ofpbuf_put_be32(b, 1u << OFP13_VERSION);
@@ -302,9 +323,8 @@ void
 ofp_encode_error(struct ofpbuf *b, uint32_t xid, int error,
                  const uint8_t *request, size_t request_len, const char *text)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_ERROR, xid);
 
-    ofp_msg_start(b, OFPT_ERROR, xid);
     ofpbuf_put_be16(b, OFPERR_TYPE(error));
     ofpbuf_put_be16(b, OFPERR_CODE(error));
     if (text) {
@@ -331,9 +351,8 @@ ofp_decode_error(const uint8_t *msg, size_t len, uint16_t *type,
 void
 ofp_encode_echo_reply(struct ofpbuf *b, const uint8_t *msg, size_t len)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_ECHO_REPLY, ofp_get32(msg + 4));
 
-    ofp_msg_start(b, OFPT_ECHO_REPLY, ofp_get32(msg + 4));
     ofpbuf_put(b, msg + OFP_HEADER_LEN, len - OFP_HEADER_LEN);
     ofp_msg_finish_at(b, start);
 }
@@ -347,9 +366,8 @@ ofp_encode_echo_reply(struct ofpbuf *b, const uint8_t *msg, size_t len)
 void
 ofp_encode_features_reply(struct ofpbuf *b, uint32_t xid, uint64_t dpid)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_FEATURES_REPLY, xid);
 
-    ofp_msg_start(b, OFPT_FEATURES_REPLY, xid);
     ofpbuf_put_be64(b, dpid);
     ofpbuf_put_be32(b, 0); /* n_buffers: no buffering. */
     ofpbuf_put_u8(b, OFP13_N_TABLES);
@@ -364,12 +382,7 @@ int
 ofp_decode_set_config(const uint8_t *msg, size_t len,
                       struct ofp_switch_config *cfg)
 {
-    int error = check_len(msg, len, 12);
-
-    if (error) {
-        return error;
-    }
-    if (len != 12) {
+    if (check_len(msg, len, 12) || len != 12) {
         return OFPERR_BAD_LEN;
     }
     cfg->flags = ofp_get16(msg + 8);
@@ -382,9 +395,8 @@ void
 ofp_encode_get_config_reply(struct ofpbuf *b, uint32_t xid,
                             const struct ofp_switch_config *cfg)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_GET_CONFIG_REPLY, xid);
 
-    ofp_msg_start(b, OFPT_GET_CONFIG_REPLY, xid);
     ofpbuf_put_be16(b, cfg->flags);
     ofpbuf_put_be16(b, cfg->miss_send_len);
     ofp_msg_finish_at(b, start);
@@ -393,12 +405,7 @@ ofp_encode_get_config_reply(struct ofpbuf *b, uint32_t xid,
 int
 ofp_decode_role_request(const uint8_t *msg, size_t len, struct ofp_role *r)
 {
-    int error = check_len(msg, len, 24);
-
-    if (error) {
-        return error;
-    }
-    if (len != 24) {
+    if (check_len(msg, len, 24) || len != 24) {
         return OFPERR_BAD_LEN;
     }
     r->role = ofp_get32(msg + 8);
@@ -409,9 +416,8 @@ ofp_decode_role_request(const uint8_t *msg, size_t len, struct ofp_role *r)
 void
 ofp_encode_role_reply(struct ofpbuf *b, uint32_t xid, const struct ofp_role *r)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_ROLE_REPLY, xid);
 
-    ofp_msg_start(b, OFPT_ROLE_REPLY, xid);
     ofpbuf_put_be32(b, r->role);
     ofpbuf_put_zeros(b, 4);
     ofpbuf_put_be64(b, r->generation_id);
@@ -522,10 +528,9 @@ ofp_encode_flow_mod(struct ofpbuf *b, uint32_t xid,
                     const struct ofp_flow_mod *fm)
 {
     const struct flow_text *ft = &fm->ft;
-    size_t start = b->size;
     bool add = ft->mode == FLOW_TEXT_ADD;
+    size_t start = ofp_msg_start(b, OFPT_FLOW_MOD, xid);
 
-    ofp_msg_start(b, OFPT_FLOW_MOD, xid);
     ofpbuf_put_be64(b, add ? ft->cookie : ft->cookie_match);
     ofpbuf_put_be64(b, add ? 0 : ft->cookie_mask);
     ofpbuf_put_u8(b, ft->table_id);
@@ -580,9 +585,8 @@ void
 ofp_encode_flow_removed(struct ofpbuf *b, uint32_t xid,
                         const struct ofp_flow_entry *e, uint8_t reason)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_FLOW_REMOVED, xid);
 
-    ofp_msg_start(b, OFPT_FLOW_REMOVED, xid);
     ofpbuf_put_be64(b, e->cookie);
     ofpbuf_put_be16(b, e->priority);
     ofpbuf_put_u8(b, reason);
@@ -602,10 +606,9 @@ void
 ofp_encode_packet_in(struct ofpbuf *b, uint32_t xid,
                      const struct ofp_packet_in *pin)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_PACKET_IN, xid);
     struct match match;
 
-    ofp_msg_start(b, OFPT_PACKET_IN, xid);
     ofpbuf_put_be32(b, pin->buffer_id);
     ofpbuf_put_be16(b, pin->total_len);
     ofpbuf_put_u8(b, pin->reason);
@@ -728,9 +731,8 @@ void
 ofp_encode_port_status(struct ofpbuf *b, uint32_t xid, uint8_t reason,
                        const struct ofp_port_desc *pd)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_PORT_STATUS, xid);
 
-    ofp_msg_start(b, OFPT_PORT_STATUS, xid);
     ofpbuf_put_u8(b, reason);
     ofpbuf_put_zeros(b, 7);
     ofp_put_port_desc(b, pd);
@@ -831,9 +833,8 @@ void
 ofp_encode_multipart_request(struct ofpbuf *b, uint32_t xid,
                              const struct ofp_multipart_request *mp)
 {
-    size_t start = b->size;
+    size_t start = ofp_msg_start(b, OFPT_MULTIPART_REQUEST, xid);
 
-    ofp_msg_start(b, OFPT_MULTIPART_REQUEST, xid);
     ofpbuf_put_be16(b, mp->type);
     ofpbuf_put_be16(b, mp->flags);
     ofpbuf_put_zeros(b, 4);
@@ -936,33 +937,16 @@ enum {
     OFPTFPT_APPLY_SETFIELD = 14,
 };
 
-static size_t
-prop_start(struct ofpbuf *b, uint16_t type)
-{
-    size_t ofs = b->size;
-
-    ofpbuf_put_be16(b, type);
-    ofpbuf_put_be16(b, 0);
-    return ofs;
-}
-
-static void
-prop_finish(struct ofpbuf *b, size_t ofs)
-{
-    ofpbuf_set_be16(b, ofs + 2, (uint16_t)(b->size - ofs));
-    ofpbuf_put_zeros(b, ofp_pad8(b->size - ofs) - (b->size - ofs));
-}
-
 static void
 put_id_prop(struct ofpbuf *b, uint16_t type, const uint16_t *ids, size_t n)
 {
-    size_t ofs = prop_start(b, type);
+    size_t ofs = ofp_tlv_start(b, type);
 
     for (size_t i = 0; i < n; i++) {
         ofpbuf_put_be16(b, ids[i]);
         ofpbuf_put_be16(b, 4);
     }
-    prop_finish(b, ofs);
+    ofp_tlv_finish(b, ofs, false);
 }
 
 static void
@@ -970,12 +954,12 @@ put_oxm_prop(struct ofpbuf *b, uint16_t type, bool writable_only)
 {
     uint32_t headers[64];
     size_t n = oxm_basic_headers(headers, ARRAY_SIZE(headers), writable_only);
-    size_t ofs = prop_start(b, type);
+    size_t ofs = ofp_tlv_start(b, type);
 
     for (size_t i = 0; i < n; i++) {
         ofpbuf_put_be32(b, headers[i]);
     }
-    prop_finish(b, ofs);
+    ofp_tlv_finish(b, ofs, false);
 }
 
 static void
@@ -986,11 +970,11 @@ put_table_properties(struct ofpbuf *b, uint8_t table_id)
     size_t ofs;
 
     put_id_prop(b, OFPTFPT_INSTRUCTIONS, insts, ARRAY_SIZE(insts));
-    ofs = prop_start(b, OFPTFPT_NEXT_TABLES);
+    ofs = ofp_tlv_start(b, OFPTFPT_NEXT_TABLES);
     for (unsigned int t = table_id + 1u; t < OFP13_N_TABLES; t++) {
         ofpbuf_put_u8(b, (uint8_t)t);
     }
-    prop_finish(b, ofs);
+    ofp_tlv_finish(b, ofs, false);
     put_id_prop(b, OFPTFPT_WRITE_ACTIONS, NULL, 0);
     put_id_prop(b, OFPTFPT_APPLY_ACTIONS, acts, ARRAY_SIZE(acts));
     put_oxm_prop(b, OFPTFPT_MATCH, false);

@@ -262,9 +262,10 @@ struct ofp_header {
 
 /* Reads the header of 'data[0..size)' (at least OFP_HEADER_LEN bytes). */
 void ofp_header_decode(const uint8_t *data, struct ofp_header *);
-/* Starts a message of 'type' in 'b' (whose size must be 0) with 'xid';
- * ofp_msg_finish() fixes up the length. */
-void ofp_msg_start(struct ofpbuf *b, uint8_t type, uint32_t xid);
+/* Starts a message of 'type' with 'xid' at the end of 'b' and returns the
+ * offset it starts at; ofp_msg_finish() fixes up the length of a message
+ * that starts at offset 0 (an empty 'b'). */
+size_t ofp_msg_start(struct ofpbuf *b, uint8_t type, uint32_t xid);
 void ofp_msg_finish(struct ofpbuf *b);
 
 /* ---- HELLO, ERROR, ECHO -------------------------------------------------- */

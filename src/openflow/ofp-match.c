@@ -563,10 +563,7 @@ ofp_encode_match(const struct match *m, struct ofpbuf *b)
     bool arp = exact_type
                && (flow->dl_type == htons(ETH_TYPE_ARP)
                    || flow->dl_type == htons(ETH_TYPE_RARP));
-    size_t start = b->size;
-
-    ofpbuf_put_be16(b, OFPMT_OXM);
-    ofpbuf_put_be16(b, 0);
+    size_t start = ofp_tlv_start(b, OFPMT_OXM);
 
     put_field(b, m, FIELD_IN_PORT, OXM_CLASS_BASIC, 0);
     put_field(b, m, FIELD_METADATA, OXM_CLASS_BASIC, 2);
@@ -612,6 +609,5 @@ ofp_encode_match(const struct match *m, struct ofpbuf *b)
         put_field(b, m, FIELD_ND_TLL, OXM_CLASS_BASIC, 33);
     }
 
-    ofpbuf_set_be16(b, start + 2, (uint16_t)(b->size - start));
-    ofpbuf_put_zeros(b, ofp_pad8(b->size - start) - (b->size - start));
+    ofp_tlv_finish(b, start, false);
 }

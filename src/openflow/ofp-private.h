@@ -1,6 +1,7 @@
 /*
- * openflow/ofp-private.h — byte-order readers shared by the codec's files
- * (ofp-codec.c, ofp-match.c, ofp-actions.c).  Not for other modules.
+ * openflow/ofp-private.h — byte-order readers, OXM headers and
+ * type-length element writers shared by the codec's files (ofp-codec.c,
+ * ofp-match.c, ofp-actions.c).  Not for other modules.
  *
  * Every reader takes a pointer the caller has already bounded: the codec
  * checks a length first and reads second, always.
@@ -36,8 +37,6 @@ ofp_pad8(size_t n)
 {
     return (n + 7) & ~(size_t)7;
 }
-
-#endif /* openflow/ofp-private.h */
 
 /* ---- OXM / NXM field headers (ofp-match.c) ------------------------------ */
 
@@ -98,3 +97,17 @@ int oxm_pull(const uint8_t *p, size_t len, bool allow_mask,
 /* Appends one TLV; 'mask' NULL or all ones for none. */
 void oxm_put(struct ofpbuf *, const struct oxm_def *,
              const union field_value *value, const union field_value *mask);
+
+/* ---- Type-length elements (ofp-codec.c) --------------------------------- */
+
+/* Actions, instructions, a match and table-feature properties all start
+ * with a 16-bit type and a 16-bit length that covers what follows: this
+ * writes the type and a zero length, and returns where the element starts
+ * for ofp_tlv_finish(). */
+size_t ofp_tlv_start(struct ofpbuf *, uint16_t type);
+/* Pads the element that starts at 'ofs' to a multiple of 8 bytes and sets
+ * its length: with the padding for 'pad_in_len' (actions, instructions),
+ * without it otherwise (a match, a property). */
+void ofp_tlv_finish(struct ofpbuf *, size_t ofs, bool pad_in_len);
+
+#endif /* openflow/ofp-private.h */

@@ -59,6 +59,32 @@ eth_addr_equals(struct eth_addr a, struct eth_addr b)
     return !memcmp(a.ea, b.ea, ETH_ADDR_LEN);
 }
 
+/* The memcpy-safe helpers: a network-order field at any offset of a frame
+ * (a memcpy of constant size compiles to one load or store). */
+static inline be16
+packet_get_be16(const void *p)
+{
+    be16 v;
+
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline be32
+packet_get_be32(const void *p)
+{
+    be32 v;
+
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void
+packet_put_be16(void *p, be16 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
 #define ETH_ADDR_FMT "%02x:%02x:%02x:%02x:%02x:%02x"
 #define ETH_ADDR_ARGS(A)                                                      \
     (A).ea[0], (A).ea[1], (A).ea[2], (A).ea[3], (A).ea[4], (A).ea[5]

@@ -13,6 +13,7 @@ verdict: ASan's leak check and TSan's halt_on_error make a clean run exit
 0 and anything else not.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -53,6 +54,29 @@ def daemon_env():
     supp = os.path.join(TOP, "tests", "tsan.supp")
     env.setdefault("TSAN_OPTIONS", f"suppressions={supp}:halt_on_error=1")
     return env
+
+
+@contextlib.contextmanager
+def daemon_in_rundir(rundir, preexec_fn=None):
+    """Runs flowswitchd with one memory port and FLOWSWITCH_RUNDIR set to
+    'rundir' (a pathlib.Path), its socket left where it puts it by default;
+    yields (env, socket path) once the socket exists, then stops it with
+    SIGTERM and asserts it exited 0."""
+    env = daemon_env()
+    env["FLOWSWITCH_RUNDIR"] = str(rundir)
+    proc = subprocess.Popen([build_path("flowswitchd"), "--port",
+                             "p1,type=memory"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=preexec_fn)
+    sock = rundir / "flowswitchd.ctl"
+    try:
+        wait_for(lambda: proc.poll() is not None or sock.exists(),
+                 "the default socket")
+        yield env, sock
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
 
 
 def wait_for(predicate, what, deadline=DEADLINE):

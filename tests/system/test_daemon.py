@@ -32,7 +32,7 @@ from scapy.layers.l2 import ARP, Ether
 from scapy.utils import wrpcap
 
 from daemon_util import (Daemon, assert_conserved, build_path, daemon_env,
-                         parse_summary, rpc, wait_for)
+                         daemon_in_rundir, parse_summary, rpc, wait_for)
 
 COMMANDS = [
     # DESIGN.md section 5
@@ -230,25 +230,13 @@ def test_exit_command_shuts_down_cleanly(daemon):
 
 def test_default_socket_lives_in_the_rundir(tmp_path):
     rundir = tmp_path / "run"
-    env = daemon_env()
-    env["FLOWSWITCH_RUNDIR"] = str(rundir)
-    proc = subprocess.Popen([build_path("flowswitchd"), "--port",
-                             "p1,type=memory"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    sock = rundir / "flowswitchd.ctl"
-    try:
-        wait_for(lambda: proc.poll() is not None or sock.exists(),
-                 "the default socket")
+    with daemon_in_rundir(rundir) as (env, sock):
         assert (rundir.stat().st_mode & 0o777) == 0o750
         assert (sock.stat().st_mode & 0o777) == 0o660
         res = subprocess.run([build_path("flowswitch-ctl"), "version"],
                              env=env, capture_output=True, text=True,
                              timeout=60)
         assert res.stdout == "flowswitchd (flowswitch) 0.1.0\n"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
-    assert proc.returncode == 0
 
 
 # ---- Commands -------------------------------------------------------------

@@ -31,7 +31,7 @@ import subprocess
 import pytest
 
 from daemon_util import Daemon, assert_conserved, parse_summary, wait_for
-from test_daemon_netns import PING, PY, TX_CSUM, Topology
+from test_daemon_netns import PING, PY, TX_CSUM, built_topology
 from traffic_util import coverage, port_stats, scaled
 
 pytestmark = pytest.mark.skipif(
@@ -92,13 +92,7 @@ RX_DROP_COUNTERS = ["netdev_afxdp_rx_kernel_drop",
 
 @pytest.fixture
 def topology():
-    topo = Topology("fsx", ADDRS)
-    try:
-        topo.create()
-        yield topo
-    finally:
-        topo.destroy()
-        assert topo.leftovers() == []
+    yield from built_topology("fsx", ADDRS)
 
 
 def start_daemon(topo, tmp_path):

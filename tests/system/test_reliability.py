@@ -34,7 +34,6 @@ import json
 import os
 import random
 import re
-import signal
 import socket
 import subprocess
 import threading
@@ -43,7 +42,7 @@ import time
 import pytest
 
 from daemon_util import (Daemon, assert_conserved, build_path, daemon_env,
-                         parse_summary, rpc, wait_for)
+                         daemon_in_rundir, parse_summary, rpc, wait_for)
 from traffic_util import (Ipv4Udp, SANITIZED, coverage, dp_show, ip4,
                           mac, port_stats, read_pcap, scaled, udp_frame,
                           write_pcap)
@@ -660,19 +659,7 @@ def test_someone_elses_socket_or_rundir_is_refused(tmp_path):
 
 def test_rundir_0750_and_socket_0660_whatever_the_umask(tmp_path):
     rundir = tmp_path / "run"
-    env = daemon_env()
-    env["FLOWSWITCH_RUNDIR"] = str(rundir)
-    proc = subprocess.Popen([build_path("flowswitchd"), "--port",
-                             "p1,type=memory"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: os.umask(0o077))
-    sock = rundir / "flowswitchd.ctl"
-    try:
-        wait_for(lambda: proc.poll() is not None or sock.exists(),
-                 "the default socket")
+    with daemon_in_rundir(rundir, preexec_fn=lambda: os.umask(0o077)) as (
+            _, sock):
         assert (rundir.stat().st_mode & 0o777) == 0o750
         assert (sock.stat().st_mode & 0o777) == 0o660
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
-    assert proc.returncode == 0

@@ -26,9 +26,7 @@ Everything the test creates is named after its process id and removed
 afterwards.  Without root (or iproute2) it is skipped with the reason.
 """
 
-import os
 import random
-import shutil
 import socket
 import subprocess
 import threading
@@ -36,14 +34,12 @@ import threading
 import pytest
 
 from daemon_util import Daemon, assert_conserved, parse_summary, wait_for
-from test_daemon_netns import (CLIENT, PING, SERVER, built_topology)
+import test_daemon_netns
+from test_daemon_netns import CLIENT, PING, PY, SERVER, built_topology
 from traffic_util import coverage, port_stats, scaled, write_pcap
 
-PY = "/usr/bin/python3"
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("ip"),
-    reason="needs root and iproute2 (network namespaces, AF_PACKET)")
+# Needs what test_daemon_netns needs (root, iproute2): skipped alike.
+pytestmark = test_daemon_netns.pytestmark
 
 # Sends every frame of a capture ROUNDS times on eth0; prints how many the
 # kernel took (fuzz() frames may exceed the MTU: EMSGSIZE).

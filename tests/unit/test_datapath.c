@@ -80,24 +80,6 @@ create_dp(unsigned int n_threads, unsigned int n_handlers,
     return dp;
 }
 
-/* An Ethernet/IPv4/TCP frame of 'len' bytes (>= 54) from 'src_ip' to
- * 10.0.0.2 whose payload starts with the 32-bit 'seq' (if 'len' >= 58). */
-static void
-build_tcp(uint8_t *b, size_t len, uint32_t src_ip, uint16_t sport,
-          uint16_t dport, uint8_t tcp_flags, uint32_t seq)
-{
-    struct unit_frame_tcp_spec spec = {
-        .nw_src = src_ip,
-        .nw_dst = 0x0a000002,
-        .tp_src = sport,
-        .tp_dst = dport,
-        .tcp_flags = tcp_flags,
-        .tag = seq,
-    };
-
-    unit_frame_tcp(b, len, &spec);
-}
-
 static uint32_t
 packet_seq(const struct dp_packet *pkt)
 {
@@ -110,7 +92,7 @@ inject_tcp(struct netdev *port, uint32_t src_ip, uint16_t sport,
 {
     uint8_t b[64];
 
-    build_tcp(b, sizeof b, src_ip, sport, dport, flags, seq);
+    unit_frame_tcp_to_host2(b, sizeof b, src_ip, sport, dport, flags, seq);
     assert_int_equal(netdev_memory_inject(port, b, sizeof b), 0);
 }
 
@@ -471,7 +453,7 @@ test_operate_sends_a_run_of_executes_once_per_port(void **state)
         struct dp_packet *pkt = netdev_packet_alloc();
         uint8_t b[64];
 
-        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
+        unit_frame_tcp_to_host2(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
         dp_packet_put(pkt, b, sizeof b);
         ops[i].type = DP_OP_EXECUTE;
         ops[i].execute.packet = pkt;
@@ -520,6 +502,56 @@ test_operate_sends_a_run_of_executes_once_per_port(void **state)
 }
 
 /* ---- Traffic ------------------------------------------------------------ */
+
+/* The forwarding setup of the traffic tests: memory ports p1 and p2 as
+ * datapath ports 1 and 2 of a one-thread datapath (EMC insert on every
+ * hit, no upcall queue), forwarding with flow 'm' = 'ufid' (in_port=1, TCP
+ * to port 80: output:2). */
+struct fwd_env {
+    struct netdev *p1, *p2;
+    struct dp *dp;
+    struct match m;
+    struct dp_ufid ufid;
+};
+
+/* The ports and the datapath, before the ports are attached. */
+static void
+fwd_env_create(struct fwd_env *e)
+{
+    e->p1 = open_memory_port("p1", 0);
+    e->p2 = open_memory_port("p2", 0);
+    e->dp = create_dp(1, 1, 0, 1);
+}
+
+/* Attaches the ports and installs the flow. */
+static void
+fwd_env_start(struct fwd_env *e)
+{
+    assert_int_equal(dp_port_add(e->dp, e->p1, 1), 0);
+    assert_int_equal(dp_port_add(e->dp, e->p2, 2), 0);
+    tcp_match(&e->m, 1, 80);
+    put_flow(e->dp, &e->m, "2", &e->ufid);
+}
+
+static void
+fwd_env_init(struct fwd_env *e)
+{
+    fwd_env_create(e);
+    fwd_env_start(e);
+}
+
+/* Detaches the ports, destroys the datapath and closes the ports (with
+ * whatever p2 still holds). */
+static void
+fwd_env_destroy(struct fwd_env *e)
+{
+    assert_int_equal(dp_port_del(e->dp, 1), 0);
+    assert_int_equal(dp_port_del(e->dp, 2), 0);
+    dp_destroy(e->dp);
+    drain_port(e->p2);
+    netdev_close(e->p1);
+    netdev_close(e->p2);
+}
 
 static void
 test_hits_forward_and_count_flow_stats(void **state)
@@ -580,38 +612,25 @@ test_hits_forward_and_count_flow_stats(void **state)
 static void
 check_light_load(unsigned int max_sleep_us)
 {
-    struct netdev *p1 = open_memory_port("p1", 0);
-    struct netdev *p2 = open_memory_port("p2", 0);
-    struct dp *dp = create_dp(1, 1, 0, 1);
-    struct dp_ufid ufid;
+    struct fwd_env e;
     struct dp_stats st;
-    struct match m;
 
-    dp_set_max_sleep(dp, max_sleep_us);
-    assert_int_equal(dp_get_max_sleep(dp), max_sleep_us);
-    assert_int_equal(dp_port_add(dp, p1, 1), 0);
-    assert_int_equal(dp_port_add(dp, p2, 2), 0);
-    tcp_match(&m, 1, 80);
-    put_flow(dp, &m, "2", &ufid);
+    fwd_env_create(&e);
+    dp_set_max_sleep(e.dp, max_sleep_us);
+    assert_int_equal(dp_get_max_sleep(e.dp), max_sleep_us);
+    fwd_env_start(&e);
     for (uint32_t i = 0; i < 50; i++) {
-        inject_tcp(p1, 0x0a000001, 1000, 80, TCP_ACK, i);
-        wait_tx(p2, i + 1);
+        inject_tcp(e.p1, 0x0a000001, 1000, 80, TCP_ACK, i);
+        wait_tx(e.p2, i + 1);
     }
-    wait_rx(dp, 50, &st);
+    wait_rx(e.dp, 50, &st);
     assert_int_equal(st.n_hit, 50);
     if (max_sleep_us) {
         assert_true(st.n_light_sleeps > 0);
     } else {
         assert_int_equal(st.n_light_sleeps, 0);
     }
-    assert_int_equal(dp_port_del(dp, 1), 0);
-    assert_int_equal(dp_port_del(dp, 2), 0);
-    dp_destroy(dp);
-    for (struct dp_packet *pkt; (pkt = netdev_memory_collect(p2));) {
-        dp_packet_delete(pkt);
-    }
-    netdev_close(p1);
-    netdev_close(p2);
+    fwd_env_destroy(&e);
 }
 
 static void
@@ -633,32 +652,25 @@ test_light_load_never_sleeps_with_the_ceiling_at_zero(void **state)
 static void
 test_threads_count_busy_and_idle_time(void **state)
 {
-    struct netdev *p1 = open_memory_port("p1", 0);
-    struct netdev *p2 = open_memory_port("p2", 0);
-    struct dp *dp = create_dp(1, 1, 0, 1);
-    struct dp_ufid ufid;
+    struct fwd_env e;
     struct dp_stats st, st2;
-    struct match m;
     uint64_t deadline;
 
     (void)state;
-    assert_int_equal(dp_port_add(dp, p1, 1), 0);
-    assert_int_equal(dp_port_add(dp, p2, 2), 0);
-    tcp_match(&m, 1, 80);
-    put_flow(dp, &m, "2", &ufid);
+    fwd_env_init(&e);
     for (uint32_t i = 0; i < 1000; i++) {
-        inject_tcp(p1, 0x0a000001, 1000, 80, TCP_ACK, i);
+        inject_tcp(e.p1, 0x0a000001, 1000, 80, TCP_ACK, i);
     }
-    wait_rx(dp, 1000, &st);
-    wait_tx(p2, 1000);
+    wait_rx(e.dp, 1000, &st);
+    wait_tx(e.p2, 1000);
     /* The iteration that forwarded the last batch is counted when the
      * next one starts: wait until idle time moves on. */
     deadline = time_msec() + 10000;
     do {
         assert_true(time_msec() < deadline);
-        dp_get_stats(dp, &st);
+        dp_get_stats(e.dp, &st);
         pause_briefly();
-        dp_get_stats(dp, &st2);
+        dp_get_stats(e.dp, &st2);
     } while (st2.idle_ns <= st.idle_ns || st2.busy_ns != st.busy_ns);
     assert_true(st.busy_ns > 0);
     /* No traffic: busy time stands still while idle time moves. */
@@ -666,79 +678,61 @@ test_threads_count_busy_and_idle_time(void **state)
     do {
         assert_true(time_msec() < deadline);
         pause_briefly();
-        dp_get_stats(dp, &st2);
+        dp_get_stats(e.dp, &st2);
     } while (st2.idle_ns < st.idle_ns + 1000000);
     assert_int_equal(st2.busy_ns, st.busy_ns);
 
-    assert_int_equal(dp_port_del(dp, 1), 0);
-    assert_int_equal(dp_port_del(dp, 2), 0);
-    dp_destroy(dp);
-    for (struct dp_packet *pkt; (pkt = netdev_memory_collect(p2));) {
-        dp_packet_delete(pkt);
-    }
-    netdev_close(p1);
-    netdev_close(p2);
+    fwd_env_destroy(&e);
 }
 
 static void
 test_deleted_flow_in_emc_is_missed_next_time(void **state)
 {
-    struct netdev *p1 = open_memory_port("p1", 0);
-    struct netdev *p2 = open_memory_port("p2", 0);
-    struct dp *dp = create_dp(1, 1, 0, 1); /* EMC insert on every hit. */
+    struct fwd_env e;
     struct dp_flow_stats fs;
-    struct dp_ufid ufid;
     struct dp_stats st;
-    struct match m;
 
     (void)state;
-    dp_port_add(dp, p1, 1);
-    dp_port_add(dp, p2, 2);
-    tcp_match(&m, 1, 80);
-    put_flow(dp, &m, "2", &ufid);
+    fwd_env_init(&e);
 
-    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 0);
-    wait_rx(dp, 1, &st);
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 0);
+    wait_rx(e.dp, 1, &st);
     assert_int_equal(st.n_dpcls_hit, 1);
     assert_int_equal(st.n_emc_hit, 0);
-    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 1);
-    wait_rx(dp, 2, &st);
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 1);
+    wait_rx(e.dp, 2, &st);
     assert_int_equal(st.n_emc_hit, 1);
 
     /* The flow is in the EMC; delete it: the next packet misses. */
-    assert_int_equal(dp_flow_del(dp, &ufid, &fs), 0);
+    assert_int_equal(dp_flow_del(e.dp, &e.ufid, &fs), 0);
     assert_int_equal(fs.n_packets, 2);
-    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 2);
-    wait_rx(dp, 3, &st);
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 2);
+    wait_rx(e.dp, 3, &st);
     assert_int_equal(st.n_missed, 1);
     assert_int_equal(st.n_emc_hit, 1);
     assert_int_equal(st.n_hit, 2);
 
     /* Put it back: found in dpcls (the stale entry is dropped), then the
      * EMC again. */
-    put_flow(dp, &m, "2", &ufid);
-    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 3);
-    wait_rx(dp, 4, &st);
+    put_flow(e.dp, &e.m, "2", &e.ufid);
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 3);
+    wait_rx(e.dp, 4, &st);
     assert_int_equal(st.n_dpcls_hit, 2);
-    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 4);
-    wait_rx(dp, 5, &st);
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 4);
+    wait_rx(e.dp, 5, &st);
     assert_int_equal(st.n_emc_hit, 2);
 
     /* EMC off: everything goes to dpcls. */
-    dp_set_emc(dp, false, 1);
-    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 5);
-    wait_rx(dp, 6, &st);
+    dp_set_emc(e.dp, false, 1);
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 5);
+    wait_rx(e.dp, 6, &st);
     assert_int_equal(st.n_emc_hit, 2);
     assert_int_equal(st.n_dpcls_hit, 3);
 
-    wait_tx(p2, 5);
-    assert_int_equal(drain_port(p2), 5);
-    assert_int_equal(drain_upcalls(dp), 1);
-    dp_port_del(dp, 1);
-    dp_port_del(dp, 2);
-    dp_destroy(dp);
-    netdev_close(p1);
-    netdev_close(p2);
+    wait_tx(e.p2, 5);
+    assert_int_equal(drain_port(e.p2), 5);
+    assert_int_equal(drain_upcalls(e.dp), 1);
+    fwd_env_destroy(&e);
 }
 
 /* A whole batch of packets of a deleted flow whose last reference is its
@@ -747,44 +741,33 @@ test_deleted_flow_in_emc_is_missed_next_time(void **state)
 static void
 test_batch_on_a_dead_emc_entry_misses_entirely(void **state)
 {
-    struct netdev *p1 = open_memory_port("p1", 0);
-    struct netdev *p2 = open_memory_port("p2", 0);
-    struct dp *dp = create_dp(1, 1, 0, 1);
-    struct dp_ufid ufid;
+    struct fwd_env e;
     struct dp_stats st;
-    struct match m;
 
     (void)state;
-    dp_port_add(dp, p1, 1);
-    dp_port_add(dp, p2, 2);
-    tcp_match(&m, 1, 80);
-    put_flow(dp, &m, "2", &ufid);
-    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 0);
-    wait_rx(dp, 1, &st);
-    inject_tcp(p1, 0x0a000001, 1000, 80, 0, 1);
-    wait_rx(dp, 2, &st);
+    fwd_env_init(&e);
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 0);
+    wait_rx(e.dp, 1, &st);
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 1);
+    wait_rx(e.dp, 2, &st);
     assert_int_equal(st.n_emc_hit, 1);
 
     /* Delete the flow (the EMC keeps the only reference), queue a full
      * batch while the port is detached, then attach it again so that the
      * thread receives the 32 packets at once. */
-    assert_int_equal(dp_flow_del(dp, &ufid, NULL), 0);
-    assert_int_equal(dp_port_del(dp, 1), 0);
+    assert_int_equal(dp_flow_del(e.dp, &e.ufid, NULL), 0);
+    assert_int_equal(dp_port_del(e.dp, 1), 0);
     for (uint32_t i = 0; i < 32; i++) {
-        inject_tcp(p1, 0x0a000001, 1000, 80, 0, 2 + i);
+        inject_tcp(e.p1, 0x0a000001, 1000, 80, 0, 2 + i);
     }
-    assert_int_equal(dp_port_add(dp, p1, 1), 0);
-    wait_rx(dp, 34, &st);
+    assert_int_equal(dp_port_add(e.dp, e.p1, 1), 0);
+    wait_rx(e.dp, 34, &st);
     assert_int_equal(st.n_missed, 32);
     assert_int_equal(st.n_hit, 2);
-    wait_tx(p2, 2);
-    drain_port(p2);
-    assert_int_equal(drain_upcalls(dp), 32);
-    dp_port_del(dp, 1);
-    dp_port_del(dp, 2);
-    dp_destroy(dp);
-    netdev_close(p1);
-    netdev_close(p2);
+    wait_tx(e.p2, 2);
+    drain_port(e.p2);
+    assert_int_equal(drain_upcalls(e.dp), 32);
+    fwd_env_destroy(&e);
 }
 
 static void
@@ -963,32 +946,27 @@ lossless_handler_main(void *h_)
     return NULL;
 }
 
-static void
-test_lossless_port_never_loses(void **state)
+/* Writes 'n' TCP frames of one flow (seq 0..n-1) to a new pcap file whose
+ * name it stores in 'path' (a mkstemp() template) and opens it as a
+ * lossless replay port. */
+static struct netdev *
+open_pcap_replay(char *path, uint32_t n)
 {
-    enum { N = 3000 };
-    char path[] = "/tmp/test_datapath_XXXXXX";
-    struct pcap_writer *w;
     struct netdev_options opts;
-    struct lossless_handler h;
+    struct pcap_writer *w;
     struct netdev *port;
-    pthread_t thread;
-    struct dp_port_stats ps;
-    struct dp_stats st;
-    struct dp *dp;
     char *error = NULL;
     int fd;
 
-    (void)state;
     fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(pcap_writer_open(path, &w, &error), 0);
-    for (uint32_t i = 0; i < N; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         uint8_t b[64];
         struct dp_packet *pkt;
 
-        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
+        unit_frame_tcp_to_host2(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
         pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
         assert_int_equal(pcap_writer_write(w, pkt, 0, &error), 0);
         dp_packet_delete(pkt);
@@ -1001,7 +979,22 @@ test_lossless_port_never_loses(void **state)
         fail_msg("%s", error);
     }
     assert_true(netdev_is_lossless(port));
+    return port;
+}
 
+static void
+test_lossless_port_never_loses(void **state)
+{
+    enum { N = 3000 };
+    char path[] = "/tmp/test_datapath_XXXXXX";
+    struct netdev *port = open_pcap_replay(path, N);
+    struct lossless_handler h;
+    pthread_t thread;
+    struct dp_port_stats ps;
+    struct dp_stats st;
+    struct dp *dp;
+
+    (void)state;
     dp = create_dp(1, 1, 512, 1);
     /* Waits at a full queue; waits at a port's share are tested below. */
     dp_set_upcall_port_share(dp, false);
@@ -1311,42 +1304,6 @@ test_ports_under_the_floor_can_still_fill_the_queue(void **state)
         netdev_close(ports[p]);
     }
     dp_destroy(dp);
-}
-
-/* Writes 'n' TCP frames of one flow (seq 0..n-1) to a new pcap file whose
- * name it stores in 'path' (a mkstemp() template) and opens it as a
- * lossless replay port. */
-static struct netdev *
-open_pcap_replay(char *path, uint32_t n)
-{
-    struct netdev_options opts;
-    struct pcap_writer *w;
-    struct netdev *port;
-    char *error = NULL;
-    int fd;
-
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(pcap_writer_open(path, &w, &error), 0);
-    for (uint32_t i = 0; i < n; i++) {
-        uint8_t b[64];
-        struct dp_packet *pkt;
-
-        build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, i);
-        pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
-        assert_int_equal(pcap_writer_write(w, pkt, 0, &error), 0);
-        dp_packet_delete(pkt);
-    }
-    assert_int_equal(pcap_writer_close(w, &error), 0);
-
-    memset(&opts, 0, sizeof opts);
-    opts.rx_path = path;
-    if (netdev_open("replay", "pcap", &opts, &port, &error)) {
-        fail_msg("%s", error);
-    }
-    assert_true(netdev_is_lossless(port));
-    return port;
 }
 
 /* Polls until port 'port_no' holds 'n' upcalls in queue 'h'. */
@@ -2025,7 +1982,7 @@ test_execute_outputs_and_queues_action_upcalls(void **state)
 
     (void)state;
     dp_port_add(dp, p2, 2);
-    build_tcp(b, sizeof b, 0x0a000001, 1000, 80, 0, 7);
+    unit_frame_tcp_to_host2(b, sizeof b, 0x0a000001, 1000, 80, 0, 7);
     pkt = dp_packet_new_from_bytes(b, sizeof b, 0);
     pkt->in_port = 1;
     assert_int_equal(dp_execute(dp, pkt, a, false), 0);
@@ -2135,7 +2092,8 @@ injector_main(void *inj_)
     while (!atomic_load_relaxed(&inj->stop)) {
         uint8_t b[64];
 
-        build_tcp(b, sizeof b, 0x0a000001, 1000, (uint16_t)(80 + i % 2), 0, i);
+        unit_frame_tcp_to_host2(b, sizeof b, 0x0a000001, 1000,
+                                (uint16_t)(80 + i % 2), 0, i);
         if (!netdev_memory_inject(inj->port, b, sizeof b)) {
             inj->injected++;
         }

@@ -56,27 +56,10 @@
 
 /* A 64-byte TCP ACK from 10.0.0.1 to 10.0.0.2. */
 static void
-build_tcp(uint8_t b[64], uint16_t sport, uint16_t dport)
-{
-    struct unit_frame_tcp_spec spec = {
-        .nw_src = 0x0a000001,
-        .nw_dst = 0x0a000002,
-        .tp_src = sport,
-        .tp_dst = dport,
-        .tcp_flags = TCP_ACK,
-    };
-
-    unit_frame_tcp(b, 64, &spec);
-}
-
-static void
 inject(struct unit_switch *e, unsigned int port, uint16_t sport,
        uint16_t dport)
 {
-    uint8_t b[64];
-
-    build_tcp(b, sport, dport);
-    unit_switch_inject(e, port, b, sizeof b);
+    unit_switch_inject_tcp(e, port, 0x0a000001, sport, dport, 0);
 }
 
 static void
@@ -838,30 +821,9 @@ test_rule_idle_timeout_revalidates_its_flows_away(void **state)
 static void
 wait_handlers_idle(struct unit_switch *e)
 {
-    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
+    struct dp_stats st;
 
-    for (;;) {
-        uint64_t handled = 0;
-        struct dp_stats st;
-
-        dp_get_stats(e->dp, &st);
-        for (unsigned int h = 0; h < upcall_n_handlers(e->udpif); h++) {
-            struct upcall_handler_stats hs;
-
-            upcall_get_handler_stats(e->udpif, h, &hs);
-            handled += hs.n_upcalls;
-        }
-        if (handled == st.n_missed + st.n_action_upcall + st.n_drain_upcall) {
-            return;
-        }
-        if (time_msec() > deadline) {
-            fail_msg("timeout: handled %llu of %llu upcalls",
-                     (unsigned long long)handled,
-                     (unsigned long long)(st.n_missed + st.n_action_upcall
-                                          + st.n_drain_upcall));
-        }
-        unit_pause_briefly();
-    }
+    unit_switch_wait_handlers_idle(e, &st);
 }
 
 static void
@@ -1094,24 +1056,6 @@ test_control_commands(void **state)
     unit_switch_destroy(&e);
 }
 
-static int
-group_setup(void **state)
-{
-    (void)state;
-    rcu_thread_register();
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    rcu_wait_postponed();
-    rcu_thread_unregister();
-    netdev_pool_purge();
-    return 0;
-}
-
 int
 main(void)
 {
@@ -1138,5 +1082,6 @@ main(void)
         cmocka_unit_test(test_control_commands),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_rcu_group_setup,
+                                  unit_switch_group_teardown);
 }

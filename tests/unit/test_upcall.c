@@ -50,37 +50,18 @@
 #include "upcall/ukey.h"
 #include "upcall/upcall.h"
 
-/* A 64-byte TCP ACK from 'src_ip' to 10.0.0.2 tagged with 'seq'. */
-static void
-build_tcp(uint8_t b[64], uint32_t src_ip, uint16_t sport, uint16_t dport,
-          uint32_t seq)
-{
-    struct unit_frame_tcp_spec spec = {
-        .nw_src = src_ip,
-        .nw_dst = 0x0a000002,
-        .tp_src = sport,
-        .tp_dst = dport,
-        .tcp_flags = TCP_ACK,
-        .tag = seq,
-    };
-
-    unit_frame_tcp(b, 64, &spec);
-}
-
 static uint32_t
 packet_seq(const struct dp_packet *pkt)
 {
     return unit_frame_tcp_tag(dp_packet_data(pkt));
 }
 
+/* A 64-byte TCP ACK from 'src_ip' to 10.0.0.2 tagged with 'seq'. */
 static void
 inject(struct unit_switch *e, unsigned int port, uint32_t src_ip,
        uint16_t sport, uint16_t dport, uint32_t seq)
 {
-    uint8_t b[64];
-
-    build_tcp(b, src_ip, sport, dport, seq);
-    unit_switch_inject(e, port, b, sizeof b);
+    unit_switch_inject_tcp(e, port, src_ip, sport, dport, seq);
 }
 
 static void
@@ -932,29 +913,10 @@ test_show_reports_flows_handlers_and_governor(void **state)
 static uint64_t
 sent_or_due(struct unit_switch *e)
 {
-    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
+    struct dp_stats st;
 
-    for (;;) {
-        uint64_t handled = 0;
-        struct dp_stats st;
-
-        dp_get_stats(e->dp, &st);
-        for (unsigned int h = 0; h < upcall_n_handlers(e->udpif); h++) {
-            struct upcall_handler_stats hs;
-
-            upcall_get_handler_stats(e->udpif, h, &hs);
-            handled += hs.n_upcalls;
-        }
-        if (handled == st.n_missed + st.n_action_upcall + st.n_drain_upcall) {
-            return st.n_hit + st.n_missed - st.n_drain_upcall_lost;
-        }
-        if (time_msec() > deadline) {
-            fail_msg("timeout: handled %llu upcalls of %llu",
-                     (unsigned long long)handled,
-                     (unsigned long long)(st.n_missed + st.n_drain_upcall));
-        }
-        unit_pause_briefly();
-    }
+    unit_switch_wait_handlers_idle(e, &st);
+    return st.n_hit + st.n_missed - st.n_drain_upcall_lost;
 }
 
 /* Many flows of one megaflow whose first packets land in both handlers'
@@ -1281,24 +1243,6 @@ test_threaded_end_to_end_conserves_packets(void **state)
     unit_switch_destroy(&e);
 }
 
-static int
-group_setup(void **state)
-{
-    (void)state;
-    rcu_thread_register();
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    rcu_wait_postponed();
-    rcu_thread_unregister();
-    netdev_pool_purge();
-    return 0;
-}
-
 int
 main(void)
 {
@@ -1334,5 +1278,6 @@ main(void)
         cmocka_unit_test(test_threaded_end_to_end_conserves_packets),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, unit_rcu_group_setup,
+                                  unit_switch_group_teardown);
 }

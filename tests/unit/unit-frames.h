@@ -157,6 +157,26 @@ unit_frame_tcp(uint8_t *buf, size_t size, const struct unit_frame_tcp_spec *s)
     unit_frame_fix_ipv4_len(&f, l3);
 }
 
+/* The TCP frame most tests send: unit_frame_tcp() of 'size' bytes from
+ * 'nw_src' (host byte order) to 10.0.0.2, whose payload starts with 'tag'
+ * if 'size' leaves room (unit_frame_tcp_tag() reads it back). */
+static inline void
+unit_frame_tcp_to_host2(uint8_t *buf, size_t size, uint32_t nw_src,
+                        uint16_t tp_src, uint16_t tp_dst, uint8_t tcp_flags,
+                        uint32_t tag)
+{
+    struct unit_frame_tcp_spec spec = {
+        .nw_src = nw_src,
+        .nw_dst = 0x0a000002,
+        .tp_src = tp_src,
+        .tp_dst = tp_dst,
+        .tcp_flags = tcp_flags,
+        .tag = tag,
+    };
+
+    unit_frame_tcp(buf, size, &spec);
+}
+
 /* The tag unit_frame_tcp() wrote into 'frame'. */
 static inline uint32_t
 unit_frame_tcp_tag(const uint8_t *frame)
