@@ -256,6 +256,11 @@ format_port_type(struct daemon *d, uint32_t dp_port, struct ds *s)
         return;
     }
     ds_put_cstr(s, port->spec.type);
+    if (port->missing) {
+        /* As Open vSwitch shows a port whose netdev it cannot open. */
+        ds_put_cstr(s, ": open failed (No such device)");
+        return;
+    }
     netdev_get_status(port->netdev, &status);
     if (status.length) {
         ds_put_cstr(s, ": ");
@@ -361,11 +366,17 @@ cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
     n_ports = dp_port_list(d->dp, ports, ARRAY_SIZE(ports));
     for (size_t i = 0; i < MIN(n_ports, ARRAY_SIZE(ports)); i++) {
         const char *name = port_name_by_dp(d, ports[i]);
+        const struct daemon_port *port;
 
         ds_put_format(&s, "  port %" PRIu32 ": %s (", ports[i],
                       name ? name : "?");
         format_port_type(d, ports[i], &s);
-        ds_put_cstr(&s, ")\n");
+        ds_put_char(&s, ')');
+        port = port_by_dp(d, ports[i]);
+        if (port) {
+            daemon_link_show(port, &s);
+        }
+        ds_put_char(&s, '\n');
         if (stats) {
             dpctl_show_port_stats(d, ports[i], &s);
         }

@@ -265,10 +265,25 @@ daemon_port_assign_ofport(struct daemon *d, struct daemon_port_spec *spec)
 }
 
 int
+daemon_port_open(const struct daemon_port *port, struct netdev **netdevp,
+                 char **errorp)
+{
+    struct netdev_options opts;
+
+    memset(&opts, 0, sizeof opts);
+    opts.rx_path = port->spec.rx_path;
+    opts.tx_path = port->spec.tx_path;
+    opts.rate_pps = port->spec.rate_pps;
+    opts.loops = port->spec.loops;
+    opts.xdp_mode = port->spec.xdp_mode;
+    return netdev_open(port->spec.name, port->spec.type, &opts, netdevp,
+                       errorp);
+}
+
+int
 daemon_port_add(struct daemon *d, struct daemon_port_spec *spec, char **errorp)
 {
     struct daemon_port *port = xzalloc(sizeof *port);
-    struct netdev_options opts;
     char *why;
     int error;
 
@@ -286,17 +301,11 @@ daemon_port_add(struct daemon *d, struct daemon_port_spec *spec, char **errorp)
     port->dp_port = port->spec.ofport == OFPP_LOCAL ? DAEMON_LOCAL_DP_PORT
                                                     : port->spec.ofport;
 
-    memset(&opts, 0, sizeof opts);
-    opts.rx_path = port->spec.rx_path;
-    opts.tx_path = port->spec.tx_path;
-    opts.rate_pps = port->spec.rate_pps;
-    opts.loops = port->spec.loops;
-    opts.xdp_mode = port->spec.xdp_mode;
-    error = netdev_open(port->spec.name, port->spec.type, &opts, &port->netdev,
-                        errorp);
+    error = daemon_port_open(port, &port->netdev, errorp);
     if (error) {
         goto err_free;
     }
+    daemon_link_port_init(port);
     /* The bridge learns the port before the datapath polls it, so that no
      * packet from it is translated as coming from nowhere (which would
      * install a drop flow for it). */
@@ -318,6 +327,7 @@ daemon_port_add(struct daemon *d, struct daemon_port_spec *spec, char **errorp)
     if (d->ofmgr) {
         ofmgr_port_status(d->ofmgr, OFPPR_ADD, port->spec.ofport,
                           port->spec.name);
+        daemon_link_announce(d, port);
     }
 
     struct ds ofport = DS_EMPTY_INITIALIZER;
@@ -376,8 +386,10 @@ daemon_port_del(struct daemon *d, const char *name, char **errorp)
         ofmgr_port_status(d->ofmgr, OFPPR_DELETE, port->spec.ofport,
                           port->spec.name);
     }
-    netdev_flush(port->netdev);
-    netdev_close(port->netdev);
+    if (port->netdev) {
+        netdev_flush(port->netdev);
+        netdev_close(port->netdev);
+    }
     VLOG_INFO("removed port %s", port->spec.name);
     daemon_port_spec_destroy(&port->spec);
     free(port);
@@ -413,11 +425,15 @@ daemon_port_show(struct daemon *d, struct ds *s)
         if (port->spec.tx_path) {
             ds_put_format(s, " tx=%s", port->spec.tx_path);
         }
-        size_t before = s->length;
-        ds_put_char(s, ' ');
-        netdev_get_status(port->netdev, s);
-        if (s->length == before + 1) {
-            ds_truncate(s, before); /* No status. */
+        daemon_link_show(port, s);
+        if (port->netdev) {
+            size_t before = s->length;
+
+            ds_put_char(s, ' ');
+            netdev_get_status(port->netdev, s);
+            if (s->length == before + 1) {
+                ds_truncate(s, before); /* No status. */
+            }
         }
         ds_put_format(s, ", datapath port %" PRIu32 "\n", port->dp_port);
         if (dp_port_get_stats(d->dp, port->dp_port, &st)) {
@@ -430,10 +446,14 @@ daemon_port_show(struct daemon *d, struct ds *s)
             "), unparsable %" PRIu64 "\n",
             st.netdev_rx_packets, st.netdev_rx_bytes, st.netdev_rx_dropped,
             st.netdev_rx_errors, st.lost, st.lost_port_share, st.parse_drop);
-        ds_put_format(s,
-                      "    tx: packets %" PRIu64 ", bytes %" PRIu64
-                      ", dropped %" PRIu64 ", errors %" PRIu64 "\n",
-                      st.netdev_tx_packets, st.netdev_tx_bytes,
-                      st.netdev_tx_dropped, st.netdev_tx_errors);
+        ds_put_format(
+            s,
+            "    tx: packets %" PRIu64 ", bytes %" PRIu64 ", dropped %" PRIu64,
+            st.netdev_tx_packets, st.netdev_tx_bytes, st.netdev_tx_dropped);
+        if (st.tx_missing) {
+            ds_put_format(s, " (interface missing %" PRIu64 ")",
+                          st.tx_missing);
+        }
+        ds_put_format(s, ", errors %" PRIu64 "\n", st.netdev_tx_errors);
     }
 }

@@ -16,6 +16,7 @@
  *   daemon-config.c   the command line: its options, their help and the
  *                     struct daemon_config they fill
  *   daemon-port.c     port SPEC parsing; opening, adding and removing ports
+ *   daemon-link.c     ports following their interfaces (link events)
  *   daemon-cmds.c     the control commands (dpctl/..., flows, ports, fdb,
  *                     coverage, memory, vlog, ofproto/trace, exit) and the
  *                     job queue that runs them in the main thread
@@ -34,7 +35,9 @@
  * thread, as that module documents.  The OpenFlow channel (ofmgr.h) runs
  * a thread of its own that applies OpenFlow flow-mods and packet-outs
  * itself (ofproto serializes writers); the main thread only creates and
- * destroys it and tells it about port changes.  A dedicated signal thread
+ * destroys it and tells it about port changes.  The link monitor's
+ * thread (netdev-linux-monitor.h) only queues link events under 'mutex'
+ * and wakes the main thread, which applies them (daemon-link.c).  A dedicated signal thread
  * turns the first SIGINT/SIGTERM into an exit request and exits at once
  * on the second.
  */
@@ -57,6 +60,8 @@ struct daemon_job;
 struct dp;
 struct ds;
 struct netdev;
+struct netdev_link_event;
+struct netdev_link_monitor;
 struct ofmgr;
 struct ofproto;
 struct udpif;
@@ -89,10 +94,28 @@ int daemon_port_spec_parse(const char *text, struct daemon_port_spec *spec,
                            char **errorp);
 void daemon_port_spec_destroy(struct daemon_port_spec *);
 
+struct daemon_port;
+/* Opens a netdev for 'port' as its SPEC says.  Returns 0, or an errno
+ * value with one line in '*errorp'. */
+int daemon_port_open(const struct daemon_port *port, struct netdev **netdevp,
+                     char **errorp);
+
 struct daemon_port {
     struct daemon_port_spec spec; /* ofport resolved. */
     uint32_t dp_port;
-    struct netdev *netdev;
+    struct netdev *netdev; /* NULL while 'missing'. */
+
+    /* Link state (daemon-link.c), kept for afpacket and afxdp ports. */
+    bool follows_link; /* A Linux interface of the same name. */
+    int ifindex;       /* Of the interface 'netdev' has open. */
+    bool missing;      /* The interface vanished: detached, 'netdev' closed. */
+    bool admin_up;     /* IFF_UP. */
+    bool carrier;      /* IFLA_CARRIER (IFF_RUNNING). */
+    unsigned int mtu;
+    bool has_mac; /* 'mac' known (from a link event). */
+    uint8_t mac[6];
+    /* What the OpenFlow channel was last told (OFPPC_*, OFPPS_*). */
+    uint32_t of_config, of_state;
 };
 
 /* ---- The daemon --------------------------------------------------------- */
@@ -175,6 +198,14 @@ struct daemon {
     pthread_mutex_t mutex;
     struct list jobs; /* struct daemon_job. */
     bool jobs_closed; /* Shutting down: new commands are refused. */
+
+    /* Link events (daemon-link.c): the monitor's thread queues them under
+     * 'mutex', the main thread applies them.  'link_resync': some were
+     * lost (queue full), every port must be probed. */
+    struct netdev_link_monitor *link_monitor;
+    struct netdev_link_event *link_events;
+    size_t n_link_events, allocated_link_events;
+    bool link_resync;
 };
 
 void daemon_wake(struct daemon *);
@@ -195,6 +226,34 @@ struct daemon_port *daemon_port_find(struct daemon *, const char *name);
 void daemon_port_show(struct daemon *, struct ds *);
 /* True if 'port' replays a capture (pcap with rx=FILE). */
 bool daemon_port_is_replay(const struct daemon_port *);
+
+/* ---- Link events (daemon-link.c) ---------------------------------------- *
+ *
+ * A port on a Linux interface (afpacket, afxdp) follows it: when the
+ * interface vanishes (RTM_DELLINK, or a new interface took its name) the
+ * port stays, with its OpenFlow number, flows and counters, but is
+ * detached from the datapath and its netdev closed (dp_port_detach():
+ * not polled, output counted as tx drops); port/show and dpctl/show say
+ * "(missing)".  When an interface of that name appears (RTM_NEWLINK) the
+ * port reopens it and is attached again.  Admin and carrier changes are
+ * shown ("admin-down", "link-down").  Every change is logged once, sent
+ * to the OpenFlow connections as a PORT_STATUS (OFPPR_MODIFY) and makes
+ * the revalidators re-check the cached flows. */
+
+/* Starts the link monitor (after the OpenFlow channel, so that the first
+ * states reach it).  A failure is logged; the ports then do not follow
+ * their interfaces. */
+void daemon_link_start(struct daemon *);
+void daemon_link_stop(struct daemon *);
+/* Applies the queued link events (main thread). */
+void daemon_link_run(struct daemon *);
+/* Reads the state of a new port's interface (no event, no message). */
+void daemon_link_port_init(struct daemon_port *);
+/* Tells the OpenFlow channel the port's state if it differs from what it
+ * was last told (and bumps the bridge's change sequence). */
+void daemon_link_announce(struct daemon *, struct daemon_port *);
+/* Appends " (missing)", " admin-down" and " link-down" as they apply. */
+void daemon_link_show(const struct daemon_port *, struct ds *);
 
 /* ---- Commands (daemon-cmds.c) ------------------------------------------- */
 

@@ -309,8 +309,8 @@ daemon_start_ports(struct daemon *d, char **errorp)
 }
 
 /* Creates the datapath and the bridge, loads the flows, adds the ports and
- * starts the handlers and the OpenFlow channel.  Returns 0, or an errno
- * value with one line in '*errorp'. */
+ * starts the handlers, the OpenFlow channel and the link monitor.  Returns
+ * 0, or an errno value with one line in '*errorp'. */
 static int
 daemon_start(struct daemon *d, char **errorp)
 {
@@ -329,7 +329,13 @@ daemon_start(struct daemon *d, char **errorp)
     if (!error) {
         error = daemon_start_upcalls(d, errorp);
     }
-    return error ? error : daemon_start_openflow(d, errorp);
+    if (!error) {
+        error = daemon_start_openflow(d, errorp);
+    }
+    if (!error) {
+        daemon_link_start(d);
+    }
+    return error;
 }
 
 /* ---- Running ------------------------------------------------------------ */
@@ -359,6 +365,7 @@ daemon_run(struct daemon *d, bool progress, bool tty)
         uint64_t now = time_msec(), timeout;
 
         daemon_commands_run(d);
+        daemon_link_run(d);
         if (now >= next_tick) {
             coverage_run(now);
             ofproto_run_timeouts(d->ofproto, now);
@@ -450,6 +457,7 @@ daemon_log_exit(struct daemon *d)
 static void
 daemon_destroy(struct daemon *d)
 {
+    daemon_link_stop(d);
     if (d->udpif) {
         upcall_destroy(d->udpif);
     }
@@ -460,7 +468,9 @@ daemon_destroy(struct daemon *d)
     for (size_t i = 0; i < d->n_ports; i++) {
         struct daemon_port *port = d->ports[i];
 
-        netdev_flush(port->netdev);
+        if (port->netdev) {
+            netdev_flush(port->netdev);
+        }
         dp_port_del(d->dp, port->dp_port);
         netdev_close(port->netdev);
         daemon_port_spec_destroy(&port->spec);

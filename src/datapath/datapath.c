@@ -8,7 +8,10 @@
  * under 'exec_lock' for reading, which the manager takes for writing
  * while it swaps the pointer.  Deleting a port then waits for a grace
  * period, after which no datapath thread can be receiving from, or
- * sending to, the netdev, and returns it to the caller.
+ * sending to, the netdev, and returns it to the caller.  Detaching a
+ * port's netdev (its interface vanished) works the same way on the port's
+ * own netdev pointer, without a new table: NULL, a grace period and an
+ * exec_lock round, and the netdev is the caller's again.
  *
  * Maintenance thread.  Wakes every DP_MAINT_TICK_MS to run the memory that
  * writers retired (rcu_qsbr_queue_reclaim()), and every
@@ -459,6 +462,23 @@ dp_port_del_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
     return 0;
 }
 
+/* Adds the counters of 'netdev' to '*sum'. */
+static void
+dp_netdev_stats_add(const struct netdev *netdev, struct netdev_stats *sum)
+{
+    struct netdev_stats ns;
+
+    netdev_get_stats(netdev, &ns);
+    sum->rx_packets += ns.rx_packets;
+    sum->rx_bytes += ns.rx_bytes;
+    sum->tx_packets += ns.tx_packets;
+    sum->tx_bytes += ns.tx_bytes;
+    sum->rx_dropped += ns.rx_dropped;
+    sum->tx_dropped += ns.tx_dropped;
+    sum->rx_errors += ns.rx_errors;
+    sum->tx_errors += ns.tx_errors;
+}
+
 static void
 dp_port_fill_stats(const struct dp_port *port, struct dp_port_stats *stats)
 {
@@ -472,13 +492,18 @@ dp_port_fill_stats(const struct dp_port *port, struct dp_port_stats *stats)
     stats->lost = atomic_load_relaxed(&port->lost);
     stats->lost_port_share = atomic_load_relaxed(&port->lost_port_share);
     stats->lossless_waits = atomic_load_relaxed(&port->lossless_waits);
-    netdev_get_stats(port->netdev, &ns);
+    ns = port->detached;
+    if (port->netdev) {
+        dp_netdev_stats_add(port->netdev, &ns);
+    }
+    stats->tx_missing = atomic_load_relaxed(&port->tx_missing);
+    stats->missing = !port->netdev;
     stats->netdev_rx_packets = ns.rx_packets;
     stats->netdev_rx_bytes = ns.rx_bytes;
     stats->netdev_tx_packets = ns.tx_packets;
     stats->netdev_tx_bytes = ns.tx_bytes;
     stats->netdev_rx_dropped = ns.rx_dropped;
-    stats->netdev_tx_dropped = ns.tx_dropped;
+    stats->netdev_tx_dropped = ns.tx_dropped + stats->tx_missing;
     stats->netdev_rx_errors = ns.rx_errors;
     stats->netdev_tx_errors = ns.tx_errors;
 }
@@ -497,6 +522,55 @@ dp_port_get_stats(struct dp *dp, uint32_t port_no, struct dp_port_stats *stats)
     dp_port_fill_stats(port, stats);
     pthread_mutex_unlock(&dp->port_mutex);
     return 0;
+}
+
+/* Detaches the netdev of port 'port_no' into '*oldp' ('netdev' NULL) or
+ * attaches 'netdev' to it (see dp_port_detach() and dp_port_attach()). */
+static int
+dp_port_swap_netdev(struct dp *dp, uint32_t port_no, struct netdev *netdev,
+                    struct netdev **oldp)
+{
+    struct dp_port *port;
+    int error = 0;
+
+    *oldp = NULL;
+    pthread_mutex_lock(&dp->port_mutex);
+    port = dp_port_table_find(dp->ports, port_no);
+    if (!port) {
+        error = ENOENT;
+    } else if (!netdev == !port->netdev) {
+        error = netdev ? EBUSY : EALREADY;
+    } else if (netdev) {
+        atomic_store_release(&port->netdev, netdev);
+        if (port->pmd_id != UINT32_MAX) {
+            dp_pmd_wake(dp->pmds[port->pmd_id]); /* Sleep on its fd too. */
+        }
+    } else {
+        *oldp = port->netdev;
+        atomic_store_release(&port->netdev, NULL);
+        /* Datapath threads let go of it at their next quiescent state,
+         * dp_execute() and dp_operate() when they drop exec_lock. */
+        rcu_qsbr_synchronize();
+        pthread_rwlock_wrlock(&dp->exec_lock);
+        pthread_rwlock_unlock(&dp->exec_lock);
+        dp_netdev_stats_add(*oldp, &port->detached);
+    }
+    pthread_mutex_unlock(&dp->port_mutex);
+    return error;
+}
+
+int
+dp_port_detach(struct dp *dp, uint32_t port_no, struct netdev **netdevp)
+{
+    return dp_port_swap_netdev(dp, port_no, NULL, netdevp);
+}
+
+int
+dp_port_attach(struct dp *dp, uint32_t port_no, struct netdev *netdev)
+{
+    struct netdev *old;
+
+    return dp_port_swap_netdev(dp, port_no, netdev, &old);
 }
 
 static int

@@ -257,6 +257,10 @@ struct dp_port_stats {
     uint64_t netdev_tx_packets, netdev_tx_bytes;
     uint64_t netdev_rx_dropped, netdev_tx_dropped;
     uint64_t netdev_rx_errors, netdev_tx_errors;
+    /* Detached (dp_port_detach()), and the packets output to it while it
+     * was (also counted in netdev_tx_dropped). */
+    bool missing;
+    uint64_t tx_missing;
 };
 
 /* Returns 0 and fills 'stats', or ENOENT. */
@@ -265,6 +269,26 @@ int dp_port_get_stats(struct dp *, uint32_t port_no, struct dp_port_stats *);
  * once no datapath thread holds the port: nothing counts any more). */
 int dp_port_del_stats(struct dp *, uint32_t port_no,
                       struct dp_port_stats *stats);
+/* Interfaces come and go (a veth deleted with its container, then
+ * created again with the same name): the port stays, with its number,
+ * its flows and its counters, while its netdev is replaced.
+ *
+ * dp_port_detach() takes the netdev away from port 'port_no' and returns
+ * it in '*netdevp', for the caller to close: when it returns, no thread
+ * receives from it or sends to it any more.  The port is not polled while
+ * detached (its thread sleeps as for an idle port), and packets output to
+ * it are counted as tx drops (tx_missing, netdev_tx_dropped and the
+ * coverage counter dp_tx_port_missing), not sent.  What the netdev
+ * counted stays in the port's statistics.  Returns 0, ENOENT, or
+ * EALREADY if the port is detached already.
+ *
+ * dp_port_attach() gives a detached port a new 'netdev' (of the same
+ * type, a reopened interface) and polls it again; its counters continue
+ * from where the old netdev left them.  Returns 0, ENOENT, or EBUSY if
+ * the port has a netdev.  Both are for the thread that manages ports. */
+int dp_port_detach(struct dp *, uint32_t port_no, struct netdev **netdevp);
+int dp_port_attach(struct dp *, uint32_t port_no, struct netdev *);
+
 /* Stores up to 'max' port numbers, ascending, in 'ports' and returns the
  * number of ports. */
 size_t dp_port_list(struct dp *, uint32_t *ports, size_t max);

@@ -71,6 +71,7 @@ COVERAGE_DEFINE(dp_lost_no_handler);
 COVERAGE_DEFINE(dp_lost_shutdown);
 COVERAGE_DEFINE(dp_parse_drop);
 COVERAGE_DEFINE(dp_tx_no_port);
+COVERAGE_DEFINE(dp_tx_port_missing);
 COVERAGE_DEFINE(dp_drop_action);
 COVERAGE_DEFINE(dp_action_upcall_lost);
 COVERAGE_DEFINE(dp_lossless_wait);
@@ -384,6 +385,26 @@ dp_pmd_port_lookup(struct dp_pmd *pmd, const struct ptrmap *ports,
     return port;
 }
 
+/* Sends 'batch' on 'port', or counts it as dropped if the port is
+ * detached (its interface vanished: datapath.h, dp_port_detach()). */
+static void
+dp_port_send(struct dp_port *port, struct dp_packet_batch *batch,
+             bool may_steal)
+{
+    struct netdev *netdev = atomic_load_acquire(&port->netdev);
+
+    if (LIKELY(netdev)) {
+        netdev_send(netdev, batch, may_steal);
+        return;
+    }
+    atomic_fetch_add_relaxed(&port->tx_missing, batch->count);
+    COVERAGE_ADD(dp_tx_port_missing, batch->count);
+    if (may_steal) {
+        netdev_batch_recycle(batch);
+    }
+    batch->count = 0;
+}
+
 void
 dp_tx_set_flush(struct dp_tx_set *tx)
 {
@@ -391,7 +412,7 @@ dp_tx_set_flush(struct dp_tx_set *tx)
         struct dp_tx_queue *txq = &tx->q[i];
 
         if (txq->batch.count) {
-            netdev_send(txq->port->netdev, &txq->batch, true);
+            dp_port_send(txq->port, &txq->batch, true);
         }
     }
     tx->n = 0;
@@ -418,7 +439,7 @@ dp_tx_set_enqueue(struct dp_tx_set *tx, struct dp_port *port,
         txq->port = port;
         dp_packet_batch_init(&txq->batch);
     } else if (dp_packet_batch_is_full(&txq->batch)) {
-        netdev_send(port->netdev, &txq->batch, true);
+        dp_port_send(port, &txq->batch, true);
     }
     txq->batch.packets[txq->batch.count++] = pkt;
 }
@@ -500,11 +521,11 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
                     batch->count = 0;
                 }
             } else if (last) {
-                netdev_send(port->netdev, batch, true);
+                dp_port_send(port, batch, true);
             } else {
                 struct dp_packet_batch copy = *batch;
 
-                netdev_send(port->netdev, &copy, false);
+                dp_port_send(port, &copy, false);
             }
             break;
         }
@@ -875,6 +896,7 @@ static size_t
 dp_pmd_poll_port(struct dp_pmd *pmd, struct dp_port *port, bool *offline)
 {
     struct dp_packet_batch batch;
+    struct netdev *netdev;
     int error;
 
     /* Only while upcalls this thread queued may still wait (it looks at
@@ -886,8 +908,12 @@ dp_pmd_poll_port(struct dp_pmd *pmd, struct dp_port *port, bool *offline)
         COVERAGE_INC(dp_port_paused);
         return 0;
     }
+    netdev = atomic_load_acquire(&port->netdev);
+    if (UNLIKELY(!netdev)) {
+        return 0; /* Detached: its interface vanished. */
+    }
     dp_packet_batch_init(&batch);
-    error = netdev_recv(port->netdev, &batch);
+    error = netdev_recv(netdev, &batch);
     if (error) {
         if (error == EOF) {
             atomic_store_relaxed(&port->rx_done, true);
@@ -1013,6 +1039,43 @@ dp_pmd_max_sleep_ns(const struct dp_pmd *pmd)
                (uint64_t)DP_PMD_LIGHT_SLEEP_MIN_NS);
 }
 
+/* What woke a sleep on 'fds[0..n)' (fds[0] the wake fd).  A port's socket
+ * with an error pending (POLLERR: its interface went down or vanished)
+ * stays readable until someone takes the error, so the thread would spin:
+ * the next iteration takes it (dp_pmd_take_port_errors()), online, where
+ * the ports are still safe to touch. */
+static void
+dp_pmd_sleep_events(struct dp_pmd *pmd, const struct pollfd *fds, size_t n)
+{
+    if (fds[0].revents) {
+        uint64_t count;
+
+        if (read(pmd->wake_fd, &count, sizeof count) < 0) {
+            /* EAGAIN: drained already. */
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (fds[i].revents & POLLERR) {
+            pmd->port_fd_error = true;
+        }
+    }
+}
+
+/* Takes the pending socket errors of the ports of 'list' (see
+ * dp_pmd_sleep_events()); netdev_rx_take_error() counts and logs them. */
+static void
+dp_pmd_take_port_errors(struct dp_pmd *pmd, const struct dp_poll_list *list)
+{
+    pmd->port_fd_error = false;
+    for (size_t i = 0; i < list->n; i++) {
+        struct netdev *netdev = atomic_load_acquire(&list->ports[i]->netdev);
+
+        if (netdev) {
+            netdev_rx_take_error(netdev);
+        }
+    }
+}
+
 /* Sleeps offline until a port's rx fd (with 'on_ports') or the wake fd is
  * readable, or 'ns' pass. */
 static void
@@ -1031,12 +1094,13 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
     fds[n_fds++].events = POLLIN;
     for (size_t i = 0; on_ports && i < list->n; i++) {
         struct dp_port *port = list->ports[i];
+        struct netdev *netdev = atomic_load_acquire(&port->netdev);
         int fd;
 
-        if (atomic_load_relaxed(&port->rx_done)) {
+        if (atomic_load_relaxed(&port->rx_done) || !netdev) {
             continue;
         }
-        fd = netdev_get_rx_fd(port->netdev);
+        fd = netdev_get_rx_fd(netdev);
         if (fd >= 0) {
             fds[n_fds].fd = fd;
             fds[n_fds++].events = POLLIN;
@@ -1047,12 +1111,8 @@ dp_pmd_sleep(struct dp_pmd *pmd, const struct dp_poll_list *list, uint64_t ns,
     rcu_qsbr_offline();
     /* Asleep: no lookup in flight, for draining flows ("Order"). */
     atomic_exchange_seq_cst(&pmd->asleep, 1);
-    if (ppoll(fds, n_fds, &ts, NULL) > 0 && fds[0].revents) {
-        uint64_t count;
-
-        if (read(pmd->wake_fd, &count, sizeof count) < 0) {
-            /* EAGAIN: drained already. */
-        }
+    if (ppoll(fds, n_fds, &ts, NULL) > 0) {
+        dp_pmd_sleep_events(pmd, fds, n_fds);
     }
     atomic_exchange_seq_cst(&pmd->asleep, 0);
     rcu_qsbr_online();
@@ -1093,6 +1153,9 @@ dp_pmd_poll_ports(struct dp_pmd *pmd, const struct dp_poll_list *list,
 {
     size_t rx = 0;
 
+    if (UNLIKELY(pmd->port_fd_error)) {
+        dp_pmd_take_port_errors(pmd, list);
+    }
     /* 'offline' first: after a lossless wait (offline) the list may
      * have been freed by dp_port_del() (found by the port-removal
      * system test under ASan). */

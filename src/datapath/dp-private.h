@@ -41,6 +41,7 @@
 #include "lib/ptrmap.h"
 #include "lib/rcu.h"
 #include "lib/seq.h"
+#include "netdev/netdev.h"
 #include "packet/packet.h"
 
 struct pool;
@@ -153,12 +154,21 @@ void dp_flow_unref(struct dp_flow *);
 
 struct dp_port {
     uint32_t port_no;
+    /* RCU for datapath threads, exec_lock for the others; written under
+     * port_mutex.  NULL while the port is detached (its interface
+     * vanished: dp_port_detach()): nobody receives from it, and output to
+     * it is counted in 'tx_missing'. */
     struct netdev *netdev;
     bool lossless;
     unsigned int pmd_id; /* UINT32_MAX: not polled (no threads). */
     /* Written by the polling thread only. */
     bool rx_done; /* netdev_recv() returned EOF. */
     uint64_t rx, parse_drop, lost, lost_port_share, lossless_waits;
+    /* Atomic, any thread: packets output while detached. */
+    uint64_t tx_missing;
+    /* port_mutex: what the netdevs detached from this port counted, so
+     * that its counters go on across a re-attach. */
+    struct netdev_stats detached;
 };
 
 /* The ports by number are a lib/ptrmap.h map (dp->ports) under this
@@ -243,7 +253,9 @@ struct dp_pmd {
     struct dp_emc *emc;             /* Owned by the thread (dp-emc.h). */
     uint64_t now; /* time_msec() at the start of the iteration. */
     uint32_t rng;
-    bool running; /* Manager: the thread exists. */
+    bool running;       /* Manager: the thread exists. */
+    bool port_fd_error; /* A port's rx fd reported POLLERR in the last
+                         * sleep (dp-pmd.c, dp_pmd_sleep_events()). */
 
     /* Draining (datapath.h, "Order"): iterations begun, and whether the
      * thread sleeps.  Written by the thread with sequentially consistent

@@ -9,16 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/atomic.h"
 #include "lib/coverage.h"
 #include "lib/util.h"
+#include "lib/vlog.h"
 #include "netdev/netdev-provider.h"
+
+VLOG_DEFINE_THIS_MODULE(netdev);
 
 /* One per netdev_send() of a non-empty batch: tx_packets divided by it is
  * the mean output batch. */
 COVERAGE_DEFINE(netdev_send_batch);
+/* An error taken from a port's receive socket (netdev_rx_take_error()). */
+COVERAGE_DEFINE(netdev_rx_socket_error);
+
+static struct vlog_rate_limit netdev_rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
 static const struct netdev_class *const netdev_classes[] = {
     &netdev_memory_class, &netdev_pcap_class, &netdev_afpacket_class,
@@ -129,6 +137,25 @@ int
 netdev_get_rx_fd(const struct netdev *netdev)
 {
     return netdev->class->get_rx_fd(netdev);
+}
+
+int
+netdev_rx_take_error(struct netdev *netdev)
+{
+    int fd = netdev_get_rx_fd(netdev);
+    socklen_t len = sizeof(int);
+    int error = 0;
+
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len)) {
+        return 0; /* No fd, or not a socket (an eventfd). */
+    }
+    if (error) {
+        COVERAGE_INC(netdev_rx_socket_error);
+        netdev_count_rx_error(netdev, 1);
+        VLOG_INFO_RL(&netdev_rl, "%s: receive socket: %s", netdev->name,
+                     strerror(error));
+    }
+    return error;
 }
 
 void

@@ -154,6 +154,13 @@ int netdev_recv(struct netdev *, struct dp_packet_batch *batch);
  * (the caller then polls with a short sleep). */
 int netdev_get_rx_fd(const struct netdev *);
 
+/* Takes the error pending on the port's rx fd, if it is a socket (an
+ * AF_PACKET socket gets ENETDOWN when its interface goes down or
+ * vanishes, and poll() reports POLLERR until the error is taken).
+ * Returns it (counted in rx_errors and netdev_rx_socket_error, and
+ * logged), or 0.  The polling thread only. */
+int netdev_rx_take_error(struct netdev *);
+
 /* Sends every packet of 'batch' and empties it.  With 'may_steal' the port
  * takes ownership of the packets (and frees or recycles them); otherwise it
  * copies what it must and the caller keeps them.  Frames that cannot be

@@ -284,10 +284,8 @@ mp_flows(struct ofconn *c, const struct ofp_multipart_request *req,
     ofproto_rule_infos_free(rules, n ? n : 0);
 }
 
-/* The MAC of a Linux interface, or a locally administered address made
- * from the port number for ports that are not one. */
-static void
-port_hw_addr(const char *name, uint32_t ofp_port, struct eth_addr *mac)
+void
+ofmgr_port_hw_addr(const char *name, uint32_t ofp_port, struct eth_addr *mac)
 {
     char path[128];
     FILE *f;
@@ -334,8 +332,8 @@ mp_ports(struct ofconn *c, const struct ofp_multipart_request *req,
             memset(&pd, 0, sizeof pd);
             pd.port_no = p->ofp_port;
             snprintf(pd.name, sizeof pd.name, "%s", p->name);
-            port_hw_addr(p->name, p->ofp_port, &pd.hw_addr);
-            pd.state = OFPPS_LIVE;
+            ofmgr_port_hw_addr(p->name, p->ofp_port, &pd.hw_addr);
+            ofmgr_port_get_state(c->mgr, p->ofp_port, &pd.config, &pd.state);
             mp_entry(mp);
             ofp_put_port_desc(&mp->body, &pd);
             found = true;

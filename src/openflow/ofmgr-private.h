@@ -69,7 +69,9 @@ struct oflistener {
 
 struct ofmgr_port {
     uint32_t ofp_port;
-    uint64_t added; /* msec, for port stats' duration. */
+    uint64_t added;  /* msec, for port stats' duration. */
+    uint32_t config; /* OFPPC_*, as last told (ofmgr_port_modify()). */
+    uint32_t state;  /* OFPPS_*, likewise. */
 };
 
 struct ofmgr {
@@ -107,6 +109,14 @@ void ofconn_send_error(struct ofconn *, int error, const uint8_t *request,
                        size_t len);
 void ofmgr_wake(struct ofmgr *);
 uint64_t ofmgr_port_added(struct ofmgr *, uint32_t ofp_port);
+/* The config and state of port 'ofp_port' for a port description (0 and
+ * OFPPS_LIVE for a port never modified). */
+void ofmgr_port_get_state(struct ofmgr *, uint32_t ofp_port, uint32_t *config,
+                          uint32_t *state);
+/* The MAC of Linux interface 'name', or a locally administered address
+ * made from the port number for ports that are not one. */
+void ofmgr_port_hw_addr(const char *name, uint32_t ofp_port,
+                        struct eth_addr *mac);
 
 struct ofproto_rule_info;
 

@@ -961,33 +961,62 @@ ofmgr_port_added(struct ofmgr *mgr, uint32_t ofp_port)
 }
 
 void
-ofmgr_port_status(struct ofmgr *mgr, uint8_t reason, uint32_t ofp_port,
-                  const char *name)
+ofmgr_port_get_state(struct ofmgr *mgr, uint32_t ofp_port, uint32_t *config,
+                     uint32_t *state)
 {
-    struct ofpbuf b = OFPBUF_INITIALIZER;
-    struct ofp_port_desc pd;
-    bool any = false;
-
-    memset(&pd, 0, sizeof pd);
-    pd.port_no = ofp_port;
-    snprintf(pd.name, sizeof pd.name, "%s", name);
-    pd.state = reason == OFPPR_DELETE ? OFPPS_LINK_DOWN : OFPPS_LIVE;
-    ofp_encode_port_status(&b, 0, reason, &pd);
-
+    *config = 0;
+    *state = OFPPS_LIVE;
     pthread_mutex_lock(&mgr->mutex);
+    for (size_t i = 0; i < mgr->n_ports; i++) {
+        if (mgr->ports[i].ofp_port == ofp_port) {
+            *config = mgr->ports[i].config;
+            *state = mgr->ports[i].state;
+        }
+    }
+    pthread_mutex_unlock(&mgr->mutex);
+}
+
+/* Keeps the port list in step with a port-status of 'reason' about 'pd'.
+ * Caller holds mgr->mutex. */
+static void
+ofmgr_port_track(struct ofmgr *mgr, uint8_t reason,
+                 const struct ofp_port_desc *pd)
+{
     if (reason == OFPPR_ADD) {
         mgr->ports = xgrow(mgr->ports, &mgr->allocated_ports, mgr->n_ports + 1,
                            sizeof *mgr->ports);
-        mgr->ports[mgr->n_ports++] =
-            (struct ofmgr_port){ofp_port, time_msec()};
-    } else if (reason == OFPPR_DELETE) {
-        for (size_t i = 0; i < mgr->n_ports; i++) {
-            if (mgr->ports[i].ofp_port == ofp_port) {
-                mgr->ports[i] = mgr->ports[--mgr->n_ports];
-                break;
-            }
-        }
+        mgr->ports[mgr->n_ports++] = (struct ofmgr_port){
+            pd->port_no, time_msec(), pd->config, pd->state};
+        return;
     }
+    for (size_t i = 0; i < mgr->n_ports; i++) {
+        struct ofmgr_port *p = &mgr->ports[i];
+
+        if (p->ofp_port != pd->port_no) {
+            continue;
+        }
+        if (reason == OFPPR_DELETE) {
+            *p = mgr->ports[--mgr->n_ports];
+        } else {
+            p->config = pd->config;
+            p->state = pd->state;
+        }
+        break;
+    }
+}
+
+/* Records 'pd' and sends it, as a PORT_STATUS of 'reason', to every
+ * connection that takes them. */
+static void
+ofmgr_send_port_status(struct ofmgr *mgr, uint8_t reason,
+                       const struct ofp_port_desc *pd)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    bool any = false;
+
+    ofp_encode_port_status(&b, 0, reason, pd);
+    pthread_mutex_lock(&mgr->mutex);
+    ofmgr_port_track(mgr, reason, pd);
     for (size_t i = 0; i < mgr->n_conns; i++) {
         struct ofconn *c = mgr->conns[i];
 
@@ -1004,6 +1033,39 @@ ofmgr_port_status(struct ofmgr *mgr, uint8_t reason, uint32_t ofp_port,
     if (any) {
         ofmgr_wake(mgr);
     }
+}
+
+static void
+ofmgr_port_desc_init(struct ofp_port_desc *pd, uint32_t ofp_port,
+                     const char *name)
+{
+    memset(pd, 0, sizeof *pd);
+    pd->port_no = ofp_port;
+    snprintf(pd->name, sizeof pd->name, "%s", name);
+}
+
+void
+ofmgr_port_status(struct ofmgr *mgr, uint8_t reason, uint32_t ofp_port,
+                  const char *name)
+{
+    struct ofp_port_desc pd;
+
+    ofmgr_port_desc_init(&pd, ofp_port, name);
+    pd.state = reason == OFPPR_DELETE ? OFPPS_LINK_DOWN : OFPPS_LIVE;
+    ofmgr_send_port_status(mgr, reason, &pd);
+}
+
+void
+ofmgr_port_modify(struct ofmgr *mgr, uint32_t ofp_port, const char *name,
+                  uint32_t config, uint32_t state)
+{
+    struct ofp_port_desc pd;
+
+    ofmgr_port_desc_init(&pd, ofp_port, name);
+    ofmgr_port_hw_addr(name, ofp_port, &pd.hw_addr);
+    pd.config = config;
+    pd.state = state;
+    ofmgr_send_port_status(mgr, OFPPR_MODIFY, &pd);
 }
 
 /* ---- Show --------------------------------------------------------------- */
@@ -1187,7 +1249,8 @@ ofmgr_create(const struct ofmgr_config *cfg, struct ofproto *ofproto,
     mgr->allocated_ports = n_ports + 1;
     mgr->ports = xcalloc(mgr->allocated_ports, sizeof *mgr->ports);
     for (size_t i = 0; i < n_ports; i++) {
-        mgr->ports[i] = (struct ofmgr_port){ports[i].ofp_port, mgr->start};
+        mgr->ports[i] =
+            (struct ofmgr_port){ports[i].ofp_port, mgr->start, 0, OFPPS_LIVE};
     }
     mgr->n_ports = n_ports;
     ofproto_port_list_free(ports, n_ports);

@@ -127,6 +127,14 @@ bool ofmgr_packet_in_hook(const struct upcall_packet_in *, void *aux);
  * (reason OFPPR_ADD), deleted or modified. */
 void ofmgr_port_status(struct ofmgr *, uint8_t reason, uint32_t ofp_port,
                        const char *name);
+/* Tells the connections that port 'ofp_port' called 'name' changed state
+ * (PORT_STATUS, reason OFPPR_MODIFY): 'config' holds OFPPC_PORT_DOWN
+ * while the interface is administratively down, 'state' OFPPS_LINK_DOWN
+ * while it has no carrier or has vanished, else OFPPS_LIVE.  Port
+ * descriptions (OFPMP_PORT_DESC) report the same from then on.  Main
+ * thread, as ofmgr_port_status(). */
+void ofmgr_port_modify(struct ofmgr *, uint32_t ofp_port, const char *name,
+                       uint32_t config, uint32_t state);
 
 /* The text of openflow/show. */
 void ofmgr_show(struct ofmgr *, struct ds *);

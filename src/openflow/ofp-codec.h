@@ -412,7 +412,8 @@ struct ofp_port_desc {
     uint32_t config, state;
     uint32_t curr_speed, max_speed; /* kbps */
 };
-#define OFPPS_LINK_DOWN 1
+#define OFPPC_PORT_DOWN 1 /* config: administratively down. */
+#define OFPPS_LINK_DOWN 1 /* state: no physical link (carrier). */
 #define OFPPS_LIVE 4
 
 void ofp_put_port_desc(struct ofpbuf *, const struct ofp_port_desc *);

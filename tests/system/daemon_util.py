@@ -23,6 +23,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DEADLINE = 60.0  # Seconds; only a failing run waits this long.
@@ -159,6 +161,22 @@ class Daemon:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()
+
+
+def start_afxdp_or_skip(d):
+    """Starts Daemon 'd', whose ports may be afxdp ports; skips the calling
+    test with the daemon's own words when the kernel refuses them."""
+    d.start(wait=False)
+    wait_for(lambda: d.proc.poll() is not None or d._answers(),
+             "the control socket")
+    if d.proc.poll() is not None:
+        d.wait()
+        lines = [line for line in d.stderr.splitlines() if "(afxdp)" in line]
+        if lines:
+            pytest.skip("the kernel refuses afxdp ports: " + lines[0])
+        raise AssertionError(f"flowswitchd exited {d.proc.returncode}: "
+                             f"{d.stderr}")
+    return d
 
 
 def rpc(path, message, read=True, timeout=DEADLINE):

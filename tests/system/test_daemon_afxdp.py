@@ -30,7 +30,8 @@ import subprocess
 
 import pytest
 
-from daemon_util import Daemon, assert_conserved, parse_summary, wait_for
+from daemon_util import (Daemon, assert_conserved, parse_summary,
+                         start_afxdp_or_skip, wait_for)
 from test_daemon_netns import PING, PY, TX_CSUM, built_topology
 from traffic_util import coverage, port_stats, scaled
 
@@ -98,20 +99,10 @@ def topology():
 def start_daemon(topo, tmp_path):
     """flowswitchd on the topology's ports as afxdp ports; skips the test
     with the daemon's own words when the kernel refuses AF_XDP."""
-    d = Daemon(*[arg for port in topo.ports
+    return start_afxdp_or_skip(
+        Daemon(*[arg for port in topo.ports
                  for arg in ("--port", port + ",type=afxdp")],
-               "--handlers", "2", tmpdir=str(tmp_path))
-    d.start(wait=False)
-    wait_for(lambda: d.proc.poll() is not None or d._answers(),
-             "the control socket")
-    if d.proc.poll() is not None:
-        d.wait()
-        lines = [line for line in d.stderr.splitlines() if "(afxdp)" in line]
-        if lines:
-            pytest.skip("the kernel refuses afxdp ports: " + lines[0])
-        raise AssertionError(f"flowswitchd exited {d.proc.returncode}: "
-                             f"{d.stderr}")
-    return d
+               "--handlers", "2", tmpdir=str(tmp_path)))
 
 
 def tcp_round_trip(topo, nbytes, timeout=60):

@@ -98,21 +98,22 @@ class Ipv4Udp:
 PORT_RX = re.compile(r"^\s+rx: packets (\d+), bytes \d+, dropped (\d+), "
                      r"errors (\d+); lost (\d+) \(over its share \d+\), "
                      r"unparsable (\d+)$")
-PORT_TX = re.compile(r"^\s+tx: packets (\d+), bytes \d+, dropped (\d+), "
-                     r"errors (\d+)$")
+PORT_TX = re.compile(r"^\s+tx: packets (\d+), bytes \d+, dropped (\d+)"
+                     r"(?: \(interface missing (\d+)\))?, errors (\d+)$")
 PORT_HEAD = re.compile(r"^  port (\S+): (\S+) \((\w+)\)(.*), datapath port "
                        r"(\d+)$")
 
 
 def port_stats(daemon):
     """port/show as {name: {rx, rx_dropped, rx_errors, lost, unparsable,
-    tx, tx_dropped, tx_errors, ended}}."""
+    tx, tx_dropped, tx_missing, tx_errors, ended, missing}}."""
     ports, cur = {}, None
     for line in daemon.ctl("port/show").splitlines():
         m = PORT_HEAD.match(line)
         if m:
             cur = ports.setdefault(m.group(2), {})
             cur["ended"] = "(replay ended)" in m.group(4)
+            cur["missing"] = "(missing)" in m.group(4)
             continue
         m = PORT_RX.match(line)
         if m and cur is not None:
@@ -121,8 +122,8 @@ def port_stats(daemon):
             continue
         m = PORT_TX.match(line)
         if m and cur is not None:
-            cur.update(zip(["tx", "tx_dropped", "tx_errors"],
-                           map(int, m.groups())))
+            cur.update(zip(["tx", "tx_dropped", "tx_missing", "tx_errors"],
+                           (int(g or 0) for g in m.groups())))
     return ports
 
 

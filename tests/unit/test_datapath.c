@@ -606,6 +606,79 @@ test_hits_forward_and_count_flow_stats(void **state)
     netdev_close(p2);
 }
 
+/* A port whose interface vanished (dp_port_detach()): its output is
+ * counted as tx drops instead of sent, its old netdev is no longer used,
+ * and a new netdev attached under the same number forwards again, the
+ * port's counters going on from where they were. */
+static void
+test_detached_port_counts_output_and_reattaches(void **state)
+{
+    struct netdev *p1 = open_memory_port("p1", 0);
+    struct netdev *p2 = open_memory_port("p2", 0);
+    struct netdev *p2_new = open_memory_port("p2", 0);
+    struct dp *dp = create_dp(1, 1, 0, 1);
+    struct dp_port_stats ps;
+    struct netdev *old;
+    struct dp_stats st;
+    struct match m;
+
+    (void)state;
+    assert_int_equal(dp_port_add(dp, p1, 1), 0);
+    assert_int_equal(dp_port_add(dp, p2, 2), 0);
+    tcp_match(&m, 1, 80);
+    put_flow(dp, &m, "2", NULL);
+    for (uint32_t i = 0; i < 10; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, TCP_ACK, i);
+    }
+    wait_rx(dp, 10, &st);
+    wait_tx(p2, 10);
+    assert_int_equal(drain_port(p2), 10);
+
+    assert_int_equal(dp_port_detach(dp, 2, &old), 0);
+    assert_ptr_equal(old, p2);
+    assert_int_equal(dp_port_detach(dp, 2, &old), EALREADY);
+    assert_int_equal(dp_port_detach(dp, 9, &old), ENOENT);
+    assert_int_equal(dp_port_attach(dp, 9, p2_new), ENOENT);
+    for (uint32_t i = 10; i < 15; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, TCP_ACK, i);
+    }
+    wait_rx(dp, 15, &st);
+    assert_int_equal(dp_port_get_stats(dp, 2, &ps), 0);
+    assert_true(ps.missing);
+    assert_int_equal(ps.tx_missing, 5);
+    assert_int_equal(ps.netdev_tx_packets, 10);
+    assert_int_equal(ps.netdev_tx_dropped, 5);
+    assert_null(netdev_memory_collect(p2));
+
+    assert_int_equal(dp_port_attach(dp, 2, p2_new), 0);
+    assert_int_equal(dp_port_attach(dp, 2, p2_new), EBUSY);
+    for (uint32_t i = 15; i < 20; i++) {
+        inject_tcp(p1, 0x0a000001, 1000, 80, TCP_ACK, i);
+    }
+    wait_rx(dp, 20, &st);
+    wait_tx(p2_new, 5);
+    assert_int_equal(drain_port(p2_new), 5);
+    assert_int_equal(dp_port_get_stats(dp, 2, &ps), 0);
+    assert_false(ps.missing);
+    assert_int_equal(ps.netdev_tx_packets, 15);
+    assert_int_equal(ps.netdev_tx_dropped, 5);
+
+    /* The new netdev is polled: a hit from it is received. */
+    tcp_match(&m, 2, 80);
+    put_flow(dp, &m, "1", NULL);
+    inject_tcp(p2_new, 0x0a000003, 1000, 80, TCP_ACK, 99);
+    wait_rx(dp, 21, &st);
+    assert_int_equal(dp_port_get_stats(dp, 2, &ps), 0);
+    assert_int_equal(ps.netdev_rx_packets, 1);
+
+    assert_int_equal(dp_port_del(dp, 1), 0);
+    assert_int_equal(dp_port_del(dp, 2), 0);
+    dp_destroy(dp);
+    netdev_close(p1);
+    netdev_close(p2);
+    netdev_close(p2_new);
+}
+
 /* Light load: a thread that receives packets one at a time sleeps
  * between polls (counted), forwards every one of them, and never sleeps
  * with the ceiling at 0. */
@@ -2375,6 +2448,7 @@ main(void)
         cmocka_unit_test(test_ufid_tells_megaflows_apart),
         cmocka_unit_test(test_operate_sends_a_run_of_executes_once_per_port),
         cmocka_unit_test(test_hits_forward_and_count_flow_stats),
+        cmocka_unit_test(test_detached_port_counts_output_and_reattaches),
         cmocka_unit_test(test_threads_count_busy_and_idle_time),
         cmocka_unit_test(test_light_load_sleeps_between_polls),
         cmocka_unit_test(
