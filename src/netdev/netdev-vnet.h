@@ -1,0 +1,114 @@
+/*
+ * netdev/netdev-vnet.h — receiving frames that come with a virtio-net
+ * header (private to src/netdev).
+ *
+ * Ports on a Linux interface ask the kernel for a struct virtio_net_hdr in
+ * front of every frame (afpacket: PACKET_VNET_HDR; tap: IFF_VNET_HDR with
+ * TUNSETOFFLOAD), so that a frame a local stack sent with checksum or
+ * segmentation offload arrives *with its description* instead of as
+ * unfinished bytes.  The port hands every frame's header to
+ * netdev_vnet_decode(); a frame that needs nothing (the common case: one
+ * test of two bytes) goes on as before; otherwise the port finishes it
+ * here, with packet/packet-offload.h, before the datapath sees it:
+ *
+ *   - a partial checksum is completed (netdev_vnet_rx_append());
+ *   - a GSO frame is cut into segments of its gso_size (what the sender's
+ *     stack would have sent without the offload, and what Linux's software
+ *     GSO sends to a device without it): netdev_vnet_gso_start() checks
+ *     it, then netdev_vnet_gso_drain() hands segments into the rx batch in
+ *     pool packets until the batch is full; the port keeps the frame (in
+ *     its ring or buffer) and drains the rest at its next recv before it
+ *     reads anything new.  The datapath thus only ever sees wire frames,
+ *     and counts, matches and forwards each segment like any frame.
+ *
+ * Every refusal is a counted drop (rx_dropped and a coverage counter):
+ * netdev_vnet_rx_bad_csum (checksum position outside the frame),
+ * netdev_vnet_rx_gso_unsupported (UFO, SCTP, tunnels, IPv6 extension
+ * headers), netdev_vnet_rx_gso_bad (headers that contradict the vnet
+ * header), netdev_vnet_rx_gso_abandoned (segments still to drain when the
+ * port closed).  Work done is counted too: netdev_vnet_rx_csum_completed,
+ * netdev_vnet_rx_gso_frames, netdev_vnet_rx_gso_segments.
+ *
+ * The port sends with no vnet header where it has a choice (afpacket's tx
+ * socket does not ask for one) and a zeroed one where it must (a tap's
+ * fd reads and writes with the same header): every frame leaving the
+ * switch is complete.
+ *
+ * Thread safety: called by the thread that polls the port; a struct
+ * packet_gso being drained belongs to that thread.
+ */
+#ifndef FLOWSWITCH_NETDEV_NETDEV_VNET_H
+#define FLOWSWITCH_NETDEV_NETDEV_VNET_H 1
+
+#include <linux/virtio_net.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/util.h"
+#include "packet/packet-offload.h"
+#include "packet/packet.h"
+
+struct netdev;
+
+/* UDP_SEGMENT frames: in the kernel's headers from Linux 6.2 on. */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+/* Decodes 'vh' into '*off' (host byte order; virtio_net_hdr fields are in
+ * the host's order for AF_PACKET and for a tap without TUNSETVNETLE/BE on
+ * a little-endian host), moving csum_start by 'shift' bytes for a VLAN tag
+ * the port put back in front of it.  Returns true if the frame needs work
+ * (a partial checksum or GSO); '*off' is then set, and otherwise only its
+ * 'needs_csum' (false). */
+static inline bool
+netdev_vnet_decode(const struct virtio_net_hdr *vh, size_t shift,
+                   struct packet_offload *off)
+{
+    static const uint8_t gso_types[] = {
+        [VIRTIO_NET_HDR_GSO_NONE] = PACKET_GSO_NONE,
+        [VIRTIO_NET_HDR_GSO_TCPV4] = PACKET_GSO_TCPV4,
+        [VIRTIO_NET_HDR_GSO_UDP] = PACKET_GSO_UNKNOWN, /* UFO. */
+        [VIRTIO_NET_HDR_GSO_TCPV6] = PACKET_GSO_TCPV6,
+        [VIRTIO_NET_HDR_GSO_UDP_L4] = PACKET_GSO_UDP_L4,
+    };
+    uint8_t gso_type = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+    off->needs_csum = vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    if (!off->needs_csum && vh->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+        return false;
+    }
+    off->gso_type = gso_type < ARRAY_SIZE(gso_types) ? gso_types[gso_type]
+                                                     : PACKET_GSO_UNKNOWN;
+    off->gso_size = vh->gso_size;
+    off->csum_start = (uint16_t)(vh->csum_start + shift);
+    off->csum_offset = vh->csum_offset;
+    return true;
+}
+
+/* Appends 'pkt', received with 'off' (no GSO), to 'batch' (which has
+ * room), once its partial checksum is completed if it has one, and
+ * returns its size; or recycles it and returns 0 if it must be dropped
+ * (counted in 'netdev''s rx_dropped). */
+uint64_t netdev_vnet_rx_append(struct netdev *, struct dp_packet *pkt,
+                               const struct packet_offload *off,
+                               struct dp_packet_batch *batch);
+
+/* Starts cutting the GSO frame 'frame[0..len)' into '*gso'.  Returns true,
+ * or false for a frame to drop (counted in 'netdev''s rx_dropped). */
+bool netdev_vnet_gso_start(struct netdev *, struct packet_gso *gso,
+                           const void *frame, size_t len,
+                           const struct packet_offload *off);
+
+/* Appends segments of 'gso', in pool packets, to 'batch' until it is full
+ * or 'gso' has none left, and returns the bytes appended. */
+uint64_t netdev_vnet_gso_drain(struct packet_gso *gso,
+                               struct dp_packet_batch *batch);
+
+/* Drops the segments of 'gso' not yet drained, counted in 'netdev''s
+ * rx_dropped and netdev_vnet_rx_gso_abandoned: for a port that closes (or
+ * unmaps the ring 'gso' points into) in the middle of a GSO frame. */
+void netdev_vnet_gso_abandon(struct netdev *, struct packet_gso *gso);
+
+#endif /* netdev/netdev-vnet.h */
