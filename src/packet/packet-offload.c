@@ -143,7 +143,7 @@ int
 packet_gso_init(struct packet_gso *gso, const void *frame, size_t len,
                 const struct packet_offload *off)
 {
-    size_t l3_ofs, payload;
+    size_t l3_ofs = 0, payload;
     uint16_t eth_type;
     int proto, error;
 
