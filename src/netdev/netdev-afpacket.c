@@ -474,32 +474,22 @@ netdev_afpacket_close(struct netdev *netdev)
     free(dev);
 }
 
-/* Sets 'tag' to the VLAN tag the kernel stripped from the frame at 'h',
- * as it was on the wire, and returns true; false if there was none. */
-static bool
-netdev_afpacket_rx_vlan(const struct tpacket3_hdr *h, be16 tag[2])
+/* Appends the frame at 'h' to 'pkt', putting back the VLAN tag the kernel
+ * stripped.  Inlined: it is most of the fast path. */
+static inline __attribute__((always_inline)) void
+netdev_afpacket_put_frame(struct dp_packet *pkt, const struct tpacket3_hdr *h)
 {
-    uint16_t tpid;
+    const uint8_t *data = (const uint8_t *)h + h->tp_mac;
+    uint32_t len = h->tp_snaplen;
 
-    if (!(h->tp_status & TP_STATUS_VLAN_VALID)) {
-        return false;
-    }
-    tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid
-                                                      : ETH_P_8021Q;
-    tag[0] = htons(tpid);
-    tag[1] = htons(h->hv1.tp_vlan_tci);
-    return true;
-}
+    if (h->tp_status & TP_STATUS_VLAN_VALID) {
+        uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID)
+                            ? h->hv1.tp_vlan_tpid
+                            : ETH_P_8021Q;
+        be16 tag[2] = {htons(tpid), htons(h->hv1.tp_vlan_tci)};
 
-/* Appends the frame 'data[0..len)' to 'pkt', with the VLAN tag 'tag'
- * after its MAC addresses unless 'tag' is NULL. */
-static void
-netdev_afpacket_put_frame(struct dp_packet *pkt, const uint8_t *data,
-                          uint32_t len, const be16 *tag)
-{
-    if (tag) {
         dp_packet_put(pkt, data, NETDEV_AFPACKET_MACS_LEN);
-        dp_packet_put(pkt, tag, NETDEV_AFPACKET_VLAN_LEN);
+        dp_packet_put(pkt, tag, sizeof tag);
         dp_packet_put(pkt, data + NETDEV_AFPACKET_MACS_LEN,
                       len - NETDEV_AFPACKET_MACS_LEN);
     } else {
@@ -507,29 +497,44 @@ netdev_afpacket_put_frame(struct dp_packet *pkt, const uint8_t *data,
     }
 }
 
-/* Starts draining the GSO frame 'data[0..len)' (see "Offloads"): from the
+/* The slow path of rx_frame(): the frame at 'h' whose vnet header 'vh'
+ * says it needs work (see "Offloads").  A GSO frame is drained from the
  * ring where it is, or from a copy when its VLAN tag must go back in. */
-static void
-netdev_afpacket_rx_gso(struct netdev_afpacket *dev, const uint8_t *data,
-                       uint32_t len, const be16 *tag,
-                       const struct packet_offload *off)
+static uint64_t __attribute__((noinline, cold))
+netdev_afpacket_rx_offload(struct netdev_afpacket *dev,
+                           const struct tpacket3_hdr *h,
+                           const struct virtio_net_hdr *vh,
+                           struct dp_packet_batch *batch)
 {
-    if (tag) {
+    bool tagged = h->tp_status & TP_STATUS_VLAN_VALID;
+    const uint8_t *data = (const uint8_t *)h + h->tp_mac;
+    uint32_t len = h->tp_snaplen;
+    struct packet_offload off;
+    struct dp_packet *pkt;
+
+    netdev_vnet_decode(vh, tagged ? NETDEV_AFPACKET_VLAN_LEN : 0, &off);
+    if (off.gso_type == PACKET_GSO_NONE) {
+        pkt = netdev_packet_alloc();
+        netdev_afpacket_put_frame(pkt, h);
+        return netdev_vnet_rx_append(&dev->up, pkt, &off, batch);
+    }
+    if (tagged) {
         if (!dev->rx_gso_copy) {
             dev->rx_gso_copy = dp_packet_new(0, NETDEV_AFPACKET_RX_BLOCK_SIZE);
         }
         dp_packet_clear(dev->rx_gso_copy);
-        netdev_afpacket_put_frame(dev->rx_gso_copy, data, len, tag);
+        netdev_afpacket_put_frame(dev->rx_gso_copy, h);
         data = dp_packet_data(dev->rx_gso_copy);
         len = dp_packet_size(dev->rx_gso_copy);
     }
-    netdev_vnet_gso_start(&dev->up, &dev->rx_gso, data, len, off);
+    netdev_vnet_gso_start(&dev->up, &dev->rx_gso, data, len, &off);
+    return netdev_vnet_gso_drain(&dev->rx_gso, batch);
 }
 
 /* Receives the frame at 'h' into 'batch' (which has room): copied into a
- * pool packet, its stripped VLAN tag put back, its partial checksum
- * completed; or, for a GSO frame, its first segments.  Returns the bytes
- * added to 'batch'. */
+ * pool packet, its stripped VLAN tag put back; or, when its vnet header
+ * says so, its partial checksum completed or, for a GSO frame, its first
+ * segments.  Returns the bytes added to 'batch'. */
 static uint64_t
 netdev_afpacket_rx_frame(struct netdev_afpacket *dev,
                          const struct tpacket3_hdr *h,
@@ -537,33 +542,25 @@ netdev_afpacket_rx_frame(struct netdev_afpacket *dev,
 {
     const struct sockaddr_ll *sll =
         (const void *)((const uint8_t *)h + NETDEV_AFPACKET_RX_SLL_OFS);
-    const uint8_t *data = (const uint8_t *)h + h->tp_mac;
-    const struct virtio_net_hdr *vh = (const void *)(data - sizeof *vh);
-    uint32_t len = h->tp_snaplen;
-    struct packet_offload off;
+    const struct virtio_net_hdr *vh =
+        (const void *)((const uint8_t *)h + h->tp_mac - sizeof *vh);
     struct dp_packet *pkt;
-    be16 vlan[2];
-    const be16 *tag;
 
     if (UNLIKELY(sll->sll_pkttype == PACKET_OUTGOING)) {
         return 0; /* Our own (or the host's) transmission. */
     }
-    if (UNLIKELY(h->tp_snaplen < h->tp_len || len < ETH_HLEN)) {
+    if (UNLIKELY(h->tp_snaplen < h->tp_len || h->tp_snaplen < ETH_HLEN)) {
         COVERAGE_INC(netdev_afpacket_rx_truncated);
         netdev_count_rx_drop(&dev->up, 1);
         return 0;
     }
-    tag = netdev_afpacket_rx_vlan(h, vlan) ? vlan : NULL;
-    if (UNLIKELY(
-            netdev_vnet_decode(vh, tag ? NETDEV_AFPACKET_VLAN_LEN : 0, &off))
-        && off.gso_type != PACKET_GSO_NONE) {
-        netdev_afpacket_rx_gso(dev, data, len, tag, &off);
-        return netdev_vnet_gso_drain(&dev->rx_gso, batch);
+    if (UNLIKELY(netdev_vnet_needs_work(vh))) {
+        return netdev_afpacket_rx_offload(dev, h, vh, batch);
     }
-
     pkt = netdev_packet_alloc();
-    netdev_afpacket_put_frame(pkt, data, len, tag);
-    return netdev_vnet_rx_append(&dev->up, pkt, &off, batch);
+    netdev_afpacket_put_frame(pkt, h);
+    batch->packets[batch->count++] = pkt;
+    return dp_packet_size(pkt);
 }
 
 /* Opens the current block if the kernel has handed it over.  Returns
@@ -593,33 +590,42 @@ netdev_afpacket_release_block(struct netdev_afpacket *dev)
     dev->rx_block = (dev->rx_block + 1) % NETDEV_AFPACKET_RX_BLOCKS;
 }
 
+/* Gives the current block back once no frame of it is left to copy, not
+ * even a segment. */
+static inline void
+netdev_afpacket_release_done_block(struct netdev_afpacket *dev)
+{
+    if (dev->rx_bd && !dev->rx_pkts_left
+        && !packet_gso_pending(&dev->rx_gso)) {
+        netdev_afpacket_release_block(dev);
+    }
+}
+
 static int
 netdev_afpacket_recv(struct netdev *netdev, struct dp_packet_batch *batch)
 {
     struct netdev_afpacket *dev = netdev_afpacket_cast(netdev);
     uint64_t bytes = 0;
 
+    if (UNLIKELY(packet_gso_pending(&dev->rx_gso))) {
+        /* The rest of a GSO frame that filled the last batch: a frame that
+         * starts draining either finishes or fills its batch, so only a
+         * new recv finds one pending. */
+        bytes += netdev_vnet_gso_drain(&dev->rx_gso, batch);
+        netdev_afpacket_release_done_block(dev);
+    }
     while (batch->count < PACKET_BATCH_MAX) {
-        if (packet_gso_pending(&dev->rx_gso)) {
-            /* The rest of a GSO frame that filled the last batch. */
-            bytes += netdev_vnet_gso_drain(&dev->rx_gso, batch);
-        } else if (dev->rx_bd || netdev_afpacket_open_block(dev)) {
-            if (dev->rx_pkts_left) {
-                struct tpacket3_hdr *h = dev->rx_next;
-
-                dev->rx_pkts_left--;
-                dev->rx_next = (void *)((uint8_t *)h + h->tp_next_offset);
-                bytes += netdev_afpacket_rx_frame(dev, h, batch);
-            }
-        } else {
+        if (!dev->rx_bd && !netdev_afpacket_open_block(dev)) {
             break;
         }
-        /* A block goes back once no frame of it is left to copy, not even
-         * a segment. */
-        if (dev->rx_bd && !dev->rx_pkts_left
-            && !packet_gso_pending(&dev->rx_gso)) {
-            netdev_afpacket_release_block(dev);
+        if (dev->rx_pkts_left) {
+            struct tpacket3_hdr *h = dev->rx_next;
+
+            dev->rx_pkts_left--;
+            dev->rx_next = (void *)((uint8_t *)h + h->tp_next_offset);
+            bytes += netdev_afpacket_rx_frame(dev, h, batch);
         }
+        netdev_afpacket_release_done_block(dev);
     }
 
     if (!batch->count) {

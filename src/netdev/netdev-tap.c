@@ -199,6 +199,35 @@ netdev_tap_rx_gso(struct netdev_tap *dev, struct dp_packet *pkt, size_t n,
     netdev_vnet_gso_start(&dev->up, &dev->rx_gso, frame, n, off);
 }
 
+/* Appends to 'pkt', which holds the first 'room' bytes of a frame of 'n'
+ * bytes, the rest of it from the overflow buffer. */
+static void
+netdev_tap_put_rest(struct netdev_tap *dev, struct dp_packet *pkt, size_t n,
+                    size_t room)
+{
+    if (n > room) {
+        dp_packet_put(pkt, dev->overflow + NETDEV_TAP_STAGE, n - room);
+    }
+}
+
+/* The slow path of rx_frame(): the frame whose vnet header 'vh' says it
+ * needs work (see "Offloads"). */
+static uint64_t __attribute__((noinline, cold))
+netdev_tap_rx_offload(struct netdev_tap *dev, struct dp_packet *pkt, size_t n,
+                      size_t room, const struct virtio_net_hdr *vh,
+                      struct dp_packet_batch *batch)
+{
+    struct packet_offload off;
+
+    netdev_vnet_decode(vh, 0, &off);
+    if (off.gso_type != PACKET_GSO_NONE) {
+        netdev_tap_rx_gso(dev, pkt, n, &off);
+        return netdev_vnet_gso_drain(&dev->rx_gso, batch);
+    }
+    netdev_tap_put_rest(dev, pkt, n, room);
+    return netdev_vnet_rx_append(&dev->up, pkt, &off, batch);
+}
+
 /* Finishes the frame of 'n' bytes just read into 'pkt' (and the overflow
  * buffer), whose vnet header is 'vh', and appends it (or its first
  * segments) to 'batch'.  Returns the bytes appended. */
@@ -208,18 +237,14 @@ netdev_tap_rx_frame(struct netdev_tap *dev, struct dp_packet *pkt, size_t n,
                     struct dp_packet_batch *batch)
 {
     size_t room = dp_packet_tailroom(pkt);
-    struct packet_offload off;
 
     dp_packet_put_uninit(pkt, MIN(n, room));
-    if (UNLIKELY(netdev_vnet_decode(vh, 0, &off))
-        && off.gso_type != PACKET_GSO_NONE) {
-        netdev_tap_rx_gso(dev, pkt, n, &off);
-        return netdev_vnet_gso_drain(&dev->rx_gso, batch);
+    if (UNLIKELY(netdev_vnet_needs_work(vh))) {
+        return netdev_tap_rx_offload(dev, pkt, n, room, vh, batch);
     }
-    if (n > room) {
-        dp_packet_put(pkt, dev->overflow + NETDEV_TAP_STAGE, n - room);
-    }
-    return netdev_vnet_rx_append(&dev->up, pkt, &off, batch);
+    netdev_tap_put_rest(dev, pkt, n, room);
+    batch->packets[batch->count++] = pkt;
+    return dp_packet_size(pkt);
 }
 
 /* Reads one frame (and its vnet header) into a new pool packet and

@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "lib/coverage.h"
+#include "lib/util.h"
 #include "lib/vlog.h"
 #include "netdev/netdev-provider.h"
 
@@ -19,6 +20,27 @@ COVERAGE_DEFINE(netdev_vnet_rx_gso_bad);
 COVERAGE_DEFINE(netdev_vnet_rx_gso_abandoned);
 
 static struct vlog_rate_limit netdev_vnet_rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+void
+netdev_vnet_decode(const struct virtio_net_hdr *vh, size_t shift,
+                   struct packet_offload *off)
+{
+    static const uint8_t gso_types[] = {
+        [VIRTIO_NET_HDR_GSO_NONE] = PACKET_GSO_NONE,
+        [VIRTIO_NET_HDR_GSO_TCPV4] = PACKET_GSO_TCPV4,
+        [VIRTIO_NET_HDR_GSO_UDP] = PACKET_GSO_UNKNOWN, /* UFO. */
+        [VIRTIO_NET_HDR_GSO_TCPV6] = PACKET_GSO_TCPV6,
+        [VIRTIO_NET_HDR_GSO_UDP_L4] = PACKET_GSO_UDP_L4,
+    };
+    uint8_t gso_type = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+    off->needs_csum = vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    off->gso_type = gso_type < ARRAY_SIZE(gso_types) ? gso_types[gso_type]
+                                                     : PACKET_GSO_UNKNOWN;
+    off->gso_size = vh->gso_size;
+    off->csum_start = (uint16_t)(vh->csum_start + shift);
+    off->csum_offset = vh->csum_offset;
+}
 
 uint64_t
 netdev_vnet_rx_append(struct netdev *netdev, struct dp_packet *pkt,

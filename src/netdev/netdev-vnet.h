@@ -6,10 +6,11 @@
  * front of every frame (afpacket: PACKET_VNET_HDR; tap: IFF_VNET_HDR with
  * TUNSETOFFLOAD), so that a frame a local stack sent with checksum or
  * segmentation offload arrives *with its description* instead of as
- * unfinished bytes.  The port hands every frame's header to
- * netdev_vnet_decode(); a frame that needs nothing (the common case: one
- * test of two bytes) goes on as before; otherwise the port finishes it
- * here, with packet/packet-offload.h, before the datapath sees it:
+ * unfinished bytes.  The port tests every frame's header with
+ * netdev_vnet_needs_work(); a frame that needs nothing (the common case:
+ * one test of two bytes, inline) goes on as before; otherwise the port
+ * decodes the header (netdev_vnet_decode()) and finishes the frame here,
+ * with packet/packet-offload.h, before the datapath sees it:
  *
  *   - a partial checksum is completed (netdev_vnet_rx_append());
  *   - a GSO frame is cut into segments of its gso_size (what the sender's
@@ -45,7 +46,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/util.h"
 #include "packet/packet-offload.h"
 #include "packet/packet.h"
 
@@ -56,36 +56,21 @@ struct netdev;
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
 #endif
 
+/* True if the frame behind 'vh' needs work (a partial checksum or GSO):
+ * the whole per-frame cost of the vnet header for the others. */
+static inline bool
+netdev_vnet_needs_work(const struct virtio_net_hdr *vh)
+{
+    return (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+           | (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE);
+}
+
 /* Decodes 'vh' into '*off' (host byte order; virtio_net_hdr fields are in
  * the host's order for AF_PACKET and for a tap without TUNSETVNETLE/BE on
  * a little-endian host), moving csum_start by 'shift' bytes for a VLAN tag
- * the port put back in front of it.  Returns true if the frame needs work
- * (a partial checksum or GSO); '*off' is then set, and otherwise only its
- * 'needs_csum' (false). */
-static inline bool
-netdev_vnet_decode(const struct virtio_net_hdr *vh, size_t shift,
-                   struct packet_offload *off)
-{
-    static const uint8_t gso_types[] = {
-        [VIRTIO_NET_HDR_GSO_NONE] = PACKET_GSO_NONE,
-        [VIRTIO_NET_HDR_GSO_TCPV4] = PACKET_GSO_TCPV4,
-        [VIRTIO_NET_HDR_GSO_UDP] = PACKET_GSO_UNKNOWN, /* UFO. */
-        [VIRTIO_NET_HDR_GSO_TCPV6] = PACKET_GSO_TCPV6,
-        [VIRTIO_NET_HDR_GSO_UDP_L4] = PACKET_GSO_UDP_L4,
-    };
-    uint8_t gso_type = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-
-    off->needs_csum = vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
-    if (!off->needs_csum && vh->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-        return false;
-    }
-    off->gso_type = gso_type < ARRAY_SIZE(gso_types) ? gso_types[gso_type]
-                                                     : PACKET_GSO_UNKNOWN;
-    off->gso_size = vh->gso_size;
-    off->csum_start = (uint16_t)(vh->csum_start + shift);
-    off->csum_offset = vh->csum_offset;
-    return true;
-}
+ * the port put back in front of it. */
+void netdev_vnet_decode(const struct virtio_net_hdr *vh, size_t shift,
+                        struct packet_offload *off);
 
 /* Appends 'pkt', received with 'off' (no GSO), to 'batch' (which has
  * room), once its partial checksum is completed if it has one, and

@@ -471,7 +471,7 @@ test_gso_frames_that_do_not_match_are_refused(void **state)
 /* ---- netdev-vnet -------------------------------------------------------- */
 
 static void
-test_vnet_header_decodes_with_the_vlan_shift(void **state)
+test_vnet_header_says_what_needs_work_and_decodes(void **state)
 {
     struct virtio_net_hdr vh = {
         .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
@@ -483,19 +483,25 @@ test_vnet_header_decodes_with_the_vlan_shift(void **state)
     struct packet_offload off;
 
     (void)state;
-    assert_true(netdev_vnet_decode(&vh, 4, &off));
+    assert_true(netdev_vnet_needs_work(&vh));
+    netdev_vnet_decode(&vh, 4, &off);
     assert_true(off.needs_csum);
     assert_int_equal(off.gso_type, PACKET_GSO_TCPV4);
     assert_int_equal(off.gso_size, 1448);
     assert_int_equal(off.csum_start, 38);
     assert_int_equal(off.csum_offset, 16);
     vh.gso_type = VIRTIO_NET_HDR_GSO_UDP; /* UFO. */
-    assert_true(netdev_vnet_decode(&vh, 0, &off));
+    netdev_vnet_decode(&vh, 0, &off);
     assert_int_equal(off.gso_type, PACKET_GSO_UNKNOWN);
     /* DATA_VALID alone needs nothing. */
     memset(&vh, 0, sizeof vh);
     vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
-    assert_false(netdev_vnet_decode(&vh, 0, &off));
+    assert_false(netdev_vnet_needs_work(&vh));
+    vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    assert_true(netdev_vnet_needs_work(&vh));
+    vh.flags = 0;
+    vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+    assert_true(netdev_vnet_needs_work(&vh));
 }
 
 /* Opens a memory port (for its counters) and starts cutting a TCPv4 GSO
@@ -662,7 +668,7 @@ main(void)
         cmocka_unit_test(test_udp_gso_frame_becomes_datagrams),
         cmocka_unit_test(test_gso_frame_that_fits_one_segment_is_one_segment),
         cmocka_unit_test(test_gso_frames_that_do_not_match_are_refused),
-        cmocka_unit_test(test_vnet_header_decodes_with_the_vlan_shift),
+        cmocka_unit_test(test_vnet_header_says_what_needs_work_and_decodes),
         cmocka_unit_test(test_vnet_gso_frame_drains_across_batches),
         cmocka_unit_test(test_vnet_segments_left_at_close_are_counted_drops),
         cmocka_unit_test(test_vnet_refusals_are_counted_drops),
