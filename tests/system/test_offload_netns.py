@@ -13,6 +13,7 @@ default table (NORMAL).  Then:
   - an ICMP echo with 3000 bytes of payload on a 1500-byte MTU, which the
     sender's kernel fragments, gets its (fragmented, reassembled) reply
     back whole, as through a kernel bridge;
+  - the same over IPv6 (TCPv6 GSO frames);
   - the same 10 MB each way between the host's stack behind the switch's
     LOCAL tap port (10.79.0.1/24) and a namespace on an afpacket port: the
     tap hands over GSO frames too (IFF_VNET_HDR, TUNSETOFFLOAD).
@@ -51,7 +52,7 @@ import hashlib, random, socket, sys
 role, addr, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 out = random.Random(seed).randbytes(%d)
 if role == "server":
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, %d))
     s.listen(1)
@@ -149,6 +150,33 @@ def test_tcp_10mb_each_way_with_offloads_on(topology, tmp_path):
     assert status == 0, d.stderr + d.read_log()
     summary = parse_summary(d.stdout)
     assert_conserved(summary)
+
+
+def add_ipv6(t):
+    """Gives each namespace of 't' an IPv6 address on eth0 (Topology turns
+    IPv6 off); returns them."""
+    addrs = []
+    for i, ns in enumerate(t.ns):
+        for conf in ("all", "eth0"):
+            t.nsexec(ns, "sysctl", "-qw",
+                     f"net.ipv6.conf.{conf}.disable_ipv6=0")
+        addrs.append(f"fd00:77::{i + 1}")
+        t.nsexec(ns, "ip", "addr", "add", addrs[-1] + "/64", "dev", "eth0",
+                 "nodad")
+    return addrs
+
+
+def test_tcp_10mb_each_way_over_ipv6(topology, tmp_path):
+    t = topology
+    addrs = add_ipv6(t)
+    d = start_daemon(t, tmp_path)
+    try:
+        tcp_both_ways(t.ns[1], addrs[1], t.ns[0])
+        assert_offloads_finished(d)
+    finally:
+        status = d.stop(signal.SIGTERM)
+    assert status == 0, d.stderr + d.read_log()
+    assert_conserved(parse_summary(d.stdout))
 
 
 def test_ping_above_the_mtu_is_fragmented_and_answered(topology, tmp_path):
