@@ -11,8 +11,9 @@
  * for every 16-bit word m that became m'.  One's complement sums do not
  * depend on byte order (RFC 1071, section 2), so the helpers work on the
  * 16-bit words exactly as they sit in the packet (network order) and never
- * swap bytes.  A field that is not 16-bit aligned within its header (IPv4
- * TTL, TOS) is updated through the aligned word that contains it.
+ * swap bytes; they fold with packet/packet-csum.h, where full sums live.
+ * A field that is not 16-bit aligned within its header (IPv4 TTL, TOS) is
+ * updated through the aligned word that contains it.
  *
  * SCTP does not use the Internet checksum but CRC32c over the whole
  * packet; dp_crc32c() computes it (one CRC32 instruction per 8 bytes when
@@ -28,15 +29,7 @@
 #include <string.h>
 
 #include "lib/util.h"
-
-/* Folds a 32-bit one's complement accumulator to 16 bits. */
-static inline uint16_t
-dp_csum_fold(uint32_t sum)
-{
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
+#include "packet/packet-csum.h"
 
 /* The checksum 'csum' of data in which the 16-bit word 'old' became 'new'
  * (all three as stored in the packet). */
@@ -47,7 +40,7 @@ dp_csum_update16(be16 csum, be16 old, be16 new)
 
     sum += (uint16_t)~old;
     sum += new;
-    return (be16)~dp_csum_fold(sum);
+    return (be16)~packet_csum_fold(sum);
 }
 
 /* The same for a 32-bit value (two words), e.g. an IPv4 address. */
@@ -60,7 +53,7 @@ dp_csum_update32(be16 csum, be32 old, be32 new)
     sum += (uint16_t) ~(old >> 16);
     sum += new & 0xffff;
     sum += new >> 16;
-    return (be16)~dp_csum_fold(sum);
+    return (be16)~packet_csum_fold(sum);
 }
 
 /* The same for a 128-bit value given as 16 bytes, e.g. an IPv6 address. */
@@ -76,7 +69,7 @@ dp_csum_update128(be16 csum, const void *old_, const void *new_)
         sum += (uint16_t)~old[i];
         sum += new[i];
     }
-    return (be16)~dp_csum_fold(sum);
+    return (be16)~packet_csum_fold(sum);
 }
 
 /* CRC32c (Castagnoli) of 'data[0..n)', continuing from 'crc' (start with

@@ -45,12 +45,16 @@
  * netdev_get_stats() and at most every NETDEV_AFPACKET_STATS_MS from an
  * idle recv, and added to rx_dropped and netdev_afpacket_rx_kernel_drop.
  *
- * Checksums.  Frames sent by a local stack through a veth may carry a
- * partial checksum that the sender expected hardware to finish
- * (TP_STATUS_CSUMNOTREADY); they are passed on as they are and counted in
- * netdev_afpacket_rx_csum_partial.  Turn tx checksum offload off on such
- * interfaces (ethtool -K IFACE tx off) if they are forwarded to a real
- * wire.
+ * Offloads.  A local stack sending through a veth leaves checksums
+ * partial and hands over TCP "super-frames" of up to 64 kB (checksum and
+ * segmentation offload are on by default).  The rx socket asks for a
+ * virtio-net header in front of every frame (PACKET_VNET_HDR, set before
+ * the ring exists: netdev_afpacket_enable_vnet_hdr(); ring frames carry it
+ * since Linux 5.8), and recv finishes such frames through netdev-vnet.h:
+ * the checksum completed, a GSO frame cut into segments of its gso_size,
+ * drained into as many batches as it takes while the block holding it
+ * stays ours.  Blocks are therefore large enough for a 64 kB frame.  The
+ * tx socket has no vnet header: what the switch sends is complete.
  *
  * Thread safety: the rx ring state belongs to the polling thread; the tx
  * ring is guarded by 'tx_mutex'; the kernel drop count is an atomic. */
@@ -74,25 +78,29 @@
 #include "lib/util.h"
 #include "lib/vlog.h"
 #include "netdev/netdev-provider.h"
+#include "netdev/netdev-vnet.h"
 
 VLOG_DEFINE_THIS_MODULE(netdev_afpacket);
 
 COVERAGE_DEFINE(netdev_afpacket_rx_kernel_drop);
 COVERAGE_DEFINE(netdev_afpacket_rx_truncated);
-COVERAGE_DEFINE(netdev_afpacket_rx_csum_partial);
 COVERAGE_DEFINE(netdev_afpacket_tx_ring_full);
 COVERAGE_DEFINE(netdev_afpacket_tx_bad_size);
 COVERAGE_DEFINE(netdev_afpacket_tx_error);
 COVERAGE_DEFINE(netdev_afpacket_tx_congested);
 
-/* Small blocks: the kernel's block timeout is in jiffies (4 ms at
- * HZ=250, however few milliseconds are asked), so at a modest rate a
- * block is handed over only when full, and all its frames reach the
- * datapath at once.  A 128 kB block held about 1000 minimum-size frames:
- * as new flows, a burst of misses twice the size of a port's share of an
- * upcall queue, lost.  16 kB blocks hold about 125. */
-#define NETDEV_AFPACKET_RX_BLOCK_SIZE (1u << 14) /* 16 kB. */
-#define NETDEV_AFPACKET_RX_BLOCKS 1024           /* 16 MB in all. */
+/* A block must hold the largest GSO frame (64 kB and the headers in
+ * front of it), or the kernel truncates it: 128 kB, the next power of two
+ * (the kernel allocates blocks in powers of two of pages anyway).  The
+ * kernel's block timeout is in jiffies (4 ms at HZ=250), so at a modest
+ * rate a block is handed over only when full, with about 1000 minimum-size
+ * frames at once; as new flows that burst was once lost at the upcall
+ * queue (and blocks were cut to 16 kB), but the datapath now leaves a
+ * port's frames in its ring while the port's share of the upcall queue
+ * has no room for a batch (DESIGN.md, "A port hands misses over in
+ * bursts"), and recv takes 32 frames at a time from an open block. */
+#define NETDEV_AFPACKET_RX_BLOCK_SIZE (1u << 17) /* 128 kB. */
+#define NETDEV_AFPACKET_RX_BLOCKS 128            /* 16 MB in all. */
 #define NETDEV_AFPACKET_RX_FRAME_SIZE 2048 /* Nominal, for tp_frame_nr. */
 #define NETDEV_AFPACKET_RX_TIMEOUT_MS 1
 #define NETDEV_AFPACKET_TX_FRAMES 512
@@ -122,6 +130,11 @@ struct netdev_afpacket {
     struct tpacket3_hdr *rx_next;     /* Next frame in 'rx_bd'. */
     uint64_t rx_stats_ms;             /* Last PACKET_STATISTICS. */
     uint64_t kernel_drops;            /* Read from the kernel so far. */
+    struct packet_gso rx_gso;         /* GSO frame being drained, in
+                                       * the ring: whatever unmaps the ring
+                                       * abandons it first. */
+    struct dp_packet *rx_gso_copy;    /* A GSO frame with its VLAN tag put
+                                       * back, or NULL until needed. */
 
     /* Transmit. */
     pthread_mutex_t tx_mutex;
@@ -176,6 +189,17 @@ netdev_afpacket_setsockopt(int sock, int option, const void *value,
     return 0;
 }
 
+/* Asks for a struct virtio_net_hdr in front of every received frame (see
+ * "Offloads" above).  Must come before the ring is set up. */
+static int
+netdev_afpacket_enable_vnet_hdr(int sock, char **detailp)
+{
+    int one = 1;
+
+    return netdev_afpacket_setsockopt(sock, PACKET_VNET_HDR, &one, sizeof one,
+                                      "vnet header", detailp);
+}
+
 static int
 netdev_afpacket_open_rx(struct netdev_afpacket *dev, char **detailp)
 {
@@ -206,6 +230,10 @@ netdev_afpacket_open_rx(struct netdev_afpacket *dev, char **detailp)
     }
     error = netdev_afpacket_setsockopt(dev->rx_sock, PACKET_VERSION, &version,
                                        sizeof version, "TPACKET_V3", detailp);
+    if (error) {
+        return error;
+    }
+    error = netdev_afpacket_enable_vnet_hdr(dev->rx_sock, detailp);
     if (error) {
         return error;
     }
@@ -433,6 +461,7 @@ netdev_afpacket_close(struct netdev *netdev)
     if (dev->tx_sock >= 0) {
         close(dev->tx_sock);
     }
+    netdev_vnet_gso_abandon(&dev->up, &dev->rx_gso);
     if (dev->rx_map) {
         munmap(dev->rx_map, dev->rx_map_size);
     }
@@ -440,35 +469,19 @@ netdev_afpacket_close(struct netdev *netdev)
         close(dev->rx_sock);
     }
     pthread_mutex_destroy(&dev->tx_mutex);
+    dp_packet_delete(dev->rx_gso_copy);
     netdev_uninit(&dev->up);
     free(dev);
 }
 
-/* Copies the frame at 'h' into a pool packet, putting back the VLAN tag
- * the kernel stripped.  Returns NULL for a frame to skip. */
-static struct dp_packet *
-netdev_afpacket_rx_frame(struct netdev_afpacket *dev,
-                         const struct tpacket3_hdr *h)
+/* Appends the frame at 'h' to 'pkt', putting back the VLAN tag the kernel
+ * stripped.  Inlined: it is most of the fast path. */
+static inline __attribute__((always_inline)) void
+netdev_afpacket_put_frame(struct dp_packet *pkt, const struct tpacket3_hdr *h)
 {
-    const struct sockaddr_ll *sll =
-        (const void *)((const uint8_t *)h + NETDEV_AFPACKET_RX_SLL_OFS);
     const uint8_t *data = (const uint8_t *)h + h->tp_mac;
     uint32_t len = h->tp_snaplen;
-    struct dp_packet *pkt;
 
-    if (UNLIKELY(sll->sll_pkttype == PACKET_OUTGOING)) {
-        return NULL; /* Our own (or the host's) transmission. */
-    }
-    if (UNLIKELY(h->tp_snaplen < h->tp_len || len < ETH_HLEN)) {
-        COVERAGE_INC(netdev_afpacket_rx_truncated);
-        netdev_count_rx_drop(&dev->up, 1);
-        return NULL;
-    }
-    if (UNLIKELY(h->tp_status & TP_STATUS_CSUMNOTREADY)) {
-        COVERAGE_INC(netdev_afpacket_rx_csum_partial);
-    }
-
-    pkt = netdev_packet_alloc();
     if (h->tp_status & TP_STATUS_VLAN_VALID) {
         uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID)
                             ? h->hv1.tp_vlan_tpid
@@ -482,7 +495,72 @@ netdev_afpacket_rx_frame(struct netdev_afpacket *dev,
     } else {
         dp_packet_put(pkt, data, len);
     }
-    return pkt;
+}
+
+/* The slow path of rx_frame(): the frame at 'h' whose vnet header 'vh'
+ * says it needs work (see "Offloads").  A GSO frame is drained from the
+ * ring where it is, or from a copy when its VLAN tag must go back in. */
+static uint64_t __attribute__((noinline, cold))
+netdev_afpacket_rx_offload(struct netdev_afpacket *dev,
+                           const struct tpacket3_hdr *h,
+                           const struct virtio_net_hdr *vh,
+                           struct dp_packet_batch *batch)
+{
+    bool tagged = h->tp_status & TP_STATUS_VLAN_VALID;
+    const uint8_t *data = (const uint8_t *)h + h->tp_mac;
+    uint32_t len = h->tp_snaplen;
+    struct packet_offload off;
+    struct dp_packet *pkt;
+
+    netdev_vnet_decode(vh, tagged ? NETDEV_AFPACKET_VLAN_LEN : 0, &off);
+    if (off.gso_type == PACKET_GSO_NONE) {
+        pkt = netdev_packet_alloc();
+        netdev_afpacket_put_frame(pkt, h);
+        return netdev_vnet_rx_append(&dev->up, pkt, &off, batch);
+    }
+    if (tagged) {
+        if (!dev->rx_gso_copy) {
+            dev->rx_gso_copy = dp_packet_new(0, NETDEV_AFPACKET_RX_BLOCK_SIZE);
+        }
+        dp_packet_clear(dev->rx_gso_copy);
+        netdev_afpacket_put_frame(dev->rx_gso_copy, h);
+        data = dp_packet_data(dev->rx_gso_copy);
+        len = dp_packet_size(dev->rx_gso_copy);
+    }
+    netdev_vnet_gso_start(&dev->up, &dev->rx_gso, data, len, &off);
+    return netdev_vnet_gso_drain(&dev->rx_gso, batch);
+}
+
+/* Receives the frame at 'h' into 'batch' (which has room): copied into a
+ * pool packet, its stripped VLAN tag put back; or, when its vnet header
+ * says so, its partial checksum completed or, for a GSO frame, its first
+ * segments.  Returns the bytes added to 'batch'. */
+static uint64_t
+netdev_afpacket_rx_frame(struct netdev_afpacket *dev,
+                         const struct tpacket3_hdr *h,
+                         struct dp_packet_batch *batch)
+{
+    const struct sockaddr_ll *sll =
+        (const void *)((const uint8_t *)h + NETDEV_AFPACKET_RX_SLL_OFS);
+    const struct virtio_net_hdr *vh =
+        (const void *)((const uint8_t *)h + h->tp_mac - sizeof *vh);
+    struct dp_packet *pkt;
+
+    if (UNLIKELY(sll->sll_pkttype == PACKET_OUTGOING)) {
+        return 0; /* Our own (or the host's) transmission. */
+    }
+    if (UNLIKELY(h->tp_snaplen < h->tp_len || h->tp_snaplen < ETH_HLEN)) {
+        COVERAGE_INC(netdev_afpacket_rx_truncated);
+        netdev_count_rx_drop(&dev->up, 1);
+        return 0;
+    }
+    if (UNLIKELY(netdev_vnet_needs_work(vh))) {
+        return netdev_afpacket_rx_offload(dev, h, vh, batch);
+    }
+    pkt = netdev_packet_alloc();
+    netdev_afpacket_put_frame(pkt, h);
+    batch->packets[batch->count++] = pkt;
+    return dp_packet_size(pkt);
 }
 
 /* Opens the current block if the kernel has handed it over.  Returns
@@ -512,32 +590,42 @@ netdev_afpacket_release_block(struct netdev_afpacket *dev)
     dev->rx_block = (dev->rx_block + 1) % NETDEV_AFPACKET_RX_BLOCKS;
 }
 
+/* Gives the current block back once no frame of it is left to copy, not
+ * even a segment. */
+static inline void
+netdev_afpacket_release_done_block(struct netdev_afpacket *dev)
+{
+    if (dev->rx_bd && !dev->rx_pkts_left
+        && !packet_gso_pending(&dev->rx_gso)) {
+        netdev_afpacket_release_block(dev);
+    }
+}
+
 static int
 netdev_afpacket_recv(struct netdev *netdev, struct dp_packet_batch *batch)
 {
     struct netdev_afpacket *dev = netdev_afpacket_cast(netdev);
     uint64_t bytes = 0;
 
+    if (UNLIKELY(packet_gso_pending(&dev->rx_gso))) {
+        /* The rest of a GSO frame that filled the last batch: a frame that
+         * starts draining either finishes or fills its batch, so only a
+         * new recv finds one pending. */
+        bytes += netdev_vnet_gso_drain(&dev->rx_gso, batch);
+        netdev_afpacket_release_done_block(dev);
+    }
     while (batch->count < PACKET_BATCH_MAX) {
-        struct tpacket3_hdr *h;
-        struct dp_packet *pkt;
-
         if (!dev->rx_bd && !netdev_afpacket_open_block(dev)) {
             break;
         }
         if (dev->rx_pkts_left) {
-            h = dev->rx_next;
+            struct tpacket3_hdr *h = dev->rx_next;
+
             dev->rx_pkts_left--;
             dev->rx_next = (void *)((uint8_t *)h + h->tp_next_offset);
-            pkt = netdev_afpacket_rx_frame(dev, h);
-            if (pkt) {
-                bytes += dp_packet_size(pkt);
-                batch->packets[batch->count++] = pkt;
-            }
+            bytes += netdev_afpacket_rx_frame(dev, h, batch);
         }
-        if (!dev->rx_pkts_left) {
-            netdev_afpacket_release_block(dev);
-        }
+        netdev_afpacket_release_done_block(dev);
     }
 
     if (!batch->count) {

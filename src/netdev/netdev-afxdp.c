@@ -128,8 +128,10 @@
  * carry a partial checksum the sender expected hardware to finish; they
  * reach the XDP program as they are and leave the other port as they are,
  * so the receiver drops them (tests/system/test_daemon_afxdp.py shows
- * it).  As with afpacket ports, turn tx offload off on such interfaces
- * (ethtool -K IFACE tx off).
+ * it).  Unlike afpacket and tap ports (netdev-vnet.h), nothing tells the
+ * port which frames those are: XDP's rx metadata (Linux 6.x kfuncs) has a
+ * hash, a timestamp and a VLAN tag, no checksum state.  Turn tx offload
+ * off on such interfaces (ethtool -K IFACE tx off), or use afpacket.
  *
  * Thread safety: a port's rx rings, fill rings and socket caches belong to
  * its polling thread; its tx ring, completion ring and tx cache to the

@@ -27,8 +27,9 @@
  *            with PACKET_MMAP rings: TPACKET_V3 rx (16 MB), TPACKET_V2 tx
  *            with one sendto() per batch, promiscuous, blind to its own
  *            transmissions, VLAN tags the kernel strips put back, kernel
- *            ring drops counted in rx_dropped.  Needs CAP_NET_RAW.
- *            netdev-afpacket.c.
+ *            ring drops counted in rx_dropped, partial checksums and GSO
+ *            frames from local stacks finished through a vnet header
+ *            (netdev-vnet.h).  Needs CAP_NET_RAW.  netdev-afpacket.c.
  *   afxdp    a Linux interface (the port name) through AF_XDP sockets
  *            (libxdp, libbpf): one socket per receive queue, libxdp's
  *            default XDP redirect program, native XDP mode where the
@@ -42,7 +43,8 @@
  *            RLIMIT_MEMLOCK for a 64 MB UMEM) and an MTU up to 1772.
  *            netdev-afxdp.c.
  *   tap      a TAP device the switch creates and brings up (its LOCAL
- *            port); read()/write() one frame at a time.  Needs
+ *            port); read()/write() one frame at a time, behind a vnet
+ *            header (offloads finished as for afpacket).  Needs
  *            CAP_NET_ADMIN.  netdev-tap.c.
  *
  * Receive and transmit are batch-oriented (up to PACKET_BATCH_MAX frames).

@@ -29,7 +29,7 @@ import subprocess
 import pytest
 
 from daemon_util import DEADLINE, Daemon, wait_for
-from test_daemon_netns import PING, PY, TX_CSUM, sh
+from test_daemon_netns import PING, PY, sh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "osken_learning_switch.py")
@@ -81,8 +81,7 @@ class Net:
         for cmd in (["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],
                     ["ip", "addr", "add", addr + "/24", "dev", "eth0"],
                     ["ip", "link", "set", "eth0", "up"],
-                    ["ip", "link", "set", "lo", "up"],
-                    [PY, "-c", TX_CSUM, "eth0", "0"]):
+                    ["ip", "link", "set", "lo", "up"]):
             self.nsexec(ns, *cmd)
         return port
 
