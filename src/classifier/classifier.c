@@ -23,11 +23,36 @@ COVERAGE_DEFINE(cls_pvec_publish);
 
 /* One entry per distinct masked match in a subtable. */
 struct cls_entry {
-    struct cls_rule *rules;        /* RCU: by priority, highest first. */
+    struct rcu_slist_node *rules;  /* By priority, highest first. */
     struct cls_subtable *subtable; /* Writer. */
     uint32_t hash;                 /* flow_hash_in_minimask() of the key. */
     uint64_t key[];                /* Masked words, one per mask word. */
 };
+
+/* The rule of list node 'node' (not NULL). */
+static inline struct cls_rule *
+cls_rule_of(const struct rcu_slist_node *node)
+{
+    return CONTAINER_OF(node, struct cls_rule, node);
+}
+
+/* The highest-priority rule of 'entry', or NULL.  Reader-safe. */
+static inline struct cls_rule *
+cls_entry_first(const struct cls_entry *entry)
+{
+    struct rcu_slist_node *node = rcu_slist_first(&entry->rules);
+
+    return node ? cls_rule_of(node) : NULL;
+}
+
+/* The rule after 'rule' in its entry, or NULL.  Reader-safe. */
+static inline struct cls_rule *
+cls_rule_next(const struct cls_rule *rule)
+{
+    struct rcu_slist_node *node = rcu_slist_next(&rule->node);
+
+    return node ? cls_rule_of(node) : NULL;
+}
 
 /* All the rules whose mask is 'mask'.  Everything but the writer-only
  * members is immutable once the subtable is published. */
@@ -208,7 +233,7 @@ cls_rule_init(struct cls_rule *rule, const struct match *match, int priority)
     struct flow masked;
 
     flow_apply_mask(&masked, &match->flow, &match->wc);
-    rule->next = NULL;
+    rule->node.next = NULL;
     rule->add_version = CLS_MIN_VERSION;
     rule->remove_version = CLS_NOT_REMOVED_VERSION;
     rule->seq = 0;
@@ -221,7 +246,7 @@ cls_rule_init(struct cls_rule *rule, const struct match *match, int priority)
 void
 cls_rule_clone(struct cls_rule *dst, const struct cls_rule *src)
 {
-    dst->next = NULL;
+    dst->node.next = NULL;
     dst->add_version = CLS_MIN_VERSION;
     dst->remove_version = CLS_NOT_REMOVED_VERSION;
     dst->seq = 0;
@@ -564,7 +589,8 @@ cls_entry_max_priority(struct cls_entry *entry, void *subtable_)
 {
     struct cls_subtable *subtable = subtable_;
 
-    for (struct cls_rule *rule = entry->rules; rule; rule = rule->next) {
+    for (struct cls_rule *rule = cls_entry_first(entry); rule;
+         rule = cls_rule_next(rule)) {
         if (rule->priority > subtable->max_priority) {
             subtable->max_priority = rule->priority;
             subtable->max_count = 1;
@@ -653,7 +679,8 @@ static void
 cls_entry_unlink_all(struct cls_entry *entry, void *aux)
 {
     (void)aux;
-    for (struct cls_rule *rule = entry->rules; rule; rule = rule->next) {
+    for (struct cls_rule *rule = cls_entry_first(entry); rule;
+         rule = cls_rule_next(rule)) {
         rule->entry = NULL;
     }
     rcu_postpone_free(entry);
@@ -743,7 +770,7 @@ cls_entry_create(struct classifier *cls, struct cls_subtable *subtable,
     size_t key_size = subtable->n_words * sizeof(uint64_t);
     struct cls_entry *entry = xmalloc(sizeof *entry + key_size);
 
-    entry->rules = rule;
+    entry->rules = &rule->node;
     entry->subtable = subtable;
     entry->hash = hash;
     memcpy(entry->key, key, key_size);
@@ -806,26 +833,25 @@ classifier_replace(struct classifier *cls, struct cls_rule *rule,
     hash = cls_subtable_key(subtable, rule->flow, key, stage_hashes);
     entry = cls_subtable_find_entry(subtable, key, hash);
     if (!entry) {
-        atomic_store_relaxed(&rule->next, NULL);
+        atomic_store_relaxed(&rule->node.next, NULL);
         entry = cls_entry_create(cls, subtable, rule, key, hash, stage_hashes);
     } else {
         /* Insert before the first rule of lower or equal priority: among
          * equal priorities the newest comes first. */
-        struct cls_rule **prevp = &entry->rules;
+        struct rcu_slist_node **link = &entry->rules;
 
-        while (*prevp && (*prevp)->priority > rule->priority) {
-            prevp = &(*prevp)->next;
+        while (*link && cls_rule_of(*link)->priority > rule->priority) {
+            link = &(*link)->next;
         }
-        for (struct cls_rule *r = *prevp; r && r->priority == rule->priority;
-             r = r->next) {
+        for (struct cls_rule *r = *link ? cls_rule_of(*link) : NULL;
+             r && r->priority == rule->priority; r = cls_rule_next(r)) {
             if (r->remove_version == CLS_NOT_REMOVED_VERSION) {
                 displaced = r;
                 atomic_store_relaxed(&r->remove_version, version);
                 break;
             }
         }
-        atomic_store_relaxed(&rule->next, *prevp);
-        atomic_store_release(prevp, rule);
+        rcu_slist_insert(link, &rule->node);
     }
     rule->entry = entry;
 
@@ -886,15 +912,15 @@ classifier_remove_now(struct classifier *cls, struct cls_rule *rule)
 {
     struct cls_entry *entry = rule->entry;
     struct cls_subtable *subtable;
-    struct cls_rule **prevp;
+    struct rcu_slist_node **link;
 
     assert(entry);
     subtable = entry->subtable;
-    for (prevp = &entry->rules; *prevp != rule; prevp = &(*prevp)->next) {
-        assert(*prevp);
+    for (link = &entry->rules; *link != &rule->node; link = &(*link)->next) {
+        assert(*link);
     }
-    /* 'rule->next' stays as it is: a reader standing on 'rule' goes on. */
-    atomic_store_release(prevp, rule->next);
+    /* A reader standing on 'rule' goes on to the rest of the chain. */
+    rcu_slist_remove(link);
     rule->entry = NULL;
     if (!entry->rules) {
         cls_entry_remove(cls, entry, rule);
@@ -1045,8 +1071,8 @@ cls_subtable_lookup(const struct classifier *cls,
     if (wc) {
         cls_wc_fold(wc, subtable->mask, k);
     }
-    for (const struct cls_rule *rule = atomic_load_acquire(&entry->rules);
-         rule; rule = atomic_load_acquire(&rule->next)) {
+    for (const struct cls_rule *rule = cls_entry_first(entry); rule;
+         rule = cls_rule_next(rule)) {
         if (cls_rule_visible_in_version(rule, version)) {
             return rule;
         }
@@ -1119,10 +1145,10 @@ classifier_find_rule_exactly(const struct classifier *cls,
 
         hash = cls_subtable_key(subtable, target->flow, key, stage_hashes);
         entry = cls_subtable_find_entry(subtable, key, hash);
-        for (const struct cls_rule *rule =
-                 entry ? atomic_load_acquire(&entry->rules) : NULL;
+        for (const struct cls_rule *rule = entry ? cls_entry_first(entry)
+                                                 : NULL;
              rule && rule->priority >= target->priority;
-             rule = atomic_load_acquire(&rule->next)) {
+             rule = cls_rule_next(rule)) {
             if (rule->priority == target->priority
                 && cls_rule_visible_in_version(rule, version)) {
                 found = rule;
@@ -1231,7 +1257,7 @@ cls_cursor_next_list(struct cls_cursor *cursor)
         const struct cls_entry *entry;
 
         while (cursor->entries.t && (entry = ptrmap_next(&cursor->entries))) {
-            const struct cls_rule *rules = atomic_load_acquire(&entry->rules);
+            const struct cls_rule *rules = cls_entry_first(entry);
 
             if (rules) {
                 return rules;
@@ -1255,10 +1281,10 @@ void
 cls_cursor_advance(struct cls_cursor *cursor)
 {
     const struct cls_rule *rule =
-        cursor->rule ? atomic_load_acquire(&cursor->rule->next) : NULL;
+        cursor->rule ? cls_rule_next(cursor->rule) : NULL;
 
     for (;;) {
-        for (; rule; rule = atomic_load_acquire(&rule->next)) {
+        for (; rule; rule = cls_rule_next(rule)) {
             if (cls_cursor_wants(cursor, rule)) {
                 cursor->rule = rule;
                 return;

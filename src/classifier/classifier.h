@@ -101,6 +101,7 @@
 #include "flow/flow.h"
 #include "lib/atomic.h"
 #include "lib/ptrmap.h"
+#include "lib/rcu-slist.h"
 #include "lib/util.h"
 
 /* ---- Versions ----------------------------------------------------------- */
@@ -134,14 +135,14 @@ struct cls_entry;
 /* A rule, embedded in the caller's rule.  'priority' and the match are
  * public and read-only; the other members are private to the classifier. */
 struct cls_rule {
-    struct cls_rule *next;   /* RCU: next rule of the same entry. */
-    uint64_t add_version;    /* Visible from this version... */
-    uint64_t remove_version; /* ...up to but excluding this one (atomic). */
-    uint64_t seq;            /* Insertion order, for ties. */
-    int priority;            /* Higher wins. */
-    struct miniflow *flow;   /* The match value, pre-masked. */
-    struct minimask *mask;   /* The match mask. */
-    struct cls_entry *entry; /* Writer: NULL when not in a classifier. */
+    struct rcu_slist_node node; /* In its entry's rules, by priority. */
+    uint64_t add_version;       /* Visible from this version... */
+    uint64_t remove_version;    /* ...up to but excluding this one (atomic). */
+    uint64_t seq;               /* Insertion order, for ties. */
+    int priority;               /* Higher wins. */
+    struct miniflow *flow;      /* The match value, pre-masked. */
+    struct minimask *mask;      /* The match mask. */
+    struct cls_entry *entry;    /* Writer: NULL when not in a classifier. */
 };
 
 /* Initializes 'rule' to match 'match' (masked again, to be safe) with

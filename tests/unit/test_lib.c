@@ -26,6 +26,7 @@
 #include "lib/list.h"
 #include "lib/pool.h"
 #include "lib/ptrmap.h"
+#include "lib/rcu-slist.h"
 #include "lib/rcu.h"
 #include "lib/seq.h"
 #include "lib/timeval.h"
@@ -1123,6 +1124,38 @@ test_ptrmap_rcu_readers_find_every_stable_entry_during_rebuilds(void **state)
     free(t);
 }
 
+/* ---- rcu-slist ---------------------------------------------------------- */
+
+/* Links at the head and in the middle keep the order asked for; an
+ * unlinked node keeps its 'next', so a reader standing on it walks on to
+ * the rest of the chain. */
+static void
+test_rcu_slist_links_in_place_and_an_unlinked_node_leads_on(void **state)
+{
+    struct rcu_slist_node n[4], *head = NULL, *order[4];
+    size_t k = 0;
+
+    (void)state;
+    rcu_slist_insert(&head, &n[2]);
+    rcu_slist_insert(&head, &n[0]);
+    rcu_slist_insert(&n[0].next, &n[1]);
+    rcu_slist_insert(&n[2].next, &n[3]);
+    for (struct rcu_slist_node *x = rcu_slist_first(&head); x;
+         x = rcu_slist_next(x)) {
+        assert_true(k < 4);
+        order[k++] = x;
+    }
+    assert_int_equal(k, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_ptr_equal(order[i], &n[i]);
+    }
+    rcu_slist_remove(&n[0].next); /* n[1] out. */
+    assert_ptr_equal(rcu_slist_next(&n[0]), &n[2]);
+    assert_ptr_equal(rcu_slist_next(&n[1]), &n[2]);
+    rcu_slist_remove(&head); /* n[0] out. */
+    assert_ptr_equal(rcu_slist_first(&head), &n[2]);
+}
+
 /* ---- hmap --------------------------------------------------------------- */
 
 struct hmap_test_entry {
@@ -1466,6 +1499,8 @@ main(void)
             test_ptrmap_agrees_with_a_reference_through_growth_and_shrink),
         cmocka_unit_test(test_ptrmap_iteration_survives_removal),
         cmocka_unit_test(test_ptrmap_replace_swaps_in_place),
+        cmocka_unit_test(
+            test_rcu_slist_links_in_place_and_an_unlinked_node_leads_on),
         cmocka_unit_test(
             test_ptrmap_rcu_readers_find_every_stable_entry_during_rebuilds),
         cmocka_unit_test(
