@@ -14,12 +14,13 @@
  * at the end of each revalidator round, which wakes the I/O thread; each
  * turn of its loop answers the parked barriers whose sequence is in sync
  * and handles what their connections had sent after them.  A connection
- * closed while it waits (the peer, shutdown) simply takes its barrier
- * with it; at daemon shutdown the cache is detached first (its flows are
- * purged), which answers every waiting barrier.
+ * the peer closes while it waits simply takes its barrier with it.  At
+ * daemon shutdown the cache is detached first (its flows are purged), so
+ * every waiting barrier is in sync; ofmgr_destroy() answers those the
+ * thread had no turn left to answer before it flushes and closes.
  *
- * Everything here runs in the I/O thread, except ofmgr_barrier_notify(),
- * which only wakes it.
+ * Everything here runs in the I/O thread (or in ofmgr_destroy() once
+ * it has ended), except ofmgr_barrier_notify(), which only wakes it.
  */
 #include "lib/coverage.h"
 #include "lib/util.h"
@@ -66,18 +67,25 @@ ofconn_barrier_waiting(const struct ofconn *c)
     return c->barrier_waiting;
 }
 
+bool
+ofconn_barrier_try_answer(struct ofconn *c)
+{
+    if (!c->barrier_waiting
+        || !ofproto_cache_is_synced(c->mgr->ofproto, c->barrier_target)) {
+        return false;
+    }
+    c->barrier_waiting = false;
+    ofconn_send_barrier_reply(c, c->barrier_xid);
+    return true;
+}
+
 void
-ofmgr_barriers_run(struct ofmgr *mgr, struct ofconn **conns, size_t n)
+ofmgr_barriers_run(struct ofconn **conns, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        struct ofconn *c = conns[i];
-
-        if (c && c->barrier_waiting
-            && ofproto_cache_is_synced(mgr->ofproto, c->barrier_target)) {
-            c->barrier_waiting = false;
-            ofconn_send_barrier_reply(c, c->barrier_xid);
+        if (conns[i] && ofconn_barrier_try_answer(conns[i])) {
             /* What came after the barrier (it may park again). */
-            ofconn_handle_rx(c);
+            ofconn_handle_rx(conns[i]);
         }
     }
 }

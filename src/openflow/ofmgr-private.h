@@ -138,9 +138,12 @@ void ofconn_handle_rx(struct ofconn *);
 int ofconn_barrier_request(struct ofconn *, const uint8_t *msg, size_t len);
 /* Whether 'c' waits for a barrier (nothing after it is handled). */
 bool ofconn_barrier_waiting(const struct ofconn *);
+/* Answers the barrier 'c' waits for if the cache is in sync with it now;
+ * returns true if it did. */
+bool ofconn_barrier_try_answer(struct ofconn *);
 /* Answers the waiting barriers of the 'n' connections in 'conns' (NULL
  * entries skipped) that are in sync now, and handles what followed. */
-void ofmgr_barriers_run(struct ofmgr *, struct ofconn **conns, size_t n);
+void ofmgr_barriers_run(struct ofconn **conns, size_t n);
 /* Registers (before the thread starts) and unregisters (after it ends)
  * the bridge cache watcher that wakes the thread. */
 void ofmgr_barrier_watch(struct ofmgr *);

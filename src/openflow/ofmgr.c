@@ -793,7 +793,7 @@ ofmgr_run_once(struct ofmgr *mgr, struct poll_set *ps)
 
     ofmgr_run_controllers(mgr, now, &next_wake);
     conns = ofmgr_snapshot_conns(mgr, now, &next_wake, &n_conns);
-    ofmgr_barriers_run(mgr, conns, n_conns);
+    ofmgr_barriers_run(conns, n_conns);
     ofmgr_poll_prepare(mgr, ps, conns, n_conns);
     timeout =
         (int)(next_wake > now ? MIN(next_wake - now, OFMGR_POLL_MAX_MS) : 0);
@@ -1243,6 +1243,7 @@ ofmgr_destroy(struct ofmgr *mgr)
     for (size_t i = 0; i < n_conns; i++) {
         const char *why;
 
+        ofconn_barrier_try_answer(conns[i]);
         ofconn_flush(conns[i], &why);
         ofconn_destroy(conns[i], "shutting down");
     }

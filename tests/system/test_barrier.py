@@ -8,12 +8,17 @@ The rule "priority=10,in_port=1 actions=output:2" forwards frames from
 port 1; traffic caches its megaflow.  Then, with the flow cache busy
 (an unrelated flow-mod has just started a revalidator round, so the
 next round cannot start at once), the rule is changed to output:3 and
-the test waits for the reply: over OpenFlow (modify + BARRIER) and over
-the control socket (add-flow, and add-flows with a file).  At once after
-the reply it sends 30 frames of the flow into port 1 and counts, on the
-far ends of ports 2 and 3, where they came out: all 30 must take the new
-port.  (Before barriers waited for the revalidators, most of them still
-took the old one.)
+the test waits for the reply: over OpenFlow (modify + BARRIER, with an
+ECHO behind it that must be answered after the barrier) and over the
+control socket (add-flow, add-flows with a file, mod-flows).  At once
+after the reply it sends 30 frames of the flow into port 1 and counts, on
+the far ends of ports 2 and 3, where they came out: all 30 must take the
+new port.  (Before barriers waited for the revalidators, all 30 took the
+old one: checked against the build of main before the change.)
+
+And at shutdown, with the revalidators paused so that a barrier and an
+add-flow wait: the daemon exits cleanly (exit status 0, the sanitizers'
+verdict), the barrier is answered and the add-flow gets an error.
 
 Names are tagged with the test's process id and removed afterwards.
 Without root or iproute2 the tests are skipped with the reason.
@@ -168,6 +173,19 @@ class Switch:
         client.barrier(xid=7)
 
 
+def read_reply(s):
+    """The JSON reply on control socket 's' (a dict)."""
+    buf, decoder = b"", json.JSONDecoder()
+    while True:
+        chunk = s.recv(65536)
+        assert chunk, "control socket closed without a reply"
+        buf += chunk
+        try:
+            return decoder.raw_decode(buf.decode())[0]
+        except ValueError:
+            continue
+
+
 def control_call(path, *argv):
     """One control-socket request, answered; returns the reply object."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -176,15 +194,7 @@ def control_call(path, *argv):
     try:
         s.sendall(json.dumps({"id": 1, "method": argv[0],
                               "params": list(argv[1:])}).encode())
-        buf, decoder = b"", json.JSONDecoder()
-        while True:
-            chunk = s.recv(65536)
-            assert chunk, "control socket closed without a reply"
-            buf += chunk
-            try:
-                return decoder.raw_decode(buf.decode())[0]
-            except ValueError:
-                continue
+        return read_reply(s)
     finally:
         s.close()
 
@@ -243,3 +253,39 @@ def test_packets_after_add_flow_reply_take_the_new_port(wires, tmp_path):
         c.close()
     finally:
         stopped_cleanly(sw.d)
+
+
+def test_shutdown_answers_what_waits_for_the_cache(wires, tmp_path):
+    """Revalidators paused: a barrier and an add-flow wait.  SIGTERM
+    still ends the daemon cleanly, the barrier is answered (after the
+    final purge, with nothing cached left) and the add-flow gets an
+    error that says why."""
+    sw = Switch(wires, tmp_path)
+    try:
+        sw.d.ctl("add-flow", "priority=10,in_port=1,actions=output:2")
+        sw.cache_flow(2)
+        c = oc.Client(sw.ofsock)
+        sw.d.ctl("revalidator/pause")
+        c.send(oc.flow_mod_in_port_output(1, 1, 3, xid=10)
+               + oc.msg(oc.BARRIER_REQUEST, xid=11))
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(DEADLINE)
+        s.connect(sw.d.sock)
+        s.sendall(json.dumps({"id": 1, "method": "add-flow", "params": [
+            "priority=10,in_port=1,actions=output:2"]}).encode())
+        # Both are applied to the tables, neither is answered.
+        wait_for(lambda: "daemon_flow_reply_deferred"
+                 in sw.d.ctl("coverage/show"), "the add-flow to wait")
+        c.sock.settimeout(0.2)
+        with pytest.raises(socket.timeout):
+            c.recv()
+        c.sock.settimeout(DEADLINE)
+    finally:
+        stopped_cleanly(sw.d)
+    reply = read_reply(s)
+    assert "shutting down before the cached flows caught up" \
+        in reply["error"], reply
+    s.close()
+    m = c.recv()
+    assert (m[1], m[4:8]) == (oc.BARRIER_REPLY, struct.pack("!I", 11)), m
+    c.close()
