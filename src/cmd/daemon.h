@@ -170,6 +170,13 @@ struct daemon {
         uint64_t rx, rx_drop, tx, tx_drop, lost, parse_drop;
     } removed;
 
+    /* Flow commands whose success reply waits for the flow cache
+     * (daemon-cmds.c); main thread.  The watcher wakes the main loop
+     * after each revalidator round. */
+    struct list sync_replies; /* struct daemon_sync_reply. */
+    struct ofproto_cache_watcher cache_watcher;
+    bool cache_watched;
+
     /* Wakes the main loop (an eventfd): a job was queued or an exit was
      * requested. */
     int wake_fd;
@@ -180,13 +187,6 @@ struct daemon {
     pthread_mutex_t mutex;
     struct list jobs; /* struct daemon_job. */
     bool jobs_closed; /* Shutting down: new commands are refused. */
-
-    /* Flow commands whose success reply waits for the flow cache
-     * (daemon-cmds.c); main thread.  The watcher wakes the main loop
-     * after each revalidator round. */
-    struct list sync_replies; /* struct daemon_sync_reply. */
-    struct ofproto_cache_watcher cache_watcher;
-    bool cache_watched;
 };
 
 void daemon_wake(struct daemon *);
