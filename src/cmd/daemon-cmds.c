@@ -33,6 +33,7 @@ VLOG_DEFINE_THIS_MODULE(daemon_cmds);
 
 COVERAGE_DEFINE(daemon_cmd_refused_shutdown);
 COVERAGE_DEFINE(daemon_flow_file_error);
+COVERAGE_DEFINE(daemon_flow_reply_deferred);
 
 typedef void daemon_cmd_fn(struct daemon *, struct control_conn *, int argc,
                            const char *argv[]);
@@ -116,12 +117,74 @@ jobs_take(struct daemon *d, struct list *jobs)
     pthread_mutex_unlock(&d->mutex);
 }
 
+/* ---- Replies that wait for the flow cache ------------------------------- */
+
+/* A flow command's success reply, held until the revalidators have
+ * brought the cached flows in line with the tables (ofproto.h "Cache
+ * sync"): like an OpenFlow barrier, the reply means the change is in
+ * force for every packet. */
+struct daemon_sync_reply {
+    struct list node; /* In daemon->sync_replies. */
+    struct control_conn *conn;
+    uint64_t target; /* The bridge's change sequence after the change. */
+};
+
+static void
+daemon_cache_notify(void *d)
+{
+    daemon_wake(d);
+}
+
+/* Answers 'conn' with success once the change just made is in force. */
+static void
+daemon_reply_when_synced(struct daemon *d, struct control_conn *conn)
+{
+    uint64_t target = ofproto_get_change_seq(d->ofproto);
+    struct daemon_sync_reply *r;
+
+    if (ofproto_cache_is_synced(d->ofproto, target)) {
+        control_reply(conn, "");
+        return;
+    }
+    COVERAGE_INC(daemon_flow_reply_deferred);
+    r = xmalloc(sizeof *r);
+    r->conn = conn;
+    r->target = target;
+    list_push_back(&d->sync_replies, &r->node);
+}
+
+/* Answers the held replies whose change is in force now; at shutdown
+ * ('closing') the others too, with an error. */
+static void
+daemon_sync_replies_run(struct daemon *d, bool closing)
+{
+    struct daemon_sync_reply *r;
+
+    LIST_FOR_EACH_SAFE (r, node, &d->sync_replies) {
+        if (ofproto_cache_is_synced(d->ofproto, r->target)) {
+            control_reply(r->conn, "");
+        } else if (closing) {
+            COVERAGE_INC(daemon_cmd_refused_shutdown);
+            control_reply_error(r->conn, "flows changed, but flowswitchd is "
+                                         "shutting down before the cached "
+                                         "flows caught up\n");
+        } else {
+            continue;
+        }
+        list_remove(&r->node);
+        free(r);
+    }
+}
+
+/* ---- The job queue, continued ------------------------------------------- */
+
 void
 daemon_commands_run(struct daemon *d)
 {
     struct list jobs = LIST_INITIALIZER(&jobs);
     struct daemon_job *job;
 
+    daemon_sync_replies_run(d, false);
     jobs_take(d, &jobs);
     LIST_FOR_EACH_SAFE (job, node, &jobs) {
         job->cmd->fn(d, job->conn, job->argc, (const char **)job->argv);
@@ -144,6 +207,11 @@ daemon_commands_close(struct daemon *d)
         COVERAGE_INC(daemon_cmd_refused_shutdown);
         control_reply_error(job->conn, "flowswitchd is shutting down\n");
         job_free(job);
+    }
+    daemon_sync_replies_run(d, true);
+    if (d->cache_watched) {
+        ofproto_cache_unwatch(d->ofproto, &d->cache_watcher);
+        d->cache_watched = false;
     }
 }
 
@@ -455,7 +523,7 @@ flow_mod_reply(struct daemon *d, struct control_conn *conn, const char *text,
     if (status) {
         reply_error_line(conn, error);
     } else {
-        control_reply(conn, "");
+        daemon_reply_when_synced(d, conn);
     }
 }
 
@@ -545,7 +613,7 @@ cmd_add_flows(struct daemon *d, struct control_conn *conn, int argc,
     if (daemon_load_flows(d, argv[1], &error)) {
         reply_error_line(conn, error);
     } else {
-        control_reply(conn, "");
+        daemon_reply_when_synced(d, conn);
     }
 }
 
@@ -903,6 +971,9 @@ void
 daemon_commands_register(struct daemon *d)
 {
     cmd_daemon = d;
+    list_init(&d->sync_replies);
+    ofproto_cache_watch(d->ofproto, &d->cache_watcher, daemon_cache_notify, d);
+    d->cache_watched = true;
     for (size_t i = 0; i < ARRAY_SIZE(daemon_cmds); i++) {
         const struct daemon_cmd *cmd = &daemon_cmds[i];
 

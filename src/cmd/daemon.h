@@ -30,7 +30,11 @@
  * and ofproto readers need it).  The control server calls command
  * callbacks in its own thread; those callbacks only queue a job and wake
  * the main thread, which answers (control_reply() from any thread is
- * allowed).  So the port list needs no lock.  The commands the upcall
+ * allowed).  So the port list needs no lock.  The success reply of a
+ * flow command (add-flow, add-flows, mod-flows, del-flows) waits, like an
+ * OpenFlow barrier, until the change is in force for cached flows
+ * (ofproto.h "Cache sync"): the main loop holds it and answers it when
+ * the bridge's cache watcher wakes it after a revalidator round.  The commands the upcall
  * module registers (upcall/show, revalidator/wait...) run in the control
  * thread, as that module documents.  The OpenFlow channel (ofmgr.h) runs
  * a thread of its own that applies OpenFlow flow-mods and packet-outs
@@ -52,6 +56,7 @@
 
 #include "datapath/datapath.h"
 #include "lib/list.h"
+#include "ofproto/ofproto.h"
 #include "openflow/ofmgr.h"
 #include "upcall/upcall.h"
 
@@ -187,6 +192,13 @@ struct daemon {
         size_t n;
         uint64_t rx, rx_drop, tx, tx_drop, lost, parse_drop;
     } removed;
+
+    /* Flow commands whose success reply waits for the flow cache
+     * (daemon-cmds.c); main thread.  The watcher wakes the main loop
+     * after each revalidator round. */
+    struct list sync_replies; /* struct daemon_sync_reply. */
+    struct ofproto_cache_watcher cache_watcher;
+    bool cache_watched;
 
     /* Wakes the main loop (an eventfd): a job was queued or an exit was
      * requested. */

@@ -79,6 +79,13 @@ struct ofproto {
 
     /* Changed by every visible change, MAC learning's included. */
     struct seq *change_seq;
+
+    /* The flow cache's progress (ofproto.h "Cache sync"), under
+     * 'cache_mutex'; the watchers' callbacks run with it held. */
+    pthread_mutex_t cache_mutex;
+    bool cache_attached;
+    uint64_t cache_synced;      /* A change_seq value. */
+    struct list cache_watchers; /* struct ofproto_cache_watcher. */
 };
 
 /* Reader: the port 'ofp_port' in the current snapshot, or NULL. */

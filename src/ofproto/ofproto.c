@@ -71,6 +71,78 @@ ofproto_wait_change(const struct ofproto *ofproto, uint64_t seen,
                           time_nsec() + timeout_ms * 1000000u);
 }
 
+/* ---- Cache sync --------------------------------------------------------- */
+
+/* 'cache_mutex' held. */
+static void
+ofproto_cache_notify(struct ofproto *ofproto)
+{
+    struct ofproto_cache_watcher *w;
+
+    LIST_FOR_EACH (w, node, &ofproto->cache_watchers) {
+        w->cb(w->aux);
+    }
+}
+
+void
+ofproto_cache_attach(struct ofproto *ofproto)
+{
+    pthread_mutex_lock(&ofproto->cache_mutex);
+    ofproto->cache_attached = true;
+    ofproto->cache_synced = ofproto_get_change_seq(ofproto);
+    pthread_mutex_unlock(&ofproto->cache_mutex);
+}
+
+void
+ofproto_cache_synced(struct ofproto *ofproto, uint64_t change_seq)
+{
+    pthread_mutex_lock(&ofproto->cache_mutex);
+    if (change_seq > ofproto->cache_synced) {
+        ofproto->cache_synced = change_seq;
+        ofproto_cache_notify(ofproto);
+    }
+    pthread_mutex_unlock(&ofproto->cache_mutex);
+}
+
+void
+ofproto_cache_detach(struct ofproto *ofproto)
+{
+    pthread_mutex_lock(&ofproto->cache_mutex);
+    ofproto->cache_attached = false;
+    ofproto_cache_notify(ofproto);
+    pthread_mutex_unlock(&ofproto->cache_mutex);
+}
+
+bool
+ofproto_cache_is_synced(struct ofproto *ofproto, uint64_t target)
+{
+    bool synced;
+
+    pthread_mutex_lock(&ofproto->cache_mutex);
+    synced = !ofproto->cache_attached || ofproto->cache_synced >= target;
+    pthread_mutex_unlock(&ofproto->cache_mutex);
+    return synced;
+}
+
+void
+ofproto_cache_watch(struct ofproto *ofproto, struct ofproto_cache_watcher *w,
+                    ofproto_cache_notify_cb *cb, void *aux)
+{
+    w->cb = cb;
+    w->aux = aux;
+    pthread_mutex_lock(&ofproto->cache_mutex);
+    list_push_back(&ofproto->cache_watchers, &w->node);
+    pthread_mutex_unlock(&ofproto->cache_mutex);
+}
+
+void
+ofproto_cache_unwatch(struct ofproto *ofproto, struct ofproto_cache_watcher *w)
+{
+    pthread_mutex_lock(&ofproto->cache_mutex);
+    list_remove(&w->node);
+    pthread_mutex_unlock(&ofproto->cache_mutex);
+}
+
 /* ---- Rules -------------------------------------------------------------- */
 
 static struct rule *
@@ -296,6 +368,8 @@ ofproto_create(const char *name)
     ofproto->name = xstrdup(name);
     pthread_mutex_init(&ofproto->mutex, NULL);
     ofproto->change_seq = seq_create();
+    pthread_mutex_init(&ofproto->cache_mutex, NULL);
+    list_init(&ofproto->cache_watchers);
     for (size_t i = 0; i < OFPROTO_N_TABLES; i++) {
         classifier_init(&ofproto->tables[i].cls);
     }
@@ -362,6 +436,7 @@ ofproto_destroy(struct ofproto *ofproto)
     ofport_set_free(ofproto->ports);
     mac_learning_destroy(ofproto->ml);
     seq_destroy(ofproto->change_seq);
+    pthread_mutex_destroy(&ofproto->cache_mutex);
     pthread_mutex_destroy(&ofproto->mutex);
     free(ofproto->name);
     free(ofproto);

@@ -40,6 +40,21 @@
  * ofproto_wait_change() sleeps until it moves, and ofproto_change_seq()
  * hands it out to be watched together with other conditions.
  *
+ * Cache sync (barriers).  Packets that hit a cached datapath flow do not
+ * look at the tables, so a change is in force for them only once the
+ * revalidators have re-translated or removed the flows it affects.  The
+ * revalidators of the flow cache attach to the bridge
+ * (ofproto_cache_attach()) and, at the end of each round, report the
+ * change sequence that the round started from (ofproto_cache_synced()):
+ * every cached flow then forwards as the tables of that sequence say.
+ * Whoever must not answer before a change is in force (an OpenFlow
+ * BARRIER, the control socket's add-flow) reads the change sequence after
+ * making the change and asks ofproto_cache_is_synced() with it; a bridge
+ * with no cache attached is always in sync.  Watchers
+ * (ofproto_cache_watch()) are called on every report and on detach, so
+ * that a poll loop can ask again instead of polling.  ofproto_cache_detach()
+ * (the cache's flows are gone) puts every change in force at once.
+ *
  * Ports.  xlate needs the bridge's ports: OpenFlow port numbers, their
  * datapath port numbers and names.  The set is replaced as a whole (RCU)
  * on ofproto_port_add()/del(), so readers never lock.
@@ -68,6 +83,7 @@
 #include "flow/flow-text.h"
 #include "flow/flow.h"
 #include "flow/ofpact.h"
+#include "lib/list.h"
 
 struct ds;
 struct mac_learning;
@@ -108,6 +124,36 @@ bool ofproto_wait_change(const struct ofproto *, uint64_t seen,
 /* Bumps the change sequence (e.g. after a change xlate depends on that
  * ofproto cannot see).  Any thread. */
 void ofproto_bump_change_seq(const struct ofproto *);
+
+/* ---- Cache sync (see "Cache sync" above) -------------------------------- */
+
+/* Called with no lock of the caller's held; must only wake someone (an
+ * eventfd write), never block or call back into the bridge. */
+typedef void ofproto_cache_notify_cb(void *aux);
+
+struct ofproto_cache_watcher {
+    struct list node; /* Owned by the bridge while watched. */
+    ofproto_cache_notify_cb *cb;
+    void *aux;
+};
+
+/* The flow cache of the bridge starts: in sync with the current change
+ * sequence (it holds no flow yet). */
+void ofproto_cache_attach(struct ofproto *);
+/* Every cached flow now forwards as the tables of change sequence
+ * 'change_seq' say.  Calls the watchers. */
+void ofproto_cache_synced(struct ofproto *, uint64_t change_seq);
+/* The cache holds no flow any more: in sync with everything.  Calls the
+ * watchers. */
+void ofproto_cache_detach(struct ofproto *);
+/* Whether every change up to change sequence 'target' is in force for
+ * cached flows too. */
+bool ofproto_cache_is_synced(struct ofproto *, uint64_t target);
+/* Calls 'cb(aux)' on every report until ofproto_cache_unwatch(), after
+ * which no call is in progress.  'w' is the caller's storage. */
+void ofproto_cache_watch(struct ofproto *, struct ofproto_cache_watcher *w,
+                         ofproto_cache_notify_cb *cb, void *aux);
+void ofproto_cache_unwatch(struct ofproto *, struct ofproto_cache_watcher *);
 
 /* ---- Ports -------------------------------------------------------------- */
 

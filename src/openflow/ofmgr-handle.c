@@ -543,20 +543,6 @@ handle_set_config(struct ofconn *c, const uint8_t *msg, size_t len)
     return error;
 }
 
-static int
-handle_barrier(struct ofconn *c, const uint8_t *msg, size_t len)
-{
-    struct ofpbuf b = OFPBUF_INITIALIZER;
-
-    if (len != OFP_HEADER_LEN) {
-        return OFPERR_BAD_LEN;
-    }
-    ofp_msg_start(&b, OFPT_BARRIER_REPLY, ofp_get32(msg + 4));
-    ofp_msg_finish(&b);
-    send_and_free(c, &b);
-    return 0;
-}
-
 /* ---- Dispatch ----------------------------------------------------------- */
 
 /* Handles 'msg' by its type and returns an OpenFlow error to send back, or
@@ -590,7 +576,7 @@ ofconn_dispatch(struct ofconn *c, const uint8_t *msg, size_t len)
         handle_multipart(c, msg, len);
         return 0;
     case OFPT_BARRIER_REQUEST:
-        return handle_barrier(c, msg, len);
+        return ofconn_barrier_request(c, msg, len);
     case OFPT_ROLE_REQUEST:
         handle_role(c, msg, len);
         return 0;

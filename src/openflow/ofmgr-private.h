@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ofproto/ofproto.h"
 #include "openflow/ofmgr.h"
 #include "openflow/ofp-codec.h"
 
@@ -38,6 +39,12 @@ struct ofconn {
     uint64_t created, last_rx; /* msec; I/O thread. */
     uint64_t probe_sent;       /* msec, 0: no probe outstanding. */
     uint32_t next_xid;         /* I/O thread. */
+
+    /* A BARRIER_REQUEST that waits for the flow cache (ofmgr-barrier.c);
+     * I/O thread. */
+    bool barrier_waiting;
+    uint32_t barrier_xid;
+    uint64_t barrier_target; /* The bridge's change sequence. */
 
     /* Guarded by the mutex. */
     struct ofpbuf tx;
@@ -101,6 +108,9 @@ struct ofmgr {
     /* Guarded by the mutex. */
     struct ofmgr_port *ports;
     size_t n_ports, allocated_ports;
+
+    /* Wakes the I/O thread after each revalidator round (barriers). */
+    struct ofproto_cache_watcher cache_watcher;
 };
 
 /* ofmgr.c */
@@ -127,5 +137,26 @@ void ofmgr_flow_entry_from_rule(const struct ofproto_rule_info *r,
 
 /* ofmgr-handle.c: handles one whole message of an ACTIVE connection. */
 void ofconn_handle(struct ofconn *, const uint8_t *msg, size_t len);
+
+/* ofmgr.c: handles every whole message in the receive buffer, up to the
+ * first barrier that has to wait. */
+void ofconn_handle_rx(struct ofconn *);
+
+/* ofmgr-barrier.c (I/O thread).  Answers a BARRIER_REQUEST, at once or,
+ * when the flow cache is behind the tables, once it has caught up; returns
+ * an OpenFlow error or 0. */
+int ofconn_barrier_request(struct ofconn *, const uint8_t *msg, size_t len);
+/* Whether 'c' waits for a barrier (nothing after it is handled). */
+bool ofconn_barrier_waiting(const struct ofconn *);
+/* Answers the barrier 'c' waits for if the cache is in sync with it now;
+ * returns true if it did. */
+bool ofconn_barrier_try_answer(struct ofconn *);
+/* Answers the waiting barriers of the 'n' connections in 'conns' (NULL
+ * entries skipped) that are in sync now, and handles what followed. */
+void ofmgr_barriers_run(struct ofconn **conns, size_t n);
+/* Registers (before the thread starts) and unregisters (after it ends)
+ * the bridge cache watcher that wakes the thread. */
+void ofmgr_barrier_watch(struct ofmgr *);
+void ofmgr_barrier_unwatch(struct ofmgr *);
 
 #endif /* openflow/ofmgr-private.h */

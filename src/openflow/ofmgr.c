@@ -513,9 +513,17 @@ ofconn_receive(struct ofconn *c, const char **why)
     }
     c->last_rx = time_msec();
     c->probe_sent = 0;
+    ofconn_handle_rx(c);
+    return true;
+}
 
+void
+ofconn_handle_rx(struct ofconn *c)
+{
     size_t ofs = 0;
-    while (!c->closing && c->rx.size - ofs >= OFP_HEADER_LEN) {
+
+    while (!c->closing && !ofconn_barrier_waiting(c)
+           && c->rx.size - ofs >= OFP_HEADER_LEN) {
         const uint8_t *msg = c->rx.data + ofs;
         uint16_t len = ofp_get16(msg + 2);
 
@@ -540,7 +548,6 @@ ofconn_receive(struct ofconn *c, const char **why)
         ofs += len;
     }
     ofpbuf_pull(&c->rx, ofs);
-    return true;
 }
 
 /* Sends what it can of the queue.  Returns false on a broken socket. */
@@ -717,6 +724,9 @@ ofmgr_poll_prepare(struct ofmgr *mgr, struct poll_set *ps,
             poll_add(ps, -1, 0);
             continue;
         }
+        if (ofconn_barrier_waiting(c)) {
+            events = 0; /* It reads nothing more until the reply. */
+        }
         if (c->state == OFCONN_CONNECTING || ofconn_has_tx(c)) {
             events |= POLLOUT;
         }
@@ -783,6 +793,7 @@ ofmgr_run_once(struct ofmgr *mgr, struct poll_set *ps)
 
     ofmgr_run_controllers(mgr, now, &next_wake);
     conns = ofmgr_snapshot_conns(mgr, now, &next_wake, &n_conns);
+    ofmgr_barriers_run(conns, n_conns);
     ofmgr_poll_prepare(mgr, ps, conns, n_conns);
     timeout =
         (int)(next_wake > now ? MIN(next_wake - now, OFMGR_POLL_MAX_MS) : 0);
@@ -1257,10 +1268,12 @@ ofmgr_create(const struct ofmgr_config *cfg, struct ofproto *ofproto,
 
     ofproto_set_flow_removed_cb(ofproto, ofmgr_flow_removed_cb, mgr);
     ofmgr_update_fail_open(mgr);
+    ofmgr_barrier_watch(mgr);
     error = pthread_create(&mgr->thread, NULL, ofmgr_main, mgr);
     if (error) {
         *errorp = xasprintf("openflow: cannot start the thread (%s)",
                             strerror(error));
+        ofmgr_barrier_unwatch(mgr);
         ofproto_set_flow_removed_cb(ofproto, NULL, NULL);
         ofmgr_free(mgr);
         return error;
@@ -1281,6 +1294,7 @@ ofmgr_destroy(struct ofmgr *mgr)
     atomic_store_release(&mgr->stop, true);
     ofmgr_wake(mgr);
     pthread_join(mgr->thread, NULL);
+    ofmgr_barrier_unwatch(mgr);
     /* The thread is gone: flush what is queued and close, from a copy of
      * the array, since closing edits it. */
     size_t n_conns = mgr->n_conns;
@@ -1292,6 +1306,7 @@ ofmgr_destroy(struct ofmgr *mgr)
     for (size_t i = 0; i < n_conns; i++) {
         const char *why;
 
+        ofconn_barrier_try_answer(conns[i]);
         ofconn_flush(conns[i], &why);
         ofconn_destroy(conns[i], "shutting down");
     }

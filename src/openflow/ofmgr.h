@@ -30,13 +30,23 @@
  * run through xlate exactly as a rule's would, output:TABLE through the
  * pipeline), MULTIPART (DESC, FLOW, AGGREGATE, TABLE, PORT_STATS,
  * PORT_DESC; replies longer than 64 kB are split with REPLY_MORE),
- * BARRIER (messages are handled in order, so it is answered at once),
- * ROLE_REQUEST.  Anything else gets OFPBRC_BAD_TYPE (ofconn_bad_request).
+ * BARRIER (see "Barriers"), ROLE_REQUEST.  Anything else gets OFPBRC_BAD_TYPE (ofconn_bad_request).
  * Every refused message is answered with one ERROR carrying its first 64
  * bytes and changes nothing.  Asynchronous messages: PACKET_IN (buffer_id
  * NO_BUFFER, the packet cut to the action's max_len, the match holding
  * in_port), FLOW_REMOVED (send_flow_rem rules: idle, hard, delete),
  * PORT_STATUS (ofmgr_port_status()).
+ *
+ * Barriers.  Messages are handled in order, so the flow-mods before a
+ * BARRIER_REQUEST are in the tables when it is read; its reply waits
+ * until they are in force for cached datapath flows too: until a
+ * revalidator round that began after them has re-translated or removed
+ * every cached flow (ofproto.h "Cache sync"; at once when the cache is
+ * already in sync, e.g. no flow-mod since the last round).  Meanwhile the
+ * connection reads and handles nothing more (OpenFlow 1.3 §6.2: nothing
+ * beyond a barrier runs before it is done); other connections go on.
+ * While the revalidators are paused (revalidator/pause) the reply waits
+ * for them; a connection closed while it waits just goes.
  *
  * Roles.  Every connection starts EQUAL.  MASTER makes every other master
  * a SLAVE; a MASTER or SLAVE request whose generation_id is older than

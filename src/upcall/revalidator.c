@@ -981,6 +981,19 @@ rv_purge_now(struct udpif *udpif)
 
 /* ---- Threads ------------------------------------------------------------ */
 
+/* Whether the datapath holds no flow: then a round costs next to nothing,
+ * and the leader need not keep REVALIDATOR_MIN_SLEEP between two, so that
+ * a barrier after a table change (ofproto.h "Cache sync") is answered at
+ * once. */
+static bool
+rv_cache_empty(struct udpif *udpif)
+{
+    struct dp_stats st;
+
+    dp_get_stats(udpif->dp, &st);
+    return st.n_flows == 0;
+}
+
 /* The leader's sleep before a round.  Returns the new round's id, or 0 if
  * the threads must exit. */
 static uint64_t
@@ -1021,7 +1034,7 @@ rv_leader_wait(struct udpif *udpif, uint64_t last_start, uint64_t last_seq)
         if (now >= deadline) {
             break;
         }
-        if (now >= earliest
+        if ((now >= earliest || rv_cache_empty(udpif))
             && (udpif->rv_wake
                 || ofproto_get_change_seq(udpif->ofproto) != last_seq)) {
             break;
@@ -1035,6 +1048,22 @@ rv_leader_wait(struct udpif *udpif, uint64_t last_start, uint64_t last_seq)
     round_id = ++udpif->rounds_started;
     pthread_mutex_unlock(&udpif->rv_mutex);
     return round_id;
+}
+
+/* The leader, after rv_round_begin(), when the tables changed since the
+ * round before ('last_seq'): a handler batch that read an older change
+ * sequence may still be about to create the ukey of a flow it translated
+ * with the old tables, too late for this round's dump and sweep.  Waiting
+ * for those batches makes the round cover every flow translated before
+ * r->change_seq, so that its end may be reported to the bridge
+ * (ofproto_cache_synced()).  Handlers never wait for revalidators. */
+static void
+rv_round_after_change(struct udpif *udpif, const struct revalidator_round *r,
+                      uint64_t last_seq)
+{
+    if (r->change_seq != last_seq) {
+        udpif_wait_for_batches(udpif);
+    }
 }
 
 static void *
@@ -1055,6 +1084,7 @@ revalidator_main(void *rv_)
             if (round_id) {
                 pthread_mutex_lock(&udpif->rv_round_mutex);
                 rv_round_begin(udpif, r, time_msec(), false);
+                rv_round_after_change(udpif, r, last_seq);
                 last_start = r->now;
                 last_seq = r->change_seq;
                 udpif->rv_round_deleted = 0;
@@ -1079,6 +1109,7 @@ revalidator_main(void *rv_)
             rv_round_end(udpif, r,
                          atomic_load_relaxed(&udpif->rv_round_deleted));
             pthread_mutex_unlock(&udpif->rv_round_mutex);
+            ofproto_cache_synced(udpif->ofproto, r->change_seq);
             pthread_mutex_lock(&udpif->rv_mutex);
             udpif->rounds_done = round_id;
             pthread_cond_broadcast(&udpif->rv_cond);
@@ -1112,6 +1143,9 @@ revalidator_init(struct udpif *udpif, const struct upcall_config *cfg)
     seq_watch(ofproto_change_seq(udpif->ofproto), &udpif->rv_tables_watch,
               &udpif->rv_mutex, &udpif->rv_cond);
     dp_set_flow_flush_cb(udpif->dp, rv_flows_flushed, udpif);
+    if (!udpif->manual) {
+        ofproto_cache_attach(udpif->ofproto);
+    }
 }
 
 /* Creates 'n' contexts (0: the default count) and, unless manual, their
@@ -1197,6 +1231,11 @@ revalidator_destroy(struct udpif *udpif)
 {
     dp_set_flow_flush_cb(udpif->dp, NULL, NULL);
     rv_purge_now(udpif);
+    if (!udpif->manual) {
+        /* No flow is left: every change is in force; barriers that wait
+         * are answered. */
+        ofproto_cache_detach(udpif->ofproto);
+    }
     seq_unwatch(ofproto_change_seq(udpif->ofproto), &udpif->rv_tables_watch);
     pthread_cond_destroy(&udpif->rv_cond);
     pthread_mutex_destroy(&udpif->rv_mutex);

@@ -235,6 +235,9 @@ struct udpif {
 struct dp_actions *upcall_slow_path_actions(uint32_t reasons);
 /* Folds a datapath flow count into the avg/max samples of upcall/show. */
 void udpif_sample_flows(struct udpif *, uint64_t n_flows);
+/* Returns once every handler batch that began before the call is done
+ * (takes 'udpifs_mutex', then each handler's run_mutex). */
+void udpif_wait_for_batches(struct udpif *);
 /* Every udpif, each with n_workers incremented (a control-command worker
  * may use them until upcall_release_all()); caller frees the array. */
 struct udpif **upcall_acquire_all(size_t *n);

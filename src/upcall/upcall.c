@@ -1075,7 +1075,7 @@ upcall_get_flow_limit(const struct udpif *udpif)
 /* Returns once every handler batch that began before the call is done: a
  * batch holds its handler's run_mutex from its first upcall to its last
  * put. */
-static void
+void
 udpif_wait_for_batches(struct udpif *udpif)
 {
     pthread_mutex_lock(&udpifs_mutex); /* The handler set stays. */

@@ -80,6 +80,17 @@
  * in upcall_destroy()) deletes every flow and ukey, crediting the rules.
  * Rule n_packets thus sum to what the handlers and the datapath saw.
  * Every deletion is counted by reason (upcall_get_revalidator_stats()).
+ *
+ * Barriers (ofproto.h "Cache sync").  A threaded udpif attaches to its
+ * bridge's cache sync.  A round that starts after a table change first
+ * waits for the handler batches in progress (one may hold a flow it
+ * translated with the old tables and not yet have made its ukey), then,
+ * at its end, tells the bridge that every cached flow follows the change
+ * sequence it started from; OpenFlow barriers and the control socket's
+ * flow commands answer on that.  While the datapath holds no flow, a
+ * table change starts a round at once (no 5 ms spacing: it costs next to
+ * nothing).  upcall_destroy() detaches after its purge.  Manual mode does
+ * not attach (its bridge counts as always in sync).
  * upcall_check_consistency() checks the cache against the tables.
  *
  * The flow limit.  upcall_set_flow_limit() (upcall/set-flow-limit) sets

@@ -32,6 +32,19 @@ def flow_mod_add_drop(priority=5, xid=1):
     return msg(FLOW_MOD, body + match, xid)
 
 
+def flow_mod_in_port_output(command, in_port, out_port, priority=10,
+                            xid=1):
+    """A flow-mod ('command': 0 add, 1 modify, 2 modify-strict) of the
+    rule "priority=P,in_port=IN actions=output:OUT" in table 0."""
+    body = struct.pack("!QQBBHHHIIIH2x", 0, 0, 0, command, 0, 0, priority,
+                       NO_BUFFER, 0xffffffff, 0xffffffff, 0)
+    # OXM in_port (class 0x8000, field 0, 4 bytes), padded to 8.
+    match = struct.pack("!HHII4x", 1, 12, 0x80000004, in_port)
+    actions = output(out_port)
+    apply_actions = struct.pack("!HH4x", 4, 8 + len(actions)) + actions
+    return msg(FLOW_MOD, body + match + apply_actions, xid)
+
+
 def packet_out(frame, actions, in_port=OFPP_CONTROLLER, xid=1):
     body = struct.pack("!IIH6x", NO_BUFFER, in_port, len(actions))
     return msg(PACKET_OUT, body + actions + frame, xid)

@@ -629,6 +629,51 @@ test_change_seq_and_wait(void **state)
 }
 
 static void
+count_call(void *n_)
+{
+    unsigned int *n = n_;
+
+    (*n)++;
+}
+
+static void
+test_cache_sync_follows_reports_and_detach(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    struct ofproto_cache_watcher w;
+    unsigned int n_calls = 0;
+    uint64_t seq;
+
+    (void)state;
+    /* No cache attached: every change is in force at once. */
+    assert_true(ofproto_cache_is_synced(ofp, UINT64_MAX));
+    ofproto_cache_watch(ofp, &w, count_call, &n_calls);
+    ofproto_cache_attach(ofp);
+    seq = ofproto_get_change_seq(ofp);
+    assert_true(ofproto_cache_is_synced(ofp, seq));
+
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "actions=drop", T0);
+    seq = ofproto_get_change_seq(ofp);
+    assert_false(ofproto_cache_is_synced(ofp, seq));
+    ofproto_cache_synced(ofp, seq);
+    assert_true(ofproto_cache_is_synced(ofp, seq));
+    assert_int_equal(n_calls, 1);
+    ofproto_cache_synced(ofp, seq - 1); /* Never backwards, no call. */
+    assert_true(ofproto_cache_is_synced(ofp, seq));
+    assert_int_equal(n_calls, 1);
+
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "priority=5,actions=drop", T0);
+    assert_false(ofproto_cache_is_synced(ofp, seq + 1));
+    ofproto_cache_detach(ofp); /* The cache is gone. */
+    assert_true(ofproto_cache_is_synced(ofp, UINT64_MAX));
+    assert_int_equal(n_calls, 2);
+    ofproto_cache_unwatch(ofp, &w);
+    ofproto_cache_synced(ofp, seq + 5);
+    assert_int_equal(n_calls, 2);
+    ofproto_destroy(ofp);
+}
+
+static void
 test_full_bridge_refuses_adds_but_not_replacements(void **state)
 {
     uint64_t before = coverage_read("ofproto_table_full");
@@ -715,6 +760,7 @@ main(void)
         cmocka_unit_test(test_timeouts_follow_rules_that_gain_and_lose_them),
         cmocka_unit_test(test_ports_add_del),
         cmocka_unit_test(test_change_seq_and_wait),
+        cmocka_unit_test(test_cache_sync_follows_reports_and_detach),
         cmocka_unit_test(test_full_bridge_refuses_adds_but_not_replacements),
     };
 

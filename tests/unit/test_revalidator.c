@@ -970,6 +970,50 @@ test_threaded_churn_ends_consistent(void **state)
     unit_switch_destroy(&e);
 }
 
+/* Barriers (ofproto.h "Cache sync"): the bridge hears that the cache is
+ * in sync with a change only from a round that began after it, and then
+ * no cached flow is stale. */
+static void
+test_cache_in_sync_only_after_a_round_covers_the_change(void **state)
+{
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
+    struct upcall_config ucfg;
+    struct ds stale = DS_EMPTY_INITIALIZER;
+    struct unit_switch e;
+    uint64_t target;
+
+    (void)state;
+    upcall_config_init(&ucfg);
+    ucfg.n_revalidators = 1;
+    ucfg.max_revalidator = 600000; /* Rounds on table changes only. */
+    env_init(&e, 1, 1, &ucfg);
+    add_flow(&e, "priority=1,tcp,actions=output:2");
+    inject(&e, 1, 1000, 80);
+    wait_rx(&e);
+    wait_handlers_idle(&e);
+    upcall_revalidator_wait(e.udpif);
+    assert_true(ofproto_cache_is_synced(e.ofp, ofproto_get_change_seq(e.ofp)));
+    assert_int_equal(unit_switch_n_flows(&e), 1);
+
+    upcall_revalidators_pause(e.udpif);
+    add_flow(&e, "priority=1,tcp,actions=output:3");
+    target = ofproto_get_change_seq(e.ofp);
+    assert_false(ofproto_cache_is_synced(e.ofp, target));
+    assert_int_equal(upcall_check_consistency(e.udpif, &stale), 1);
+    ds_destroy(&stale);
+
+    upcall_revalidators_resume(e.udpif);
+    while (!ofproto_cache_is_synced(e.ofp, target)) {
+        if (time_msec() > deadline) {
+            fail_msg("timeout: no round reported the change");
+        }
+        unit_pause_briefly();
+    }
+    assert_consistent(&e);
+    unit_switch_drain_ports(&e);
+    unit_switch_destroy(&e);
+}
+
 static char *
 transact(const char *path, const char *cmd, bool expect_ok)
 {
@@ -1079,6 +1123,8 @@ main(void)
         cmocka_unit_test(
             test_flush_under_traffic_reinstalls_and_counts_every_packet),
         cmocka_unit_test(test_threaded_churn_ends_consistent),
+        cmocka_unit_test(
+            test_cache_in_sync_only_after_a_round_covers_the_change),
         cmocka_unit_test(test_control_commands),
     };
 
