@@ -45,7 +45,8 @@ bench: build
 	$(BUILD)/flowswitch-bench all
 
 # libFuzzer targets, built with clang in build-fuzz (reconfigured each
-# time, so that a target added since is built).  Each runs for
+# time, so that a target added since is built; only the targets and what
+# they link are compiled).  Each runs for
 # FUZZ_SECONDS over its committed seed corpus, with every sanitizer report
 # fatal; new inputs it finds go to a scratch directory, not into the
 # repository.  The last line sums the executions.
@@ -55,7 +56,7 @@ build-fuzz/build.ninja:
 
 fuzz-build: setup build-fuzz/build.ninja
 	@meson setup --reconfigure build-fuzz >/dev/null
-	@ninja -C build-fuzz
+	@ninja -C build-fuzz $(addprefix tests/fuzz/,$(FUZZERS))
 
 fuzz: fuzz-build
 	@set -e; total=0; for f in $(FUZZERS); do \
