@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Writes the seed corpora of the fuzz_packet, fuzz_actions, fuzz_pcap and
-fuzz_control targets.
+"""Writes the seed corpora of the fuzz_packet, fuzz_actions, fuzz_pcap,
+fuzz_control and fuzz_offload targets.
 
 packet: one small file per seed in tests/fuzz/corpus/packet/: the first
 byte is the input port (fuzz_packet.c takes it off), the rest an Ethernet
@@ -24,7 +24,10 @@ whole, pipelined, cut short, with bad JSON, escapes and odd ids.
 
 Deterministic: running it again rewrites the same bytes.
 
-usage: tests/fuzz/make-corpus.py [packet|actions|pcap|control|all]
+offload: frames behind fuzz_offload.c's virtio-net description (partial
+checksums, TCPv4/v6 and UDP GSO, a VLAN tag, refused types).
+
+usage: tests/fuzz/make-corpus.py [packet|actions|pcap|control|offload|all]
                                  [OUTPUT_DIR]
        tests/fuzz/make-corpus.py OUTPUT_DIR    (the packet corpus)
 """
@@ -265,11 +268,40 @@ def control_seeds():
         b'"params": ["\\\xd7\xae"]}'
 
 
+def offload_seed(frame, gso_type, gso_size, csum_start, csum_offset,
+                 needs_csum=True):
+    """fuzz_offload.c's input: type and partial-checksum flag, gso_size,
+    csum_start, csum_offset (big endian), then the frame."""
+    flag = 0x80 if needs_csum else 0
+    return struct.pack(">BHHH", gso_type | flag, gso_size, csum_start,
+                       csum_offset) + bytes(frame)
+
+
+def offload_seeds():
+    payload = Raw(bytes(range(256)) * 12)
+    tcp4 = ETH / IP(**IP4) / TCP(sport=40000, dport=443, flags="PA") / payload
+    tcp6 = ETH / IPv6(src="fe80::1", dst="fe80::2") / TCP(flags="FPA") / payload
+    udp4 = ETH / IP(**IP4) / UDP(sport=5000, dport=6000) / payload
+    tagged = (Ether(dst=A, src=B) / Dot1Q(vlan=10) / IP(**IP4) / TCP()
+              / payload)
+    yield "csum-tcp4", offload_seed(tcp4, 0, 0, 34, 16)
+    yield "csum-udp4", offload_seed(udp4, 0, 0, 34, 6)
+    yield "csum-outside", offload_seed(tcp4, 0, 0, 4000, 16)
+    yield "gso-tcp4", offload_seed(tcp4, 1, 1448, 34, 16)
+    yield "gso-tcp4-small", offload_seed(tcp4, 1, 100, 34, 16)
+    yield "gso-tcp6", offload_seed(tcp6, 2, 1428, 54, 16)
+    yield "gso-udp4", offload_seed(udp4, 3, 1000, 34, 6)
+    yield "gso-tcp4-vlan", offload_seed(tagged, 1, 500, 38, 16)
+    yield "gso-unknown", offload_seed(tcp4, 4, 1448, 34, 16)
+    yield "gso-no-csum", offload_seed(tcp4, 1, 1448, 34, 16, False)
+
+
 CORPORA = {
     "packet": packet_seeds,
     "actions": action_seeds,
     "pcap": pcap_seeds,
     "control": control_seeds,
+    "offload": offload_seeds,
 }
 
 
