@@ -39,14 +39,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(COND)                                                           \
-    do {                                                                      \
-        if (!(COND)) {                                                        \
-            fprintf(stderr, "fuzz_actions: invariant failed: %s (line %d)\n", \
-                    #COND, __LINE__);                                         \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_actions"
+#include "fuzz-check.h"
 
 #define MAX_ACTIONS 7
 

@@ -51,14 +51,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(COND)                                                           \
-    do {                                                                      \
-        if (!(COND)) {                                                        \
-            fprintf(stderr, "fuzz_control: invariant failed: %s (line %d)\n", \
-                    #COND, __LINE__);                                         \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_control"
+#include "fuzz-check.h"
 
 #define REPLY_TIMEOUT_MS 10000
 #define BIG_MAX_KIB 64

@@ -25,14 +25,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(COND)                                                           \
-    do {                                                                      \
-        if (!(COND)) {                                                        \
-            fprintf(stderr, "fuzz_offload: invariant failed: %s (line %d)\n", \
-                    #COND, __LINE__);                                         \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_offload"
+#include "fuzz-check.h"
 
 #define FUZZ_OFFLOAD_HDR 7
 

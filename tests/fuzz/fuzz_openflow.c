@@ -25,15 +25,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(COND)                                                           \
-    do {                                                                      \
-        if (!(COND)) {                                                        \
-            fprintf(stderr,                                                   \
-                    "fuzz_openflow: invariant failed: %s (line %d)\n", #COND, \
-                    __LINE__);                                                \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_openflow"
+#include "fuzz-check.h"
 
 static void
 check_error(int error)

@@ -23,14 +23,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(COND)                                                           \
-    do {                                                                      \
-        if (!(COND)) {                                                        \
-            fprintf(stderr, "fuzz_packet: invariant failed: %s (line %d)\n",  \
-                    #COND, __LINE__);                                         \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_packet"
+#include "fuzz-check.h"
 
 static bool
 l3_stage_is_zero(const struct flow *flow)

@@ -36,14 +36,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(COND)                                                           \
-    do {                                                                      \
-        if (!(COND)) {                                                        \
-            fprintf(stderr, "fuzz_pcap: invariant failed: %s (line %d)\n",    \
-                    #COND, __LINE__);                                         \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#define FUZZ_NAME "fuzz_pcap"
+#include "fuzz-check.h"
 
 /* Frames read per file at most: the fuzzer's files are small, but a
  * record header may claim little and repeat. */
