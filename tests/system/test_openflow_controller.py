@@ -125,8 +125,9 @@ def net():
 
 
 class Controller:
-    def __init__(self, tmp_path, port=None):
+    def __init__(self, tmp_path, port=None, app=APP):
         self.port = port or free_tcp_port()
+        self.app = app
         self.log = str(tmp_path / "osken.log")
         self.proc = None
 
@@ -134,7 +135,7 @@ class Controller:
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
                 ["osken-manager", "--ofp-listen-host", "127.0.0.1",
-                 "--ofp-tcp-listen-port", str(self.port), APP],
+                 "--ofp-tcp-listen-port", str(self.port), self.app],
                 stdout=log, stderr=subprocess.STDOUT)
         wait_for(lambda: self.proc.poll() is not None or self._listens(),
                  "os-ken to listen")
