@@ -888,7 +888,7 @@ random_action(struct ofpacts *ofpacts, unsigned int *seed)
                                         OFPP_FLOOD,   OFPP_ALL,   OFPP_LOCAL};
     struct ofpact *a;
 
-    switch (rnd(seed) % 19) {
+    switch (rnd(seed) % 20) {
     case 0:
         a = ofpacts_put(ofpacts, OFPACT_OUTPUT);
         a->output.port = rnd(seed) % 2 ? 1 + rnd(seed) % (OFPP_MAX - 1)
@@ -1000,10 +1000,30 @@ random_action(struct ofpacts *ofpacts, unsigned int *seed)
         ofpacts_put_note(ofpacts, data, padded);
         break;
     }
+    case 18:
+        ofpacts_put(ofpacts, OFPACT_SET_QUEUE)->queue_id = rnd(seed);
+        break;
     default:
         ofpacts_put(ofpacts, OFPACT_OUTPUT)->output.port = 1;
         break;
     }
+}
+
+/* Appends a write_actions of 1 to 4 random actions an action set may
+ * hold. */
+static void
+random_write_actions(struct ofpacts *ofpacts, unsigned int *seed)
+{
+    struct ofpacts nested = OFPACTS_EMPTY_INITIALIZER;
+    size_t n = 1 + rnd(seed) % 4;
+
+    while (nested.n < n) {
+        random_action(&nested, seed);
+        if (!actset_allows(nested.acts[nested.n - 1].type)) {
+            ofpacts_destroy(&nested); /* A note: start again. */
+        }
+    }
+    ofpacts_put_write_actions(ofpacts, &nested);
 }
 
 static void
@@ -1014,6 +1034,12 @@ random_ofpacts(struct ofpacts *ofpacts, unsigned int *seed)
     ofpacts_init(ofpacts);
     for (size_t i = 0; i < n; i++) {
         random_action(ofpacts, seed);
+    }
+    if (rnd(seed) % 4 == 0) {
+        ofpacts_put(ofpacts, OFPACT_CLEAR_ACTIONS);
+    }
+    if (rnd(seed) % 3 == 0) {
+        random_write_actions(ofpacts, seed);
     }
     if (rnd(seed) % 4 == 0) {
         struct ofpact *a = ofpacts_put(ofpacts, OFPACT_WRITE_METADATA);
@@ -1045,6 +1071,9 @@ test_random_action_lists_survive_format_and_parse(void **state)
         if (!ofpacts_equal(&a, &b)) {
             fail_msg("\"%s\" parsed back differently", ds_cstr(&text));
         }
+        ofpacts_destroy(&b);
+        ofpacts_clone(&b, &a);
+        assert_true(ofpacts_equal(&a, &b));
         ofpacts_format(&b, &text2);
         assert_string_equal(ds_cstr(&text), ds_cstr(&text2));
         ofpacts_destroy(&a);
