@@ -1380,7 +1380,7 @@ void
 ofproto_dump_tables(struct ofproto *ofproto, struct ds *s)
 {
     enum { N_REPORTED = OFPROTO_N_TABLES - 1 };
-    struct table_line prev, cur;
+    struct table_line prev = {0, 0, 0}, cur;
     unsigned int ditto_from = 0;
 
     for (unsigned int t = 0; t < N_REPORTED; t++) {
