@@ -45,7 +45,8 @@
  * whatever the flow: unknown actions (with a "did you mean"), output to
  * port 0 or to a reserved number, values too wide for their field,
  * set_field on a read-only field, move between sub-fields of different
- * widths, goto_table/write_metadata placed before actions or given twice,
+ * widths, instructions placed before actions, out of order or given
+ * twice, an instruction or a note inside write_actions,
  * "drop" with other actions.  ofpacts_check() refuses what is wrong for a
  * particular flow: goto_table to a table that is not later than the flow's,
  * and actions that read or write a field whose prerequisites the flow's

@@ -43,6 +43,14 @@
  *  - a table miss drops, or goes to the controller (reason no_match) when
  *    ofproto_set_miss_to_controller() is on; a resubmit that misses does
  *    nothing.
+ *  - the action set (write_actions, clear_actions; flow/actset.h) is
+ *    kept over the whole walk (goto_table, resubmit, misses) and runs
+ *    once after it, in OpenFlow's order; a resubmit in it runs its table
+ *    but what that table writes does not run; a controller action in it
+ *    has reason action_set; with no output, group, resubmit or
+ *    controller in it, it does nothing.
+ *  - set_queue emits nothing (OVS: set(skb_priority(N)), which no port
+ *    here reads: there are no QoS queues).
  *  - NORMAL un-wildcards in_port, dl_src, dl_dst and the VLAN VID and
  *    presence bits; it learns dl_src (unicast only) when may_learn; it
  *    floods unknown, multicast and broadcast destinations and drops
