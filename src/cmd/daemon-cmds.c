@@ -600,6 +600,20 @@ cmd_dump_flows(struct daemon *d, struct control_conn *conn, int argc,
     reply_ds(conn, &s);
 }
 
+/* dump-tables [BRIDGE] */
+static void
+cmd_dump_tables(struct daemon *d, struct control_conn *conn, int argc,
+                const char *argv[])
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (!take_bridge(conn, &argc, &argv, 0)) {
+        return;
+    }
+    ofproto_dump_tables(d->ofproto, &s);
+    reply_ds(conn, &s);
+}
+
 /* add-flows [BRIDGE] FILE */
 static void
 cmd_add_flows(struct daemon *d, struct control_conn *conn, int argc,
@@ -950,6 +964,7 @@ static const struct daemon_cmd daemon_cmds[] = {
     {"dpctl/dump-flows", "[-m] [DP]", 0, 2, cmd_dpctl_dump_flows},
     {"dpctl/show", "[-s] [DP]", 0, 2, cmd_dpctl_show},
     {"dump-flows", "[BRIDGE] [MATCH]", 0, 2, cmd_dump_flows},
+    {"dump-tables", "[BRIDGE]", 0, 1, cmd_dump_tables},
     {"exit", "[--cleanup]", 0, 1, cmd_exit},
     {"fdb/show", "[BRIDGE]", 0, 1, cmd_fdb_show},
     {"memory/show", "", 0, 0, cmd_memory_show},

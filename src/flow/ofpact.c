@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "flow/actset.h"
 #include "flow/flow-text.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
@@ -31,8 +32,13 @@ void
 ofpacts_destroy(struct ofpacts *ofpacts)
 {
     for (size_t i = 0; i < ofpacts->n; i++) {
-        if (ofpacts->acts[i].type == OFPACT_NOTE) {
-            free(ofpacts->acts[i].note.data);
+        struct ofpact *a = &ofpacts->acts[i];
+
+        if (a->type == OFPACT_NOTE) {
+            free(a->note.data);
+        } else if (a->type == OFPACT_WRITE_ACTIONS) {
+            ofpacts_destroy(a->nested);
+            free(a->nested);
         }
     }
     free(ofpacts->acts);
@@ -63,18 +69,38 @@ ofpacts_put_note(struct ofpacts *ofpacts, const void *data, size_t len)
     return a;
 }
 
+struct ofpact *
+ofpacts_put_write_actions(struct ofpacts *ofpacts, struct ofpacts *nested)
+{
+    struct ofpact *a = ofpacts_put(ofpacts, OFPACT_WRITE_ACTIONS);
+
+    a->nested = xmalloc(sizeof *a->nested);
+    *a->nested = *nested;
+    ofpacts_init(nested);
+    return a;
+}
+
+void
+ofpacts_put_copy(struct ofpacts *out, const struct ofpact *a)
+{
+    if (a->type == OFPACT_NOTE) {
+        ofpacts_put_note(out, a->note.data, a->note.len);
+    } else if (a->type == OFPACT_WRITE_ACTIONS) {
+        struct ofpacts copy;
+
+        ofpacts_clone(&copy, a->nested);
+        ofpacts_put_write_actions(out, &copy);
+    } else {
+        *ofpacts_put(out, a->type) = *a;
+    }
+}
+
 void
 ofpacts_clone(struct ofpacts *dst, const struct ofpacts *src)
 {
     ofpacts_init(dst);
     for (size_t i = 0; i < src->n; i++) {
-        const struct ofpact *s = &src->acts[i];
-
-        if (s->type == OFPACT_NOTE) {
-            ofpacts_put_note(dst, s->note.data, s->note.len);
-        } else {
-            *ofpacts_put(dst, s->type) = *s;
-        }
+        ofpacts_put_copy(dst, &src->acts[i]);
     }
 }
 
@@ -131,6 +157,12 @@ ofpact_equal(const struct ofpact *a, const struct ofpact *b)
     case OFPACT_NOTE:
         return a->note.len == b->note.len
                && !memcmp(a->note.data, b->note.data, a->note.len);
+    case OFPACT_SET_QUEUE:
+        return a->queue_id == b->queue_id;
+    case OFPACT_CLEAR_ACTIONS:
+        return true;
+    case OFPACT_WRITE_ACTIONS:
+        return ofpacts_equal(a->nested, b->nested);
     case OFPACT_WRITE_METADATA:
         return a->metadata.value == b->metadata.value
                && a->metadata.mask == b->metadata.mask;
@@ -152,6 +184,22 @@ ofpacts_equal(const struct ofpacts *a, const struct ofpacts *b)
         }
     }
     return true;
+}
+
+bool
+ofpacts_outputs_to(const struct ofpacts *ofpacts, uint32_t port)
+{
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        const struct ofpact *a = &ofpacts->acts[i];
+
+        if ((a->type == OFPACT_OUTPUT && a->output.port == port)
+            || (a->type == OFPACT_CONTROLLER && port == OFPP_CONTROLLER)
+            || (a->type == OFPACT_WRITE_ACTIONS
+                && ofpacts_outputs_to(a->nested, port))) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void
@@ -177,14 +225,17 @@ ofpact_load_to_field(const struct ofpact *a, union field_value *value,
 
 /* Names accepted as actions, for "did you mean". */
 static const char *const action_names[] = {
-    "output",         "controller", "mod_vlan_vid", "mod_vlan_pcp",
-    "strip_vlan",     "pop_vlan",   "push_vlan",    "mod_dl_src",
-    "mod_dl_dst",     "mod_nw_src", "mod_nw_dst",   "mod_nw_tos",
-    "mod_tp_src",     "mod_tp_dst", "dec_ttl",      "set_field",
-    "load",           "move",       "resubmit",     "note",
-    "write_metadata", "goto_table", "drop",         "in_port",
-    "normal",         "flood",      "all",          "local",
-    "table",          NULL,
+    "output",        "controller",    "mod_vlan_vid",
+    "mod_vlan_pcp",  "strip_vlan",    "pop_vlan",
+    "push_vlan",     "mod_dl_src",    "mod_dl_dst",
+    "mod_nw_src",    "mod_nw_dst",    "mod_nw_tos",
+    "mod_tp_src",    "mod_tp_dst",    "dec_ttl",
+    "set_field",     "load",          "move",
+    "resubmit",      "note",          "write_metadata",
+    "goto_table",    "drop",          "in_port",
+    "normal",        "flood",         "all",
+    "local",         "table",         "set_queue",
+    "clear_actions", "write_actions", NULL,
 };
 
 static const char port_hint[] = "expected a port number 1 to 65279 or "
@@ -778,6 +829,8 @@ parse_int_action(const struct flow_text_token *tok, enum ofpact_type type,
         a->vlan_vid = (uint16_t)x;
     } else if (type == OFPACT_SET_VLAN_PCP) {
         a->vlan_pcp = (uint8_t)x;
+    } else if (type == OFPACT_SET_QUEUE) {
+        a->queue_id = (uint32_t)x;
     } else {
         a->l4_port = (uint16_t)x;
     }
@@ -859,6 +912,37 @@ parse_goto_table(const struct flow_text_token *tok, struct ofpacts *ofpacts,
 }
 
 static int
+parse_write_actions(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+                    char **errorp)
+{
+    struct ofpacts nested;
+
+    /* An error inside quotes the action at fault: pass it on. */
+    if (ofpacts_parse(tok->value, &nested, errorp)) {
+        return EINVAL;
+    }
+    for (size_t i = 0; i < nested.n; i++) {
+        if (!actset_allows(nested.acts[i].type)) {
+            struct ds bad = DS_EMPTY_INITIALIZER;
+
+            ofpact_format(&nested.acts[i], &bad);
+            *errorp = field_error(tok->text,
+                                  "an action set holds no instruction "
+                                  "and no note",
+                                  "%s is not allowed in write_actions",
+                                  ds_cstr(&bad));
+            ds_destroy(&bad);
+            ofpacts_destroy(&nested);
+            return EINVAL;
+        }
+    }
+    if (nested.n) {
+        ofpacts_put_write_actions(ofpacts, &nested);
+    }
+    return 0;
+}
+
+static int
 unknown_action(const char *key, const struct flow_text_token *tok,
                char **errorp)
 {
@@ -924,6 +1008,13 @@ parse_action__(const char *key, const struct flow_text_token *tok,
         return parse_write_metadata(tok, ofpacts, errorp);
     } else if (!strcmp(key, "goto_table")) {
         return parse_goto_table(tok, ofpacts, errorp);
+    } else if (!strcmp(key, "set_queue")) {
+        return parse_int_action(tok, OFPACT_SET_QUEUE, UINT32_MAX, "queue id",
+                                ofpacts, errorp);
+    } else if (!strcmp(key, "clear_actions")) {
+        return parse_no_arg_action(tok, OFPACT_CLEAR_ACTIONS, ofpacts, errorp);
+    } else if (!strcmp(key, "write_actions")) {
+        return parse_write_actions(tok, ofpacts, errorp);
     } else if (field_parse_port(key, &port)) {
         return parse_bare_port(tok, ofpacts, errorp);
     }
@@ -946,44 +1037,59 @@ parse_action(const struct flow_text_token *tok, struct ofpacts *ofpacts,
     return error;
 }
 
-static bool
-is_instruction(enum ofpact_type type)
+/* The place of an instruction in OpenFlow 1.1+'s instruction list, the
+ * order ovs-ofctl prints them in; 0 for an applied action. */
+static int
+instruction_rank(enum ofpact_type type)
 {
-    return type == OFPACT_WRITE_METADATA || type == OFPACT_GOTO_TABLE;
+    switch (type) {
+    case OFPACT_CLEAR_ACTIONS:
+        return 1;
+    case OFPACT_WRITE_ACTIONS:
+        return 2;
+    case OFPACT_WRITE_METADATA:
+        return 3;
+    case OFPACT_GOTO_TABLE:
+        return 4;
+    default:
+        return 0;
+    }
 }
 
-/* Instructions follow the actions, write_metadata before goto_table, each
- * at most once: OpenFlow 1.1+ cannot express anything else. */
+static const char *const instruction_names[] = {
+    "apply_actions",  "clear_actions", "write_actions",
+    "write_metadata", "goto_table",
+};
+
+/* Instructions follow the actions, in the order clear_actions,
+ * write_actions, write_metadata, goto_table, each at most once: OpenFlow
+ * 1.1+ cannot express anything else. */
 static int
 check_order(const struct ofpacts *ofpacts, const char *s, char **errorp)
 {
     static const char hint[] = "instructions go last, in the order "
+                               "clear_actions, write_actions, "
                                "write_metadata, goto_table, each at most once";
-    bool seen_md = false, seen_goto = false;
+    int last = 0;
 
     for (size_t i = 0; i < ofpacts->n; i++) {
-        enum ofpact_type type = ofpacts->acts[i].type;
+        int rank = instruction_rank(ofpacts->acts[i].type);
 
-        if (seen_goto) {
+        if (last == 4) {
             *errorp =
                 field_error(s, hint, "goto_table must be the last action");
             return EINVAL;
-        }
-        if (type == OFPACT_GOTO_TABLE) {
-            seen_goto = true;
-        } else if (type == OFPACT_WRITE_METADATA) {
-            if (seen_md) {
-                *errorp =
-                    field_error(s, hint, "write_metadata is given twice");
-                return EINVAL;
-            }
-            seen_md = true;
-        } else if (seen_md && !is_instruction(type)) {
-            *errorp = field_error(s, hint,
-                                  "write_metadata must come after every "
-                                  "action");
+        } else if (rank && rank == last) {
+            *errorp = field_error(s, hint, "%s is given twice",
+                                  instruction_names[rank]);
+            return EINVAL;
+        } else if (rank < last) {
+            *errorp = field_error(
+                s, hint, "%s must come after %s", instruction_names[last],
+                rank ? instruction_names[rank] : "every action");
             return EINVAL;
         }
+        last = rank;
     }
     return 0;
 }
@@ -1213,6 +1319,17 @@ ofpact_format(const struct ofpact *a, struct ds *s)
     case OFPACT_NOTE:
         format_note(a, s);
         break;
+    case OFPACT_SET_QUEUE:
+        ds_put_format(s, "set_queue:%" PRIu32, a->queue_id);
+        break;
+    case OFPACT_CLEAR_ACTIONS:
+        ds_put_cstr(s, "clear_actions");
+        break;
+    case OFPACT_WRITE_ACTIONS:
+        ds_put_cstr(s, "write_actions(");
+        ofpacts_format(a->nested, s);
+        ds_put_char(s, ')');
+        break;
     case OFPACT_WRITE_METADATA:
         format_write_metadata(a, s);
         break;
@@ -1238,17 +1355,6 @@ ofpacts_format(const struct ofpacts *ofpacts, struct ds *s)
 }
 
 /* ---- Carrying a list over OpenFlow 1.0 ------------------------------------ */
-
-/* Appends a copy of 'a' to 'out' (notes get their own copy of the bytes). */
-static void
-put_copy(struct ofpacts *out, const struct ofpact *a)
-{
-    if (a->type == OFPACT_NOTE) {
-        ofpacts_put_note(out, a->note.data, a->note.len);
-    } else {
-        *ofpacts_put(out, a->type) = *a;
-    }
-}
 
 /* Appends the loads that write 'value' under 'mask' to 'f': one per run of
  * contiguous mask bits, at most 64 bits each, lowest bits first, as Open
@@ -1330,7 +1436,7 @@ put_set_field_of10(struct ofpacts *out, const struct ofpact *a)
         if (f->nxm_name) {
             put_loads(out, f, v, &a->set_field.mask);
         } else {
-            put_copy(out, a);
+            ofpacts_put_copy(out, a);
         }
         return;
     }
@@ -1385,7 +1491,7 @@ put_set_field_of10(struct ofpacts *out, const struct ofpact *a)
         if (f->nxm_name) {
             put_loads(out, f, v, &a->set_field.mask);
         } else {
-            put_copy(out, a);
+            ofpacts_put_copy(out, a);
         }
         break;
     }
@@ -1408,7 +1514,7 @@ ofpacts_as_openflow10(struct ofpacts *ofpacts)
             r->resubmit.in_port = OFPP_IN_PORT;
             r->resubmit.table_id = a->goto_table;
         } else {
-            put_copy(&out, a);
+            ofpacts_put_copy(&out, a);
         }
     }
     ofpacts_destroy(ofpacts);
@@ -1463,6 +1569,29 @@ track_tci_write(struct match *m, const struct field *f,
         && mask->be16 & htons(VLAN_CFI)) {
         set_vlan_present(m, value->be16 & htons(VLAN_CFI));
     }
+}
+
+static int
+check_goto_table(const struct ofpact *a, uint8_t table_id, char **errorp)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    char *hint;
+
+    if (table_id == 255 || a->goto_table > table_id) {
+        return 0;
+    }
+    hint = table_id < 254
+               ? xasprintf("expected goto_table:%u or higher", table_id + 1)
+               : xstrdup("table 254 is the last table");
+    ofpact_format(a, &text);
+    *errorp = field_error(ds_cstr(&text), hint,
+                          "goto_table must go to a later table than this "
+                          "flow's table %u",
+                          table_id);
+    free(hint);
+    ds_destroy(&text);
+    COVERAGE_INC(ofpacts_check_error);
+    return EINVAL;
 }
 
 int
@@ -1530,24 +1659,12 @@ ofpacts_check(const struct ofpacts *ofpacts, const struct match *match,
             }
             break;
         case OFPACT_GOTO_TABLE:
-            if (table_id != 255 && a->goto_table <= table_id) {
-                struct ds text = DS_EMPTY_INITIALIZER;
-                char *hint = table_id < 254
-                                 ? xasprintf("expected goto_table:%u or "
-                                             "higher",
-                                             table_id + 1)
-                                 : xstrdup("table 254 is the last table");
-
-                ofpact_format(a, &text);
-                *errorp = field_error(ds_cstr(&text), hint,
-                                      "goto_table must go to a later table "
-                                      "than this flow's table %u",
-                                      table_id);
-                free(hint);
-                ds_destroy(&text);
-                COVERAGE_INC(ofpacts_check_error);
-                error = EINVAL;
-            }
+            error = check_goto_table(a, table_id, errorp);
+            break;
+        case OFPACT_WRITE_ACTIONS:
+            /* The set runs at the end of the pipeline on the packet as
+             * the applied actions leave it. */
+            error = ofpacts_check(a->nested, &m, table_id, errorp);
             break;
         case OFPACT_OUTPUT:
         case OFPACT_CONTROLLER:
@@ -1555,6 +1672,8 @@ ofpacts_check(const struct ofpacts *ofpacts, const struct match *match,
         case OFPACT_SET_ETH_DST:
         case OFPACT_RESUBMIT:
         case OFPACT_NOTE:
+        case OFPACT_SET_QUEUE:
+        case OFPACT_CLEAR_ACTIONS:
         case OFPACT_WRITE_METADATA:
             break;
         }

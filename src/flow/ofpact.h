@@ -20,8 +20,19 @@
  *   mod_nw_dst:IP, mod_nw_tos:TOS, mod_tp_src:PORT, mod_tp_dst:PORT,
  *   dec_ttl, set_field:VALUE[/MASK]->FIELD, load:VALUE->FIELD[a..b],
  *   move:FIELD[a..b]->FIELD[c..d], resubmit:PORT, resubmit(PORT,TABLE),
- *   resubmit(,TABLE), note:XX.XX..., write_metadata:VALUE[/MASK],
- *   goto_table:TABLE, drop
+ *   resubmit(,TABLE), note:XX.XX..., set_queue:QUEUE, clear_actions,
+ *   write_actions(ACTIONS), write_metadata:VALUE[/MASK], goto_table:TABLE,
+ *   drop
+ *
+ * Instructions.  clear_actions, write_actions(...), write_metadata and
+ * goto_table follow the applied actions, each at most once and in that
+ * order (the order of OpenFlow 1.1+'s instruction list, the order ovs-ofctl
+ * prints them in).  write_actions holds a nested list (OFPACT_WRITE_ACTIONS
+ * owns a heap struct ofpacts, which ofpacts_clone/equal/destroy/check
+ * follow); inside it no instruction and no note is allowed, as Open
+ * vSwitch refuses them in an action set, and an empty one
+ * ("write_actions()", "write_actions(drop)") is no instruction at all, as
+ * Open vSwitch reads it back.
  *
  * A few normalizations make the text round-trip and match what ovs-ofctl
  * prints: note bytes are padded with zeros as the OpenFlow encoding pads
@@ -34,12 +45,16 @@
  * whatever the flow: unknown actions (with a "did you mean"), output to
  * port 0 or to a reserved number, values too wide for their field,
  * set_field on a read-only field, move between sub-fields of different
- * widths, goto_table/write_metadata placed before actions or given twice,
+ * widths, instructions placed before actions, out of order or given
+ * twice, an instruction or a note inside write_actions,
  * "drop" with other actions.  ofpacts_check() refuses what is wrong for a
  * particular flow: goto_table to a table that is not later than the flow's,
  * and actions that read or write a field whose prerequisites the flow's
  * match lacks (mod_tp_dst without tcp/udp/sctp, set_field:...->ip_src
  * without ip, setting a VLAN field with no tag, dec_ttl without ip...).
+ *
+ * set_queue only records the queue (flowswitch has no QoS queues): xlate
+ * emits nothing for it.
  *
  * Thread safety: a struct ofpacts is a plain value owned by one thread at a
  * time; parsing and formatting are reentrant.
@@ -76,6 +91,9 @@ enum ofpact_type {
     OFPACT_MOVE,           /* move:SRC[a..b]->DST[c..d]. */
     OFPACT_RESUBMIT,       /* resubmit. */
     OFPACT_NOTE,           /* note:XX.XX... */
+    OFPACT_SET_QUEUE,      /* set_queue:QUEUE. */
+    OFPACT_CLEAR_ACTIONS,  /* Instruction: clear_actions. */
+    OFPACT_WRITE_ACTIONS,  /* Instruction: write_actions(ACTIONS). */
     OFPACT_WRITE_METADATA, /* Instruction: write_metadata. */
     OFPACT_GOTO_TABLE,     /* Instruction: goto_table (always last). */
 };
@@ -153,6 +171,10 @@ struct ofpact {
             uint64_t value; /* Host byte order. */
             uint64_t mask;
         } metadata;
+        uint32_t queue_id; /* SET_QUEUE. */
+        /* WRITE_ACTIONS: the actions to write into the action set, never
+         * empty, with no instruction and no note; owned by the list. */
+        struct ofpacts *nested;
         uint8_t goto_table;
     };
 };
@@ -178,6 +200,13 @@ struct ofpact *ofpacts_put(struct ofpacts *, enum ofpact_type);
 /* Appends a note action holding a copy of 'data' (not padded). */
 struct ofpact *ofpacts_put_note(struct ofpacts *, const void *data,
                                 size_t len);
+/* Appends a deep copy of 'a' (a note's bytes and a write_actions' nested
+ * list get their own copies). */
+void ofpacts_put_copy(struct ofpacts *, const struct ofpact *a);
+/* Appends a write_actions instruction that takes over the actions of
+ * 'nested' (left empty). */
+struct ofpact *ofpacts_put_write_actions(struct ofpacts *,
+                                         struct ofpacts *nested);
 
 /* Parses the action list 's' (the part after "actions=").  On success
  * initializes '*ofpacts' with the actions and returns 0; on error returns
@@ -206,6 +235,11 @@ void ofpacts_as_openflow10(struct ofpacts *);
  * table it lives in.  Returns 0 or EINVAL with a message in '*errorp'. */
 int ofpacts_check(const struct ofpacts *, const struct match *,
                   uint8_t table_id, char **errorp);
+
+/* Whether an output action in 'ofpacts' (a write_actions' included) names
+ * 'port', a controller action counting as output to OFPP_CONTROLLER: the
+ * out_port filter of flow-mods and flow stats. */
+bool ofpacts_outputs_to(const struct ofpacts *, uint32_t port);
 
 /* For a load: the value and mask it writes over the whole field. */
 void ofpact_load_to_field(const struct ofpact *, union field_value *value,

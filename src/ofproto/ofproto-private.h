@@ -60,6 +60,9 @@ struct ofport_set {
 
 struct oftable {
     struct classifier cls;
+    /* Table statistics (ofproto_table_credit()): atomic, relaxed. */
+    uint64_t n_lookups;
+    uint64_t n_matched;
 };
 
 struct ofproto {

@@ -276,18 +276,7 @@ rule_forward_stats(struct rule *old, struct rule *new, bool keep)
 static bool
 rule_outputs_to(const struct rule *rule, uint32_t port)
 {
-    if (port == OFPP_ANY) {
-        return true;
-    }
-    for (size_t i = 0; i < rule->ofpacts.n; i++) {
-        const struct ofpact *a = &rule->ofpacts.acts[i];
-
-        if ((a->type == OFPACT_OUTPUT && a->output.port == port)
-            || (a->type == OFPACT_CONTROLLER && port == OFPP_CONTROLLER)) {
-            return true;
-        }
-    }
-    return false;
+    return port == OFPP_ANY || ofpacts_outputs_to(&rule->ofpacts, port);
 }
 
 static bool
@@ -1336,6 +1325,83 @@ ofproto_dump_flows(struct ofproto *ofproto, const struct flow_text *filter,
                    struct ds *s)
 {
     ofproto_dump_flows_at(ofproto, filter, time_msec(), s);
+}
+
+void
+ofproto_table_credit(struct ofproto *ofproto, uint8_t table_id,
+                     uint64_t n_lookups, uint64_t n_matched)
+{
+    if (table_id < OFPROTO_N_TABLES) {
+        struct oftable *t = &ofproto->tables[table_id];
+
+        atomic_fetch_add_relaxed(&t->n_lookups, n_lookups);
+        atomic_fetch_add_relaxed(&t->n_matched, n_matched);
+    }
+}
+
+void
+ofproto_table_get_stats(struct ofproto *ofproto, uint8_t table_id,
+                        uint64_t *n_lookups, uint64_t *n_matched)
+{
+    *n_lookups = *n_matched = 0;
+    if (table_id < OFPROTO_N_TABLES) {
+        const struct oftable *t = &ofproto->tables[table_id];
+
+        *n_lookups = atomic_load_relaxed(&t->n_lookups);
+        *n_matched = atomic_load_relaxed(&t->n_matched);
+    }
+}
+
+struct table_line {
+    size_t active;
+    uint64_t lookups, matched;
+};
+
+static void
+table_line_read(struct ofproto *ofproto, uint8_t table_id,
+                struct table_line *line)
+{
+    line->active = ofproto_table_n_rules(ofproto, table_id);
+    ofproto_table_get_stats(ofproto, table_id, &line->lookups, &line->matched);
+}
+
+/* Ends a run of tables 'first'..'last' that repeat the one before them. */
+static void
+put_ditto(struct ds *s, unsigned int first, unsigned int last)
+{
+    if (first == last) {
+        ds_put_format(s, "\n  table %u: ditto\n", first);
+    } else {
+        ds_put_format(s, "\n  tables %u...%u: ditto\n", first, last);
+    }
+}
+
+void
+ofproto_dump_tables(struct ofproto *ofproto, struct ds *s)
+{
+    enum { N_REPORTED = OFPROTO_N_TABLES - 1 };
+    struct table_line prev = {0, 0, 0}, cur;
+    unsigned int ditto_from = 0;
+
+    for (unsigned int t = 0; t < N_REPORTED; t++) {
+        table_line_read(ofproto, (uint8_t)t, &cur);
+        if (t && !memcmp(&cur, &prev, sizeof cur)) {
+            ditto_from = ditto_from ? ditto_from : t;
+            continue;
+        }
+        if (ditto_from) {
+            put_ditto(s, ditto_from, t - 1);
+            ditto_from = 0;
+        }
+        ds_put_format(s,
+                      "%s  table %u:\n    active=%zu, lookup=%" PRIu64
+                      ", matched=%" PRIu64 "\n",
+                      t ? "\n" : "", t, cur.active, cur.lookups, cur.matched);
+        prev = cur;
+    }
+    if (ditto_from) {
+        put_ditto(s, ditto_from, N_REPORTED - 1);
+    }
 }
 
 size_t

@@ -211,6 +211,24 @@ void ofproto_dump_flows_at(struct ofproto *, const struct flow_text *filter,
 size_t ofproto_n_rules(struct ofproto *);
 size_t ofproto_table_n_rules(struct ofproto *, uint8_t table_id);
 
+/* Table statistics, as OpenFlow's table stats report them: how many
+ * packets were looked up in 'table_id' and how many of those found a rule.
+ * A packet counts once per lookup (a resubmit or goto_table to the table
+ * is one), when it is forwarded: the xlate cache credits them
+ * (xlate_cache_push_stats()), for the first packets of a flow at
+ * translation and for the packets of its cached megaflow when the
+ * revalidators push its stats.  Any thread; exact once the pushes are
+ * done (revalidator/wait). */
+void ofproto_table_credit(struct ofproto *, uint8_t table_id,
+                          uint64_t n_lookups, uint64_t n_matched);
+void ofproto_table_get_stats(struct ofproto *, uint8_t table_id,
+                             uint64_t *n_lookups, uint64_t *n_matched);
+/* Appends the statistics of tables 0 to 253 (Open vSwitch's tables) in
+ * the format of `ovs-ofctl -O OpenFlow13 dump-tables` after its first
+ * line: a table whose numbers equal the previous one's is "ditto", a run
+ * of them "tables A...B: ditto". */
+void ofproto_dump_tables(struct ofproto *, struct ds *);
+
 /* ---- Rules (readers) ---------------------------------------------------- */
 
 /* Looks up 'flow' in table 'table_id' in the current version, ORing the

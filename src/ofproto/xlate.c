@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "classifier/classifier.h"
+#include "flow/actset.h"
 #include "flow/field.h"
 #include "flow/flow-text.h"
 #include "flow/ofpact.h"
@@ -36,6 +37,8 @@ COVERAGE_DEFINE(xlate_set_field_prereq_skip);
 COVERAGE_DEFINE(xlate_rewrite_unsupported);
 COVERAGE_DEFINE(xlate_invalid_ttl);
 COVERAGE_DEFINE(xlate_table_miss);
+COVERAGE_DEFINE(xlate_set_queue_no_qos);
+COVERAGE_DEFINE(xlate_action_set_no_output);
 
 /* ---- xlate cache -------------------------------------------------------- */
 
@@ -45,13 +48,21 @@ struct xc_mac {
     uint32_t port;
 };
 
-/* A cache holds its first few rules and MAC entries itself (most
- * translations hit one or two rules): filling it allocates nothing more.
+/* One table lookup the translation made (OVS's XC_TABLE). */
+struct xc_table {
+    uint8_t table_id;
+    bool matched;
+};
+
+/* A cache holds its first few rules, MAC entries and table lookups itself
+ * (most translations hit one or two rules): filling it allocates nothing
+ * more.
  * Caches come from one process-wide pool (lib/pool.h): a flow setup makes
  * one and the RCU callback that frees its ukey frees it, on another
  * thread. */
 #define XC_INLINE_RULES 4
 #define XC_INLINE_MACS 2
+#define XC_INLINE_TABLES 4
 
 struct xlate_cache {
     struct rule **rules; /* 'inline_rules' or the heap. */
@@ -59,8 +70,12 @@ struct xlate_cache {
     struct xc_mac *macs; /* 'inline_macs' or the heap. */
     size_t n_macs, allocated_macs;
     struct mac_learning *ml; /* Of the MAC entries. */
+    struct xc_table *tables; /* 'inline_tables' or the heap. */
+    size_t n_tables, allocated_tables;
+    struct ofproto *ofproto; /* Of the table lookups. */
     struct rule *inline_rules[XC_INLINE_RULES];
     struct xc_mac inline_macs[XC_INLINE_MACS];
+    struct xc_table inline_tables[XC_INLINE_TABLES];
 };
 
 static struct pool *xc_pool;
@@ -86,6 +101,10 @@ xlate_cache_new(void)
     xc->n_macs = 0;
     xc->allocated_macs = XC_INLINE_MACS;
     xc->ml = NULL;
+    xc->tables = xc->inline_tables;
+    xc->n_tables = 0;
+    xc->allocated_tables = XC_INLINE_TABLES;
+    xc->ofproto = NULL;
     return xc;
 }
 
@@ -104,6 +123,7 @@ xlate_cache_clear(struct xlate_cache *xc)
     }
     xc->n_rules = 0;
     xc->n_macs = 0;
+    xc->n_tables = 0;
 }
 
 void
@@ -116,6 +136,9 @@ xlate_cache_delete(struct xlate_cache *xc)
         }
         if (xc->macs != xc->inline_macs) {
             free(xc->macs);
+        }
+        if (xc->tables != xc->inline_tables) {
+            free(xc->tables);
         }
         pool_free(xc);
     }
@@ -140,6 +163,17 @@ xlate_cache_add_mac(struct xlate_cache *xc, struct mac_learning *ml,
     xc->macs[xc->n_macs++] = (struct xc_mac){vlan, mac, port};
 }
 
+static void
+xlate_cache_add_table(struct xlate_cache *xc, struct ofproto *ofproto,
+                      uint8_t table_id, bool matched)
+{
+    xc->tables =
+        xgrow_inline(xc->tables, xc->inline_tables, &xc->allocated_tables,
+                     xc->n_tables + 1, sizeof *xc->tables);
+    xc->ofproto = ofproto;
+    xc->tables[xc->n_tables++] = (struct xc_table){table_id, matched};
+}
+
 void
 xlate_cache_push_stats(struct xlate_cache *xc, uint64_t packets,
                        uint64_t bytes, uint64_t used)
@@ -149,6 +183,12 @@ xlate_cache_push_stats(struct xlate_cache *xc, uint64_t packets,
     }
     for (size_t i = 0; i < xc->n_rules; i++) {
         ofproto_rule_credit_stats(xc->rules[i], packets, bytes, used);
+    }
+    for (size_t i = 0; i < xc->n_tables; i++) {
+        const struct xc_table *t = &xc->tables[i];
+
+        ofproto_table_credit(xc->ofproto, t->table_id, packets,
+                             t->matched ? packets : 0);
     }
     for (size_t i = 0; i < xc->n_macs; i++) {
         const struct xc_mac *m = &xc->macs[i];
@@ -174,6 +214,12 @@ xlate_cache_n_macs(const struct xlate_cache *xc)
     return xc->n_macs;
 }
 
+size_t
+xlate_cache_n_tables(const struct xlate_cache *xc)
+{
+    return xc->n_tables;
+}
+
 /* ---- Context ------------------------------------------------------------ */
 
 struct xctx {
@@ -194,6 +240,11 @@ struct xctx {
     unsigned int n_resubmits;
     uint8_t table_id;
     struct rule *rule; /* Rule whose actions run, or NULL. */
+
+    /* The action set (flow/actset.h): what write_actions wrote since the
+     * last clear_actions; runs once the pipeline ends. */
+    struct ofpacts action_set;
+    bool in_action_set; /* Running it: a controller action's reason. */
 };
 
 const char *
@@ -1048,8 +1099,10 @@ xlate_ofpact(struct xctx *ctx, const struct ofpact *a, unsigned int indent)
         xlate_output(ctx, a->output.port, indent);
         break;
     case OFPACT_CONTROLLER:
-        xlate_controller(ctx, a->controller.reason, a->controller.max_len,
-                         a->controller.id);
+        xlate_controller(ctx,
+                         ctx->in_action_set ? OFPACT_REASON_ACTION_SET
+                                            : a->controller.reason,
+                         a->controller.max_len, a->controller.id);
         break;
     case OFPACT_SET_VLAN_VID:
         xlate_set_vlan_bits(ctx, VLAN_VID_MASK, a->vlan_vid);
@@ -1097,6 +1150,16 @@ xlate_ofpact(struct xctx *ctx, const struct ofpact *a, unsigned int indent)
         break;
     case OFPACT_NOTE:
         break;
+    case OFPACT_SET_QUEUE:
+        /* No QoS queues: nothing to select (README). */
+        COVERAGE_INC(xlate_set_queue_no_qos);
+        break;
+    case OFPACT_CLEAR_ACTIONS:
+        ofpacts_destroy(&ctx->action_set);
+        break;
+    case OFPACT_WRITE_ACTIONS:
+        actset_write(&ctx->action_set, a->nested);
+        break;
     case OFPACT_WRITE_METADATA:
         xlate_write_metadata(ctx, a);
         break;
@@ -1143,6 +1206,10 @@ xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
     }
     rule = ofproto_table_lookup_version(ctx->ofproto, table_id, ctx->version,
                                         &ctx->flow, ctx->wc);
+    if (ctx->xin->xcache) {
+        xlate_cache_add_table(ctx->xin->xcache, ctx->ofproto, table_id,
+                              rule != NULL);
+    }
     if (!rule) {
         COVERAGE_INC(xlate_table_miss);
         xtrace(ctx, indent, "%2u. No match.", table_id);
@@ -1187,6 +1254,36 @@ xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
     ctx->depth--;
     ctx->rule = saved_rule;
     ctx->table_id = saved_table;
+}
+
+/* Runs the action set once the pipeline has ended, in the OpenFlow order
+ * (flow/actset.h).  Actions written while it runs (a resubmit in the set)
+ * do not run: the pipeline has ended. */
+static void
+xlate_action_set(struct xctx *ctx)
+{
+    struct ofpacts ordered;
+
+    actset_order(&ctx->action_set, &ordered);
+    ofpacts_destroy(&ctx->action_set);
+    if (!ordered.n) {
+        COVERAGE_INC(xlate_action_set_no_output);
+        xtrace(ctx, 0, "action set: no output, nothing to do");
+        return;
+    }
+    if (ctx->xin->trace) {
+        struct ds text = DS_EMPTY_INITIALIZER;
+
+        ofpacts_format(&ordered, &text);
+        xtrace(ctx, 0, "action set: %s", ds_cstr(&text));
+        ds_destroy(&text);
+    }
+    ctx->in_action_set = true;
+    ctx->depth++;
+    xlate_ofpacts(ctx, &ordered);
+    ctx->depth--;
+    ctx->in_action_set = false;
+    ofpacts_destroy(&ordered);
 }
 
 /* ---- Entry points ------------------------------------------------------- */
@@ -1237,6 +1334,8 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
     ctx.n_resubmits = 0;
     ctx.table_id = 0;
     ctx.rule = NULL;
+    ofpacts_init(&ctx.action_set);
+    ctx.in_action_set = false;
 
     /* Datapath flows are per input port. */
     ctx.wc->masks.in_port = UINT32_MAX;
@@ -1251,6 +1350,10 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
     } else {
         xlate_table(&ctx, 0, true);
     }
+    if (ctx.action_set.n && !ctx.error) {
+        xlate_action_set(&ctx);
+    }
+    ofpacts_destroy(&ctx.action_set);
     rcu_read_end();
 
     /* Registers and metadata start at zero in every packet. */

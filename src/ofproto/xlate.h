@@ -43,6 +43,14 @@
  *  - a table miss drops, or goes to the controller (reason no_match) when
  *    ofproto_set_miss_to_controller() is on; a resubmit that misses does
  *    nothing.
+ *  - the action set (write_actions, clear_actions; flow/actset.h) is
+ *    kept over the whole walk (goto_table, resubmit, misses) and runs
+ *    once after it, in OpenFlow's order; a resubmit in it runs its table
+ *    but what that table writes does not run; a controller action in it
+ *    has reason action_set; with no output, group, resubmit or
+ *    controller in it, it does nothing.
+ *  - set_queue emits nothing (OVS: set(skb_priority(N)), which no port
+ *    here reads: there are no QoS queues).
  *  - NORMAL un-wildcards in_port, dl_src, dl_dst and the VLAN VID and
  *    presence bits; it learns dl_src (unicast only) when may_learn; it
  *    floods unknown, multicast and broadcast destinations and drops
@@ -58,9 +66,11 @@
  * the tables and runs NORMAL for every flow.
  *
  * xlate cache.  When xlate_in.xcache is set, translation records every
- * rule it hit (with a reference) and every MAC learning entry it used for
- * a source, so that xlate_cache_push_stats() can credit a megaflow's
- * packets to the rules and refresh the MAC entries later without
+ * rule it hit (with a reference), every table lookup it made (table id,
+ * matched or missed: table 0, goto_table, resubmit, each a lookup) and
+ * every MAC learning entry it used for a source, so that
+ * xlate_cache_push_stats() can credit a megaflow's packets to the rules
+ * and the table statistics and refresh the MAC entries later without
  * translating again.  Caches come from one process-wide pool (a flow
  * setup allocates one, and the thread that frees its ukey frees it) and
  * hold their first rules and MAC entries inline;
@@ -164,11 +174,14 @@ size_t xlate_cache_trim_memory(uint64_t idle_ms);
 void xlate_cache_delete(struct xlate_cache *);
 void xlate_cache_clear(struct xlate_cache *);
 /* Credits 'packets' and 'bytes' to every rule in the cache and moves their
- * last-use time to 'used' (msec); refreshes the MAC learning entries still
+ * last-use time to 'used' (msec); credits 'packets' lookups (and matches)
+ * to every table lookup recorded; refreshes the MAC learning entries still
  * on the port they were learned on. */
 void xlate_cache_push_stats(struct xlate_cache *, uint64_t packets,
                             uint64_t bytes, uint64_t used);
 size_t xlate_cache_n_rules(const struct xlate_cache *);
 size_t xlate_cache_n_macs(const struct xlate_cache *);
+/* Table lookups recorded (each credits ofproto_table_credit()). */
+size_t xlate_cache_n_tables(const struct xlate_cache *);
 
 #endif /* ofproto/xlate.h */

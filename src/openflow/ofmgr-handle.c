@@ -135,6 +135,7 @@ static int
 packet_out_execute(struct ofconn *c, const struct ofp_packet_out *po)
 {
     struct ofproto *ofproto = c->mgr->ofproto;
+    struct xlate_cache *xc;
     struct dp_packet *pkt;
     struct xlate_out xout;
     struct xlate_in xin;
@@ -163,11 +164,17 @@ packet_out_execute(struct ofconn *c, const struct ofp_packet_out *po)
         return OFPERR_BAC_MATCH_INCONSISTENT;
     }
 
+    /* The rules and tables output:TABLE runs through count the packet, as
+     * Open vSwitch counts it. */
+    xc = xlate_cache_new();
     xlate_in_init(&xin, ofproto, &flow);
     xin.packet = pkt;
     xin.may_learn = true;
     xin.ofpacts = &po->ofpacts;
+    xin.xcache = xc;
     xlate_actions(&xin, &xout);
+    xlate_cache_push_stats(xc, 1, dp_packet_size(pkt), time_msec());
+    xlate_cache_delete(xc);
     pkt->in_port = dp_port;
     dp_execute(c->mgr->dp, pkt, xout.actions, true);
     xlate_out_uninit(&xout);
@@ -246,6 +253,24 @@ ofmgr_flow_entry_from_rule(const struct ofproto_rule_info *r,
     e->packet_count = r->n_packets;
     e->byte_count = r->n_bytes;
     e->ofpacts = &r->ofpacts;
+}
+
+/* Table statistics: lookups and matches as the xlate caches credited
+ * them (ofproto_table_credit()). */
+static void
+mp_tables(struct ofconn *c, struct mp_body *mp)
+{
+    for (unsigned int t = 0; t < OFP13_N_TABLES; t++) {
+        uint64_t lookups, matched;
+
+        ofproto_table_get_stats(c->mgr->ofproto, (uint8_t)t, &lookups,
+                                &matched);
+        mp_entry(mp);
+        ofp_put_table_stats(
+            &mp->body, (uint8_t)t,
+            (uint32_t)ofproto_table_n_rules(c->mgr->ofproto, (uint8_t)t),
+            lookups, matched);
+    }
 }
 
 static void
@@ -389,14 +414,7 @@ handle_multipart(struct ofconn *c, const uint8_t *msg, size_t len)
             mp_flows(c, &req, &mp);
             break;
         case OFPMP_TABLE:
-            /* Lookups are not counted per table: reported as 0. */
-            for (unsigned int t = 0; t < OFP13_N_TABLES; t++) {
-                mp_entry(&mp);
-                ofp_put_table_stats(&mp.body, (uint8_t)t,
-                                    (uint32_t)ofproto_table_n_rules(
-                                        c->mgr->ofproto, (uint8_t)t),
-                                    0, 0);
-            }
+            mp_tables(c, &mp);
             break;
         case OFPMP_TABLE_FEATURES:
             for (unsigned int t = 0; t < OFP13_N_TABLES; t++) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/actset.h"
 #include "lib/coverage.h"
 #include "lib/util.h"
 #include "openflow/ofp-codec.h"
@@ -20,6 +21,7 @@ enum ofp_action_type {
     OFPAT_OUTPUT = 0,
     OFPAT_PUSH_VLAN = 17,
     OFPAT_POP_VLAN = 18,
+    OFPAT_SET_QUEUE = 21,
     OFPAT_DEC_NW_TTL = 24,
     OFPAT_SET_FIELD = 25,
     OFPAT_EXPERIMENTER = 0xffff,
@@ -385,6 +387,7 @@ ofp_action_fixed_len(uint16_t type)
     case OFPAT_PUSH_VLAN:
     case OFPAT_POP_VLAN:
     case OFPAT_DEC_NW_TTL:
+    case OFPAT_SET_QUEUE:
         return 8;
     default:
         return 0;
@@ -413,6 +416,9 @@ decode_action(const uint8_t *a, size_t len, struct ofpacts *out)
         return 0;
     case OFPAT_SET_FIELD:
         return decode_set_field(a, 4, len, false, out);
+    case OFPAT_SET_QUEUE:
+        ofpacts_put(out, OFPACT_SET_QUEUE)->queue_id = ofp_get32(a + 4);
+        return 0;
     case OFPAT_EXPERIMENTER:
         if (len < 16) {
             return OFPERR_BAC_BAD_LEN;
@@ -460,9 +466,10 @@ ofp_decode_actions(const uint8_t *p, size_t len, struct ofpacts *out)
  * goto_table become actions after the applied ones, whatever their order on
  * the wire, and each instruction may appear only once. */
 struct inst_decoder {
-    bool have_apply, have_meta, have_goto, have_clear;
+    bool have_apply, have_meta, have_goto, have_clear, have_write;
     uint64_t meta_value, meta_mask;
     uint8_t goto_table;
+    struct ofpacts write; /* write_actions' actions (owned). */
 };
 
 /* An instruction of 'want' bytes that may appear once ('*seen' says
@@ -514,26 +521,31 @@ decode_clear_actions(uint16_t ilen, struct inst_decoder *d)
     if (error) {
         return error;
     }
-    d->have_clear = true; /* The action set is always empty. */
+    d->have_clear = true;
     return 0;
 }
 
-/* No action set in the flow language: an empty write is harmless, anything
- * else cannot be honoured. */
+/* An action the action set cannot hold (a note) is refused with
+ * OFPBAC_BAD_TYPE, as Open vSwitch refuses it. */
 static int
-decode_write_actions(const uint8_t *p, uint16_t ilen)
+decode_write_actions(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
 {
-    struct ofpacts acts;
-    bool empty;
     int error;
 
-    error = ofp_decode_actions(p + 8, ilen - 8u, &acts);
+    if (d->have_write) {
+        return OFPERR_BIC_UNSUP_INST;
+    }
+    error = ofp_decode_actions(p + 8, ilen - 8u, &d->write);
     if (error) {
         return error;
     }
-    empty = !acts.n;
-    ofpacts_destroy(&acts);
-    return empty ? 0 : OFPERR_BIC_UNSUP_INST;
+    d->have_write = true;
+    for (size_t i = 0; i < d->write.n; i++) {
+        if (!actset_allows(d->write.acts[i].type)) {
+            return OFPERR_BAC_BAD_TYPE;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -578,7 +590,7 @@ decode_instruction(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
     case OFPIT_APPLY_ACTIONS:
         return decode_apply_actions(p, ilen, d, out);
     case OFPIT_WRITE_ACTIONS:
-        return decode_write_actions(p, ilen);
+        return decode_write_actions(p, ilen, d);
     case OFPIT_CLEAR_ACTIONS:
         return decode_clear_actions(ilen, d);
     case 6: /* OFPIT_METER */
@@ -589,11 +601,18 @@ decode_instruction(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
     }
 }
 
-/* Appends write_metadata and goto_table, in that order, after the applied
- * actions. */
+/* Appends clear_actions, write_actions, write_metadata and goto_table, in
+ * that order, after the applied actions.  An empty write_actions is none,
+ * as Open vSwitch reads it back. */
 static void
-put_deferred_instructions(const struct inst_decoder *d, struct ofpacts *out)
+put_deferred_instructions(struct inst_decoder *d, struct ofpacts *out)
 {
+    if (d->have_clear) {
+        ofpacts_put(out, OFPACT_CLEAR_ACTIONS);
+    }
+    if (d->write.n) {
+        ofpacts_put_write_actions(out, &d->write);
+    }
     if (d->have_meta) {
         struct ofpact *act = ofpacts_put(out, OFPACT_WRITE_METADATA);
 
@@ -614,6 +633,7 @@ ofp_decode_instructions(const uint8_t *p, size_t len, struct ofpacts *out)
     int error = 0;
 
     memset(&d, 0, sizeof d);
+    ofpacts_init(&d.write);
     ofpacts_init(out);
     while (len) {
         uint16_t ilen;
@@ -635,9 +655,11 @@ ofp_decode_instructions(const uint8_t *p, size_t len, struct ofpacts *out)
         len -= ilen;
     }
     put_deferred_instructions(&d, out);
+    ofpacts_destroy(&d.write);
     return 0;
 
 err:
+    ofpacts_destroy(&d.write);
     ofpacts_destroy(out);
     ofpacts_init(out);
     return error;
@@ -999,6 +1021,15 @@ put_note(struct ofpbuf *b, const struct ofpact *a)
     action_finish(b, ofs);
 }
 
+static void
+put_set_queue(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs = ofp_tlv_start(b, OFPAT_SET_QUEUE);
+
+    ofpbuf_put_be32(b, a->queue_id);
+    action_finish(b, ofs);
+}
+
 /* A flat dispatch on the action type: one line per action (or group of
  * OpenFlow 1.0 style rewrites). */
 static void
@@ -1047,6 +1078,11 @@ encode_action(const struct ofpact *a, const struct match *match,
     case OFPACT_NOTE:
         put_note(b, a);
         break;
+    case OFPACT_SET_QUEUE:
+        put_set_queue(b, a);
+        break;
+    case OFPACT_CLEAR_ACTIONS:
+    case OFPACT_WRITE_ACTIONS:
     case OFPACT_WRITE_METADATA:
     case OFPACT_GOTO_TABLE:
         /* Instructions: ofp_encode_instructions(). */
@@ -1063,16 +1099,66 @@ ofp_encode_actions(const struct ofpacts *ofpacts, const struct match *match,
     }
 }
 
+static bool
+is_instruction(enum ofpact_type t)
+{
+    return t == OFPACT_CLEAR_ACTIONS || t == OFPACT_WRITE_ACTIONS
+           || t == OFPACT_WRITE_METADATA || t == OFPACT_GOTO_TABLE;
+}
+
+/* Appends the instruction 'a' (not apply_actions). */
+static void
+put_instruction(struct ofpbuf *b, const struct ofpact *a,
+                const struct match *match)
+{
+    size_t ofs;
+
+    switch (a->type) {
+    case OFPACT_CLEAR_ACTIONS:
+        ofpbuf_put_be16(b, OFPIT_CLEAR_ACTIONS);
+        ofpbuf_put_be16(b, 8);
+        ofpbuf_put_zeros(b, 4);
+        break;
+    case OFPACT_WRITE_ACTIONS:
+        ofs = ofp_tlv_start(b, OFPIT_WRITE_ACTIONS);
+        ofpbuf_put_zeros(b, 4);
+        ofp_encode_actions(a->nested, match, b);
+        ofp_tlv_finish(b, ofs, true);
+        break;
+    case OFPACT_WRITE_METADATA:
+        ofpbuf_put_be16(b, OFPIT_WRITE_METADATA);
+        ofpbuf_put_be16(b, 24);
+        ofpbuf_put_zeros(b, 4);
+        ofpbuf_put_be64(b, a->metadata.value);
+        ofpbuf_put_be64(b, a->metadata.mask);
+        break;
+    case OFPACT_GOTO_TABLE:
+        ofpbuf_put_be16(b, OFPIT_GOTO_TABLE);
+        ofpbuf_put_be16(b, 8);
+        ofpbuf_put_u8(b, a->goto_table);
+        ofpbuf_put_zeros(b, 3);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The instructions go in OpenFlow's order, whatever the list's: apply,
+ * clear, write actions, write metadata, goto. */
 void
 ofp_encode_instructions(const struct ofpacts *ofpacts,
                         const struct match *match, struct ofpbuf *b)
 {
+    static const enum ofpact_type order[] = {
+        OFPACT_CLEAR_ACTIONS,
+        OFPACT_WRITE_ACTIONS,
+        OFPACT_WRITE_METADATA,
+        OFPACT_GOTO_TABLE,
+    };
     bool any_action = false;
 
     for (size_t i = 0; i < ofpacts->n; i++) {
-        enum ofpact_type t = ofpacts->acts[i].type;
-
-        if (t != OFPACT_WRITE_METADATA && t != OFPACT_GOTO_TABLE) {
+        if (!is_instruction(ofpacts->acts[i].type)) {
             any_action = true;
         }
     }
@@ -1083,25 +1169,11 @@ ofp_encode_instructions(const struct ofpacts *ofpacts,
         ofp_encode_actions(ofpacts, match, b);
         ofp_tlv_finish(b, ofs, true);
     }
-    for (size_t i = 0; i < ofpacts->n; i++) {
-        const struct ofpact *a = &ofpacts->acts[i];
-
-        if (a->type == OFPACT_WRITE_METADATA) {
-            ofpbuf_put_be16(b, OFPIT_WRITE_METADATA);
-            ofpbuf_put_be16(b, 24);
-            ofpbuf_put_zeros(b, 4);
-            ofpbuf_put_be64(b, a->metadata.value);
-            ofpbuf_put_be64(b, a->metadata.mask);
-        }
-    }
-    for (size_t i = 0; i < ofpacts->n; i++) {
-        const struct ofpact *a = &ofpacts->acts[i];
-
-        if (a->type == OFPACT_GOTO_TABLE) {
-            ofpbuf_put_be16(b, OFPIT_GOTO_TABLE);
-            ofpbuf_put_be16(b, 8);
-            ofpbuf_put_u8(b, a->goto_table);
-            ofpbuf_put_zeros(b, 3);
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        for (size_t i = 0; i < ofpacts->n; i++) {
+            if (ofpacts->acts[i].type == order[k]) {
+                put_instruction(b, &ofpacts->acts[i], match);
+            }
         }
     }
 }

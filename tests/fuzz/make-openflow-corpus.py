@@ -7,7 +7,8 @@ input by the length fields).  The seeds hold one of each message the
 switch decodes: HELLO with a version bitmap, FLOW_MODs whose matches use
 basic OXM, Nicira and ONF experimenter fields with and without masks and
 whose instructions carry every action the codec knows (output,
-controller, set_field, push/pop VLAN, dec_ttl, and the Nicira resubmit,
+controller, set_field, push/pop VLAN, dec_ttl, set_queue, the action set's
+write_actions and clear_actions, and the Nicira resubmit,
 note, reg_load, reg_load2, reg_move, controller, controller2),
 PACKET_OUT, every MULTIPART request, ROLE_REQUEST, SET_CONFIG, ECHO and
 BARRIER, so the fuzzer starts next to every decoder.
@@ -124,6 +125,17 @@ def seeds():
     yield flow_mod(match(), [], command=4, priority=7)
     yield flow_mod(match(oxm(N0, 4, b"\x10\x05", b"\x1f\xff")),
                    [instruction(3, bytes(4) + OUT2)], command=1)
+    # The action set: set_queue applied, then clear_actions and a
+    # write_actions with a rewrite, dec_ttl, set_queue and output, then
+    # goto_table; and the same instructions in the wrong order.
+    write = instruction(3, bytes(4) + action(25, oxm(B, 4, bytes(6)))
+                        + action(24, bytes(4))
+                        + action(21, struct.pack("!I", 3)) + OUT2)
+    clear = instruction(5, bytes(4))
+    yield flow_mod(match(IP, TCP),
+                   [apply(action(21, struct.pack("!I", 7)), OUT2), clear,
+                    write, instruction(1, b"\x03" + bytes(3))])
+    yield flow_mod(match(IP), [write, clear, apply(TO_CTL)], table=1)
     frame = bytes.fromhex("ffffffffffff0000000000010806") + bytes(46)
     yield msg(13, struct.pack("!IIH6x", 0xffffffff, 0xfffffffd, 16) + OUT2 +
               frame)

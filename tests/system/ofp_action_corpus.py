@@ -168,6 +168,55 @@ CORPUS = [
                 bytes.fromhex("0000000000ff")))),
     ("nx-reg_load2-masked-reg1", [],
      nx(33, u32(NXM_NX_REG1_W) + u32(5) + u32(0xf))),
+    ("set_queue", [], action(21, u32(7))),
+    ("set_queue-max", [], action(21, u32(0xffffffff))),
+]
+
+
+def instruction(type_, body):
+    """An OpenFlow 1.3 instruction: a header, 4 bytes of padding, 'body'."""
+    return struct.pack("!HH4x", type_, 8 + len(body)) + body
+
+
+def apply_actions(*acts):
+    return instruction(4, b"".join(acts))
+
+
+def write_actions(*acts):
+    return instruction(3, b"".join(acts))
+
+
+CLEAR_ACTIONS = instruction(5, b"")
+GOTO_TABLE_1 = struct.pack("!HHB3x", 1, 8, 1)
+WRITE_METADATA = struct.pack("!HH4xQQ", 2, 24, 5, 0xff)
+
+# Instruction lists (the action set's), for the same round trip: entries
+# (name, match, instructions).
+INSTRUCTIONS = [
+    ("write_actions-output", [], write_actions(output(2))),
+    ("clear_actions", [], CLEAR_ACTIONS),
+    ("clear_actions-write_actions", [],
+     CLEAR_ACTIONS + write_actions(output(2))),
+    # Sent in another order than OpenFlow's: read back in OpenFlow's.
+    ("write_actions-clear_actions", [],
+     write_actions(output(3)) + CLEAR_ACTIONS),
+    ("write_actions-empty", [], write_actions()),
+    ("apply-set_queue-write-set_queue", [],
+     apply_actions(action(21, u32(7)), output(2))
+     + write_actions(action(21, u32(3)), output(3))),
+    ("write_actions-rewrites", IP + TAGGED,
+     write_actions(set_field("eth_src", MAC), action(24, b""),
+                   action(18, b""), output(2))),
+    ("write_actions-nx", [],
+     write_actions(nx(1, u16(3) + bytes(4)),
+                   nx(7, u16(3) + u32(NXM_NX_REG0) + struct.pack("!Q", 5)))),
+    ("every-instruction", [],
+     apply_actions(output(2)) + CLEAR_ACTIONS
+     + write_actions(output(3)) + WRITE_METADATA + GOTO_TABLE_1),
+    ("write_actions-note", [],
+     write_actions(nx(8, bytes([1, 2, 3, 4, 5, 6])))),
+    ("write_actions-twice", [],
+     write_actions(output(2)) + write_actions(output(3))),
 ]
 
 

@@ -19,18 +19,19 @@ from daemon_util import Daemon, stopped_cleanly
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "data", "openflow", "ovs-actions.json")) as f:
     RECORDED = json.load(f)["actions"]
+with open(os.path.join(HERE, "data", "openflow",
+                       "ovs-instructions.json")) as f:
+    RECORDED_INSTRUCTIONS = json.load(f)["instructions"]
 
 MULTIPART_REQUEST, MULTIPART_REPLY, OFPMP_FLOW = 18, 19, 1
 OFPIT_APPLY_ACTIONS = 4
 COOKIE_BASE = 0x5100
 
 
-def flow_mod_add(cookie, priority, match, actions, xid):
+def flow_mod_add(cookie, priority, match, instructions, xid):
     body = struct.pack("!QQBBHHHIIIH2x", cookie, 0, 0, 0, 0, 0, priority,
                        oc.NO_BUFFER, 0xffffffff, 0xffffffff, 0)
-    instruction = struct.pack("!HH4x", OFPIT_APPLY_ACTIONS,
-                              8 + len(actions)) + actions
-    return oc.msg(oc.FLOW_MOD, body + match + instruction, xid)
+    return oc.msg(oc.FLOW_MOD, body + match + instructions, xid)
 
 
 def flow_stats(client):
@@ -54,39 +55,63 @@ def flow_stats(client):
             return flows
 
 
-def test_actions_read_back_as_open_vswitch_sends_them(tmp_path):
+def apply_actions(actions):
+    return corpus.instruction(OFPIT_APPLY_ACTIONS, actions)
+
+
+def read_back(tmp_path, entries, recorded, wrap):
+    """Installs every entry (name, match, bytes) that OVS accepted, as the
+    instructions wrap(bytes), and returns {name: (want, got)} for those
+    that do not come back as wrap(the bytes OVS sends back), and the names
+    of those OVS refused and flowswitch did not."""
     sock = str(tmp_path / "of.sock")
     d = Daemon("--port", "p1,type=memory", "--port", "p2,type=memory",
                "--port", "p3,type=memory", "--listen", f"punix:{sock}",
                tmpdir=str(tmp_path)).start()
     try:
         c = oc.Client(sock)
-        accepted = {}
-        for i, (name, match, actions) in enumerate(corpus.CORPUS):
-            rec = RECORDED[name]
-            assert rec["in"] == actions.hex(), "re-run record_ovs_actions.py"
-            if "refused" in rec:
-                continue
+        accepted, refused = {}, {}
+        for i, (name, match, data) in enumerate(entries):
+            rec = recorded[name]
+            assert rec["in"] == data.hex(), "re-run record_ovs_actions.py"
             c.send(flow_mod_add(COOKIE_BASE + i, 100 + i,
-                                corpus.match_bytes(match), actions, xid=i))
-            accepted[COOKIE_BASE + i] = name
-        errors = [m for m in c.barrier() if m[1] == oc.ERROR]
-        assert not errors, [(struct.unpack("!I", m[4:8])[0],
-                             oc.error_of(m)) for m in errors]
+                                corpus.match_bytes(match), wrap(data), xid=i))
+            (refused if "refused" in rec else accepted)[i] = name
+        errors = {struct.unpack("!I", m[4:8])[0]: oc.error_of(m)
+                  for m in c.barrier() if m[1] == oc.ERROR}
+        assert set(errors) <= set(accepted) | set(refused)
+        assert not set(errors) & set(accepted), errors
         flows = flow_stats(c)
         wrong = {}
-        for cookie, name in accepted.items():
-            want = bytes.fromhex(RECORDED[name]["out"])
-            want = struct.pack("!HH4x", OFPIT_APPLY_ACTIONS,
-                               8 + len(want)) + want
-            got = flows.get(cookie)
+        for i, name in accepted.items():
+            want = wrap(bytes.fromhex(recorded[name]["out"]))
+            got = flows.get(COOKIE_BASE + i)
             if got != want:
                 wrong[name] = (want.hex(), got.hex() if got else None)
-        assert not wrong, "\n".join(f"{n}: want {w}\n{' ' * len(n)}  got  {g}"
-                                    for n, (w, g) in sorted(wrong.items()))
         c.close()
     finally:
         stopped_cleanly(d)
+    return wrong, sorted(refused[i] for i in set(refused) - set(errors))
+
+
+def assert_all_right(wrong):
+    assert not wrong, "\n".join(f"{n}: want {w}\n{' ' * len(n)}  got  {g}"
+                                for n, (w, g) in sorted(wrong.items()))
+
+
+def test_actions_read_back_as_open_vswitch_sends_them(tmp_path):
+    wrong, _ = read_back(tmp_path, corpus.CORPUS, RECORDED, apply_actions)
+    assert_all_right(wrong)
+
+
+def test_instructions_read_back_as_open_vswitch_sends_them(tmp_path):
+    """write_actions and clear_actions come back in OpenFlow's order, an
+    empty write_actions not at all; what OVS refuses, flowswitch refuses
+    too."""
+    wrong, not_refused = read_back(tmp_path, corpus.INSTRUCTIONS,
+                                   RECORDED_INSTRUCTIONS, lambda b: b)
+    assert_all_right(wrong)
+    assert not not_refused
 
 
 def test_open_vswitch_keeps_an_outputs_max_len():

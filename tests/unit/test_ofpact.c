@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "flow/actset.h"
 #include "flow/field.h"
 #include "flow/flow-text.h"
 #include "flow/ofpact.h"
@@ -347,13 +348,13 @@ test_parse_errors_quote_the_action_and_say_what_was_expected(void **state)
     assert_parse_error("goto_table:3,output:1",
                        "flow: goto_table must be the last action in "
                        "\"goto_table:3,output:1\" (instructions go last, in "
-                       "the order write_metadata, goto_table, each at most "
-                       "once)");
+                       "the order clear_actions, write_actions, "
+                       "write_metadata, goto_table, each at most once)");
     assert_parse_error("write_metadata:1,output:1",
                        "flow: write_metadata must come after every action in "
                        "\"write_metadata:1,output:1\" (instructions go last, "
-                       "in the order write_metadata, goto_table, each at "
-                       "most once)");
+                       "in the order clear_actions, write_actions, "
+                       "write_metadata, goto_table, each at most once)");
     assert_parse_error("drop,output:1",
                        "flow: \"drop\" cannot be combined with other actions "
                        "in \"drop,output:1\" (drop is the empty action list)");
@@ -554,6 +555,145 @@ test_vlan_fields_need_a_tag_tracked_through_the_actions(void **state)
     assert_check_ok("dl_vlan=5", "move:dl_vlan[]->reg0[0..11]", 0);
 }
 
+static void
+test_action_set_instructions_print_in_openflow_order(void **state)
+{
+    (void)state;
+    assert_canonical("set_queue:5", "set_queue:5");
+    assert_canonical("set_queue:0x10", "set_queue:16");
+    assert_canonical("set_queue:4294967295", "set_queue:4294967295");
+    assert_canonical("clear_actions", "clear_actions");
+    assert_canonical("write_actions(output:2,set_queue:3,dec_ttl)",
+                     "write_actions(output:2,set_queue:3,dec_ttl)");
+    assert_canonical("set_queue:5,clear_actions,write_actions(set_queue:3,"
+                     "output:2,set_field:1->ip_dscp),write_metadata:1,"
+                     "goto_table:1",
+                     "set_queue:5,clear_actions,write_actions(set_queue:3,"
+                     "output:2,set_field:1->ip_dscp),write_metadata:0x1,"
+                     "goto_table:1");
+    assert_canonical("WRITE_ACTIONS(resubmit(,3),controller)",
+                     "write_actions(resubmit(,3),CONTROLLER:65535)");
+    /* An empty write is no instruction, as Open vSwitch reads it back. */
+    assert_canonical("write_actions()", "drop");
+    assert_canonical("write_actions(drop),output:1", "output:1");
+}
+
+static void
+test_action_set_instructions_are_refused_out_of_place(void **state)
+{
+    static const char order_hint[] =
+        " (instructions go last, in the order clear_actions, write_actions, "
+        "write_metadata, goto_table, each at most once)";
+    char want[256];
+
+    (void)state;
+    snprintf(want, sizeof want,
+             "flow: write_actions must come after every action in "
+             "\"write_actions(output:2),output:3\"%s",
+             order_hint);
+    assert_parse_error("write_actions(output:2),output:3", want);
+    snprintf(want, sizeof want,
+             "flow: write_actions must come after clear_actions in "
+             "\"write_actions(output:2),clear_actions\"%s",
+             order_hint);
+    assert_parse_error("write_actions(output:2),clear_actions", want);
+    snprintf(want, sizeof want,
+             "flow: write_metadata must come after clear_actions in "
+             "\"write_metadata:1,clear_actions\"%s",
+             order_hint);
+    assert_parse_error("write_metadata:1,clear_actions", want);
+    snprintf(want, sizeof want,
+             "flow: clear_actions is given twice in "
+             "\"clear_actions,clear_actions\"%s",
+             order_hint);
+    assert_parse_error("clear_actions,clear_actions", want);
+    assert_parse_error("write_actions(goto_table:2)",
+                       "flow: goto_table:2 is not allowed in write_actions in "
+                       "\"write_actions(goto_table:2)\" (an action set holds "
+                       "no instruction and no note)");
+    assert_parse_error("write_actions(write_actions(output:1))",
+                       "flow: write_actions(output:1) is not allowed in "
+                       "write_actions in \"write_actions(write_actions("
+                       "output:1))\" (an action set holds no instruction "
+                       "and no note)");
+    assert_parse_error("write_actions(note:01)",
+                       "flow: note:01.00.00.00.00.00 is not allowed in "
+                       "write_actions in \"write_actions(note:01)\" (an "
+                       "action set holds no instruction and no note)");
+    assert_parse_error("write_actions(outptu:1)",
+                       "flow: unknown action \"outptu\" in \"outptu:1\" "
+                       "(did you mean output?)");
+    assert_parse_error("set_queue:4294967296",
+                       "flow: bad queue id \"4294967296\" in "
+                       "\"set_queue:4294967296\" (expected an integer from "
+                       "0 to 4294967295)");
+    assert_parse_error("clear_actions:1",
+                       "flow: clear_actions takes no argument in "
+                       "\"clear_actions:1\"");
+}
+
+static void
+test_written_actions_are_checked_against_the_match(void **state)
+{
+    (void)state;
+    assert_check_ok("ip", "write_actions(set_field:1.1.1.1->ip_src)", 0);
+    assert_check_error("arp", "write_actions(set_field:1.1.1.1->ip_src)", 0,
+                       "flow: ip_src requires ip in "
+                       "\"set_field:1.1.1.1->ip_src\"");
+    /* The set runs on the packet as the applied actions leave it. */
+    assert_check_ok("vlan_tci=0",
+                    "push_vlan:0x8100,write_actions(set_field:5->vlan_vid)",
+                    0);
+}
+
+/* Parses 'set' as the actions written into an action set and returns the
+ * text of what the set runs. */
+static char *
+action_set_runs(const char *set)
+{
+    struct ofpacts written, ordered;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *error = NULL;
+
+    if (ofpacts_parse(set, &written, &error)) {
+        fail_msg("\"%s\": %s", set, error);
+    }
+    actset_order(&written, &ordered);
+    ofpacts_format(&ordered, &out);
+    ofpacts_destroy(&written);
+    ofpacts_destroy(&ordered);
+    return ds_steal_cstr(&out);
+}
+
+static void
+test_action_set_takes_the_last_of_each_type_in_openflow_order(void **state)
+{
+    char *got;
+
+    (void)state;
+    got = action_set_runs("output:2,set_field:1->reg0,set_queue:1,dec_ttl,"
+                          "push_vlan:0x8100,set_queue:2,strip_vlan,"
+                          "move:reg0[]->reg1[],output:3,load:2->reg0[]");
+    assert_string_equal(got, "strip_vlan,push_vlan:0x8100,dec_ttl,"
+                             "set_field:0x1->reg0,move:NXM_NX_REG0[]->"
+                             "NXM_NX_REG1[],load:0x2->NXM_NX_REG0[],"
+                             "set_queue:2,output:3");
+    free(got);
+    /* Output before resubmit before controller; nothing without any. */
+    got = action_set_runs("controller,resubmit(,2),output:1");
+    assert_string_equal(got, "output:1");
+    free(got);
+    got = action_set_runs("controller,resubmit(,2)");
+    assert_string_equal(got, "resubmit(,2)");
+    free(got);
+    got = action_set_runs("dec_ttl,set_queue:1,mod_nw_tos:8");
+    assert_string_equal(got, "drop");
+    free(got);
+    assert_true(actset_allows(OFPACT_OUTPUT));
+    assert_false(actset_allows(OFPACT_NOTE));
+    assert_false(actset_allows(OFPACT_GOTO_TABLE));
+}
+
 /* ---- Storage ------------------------------------------------------------ */
 
 static void
@@ -574,6 +714,48 @@ test_clone_is_deep_and_equal(void **state)
     ofpacts_destroy(&b);
     assert_null(b.acts);
     assert_int_equal(b.n, 0);
+}
+
+static void
+test_clone_copies_nested_lists(void **state)
+{
+    (void)state;
+    struct ofpacts a, b;
+    char *error;
+
+    assert_int_equal(ofpacts_parse("output:1,clear_actions,write_actions("
+                                   "output:2,set_queue:3),goto_table:4",
+                                   &a, &error),
+                     0);
+    assert_int_equal(a.n, 4);
+    assert_int_equal(a.acts[2].type, OFPACT_WRITE_ACTIONS);
+    ofpacts_clone(&b, &a);
+    assert_true(ofpacts_equal(&a, &b));
+    assert_ptr_not_equal(a.acts[2].nested, b.acts[2].nested);
+    assert_ptr_not_equal(a.acts[2].nested->acts, b.acts[2].nested->acts);
+    b.acts[2].nested->acts[1].queue_id = 9;
+    assert_false(ofpacts_equal(&a, &b));
+    ofpacts_destroy(&a); /* 'b' still owns its own copy. */
+    assert_int_equal(b.acts[2].nested->acts[0].output.port, 2);
+    ofpacts_destroy(&b);
+}
+
+static void
+test_outputs_are_found_inside_write_actions(void **state)
+{
+    (void)state;
+    struct ofpacts a;
+    char *error;
+
+    assert_int_equal(
+        ofpacts_parse("output:1,write_actions(output:2,controller)", &a,
+                      &error),
+        0);
+    assert_true(ofpacts_outputs_to(&a, 1));
+    assert_true(ofpacts_outputs_to(&a, 2));
+    assert_true(ofpacts_outputs_to(&a, OFPP_CONTROLLER));
+    assert_false(ofpacts_outputs_to(&a, 3));
+    ofpacts_destroy(&a);
 }
 
 static void
@@ -618,6 +800,13 @@ test_lists_differ_in_any_parameter(void **state)
         "goto_table:1",
         "goto_table:2",
         "output:1,output:2",
+        "set_queue:1",
+        "set_queue:2",
+        "clear_actions",
+        "write_actions(output:1)",
+        "write_actions(output:2)",
+        "write_actions(output:1,output:2)",
+        "clear_actions,write_actions(output:1)",
     };
     struct ofpacts parsed[ARRAY_SIZE(lists)];
     char *error;
@@ -699,7 +888,7 @@ random_action(struct ofpacts *ofpacts, unsigned int *seed)
                                         OFPP_FLOOD,   OFPP_ALL,   OFPP_LOCAL};
     struct ofpact *a;
 
-    switch (rnd(seed) % 19) {
+    switch (rnd(seed) % 20) {
     case 0:
         a = ofpacts_put(ofpacts, OFPACT_OUTPUT);
         a->output.port = rnd(seed) % 2 ? 1 + rnd(seed) % (OFPP_MAX - 1)
@@ -811,10 +1000,30 @@ random_action(struct ofpacts *ofpacts, unsigned int *seed)
         ofpacts_put_note(ofpacts, data, padded);
         break;
     }
+    case 18:
+        ofpacts_put(ofpacts, OFPACT_SET_QUEUE)->queue_id = rnd(seed);
+        break;
     default:
         ofpacts_put(ofpacts, OFPACT_OUTPUT)->output.port = 1;
         break;
     }
+}
+
+/* Appends a write_actions of 1 to 4 random actions an action set may
+ * hold. */
+static void
+random_write_actions(struct ofpacts *ofpacts, unsigned int *seed)
+{
+    struct ofpacts nested = OFPACTS_EMPTY_INITIALIZER;
+    size_t n = 1 + rnd(seed) % 4;
+
+    while (nested.n < n) {
+        random_action(&nested, seed);
+        if (!actset_allows(nested.acts[nested.n - 1].type)) {
+            ofpacts_destroy(&nested); /* A note: start again. */
+        }
+    }
+    ofpacts_put_write_actions(ofpacts, &nested);
 }
 
 static void
@@ -825,6 +1034,12 @@ random_ofpacts(struct ofpacts *ofpacts, unsigned int *seed)
     ofpacts_init(ofpacts);
     for (size_t i = 0; i < n; i++) {
         random_action(ofpacts, seed);
+    }
+    if (rnd(seed) % 4 == 0) {
+        ofpacts_put(ofpacts, OFPACT_CLEAR_ACTIONS);
+    }
+    if (rnd(seed) % 3 == 0) {
+        random_write_actions(ofpacts, seed);
     }
     if (rnd(seed) % 4 == 0) {
         struct ofpact *a = ofpacts_put(ofpacts, OFPACT_WRITE_METADATA);
@@ -856,6 +1071,9 @@ test_random_action_lists_survive_format_and_parse(void **state)
         if (!ofpacts_equal(&a, &b)) {
             fail_msg("\"%s\" parsed back differently", ds_cstr(&text));
         }
+        ofpacts_destroy(&b);
+        ofpacts_clone(&b, &a);
+        assert_true(ofpacts_equal(&a, &b));
         ofpacts_format(&b, &text2);
         assert_string_equal(ds_cstr(&text), ds_cstr(&text2));
         ofpacts_destroy(&a);
@@ -888,7 +1106,15 @@ main(void)
         cmocka_unit_test(test_rewrites_need_the_prerequisites_of_their_field),
         cmocka_unit_test(
             test_vlan_fields_need_a_tag_tracked_through_the_actions),
+        cmocka_unit_test(test_action_set_instructions_print_in_openflow_order),
+        cmocka_unit_test(
+            test_action_set_instructions_are_refused_out_of_place),
+        cmocka_unit_test(test_written_actions_are_checked_against_the_match),
+        cmocka_unit_test(
+            test_action_set_takes_the_last_of_each_type_in_openflow_order),
         cmocka_unit_test(test_clone_is_deep_and_equal),
+        cmocka_unit_test(test_clone_copies_nested_lists),
+        cmocka_unit_test(test_outputs_are_found_inside_write_actions),
         cmocka_unit_test(test_lists_differ_in_any_parameter),
         cmocka_unit_test(test_random_action_lists_survive_format_and_parse),
     };

@@ -53,6 +53,10 @@ static const char *const wire_native_flows[] = {
     "NXM_OF_ETH_DST[],output:1",
     "table=2,priority=5,udp6,udp_dst=53,actions=controller(reason=no_match,"
     "id=3),note:01.02.00.00.00.00,write_metadata:0x10/0xff,goto_table:7",
+    "table=1,priority=6,ip,actions=set_queue:5,clear_actions,write_actions("
+    "set_queue:4294967295,dec_ttl,set_field:10.0.0.9->ip_src,output:2),"
+    "write_metadata:0x1/0x1,goto_table:2",
+    "priority=7,actions=write_actions(resubmit(,3),CONTROLLER:65535)",
     "priority=13,sctp,sctp_src=9,actions=set_field:5/0xf->reg1,output:LOCAL",
 };
 
@@ -567,34 +571,76 @@ test_ports_convert_between_16_and_32_bits(void **state)
     assert_false(ofp_port_from_wire(0xffffff00, &p));
 }
 
+/* Decodes 'wire' (instructions), which must succeed, and returns the text
+ * of the list. */
+static char *
+decode_instructions_text(const uint8_t *wire, size_t len)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    struct ofpacts acts;
+
+    assert_int_equal(ofp_decode_instructions(wire, len, &acts), 0);
+    ofpacts_format(&acts, &text);
+    ofpacts_destroy(&acts);
+    return ds_steal_cstr(&text);
+}
+
+static void
+test_action_set_instructions_decode_in_openflow_order(void **state)
+{
+    /* write_actions(output:1), then clear_actions: the wire order does not
+     * matter, the list holds them in OpenFlow's order. */
+    static const uint8_t write_clear[] = {0,  3, 0, 24, 0, 0, 0, 0, 0, 0, 0,
+                                          16, 0, 0, 0,  1, 0, 0, 0, 0, 0, 0,
+                                          0,  0, 0, 5,  0, 8, 0, 0, 0, 0};
+    /* An empty write_actions is no instruction; set_queue:7 applied. */
+    static const uint8_t empty_write[] = {0, 3, 0, 8, 0, 0,  0, 0, 0, 4, 0, 16,
+                                          0, 0, 0, 0, 0, 21, 0, 8, 0, 0, 0, 7};
+    char *text;
+
+    (void)state;
+    text = decode_instructions_text(write_clear, sizeof write_clear);
+    assert_string_equal(text, "clear_actions,write_actions(output:1)");
+    free(text);
+    text = decode_instructions_text(empty_write, sizeof empty_write);
+    assert_string_equal(text, "set_queue:7");
+    free(text);
+}
+
 static void
 test_unsupported_instructions_and_actions_are_named(void **state)
 {
-    /* write_actions(output:1) */
-    static const uint8_t write_actions[] = {0, 3, 0, 24, 0, 0, 0, 0,
-                                            0, 0, 0, 16, 0, 0, 0, 1,
-                                            0, 0, 0, 0,  0, 0, 0, 0};
-    /* An empty write_actions and a clear_actions are harmless. */
-    static const uint8_t harmless[] = {0, 3, 0, 8, 0, 0, 0, 0,
-                                       0, 5, 0, 8, 0, 0, 0, 0};
+    /* write_actions(note:00.00.00.00.00.00): no note in an action set. */
+    static const uint8_t write_note[] = {0,    3,    0, 24, 0, 0, 0,    0,
+                                         0xff, 0xff, 0, 16, 0, 0, 0x23, 0x20,
+                                         0,    8,    0, 0,  0, 0, 0,    0};
+    /* Two write_actions. */
+    static const uint8_t two_writes[] = {0, 3, 0, 8, 0, 0, 0, 0,
+                                         0, 3, 0, 8, 0, 0, 0, 0};
     /* apply_actions(group:1) */
     static const uint8_t group[] = {0, 4,  0, 16, 0, 0, 0, 0,
                                     0, 22, 0, 8,  0, 0, 0, 1};
+    /* meter:1 */
+    static const uint8_t meter[] = {0, 6, 0, 8, 0, 0, 0, 1};
     /* goto_table:255 */
     static const uint8_t goto_all[] = {0, 1, 0, 8, 255, 0, 0, 0};
     struct ofpacts acts;
 
     (void)state;
     assert_int_equal(
-        ofp_decode_instructions(write_actions, sizeof write_actions, &acts),
-        OFPERR_BIC_UNSUP_INST);
-    ofpacts_destroy(&acts);
-    assert_int_equal(ofp_decode_instructions(harmless, sizeof harmless, &acts),
-                     0);
+        ofp_decode_instructions(write_note, sizeof write_note, &acts),
+        OFPERR_BAC_BAD_TYPE);
     assert_int_equal(acts.n, 0);
+    ofpacts_destroy(&acts);
+    assert_int_equal(
+        ofp_decode_instructions(two_writes, sizeof two_writes, &acts),
+        OFPERR_BIC_UNSUP_INST);
     ofpacts_destroy(&acts);
     assert_int_equal(ofp_decode_instructions(group, sizeof group, &acts),
                      OFPERR_BAC_BAD_TYPE);
+    ofpacts_destroy(&acts);
+    assert_int_equal(ofp_decode_instructions(meter, sizeof meter, &acts),
+                     OFPERR_BIC_UNSUP_INST);
     ofpacts_destroy(&acts);
     assert_int_equal(ofp_decode_instructions(goto_all, sizeof goto_all, &acts),
                      OFPERR_BIC_BAD_TABLE_ID);
@@ -813,6 +859,8 @@ main(void)
         cmocka_unit_test(test_big_multipart_replies_are_split_at_entries),
         cmocka_unit_test(test_packet_in_round_trips),
         cmocka_unit_test(test_ports_convert_between_16_and_32_bits),
+        cmocka_unit_test(
+            test_action_set_instructions_decode_in_openflow_order),
         cmocka_unit_test(test_unsupported_instructions_and_actions_are_named),
         cmocka_unit_test(test_flow_removed_reports_deletes_and_timeouts_only),
         cmocka_unit_test(test_collect_rules_copies_and_sorts),

@@ -9,6 +9,7 @@
  *
  * XLATE_SOAK=N multiplies the randomized iterations; XLATE_SEED=S changes
  * the seed. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -343,6 +344,85 @@ test_strip_vlan(void **state)
                 "in_port=1,dl_vlan=7,dl_vlan_pcp=0");
 }
 
+/* ---- The action set (expected strings from OVS 3.1's ofproto/trace on
+ * the same rules and flow; OVS also emits set(skb_priority(0x3)) for
+ * set_queue:3, which we do not: no QoS queues) ---- */
+
+#define ACTSET_FLOW "in_port=1,tcp,nw_src=1.2.3.4,nw_ttl=64,dl_vlan=5"
+
+static void
+test_action_set_runs_when_the_pipeline_ends(void **state)
+{
+    (void)state;
+    /* A later table's write replaces the output of an earlier one. */
+    check_xlate(RULES("tcp,actions=write_actions(output:2),goto_table:1",
+                      "table=1,tcp,actions=write_actions(output:3,"
+                      "set_field:8->ip_dscp)"),
+                ACTSET_FLOW, "set(ipv4(tos=0x20/0xfc)),3", NULL);
+    /* A miss in a later table still runs the set. */
+    check_xlate(RULES("tcp,actions=write_actions(output:2),goto_table:1"),
+                ACTSET_FLOW, "2", NULL);
+    check_xlate(RULES("tcp,actions=write_actions(output:2),goto_table:1",
+                      "table=1,tcp,actions=clear_actions"),
+                ACTSET_FLOW, "drop", NULL);
+    /* Applied actions run at once, the set after all of them. */
+    check_xlate(RULES("tcp,actions=output:3,write_actions(output:2),"
+                      "goto_table:1",
+                      "table=1,tcp,actions=output:3"),
+                ACTSET_FLOW, "3,3,2", NULL);
+}
+
+static void
+test_action_set_runs_in_openflow_order(void **state)
+{
+    (void)state;
+    /* Written output first, pop last: the set runs pop, dec TTL,
+     * set-field, queue, output. */
+    check_xlate(RULES("tcp,actions=write_actions(output:2,dec_ttl,"
+                      "strip_vlan,set_field:1.1.1.1->ip_src,set_queue:3)"),
+                ACTSET_FLOW, "pop_vlan,set(ipv4(src=1.1.1.1,ttl=63)),2", NULL);
+    /* With no output the set does nothing. */
+    check_xlate(RULES("tcp,actions=write_actions(set_field:1.1.1.1->ip_src,"
+                      "set_queue:3)"),
+                ACTSET_FLOW, "drop", "tcp,in_port=1");
+    /* Output hides controller; controller alone runs with reason
+     * action_set (3). */
+    check_xlate(RULES("tcp,actions=write_actions(controller,output:2)"),
+                ACTSET_FLOW, "2", NULL);
+    check_xlate(RULES("tcp,actions=write_actions(controller)"), ACTSET_FLOW,
+                "userspace(userdata(0103ffff000000000000000000000000))", NULL);
+}
+
+static void
+test_action_set_collects_writes_across_resubmits(void **state)
+{
+    (void)state;
+    /* Table 2's writes (during the resubmit) come before table 1's own:
+     * ip_src ends as 1.1.1.1. */
+    check_xlate(RULES("tcp,actions=write_actions(output:2),goto_table:1",
+                      "table=1,tcp,actions=resubmit(,2),write_actions("
+                      "set_field:1.1.1.1->ip_src)",
+                      "table=2,tcp,actions=write_actions(set_field:2.2.2.2->"
+                      "ip_src,set_field:00:00:00:00:00:09->eth_src)"),
+                ACTSET_FLOW,
+                "set(eth(src=00:00:00:00:00:09)),set(ipv4(src=1.1.1.1)),2",
+                NULL);
+    /* A resubmit in the set runs a table once the pipeline ends. */
+    check_xlate(RULES("tcp,actions=write_actions(resubmit(,2))",
+                      "table=2,tcp,actions=output:3"),
+                ACTSET_FLOW, "3", NULL);
+}
+
+static void
+test_set_queue_emits_nothing(void **state)
+{
+    (void)state;
+    /* OVS: set(skb_priority(0x3)),2,set(skb_priority(0x4)),3. */
+    check_xlate(RULES("tcp,actions=set_queue:3,output:2,set_queue:4,"
+                      "output:3"),
+                ACTSET_FLOW, "2,3", NULL);
+}
+
 static void
 test_push_vlan_then_set_field(void **state)
 {
@@ -670,6 +750,97 @@ test_xlate_cache_credits_every_rule_hit(void **state)
                                         "n_bytes=300"));
     assert_non_null(strstr(ds_cstr(&s), "table=1, n_packets=3, "
                                         "n_bytes=300"));
+    ds_destroy(&s);
+    xlate_cache_delete(xc);
+    ofproto_destroy(ofp);
+}
+
+static void
+assert_table_stats(struct ofproto *ofp, uint8_t table, uint64_t lookups,
+                   uint64_t matched)
+{
+    uint64_t l, m;
+
+    ofproto_table_get_stats(ofp, table, &l, &m);
+    if (l != lookups || m != matched) {
+        fail_msg("table %u: lookup=%" PRIu64 ", matched=%" PRIu64
+                 " (expected %" PRIu64 ", %" PRIu64 ")",
+                 table, l, m, lookups, matched);
+    }
+}
+
+/* Every lookup (table 0, goto_table, resubmit, one inside the action set)
+ * is recorded, matched or missed, and each push credits its packets to
+ * those tables; a translation without a cache (ofproto/trace) counts
+ * nothing. */
+static void
+test_xlate_cache_credits_table_lookups(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    struct xlate_cache *xc = xlate_cache_new();
+    struct flow hit = parse_flow("in_port=1,tcp,tp_src=1000");
+    struct flow miss = parse_flow("in_port=1,tcp,tp_src=1001");
+
+    (void)state;
+    add_flows(ofp, RULES("tcp,actions=resubmit(,3),write_actions("
+                         "resubmit(,4)),goto_table:1",
+                         "table=1,tcp,tp_src=1000,actions=output:2",
+                         "table=4,actions=output:3"));
+    xlate_flow_full(ofp, &hit, false, 1000, NULL);
+    assert_table_stats(ofp, 0, 0, 0);
+
+    xlate_flow_full(ofp, &hit, false, 1000, xc);
+    assert_int_equal(xlate_cache_n_tables(xc), 4);
+    assert_table_stats(ofp, 0, 0, 0); /* Counted when pushed. */
+    xlate_cache_push_stats(xc, 1, 60, 1000);
+    xlate_cache_push_stats(xc, 4, 240, 2000);
+    assert_table_stats(ofp, 0, 5, 5);
+    assert_table_stats(ofp, 1, 5, 5);
+    assert_table_stats(ofp, 3, 5, 0);
+    assert_table_stats(ofp, 4, 5, 5);
+
+    xlate_cache_clear(xc);
+    xlate_flow_full(ofp, &miss, false, 1000, xc);
+    xlate_cache_push_stats(xc, 2, 120, 3000);
+    xlate_cache_push_stats(xc, 0, 0, 3000); /* Nothing new: no lookup. */
+    assert_table_stats(ofp, 0, 7, 7);
+    assert_table_stats(ofp, 1, 7, 5);
+    assert_table_stats(ofp, 2, 0, 0);
+    xlate_cache_delete(xc);
+    ofproto_destroy(ofp);
+}
+
+/* dump-tables prints what `ovs-ofctl -O OpenFlow13 dump-tables` prints
+ * after its first line. */
+static void
+test_dump_tables_prints_like_ovs_ofctl(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    struct xlate_cache *xc = xlate_cache_new();
+    struct flow f = parse_flow("in_port=1,tcp");
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    (void)state;
+    add_flows(ofp, RULES("actions=goto_table:1", "table=1,actions=output:2",
+                         "table=3,actions=output:2"));
+    xlate_flow_full(ofp, &f, false, 1000, xc);
+    xlate_cache_push_stats(xc, 6, 360, 1000);
+    ofproto_dump_tables(ofp, &s);
+    assert_string_equal(ds_cstr(&s), "  table 0:\n"
+                                     "    active=1, lookup=6, matched=6\n"
+                                     "\n"
+                                     "  table 1: ditto\n"
+                                     "\n"
+                                     "  table 2:\n"
+                                     "    active=0, lookup=0, matched=0\n"
+                                     "\n"
+                                     "  table 3:\n"
+                                     "    active=1, lookup=0, matched=0\n"
+                                     "\n"
+                                     "  table 4:\n"
+                                     "    active=0, lookup=0, matched=0\n"
+                                     "\n"
+                                     "  tables 5...253: ditto\n");
     ds_destroy(&s);
     xlate_cache_delete(xc);
     ofproto_destroy(ofp);
@@ -1219,6 +1390,10 @@ main(void)
         cmocka_unit_test(test_mod_vlan_vid_on_tagged_rewrites_vid),
         cmocka_unit_test(test_mod_vlan_pcp_on_untagged_pushes_vid_zero),
         cmocka_unit_test(test_strip_vlan),
+        cmocka_unit_test(test_action_set_runs_when_the_pipeline_ends),
+        cmocka_unit_test(test_action_set_runs_in_openflow_order),
+        cmocka_unit_test(test_action_set_collects_writes_across_resubmits),
+        cmocka_unit_test(test_set_queue_emits_nothing),
         cmocka_unit_test(test_push_vlan_then_set_field),
         cmocka_unit_test(test_set_field_and_move),
         cmocka_unit_test(test_masked_set_field_masks_the_set),
@@ -1239,6 +1414,8 @@ main(void)
         cmocka_unit_test(test_normal_without_may_learn_does_not_learn),
         cmocka_unit_test(test_normal_broadcast_floods_and_vlans_are_separate),
         cmocka_unit_test(test_xlate_cache_credits_every_rule_hit),
+        cmocka_unit_test(test_xlate_cache_credits_table_lookups),
+        cmocka_unit_test(test_dump_tables_prints_like_ovs_ofctl),
         cmocka_unit_test(test_xlate_cache_grows_past_its_inline_rules),
         cmocka_unit_test(test_xlate_cache_credits_survive_modify),
         cmocka_unit_test(test_xlate_cache_refreshes_mac_entries),
