@@ -51,6 +51,7 @@ enum ofp_instruction_type {
     OFPIT_WRITE_ACTIONS = 3,
     OFPIT_APPLY_ACTIONS = 4,
     OFPIT_CLEAR_ACTIONS = 5,
+    OFPIT_METER = 6,
 };
 
 /* ---- Decoding actions --------------------------------------------------- */
@@ -460,8 +461,9 @@ ofp_decode_actions(const uint8_t *p, size_t len, struct ofpacts *out)
  * goto_table become actions after the applied ones, whatever their order on
  * the wire, and each instruction may appear only once. */
 struct inst_decoder {
-    bool have_apply, have_meta, have_goto, have_clear;
+    bool have_apply, have_meta, have_goto, have_clear, have_meter;
     uint64_t meta_value, meta_mask;
+    uint32_t meter_id;
     uint8_t goto_table;
 };
 
@@ -503,6 +505,24 @@ decode_write_metadata(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
     d->have_meta = true;
     d->meta_value = ofp_get64(p + 8);
     d->meta_mask = ofp_get64(p + 16);
+    return 0;
+}
+
+/* Meter ids 0 and above OFPM_MAX name no meter a flow may use (Open
+ * vSwitch answers OFPMMFC_INVALID_METER). */
+static int
+decode_meter(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
+{
+    int error = inst_check_once(ilen, 8, d->have_meter);
+
+    if (error) {
+        return error;
+    }
+    d->meter_id = ofp_get32(p + 4);
+    if (!d->meter_id || d->meter_id > OFPACT_METER_MAX) {
+        return OFPERR_MMFC_INVALID_METER;
+    }
+    d->have_meter = true;
     return 0;
 }
 
@@ -581,7 +601,8 @@ decode_instruction(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
         return decode_write_actions(p, ilen);
     case OFPIT_CLEAR_ACTIONS:
         return decode_clear_actions(ilen, d);
-    case 6: /* OFPIT_METER */
+    case OFPIT_METER:
+        return decode_meter(p, ilen, d);
     case 0xffff:
         return OFPERR_BIC_UNSUP_INST;
     default:
@@ -594,6 +615,17 @@ decode_instruction(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
 static void
 put_deferred_instructions(const struct inst_decoder *d, struct ofpacts *out)
 {
+    if (d->have_meter) {
+        /* First in the list, whatever the order on the wire. */
+        struct ofpact *act = ofpacts_put(out, OFPACT_METER);
+        struct ofpact meter = *act;
+
+        memmove(&out->acts[1], &out->acts[0],
+                (out->n - 1) * sizeof *out->acts);
+        meter.meter.meter_id = d->meter_id;
+        meter.meter.dp_id = OFPACT_METER_DP_NONE;
+        out->acts[0] = meter;
+    }
     if (d->have_meta) {
         struct ofpact *act = ofpacts_put(out, OFPACT_WRITE_METADATA);
 
@@ -1049,7 +1081,9 @@ encode_action(const struct ofpact *a, const struct match *match,
         break;
     case OFPACT_WRITE_METADATA:
     case OFPACT_GOTO_TABLE:
-        /* Instructions: ofp_encode_instructions(). */
+    case OFPACT_METER:
+        /* Instructions: ofp_encode_instructions().  OpenFlow 1.0 has no
+         * meters: its encoding leaves them out, as Open vSwitch's does. */
         break;
     }
 }
@@ -1070,9 +1104,14 @@ ofp_encode_instructions(const struct ofpacts *ofpacts,
     bool any_action = false;
 
     for (size_t i = 0; i < ofpacts->n; i++) {
-        enum ofpact_type t = ofpacts->acts[i].type;
+        const struct ofpact *a = &ofpacts->acts[i];
 
-        if (t != OFPACT_WRITE_METADATA && t != OFPACT_GOTO_TABLE) {
+        if (a->type == OFPACT_METER) {
+            ofpbuf_put_be16(b, OFPIT_METER);
+            ofpbuf_put_be16(b, 8);
+            ofpbuf_put_be32(b, a->meter.meter_id);
+        } else if (a->type != OFPACT_WRITE_METADATA
+                   && a->type != OFPACT_GOTO_TABLE) {
             any_action = true;
         }
     }

@@ -824,6 +824,15 @@ ofp_decode_multipart_request(const uint8_t *msg, size_t len,
             return OFPERR_BAD_PORT;
         }
         return 0;
+    case OFPMP_METER:
+    case OFPMP_METER_CONFIG:
+        if (body_len != 8) {
+            return OFPERR_BAD_LEN;
+        }
+        mp->meter_id = ofp_get32(body);
+        return 0;
+    case OFPMP_METER_FEATURES:
+        return body_len ? OFPERR_BAD_LEN : 0;
     default:
         return OFPERR_BAD_MULTIPART;
     }
