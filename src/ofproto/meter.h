@@ -23,8 +23,18 @@
  * The datapath counts the packets (every one, cached or not), so the
  * statistics ofmeter_table_snapshot() returns are exact.
  *
+ * Text (meter-text.c): ovs-ofctl's syntax and output.  ofmeter_parse()
+ * reads "meter=1,pktps,burst,stats,bands=type=drop,rate=100,
+ * burst_size=10" (a band is type=drop|dscp_remark, rate=, burst_size=,
+ * prec_level=; each type= starts a band) and refuses what ovs-ofctl
+ * refuses before sending anything: no kbps/pktps, no band, a band with no
+ * rate, burst_size without the burst flag or the flag without it; for a
+ * delete "meter=N", "meter=all" or nothing (all).
+ * ofmeter_format_config() and ofmeter_format_stats() write one entry of
+ * `ovs-ofctl dump-meters` and `meter-stats`.
+ *
  * Thread safety: none of its own; the bridge calls every function with
- * its writers' mutex held.
+ * its writers' mutex held.  The text functions are reentrant.
  */
 #ifndef FLOWSWITCH_OFPROTO_METER_H
 #define FLOWSWITCH_OFPROTO_METER_H 1
@@ -34,6 +44,7 @@
 #include <stdint.h>
 
 struct dp;
+struct ds;
 struct ofpacts;
 
 #define OFMETER_MAX 4096 /* Meters per bridge (the datapath's slots). */
@@ -126,5 +137,16 @@ void ofmeter_table_bind(const struct ofmeter_table *, struct ofpacts *);
  * frees; returns how many. */
 size_t ofmeter_table_snapshot(const struct ofmeter_table *, uint32_t id,
                               uint64_t now_ms, struct ofmeter_info **infosp);
+
+/* ---- Text (meter-text.c) ------------------------------------------------ */
+
+/* Parses 's' for 'command' into '*cfg'.  Returns 0 or EINVAL with one
+ * error line in '*errorp' (the caller frees it). */
+int ofmeter_parse(const char *s, enum ofmeter_command command,
+                  struct ofmeter_config *cfg, char **errorp);
+/* "meter=1 pktps bands=\ntype=drop rate=100\n" */
+void ofmeter_format_config(const struct ofmeter_config *, struct ds *);
+/* "meter:1 flow_count:0 ... bands:\n0: packet_count:0 byte_count:0\n" */
+void ofmeter_format_stats(const struct ofmeter_info *, struct ds *);
 
 #endif /* ofproto/meter.h */

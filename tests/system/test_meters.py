@@ -173,3 +173,47 @@ def test_meter_drops_above_its_rate_and_counts_exactly(switch):
     assert "meter(0),2" in sw.d.ctl("dpctl/dump-flows")
     assert re.search(r"meter:(\d+)", sw.d.ctl("dpctl/show")).group(1) \
         == str(dropped)
+
+
+def test_control_socket_meter_commands_speak_ovs_ofctl_text(switch):
+    d = switch.d
+    d.ctl("del-meters")
+    d.ctl("add-meter", "br0", "meter=3,kbps,burst,stats,bands="
+          "type=dscp_remark,rate=1000,burst_size=5,prec_level=2,"
+          "type=drop,rate=5000,burst_size=7")
+    d.ctl("add-meter", "meter=4,pktps,bands=type=drop,rate=10")
+    text = ("meter=3 kbps burst stats bands=\n"
+            "type=dscp_remark rate=1000 burst_size=5 prec_level=2\n"
+            "type=drop rate=5000 burst_size=7\n\n"
+            "meter=4 pktps bands=\n"
+            "type=drop rate=10\n")
+    assert d.ctl("dump-meters") == text
+    # The same meters read over OpenFlow: ovs-ofctl adds its header.
+    assert switch.ofctl("dump-meters").stdout.split("\n", 1)[1] == text
+    stats = d.ctl("meter-stats", "meter=3")
+    assert re.fullmatch(r"meter:3 flow_count:0 packet_in_count:0 "
+                        r"byte_in_count:0 duration:\d+\.\d{3}s bands:\n"
+                        r"0: packet_count:0 byte_count:0\n"
+                        r"1: packet_count:0 byte_count:0\n", stats), stats
+    d.ctl("mod-meter", "meter=4,pktps,bands=type=drop,rate=20")
+    assert "type=drop rate=20\n" in d.ctl("dump-meters", "meter=4")
+    for bad, msg in [
+            ("meter=5,pktps,bands=type=drop", "a band has no rate="),
+            ("meter=5,bands=type=drop,rate=1", "expected kbps or pktps"),
+            ("meter=5,pktps,bands=type=drop,rate=1,burst_size=2",
+             "burst_size= needs the burst flag"),
+            ("meter=0,pktps,bands=type=drop,rate=1", "bad meter id \"0\""),
+            ("meter=5,pktps,bands=type=red,rate=1", "bad band type"),
+            ("meter=4,pktps,bands=type=drop,rate=1",
+             "OFPMMFC_METER_EXISTS")]:
+        res = d.ctl_run("add-meter", bad, check=False)
+        assert res.returncode and msg in res.stderr, (bad, res.stderr)
+        assert res.stderr.count("\n") == 2, res.stderr  # Ours + the ctl's.
+    res = d.ctl_run("add-flow", "in_port=2,actions=meter:9,output:1",
+                    check=False)
+    assert res.returncode and "no meter 9" in res.stderr
+    d.ctl("add-flow", "in_port=2,actions=meter:4,output:1")
+    assert "actions=meter:4,output:1" in d.ctl("dump-flows")
+    d.ctl("del-meters", "meter=all")
+    assert d.ctl("dump-meters") == ""
+    assert "meter:4" not in d.ctl("dump-flows")
