@@ -863,6 +863,11 @@ ofp_encode_multipart_request(struct ofpbuf *b, uint32_t xid,
         ofpbuf_put_be32(b, ofp_port_to_wire(mp->port_no));
         ofpbuf_put_zeros(b, 4);
         break;
+    case OFPMP_METER:
+    case OFPMP_METER_CONFIG:
+        ofpbuf_put_be32(b, mp->meter_id);
+        ofpbuf_put_zeros(b, 4);
+        break;
     default:
         break;
     }

@@ -13,11 +13,13 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import time
 
 import pytest
 
+import ofp_client as oc
 from daemon_util import Daemon, stopped_cleanly, wait_for
 from test_barrier import Wires, frame
 
@@ -47,6 +49,7 @@ class Switch:
         self.d = Daemon(*args, "--listen", f"punix:{sock}",
                         tmpdir=str(tmp_path)).start()
         self.target = f"unix:{sock}"
+        self.sock = sock
 
     def ofctl(self, *args, check=True):
         res = subprocess.run(OFCTL + [args[0], self.target] + list(args[1:]),
@@ -217,3 +220,91 @@ def test_control_socket_meter_commands_speak_ovs_ofctl_text(switch):
     d.ctl("del-meters", "meter=all")
     assert d.ctl("dump-meters") == ""
     assert "meter:4" not in d.ctl("dump-flows")
+
+
+METER_MOD, MULTIPART_REQUEST, MULTIPART_REPLY = 29, 18, 19
+OFPMP_FLOW, OFPMP_METER, OFPMP_METER_CONFIG, OFPMP_METER_FEATURES = \
+    1, 9, 10, 11
+
+
+def band(type_, rate, burst, prec=0):
+    return struct.pack("!HHIIB3x", type_, 16, rate, burst, prec)
+
+
+def meter_mod(command, flags, meter_id, *bands):
+    return oc.msg(METER_MOD, struct.pack("!HHI", command, flags, meter_id)
+                  + b"".join(bands))
+
+
+def in_port_match(port):
+    return struct.pack("!HHHBBI4x", 1, 12, 0x8000, 0, 4, port)
+
+
+def flow_mod(cookie, port, instructions):
+    body = struct.pack("!QQBBHHHIIIH2x", cookie, 0, 0, 0, 0, 0, 10,
+                       oc.NO_BUFFER, 0xffffffff, 0xffffffff, 0)
+    return oc.msg(oc.FLOW_MOD, body + in_port_match(port) + instructions)
+
+
+METER_10 = struct.pack("!HHI", 6, 8, 10)
+APPLY_OUT2 = struct.pack("!HH4x", 4, 24) + oc.output(2)
+
+
+def multipart(c, type_, body=b""):
+    """The entries' bytes of a one-message multipart reply."""
+    c.send(oc.msg(MULTIPART_REQUEST, struct.pack("!HH4x", type_, 0) + body,
+                  xid=5))
+    m = c.recv_type(MULTIPART_REPLY)
+    assert struct.unpack("!H", m[8:10])[0] == type_
+    return m[16:]
+
+
+def test_meter_mods_and_instructions_read_back_as_written(switch):
+    sw = switch
+    sw.ofctl("del-flows")
+    sw.ofctl("del-meters")
+    c = oc.Client(sw.sock)
+    bands = band(1, 100, 10) + band(2, 50, 5, 2)
+    c.send(meter_mod(0, 0x2 | 0x4 | 0x8, 10, band(1, 100, 10),
+                     band(2, 50, 5, 2)))
+    refused = [
+        (meter_mod(0, 0x2, 11, band(1, 0, 0)), (12, 6)),      # BAD_RATE
+        (meter_mod(0, 0x2, 11, band(0xffff, 1, 0)), (12, 8)),  # BAD_BAND
+        (meter_mod(0, 0x3, 11, band(1, 1, 0)), (12, 5)),      # BAD_FLAGS
+        (meter_mod(0, 0x2, 0, band(1, 1, 0)), (12, 2)),       # INVALID
+        (meter_mod(0, 0x2, 10, band(1, 1, 0)), (12, 1)),      # EXISTS
+        (meter_mod(1, 0x2, 11, band(1, 1, 0)), (12, 3)),      # UNKNOWN
+        (meter_mod(0, 0x2, 11, band(1, 1, 0)[:12]), (1, 6)),  # BAD_LEN
+        (flow_mod(9, 3, struct.pack("!HHI", 6, 8, 11) + APPLY_OUT2),
+         (12, 2)),                                    # No meter 11.
+    ]
+    for i, (m, _) in enumerate(refused):
+        c.send(m[:4] + struct.pack("!I", 100 + i) + m[8:])
+    c.send(flow_mod(1, 1, METER_10 + APPLY_OUT2))
+    c.send(flow_mod(2, 3, APPLY_OUT2 + METER_10))
+    errors = {struct.unpack("!I", m[4:8])[0]: oc.error_of(m)
+              for m in c.barrier() if m[1] == oc.ERROR}
+    assert errors == {100 + i: want for i, (_, want) in enumerate(refused)}
+
+    config = multipart(c, OFPMP_METER_CONFIG,
+                       struct.pack("!I4x", 0xffffffff))
+    assert config == struct.pack("!HHI", 8 + len(bands), 0xe, 10) + bands
+    assert multipart(c, OFPMP_METER_FEATURES) == struct.pack(
+        "!IIIBB2x", 4096, 1 << 1 | 1 << 2, 0xf, 8, 0)
+    stats = multipart(c, OFPMP_METER, struct.pack("!I4x", 10))
+    meter_id, length, flow_count = struct.unpack("!IH6xI", stats[:16])
+    assert (meter_id, length, flow_count) == (10, 40 + 2 * 16, 2)
+
+    # Both flows read back with the meter instruction first, then the
+    # actions, as Open vSwitch encodes them.
+    req = struct.pack("!B3xII4xQQ", 0xff, 0xffffffff, 0xffffffff, 0, 0) + \
+        struct.pack("!HH4x", 1, 4)
+    entries = multipart(c, OFPMP_FLOW, req)
+    insts = []
+    while entries:
+        length = struct.unpack("!H", entries[:2])[0]
+        entry, entries = entries[:length], entries[length:]
+        match_len = struct.unpack("!H", entry[50:52])[0]
+        insts.append(entry[48 + match_len + (-match_len % 8):])
+    assert insts == [METER_10 + APPLY_OUT2] * 2
+    c.close()
