@@ -715,6 +715,15 @@ test_meter_mods_answer_as_open_vswitch(void **state)
     /* Deleting a missing meter is no error. */
     cfg = meter_cfg(9, 0, 0);
     assert_int_equal(ofproto_meter_mod(ofp, OFMETER_DELETE, &cfg), OFMETER_OK);
+    /* OFMETER_MAX meters, as many as the datapath has slots. */
+    for (uint32_t id = 100; id < 100 + OFMETER_MAX - 1; id++) {
+        cfg = meter_cfg(id, OFMETER_PKTPS, 1);
+        assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                         OFMETER_OK);
+    }
+    cfg = meter_cfg(99, OFMETER_PKTPS, 1);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                     OFMETER_E_OUT_OF_METERS);
     ofproto_destroy(ofp);
 }
 
