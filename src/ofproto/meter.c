@@ -138,7 +138,8 @@ ofmeter_validate(const struct ofmeter_config *cfg)
         || rate_flags == 0 || rate_flags == (OFMETER_KBPS | OFMETER_PKTPS)) {
         return OFMETER_E_BAD_FLAGS;
     }
-    if (cfg->n_bands > OFMETER_MAX_BANDS) {
+    if (!cfg->n_bands || cfg->n_bands > OFMETER_MAX_BANDS) {
+        /* Open vSwitch answers OUT_OF_BANDS to a meter with none too. */
         return OFMETER_E_OUT_OF_BANDS;
     }
     for (size_t i = 0; i < cfg->n_bands; i++) {
@@ -251,10 +252,7 @@ ofmeter_delete(struct ofmeter_table *t, uint32_t id)
         }
         return OFMETER_OK;
     }
-    if (!id || id > OFMETER_ID_MAX) {
-        return OFMETER_E_INVALID_METER;
-    }
-    i = ofmeter_index(t, id, &found);
+    i = ofmeter_index(t, id, &found); /* Id 0 too: none, no error. */
     if (found) {
         ofmeter_remove_at(t, i);
     }

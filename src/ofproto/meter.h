@@ -9,7 +9,11 @@
  * it: adding an existing meter is METER_EXISTS, modifying a missing one
  * UNKNOWN_METER, deleting a missing one succeeds, neither or both of
  * kbps and pktps is BAD_FLAGS, a zero rate BAD_RATE, an unknown band type
- * BAD_BAND; more meters than OFMETER_MAX is OUT_OF_METERS).  Unlike Open
+ * BAD_BAND, no band or more than OFMETER_MAX_BANDS OUT_OF_BANDS, id 0 or
+ * above OFPM_MAX INVALID_METER; more meters than OFMETER_MAX is
+ * OUT_OF_METERS).  Open vSwitch's virtual meters "slowpath" and
+ * "controller" (OFPM_SLOWPATH, OFPM_CONTROLLER) are refused as
+ * INVALID_METER.  Unlike Open
  * vSwitch's userspace datapath, which refuses them, dscp_remark bands are
  * accepted and enforced (datapath/dp-meter.h).
  *

@@ -275,11 +275,14 @@ def test_meter_mods_and_instructions_read_back_as_written(switch):
         (meter_mod(0, 0x2, 10, band(1, 1, 0)), (12, 1)),      # EXISTS
         (meter_mod(1, 0x2, 11, band(1, 1, 0)), (12, 3)),      # UNKNOWN
         (meter_mod(0, 0x2, 11, band(1, 1, 0)[:12]), (1, 6)),  # BAD_LEN
+        (meter_mod(0, 0x2, 11), (12, 11)),                    # No band.
+        (meter_mod(5, 0x2, 11, band(1, 1, 0)), (12, 4)),      # BAD_COMMAND
         (flow_mod(9, 3, struct.pack("!HHI", 6, 8, 11) + APPLY_OUT2),
          (12, 2)),                                    # No meter 11.
     ]
     for i, (m, _) in enumerate(refused):
         c.send(m[:4] + struct.pack("!I", 100 + i) + m[8:])
+    c.send(meter_mod(2, 0, 0))      # Deleting meter 0: nothing, no error.
     c.send(flow_mod(1, 1, METER_10 + APPLY_OUT2))
     c.send(flow_mod(2, 3, APPLY_OUT2 + METER_10))
     errors = {struct.unpack("!I", m[4:8])[0]: oc.error_of(m)
