@@ -38,7 +38,7 @@ class Switch:
     """flowswitchd on test_barrier's three veth pairs, with an OpenFlow
     listener for ovs-ofctl."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, *extra):
         self.w = Wires()
         self.w.create()
         self.socks = self.w.socks
@@ -46,7 +46,7 @@ class Switch:
         args = []
         for port in self.w.ports:
             args += ["--port", port]
-        self.d = Daemon(*args, "--listen", f"punix:{sock}",
+        self.d = Daemon(*args, "--listen", f"punix:{sock}", *extra,
                         tmpdir=str(tmp_path)).start()
         self.target = f"unix:{sock}"
         self.sock = sock
@@ -146,30 +146,40 @@ def send_paced(sock, n, seconds):
         sock.send(frame(seq))
 
 
+def flood_meter(sw, meter, n_send):
+    """Sends 'n_send' frames into port 1 over 0.3 s and waits until meter
+    'meter' has seen them all and port 2 has sent every one it passed.
+    Returns (elapsed s, frames out of port 2, meter_stats())."""
+    seen = set()
+    start = time.monotonic()
+    send_paced(sw.socks[0], n_send, 0.3)
+    wait_for(lambda: meter_stats(sw, meter)[1] == n_send,
+             "every frame through the meter")
+    elapsed = time.monotonic() - start
+    stats = meter_stats(sw, meter)
+    passed = stats[1] - stats[3][0][0]
+    wait_for(lambda: len(sw.received(seen)) >= passed,
+             f"{passed} frames out of port 2")
+    print(f"meter: {passed} of {n_send} passed in {elapsed:.3f} s")
+    return elapsed, len(seen), stats
+
+
 def test_meter_drops_above_its_rate_and_counts_exactly(switch):
     sw = switch
     sw.ofctl("del-flows")
     sw.ofctl("add-meter", f"meter=2,pktps,burst,stats,bands=type=drop,"
              f"rate={RATE},burst_size={BURST}")
     sw.ofctl("add-flow", "in_port=1,actions=meter:2,output:2")
-    seen = set()
-    start = time.monotonic()
-    send_paced(sw.socks[0], N_SEND, 0.3)
-    wait_for(lambda: meter_stats(sw, 2)[1] == N_SEND,
-             "every frame through the meter")
-    elapsed = time.monotonic() - start
-    flow_count, packet_in, byte_in, bands = meter_stats(sw, 2)
+    elapsed, n_out, (flow_count, packet_in, byte_in, bands) = \
+        flood_meter(sw, 2, N_SEND)
     dropped, dropped_bytes = bands[0]
     passed = packet_in - dropped
-    wait_for(lambda: len(sw.received(seen)) >= passed,
-             f"{passed} frames out of port 2")
-    print(f"meter: {passed} of {N_SEND} passed in {elapsed:.3f} s")
     # Every frame through the meter either passed (and came out of port
     # 2) or was dropped by the band; the bucket starts full, so the
     # first BURST frames pass, and after that no more than the rate over
     # the time the test measured (+1 for a part-filled token).
     assert flow_count == 1
-    assert len(seen) == passed
+    assert n_out == passed
     assert BURST <= passed <= BURST + RATE * elapsed + 1, (passed, elapsed)
     size = len(frame(0))
     assert byte_in == N_SEND * size and dropped_bytes == dropped * size
