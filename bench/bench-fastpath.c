@@ -1,7 +1,7 @@
 /*
  * bench/bench-fastpath.c — packets per second through the datapath.
  *
- *   flowswitch-bench fastpath [--quick] [--json]
+ *   flowswitch-bench fastpath [--quick] [--json] [--meter]
  *                             [--only=FLOWS,MASKS,EMC(0|1),THREADS(1|2)]
  *
  * Each datapath thread polls one memory port in generator mode (netdev.h:
@@ -29,6 +29,11 @@
  * hit a megaflow (exactly 100% when all is well: counted after the traffic
  * stopped), "emc" the share of the interval's packets found in the EMC,
  * "probes" the subtables probed per dpcls hit.
+ *
+ * --meter puts a meter(0) action before the output of every megaflow,
+ * meter 0 a pktps meter with one drop band at 4e9 packets/s (never
+ * exceeded): the difference from a run without it is what metering costs
+ * a packet that passes (token bucket refill and take, statistics).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,6 +43,7 @@
 
 #include "bench/bench.h"
 #include "datapath/datapath.h"
+#include "datapath/dp-meter.h"
 #include "flow/flow.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
@@ -54,6 +60,7 @@ struct bench_fp_row {
     unsigned int n_masks;
     bool emc;
     unsigned int n_threads;
+    bool meter; /* --meter. */
 };
 
 struct bench_fp_result {
@@ -159,9 +166,16 @@ bench_fp_run(const struct bench_fp_row *row, bool quick,
     dp_port_add(dp, sink, BENCH_FP_SINK_PORT);
     actions = dp_actions_create(NULL, 0);
     {
+        struct dp_meter_config mc = {.kbps = false, .n_bands = 1};
         struct dp_action_buf buf;
 
+        mc.bands[0].type = DP_METER_BAND_DROP;
+        mc.bands[0].rate = 4000000000u;
         dp_action_buf_init(&buf);
+        if (row->meter) {
+            dp_meter_set(dp, 0, &mc);
+            dp_action_put_meter(&buf, 0);
+        }
         dp_action_put_output(&buf, BENCH_FP_SINK_PORT);
         dp_actions_unref(actions);
         actions = dp_action_buf_freeze(&buf);
@@ -297,7 +311,7 @@ bench_fastpath_main(int argc, char *argv[])
         rows[ARRAY_SIZE(flow_counts) * ARRAY_SIZE(mask_counts) * 2
              + ARRAY_SIZE(extra)];
     size_t n_rows = 0;
-    bool quick = false, json = false;
+    bool quick = false, json = false, meter = false;
     struct bench_fp_row only;
     bool have_only = false;
 
@@ -306,6 +320,8 @@ bench_fastpath_main(int argc, char *argv[])
             quick = true;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
+        } else if (!strcmp(argv[i], "--meter")) {
+            meter = true;
         } else if (!strncmp(argv[i], "--only=", 7)) {
             if (!bench_fp_parse_row(argv[i] + 7, &only)) {
                 fprintf(stderr,
@@ -320,7 +336,7 @@ bench_fastpath_main(int argc, char *argv[])
         } else {
             fprintf(stderr,
                     "bench fastpath: unknown option \"%s\" "
-                    "(expected --quick, --json or "
+                    "(expected --quick, --json, --meter or "
                     "--only=FLOWS,MASKS,EMC,THREADS)\n",
                     argv[i]);
             return 2;
@@ -364,18 +380,20 @@ bench_fastpath_main(int argc, char *argv[])
                        "%zu flows, %u masks, EMC %s, %u thread(s)",
                        rows[i].n_flows, rows[i].n_masks,
                        rows[i].emc ? "on" : "off", rows[i].n_threads);
+        rows[i].meter = meter;
         bench_fp_run(&rows[i], quick, &res);
         bench_progress_end();
         if (json) {
             printf("{\"bench\":\"fastpath\",\"flows\":%zu,\"masks\":%u,"
-                   "\"emc\":%s,\"threads\":%u,\"mpps\":%.3f,"
+                   "\"emc\":%s,\"threads\":%u,\"meter\":%s,\"mpps\":%.3f,"
                    "\"hit_ratio\":%.4f,\"emc_ratio\":%.4f,"
                    "\"probes_per_hit\":%.2f,\"packets\":%" PRIu64
                    ",\"not_hit\":%" PRIu64 "}\n",
                    rows[i].n_flows, rows[i].n_masks,
-                   rows[i].emc ? "true" : "false", rows[i].n_threads, res.mpps,
-                   res.hit_ratio, res.emc_ratio, res.probes_per_hit,
-                   res.n_packets, res.n_not_hit);
+                   rows[i].emc ? "true" : "false", rows[i].n_threads,
+                   meter ? "true" : "false", res.mpps, res.hit_ratio,
+                   res.emc_ratio, res.probes_per_hit, res.n_packets,
+                   res.n_not_hit);
         } else {
             printf("%8zu %6u %4s %8u %8.2f %7.1f %7.1f %7.2f\n",
                    rows[i].n_flows, rows[i].n_masks,

@@ -413,8 +413,9 @@ cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
                   st.n_lost_no_handler, st.n_lost_shutdown);
     ds_put_format(&s,
                   "  dropped: unparsable:%" PRIu64 " drop-action:%" PRIu64
-                  " no-port:%" PRIu64 "\n",
-                  st.n_parse_drop, st.n_drop_action, st.n_tx_no_port);
+                  " no-port:%" PRIu64 " meter:%" PRIu64 "\n",
+                  st.n_parse_drop, st.n_drop_action, st.n_tx_no_port,
+                  st.n_meter_drop);
     ds_put_format(&s,
                   "  draining: flows:%" PRIu64 " hits-queued:%" PRIu64
                   " hits-lost:%" PRIu64 " flipped:%" PRIu64 "\n",
@@ -953,11 +954,113 @@ cmd_exit(struct daemon *d, struct control_conn *conn, int argc,
     daemon_request_exit(d, DAEMON_EXIT_COMMAND);
 }
 
+/* ---- Meters ------------------------------------------------------------- */
+
+/* add-meter, mod-meter, del-meters [BRIDGE] METER */
+static void
+meter_mod_reply(struct daemon *d, struct control_conn *conn, int argc,
+                const char *argv[], enum ofmeter_command command)
+{
+    struct ofmeter_config cfg;
+    enum ofmeter_error e;
+    char *error = NULL;
+
+    if (!take_bridge(conn, &argc, &argv, 1)) {
+        return;
+    }
+    if (ofmeter_parse(argc > 1 ? argv[1] : "", command, &cfg, &error)) {
+        reply_error_line(conn, error);
+        return;
+    }
+    e = ofproto_meter_mod(d->ofproto, command, &cfg);
+    if (e) {
+        reply_error_line(conn,
+                         xasprintf("meter: %s", ofmeter_error_to_string(e)));
+        return;
+    }
+    control_reply(conn, "");
+}
+
+static void
+cmd_add_meter(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    meter_mod_reply(d, conn, argc, argv, OFMETER_ADD);
+}
+
+static void
+cmd_mod_meter(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    meter_mod_reply(d, conn, argc, argv, OFMETER_MODIFY);
+}
+
+static void
+cmd_del_meters(struct daemon *d, struct control_conn *conn, int argc,
+               const char *argv[])
+{
+    meter_mod_reply(d, conn, argc, argv, OFMETER_DELETE);
+}
+
+/* dump-meters, meter-stats [BRIDGE] [meter=N]: entries as ovs-ofctl
+ * prints them, a blank line between two. */
+static void
+meter_dump_reply(struct daemon *d, struct control_conn *conn, int argc,
+                 const char *argv[], bool stats)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ofmeter_config filter;
+    struct ofmeter_info *infos;
+    char *error = NULL;
+    size_t n;
+
+    if (!take_bridge(conn, &argc, &argv, 1)) {
+        return;
+    }
+    if (ofmeter_parse(argc > 1 ? argv[1] : "", OFMETER_DELETE, &filter,
+                      &error)) {
+        reply_error_line(conn, error);
+        return;
+    }
+    n = ofproto_meter_snapshot(d->ofproto, filter.id, &infos);
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            ds_put_char(&s, '\n');
+        }
+        if (stats) {
+            ofmeter_format_stats(&infos[i], &s);
+        } else {
+            ofmeter_format_config(&infos[i].config, &s);
+        }
+    }
+    free(infos);
+    reply_ds(conn, &s);
+}
+
+static void
+cmd_dump_meters(struct daemon *d, struct control_conn *conn, int argc,
+                const char *argv[])
+{
+    meter_dump_reply(d, conn, argc, argv, false);
+}
+
+static void
+cmd_meter_stats(struct daemon *d, struct control_conn *conn, int argc,
+                const char *argv[])
+{
+    meter_dump_reply(d, conn, argc, argv, true);
+}
+
 /* ---- Registration ------------------------------------------------------- */
 
 static const struct daemon_cmd daemon_cmds[] = {
     {"add-flow", "[BRIDGE] FLOW", 1, 2, cmd_add_flow},
     {"add-flows", "[BRIDGE] FILE", 1, 2, cmd_add_flows},
+    {"add-meter", "[BRIDGE] METER", 1, 2, cmd_add_meter},
+    {"del-meters", "[BRIDGE] [meter=N]", 0, 2, cmd_del_meters},
+    {"dump-meters", "[BRIDGE] [meter=N]", 0, 2, cmd_dump_meters},
+    {"meter-stats", "[BRIDGE] [meter=N]", 0, 2, cmd_meter_stats},
+    {"mod-meter", "[BRIDGE] METER", 1, 2, cmd_mod_meter},
     {"coverage/show", "", 0, 0, cmd_coverage_show},
     {"del-flows", "[--strict] [BRIDGE] [MATCH]", 0, 3, cmd_del_flows},
     {"dpctl/del-flows", "[DP]", 0, 1, cmd_dpctl_del_flows},

@@ -266,8 +266,9 @@ summary_cache(struct daemon *d, FILE *out, const struct dp_stats *st,
             rs.n_rounds, rs.last_dump_duration);
     fprintf(out,
             "  dropped       unparsable %" PRIu64 ", by drop actions %" PRIu64
-            ", to missing ports %" PRIu64 "\n",
-            st->n_parse_drop, st->n_drop_action, st->n_tx_no_port);
+            ", to missing ports %" PRIu64 ", by meters %" PRIu64 "\n",
+            st->n_parse_drop, st->n_drop_action, st->n_tx_no_port,
+            st->n_meter_drop);
 }
 
 static void

@@ -322,6 +322,7 @@ daemon_start(struct daemon *d, char **errorp)
         return error;
     }
     d->ofproto = ofproto_create(DAEMON_BRIDGE);
+    ofproto_set_datapath(d->ofproto, d->dp);
     error = daemon_start_flows(d, errorp);
     if (!error) {
         error = daemon_start_ports(d, errorp);

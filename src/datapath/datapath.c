@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "datapath/dp-emc.h"
+#include "datapath/dp-meter.h"
 #include "datapath/dp-private.h"
 #include "flow/packet-parse.h"
 #include "lib/atomic.h"
@@ -265,6 +266,7 @@ dp_create(const struct dp_config *cfg, struct dp **dpp)
     pthread_rwlock_init(&dp->exec_lock, NULL);
     dp->ports = xmalloc(sizeof *dp->ports);
     ptrmap_init_rcu(dp->ports, rcu_qsbr_queue_postpone_hook, dp->rcu);
+    dp->meters = dp_meters_create(rcu_qsbr_queue_postpone_hook, dp->rcu);
 
     dp->queues = dp_queues_create(cfg->n_handlers, queue_size);
     dp->n_handlers = cfg->n_handlers;
@@ -329,6 +331,7 @@ dp_destroy(struct dp *dp)
     dp_queues_destroy(dp->queues, dp->n_handlers);
     dp_drain_destroy(dp);
     rcu_qsbr_queue_destroy(dp->rcu);
+    dp_meters_destroy(dp->meters);
 
     seq_destroy(dp->maint_seq);
     seq_destroy(dp->room_seq);
@@ -664,6 +667,7 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     stats->n_action_upcall_lost = c[DP_C_ACTION_UPCALL_LOST];
     stats->n_tx_no_port = c[DP_C_TX_NO_PORT];
     stats->n_drop_action = c[DP_C_DROP_ACTION];
+    stats->n_meter_drop = c[DP_C_METER_DROP];
     stats->n_lossless_waits = c[DP_C_LOSSLESS_WAITS];
     stats->n_executed = c[DP_C_EXECUTED];
     stats->n_drain_upcall = c[DP_C_DRAIN_UPCALL];
@@ -714,6 +718,36 @@ dp_execute(struct dp *dp, struct dp_packet *pkt,
     dp_tx_set_flush(&tx);
     pthread_rwlock_unlock(&dp->exec_lock);
     return 0;
+}
+
+/* ---- Meters ------------------------------------------------------------- */
+
+/* Meters change under exec_lock held for writing, as ports do: a thread
+ * outside the datapath threads reads them only under it for reading, and
+ * the datapath threads' grace period comes from the QSBR queue. */
+int
+dp_meter_set(struct dp *dp, uint32_t id, const struct dp_meter_config *cfg)
+{
+    int error;
+
+    pthread_rwlock_wrlock(&dp->exec_lock);
+    error = dp_meters_set(dp->meters, id, cfg, time_nsec());
+    pthread_rwlock_unlock(&dp->exec_lock);
+    return error;
+}
+
+void
+dp_meter_del(struct dp *dp, uint32_t id)
+{
+    pthread_rwlock_wrlock(&dp->exec_lock);
+    dp_meters_del(dp->meters, id);
+    pthread_rwlock_unlock(&dp->exec_lock);
+}
+
+bool
+dp_meter_get_stats(struct dp *dp, uint32_t id, struct dp_meter_stats *stats)
+{
+    return dp_meters_get_stats(dp->meters, id, stats);
 }
 
 /* ---- Handlers ----------------------------------------------------------- */

@@ -224,6 +224,14 @@ int dp_create(const struct dp_config *, struct dp **dpp);
  * removed. */
 void dp_destroy(struct dp *);
 
+/* Meters (datapath/dp-meter.h): dp_meters_set(), _del() and
+ * _get_stats() on the datapath's meter table, safe against every reader. */
+struct dp_meter_config;
+struct dp_meter_stats;
+int dp_meter_set(struct dp *, uint32_t id, const struct dp_meter_config *);
+void dp_meter_del(struct dp *, uint32_t id);
+bool dp_meter_get_stats(struct dp *, uint32_t id, struct dp_meter_stats *);
+
 /* Run-time knobs. */
 void dp_set_emc(struct dp *, bool enabled, unsigned int insert_inv_prob);
 /* The light-load sleep ceiling (0: off), at most DP_MAX_SLEEP_US_MAX. */
@@ -324,6 +332,7 @@ struct dp_stats {
     uint64_t n_action_upcall_lost; /* ... or lost on a full queue. */
     uint64_t n_tx_no_port;         /* Outputs to a port the datapath lacks. */
     uint64_t n_drop_action;        /* Packets of flows with no actions. */
+    uint64_t n_meter_drop;         /* Packets a meter's drop band took. */
     uint64_t n_lossless_waits;
     uint64_t n_executed;          /* Packets run through dp_execute(). */
     uint64_t n_drain_upcall;      /* Hits on draining flows queued... */

@@ -316,6 +316,9 @@ dp_action_format(const struct dp_action *a, struct ds *s)
         }
         ds_put_char(s, ')');
         break;
+    case DP_ACTION_METER:
+        ds_put_format(s, "meter(%" PRIu32 ")", a->meter_id);
+        break;
     default:
         ds_put_cstr(s, "<unknown>");
         break;
@@ -844,11 +847,14 @@ dp_parse_item(struct dp_action_buf *buf, char *item, char **errorp)
         dp_action_put_pop_vlan(buf);
     } else if (!strcmp(name, "userspace")) {
         error = dp_parse_userspace(buf, args, copy, errorp);
+    } else if (!strcmp(name, "meter") && args
+               && dp_parse_uint(args, UINT32_MAX, &port)) {
+        dp_action_put_meter(buf, (uint32_t)port);
     } else {
         error = dp_parse_error(errorp,
                                "unknown action \"%s\" (expected a port "
-                               "number, set, push_vlan, pop_vlan, userspace "
-                               "or drop)",
+                               "number, set, push_vlan, pop_vlan, userspace, "
+                               "meter(N) or drop)",
                                copy);
     }
     free(copy);

@@ -171,6 +171,8 @@ dp_action_equal(const struct dp_action *a, const struct dp_action *b)
         return a->userspace.len == b->userspace.len
                && !memcmp(a->userspace.data, b->userspace.data,
                           a->userspace.len);
+    case DP_ACTION_METER:
+        return a->meter_id == b->meter_id;
     default:
         return false;
     }
@@ -241,6 +243,12 @@ void
 dp_action_put_pop_vlan(struct dp_action_buf *buf)
 {
     dp_action_buf_put(buf, DP_ACTION_POP_VLAN);
+}
+
+void
+dp_action_put_meter(struct dp_action_buf *buf, uint32_t meter_id)
+{
+    dp_action_buf_put(buf, DP_ACTION_METER)->meter_id = meter_id;
 }
 
 void
@@ -1070,6 +1078,7 @@ dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
         break;
     case DP_ACTION_OUTPUT:
     case DP_ACTION_USERSPACE:
+    case DP_ACTION_METER:
     default:
         break;
     }

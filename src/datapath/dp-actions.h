@@ -16,6 +16,8 @@
  *   push_vlan(tpid, tci)   add an outer 802.1Q/802.1ad tag
  *   pop_vlan               remove the outer tag
  *   userspace(userdata)    hand a copy to the slow path (an ACTION upcall)
+ *   meter(id)              run the packets through datapath meter 'id'
+ *                          (datapath/dp-meter.h), which may drop some
  *
  * and an empty list means "drop".  The steps run in order on the packet as
  * the previous steps left it, so "output:1,set(...),output:2" sends the
@@ -63,7 +65,8 @@
  *
  * (output is the bare port number; a masked field prints VALUE/MASK;
  * push_vlan prints tpid= only when it is not 0x8100; an empty list is
- * "drop").  dp_actions_from_string() parses that and also accepts
+ * "drop"; a meter prints meter(N) as Open vSwitch's dpctl does).
+ * dp_actions_from_string() parses that and also accepts
  * output(N), userspace(cookie=N) (8 bytes, big-endian), and for set(vlan)
  * and push_vlan the raw tci=N.  Format and parse round-trip.
  *
@@ -92,6 +95,7 @@ enum dp_action_type {
     DP_ACTION_PUSH_VLAN,
     DP_ACTION_POP_VLAN,
     DP_ACTION_USERSPACE,
+    DP_ACTION_METER, /* meter(N): datapath/dp-meter.h. */
 };
 
 /* The header a set action rewrites. */
@@ -197,6 +201,7 @@ struct dp_action {
             be16 tci; /* Without VLAN_CFI. */
         } push_vlan;
         struct dp_userdata userspace; /* DP_ACTION_USERSPACE. */
+        uint32_t meter_id;            /* DP_ACTION_METER. */
     };
 };
 
@@ -249,6 +254,7 @@ struct dp_action *dp_action_buf_put(struct dp_action_buf *,
 void dp_action_put_output(struct dp_action_buf *, uint32_t port);
 void dp_action_put_push_vlan(struct dp_action_buf *, be16 tpid, be16 tci);
 void dp_action_put_pop_vlan(struct dp_action_buf *);
+void dp_action_put_meter(struct dp_action_buf *, uint32_t meter_id);
 void dp_action_put_userspace(struct dp_action_buf *, const void *data,
                              size_t len);
 /* A set of 'header': 'value' and 'mask' point to the struct of that header

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "datapath/dp-emc.h"
+#include "datapath/dp-meter.h"
 #include "datapath/dp-private.h"
 #include "flow/packet-parse.h"
 #include "lib/atomic.h"
@@ -482,6 +483,38 @@ dp_action_upcall(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
     }
 }
 
+/* A meter(N) action: takes the packets the meter drops out of 'batch'
+ * (and their keys out of '*keysp', copied into 'kbuf' if needed). */
+static void
+dp_action_meter(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
+                const struct flow *const **keysp, const struct flow **kbuf,
+                uint32_t meter_id)
+{
+    bool drop[PACKET_BATCH_MAX];
+    size_t n_keep = 0;
+    size_t n_drop =
+        dp_meters_run(ctx->dp->meters, meter_id, batch, time_nsec(), drop);
+
+    if (!n_drop) {
+        return;
+    }
+    for (size_t i = 0; i < batch->count; i++) {
+        if (drop[i]) {
+            netdev_packet_recycle(batch->packets[i]);
+            continue;
+        }
+        if (*keysp) {
+            kbuf[n_keep] = (*keysp)[i];
+        }
+        batch->packets[n_keep++] = batch->packets[i];
+    }
+    if (*keysp) {
+        *keysp = kbuf;
+    }
+    batch->count = (unsigned int)n_keep;
+    dp_ctx_count(ctx, DP_C_METER_DROP, n_drop);
+}
+
 void
 dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
                    const struct flow *const keys[],
@@ -489,6 +522,7 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
                    const struct dp_flow *flow)
 {
     const struct ptrmap *ports = ctx->dp->ports;
+    const struct flow *kbuf[PACKET_BATCH_MAX];
     uint32_t n = actions->n;
     struct dp_packet *pkt;
 
@@ -544,6 +578,9 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
             if (last) {
                 batch->count = 0;
             }
+            break;
+        case DP_ACTION_METER:
+            dp_action_meter(ctx, batch, &keys, kbuf, a->meter_id);
             break;
         default:
             break;

@@ -67,6 +67,7 @@ enum dp_counter {
     DP_C_ACTION_UPCALL_LOST,
     DP_C_TX_NO_PORT,
     DP_C_DROP_ACTION,
+    DP_C_METER_DROP,
     DP_C_LOSSLESS_WAITS,
     DP_C_EXECUTED,
     DP_C_DRAIN_UPCALL,
@@ -335,6 +336,8 @@ struct dp {
     struct ptrmap *ports; /* By number: RCU (QSBR) for datapath threads;
                            * exec_lock for the others; written under
                            * port_mutex and exec_lock. */
+    /* Meters (dp-meter.h): read as 'ports', written under exec_lock. */
+    struct dp_meters *meters;
 
     /* Datapath threads. */
     struct dp_pmd **pmds;

@@ -168,6 +168,8 @@ ofpact_equal(const struct ofpact *a, const struct ofpact *b)
                && a->metadata.mask == b->metadata.mask;
     case OFPACT_GOTO_TABLE:
         return a->goto_table == b->goto_table;
+    case OFPACT_METER:
+        return a->meter.meter_id == b->meter.meter_id;
     }
     return false;
 }
@@ -225,17 +227,15 @@ ofpact_load_to_field(const struct ofpact *a, union field_value *value,
 
 /* Names accepted as actions, for "did you mean". */
 static const char *const action_names[] = {
-    "output",        "controller",    "mod_vlan_vid",
-    "mod_vlan_pcp",  "strip_vlan",    "pop_vlan",
-    "push_vlan",     "mod_dl_src",    "mod_dl_dst",
-    "mod_nw_src",    "mod_nw_dst",    "mod_nw_tos",
-    "mod_tp_src",    "mod_tp_dst",    "dec_ttl",
-    "set_field",     "load",          "move",
-    "resubmit",      "note",          "write_metadata",
-    "goto_table",    "drop",          "in_port",
-    "normal",        "flood",         "all",
-    "local",         "table",         "set_queue",
-    "clear_actions", "write_actions", NULL,
+    "output",         "controller", "mod_vlan_vid",  "mod_vlan_pcp",
+    "strip_vlan",     "pop_vlan",   "push_vlan",     "mod_dl_src",
+    "mod_dl_dst",     "mod_nw_src", "mod_nw_dst",    "mod_nw_tos",
+    "mod_tp_src",     "mod_tp_dst", "dec_ttl",       "set_field",
+    "load",           "move",       "resubmit",      "note",
+    "write_metadata", "goto_table", "drop",          "in_port",
+    "normal",         "flood",      "all",           "local",
+    "table",          "set_queue",  "clear_actions", "write_actions",
+    "meter",          NULL,
 };
 
 static const char port_hint[] = "expected a port number 1 to 65279 or "
@@ -943,6 +943,28 @@ parse_write_actions(const struct flow_text_token *tok, struct ofpacts *ofpacts,
 }
 
 static int
+parse_meter(const struct flow_text_token *tok, struct ofpacts *ofpacts,
+            char **errorp)
+{
+    uint64_t id;
+    struct ofpact *a;
+
+    if (parse_int(tok->value, OFPACT_METER_MAX, "meter", tok->text, &id,
+                  errorp)) {
+        return EINVAL;
+    }
+    if (!id) {
+        *errorp = field_error(tok->text, "expected a meter 1..4294901760",
+                              "bad meter \"%s\"", tok->value);
+        return EINVAL;
+    }
+    a = ofpacts_put(ofpacts, OFPACT_METER);
+    a->meter.meter_id = (uint32_t)id;
+    a->meter.dp_id = OFPACT_METER_DP_NONE;
+    return 0;
+}
+
+static int
 unknown_action(const char *key, const struct flow_text_token *tok,
                char **errorp)
 {
@@ -1015,6 +1037,8 @@ parse_action__(const char *key, const struct flow_text_token *tok,
         return parse_no_arg_action(tok, OFPACT_CLEAR_ACTIONS, ofpacts, errorp);
     } else if (!strcmp(key, "write_actions")) {
         return parse_write_actions(tok, ofpacts, errorp);
+    } else if (!strcmp(key, "meter")) {
+        return parse_meter(tok, ofpacts, errorp);
     } else if (field_parse_port(key, &port)) {
         return parse_bare_port(tok, ofpacts, errorp);
     }
@@ -1078,6 +1102,12 @@ check_order(const struct ofpacts *ofpacts, const char *s, char **errorp)
         if (last == 4) {
             *errorp =
                 field_error(s, hint, "goto_table must be the last action");
+            return EINVAL;
+        } else if (ofpacts->acts[i].type == OFPACT_METER && i) {
+            *errorp = field_error(s,
+                                  "the meter instruction comes first, at "
+                                  "most once",
+                                  "meter must come before every action");
             return EINVAL;
         } else if (rank && rank == last) {
             *errorp = field_error(s, hint, "%s is given twice",
@@ -1335,6 +1365,9 @@ ofpact_format(const struct ofpact *a, struct ds *s)
         break;
     case OFPACT_GOTO_TABLE:
         ds_put_format(s, "goto_table:%u", a->goto_table);
+        break;
+    case OFPACT_METER:
+        ds_put_format(s, "meter:%" PRIu32, a->meter.meter_id);
         break;
     }
 }
@@ -1675,6 +1708,7 @@ ofpacts_check(const struct ofpacts *ofpacts, const struct match *match,
         case OFPACT_SET_QUEUE:
         case OFPACT_CLEAR_ACTIONS:
         case OFPACT_WRITE_METADATA:
+        case OFPACT_METER:
             break;
         }
         if (error) {

@@ -22,7 +22,9 @@
  *   move:FIELD[a..b]->FIELD[c..d], resubmit:PORT, resubmit(PORT,TABLE),
  *   resubmit(,TABLE), note:XX.XX..., set_queue:QUEUE, clear_actions,
  *   write_actions(ACTIONS), write_metadata:VALUE[/MASK], goto_table:TABLE,
- *   drop
+ *   meter:N (OpenFlow 1.3's meter instruction, first in the list as
+ *   ovs-ofctl prints it; kept as is by ofpacts_as_openflow10(), which
+ *   OpenFlow 1.0 cannot carry), drop
  *
  * Instructions.  clear_actions, write_actions(...), write_metadata and
  * goto_table follow the applied actions, each at most once and in that
@@ -96,6 +98,7 @@ enum ofpact_type {
     OFPACT_WRITE_ACTIONS,  /* Instruction: write_actions(ACTIONS). */
     OFPACT_WRITE_METADATA, /* Instruction: write_metadata. */
     OFPACT_GOTO_TABLE,     /* Instruction: goto_table (always last). */
+    OFPACT_METER,          /* Instruction: meter:N (always first). */
 };
 
 /* Reasons of a controller action. */
@@ -111,6 +114,8 @@ enum ofpact_controller_reason {
 #define OFPACT_CONTROLLER_MAX_LEN 65535 /* "Send the whole packet". */
 #define OFPACT_TABLE_NONE 255           /* resubmit: keep the table. */
 #define OFPACT_NOTE_MAX 1024            /* Longest note, in bytes. */
+#define OFPACT_METER_MAX 0xffff0000u    /* OpenFlow's OFPM_MAX. */
+#define OFPACT_METER_DP_NONE UINT32_MAX
 
 /* The OpenFlow encoding an action arrived in, when the same action has
  * several: the encoder sends it back the same way, as Open vSwitch does,
@@ -176,6 +181,12 @@ struct ofpact {
          * empty, with no instruction and no note; owned by the list. */
         struct ofpacts *nested;
         uint8_t goto_table;
+        struct {
+            uint32_t meter_id; /* OpenFlow meter id, 1..OFPACT_METER_MAX. */
+            /* The datapath meter ofproto gave it when the flow was added
+             * (OFPACT_METER_DP_NONE until then); not compared. */
+            uint32_t dp_id;
+        } meter;
     };
 };
 

@@ -79,6 +79,8 @@ struct ofproto {
     size_t n_rules;     /* In the published version; 'mutex'. */
     size_t n_expirable; /* Of those, with a timeout; 'mutex'. */
     size_t max_rules;   /* Atomic (relaxed). */
+    /* Meters (ofproto/meter.h), under 'mutex'. */
+    struct ofmeter_table *meters;
 
     /* Changed by every visible change, MAC learning's included. */
     struct seq *change_seq;

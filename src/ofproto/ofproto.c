@@ -35,6 +35,7 @@
 #include "lib/timeval.h"
 #include "lib/util.h"
 #include "ofproto/mac-learning.h"
+#include "ofproto/meter.h"
 #include "ofproto/ofproto-private.h"
 
 COVERAGE_DEFINE(ofproto_flow_mod_batch);
@@ -366,6 +367,7 @@ ofproto_create(const char *name)
     ofproto->ports = xzalloc(sizeof *ofproto->ports);
     ofproto->ml = mac_learning_create(0, 0, ofproto->change_seq);
     ofproto->max_rules = OFPROTO_DEFAULT_MAX_RULES;
+    ofproto->meters = ofmeter_table_create();
     return ofproto;
 }
 
@@ -424,6 +426,7 @@ ofproto_destroy(struct ofproto *ofproto)
 
     ofport_set_free(ofproto->ports);
     mac_learning_destroy(ofproto->ml);
+    ofmeter_table_destroy(ofproto->meters);
     seq_destroy(ofproto->change_seq);
     pthread_mutex_destroy(&ofproto->cache_mutex);
     pthread_mutex_destroy(&ofproto->mutex);
@@ -809,8 +812,12 @@ batch_add(struct batch *b, const struct flow_text *ft, char **errorp)
     if (ofpacts_check(&ft->ofpacts, &ft->match, ft->table_id, errorp)) {
         return EINVAL;
     }
+    if (ofmeter_table_check(b->ofproto->meters, &ft->ofpacts, errorp)) {
+        return ENOENT;
+    }
     cls = &b->ofproto->tables[ft->table_id].cls;
     rule = rule_from_flow_text(b->ofproto, ft, b->now);
+    ofmeter_table_bind(b->ofproto->meters, &rule->ofpacts);
     if (ft->flags & FLOW_TEXT_CHECK_OVERLAP) {
         bool overlaps;
 
@@ -854,6 +861,10 @@ batch_modify(struct batch *b, const struct flow_text *ft, bool strict,
             error = EINVAL;
             break;
         }
+        if (ofmeter_table_check(b->ofproto->meters, &ft->ofpacts, errorp)) {
+            error = ENOENT;
+            break;
+        }
         new = rule_alloc(b->ofproto, old->table_id);
         cls_rule_clone(&new->cr, &old->cr);
         new->cookie = ft->set_cookie ? ft->cookie : old->cookie;
@@ -865,6 +876,7 @@ batch_modify(struct batch *b, const struct flow_text *ft, bool strict,
         new->modified = b->now;
         new->used = b->now;
         ofpacts_clone(&new->ofpacts, &ft->ofpacts);
+        ofmeter_table_bind(b->ofproto->meters, &new->ofpacts);
         batch_insert(b, new);
         batch_forward(b, old, new, !(ft->flags & FLOW_TEXT_RESET_COUNTS));
     }
@@ -1072,6 +1084,112 @@ ofproto_flow_mods_at(struct ofproto *ofproto, const struct flow_text mods[],
     free(b.removed.rules);
     free(b.forwards);
     return error;
+}
+
+/* ---- Meters (ofproto/meter.h) ------------------------------------------ */
+
+/* The OpenFlow meter 'rule' uses, or 0. */
+static uint32_t
+rule_meter_id(const struct rule *rule)
+{
+    const struct ofpacts *a = &rule->ofpacts;
+
+    return a->n && a->acts[0].type == OFPACT_METER ? a->acts[0].meter.meter_id
+                                                   : 0;
+}
+
+/* Collects the rules of 'version' that use a meter. */
+static void
+rules_with_meter(struct ofproto *ofproto, uint64_t version,
+                 struct rule_vec *out)
+{
+    rcu_read_begin();
+    for (size_t t = 0; t < OFPROTO_N_TABLES; t++) {
+        struct rule *rule;
+
+        if (!classifier_is_empty(&ofproto->tables[t].cls)) {
+            CLS_FOR_EACH_TARGET(rule, cr, &ofproto->tables[t].cls, NULL,
+                                version)
+            {
+                if (rule_meter_id(rule)) {
+                    rule_vec_push(out, rule);
+                }
+            }
+        }
+    }
+    rcu_read_end();
+}
+
+/* Deletes, in one batch, the rules whose meter is gone (as Open vSwitch
+ * does when a meter is deleted). */
+static void
+ofproto_delete_meterless_rules(struct ofproto *ofproto, struct batch *b)
+{
+    struct rule_vec rules = {NULL, 0, 0};
+
+    b->ofproto = ofproto;
+    b->now = time_msec();
+    b->version = ofproto->tables_version + 1;
+    rules_with_meter(ofproto, b->version, &rules);
+    for (size_t i = 0; i < rules.n; i++) {
+        struct rule *rule = rules.rules[i];
+
+        if (!ofmeter_table_exists(ofproto->meters, rule_meter_id(rule))) {
+            batch_remove(b, rule);
+            batch_note_removal(b, rule, OFPROTO_REMOVED_DELETE);
+        }
+    }
+    free(rules.rules);
+    batch_commit(b);
+}
+
+enum ofmeter_error
+ofproto_meter_mod(struct ofproto *ofproto, enum ofmeter_command command,
+                  const struct ofmeter_config *cfg)
+{
+    enum ofmeter_error error;
+    struct batch b;
+
+    memset(&b, 0, sizeof b);
+    pthread_mutex_lock(&ofproto->mutex);
+    error = ofmeter_table_mod(ofproto->meters, command, cfg, time_msec());
+    if (!error && command == OFMETER_DELETE) {
+        ofproto_delete_meterless_rules(ofproto, &b);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    batch_notify(&b);
+    free(b.removed.rules);
+    return error;
+}
+
+size_t
+ofproto_meter_snapshot(struct ofproto *ofproto, uint32_t id,
+                       struct ofmeter_info **infosp)
+{
+    struct rule_vec rules = {NULL, 0, 0};
+    size_t n;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    n = ofmeter_table_snapshot(ofproto->meters, id, time_msec(), infosp);
+    rules_with_meter(ofproto, ofproto->tables_version, &rules);
+    for (size_t r = 0; r < rules.n; r++) {
+        uint32_t mid = rule_meter_id(rules.rules[r]);
+
+        for (size_t i = 0; i < n; i++) {
+            (*infosp)[i].flow_count += (*infosp)[i].config.id == mid;
+        }
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    free(rules.rules);
+    return n;
+}
+
+void
+ofproto_set_datapath(struct ofproto *ofproto, struct dp *dp)
+{
+    pthread_mutex_lock(&ofproto->mutex);
+    ofmeter_table_set_datapath(ofproto->meters, dp);
+    pthread_mutex_unlock(&ofproto->mutex);
 }
 
 int

@@ -84,7 +84,9 @@
 #include "flow/flow.h"
 #include "flow/ofpact.h"
 #include "lib/list.h"
+#include "ofproto/meter.h"
 
+struct dp;
 struct ds;
 struct mac_learning;
 struct ofproto;
@@ -209,6 +211,18 @@ void ofproto_dump_flows_at(struct ofproto *, const struct flow_text *filter,
 
 /* Number of rules in all tables / in table 'table_id'. */
 size_t ofproto_n_rules(struct ofproto *);
+
+/* ---- Meters (ofproto/meter.h) -------------------------------------------- */
+
+/* A meter-mod; a delete also deletes the rules that use the meters it
+ * deletes.  A rule naming a missing meter is refused (ENOENT). */
+enum ofmeter_error ofproto_meter_mod(struct ofproto *, enum ofmeter_command,
+                                     const struct ofmeter_config *);
+/* ofmeter_table_snapshot() with the flow counts filled in. */
+size_t ofproto_meter_snapshot(struct ofproto *, uint32_t id,
+                              struct ofmeter_info **infosp);
+/* The datapath the bridge's meters live in (flowswitchd sets it once). */
+void ofproto_set_datapath(struct ofproto *, struct dp *);
 size_t ofproto_table_n_rules(struct ofproto *, uint8_t table_id);
 
 /* Table statistics, as OpenFlow's table stats report them: how many

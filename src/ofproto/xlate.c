@@ -1166,6 +1166,13 @@ xlate_ofpact(struct xctx *ctx, const struct ofpact *a, unsigned int indent)
     case OFPACT_GOTO_TABLE:
         xlate_table(ctx, a->goto_table, true);
         break;
+    case OFPACT_METER:
+        /* The datapath meter ofproto bound the rule to; it comes first,
+         * so there is nothing to commit before it. */
+        if (a->meter.dp_id != OFPACT_METER_DP_NONE) {
+            dp_action_put_meter(&ctx->odp, a->meter.dp_id);
+        }
+        break;
     }
     return true;
 }

@@ -22,6 +22,7 @@
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
 #include "openflow/ofmgr-private.h"
+#include "openflow/ofp-meter.h"
 #include "openflow/ofp-private.h"
 #include "packet/packet.h"
 
@@ -30,6 +31,7 @@ VLOG_DEFINE_THIS_MODULE(openflow_handle);
 COVERAGE_DEFINE(ofconn_bad_request);
 COVERAGE_DEFINE(ofconn_flow_mod);
 COVERAGE_DEFINE(ofconn_flow_mod_refused);
+COVERAGE_DEFINE(ofconn_meter_mod_refused);
 COVERAGE_DEFINE(ofconn_packet_out);
 COVERAGE_DEFINE(ofconn_packet_out_refused);
 COVERAGE_DEFINE(ofconn_slave_refused);
@@ -113,6 +115,7 @@ handle_flow_mod(struct ofconn *c, const uint8_t *msg, size_t len)
                         error_msg ? error_msg : "");
             error = e == EEXIST   ? OFPERR_FMFC_OVERLAP
                     : e == EINVAL ? OFPERR_BAC_MATCH_INCONSISTENT
+                    : e == ENOENT ? OFPERR_MMFC_INVALID_METER
                                   : OFPERR_FMFC_UNKNOWN;
             free(error_msg);
         } else if (fm.buffer_id != OFP_NO_BUFFER) {
@@ -392,6 +395,30 @@ mp_ports(struct ofconn *c, const struct ofp_multipart_request *req,
 }
 
 static void
+mp_meters(struct ofconn *c, const struct ofp_multipart_request *req,
+          struct mp_body *mp)
+{
+    struct ofmeter_info *infos;
+    size_t n;
+
+    if (req->type == OFPMP_METER_FEATURES) {
+        mp_entry(mp);
+        ofp_put_meter_features(&mp->body);
+        return;
+    }
+    n = ofproto_meter_snapshot(c->mgr->ofproto, req->meter_id, &infos);
+    for (size_t i = 0; i < n; i++) {
+        mp_entry(mp);
+        if (req->type == OFPMP_METER) {
+            ofp_put_meter_stats(&mp->body, &infos[i]);
+        } else {
+            ofp_put_meter_config(&mp->body, &infos[i].config);
+        }
+    }
+    free(infos);
+}
+
+static void
 handle_multipart(struct ofconn *c, const uint8_t *msg, size_t len)
 {
     struct ofp_multipart_request req;
@@ -426,6 +453,11 @@ handle_multipart(struct ofconn *c, const uint8_t *msg, size_t len)
         case OFPMP_PORT_DESC:
             error = mp_ports(c, &req, &mp);
             break;
+        case OFPMP_METER:
+        case OFPMP_METER_CONFIG:
+        case OFPMP_METER_FEATURES:
+            mp_meters(c, &req, &mp);
+            break;
         default:
             error = OFPERR_BAD_MULTIPART;
             break;
@@ -439,6 +471,45 @@ handle_multipart(struct ofconn *c, const uint8_t *msg, size_t len)
         return;
     }
     mp_send(c, xid, req.type, &mp);
+}
+
+/* ---- METER_MOD ---------------------------------------------------------- */
+
+static int
+ofmeter_error_to_ofperr(enum ofmeter_error error)
+{
+    static const int codes[] = {
+        [OFMETER_OK] = 0,
+        [OFMETER_E_EXISTS] = OFPERR_MMFC_METER_EXISTS,
+        [OFMETER_E_INVALID_METER] = OFPERR_MMFC_INVALID_METER,
+        [OFMETER_E_UNKNOWN_METER] = OFPERR_MMFC_UNKNOWN_METER,
+        [OFMETER_E_BAD_COMMAND] = OFPERR_MMFC_BAD_COMMAND,
+        [OFMETER_E_BAD_FLAGS] = OFPERR_MMFC_BAD_FLAGS,
+        [OFMETER_E_BAD_RATE] = OFPERR_MMFC_BAD_RATE,
+        [OFMETER_E_BAD_BAND] = OFPERR_MMFC_BAD_BAND,
+        [OFMETER_E_OUT_OF_METERS] = OFPERR_MMFC_OUT_OF_METERS,
+        [OFMETER_E_OUT_OF_BANDS] = OFPERR_MMFC_OUT_OF_BANDS,
+    };
+
+    return codes[error];
+}
+
+/* Returns an OpenFlow error for the caller to send, or 0. */
+static int
+handle_meter_mod(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    enum ofmeter_command command;
+    struct ofmeter_config cfg;
+    int error = ofp_decode_meter_mod(msg, len, &command, &cfg);
+
+    if (!error) {
+        error = ofmeter_error_to_ofperr(
+            ofproto_meter_mod(c->mgr->ofproto, command, &cfg));
+    }
+    if (error) {
+        COVERAGE_INC(ofconn_meter_mod_refused);
+    }
+    return error;
 }
 
 /* ---- ROLE --------------------------------------------------------------- */
@@ -603,8 +674,10 @@ ofconn_dispatch(struct ofconn *c, const uint8_t *msg, size_t len)
     case OFPT_GROUP_MOD:
     case OFPT_PORT_MOD:
     case OFPT_TABLE_MOD:
-    case OFPT_METER_MOD:
         return ofconn_is_slave(c) ? OFPERR_IS_SLAVE : OFPERR_BAD_TYPE;
+    case OFPT_METER_MOD:
+        return ofconn_is_slave(c) ? OFPERR_IS_SLAVE
+                                  : handle_meter_mod(c, msg, len);
     default:
         return OFPERR_BAD_TYPE;
     }

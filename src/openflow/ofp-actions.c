@@ -53,6 +53,7 @@ enum ofp_instruction_type {
     OFPIT_WRITE_ACTIONS = 3,
     OFPIT_APPLY_ACTIONS = 4,
     OFPIT_CLEAR_ACTIONS = 5,
+    OFPIT_METER = 6,
 };
 
 /* ---- Decoding actions --------------------------------------------------- */
@@ -467,7 +468,9 @@ ofp_decode_actions(const uint8_t *p, size_t len, struct ofpacts *out)
  * the wire, and each instruction may appear only once. */
 struct inst_decoder {
     bool have_apply, have_meta, have_goto, have_clear, have_write;
+    bool have_meter;
     uint64_t meta_value, meta_mask;
+    uint32_t meter_id;
     uint8_t goto_table;
     struct ofpacts write; /* write_actions' actions (owned). */
 };
@@ -510,6 +513,24 @@ decode_write_metadata(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
     d->have_meta = true;
     d->meta_value = ofp_get64(p + 8);
     d->meta_mask = ofp_get64(p + 16);
+    return 0;
+}
+
+/* Meter ids 0 and above OFPM_MAX name no meter a flow may use (Open
+ * vSwitch answers OFPMMFC_INVALID_METER). */
+static int
+decode_meter(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
+{
+    int error = inst_check_once(ilen, 8, d->have_meter);
+
+    if (error) {
+        return error;
+    }
+    d->meter_id = ofp_get32(p + 4);
+    if (!d->meter_id || d->meter_id > OFPACT_METER_MAX) {
+        return OFPERR_MMFC_INVALID_METER;
+    }
+    d->have_meter = true;
     return 0;
 }
 
@@ -593,7 +614,8 @@ decode_instruction(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
         return decode_write_actions(p, ilen, d);
     case OFPIT_CLEAR_ACTIONS:
         return decode_clear_actions(ilen, d);
-    case 6: /* OFPIT_METER */
+    case OFPIT_METER:
+        return decode_meter(p, ilen, d);
     case 0xffff:
         return OFPERR_BIC_UNSUP_INST;
     default:
@@ -607,6 +629,17 @@ decode_instruction(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
 static void
 put_deferred_instructions(struct inst_decoder *d, struct ofpacts *out)
 {
+    if (d->have_meter) {
+        /* First in the list, whatever the order on the wire. */
+        struct ofpact *act = ofpacts_put(out, OFPACT_METER);
+        struct ofpact meter = *act;
+
+        memmove(&out->acts[1], &out->acts[0],
+                (out->n - 1) * sizeof *out->acts);
+        meter.meter.meter_id = d->meter_id;
+        meter.meter.dp_id = OFPACT_METER_DP_NONE;
+        out->acts[0] = meter;
+    }
     if (d->have_clear) {
         ofpacts_put(out, OFPACT_CLEAR_ACTIONS);
     }
@@ -1085,7 +1118,9 @@ encode_action(const struct ofpact *a, const struct match *match,
     case OFPACT_WRITE_ACTIONS:
     case OFPACT_WRITE_METADATA:
     case OFPACT_GOTO_TABLE:
-        /* Instructions: ofp_encode_instructions(). */
+    case OFPACT_METER:
+        /* Instructions: ofp_encode_instructions().  OpenFlow 1.0 has no
+         * meters: its encoding leaves them out, as Open vSwitch's does. */
         break;
     }
 }
@@ -1103,7 +1138,8 @@ static bool
 is_instruction(enum ofpact_type t)
 {
     return t == OFPACT_CLEAR_ACTIONS || t == OFPACT_WRITE_ACTIONS
-           || t == OFPACT_WRITE_METADATA || t == OFPACT_GOTO_TABLE;
+           || t == OFPACT_WRITE_METADATA || t == OFPACT_GOTO_TABLE
+           || t == OFPACT_METER;
 }
 
 /* Appends the instruction 'a' (not apply_actions). */
@@ -1158,7 +1194,13 @@ ofp_encode_instructions(const struct ofpacts *ofpacts,
     bool any_action = false;
 
     for (size_t i = 0; i < ofpacts->n; i++) {
-        if (!is_instruction(ofpacts->acts[i].type)) {
+        const struct ofpact *a = &ofpacts->acts[i];
+
+        if (a->type == OFPACT_METER) {
+            ofpbuf_put_be16(b, OFPIT_METER);
+            ofpbuf_put_be16(b, 8);
+            ofpbuf_put_be32(b, a->meter.meter_id);
+        } else if (!is_instruction(a->type)) {
             any_action = true;
         }
     }

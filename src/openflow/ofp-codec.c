@@ -824,6 +824,15 @@ ofp_decode_multipart_request(const uint8_t *msg, size_t len,
             return OFPERR_BAD_PORT;
         }
         return 0;
+    case OFPMP_METER:
+    case OFPMP_METER_CONFIG:
+        if (body_len != 8) {
+            return OFPERR_BAD_LEN;
+        }
+        mp->meter_id = ofp_get32(body);
+        return 0;
+    case OFPMP_METER_FEATURES:
+        return body_len ? OFPERR_BAD_LEN : 0;
     default:
         return OFPERR_BAD_MULTIPART;
     }
@@ -852,6 +861,11 @@ ofp_encode_multipart_request(struct ofpbuf *b, uint32_t xid,
         break;
     case OFPMP_PORT_STATS:
         ofpbuf_put_be32(b, ofp_port_to_wire(mp->port_no));
+        ofpbuf_put_zeros(b, 4);
+        break;
+    case OFPMP_METER:
+    case OFPMP_METER_CONFIG:
+        ofpbuf_put_be32(b, mp->meter_id);
         ofpbuf_put_zeros(b, 4);
         break;
     default:

@@ -9,7 +9,9 @@
  * OpenFlow error code or succeed; a decoded flow-mod must encode into a
  * message that decodes again, and whose re-encoding is byte for byte the
  * same (the encoding is a fixed point after one normalisation); a decoded
- * packet-out likewise.  ASan/UBSan catch any read beyond the message.
+ * packet-out likewise, and a decoded meter-mod (openflow/ofp-meter.h)
+ * encodes back to the bytes it came from once normalised the same way.
+ * ASan/UBSan catch any read beyond the message.
  *
  *   make fuzz-build && build-fuzz/tests/fuzz/fuzz_openflow \
  *       -max_total_time=300 tests/fuzz/corpus/openflow
@@ -22,6 +24,7 @@
 
 #include "flow/flow-text.h"
 #include "openflow/ofp-codec.h"
+#include "openflow/ofp-meter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -83,6 +86,28 @@ fuzz_packet_out(const uint8_t *msg, size_t len)
 }
 
 static void
+fuzz_meter_mod(const uint8_t *msg, size_t len)
+{
+    struct ofpbuf b1 = OFPBUF_INITIALIZER, b2 = OFPBUF_INITIALIZER;
+    struct ofmeter_config cfg, cfg2;
+    enum ofmeter_command cmd, cmd2;
+    int error = ofp_decode_meter_mod(msg, len, &cmd, &cfg);
+
+    if (error) {
+        check_error(error);
+        return;
+    }
+    ofp_encode_meter_mod(&b1, 1, cmd, &cfg);
+    CHECK(!ofp_decode_meter_mod(b1.data, b1.size, &cmd2, &cfg2));
+    CHECK(cmd2 == cmd && cfg2.id == cfg.id && cfg2.flags == cfg.flags
+          && cfg2.n_bands == cfg.n_bands);
+    ofp_encode_meter_mod(&b2, 1, cmd2, &cfg2);
+    CHECK(b1.size == b2.size && !memcmp(b1.data, b2.data, b1.size));
+    ofpbuf_uninit(&b1);
+    ofpbuf_uninit(&b2);
+}
+
+static void
 fuzz_message(const uint8_t *msg, size_t len)
 {
     struct ofp_multipart_request mp;
@@ -130,13 +155,14 @@ fuzz_message(const uint8_t *msg, size_t len)
     }
     fuzz_flow_mod(msg, len);
     fuzz_packet_out(msg, len);
+    fuzz_meter_mod(msg, len);
     if (!ofp_decode_multipart_request(msg, len, &mp)) {
         struct ofpbuf b = OFPBUF_INITIALIZER;
         struct ofp_multipart_request mp2;
 
         ofp_encode_multipart_request(&b, 1, &mp);
         CHECK(!ofp_decode_multipart_request(b.data, b.size, &mp2));
-        CHECK(mp2.type == mp.type);
+        CHECK(mp2.type == mp.type && mp2.meter_id == mp.meter_id);
         flow_text_destroy(&mp2.filter);
         ofpbuf_uninit(&b);
     }

@@ -10,8 +10,10 @@ whose instructions carry every action the codec knows (output,
 controller, set_field, push/pop VLAN, dec_ttl, set_queue, the action set's
 write_actions and clear_actions, and the Nicira resubmit,
 note, reg_load, reg_load2, reg_move, controller, controller2),
-PACKET_OUT, every MULTIPART request, ROLE_REQUEST, SET_CONFIG, ECHO and
-BARRIER, so the fuzzer starts next to every decoder.
+PACKET_OUT, METER_MODs (add with drop and dscp_remark bands, modify,
+delete all) and a FLOW_MOD with a meter instruction, every MULTIPART
+request (the meter ones too), ROLE_REQUEST, SET_CONFIG, ECHO and BARRIER,
+so the fuzzer starts next to every decoder.
 
 Deterministic: running it again rewrites the same bytes.
 
@@ -79,6 +81,28 @@ IP = oxm(B, 5, b"\x08\x00")
 TCP = oxm(B, 10, b"\x06")
 OUT2 = action(0, struct.pack("!IH6x", 2, 0))
 TO_CTL = action(0, struct.pack("!IH6x", 0xfffffffd, 128))
+
+
+def meter_band(type_, rate, burst, prec=0):
+    return struct.pack("!HHIIB3x", type_, 16, rate, burst, prec)
+
+
+def meter_mod(command, flags, meter_id, *bands):
+    return msg(29, struct.pack("!HHI", command, flags, meter_id) +
+               b"".join(bands))
+
+
+def meter_seeds():
+    yield meter_mod(0, 0x2 | 0x4 | 0x8, 1, meter_band(1, 100, 10)) + \
+        flow_mod(match(oxm(B, 0, struct.pack("!I", 1))),
+                 [instruction(6, struct.pack("!I", 1)), apply(OUT2)])
+    yield meter_mod(0, 0x1, 7, meter_band(2, 1000, 0, 1),
+                    meter_band(1, 5000, 0)) + \
+        meter_mod(1, 0x1, 7, meter_band(1, 2000, 0))
+    yield meter_mod(2, 0, 0xffffffff)
+    for mp in (9, 10):
+        yield msg(18, struct.pack("!HH4xI4x", mp, 0, 0xffffffff))
+    yield msg(18, struct.pack("!HH4x", 11, 0))
 
 
 def seeds():
@@ -153,6 +177,7 @@ def seeds():
     yield msg(9, struct.pack("!HH", 0, 128)) + msg(7) + msg(5)
     yield msg(2, b"ping") + msg(20) + msg(3)
     yield msg(1, struct.pack("!HH", 1, 1) + msg(200))
+    yield from meter_seeds()
 
 
 def main():

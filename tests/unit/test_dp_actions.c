@@ -1049,6 +1049,7 @@ test_text_accepts_aliases(void **state)
         {"set(vlan(tci=0x3005))", "set(vlan(vid=5,pcp=1))"},
         {"push_vlan(tci=0x2005)", "push_vlan(vid=5,pcp=1)"},
         {"push_vlan(vid=5,pcp=0,cfi=1)", "push_vlan(vid=5,pcp=0)"},
+        {"meter(0),meter(4294967295),2", "meter(0),meter(4294967295),2"},
     };
 
     (void)state;
@@ -1084,6 +1085,9 @@ test_text_rejects_bad_input_with_one_line_errors(void **state)
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
         "))",
         "frobnicate",
+        "meter",
+        "meter(x)",
+        "meter(4294967296)",
         "set(ipv4(src=1.1.1.1)",
         "1,,2",
     };

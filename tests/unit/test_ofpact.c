@@ -113,6 +113,46 @@ assert_check_error(const char *match_s, const char *acts, uint8_t table,
 /* ---- Parsing and formatting --------------------------------------------- */
 
 static void
+test_meter_instruction_comes_first_once(void **state)
+{
+    (void)state;
+    assert_canonical("meter:1,output:2", "meter:1,output:2");
+    assert_canonical("METER:4294901760,goto_table:1",
+                     "meter:4294901760,goto_table:1");
+    assert_canonical("meter:7", "meter:7");
+    assert_parse_error("output:2,meter:1",
+                       "flow: meter must come before every action in "
+                       "\"output:2,meter:1\" (the meter instruction comes "
+                       "first, at most once)");
+    assert_parse_error("meter:1,meter:2",
+                       "flow: meter must come before every action in "
+                       "\"meter:1,meter:2\" (the meter instruction comes "
+                       "first, at most once)");
+    assert_parse_error("meter:0,output:1",
+                       "flow: bad meter \"0\" in \"meter:0\" (expected a "
+                       "meter 1..4294901760)");
+    free(parse_error("meter:4294901761"));
+}
+
+static void
+test_meter_actions_compare_by_meter_id_only(void **state)
+{
+    struct ofpacts a, b;
+    char *error = NULL;
+
+    (void)state;
+    assert_int_equal(ofpacts_parse("meter:3,output:1", &a, &error), 0);
+    assert_int_equal(ofpacts_parse("meter:3,output:1", &b, &error), 0);
+    assert_int_equal(a.acts[0].meter.dp_id, OFPACT_METER_DP_NONE);
+    b.acts[0].meter.dp_id = 5; /* What ofproto binds does not count. */
+    assert_true(ofpacts_equal(&a, &b));
+    b.acts[0].meter.meter_id = 4;
+    assert_false(ofpacts_equal(&a, &b));
+    ofpacts_destroy(&a);
+    ofpacts_destroy(&b);
+}
+
+static void
 test_output_actions_print_as_ovs_prints_them(void **state)
 {
     (void)state;
@@ -1115,6 +1155,8 @@ main(void)
         cmocka_unit_test(test_clone_is_deep_and_equal),
         cmocka_unit_test(test_clone_copies_nested_lists),
         cmocka_unit_test(test_outputs_are_found_inside_write_actions),
+        cmocka_unit_test(test_meter_instruction_comes_first_once),
+        cmocka_unit_test(test_meter_actions_compare_by_meter_id_only),
         cmocka_unit_test(test_lists_differ_in_any_parameter),
         cmocka_unit_test(test_random_action_lists_survive_format_and_parse),
     };

@@ -673,6 +673,102 @@ test_cache_sync_follows_reports_and_detach(void **state)
     ofproto_destroy(ofp);
 }
 
+static struct ofmeter_config
+meter_cfg(uint32_t id, uint16_t flags, uint32_t rate)
+{
+    struct ofmeter_config cfg = {.id = id, .flags = flags, .n_bands = 1};
+
+    cfg.bands[0].type = OFMETER_BAND_DROP;
+    cfg.bands[0].rate = rate;
+    return cfg;
+}
+
+static void
+test_meter_mods_answer_as_open_vswitch(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    struct ofmeter_config cfg = meter_cfg(1, OFMETER_PKTPS, 10);
+
+    (void)state;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg), OFMETER_OK);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                     OFMETER_E_EXISTS);
+    cfg.id = 2;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_MODIFY, &cfg),
+                     OFMETER_E_UNKNOWN_METER);
+    cfg.flags = OFMETER_PKTPS | OFMETER_KBPS;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                     OFMETER_E_BAD_FLAGS);
+    cfg = meter_cfg(2, OFMETER_KBPS, 0);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                     OFMETER_E_BAD_RATE);
+    cfg = meter_cfg(2, OFMETER_KBPS, 5);
+    cfg.bands[0].type = 3;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                     OFMETER_E_BAD_BAND);
+    cfg = meter_cfg(0, OFMETER_KBPS, 5);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                     OFMETER_E_INVALID_METER);
+    cfg = meter_cfg(OFMETER_ID_MAX + 1, OFMETER_KBPS, 5);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                     OFMETER_E_INVALID_METER);
+    /* Deleting a missing meter is no error. */
+    cfg = meter_cfg(9, 0, 0);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_DELETE, &cfg), OFMETER_OK);
+    /* OFMETER_MAX meters, as many as the datapath has slots. */
+    for (uint32_t id = 100; id < 100 + OFMETER_MAX - 1; id++) {
+        cfg = meter_cfg(id, OFMETER_PKTPS, 1);
+        assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                         OFMETER_OK);
+    }
+    cfg = meter_cfg(99, OFMETER_PKTPS, 1);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg),
+                     OFMETER_E_OUT_OF_METERS);
+    ofproto_destroy(ofp);
+}
+
+static void
+test_deleting_a_meter_deletes_its_flows(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    struct ofmeter_config cfg = meter_cfg(4, OFMETER_PKTPS, 10);
+    struct ofmeter_info *infos;
+    char *error, *text;
+
+    (void)state;
+    error = mod_error(ofp, FLOW_TEXT_ADD, "ip,actions=meter:4,output:2");
+    assert_string_equal(error, "flow: no meter 4 in \"meter:4\" (add it "
+                               "first: add-meter)");
+    free(error);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg), OFMETER_OK);
+    cfg.id = 5;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg), OFMETER_OK);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "ip,actions=meter:4,output:2", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "tcp,actions=meter:4,output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "udp,actions=meter:5,output:3", T0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD, "arp,actions=output:1", T0);
+    assert_int_equal(ofproto_meter_snapshot(ofp, OFMETER_ID_ALL, &infos), 2);
+    assert_int_equal(infos[0].config.id, 4);
+    assert_int_equal(infos[0].flow_count, 2);
+    assert_int_equal(infos[1].flow_count, 1);
+    free(infos);
+
+    cfg.id = 4;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_DELETE, &cfg), OFMETER_OK);
+    text = dump(ofp, T0);
+    assert_null(strstr(text, "meter:4"));
+    assert_non_null(strstr(text, "meter:5"));
+    assert_non_null(strstr(text, "arp"));
+    free(text);
+    assert_int_equal(ofproto_n_rules(ofp), 2);
+    cfg.id = OFMETER_ID_ALL;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_DELETE, &cfg), OFMETER_OK);
+    assert_int_equal(ofproto_n_rules(ofp), 1);
+    assert_int_equal(ofproto_meter_snapshot(ofp, OFMETER_ID_ALL, &infos), 0);
+    free(infos);
+    ofproto_destroy(ofp);
+}
+
 static void
 test_full_bridge_refuses_adds_but_not_replacements(void **state)
 {
@@ -762,6 +858,8 @@ main(void)
         cmocka_unit_test(test_change_seq_and_wait),
         cmocka_unit_test(test_cache_sync_follows_reports_and_detach),
         cmocka_unit_test(test_full_bridge_refuses_adds_but_not_replacements),
+        cmocka_unit_test(test_meter_mods_answer_as_open_vswitch),
+        cmocka_unit_test(test_deleting_a_meter_deletes_its_flows),
     };
 
     return cmocka_run_group_tests(tests, unit_rcu_group_setup,

@@ -620,8 +620,8 @@ test_unsupported_instructions_and_actions_are_named(void **state)
     /* apply_actions(group:1) */
     static const uint8_t group[] = {0, 4,  0, 16, 0, 0, 0, 0,
                                     0, 22, 0, 8,  0, 0, 0, 1};
-    /* meter:1 */
-    static const uint8_t meter[] = {0, 6, 0, 8, 0, 0, 0, 1};
+    /* An experimenter instruction. */
+    static const uint8_t experimenter[] = {0xff, 0xff, 0, 8, 0, 0, 0, 0};
     /* goto_table:255 */
     static const uint8_t goto_all[] = {0, 1, 0, 8, 255, 0, 0, 0};
     struct ofpacts acts;
@@ -639,8 +639,9 @@ test_unsupported_instructions_and_actions_are_named(void **state)
     assert_int_equal(ofp_decode_instructions(group, sizeof group, &acts),
                      OFPERR_BAC_BAD_TYPE);
     ofpacts_destroy(&acts);
-    assert_int_equal(ofp_decode_instructions(meter, sizeof meter, &acts),
-                     OFPERR_BIC_UNSUP_INST);
+    assert_int_equal(
+        ofp_decode_instructions(experimenter, sizeof experimenter, &acts),
+        OFPERR_BIC_UNSUP_INST);
     ofpacts_destroy(&acts);
     assert_int_equal(ofp_decode_instructions(goto_all, sizeof goto_all, &acts),
                      OFPERR_BIC_BAD_TABLE_ID);

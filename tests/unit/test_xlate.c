@@ -149,6 +149,32 @@ test_output_to_port(void **state)
     check_xlate(RULES("actions=output:2"), "in_port=1,tcp", "2", "in_port=1");
 }
 
+/* A meter instruction becomes a datapath meter action where its rule
+ * runs, numbered by ofproto's datapath meter ids (the lowest free, from
+ * 0): one per rule met on the way, before the rewrites it commits. */
+static void
+test_meters_become_datapath_meter_actions(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    struct ofmeter_config cfg = {.flags = OFMETER_PKTPS, .n_bands = 1};
+    struct result r;
+
+    (void)state;
+    cfg.bands[0].type = OFMETER_BAND_DROP;
+    cfg.bands[0].rate = 1000;
+    cfg.id = 9;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg), OFMETER_OK);
+    cfg.id = 3;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg), OFMETER_OK);
+    add_flows(ofp, RULES("in_port=1,actions=meter:3,mod_dl_dst:00:00:00:00:"
+                         "00:05,goto_table:1",
+                         "table=1,actions=meter:9,output:2"));
+    r = xlate_str(ofp, "in_port=1,dl_dst=00:00:00:00:00:01");
+    assert_string_equal(r.actions, "meter(1),meter(0),"
+                                   "set(eth(dst=00:00:00:00:00:05)),2");
+    ofproto_destroy(ofp);
+}
+
 static void
 test_output_to_input_port_is_skipped(void **state)
 {
@@ -1423,6 +1449,7 @@ main(void)
         cmocka_unit_test(test_trace_reports_loops_and_bad_input),
         cmocka_unit_test(test_trace_hex_packet),
         cmocka_unit_test(test_random_megaflows_are_sound),
+        cmocka_unit_test(test_meters_become_datapath_meter_actions),
         cmocka_unit_test(test_batches_are_atomic_for_concurrent_translation),
     };
 
