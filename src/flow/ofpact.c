@@ -136,6 +136,8 @@ ofpact_equal(const struct ofpact *a, const struct ofpact *b)
                && a->metadata.mask == b->metadata.mask;
     case OFPACT_GOTO_TABLE:
         return a->goto_table == b->goto_table;
+    case OFPACT_GROUP:
+        return a->group_id == b->group_id;
     }
     return false;
 }
@@ -183,8 +185,8 @@ static const char *const action_names[] = {
     "mod_tp_src",     "mod_tp_dst", "dec_ttl",      "set_field",
     "load",           "move",       "resubmit",     "note",
     "write_metadata", "goto_table", "drop",         "in_port",
-    "normal",         "flood",      "all",          "local",
-    "table",          NULL,
+    "group",          "normal",     "flood",        "all",
+    "local",          "table",      NULL,
 };
 
 static const char port_hint[] = "expected a port number 1 to 65279 or "
@@ -778,6 +780,8 @@ parse_int_action(const struct flow_text_token *tok, enum ofpact_type type,
         a->vlan_vid = (uint16_t)x;
     } else if (type == OFPACT_SET_VLAN_PCP) {
         a->vlan_pcp = (uint8_t)x;
+    } else if (type == OFPACT_GROUP) {
+        a->group_id = (uint32_t)x;
     } else {
         a->l4_port = (uint16_t)x;
     }
@@ -924,6 +928,9 @@ parse_action__(const char *key, const struct flow_text_token *tok,
         return parse_write_metadata(tok, ofpacts, errorp);
     } else if (!strcmp(key, "goto_table")) {
         return parse_goto_table(tok, ofpacts, errorp);
+    } else if (!strcmp(key, "group")) {
+        return parse_int_action(tok, OFPACT_GROUP, OFPACT_GROUP_MAX,
+                                "group id", ofpacts, errorp);
     } else if (field_parse_port(key, &port)) {
         return parse_bare_port(tok, ofpacts, errorp);
     }
@@ -1218,6 +1225,9 @@ ofpact_format(const struct ofpact *a, struct ds *s)
         break;
     case OFPACT_GOTO_TABLE:
         ds_put_format(s, "goto_table:%u", a->goto_table);
+        break;
+    case OFPACT_GROUP:
+        ds_put_format(s, "group:%" PRIu32, a->group_id);
         break;
     }
 }
@@ -1556,6 +1566,7 @@ ofpacts_check(const struct ofpacts *ofpacts, const struct match *match,
         case OFPACT_RESUBMIT:
         case OFPACT_NOTE:
         case OFPACT_WRITE_METADATA:
+        case OFPACT_GROUP:
             break;
         }
         if (error) {

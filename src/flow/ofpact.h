@@ -20,7 +20,8 @@
  *   mod_nw_dst:IP, mod_nw_tos:TOS, mod_tp_src:PORT, mod_tp_dst:PORT,
  *   dec_ttl, set_field:VALUE[/MASK]->FIELD, load:VALUE->FIELD[a..b],
  *   move:FIELD[a..b]->FIELD[c..d], resubmit:PORT, resubmit(PORT,TABLE),
- *   resubmit(,TABLE), note:XX.XX..., write_metadata:VALUE[/MASK],
+ *   resubmit(,TABLE), note:XX.XX..., group:GROUP_ID,
+ *   write_metadata:VALUE[/MASK],
  *   goto_table:TABLE, drop
  *
  * A few normalizations make the text round-trip and match what ovs-ofctl
@@ -76,6 +77,7 @@ enum ofpact_type {
     OFPACT_MOVE,           /* move:SRC[a..b]->DST[c..d]. */
     OFPACT_RESUBMIT,       /* resubmit. */
     OFPACT_NOTE,           /* note:XX.XX... */
+    OFPACT_GROUP,          /* group:GROUP_ID (OpenFlow 1.1+). */
     OFPACT_WRITE_METADATA, /* Instruction: write_metadata. */
     OFPACT_GOTO_TABLE,     /* Instruction: goto_table (always last). */
 };
@@ -93,6 +95,7 @@ enum ofpact_controller_reason {
 #define OFPACT_CONTROLLER_MAX_LEN 65535 /* "Send the whole packet". */
 #define OFPACT_TABLE_NONE 255           /* resubmit: keep the table. */
 #define OFPACT_NOTE_MAX 1024            /* Longest note, in bytes. */
+#define OFPACT_GROUP_MAX 0xffffff00u    /* Highest group id (OFPG_MAX). */
 
 /* The OpenFlow encoding an action arrived in, when the same action has
  * several: the encoder sends it back the same way, as Open vSwitch does,
@@ -154,6 +157,7 @@ struct ofpact {
             uint64_t mask;
         } metadata;
         uint8_t goto_table;
+        uint32_t group_id; /* GROUP: 0..0xffffff00. */
     };
 };
 

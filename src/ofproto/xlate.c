@@ -20,9 +20,11 @@
 #include "flow/ofpact.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/hash.h"
 #include "lib/pool.h"
 #include "lib/rcu.h"
 #include "lib/timeval.h"
+#include "ofproto/group.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto-private.h"
 #include "ofproto/ofproto.h"
@@ -36,6 +38,8 @@ COVERAGE_DEFINE(xlate_set_field_prereq_skip);
 COVERAGE_DEFINE(xlate_rewrite_unsupported);
 COVERAGE_DEFINE(xlate_invalid_ttl);
 COVERAGE_DEFINE(xlate_table_miss);
+COVERAGE_DEFINE(xlate_group_missing);
+COVERAGE_DEFINE(xlate_group_no_live_bucket);
 
 /* ---- xlate cache -------------------------------------------------------- */
 
@@ -52,6 +56,14 @@ struct xc_mac {
  * thread. */
 #define XC_INLINE_RULES 4
 #define XC_INLINE_MACS 2
+#define XC_INLINE_GROUPS 2
+
+/* A group a translation went through, and the bucket it took (SIZE_MAX:
+ * every bucket, for an all group). */
+struct xc_group {
+    struct ofgroup *group; /* Holds a reference. */
+    size_t bucket;
+};
 
 struct xlate_cache {
     struct rule **rules; /* 'inline_rules' or the heap. */
@@ -59,8 +71,11 @@ struct xlate_cache {
     struct xc_mac *macs; /* 'inline_macs' or the heap. */
     size_t n_macs, allocated_macs;
     struct mac_learning *ml; /* Of the MAC entries. */
+    struct xc_group *groups; /* 'inline_groups' or the heap. */
+    size_t n_groups, allocated_groups;
     struct rule *inline_rules[XC_INLINE_RULES];
     struct xc_mac inline_macs[XC_INLINE_MACS];
+    struct xc_group inline_groups[XC_INLINE_GROUPS];
 };
 
 static struct pool *xc_pool;
@@ -86,6 +101,9 @@ xlate_cache_new(void)
     xc->n_macs = 0;
     xc->allocated_macs = XC_INLINE_MACS;
     xc->ml = NULL;
+    xc->groups = xc->inline_groups;
+    xc->n_groups = 0;
+    xc->allocated_groups = XC_INLINE_GROUPS;
     return xc;
 }
 
@@ -104,6 +122,10 @@ xlate_cache_clear(struct xlate_cache *xc)
     }
     xc->n_rules = 0;
     xc->n_macs = 0;
+    for (size_t i = 0; i < xc->n_groups; i++) {
+        ofgroup_unref(xc->groups[i].group);
+    }
+    xc->n_groups = 0;
 }
 
 void
@@ -117,6 +139,9 @@ xlate_cache_delete(struct xlate_cache *xc)
         if (xc->macs != xc->inline_macs) {
             free(xc->macs);
         }
+        if (xc->groups != xc->inline_groups) {
+            free(xc->groups);
+        }
         pool_free(xc);
     }
 }
@@ -128,6 +153,17 @@ xlate_cache_add_rule(struct xlate_cache *xc, struct rule *rule)
                              xc->n_rules + 1, sizeof *xc->rules);
     ofproto_rule_ref(rule);
     xc->rules[xc->n_rules++] = rule;
+}
+
+static void
+xlate_cache_add_group(struct xlate_cache *xc, struct ofgroup *group,
+                      size_t bucket)
+{
+    xc->groups =
+        xgrow_inline(xc->groups, xc->inline_groups, &xc->allocated_groups,
+                     xc->n_groups + 1, sizeof *xc->groups);
+    ofgroup_ref(group);
+    xc->groups[xc->n_groups++] = (struct xc_group){group, bucket};
 }
 
 static void
@@ -149,6 +185,10 @@ xlate_cache_push_stats(struct xlate_cache *xc, uint64_t packets,
     }
     for (size_t i = 0; i < xc->n_rules; i++) {
         ofproto_rule_credit_stats(xc->rules[i], packets, bytes, used);
+    }
+    for (size_t i = 0; i < xc->n_groups; i++) {
+        ofgroup_credit(xc->groups[i].group, xc->groups[i].bucket, packets,
+                       bytes);
     }
     for (size_t i = 0; i < xc->n_macs; i++) {
         const struct xc_mac *m = &xc->macs[i];
@@ -172,6 +212,12 @@ size_t
 xlate_cache_n_macs(const struct xlate_cache *xc)
 {
     return xc->n_macs;
+}
+
+size_t
+xlate_cache_n_groups(const struct xlate_cache *xc)
+{
+    return xc->n_groups;
 }
 
 /* ---- Context ------------------------------------------------------------ */
@@ -233,6 +279,7 @@ xtrace(struct xctx *ctx, unsigned int indent, const char *fmt, ...)
 
 static void xlate_ofpacts(struct xctx *, const struct ofpacts *);
 static void xlate_table(struct xctx *, uint8_t table_id, bool may_miss);
+static void xlate_group(struct xctx *, uint32_t group_id, unsigned int indent);
 
 /* ---- Masks -------------------------------------------------------------- */
 
@@ -1103,6 +1150,9 @@ xlate_ofpact(struct xctx *ctx, const struct ofpact *a, unsigned int indent)
     case OFPACT_GOTO_TABLE:
         xlate_table(ctx, a->goto_table, true);
         break;
+    case OFPACT_GROUP:
+        xlate_group(ctx, a->group_id, indent);
+        break;
     }
     return true;
 }
@@ -1187,6 +1237,176 @@ xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
     ctx->depth--;
     ctx->rule = saved_rule;
     ctx->table_id = saved_table;
+}
+
+/* ---- Groups ------------------------------------------------------------- */
+
+/* Whether bucket 'b' may be used: for ff, its watched port is live and
+ * its watched group has a live bucket ('depth' bounds chains of watched
+ * groups). */
+static bool
+xlate_bucket_is_live(struct xctx *ctx, const struct group_bucket *b,
+                     unsigned int depth)
+{
+    const struct ofgroup *g;
+
+    if (b->watch_port != OFPP_ANY
+        && !ofproto_port_is_live(ctx->ofproto, b->watch_port)) {
+        return false;
+    }
+    if (b->watch_group == GROUP_ID_ANY) {
+        return true;
+    }
+    g = group_table_lookup(ctx->ofproto->groups, b->watch_group);
+    if (!g || depth >= XLATE_MAX_DEPTH) {
+        return false;
+    }
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        if (xlate_bucket_is_live(ctx, &g->buckets[i].b, depth + 1)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The hash a select group chooses by: the 5-tuple of an IP packet
+ * (addresses and protocol, and the ports of TCP, UDP and SCTP), or the
+ * Ethernet addresses and type of anything else.  Un-wildcards exactly
+ * what it hashes. */
+static uint32_t
+xlate_select_hash(struct xctx *ctx)
+{
+    const struct flow *f = &ctx->flow;
+    struct flow *m = &ctx->wc->masks;
+    uint32_t h = hash_int(ntohs(f->dl_type), 0);
+
+    m->dl_type = 0xffff;
+    if (!flow_is_ip(f)) {
+        memset(&m->dl_src, 0xff, sizeof m->dl_src);
+        memset(&m->dl_dst, 0xff, sizeof m->dl_dst);
+        h = hash_bytes(&f->dl_dst, 2 * sizeof f->dl_dst, h);
+        return h;
+    }
+    if (f->dl_type == htons(ETH_TYPE_IP)) {
+        m->nw_src = m->nw_dst = 0xffffffff;
+        h = hash_add64(h, ((uint64_t)f->nw_src << 32) | f->nw_dst);
+    } else {
+        memset(&m->ipv6_src, 0xff, sizeof m->ipv6_src);
+        memset(&m->ipv6_dst, 0xff, sizeof m->ipv6_dst);
+        h = hash_bytes(&f->ipv6_src, 2 * sizeof f->ipv6_src, h);
+    }
+    m->nw_proto = 0xff;
+    h = hash_int(f->nw_proto, h);
+    if (f->nw_proto == IPPROTO_TCP_ || f->nw_proto == IPPROTO_UDP_
+        || f->nw_proto == IPPROTO_SCTP_) {
+        m->tp_src = m->tp_dst = 0xffff;
+        h = hash_int(((uint32_t)f->tp_src << 16) | f->tp_dst, h);
+    }
+    return hash_finish(h, 16);
+}
+
+/* A select group's bucket: live buckets with a weight share the hash
+ * space in proportion to their weights.  Hashes only when there is a
+ * choice, so that a group with one usable bucket keeps megaflows wide. */
+static size_t
+xlate_select_bucket(struct xctx *ctx, const struct ofgroup *g)
+{
+    uint64_t total = 0, point;
+    size_t only = SIZE_MAX, n_usable = 0;
+
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        if (g->buckets[i].b.weight) {
+            total += g->buckets[i].b.weight;
+            only = i;
+            n_usable++;
+        }
+    }
+    if (n_usable <= 1) {
+        return only;
+    }
+    point = (uint64_t)xlate_select_hash(ctx) * total >> 32;
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        if (point < g->buckets[i].b.weight) {
+            return i;
+        }
+        point -= g->buckets[i].b.weight;
+    }
+    return only;
+}
+
+/* The bucket of 'g' the packet takes: SIZE_MAX for every bucket (all) or
+ * for none (no live bucket). */
+static size_t
+xlate_group_choose(struct xctx *ctx, const struct ofgroup *g)
+{
+    switch (g->type) {
+    case GROUP_TYPE_SELECT:
+        return xlate_select_bucket(ctx, g);
+    case GROUP_TYPE_INDIRECT:
+        return g->n_buckets ? 0 : SIZE_MAX;
+    case GROUP_TYPE_FF:
+        for (size_t i = 0; i < g->n_buckets; i++) {
+            if (xlate_bucket_is_live(ctx, &g->buckets[i].b, 0)) {
+                return i;
+            }
+        }
+        return SIZE_MAX;
+    default:
+        return SIZE_MAX;
+    }
+}
+
+/* Runs one bucket on a copy of the packet as it entered the group, as
+ * Open vSwitch does: what the bucket rewrites does not leak into the next
+ * bucket or the actions after the group (the datapath actions already
+ * emitted stay, and the next commit undoes them where needed). */
+static void
+xlate_group_bucket(struct xctx *ctx, const struct ofgroup *g, size_t i,
+                   unsigned int indent)
+{
+    struct flow saved = ctx->flow;
+
+    xtrace(ctx, indent, "bucket %zu", i);
+    ctx->depth++;
+    xlate_ofpacts(ctx, &g->buckets[i].b.ofpacts);
+    ctx->depth--;
+    ctx->flow = saved;
+}
+
+static void
+xlate_group(struct xctx *ctx, uint32_t group_id, unsigned int indent)
+{
+    struct ofgroup *g = group_table_lookup(ctx->ofproto->groups, group_id);
+    size_t bucket;
+
+    if (!g) {
+        COVERAGE_INC(xlate_group_missing);
+        xtrace(ctx, indent, " >> no group %" PRIu32 ", dropping", group_id);
+        return;
+    }
+    if (ctx->depth >= XLATE_MAX_DEPTH) {
+        COVERAGE_INC(xlate_recursion_too_deep);
+        ctx->error = XLATE_RECURSION_TOO_DEEP;
+        return;
+    }
+    if (g->type == GROUP_TYPE_ALL) {
+        for (size_t i = 0; i < g->n_buckets && !ctx->error; i++) {
+            xlate_group_bucket(ctx, g, i, indent + 1);
+        }
+        bucket = SIZE_MAX;
+    } else {
+        bucket = xlate_group_choose(ctx, g);
+        if (bucket == SIZE_MAX) {
+            COVERAGE_INC(xlate_group_no_live_bucket);
+            xtrace(ctx, indent, " >> group %" PRIu32 " has no live bucket",
+                   group_id);
+            return;
+        }
+        xlate_group_bucket(ctx, g, bucket, indent + 1);
+    }
+    if (ctx->xin->xcache) {
+        xlate_cache_add_group(ctx->xin->xcache, g, bucket);
+    }
 }
 
 /* ---- Entry points ------------------------------------------------------- */

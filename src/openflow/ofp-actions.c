@@ -20,6 +20,7 @@ enum ofp_action_type {
     OFPAT_OUTPUT = 0,
     OFPAT_PUSH_VLAN = 17,
     OFPAT_POP_VLAN = 18,
+    OFPAT_GROUP = 22,
     OFPAT_DEC_NW_TTL = 24,
     OFPAT_SET_FIELD = 25,
     OFPAT_EXPERIMENTER = 0xffff,
@@ -385,6 +386,7 @@ ofp_action_fixed_len(uint16_t type)
     case OFPAT_PUSH_VLAN:
     case OFPAT_POP_VLAN:
     case OFPAT_DEC_NW_TTL:
+    case OFPAT_GROUP:
         return 8;
     default:
         return 0;
@@ -413,6 +415,12 @@ decode_action(const uint8_t *a, size_t len, struct ofpacts *out)
         return 0;
     case OFPAT_SET_FIELD:
         return decode_set_field(a, 4, len, false, out);
+    case OFPAT_GROUP:
+        if (ofp_get32(a + 4) > OFPACT_GROUP_MAX) {
+            return OFPERR_BAC_BAD_OUT_GROUP;
+        }
+        ofpacts_put(out, OFPACT_GROUP)->group_id = ofp_get32(a + 4);
+        return 0;
     case OFPAT_EXPERIMENTER:
         if (len < 16) {
             return OFPERR_BAC_BAD_LEN;
@@ -999,6 +1007,15 @@ put_note(struct ofpbuf *b, const struct ofpact *a)
     action_finish(b, ofs);
 }
 
+static void
+put_group(struct ofpbuf *b, uint32_t group_id)
+{
+    size_t ofs = ofp_tlv_start(b, OFPAT_GROUP);
+
+    ofpbuf_put_be32(b, group_id);
+    action_finish(b, ofs);
+}
+
 /* A flat dispatch on the action type: one line per action (or group of
  * OpenFlow 1.0 style rewrites). */
 static void
@@ -1028,6 +1045,9 @@ encode_action(const struct ofpact *a, const struct match *match,
         break;
     case OFPACT_PUSH_VLAN:
         put_push_vlan(b, a);
+        break;
+    case OFPACT_GROUP:
+        put_group(b, a->group_id);
         break;
     case OFPACT_DEC_TTL:
         action_finish(b, ofp_tlv_start(b, OFPAT_DEC_NW_TTL));

@@ -1,0 +1,536 @@
+/* Unit tests for src/ofproto/group.c and the group action in xlate.c:
+ * the text of group-mods (as ovs-ofctl writes and prints it), the checks
+ * and errors of the table (as Open vSwitch 3.1 answers them, checked with
+ * /work/shared/tools/ovs-sandbox.sh), flows that name groups, the
+ * translation of each group type with its megaflow, and the crediting of
+ * group and bucket counters through the xlate cache. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "datapath/dp-actions.h"
+#include "flow/flow-text.h"
+#include "flow/flow.h"
+#include "lib/dynamic-string.h"
+#include "lib/rcu.h"
+#include "ofproto/group.h"
+#include "ofproto/ofproto.h"
+#include "ofproto/xlate.h"
+#include "unit-rcu.h"
+#include "unit-switch.h"
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+static void
+add_group(struct ofproto *ofp, const char *text)
+{
+    char *error = NULL;
+
+    if (ofproto_group_mod_str(ofp, text, GROUP_MOD_ADD, &error)) {
+        fail_msg("add-group \"%s\": %s", text, error);
+    }
+}
+
+static int
+group_mod_errno(struct ofproto *ofp, const char *text, int command)
+{
+    char *error = NULL;
+    int rc = ofproto_group_mod_str(ofp, text, command, &error);
+
+    if (rc) {
+        assert_non_null(error);
+        assert_null(strchr(error, '\n'));
+    }
+    free(error);
+    return rc;
+}
+
+static void
+add_flow(struct ofproto *ofp, const char *line)
+{
+    char *error = NULL;
+
+    if (ofproto_flow_mod_str(ofp, line, FLOW_TEXT_ADD, &error)) {
+        fail_msg("add-flow \"%s\": %s", line, error);
+    }
+}
+
+/* What ofproto/trace says of 'flow_text': its "Megaflow:" and "Datapath
+ * actions:" lines, and whether the translation failed. */
+struct traced {
+    char megaflow[256];
+    char actions[256];
+    bool failed;
+};
+
+static void
+copy_line(const char *text, const char *label, char *dst, size_t size)
+{
+    const char *p = strstr(text, label);
+
+    assert_non_null(p);
+    p += strlen(label);
+    snprintf(dst, size, "%.*s", (int)strcspn(p, "\n"), p);
+}
+
+static struct traced
+trace(struct ofproto *ofp, const char *flow_text)
+{
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *error = NULL;
+    struct traced t;
+
+    if (ofproto_trace(ofp, flow_text, &out, &error)) {
+        fail_msg("trace \"%s\": %s", flow_text, error);
+    }
+    copy_line(ds_cstr(&out), "\nMegaflow: ", t.megaflow, sizeof t.megaflow);
+    copy_line(ds_cstr(&out), "\nDatapath actions: ", t.actions,
+              sizeof t.actions);
+    t.failed = strstr(ds_cstr(&out), "Translation failed") != NULL;
+    ds_destroy(&out);
+    return t;
+}
+
+static void
+assert_traced(struct ofproto *ofp, const char *flow_text, const char *actions,
+              const char *megaflow)
+{
+    struct traced t = trace(ofp, flow_text);
+
+    if (strcmp(t.actions, actions) || strcmp(t.megaflow, megaflow)) {
+        fail_msg("%s:\n  actions  %s\n  expected %s\n  megaflow %s\n"
+                 "  expected %s",
+                 flow_text, t.actions, actions, t.megaflow, megaflow);
+    }
+}
+
+/* Translates 'flow_text' recording what it went through in 'xc'. */
+static void
+translate_into_cache(struct ofproto *ofp, const char *flow_text,
+                     struct xlate_cache *xc)
+{
+    struct xlate_out xout;
+    struct xlate_in xin;
+    struct match m;
+    char *error = NULL;
+
+    assert_int_equal(match_from_string(flow_text, &m, &error), 0);
+    xlate_in_init(&xin, ofp, &m.flow);
+    xin.xcache = xc;
+    assert_int_equal(xlate_actions(&xin, &xout), XLATE_OK);
+    xlate_out_uninit(&xout);
+}
+
+static char *
+dump(struct ofproto *ofp, uint32_t id, bool stats)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ofproto_dump_groups(ofp, id, stats, &s);
+    return ds_steal_cstr(&s);
+}
+
+/* ---- Text --------------------------------------------------------------- */
+
+/* What ovs-ofctl -O OpenFlow13 dump-groups printed for these add-group
+ * arguments against Open vSwitch 3.1. */
+static void
+test_group_text_prints_as_ovs_ofctl(void **state)
+{
+    static const char *const cases[][2] = {
+        {"group_id=1,type=select,bucket=weight:10,actions=output:2,"
+         "bucket=weight:20,actions=output:3",
+         "group_id=1,type=select,bucket=weight:10,actions=output:2,"
+         "bucket=weight:20,actions=output:3"},
+        {"group_id=10,type=select,bucket=actions=output:2,bucket=output:3",
+         "group_id=10,type=select,bucket=actions=output:2,"
+         "bucket=actions=output:3"},
+        {"group_id=4,type=fast_failover,bucket=watch_port:2,"
+         "actions=output:2,bucket=watch_port:3,actions=output:3",
+         "group_id=4,type=ff,bucket=watch_port:2,actions=output:2,"
+         "bucket=watch_port:3,actions=output:3"},
+        {"group_id=13,type=ff,bucket=watch_group:10,actions=output:2,"
+         "bucket=watch_port:any,watch_group:4,actions=drop",
+         "group_id=13,type=ff,bucket=watch_group:10,actions=output:2,"
+         "bucket=watch_group:4,actions=drop"},
+        {"group_id=14,type=all", "group_id=14,type=all"},
+        {"group_id=15,type=indirect,bucket=mod_dl_src:00:11:22:33:44:55,"
+         "output:3",
+         /* Open vSwitch prints set_field: ovs-ofctl carried it over
+          * OpenFlow 1.3 (flowswitch-ctl does too, test_groups.py). */
+         "group_id=15,type=indirect,bucket=actions=mod_dl_src:"
+         "00:11:22:33:44:55,output:3"},
+        {"group_id=32,type=select,bucket=weight:0,actions=output:2",
+         "group_id=32,type=select,bucket=weight:0,actions=output:2"},
+        {"group_id=5,type=all,bucket=actions=group:99",
+         "group_id=5,type=all,bucket=actions=group:99"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        struct group_mod gm;
+        char *error = NULL;
+
+        if (group_mod_parse(cases[i][0], GROUP_MOD_ADD, &gm, &error)) {
+            fail_msg("\"%s\": %s", cases[i][0], error);
+        }
+        group_format(&gm, &s);
+        assert_string_equal(ds_cstr(&s), cases[i][1]);
+        ds_destroy(&s);
+        group_mod_destroy(&gm);
+    }
+}
+
+/* ovs-ofctl's own refusals, and the selection methods flowswitch lacks. */
+static void
+test_group_text_refusals(void **state)
+{
+    static const char *const bad[] = {
+        "group_id=1,type=all,bucket=weight:5,actions=output:2",
+        "group_id=1,type=ff,bucket=actions=output:2",
+        "group_id=1,type=indirect,bucket=output:2,bucket=output:3",
+        "group_id=1,type=select,selection_method=hash,bucket=output:2",
+        "group_id=1,type=fancy",
+        "type=all,bucket=output:2",
+        "group_id=1,type=all,bucket=output:2,nonsense:1",
+        "group_id=1,type=all,bucket=watch_port:0,actions=output:2",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        struct group_mod gm;
+        char *error = NULL;
+
+        if (!group_mod_parse(bad[i], GROUP_MOD_ADD, &gm, &error)) {
+            fail_msg("\"%s\" was accepted", bad[i]);
+        }
+        assert_non_null(error);
+        assert_non_null(strstr(error, "group: "));
+        free(error);
+        group_mod_destroy(&gm);
+    }
+}
+
+/* ---- The table ---------------------------------------------------------- */
+
+static void
+test_group_mod_errors_as_open_vswitch(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    struct group_mod gm;
+    char *error = NULL;
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=all,bucket=output:2");
+    assert_int_equal(
+        group_mod_errno(ofp, "group_id=1,type=all", GROUP_MOD_ADD), EEXIST);
+    assert_int_equal(
+        group_mod_errno(ofp, "group_id=50,type=all", GROUP_MOD_MODIFY),
+        ENOENT);
+    /* Deleting what does not exist succeeds, as in Open vSwitch. */
+    assert_int_equal(group_mod_errno(ofp, "group_id=77", GROUP_MOD_DELETE), 0);
+
+    /* What only a wire group-mod can say. */
+    group_mod_init(&gm, GROUP_MOD_ADD);
+    gm.group_id = 2;
+    gm.type = GROUP_TYPE_ALL;
+    group_mod_add_bucket(&gm)->watch_port = 2;
+    assert_int_equal(ofproto_group_mod(ofp, &gm, &error),
+                     GROUP_ERR_WATCH_UNSUPPORTED);
+    free(error);
+    gm.type = 7;
+    assert_int_equal(ofproto_group_mod(ofp, &gm, &error), GROUP_ERR_BAD_TYPE);
+    free(error);
+    gm.type = GROUP_TYPE_INDIRECT;
+    gm.buckets[0].watch_port = OFPP_ANY;
+    gm.n_buckets = 0;
+    assert_int_equal(ofproto_group_mod(ofp, &gm, &error),
+                     GROUP_ERR_INVALID_GROUP);
+    free(error);
+    gm.n_buckets = 1;
+    gm.group_id = GROUP_ID_MAX + 1;
+    assert_int_equal(ofproto_group_mod(ofp, &gm, &error),
+                     GROUP_ERR_INVALID_GROUP);
+    free(error);
+    group_mod_destroy(&gm);
+
+    assert_string_equal(dump(ofp, GROUP_ID_ALL, false) + 0,
+                        " group_id=1,type=all,bucket=actions=output:2\n");
+    ofproto_destroy(ofp);
+}
+
+/* A flow may name only an existing group (OFPBAC_BAD_OUT_GROUP); a group
+ * may name any group, itself included, as in Open vSwitch. */
+static void
+test_flows_must_name_existing_groups(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    char *error = NULL;
+
+    (void)state;
+    assert_int_equal(ofproto_flow_mod_str(ofp, "in_port=1,actions=group:44",
+                                          FLOW_TEXT_ADD, &error),
+                     ENOENT);
+    assert_non_null(strstr(error, "group:44"));
+    free(error);
+    add_group(ofp, "group_id=7,type=all,bucket=actions=group:7");
+    add_group(ofp, "group_id=5,type=all,bucket=actions=group:99");
+    add_flow(ofp, "in_port=1,actions=group:7");
+    /* The loop is cut by the depth limit: the translation drops. */
+    assert_true(trace(ofp, "in_port=1,udp").failed);
+    ofproto_destroy(ofp);
+}
+
+/* Deleting a group deletes the flows that name it, not the groups that
+ * chain to it; ref_count counts the flows. */
+static void
+test_deleting_a_group_deletes_its_flows(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char *text;
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=all,bucket=output:2");
+    add_group(ofp, "group_id=6,type=all,bucket=actions=group:1");
+    add_flow(ofp, "in_port=1,actions=group:1");
+    add_flow(ofp, "in_port=3,actions=output:2,group:1");
+    add_flow(ofp, "in_port=2,actions=group:6");
+    text = dump(ofp, 1, true);
+    assert_non_null(strstr(text, "ref_count=2,"));
+    free(text);
+    assert_int_equal(group_mod_errno(ofp, "group_id=1", GROUP_MOD_DELETE), 0);
+    ofproto_dump_flows(ofp, NULL, &s);
+    assert_null(strstr(ds_cstr(&s), "group:1"));
+    assert_non_null(strstr(ds_cstr(&s), "in_port=2 actions=group:6"));
+    ds_destroy(&s);
+    text = dump(ofp, GROUP_ID_ALL, false);
+    assert_string_equal(text, " group_id=6,type=all,bucket=actions=group:1\n");
+    free(text);
+    assert_int_equal(group_mod_errno(ofp, "", GROUP_MOD_DELETE), 0);
+    assert_int_equal(ofproto_n_rules(ofp), 0);
+    ofproto_destroy(ofp);
+}
+
+static void
+test_group_changes_move_the_change_sequence(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    uint64_t seq = ofproto_get_change_seq(ofp);
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=all,bucket=output:2");
+    assert_true(ofproto_get_change_seq(ofp) != seq);
+    seq = ofproto_get_change_seq(ofp);
+    assert_int_equal(ofproto_port_set_live(ofp, 2, false), 0);
+    assert_true(ofproto_get_change_seq(ofp) != seq);
+    assert_int_equal(ofproto_port_set_live(ofp, 9, false), ENOENT);
+    ofproto_destroy(ofp);
+}
+
+/* ---- Translation -------------------------------------------------------- */
+
+/* Open vSwitch 3.1 (dpctl/dump-flows) for the same group and packet:
+ * set(eth(src=00:00:00:00:00:aa)),2,set(eth(src=00:00:00:00:00:01)),3
+ * with eth(src=00:00:00:00:00:01) in the megaflow. */
+static void
+test_all_group_runs_each_bucket_on_the_entering_packet(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+
+    (void)state;
+    add_group(ofp, "group_id=2,type=all,bucket=actions=mod_dl_src:"
+                   "00:00:00:00:00:aa,output:2,bucket=actions=output:3");
+    add_flow(ofp, "in_port=1,actions=group:2,output:1");
+    assert_traced(ofp, "in_port=1,udp,dl_src=00:00:00:00:00:01",
+                  "set(eth(src=00:00:00:00:00:aa)),2,"
+                  "set(eth(src=00:00:00:00:00:01)),3",
+                  "in_port=1,dl_src=00:00:00:00:00:01");
+    ofproto_destroy(ofp);
+}
+
+static void
+test_indirect_group_runs_its_bucket(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+
+    (void)state;
+    add_group(ofp, "group_id=3,type=indirect,bucket=output:3");
+    add_flow(ofp, "in_port=1,actions=group:3");
+    assert_traced(ofp, "in_port=1,tcp,tp_dst=80", "3", "in_port=1");
+    ofproto_destroy(ofp);
+}
+
+/* The first live bucket; a watched port that goes down moves the
+ * traffic; no live bucket drops; a watched group is live when one of its
+ * buckets is. */
+static void
+test_fast_failover_takes_the_first_live_bucket(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+
+    (void)state;
+    add_group(ofp, "group_id=4,type=ff,bucket=watch_port:2,actions=output:2,"
+                   "bucket=watch_port:3,actions=output:3");
+    add_group(ofp, "group_id=5,type=ff,bucket=watch_group:4,actions=output:1,"
+                   "bucket=watch_port:3,actions=output:3");
+    add_flow(ofp, "in_port=1,actions=group:4");
+    add_flow(ofp, "in_port=2,actions=group:5");
+    assert_string_equal(trace(ofp, "in_port=1,udp").actions, "2");
+    assert_string_equal(trace(ofp, "in_port=2,udp").actions, "1");
+    ofproto_port_set_live(ofp, 2, false);
+    assert_string_equal(trace(ofp, "in_port=1,udp").actions, "3");
+    assert_string_equal(trace(ofp, "in_port=1,udp").megaflow, "in_port=1");
+    ofproto_port_set_live(ofp, 3, false);
+    assert_string_equal(trace(ofp, "in_port=1,udp").actions, "drop");
+    /* Group 4 has no live bucket now: group 5 falls to its next one,
+     * watching port 3, down too. */
+    assert_string_equal(trace(ofp, "in_port=2,udp").actions, "drop");
+    ofproto_port_set_live(ofp, 2, true);
+    assert_string_equal(trace(ofp, "in_port=1,udp").actions, "2");
+    assert_string_equal(trace(ofp, "in_port=2,udp").actions, "1");
+    ofproto_destroy(ofp);
+}
+
+/* One usable bucket: no hash, the megaflow stays wide.  Several: exactly
+ * the hashed fields are un-wildcarded. */
+static void
+test_select_unwildcards_only_what_it_hashes(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    struct traced r;
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=select,bucket=output:2");
+    add_group(ofp, "group_id=2,type=select,bucket=output:2,bucket=output:3");
+    add_group(ofp, "group_id=3,type=select,bucket=weight:0,output:3,"
+                   "bucket=output:2");
+    add_flow(ofp, "in_port=1,actions=group:1");
+    add_flow(ofp, "in_port=2,actions=group:2");
+    add_flow(ofp, "in_port=3,actions=group:3");
+    assert_traced(ofp, "in_port=1,udp,nw_src=10.0.0.1,tp_dst=53", "2",
+                  "in_port=1");
+    assert_traced(ofp, "in_port=3,udp,nw_src=10.0.0.1,tp_dst=53", "2",
+                  "in_port=3");
+    r = trace(ofp, "in_port=2,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,"
+                   "tp_src=1000,tp_dst=53");
+    assert_string_equal(r.megaflow, "udp,in_port=2,nw_src=10.0.0.1,"
+                                    "nw_dst=10.0.0.2,tp_src=1000,tp_dst=53");
+    r = trace(ofp, "in_port=2,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.2");
+    assert_string_equal(r.megaflow, "icmp,in_port=2,nw_src=10.0.0.1,"
+                                    "nw_dst=10.0.0.2");
+    r = trace(ofp, "in_port=2,arp,dl_src=00:00:00:00:00:01,"
+                   "dl_dst=00:00:00:00:00:02");
+    assert_string_equal(r.megaflow, "arp,in_port=2,dl_src=00:00:00:00:00:01,"
+                                    "dl_dst=00:00:00:00:00:02");
+    ofproto_destroy(ofp);
+}
+
+/* Over many 5-tuples the buckets share the flows in proportion to their
+ * weights (1:3; the bound allows for chance, not for a wrong split), and
+ * one 5-tuple always takes the same bucket. */
+static void
+test_select_respects_weights(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    unsigned int to3 = 0, n = 4000;
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=select,bucket=weight:10,output:2,"
+                   "bucket=weight:30,output:3");
+    add_flow(ofp, "in_port=1,actions=group:1");
+    for (unsigned int i = 0; i < n; i++) {
+        char flow[128];
+        struct traced a, b;
+
+        snprintf(flow, sizeof flow,
+                 "in_port=1,tcp,nw_src=10.0.%u.%u,nw_dst=10.1.0.1,"
+                 "tp_src=%u,tp_dst=80",
+                 i / 250, i % 250, 1024 + i);
+        a = trace(ofp, flow);
+        b = trace(ofp, flow);
+        assert_string_equal(a.actions, b.actions);
+        to3 += !strcmp(a.actions, "3");
+    }
+    /* Expected 3000; binomial sd ~27. */
+    assert_in_range(to3, 2800, 3200);
+    ofproto_destroy(ofp);
+}
+
+/* ---- Statistics --------------------------------------------------------- */
+
+/* Credits pushed through a cache reach the group and the bucket taken
+ * (every bucket for an all group), exactly, and survive no modify (a
+ * modified group starts from zero, as in Open vSwitch). */
+static void
+test_xlate_cache_credits_groups_and_buckets(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    struct xlate_cache *xc = xlate_cache_new();
+    struct xlate_cache *xc2 = xlate_cache_new();
+    char *text;
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=all,bucket=output:2,bucket=output:3");
+    add_group(ofp, "group_id=2,type=ff,bucket=watch_port:2,actions=output:2,"
+                   "bucket=watch_port:3,actions=output:3");
+    add_flow(ofp, "in_port=1,actions=group:1");
+    add_flow(ofp, "in_port=2,actions=group:2");
+    ofproto_port_set_live(ofp, 2, false);
+    translate_into_cache(ofp, "in_port=1,udp", xc);
+    translate_into_cache(ofp, "in_port=2,udp", xc2);
+    assert_int_equal(xlate_cache_n_groups(xc), 1);
+    xlate_cache_push_stats(xc, 3, 300, 5000);
+    xlate_cache_push_stats(xc, 2, 128, 6000);
+    xlate_cache_push_stats(xc2, 7, 700, 6000);
+    text = dump(ofp, 1, true);
+    assert_non_null(strstr(text, ",ref_count=1,packet_count=5,byte_count=428,"
+                                 "bucket0:packet_count=5,byte_count=428,"
+                                 "bucket1:packet_count=5,byte_count=428\n"));
+    free(text);
+    text = dump(ofp, 2, true);
+    assert_non_null(strstr(text, ",packet_count=7,byte_count=700,"
+                                 "bucket0:packet_count=0,byte_count=0,"
+                                 "bucket1:packet_count=7,byte_count=700\n"));
+    free(text);
+
+    /* The cache keeps a deleted group alive: a late push is harmless. */
+    assert_int_equal(group_mod_errno(ofp, "group_id=1", GROUP_MOD_DELETE), 0);
+    rcu_synchronize();
+    xlate_cache_push_stats(xc, 1, 64, 7000);
+    xlate_cache_delete(xc);
+    xlate_cache_delete(xc2);
+    ofproto_destroy(ofp);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_group_text_prints_as_ovs_ofctl),
+        cmocka_unit_test(test_group_text_refusals),
+        cmocka_unit_test(test_group_mod_errors_as_open_vswitch),
+        cmocka_unit_test(test_flows_must_name_existing_groups),
+        cmocka_unit_test(test_deleting_a_group_deletes_its_flows),
+        cmocka_unit_test(test_group_changes_move_the_change_sequence),
+        cmocka_unit_test(
+            test_all_group_runs_each_bucket_on_the_entering_packet),
+        cmocka_unit_test(test_indirect_group_runs_its_bucket),
+        cmocka_unit_test(test_fast_failover_takes_the_first_live_bucket),
+        cmocka_unit_test(test_select_unwildcards_only_what_it_hashes),
+        cmocka_unit_test(test_select_respects_weights),
+        cmocka_unit_test(test_xlate_cache_credits_groups_and_buckets),
+    };
+
+    return cmocka_run_group_tests(tests, unit_rcu_group_setup,
+                                  unit_rcu_group_teardown);
+}
