@@ -18,6 +18,8 @@ COVERAGE_DEFINE(ofp_encode_action_skipped);
 
 enum ofp_action_type {
     OFPAT_OUTPUT = 0,
+    OFPAT11_SET_TP_SRC = 9, /* Deprecated in 1.3; OVS still sends it. */
+    OFPAT11_SET_TP_DST = 10,
     OFPAT_PUSH_VLAN = 17,
     OFPAT_POP_VLAN = 18,
     OFPAT_GROUP = 22,
@@ -387,6 +389,8 @@ ofp_action_fixed_len(uint16_t type)
     case OFPAT_POP_VLAN:
     case OFPAT_DEC_NW_TTL:
     case OFPAT_GROUP:
+    case OFPAT11_SET_TP_SRC:
+    case OFPAT11_SET_TP_DST:
         return 8;
     default:
         return 0;
@@ -415,6 +419,12 @@ decode_action(const uint8_t *a, size_t len, struct ofpacts *out)
         return 0;
     case OFPAT_SET_FIELD:
         return decode_set_field(a, 4, len, false, out);
+    case OFPAT11_SET_TP_SRC:
+    case OFPAT11_SET_TP_DST:
+        ofpacts_put(out, type == OFPAT11_SET_TP_SRC ? OFPACT_SET_L4_SRC
+                                                    : OFPACT_SET_L4_DST)
+            ->l4_port = ofp_get16(a + 4);
+        return 0;
     case OFPAT_GROUP:
         if (ofp_get32(a + 4) > OFPACT_GROUP_MAX) {
             return OFPERR_BAC_BAD_OUT_GROUP;
@@ -865,8 +875,22 @@ put_controller(struct ofpbuf *b, const struct ofpact *a)
     action_finish(b, ofs);
 }
 
+/* mod_tp_src/mod_tp_dst where no match says TCP, UDP or SCTP (a group's
+ * bucket): OpenFlow 1.1's set_tp action, as Open vSwitch sends it. */
+static void
+put_of11_set_tp(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs =
+        ofp_tlv_start(b, a->type == OFPACT_SET_L4_SRC ? OFPAT11_SET_TP_SRC
+                                                      : OFPAT11_SET_TP_DST);
+
+    ofpbuf_put_be16(b, a->l4_port);
+    action_finish(b, ofs);
+}
+
 /* The OpenFlow 1.0 style rewrites (mod_dl_src, mod_nw_tos, ...): a
- * set_field of the field they write. */
+ * set_field of the field they write (mod_tp_* without a match: see
+ * put_of11_set_tp()). */
 static void
 put_of10_set(struct ofpbuf *b, const struct ofpact *a,
              const struct match *match)
@@ -900,6 +924,10 @@ put_of10_set(struct ofpbuf *b, const struct ofpact *a,
         break;
     case OFPACT_SET_L4_SRC:
     case OFPACT_SET_L4_DST:
+        if (!match) {
+            put_of11_set_tp(b, a);
+            break;
+        }
         be = htons(a->l4_port);
         put_simple_set(
             b, a->type == OFPACT_SET_L4_SRC ? FIELD_TP_SRC : FIELD_TP_DST, &be,
