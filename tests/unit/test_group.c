@@ -15,10 +15,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 
 #include "datapath/dp-actions.h"
 #include "flow/flow-text.h"
 #include "flow/flow.h"
+#include "lib/atomic.h"
 #include "lib/dynamic-string.h"
 #include "lib/rcu.h"
 #include "ofproto/group.h"
@@ -512,6 +514,95 @@ test_xlate_cache_credits_groups_and_buckets(void **state)
     ofproto_destroy(ofp);
 }
 
+/* ---- Concurrency -------------------------------------------------------- */
+
+struct readers {
+    struct ofproto *ofp;
+    int stop;     /* Atomic. */
+    int n_wrong;  /* Atomic: translations that were neither old nor new. */
+    int n_rounds; /* Atomic. */
+};
+
+/* A handler's life: translate with a cache, credit it, drop it. */
+static void *
+reader_main(void *r_)
+{
+    struct readers *r = r_;
+    struct match m;
+    char *error = NULL;
+
+    rcu_thread_register();
+    assert_int_equal(match_from_string("in_port=1,udp,tp_src=7", &m, &error),
+                     0);
+    while (!atomic_load_acquire(&r->stop)) {
+        struct xlate_cache *xc = xlate_cache_new();
+        struct ds text = DS_EMPTY_INITIALIZER;
+        struct xlate_out xout;
+        struct xlate_in xin;
+
+        xlate_in_init(&xin, r->ofp, &m.flow);
+        xin.xcache = xc;
+        xlate_actions(&xin, &xout);
+        dp_actions_format(xout.actions, &text);
+        if (strcmp(ds_cstr(&text), "2,3") && strcmp(ds_cstr(&text), "2")
+            && strcmp(ds_cstr(&text), "3")) {
+            atomic_fetch_add_relaxed(&r->n_wrong, 1);
+        }
+        ds_destroy(&text);
+        xlate_out_uninit(&xout);
+        xlate_cache_push_stats(xc, 1, 60, 1);
+        xlate_cache_delete(xc);
+        atomic_fetch_add_relaxed(&r->n_rounds, 1);
+    }
+    rcu_thread_unregister();
+    return NULL;
+}
+
+/* Group-mods and port state changes while handlers translate: every
+ * translation sees one whole group (all: "2,3"; select or ff: "2" or
+ * "3"), and caches that outlive the groups they hold free cleanly (ASan
+ * and TSan runs make this test mean something). */
+static void
+test_group_changes_are_whole_for_concurrent_translation(void **state)
+{
+    struct readers r = {unit_bridge(), 0, 0, 0};
+    pthread_t threads[2];
+
+    (void)state;
+    add_group(r.ofp, "group_id=1,type=all,bucket=output:2,bucket=output:3");
+    add_flow(r.ofp, "in_port=1,actions=group:1");
+    for (int i = 0; i < 2; i++) {
+        pthread_create(&threads[i], NULL, reader_main, &r);
+    }
+    /* 300 changes at least, and until the readers translated 300 times
+     * (they may start late): interleaving, not timing, is the point. */
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
+
+    for (int round = 0; round < 300 || atomic_load_relaxed(&r.n_rounds) < 300;
+         round++) {
+        static const char *const versions[] = {
+            "group_id=1,type=all,bucket=output:2,bucket=output:3",
+            "group_id=1,type=select,bucket=output:2,bucket=output:3",
+            "group_id=1,type=ff,bucket=watch_port:2,actions=output:2,"
+            "bucket=watch_port:3,actions=output:3",
+        };
+
+        assert_int_equal(
+            group_mod_errno(r.ofp, versions[round % 3], GROUP_MOD_MODIFY), 0);
+        ofproto_port_set_live(r.ofp, 2, round % 2);
+        add_group(r.ofp, "group_id=7,type=all");
+        assert_int_equal(
+            group_mod_errno(r.ofp, "group_id=7", GROUP_MOD_DELETE), 0);
+        assert_true(time_msec() < deadline);
+    }
+    atomic_store_release(&r.stop, 1);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    assert_int_equal(r.n_wrong, 0);
+    ofproto_destroy(r.ofp);
+}
+
 int
 main(void)
 {
@@ -529,6 +620,8 @@ main(void)
         cmocka_unit_test(test_select_unwildcards_only_what_it_hashes),
         cmocka_unit_test(test_select_respects_weights),
         cmocka_unit_test(test_xlate_cache_credits_groups_and_buckets),
+        cmocka_unit_test(
+            test_group_changes_are_whole_for_concurrent_translation),
     };
 
     return cmocka_run_group_tests(tests, unit_rcu_group_setup,
