@@ -640,9 +640,13 @@ group_table_apply(struct group_table *t, const struct group_mod *gm,
             (*removedp)[(*n_removedp)++] = set->groups[k]->group_id;
         }
     }
+    /* A modified group keeps its age but counts from zero, as in Open
+     * vSwitch. */
     group_table_publish(
         t, lo, hi,
-        gm->command == GROUP_MOD_DELETE ? NULL : ofgroup_create(gm, now));
+        gm->command == GROUP_MOD_DELETE
+            ? NULL
+            : ofgroup_create(gm, exists ? set->groups[i]->created : now));
     return GROUP_OK;
 }
 

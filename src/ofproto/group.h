@@ -23,7 +23,7 @@
  * does not exist or the group itself: translation then drops (recursion is
  * bounded by xlate's depth limit).  Delete of an unknown id succeeds;
  * GROUP_ID_ALL deletes every group.  A modify replaces the type and the
- * buckets and starts the counters again.  Deleting a group deletes the
+ * buckets and starts the counters again (the duration goes on).  Deleting a group deletes the
  * flows whose actions name it (ofproto.c), not the groups that chain to it.
  *
  * Text (group_mod_parse(), group_format()): ovs-ofctl's syntax and

@@ -470,6 +470,31 @@ test_select_respects_weights(void **state)
 
 /* ---- Statistics --------------------------------------------------------- */
 
+static uint64_t
+group_age(struct ofproto *ofp, uint32_t id)
+{
+    struct group_info *infos;
+    size_t n = ofproto_collect_groups(ofp, id, &infos);
+    uint64_t age;
+
+    assert_int_equal(n, 1);
+    age = infos[0].duration_ms;
+    group_infos_free(infos, n);
+    return age;
+}
+
+/* Polls (with the unit deadline) until group 'id' is 'ms' old. */
+static void
+wait_group_age(struct ofproto *ofp, uint32_t id, uint64_t ms)
+{
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
+
+    while (group_age(ofp, id) < ms) {
+        assert_true(time_msec() < deadline);
+        unit_pause_briefly();
+    }
+}
+
 /* Credits pushed through a cache reach the group and the bucket taken
  * (every bucket for an all group), exactly, and survive no modify (a
  * modified group starts from zero, as in Open vSwitch). */
@@ -504,6 +529,21 @@ test_xlate_cache_credits_groups_and_buckets(void **state)
                                  "bucket0:packet_count=0,byte_count=0,"
                                  "bucket1:packet_count=7,byte_count=700\n"));
     free(text);
+
+    /* A modified group counts from zero but keeps its age; what a cache
+     * of the old group pushes later is not the new group's. */
+    wait_group_age(ofp, 2, 5);
+    assert_int_equal(group_mod_errno(ofp,
+                                     "group_id=2,type=ff,"
+                                     "bucket=watch_port:3,actions=output:3",
+                                     GROUP_MOD_MODIFY),
+                     0);
+    xlate_cache_push_stats(xc2, 1, 100, 7000);
+    text = dump(ofp, 2, true);
+    assert_non_null(strstr(text, ",packet_count=0,byte_count=0,"
+                                 "bucket0:packet_count=0,byte_count=0\n"));
+    free(text);
+    assert_true(group_age(ofp, 2) >= 5);
 
     /* The cache keeps a deleted group alive: a late push is harmless. */
     assert_int_equal(group_mod_errno(ofp, "group_id=1", GROUP_MOD_DELETE), 0);
