@@ -206,6 +206,27 @@ parse_bucket_property(const char *key, const char *value, const char *text,
     return EINVAL;
 }
 
+/* A bucket holds actions, not instructions (ovs-ofctl: "goto_table
+ * instruction not allowed here"). */
+static int
+check_bucket_actions(const struct ofpacts *ofpacts, const char *text,
+                     char **errorp)
+{
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        enum ofpact_type type = ofpacts->acts[i].type;
+
+        if (type == OFPACT_GOTO_TABLE || type == OFPACT_WRITE_METADATA) {
+            *errorp = xasprintf("group: %s is an instruction, not allowed "
+                                "in bucket \"%s\" (expected actions)",
+                                type == OFPACT_GOTO_TABLE ? "goto_table"
+                                                          : "write_metadata",
+                                text);
+            return EINVAL;
+        }
+    }
+    return 0;
+}
+
 static bool
 is_bucket_property(const char *p, size_t n)
 {
@@ -262,7 +283,7 @@ parse_bucket(const char *text, struct group_mod *gm, bool *weight_given,
         free(actions_error);
         return EINVAL;
     }
-    return 0;
+    return check_bucket_actions(&b->ofpacts, text, errorp);
 }
 
 static int

@@ -51,6 +51,7 @@ GROUPS = [
     "group_id=15,type=indirect,bucket=mod_dl_src:00:11:22:33:44:55,output:3",
     "group_id=16,type=indirect,bucket=actions=mod_tp_dst:99,mod_tp_src:7,"
     "output:3",
+    "group_id=9,type=all,bucket=actions=resubmit(,1),controller",
 ]
 OVS_DUMP = """\
  group_id=1,type=select,bucket=weight:10,actions=output:2,bucket=weight:20,actions=output:3
@@ -61,6 +62,7 @@ OVS_DUMP = """\
  group_id=4,type=ff,bucket=watch_port:2,actions=output:2,bucket=watch_port:3,actions=output:3
  group_id=5,type=all,bucket=actions=group:99
  group_id=6,type=all,bucket=actions=group:1
+ group_id=9,type=all,bucket=actions=resubmit(,1),CONTROLLER:65535
 """
 OVS_STATS_1 = ("group_id=1,ref_count=1,packet_count=0,byte_count=0,"
                "bucket0:packet_count=0,byte_count=0,"
@@ -161,6 +163,9 @@ def test_control_socket_group_commands(switch):
     res = d.ctl_run("add-group", "group_id=9,type=ff,bucket=output:2",
                     check=False)
     assert "fast failover bucket requires watch_port" in res.stderr
+    res = d.ctl_run("add-group", "group_id=9,type=all,bucket=goto_table:1",
+                    check=False)
+    assert "goto_table is an instruction" in res.stderr
     d.ctl("del-groups", "group_id=8")
     assert d.ctl("dump-groups") == ""
 

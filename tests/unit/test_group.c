@@ -205,6 +205,8 @@ test_group_text_refusals(void **state)
         "type=all,bucket=output:2",
         "group_id=1,type=all,bucket=output:2,nonsense:1",
         "group_id=1,type=all,bucket=watch_port:0,actions=output:2",
+        "group_id=1,type=all,bucket=actions=goto_table:1",
+        "group_id=1,type=all,bucket=actions=output:2,write_metadata:1",
     };
 
     (void)state;
