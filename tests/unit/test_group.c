@@ -232,6 +232,7 @@ test_group_mod_errors_as_open_vswitch(void **state)
     struct ofproto *ofp = unit_bridge();
     struct group_mod gm;
     char *error = NULL;
+    char *text;
 
     (void)state;
     add_group(ofp, "group_id=1,type=all,bucket=output:2");
@@ -267,8 +268,10 @@ test_group_mod_errors_as_open_vswitch(void **state)
     free(error);
     group_mod_destroy(&gm);
 
-    assert_string_equal(dump(ofp, GROUP_ID_ALL, false) + 0,
+    text = dump(ofp, GROUP_ID_ALL, false);
+    assert_string_equal(text,
                         " group_id=1,type=all,bucket=actions=output:2\n");
+    free(text);
     ofproto_destroy(ofp);
 }
 

@@ -660,6 +660,7 @@ test_group_mod_round_trips(void **state)
                                      GROUP_MOD_ADD, &gm, &error),
                      0);
     ofp_encode_group_mod(&buf, 1, &gm);
+    group_mod_destroy(&gm);
     buf.data[16 + 1] = 64; /* The bucket claims more than there is. */
     assert_int_equal(ofp_decode_group_mod(buf.data, buf.size, &gm),
                      OFPERR_GMFC_BAD_BUCKET);
