@@ -23,10 +23,17 @@
  *    NXM_NX_TCP_FLAGS, and the ONF experimenter tcp_flags ovs-ofctl sends
  *    in OpenFlow 1.3).  Prerequisites are checked as ofproto checks them.
  *  - Actions: output (output:CONTROLLER is a controller action),
- *    push_vlan, pop_vlan, group, dec_nw_ttl, set_field, and the Nicira actions
- *    resubmit, resubmit_table, note, reg_load, reg_load2, reg_move,
- *    controller and dec_ttl.  Anything else is refused
- *    (OFPET_BAD_ACTION/OFPBAC_BAD_TYPE or BAD_EXP_TYPE).
+ *    push_vlan, pop_vlan, group, dec_nw_ttl, set_field, OpenFlow 1.1's
+ *    set_tp_src/set_tp_dst (deprecated in 1.3, but what Open vSwitch
+ *    sends for mod_tp_src/dst in a group bucket, where no match says
+ *    TCP or UDP), and the Nicira actions resubmit, resubmit_table,
+ *    note, reg_load, reg_load2, reg_move, controller and dec_ttl.
+ *    Anything else is refused (OFPET_BAD_ACTION/OFPBAC_BAD_TYPE or
+ *    BAD_EXP_TYPE).
+ *  - Groups (ofp-group.c): GROUP_MOD (add, modify, delete; buckets with
+ *    weight, watch port, watch group and actions) and the GROUP,
+ *    GROUP_DESC and GROUP_FEATURES multiparts.  OpenFlow 1.3 carries no
+ *    selection method: select groups use flowswitch's 5-tuple hash.
  *  - Instructions: apply_actions, write_metadata, goto_table, and
  *    clear_actions when the action set is empty anyway.  write_actions is
  *    decoded and bounds-checked but refused with

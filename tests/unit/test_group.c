@@ -107,7 +107,7 @@ assert_traced(struct ofproto *ofp, const char *flow_text, const char *actions,
 {
     struct traced t = trace(ofp, flow_text);
 
-    if (strcmp(t.actions, actions) || strcmp(t.megaflow, megaflow)) {
+    if (strcmp(t.actions, actions) != 0 || strcmp(t.megaflow, megaflow) != 0) {
         fail_msg("%s:\n  actions  %s\n  expected %s\n  megaflow %s\n"
                  "  expected %s",
                  flow_text, t.actions, actions, t.megaflow, megaflow);
@@ -589,8 +589,10 @@ reader_main(void *r_)
         xin.xcache = xc;
         xlate_actions(&xin, &xout);
         dp_actions_format(xout.actions, &text);
-        if (strcmp(ds_cstr(&text), "2,3") && strcmp(ds_cstr(&text), "2")
-            && strcmp(ds_cstr(&text), "3")) {
+        const char *got = ds_cstr(&text);
+
+        if (strcmp(got, "2,3") != 0 && strcmp(got, "2") != 0
+            && strcmp(got, "3") != 0) {
             atomic_fetch_add_relaxed(&r->n_wrong, 1);
         }
         ds_destroy(&text);
