@@ -56,8 +56,14 @@
  * (the cache's flows are gone) puts every change in force at once.
  *
  * Ports.  xlate needs the bridge's ports: OpenFlow port numbers, their
- * datapath port numbers and names.  The set is replaced as a whole (RCU)
- * on ofproto_port_add()/del(), so readers never lock.
+ * datapath port numbers, names and liveness (for fast-failover groups).
+ * The set is replaced as a whole (RCU) on ofproto_port_add()/del() and
+ * ofproto_port_set_live(), so readers never lock.
+ *
+ * Groups (group.h) live beside the tables: group-mods take the bridge's
+ * mutex, readers look groups up under RCU, and every change moves the
+ * change sequence, so that cached flows follow and barriers wait for
+ * them.
  *
  * Time.  Functions that need "now" take it in milliseconds of the
  * time_msec() clock (lib/timeval.h); the *_at() forms let tests drive time.
