@@ -28,6 +28,7 @@
 #include "ofproto/xlate.h"
 #include "unit-rcu.h"
 #include "unit-switch.h"
+#include "upcall/upcall.h"
 
 /* ---- Helpers ------------------------------------------------------------ */
 
@@ -559,6 +560,133 @@ test_xlate_cache_credits_groups_and_buckets(void **state)
     ofproto_destroy(ofp);
 }
 
+/* ---- Through the datapath ----------------------------------------------- */
+
+/* A datapath with ports 1..3 in br0 and a udpif in manual mode, the
+ * governor off: every miss installs its megaflow. */
+static void
+switch_init(struct unit_switch *sw)
+{
+    struct upcall_config ucfg;
+    struct unit_switch_config cfg = {
+        .n_threads = 1,
+        .n_handlers = 1,
+        .queue_size = 1024,
+        .n_ports = 3,
+        .n_bridge_ports = 3,
+        .upcall = &ucfg,
+    };
+
+    unit_switch_upcall_config(&ucfg, NULL);
+    ucfg.governor = GOVERNOR_FORCE_OFF;
+    unit_switch_init(sw, &cfg);
+}
+
+/* Runs handler batches until ports 2 and 3 together sent 'n' packets;
+ * adds what each sent to 'sent[2]' and 'sent[3]'. */
+static void
+forward(struct unit_switch *sw, size_t n, size_t sent[4])
+{
+    uint64_t deadline = time_msec() + UNIT_DEADLINE_MS;
+    size_t got = 0;
+
+    while (got < n) {
+        unit_switch_run_handlers(sw, time_msec());
+        for (unsigned int p = 2; p <= 3; p++) {
+            struct dp_packet *pkt;
+
+            while ((pkt = netdev_memory_collect(sw->ports[p]))) {
+                dp_packet_delete(pkt);
+                sent[p]++;
+                got++;
+            }
+        }
+        if (got < n) {
+            assert_true(time_msec() < deadline);
+            unit_pause_briefly();
+        }
+    }
+    assert_int_equal(got, n);
+}
+
+/* The first packet of each of 16 flows is credited by its upcall, the
+ * next three by the revalidator's push from the megaflow: group and
+ * bucket counters are exact, each bucket counts what its port sent, and
+ * the select group made one megaflow per 5-tuple. */
+static void
+test_select_counters_are_exact_through_the_datapath(void **state)
+{
+    struct unit_switch sw;
+    size_t sent[4] = {0};
+    char *text, *want;
+
+    (void)state;
+    switch_init(&sw);
+    add_group(sw.ofp, "group_id=1,type=select,bucket=output:2,"
+                      "bucket=output:3");
+    add_flow(sw.ofp, "in_port=1,actions=group:1");
+    for (int round = 0; round < 4; round++) {
+        for (uint16_t i = 0; i < 16; i++) {
+            unit_switch_inject_tcp(&sw, 1, 0x0a000001 + i, 1000 + i, 80, 0);
+        }
+        forward(&sw, 16, sent);
+    }
+    assert_int_equal(unit_switch_n_flows(&sw), 16);
+    assert_true(sent[2] > 0 && sent[3] > 0);
+    upcall_revalidate(sw.udpif, time_msec());
+    text = dump(sw.ofp, 1, true);
+    want = xasprintf(",packet_count=64,byte_count=4096,"
+                     "bucket0:packet_count=%zu,byte_count=%zu,"
+                     "bucket1:packet_count=%zu,byte_count=%zu\n",
+                     sent[2], sent[2] * 64, sent[3], sent[3] * 64);
+    assert_non_null(strstr(text, want));
+    free(want);
+    free(text);
+    unit_switch_destroy(&sw);
+}
+
+/* A watched port that goes down moves a cached flow's traffic after one
+ * revalidator round, with no new upcall: the round re-translated it. */
+static void
+test_port_down_moves_cached_fast_failover_traffic(void **state)
+{
+    struct unit_switch sw;
+    size_t sent[4] = {0};
+    struct dp_stats st;
+    char *text;
+
+    (void)state;
+    switch_init(&sw);
+    add_group(sw.ofp, "group_id=4,type=ff,bucket=watch_port:2,"
+                      "actions=output:2,bucket=watch_port:3,actions=output:3");
+    add_flow(sw.ofp, "in_port=1,actions=group:4");
+    unit_switch_inject_tcp(&sw, 1, 0x0a000001, 1000, 80, 0);
+    forward(&sw, 1, sent);
+    assert_int_equal(sent[2], 1);
+
+    ofproto_port_set_live(sw.ofp, 2, false);
+    upcall_revalidate(sw.udpif, time_msec());
+    dp_get_stats(sw.dp, &st);
+    unit_switch_inject_tcp(&sw, 1, 0x0a000001, 1000, 80, 0);
+    unit_switch_collect(&sw, 3, 1, NULL);
+    unit_switch_assert_port_idle(&sw, 2);
+    assert_int_equal(unit_switch_n_flows(&sw), 1);
+
+    upcall_revalidate(sw.udpif, time_msec());
+    text = dump(sw.ofp, 4, true);
+    assert_non_null(strstr(text, ",packet_count=2,byte_count=128,"
+                                 "bucket0:packet_count=1,byte_count=64,"
+                                 "bucket1:packet_count=1,byte_count=64\n"));
+    free(text);
+    {
+        struct dp_stats after;
+
+        dp_get_stats(sw.dp, &after);
+        assert_int_equal(after.n_missed, st.n_missed);
+    }
+    unit_switch_destroy(&sw);
+}
+
 /* ---- Concurrency -------------------------------------------------------- */
 
 struct readers {
@@ -667,10 +795,12 @@ main(void)
         cmocka_unit_test(test_select_unwildcards_only_what_it_hashes),
         cmocka_unit_test(test_select_respects_weights),
         cmocka_unit_test(test_xlate_cache_credits_groups_and_buckets),
+        cmocka_unit_test(test_select_counters_are_exact_through_the_datapath),
+        cmocka_unit_test(test_port_down_moves_cached_fast_failover_traffic),
         cmocka_unit_test(
             test_group_changes_are_whole_for_concurrent_translation),
     };
 
     return cmocka_run_group_tests(tests, unit_rcu_group_setup,
-                                  unit_rcu_group_teardown);
+                                  unit_switch_group_teardown);
 }
