@@ -40,6 +40,7 @@ COVERAGE_DEFINE(xlate_invalid_ttl);
 COVERAGE_DEFINE(xlate_table_miss);
 COVERAGE_DEFINE(xlate_group_missing);
 COVERAGE_DEFINE(xlate_group_no_live_bucket);
+COVERAGE_DEFINE(xlate_group_liveness_budget);
 
 /* ---- xlate cache -------------------------------------------------------- */
 
@@ -1241,15 +1242,24 @@ xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
 
 /* ---- Groups ------------------------------------------------------------- */
 
+/* How many buckets one liveness question may look at: groups that watch
+ * each other (allowed, as in Open vSwitch) would otherwise make the walk
+ * exponential in the depth.  Beyond it a bucket counts as dead. */
+#define XLATE_LIVENESS_BUDGET 256
+
 /* Whether bucket 'b' may be used: for ff, its watched port is live and
- * its watched group has a live bucket ('depth' bounds chains of watched
- * groups). */
+ * its watched group has a live bucket.  '*budget' bounds the walk. */
 static bool
 xlate_bucket_is_live(struct xctx *ctx, const struct group_bucket *b,
-                     unsigned int depth)
+                     unsigned int *budget)
 {
     const struct ofgroup *g;
 
+    if (!*budget) {
+        COVERAGE_INC(xlate_group_liveness_budget);
+        return false;
+    }
+    --*budget;
     if (b->watch_port != OFPP_ANY
         && !ofproto_port_is_live(ctx->ofproto, b->watch_port)) {
         return false;
@@ -1258,11 +1268,8 @@ xlate_bucket_is_live(struct xctx *ctx, const struct group_bucket *b,
         return true;
     }
     g = group_table_lookup(ctx->ofproto->groups, b->watch_group);
-    if (!g || depth >= XLATE_MAX_DEPTH) {
-        return false;
-    }
-    for (size_t i = 0; i < g->n_buckets; i++) {
-        if (xlate_bucket_is_live(ctx, &g->buckets[i].b, depth + 1)) {
+    for (size_t i = 0; g && i < g->n_buckets; i++) {
+        if (xlate_bucket_is_live(ctx, &g->buckets[i].b, budget)) {
             return true;
         }
     }
@@ -1346,7 +1353,9 @@ xlate_group_choose(struct xctx *ctx, const struct ofgroup *g)
         return g->n_buckets ? 0 : SIZE_MAX;
     case GROUP_TYPE_FF:
         for (size_t i = 0; i < g->n_buckets; i++) {
-            if (xlate_bucket_is_live(ctx, &g->buckets[i].b, 0)) {
+            unsigned int budget = XLATE_LIVENESS_BUDGET;
+
+            if (xlate_bucket_is_live(ctx, &g->buckets[i].b, &budget)) {
                 return i;
             }
         }
@@ -1387,6 +1396,13 @@ xlate_group(struct xctx *ctx, uint32_t group_id, unsigned int indent)
     if (ctx->depth >= XLATE_MAX_DEPTH) {
         COVERAGE_INC(xlate_recursion_too_deep);
         ctx->error = XLATE_RECURSION_TOO_DEEP;
+        return;
+    }
+    /* A group counts as a resubmit, as in Open vSwitch: all groups that
+     * name themselves twice would otherwise explode. */
+    if (++ctx->n_resubmits > XLATE_MAX_RESUBMITS) {
+        COVERAGE_INC(xlate_too_many_resubmits);
+        ctx->error = XLATE_TOO_MANY_RESUBMITS;
         return;
     }
     if (g->type == GROUP_TYPE_ALL) {

@@ -68,6 +68,10 @@
  * not a packet field, so a port state change bumps the change sequence
  * and the revalidators re-translate.  A missing group or one with no live
  * bucket drops (counted: xlate_group_missing, xlate_group_no_live_bucket).
+ * Groups may name groups, themselves included: each group action counts
+ * against XLATE_MAX_RESUBMITS and the depth limit, as in Open vSwitch,
+ * and one liveness question looks at 256 buckets at most (groups that
+ * watch each other are dead, not a hang).
  *
  * xlate cache.  When xlate_in.xcache is set, translation records every
  * rule it hit (with a reference), every group and the bucket it took

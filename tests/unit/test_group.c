@@ -295,6 +295,12 @@ test_flows_must_name_existing_groups(void **state)
     add_flow(ofp, "in_port=1,actions=group:7");
     /* The loop is cut by the depth limit: the translation drops. */
     assert_true(trace(ofp, "in_port=1,udp").failed);
+    /* Naming itself twice, it would double at each level: the resubmit
+     * limit, which groups count against, cuts it. */
+    add_group(ofp, "group_id=17,type=all,bucket=actions=group:17,"
+                   "bucket=actions=group:17");
+    add_flow(ofp, "in_port=2,actions=group:17");
+    assert_true(trace(ofp, "in_port=2,udp").failed);
     ofproto_destroy(ofp);
 }
 
@@ -406,6 +412,15 @@ test_fast_failover_takes_the_first_live_bucket(void **state)
     ofproto_port_set_live(ofp, 2, true);
     assert_string_equal(trace(ofp, "in_port=1,udp").actions, "2");
     assert_string_equal(trace(ofp, "in_port=2,udp").actions, "1");
+
+    /* Groups that watch each other: dead, and found dead quickly (the
+     * walk is bounded, not exponential in the depth). */
+    add_group(ofp, "group_id=8,type=ff,bucket=watch_group:9,actions=output:2,"
+                   "bucket=watch_group:9,actions=output:3");
+    add_group(ofp, "group_id=9,type=ff,bucket=watch_group:8,actions=output:2,"
+                   "bucket=watch_group:8,actions=output:3");
+    add_flow(ofp, "in_port=3,actions=group:8");
+    assert_string_equal(trace(ofp, "in_port=3,udp").actions, "drop");
     ofproto_destroy(ofp);
 }
 
