@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd/daemon.h"
 #include "control/control.h"
 #include "datapath/datapath.h"
+#include "flow/field.h"
 #include "flow/flow-text.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
@@ -25,8 +27,10 @@
 #include "lib/util.h"
 #include "lib/vlog.h"
 #include "netdev/netdev.h"
+#include "ofproto/group.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto.h"
+#include "openflow/ofp-codec.h"
 #include "upcall/upcall.h"
 
 VLOG_DEFINE_THIS_MODULE(daemon_cmds);
@@ -615,6 +619,122 @@ cmd_dump_tables(struct daemon *d, struct control_conn *conn, int argc,
     reply_ds(conn, &s);
 }
 
+/* ---- OpenFlow groups --------------------------------------------------- */
+
+/* A group given as text reaches the bridge as `ovs-ofctl -O OpenFlow13
+ * add-group` carries it (mod_dl_src becomes set_field...), so that
+ * dump-groups prints what ovs-ofctl prints for Open vSwitch.  Returns 0
+ * or an OpenFlow error. */
+static int
+group_mod_as_openflow13(struct group_mod *gm)
+{
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    struct group_mod carried;
+    int error;
+
+    ofp_encode_group_mod(&b, 0, gm);
+    error = ofp_decode_group_mod(b.data, b.size, &carried);
+    ofpbuf_uninit(&b);
+    if (!error) {
+        group_mod_destroy(gm);
+        *gm = carried;
+    }
+    return error;
+}
+
+/* add-group / mod-group / del-groups [BRIDGE] GROUP: the group-mod in
+ * ovs-ofctl's syntax; the reply waits for the cached flows as a flow
+ * command's does. */
+static void
+group_mod_reply(struct daemon *d, struct control_conn *conn, int argc,
+                const char *argv[], enum group_mod_command command)
+{
+    struct group_mod gm;
+    char *error = NULL;
+    char buf[64];
+    int ofperr = 0;
+
+    if (!take_bridge(conn, &argc, &argv, 1)) {
+        return;
+    }
+    if (!group_mod_parse(argc > 1 ? argv[1] : "", command, &gm, &error)
+        && !(ofperr = group_mod_as_openflow13(&gm))
+        && !ofproto_group_mod(d->ofproto, &gm, &error)) {
+        daemon_reply_when_synced(d, conn);
+    } else if (ofperr) {
+        reply_error_line(conn,
+                         xasprintf("group: \"%s\" cannot be carried "
+                                   "over OpenFlow 1.3 (%s)",
+                                   argv[1], ofperr_to_string(ofperr, buf)));
+    } else {
+        reply_error_line(conn, error);
+    }
+    group_mod_destroy(&gm);
+}
+
+static void
+cmd_add_group(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    group_mod_reply(d, conn, argc, argv, GROUP_MOD_ADD);
+}
+
+static void
+cmd_mod_group(struct daemon *d, struct control_conn *conn, int argc,
+              const char *argv[])
+{
+    group_mod_reply(d, conn, argc, argv, GROUP_MOD_MODIFY);
+}
+
+static void
+cmd_del_groups(struct daemon *d, struct control_conn *conn, int argc,
+               const char *argv[])
+{
+    group_mod_reply(d, conn, argc, argv, GROUP_MOD_DELETE);
+}
+
+/* dump-groups / dump-group-stats [BRIDGE] [[group_id=]ID] */
+static void
+group_dump_reply(struct daemon *d, struct control_conn *conn, int argc,
+                 const char *argv[], bool stats)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    uint32_t id = GROUP_ID_ALL;
+
+    if (!take_bridge(conn, &argc, &argv, 1)) {
+        return;
+    }
+    if (argc > 1) {
+        const char *arg = argv[1];
+        uint64_t x;
+
+        arg += strncasecmp(arg, "group_id=", 9) ? 0 : 9;
+        if (!field_parse_uint(arg, UINT32_MAX, &x)) {
+            reply_error_line(conn, xasprintf("%s: bad group id \"%s\" "
+                                             "(expected [group_id=]N)",
+                                             argv[0], argv[1]));
+            return;
+        }
+        id = (uint32_t)x;
+    }
+    ofproto_dump_groups(d->ofproto, id, stats, &s);
+    reply_ds(conn, &s);
+}
+
+static void
+cmd_dump_groups(struct daemon *d, struct control_conn *conn, int argc,
+                const char *argv[])
+{
+    group_dump_reply(d, conn, argc, argv, false);
+}
+
+static void
+cmd_dump_group_stats(struct daemon *d, struct control_conn *conn, int argc,
+                     const char *argv[])
+{
+    group_dump_reply(d, conn, argc, argv, true);
+}
+
 /* add-flows [BRIDGE] FILE */
 static void
 cmd_add_flows(struct daemon *d, struct control_conn *conn, int argc,
@@ -1056,22 +1176,28 @@ cmd_meter_stats(struct daemon *d, struct control_conn *conn, int argc,
 static const struct daemon_cmd daemon_cmds[] = {
     {"add-flow", "[BRIDGE] FLOW", 1, 2, cmd_add_flow},
     {"add-flows", "[BRIDGE] FILE", 1, 2, cmd_add_flows},
+    {"add-group", "[BRIDGE] GROUP", 1, 2, cmd_add_group},
     {"add-meter", "[BRIDGE] METER", 1, 2, cmd_add_meter},
-    {"del-meters", "[BRIDGE] [meter=N]", 0, 2, cmd_del_meters},
-    {"dump-meters", "[BRIDGE] [meter=N]", 0, 2, cmd_dump_meters},
-    {"meter-stats", "[BRIDGE] [meter=N]", 0, 2, cmd_meter_stats},
-    {"mod-meter", "[BRIDGE] METER", 1, 2, cmd_mod_meter},
     {"coverage/show", "", 0, 0, cmd_coverage_show},
     {"del-flows", "[--strict] [BRIDGE] [MATCH]", 0, 3, cmd_del_flows},
+    {"del-groups", "[BRIDGE] [GROUP]", 0, 2, cmd_del_groups},
+    {"del-meters", "[BRIDGE] [meter=N]", 0, 2, cmd_del_meters},
     {"dpctl/del-flows", "[DP]", 0, 1, cmd_dpctl_del_flows},
     {"dpctl/dump-flows", "[-m] [DP]", 0, 2, cmd_dpctl_dump_flows},
     {"dpctl/show", "[-s] [DP]", 0, 2, cmd_dpctl_show},
     {"dump-flows", "[BRIDGE] [MATCH]", 0, 2, cmd_dump_flows},
+    {"dump-group-stats", "[BRIDGE] [[group_id=]ID]", 0, 2,
+     cmd_dump_group_stats},
+    {"dump-groups", "[BRIDGE] [ID]", 0, 2, cmd_dump_groups},
+    {"dump-meters", "[BRIDGE] [meter=N]", 0, 2, cmd_dump_meters},
     {"dump-tables", "[BRIDGE]", 0, 1, cmd_dump_tables},
     {"exit", "[--cleanup]", 0, 1, cmd_exit},
     {"fdb/show", "[BRIDGE]", 0, 1, cmd_fdb_show},
     {"memory/show", "", 0, 0, cmd_memory_show},
+    {"meter-stats", "[BRIDGE] [meter=N]", 0, 2, cmd_meter_stats},
     {"mod-flows", "[--strict] [BRIDGE] FLOW", 1, 3, cmd_mod_flows},
+    {"mod-group", "[BRIDGE] GROUP", 1, 2, cmd_mod_group},
+    {"mod-meter", "[BRIDGE] METER", 1, 2, cmd_mod_meter},
     {"ofproto/trace", "[BRIDGE] FLOW | [BRIDGE] [in_port=N] PACKET", 1, 3,
      cmd_ofproto_trace},
     {"port/add", "NAME[,type=T][,ofport=N][,rx=F][,tx=F][,rate=PPS][,loop=N]",

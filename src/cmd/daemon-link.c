@@ -158,7 +158,10 @@ daemon_link_send(struct daemon *d, struct daemon_port *port, bool always)
     }
     /* Output to a port whose link is down goes on, as in Open vSwitch
      * (the datapath counts what a missing port could not send), but the
-     * cached flows are checked again: a controller may react. */
+     * cached flows are checked again: a controller may react, and
+     * fast-failover groups watching the port move their traffic. */
+    ofproto_port_set_live(d->ofproto, port->spec.ofport,
+                          state == OFPPS_LIVE && !config);
     ofproto_bump_change_seq(d->ofproto);
 }
 

@@ -43,6 +43,7 @@ static const struct actset_row actset_table[] = {
     {OFPACT_SET_QUEUE, ACTSET_LAST},
     /* Group, else output; Open vSwitch also lets resubmit and, last,
      * controller end a set. */
+    {OFPACT_GROUP, ACTSET_TERMINAL},
     {OFPACT_OUTPUT, ACTSET_TERMINAL},
     {OFPACT_RESUBMIT, ACTSET_TERMINAL},
     {OFPACT_CONTROLLER, ACTSET_TERMINAL},

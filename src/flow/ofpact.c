@@ -170,6 +170,8 @@ ofpact_equal(const struct ofpact *a, const struct ofpact *b)
         return a->goto_table == b->goto_table;
     case OFPACT_METER:
         return a->meter.meter_id == b->meter.meter_id;
+    case OFPACT_GROUP:
+        return a->group_id == b->group_id;
     }
     return false;
 }
@@ -227,15 +229,41 @@ ofpact_load_to_field(const struct ofpact *a, union field_value *value,
 
 /* Names accepted as actions, for "did you mean". */
 static const char *const action_names[] = {
-    "output",         "controller", "mod_vlan_vid",  "mod_vlan_pcp",
-    "strip_vlan",     "pop_vlan",   "push_vlan",     "mod_dl_src",
-    "mod_dl_dst",     "mod_nw_src", "mod_nw_dst",    "mod_nw_tos",
-    "mod_tp_src",     "mod_tp_dst", "dec_ttl",       "set_field",
-    "load",           "move",       "resubmit",      "note",
-    "write_metadata", "goto_table", "drop",          "in_port",
-    "normal",         "flood",      "all",           "local",
-    "table",          "set_queue",  "clear_actions", "write_actions",
-    "meter",          NULL,
+    "output",
+    "controller",
+    "mod_vlan_vid",
+    "mod_vlan_pcp",
+    "strip_vlan",
+    "pop_vlan",
+    "push_vlan",
+    "mod_dl_src",
+    "mod_dl_dst",
+    "mod_nw_src",
+    "mod_nw_dst",
+    "mod_nw_tos",
+    "mod_tp_src",
+    "mod_tp_dst",
+    "dec_ttl",
+    "set_field",
+    "load",
+    "move",
+    "resubmit",
+    "note",
+    "write_metadata",
+    "goto_table",
+    "drop",
+    "in_port",
+    "normal",
+    "flood",
+    "all",
+    "local",
+    "table",
+    "set_queue",
+    "clear_actions",
+    "write_actions",
+    "meter",
+    "group",
+    NULL,
 };
 
 static const char port_hint[] = "expected a port number 1 to 65279 or "
@@ -831,6 +859,8 @@ parse_int_action(const struct flow_text_token *tok, enum ofpact_type type,
         a->vlan_pcp = (uint8_t)x;
     } else if (type == OFPACT_SET_QUEUE) {
         a->queue_id = (uint32_t)x;
+    } else if (type == OFPACT_GROUP) {
+        a->group_id = (uint32_t)x;
     } else {
         a->l4_port = (uint16_t)x;
     }
@@ -1039,6 +1069,9 @@ parse_action__(const char *key, const struct flow_text_token *tok,
         return parse_write_actions(tok, ofpacts, errorp);
     } else if (!strcmp(key, "meter")) {
         return parse_meter(tok, ofpacts, errorp);
+    } else if (!strcmp(key, "group")) {
+        return parse_int_action(tok, OFPACT_GROUP, OFPACT_GROUP_MAX,
+                                "group id", ofpacts, errorp);
     } else if (field_parse_port(key, &port)) {
         return parse_bare_port(tok, ofpacts, errorp);
     }
@@ -1368,6 +1401,9 @@ ofpact_format(const struct ofpact *a, struct ds *s)
         break;
     case OFPACT_METER:
         ds_put_format(s, "meter:%" PRIu32, a->meter.meter_id);
+        break;
+    case OFPACT_GROUP:
+        ds_put_format(s, "group:%" PRIu32, a->group_id);
         break;
     }
 }
@@ -1709,6 +1745,7 @@ ofpacts_check(const struct ofpacts *ofpacts, const struct match *match,
         case OFPACT_CLEAR_ACTIONS:
         case OFPACT_WRITE_METADATA:
         case OFPACT_METER:
+        case OFPACT_GROUP:
             break;
         }
         if (error) {

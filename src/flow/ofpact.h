@@ -20,7 +20,8 @@
  *   mod_nw_dst:IP, mod_nw_tos:TOS, mod_tp_src:PORT, mod_tp_dst:PORT,
  *   dec_ttl, set_field:VALUE[/MASK]->FIELD, load:VALUE->FIELD[a..b],
  *   move:FIELD[a..b]->FIELD[c..d], resubmit:PORT, resubmit(PORT,TABLE),
- *   resubmit(,TABLE), note:XX.XX..., set_queue:QUEUE, clear_actions,
+ *   resubmit(,TABLE), note:XX.XX..., group:GROUP_ID, set_queue:QUEUE,
+ *   clear_actions,
  *   write_actions(ACTIONS), write_metadata:VALUE[/MASK], goto_table:TABLE,
  *   meter:N (OpenFlow 1.3's meter instruction, first in the list as
  *   ovs-ofctl prints it; kept as is by ofpacts_as_openflow10(), which
@@ -96,6 +97,7 @@ enum ofpact_type {
     OFPACT_SET_QUEUE,      /* set_queue:QUEUE. */
     OFPACT_CLEAR_ACTIONS,  /* Instruction: clear_actions. */
     OFPACT_WRITE_ACTIONS,  /* Instruction: write_actions(ACTIONS). */
+    OFPACT_GROUP,          /* group:GROUP_ID (OpenFlow 1.1+). */
     OFPACT_WRITE_METADATA, /* Instruction: write_metadata. */
     OFPACT_GOTO_TABLE,     /* Instruction: goto_table (always last). */
     OFPACT_METER,          /* Instruction: meter:N (always first). */
@@ -116,6 +118,7 @@ enum ofpact_controller_reason {
 #define OFPACT_NOTE_MAX 1024            /* Longest note, in bytes. */
 #define OFPACT_METER_MAX 0xffff0000u    /* OpenFlow's OFPM_MAX. */
 #define OFPACT_METER_DP_NONE UINT32_MAX
+#define OFPACT_GROUP_MAX 0xffffff00u /* Highest group id (OFPG_MAX). */
 
 /* The OpenFlow encoding an action arrived in, when the same action has
  * several: the encoder sends it back the same way, as Open vSwitch does,
@@ -187,6 +190,7 @@ struct ofpact {
              * (OFPACT_METER_DP_NONE until then); not compared. */
             uint32_t dp_id;
         } meter;
+        uint32_t group_id; /* GROUP: 0..0xffffff00. */
     };
 };
 

@@ -50,6 +50,7 @@ struct ofport {
     uint32_t ofp_port;
     uint32_t dp_port;
     char *name;
+    bool down; /* Not live (ofproto_port_set_live()): ff buckets skip it. */
 };
 
 /* Immutable snapshot of the ports, sorted by 'ofp_port'. */
@@ -76,9 +77,10 @@ struct ofproto {
     ofproto_flow_removed_cb *removed_cb; /* Writer. */
     void *removed_aux;                   /* Writer. */
     struct mac_learning *ml;
-    size_t n_rules;     /* In the published version; 'mutex'. */
-    size_t n_expirable; /* Of those, with a timeout; 'mutex'. */
-    size_t max_rules;   /* Atomic (relaxed). */
+    struct group_table *groups; /* group.h: RCU, writers hold 'mutex'. */
+    size_t n_rules;             /* In the published version; 'mutex'. */
+    size_t n_expirable;         /* Of those, with a timeout; 'mutex'. */
+    size_t max_rules;           /* Atomic (relaxed). */
     /* Meters (ofproto/meter.h), under 'mutex'. */
     struct ofmeter_table *meters;
 
@@ -104,5 +106,7 @@ struct rule *ofproto_table_lookup_version(const struct ofproto *,
                                           struct flow_wildcards *wc);
 /* Reader: the current snapshot. */
 const struct ofport_set *ofproto_ports(const struct ofproto *);
+/* Reader: whether port 'ofp_port' exists and is live. */
+bool ofproto_port_is_live(const struct ofproto *, uint32_t ofp_port);
 
 #endif /* ofproto/ofproto-private.h */

@@ -34,6 +34,7 @@
 #include "lib/seq.h"
 #include "lib/timeval.h"
 #include "lib/util.h"
+#include "ofproto/group.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/meter.h"
 #include "ofproto/ofproto-private.h"
@@ -366,6 +367,7 @@ ofproto_create(const char *name)
     ofproto->tables_version = CLS_MIN_VERSION;
     ofproto->ports = xzalloc(sizeof *ofproto->ports);
     ofproto->ml = mac_learning_create(0, 0, ofproto->change_seq);
+    ofproto->groups = group_table_create();
     ofproto->max_rules = OFPROTO_DEFAULT_MAX_RULES;
     ofproto->meters = ofmeter_table_create();
     return ofproto;
@@ -424,6 +426,7 @@ ofproto_destroy(struct ofproto *ofproto)
     rcu_synchronize();
     rcu_wait_postponed();
 
+    group_table_destroy(ofproto->groups);
     ofport_set_free(ofproto->ports);
     mac_learning_destroy(ofproto->ml);
     ofmeter_table_destroy(ofproto->meters);
@@ -629,6 +632,41 @@ ofproto_port_del(struct ofproto *ofproto, uint32_t ofp_port)
     return 0;
 }
 
+bool
+ofproto_port_is_live(const struct ofproto *ofproto, uint32_t ofp_port)
+{
+    const struct ofport *port = ofproto_port_find(ofproto, ofp_port);
+
+    return port && !port->down;
+}
+
+int
+ofproto_port_set_live(struct ofproto *ofproto, uint32_t ofp_port, bool live)
+{
+    struct ofport_set *old, *new;
+    int error = ENOENT;
+
+    pthread_mutex_lock(&ofproto->mutex);
+    old = ofproto->ports;
+    new = xzalloc(sizeof *new + old->n * sizeof new->ports[0]);
+    for (size_t i = 0; i < old->n; i++) {
+        new->ports[i] = old->ports[i];
+        new->ports[i].name = xstrdup(old->ports[i].name);
+        if (old->ports[i].ofp_port == ofp_port) {
+            error = old->ports[i].down == !live ? EALREADY : 0;
+            new->ports[i].down = !live;
+        }
+    }
+    new->n = old->n;
+    if (error) {
+        ofport_set_free(new);
+    } else {
+        ofproto_ports_publish(ofproto, new);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    return error == EALREADY ? 0 : error;
+}
+
 /* ---- Lookup ------------------------------------------------------------- */
 
 struct rule *
@@ -797,6 +835,31 @@ rule_from_flow_text(struct ofproto *ofproto, const struct flow_text *ft,
     return rule;
 }
 
+/* OpenFlow's OFPBAC_BAD_OUT_GROUP: every group an action list names, in
+ * write_actions too, must exist (writer: the group table cannot change
+ * meanwhile).  Returns 0 or ENXIO. */
+static int
+batch_check_groups(struct batch *b, const struct ofpacts *ofpacts,
+                   char **errorp)
+{
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        const struct ofpact *a = &ofpacts->acts[i];
+
+        if (a->type == OFPACT_WRITE_ACTIONS
+            && batch_check_groups(b, a->nested, errorp)) {
+            return ENXIO;
+        }
+        if (a->type == OFPACT_GROUP
+            && !ofproto_group_exists(b->ofproto, a->group_id)) {
+            *errorp = xasprintf("flow: group:%" PRIu32 " names no group "
+                                "(expected an existing group)",
+                                a->group_id);
+            return ENXIO;
+        }
+    }
+    return 0;
+}
+
 static int
 batch_add(struct batch *b, const struct flow_text *ft, char **errorp)
 {
@@ -814,6 +877,9 @@ batch_add(struct batch *b, const struct flow_text *ft, char **errorp)
     }
     if (ofmeter_table_check(b->ofproto->meters, &ft->ofpacts, errorp)) {
         return ENOENT;
+    }
+    if (batch_check_groups(b, &ft->ofpacts, errorp)) {
+        return ENXIO;
     }
     cls = &b->ofproto->tables[ft->table_id].cls;
     rule = rule_from_flow_text(b->ofproto, ft, b->now);
@@ -851,6 +917,10 @@ batch_modify(struct batch *b, const struct flow_text *ft, bool strict,
     int error = 0;
 
     batch_collect(b, ft, strict, false, &rules);
+    if (rules.n && batch_check_groups(b, &ft->ofpacts, errorp)) {
+        rules.n = 0;
+        error = ENOENT;
+    }
     for (size_t i = 0; i < rules.n; i++) {
         struct rule *old = rules.rules[i];
         struct rule *new;
@@ -1646,4 +1716,158 @@ ofproto_port_list_free(struct ofproto_port_info *ports, size_t n)
         free(ports[i].name);
     }
     free(ports);
+}
+
+/* ---- Groups ------------------------------------------------------------- */
+
+/* Writer: deletes, in one version published through 'b' (zeroed by the
+ * caller), every rule that names one of the groups 'ids[0..n_ids)'. */
+static void
+ofproto_delete_group_rules(struct ofproto *ofproto, struct batch *b,
+                           const uint32_t *ids, size_t n_ids)
+{
+    struct rule_vec rules = {NULL, 0, 0};
+    struct flow_text all;
+
+    b->ofproto = ofproto;
+    b->now = time_msec();
+    b->version = ofproto->tables_version + 1;
+    flow_text_init(&all, FLOW_TEXT_DELETE);
+    all.table_id = FLOW_TEXT_TABLE_ALL;
+    batch_collect(b, &all, false, false, &rules);
+    flow_text_destroy(&all);
+    for (size_t i = 0; i < rules.n; i++) {
+        if (group_ofpacts_use(&rules.rules[i]->ofpacts, ids, n_ids)) {
+            batch_remove(b, rules.rules[i]);
+            batch_note_removal(b, rules.rules[i], OFPROTO_REMOVED_DELETE);
+        }
+    }
+    free(rules.rules);
+    batch_commit(b);
+}
+
+int
+ofproto_group_mod(struct ofproto *ofproto, const struct group_mod *gm,
+                  char **errorp)
+{
+    enum group_error error;
+    uint32_t *removed;
+    size_t n_removed;
+    struct batch b;
+
+    memset(&b, 0, sizeof b);
+    pthread_mutex_lock(&ofproto->mutex);
+    error = group_table_apply(ofproto->groups, gm, time_msec(), &removed,
+                              &n_removed, errorp);
+    if (!error) {
+        if (n_removed) {
+            ofproto_delete_group_rules(ofproto, &b, removed, n_removed);
+        }
+        ofproto_bump_change_seq(ofproto);
+    }
+    pthread_mutex_unlock(&ofproto->mutex);
+    batch_notify(&b);
+    free(b.inserted.rules);
+    free(b.removed.rules);
+    free(b.forwards);
+    free(removed);
+    return (int)error;
+}
+
+int
+ofproto_group_mod_str(struct ofproto *ofproto, const char *text, int command,
+                      char **errorp)
+{
+    struct group_mod gm;
+    int error =
+        group_mod_parse(text, (enum group_mod_command)command, &gm, errorp);
+
+    if (!error) {
+        switch (ofproto_group_mod(ofproto, &gm, errorp)) {
+        case GROUP_OK:
+            break;
+        case GROUP_ERR_GROUP_EXISTS:
+            error = EEXIST;
+            break;
+        case GROUP_ERR_UNKNOWN_GROUP:
+            error = ENOENT;
+            break;
+        default:
+            error = EINVAL;
+            break;
+        }
+    }
+    group_mod_destroy(&gm);
+    return error;
+}
+
+bool
+ofproto_group_exists(const struct ofproto *ofproto, uint32_t group_id)
+{
+    return group_table_exists(ofproto->groups, group_id);
+}
+
+/* The number of rules whose actions name each group of 'infos'. */
+static void
+ofproto_count_group_refs(struct ofproto *ofproto, struct group_info *infos,
+                         size_t n)
+{
+    struct ofproto_rule_info *rules;
+    size_t n_rules = ofproto_collect_rules(ofproto, NULL, time_msec(), &rules);
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = infos[i].desc.group_id;
+
+        for (size_t r = 0; r < n_rules; r++) {
+            infos[i].ref_count += group_ofpacts_use(&rules[r].ofpacts, &id, 1);
+        }
+    }
+    ofproto_rule_infos_free(rules, n_rules);
+}
+
+size_t
+ofproto_collect_groups(struct ofproto *ofproto, uint32_t group_id,
+                       struct group_info **infosp)
+{
+    size_t n =
+        group_table_collect(ofproto->groups, group_id, time_msec(), infosp);
+
+    ofproto_count_group_refs(ofproto, *infosp, n);
+    return n;
+}
+
+/* As `ovs-ofctl -O OpenFlow13 dump-group-stats` prints it. */
+static void
+format_group_stats(const struct group_info *gi, struct ds *s)
+{
+    ds_put_format(s, "group_id=%" PRIu32 ",duration=", gi->desc.group_id);
+    format_duration(gi->duration_ms, s);
+    ds_put_format(s,
+                  ",ref_count=%" PRIu32 ",packet_count=%" PRIu64
+                  ",byte_count=%" PRIu64,
+                  gi->ref_count, gi->n_packets, gi->n_bytes);
+    for (size_t i = 0; i < gi->desc.n_buckets; i++) {
+        ds_put_format(
+            s, ",bucket%zu:packet_count=%" PRIu64 ",byte_count=%" PRIu64, i,
+            gi->bucket_packets[i], gi->bucket_bytes[i]);
+    }
+}
+
+void
+ofproto_dump_groups(struct ofproto *ofproto, uint32_t group_id, bool stats,
+                    struct ds *out)
+{
+    struct group_info *infos;
+    size_t n = ofproto_collect_groups(ofproto, group_id, &infos);
+
+    for (size_t i = 0; i < n; i++) {
+        ds_put_char(out, ' ');
+        if (stats) {
+            format_group_stats(&infos[i], out);
+        } else {
+            group_format(&infos[i].desc, out);
+        }
+        ds_put_char(out, '\n');
+    }
+    group_infos_free(infos, n);
 }

@@ -56,8 +56,14 @@
  * (the cache's flows are gone) puts every change in force at once.
  *
  * Ports.  xlate needs the bridge's ports: OpenFlow port numbers, their
- * datapath port numbers and names.  The set is replaced as a whole (RCU)
- * on ofproto_port_add()/del(), so readers never lock.
+ * datapath port numbers, names and liveness (for fast-failover groups).
+ * The set is replaced as a whole (RCU) on ofproto_port_add()/del() and
+ * ofproto_port_set_live(), so readers never lock.
+ *
+ * Groups (group.h) live beside the tables: group-mods take the bridge's
+ * mutex, readers look groups up under RCU, and every change moves the
+ * change sequence, so that cached flows follow and barriers wait for
+ * them.
  *
  * Time.  Functions that need "now" take it in milliseconds of the
  * time_msec() clock (lib/timeval.h); the *_at() forms let tests drive time.
@@ -88,6 +94,8 @@
 
 struct dp;
 struct ds;
+struct group_info;
+struct group_mod;
 struct mac_learning;
 struct ofproto;
 struct rule;
@@ -173,6 +181,37 @@ bool ofproto_port_to_dp(const struct ofproto *, uint32_t ofp_port,
 bool ofproto_port_from_dp(const struct ofproto *, uint32_t dp_port,
                           uint32_t *ofp_port);
 size_t ofproto_n_ports(const struct ofproto *);
+/* Whether the port can carry traffic (it is not administratively down and
+ * has its link): fast-failover buckets watching a port that is not live
+ * are skipped.  Ports start live.  Bumps the change sequence when the
+ * state changes, so that cached flows follow.  Returns ENOENT if there is
+ * no such port. */
+int ofproto_port_set_live(struct ofproto *, uint32_t ofp_port, bool live);
+
+/* ---- Groups (group.h) --------------------------------------------------- */
+
+/* Applies a group-mod.  Deleting a group also deletes, in the same step,
+ * every flow whose actions name it (as OpenFlow 1.3 and Open vSwitch
+ * do; those with send_flow_rem are reported removed by delete).  Returns
+ * GROUP_OK (0) or an enum group_error with one line in '*errorp'.
+ * Registered thread. */
+int ofproto_group_mod(struct ofproto *, const struct group_mod *,
+                      char **errorp);
+/* Parses 'text' (ovs-ofctl syntax) for 'command' (enum group_mod_command)
+ * and applies it.  Returns 0 or an errno value (EINVAL for bad text,
+ * EEXIST, ENOENT...) with one line in '*errorp'. */
+int ofproto_group_mod_str(struct ofproto *, const char *text, int command,
+                          char **errorp);
+bool ofproto_group_exists(const struct ofproto *, uint32_t group_id);
+/* Copies group 'group_id' (GROUP_ID_ALL: every group), sorted by id, with
+ * ref_count the number of flows that name it.  Caller frees with
+ * group_infos_free(). */
+size_t ofproto_collect_groups(struct ofproto *, uint32_t group_id,
+                              struct group_info **infosp);
+/* `ovs-ofctl -O OpenFlow13 dump-groups` / dump-group-stats lines (each
+ * with its leading space and newline). */
+void ofproto_dump_groups(struct ofproto *, uint32_t group_id, bool stats,
+                         struct ds *);
 
 /* ---- Flow-mods ---------------------------------------------------------- */
 
@@ -215,7 +254,8 @@ size_t ofproto_n_rules(struct ofproto *);
 /* ---- Meters (ofproto/meter.h) -------------------------------------------- */
 
 /* A meter-mod; a delete also deletes the rules that use the meters it
- * deletes.  A rule naming a missing meter is refused (ENOENT). */
+ * deletes.  A rule naming a missing meter is refused (ENOENT; a missing
+ * group: ENXIO). */
 enum ofmeter_error ofproto_meter_mod(struct ofproto *, enum ofmeter_command,
                                      const struct ofmeter_config *);
 /* ofmeter_table_snapshot() with the flow counts filled in. */

@@ -21,9 +21,11 @@
 #include "flow/ofpact.h"
 #include "lib/coverage.h"
 #include "lib/dynamic-string.h"
+#include "lib/hash.h"
 #include "lib/pool.h"
 #include "lib/rcu.h"
 #include "lib/timeval.h"
+#include "ofproto/group.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto-private.h"
 #include "ofproto/ofproto.h"
@@ -39,6 +41,9 @@ COVERAGE_DEFINE(xlate_invalid_ttl);
 COVERAGE_DEFINE(xlate_table_miss);
 COVERAGE_DEFINE(xlate_set_queue_no_qos);
 COVERAGE_DEFINE(xlate_action_set_no_output);
+COVERAGE_DEFINE(xlate_group_missing);
+COVERAGE_DEFINE(xlate_group_no_live_bucket);
+COVERAGE_DEFINE(xlate_group_liveness_budget);
 
 /* ---- xlate cache -------------------------------------------------------- */
 
@@ -63,6 +68,14 @@ struct xc_table {
 #define XC_INLINE_RULES 4
 #define XC_INLINE_MACS 2
 #define XC_INLINE_TABLES 4
+#define XC_INLINE_GROUPS 2
+
+/* A group a translation went through, and the bucket it took (SIZE_MAX:
+ * every bucket, for an all group). */
+struct xc_group {
+    struct ofgroup *group; /* Holds a reference. */
+    size_t bucket;
+};
 
 struct xlate_cache {
     struct rule **rules; /* 'inline_rules' or the heap. */
@@ -73,9 +86,12 @@ struct xlate_cache {
     struct xc_table *tables; /* 'inline_tables' or the heap. */
     size_t n_tables, allocated_tables;
     struct ofproto *ofproto; /* Of the table lookups. */
+    struct xc_group *groups; /* 'inline_groups' or the heap. */
+    size_t n_groups, allocated_groups;
     struct rule *inline_rules[XC_INLINE_RULES];
     struct xc_mac inline_macs[XC_INLINE_MACS];
     struct xc_table inline_tables[XC_INLINE_TABLES];
+    struct xc_group inline_groups[XC_INLINE_GROUPS];
 };
 
 static struct pool *xc_pool;
@@ -105,6 +121,9 @@ xlate_cache_new(void)
     xc->n_tables = 0;
     xc->allocated_tables = XC_INLINE_TABLES;
     xc->ofproto = NULL;
+    xc->groups = xc->inline_groups;
+    xc->n_groups = 0;
+    xc->allocated_groups = XC_INLINE_GROUPS;
     return xc;
 }
 
@@ -124,6 +143,10 @@ xlate_cache_clear(struct xlate_cache *xc)
     xc->n_rules = 0;
     xc->n_macs = 0;
     xc->n_tables = 0;
+    for (size_t i = 0; i < xc->n_groups; i++) {
+        ofgroup_unref(xc->groups[i].group);
+    }
+    xc->n_groups = 0;
 }
 
 void
@@ -140,6 +163,9 @@ xlate_cache_delete(struct xlate_cache *xc)
         if (xc->tables != xc->inline_tables) {
             free(xc->tables);
         }
+        if (xc->groups != xc->inline_groups) {
+            free(xc->groups);
+        }
         pool_free(xc);
     }
 }
@@ -151,6 +177,17 @@ xlate_cache_add_rule(struct xlate_cache *xc, struct rule *rule)
                              xc->n_rules + 1, sizeof *xc->rules);
     ofproto_rule_ref(rule);
     xc->rules[xc->n_rules++] = rule;
+}
+
+static void
+xlate_cache_add_group(struct xlate_cache *xc, struct ofgroup *group,
+                      size_t bucket)
+{
+    xc->groups =
+        xgrow_inline(xc->groups, xc->inline_groups, &xc->allocated_groups,
+                     xc->n_groups + 1, sizeof *xc->groups);
+    ofgroup_ref(group);
+    xc->groups[xc->n_groups++] = (struct xc_group){group, bucket};
 }
 
 static void
@@ -190,6 +227,10 @@ xlate_cache_push_stats(struct xlate_cache *xc, uint64_t packets,
         ofproto_table_credit(xc->ofproto, t->table_id, packets,
                              t->matched ? packets : 0);
     }
+    for (size_t i = 0; i < xc->n_groups; i++) {
+        ofgroup_credit(xc->groups[i].group, xc->groups[i].bucket, packets,
+                       bytes);
+    }
     for (size_t i = 0; i < xc->n_macs; i++) {
         const struct xc_mac *m = &xc->macs[i];
         uint32_t port;
@@ -218,6 +259,12 @@ size_t
 xlate_cache_n_tables(const struct xlate_cache *xc)
 {
     return xc->n_tables;
+}
+
+size_t
+xlate_cache_n_groups(const struct xlate_cache *xc)
+{
+    return xc->n_groups;
 }
 
 /* ---- Context ------------------------------------------------------------ */
@@ -284,6 +331,7 @@ xtrace(struct xctx *ctx, unsigned int indent, const char *fmt, ...)
 
 static void xlate_ofpacts(struct xctx *, const struct ofpacts *);
 static void xlate_table(struct xctx *, uint8_t table_id, bool may_miss);
+static void xlate_group(struct xctx *, uint32_t group_id, unsigned int indent);
 
 /* ---- Masks -------------------------------------------------------------- */
 
@@ -1173,6 +1221,9 @@ xlate_ofpact(struct xctx *ctx, const struct ofpact *a, unsigned int indent)
             dp_action_put_meter(&ctx->odp, a->meter.dp_id);
         }
         break;
+    case OFPACT_GROUP:
+        xlate_group(ctx, a->group_id, indent);
+        break;
     }
     return true;
 }
@@ -1291,6 +1342,191 @@ xlate_action_set(struct xctx *ctx)
     ctx->depth--;
     ctx->in_action_set = false;
     ofpacts_destroy(&ordered);
+}
+
+/* ---- Groups ------------------------------------------------------------- */
+
+/* How many buckets one liveness question may look at: groups that watch
+ * each other (allowed, as in Open vSwitch) would otherwise make the walk
+ * exponential in the depth.  Beyond it a bucket counts as dead. */
+#define XLATE_LIVENESS_BUDGET 256
+
+/* Whether bucket 'b' may be used: for ff, its watched port is live and
+ * its watched group has a live bucket.  '*budget' bounds the walk. */
+static bool
+xlate_bucket_is_live(struct xctx *ctx, const struct group_bucket *b,
+                     unsigned int *budget)
+{
+    const struct ofgroup *g;
+
+    if (!*budget) {
+        COVERAGE_INC(xlate_group_liveness_budget);
+        return false;
+    }
+    --*budget;
+    if (b->watch_port != OFPP_ANY
+        && !ofproto_port_is_live(ctx->ofproto, b->watch_port)) {
+        return false;
+    }
+    if (b->watch_group == GROUP_ID_ANY) {
+        return true;
+    }
+    g = group_table_lookup(ctx->ofproto->groups, b->watch_group);
+    for (size_t i = 0; g && i < g->n_buckets; i++) {
+        if (xlate_bucket_is_live(ctx, &g->buckets[i].b, budget)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The hash a select group chooses by: the 5-tuple of an IP packet
+ * (addresses and protocol, and the ports of TCP, UDP and SCTP), or the
+ * Ethernet addresses and type of anything else.  Un-wildcards exactly
+ * what it hashes. */
+static uint32_t
+xlate_select_hash(struct xctx *ctx)
+{
+    const struct flow *f = &ctx->flow;
+    struct flow *m = &ctx->wc->masks;
+    uint32_t h = hash_int(ntohs(f->dl_type), 0);
+
+    m->dl_type = 0xffff;
+    if (!flow_is_ip(f)) {
+        memset(&m->dl_src, 0xff, sizeof m->dl_src);
+        memset(&m->dl_dst, 0xff, sizeof m->dl_dst);
+        h = hash_bytes(&f->dl_dst, 2 * sizeof f->dl_dst, h);
+        return h;
+    }
+    if (f->dl_type == htons(ETH_TYPE_IP)) {
+        m->nw_src = m->nw_dst = 0xffffffff;
+        h = hash_add64(h, ((uint64_t)f->nw_src << 32) | f->nw_dst);
+    } else {
+        memset(&m->ipv6_src, 0xff, sizeof m->ipv6_src);
+        memset(&m->ipv6_dst, 0xff, sizeof m->ipv6_dst);
+        h = hash_bytes(&f->ipv6_src, 2 * sizeof f->ipv6_src, h);
+    }
+    m->nw_proto = 0xff;
+    h = hash_int(f->nw_proto, h);
+    if (f->nw_proto == IPPROTO_TCP_ || f->nw_proto == IPPROTO_UDP_
+        || f->nw_proto == IPPROTO_SCTP_) {
+        m->tp_src = m->tp_dst = 0xffff;
+        h = hash_int(((uint32_t)f->tp_src << 16) | f->tp_dst, h);
+    }
+    return hash_finish(h, 16);
+}
+
+/* A select group's bucket: live buckets with a weight share the hash
+ * space in proportion to their weights.  Hashes only when there is a
+ * choice, so that a group with one usable bucket keeps megaflows wide. */
+static size_t
+xlate_select_bucket(struct xctx *ctx, const struct ofgroup *g)
+{
+    uint64_t total = 0, point;
+    size_t only = SIZE_MAX, n_usable = 0;
+
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        if (g->buckets[i].b.weight) {
+            total += g->buckets[i].b.weight;
+            only = i;
+            n_usable++;
+        }
+    }
+    if (n_usable <= 1) {
+        return only;
+    }
+    point = (uint64_t)xlate_select_hash(ctx) * total >> 32;
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        if (point < g->buckets[i].b.weight) {
+            return i;
+        }
+        point -= g->buckets[i].b.weight;
+    }
+    return only;
+}
+
+/* The bucket of 'g' the packet takes: SIZE_MAX for every bucket (all) or
+ * for none (no live bucket). */
+static size_t
+xlate_group_choose(struct xctx *ctx, const struct ofgroup *g)
+{
+    switch (g->type) {
+    case GROUP_TYPE_SELECT:
+        return xlate_select_bucket(ctx, g);
+    case GROUP_TYPE_INDIRECT:
+        return g->n_buckets ? 0 : SIZE_MAX;
+    case GROUP_TYPE_FF:
+        for (size_t i = 0; i < g->n_buckets; i++) {
+            unsigned int budget = XLATE_LIVENESS_BUDGET;
+
+            if (xlate_bucket_is_live(ctx, &g->buckets[i].b, &budget)) {
+                return i;
+            }
+        }
+        return SIZE_MAX;
+    default:
+        return SIZE_MAX;
+    }
+}
+
+/* Runs one bucket on a copy of the packet as it entered the group, as
+ * Open vSwitch does: what the bucket rewrites does not leak into the next
+ * bucket or the actions after the group (the datapath actions already
+ * emitted stay, and the next commit undoes them where needed). */
+static void
+xlate_group_bucket(struct xctx *ctx, const struct ofgroup *g, size_t i,
+                   unsigned int indent)
+{
+    struct flow saved = ctx->flow;
+
+    xtrace(ctx, indent, "bucket %zu", i);
+    ctx->depth++;
+    xlate_ofpacts(ctx, &g->buckets[i].b.ofpacts);
+    ctx->depth--;
+    ctx->flow = saved;
+}
+
+static void
+xlate_group(struct xctx *ctx, uint32_t group_id, unsigned int indent)
+{
+    struct ofgroup *g = group_table_lookup(ctx->ofproto->groups, group_id);
+    size_t bucket;
+
+    if (!g) {
+        COVERAGE_INC(xlate_group_missing);
+        xtrace(ctx, indent, " >> no group %" PRIu32 ", dropping", group_id);
+        return;
+    }
+    if (ctx->depth >= XLATE_MAX_DEPTH) {
+        COVERAGE_INC(xlate_recursion_too_deep);
+        ctx->error = XLATE_RECURSION_TOO_DEEP;
+        return;
+    }
+    /* A group counts as a resubmit, as in Open vSwitch: all groups that
+     * name themselves twice would otherwise explode. */
+    if (++ctx->n_resubmits > XLATE_MAX_RESUBMITS) {
+        COVERAGE_INC(xlate_too_many_resubmits);
+        ctx->error = XLATE_TOO_MANY_RESUBMITS;
+        return;
+    }
+    if (g->type == GROUP_TYPE_ALL) {
+        for (size_t i = 0; i < g->n_buckets && !ctx->error; i++) {
+            xlate_group_bucket(ctx, g, i, indent + 1);
+        }
+        bucket = SIZE_MAX;
+    } else {
+        bucket = xlate_group_choose(ctx, g);
+        if (bucket == SIZE_MAX) {
+            COVERAGE_INC(xlate_group_no_live_bucket);
+            xtrace(ctx, indent, " >> group %" PRIu32 " has no live bucket",
+                   group_id);
+            return;
+        }
+        xlate_group_bucket(ctx, g, bucket, indent + 1);
+    }
+    if (ctx->xin->xcache) {
+        xlate_cache_add_group(ctx->xin->xcache, g, bucket);
+    }
 }
 
 /* ---- Entry points ------------------------------------------------------- */

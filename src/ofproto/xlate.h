@@ -65,10 +65,28 @@
  * the pipeline from table 0.  Fail-open (ofproto_set_fail_open()) skips
  * the tables and runs NORMAL for every flow.
  *
+ * Groups (group.h): group:N runs the buckets the group's type picks,
+ * each on the packet as it entered the group (its rewrites do not carry
+ * over, as in Open vSwitch).  A select group hashes only when it has more
+ * than one bucket with a weight, and then un-wildcards exactly the fields
+ * it hashes (the 5-tuple; Ethernet addresses and type for non-IP); the
+ * hash function is flowswitch's own, so the bucket a flow gets differs
+ * from Open vSwitch's.  A fast-failover group takes the first bucket whose
+ * watch port is live and whose watch group has a live bucket; liveness is
+ * not a packet field, so a port state change bumps the change sequence
+ * and the revalidators re-translate.  A missing group or one with no live
+ * bucket drops (counted: xlate_group_missing, xlate_group_no_live_bucket).
+ * Groups may name groups, themselves included: each group action counts
+ * against XLATE_MAX_RESUBMITS and the depth limit, as in Open vSwitch,
+ * and one liveness question looks at 256 buckets at most (groups that
+ * watch each other are dead, not a hang).
+ *
  * xlate cache.  When xlate_in.xcache is set, translation records every
  * rule it hit (with a reference), every table lookup it made (table id,
  * matched or missed: table 0, goto_table, resubmit, each a lookup) and
- * every MAC learning entry it used for a source, so that
+ * every group and the bucket it took (with a reference, to credit group
+ * and bucket counters) and every MAC learning entry it used for a source,
+ * so that
  * xlate_cache_push_stats() can credit a megaflow's packets to the rules
  * and the table statistics and refresh the MAC entries later without
  * translating again.  Caches come from one process-wide pool (a flow
@@ -183,5 +201,6 @@ size_t xlate_cache_n_rules(const struct xlate_cache *);
 size_t xlate_cache_n_macs(const struct xlate_cache *);
 /* Table lookups recorded (each credits ofproto_table_credit()). */
 size_t xlate_cache_n_tables(const struct xlate_cache *);
+size_t xlate_cache_n_groups(const struct xlate_cache *);
 
 #endif /* ofproto/xlate.h */

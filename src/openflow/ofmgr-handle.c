@@ -19,6 +19,7 @@
 #include "lib/util.h"
 #include "lib/vlog.h"
 #include "netdev/netdev.h"
+#include "ofproto/group.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
 #include "openflow/ofmgr-private.h"
@@ -32,6 +33,8 @@ COVERAGE_DEFINE(ofconn_bad_request);
 COVERAGE_DEFINE(ofconn_flow_mod);
 COVERAGE_DEFINE(ofconn_flow_mod_refused);
 COVERAGE_DEFINE(ofconn_meter_mod_refused);
+COVERAGE_DEFINE(ofconn_group_mod);
+COVERAGE_DEFINE(ofconn_group_mod_refused);
 COVERAGE_DEFINE(ofconn_packet_out);
 COVERAGE_DEFINE(ofconn_packet_out_refused);
 COVERAGE_DEFINE(ofconn_slave_refused);
@@ -84,6 +87,38 @@ flow_mod_precheck(const struct flow_text *ft)
     return 0;
 }
 
+/* A delete with out_group: deletes, in one batch, the flows 'ft' selects
+ * whose actions name group 'group_id'. */
+static void
+flow_mod_delete_out_group(struct ofconn *c, const struct flow_text *ft,
+                          uint32_t group_id)
+{
+    struct ofproto_rule_info *rules;
+    size_t n = ofproto_collect_rules(c->mgr->ofproto, ft, time_msec(), &rules);
+    struct flow_text *mods = xcalloc(n + 1, sizeof *mods);
+    char *error_msg = NULL;
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (group_ofpacts_use(&rules[i].ofpacts, &group_id, 1)) {
+            flow_text_init(&mods[k], FLOW_TEXT_DELETE_STRICT);
+            mods[k].match = rules[i].match;
+            mods[k].priority = rules[i].priority;
+            mods[k++].table_id = rules[i].table_id;
+        }
+    }
+    if (k && ofproto_flow_mods(c->mgr->ofproto, mods, k, &error_msg)) {
+        VLOG_DBG_RL(&handle_rl, "%s: out_group delete: %s", c->name,
+                    error_msg);
+    }
+    free(error_msg);
+    for (size_t i = 0; i < k; i++) {
+        flow_text_destroy(&mods[i]);
+    }
+    free(mods);
+    ofproto_rule_infos_free(rules, n);
+}
+
 static void
 handle_flow_mod(struct ofconn *c, const uint8_t *msg, size_t len)
 {
@@ -103,8 +138,9 @@ handle_flow_mod(struct ofconn *c, const uint8_t *msg, size_t len)
     if (!error && fm.out_group != OFPG_ANY
         && (fm.ft.mode == FLOW_TEXT_DELETE
             || fm.ft.mode == FLOW_TEXT_DELETE_STRICT)) {
-        /* No groups: no rule outputs to one, so nothing is deleted. */
+        flow_mod_delete_out_group(c, &fm.ft, fm.out_group);
         flow_text_destroy(&fm.ft);
+        COVERAGE_INC(ofconn_flow_mod);
         return;
     }
     if (!error) {
@@ -116,6 +152,7 @@ handle_flow_mod(struct ofconn *c, const uint8_t *msg, size_t len)
             error = e == EEXIST   ? OFPERR_FMFC_OVERLAP
                     : e == EINVAL ? OFPERR_BAC_MATCH_INCONSISTENT
                     : e == ENOENT ? OFPERR_MMFC_INVALID_METER
+                    : e == ENXIO  ? OFPERR_BAC_BAD_OUT_GROUP
                                   : OFPERR_FMFC_UNKNOWN;
             free(error_msg);
         } else if (fm.buffer_id != OFP_NO_BUFFER) {
@@ -130,6 +167,35 @@ handle_flow_mod(struct ofconn *c, const uint8_t *msg, size_t len)
         return;
     }
     COVERAGE_INC(ofconn_flow_mod);
+}
+
+/* ---- GROUP_MOD ---------------------------------------------------------- */
+
+static int
+handle_group_mod(struct ofconn *c, const uint8_t *msg, size_t len)
+{
+    struct group_mod gm;
+    char *error_msg = NULL;
+    int error;
+
+    if (ofconn_is_slave(c)) {
+        return OFPERR_IS_SLAVE;
+    }
+    error = ofp_decode_group_mod(msg, len, &gm);
+    if (!error) {
+        error = ofp_group_error(
+            ofproto_group_mod(c->mgr->ofproto, &gm, &error_msg));
+        group_mod_destroy(&gm);
+    }
+    if (error) {
+        COVERAGE_INC(ofconn_group_mod_refused);
+        VLOG_DBG_RL(&handle_rl, "%s: group_mod refused: %s", c->name,
+                    error_msg ? error_msg : "bad message");
+    } else {
+        COVERAGE_INC(ofconn_group_mod);
+    }
+    free(error_msg);
+    return error;
 }
 
 /* ---- PACKET_OUT --------------------------------------------------------- */
@@ -282,20 +348,21 @@ mp_flows(struct ofconn *c, const struct ofp_multipart_request *req,
 {
     struct ofproto_rule_info *rules;
     uint64_t packets = 0, bytes = 0;
+    uint32_t n_flows = 0;
     size_t n;
 
     n = ofproto_collect_rules(c->mgr->ofproto, &req->filter, time_msec(),
                               &rules);
-    if (req->out_group != OFPG_ANY) {
-        n = 0; /* No rule outputs to a group. */
-    }
     for (size_t i = 0; i < n; i++) {
         const struct ofproto_rule_info *r = &rules[i];
         struct ofp_flow_entry e;
 
-        if (r->table_id >= OFP13_N_TABLES) {
+        if (r->table_id >= OFP13_N_TABLES
+            || (req->out_group != OFPG_ANY
+                && !group_ofpacts_use(&r->ofpacts, &req->out_group, 1))) {
             continue;
         }
+        n_flows++;
         if (req->type == OFPMP_AGGREGATE) {
             packets += r->n_packets;
             bytes += r->n_bytes;
@@ -307,7 +374,7 @@ mp_flows(struct ofconn *c, const struct ofp_multipart_request *req,
     }
     if (req->type == OFPMP_AGGREGATE) {
         mp_entry(mp);
-        ofp_put_aggregate(&mp->body, packets, bytes, (uint32_t)n);
+        ofp_put_aggregate(&mp->body, packets, bytes, n_flows);
     }
     ofproto_rule_infos_free(rules, n ? n : 0);
 }
@@ -419,6 +486,25 @@ mp_meters(struct ofconn *c, const struct ofp_multipart_request *req,
 }
 
 static void
+mp_groups(struct ofconn *c, const struct ofp_multipart_request *req,
+          struct mp_body *mp)
+{
+    uint32_t id = req->type == OFPMP_GROUP ? req->group_id : GROUP_ID_ALL;
+    struct group_info *infos;
+    size_t n = ofproto_collect_groups(c->mgr->ofproto, id, &infos);
+
+    for (size_t i = 0; i < n; i++) {
+        mp_entry(mp);
+        if (req->type == OFPMP_GROUP) {
+            ofp_put_group_stats(&mp->body, &infos[i]);
+        } else {
+            ofp_put_group_desc(&mp->body, &infos[i].desc);
+        }
+    }
+    group_infos_free(infos, n);
+}
+
+static void
 handle_multipart(struct ofconn *c, const uint8_t *msg, size_t len)
 {
     struct ofp_multipart_request req;
@@ -457,6 +543,14 @@ handle_multipart(struct ofconn *c, const uint8_t *msg, size_t len)
         case OFPMP_METER_CONFIG:
         case OFPMP_METER_FEATURES:
             mp_meters(c, &req, &mp);
+            break;
+        case OFPMP_GROUP:
+        case OFPMP_GROUP_DESC:
+            mp_groups(c, &req, &mp);
+            break;
+        case OFPMP_GROUP_FEATURES:
+            mp_entry(&mp);
+            ofp_put_group_features(&mp.body);
             break;
         default:
             error = OFPERR_BAD_MULTIPART;
@@ -672,6 +766,7 @@ ofconn_dispatch(struct ofconn *c, const uint8_t *msg, size_t len)
     case OFPT_EXPERIMENTER:
         return OFPERR_BAD_EXPERIMENTER;
     case OFPT_GROUP_MOD:
+        return handle_group_mod(c, msg, len);
     case OFPT_PORT_MOD:
     case OFPT_TABLE_MOD:
         return ofconn_is_slave(c) ? OFPERR_IS_SLAVE : OFPERR_BAD_TYPE;

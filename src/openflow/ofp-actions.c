@@ -19,9 +19,12 @@ COVERAGE_DEFINE(ofp_encode_action_skipped);
 
 enum ofp_action_type {
     OFPAT_OUTPUT = 0,
+    OFPAT11_SET_TP_SRC = 9, /* Deprecated in 1.3; OVS still sends it. */
+    OFPAT11_SET_TP_DST = 10,
     OFPAT_PUSH_VLAN = 17,
     OFPAT_POP_VLAN = 18,
     OFPAT_SET_QUEUE = 21,
+    OFPAT_GROUP = 22,
     OFPAT_DEC_NW_TTL = 24,
     OFPAT_SET_FIELD = 25,
     OFPAT_EXPERIMENTER = 0xffff,
@@ -389,6 +392,9 @@ ofp_action_fixed_len(uint16_t type)
     case OFPAT_POP_VLAN:
     case OFPAT_DEC_NW_TTL:
     case OFPAT_SET_QUEUE:
+    case OFPAT_GROUP:
+    case OFPAT11_SET_TP_SRC:
+    case OFPAT11_SET_TP_DST:
         return 8;
     default:
         return 0;
@@ -419,6 +425,18 @@ decode_action(const uint8_t *a, size_t len, struct ofpacts *out)
         return decode_set_field(a, 4, len, false, out);
     case OFPAT_SET_QUEUE:
         ofpacts_put(out, OFPACT_SET_QUEUE)->queue_id = ofp_get32(a + 4);
+        return 0;
+    case OFPAT11_SET_TP_SRC:
+    case OFPAT11_SET_TP_DST:
+        ofpacts_put(out, type == OFPAT11_SET_TP_SRC ? OFPACT_SET_L4_SRC
+                                                    : OFPACT_SET_L4_DST)
+            ->l4_port = ofp_get16(a + 4);
+        return 0;
+    case OFPAT_GROUP:
+        if (ofp_get32(a + 4) > OFPACT_GROUP_MAX) {
+            return OFPERR_BAC_BAD_OUT_GROUP;
+        }
+        ofpacts_put(out, OFPACT_GROUP)->group_id = ofp_get32(a + 4);
         return 0;
     case OFPAT_EXPERIMENTER:
         if (len < 16) {
@@ -912,8 +930,22 @@ put_controller(struct ofpbuf *b, const struct ofpact *a)
     action_finish(b, ofs);
 }
 
+/* mod_tp_src/mod_tp_dst where no match says TCP, UDP or SCTP (a group's
+ * bucket): OpenFlow 1.1's set_tp action, as Open vSwitch sends it. */
+static void
+put_of11_set_tp(struct ofpbuf *b, const struct ofpact *a)
+{
+    size_t ofs =
+        ofp_tlv_start(b, a->type == OFPACT_SET_L4_SRC ? OFPAT11_SET_TP_SRC
+                                                      : OFPAT11_SET_TP_DST);
+
+    ofpbuf_put_be16(b, a->l4_port);
+    action_finish(b, ofs);
+}
+
 /* The OpenFlow 1.0 style rewrites (mod_dl_src, mod_nw_tos, ...): a
- * set_field of the field they write. */
+ * set_field of the field they write (mod_tp_* without a match: see
+ * put_of11_set_tp()). */
 static void
 put_of10_set(struct ofpbuf *b, const struct ofpact *a,
              const struct match *match)
@@ -947,6 +979,10 @@ put_of10_set(struct ofpbuf *b, const struct ofpact *a,
         break;
     case OFPACT_SET_L4_SRC:
     case OFPACT_SET_L4_DST:
+        if (!match) {
+            put_of11_set_tp(b, a);
+            break;
+        }
         be = htons(a->l4_port);
         put_simple_set(
             b, a->type == OFPACT_SET_L4_SRC ? FIELD_TP_SRC : FIELD_TP_DST, &be,
@@ -1060,6 +1096,15 @@ put_set_queue(struct ofpbuf *b, const struct ofpact *a)
     size_t ofs = ofp_tlv_start(b, OFPAT_SET_QUEUE);
 
     ofpbuf_put_be32(b, a->queue_id);
+    ofp_tlv_finish(b, ofs, false);
+}
+
+static void
+put_group(struct ofpbuf *b, uint32_t group_id)
+{
+    size_t ofs = ofp_tlv_start(b, OFPAT_GROUP);
+
+    ofpbuf_put_be32(b, group_id);
     action_finish(b, ofs);
 }
 
@@ -1092,6 +1137,9 @@ encode_action(const struct ofpact *a, const struct match *match,
         break;
     case OFPACT_PUSH_VLAN:
         put_push_vlan(b, a);
+        break;
+    case OFPACT_GROUP:
+        put_group(b, a->group_id);
         break;
     case OFPACT_DEC_TTL:
         action_finish(b, ofp_tlv_start(b, OFPAT_DEC_NW_TTL));

@@ -175,6 +175,19 @@ ofperr_to_string(int error, char buf[64])
         {OFPERR_BMC_BAD_VALUE, "OFPET_BAD_MATCH/OFPBMC_BAD_VALUE"},
         {OFPERR_BMC_BAD_MASK, "OFPET_BAD_MATCH/OFPBMC_BAD_MASK"},
         {OFPERR_BMC_BAD_PREREQ, "OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ"},
+        {OFPERR_GMFC_GROUP_EXISTS,
+         "OFPET_GROUP_MOD_FAILED/OFPGMFC_GROUP_EXISTS"},
+        {OFPERR_GMFC_INVALID_GROUP,
+         "OFPET_GROUP_MOD_FAILED/OFPGMFC_INVALID_GROUP"},
+        {OFPERR_GMFC_WATCH_UNSUPPORTED,
+         "OFPET_GROUP_MOD_FAILED/OFPGMFC_WATCH_UNSUPPORTED"},
+        {OFPERR_GMFC_UNKNOWN_GROUP,
+         "OFPET_GROUP_MOD_FAILED/OFPGMFC_UNKNOWN_GROUP"},
+        {OFPERR_GMFC_BAD_TYPE, "OFPET_GROUP_MOD_FAILED/OFPGMFC_BAD_TYPE"},
+        {OFPERR_GMFC_BAD_COMMAND,
+         "OFPET_GROUP_MOD_FAILED/OFPGMFC_BAD_COMMAND"},
+        {OFPERR_GMFC_BAD_BUCKET, "OFPET_GROUP_MOD_FAILED/OFPGMFC_BAD_BUCKET"},
+        {OFPERR_GMFC_BAD_WATCH, "OFPET_GROUP_MOD_FAILED/OFPGMFC_BAD_WATCH"},
         {OFPERR_BMC_DUP_FIELD, "OFPET_BAD_MATCH/OFPBMC_DUP_FIELD"},
         {OFPERR_FMFC_UNKNOWN, "OFPET_FLOW_MOD_FAILED/OFPFMFC_UNKNOWN"},
         {OFPERR_FMFC_BAD_TABLE_ID,
@@ -824,6 +837,12 @@ ofp_decode_multipart_request(const uint8_t *msg, size_t len,
             return OFPERR_BAD_PORT;
         }
         return 0;
+    case OFPMP_GROUP:
+        if (body_len != 8) {
+            return OFPERR_BAD_LEN;
+        }
+        mp->group_id = ofp_get32(body);
+        return 0;
     case OFPMP_METER:
     case OFPMP_METER_CONFIG:
         if (body_len != 8) {
@@ -831,6 +850,8 @@ ofp_decode_multipart_request(const uint8_t *msg, size_t len,
         }
         mp->meter_id = ofp_get32(body);
         return 0;
+    case OFPMP_GROUP_DESC:
+    case OFPMP_GROUP_FEATURES:
     case OFPMP_METER_FEATURES:
         return body_len ? OFPERR_BAD_LEN : 0;
     default:
@@ -866,6 +887,10 @@ ofp_encode_multipart_request(struct ofpbuf *b, uint32_t xid,
     case OFPMP_METER:
     case OFPMP_METER_CONFIG:
         ofpbuf_put_be32(b, mp->meter_id);
+        ofpbuf_put_zeros(b, 4);
+        break;
+    case OFPMP_GROUP:
+        ofpbuf_put_be32(b, mp->group_id);
         ofpbuf_put_zeros(b, 4);
         break;
     default:

@@ -23,10 +23,17 @@
  *    NXM_NX_TCP_FLAGS, and the ONF experimenter tcp_flags ovs-ofctl sends
  *    in OpenFlow 1.3).  Prerequisites are checked as ofproto checks them.
  *  - Actions: output (output:CONTROLLER is a controller action),
- *    push_vlan, pop_vlan, dec_nw_ttl, set_field, and the Nicira actions
- *    resubmit, resubmit_table, note, reg_load, reg_load2, reg_move,
- *    controller and dec_ttl.  Anything else is refused
- *    (OFPET_BAD_ACTION/OFPBAC_BAD_TYPE or BAD_EXP_TYPE).
+ *    push_vlan, pop_vlan, group, dec_nw_ttl, set_field, OpenFlow 1.1's
+ *    set_tp_src/set_tp_dst (deprecated in 1.3, but what Open vSwitch
+ *    sends for mod_tp_src/dst in a group bucket, where no match says
+ *    TCP or UDP), and the Nicira actions resubmit, resubmit_table,
+ *    note, reg_load, reg_load2, reg_move, controller and dec_ttl.
+ *    Anything else is refused (OFPET_BAD_ACTION/OFPBAC_BAD_TYPE or
+ *    BAD_EXP_TYPE).
+ *  - Groups (ofp-group.c): GROUP_MOD (add, modify, delete; buckets with
+ *    weight, watch port, watch group and actions) and the GROUP,
+ *    GROUP_DESC and GROUP_FEATURES multiparts.  OpenFlow 1.3 carries no
+ *    selection method: select groups use flowswitch's 5-tuple hash.
  *  - Instructions: apply_actions, write_metadata, goto_table, and
  *    clear_actions when the action set is empty anyway.  write_actions is
  *    decoded and bounds-checked but refused with
@@ -143,6 +150,9 @@ enum ofp_multipart_type {
     OFPMP_AGGREGATE = 2,
     OFPMP_TABLE = 3,
     OFPMP_PORT_STATS = 4,
+    OFPMP_GROUP = 6,
+    OFPMP_GROUP_DESC = 7,
+    OFPMP_GROUP_FEATURES = 8,
     OFPMP_METER = 9,
     OFPMP_METER_CONFIG = 10,
     OFPMP_METER_FEATURES = 11,
@@ -193,6 +203,7 @@ enum ofp_error_type {
     OFPET_BAD_INSTRUCTION = 3,
     OFPET_BAD_MATCH = 4,
     OFPET_FLOW_MOD_FAILED = 5,
+    OFPET_GROUP_MOD_FAILED = 6,
     OFPET_PORT_MOD_FAILED = 7,
     OFPET_SWITCH_CONFIG_FAILED = 10,
     OFPET_ROLE_REQUEST_FAILED = 11,
@@ -251,6 +262,14 @@ enum ofp_error_type {
 #define OFPERR_FMFC_OVERLAP OFPERR(OFPET_FLOW_MOD_FAILED, 3)
 #define OFPERR_FMFC_BAD_COMMAND OFPERR(OFPET_FLOW_MOD_FAILED, 6)
 #define OFPERR_FMFC_BAD_FLAGS OFPERR(OFPET_FLOW_MOD_FAILED, 7)
+#define OFPERR_GMFC_GROUP_EXISTS OFPERR(OFPET_GROUP_MOD_FAILED, 0)
+#define OFPERR_GMFC_INVALID_GROUP OFPERR(OFPET_GROUP_MOD_FAILED, 1)
+#define OFPERR_GMFC_WATCH_UNSUPPORTED OFPERR(OFPET_GROUP_MOD_FAILED, 6)
+#define OFPERR_GMFC_UNKNOWN_GROUP OFPERR(OFPET_GROUP_MOD_FAILED, 8)
+#define OFPERR_GMFC_BAD_TYPE OFPERR(OFPET_GROUP_MOD_FAILED, 10)
+#define OFPERR_GMFC_BAD_COMMAND OFPERR(OFPET_GROUP_MOD_FAILED, 11)
+#define OFPERR_GMFC_BAD_BUCKET OFPERR(OFPET_GROUP_MOD_FAILED, 12)
+#define OFPERR_GMFC_BAD_WATCH OFPERR(OFPET_GROUP_MOD_FAILED, 13)
 #define OFPERR_SCFC_BAD_FLAGS OFPERR(OFPET_SWITCH_CONFIG_FAILED, 0)
 #define OFPERR_RRFC_STALE OFPERR(OFPET_ROLE_REQUEST_FAILED, 0)
 #define OFPERR_RRFC_BAD_ROLE OFPERR(OFPET_ROLE_REQUEST_FAILED, 2)
@@ -455,6 +474,7 @@ struct ofp_multipart_request {
     uint32_t out_group;
     uint32_t port_no;  /* PORT_STATS: flow numbering, OFPP_ANY for all. */
     uint32_t meter_id; /* METER, METER_CONFIG: OFPM_ALL for all. */
+    uint32_t group_id; /* GROUP: OFPG_ALL for all. */
 };
 int ofp_decode_multipart_request(const uint8_t *msg, size_t len,
                                  struct ofp_multipart_request *);
@@ -482,5 +502,28 @@ void ofp_put_table_features(struct ofpbuf *, uint8_t table_id,
                             const char *name, uint32_t max_entries);
 void ofp_put_table_stats(struct ofpbuf *, uint8_t table_id, uint32_t active,
                          uint64_t lookups, uint64_t matched);
+
+/* ---- GROUP_MOD and the group multiparts (ofp-group.c) ------------------ */
+
+struct group_info;
+struct group_mod;
+
+/* Decodes a GROUP_MOD into '*gm' (the caller destroys it on success; on
+ * error nothing is left to free).  Bucket lengths are checked
+ * (OFPGMFC_BAD_BUCKET), watch ports converted (OFPGMFC_BAD_WATCH) and the
+ * actions decoded as ofp_decode_actions() does; what depends on the table
+ * (exists, unknown, type, watch on a group that is not ff) is for
+ * ofproto to say. */
+int ofp_decode_group_mod(const uint8_t *msg, size_t len, struct group_mod *);
+void ofp_encode_group_mod(struct ofpbuf *, uint32_t xid,
+                          const struct group_mod *);
+/* The OpenFlow error (OFPET_GROUP_MOD_FAILED) of an enum group_error. */
+int ofp_group_error(int group_error);
+/* One entry of a GROUP_DESC, GROUP (stats) and the GROUP_FEATURES body
+ * (all four types, weights, liveness and chaining; GROUP_ID_MAX groups of
+ * each type). */
+void ofp_put_group_desc(struct ofpbuf *, const struct group_mod *);
+void ofp_put_group_stats(struct ofpbuf *, const struct group_info *);
+void ofp_put_group_features(struct ofpbuf *);
 
 #endif /* openflow/ofp-codec.h */

@@ -4,12 +4,12 @@
  * the messages' length fields exactly as ofmgr.c frames it (a length below
  * the header ends the stream), and every whole message is handed to the
  * decoder for its type — and, whatever its type, to the flow-mod,
- * packet-out and multipart decoders too, so that every decoder sees every
+ * packet-out, group-mod and multipart decoders too, so that every decoder sees every
  * shape of input.  Whatever the bytes, a decoder must either return an
  * OpenFlow error code or succeed; a decoded flow-mod must encode into a
  * message that decodes again, and whose re-encoding is byte for byte the
  * same (the encoding is a fixed point after one normalisation); a decoded
- * packet-out likewise, and a decoded meter-mod (openflow/ofp-meter.h)
+ * packet-out and group-mod likewise, and a decoded meter-mod (openflow/ofp-meter.h)
  * encodes back to the bytes it came from once normalised the same way.
  * ASan/UBSan catch any read beyond the message.
  *
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "flow/flow-text.h"
+#include "ofproto/group.h"
 #include "openflow/ofp-codec.h"
 #include "openflow/ofp-meter.h"
 
@@ -83,6 +84,30 @@ fuzz_packet_out(const uint8_t *msg, size_t len)
     ofpacts_destroy(&po.ofpacts);
     ofpacts_destroy(&po2.ofpacts);
     ofpbuf_uninit(&b);
+}
+
+/* A decoded group-mod encodes into a message that decodes again and
+ * re-encodes to the same bytes. */
+static void
+fuzz_group_mod(const uint8_t *msg, size_t len)
+{
+    struct ofpbuf b1 = OFPBUF_INITIALIZER, b2 = OFPBUF_INITIALIZER;
+    struct group_mod gm, gm2;
+    int error;
+
+    error = ofp_decode_group_mod(msg, len, &gm);
+    if (error) {
+        check_error(error);
+        return;
+    }
+    ofp_encode_group_mod(&b1, 1, &gm);
+    CHECK(!ofp_decode_group_mod(b1.data, b1.size, &gm2));
+    ofp_encode_group_mod(&b2, 1, &gm2);
+    CHECK(b1.size == b2.size && !memcmp(b1.data, b2.data, b1.size));
+    group_mod_destroy(&gm);
+    group_mod_destroy(&gm2);
+    ofpbuf_uninit(&b1);
+    ofpbuf_uninit(&b2);
 }
 
 static void
@@ -156,6 +181,7 @@ fuzz_message(const uint8_t *msg, size_t len)
     fuzz_flow_mod(msg, len);
     fuzz_packet_out(msg, len);
     fuzz_meter_mod(msg, len);
+    fuzz_group_mod(msg, len);
     if (!ofp_decode_multipart_request(msg, len, &mp)) {
         struct ofpbuf b = OFPBUF_INITIALIZER;
         struct ofp_multipart_request mp2;

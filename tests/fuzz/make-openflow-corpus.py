@@ -10,7 +10,8 @@ whose instructions carry every action the codec knows (output,
 controller, set_field, push/pop VLAN, dec_ttl, set_queue, the action set's
 write_actions and clear_actions, and the Nicira resubmit,
 note, reg_load, reg_load2, reg_move, controller, controller2),
-PACKET_OUT, METER_MODs (add with drop and dscp_remark bands, modify,
+PACKET_OUT, GROUP_MODs of every type and command and a flow naming a
+group, METER_MODs (add with drop and dscp_remark bands, modify,
 delete all) and a FLOW_MOD with a meter instruction, every MULTIPART
 request (the meter ones too), ROLE_REQUEST, SET_CONFIG, ECHO and BARRIER,
 so the fuzzer starts next to every decoder.
@@ -178,6 +179,41 @@ def seeds():
     yield msg(2, b"ping") + msg(20) + msg(3)
     yield msg(1, struct.pack("!HH", 1, 1) + msg(200))
     yield from meter_seeds()
+    yield from group_seeds()
+
+
+def bucket(weight, watch_port, watch_group, *acts):
+    return _fix(struct.pack("!HHII4x", 0, weight, watch_port, watch_group) +
+                b"".join(acts))
+
+
+def group_mod(command, type_, group_id, *buckets):
+    return msg(15, struct.pack("!HBxI", command, type_, group_id) +
+               b"".join(buckets))
+
+
+def group_seeds():
+    """GROUP_MODs of every type and command, a flow naming a group, and
+    the group multiparts."""
+    any_port, any_group = 0xffffffff, 0xffffffff
+    out3 = action(0, struct.pack("!IH6x", 3, 0))
+    group1 = action(22, struct.pack("!I", 1))
+    yield (group_mod(0, 1, 1, bucket(10, any_port, any_group, OUT2),
+                     bucket(20, any_port, any_group,
+                            action(25, oxm(B, 4, bytes(5) + b"\xaa")),
+                            out3)) +
+           flow_mod(match(IP), [apply(group1)]))
+    yield group_mod(0, 3, 2, bucket(0, 2, any_group, OUT2),
+                    bucket(0, any_port, 1, group1))
+    yield (group_mod(0, 0, 3, bucket(0, any_port, any_group, OUT2),
+                     bucket(0, any_port, any_group, out3)) +
+           group_mod(1, 2, 3, bucket(0, any_port, any_group,
+                                     action(18, bytes(4)), OUT2)) +
+           group_mod(2, 0, 0xfffffffc))
+    for mp in (7, 8):
+        yield msg(18, struct.pack("!HH4x", mp, 0))
+    yield msg(18, struct.pack("!HH4x", 6, 0) + struct.pack("!I4x",
+                                                           0xfffffffc))
 
 
 def main():

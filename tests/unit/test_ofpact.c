@@ -347,6 +347,18 @@ test_notes_are_padded_like_the_openflow_encoding(void **state)
 }
 
 static void
+test_group_action_takes_an_openflow_group_id(void **state)
+{
+    (void)state;
+    assert_canonical("group:1", "group:1");
+    assert_canonical("GROUP:4294967040,output:2", "group:4294967040,output:2");
+    assert_parse_error("group:4294967041",
+                       "flow: bad group id \"4294967041\" in "
+                       "\"group:4294967041\" (expected an integer from 0 "
+                       "to 4294967040)");
+}
+
+static void
 test_instructions_print_after_actions(void **state)
 {
     (void)state;
@@ -1139,6 +1151,7 @@ main(void)
         cmocka_unit_test(test_load_is_a_masked_write_of_the_whole_field),
         cmocka_unit_test(test_resubmit_prints_the_shortest_form),
         cmocka_unit_test(test_notes_are_padded_like_the_openflow_encoding),
+        cmocka_unit_test(test_group_action_takes_an_openflow_group_id),
         cmocka_unit_test(test_instructions_print_after_actions),
         cmocka_unit_test(
             test_parse_errors_quote_the_action_and_say_what_was_expected),

@@ -19,6 +19,7 @@
 #include "flow/flow-text.h"
 #include "lib/dynamic-string.h"
 #include "lib/rcu.h"
+#include "ofproto/group.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
 #include "openflow/ofp-codec.h"
@@ -617,7 +618,10 @@ test_unsupported_instructions_and_actions_are_named(void **state)
     /* Two write_actions. */
     static const uint8_t two_writes[] = {0, 3, 0, 8, 0, 0, 0, 0,
                                          0, 3, 0, 8, 0, 0, 0, 0};
-    /* apply_actions(group:1) */
+    /* apply_actions(push_pbb:0x88e7): no PBB in flowswitch. */
+    static const uint8_t pbb[] = {0, 4,  0, 16, 0,    0,    0, 0,
+                                  0, 26, 0, 8,  0x88, 0xe7, 0, 0};
+    /* apply_actions(group:1), which is supported. */
     static const uint8_t group[] = {0, 4,  0, 16, 0, 0, 0, 0,
                                     0, 22, 0, 8,  0, 0, 0, 1};
     /* An experimenter instruction. */
@@ -636,16 +640,90 @@ test_unsupported_instructions_and_actions_are_named(void **state)
         ofp_decode_instructions(two_writes, sizeof two_writes, &acts),
         OFPERR_BIC_UNSUP_INST);
     ofpacts_destroy(&acts);
-    assert_int_equal(ofp_decode_instructions(group, sizeof group, &acts),
-                     OFPERR_BAC_BAD_TYPE);
-    ofpacts_destroy(&acts);
     assert_int_equal(
         ofp_decode_instructions(experimenter, sizeof experimenter, &acts),
         OFPERR_BIC_UNSUP_INST);
     ofpacts_destroy(&acts);
+    assert_int_equal(ofp_decode_instructions(pbb, sizeof pbb, &acts),
+                     OFPERR_BAC_BAD_TYPE);
+    ofpacts_destroy(&acts);
+    assert_int_equal(ofp_decode_instructions(group, sizeof group, &acts), 0);
+    assert_int_equal(acts.n, 1);
+    assert_int_equal(acts.acts[0].type, OFPACT_GROUP);
+    assert_int_equal(acts.acts[0].group_id, 1);
+    ofpacts_destroy(&acts);
     assert_int_equal(ofp_decode_instructions(goto_all, sizeof goto_all, &acts),
                      OFPERR_BIC_BAD_TABLE_ID);
     ofpacts_destroy(&acts);
+}
+
+/* ---- GROUP_MOD ---------------------------------------------------------- */
+
+static void
+check_group_mod_round_trip(const char *text)
+{
+    struct ds a = DS_EMPTY_INITIALIZER, b = DS_EMPTY_INITIALIZER;
+    struct ofpbuf buf = OFPBUF_INITIALIZER;
+    struct group_mod gm, back;
+    char *error = NULL;
+
+    if (group_mod_parse(text, GROUP_MOD_MODIFY, &gm, &error)) {
+        fail_msg("%s: %s", text, error);
+    }
+    ofp_encode_group_mod(&buf, 7, &gm);
+    assert_int_equal(ofp_decode_group_mod(buf.data, buf.size, &back), 0);
+    assert_int_equal(back.command, GROUP_MOD_MODIFY);
+    group_format(&gm, &a);
+    group_format(&back, &b);
+    assert_string_equal(ds_cstr(&a), ds_cstr(&b));
+    ds_destroy(&a);
+    ds_destroy(&b);
+    ofpbuf_uninit(&buf);
+    group_mod_destroy(&gm);
+    group_mod_destroy(&back);
+}
+
+/* Every type, weights and watches survive the wire; a bucket whose
+ * length overruns the message, a bad command and a bad watch port are
+ * refused with their codes. */
+static void
+test_group_mod_round_trips(void **state)
+{
+    struct ofpbuf buf = OFPBUF_INITIALIZER;
+    struct group_mod gm;
+    char *error = NULL;
+
+    (void)state;
+    check_group_mod_round_trip("group_id=1,type=select,bucket=weight:10,"
+                               "actions=output:2,bucket=weight:20,"
+                               "actions=set_field:10.0.0.1->ip_dst,output:3");
+    check_group_mod_round_trip("group_id=2,type=ff,bucket=watch_port:2,"
+                               "actions=output:2,bucket=watch_group:1,"
+                               "actions=group:1");
+    check_group_mod_round_trip("group_id=3,type=indirect,bucket=output:1");
+    check_group_mod_round_trip("group_id=4,type=all");
+
+    assert_int_equal(group_mod_parse("group_id=5,type=all,bucket=output:2",
+                                     GROUP_MOD_ADD, &gm, &error),
+                     0);
+    ofp_encode_group_mod(&buf, 1, &gm);
+    group_mod_destroy(&gm);
+    buf.data[16 + 1] = 64; /* The bucket claims more than there is. */
+    assert_int_equal(ofp_decode_group_mod(buf.data, buf.size, &gm),
+                     OFPERR_GMFC_BAD_BUCKET);
+    buf.data[16 + 1] = 32;
+    buf.data[9] = 9; /* Command. */
+    assert_int_equal(ofp_decode_group_mod(buf.data, buf.size, &gm),
+                     OFPERR_GMFC_BAD_COMMAND);
+    buf.data[9] = 0;
+    memset(buf.data + 16 + 4, 0, 4); /* watch_port 0. */
+    assert_int_equal(ofp_decode_group_mod(buf.data, buf.size, &gm),
+                     OFPERR_GMFC_BAD_WATCH);
+    assert_int_equal(ofp_decode_group_mod(buf.data, 12, &gm), OFPERR_BAD_LEN);
+    ofpbuf_uninit(&buf);
+    assert_int_equal(ofp_group_error(GROUP_ERR_UNKNOWN_GROUP),
+                     OFPERR_GMFC_UNKNOWN_GROUP);
+    assert_int_equal(ofp_group_error(GROUP_OK), 0);
 }
 
 /* ---- The ofproto and xlate hooks OpenFlow uses ------------------------ */
@@ -859,6 +937,7 @@ main(void)
         cmocka_unit_test(test_errors_decode_any_type_and_code),
         cmocka_unit_test(test_big_multipart_replies_are_split_at_entries),
         cmocka_unit_test(test_packet_in_round_trips),
+        cmocka_unit_test(test_group_mod_round_trips),
         cmocka_unit_test(test_ports_convert_between_16_and_32_bits),
         cmocka_unit_test(
             test_action_set_instructions_decode_in_openflow_order),

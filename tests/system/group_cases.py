@@ -1,0 +1,69 @@
+"""The group cases of the differential test against Open vSwitch
+(tests/system/test_groups_vs_ovs.py, recorded by
+tests/system/data/groups/record_ovs.py).
+
+Each case is (name, groups, flows, packets): ovs-ofctl add-group lines, an
+add-flows file's lines, and the frames sent into port 1 of a switch with
+ports 1, 2 and 3 (port 9 does not exist, so a fast-failover bucket that
+watches it is dead).  The bucket a select group picks depends on the
+switch's hash function, which is not Open vSwitch's: the select cases are
+those where no hash can matter (one bucket with a weight).
+"""
+
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+
+MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
+
+
+def udp(sport, dport=53, src="10.0.0.1", dst="10.0.0.2"):
+    return (Ether(src=MAC1, dst=MAC2) / IP(src=src, dst=dst, ttl=64) /
+            UDP(sport=sport, dport=dport) / Raw(b"g" * 24))
+
+
+def tcp(sport, dport=80):
+    return (Ether(src=MAC1, dst=MAC2) / IP(src="10.0.0.1", dst="10.0.0.3") /
+            TCP(sport=sport, dport=dport, flags="S"))
+
+
+# Four packets of four 5-tuples: what a group un-wildcards decides how
+# many megaflows they make.
+MIXED = [udp(1000), udp(1001), tcp(2000), tcp(2001)]
+
+CASES = [
+    ("all_rewrite_in_one_bucket",
+     ["group_id=1,type=all,bucket=actions=mod_dl_src:02:00:00:00:00:aa,"
+      "output:2,bucket=actions=output:3"],
+     ["in_port=1,actions=group:1"], MIXED),
+    ("all_then_output_after_group",
+     ["group_id=1,type=all,bucket=actions=mod_nw_dst:10.9.9.9,output:2,"
+      "bucket=actions=dec_ttl,output:3"],
+     ["in_port=1,ip,actions=group:1,output:3"], MIXED),
+    ("indirect",
+     ["group_id=2,type=indirect,bucket=actions=mod_tp_dst:99,output:3"],
+     ["in_port=1,udp,actions=group:2", "in_port=1,tcp,actions=output:2"],
+     MIXED),
+    ("chained_groups",
+     ["group_id=1,type=indirect,bucket=actions=output:3",
+      "group_id=5,type=all,bucket=actions=group:1,bucket=actions=output:2"],
+     ["in_port=1,actions=group:5"], MIXED),
+    ("fast_failover_first_live",
+     ["group_id=4,type=ff,bucket=watch_port:2,actions=output:2,"
+      "bucket=watch_port:3,actions=output:3"],
+     ["in_port=1,actions=group:4"], MIXED),
+    ("fast_failover_skips_missing_port",
+     ["group_id=4,type=ff,bucket=watch_port:9,actions=output:2,"
+      "bucket=watch_port:3,actions=output:3"],
+     ["in_port=1,actions=group:4"], MIXED),
+    ("fast_failover_no_live_bucket",
+     ["group_id=4,type=ff,bucket=watch_port:9,actions=output:2"],
+     ["in_port=1,actions=group:4,output:3"], MIXED),
+    ("select_one_bucket",
+     ["group_id=3,type=select,bucket=weight:7,actions=output:2"],
+     ["in_port=1,actions=group:3"], MIXED),
+    ("select_one_weighted_bucket",
+     ["group_id=3,type=select,bucket=weight:0,actions=output:2,"
+      "bucket=weight:5,actions=output:3"],
+     ["in_port=1,actions=group:3"], MIXED),
+]
