@@ -98,6 +98,7 @@ enum packet_parse_error {
     PARSE_ND_BAD_OPTION_LEN,     /* ND option of length 0 or past the end. */
     PARSE_TRUNCATED_ND_OPTION,   /* 1 to 7 stray bytes after the options. */
     PARSE_ND_DUPLICATE_OPTION,   /* Second SLL or TLL: ND fields voided. */
+    PARSE_TRUNCATED_MPLS,        /* MPLS ethertype without a full LSE. */
     PARSE_N_ERRORS
 };
 

@@ -368,6 +368,10 @@ test_matches_round_trip_through_oxm(void **state)
         "icmp6,icmp_type=136,nd_target=::1,nd_tll=00:00:00:00:00:07",
         "ipv6,ipv6_dst=::/1,nw_tos=8",
         "reg3=0x80000000/0x80000000,metadata=0x1/0x1",
+        "mpls,mpls_label=5,mpls_tc=1,mpls_ttl=3,mpls_bos=1",
+        "mplsm,mpls_label=1048575",
+        "tun_id=0x5,in_port=1",
+        "tun_id=0x5/0xff",
     };
 
     (void)state;
