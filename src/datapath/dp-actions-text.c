@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@ static const char *const dp_set_header_names[DP_SET_N_HEADERS] = {
     [DP_SET_ETH] = "eth",       [DP_SET_VLAN] = "vlan", [DP_SET_IPV4] = "ipv4",
     [DP_SET_IPV6] = "ipv6",     [DP_SET_TCP] = "tcp",   [DP_SET_UDP] = "udp",
     [DP_SET_SCTP] = "sctp",     [DP_SET_ARP] = "arp",   [DP_SET_ICMP] = "icmp",
-    [DP_SET_ICMPV6] = "icmpv6", [DP_SET_ND] = "nd",
+    [DP_SET_ICMPV6] = "icmpv6", [DP_SET_ND] = "nd",     [DP_SET_MPLS] = "mpls",
 };
 
 /* One field of a set(HEADER(...)) action other than vlan's: its name, where
@@ -100,6 +101,10 @@ static const struct dp_set_field_desc dp_nd_fields[] = {
     DP_ETH(struct dp_set_nd, tll),
 };
 
+static const struct dp_set_field_desc dp_mpls_fields[] = {
+    DP_INT(struct dp_set_mpls, lse, UINT32_MAX, true),
+};
+
 /* The fields of each header; none for vlan, whose vid and pcp share the
  * TCI (dp_format_vlan(), dp_parse_vlan_field()). */
 struct dp_set_field_list {
@@ -122,6 +127,7 @@ static const struct dp_set_field_list dp_set_field_lists[DP_SET_N_HEADERS] = {
     [DP_SET_ICMP] = DP_FIELD_LIST(dp_icmp_fields),
     [DP_SET_ICMPV6] = DP_FIELD_LIST(dp_icmp_fields),
     [DP_SET_ND] = DP_FIELD_LIST(dp_nd_fields),
+    [DP_SET_MPLS] = DP_FIELD_LIST(dp_mpls_fields),
 };
 
 /* The integer of 'size' bytes at 'p' (network order for 2 and 4). */
@@ -279,6 +285,21 @@ dp_format_set(const struct dp_action *a, struct ds *s)
     ds_put_cstr(s, "))");
 }
 
+/* Open vSwitch's push_mpls(label=L,tc=T,ttl=TTL,bos=B,eth_type=E). */
+static void
+dp_format_push_mpls(const struct dp_action *a, struct ds *s)
+{
+    uint32_t lse = ntohl(a->push_mpls.lse);
+
+    ds_put_format(s,
+                  "push_mpls(label=%" PRIu32 ",tc=%" PRIu32 ",ttl=%" PRIu32
+                  ",bos=%" PRIu32 ",eth_type=0x%x)",
+                  (lse & MPLS_LABEL_MASK) >> MPLS_LABEL_SHIFT,
+                  (lse & MPLS_TC_MASK) >> MPLS_TC_SHIFT, lse & MPLS_TTL_MASK,
+                  (lse & MPLS_BOS_MASK) >> MPLS_BOS_SHIFT,
+                  ntohs(a->push_mpls.ethertype));
+}
+
 void
 dp_action_format(const struct dp_action *a, struct ds *s)
 {
@@ -306,6 +327,13 @@ dp_action_format(const struct dp_action *a, struct ds *s)
     }
     case DP_ACTION_POP_VLAN:
         ds_put_cstr(s, "pop_vlan");
+        break;
+    case DP_ACTION_PUSH_MPLS:
+        dp_format_push_mpls(a, s);
+        break;
+    case DP_ACTION_POP_MPLS:
+        ds_put_format(s, "pop_mpls(eth_type=0x%x)",
+                      ntohs(a->pop_mpls_ethertype));
         break;
     case DP_ACTION_USERSPACE:
         ds_put_cstr(s, "userspace(");
@@ -822,6 +850,48 @@ dp_parse_userspace(struct dp_action_buf *buf, char *args, const char *item,
     return 0;
 }
 
+/* push_mpls(label=L,tc=T,ttl=TTL,bos=B,eth_type=E) and
+ * pop_mpls(eth_type=E), exactly as dp_action_format() writes them. */
+static int
+dp_parse_mpls(struct dp_action_buf *buf, const char *name, const char *args,
+              const char *item, char **errorp)
+{
+    unsigned int label, tc, ttl, bos, type;
+    int n = -1;
+
+    if (!args) {
+        return dp_parse_error(errorp, "bad %s \"%s\"", name, item);
+    }
+    if (!strcmp(name, "pop_mpls")) {
+        if (sscanf(args, "eth_type=%x%n", &type, &n) != 1
+            || (size_t)n != strlen(args) || type > UINT16_MAX) {
+            return dp_parse_error(errorp,
+                                  "bad pop_mpls \"%s\" (expected "
+                                  "pop_mpls(eth_type=E))",
+                                  item);
+        }
+        dp_action_put_pop_mpls(buf, htons((uint16_t)type));
+        return 0;
+    }
+    if (sscanf(args, "label=%u,tc=%u,ttl=%u,bos=%u,eth_type=%x%n", &label, &tc,
+               &ttl, &bos, &type, &n)
+            != 5
+        || (size_t)n != strlen(args) || label > 0xfffff || tc > 7 || ttl > 255
+        || bos > 1 || type > UINT16_MAX
+        || !eth_type_is_mpls(htons((uint16_t)type))) {
+        return dp_parse_error(errorp,
+                              "bad push_mpls \"%s\" (expected push_mpls("
+                              "label=L,tc=T,ttl=TTL,bos=B,eth_type=0x8847))",
+                              item);
+    }
+    dp_action_put_push_mpls(buf,
+                            htonl((label << MPLS_LABEL_SHIFT)
+                                  | (tc << MPLS_TC_SHIFT)
+                                  | (bos << MPLS_BOS_SHIFT) | ttl),
+                            htons((uint16_t)type));
+    return 0;
+}
+
 static int
 dp_parse_item(struct dp_action_buf *buf, char *item, char **errorp)
 {
@@ -844,11 +914,13 @@ dp_parse_item(struct dp_action_buf *buf, char *item, char **errorp)
         dp_action_put_pop_vlan(buf);
     } else if (!strcmp(name, "userspace")) {
         error = dp_parse_userspace(buf, args, copy, errorp);
+    } else if (!strcmp(name, "push_mpls") || !strcmp(name, "pop_mpls")) {
+        error = dp_parse_mpls(buf, name, args, copy, errorp);
     } else {
         error = dp_parse_error(errorp,
                                "unknown action \"%s\" (expected a port "
-                               "number, set, push_vlan, pop_vlan, userspace "
-                               "or drop)",
+                               "number, set, push_vlan, pop_vlan, push_mpls, "
+                               "pop_mpls, userspace or drop)",
                                copy);
     }
     free(copy);

@@ -15,6 +15,13 @@
  *                          checksums fixed up
  *   push_vlan(tpid, tci)   add an outer 802.1Q/802.1ad tag
  *   pop_vlan               remove the outer tag
+ *   push_mpls(label=,tc=,ttl=,bos=,eth_type=)
+ *                          insert a label stack entry after the L2
+ *                          header (and its VLAN tags) and set the
+ *                          ethertype to 0x8847 or 0x8848
+ *   pop_mpls(eth_type=)    remove the outer entry of an MPLS packet and
+ *                          set the ethertype
+ *   set(mpls(label=,tc=,ttl=,bos=))  rewrite the outer entry
  *   userspace(userdata)    hand a copy to the slow path (an ACTION upcall)
  *
  * and an empty list means "drop".  The steps run in order on the packet as
@@ -92,6 +99,8 @@ enum dp_action_type {
     DP_ACTION_PUSH_VLAN,
     DP_ACTION_POP_VLAN,
     DP_ACTION_USERSPACE,
+    DP_ACTION_PUSH_MPLS,
+    DP_ACTION_POP_MPLS,
 };
 
 /* The header a set action rewrites. */
@@ -107,6 +116,7 @@ enum dp_set_header {
     DP_SET_ICMP,   /* ICMP over IPv4: type and code. */
     DP_SET_ICMPV6, /* ICMPv6: type and code. */
     DP_SET_ND,     /* ICMPv6 neighbour solicitation or advertisement. */
+    DP_SET_MPLS,   /* The outer MPLS label stack entry. */
     DP_SET_N_HEADERS
 };
 
@@ -160,6 +170,10 @@ struct dp_set_nd {
     struct eth_addr tll; /* In the target link-layer address option. */
 };
 
+struct dp_set_mpls {
+    be32 lse; /* Label, TC, BOS and TTL bits, as on the wire. */
+};
+
 union dp_set_fields {
     struct dp_set_eth eth;
     struct dp_set_vlan vlan;
@@ -169,6 +183,7 @@ union dp_set_fields {
     struct dp_set_arp arp;
     struct dp_set_icmp icmp;
     struct dp_set_nd nd;
+    struct dp_set_mpls mpls;
 };
 
 /* The size of the fields of 'header' in union dp_set_fields (0 for
@@ -197,6 +212,11 @@ struct dp_action {
             be16 tci; /* Without VLAN_CFI. */
         } push_vlan;
         struct dp_userdata userspace; /* DP_ACTION_USERSPACE. */
+        struct {                      /* DP_ACTION_PUSH_MPLS. */
+            be32 lse;
+            be16 ethertype; /* 0x8847 or 0x8848. */
+        } push_mpls;
+        be16 pop_mpls_ethertype; /* DP_ACTION_POP_MPLS: the new one. */
     };
 };
 
@@ -249,6 +269,8 @@ struct dp_action *dp_action_buf_put(struct dp_action_buf *,
 void dp_action_put_output(struct dp_action_buf *, uint32_t port);
 void dp_action_put_push_vlan(struct dp_action_buf *, be16 tpid, be16 tci);
 void dp_action_put_pop_vlan(struct dp_action_buf *);
+void dp_action_put_push_mpls(struct dp_action_buf *, be32 lse, be16 ethertype);
+void dp_action_put_pop_mpls(struct dp_action_buf *, be16 ethertype);
 void dp_action_put_userspace(struct dp_action_buf *, const void *data,
                              size_t len);
 /* A set of 'header': 'value' and 'mask' point to the struct of that header

@@ -532,6 +532,8 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
         case DP_ACTION_SET:
         case DP_ACTION_PUSH_VLAN:
         case DP_ACTION_POP_VLAN:
+        case DP_ACTION_PUSH_MPLS:
+        case DP_ACTION_POP_MPLS:
             DP_PACKET_BATCH_FOR_EACH (j, pkt, batch) {
                 dp_action_apply(a, pkt);
             }
