@@ -101,12 +101,9 @@ static const struct dp_set_field_desc dp_nd_fields[] = {
     DP_ETH(struct dp_set_nd, tll),
 };
 
-static const struct dp_set_field_desc dp_mpls_fields[] = {
-    DP_INT(struct dp_set_mpls, lse, UINT32_MAX, true),
-};
-
 /* The fields of each header; none for vlan, whose vid and pcp share the
- * TCI (dp_format_vlan(), dp_parse_vlan_field()). */
+ * TCI (dp_format_vlan(), dp_parse_vlan_field()), and none for mpls, whose
+ * fields share the label stack entry (dp_mpls_bits). */
 struct dp_set_field_list {
     const struct dp_set_field_desc *fields;
     size_t n;
@@ -127,7 +124,6 @@ static const struct dp_set_field_list dp_set_field_lists[DP_SET_N_HEADERS] = {
     [DP_SET_ICMP] = DP_FIELD_LIST(dp_icmp_fields),
     [DP_SET_ICMPV6] = DP_FIELD_LIST(dp_icmp_fields),
     [DP_SET_ND] = DP_FIELD_LIST(dp_nd_fields),
-    [DP_SET_MPLS] = DP_FIELD_LIST(dp_mpls_fields),
 };
 
 /* The integer of 'size' bytes at 'p' (network order for 2 and 4). */
@@ -264,6 +260,33 @@ dp_format_vlan(const struct dp_set_vlan *v, const struct dp_set_vlan *m,
                      false);
 }
 
+/* The fields of set(mpls(...)), as Open vSwitch names them: bits of the
+ * label stack entry. */
+static const struct {
+    const char *name;
+    uint32_t mask;
+    unsigned int shift;
+} dp_mpls_bits[] = {
+    {"label", MPLS_LABEL_MASK, MPLS_LABEL_SHIFT},
+    {"tc", MPLS_TC_MASK, MPLS_TC_SHIFT},
+    {"ttl", MPLS_TTL_MASK, 0},
+    {"bos", MPLS_BOS_MASK, MPLS_BOS_SHIFT},
+};
+
+static void
+dp_format_mpls(const struct dp_set_mpls *v, const struct dp_set_mpls *m,
+               struct ds *s)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dp_mpls_bits); i++) {
+        uint32_t mask = dp_mpls_bits[i].mask;
+        unsigned int shift = dp_mpls_bits[i].shift;
+
+        dp_put_int_field(
+            s, dp_mpls_bits[i].name, (ntohl(v->lse) & mask) >> shift,
+            (ntohl(m->lse) & mask) >> shift, mask >> shift, false);
+    }
+}
+
 static void
 dp_format_set(const struct dp_action *a, struct ds *s)
 {
@@ -274,6 +297,8 @@ dp_format_set(const struct dp_action *a, struct ds *s)
     start = s->length;
     if (a->set.header == DP_SET_VLAN) {
         dp_format_vlan(&a->set.value.vlan, &a->set.mask.vlan, s);
+    } else if (a->set.header == DP_SET_MPLS) {
+        dp_format_mpls(&a->set.value.mpls, &a->set.mask.mpls, s);
     }
     for (size_t i = 0; i < list->n; i++) {
         dp_put_set_field(s, &list->fields[i], (const uint8_t *)&a->set.value,
@@ -680,6 +705,27 @@ dp_parse_table_field(const struct dp_set_field_desc *d, char *text, uint8_t *v,
     return ok;
 }
 
+static bool
+dp_parse_mpls_field(const char *key, char *text, struct dp_set_mpls *v,
+                    struct dp_set_mpls *m)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dp_mpls_bits); i++) {
+        uint32_t mask = dp_mpls_bits[i].mask;
+        unsigned int shift = dp_mpls_bits[i].shift;
+        uint32_t iv, im;
+
+        if (!strcmp(key, dp_mpls_bits[i].name)) {
+            if (!dp_parse_int_field(text, mask >> shift, &iv, &im)) {
+                return false;
+            }
+            v->lse |= htonl(iv << shift);
+            m->lse |= htonl(im << shift);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'. */
 static bool
 dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
@@ -689,6 +735,8 @@ dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
 
     if (header == DP_SET_VLAN) {
         return dp_parse_vlan_field(key, text, &v->vlan, &m->vlan);
+    } else if (header == DP_SET_MPLS) {
+        return dp_parse_mpls_field(key, text, &v->mpls, &m->mpls);
     }
     for (size_t i = 0; i < list->n; i++) {
         if (!strcmp(key, list->fields[i].name)) {
