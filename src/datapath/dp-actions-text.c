@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -898,45 +897,66 @@ dp_parse_userspace(struct dp_action_buf *buf, char *args, const char *item,
     return 0;
 }
 
+/* Parses the comma-separated KEY=VALUE items of 'args' into 'vals', at
+ * the index of KEY in 'keys[0..n)': each key once, every one of them, each
+ * value at most 'max[i]'. */
+static bool
+dp_parse_keyed_uints(char *args, const char *const keys[],
+                     const uint64_t max[], size_t n, uint64_t vals[])
+{
+    bool unbalanced = false;
+    uint32_t seen = 0;
+    char *item;
+
+    while ((item = dp_next_item(&args, &unbalanced))) {
+        char *eq = strchr(item, '=');
+        size_t i = 0;
+
+        if (!eq) {
+            return false;
+        }
+        *eq = '\0';
+        while (i < n && strcmp(item, keys[i]) != 0) {
+            i++;
+        }
+        if (i == n || seen & (1u << i)
+            || !dp_parse_uint(eq + 1, max[i], &vals[i])) {
+            return false;
+        }
+        seen |= 1u << i;
+    }
+    return !unbalanced && seen == (1u << n) - 1;
+}
+
 /* push_mpls(label=L,tc=T,ttl=TTL,bos=B,eth_type=E) and
- * pop_mpls(eth_type=E), exactly as dp_action_format() writes them. */
+ * pop_mpls(eth_type=E), as dp_action_format() writes them. */
 static int
-dp_parse_mpls(struct dp_action_buf *buf, const char *name, const char *args,
+dp_parse_mpls(struct dp_action_buf *buf, const char *name, char *args,
               const char *item, char **errorp)
 {
-    unsigned int label, tc, ttl, bos, type;
-    int n = -1;
+    static const char *const keys[] = {"eth_type", "label", "tc", "ttl",
+                                       "bos"};
+    static const uint64_t max[] = {UINT16_MAX, 0xfffff, 7, UINT8_MAX, 1};
+    bool push = !strcmp(name, "push_mpls");
+    uint64_t v[ARRAY_SIZE(keys)];
 
-    if (!args) {
-        return dp_parse_error(errorp, "bad %s \"%s\"", name, item);
+    if (!args || !dp_parse_keyed_uints(args, keys, max, push ? 5 : 1, v)
+        || (push && !eth_type_is_mpls(htons((uint16_t)v[0])))) {
+        return dp_parse_error(errorp, "bad %s \"%s\" (expected %s)", name,
+                              item,
+                              push ? "push_mpls(label=L,tc=T,ttl=TTL,bos=B,"
+                                     "eth_type=0x8847|0x8848)"
+                                   : "pop_mpls(eth_type=E)");
     }
-    if (!strcmp(name, "pop_mpls")) {
-        if (sscanf(args, "eth_type=%x%n", &type, &n) != 1
-            || (size_t)n != strlen(args) || type > UINT16_MAX) {
-            return dp_parse_error(errorp,
-                                  "bad pop_mpls \"%s\" (expected "
-                                  "pop_mpls(eth_type=E))",
-                                  item);
-        }
-        dp_action_put_pop_mpls(buf, htons((uint16_t)type));
+    if (!push) {
+        dp_action_put_pop_mpls(buf, htons((uint16_t)v[0]));
         return 0;
     }
-    if (sscanf(args, "label=%u,tc=%u,ttl=%u,bos=%u,eth_type=%x%n", &label, &tc,
-               &ttl, &bos, &type, &n)
-            != 5
-        || (size_t)n != strlen(args) || label > 0xfffff || tc > 7 || ttl > 255
-        || bos > 1 || type > UINT16_MAX
-        || !eth_type_is_mpls(htons((uint16_t)type))) {
-        return dp_parse_error(errorp,
-                              "bad push_mpls \"%s\" (expected push_mpls("
-                              "label=L,tc=T,ttl=TTL,bos=B,eth_type=0x8847))",
-                              item);
-    }
-    dp_action_put_push_mpls(buf,
-                            htonl((label << MPLS_LABEL_SHIFT)
-                                  | (tc << MPLS_TC_SHIFT)
-                                  | (bos << MPLS_BOS_SHIFT) | ttl),
-                            htons((uint16_t)type));
+    dp_action_put_push_mpls(
+        buf,
+        htonl((uint32_t)(v[1] << MPLS_LABEL_SHIFT | v[2] << MPLS_TC_SHIFT
+                         | v[4] << MPLS_BOS_SHIFT | v[3])),
+        htons((uint16_t)v[0]));
     return 0;
 }
 
