@@ -3,7 +3,8 @@
 tests/system/mpls_cases.py: the bytes it transmits on each case's output
 port, its datapath actions (ofproto/trace) and how many megaflows each
 case's packets installed, or the error with which ovs-ofctl refuses a
-case's flows.
+case's flows; and what ovs-ofctl -O OpenFlow13 prints for the
+mpls_cases.ofctl_steps() scenario.
 
 Run it once (root, openvswitch-switch and python3-scapy installed) with the
 path of an ovs-sandbox.sh-style script that runs OVS with a dummy datapath
@@ -116,6 +117,11 @@ def main():
             entry["datapath_actions"] = [trace(env, 2 * i + 1, f)
                                          for f in frames]
         counts, dump = megaflows_by_port(env)
+        ofctl = {}
+        for name, argv in mc.ofctl_steps("br0"):
+            res = sh(env, *argv, check=False)
+            ofctl[name] = {"rc": res.returncode, "stdout": res.stdout,
+                           "stderr": res.stderr}
         for i, case in enumerate(mc.CASES):
             results[case[0]]["megaflows"] = counts.get(2 * i + 1, 0)
             print(f"{case[0]}: {len(results[case[0]].get('out', []))} out, "
@@ -126,7 +132,8 @@ def main():
     out = os.path.join(HERE, "ovs-mpls.json")
     with open(out, "w") as f:
         json.dump({"ovs_version": "3.1", "dump_flows": dump.splitlines(),
-                   "cases": results}, f, indent=1, sort_keys=True)
+                   "cases": results, "ofctl": ofctl}, f, indent=1,
+                  sort_keys=True)
         f.write("\n")
     print(f"wrote {out}")
 
