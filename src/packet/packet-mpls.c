@@ -39,6 +39,18 @@ packet_mpls_lse_ofs(const struct dp_packet *pkt)
     return ofs + sizeof(be16);
 }
 
+/* dp_packet_push_uninit() shifted every offset by MPLS_HLEN; the first
+ * 'moved' bytes then went back to where they were, and so do the offsets
+ * that point into them (an L3 offset left on a third VLAN tag). */
+static void
+packet_mpls_unshift(uint16_t *ofs, size_t moved)
+{
+    if (*ofs != DP_PACKET_OFS_NONE && *ofs >= MPLS_HLEN
+        && (size_t)*ofs - MPLS_HLEN < moved) {
+        *ofs -= MPLS_HLEN;
+    }
+}
+
 bool
 packet_push_mpls(struct dp_packet *pkt, be32 lse, be16 ethertype)
 {
@@ -54,6 +66,8 @@ packet_push_mpls(struct dp_packet *pkt, be32 lse, be16 ethertype)
     packet_put_be16(p + ofs, ethertype);
     memcpy(p + ofs + sizeof(be16), &lse, MPLS_HLEN);
     pkt->l2_ofs = 0;
+    packet_mpls_unshift(&pkt->l3_ofs, ofs + sizeof(be16));
+    packet_mpls_unshift(&pkt->l4_ofs, ofs + sizeof(be16));
     return true;
 }
 

@@ -892,7 +892,7 @@ test_push_then_pop_restores_the_frame(void **state)
     dp_packet_delete(pkt);
 }
 
-/* ---- MPLS ----------------------------------------------------------------- */
+/* ---- MPLS --------------------------------------------------------------- */
 
 static uint32_t
 t_get32(const uint8_t *p)
@@ -975,6 +975,35 @@ test_pop_mpls_restores_the_frame_and_its_l3_offset(void **state)
     assert_int_equal(pkt->l3_ofs, f.l3);
     t_apply("set(ipv4(ttl=9))", pkt);
     assert_int_equal(t_l3(pkt)[8], 9);
+    dp_packet_delete(pkt);
+}
+
+/* Behind a third VLAN tag, which the parser leaves in the payload (its L3
+ * offset inside that tag), the entry goes after the last tag; the L3 offset
+ * stays on the tag, whose bytes did not move. */
+static void
+test_push_mpls_behind_a_third_tag_keeps_offsets_on_their_bytes(void **state)
+{
+    static const uint8_t frame[] = {
+        2, 0, 0,    0,    0, 2,    2,
+        0, 0, 0,    0,    1, 0x81, 0,
+        0, 1, 0x81, 0,    0, 2,    /* Third tag: */ 0x81,
+        0, 0, 3,    0x08, 0, 0x45, 0x45,
+        0, 0, 0,    0,    0, 0,    0,
+        0, 0, 0,    0,    0};
+    struct dp_packet *pkt = dp_packet_new_from_bytes(frame, sizeof frame, 0);
+    struct flow flow;
+    const uint8_t *d;
+
+    (void)state;
+    packet_parse(pkt, &flow);
+    assert_int_equal(pkt->l3_ofs, 22);
+    t_apply("push_mpls(label=1,tc=0,ttl=1,bos=1,eth_type=0x8847)", pkt);
+    d = dp_packet_data(pkt);
+    assert_int_equal(pkt->l3_ofs, 22);
+    assert_memory_equal(d, frame, 24);
+    assert_int_equal(t_get16(d + 24), 0x8847);
+    assert_memory_equal(d + 30, frame + 26, sizeof frame - 26);
     dp_packet_delete(pkt);
 }
 
@@ -1315,6 +1344,8 @@ main(void)
             test_set_mpls_rewrites_only_masked_bits_of_the_outer_entry),
         cmocka_unit_test(test_pop_mpls_restores_the_frame_and_its_l3_offset),
         cmocka_unit_test(test_mpls_surgery_leaves_short_frames_alone),
+        cmocka_unit_test(
+            test_push_mpls_behind_a_third_tag_keeps_offsets_on_their_bytes),
         cmocka_unit_test(test_set_eth_rewrites_both_addresses),
         cmocka_unit_test(test_masked_set_eth_keeps_unmasked_bits),
         cmocka_unit_test(test_set_vlan_changes_vid_and_pcp_of_outer_tag),

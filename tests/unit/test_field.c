@@ -749,7 +749,7 @@ test_bit_helpers_count_from_the_least_significant_bit(void **state)
     assert_int_equal(w[0], 0);
 }
 
-/* ---- MPLS and tun_id ----------------------------------------------------- */
+/* ---- MPLS and tun_id ---------------------------------------------------- */
 
 static void
 test_mpls_fields_are_bits_of_the_lse(void **state)

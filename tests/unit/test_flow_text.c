@@ -1018,7 +1018,7 @@ test_flow_file_stops_at_the_first_flow_beyond_max_flows(void **state)
     flow_text_file_destroy(&file);
 }
 
-/* ---- MPLS and tun_id ----------------------------------------------------- */
+/* ---- MPLS and tun_id ---------------------------------------------------- */
 
 static void
 test_mpls_fields_print_in_ovs_order(void **state)

@@ -109,7 +109,7 @@ assert_check_error(const char *match_s, const char *acts, uint8_t table,
     free(error);
 }
 
-/* ---- MPLS and TTL actions ------------------------------------------------ */
+/* ---- MPLS and TTL actions ----------------------------------------------- */
 
 static void
 test_mpls_actions_print_as_ovs_prints_them(void **state)

@@ -140,7 +140,7 @@ check_xlate(const char *const *rules, const char *flow,
 
 #define RULES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-/* ---- MPLS and TTL ---------------------------------------------------------- */
+/* ---- MPLS and TTL ------------------------------------------------------- */
 
 static void
 test_push_mpls_builds_the_entry_ovs_builds(void **state)
