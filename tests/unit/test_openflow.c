@@ -626,9 +626,17 @@ test_mpls_action_errors_are_those_of_ovs(void **state)
         {{0, 12, 0, 8}, 8, OFPERR_BAC_BAD_TYPE},           /* copy_ttl_in */
         {{0, 19, 0, 8, 0x08}, 8, OFPERR_BAC_BAD_ARGUMENT}, /* push 0x800 */
         {{0, 20, 0, 16, 0x08}, 16, OFPERR_BAC_BAD_LEN},    /* pop, 16 bytes */
-        {{0, 23, 0, 8, 5}, 8, 0},                          /* set_nw_ttl:5 */
+        {{0, 25, 0, 16, 0x80, 0, 0x48, 1, 1},
+         16,
+         OFPERR_BAC_BAD_SET_ARGUMENT}, /* set_field:1->mpls_bos */
+        {{0, 23, 0, 8, 5}, 8, 0},      /* set_nw_ttl:5 */
     };
+    /* OXM IPV6_EXTHDR, which Open vSwitch 3.1 does not know either. */
+    static const uint8_t exthdr[] = {0,    1,    0,    16, 0x80, 0, 0x0a, 2,
+                                     0x86, 0xdd, 0x80, 0,  0x4e, 2, 0,    1};
     struct ofpacts acts;
+    struct match m;
+    size_t used;
 
     (void)state;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -638,7 +646,9 @@ test_mpls_action_errors_are_those_of_ovs(void **state)
         assert_int_equal(acts.n, cases[i].error ? 0 : 1);
         ofpacts_destroy(&acts);
     }
-    assert_int_equal(ofp_decode_actions(cases[4].wire, 8, &acts), 0);
+    assert_int_equal(ofp_decode_match(exthdr, sizeof exthdr, &m, &used),
+                     OFPERR_BMC_BAD_FIELD);
+    assert_int_equal(ofp_decode_actions(cases[5].wire, 8, &acts), 0);
     assert_int_equal(acts.acts[0].type, OFPACT_SET_IP_TTL);
     assert_int_equal(acts.acts[0].ttl, 5);
     ofpacts_destroy(&acts);
