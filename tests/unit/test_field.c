@@ -759,7 +759,7 @@ test_mpls_fields_are_bits_of_the_lse(void **state)
     union field_value v;
 
     memset(&flow, 0, sizeof flow);
-    flow.mpls_lse = htonl((0xabcde << MPLS_LABEL_SHIFT) | (5 << MPLS_TC_SHIFT)
+    flow.mpls_lse = htonl((0xabcdeu << MPLS_LABEL_SHIFT) | (5 << MPLS_TC_SHIFT)
                           | MPLS_BOS_MASK | 64);
     field_get_flow(field_from_id(FIELD_MPLS_LABEL), &flow, &v);
     assert_int_equal(ntohl(v.be32), 0xabcde);

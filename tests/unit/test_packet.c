@@ -485,7 +485,7 @@ test_multicast_mpls_behind_vlan_fills_lse(void **state)
 
     fb_eth(&fb, MAC_A, MAC_B, ETH_TYPE_VLAN_8021Q);
     fb_vlan(&fb, 7, ETH_TYPE_MPLS_MCAST);
-    fb_be32(&fb, (0xfffff << MPLS_LABEL_SHIFT) | MPLS_BOS_MASK | 1);
+    fb_be32(&fb, (0xfffffu << MPLS_LABEL_SHIFT) | MPLS_BOS_MASK | 1);
     fb_zeros(&fb, 20);
 
     expect_l2(&exp, MAC_A, MAC_B, ETH_TYPE_MPLS_MCAST);
