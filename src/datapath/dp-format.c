@@ -192,6 +192,20 @@ dp_fmt_l4(struct ds *s, const char *name, const struct flow *f,
     dp_fmt_group_end(&g);
 }
 
+/* tunnel(tun_id=), if the key matches it. */
+static void
+dp_fmt_tunnel(struct ds *s, const struct flow *f, const struct flow *m)
+{
+    struct dp_fmt_group g;
+
+    if (m->tunnel_id) {
+        dp_fmt_group_start(&g, s, "tunnel");
+        dp_fmt_uint(&g, "tun_id", be64toh(f->tunnel_id), be64toh(m->tunnel_id),
+                    UINT64_MAX, true);
+        dp_fmt_group_end(&g);
+    }
+}
+
 /* mpls(label=,tc=,ttl=,bos=) of a label stack entry in host order. */
 static void
 dp_fmt_mpls(struct ds *s, uint32_t lse, uint32_t mask)
@@ -223,12 +237,7 @@ dp_flow_format_key(const struct match *match, struct ds *s)
     bool proto_exact = m->nw_proto == 0xff;
 
     dp_fmt_single(s, "metadata", f->metadata, m->metadata, UINT64_MAX, true);
-    if (m->tunnel_id) {
-        dp_fmt_group_start(&g, s, "tunnel");
-        dp_fmt_uint(&g, "tun_id", be64toh(f->tunnel_id), be64toh(m->tunnel_id),
-                    UINT64_MAX, true);
-        dp_fmt_group_end(&g);
-    }
+    dp_fmt_tunnel(s, f, m);
     for (int i = 0; i < FLOW_N_REGS; i++) {
         char name[8];
 

@@ -1637,6 +1637,30 @@ check_mpls(const struct ofpact *a, struct match *m, char **errorp)
     return 0;
 }
 
+/* goto_table must go forward from the flow's table 'table_id'. */
+static int
+check_goto_table(const struct ofpact *a, uint8_t table_id, char **errorp)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    char *hint;
+
+    if (table_id == 255 || a->goto_table > table_id) {
+        return 0;
+    }
+    hint = table_id < 254
+               ? xasprintf("expected goto_table:%u or higher", table_id + 1)
+               : xstrdup("table 254 is the last table");
+    ofpact_format(a, &text);
+    *errorp = field_error(ds_cstr(&text), hint,
+                          "goto_table must go to a later table than this "
+                          "flow's table %u",
+                          table_id);
+    free(hint);
+    ds_destroy(&text);
+    COVERAGE_INC(ofpacts_check_error);
+    return EINVAL;
+}
+
 int
 ofpacts_check(const struct ofpacts *ofpacts, const struct match *match,
               uint8_t table_id, char **errorp)
@@ -1702,24 +1726,7 @@ ofpacts_check(const struct ofpacts *ofpacts, const struct match *match,
             }
             break;
         case OFPACT_GOTO_TABLE:
-            if (table_id != 255 && a->goto_table <= table_id) {
-                struct ds text = DS_EMPTY_INITIALIZER;
-                char *hint = table_id < 254
-                                 ? xasprintf("expected goto_table:%u or "
-                                             "higher",
-                                             table_id + 1)
-                                 : xstrdup("table 254 is the last table");
-
-                ofpact_format(a, &text);
-                *errorp = field_error(ds_cstr(&text), hint,
-                                      "goto_table must go to a later table "
-                                      "than this flow's table %u",
-                                      table_id);
-                free(hint);
-                ds_destroy(&text);
-                COVERAGE_INC(ofpacts_check_error);
-                error = EINVAL;
-            }
+            error = check_goto_table(a, table_id, errorp);
             break;
         case OFPACT_PUSH_MPLS:
         case OFPACT_POP_MPLS:
