@@ -24,7 +24,7 @@ static const char *const dp_set_header_names[DP_SET_N_HEADERS] = {
     [DP_SET_ETH] = "eth",       [DP_SET_VLAN] = "vlan", [DP_SET_IPV4] = "ipv4",
     [DP_SET_IPV6] = "ipv6",     [DP_SET_TCP] = "tcp",   [DP_SET_UDP] = "udp",
     [DP_SET_SCTP] = "sctp",     [DP_SET_ARP] = "arp",   [DP_SET_ICMP] = "icmp",
-    [DP_SET_ICMPV6] = "icmpv6", [DP_SET_ND] = "nd",
+    [DP_SET_ICMPV6] = "icmpv6", [DP_SET_ND] = "nd",     [DP_SET_MPLS] = "mpls",
 };
 
 /* One field of a set(HEADER(...)) action other than vlan's: its name, where
@@ -101,7 +101,8 @@ static const struct dp_set_field_desc dp_nd_fields[] = {
 };
 
 /* The fields of each header; none for vlan, whose vid and pcp share the
- * TCI (dp_format_vlan(), dp_parse_vlan_field()). */
+ * TCI (dp_format_vlan(), dp_parse_vlan_field()), and none for mpls, whose
+ * fields share the label stack entry (dp_mpls_bits). */
 struct dp_set_field_list {
     const struct dp_set_field_desc *fields;
     size_t n;
@@ -258,6 +259,33 @@ dp_format_vlan(const struct dp_set_vlan *v, const struct dp_set_vlan *m,
                      false);
 }
 
+/* The fields of set(mpls(...)), as Open vSwitch names them: bits of the
+ * label stack entry. */
+static const struct {
+    const char *name;
+    uint32_t mask;
+    unsigned int shift;
+} dp_mpls_bits[] = {
+    {"label", MPLS_LABEL_MASK, MPLS_LABEL_SHIFT},
+    {"tc", MPLS_TC_MASK, MPLS_TC_SHIFT},
+    {"ttl", MPLS_TTL_MASK, 0},
+    {"bos", MPLS_BOS_MASK, MPLS_BOS_SHIFT},
+};
+
+static void
+dp_format_mpls(const struct dp_set_mpls *v, const struct dp_set_mpls *m,
+               struct ds *s)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dp_mpls_bits); i++) {
+        uint32_t mask = dp_mpls_bits[i].mask;
+        unsigned int shift = dp_mpls_bits[i].shift;
+
+        dp_put_int_field(
+            s, dp_mpls_bits[i].name, (ntohl(v->lse) & mask) >> shift,
+            (ntohl(m->lse) & mask) >> shift, mask >> shift, false);
+    }
+}
+
 static void
 dp_format_set(const struct dp_action *a, struct ds *s)
 {
@@ -268,6 +296,8 @@ dp_format_set(const struct dp_action *a, struct ds *s)
     start = s->length;
     if (a->set.header == DP_SET_VLAN) {
         dp_format_vlan(&a->set.value.vlan, &a->set.mask.vlan, s);
+    } else if (a->set.header == DP_SET_MPLS) {
+        dp_format_mpls(&a->set.value.mpls, &a->set.mask.mpls, s);
     }
     for (size_t i = 0; i < list->n; i++) {
         dp_put_set_field(s, &list->fields[i], (const uint8_t *)&a->set.value,
@@ -277,6 +307,21 @@ dp_format_set(const struct dp_action *a, struct ds *s)
         ds_chomp(s, ",");
     }
     ds_put_cstr(s, "))");
+}
+
+/* Open vSwitch's push_mpls(label=L,tc=T,ttl=TTL,bos=B,eth_type=E). */
+static void
+dp_format_push_mpls(const struct dp_action *a, struct ds *s)
+{
+    uint32_t lse = ntohl(a->push_mpls.lse);
+
+    ds_put_format(s,
+                  "push_mpls(label=%" PRIu32 ",tc=%" PRIu32 ",ttl=%" PRIu32
+                  ",bos=%" PRIu32 ",eth_type=0x%x)",
+                  (lse & MPLS_LABEL_MASK) >> MPLS_LABEL_SHIFT,
+                  (lse & MPLS_TC_MASK) >> MPLS_TC_SHIFT, lse & MPLS_TTL_MASK,
+                  (lse & MPLS_BOS_MASK) >> MPLS_BOS_SHIFT,
+                  ntohs(a->push_mpls.ethertype));
 }
 
 void
@@ -306,6 +351,13 @@ dp_action_format(const struct dp_action *a, struct ds *s)
     }
     case DP_ACTION_POP_VLAN:
         ds_put_cstr(s, "pop_vlan");
+        break;
+    case DP_ACTION_PUSH_MPLS:
+        dp_format_push_mpls(a, s);
+        break;
+    case DP_ACTION_POP_MPLS:
+        ds_put_format(s, "pop_mpls(eth_type=0x%x)",
+                      ntohs(a->pop_mpls_ethertype));
         break;
     case DP_ACTION_USERSPACE:
         ds_put_cstr(s, "userspace(");
@@ -655,6 +707,27 @@ dp_parse_table_field(const struct dp_set_field_desc *d, char *text, uint8_t *v,
     return ok;
 }
 
+static bool
+dp_parse_mpls_field(const char *key, char *text, struct dp_set_mpls *v,
+                    struct dp_set_mpls *m)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dp_mpls_bits); i++) {
+        uint32_t mask = dp_mpls_bits[i].mask;
+        unsigned int shift = dp_mpls_bits[i].shift;
+        uint32_t iv, im;
+
+        if (!strcmp(key, dp_mpls_bits[i].name)) {
+            if (!dp_parse_int_field(text, mask >> shift, &iv, &im)) {
+                return false;
+            }
+            v->lse |= htonl(iv << shift);
+            m->lse |= htonl(im << shift);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Parses one KEY=VALUE[/MASK] of set(HEADER(...)) into 'v' and 'm'. */
 static bool
 dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
@@ -664,6 +737,8 @@ dp_parse_set_field(enum dp_set_header header, const char *key, char *text,
 
     if (header == DP_SET_VLAN) {
         return dp_parse_vlan_field(key, text, &v->vlan, &m->vlan);
+    } else if (header == DP_SET_MPLS) {
+        return dp_parse_mpls_field(key, text, &v->mpls, &m->mpls);
     }
     for (size_t i = 0; i < list->n; i++) {
         if (!strcmp(key, list->fields[i].name)) {
@@ -825,6 +900,69 @@ dp_parse_userspace(struct dp_action_buf *buf, char *args, const char *item,
     return 0;
 }
 
+/* Parses the comma-separated KEY=VALUE items of 'args' into 'vals', at
+ * the index of KEY in 'keys[0..n)': each key once, every one of them, each
+ * value at most 'max[i]'. */
+static bool
+dp_parse_keyed_uints(char *args, const char *const keys[],
+                     const uint64_t max[], size_t n, uint64_t vals[])
+{
+    bool unbalanced = false;
+    uint32_t seen = 0;
+    char *item;
+
+    while ((item = dp_next_item(&args, &unbalanced))) {
+        char *eq = strchr(item, '=');
+        size_t i = 0;
+
+        if (!eq) {
+            return false;
+        }
+        *eq = '\0';
+        while (i < n && strcmp(item, keys[i]) != 0) {
+            i++;
+        }
+        if (i == n || seen & (1u << i)
+            || !dp_parse_uint(eq + 1, max[i], &vals[i])) {
+            return false;
+        }
+        seen |= 1u << i;
+    }
+    return !unbalanced && seen == (1u << n) - 1;
+}
+
+/* push_mpls(label=L,tc=T,ttl=TTL,bos=B,eth_type=E) and
+ * pop_mpls(eth_type=E), as dp_action_format() writes them. */
+static int
+dp_parse_mpls(struct dp_action_buf *buf, const char *name, char *args,
+              const char *item, char **errorp)
+{
+    static const char *const keys[] = {"eth_type", "label", "tc", "ttl",
+                                       "bos"};
+    static const uint64_t max[] = {UINT16_MAX, 0xfffff, 7, UINT8_MAX, 1};
+    bool push = !strcmp(name, "push_mpls");
+    uint64_t v[ARRAY_SIZE(keys)];
+
+    if (!args || !dp_parse_keyed_uints(args, keys, max, push ? 5 : 1, v)
+        || (push && !eth_type_is_mpls(htons((uint16_t)v[0])))) {
+        return dp_parse_error(errorp, "bad %s \"%s\" (expected %s)", name,
+                              item,
+                              push ? "push_mpls(label=L,tc=T,ttl=TTL,bos=B,"
+                                     "eth_type=0x8847|0x8848)"
+                                   : "pop_mpls(eth_type=E)");
+    }
+    if (!push) {
+        dp_action_put_pop_mpls(buf, htons((uint16_t)v[0]));
+        return 0;
+    }
+    dp_action_put_push_mpls(
+        buf,
+        htonl((uint32_t)(v[1] << MPLS_LABEL_SHIFT | v[2] << MPLS_TC_SHIFT
+                         | v[4] << MPLS_BOS_SHIFT | v[3])),
+        htons((uint16_t)v[0]));
+    return 0;
+}
+
 static int
 dp_parse_item(struct dp_action_buf *buf, char *item, char **errorp)
 {
@@ -850,11 +988,13 @@ dp_parse_item(struct dp_action_buf *buf, char *item, char **errorp)
     } else if (!strcmp(name, "meter") && args
                && dp_parse_uint(args, UINT32_MAX, &port)) {
         dp_action_put_meter(buf, (uint32_t)port);
+    } else if (!strcmp(name, "push_mpls") || !strcmp(name, "pop_mpls")) {
+        error = dp_parse_mpls(buf, name, args, copy, errorp);
     } else {
         error = dp_parse_error(errorp,
                                "unknown action \"%s\" (expected a port "
-                               "number, set, push_vlan, pop_vlan, userspace, "
-                               "meter(N) or drop)",
+                               "number, set, push_vlan, pop_vlan, push_mpls, "
+                               "pop_mpls, userspace, meter(N) or drop)",
                                copy);
     }
     free(copy);

@@ -22,6 +22,7 @@
 #include "lib/atomic.h"
 #include "lib/pool.h"
 #include "packet/headers.h"
+#include "packet/packet-mpls.h"
 #include "packet/packet.h"
 
 /* ---- Lists -------------------------------------------------------------- */
@@ -141,6 +142,8 @@ dp_set_fields_equal(enum dp_set_header header, const union dp_set_fields *a,
         return !memcmp(&a->nd.target, &b->nd.target, sizeof a->nd.target)
                && eth_addr_equals(a->nd.sll, b->nd.sll)
                && eth_addr_equals(a->nd.tll, b->nd.tll);
+    case DP_SET_MPLS:
+        return a->mpls.lse == b->mpls.lse;
     case DP_SET_N_HEADERS:
     default:
         return false;
@@ -167,6 +170,11 @@ dp_action_equal(const struct dp_action *a, const struct dp_action *b)
                && a->push_vlan.tci == b->push_vlan.tci;
     case DP_ACTION_POP_VLAN:
         return true;
+    case DP_ACTION_PUSH_MPLS:
+        return a->push_mpls.lse == b->push_mpls.lse
+               && a->push_mpls.ethertype == b->push_mpls.ethertype;
+    case DP_ACTION_POP_MPLS:
+        return a->pop_mpls_ethertype == b->pop_mpls_ethertype;
     case DP_ACTION_USERSPACE:
         return a->userspace.len == b->userspace.len
                && !memcmp(a->userspace.data, b->userspace.data,
@@ -252,6 +260,21 @@ dp_action_put_meter(struct dp_action_buf *buf, uint32_t meter_id)
 }
 
 void
+dp_action_put_push_mpls(struct dp_action_buf *buf, be32 lse, be16 ethertype)
+{
+    struct dp_action *a = dp_action_buf_put(buf, DP_ACTION_PUSH_MPLS);
+
+    a->push_mpls.lse = lse;
+    a->push_mpls.ethertype = ethertype;
+}
+
+void
+dp_action_put_pop_mpls(struct dp_action_buf *buf, be16 ethertype)
+{
+    dp_action_buf_put(buf, DP_ACTION_POP_MPLS)->pop_mpls_ethertype = ethertype;
+}
+
+void
 dp_action_put_userspace(struct dp_action_buf *buf, const void *data,
                         size_t len)
 {
@@ -287,6 +310,8 @@ dp_set_header_size(enum dp_set_header header)
         return sizeof(struct dp_set_icmp);
     case DP_SET_ND:
         return sizeof(struct dp_set_nd);
+    case DP_SET_MPLS:
+        return sizeof(struct dp_set_mpls);
     case DP_SET_N_HEADERS:
     default:
         return 0;
@@ -335,6 +360,9 @@ dp_set_full_mask(enum dp_set_header header, union dp_set_fields *m)
         memset(&m->nd.target, 0xff, sizeof m->nd.target);
         m->nd.sll = ETH_ADDR_BROADCAST;
         m->nd.tll = ETH_ADDR_BROADCAST;
+        break;
+    case DP_SET_MPLS:
+        m->mpls.lse = UINT32_MAX;
         break;
     case DP_SET_N_HEADERS:
     default:
@@ -1065,6 +1093,10 @@ dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
         case DP_SET_ND:
             changed = dp_set_nd(pkt, &a->set.value.nd, &a->set.mask.nd);
             break;
+        case DP_SET_MPLS:
+            changed = packet_set_mpls(pkt, a->set.value.mpls.lse,
+                                      a->set.mask.mpls.lse);
+            break;
         case DP_SET_N_HEADERS:
         default:
             break;
@@ -1075,6 +1107,13 @@ dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
         break;
     case DP_ACTION_POP_VLAN:
         changed = dp_pop_vlan(pkt);
+        break;
+    case DP_ACTION_PUSH_MPLS:
+        changed =
+            packet_push_mpls(pkt, a->push_mpls.lse, a->push_mpls.ethertype);
+        break;
+    case DP_ACTION_POP_MPLS:
+        changed = packet_pop_mpls(pkt, a->pop_mpls_ethertype);
         break;
     case DP_ACTION_OUTPUT:
     case DP_ACTION_USERSPACE:

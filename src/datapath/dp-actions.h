@@ -15,6 +15,13 @@
  *                          checksums fixed up
  *   push_vlan(tpid, tci)   add an outer 802.1Q/802.1ad tag
  *   pop_vlan               remove the outer tag
+ *   push_mpls(label=,tc=,ttl=,bos=,eth_type=)
+ *                          insert a label stack entry after the L2
+ *                          header (and its VLAN tags) and set the
+ *                          ethertype to 0x8847 or 0x8848
+ *   pop_mpls(eth_type=)    remove the outer entry of an MPLS packet and
+ *                          set the ethertype
+ *   set(mpls(label=,tc=,ttl=,bos=))  rewrite the outer entry
  *   userspace(userdata)    hand a copy to the slow path (an ACTION upcall)
  *   meter(id)              run the packets through datapath meter 'id'
  *                          (datapath/dp-meter.h), which may drop some
@@ -96,6 +103,8 @@ enum dp_action_type {
     DP_ACTION_POP_VLAN,
     DP_ACTION_USERSPACE,
     DP_ACTION_METER, /* meter(N): datapath/dp-meter.h. */
+    DP_ACTION_PUSH_MPLS,
+    DP_ACTION_POP_MPLS,
 };
 
 /* The header a set action rewrites. */
@@ -111,6 +120,7 @@ enum dp_set_header {
     DP_SET_ICMP,   /* ICMP over IPv4: type and code. */
     DP_SET_ICMPV6, /* ICMPv6: type and code. */
     DP_SET_ND,     /* ICMPv6 neighbour solicitation or advertisement. */
+    DP_SET_MPLS,   /* The outer MPLS label stack entry. */
     DP_SET_N_HEADERS
 };
 
@@ -164,6 +174,10 @@ struct dp_set_nd {
     struct eth_addr tll; /* In the target link-layer address option. */
 };
 
+struct dp_set_mpls {
+    be32 lse; /* Label, TC, BOS and TTL bits, as on the wire. */
+};
+
 union dp_set_fields {
     struct dp_set_eth eth;
     struct dp_set_vlan vlan;
@@ -173,6 +187,7 @@ union dp_set_fields {
     struct dp_set_arp arp;
     struct dp_set_icmp icmp;
     struct dp_set_nd nd;
+    struct dp_set_mpls mpls;
 };
 
 /* The size of the fields of 'header' in union dp_set_fields (0 for
@@ -202,6 +217,11 @@ struct dp_action {
         } push_vlan;
         struct dp_userdata userspace; /* DP_ACTION_USERSPACE. */
         uint32_t meter_id;            /* DP_ACTION_METER. */
+        struct {                      /* DP_ACTION_PUSH_MPLS. */
+            be32 lse;
+            be16 ethertype; /* 0x8847 or 0x8848. */
+        } push_mpls;
+        be16 pop_mpls_ethertype; /* DP_ACTION_POP_MPLS: the new one. */
     };
 };
 
@@ -255,6 +275,8 @@ void dp_action_put_output(struct dp_action_buf *, uint32_t port);
 void dp_action_put_push_vlan(struct dp_action_buf *, be16 tpid, be16 tci);
 void dp_action_put_pop_vlan(struct dp_action_buf *);
 void dp_action_put_meter(struct dp_action_buf *, uint32_t meter_id);
+void dp_action_put_push_mpls(struct dp_action_buf *, be32 lse, be16 ethertype);
+void dp_action_put_pop_mpls(struct dp_action_buf *, be16 ethertype);
 void dp_action_put_userspace(struct dp_action_buf *, const void *data,
                              size_t len);
 /* A set of 'header': 'value' and 'mask' point to the struct of that header

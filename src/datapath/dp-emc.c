@@ -17,24 +17,30 @@ BUILD_ASSERT(DP_EMC_BUCKETS && !(DP_EMC_BUCKETS & (DP_EMC_BUCKETS - 1)));
  * (dp-emc.h, "Design"; dp_emc_key_cacheable()). */
 #define DP_EMC_FIRST_WORD FLOW_U64_OFS(in_port)
 #define DP_EMC_N_WORDS (FLOW_U64S - DP_EMC_FIRST_WORD)
-BUILD_ASSERT(DP_EMC_FIRST_WORD == 5);
-BUILD_ASSERT(DP_EMC_N_WORDS == 15);
+BUILD_ASSERT(DP_EMC_FIRST_WORD == 6);
+BUILD_ASSERT(DP_EMC_N_WORDS == 16);
 
 /* "Whether the EMC pays" (dp-emc.h): the window, in batches looked up,
  * and the share of batches looked up while bypassed. */
 #define DP_EMC_WINDOW 64
 #define DP_EMC_SAMPLE 8
 
-/* One entry, two cache lines: the flow and the key's words. */
-struct dp_emc_entry {
+/* The hash and flow of an entry; a bucket's slots share a cache line. */
+struct dp_emc_slot {
     struct dp_flow *flow; /* Holds a reference; NULL: empty. */
+    uint32_t hash;
+};
+
+/* One entry's key words: exactly two cache lines. */
+struct dp_emc_entry {
     uint64_t words[DP_EMC_N_WORDS];
 } __attribute__((aligned(CACHE_LINE_SIZE)));
 BUILD_ASSERT(sizeof(struct dp_emc_entry) == (size_t)2 * CACHE_LINE_SIZE);
 
 struct dp_emc {
-    /* hashes[i] is the hash of entries[i]; bucket b is [2b, 2b + 1]. */
-    uint32_t hashes[DP_EMC_ENTRIES] __attribute__((aligned(CACHE_LINE_SIZE)));
+    /* slots[i] belongs to entries[i]; bucket b is [2b, 2b + 1]. */
+    struct dp_emc_slot slots[DP_EMC_ENTRIES]
+        __attribute__((aligned(CACHE_LINE_SIZE)));
     struct dp_emc_entry entries[DP_EMC_ENTRIES];
     uint32_t sweep; /* Next bucket to sweep. */
 
@@ -58,8 +64,8 @@ dp_emc_create(void)
         fatal("dp: out of memory for an exact-match cache");
     }
     for (size_t i = 0; i < DP_EMC_ENTRIES; i++) {
-        emc->entries[i].flow = NULL;
-        emc->hashes[i] = 0;
+        emc->slots[i].flow = NULL;
+        emc->slots[i].hash = 0;
     }
     emc->sweep = 0;
     emc->bypass = false;
@@ -71,9 +77,9 @@ dp_emc_create(void)
 static void
 dp_emc_clear(struct dp_emc *emc, size_t i)
 {
-    dp_flow_unref(emc->entries[i].flow);
-    emc->entries[i].flow = NULL;
-    emc->hashes[i] = 0;
+    dp_flow_unref(emc->slots[i].flow);
+    emc->slots[i].flow = NULL;
+    emc->slots[i].hash = 0;
 }
 
 void
@@ -83,7 +89,7 @@ dp_emc_destroy(struct dp_emc *emc)
         return;
     }
     for (size_t i = 0; i < DP_EMC_ENTRIES; i++) {
-        if (emc->entries[i].flow) {
+        if (emc->slots[i].flow) {
             dp_emc_clear(emc, i);
         }
     }
@@ -124,21 +130,23 @@ dp_emc_count_dpcls(struct dp_emc *emc, uint64_t hits, uint64_t probes)
 
 /* ---- Lookup ------------------------------------------------------------- */
 
-/* Hash of the key's words from in_port on: three independent CRC chains
+/* Hash of the key's words from in_port on: four independent CRC chains
  * (so that their latencies overlap) folded together. */
 static inline uint32_t
 dp_emc_hash__(const struct flow *flow)
 {
     const uint64_t *w = flow_u64s(flow) + DP_EMC_FIRST_WORD;
-    uint32_t a = 0, b = 0x9e3779b9, c = 0x85ebca6b;
+    uint32_t a = 0, b = 0x9e3779b9, c = 0x85ebca6b, d = 0xc2b2ae35;
 
-    BUILD_ASSERT(DP_EMC_N_WORDS % 3 == 0);
-    for (size_t i = 0; i < DP_EMC_N_WORDS; i += 3) {
+    BUILD_ASSERT(DP_EMC_N_WORDS % 4 == 0);
+    for (size_t i = 0; i < DP_EMC_N_WORDS; i += 4) {
         a = hash_add64(a, w[i]);
         b = hash_add64(b, w[i + 1]);
         c = hash_add64(c, w[i + 2]);
+        d = hash_add64(d, w[i + 3]);
     }
-    return hash_finish(a ^ hash_rot32(b, 11) ^ hash_rot32(c, 22),
+    return hash_finish(a ^ hash_rot32(b, 8) ^ hash_rot32(c, 16)
+                           ^ hash_rot32(d, 24),
                        DP_EMC_N_WORDS * 8);
 }
 
@@ -162,15 +170,17 @@ dp_emc_key_cacheable(const struct flow *key)
 }
 
 static inline bool
-dp_emc_entry_matches(const struct dp_emc_entry *e, const struct flow *key)
+dp_emc_entry_matches(const struct dp_emc *emc, size_t i,
+                     const struct flow *key)
 {
     const uint64_t *w = flow_u64s(key) + DP_EMC_FIRST_WORD;
+    const struct dp_emc_entry *e = &emc->entries[i];
     uint64_t diff = 0;
 
-    for (size_t i = 0; i < DP_EMC_N_WORDS; i++) {
-        diff |= e->words[i] ^ w[i];
+    for (size_t j = 0; j < DP_EMC_N_WORDS; j++) {
+        diff |= e->words[j] ^ w[j];
     }
-    return !diff && e->flow && dp_emc_key_cacheable(key);
+    return !diff && emc->slots[i].flow && dp_emc_key_cacheable(key);
 }
 
 static inline size_t
@@ -188,16 +198,15 @@ dp_emc_find(const struct dp_emc *emc, uint32_t hash, const struct flow *key,
     size_t i = dp_emc_bucket(hash);
 
     for (unsigned int w = 0; w < DP_EMC_WAYS; w++, i++) {
-        if (emc->hashes[i] == hash
-            && dp_emc_entry_matches(&emc->entries[i], key)) {
+        if (emc->slots[i].hash == hash && dp_emc_entry_matches(emc, i, key)) {
             *slotp = i;
-            return emc->entries[i].flow;
+            return emc->slots[i].flow;
         }
     }
     return NULL;
 }
 
-/* Pass 1: hashes every key and fetches its bucket's hashes and entries. */
+/* Pass 1: hashes every key and fetches its bucket's slots and entries. */
 static inline void
 dp_emc_hash_and_fetch(const struct dp_emc *emc, const struct flow keys[],
                       size_t n, uint32_t hashes[])
@@ -207,7 +216,7 @@ dp_emc_hash_and_fetch(const struct dp_emc *emc, const struct flow keys[],
 
         hashes[i] = dp_emc_hash__(&keys[i]);
         bucket = dp_emc_bucket(hashes[i]);
-        __builtin_prefetch(&emc->hashes[bucket]);
+        __builtin_prefetch(&emc->slots[bucket]);
         __builtin_prefetch(&emc->entries[bucket]);
         __builtin_prefetch((const char *)&emc->entries[bucket]
                            + CACHE_LINE_SIZE);
@@ -267,7 +276,7 @@ dp_emc_drop_dead(struct dp_emc *emc, struct dp_flow *flows[],
     unsigned int i;
 
     MAP_FOR_EACH_INDEX (i, dead_map) {
-        if (emc->entries[slots[i]].flow == flows[i]) {
+        if (emc->slots[slots[i]].flow == flows[i]) {
             dp_emc_clear(emc, slots[i]);
         }
         flows[i] = NULL;
@@ -306,31 +315,31 @@ dp_emc_insert(struct dp_emc *emc, uint32_t hash, const struct flow *key,
         return;
     }
     for (unsigned int w = 0; w < DP_EMC_WAYS; w++) {
-        if (emc->hashes[bucket + w] == hash
-            && dp_emc_entry_matches(&emc->entries[bucket + w], key)) {
+        if (emc->slots[bucket + w].hash == hash
+            && dp_emc_entry_matches(emc, bucket + w, key)) {
             i = bucket + w;
             break;
         }
     }
     for (unsigned int w = 0; i == SIZE_MAX && w < DP_EMC_WAYS; w++) {
-        if (!emc->entries[bucket + w].flow) {
+        if (!emc->slots[bucket + w].flow) {
             i = bucket + w;
         }
     }
     if (i == SIZE_MAX) {
         i = bucket + random % DP_EMC_WAYS;
     }
-    if (emc->entries[i].flow == flow) {
+    if (emc->slots[i].flow == flow) {
         return;
     }
-    if (emc->entries[i].flow) {
-        dp_flow_unref(emc->entries[i].flow);
+    if (emc->slots[i].flow) {
+        dp_flow_unref(emc->slots[i].flow);
     }
     dp_flow_ref(flow);
-    emc->entries[i].flow = flow;
+    emc->slots[i].flow = flow;
     memcpy(emc->entries[i].words, flow_u64s(key) + DP_EMC_FIRST_WORD,
            sizeof emc->entries[i].words);
-    emc->hashes[i] = hash;
+    emc->slots[i].hash = hash;
 }
 
 void
@@ -340,7 +349,7 @@ dp_emc_sweep_step(struct dp_emc *emc)
         (size_t)(emc->sweep++ & (DP_EMC_BUCKETS - 1)) * DP_EMC_WAYS;
 
     for (unsigned int w = 0; w < DP_EMC_WAYS; w++) {
-        struct dp_flow *flow = emc->entries[bucket + w].flow;
+        struct dp_flow *flow = emc->slots[bucket + w].flow;
 
         if (flow && atomic_load_relaxed(&flow->dead)) {
             dp_emc_clear(emc, bucket + w);

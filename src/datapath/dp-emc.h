@@ -10,9 +10,10 @@
  * key and confirmed by comparing the key.  Both cover only the key's words
  * from in_port on: the words before (OpenFlow metadata and registers) are
  * zero in the key of every received packet, and a key where they are not
- * is never inserted and never matches.  An entry is two cache lines (its
- * flow and the key's words); the hashes sit in an array of their own, so
- * a probe compares a key only where the hash matched.
+ * is never inserted and never matches.  An entry's key words are two cache
+ * lines; its hash and flow pointer sit in an array of slots of their own
+ * (a bucket's two slots in one line), so a probe compares a key only where
+ * the hash matched.
  *
  * A batch is looked up at once (dp_emc_lookup_batch()), in passes that
  * prefetch for each other so that the cache misses of the packets

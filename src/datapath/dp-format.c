@@ -192,6 +192,40 @@ dp_fmt_l4(struct ds *s, const char *name, const struct flow *f,
     dp_fmt_group_end(&g);
 }
 
+/* tunnel(tun_id=), if the key matches it. */
+static void
+dp_fmt_tunnel(struct ds *s, const struct flow *f, const struct flow *m)
+{
+    struct dp_fmt_group g;
+
+    if (m->tunnel_id) {
+        dp_fmt_group_start(&g, s, "tunnel");
+        dp_fmt_uint(&g, "tun_id", be64toh(f->tunnel_id), be64toh(m->tunnel_id),
+                    UINT64_MAX, true);
+        dp_fmt_group_end(&g);
+    }
+}
+
+/* mpls(label=,tc=,ttl=,bos=) of a label stack entry in host order. */
+static void
+dp_fmt_mpls(struct ds *s, uint32_t lse, uint32_t mask)
+{
+    struct dp_fmt_group g;
+
+    dp_fmt_group_start(&g, s, "mpls");
+    dp_fmt_uint(&g, "label", (lse & MPLS_LABEL_MASK) >> MPLS_LABEL_SHIFT,
+                (mask & MPLS_LABEL_MASK) >> MPLS_LABEL_SHIFT,
+                MPLS_LABEL_MASK >> MPLS_LABEL_SHIFT, false);
+    dp_fmt_uint(&g, "tc", (lse & MPLS_TC_MASK) >> MPLS_TC_SHIFT,
+                (mask & MPLS_TC_MASK) >> MPLS_TC_SHIFT,
+                MPLS_TC_MASK >> MPLS_TC_SHIFT, false);
+    dp_fmt_uint(&g, "ttl", lse & MPLS_TTL_MASK, mask & MPLS_TTL_MASK,
+                MPLS_TTL_MASK, false);
+    dp_fmt_uint(&g, "bos", (lse & MPLS_BOS_MASK) >> MPLS_BOS_SHIFT,
+                (mask & MPLS_BOS_MASK) >> MPLS_BOS_SHIFT, 1, false);
+    dp_fmt_group_end(&g);
+}
+
 /* Appends the key of 'match' to the empty 's'. */
 static void
 dp_flow_format_key(const struct match *match, struct ds *s)
@@ -203,6 +237,7 @@ dp_flow_format_key(const struct match *match, struct ds *s)
     bool proto_exact = m->nw_proto == 0xff;
 
     dp_fmt_single(s, "metadata", f->metadata, m->metadata, UINT64_MAX, true);
+    dp_fmt_tunnel(s, f, m);
     for (int i = 0; i < FLOW_N_REGS; i++) {
         char name[8];
 
@@ -226,7 +261,9 @@ dp_flow_format_key(const struct match *match, struct ds *s)
         ds_put_char(s, ')');
     }
 
-    if (dl_type == ETH_TYPE_IP) {
+    if (eth_type_is_mpls(f->dl_type)) {
+        dp_fmt_mpls(s, ntohl(f->mpls_lse), ntohl(m->mpls_lse));
+    } else if (dl_type == ETH_TYPE_IP) {
         dp_fmt_group_start(&g, s, "ipv4");
         dp_fmt_ip(&g, "src", f->nw_src, m->nw_src);
         dp_fmt_ip(&g, "dst", f->nw_dst, m->nw_dst);

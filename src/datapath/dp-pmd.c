@@ -563,13 +563,6 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
             }
             break;
         }
-        case DP_ACTION_SET:
-        case DP_ACTION_PUSH_VLAN:
-        case DP_ACTION_POP_VLAN:
-            DP_PACKET_BATCH_FOR_EACH (j, pkt, batch) {
-                dp_action_apply(a, pkt);
-            }
-            break;
         case DP_ACTION_USERSPACE:
             DP_PACKET_BATCH_FOR_EACH (j, pkt, batch) {
                 dp_action_upcall(ctx, last ? pkt : dp_packet_clone(pkt),
@@ -583,6 +576,11 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
             dp_action_meter(ctx, batch, &keys, kbuf, a->meter_id);
             break;
         default:
+            /* Header rewrites: set, push and pop of VLAN tags and MPLS
+             * entries (dp_action_apply() ignores anything else). */
+            DP_PACKET_BATCH_FOR_EACH (j, pkt, batch) {
+                dp_action_apply(a, pkt);
+            }
             break;
         }
     }

@@ -22,10 +22,13 @@ struct actset_row {
 static const struct actset_row actset_table[] = {
     /* Copy TTL inwards, pop. */
     {OFPACT_STRIP_VLAN, ACTSET_LAST},
+    {OFPACT_POP_MPLS, ACTSET_LAST},
     /* Push-MPLS, push-PBB, push-VLAN. */
+    {OFPACT_PUSH_MPLS, ACTSET_LAST},
     {OFPACT_PUSH_VLAN, ACTSET_LAST},
     /* Copy TTL outwards, decrement TTL. */
     {OFPACT_DEC_TTL, ACTSET_LAST},
+    {OFPACT_DEC_MPLS_TTL, ACTSET_LAST},
     /* Set-field. */
     {OFPACT_SET_VLAN_VID, ACTSET_SET},
     {OFPACT_SET_VLAN_PCP, ACTSET_SET},
@@ -39,6 +42,10 @@ static const struct actset_row actset_table[] = {
     {OFPACT_SET_FIELD, ACTSET_SET},
     {OFPACT_LOAD, ACTSET_SET},
     {OFPACT_MOVE, ACTSET_SET},
+    {OFPACT_SET_MPLS_LABEL, ACTSET_SET},
+    {OFPACT_SET_MPLS_TC, ACTSET_SET},
+    {OFPACT_SET_MPLS_TTL, ACTSET_SET},
+    {OFPACT_SET_IP_TTL, ACTSET_SET},
     /* QoS. */
     {OFPACT_SET_QUEUE, ACTSET_LAST},
     /* Group, else output; Open vSwitch also lets resubmit and, last,

@@ -40,6 +40,7 @@
 #define P_IP FIELD_PREREQ_IP_ANY
 #define P_IPV4_ARP FIELD_PREREQ_IPV4_ARP
 #define P_IP_ARP FIELD_PREREQ_IP_ANY_ARP
+#define P_MPLS FIELD_PREREQ_MPLS
 #define F_DEC FIELD_FORMAT_DECIMAL
 #define F_HEX FIELD_FORMAT_HEX
 #define F_ETH FIELD_FORMAT_ETHERNET
@@ -165,6 +166,17 @@ static const struct field fields[FIELD_N_IDS] = {
     FIELD(FIELD_ND_TLL, "nd_tll", NO_ALIASES, "NXM_NX_ND_TLL",
           "OXM_OF_IPV6_ND_TLL", 6, 48, arp_tha, true, true,
           FIELD_PREREQ_ND_ADVERT, FIELD_PREREQ_ND_ADVERT, F_ETH),
+    FIELD(FIELD_TUN_ID, "tun_id", ALIASES("tunnel_id"), "NXM_NX_TUN_ID",
+          "OXM_OF_TUNNEL_ID", 8, 64, tunnel_id, true, true, P_NONE, P_NONE,
+          F_HEX),
+    FIELD(FIELD_MPLS_LABEL, "mpls_label", NO_ALIASES, "OXM_OF_MPLS_LABEL",
+          NULL, 4, 20, mpls_lse, false, true, P_MPLS, P_MPLS, F_DEC),
+    FIELD(FIELD_MPLS_TC, "mpls_tc", NO_ALIASES, "OXM_OF_MPLS_TC", NULL, 1, 3,
+          mpls_lse, false, true, P_MPLS, P_MPLS, F_DEC),
+    FIELD(FIELD_MPLS_BOS, "mpls_bos", NO_ALIASES, "OXM_OF_MPLS_BOS", NULL, 1,
+          1, mpls_lse, false, false, P_MPLS, P_MPLS, F_DEC),
+    FIELD(FIELD_MPLS_TTL, "mpls_ttl", NO_ALIASES, "NXM_NX_MPLS_TTL", NULL, 1,
+          8, mpls_lse, false, true, P_MPLS, P_MPLS, F_DEC),
 };
 /* clang-format on */
 
@@ -415,6 +427,53 @@ field_value_and(const struct field *f, union field_value *dst,
 
 /* ---- Flow access -------------------------------------------------------- */
 
+/* The bits of mpls_lse that MPLS field 'id' covers, and their shift. */
+static uint32_t
+mpls_field_bits(enum field_id id, unsigned int *shift)
+{
+    switch (id) {
+    case FIELD_MPLS_LABEL:
+        *shift = MPLS_LABEL_SHIFT;
+        return MPLS_LABEL_MASK;
+    case FIELD_MPLS_TC:
+        *shift = MPLS_TC_SHIFT;
+        return MPLS_TC_MASK;
+    case FIELD_MPLS_BOS:
+        *shift = MPLS_BOS_SHIFT;
+        return MPLS_BOS_MASK;
+    default:
+        *shift = 0;
+        return MPLS_TTL_MASK;
+    }
+}
+
+static void
+mpls_field_get(const struct field *f, const struct flow *flow,
+               union field_value *v)
+{
+    unsigned int shift;
+    uint32_t bits = mpls_field_bits(f->id, &shift);
+    uint32_t x = (ntohl(flow->mpls_lse) & bits) >> shift;
+
+    if (f->n_bytes == 4) {
+        v->be32 = htonl(x);
+    } else {
+        v->u8 = (uint8_t)x;
+    }
+}
+
+static void
+mpls_field_set(const struct field *f, const union field_value *v,
+               struct flow *flow)
+{
+    unsigned int shift;
+    uint32_t bits = mpls_field_bits(f->id, &shift);
+    uint32_t x = f->n_bytes == 4 ? ntohl(v->be32) : v->u8;
+    uint32_t lse = ntohl(flow->mpls_lse);
+
+    flow->mpls_lse = htonl((lse & ~bits) | ((x << shift) & bits));
+}
+
 static inline uint16_t
 tci_of(const struct flow *flow)
 {
@@ -471,6 +530,9 @@ field_get_flow(const struct field *f, const struct flow *flow,
     case FIELD_ICMPV6_CODE:
         v->u8 = (uint8_t)ntohs(flow->tp_dst);
         break;
+    case FIELD_MPLS_LABEL ... FIELD_MPLS_TTL:
+        mpls_field_get(f, flow, v);
+        break;
     default:
         memcpy(v->b, (const uint8_t *)flow + f->flow_ofs, f->n_bytes);
         break;
@@ -518,6 +580,9 @@ field_set_flow(const struct field *f, const union field_value *v,
     case FIELD_ICMP_CODE:
     case FIELD_ICMPV6_CODE:
         flow->tp_dst = htons(v->u8);
+        break;
+    case FIELD_MPLS_LABEL ... FIELD_MPLS_TTL:
+        mpls_field_set(f, v, flow);
         break;
     default:
         memcpy((uint8_t *)flow + f->flow_ofs, v->b, f->n_bytes);
@@ -674,6 +739,9 @@ field_prereq_satisfied(enum field_prereq p, const struct match *m)
         return is_nd(m, ND_NEIGHBOR_SOLICIT);
     case FIELD_PREREQ_ND_ADVERT:
         return is_nd(m, ND_NEIGHBOR_ADVERT);
+    case FIELD_PREREQ_MPLS:
+        return pins_dl_type(m, ETH_TYPE_MPLS)
+               || pins_dl_type(m, ETH_TYPE_MPLS_MCAST);
     }
     return false;
 }
@@ -724,6 +792,8 @@ field_prereq_describe(enum field_prereq p)
         return "icmp6 with icmp_type=135 and icmp_code 0";
     case FIELD_PREREQ_ND_ADVERT:
         return "icmp6 with icmp_type=136 and icmp_code 0";
+    case FIELD_PREREQ_MPLS:
+        return "mpls or mplsm";
     }
     return "?";
 }

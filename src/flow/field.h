@@ -101,6 +101,11 @@ enum field_id {
     FIELD_ND_TARGET,
     FIELD_ND_SLL,
     FIELD_ND_TLL,
+    FIELD_TUN_ID,     /* tunnel_id, 64 bits. */
+    FIELD_MPLS_LABEL, /* 20-bit label of mpls_lse. */
+    FIELD_MPLS_TC,    /* 3-bit traffic class of mpls_lse. */
+    FIELD_MPLS_BOS,   /* Bottom-of-stack bit of mpls_lse (read-only). */
+    FIELD_MPLS_TTL,   /* 8-bit TTL of mpls_lse. */
     FIELD_N_IDS
 };
 
@@ -124,6 +129,7 @@ enum field_prereq {
     FIELD_PREREQ_ND,         /* icmp6, icmp_type 135 or 136, code 0. */
     FIELD_PREREQ_ND_SOLICIT, /* icmp6, icmp_type 135, code 0. */
     FIELD_PREREQ_ND_ADVERT,  /* icmp6, icmp_type 136, code 0. */
+    FIELD_PREREQ_MPLS,       /* mpls or mplsm. */
 };
 
 /* How values of a field are written. */

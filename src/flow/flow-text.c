@@ -14,9 +14,6 @@
 
 COVERAGE_DEFINE(flow_text_parse_error);
 
-#define ETH_TYPE_MPLS 0x8847
-#define ETH_TYPE_MPLS_MCAST 0x8848
-
 /* ---- Tokens ------------------------------------------------------------- */
 
 static const char separators[] = ", \t\r\n";
@@ -1076,6 +1073,8 @@ format_pipeline_fields(struct ds *s, const struct flow *f,
         snprintf(name, sizeof name, "reg%d", i);
         format_hex_masked(s, name, f->regs[i], w->regs[i], UINT32_MAX);
     }
+    format_hex_masked(s, "tun_id", be64toh(f->tunnel_id),
+                      be64toh(w->tunnel_id), UINT64_MAX);
     format_hex_masked(s, "metadata", f->metadata, w->metadata, UINT64_MAX);
     if (w->in_port) {
         ds_put_cstr(s, "in_port=");
@@ -1102,6 +1101,10 @@ format_l2_fields(struct ds *s, const struct match *match, bool skip_type)
                           ntohs(w->dl_type));
         }
     }
+    format_field(s, "mpls_label", FIELD_MPLS_LABEL, match);
+    format_field(s, "mpls_tc", FIELD_MPLS_TC, match);
+    format_field(s, "mpls_ttl", FIELD_MPLS_TTL, match);
+    format_field(s, "mpls_bos", FIELD_MPLS_BOS, match);
 }
 
 /* Network addresses: IPv6 (with the flow label), ARP or IPv4. */

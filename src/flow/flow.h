@@ -7,7 +7,7 @@
  * datapath caches megaflows as (flow & mask, mask).
  *
  * Layout.  A flow is FLOW_U64S 64-bit words in a fixed order, grouped in four
- * lookup *stages*: metadata (words 0-5), L2 (6-8), L3 (9-18), L4 (19).  The
+ * lookup *stages*: metadata (words 0-6), L2 (7-10), L3 (11-20), L4 (21).  The
  * staged classifier lookup looks at the stages in that order and only
  * un-wildcards a later stage when the earlier ones matched, so the grouping is
  * part of the design, not an accident: do not move fields across stages.
@@ -26,6 +26,12 @@
  *  - For IPv6 neighbour discovery, nd_target is the target and arp_sha/arp_tha
  *    hold the source/target link-layer address options.
  *  - dl_type is FLOW_DL_TYPE_NONE (0x05ff) for an 802.3 frame without SNAP.
+ *  - mpls_lse is the outermost MPLS label stack entry, as on the wire, for
+ *    an MPLS frame (dl_type 0x8847 or 0x8848); parsing stops there, so an
+ *    MPLS flow has no L3 or L4 fields.  It sits in the L2 stage, as in Open
+ *    vSwitch, since it comes before any L3 header.
+ *  - tunnel_id is pipeline metadata: 0 for every packet (no port decaps a
+ *    tunnel yet); rules may match it and set it, as in Open vSwitch.
  *
  * Masks.  struct flow_wildcards is a struct flow whose 1-bits are the bits
  * that matter ("exact") and 0-bits the bits that are wildcarded.  struct match
@@ -78,6 +84,7 @@ struct flow_vlan {
 struct flow {
     /* Stage 0: metadata. */
     uint64_t metadata;          /* OpenFlow metadata (host byte order). */
+    be64 tunnel_id;             /* Tunnel ID (tun_id); 0: no tunnel. */
     uint32_t regs[FLOW_N_REGS]; /* Registers (host byte order). */
     uint32_t in_port;           /* Input port (host byte order). */
     uint32_t pad_md;            /* Always 0. */
@@ -88,6 +95,8 @@ struct flow {
     be16 dl_type;
     uint8_t pad_l2[2]; /* Always 0. */
     struct flow_vlan vlans[FLOW_N_VLANS];
+    be32 mpls_lse;      /* Outer MPLS label stack entry, 0 if not MPLS. */
+    uint8_t pad_l2b[4]; /* Always 0. */
 
     /* Stage 2: L3. */
     be32 nw_src; /* IPv4 source, or ARP SPA. */
@@ -114,7 +123,7 @@ struct flow {
 
 #define FLOW_U64S (sizeof(struct flow) / sizeof(uint64_t))
 BUILD_ASSERT(sizeof(struct flow) % sizeof(uint64_t) == 0);
-BUILD_ASSERT(sizeof(struct flow) == 160);
+BUILD_ASSERT(sizeof(struct flow) == 176);
 BUILD_ASSERT(FLOW_U64S <= 64);
 
 /* Word index of a member. */
@@ -126,13 +135,15 @@ BUILD_ASSERT(FLOW_U64S <= 64);
 #define FLOW_STAGE_L3_END FLOW_U64_OFS(tp_src)
 #define FLOW_STAGE_L4_END FLOW_U64S
 #define FLOW_N_STAGES 4
-BUILD_ASSERT(FLOW_U64_OFS(dl_dst) == 6);
-BUILD_ASSERT(offsetof(struct flow, vlans) == 8 * sizeof(uint64_t));
-BUILD_ASSERT(FLOW_U64_OFS(nw_src) == 9);
-BUILD_ASSERT(offsetof(struct flow, nd_target) == 15 * sizeof(uint64_t));
-BUILD_ASSERT(offsetof(struct flow, arp_sha) == 17 * sizeof(uint64_t));
-BUILD_ASSERT(offsetof(struct flow, arp_tha) == 18 * sizeof(uint64_t));
-BUILD_ASSERT(FLOW_U64_OFS(tp_src) == 19);
+BUILD_ASSERT(offsetof(struct flow, tunnel_id) == 1 * sizeof(uint64_t));
+BUILD_ASSERT(FLOW_U64_OFS(dl_dst) == 7);
+BUILD_ASSERT(offsetof(struct flow, vlans) == 9 * sizeof(uint64_t));
+BUILD_ASSERT(offsetof(struct flow, mpls_lse) == 10 * sizeof(uint64_t));
+BUILD_ASSERT(FLOW_U64_OFS(nw_src) == 11);
+BUILD_ASSERT(offsetof(struct flow, nd_target) == 17 * sizeof(uint64_t));
+BUILD_ASSERT(offsetof(struct flow, arp_sha) == 19 * sizeof(uint64_t));
+BUILD_ASSERT(offsetof(struct flow, arp_tha) == 20 * sizeof(uint64_t));
+BUILD_ASSERT(FLOW_U64_OFS(tp_src) == 21);
 
 /* Map of the words of stage 'stage' (0..3). */
 uint64_t flow_stage_map(unsigned int stage);

@@ -172,6 +172,18 @@ ofpact_equal(const struct ofpact *a, const struct ofpact *b)
         return a->meter.meter_id == b->meter.meter_id;
     case OFPACT_GROUP:
         return a->group_id == b->group_id;
+    case OFPACT_PUSH_MPLS:
+    case OFPACT_POP_MPLS:
+        return a->mpls_ethertype == b->mpls_ethertype;
+    case OFPACT_SET_MPLS_LABEL:
+        return a->mpls_label == b->mpls_label;
+    case OFPACT_SET_MPLS_TC:
+        return a->mpls_tc == b->mpls_tc;
+    case OFPACT_SET_MPLS_TTL:
+    case OFPACT_SET_IP_TTL:
+        return a->ttl == b->ttl;
+    case OFPACT_DEC_MPLS_TTL:
+        return true;
     }
     return false;
 }
@@ -229,41 +241,17 @@ ofpact_load_to_field(const struct ofpact *a, union field_value *value,
 
 /* Names accepted as actions, for "did you mean". */
 static const char *const action_names[] = {
-    "output",
-    "controller",
-    "mod_vlan_vid",
-    "mod_vlan_pcp",
-    "strip_vlan",
-    "pop_vlan",
-    "push_vlan",
-    "mod_dl_src",
-    "mod_dl_dst",
-    "mod_nw_src",
-    "mod_nw_dst",
-    "mod_nw_tos",
-    "mod_tp_src",
-    "mod_tp_dst",
-    "dec_ttl",
-    "set_field",
-    "load",
-    "move",
-    "resubmit",
-    "note",
-    "write_metadata",
-    "goto_table",
-    "drop",
-    "in_port",
-    "normal",
-    "flood",
-    "all",
-    "local",
-    "table",
-    "set_queue",
-    "clear_actions",
-    "write_actions",
-    "meter",
-    "group",
-    NULL,
+    "output",         "controller",  "mod_vlan_vid",  "mod_vlan_pcp",
+    "strip_vlan",     "pop_vlan",    "push_vlan",     "mod_dl_src",
+    "mod_dl_dst",     "mod_nw_src",  "mod_nw_dst",    "mod_nw_tos",
+    "mod_tp_src",     "mod_tp_dst",  "dec_ttl",       "set_field",
+    "load",           "move",        "resubmit",      "note",
+    "write_metadata", "goto_table",  "drop",          "in_port",
+    "normal",         "flood",       "all",           "local",
+    "table",          "set_queue",   "clear_actions", "write_actions",
+    "meter",          "group",       "push_mpls",     "pop_mpls",
+    "set_mpls_label", "set_mpls_tc", "set_mpls_ttl",  "dec_mpls_ttl",
+    "mod_nw_ttl",     NULL,
 };
 
 static const char port_hint[] = "expected a port number 1 to 65279 or "
@@ -867,6 +855,86 @@ parse_int_action(const struct flow_text_token *tok, enum ofpact_type type,
     return 0;
 }
 
+/* push_mpls:ETHERTYPE and pop_mpls:ETHERTYPE.  push_mpls takes only the
+ * two MPLS ethertypes, pop_mpls any ethertype, as Open vSwitch. */
+static int
+parse_mpls_ethertype(const struct flow_text_token *tok, enum ofpact_type type,
+                     struct ofpacts *ofpacts, char **errorp)
+{
+    uint64_t x;
+
+    if (parse_int(tok->value, UINT16_MAX, "ethertype", tok->text, &x,
+                  errorp)) {
+        return EINVAL;
+    }
+    if (type == OFPACT_PUSH_MPLS && !eth_type_is_mpls(htons((uint16_t)x))) {
+        *errorp = field_error(tok->text, "expected 0x8847 or 0x8848",
+                              "bad MPLS ethertype \"%s\"", tok->value);
+        return EINVAL;
+    }
+    ofpacts_put(ofpacts, type)->mpls_ethertype = htons((uint16_t)x);
+    return 0;
+}
+
+/* set_mpls_label, set_mpls_tc, set_mpls_ttl, mod_nw_ttl. */
+static int
+parse_mpls_int(const struct flow_text_token *tok, enum ofpact_type type,
+               struct ofpacts *ofpacts, char **errorp)
+{
+    uint64_t max = type == OFPACT_SET_MPLS_LABEL ? 0xfffff
+                   : type == OFPACT_SET_MPLS_TC  ? 7
+                                                 : UINT8_MAX;
+    struct ofpact *a;
+    uint64_t x;
+
+    if (parse_int(tok->value, max,
+                  type == OFPACT_SET_MPLS_LABEL ? "MPLS label"
+                  : type == OFPACT_SET_MPLS_TC  ? "MPLS traffic class"
+                                                : "TTL",
+                  tok->text, &x, errorp)) {
+        return EINVAL;
+    }
+    a = ofpacts_put(ofpacts, type);
+    if (type == OFPACT_SET_MPLS_LABEL) {
+        a->mpls_label = (uint32_t)x;
+    } else if (type == OFPACT_SET_MPLS_TC) {
+        a->mpls_tc = (uint8_t)x;
+    } else {
+        a->ttl = (uint8_t)x;
+    }
+    return 0;
+}
+
+/* The MPLS actions and mod_nw_ttl; ENOENT if 'key' is none of them. */
+static int
+parse_mpls_action(const char *key, const struct flow_text_token *tok,
+                  struct ofpacts *ofpacts, char **errorp)
+{
+    static const struct {
+        const char *name;
+        enum ofpact_type type;
+    } names[] = {
+        {"set_mpls_label", OFPACT_SET_MPLS_LABEL},
+        {"set_mpls_tc", OFPACT_SET_MPLS_TC},
+        {"set_mpls_ttl", OFPACT_SET_MPLS_TTL},
+        {"mod_nw_ttl", OFPACT_SET_IP_TTL},
+    };
+
+    if (!strcmp(key, "push_mpls") || !strcmp(key, "pop_mpls")) {
+        return parse_mpls_ethertype(
+            tok, key[1] == 'u' ? OFPACT_PUSH_MPLS : OFPACT_POP_MPLS, ofpacts,
+            errorp);
+    } else if (!strcmp(key, "dec_mpls_ttl")) {
+        return parse_no_arg_action(tok, OFPACT_DEC_MPLS_TTL, ofpacts, errorp);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (!strcmp(key, names[i].name)) {
+            return parse_mpls_int(tok, names[i].type, ofpacts, errorp);
+        }
+    }
+    return ENOENT;
+}
+
 static int
 parse_push_vlan(const struct flow_text_token *tok, struct ofpacts *ofpacts,
                 char **errorp)
@@ -1075,7 +1143,9 @@ parse_action__(const char *key, const struct flow_text_token *tok,
     } else if (field_parse_port(key, &port)) {
         return parse_bare_port(tok, ofpacts, errorp);
     }
-    return unknown_action(key, tok, errorp);
+    int error = parse_mpls_action(key, tok, ofpacts, errorp);
+
+    return error != ENOENT ? error : unknown_action(key, tok, errorp);
 }
 
 /* Action names are case-insensitive, as in ovs-ofctl. */
@@ -1405,6 +1475,27 @@ ofpact_format(const struct ofpact *a, struct ds *s)
     case OFPACT_GROUP:
         ds_put_format(s, "group:%" PRIu32, a->group_id);
         break;
+    case OFPACT_PUSH_MPLS:
+    case OFPACT_POP_MPLS:
+        ds_put_format(s, "%s_mpls:0x%04x",
+                      a->type == OFPACT_PUSH_MPLS ? "push" : "pop",
+                      ntohs(a->mpls_ethertype));
+        break;
+    case OFPACT_SET_MPLS_LABEL:
+        ds_put_format(s, "set_mpls_label(%" PRIu32 ")", a->mpls_label);
+        break;
+    case OFPACT_SET_MPLS_TC:
+        ds_put_format(s, "set_mpls_tc(%u)", a->mpls_tc);
+        break;
+    case OFPACT_SET_MPLS_TTL:
+        ds_put_format(s, "set_mpls_ttl(%u)", a->ttl);
+        break;
+    case OFPACT_DEC_MPLS_TTL:
+        ds_put_cstr(s, "dec_mpls_ttl");
+        break;
+    case OFPACT_SET_IP_TTL:
+        ds_put_format(s, "mod_nw_ttl:%u", a->ttl);
+        break;
     }
 }
 
@@ -1577,6 +1668,14 @@ ofpacts_as_openflow10(struct ofpacts *ofpacts)
 
         if (a->type == OFPACT_SET_FIELD) {
             put_set_field_of10(&out, a);
+        } else if (a->type == OFPACT_SET_IP_TTL) {
+            /* OpenFlow 1.0 has no set-TTL: ovs-ofctl sends a load. */
+            struct ofpact *l = ofpacts_put(&out, OFPACT_LOAD);
+
+            l->load.dst.field = field_from_id(FIELD_NW_TTL);
+            l->load.dst.ofs = 0;
+            l->load.dst.n_bits = 8;
+            l->load.value = a->ttl;
         } else if (a->type == OFPACT_GOTO_TABLE) {
             struct ofpact *r = ofpacts_put(&out, OFPACT_RESUBMIT);
 
@@ -1640,6 +1739,51 @@ track_tci_write(struct match *m, const struct field *f,
     }
 }
 
+/* Records in 'm' the ethertype after push_mpls or pop_mpls: what the
+ * later actions may then touch. */
+static void
+set_dl_type(struct match *m, be16 dl_type)
+{
+    m->flow.dl_type = dl_type;
+    m->wc.masks.dl_type = htons(0xffff);
+    m->flow.nw_proto = 0;
+    m->wc.masks.nw_proto = 0;
+}
+
+/* The MPLS actions and mod_nw_ttl: what they need, and what they leave
+ * behind in 'm'.  As Open vSwitch over OpenFlow 1.1+, an MPLS action
+ * other than push_mpls needs an MPLS packet. */
+static int
+check_mpls(const struct ofpact *a, struct match *m, char **errorp)
+{
+    static const char *const names[] = {
+        [OFPACT_POP_MPLS] = "pop_mpls",
+        [OFPACT_SET_MPLS_LABEL] = "set_mpls_label",
+        [OFPACT_SET_MPLS_TC] = "set_mpls_tc",
+        [OFPACT_SET_MPLS_TTL] = "set_mpls_ttl",
+        [OFPACT_DEC_MPLS_TTL] = "dec_mpls_ttl",
+    };
+
+    if (a->type == OFPACT_PUSH_MPLS) {
+        set_dl_type(m, a->mpls_ethertype);
+        return 0;
+    }
+    if (a->type == OFPACT_SET_IP_TTL) {
+        return field_prereq_satisfied(FIELD_PREREQ_IP_ANY, m)
+                   ? 0
+                   : prereq_error(a, "mod_nw_ttl", FIELD_PREREQ_IP_ANY,
+                                  errorp);
+    }
+    if (!field_prereq_satisfied(FIELD_PREREQ_MPLS, m)) {
+        return prereq_error(a, names[a->type], FIELD_PREREQ_MPLS, errorp);
+    }
+    if (a->type == OFPACT_POP_MPLS) {
+        set_dl_type(m, a->mpls_ethertype);
+    }
+    return 0;
+}
+
+/* goto_table must go forward from the flow's table 'table_id'. */
 static int
 check_goto_table(const struct ofpact *a, uint8_t table_id, char **errorp)
 {
@@ -1734,6 +1878,15 @@ ofpacts_check(const struct ofpacts *ofpacts, const struct match *match,
             /* The set runs at the end of the pipeline on the packet as
              * the applied actions leave it. */
             error = ofpacts_check(a->nested, &m, table_id, errorp);
+            break;
+        case OFPACT_PUSH_MPLS:
+        case OFPACT_POP_MPLS:
+        case OFPACT_SET_MPLS_LABEL:
+        case OFPACT_SET_MPLS_TC:
+        case OFPACT_SET_MPLS_TTL:
+        case OFPACT_DEC_MPLS_TTL:
+        case OFPACT_SET_IP_TTL:
+            error = check_mpls(a, &m, errorp);
             break;
         case OFPACT_OUTPUT:
         case OFPACT_CONTROLLER:

@@ -25,7 +25,9 @@
  *   write_actions(ACTIONS), write_metadata:VALUE[/MASK], goto_table:TABLE,
  *   meter:N (OpenFlow 1.3's meter instruction, first in the list as
  *   ovs-ofctl prints it; kept as is by ofpacts_as_openflow10(), which
- *   OpenFlow 1.0 cannot carry), drop
+ *   OpenFlow 1.0 cannot carry), drop, push_mpls:ETHERTYPE,
+ *   pop_mpls:ETHERTYPE, set_mpls_label:LABEL, set_mpls_tc:TC,
+ *   set_mpls_ttl:TTL, dec_mpls_ttl, mod_nw_ttl:TTL
  *
  * Instructions.  clear_actions, write_actions(...), write_metadata and
  * goto_table follow the applied actions, each at most once and in that
@@ -36,6 +38,10 @@
  * vSwitch refuses them in an action set, and an empty one
  * ("write_actions()", "write_actions(drop)") is no instruction at all, as
  * Open vSwitch reads it back.
+ *
+ * The MPLS actions print as Open vSwitch prints them over OpenFlow 1.0
+ * (set_mpls_label(7), set_mpls_ttl(9)); copy_ttl_in/copy_ttl_out are
+ * unknown actions, as in Open vSwitch 3.1.
  *
  * A few normalizations make the text round-trip and match what ovs-ofctl
  * prints: note bytes are padded with zeros as the OpenFlow encoding pads
@@ -101,6 +107,13 @@ enum ofpact_type {
     OFPACT_WRITE_METADATA, /* Instruction: write_metadata. */
     OFPACT_GOTO_TABLE,     /* Instruction: goto_table (always last). */
     OFPACT_METER,          /* Instruction: meter:N (always first). */
+    OFPACT_PUSH_MPLS,      /* push_mpls:ETHERTYPE. */
+    OFPACT_POP_MPLS,       /* pop_mpls:ETHERTYPE. */
+    OFPACT_SET_MPLS_LABEL, /* set_mpls_label:LABEL. */
+    OFPACT_SET_MPLS_TC,    /* set_mpls_tc:TC. */
+    OFPACT_SET_MPLS_TTL,   /* set_mpls_ttl:TTL. */
+    OFPACT_DEC_MPLS_TTL,   /* dec_mpls_ttl. */
+    OFPACT_SET_IP_TTL,     /* mod_nw_ttl:TTL. */
 };
 
 /* Reasons of a controller action. */
@@ -154,6 +167,10 @@ struct ofpact {
         be32 ipv4;           /* SET_IPV4_SRC/DST. */
         uint8_t tos;         /* SET_IP_DSCP: DSCP bits in place. */
         uint16_t l4_port;    /* SET_L4_SRC/DST. */
+        be16 mpls_ethertype; /* PUSH_MPLS (0x8847, 0x8848), POP_MPLS. */
+        uint32_t mpls_label; /* SET_MPLS_LABEL: 0..0xfffff. */
+        uint8_t mpls_tc;     /* SET_MPLS_TC: 0..7. */
+        uint8_t ttl;         /* SET_MPLS_TTL, SET_IP_TTL. */
         struct {
             const struct field *field;
             union field_value value; /* Pre-masked. */

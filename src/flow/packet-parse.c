@@ -49,6 +49,7 @@ COVERAGE_DEFINE(parse_truncated_nd_target);
 COVERAGE_DEFINE(parse_nd_bad_option_len);
 COVERAGE_DEFINE(parse_truncated_nd_option);
 COVERAGE_DEFINE(parse_nd_duplicate_option);
+COVERAGE_DEFINE(parse_truncated_mpls);
 
 /* Counter of each error; its name minus "parse_" is the error's name. */
 static struct coverage_counter *const parse_counters[PARSE_N_ERRORS] = {
@@ -84,6 +85,7 @@ static struct coverage_counter *const parse_counters[PARSE_N_ERRORS] = {
     [PARSE_ND_BAD_OPTION_LEN] = &coverage_counter_parse_nd_bad_option_len,
     [PARSE_TRUNCATED_ND_OPTION] = &coverage_counter_parse_truncated_nd_option,
     [PARSE_ND_DUPLICATE_OPTION] = &coverage_counter_parse_nd_duplicate_option,
+    [PARSE_TRUNCATED_MPLS] = &coverage_counter_parse_truncated_mpls,
 };
 
 #define PARSE_COUNTER_PREFIX "parse_"
@@ -185,6 +187,20 @@ parse_llc_snap(struct parse_cursor *c, enum packet_parse_error *error)
     cursor_advance(c, LLC_SNAP_HEADER_LEN);
     type = llc->snap_type;
     return ntohs(type) >= ETH_TYPE_MIN ? type : htons(FLOW_DL_TYPE_NONE);
+}
+
+/* ---- MPLS --------------------------------------------------------------- */
+
+/* Takes the outermost label stack entry.  Like Open vSwitch, parsing ends
+ * here: what the labels carry is not known from the frame. */
+static enum packet_parse_error
+parse_mpls(const struct parse_cursor *c, struct flow *flow)
+{
+    if (UNLIKELY(c->n < MPLS_HLEN)) {
+        return parse_fail(PARSE_TRUNCATED_MPLS);
+    }
+    memcpy(&flow->mpls_lse, c->p, MPLS_HLEN);
+    return PARSE_OK;
 }
 
 /* ---- ARP ---------------------------------------------------------------- */
@@ -548,6 +564,8 @@ parse_frame(const uint8_t *frame, size_t size, struct flow *flow,
     } else if (dl_type == htons(ETH_TYPE_ARP)
                || dl_type == htons(ETH_TYPE_RARP)) {
         return parse_first_error(error, parse_arp(&c, flow));
+    } else if (eth_type_is_mpls(dl_type)) {
+        return parse_first_error(error, parse_mpls(&c, flow));
     } else {
         return error;
     }

@@ -2,10 +2,10 @@
  * flow/packet-parse.h — parsing a frame's headers into a flow key.
  *
  * packet_parse() is the first thing the datapath does with every received
- * packet: it reads the Ethernet, VLAN, LLC/SNAP, ARP, IPv4, IPv6 (with its
- * extension headers), TCP, UDP, SCTP, ICMP, IGMP and ICMPv6/neighbour
- * discovery headers into a struct flow (flow/flow.h) and records in the
- * packet where the L2, L3 and L4 headers start.
+ * packet: it reads the Ethernet, VLAN, LLC/SNAP, MPLS, ARP, IPv4, IPv6
+ * (with its extension headers), TCP, UDP, SCTP, ICMP, IGMP and
+ * ICMPv6/neighbour discovery headers into a struct flow (flow/flow.h) and
+ * records in the packet where the L2, L3 and L4 headers start.
  *
  * It lives in flow/, beside struct flow, as flow_extract() lives in Open
  * vSwitch's lib/flow.c: flow/ builds on packet/'s buffers and header
@@ -21,6 +21,10 @@
  *    stays in the payload and dl_type is its TPID.
  *  - An 802.3 frame (length instead of ethertype) has dl_type 0x05ff unless it
  *    carries LLC/SNAP with OUI 0 and an ethertype, which becomes dl_type.
+ *  - An MPLS frame (dl_type 0x8847 or 0x8848) has its outer label stack
+ *    entry in mpls_lse and nothing beyond: what the labels carry is not
+ *    known from the frame.  An ethertype without a whole entry leaves
+ *    mpls_lse 0.
  *  - ARP and RARP fill nw_src/nw_dst/arp_sha/arp_tha only for Ethernet/IPv4
  *    ARP (hrd 1, pro 0x0800, hln 6, pln 4); nw_proto is the opcode only when
  *    it fits in 8 bits.
@@ -98,6 +102,7 @@ enum packet_parse_error {
     PARSE_ND_BAD_OPTION_LEN,     /* ND option of length 0 or past the end. */
     PARSE_TRUNCATED_ND_OPTION,   /* 1 to 7 stray bytes after the options. */
     PARSE_ND_DUPLICATE_OPTION,   /* Second SLL or TLL: ND fields voided. */
+    PARSE_TRUNCATED_MPLS,        /* MPLS ethertype without a full LSE. */
     PARSE_N_ERRORS
 };
 

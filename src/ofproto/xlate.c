@@ -44,6 +44,8 @@ COVERAGE_DEFINE(xlate_action_set_no_output);
 COVERAGE_DEFINE(xlate_group_missing);
 COVERAGE_DEFINE(xlate_group_no_live_bucket);
 COVERAGE_DEFINE(xlate_group_liveness_budget);
+COVERAGE_DEFINE(xlate_mpls_needs_recirc);
+COVERAGE_DEFINE(xlate_mpls_pop_inner_unknown);
 
 /* ---- xlate cache -------------------------------------------------------- */
 
@@ -292,6 +294,11 @@ struct xctx {
      * last clear_actions; runs once the pipeline ends. */
     struct ofpacts action_set;
     bool in_action_set; /* Running it: a controller action's reason. */
+    /* A pop_mpls exposed an L3 header the datapath never parsed: Open
+     * vSwitch recirculates before an action or table that needs it, which
+     * flowswitch cannot yet do, so translation stops there ('stopped'). */
+    bool was_mpls;
+    bool stopped;
 };
 
 const char *
@@ -524,6 +531,9 @@ static const struct commit_field commit_nd_fields[] = {
     COMMIT_FIELD(struct dp_set_nd, sll, arp_sha),
     COMMIT_FIELD(struct dp_set_nd, tll, arp_tha),
 };
+static const struct commit_field commit_mpls_fields[] = {
+    COMMIT_FIELD(struct dp_set_mpls, lse, mpls_lse),
+};
 static const struct commit_field commit_l4_fields[] = {
     COMMIT_FIELD(struct dp_set_l4, src, tp_src),
     COMMIT_FIELD(struct dp_set_l4, dst, tp_dst),
@@ -741,6 +751,9 @@ commit_l2_l3_l4(struct xctx *ctx)
     } else if (ctx->flow.dl_type == htons(ETH_TYPE_ARP)
                || ctx->flow.dl_type == htons(ETH_TYPE_RARP)) {
         commit_arp(ctx);
+    } else if (eth_type_is_mpls(ctx->flow.dl_type)) {
+        l3 = commit_header(ctx, DP_SET_MPLS, commit_mpls_fields,
+                           ARRAY_SIZE(commit_mpls_fields));
     }
     if (l3) {
         ctx->wc->masks.dl_type = 0xffff;
@@ -766,6 +779,10 @@ commit_changes(struct xctx *ctx)
     memset(a.regs, 0, sizeof a.regs);
     memset(b.regs, 0, sizeof b.regs);
     a.in_port = b.in_port = 0;
+    a.tunnel_id = b.tunnel_id; /* Metadata: no tunnel port to carry it. */
+    if (eth_type_is_mpls(b.dl_type)) {
+        a.mpls_lse = b.mpls_lse;
+    }
     memcpy(a.vlans, b.vlans, sizeof a.vlans);
     a.dl_src = b.dl_src;
     a.dl_dst = b.dl_dst;
@@ -1124,6 +1141,195 @@ xlate_write_metadata(struct xctx *ctx, const struct ofpact *a)
                          | (a->metadata.value & a->metadata.mask);
 }
 
+/* ---- MPLS --------------------------------------------------------------- */
+
+/* The label stack entry push_mpls puts on a packet that has none, as Open
+ * vSwitch builds it: the IPv4 or IPv6 explicit-null label (0 or 2), the
+ * low 3 bits of the DSCP as traffic class and the IP TTL, or label 0, TC 0
+ * and TTL 64 for anything else. */
+static be32
+xlate_new_lse(struct xctx *ctx)
+{
+    const struct flow *f = &ctx->flow;
+    uint32_t label = 0, tc = 0, ttl = 64;
+
+    if (flow_is_ip(f)) {
+        ctx->wc->masks.nw_tos |= IP_DSCP_MASK;
+        ctx->wc->masks.nw_ttl = 0xff;
+        label = f->dl_type == htons(ETH_TYPE_IPV6) ? 2 : 0;
+        tc = (uint32_t)(f->nw_tos >> 2) & 7;
+        ttl = f->nw_ttl;
+    }
+    return htonl((label << MPLS_LABEL_SHIFT) | (tc << MPLS_TC_SHIFT)
+                 | MPLS_BOS_MASK | ttl);
+}
+
+/* Changes the working flow's ethertype and MPLS entry as a push or pop
+ * leaves the packet, after the datapath actions caught up with it, so
+ * that 'base' follows.  What lay beyond L2 is now unknown. */
+static void
+xlate_mpls_reshape(struct xctx *ctx, be16 dl_type, be32 lse)
+{
+    struct flow *f = &ctx->flow;
+    size_t l3 = offsetof(struct flow, nw_src);
+
+    f->dl_type = dl_type;
+    f->mpls_lse = lse;
+    memset((char *)f + l3, 0, sizeof *f - l3);
+    memset((char *)&ctx->written.masks + l3, 0, sizeof *f - l3);
+    ctx->written.masks.mpls_lse = 0;
+    ctx->base = *f;
+}
+
+static void
+xlate_push_mpls(struct xctx *ctx, be16 ethertype)
+{
+    be32 lse;
+
+    ctx->wc->masks.dl_type = 0xffff;
+    if (eth_type_is_mpls(ctx->flow.dl_type)) {
+        /* The new entry copies the outer one, not at the bottom. */
+        ctx->wc->masks.mpls_lse = htonl(UINT32_MAX);
+        lse = ctx->flow.mpls_lse & ~htonl(MPLS_BOS_MASK);
+    } else {
+        lse = xlate_new_lse(ctx);
+    }
+    commit_changes(ctx);
+    dp_action_put_push_mpls(&ctx->odp, lse, ethertype);
+    xlate_mpls_reshape(ctx, ethertype, lse);
+}
+
+/* Pops the outer entry of a single-entry stack (the only one the flow
+ * knows).  Returns false if translation must stop. */
+/* Ends the whole translation where Open vSwitch would go on after a
+ * recirculation, which flowswitch does not have.  Returns false. */
+static bool
+xlate_mpls_stop(struct xctx *ctx, unsigned int indent, const char *why)
+{
+    xtrace(ctx, indent, " >> %s: stopping (no recirculation)", why);
+    ctx->stopped = true;
+    return false;
+}
+
+static bool
+xlate_pop_mpls(struct xctx *ctx, be16 ethertype, unsigned int indent)
+{
+    ctx->wc->masks.dl_type = 0xffff;
+    if (!eth_type_is_mpls(ctx->flow.dl_type)) {
+        return true;
+    }
+    ctx->wc->masks.mpls_lse |= htonl(MPLS_BOS_MASK);
+    if (!(ctx->flow.mpls_lse & htonl(MPLS_BOS_MASK))
+        || eth_type_is_mpls(ethertype)) {
+        COVERAGE_INC(xlate_mpls_pop_inner_unknown);
+        return xlate_mpls_stop(ctx, indent,
+                               "pop_mpls leaves an MPLS entry the flow does "
+                               "not know");
+    }
+    commit_changes(ctx);
+    dp_action_put_pop_mpls(&ctx->odp, ethertype);
+    xlate_mpls_reshape(ctx, ethertype, 0);
+    ctx->was_mpls = true;
+    return true;
+}
+
+/* set_mpls_label, set_mpls_tc, set_mpls_ttl: 'bits' of the entry. */
+static void
+xlate_set_mpls_bits(struct xctx *ctx, uint32_t bits, uint32_t value)
+{
+    ctx->wc->masks.dl_type = 0xffff;
+    if (!eth_type_is_mpls(ctx->flow.dl_type)) {
+        return;
+    }
+    ctx->wc->masks.mpls_lse |= htonl(bits);
+    ctx->written.masks.mpls_lse |= htonl(bits);
+    ctx->flow.mpls_lse =
+        (ctx->flow.mpls_lse & ~htonl(bits)) | htonl(value & bits);
+}
+
+/* Returns false if the rest of the action list must be skipped. */
+static bool
+xlate_dec_mpls_ttl(struct xctx *ctx, unsigned int indent)
+{
+    uint32_t lse = ntohl(ctx->flow.mpls_lse);
+
+    ctx->wc->masks.dl_type = 0xffff;
+    if (!eth_type_is_mpls(ctx->flow.dl_type)) {
+        return true;
+    }
+    ctx->wc->masks.mpls_lse |= htonl(MPLS_TTL_MASK);
+    if ((lse & MPLS_TTL_MASK) <= 1) {
+        COVERAGE_INC(xlate_invalid_ttl);
+        xtrace(ctx, indent,
+               " >> MPLS TTL %u: sending to controller "
+               "(invalid_ttl)",
+               lse & MPLS_TTL_MASK);
+        xlate_controller(ctx, OFPACT_REASON_INVALID_TTL,
+                         OFPACT_CONTROLLER_MAX_LEN, 0);
+        return false;
+    }
+    xlate_set_mpls_bits(ctx, MPLS_TTL_MASK, lse - 1);
+    return true;
+}
+
+static bool
+field_is_l3_or_l4(const struct field *f)
+{
+    return f->flow_ofs >= offsetof(struct flow, nw_src);
+}
+
+/* Whether 'a', after a pop_mpls, needs the exposed header parsed: Open
+ * vSwitch recirculates before it (recirc_for_mpls(), and before any
+ * table lookup). */
+static bool
+xlate_mpls_needs_recirc(const struct ofpact *a)
+{
+    switch (a->type) {
+    case OFPACT_SET_IPV4_SRC:
+    case OFPACT_SET_IPV4_DST:
+    case OFPACT_SET_IP_DSCP:
+    case OFPACT_SET_L4_SRC:
+    case OFPACT_SET_L4_DST:
+    case OFPACT_DEC_TTL:
+    case OFPACT_SET_IP_TTL:
+    case OFPACT_RESUBMIT:
+    case OFPACT_GOTO_TABLE:
+        return true;
+    case OFPACT_SET_FIELD:
+        return field_is_l3_or_l4(a->set_field.field);
+    case OFPACT_LOAD:
+        return field_is_l3_or_l4(a->load.dst.field);
+    case OFPACT_MOVE:
+        return field_is_l3_or_l4(a->move.src.field)
+               || field_is_l3_or_l4(a->move.dst.field);
+    default:
+        return false;
+    }
+}
+
+/* Translation cannot go past 'a'; counts and says so. */
+static bool
+xlate_mpls_check_recirc(struct xctx *ctx, const struct ofpact *a,
+                        unsigned int indent)
+{
+    if (!ctx->was_mpls || !xlate_mpls_needs_recirc(a)) {
+        return true;
+    }
+    COVERAGE_INC(xlate_mpls_needs_recirc);
+    return xlate_mpls_stop(ctx, indent,
+                           "needs the header pop_mpls exposed, which takes "
+                           "recirculation");
+}
+
+static void
+xlate_set_ip_ttl(struct xctx *ctx, uint8_t ttl)
+{
+    ctx->wc->masks.dl_type = 0xffff;
+    if (flow_is_ip(&ctx->flow)) {
+        XLATE_WRITE(nw_ttl, ttl);
+    }
+}
+
 /* Kept out of line: only ofproto/trace pays for formatting. */
 static void
 xlate_trace_ofpact(struct xctx *ctx, const struct ofpact *a,
@@ -1224,6 +1430,27 @@ xlate_ofpact(struct xctx *ctx, const struct ofpact *a, unsigned int indent)
     case OFPACT_GROUP:
         xlate_group(ctx, a->group_id, indent);
         break;
+    case OFPACT_PUSH_MPLS:
+        xlate_push_mpls(ctx, a->mpls_ethertype);
+        break;
+    case OFPACT_POP_MPLS:
+        return xlate_pop_mpls(ctx, a->mpls_ethertype, indent);
+    case OFPACT_SET_MPLS_LABEL:
+        xlate_set_mpls_bits(ctx, MPLS_LABEL_MASK,
+                            a->mpls_label << MPLS_LABEL_SHIFT);
+        break;
+    case OFPACT_SET_MPLS_TC:
+        xlate_set_mpls_bits(ctx, MPLS_TC_MASK,
+                            (uint32_t)a->mpls_tc << MPLS_TC_SHIFT);
+        break;
+    case OFPACT_SET_MPLS_TTL:
+        xlate_set_mpls_bits(ctx, MPLS_TTL_MASK, a->ttl);
+        break;
+    case OFPACT_DEC_MPLS_TTL:
+        return xlate_dec_mpls_ttl(ctx, indent);
+    case OFPACT_SET_IP_TTL:
+        xlate_set_ip_ttl(ctx, a->ttl);
+        break;
     }
     return true;
 }
@@ -1233,13 +1460,14 @@ xlate_ofpacts(struct xctx *ctx, const struct ofpacts *ofpacts)
 {
     unsigned int indent = ctx->depth;
 
-    for (size_t i = 0; i < ofpacts->n && !ctx->error; i++) {
+    for (size_t i = 0; i < ofpacts->n && !ctx->error && !ctx->stopped; i++) {
         const struct ofpact *a = &ofpacts->acts[i];
 
         if (ctx->xin->trace) {
             xlate_trace_ofpact(ctx, a, indent);
         }
-        if (!xlate_ofpact(ctx, a, indent)) {
+        if (!xlate_mpls_check_recirc(ctx, a, indent)
+            || !xlate_ofpact(ctx, a, indent)) {
             return;
         }
     }
@@ -1579,6 +1807,8 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
     ctx.rule = NULL;
     ofpacts_init(&ctx.action_set);
     ctx.in_action_set = false;
+    ctx.was_mpls = false;
+    ctx.stopped = false;
 
     /* Datapath flows are per input port. */
     ctx.wc->masks.in_port = UINT32_MAX;

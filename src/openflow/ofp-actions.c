@@ -21,10 +21,15 @@ enum ofp_action_type {
     OFPAT_OUTPUT = 0,
     OFPAT11_SET_TP_SRC = 9, /* Deprecated in 1.3; OVS still sends it. */
     OFPAT11_SET_TP_DST = 10,
+    OFPAT_SET_MPLS_TTL = 15,
+    OFPAT_DEC_MPLS_TTL = 16,
     OFPAT_PUSH_VLAN = 17,
     OFPAT_POP_VLAN = 18,
+    OFPAT_PUSH_MPLS = 19,
+    OFPAT_POP_MPLS = 20,
     OFPAT_SET_QUEUE = 21,
     OFPAT_GROUP = 22,
+    OFPAT_SET_NW_TTL = 23,
     OFPAT_DEC_NW_TTL = 24,
     OFPAT_SET_FIELD = 25,
     OFPAT_EXPERIMENTER = 0xffff,
@@ -379,6 +384,35 @@ decode_push_vlan(const uint8_t *a, struct ofpacts *out)
     return 0;
 }
 
+/* push_mpls (only the MPLS ethertypes, as Open vSwitch), pop_mpls (any),
+ * set_mpls_ttl, set_nw_ttl, dec_mpls_ttl: all 8 bytes. */
+static int
+decode_mpls_action(const uint8_t *a, uint16_t type, struct ofpacts *out)
+{
+    be16 ethertype = htons(ofp_get16(a + 4));
+
+    switch (type) {
+    case OFPAT_PUSH_MPLS:
+        if (!eth_type_is_mpls(ethertype)) {
+            return OFPERR_BAC_BAD_ARGUMENT;
+        }
+        ofpacts_put(out, OFPACT_PUSH_MPLS)->mpls_ethertype = ethertype;
+        return 0;
+    case OFPAT_POP_MPLS:
+        ofpacts_put(out, OFPACT_POP_MPLS)->mpls_ethertype = ethertype;
+        return 0;
+    case OFPAT_SET_MPLS_TTL:
+        ofpacts_put(out, OFPACT_SET_MPLS_TTL)->ttl = a[4];
+        return 0;
+    case OFPAT_SET_NW_TTL:
+        ofpacts_put(out, OFPACT_SET_IP_TTL)->ttl = a[4];
+        return 0;
+    default:
+        ofpacts_put(out, OFPACT_DEC_MPLS_TTL);
+        return 0;
+    }
+}
+
 /* The length of a fixed-size OpenFlow action 'type', 0 for one whose length
  * varies (or an unknown one): checked, like nx_action_fixed_len(), before
  * the action's decoder runs. */
@@ -395,6 +429,11 @@ ofp_action_fixed_len(uint16_t type)
     case OFPAT_GROUP:
     case OFPAT11_SET_TP_SRC:
     case OFPAT11_SET_TP_DST:
+    case OFPAT_SET_MPLS_TTL:
+    case OFPAT_DEC_MPLS_TTL:
+    case OFPAT_PUSH_MPLS:
+    case OFPAT_POP_MPLS:
+    case OFPAT_SET_NW_TTL:
         return 8;
     default:
         return 0;
@@ -421,6 +460,12 @@ decode_action(const uint8_t *a, size_t len, struct ofpacts *out)
     case OFPAT_DEC_NW_TTL:
         ofpacts_put(out, OFPACT_DEC_TTL);
         return 0;
+    case OFPAT_SET_MPLS_TTL:
+    case OFPAT_DEC_MPLS_TTL:
+    case OFPAT_PUSH_MPLS:
+    case OFPAT_POP_MPLS:
+    case OFPAT_SET_NW_TTL:
+        return decode_mpls_action(a, type, out);
     case OFPAT_SET_FIELD:
         return decode_set_field(a, 4, len, false, out);
     case OFPAT_SET_QUEUE:
@@ -1002,6 +1047,45 @@ put_push_vlan(struct ofpbuf *b, const struct ofpact *a)
     action_finish(b, ofs);
 }
 
+/* An 8-byte action whose argument is a byte or an ethertype (or none). */
+static void
+put_mpls_action(struct ofpbuf *b, const struct ofpact *a,
+                const struct match *match)
+{
+    size_t ofs;
+
+    switch (a->type) {
+    case OFPACT_PUSH_MPLS:
+    case OFPACT_POP_MPLS:
+        ofs = ofp_tlv_start(b, a->type == OFPACT_PUSH_MPLS ? OFPAT_PUSH_MPLS
+                                                           : OFPAT_POP_MPLS);
+        ofpbuf_put(b, &a->mpls_ethertype, 2);
+        break;
+    case OFPACT_SET_MPLS_TTL:
+    case OFPACT_SET_IP_TTL:
+        ofs = ofp_tlv_start(b, a->type == OFPACT_SET_MPLS_TTL
+                                   ? OFPAT_SET_MPLS_TTL
+                                   : OFPAT_SET_NW_TTL);
+        ofpbuf_put(b, &a->ttl, 1);
+        break;
+    case OFPACT_SET_MPLS_LABEL: {
+        /* OpenFlow 1.3 has no such action: a set_field, as Open vSwitch
+         * sends it. */
+        be32 label = htonl(a->mpls_label);
+
+        put_simple_set(b, FIELD_MPLS_LABEL, &label, sizeof label, match);
+        return;
+    }
+    case OFPACT_SET_MPLS_TC:
+        put_simple_set(b, FIELD_MPLS_TC, &a->mpls_tc, 1, match);
+        return;
+    default:
+        ofs = ofp_tlv_start(b, OFPAT_DEC_MPLS_TTL);
+        break;
+    }
+    action_finish(b, ofs);
+}
+
 static void
 put_set_field_action(struct ofpbuf *b, const struct ofpact *a,
                      const struct match *match)
@@ -1158,6 +1242,15 @@ encode_action(const struct ofpact *a, const struct match *match,
         break;
     case OFPACT_NOTE:
         put_note(b, a);
+        break;
+    case OFPACT_SET_IP_TTL:
+    case OFPACT_DEC_MPLS_TTL:
+    case OFPACT_SET_MPLS_TTL:
+    case OFPACT_SET_MPLS_TC:
+    case OFPACT_SET_MPLS_LABEL:
+    case OFPACT_POP_MPLS:
+    case OFPACT_PUSH_MPLS:
+        put_mpls_action(b, a, match);
         break;
     case OFPACT_SET_QUEUE:
         put_set_queue(b, a);

@@ -61,6 +61,10 @@ static const struct oxm_def oxm_defs[] = {
     {B, 31, 16, 0, FIELD_ND_TARGET, true, OXM_CONV_NONE},
     {B, 32, 6, 0, FIELD_ND_SLL, true, OXM_CONV_NONE},
     {B, 33, 6, 0, FIELD_ND_TLL, true, OXM_CONV_NONE},
+    {B, 34, 4, 0, FIELD_MPLS_LABEL, false, OXM_CONV_NONE},
+    {B, 35, 1, 0, FIELD_MPLS_TC, false, OXM_CONV_NONE},
+    {B, 36, 1, 0, FIELD_MPLS_BOS, false, OXM_CONV_NONE},
+    {B, 38, 8, 0, FIELD_TUN_ID, true, OXM_CONV_NONE},
 
     /* Nicira class 0 (the OpenFlow 1.0 fields). */
     {N0, 0, 2, 0, FIELD_IN_PORT, false, OXM_CONV_PORT16},
@@ -91,6 +95,7 @@ static const struct oxm_def oxm_defs[] = {
     {N1, 5, 4, 0, FIELD_REG5, true, OXM_CONV_NONE},
     {N1, 6, 4, 0, FIELD_REG6, true, OXM_CONV_NONE},
     {N1, 7, 4, 0, FIELD_REG7, true, OXM_CONV_NONE},
+    {N1, 16, 8, 0, FIELD_TUN_ID, true, OXM_CONV_NONE},
     {N1, 17, 6, 0, FIELD_ARP_SHA, true, OXM_CONV_NONE},
     {N1, 18, 6, 0, FIELD_ARP_THA, true, OXM_CONV_NONE},
     {N1, 19, 16, 0, FIELD_IPV6_SRC, true, OXM_CONV_NONE},
@@ -104,6 +109,7 @@ static const struct oxm_def oxm_defs[] = {
     {N1, 27, 4, 0, FIELD_IPV6_LABEL, true, OXM_CONV_NONE},
     {N1, 28, 1, 0, FIELD_NW_ECN, false, OXM_CONV_NONE},
     {N1, 29, 1, 0, FIELD_NW_TTL, false, OXM_CONV_NONE},
+    {N1, 30, 1, 0, FIELD_MPLS_TTL, false, OXM_CONV_NONE},
     {N1, 34, 2, 0, FIELD_TCP_FLAGS, true, OXM_CONV_NONE},
 
     /* ONF experimenter: tcp_flags as ovs-ofctl sends it in OpenFlow 1.3. */
@@ -571,10 +577,17 @@ ofp_encode_match(const struct match *m, struct ofpbuf *b)
         put_field(b, m, (enum field_id)(FIELD_REG0 + i), OXM_CLASS_NXM1,
                   (uint8_t)i);
     }
+    put_field(b, m, FIELD_TUN_ID, OXM_CLASS_BASIC, 38);
     put_field(b, m, FIELD_ETH_DST, OXM_CLASS_BASIC, 3);
     put_field(b, m, FIELD_ETH_SRC, OXM_CLASS_BASIC, 4);
     put_field(b, m, FIELD_ETH_TYPE, OXM_CLASS_BASIC, 5);
     put_vlan(b, m);
+    if (exact_type && eth_type_is_mpls(flow->dl_type)) {
+        put_field(b, m, FIELD_MPLS_TC, OXM_CLASS_BASIC, 35);
+        put_field(b, m, FIELD_MPLS_BOS, OXM_CLASS_BASIC, 36);
+        put_field(b, m, FIELD_MPLS_LABEL, OXM_CLASS_BASIC, 34);
+        put_field(b, m, FIELD_MPLS_TTL, OXM_CLASS_NXM1, 30);
+    }
     if (ip || ipv6) {
         put_field(b, m, FIELD_IP_DSCP, OXM_CLASS_BASIC, 8);
         put_field(b, m, FIELD_NW_ECN, OXM_CLASS_BASIC, 9);

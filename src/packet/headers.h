@@ -104,6 +104,8 @@ packet_put_be16(void *p, be16 v)
 #define ETH_TYPE_VLAN_8021AD 0x88a8
 #define ETH_TYPE_IPV6 0x86dd
 #define ETH_TYPE_LACP 0x8809
+#define ETH_TYPE_MPLS 0x8847
+#define ETH_TYPE_MPLS_MCAST 0x8848
 #define ETH_TYPE_MIN 0x600      /* Below this, the field is an 802.3 length. */
 #define FLOW_DL_TYPE_NONE 0x5ff /* dl_type of an 802.3 frame without SNAP. */
 
@@ -233,6 +235,23 @@ struct ipv6_header {
 BUILD_ASSERT(sizeof(struct ipv6_header) == IPV6_HEADER_LEN);
 #define IPV6_LABEL_MASK 0x000fffff
 #define IPV6_TCLASS_SHIFT 20
+
+/* An MPLS label stack entry (RFC 3032): label (20 bits), traffic class
+ * (3), bottom of stack (1), TTL (8), in host order once ntohl()'d. */
+#define MPLS_HLEN 4
+#define MPLS_LABEL_MASK 0xfffff000
+#define MPLS_LABEL_SHIFT 12
+#define MPLS_TC_MASK 0x00000e00
+#define MPLS_TC_SHIFT 9
+#define MPLS_BOS_MASK 0x00000100
+#define MPLS_BOS_SHIFT 8
+#define MPLS_TTL_MASK 0x000000ff
+
+static inline bool
+eth_type_is_mpls(be16 type)
+{
+    return type == htons(ETH_TYPE_MPLS) || type == htons(ETH_TYPE_MPLS_MCAST);
+}
 
 /* Common start of the hop-by-hop, routing and destination options headers
  * (and of AH, whose length counts 4-byte units less 2 instead of 8-byte

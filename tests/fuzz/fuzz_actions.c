@@ -4,7 +4,9 @@
  * Input: the first byte holds the number of actions (low 3 bits); then,
  * for each action, a kind byte and its arguments (set: value and mask of
  * the header's struct; push_vlan: a TPID choice byte and two tci bytes;
- * pop_vlan: nothing); the rest is the frame.  The frame is parsed as the
+ * pop_vlan: nothing; push_mpls: an ethertype choice byte and the four
+ * bytes of the entry; pop_mpls: two ethertype bytes); the rest is the
+ * frame.  The frame is parsed as the
  * datapath does on receive, then the actions run on it one after the
  * other, as a megaflow's would.  After each action the target checks
  * what dp-actions.h promises, against its own model of the bytes:
@@ -19,7 +21,11 @@
  *    a UDP checksum of 0 ("none") stays 0;
  *  - push_vlan inserts exactly the tag after the MAC addresses, pop_vlan
  *    removes exactly the outer one, and the layer offsets follow the bytes
- *    (shifted by 4) and stay inside the frame.
+ *    (shifted by 4) and stay inside the frame;
+ *  - push_mpls inserts exactly the entry after the last ethertype of the
+ *    L2 header (behind any VLAN tags) and sets that ethertype, pop_mpls
+ *    removes exactly the outer entry of an MPLS frame and sets the
+ *    ethertype, set(mpls) changes exactly the masked bits of the entry.
  * Any violation aborts.
  *
  *   make fuzz-build && build-fuzz/tests/fuzz/fuzz_actions \
@@ -72,7 +78,7 @@ take_action(struct input *in, struct dp_action_buf *buf)
     if (!take(in, &kind, 1)) {
         return false;
     }
-    kind %= DP_SET_N_HEADERS + 2;
+    kind %= DP_SET_N_HEADERS + 4;
     if (kind < DP_SET_N_HEADERS) {
         union dp_set_fields value, mask;
         size_t n = dp_set_header_size(kind);
@@ -93,8 +99,24 @@ take_action(struct input *in, struct dp_action_buf *buf)
         dp_action_put_push_vlan(
             buf, htons(sel & 1 ? ETH_TYPE_VLAN_8021AD : ETH_TYPE_VLAN_8021Q),
             tci & ~htons(VLAN_CFI));
-    } else {
+    } else if (kind == DP_SET_N_HEADERS + 1) {
         dp_action_put_pop_vlan(buf);
+    } else if (kind == DP_SET_N_HEADERS + 2) {
+        uint8_t sel;
+        be32 lse;
+
+        if (!take(in, &sel, 1) || !take(in, &lse, 4)) {
+            return false;
+        }
+        dp_action_put_push_mpls(
+            buf, lse, htons(sel & 1 ? ETH_TYPE_MPLS_MCAST : ETH_TYPE_MPLS));
+    } else {
+        be16 type;
+
+        if (!take(in, &type, 2)) {
+            return false;
+        }
+        dp_action_put_pop_mpls(buf, type);
     }
     return true;
 }
@@ -156,6 +178,23 @@ static uint16_t
 get16(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The model's offset of the ethertype behind the VLAN tags, or SIZE_MAX. */
+static size_t
+l2_type_ofs(const uint8_t *b, size_t size)
+{
+    size_t ofs = 12;
+
+    while (ofs + 2 <= size) {
+        uint16_t type = get16(b + ofs);
+
+        if (type != ETH_TYPE_VLAN_8021Q && type != ETH_TYPE_VLAN_8021AD) {
+            return ofs;
+        }
+        ofs += 4;
+    }
+    return SIZE_MAX;
 }
 
 static void
@@ -391,6 +430,15 @@ model_set(const struct dp_action *a, const struct view *v, uint8_t *exp,
         allow(free_byte, v->size, v->l4 + 2, 2);
         allow(free_byte, v->size, v->l4 + 24, v->size - v->l4 - 24);
         break;
+    case DP_SET_MPLS: {
+        size_t e = l2_type_ofs(v->b, v->size);
+
+        CHECK(e != SIZE_MAX && e + 6 <= v->size);
+        CHECK(get16(v->b + e) == ETH_TYPE_MPLS
+              || get16(v->b + e) == ETH_TYPE_MPLS_MCAST);
+        masked(exp + e + 2, &val->mpls.lse, &msk->mpls.lse, 4);
+        break;
+    }
     case DP_SET_N_HEADERS:
     default:
         CHECK(!"unknown set header");
@@ -410,6 +458,53 @@ static uint16_t
 shifted(uint16_t ofs, int delta)
 {
     return ofs == DP_PACKET_OFS_NONE ? ofs : (uint16_t)(ofs + delta);
+}
+
+/* push_mpls at ethertype offset 'e': offsets at or past the entry move
+ * by 4, those before it stay. */
+static uint16_t
+pushed(uint16_t ofs, size_t e)
+{
+    return ofs == DP_PACKET_OFS_NONE || ofs < e + 2 ? ofs
+                                                    : (uint16_t)(ofs + 4);
+}
+
+static void
+check_push_mpls(const struct dp_action *a, const struct dp_packet *before,
+                const struct dp_packet *pkt)
+{
+    const uint8_t *old = dp_packet_data(before), *now = dp_packet_data(pkt);
+    size_t old_size = dp_packet_size(before);
+    size_t e = l2_type_ofs(old, old_size);
+
+    CHECK(e != SIZE_MAX);
+    CHECK(dp_packet_size(pkt) == old_size + 4);
+    CHECK(!memcmp(now, old, e));
+    CHECK(get16(now + e) == ntohs(a->push_mpls.ethertype));
+    CHECK(!memcmp(now + e + 2, &a->push_mpls.lse, 4));
+    CHECK(!memcmp(now + e + 6, old + e + 2, old_size - e - 2));
+    CHECK(pkt->l2_ofs == 0);
+    CHECK(pkt->l3_ofs == pushed(before->l3_ofs, e));
+    CHECK(pkt->l4_ofs == pushed(before->l4_ofs, e));
+}
+
+static void
+check_pop_mpls(const struct dp_action *a, const struct dp_packet *before,
+               const struct dp_packet *pkt)
+{
+    const uint8_t *old = dp_packet_data(before), *now = dp_packet_data(pkt);
+    size_t old_size = dp_packet_size(before);
+    size_t e = l2_type_ofs(old, old_size);
+
+    CHECK(e != SIZE_MAX && e + 6 <= old_size);
+    CHECK(get16(old + e) == ETH_TYPE_MPLS
+          || get16(old + e) == ETH_TYPE_MPLS_MCAST);
+    CHECK(dp_packet_size(pkt) == old_size - 4);
+    CHECK(!memcmp(now, old, e));
+    CHECK(get16(now + e) == ntohs(a->pop_mpls_ethertype));
+    CHECK(!memcmp(now + e + 2, old + e + 6, old_size - e - 6));
+    CHECK(pkt->l2_ofs == 0);
+    CHECK(pkt->l3_ofs == e + 2 && pkt->l4_ofs == DP_PACKET_OFS_NONE);
 }
 
 /* Runs 'a' on 'pkt' and checks the outcome against the model. */
@@ -514,10 +609,16 @@ check_action(const struct dp_action *a, struct dp_packet *pkt)
         }
         break;
     }
+    case DP_ACTION_PUSH_MPLS:
+        check_push_mpls(a, before, pkt);
+        break;
+    case DP_ACTION_POP_MPLS:
+        check_pop_mpls(a, before, pkt);
+        break;
     case DP_ACTION_OUTPUT:
     case DP_ACTION_USERSPACE:
     default:
-        CHECK(!"only set, push_vlan and pop_vlan change a packet");
+        CHECK(!"only set and push/pop of VLAN and MPLS change a packet");
     }
     dp_packet_delete(before);
 }

@@ -7,7 +7,8 @@ input by the length fields).  The seeds hold one of each message the
 switch decodes: HELLO with a version bitmap, FLOW_MODs whose matches use
 basic OXM, Nicira and ONF experimenter fields with and without masks and
 whose instructions carry every action the codec knows (output,
-controller, set_field, push/pop VLAN, dec_ttl, set_queue, the action set's
+controller, set_field, push/pop VLAN, dec_ttl, push/pop MPLS,
+set/dec MPLS TTL, set_nw_ttl, set_queue, the action set's
 write_actions and clear_actions, and the Nicira resubmit,
 note, reg_load, reg_load2, reg_move, controller, controller2),
 PACKET_OUT, GROUP_MODs of every type and command and a flow naming a
@@ -178,6 +179,24 @@ def seeds():
     yield msg(9, struct.pack("!HH", 0, 128)) + msg(7) + msg(5)
     yield msg(2, b"ping") + msg(20) + msg(3)
     yield msg(1, struct.pack("!HH", 1, 1) + msg(200))
+    # MPLS, TTL and tun_id (appended: earlier seeds keep their names).
+    mpls = oxm(B, 5, b"\x88\x47")
+    yield flow_mod(match(mpls, oxm(B, 34, struct.pack("!I", 16)),
+                         oxm(B, 35, b"\x05"), oxm(B, 36, b"\x01"),
+                         oxm(N1, 30, b"\x40"),
+                         oxm(B, 38, struct.pack("!Q", 5),
+                             struct.pack("!Q", 0xff))),
+                   [apply(action(15, b"\x09" + bytes(3)),
+                          action(16, bytes(4)),
+                          action(25, oxm(B, 34, struct.pack("!I", 7))),
+                          action(25, oxm(B, 35, b"\x02")),
+                          action(25, oxm(B, 38, struct.pack("!Q", 0x1234))),
+                          action(20, b"\x08\x00\0\0"),
+                          action(23, b"\x05" + bytes(3)),
+                          action(19, b"\x88\x48\0\0"), OUT2)])
+    yield flow_mod(match(IP, oxm(N1, 16, struct.pack("!Q", 9))),
+                   [apply(action(11, bytes(4)), action(12, bytes(4)),
+                          action(19, b"\x08\x00\0\0"), OUT2)])
     yield from meter_seeds()
     yield from group_seeds()
 

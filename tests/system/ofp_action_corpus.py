@@ -26,7 +26,8 @@ OXM = {
     "arp_tha": (25, 6), "ipv6_src": (26, 16), "ipv6_dst": (27, 16),
     "ipv6_flabel": (28, 4), "icmpv6_type": (29, 1), "icmpv6_code": (30, 1),
     "ipv6_nd_target": (31, 16), "ipv6_nd_sll": (32, 6),
-    "ipv6_nd_tll": (33, 6),
+    "ipv6_nd_tll": (33, 6), "mpls_label": (34, 4), "mpls_tc": (35, 1),
+    "mpls_bos": (36, 1), "tunnel_id": (38, 8),
 }
 
 NX_VENDOR = 0x2320
@@ -92,6 +93,10 @@ ICMP6 = IP6 + [("ip_proto", u8(58))]
 NS = ICMP6 + [("icmpv6_type", u8(135)), ("icmpv6_code", u8(0))]
 NA = ICMP6 + [("icmpv6_type", u8(136)), ("icmpv6_code", u8(0))]
 TAGGED = [("vlan_vid", u16(0x1000 | 10))]
+MPLS = [("eth_type", u16(0x8847))]
+MPLS_FIELDS = MPLS + [("mpls_label", u32(16)), ("mpls_tc", u8(5)),
+                      ("mpls_bos", u8(1))]
+NXM_NX_MPLS_TTL = 0x00013c01
 
 MAC = bytes.fromhex("020000000007")
 V6 = bytes.fromhex("20010db8000000000000000000000099")
@@ -143,6 +148,16 @@ CORPUS = [
     ("set_field-ipv6_nd_sll", NS, set_field("ipv6_nd_sll", MAC)),
     ("set_field-ipv6_nd_tll", NA, set_field("ipv6_nd_tll", MAC)),
     ("set_field-metadata", [], set_field("metadata", bytes(7) + u8(5))),
+    ("set_mpls_ttl", MPLS, action(15, u8(9))),
+    ("dec_mpls_ttl", MPLS_FIELDS, action(16, b"")),
+    ("push_mpls-8847", IP, action(19, u16(0x8847))),
+    ("push_mpls-8848", [], action(19, u16(0x8848))),
+    ("pop_mpls-0800", MPLS, action(20, u16(0x0800))),
+    ("set_nw_ttl", IP6, action(23, u8(5))),
+    ("set_field-mpls_label", MPLS, set_field("mpls_label", u32(7))),
+    ("set_field-mpls_tc", MPLS_FIELDS, set_field("mpls_tc", u8(2))),
+    ("set_field-tunnel_id", [], set_field("tunnel_id", bytes(6) + u16(9))),
+    ("nx-reg_load2-mpls_ttl", MPLS, nx(33, u32(NXM_NX_MPLS_TTL) + u8(4))),
     ("nx-resubmit", [], nx(1, u16(3) + bytes(4))),
     ("nx-resubmit_table", [], nx(14, u16(OFPP_IN_PORT & 0xffff) + u8(1)
                                  + bytes(3))),

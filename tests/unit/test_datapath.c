@@ -2437,10 +2437,43 @@ test_flow_format_is_dpctl_style(void **state)
     ds_destroy(&s);
 }
 
+/* The MPLS entry prints as Open vSwitch's mpls(label=,tc=,ttl=,bos=),
+ * only its matched fields, and a matched tun_id as tunnel(tun_id=). */
+static void
+test_flow_format_shows_mpls_and_tunnel_id(void **state)
+{
+    struct dp_flow_info info;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct match *m = &info.match;
+
+    (void)state;
+    memset(&info, 0, sizeof info);
+    match_init_catchall(m);
+    m->flow.in_port = 1;
+    m->wc.masks.in_port = UINT32_MAX;
+    m->flow.dl_type = htons(ETH_TYPE_MPLS);
+    m->wc.masks.dl_type = UINT16_MAX;
+    m->flow.mpls_lse = htonl(16 << MPLS_LABEL_SHIFT | 5 << MPLS_TC_SHIFT
+                             | MPLS_BOS_MASK | 64);
+    m->wc.masks.mpls_lse = htonl(MPLS_LABEL_MASK | MPLS_BOS_MASK | 0xf);
+    m->wc.masks.tunnel_id = htobe64(UINT64_MAX);
+    match_normalize(m);
+    info.actions = actions("pop_mpls(eth_type=0x800),2");
+    dp_flow_format(&info, false, &s);
+    assert_string_equal(ds_cstr(&s),
+                        "tunnel(tun_id=0x0),in_port(1),eth_type(0x8847),"
+                        "mpls(label=16,ttl=0/0xf,bos=1), packets:0, "
+                        "bytes:0, used:never, "
+                        "actions:pop_mpls(eth_type=0x800),2");
+    dp_flow_info_uninit(&info);
+    ds_destroy(&s);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flow_format_shows_mpls_and_tunnel_id),
         cmocka_unit_test(test_put_get_del_semantics),
         cmocka_unit_test(test_put_fails_with_efbig_at_the_flow_limit),
         cmocka_unit_test(test_operate_runs_a_batch_in_order),

@@ -892,6 +892,141 @@ test_push_then_pop_restores_the_frame(void **state)
     dp_packet_delete(pkt);
 }
 
+/* ---- MPLS --------------------------------------------------------------- */
+
+static uint32_t
+t_get32(const uint8_t *p)
+{
+    return (uint32_t)t_get16(p) << 16 | t_get16(p + 2);
+}
+
+static void
+test_push_mpls_inserts_entry_after_the_vlan_tags(void **state)
+{
+    struct frame f;
+    struct dp_packet *pkt;
+    uint8_t *d;
+
+    (void)state;
+    t_build(&f, false, IPPROTO_UDP_, 6, 55);
+    t_fix(&f);
+    pkt = t_packet(&f);
+    t_apply("push_mpls(label=16,tc=5,ttl=63,bos=1,eth_type=0x8847)", pkt);
+    d = dp_packet_data(pkt);
+    assert_int_equal(dp_packet_size(pkt), f.len + 4);
+    assert_memory_equal(d, f.b, 16); /* Addresses and the tag. */
+    assert_int_equal(t_get16(d + 16), 0x8847);
+    assert_int_equal(t_get32(d + 18), 16 << 12 | 5 << 9 | 1 << 8 | 63);
+    assert_memory_equal(d + 22, f.b + 18, f.len - 18);
+    assert_int_equal(pkt->l2_ofs, 0);
+    assert_int_equal(pkt->l3_ofs, f.l3 + 4);
+
+    /* A second push goes in front of the first, which keeps its bytes. */
+    t_apply("push_mpls(label=17,tc=0,ttl=9,bos=0,eth_type=0x8848)", pkt);
+    d = dp_packet_data(pkt);
+    assert_int_equal(t_get16(d + 16), 0x8848);
+    assert_int_equal(t_get32(d + 18), 17 << 12 | 9);
+    assert_int_equal(t_get32(d + 22), 16 << 12 | 5 << 9 | 1 << 8 | 63);
+    dp_packet_delete(pkt);
+}
+
+static void
+test_set_mpls_rewrites_only_masked_bits_of_the_outer_entry(void **state)
+{
+    struct frame f;
+    struct dp_packet *pkt;
+    uint8_t *d;
+
+    (void)state;
+    t_build(&f, true, IPPROTO_TCP_, 6, -1);
+    t_fix(&f);
+    pkt = t_packet(&f);
+    /* Not MPLS: nothing. */
+    t_apply("set(mpls(label=7))", pkt);
+    assert_memory_equal(dp_packet_data(pkt), f.b, f.len);
+    t_apply("push_mpls(label=1,tc=1,ttl=1,bos=0,eth_type=0x8847),"
+            "push_mpls(label=16,tc=5,ttl=64,bos=0,eth_type=0x8847),"
+            "set(mpls(label=7,tc=2/0x2,ttl=9))",
+            pkt);
+    d = dp_packet_data(pkt);
+    assert_int_equal(t_get32(d + 14), 7 << 12 | 7 << 9 | 9);
+    assert_int_equal(t_get32(d + 18), 1 << 12 | 1 << 9 | 1);
+    dp_packet_delete(pkt);
+}
+
+static void
+test_pop_mpls_restores_the_frame_and_its_l3_offset(void **state)
+{
+    struct frame f;
+    struct dp_packet *pkt;
+
+    (void)state;
+    t_build(&f, false, IPPROTO_TCP_, 20, 9);
+    t_fix(&f);
+    pkt = t_packet(&f);
+    /* Not MPLS: nothing. */
+    t_apply("pop_mpls(eth_type=0x800)", pkt);
+    assert_int_equal(dp_packet_size(pkt), f.len);
+    t_apply("push_mpls(label=3,tc=0,ttl=1,bos=1,eth_type=0x8847),"
+            "pop_mpls(eth_type=0x800)",
+            pkt);
+    assert_int_equal(dp_packet_size(pkt), f.len);
+    assert_memory_equal(dp_packet_data(pkt), f.b, f.len);
+    assert_int_equal(pkt->l3_ofs, f.l3);
+    t_apply("set(ipv4(ttl=9))", pkt);
+    assert_int_equal(t_l3(pkt)[8], 9);
+    dp_packet_delete(pkt);
+}
+
+/* Behind a third VLAN tag, which the parser leaves in the payload (its L3
+ * offset inside that tag), the entry goes after the last tag; the L3 offset
+ * stays on the tag, whose bytes did not move. */
+static void
+test_push_mpls_behind_a_third_tag_keeps_offsets_on_their_bytes(void **state)
+{
+    static const uint8_t frame[] = {
+        2, 0, 0,    0,    0, 2,    2,
+        0, 0, 0,    0,    1, 0x81, 0,
+        0, 1, 0x81, 0,    0, 2,    /* Third tag: */ 0x81,
+        0, 0, 3,    0x08, 0, 0x45, 0x45,
+        0, 0, 0,    0,    0, 0,    0,
+        0, 0, 0,    0,    0};
+    struct dp_packet *pkt = dp_packet_new_from_bytes(frame, sizeof frame, 0);
+    struct flow flow;
+    const uint8_t *d;
+
+    (void)state;
+    packet_parse(pkt, &flow);
+    assert_int_equal(pkt->l3_ofs, 22);
+    t_apply("push_mpls(label=1,tc=0,ttl=1,bos=1,eth_type=0x8847)", pkt);
+    d = dp_packet_data(pkt);
+    assert_int_equal(pkt->l3_ofs, 22);
+    assert_memory_equal(d, frame, 24);
+    assert_int_equal(t_get16(d + 24), 0x8847);
+    assert_memory_equal(d + 30, frame + 26, sizeof frame - 26);
+    dp_packet_delete(pkt);
+}
+
+static void
+test_mpls_surgery_leaves_short_frames_alone(void **state)
+{
+    static const uint8_t runt[14] = {2, 0, 0, 0, 0, 2,    2,
+                                     0, 0, 0, 0, 1, 0x88, 0x47};
+    struct dp_packet *pkt = dp_packet_new_from_bytes(runt, 13, 0);
+
+    (void)state;
+    /* No room for the ethertype. */
+    t_apply("push_mpls(label=3,tc=0,ttl=1,bos=1,eth_type=0x8847)", pkt);
+    assert_int_equal(dp_packet_size(pkt), 13);
+    dp_packet_delete(pkt);
+    /* An MPLS ethertype without an entry. */
+    pkt = dp_packet_new_from_bytes(runt, sizeof runt, 0);
+    t_apply("pop_mpls(eth_type=0x800),set(mpls(ttl=1))", pkt);
+    assert_int_equal(dp_packet_size(pkt), sizeof runt);
+    assert_memory_equal(dp_packet_data(pkt), runt, sizeof runt);
+    dp_packet_delete(pkt);
+}
+
 /* ---- Random rewrites ---------------------------------------------------- */
 
 static uint32_t
@@ -1016,6 +1151,11 @@ test_text_round_trips(void **state)
         "tll=02:00:00:00:00:08))",
         "set(nd(target=fe80::/ffff::,tll=00:00:00:00:00:07/"
         "00:00:00:00:00:ff))",
+        "push_mpls(label=0,tc=6,ttl=33,bos=1,eth_type=0x8847),2",
+        "push_mpls(label=1048575,tc=7,ttl=255,bos=0,eth_type=0x8848)",
+        "pop_mpls(eth_type=0x800)",
+        "set(mpls(label=7,tc=2,ttl=9,bos=1))",
+        "set(mpls(label=7,ttl=9/0xf))",
     };
 
     (void)state;
@@ -1080,6 +1220,13 @@ test_text_rejects_bad_input_with_one_line_errors(void **state)
         "set(eth(src=00:11:22:33:44))",
         "push_vlan(vid=5,tpid=0x0800)",
         "pop_vlan(1)",
+        "push_mpls(label=0,tc=0,ttl=1,bos=1,eth_type=0x800)",
+        "push_mpls(label=1048576,tc=0,ttl=1,bos=1,eth_type=0x8847)",
+        "push_mpls(eth_type=0x8847)",
+        "pop_mpls",
+        "pop_mpls(eth_type=0x10000)",
+        "set(mpls(tc=8))",
+        "set(mpls(lse=1))",
         "userspace(userdata(abc))",
         "userspace(userdata(" /* 33 bytes */
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
@@ -1196,6 +1343,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_push_mpls_inserts_entry_after_the_vlan_tags),
+        cmocka_unit_test(
+            test_set_mpls_rewrites_only_masked_bits_of_the_outer_entry),
+        cmocka_unit_test(test_pop_mpls_restores_the_frame_and_its_l3_offset),
+        cmocka_unit_test(test_mpls_surgery_leaves_short_frames_alone),
+        cmocka_unit_test(
+            test_push_mpls_behind_a_third_tag_keeps_offsets_on_their_bytes),
         cmocka_unit_test(test_set_eth_rewrites_both_addresses),
         cmocka_unit_test(test_masked_set_eth_keeps_unmasked_bits),
         cmocka_unit_test(test_set_vlan_changes_vid_and_pcp_of_outer_tag),

@@ -749,10 +749,68 @@ test_bit_helpers_count_from_the_least_significant_bit(void **state)
     assert_int_equal(w[0], 0);
 }
 
+/* ---- MPLS and tun_id ---------------------------------------------------- */
+
+static void
+test_mpls_fields_are_bits_of_the_lse(void **state)
+{
+    (void)state;
+    struct flow flow;
+    union field_value v;
+
+    memset(&flow, 0, sizeof flow);
+    flow.mpls_lse = htonl((0xabcdeu << MPLS_LABEL_SHIFT) | (5 << MPLS_TC_SHIFT)
+                          | MPLS_BOS_MASK | 64);
+    field_get_flow(field_from_id(FIELD_MPLS_LABEL), &flow, &v);
+    assert_int_equal(ntohl(v.be32), 0xabcde);
+    field_get_flow(field_from_id(FIELD_MPLS_TC), &flow, &v);
+    assert_int_equal(v.u8, 5);
+    field_get_flow(field_from_id(FIELD_MPLS_BOS), &flow, &v);
+    assert_int_equal(v.u8, 1);
+    field_get_flow(field_from_id(FIELD_MPLS_TTL), &flow, &v);
+    assert_int_equal(v.u8, 64);
+
+    memset(&v, 0, sizeof v);
+    v.be32 = htonl(7);
+    field_set_flow(field_from_id(FIELD_MPLS_LABEL), &v, &flow);
+    memset(&v, 0, sizeof v);
+    v.u8 = 2;
+    field_set_flow(field_from_id(FIELD_MPLS_TC), &v, &flow);
+    v.u8 = 9;
+    field_set_flow(field_from_id(FIELD_MPLS_TTL), &v, &flow);
+    assert_int_equal(ntohl(flow.mpls_lse), (7 << MPLS_LABEL_SHIFT)
+                                               | (2 << MPLS_TC_SHIFT)
+                                               | MPLS_BOS_MASK | 9);
+}
+
+static void
+test_mpls_and_tunnel_fields_have_ovs_names_and_rights(void **state)
+{
+    (void)state;
+    assert_ptr_equal(field_from_name("tunnel_id"),
+                     field_from_id(FIELD_TUN_ID));
+    assert_ptr_equal(field_from_any_name("NXM_NX_TUN_ID"),
+                     field_from_id(FIELD_TUN_ID));
+    assert_ptr_equal(field_from_any_name("OXM_OF_TUNNEL_ID"),
+                     field_from_id(FIELD_TUN_ID));
+    assert_ptr_equal(field_from_any_name("NXM_NX_MPLS_TTL"),
+                     field_from_id(FIELD_MPLS_TTL));
+    assert_true(field_from_id(FIELD_TUN_ID)->maskable);
+    assert_false(field_from_id(FIELD_MPLS_LABEL)->maskable);
+    assert_true(field_from_id(FIELD_MPLS_LABEL)->writable);
+    /* mpls_bos is read-only, as in Open vSwitch. */
+    assert_false(field_from_id(FIELD_MPLS_BOS)->writable);
+    assert_int_equal(field_from_id(FIELD_MPLS_LABEL)->match_prereq,
+                     FIELD_PREREQ_MPLS);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mpls_fields_are_bits_of_the_lse),
+        cmocka_unit_test(
+            test_mpls_and_tunnel_fields_have_ovs_names_and_rights),
         cmocka_unit_test(
             test_every_field_is_in_its_own_slot_and_fits_the_flow),
         cmocka_unit_test(test_every_name_alias_and_nxm_name_finds_its_field),

@@ -1018,10 +1018,42 @@ test_flow_file_stops_at_the_first_flow_beyond_max_flows(void **state)
     flow_text_file_destroy(&file);
 }
 
+/* ---- MPLS and tun_id ---------------------------------------------------- */
+
+static void
+test_mpls_fields_print_in_ovs_order(void **state)
+{
+    (void)state;
+    assert_match("mpls,mpls_bos=1,mpls_ttl=3,mpls_tc=1,mpls_label=5",
+                 "mpls,mpls_label=5,mpls_tc=1,mpls_ttl=3,mpls_bos=1");
+    assert_match("mplsm,mpls_label=1048575", "mplsm,mpls_label=1048575");
+    assert_match("in_port=1,metadata=3,tunnel_id=5,reg0=1",
+                 "reg0=0x1,tun_id=0x5,metadata=0x3,in_port=1");
+    assert_match("tun_id=0x5/0xff", "tun_id=0x5/0xff");
+}
+
+static void
+test_mpls_fields_need_mpls_and_fit_their_width(void **state)
+{
+    (void)state;
+    char *e = match_error("ip,mpls_label=5");
+
+    assert_non_null(strstr(e, "mpls or mplsm"));
+    free(e);
+    e = match_error("mpls,mpls_label=1048576");
+    free(e);
+    e = match_error("mpls,mpls_tc=8");
+    free(e);
+    e = match_error("mpls,mpls_label=5/0xff");
+    free(e);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mpls_fields_print_in_ovs_order),
+        cmocka_unit_test(test_mpls_fields_need_mpls_and_fit_their_width),
         cmocka_unit_test(test_tokens_follow_ovs_key_value_rules),
         cmocka_unit_test(test_every_field_parses_and_formats_like_ovs),
         cmocka_unit_test(test_every_shorthand_pins_dl_type_and_nw_proto),

@@ -29,6 +29,12 @@
 /* Flows whose actions exist on the wire as they are in the text, so that
  * encode + decode gives back the same canonical text. */
 static const char *const wire_native_flows[] = {
+    "priority=40,mpls,mpls_label=5,mpls_tc=1,mpls_ttl=3,mpls_bos=1,"
+    "actions=dec_mpls_ttl,set_field:7->mpls_label,set_field:2->mpls_tc,"
+    "set_mpls_ttl(9),pop_mpls:0x0800,mod_nw_ttl:4,output:2",
+    "priority=41,ipv6,actions=push_mpls:0x8848,set_field:3->mpls_ttl,"
+    "output:2",
+    "priority=42,tun_id=0x5/0xff,actions=set_field:0x7->tun_id,output:2",
     "priority=100,tcp,tp_dst=80,actions=output:2",
     "cookie=0x5,table=3,idle_timeout=10,hard_timeout=20,send_flow_rem,"
     "priority=7,in_port=1,dl_src=00:00:00:00:00:01/ff:ff:ff:00:00:00,"
@@ -373,6 +379,10 @@ test_matches_round_trip_through_oxm(void **state)
         "icmp6,icmp_type=136,nd_target=::1,nd_tll=00:00:00:00:00:07",
         "ipv6,ipv6_dst=::/1,nw_tos=8",
         "reg3=0x80000000/0x80000000,metadata=0x1/0x1",
+        "mpls,mpls_label=5,mpls_tc=1,mpls_ttl=3,mpls_bos=1",
+        "mplsm,mpls_label=1048575",
+        "tun_id=0x5,in_port=1",
+        "tun_id=0x5/0xff",
     };
 
     (void)state;
@@ -726,6 +736,49 @@ test_group_mod_round_trips(void **state)
     assert_int_equal(ofp_group_error(GROUP_OK), 0);
 }
 
+/* The MPLS actions of OpenFlow 1.3 as Open vSwitch decodes them:
+ * copy_ttl_in/out are unknown (OFPBAC_BAD_TYPE), push_mpls takes only an
+ * MPLS ethertype (OFPBAC_BAD_ARGUMENT), and each is 8 bytes. */
+static void
+test_mpls_action_errors_are_those_of_ovs(void **state)
+{
+    static const struct {
+        uint8_t wire[16];
+        size_t len;
+        int error;
+    } cases[] = {
+        {{0, 11, 0, 8}, 8, OFPERR_BAC_BAD_TYPE},           /* copy_ttl_out */
+        {{0, 12, 0, 8}, 8, OFPERR_BAC_BAD_TYPE},           /* copy_ttl_in */
+        {{0, 19, 0, 8, 0x08}, 8, OFPERR_BAC_BAD_ARGUMENT}, /* push 0x800 */
+        {{0, 20, 0, 16, 0x08}, 16, OFPERR_BAC_BAD_LEN},    /* pop, 16 bytes */
+        {{0, 25, 0, 16, 0x80, 0, 0x48, 1, 1},
+         16,
+         OFPERR_BAC_BAD_SET_ARGUMENT}, /* set_field:1->mpls_bos */
+        {{0, 23, 0, 8, 5}, 8, 0},      /* set_nw_ttl:5 */
+    };
+    /* OXM IPV6_EXTHDR, which Open vSwitch 3.1 does not know either. */
+    static const uint8_t exthdr[] = {0,    1,    0,    16, 0x80, 0, 0x0a, 2,
+                                     0x86, 0xdd, 0x80, 0,  0x4e, 2, 0,    1};
+    struct ofpacts acts;
+    struct match m;
+    size_t used;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        assert_int_equal(
+            ofp_decode_actions(cases[i].wire, cases[i].len, &acts),
+            cases[i].error);
+        assert_int_equal(acts.n, cases[i].error ? 0 : 1);
+        ofpacts_destroy(&acts);
+    }
+    assert_int_equal(ofp_decode_match(exthdr, sizeof exthdr, &m, &used),
+                     OFPERR_BMC_BAD_FIELD);
+    assert_int_equal(ofp_decode_actions(cases[5].wire, 8, &acts), 0);
+    assert_int_equal(acts.acts[0].type, OFPACT_SET_IP_TTL);
+    assert_int_equal(acts.acts[0].ttl, 5);
+    ofpacts_destroy(&acts);
+}
+
 /* ---- The ofproto and xlate hooks OpenFlow uses ------------------------ */
 
 #define T0 1000000
@@ -924,6 +977,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mpls_action_errors_are_those_of_ovs),
         cmocka_unit_test(test_flow_mod_round_trips_keep_the_flow),
         cmocka_unit_test(test_output_max_len_round_trips),
         cmocka_unit_test(

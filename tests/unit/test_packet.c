@@ -453,6 +453,62 @@ check_fb(const struct fb *fb, const struct flow *exp, const char *counter)
     parse_and_check(fb->buf, fb->len, exp, counter);
 }
 
+/* ---- MPLS --------------------------------------------------------------- */
+
+static void
+test_mpls_frame_fills_outer_lse_and_stops_before_l3(void **state)
+{
+    (void)state;
+    struct fb fb;
+    struct flow exp;
+    size_t l3;
+
+    /* Two labels over IPv4: only the outer entry is taken, no L3. */
+    fb_eth(&fb, MAC_A, MAC_B, ETH_TYPE_MPLS);
+    fb_be32(&fb, (16 << MPLS_LABEL_SHIFT) | (5 << MPLS_TC_SHIFT) | 64);
+    fb_be32(&fb, (17 << MPLS_LABEL_SHIFT) | MPLS_BOS_MASK | 63);
+    l3 = fb_ipv4(&fb, "192.0.2.1", "198.51.100.7", IPPROTO_UDP_, 0, 9, 0, 0);
+    fb_udp(&fb, 1, 2);
+    fb_fix_ip_len(&fb, l3);
+
+    expect_l2(&exp, MAC_A, MAC_B, ETH_TYPE_MPLS);
+    exp.mpls_lse = htonl((16 << MPLS_LABEL_SHIFT) | (5 << MPLS_TC_SHIFT) | 64);
+    check_fb(&fb, &exp, NULL);
+}
+
+static void
+test_multicast_mpls_behind_vlan_fills_lse(void **state)
+{
+    (void)state;
+    struct fb fb;
+    struct flow exp;
+
+    fb_eth(&fb, MAC_A, MAC_B, ETH_TYPE_VLAN_8021Q);
+    fb_vlan(&fb, 7, ETH_TYPE_MPLS_MCAST);
+    fb_be32(&fb, (0xfffffu << MPLS_LABEL_SHIFT) | MPLS_BOS_MASK | 1);
+    fb_zeros(&fb, 20);
+
+    expect_l2(&exp, MAC_A, MAC_B, ETH_TYPE_MPLS_MCAST);
+    exp.vlans[0].tpid = htons(ETH_TYPE_VLAN_8021Q);
+    exp.vlans[0].tci = htons(VLAN_CFI | 7);
+    exp.mpls_lse = htonl((0xfffffu << MPLS_LABEL_SHIFT) | MPLS_BOS_MASK | 1);
+    check_fb(&fb, &exp, NULL);
+}
+
+static void
+test_truncated_mpls_entry_leaves_lse_zero_and_counts(void **state)
+{
+    (void)state;
+    struct fb fb;
+    struct flow exp;
+
+    fb_eth(&fb, MAC_A, MAC_B, ETH_TYPE_MPLS);
+    fb_be16(&fb, 0x1234);
+    fb_u8(&fb, 0x56);
+    expect_l2(&exp, MAC_A, MAC_B, ETH_TYPE_MPLS);
+    check_fb(&fb, &exp, "parse_truncated_mpls");
+}
+
 /* ---- L2 ----------------------------------------------------------------- */
 
 static void
@@ -2347,6 +2403,9 @@ main(void)
         cmocka_unit_test(test_8023_snap_with_nonzero_oui_has_dl_type_none),
         cmocka_unit_test(test_8023_frame_without_llc_header_is_counted),
         cmocka_unit_test(test_single_8021q_tag_fills_outer_vlan),
+        cmocka_unit_test(test_mpls_frame_fills_outer_lse_and_stops_before_l3),
+        cmocka_unit_test(test_multicast_mpls_behind_vlan_fills_lse),
+        cmocka_unit_test(test_truncated_mpls_entry_leaves_lse_zero_and_counts),
         cmocka_unit_test(test_priority_tag_with_vid_0_is_still_a_tag),
         cmocka_unit_test(
             test_qinq_8021ad_outer_and_8021q_inner_fill_both_vlans),

@@ -27,6 +27,7 @@
 #include "flow/flow-text.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
+#include "lib/coverage.h"
 #include "lib/dynamic-string.h"
 #include "lib/rcu.h"
 #include "ofproto/mac-learning.h"
@@ -139,6 +140,113 @@ check_xlate(const char *const *rules, const char *flow,
 }
 
 #define RULES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ---- MPLS and TTL ------------------------------------------------------- */
+
+static void
+test_push_mpls_builds_the_entry_ovs_builds(void **state)
+{
+    (void)state;
+    /* OVS: push_mpls(label=0,tc=6,ttl=33,bos=1,eth_type=0x8847),2 with
+     * nw_tos (DSCP bits) and nw_ttl in the megaflow; label 2 for IPv6;
+     * TTL 64 for anything else. */
+    check_xlate(RULES("actions=push_mpls:0x8847,output:2"),
+                "in_port=1,udp,nw_tos=184,nw_ttl=33",
+                "push_mpls(label=0,tc=6,ttl=33,bos=1,eth_type=0x8847),2",
+                "ip,in_port=1,nw_tos=184,nw_ttl=33");
+    check_xlate(RULES("actions=push_mpls:0x8848,output:2"),
+                "in_port=1,tcp6,nw_tos=36,nw_ttl=7",
+                "push_mpls(label=2,tc=1,ttl=7,bos=1,eth_type=0x8848),2", NULL);
+    check_xlate(RULES("actions=push_mpls:0x8847,output:2"), "in_port=1,arp",
+                "push_mpls(label=0,tc=0,ttl=64,bos=1,eth_type=0x8847),2",
+                NULL);
+    /* Onto MPLS: a copy of the outer entry, not at the bottom. */
+    check_xlate(RULES("actions=push_mpls:0x8847,output:2"),
+                "in_port=1,mpls,mpls_label=5,mpls_tc=3,mpls_ttl=9,mpls_bos=1",
+                "push_mpls(label=5,tc=3,ttl=9,bos=0,eth_type=0x8847),2",
+                "mpls,in_port=1,mpls_label=5,mpls_tc=3,mpls_ttl=9,"
+                "mpls_bos=1");
+}
+
+static void
+test_mpls_rewrites_commit_as_a_masked_set(void **state)
+{
+    (void)state;
+    check_xlate(RULES("ip,actions=mod_nw_tos:4,push_mpls:0x8847,"
+                      "set_mpls_label:1000,set_mpls_tc:7,output:2"),
+                "in_port=1,udp,nw_ttl=10",
+                "set(ipv4(tos=0x4/0xfc)),"
+                "push_mpls(label=0,tc=1,ttl=10,bos=1,eth_type=0x8847),"
+                "set(mpls(label=1000,tc=7)),2",
+                NULL);
+    check_xlate(RULES("mpls,actions=set_mpls_ttl:9,dec_mpls_ttl,output:2"),
+                "in_port=1,mpls,mpls_label=16,mpls_ttl=64",
+                "set(mpls(ttl=8)),2", "mpls,in_port=1,mpls_ttl=64");
+    /* Nothing to write when the entry already says it. */
+    check_xlate(RULES("mpls,actions=set_mpls_label:7,output:2"),
+                "in_port=1,mpls,mpls_label=7", "2",
+                "mpls,in_port=1,mpls_label=7");
+    check_xlate(RULES("ip,actions=mod_nw_ttl:5,output:2"),
+                "in_port=1,udp,nw_ttl=64", "set(ipv4(ttl=5)),2",
+                "ip,in_port=1,nw_ttl=64");
+}
+
+static void
+test_dec_mpls_ttl_at_one_goes_to_controller(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    struct result r;
+
+    (void)state;
+    add_flows(ofp, RULES("mpls,actions=dec_mpls_ttl,output:2"));
+    r = xlate_str(ofp, "in_port=1,mpls,mpls_ttl=1");
+    assert_true(r.slow & XLATE_SLOW_CONTROLLER);
+    assert_null(strstr(r.actions, ",2"));
+    assert_string_equal(r.megaflow, "mpls,in_port=1,mpls_ttl=1");
+    ofproto_destroy(ofp);
+}
+
+static void
+test_pop_mpls_then_output_is_cached(void **state)
+{
+    (void)state;
+    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,output:2"),
+                "in_port=1,mpls,mpls_label=16,mpls_bos=1",
+                "pop_mpls(eth_type=0x800),2", "mpls,in_port=1,mpls_bos=1");
+}
+
+/* Open vSwitch recirculates before a table or an L3 action after
+ * pop_mpls; flowswitch cannot yet, so translation ends there, counted. */
+static void
+test_pop_mpls_then_table_or_l3_action_stops_translation(void **state)
+{
+    uint64_t before = coverage_read("xlate_mpls_needs_recirc");
+    uint64_t inner = coverage_read("xlate_mpls_pop_inner_unknown");
+
+    (void)state;
+    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,output:3,goto_table:1",
+                      "table=1,actions=output:2"),
+                "in_port=1,mpls,mpls_bos=1", "pop_mpls(eth_type=0x800),3",
+                NULL);
+    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,dec_ttl,output:2"),
+                "in_port=1,mpls,mpls_bos=1", "pop_mpls(eth_type=0x800)", NULL);
+    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,"
+                      "set_field:1.2.3.4->ip_src,output:2"),
+                "in_port=1,mpls,mpls_bos=1", "pop_mpls(eth_type=0x800)", NULL);
+    assert_int_equal(coverage_read("xlate_mpls_needs_recirc"), before + 3);
+    /* An Ethernet rewrite needs no L3 header. */
+    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,"
+                      "mod_dl_src:02:00:00:00:00:09,output:2"),
+                "in_port=1,mpls,mpls_bos=1",
+                "pop_mpls(eth_type=0x800),"
+                "set(eth(src=02:00:00:00:00:09)),2",
+                NULL);
+    /* Popping an entry that is not the bottom one. */
+    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,output:2"),
+                "in_port=1,mpls,mpls_bos=0", "drop",
+                "mpls,in_port=1,mpls_bos=0");
+    assert_int_equal(coverage_read("xlate_mpls_pop_inner_unknown"), inner + 1);
+}
 
 /* ---- Outputs ------------------------------------------------------------ */
 
@@ -1398,6 +1506,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_push_mpls_builds_the_entry_ovs_builds),
+        cmocka_unit_test(test_mpls_rewrites_commit_as_a_masked_set),
+        cmocka_unit_test(test_dec_mpls_ttl_at_one_goes_to_controller),
+        cmocka_unit_test(test_pop_mpls_then_output_is_cached),
+        cmocka_unit_test(
+            test_pop_mpls_then_table_or_l3_action_stops_translation),
         cmocka_unit_test(test_output_to_port),
         cmocka_unit_test(test_output_to_input_port_is_skipped),
         cmocka_unit_test(test_in_port_action_outputs_to_input_port),
