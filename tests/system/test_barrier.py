@@ -35,6 +35,7 @@ import pytest
 import ofp_client as oc
 from daemon_util import DEADLINE, Daemon, stopped_cleanly, wait_for
 from test_daemon_netns import sh
+from traffic_util import built
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("ip"),
@@ -96,6 +97,10 @@ class Wires:
         for port in self.ports:
             sh("ip", "link", "del", port, check=False)
 
+    def leftovers(self):
+        links = sh("ip", "-o", "link", "show").stdout
+        return [p for p in self.ports + self.peers if p in links]
+
     def send(self, n, first_seq):
         for seq in range(first_seq, first_seq + n):
             self.socks[0].send(frame(seq))
@@ -126,14 +131,7 @@ class Wires:
 
 @pytest.fixture
 def wires():
-    w = Wires()
-    try:
-        w.create()
-        yield w
-    finally:
-        w.destroy()
-        links = sh("ip", "-o", "link", "show").stdout
-        assert not [p for p in w.ports + w.peers if p in links]
+    yield from built(Wires())
 
 
 class Switch:

@@ -38,6 +38,7 @@ import pytest
 from daemon_util import DEADLINE, Daemon, wait_for
 from test_daemon_netns import PY, sh
 from test_openflow_controller import Controller, have_osken
+from traffic_util import built
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "osken_pipeline_app.py")
@@ -170,13 +171,7 @@ class Wires:
 
 @pytest.fixture
 def wires():
-    w = Wires()
-    try:
-        w.create()
-        yield w
-    finally:
-        w.destroy()
-        assert w.leftovers() == []
+    yield from built(Wires())
 
 
 @pytest.fixture

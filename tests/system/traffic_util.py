@@ -168,3 +168,15 @@ def dp_show(daemon, timeout=None):
             res.update(zip(["idle_batches", "wakes_deferred",
                             "ports_paused"], map(int, m.groups())))
     return res
+
+
+def built(wires):
+    """For a fixture: `yield from built(Wires())` creates the test's
+    interfaces, yields them, and destroys them afterwards, asserting that
+    nothing named by wires.leftovers() is left behind."""
+    try:
+        wires.create()
+        yield wires
+    finally:
+        wires.destroy()
+        assert wires.leftovers() == []

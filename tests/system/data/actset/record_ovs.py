@@ -15,39 +15,24 @@ private ORACLE_BASE.  No test runs Open vSwitch.
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
+sys.path.insert(0, str(HERE.parent / "rewrite"))
 
 import actset_cases as ac  # noqa: E402
+from record_ovs import oracle_env, sh  # noqa: E402  (the rewrite recording's)
 from scapy.utils import rdpcap, wrpcap  # noqa: E402
 
 PORTS = (2, 3)
 
 
-def sh(env, *args, check=True):
-    res = subprocess.run(list(args), env=env, capture_output=True, text=True)
-    if check and res.returncode:
-        sys.exit(f"{' '.join(args)}: {res.stderr}")
-    return res
-
-
 def sent(base, port):
     path = os.path.join(base, "out", f"p{port}.pcap")
     return [bytes(p) for p in rdpcap(path)] if os.path.exists(path) else []
-
-
-def sandbox_env(sandbox, env):
-    for line in sh(env, sandbox, "env").stdout.splitlines():
-        if line.startswith("export "):
-            for kv in line[len("export "):].split():
-                k, v = kv.split("=", 1)
-                env[k] = v.strip("'\"")
-    return env
 
 
 def run_case(env, sandbox, base, case):
@@ -92,9 +77,8 @@ def run_case(env, sandbox, base, case):
 def main():
     sandbox = sys.argv[1]
     base = tempfile.mkdtemp(prefix="ovs-actset-")
-    env = dict(os.environ, ORACLE_BASE=base)
+    env = oracle_env(sandbox, base)
     sh(env, sandbox, "start", "-n", "3")
-    env = sandbox_env(sandbox, env)
     results = {}
     try:
         for case in ac.CASES:

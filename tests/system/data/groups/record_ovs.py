@@ -14,7 +14,6 @@ a private ORACLE_BASE.  The tests never run Open vSwitch themselves.
 """
 import json
 import os
-import shlex
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "rewrite"))
 from scapy.utils import rdpcap, wrpcap  # noqa: E402
 
 import group_cases as gc  # noqa: E402
-from record_ovs import sh  # noqa: E402  (the rewrite recording's)
+from record_ovs import oracle_env, sh  # noqa: E402  (the rewrite recording's)
 
 OFCTL = ["ovs-ofctl", "-O", "OpenFlow13"]
 
@@ -36,12 +35,9 @@ def frames_of(path):
 
 
 def sandbox_env(sandbox, base):
-    """Starts the sandbox under 'base'; the environment that reaches it
-    (its "export K=V ..." words)."""
-    env = dict(os.environ, ORACLE_BASE=base)
+    """Starts the sandbox under 'base'; the environment that reaches it."""
+    env = oracle_env(sandbox, base)
     sh(env, sandbox, "start", "-n", "3")
-    words = shlex.split(sh(env, sandbox, "env").stdout)
-    env.update(w.split("=", 1) for w in words if "=" in w)
     return env
 
 

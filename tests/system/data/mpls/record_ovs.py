@@ -41,16 +41,6 @@ _spec.loader.exec_module(_rewrite)
 sh, n_packets = _rewrite.sh, _rewrite.n_packets
 
 
-def sandbox_env(sandbox, base):
-    env = dict(os.environ, ORACLE_BASE=base)
-    for line in sh(env, sandbox, "env").stdout.splitlines():
-        if line.startswith("export "):
-            for kv in line[len("export "):].split():
-                k, v = kv.split("=", 1)
-                env[k] = v.strip("'\"")
-    return env
-
-
 def add_flows(env, index, case, entry):
     for flow in mc.flow_lines(index, case):
         add = sh(env, "ovs-ofctl", "-O", "OpenFlow13", "add-flow", "br0",
@@ -97,7 +87,7 @@ def main():
     sandbox = sys.argv[1]
     base = os.environ.get("ORACLE_BASE") or tempfile.mkdtemp(
         prefix="ovs-mpls-")
-    env = sandbox_env(sandbox, base)
+    env = _rewrite.oracle_env(sandbox, base)
     # Megaflows must outlive the whole recording to be counted.
     sh(env, sandbox, "start", "-n", str(2 * len(mc.CASES)), "-c",
        "max-idle=600000")

@@ -16,6 +16,7 @@ tests never run Open vSwitch themselves.
 """
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 from scapy.utils import rdpcap, wrpcap  # noqa: E402
 
 import rewrite_cases as rc  # noqa: E402
+
+
+def oracle_env(sandbox, base):
+    """The environment that reaches the sandbox under 'base': ORACLE_BASE
+    and the words of its "export K=V ..." line.  (The other recorders
+    under tests/system/data use it too.)"""
+    env = dict(os.environ, ORACLE_BASE=base)
+    words = shlex.split(sh(env, sandbox, "env").stdout)
+    env.update(w.split("=", 1) for w in words if "=" in w)
+    return env
 
 
 def sh(env, *args, check=True):
@@ -43,13 +54,8 @@ def n_packets(path):
 def main():
     sandbox = sys.argv[1]
     base = tempfile.mkdtemp(prefix="ovs-rewrite-")
-    env = dict(os.environ, ORACLE_BASE=base)
+    env = oracle_env(sandbox, base)
     sh(env, sandbox, "start", "-n", "3")
-    for line in sh(env, sandbox, "env").stdout.splitlines():
-        if line.startswith("export "):
-            for kv in line[len("export "):].split():
-                k, v = kv.split("=", 1)
-                env[k] = v.strip("'\"")
     tx = os.path.join(base, "out", "p2.pcap")
     results = {}
     try:
