@@ -1206,7 +1206,7 @@ ofproto_delete_meterless_rules(struct ofproto *ofproto, struct batch *b)
 
         if (!ofmeter_table_exists(ofproto->meters, rule_meter_id(rule))) {
             batch_remove(b, rule);
-            batch_note_removal(b, rule, OFPROTO_REMOVED_DELETE);
+            batch_note_removal(b, rule, OFPROTO_REMOVED_METER);
         }
     }
     free(rules.rules);
@@ -1739,7 +1739,7 @@ ofproto_delete_group_rules(struct ofproto *ofproto, struct batch *b,
     for (size_t i = 0; i < rules.n; i++) {
         if (group_ofpacts_use(&rules.rules[i]->ofpacts, ids, n_ids)) {
             batch_remove(b, rules.rules[i]);
-            batch_note_removal(b, rules.rules[i], OFPROTO_REMOVED_DELETE);
+            batch_note_removal(b, rules.rules[i], OFPROTO_REMOVED_GROUP);
         }
     }
     free(rules.rules);

@@ -339,6 +339,8 @@ enum ofproto_removed_reason {
     OFPROTO_REMOVED_IDLE,   /* Idle timeout. */
     OFPROTO_REMOVED_HARD,   /* Hard timeout. */
     OFPROTO_REMOVED_DELETE, /* A delete flow-mod. */
+    OFPROTO_REMOVED_GROUP,  /* Its group was deleted. */
+    OFPROTO_REMOVED_METER,  /* Its meter was deleted. */
 };
 
 /* Called once per removed send_flow_rem rule, with its counters at the

@@ -50,6 +50,7 @@ COVERAGE_DEFINE(ofconn_packet_in_rate_drop);
 COVERAGE_DEFINE(ofconn_packet_in_queue_drop);
 COVERAGE_DEFINE(ofconn_packet_in_no_receiver);
 COVERAGE_DEFINE(ofconn_flow_removed);
+COVERAGE_DEFINE(ofconn_flow_removed_meter_unsent);
 COVERAGE_DEFINE(ofconn_port_status);
 COVERAGE_DEFINE(ofconn_error_sent);
 
@@ -922,6 +923,24 @@ ofmgr_packet_in_hook(const struct upcall_packet_in *up, void *mgr_)
     return taken;
 }
 
+/* The OpenFlow 1.3 reason of a removal (not a meter's: see below). */
+static uint8_t
+ofmgr_removed_reason(enum ofproto_removed_reason reason)
+{
+    switch (reason) {
+    case OFPROTO_REMOVED_IDLE:
+        return OFPRR_IDLE_TIMEOUT;
+    case OFPROTO_REMOVED_HARD:
+        return OFPRR_HARD_TIMEOUT;
+    case OFPROTO_REMOVED_GROUP:
+        return OFPRR_GROUP_DELETE;
+    case OFPROTO_REMOVED_DELETE:
+    case OFPROTO_REMOVED_METER:
+    default:
+        return OFPRR_DELETE;
+    }
+}
+
 static void
 ofmgr_flow_removed_cb(const struct ofproto_rule_info *info,
                       enum ofproto_removed_reason reason, void *mgr_)
@@ -931,12 +950,15 @@ ofmgr_flow_removed_cb(const struct ofproto_rule_info *info,
     struct ofp_flow_entry e;
     bool any = false;
 
+    if (reason == OFPROTO_REMOVED_METER) {
+        /* OpenFlow 1.3 has no meter_delete reason, and Open vSwitch sends
+         * nothing for it over 1.3 (its default asynchronous config leaves
+         * it out): neither do we. */
+        COVERAGE_INC(ofconn_flow_removed_meter_unsent);
+        return;
+    }
     ofmgr_flow_entry_from_rule(info, &e);
-    ofp_encode_flow_removed(&b, 0, &e,
-                            reason == OFPROTO_REMOVED_IDLE ? OFPRR_IDLE_TIMEOUT
-                            : reason == OFPROTO_REMOVED_HARD
-                                ? OFPRR_HARD_TIMEOUT
-                                : OFPRR_DELETE);
+    ofp_encode_flow_removed(&b, 0, &e, ofmgr_removed_reason(reason));
     pthread_mutex_lock(&mgr->mutex);
     for (size_t i = 0; i < mgr->n_conns; i++) {
         struct ofconn *c = mgr->conns[i];

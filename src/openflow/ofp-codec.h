@@ -180,6 +180,7 @@ enum ofp_flow_removed_reason {
     OFPRR_IDLE_TIMEOUT = 0,
     OFPRR_HARD_TIMEOUT = 1,
     OFPRR_DELETE = 2,
+    OFPRR_GROUP_DELETE = 3,
 };
 
 enum ofp_port_reason {

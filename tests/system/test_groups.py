@@ -319,3 +319,54 @@ def test_fast_failover_moves_traffic_and_counts_exactly(topology, tmp_path):
         assert f"n_packets={total}, n_bytes={total * FRAME}," in flows
     finally:
         stopped_cleanly(d)
+
+
+def test_flows_deleted_with_their_group_or_meter_as_open_vswitch(switch):
+    """`ovs-ofctl -O OpenFlow13 monitor` against Open vSwitch 3.1 printed
+    `reason=group_delete` for a send_flow_rem flow deleted with its group,
+    and nothing for one deleted with its meter (OpenFlow 1.3 has no reason
+    for it): flowswitchd sends the same."""
+    d, target = switch
+    ofctl(target, "del-flows")
+    ofctl(target, "add-group", "group_id=61,type=all,bucket=output:2")
+    ofctl(target, "add-meter", "meter=61,pktps,bands=type=drop,rate=10")
+    ofctl(target, "add-flow", "priority=61,in_port=1,send_flow_rem,"
+          "actions=group:61")
+    ofctl(target, "add-flow", "priority=62,in_port=2,send_flow_rem,"
+          "actions=meter:61,output:1")
+    ofctl(target, "add-flow", "priority=63,in_port=3,send_flow_rem,"
+          "actions=output:1")
+    # monitor opens a unixctl socket of its own in OVS_RUNDIR.
+    mon = subprocess.Popen(OFCTL + ["monitor", target, "128"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           env=dict(os.environ, OVS_RUNDIR=d.dir))
+    os.set_blocking(mon.stdout.fileno(), False)
+    out = []
+
+    def printed(text):
+        try:
+            out.append(os.read(mon.stdout.fileno(), 65536).decode())
+        except BlockingIOError:
+            pass
+        return text in "".join(out)
+
+    try:
+        # The monitor's SET_CONFIG (miss_send_len 128) turns its
+        # asynchronous messages on.
+        wait_for(lambda: "miss_send_len 128" in d.ctl("openflow/show"),
+                 "the monitor's connection")
+        ofctl(target, "del-meter", "meter=61")
+        ofctl(target, "del-groups", "group_id=61")
+        # Sent last: once its FLOW_REMOVED is printed, the others would
+        # have been printed before it.
+        ofctl(target, "del-flows", "in_port=3")
+        wait_for(lambda: printed("priority=63"), "the last FLOW_REMOVED")
+    finally:
+        mon.kill()
+        mon.wait()
+        mon.stdout.close()
+    lines = "".join(out).splitlines()
+    removed = [ln for ln in lines if "FLOW_REMOVED" in ln]
+    assert len(removed) == 2, lines
+    assert "priority=61,in_port=1 reason=group_delete" in removed[0]
+    assert "priority=63,in_port=3 reason=delete" in removed[1]

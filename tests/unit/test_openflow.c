@@ -20,6 +20,7 @@
 #include "lib/dynamic-string.h"
 #include "lib/rcu.h"
 #include "ofproto/group.h"
+#include "ofproto/meter.h"
 #include "ofproto/ofproto.h"
 #include "ofproto/xlate.h"
 #include "openflow/ofp-codec.h"
@@ -810,10 +811,13 @@ test_flow_removed_reports_deletes_and_timeouts_only(void **state)
     struct ofproto *ofp = unit_bridge();
     struct removals rs = {.n = 0};
     struct ofproto_rule_info *infos;
+    struct ofmeter_config cfg;
+    char *error = NULL;
     struct rule *rule;
     struct flow flow;
 
     (void)state;
+    memset(&cfg, 0, sizeof cfg);
     ofproto_set_flow_removed_cb(ofp, record_removal, &rs);
     unit_flow_mod_at(
         ofp, FLOW_TEXT_ADD,
@@ -862,6 +866,33 @@ test_flow_removed_reports_deletes_and_timeouts_only(void **state)
     assert_int_equal(rs.r[2].reason, OFPROTO_REMOVED_HARD);
     unit_flow_mod_at(ofp, FLOW_TEXT_DELETE, "arp", T0);
     assert_int_equal(rs.n, 3);
+
+    /* A rule deleted with its group says so; with its meter too (OpenFlow
+     * 1.3 has no reason for that one: ofmgr sends nothing, as Open
+     * vSwitch). */
+    assert_int_equal(ofproto_group_mod_str(ofp,
+                                           "group_id=1,type=all,"
+                                           "bucket=output:2",
+                                           GROUP_MOD_ADD, &error),
+                     0);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "send_flow_rem,priority=9,udp,actions=group:1", T0);
+    assert_int_equal(
+        ofproto_group_mod_str(ofp, "group_id=1", GROUP_MOD_DELETE, &error), 0);
+    assert_int_equal(rs.n, 4);
+    assert_int_equal(rs.r[3].reason, OFPROTO_REMOVED_GROUP);
+    cfg.id = 1;
+    cfg.flags = OFMETER_PKTPS;
+    cfg.n_bands = 1;
+    cfg.bands[0].type = OFMETER_BAND_DROP;
+    cfg.bands[0].rate = 10;
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_ADD, &cfg), OFMETER_OK);
+    unit_flow_mod_at(ofp, FLOW_TEXT_ADD,
+                     "send_flow_rem,priority=9,udp,actions=meter:1,output:2",
+                     T0);
+    assert_int_equal(ofproto_meter_mod(ofp, OFMETER_DELETE, &cfg), OFMETER_OK);
+    assert_int_equal(rs.n, 5);
+    assert_int_equal(rs.r[4].reason, OFPROTO_REMOVED_METER);
 
     assert_int_equal(ofproto_collect_rules(ofp, NULL, T0, &infos), 0);
     ofproto_rule_infos_free(infos, 0);
