@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "flow/actset.h"
 #include "flow/field.h"
 #include "lib/atomic.h"
 #include "lib/coverage.h"
@@ -472,6 +473,7 @@ ofgroup_create(const struct group_mod *gm, uint64_t now)
 
         *b = gm->buckets[i];
         ofpacts_clone(&b->ofpacts, &gm->buckets[i].ofpacts);
+        actset_order(&b->ofpacts, &g->buckets[i].run);
         g->total_weight += b->weight;
     }
     return g;
@@ -489,6 +491,7 @@ ofgroup_unref(struct ofgroup *g)
     if (g && !atomic_sub_fetch_acq_rel(&g->refcnt, 1)) {
         for (size_t i = 0; i < g->n_buckets; i++) {
             ofpacts_destroy(&g->buckets[i].b.ofpacts);
+            ofpacts_destroy(&g->buckets[i].run);
         }
         free(g);
     }

@@ -134,7 +134,11 @@ struct ofgroup {
     uint64_t n_packets, n_bytes; /* Atomic. */
     size_t n_buckets;
     struct ofgroup_bucket {
-        struct group_bucket b;
+        struct group_bucket b; /* As written (what dumps print). */
+        /* The actions as they run: a bucket is an action set (OpenFlow
+         * 1.3 §5.6.1), so in its order and with only the last of a type
+         * (flow/actset.h), as Open vSwitch runs it. */
+        struct ofpacts run;
         uint64_t n_packets, n_bytes; /* Atomic. */
     } buckets[];
 };

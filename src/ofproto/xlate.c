@@ -1698,9 +1698,10 @@ xlate_group_choose(struct xctx *ctx, const struct ofgroup *g)
 }
 
 /* Runs one bucket on a copy of the packet as it entered the group, as
- * Open vSwitch does: what the bucket rewrites does not leak into the next
- * bucket or the actions after the group (the datapath actions already
- * emitted stay, and the next commit undoes them where needed). */
+ * Open vSwitch does (its actions in action-set order, group.h): what the
+ * bucket rewrites does not leak into the next bucket or the actions after
+ * the group (the datapath actions already emitted stay, and the next
+ * commit undoes them where needed). */
 static void
 xlate_group_bucket(struct xctx *ctx, const struct ofgroup *g, size_t i,
                    unsigned int indent)
@@ -1709,7 +1710,7 @@ xlate_group_bucket(struct xctx *ctx, const struct ofgroup *g, size_t i,
 
     xtrace(ctx, indent, "bucket %zu", i);
     ctx->depth++;
-    xlate_ofpacts(ctx, &g->buckets[i].b.ofpacts);
+    xlate_ofpacts(ctx, &g->buckets[i].run);
     ctx->depth--;
     ctx->flow = saved;
 }

@@ -66,4 +66,11 @@ CASES = [
      ["group_id=3,type=select,bucket=weight:0,actions=output:2,"
       "bucket=weight:5,actions=output:3"],
      ["in_port=1,actions=group:3"], MIXED),
+    # A bucket's actions run as an action set (OpenFlow 1.3 §5.6.1), as
+    # Open vSwitch runs them: the rewrite before the output whatever the
+    # order written, and of two outputs only the last.
+    ("bucket_runs_as_an_action_set",
+     ["group_id=6,type=all,bucket=actions=output:2,"
+      "mod_dl_src:02:00:00:00:00:bb,bucket=actions=output:2,output:3"],
+     ["in_port=1,actions=group:6"], MIXED),
 ]
