@@ -417,9 +417,10 @@ cmd_dpctl_show(struct daemon *d, struct control_conn *conn, int argc,
                   st.n_lost_no_handler, st.n_lost_shutdown);
     ds_put_format(&s,
                   "  dropped: unparsable:%" PRIu64 " drop-action:%" PRIu64
-                  " no-port:%" PRIu64 " meter:%" PRIu64 "\n",
+                  " no-port:%" PRIu64 " meter:%" PRIu64 " recirc:%" PRIu64
+                  "\n",
                   st.n_parse_drop, st.n_drop_action, st.n_tx_no_port,
-                  st.n_meter_drop);
+                  st.n_meter_drop, st.n_recirc_drop);
     ds_put_format(&s,
                   "  draining: flows:%" PRIu64 " hits-queued:%" PRIu64
                   " hits-lost:%" PRIu64 " flipped:%" PRIu64 "\n",

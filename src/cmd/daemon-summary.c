@@ -74,7 +74,8 @@ daemon_settle_sample(struct daemon *d, struct daemon_settle *s)
     s->missed = st.n_missed;
     s->lost = st.n_lost;
     s->parse_drop = st.n_parse_drop;
-    s->queued = st.n_missed + st.n_action_upcall + st.n_drain_upcall;
+    s->queued = st.n_missed + st.n_action_upcall + st.n_drain_upcall
+                + st.n_recirc_upcall;
     s->handled = t.n_upcalls;
     s->queue_len = t.queue_len;
 }
@@ -266,9 +267,10 @@ summary_cache(struct daemon *d, FILE *out, const struct dp_stats *st,
             rs.n_rounds, rs.last_dump_duration);
     fprintf(out,
             "  dropped       unparsable %" PRIu64 ", by drop actions %" PRIu64
-            ", to missing ports %" PRIu64 ", by meters %" PRIu64 "\n",
+            ", to missing ports %" PRIu64 ", by meters %" PRIu64
+            ", recirculating %" PRIu64 "\n",
             st->n_parse_drop, st->n_drop_action, st->n_tx_no_port,
-            st->n_meter_drop);
+            st->n_meter_drop, st->n_recirc_drop);
 }
 
 static void
@@ -278,6 +280,7 @@ summary_conservation(FILE *out, const struct dp_stats *st,
     bool rx_ok =
         st->n_rx == st->n_hit + st->n_missed + st->n_lost + st->n_parse_drop;
     bool up_ok = st->n_missed + st->n_action_upcall + st->n_drain_upcall
+                     + st->n_recirc_upcall
                  == t->n_upcalls;
 
     fprintf(out, "conservation\n");
@@ -287,10 +290,11 @@ summary_conservation(FILE *out, const struct dp_stats *st,
             st->n_rx, st->n_hit, st->n_missed, st->n_lost, st->n_parse_drop,
             rx_ok ? "holds" : "VIOLATED");
     fprintf(out,
-            "  missed + action upcalls + draining hits = handled: %" PRIu64
-            " + %" PRIu64 " + %" PRIu64 " = %" PRIu64 " (%s)\n",
+            "  missed + action upcalls + draining hits + recirculated "
+            "misses = handled: %" PRIu64 " + %" PRIu64 " + %" PRIu64
+            " + %" PRIu64 " = %" PRIu64 " (%s)\n",
             st->n_missed, st->n_action_upcall, st->n_drain_upcall,
-            t->n_upcalls, up_ok ? "holds" : "VIOLATED");
+            st->n_recirc_upcall, t->n_upcalls, up_ok ? "holds" : "VIOLATED");
 }
 
 void

@@ -668,6 +668,8 @@ dp_get_stats(struct dp *dp, struct dp_stats *stats)
     stats->n_tx_no_port = c[DP_C_TX_NO_PORT];
     stats->n_drop_action = c[DP_C_DROP_ACTION];
     stats->n_meter_drop = c[DP_C_METER_DROP];
+    stats->n_recirc_drop = c[DP_C_RECIRC_DROP];
+    stats->n_recirc_upcall = c[DP_C_RECIRC_UPCALL];
     stats->n_lossless_waits = c[DP_C_LOSSLESS_WAITS];
     stats->n_executed = c[DP_C_EXECUTED];
     stats->n_drain_upcall = c[DP_C_DRAIN_UPCALL];

@@ -333,6 +333,9 @@ struct dp_stats {
     uint64_t n_tx_no_port;         /* Outputs to a port the datapath lacks. */
     uint64_t n_drop_action;        /* Packets of flows with no actions. */
     uint64_t n_meter_drop;         /* Packets a meter's drop band took. */
+    uint64_t n_recirc_drop;        /* recirc() nested too deep, or its upcall
+                               * lost. */
+    uint64_t n_recirc_upcall;      /* Recirculated packets that missed. */
     uint64_t n_lossless_waits;
     uint64_t n_executed;          /* Packets run through dp_execute(). */
     uint64_t n_drain_upcall;      /* Hits on draining flows queued... */

@@ -371,6 +371,9 @@ dp_action_format(const struct dp_action *a, struct ds *s)
     case DP_ACTION_METER:
         ds_put_format(s, "meter(%" PRIu32 ")", a->meter_id);
         break;
+    case DP_ACTION_RECIRC:
+        ds_put_format(s, "recirc(%#" PRIx32 ")", a->recirc_id);
+        break;
     default:
         ds_put_cstr(s, "<unknown>");
         break;
@@ -988,14 +991,18 @@ dp_parse_item(struct dp_action_buf *buf, char *item, char **errorp)
     } else if (!strcmp(name, "meter") && args
                && dp_parse_uint(args, UINT32_MAX, &port)) {
         dp_action_put_meter(buf, (uint32_t)port);
+    } else if (!strcmp(name, "recirc") && args
+               && dp_parse_uint(args, UINT32_MAX, &port) && port) {
+        dp_action_put_recirc(buf, (uint32_t)port);
     } else if (!strcmp(name, "push_mpls") || !strcmp(name, "pop_mpls")) {
         error = dp_parse_mpls(buf, name, args, copy, errorp);
     } else {
-        error = dp_parse_error(errorp,
-                               "unknown action \"%s\" (expected a port "
-                               "number, set, push_vlan, pop_vlan, push_mpls, "
-                               "pop_mpls, userspace, meter(N) or drop)",
-                               copy);
+        error =
+            dp_parse_error(errorp,
+                           "unknown action \"%s\" (expected a port "
+                           "number, set, push_vlan, pop_vlan, push_mpls, "
+                           "pop_mpls, userspace, meter(N), recirc(N) or drop)",
+                           copy);
     }
     free(copy);
     return error;

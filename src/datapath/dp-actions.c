@@ -181,6 +181,8 @@ dp_action_equal(const struct dp_action *a, const struct dp_action *b)
                           a->userspace.len);
     case DP_ACTION_METER:
         return a->meter_id == b->meter_id;
+    case DP_ACTION_RECIRC:
+        return a->recirc_id == b->recirc_id;
     default:
         return false;
     }
@@ -257,6 +259,12 @@ void
 dp_action_put_meter(struct dp_action_buf *buf, uint32_t meter_id)
 {
     dp_action_buf_put(buf, DP_ACTION_METER)->meter_id = meter_id;
+}
+
+void
+dp_action_put_recirc(struct dp_action_buf *buf, uint32_t recirc_id)
+{
+    dp_action_buf_put(buf, DP_ACTION_RECIRC)->recirc_id = recirc_id;
 }
 
 void
@@ -1118,6 +1126,7 @@ dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
     case DP_ACTION_OUTPUT:
     case DP_ACTION_USERSPACE:
     case DP_ACTION_METER:
+    case DP_ACTION_RECIRC:
     default:
         break;
     }

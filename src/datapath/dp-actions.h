@@ -105,6 +105,7 @@ enum dp_action_type {
     DP_ACTION_METER, /* meter(N): datapath/dp-meter.h. */
     DP_ACTION_PUSH_MPLS,
     DP_ACTION_POP_MPLS,
+    DP_ACTION_RECIRC, /* recirc(N): look the packet up again (dp-pmd.c). */
 };
 
 /* The header a set action rewrites. */
@@ -217,6 +218,7 @@ struct dp_action {
         } push_vlan;
         struct dp_userdata userspace; /* DP_ACTION_USERSPACE. */
         uint32_t meter_id;            /* DP_ACTION_METER. */
+        uint32_t recirc_id;           /* DP_ACTION_RECIRC, nonzero. */
         struct {                      /* DP_ACTION_PUSH_MPLS. */
             be32 lse;
             be16 ethertype; /* 0x8847 or 0x8848. */
@@ -275,6 +277,7 @@ void dp_action_put_output(struct dp_action_buf *, uint32_t port);
 void dp_action_put_push_vlan(struct dp_action_buf *, be16 tpid, be16 tci);
 void dp_action_put_pop_vlan(struct dp_action_buf *);
 void dp_action_put_meter(struct dp_action_buf *, uint32_t meter_id);
+void dp_action_put_recirc(struct dp_action_buf *, uint32_t recirc_id);
 void dp_action_put_push_mpls(struct dp_action_buf *, be32 lse, be16 ethertype);
 void dp_action_put_pop_mpls(struct dp_action_buf *, be16 ethertype);
 void dp_action_put_userspace(struct dp_action_buf *, const void *data,

@@ -6,7 +6,9 @@
  * and hex mask), and a header group (eth(...), ipv4(...)) prints only if
  * one of its fields does.  VLAN tags print as vlan(vid=V,pcp=P) in the
  * flow's outer-first order (Open vSwitch would nest them in encap()), and
- * a match on "no tag" prints vlan(none). */
+ * a match on "no tag" prints vlan(none).  recirc_id prints (first, as
+ * recirc_id(0x1)) only when nonzero: Open vSwitch's recirc_id(0) would
+ * only repeat that the packet came from a port. */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -236,6 +238,11 @@ dp_flow_format_key(const struct match *match, struct ds *s)
     uint16_t dl_type = ntohs(f->dl_type);
     bool proto_exact = m->nw_proto == 0xff;
 
+    /* recirc_id(0), in every flow of Open vSwitch, stays implicit. */
+    if (f->recirc_id) {
+        dp_fmt_single(s, "recirc_id", f->recirc_id, m->recirc_id, UINT32_MAX,
+                      true);
+    }
     dp_fmt_single(s, "metadata", f->metadata, m->metadata, UINT64_MAX, true);
     dp_fmt_tunnel(s, f, m);
     for (int i = 0; i < FLOW_N_REGS; i++) {

@@ -67,6 +67,8 @@
 #include "netdev/netdev.h"
 
 COVERAGE_DEFINE(dp_lost_queue_full);
+COVERAGE_DEFINE(dp_recirc_too_deep);
+COVERAGE_DEFINE(dp_recirc_upcall_lost);
 COVERAGE_DEFINE(dp_lost_port_share);
 COVERAGE_DEFINE(dp_lost_no_handler);
 COVERAGE_DEFINE(dp_lost_shutdown);
@@ -300,12 +302,41 @@ dp_pmd_queue_upcall(struct dp_pmd *pmd, struct dp_port *port, bool lossless,
     }
 }
 
+/* An upcall of 'type' (ACTION with 'userdata' and 'ufid', or MISS with
+ * both NULL) queued after the batch's misses. */
+/* A recirculated packet's miss: queued as a port's would be (waiting
+ * for room if its port is lossless), but counted apart, since the packet
+ * was counted once already when it came in. */
+static void
+dp_pmd_queue_recirc_upcall(struct dp_pmd *pmd, bool lossless,
+                           struct dp_pending_upcall *p, bool *offline)
+{
+    int error = dp_upcall_queue_one(pmd->dp, pmd, p->packet, &p->key, p->hash,
+                                    DP_UPCALL_MISS, NULL, NULL, NULL, NULL);
+
+    if ((error == ENOBUFS || error == EDQUOT) && lossless) {
+        *offline = true;
+        error = dp_pmd_wait_for_room(pmd, p->packet, &p->key, p->hash,
+                                     DP_UPCALL_MISS, NULL, NULL, NULL, NULL);
+    }
+    if (!error) {
+        atomic_add_single_writer(&pmd->counters[DP_C_RECIRC_UPCALL], 1);
+        return;
+    }
+    netdev_packet_recycle(p->packet);
+    atomic_add_single_writer(&pmd->counters[DP_C_RECIRC_DROP], 1);
+    COVERAGE_INC(dp_recirc_upcall_lost);
+}
+
 static void
 dp_pmd_add_pending(struct dp_pmd *pmd, struct dp_packet *pkt,
                    const struct flow *key, uint32_t hash,
+                   enum dp_upcall_type type,
                    const struct dp_userdata *userdata,
                    const struct dp_ufid *ufid)
 {
+    static const struct dp_userdata no_userdata;
+    static const struct dp_ufid no_ufid;
     struct dp_pending_upcall *p;
 
     pmd->pending = xgrow(pmd->pending, &pmd->allocated_pending,
@@ -314,11 +345,12 @@ dp_pmd_add_pending(struct dp_pmd *pmd, struct dp_packet *pkt,
     p->packet = pkt;
     p->key = *key;
     p->hash = hash;
-    p->type = DP_UPCALL_ACTION;
-    p->userdata = *userdata;
-    p->ufid = *ufid;
+    p->type = type;
+    p->userdata = userdata ? *userdata : no_userdata;
+    p->ufid = ufid ? *ufid : no_ufid;
     p->flow = NULL;
     p->actions = NULL;
+    p->recirc = false;
 }
 
 /* A hit on draining 'flow': queued after the batch's misses, as a DRAIN
@@ -343,6 +375,7 @@ dp_pmd_add_drain(struct dp_pmd *pmd, struct dp_packet *pkt,
     dp_flow_ref(flow);
     p->flow = flow;
     p->actions = actions;
+    p->recirc = false;
 }
 
 /* Takes 'n' units of 'flow''s drain count if it is still draining. */
@@ -458,6 +491,26 @@ dp_pmd_copy_packet(const struct dp_packet *pkt)
 
 /* ---- Action execution --------------------------------------------------- */
 
+/* Queues an upcall of 'pkt' (given up) from a thread that is not a
+ * datapath thread, counting it in 'queued', or drops it, counted in
+ * 'lost'.  Returns true if it queued it. */
+static bool
+dp_ctx_queue_upcall(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
+                    const struct flow *key, uint32_t hash,
+                    enum dp_upcall_type type, const struct dp_userdata *ud,
+                    const struct dp_ufid *ufid, enum dp_counter queued,
+                    enum dp_counter lost)
+{
+    if (!dp_upcall_queue_one(ctx->dp, NULL, pkt, key, hash, type, ud, ufid,
+                             NULL, NULL)) {
+        dp_ctx_count(ctx, queued, 1);
+        return true;
+    }
+    netdev_packet_recycle(pkt);
+    dp_ctx_count(ctx, lost, 1);
+    return false;
+}
+
 /* A userspace() action on 'pkt' (which the caller gives up). */
 static void
 dp_action_upcall(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
@@ -472,14 +525,106 @@ dp_action_upcall(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
     packet_parse(pkt, &key);
     hash = flow_hash_5tuple(rx_key ? rx_key : &key, 0);
     if (ctx->pmd) {
-        dp_pmd_add_pending(ctx->pmd, pkt, &key, hash, ud, ufid);
-    } else if (!dp_upcall_queue_one(ctx->dp, NULL, pkt, &key, hash,
-                                    DP_UPCALL_ACTION, ud, ufid, NULL, NULL)) {
-        dp_ctx_count(ctx, DP_C_ACTION_UPCALL, 1);
-    } else {
-        netdev_packet_recycle(pkt);
-        dp_ctx_count(ctx, DP_C_ACTION_UPCALL_LOST, 1);
+        dp_pmd_add_pending(ctx->pmd, pkt, &key, hash, DP_UPCALL_ACTION, ud,
+                           ufid);
+    } else if (!dp_ctx_queue_upcall(ctx, pkt, &key, hash, DP_UPCALL_ACTION, ud,
+                                    ufid, DP_C_ACTION_UPCALL,
+                                    DP_C_ACTION_UPCALL_LOST)) {
         COVERAGE_INC(dp_action_upcall_lost);
+    }
+}
+
+/* ---- Recirculation ------------------------------------------------------ */
+
+/* recirc() actions nest at most this deep (as in Open vSwitch): a loop of
+ * datapath flows ends in a drop. */
+#define DP_RECIRC_MAX_DEPTH 6
+
+/* How deep recirc() actions nest in this thread now. */
+static __thread unsigned int dp_recirc_depth;
+
+/* A recirculated 'pkt' (given up) that found no flow, or whose flow is
+ * draining: an upcall, as a miss from a port would be. */
+static void
+dp_recirc_upcall(struct dp_exec_ctx *ctx, struct dp_packet *pkt,
+                 const struct flow *key)
+{
+    uint32_t hash = flow_hash_5tuple(key, 0);
+
+    if (ctx->pmd) {
+        dp_pmd_add_pending(ctx->pmd, pkt, key, hash, DP_UPCALL_MISS, NULL,
+                           NULL);
+        ctx->pmd->pending[ctx->pmd->n_pending - 1].recirc = true;
+    } else if (!dp_ctx_queue_upcall(ctx, pkt, key, hash, DP_UPCALL_MISS, NULL,
+                                    NULL, DP_C_RECIRC_UPCALL,
+                                    DP_C_RECIRC_DROP)) {
+        COVERAGE_INC(dp_recirc_upcall_lost);
+    }
+}
+
+/* Counts 'pkt' into 'flow''s stats slot of datapath thread 'pmd'. */
+static void
+dp_recirc_count(struct dp_pmd *pmd, struct dp_flow *flow,
+                const struct dp_packet *pkt, const struct flow *key)
+{
+    struct dp_flow_stats_slot *st = &flow->stats[pmd->id];
+
+    atomic_add_single_writer(&st->n_packets, 1);
+    atomic_add_single_writer(&st->n_bytes, dp_packet_size(pkt));
+    atomic_store_relaxed(&st->used, pmd->now);
+    atomic_store_relaxed(&st->tcp_flags, atomic_load_relaxed(&st->tcp_flags)
+                                             | ntohs(key->tcp_flags));
+}
+
+/* recirc(id) on 'pkt' (given up): parses it again and looks it up with
+ * 'id' in the key.  In a datapath thread a hit runs its flow at once;
+ * elsewhere (the handlers' execute, which has no stats slot) and on a
+ * miss or a draining flow it becomes a miss upcall. */
+static void
+dp_recirc_one(struct dp_exec_ctx *ctx, struct dp_packet *pkt, uint32_t id)
+{
+    struct dp_packet_batch batch;
+    const struct flow *keys[1];
+    struct dpcls_rule *rule;
+    struct dp_flow *flow;
+    struct flow key;
+
+    packet_parse(pkt, &key);
+    key.recirc_id = id;
+    rule = ctx->pmd ? dpcls_lookup(&ctx->dp->cls, &key, NULL) : NULL;
+    flow = rule ? CONTAINER_OF(rule, struct dp_flow, cr) : NULL;
+    if (!flow || atomic_load_relaxed(&flow->drain)) {
+        dp_recirc_upcall(ctx, pkt, &key);
+        return;
+    }
+    dp_recirc_count(ctx->pmd, flow, pkt, &key);
+    keys[0] = &key;
+    batch.count = 1;
+    batch.packets[0] = pkt;
+    dp_recirc_depth++;
+    dp_execute_actions(ctx, &batch, keys, atomic_load_acquire(&flow->actions),
+                       flow);
+    dp_recirc_depth--;
+}
+
+/* A recirc(id) action: the packets of 'batch' (kept unless 'last') go
+ * through the lookup again, unless they are nested too deep. */
+static void
+dp_action_recirc(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
+                 uint32_t id, bool last)
+{
+    struct dp_packet *pkt;
+
+    if (dp_recirc_depth >= DP_RECIRC_MAX_DEPTH) {
+        dp_ctx_count(ctx, DP_C_RECIRC_DROP, batch->count);
+        COVERAGE_ADD(dp_recirc_too_deep, batch->count);
+        return;
+    }
+    DP_PACKET_BATCH_FOR_EACH (j, pkt, batch) {
+        dp_recirc_one(ctx, last ? pkt : dp_packet_clone(pkt), id);
+    }
+    if (last) {
+        batch->count = 0;
     }
 }
 
@@ -504,6 +649,9 @@ dp_action_meter(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
             continue;
         }
         if (*keysp) {
+            /* The analyzer, entering through dp_recirc_one(), loses the
+             * batch count between two meters: keys[0..count) are set. */
+            /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
             kbuf[n_keep] = (*keysp)[i];
         }
         batch->packets[n_keep++] = batch->packets[i];
@@ -565,6 +713,8 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
         }
         case DP_ACTION_USERSPACE:
             DP_PACKET_BATCH_FOR_EACH (j, pkt, batch) {
+                /* keys[0..count) are set (see dp_action_meter()). */
+                /* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
                 dp_action_upcall(ctx, last ? pkt : dp_packet_clone(pkt),
                                  keys ? keys[j] : NULL, &a->userspace, flow);
             }
@@ -574,6 +724,9 @@ dp_execute_actions(struct dp_exec_ctx *ctx, struct dp_packet_batch *batch,
             break;
         case DP_ACTION_METER:
             dp_action_meter(ctx, batch, &keys, kbuf, a->meter_id);
+            break;
+        case DP_ACTION_RECIRC:
+            dp_action_recirc(ctx, batch, a->recirc_id, last);
             break;
         default:
             /* Header rewrites: set, push and pop of VLAN tags and MPLS
@@ -864,6 +1017,10 @@ dp_pmd_queue_upcalls(struct dp_pmd *pmd, struct dp_port *port,
     for (size_t j = 0; j < pmd->n_pending; j++) {
         struct dp_pending_upcall *p = &pmd->pending[j];
 
+        if (p->recirc) {
+            dp_pmd_queue_recirc_upcall(pmd, lossless, p, offline);
+            continue;
+        }
         dp_pmd_queue_upcall(pmd, port, lossless, p->packet, &p->key, p->hash,
                             p->type, &p->userdata, &p->ufid, p->flow,
                             p->actions, offline);

@@ -68,6 +68,8 @@ enum dp_counter {
     DP_C_TX_NO_PORT,
     DP_C_DROP_ACTION,
     DP_C_METER_DROP,
+    DP_C_RECIRC_DROP,
+    DP_C_RECIRC_UPCALL,
     DP_C_LOSSLESS_WAITS,
     DP_C_EXECUTED,
     DP_C_DRAIN_UPCALL,
@@ -218,6 +220,7 @@ struct dp_pending_upcall {
      * its actions (a reference). */
     struct dp_flow *flow;
     struct dp_actions *actions;
+    bool recirc; /* MISS of a recirculated packet (dp-pmd.c). */
 };
 
 /* Packets a datapath thread has ready for one port, sent once per rx
@@ -257,29 +260,34 @@ struct dp_pmd {
     bool running;       /* Manager: the thread exists. */
     bool port_fd_error; /* A port's rx fd reported POLLERR in the last
                          * sleep (dp-pmd.c, dp_pmd_sleep_events()). */
+    /* Of the work-conserving upcalls below, in this line's room (a
+     * struct padded by more than 24 bytes fails clang-tidy's
+     * optin.performance.Padding). */
+    unsigned int n_deferred;
+    unsigned int busy_iters; /* Busy iterations since it held one back. */
 
     /* Draining (datapath.h, "Order"): iterations begun, and whether the
      * thread sleeps.  Written by the thread with sequentially consistent
      * read-modify-writes; dp-drain.c reads them with RMWs too. */
     uint64_t drain_seq __attribute__((aligned(CACHE_LINE_SIZE)));
     uint32_t asleep;
+    /* Of the work-conserving upcalls below, in the room before 'tx'. */
+    bool defer_wakes;
+    bool queued_upcalls; /* Queued some since the queues were last
+                          * seen empty (port pausing looks only then). */
 
     /* Output of the current rx batch, by port. */
     struct dp_tx_set tx;
     struct dp_pmd_port_cache port_cache;
 
-    /* ACTION upcalls of the current batch. */
+    /* ACTION, DRAIN and recirculated MISS upcalls of the current batch. */
     struct dp_pending_upcall *pending;
     size_t n_pending, allocated_pending;
 
-    /* Work-conserving upcalls (datapath.h): whether this iteration holds
-     * back handler wake-ups, and the queues it queued to without waking
-     * their handler. */
-    bool defer_wakes;
-    unsigned int n_deferred;
-    unsigned int busy_iters; /* Busy iterations since it held one back. */
-    bool queued_upcalls;     /* Queued some since the queues were last
-                              * seen empty (port pausing looks only then). */
+    /* Work-conserving upcalls (datapath.h): 'defer_wakes' (whether this
+     * iteration holds back handler wake-ups), 'n_deferred', 'busy_iters'
+     * and 'queued_upcalls' above, and here the queues it queued to
+     * without waking their handler. */
     uint64_t deferred[DP_MAX_HANDLERS / 64];
 
     uint64_t counters[DP_N_COUNTERS]; /* Written by the thread only. */

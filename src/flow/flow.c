@@ -20,7 +20,7 @@ flow_stage_map(unsigned int stage)
 bool
 flow_zero_padding(const struct flow *flow)
 {
-    return !flow->pad_md && !flow->pad_l2[0] && !flow->pad_l2[1]
+    return !flow->pad_l2[0] && !flow->pad_l2[1]
            && is_all_zeros(flow->pad_l2b, sizeof flow->pad_l2b)
            && !flow->pad_l3a[0] && !flow->pad_l3a[1] && !flow->pad_l3b[0]
            && !flow->pad_l3b[1] && !flow->pad_l4[0] && !flow->pad_l4[1];
@@ -41,7 +41,6 @@ flow_wildcards_init_exact(struct flow_wildcards *wc)
     struct flow *m = &wc->masks;
 
     memset(m, 0xff, sizeof *m);
-    m->pad_md = 0;
     memset(m->pad_l2, 0, sizeof m->pad_l2);
     memset(m->pad_l2b, 0, sizeof m->pad_l2b);
     memset(m->pad_l3a, 0, sizeof m->pad_l3a);

@@ -87,7 +87,8 @@ struct flow {
     be64 tunnel_id;             /* Tunnel ID (tun_id); 0: no tunnel. */
     uint32_t regs[FLOW_N_REGS]; /* Registers (host byte order). */
     uint32_t in_port;           /* Input port (host byte order). */
-    uint32_t pad_md;            /* Always 0. */
+    uint32_t recirc_id;         /* Datapath: 0 from a port, else the
+                                 * recirc(N) that looked it up again. */
 
     /* Stage 1: L2. */
     struct eth_addr dl_dst;

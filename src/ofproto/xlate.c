@@ -29,6 +29,7 @@
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto-private.h"
 #include "ofproto/ofproto.h"
+#include "ofproto/recirc.h"
 
 COVERAGE_DEFINE(xlate_actions);
 COVERAGE_DEFINE(xlate_recursion_too_deep);
@@ -45,6 +46,8 @@ COVERAGE_DEFINE(xlate_group_missing);
 COVERAGE_DEFINE(xlate_group_no_live_bucket);
 COVERAGE_DEFINE(xlate_group_liveness_budget);
 COVERAGE_DEFINE(xlate_mpls_needs_recirc);
+COVERAGE_DEFINE(xlate_recirc);
+COVERAGE_DEFINE(xlate_recirc_missing);
 COVERAGE_DEFINE(xlate_mpls_pop_inner_unknown);
 
 /* ---- xlate cache -------------------------------------------------------- */
@@ -71,6 +74,7 @@ struct xc_table {
 #define XC_INLINE_MACS 2
 #define XC_INLINE_TABLES 4
 #define XC_INLINE_GROUPS 2
+#define XC_INLINE_RECIRCS 1
 
 /* A group a translation went through, and the bucket it took (SIZE_MAX:
  * every bucket, for an all group). */
@@ -94,6 +98,10 @@ struct xlate_cache {
     struct xc_mac inline_macs[XC_INLINE_MACS];
     struct xc_table inline_tables[XC_INLINE_TABLES];
     struct xc_group inline_groups[XC_INLINE_GROUPS];
+    /* The recirc(N) ids the actions carry, a reference to each. */
+    uint32_t *recircs;
+    size_t n_recircs, allocated_recircs;
+    uint32_t inline_recircs[XC_INLINE_RECIRCS];
 };
 
 static struct pool *xc_pool;
@@ -126,6 +134,9 @@ xlate_cache_new(void)
     xc->groups = xc->inline_groups;
     xc->n_groups = 0;
     xc->allocated_groups = XC_INLINE_GROUPS;
+    xc->recircs = xc->inline_recircs;
+    xc->n_recircs = 0;
+    xc->allocated_recircs = XC_INLINE_RECIRCS;
     return xc;
 }
 
@@ -149,6 +160,10 @@ xlate_cache_clear(struct xlate_cache *xc)
         ofgroup_unref(xc->groups[i].group);
     }
     xc->n_groups = 0;
+    for (size_t i = 0; i < xc->n_recircs; i++) {
+        recirc_state_unref(xc->recircs[i]);
+    }
+    xc->n_recircs = 0;
 }
 
 void
@@ -167,6 +182,9 @@ xlate_cache_delete(struct xlate_cache *xc)
         }
         if (xc->groups != xc->inline_groups) {
             free(xc->groups);
+        }
+        if (xc->recircs != xc->inline_recircs) {
+            free(xc->recircs);
         }
         pool_free(xc);
     }
@@ -190,6 +208,16 @@ xlate_cache_add_group(struct xlate_cache *xc, struct ofgroup *group,
                      xc->n_groups + 1, sizeof *xc->groups);
     ofgroup_ref(group);
     xc->groups[xc->n_groups++] = (struct xc_group){group, bucket};
+}
+
+/* Takes over the caller's reference to 'id'. */
+static void
+xlate_cache_add_recirc(struct xlate_cache *xc, uint32_t id)
+{
+    xc->recircs =
+        xgrow_inline(xc->recircs, xc->inline_recircs, &xc->allocated_recircs,
+                     xc->n_recircs + 1, sizeof *xc->recircs);
+    xc->recircs[xc->n_recircs++] = id;
 }
 
 static void
@@ -246,6 +274,12 @@ xlate_cache_push_stats(struct xlate_cache *xc, uint64_t packets,
 }
 
 size_t
+xlate_cache_n_recircs(const struct xlate_cache *xc)
+{
+    return xc->n_recircs;
+}
+
+size_t
 xlate_cache_n_rules(const struct xlate_cache *xc)
 {
     return xc->n_rules;
@@ -294,11 +328,23 @@ struct xctx {
      * last clear_actions; runs once the pipeline ends. */
     struct ofpacts action_set;
     bool in_action_set; /* Running it: a controller action's reason. */
-    /* A pop_mpls exposed an L3 header the datapath never parsed: Open
-     * vSwitch recirculates before an action or table that needs it, which
-     * flowswitch cannot yet do, so translation stops there ('stopped'). */
+    /* A pop_mpls exposed an L3 header the datapath never parsed
+     * ('was_mpls'): before an action or table that needs it translation
+     * freezes, as Open vSwitch does (recirc.h): 'freezing' while it
+     * unwinds and collects into 'frozen' the actions still to run, then
+     * it ends with recirc(N).  What a frozen state cannot say (the outer
+     * rule of a resubmit ran in another table or with another cookie or
+     * in_port) sets 'freeze_bad': then, as for a pop that leaves an
+     * unknown MPLS entry, translation stops ('stopped'). */
     bool was_mpls;
     bool stopped;
+    bool freezing;
+    bool freeze_bad;
+    struct ofpacts frozen;
+    uint8_t frozen_table;
+    uint64_t frozen_cookie;
+    /* Cookie of the frozen rule, while its continuation runs. */
+    uint64_t resume_cookie;
 };
 
 const char *
@@ -311,6 +357,8 @@ xlate_error_to_string(enum xlate_error error)
         return "Recursion too deep";
     case XLATE_TOO_MANY_RESUBMITS:
         return "Too many resubmits";
+    case XLATE_RECIRC_MISSING:
+        return "Recirculation id without a frozen state";
     }
     return "Unknown error";
 }
@@ -830,7 +878,8 @@ xlate_controller(struct xctx *ctx, enum ofpact_controller_reason reason,
     ud.max_len = htons(max_len);
     ud.controller_id = htons(controller_id);
     ud.table_id = ctx->table_id;
-    ud.rule_cookie = ctx->rule ? htobe64(ctx->rule->cookie) : 0;
+    ud.rule_cookie =
+        htobe64(ctx->rule ? ctx->rule->cookie : ctx->resume_cookie);
     dp_action_put_userspace(&ctx->odp, &ud, sizeof ud);
     ctx->slow |= XLATE_SLOW_CONTROLLER;
 }
@@ -1023,6 +1072,9 @@ xlate_resubmit(struct xctx *ctx, const struct ofpact *a)
         ctx->flow.in_port = a->resubmit.in_port;
     }
     xlate_table(ctx, table, false);
+    if (ctx->freezing && ctx->flow.in_port != saved_in_port) {
+        ctx->freeze_bad = true;
+    }
     ctx->flow.in_port = saved_in_port;
 }
 
@@ -1201,12 +1253,13 @@ xlate_push_mpls(struct xctx *ctx, be16 ethertype)
 
 /* Pops the outer entry of a single-entry stack (the only one the flow
  * knows).  Returns false if translation must stop. */
-/* Ends the whole translation where Open vSwitch would go on after a
- * recirculation, which flowswitch does not have.  Returns false. */
+/* Ends the whole translation where no recirculation can go on (a pop
+ * that leaves an MPLS entry the flow does not know, a frozen state that
+ * cannot say how to resume).  Returns false. */
 static bool
 xlate_mpls_stop(struct xctx *ctx, unsigned int indent, const char *why)
 {
-    xtrace(ctx, indent, " >> %s: stopping (no recirculation)", why);
+    xtrace(ctx, indent, " >> %s: stopping", why);
     ctx->stopped = true;
     return false;
 }
@@ -1307,18 +1360,73 @@ xlate_mpls_needs_recirc(const struct ofpact *a)
     }
 }
 
-/* Translation cannot go past 'a'; counts and says so. */
-static bool
-xlate_mpls_check_recirc(struct xctx *ctx, const struct ofpact *a,
-                        unsigned int indent)
+/* Appends acts[from..) of 'ofpacts' to the frozen actions. */
+static void
+xlate_freeze_rest(struct xctx *ctx, const struct ofpacts *ofpacts, size_t from)
 {
-    if (!ctx->was_mpls || !xlate_mpls_needs_recirc(a)) {
-        return true;
+    if (from < ofpacts->n
+        && (ctx->table_id != ctx->frozen_table
+            || (ctx->rule ? ctx->rule->cookie : 0) != ctx->frozen_cookie)) {
+        ctx->freeze_bad = true;
     }
-    COVERAGE_INC(xlate_mpls_needs_recirc);
-    return xlate_mpls_stop(ctx, indent,
-                           "needs the header pop_mpls exposed, which takes "
-                           "recirculation");
+    for (size_t i = from; i < ofpacts->n; i++) {
+        ofpacts_put_copy(&ctx->frozen, &ofpacts->acts[i]);
+    }
+}
+
+/* 'ofpacts'->acts[i] needs the header pop_mpls exposed: starts freezing
+ * there. */
+static void
+xlate_freeze(struct xctx *ctx, const struct ofpacts *ofpacts, size_t i,
+             unsigned int indent)
+{
+    xtrace(ctx, indent,
+           " >> needs the header pop_mpls exposed: "
+           "recirculating");
+    ctx->freezing = true;
+    ctx->frozen_table = ctx->table_id;
+    ctx->frozen_cookie = ctx->rule ? ctx->rule->cookie : ctx->resume_cookie;
+    xlate_freeze_rest(ctx, ofpacts, i);
+}
+
+/* Ends a freeze: recirc(N) with the frozen state, holding its reference
+ * in the xlate cache (or only for RECIRC_EXPIRE_MS without one).  The
+ * state takes 'action_set', the action set the continuation starts with. */
+static void
+xlate_finish_freeze(struct xctx *ctx, const struct ofpacts *action_set,
+                    bool in_action_set)
+{
+    struct recirc_state st;
+    uint32_t id;
+
+    ctx->freezing = false;
+    if (ctx->freeze_bad) {
+        ctx->freeze_bad = false;
+        COVERAGE_INC(xlate_mpls_needs_recirc);
+        xlate_mpls_stop(ctx, 0, "a frozen state cannot resume here");
+        ofpacts_destroy(&ctx->frozen);
+        return;
+    }
+    memset(&st, 0, sizeof st);
+    st.ofproto = ctx->ofproto;
+    st.ofpacts = ctx->frozen;
+    st.action_set = *action_set;
+    st.table_id = ctx->frozen_table;
+    st.rule_cookie = ctx->frozen_cookie;
+    st.in_action_set = in_action_set;
+    st.metadata = ctx->flow.metadata;
+    st.tunnel_id = ctx->flow.tunnel_id;
+    memcpy(st.regs, ctx->flow.regs, sizeof st.regs);
+    id = recirc_state_get(&st);
+    ofpacts_destroy(&ctx->frozen);
+    COVERAGE_INC(xlate_recirc);
+    commit_changes(ctx);
+    dp_action_put_recirc(&ctx->odp, id);
+    if (ctx->xin->xcache) {
+        xlate_cache_add_recirc(ctx->xin->xcache, id);
+    } else {
+        recirc_state_unref(id);
+    }
 }
 
 static void
@@ -1463,11 +1571,18 @@ xlate_ofpacts(struct xctx *ctx, const struct ofpacts *ofpacts)
     for (size_t i = 0; i < ofpacts->n && !ctx->error && !ctx->stopped; i++) {
         const struct ofpact *a = &ofpacts->acts[i];
 
+        if (ctx->was_mpls && xlate_mpls_needs_recirc(a)) {
+            xlate_freeze(ctx, ofpacts, i, indent);
+            return;
+        }
         if (ctx->xin->trace) {
             xlate_trace_ofpact(ctx, a, indent);
         }
-        if (!xlate_mpls_check_recirc(ctx, a, indent)
-            || !xlate_ofpact(ctx, a, indent)) {
+        if (!xlate_ofpact(ctx, a, indent)) {
+            return;
+        }
+        if (ctx->freezing) {
+            xlate_freeze_rest(ctx, ofpacts, i + 1);
             return;
         }
     }
@@ -1482,6 +1597,7 @@ xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
     unsigned int indent = ctx->depth;
     struct rule *rule, *saved_rule;
     uint8_t saved_table;
+    uint64_t saved_cookie = ctx->resume_cookie;
 
     if (ctx->depth >= XLATE_MAX_DEPTH) {
         COVERAGE_INC(xlate_recursion_too_deep);
@@ -1490,6 +1606,7 @@ xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
         ctx->error = XLATE_RECURSION_TOO_DEEP;
         return;
     }
+    ctx->resume_cookie = 0;
     rule = ofproto_table_lookup_version(ctx->ofproto, table_id, ctx->version,
                                         &ctx->flow, ctx->wc);
     if (ctx->xin->xcache) {
@@ -1509,6 +1626,7 @@ xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
         } else {
             xtrace(ctx, indent + 1, "drop");
         }
+        ctx->resume_cookie = saved_cookie;
         return;
     }
     if (ctx->xin->trace) {
@@ -1540,6 +1658,7 @@ xlate_table(struct xctx *ctx, uint8_t table_id, bool may_miss)
     ctx->depth--;
     ctx->rule = saved_rule;
     ctx->table_id = saved_table;
+    ctx->resume_cookie = saved_cookie;
 }
 
 /* Runs the action set once the pipeline has ended, in the OpenFlow order
@@ -1706,13 +1825,21 @@ static void
 xlate_group_bucket(struct xctx *ctx, const struct ofgroup *g, size_t i,
                    unsigned int indent)
 {
+    static const struct ofpacts no_action_set = OFPACTS_EMPTY_INITIALIZER;
     struct flow saved = ctx->flow;
+    bool saved_was_mpls = ctx->was_mpls;
 
     xtrace(ctx, indent, "bucket %zu", i);
     ctx->depth++;
     xlate_ofpacts(ctx, &g->buckets[i].run);
     ctx->depth--;
+    /* A bucket is a copy of the packet: one that froze recirculates alone
+     * (the action set stays with the pipeline). */
+    if (ctx->freezing) {
+        xlate_finish_freeze(ctx, &no_action_set, ctx->in_action_set);
+    }
     ctx->flow = saved;
+    ctx->was_mpls = saved_was_mpls;
 }
 
 static void
@@ -1759,6 +1886,71 @@ xlate_group(struct xctx *ctx, uint32_t group_id, unsigned int indent)
 }
 
 /* ---- Entry points ------------------------------------------------------- */
+
+/* The pipeline after recirc(N): the frozen state's actions on the packet
+ * as the datapath parsed it again, with what the packet does not carry
+ * restored.  Returns false if the caller should run the action set. */
+static bool
+xlate_resume(struct xctx *ctx)
+{
+    const struct recirc_state *st =
+        recirc_state_find(ctx->xin->flow.recirc_id);
+    bool in_action_set;
+
+    if (!st || st->ofproto != ctx->ofproto) {
+        COVERAGE_INC(xlate_recirc_missing);
+        ctx->error = XLATE_RECIRC_MISSING;
+        if (st) {
+            recirc_state_unref(ctx->xin->flow.recirc_id);
+        }
+        return true;
+    }
+    ctx->flow.metadata = ctx->base.metadata = st->metadata;
+    ctx->flow.tunnel_id = ctx->base.tunnel_id = st->tunnel_id;
+    memcpy(ctx->flow.regs, st->regs, sizeof ctx->flow.regs);
+    memcpy(ctx->base.regs, st->regs, sizeof ctx->base.regs);
+    ctx->table_id = st->table_id;
+    ctx->resume_cookie = st->rule_cookie;
+    ofpacts_clone(&ctx->action_set, &st->action_set);
+    in_action_set = ctx->in_action_set = st->in_action_set;
+    xtrace(ctx, 0, "resuming after recirc(%#" PRIx32 ")",
+           ctx->xin->flow.recirc_id);
+    xlate_ofpacts(ctx, &st->ofpacts);
+    recirc_state_unref(ctx->xin->flow.recirc_id);
+    return in_action_set;
+}
+
+/* The whole pipeline: from table 0, the given actions or the frozen
+ * state of a recirculation; then the action set; then the recirc(N) of
+ * a freeze. */
+static void
+xlate_pipeline(struct xctx *ctx)
+{
+    static const struct ofpacts no_action_set = OFPACTS_EMPTY_INITIALIZER;
+    bool ended = false;
+
+    if (ctx->xin->flow.recirc_id) {
+        ended = xlate_resume(ctx);
+    } else if (ctx->xin->ofpacts) {
+        xlate_ofpacts(ctx, ctx->xin->ofpacts);
+    } else if (ofproto_get_fail_open(ctx->ofproto)) {
+        xtrace(ctx, 0, "fail-open: NORMAL");
+        xlate_normal(ctx, 0);
+    } else {
+        xlate_table(ctx, 0, true);
+    }
+    if (ctx->freezing) {
+        /* Froze in the pipeline: the action set waits in the state. */
+        xlate_finish_freeze(ctx, &ctx->action_set, false);
+        return;
+    }
+    if (!ended && ctx->action_set.n && !ctx->error) {
+        xlate_action_set(ctx);
+        if (ctx->freezing) {
+            xlate_finish_freeze(ctx, &no_action_set, true);
+        }
+    }
+}
 
 void
 xlate_in_init(struct xlate_in *xin, struct ofproto *ofproto,
@@ -1810,24 +2002,22 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
     ctx.in_action_set = false;
     ctx.was_mpls = false;
     ctx.stopped = false;
+    ctx.freezing = false;
+    ctx.freeze_bad = false;
+    ofpacts_init(&ctx.frozen);
+    ctx.frozen_table = 0;
+    ctx.frozen_cookie = 0;
+    ctx.resume_cookie = 0;
 
-    /* Datapath flows are per input port. */
+    /* Datapath flows are per input port and per recirculation. */
     ctx.wc->masks.in_port = UINT32_MAX;
+    ctx.wc->masks.recirc_id = UINT32_MAX;
 
     rcu_read_begin();
     ctx.version = cls_version_get(&ctx.ofproto->tables_version);
-    if (xin->ofpacts) {
-        xlate_ofpacts(&ctx, xin->ofpacts);
-    } else if (ofproto_get_fail_open(ctx.ofproto)) {
-        xtrace(&ctx, 0, "fail-open: NORMAL");
-        xlate_normal(&ctx, 0);
-    } else {
-        xlate_table(&ctx, 0, true);
-    }
-    if (ctx.action_set.n && !ctx.error) {
-        xlate_action_set(&ctx);
-    }
+    xlate_pipeline(&ctx);
     ofpacts_destroy(&ctx.action_set);
+    ofpacts_destroy(&ctx.frozen);
     rcu_read_end();
 
     /* Registers and metadata start at zero in every packet. */

@@ -8,6 +8,15 @@
  * NORMAL, controller...) on a working copy of the flow, and compiles them
  * into datapath actions (datapath/dp-actions.h).
  *
+ * Recirculation.  After a pop_mpls the datapath has not parsed the header
+ * it exposed; an action or table that needs it freezes the translation
+ * into recirc(N) (ofproto/recirc.h holds the frozen state, the xlate cache
+ * a reference to it).  A flow with recirc_id N (the datapath's lookup
+ * after recirc(N)) translates from that state instead of table 0, so the
+ * upcall handlers and the revalidators resume it with no more than
+ * xlate_actions(); its rules and tables are credited by its own megaflow,
+ * each once per packet.  Every megaflow matches recirc_id exactly.
+ *
  * Header rewrites are lazy, like OVS's "commit": an action that rewrites a
  * header only changes the working flow; before each output (or userspace
  * action) the differences between the packet as the datapath will have it
@@ -130,6 +139,7 @@ enum xlate_error {
     XLATE_OK = 0,
     XLATE_RECURSION_TOO_DEEP, /* Resubmit/goto_table deeper than 64. */
     XLATE_TOO_MANY_RESUBMITS, /* More than XLATE_MAX_RESUBMITS. */
+    XLATE_RECIRC_MISSING,     /* flow.recirc_id names no frozen state. */
 };
 
 const char *xlate_error_to_string(enum xlate_error);
@@ -202,5 +212,6 @@ size_t xlate_cache_n_macs(const struct xlate_cache *);
 /* Table lookups recorded (each credits ofproto_table_credit()). */
 size_t xlate_cache_n_tables(const struct xlate_cache *);
 size_t xlate_cache_n_groups(const struct xlate_cache *);
+size_t xlate_cache_n_recircs(const struct xlate_cache *);
 
 #endif /* ofproto/xlate.h */

@@ -238,14 +238,14 @@ def parse_summary(text):
             summary["rx"] = dict(zip(["rx", "hit", "missed", "lost",
                                       "unparsable"], v))
             summary["conservation"].append(m.group(6))
-        m = re.match(r"\s+missed \+ action upcalls \+ draining hits = "
-                     r"handled: (\d+) \+ (\d+) \+ (\d+) = (\d+) "
-                     r"\((\w+)\)", line)
+        m = re.match(r"\s+missed \+ action upcalls \+ draining hits \+ "
+                     r"recirculated misses = handled: (\d+) \+ (\d+) \+ "
+                     r"(\d+) \+ (\d+) = (\d+) \((\w+)\)", line)
         if m:
-            v = [int(x) for x in m.groups()[:4]]
+            v = [int(x) for x in m.groups()[:5]]
             summary["upcalls"] = dict(zip(["missed", "action", "drain",
-                                           "handled"], v))
-            summary["conservation"].append(m.group(5))
+                                           "recirc", "handled"], v))
+            summary["conservation"].append(m.group(6))
         m = re.match(r"\s+flows\s+installed (\d+), expired (\d+)", line)
         if m:
             summary["installed"] = int(m.group(1))
@@ -278,8 +278,8 @@ def assert_conserved(summary):
     assert rx["rx"] == rx["hit"] + rx["missed"] + rx["lost"] + \
         rx["unparsable"], summary
     up = summary["upcalls"]
-    assert up["missed"] + up["action"] + up["drain"] == up["handled"], \
-        summary
+    assert up["missed"] + up["action"] + up["drain"] + up["recirc"] == \
+        up["handled"], summary
     assert up["missed"] == rx["missed"], summary
     # Every frame a port received reached the datapath's accounting
     # (ports removed at run time included).

@@ -47,6 +47,11 @@ def ip4(tos=0, ttl=64, **kw):
         UDP(sport=1000, dport=2000) / Raw(b"u" * 18)
 
 
+def ip4_to(dst):
+    return IP(src="10.0.0.1", dst=dst, ttl=7) / \
+        UDP(sport=1000, dport=2000) / Raw(b"v" * 18)
+
+
 def udp4(tos=0, ttl=64):
     return Ether(src=MAC1, dst=MAC2) / ip4(tos, ttl)
 
@@ -107,6 +112,24 @@ CASES = [
     ("pop_mpls_behind_vlan",
      ["in_port=IN,mpls,actions=pop_mpls:0x0800,output:OUT"],
      [mpls([(16, 0, 9)], ip4(), vlan=3)]),
+    # A pop_mpls that a later table or action needs the IPv4 header of:
+    # the datapath recirculates (recirc(N)), one megaflow before it and
+    # one per IPv4 flow after it.
+    ("pop_mpls_recirc_goto_ipv4",
+     ["in_port=IN,mpls,mpls_bos=1,actions=pop_mpls:0x0800,goto_table:1",
+      "table=1,in_port=IN,ip,nw_dst=10.0.0.2,actions=dec_ttl,output:OUT",
+      "table=1,priority=1,in_port=IN,ip,actions=drop"],
+     [mpls([(16, 0, 9)], ip4(ttl=5)), mpls([(17, 2, 1)], ip4(ttl=5)),
+      mpls([(16, 0, 9)], ip4_to("10.0.0.9"))]),
+    ("pop_mpls_recirc_resubmit_rest",
+     ["in_port=IN,mpls,actions=load:7->NXM_NX_REG0[],pop_mpls:0x0800,"
+      "resubmit(,1),output:OUT",
+      "table=1,in_port=IN,ip,reg0=7,nw_dst=10.0.0.2,actions=mod_nw_tos:8"],
+     [mpls([(16, 0, 9)], ip4()), mpls([(17, 0, 9)], ip4(tos=4))]),
+    ("pop_mpls_recirc_set_field",
+     ["in_port=IN,mpls,actions=pop_mpls:0x0800,"
+      "mod_nw_src:10.1.1.1,output:OUT"],
+     [mpls([(16, 0, 9)], ip4())]),
     ("set_mpls_label_tc_ttl",
      ["in_port=IN,mpls,actions=set_mpls_label:7,set_mpls_tc:2,"
       "set_mpls_ttl:9,output:OUT"],

@@ -2467,6 +2467,150 @@ test_flow_format_shows_mpls_and_tunnel_id(void **state)
                         "actions:pop_mpls(eth_type=0x800),2");
     dp_flow_info_uninit(&info);
     ds_destroy(&s);
+    /* recirc_id prints first, as in Open vSwitch, when it is not 0. */
+    match_init_catchall(m);
+    m->flow.recirc_id = 1;
+    m->wc.masks.recirc_id = UINT32_MAX;
+    m->wc.masks.in_port = UINT32_MAX;
+    m->flow.in_port = 1;
+    info.actions = actions("recirc(0x1)");
+    dp_flow_format(&info, false, &s);
+    assert_string_equal(ds_cstr(&s),
+                        "recirc_id(0x1),in_port(1), packets:0, bytes:0, "
+                        "used:never, actions:recirc(0x1)");
+    dp_flow_info_uninit(&info);
+    ds_destroy(&s);
+}
+
+/* ---- Recirculation ------------------------------------------------------ */
+
+/* tcp_match() of recirculation 'id' (matched exactly, as every
+ * megaflow matches it). */
+static void
+recirc_match(struct match *m, uint32_t id, uint16_t dport)
+{
+    tcp_match(m, 1, dport);
+    m->flow.recirc_id = id;
+    m->wc.masks.recirc_id = UINT32_MAX;
+}
+
+/* fwd_env's ports on a datapath with an upcall queue, and no flow. */
+static void
+recirc_env_init(struct fwd_env *e)
+{
+    e->p1 = open_memory_port("p1", 0);
+    e->p2 = open_memory_port("p2", 0);
+    e->dp = create_dp(1, 1, 64, 1);
+    assert_int_equal(dp_port_add(e->dp, e->p1, 1), 0);
+    assert_int_equal(dp_port_add(e->dp, e->p2, 2), 0);
+}
+
+/* Polls until the datapath counted 'n' recirculation drops (fails at the
+ * deadline). */
+static void
+wait_recirc_drops(struct dp *dp, uint64_t n, struct dp_stats *st)
+{
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+
+    dp_get_stats(dp, st);
+    while (st->n_recirc_drop < n && time_msec() <= deadline) {
+        pause_briefly();
+        dp_get_stats(dp, st);
+    }
+    assert_int_equal(st->n_recirc_drop, n);
+}
+
+/* recirc(N) looks the packet up again, rewritten and with recirc_id N in
+ * its key: the flow of recirculation 5 (that wants the new TTL) forwards
+ * it, and counts it; a packet of recirculation 0 never hits it. */
+static void
+test_recirc_looks_the_rewritten_packet_up_again(void **state)
+{
+    struct fwd_env e;
+    struct dp_flow_info info;
+    struct dp_ufid ufid_first, ufid_again;
+    struct dp_stats st;
+    struct match m;
+
+    (void)state;
+    recirc_env_init(&e);
+    recirc_match(&m, 0, 80);
+    put_flow(e.dp, &m, "set(ipv4(ttl=9)),recirc(0x5)", &ufid_first);
+    recirc_match(&m, 5, 80);
+    m.flow.nw_ttl = 9;
+    m.wc.masks.nw_ttl = UINT8_MAX;
+    put_flow(e.dp, &m, "2", &ufid_again);
+    e.m = m;
+
+    for (uint32_t i = 0; i < 10; i++) {
+        inject_tcp(e.p1, 0x0a000001, 1000, 80, TCP_ACK, i);
+    }
+    wait_rx(e.dp, 10, &st);
+    wait_tx(e.p2, 10);
+    assert_int_equal(st.n_hit, 10);
+    assert_int_equal(st.n_missed, 0);
+    assert_int_equal(st.n_recirc_upcall, 0);
+    for (uint32_t i = 0; i < 10; i++) {
+        struct dp_packet *pkt = netdev_memory_collect(e.p2);
+
+        assert_non_null(pkt);
+        assert_int_equal(packet_seq(pkt), i);
+        assert_int_equal(((const uint8_t *)dp_packet_data(pkt))[14 + 8], 9);
+        dp_packet_delete(pkt);
+    }
+    assert_int_equal(dp_flow_get(e.dp, &ufid_again, &info), 0);
+    assert_int_equal(info.stats.n_packets, 10);
+    dp_flow_info_uninit(&info);
+    assert_int_equal(dp_flow_get(e.dp, &ufid_first, &info), 0);
+    assert_int_equal(info.stats.n_packets, 10);
+    dp_flow_info_uninit(&info);
+    fwd_env_destroy(&e);
+}
+
+/* A recirculated packet that finds no flow is a miss upcall with its
+ * recirc_id, counted apart from the port's misses; a loop of recirc()
+ * ends at the depth limit in a counted drop. */
+static void
+test_recirc_misses_upcall_and_loops_drop(void **state)
+{
+    struct fwd_env e;
+    struct dp_upcall ups[4];
+    struct dp_ufid ufid;
+    struct dp_stats st;
+    struct match m;
+    uint64_t deadline = time_msec() + DEADLINE_MS;
+    size_t n = 0;
+
+    (void)state;
+    recirc_env_init(&e);
+    recirc_match(&m, 0, 80);
+    put_flow(e.dp, &m, "recirc(0x9)", &ufid);
+    recirc_match(&m, 0, 81);
+    put_flow(e.dp, &m, "recirc(0x7)", &ufid);
+    recirc_match(&m, 7, 81);
+    put_flow(e.dp, &m, "recirc(0x7)", &ufid);
+
+    inject_tcp(e.p1, 0x0a000001, 1000, 80, TCP_ACK, 1);
+    while (!(n = dp_upcall_recv(e.dp, 0, ups, ARRAY_SIZE(ups)))) {
+        assert_true(time_msec() < deadline);
+        pause_briefly();
+    }
+    assert_int_equal(n, 1);
+    assert_int_equal(ups[0].type, DP_UPCALL_MISS);
+    assert_int_equal(ups[0].key.recirc_id, 9);
+    assert_int_equal(ups[0].key.in_port, 1);
+    assert_int_equal(packet_seq(ups[0].packet), 1);
+    netdev_packet_recycle(ups[0].packet);
+    dp_get_stats(e.dp, &st);
+    assert_int_equal(st.n_missed, 0);
+    assert_int_equal(st.n_recirc_upcall, 1);
+
+    inject_tcp(e.p1, 0x0a000001, 1000, 81, TCP_ACK, 2);
+    wait_recirc_drops(e.dp, 1, &st);
+    assert_int_equal(st.n_recirc_drop, 1);
+    assert_int_equal(st.n_hit, 2);
+    assert_int_equal(drain_upcalls(e.dp), 0);
+    fwd_env_destroy(&e);
 }
 
 int
@@ -2474,6 +2618,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flow_format_shows_mpls_and_tunnel_id),
+        cmocka_unit_test(test_recirc_looks_the_rewritten_packet_up_again),
+        cmocka_unit_test(test_recirc_misses_upcall_and_loops_drop),
         cmocka_unit_test(test_put_get_del_semantics),
         cmocka_unit_test(test_put_fails_with_efbig_at_the_flow_limit),
         cmocka_unit_test(test_operate_runs_a_batch_in_order),

@@ -1156,6 +1156,8 @@ test_text_round_trips(void **state)
         "pop_mpls(eth_type=0x800)",
         "set(mpls(label=7,tc=2,ttl=9,bos=1))",
         "set(mpls(label=7,ttl=9/0xf))",
+        "pop_mpls(eth_type=0x800),recirc(0x1)",
+        "recirc(0xffffffff)",
     };
 
     (void)state;
@@ -1225,6 +1227,9 @@ test_text_rejects_bad_input_with_one_line_errors(void **state)
         "push_mpls(eth_type=0x8847)",
         "pop_mpls",
         "pop_mpls(eth_type=0x10000)",
+        "recirc(0)",
+        "recirc(0x100000000)",
+        "recirc",
         "set(mpls(tc=8))",
         "set(mpls(lse=1))",
         "userspace(userdata(abc))",

@@ -553,7 +553,8 @@ test_slow_dump_deletes_quiet_flows_instead_of_translating(void **state)
     unit_switch_destroy(&e);
 }
 
-/* Installs 'n' flows by hand for port 1 (drop, exact on nw_src). */
+/* Installs 'n' flows by hand for port 1 (drop, exact on nw_src and, as
+ * every megaflow translation makes, on recirc_id). */
 static void
 put_flows_by_hand(struct unit_switch *e, unsigned int n)
 {
@@ -565,6 +566,7 @@ put_flows_by_hand(struct unit_switch *e, unsigned int n)
         match_init_catchall(&m);
         m.flow.in_port = 1;
         m.wc.masks.in_port = UINT32_MAX;
+        m.wc.masks.recirc_id = UINT32_MAX;
         m.flow.nw_src = htonl(0x0b000000 + i);
         m.wc.masks.nw_src = UINT32_MAX;
         assert_int_equal(

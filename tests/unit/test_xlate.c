@@ -215,25 +215,130 @@ test_pop_mpls_then_output_is_cached(void **state)
                 "pop_mpls(eth_type=0x800),2", "mpls,in_port=1,mpls_bos=1");
 }
 
-/* Open vSwitch recirculates before a table or an L3 action after
- * pop_mpls; flowswitch cannot yet, so translation ends there, counted. */
-static void
-test_pop_mpls_then_table_or_l3_action_stops_translation(void **state)
+/* The recirc(N) id at the end of 'actions' after 'prefix', or 0. */
+static uint32_t
+recirc_id_of(const char *actions, const char *prefix)
 {
-    uint64_t before = coverage_read("xlate_mpls_needs_recirc");
-    uint64_t inner = coverage_read("xlate_mpls_pop_inner_unknown");
+    size_t n = strlen(prefix);
+    unsigned int id;
+
+    if (strncmp(actions, prefix, n)
+        || sscanf(actions + n, "recirc(%x)", &id) != 1) {
+        fail_msg("actions %s: no %srecirc(N)", actions, prefix);
+    }
+    return id;
+}
+
+/* The continuation of recirc(id) on 'flow_text', as the datapath parsed
+ * the packet again. */
+static struct result
+xlate_resumed(struct ofproto *ofp, const char *flow_text, uint32_t id)
+{
+    struct flow flow = parse_flow(flow_text);
+
+    flow.recirc_id = id;
+    return xlate_flow_full(ofp, &flow, false, 1000, NULL);
+}
+
+/* As Open vSwitch: a table or an L3 action after pop_mpls freezes
+ * translation into recirc(N); the continuation runs the rest (the rest of
+ * the rule that resubmitted too) with the registers restored. */
+static void
+test_pop_mpls_then_table_recirculates_and_resumes(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    struct xlate_cache *xc = xlate_cache_new(), *xc2;
+    uint64_t before = coverage_read("xlate_recirc");
+    struct flow flow = parse_flow("in_port=1,mpls,mpls_bos=1");
+    struct result r;
+    uint32_t id;
 
     (void)state;
-    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,output:3,goto_table:1",
-                      "table=1,actions=output:2"),
-                "in_port=1,mpls,mpls_bos=1", "pop_mpls(eth_type=0x800),3",
-                NULL);
-    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,dec_ttl,output:2"),
+    add_flows(ofp, RULES("mpls,actions=load:7->NXM_NX_REG0[],"
+                         "pop_mpls:0x0800,resubmit(,1),output:3",
+                         "table=1,ip,reg0=7,nw_dst=10.0.0.2,"
+                         "actions=mod_nw_tos:8"));
+    r = xlate_flow_full(ofp, &flow, false, 1000, xc);
+    id = recirc_id_of(r.actions, "pop_mpls(eth_type=0x800),");
+    assert_string_equal(r.megaflow, "mpls,in_port=1,mpls_bos=1");
+    assert_int_equal(xlate_cache_n_recircs(xc), 1);
+    assert_int_equal(xlate_cache_n_rules(xc), 1);
+    assert_int_equal(coverage_read("xlate_recirc"), before + 1);
+
+    /* The continuation credits only what it met after the freeze (table
+     * 1's rule and lookup): each rule and table once per packet. */
+    flow = parse_flow("in_port=1,ip,nw_dst=10.0.0.2,nw_tos=4");
+    flow.recirc_id = id;
+    xc2 = xlate_cache_new();
+    r = xlate_flow_full(ofp, &flow, false, 1000, xc2);
+    assert_int_equal(r.error, XLATE_OK);
+    assert_string_equal(r.actions, "set(ipv4(tos=0x8/0xfc)),3");
+    assert_int_equal(xlate_cache_n_rules(xc2), 1);
+    assert_int_equal(xlate_cache_n_tables(xc2), 1);
+    assert_int_equal(xlate_cache_n_recircs(xc2), 0);
+    xlate_cache_delete(xc2);
+    flow = parse_flow("in_port=1,mpls,mpls_bos=1");
+    r = xlate_resumed(ofp, "in_port=1,ip,nw_dst=10.0.0.3", id);
+    assert_string_equal(r.actions, "3");
+
+    /* The same frozen state again: the same id. */
+    r = xlate_flow_full(ofp, &flow, false, 1000, NULL);
+    assert_int_equal(recirc_id_of(r.actions, "pop_mpls(eth_type=0x800),"), id);
+    xlate_cache_delete(xc);
+    ofproto_destroy(ofp);
+}
+
+static void
+test_recirc_id_without_state_drops(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    uint64_t before = coverage_read("xlate_recirc_missing");
+    struct result r;
+
+    (void)state;
+    add_flows(ofp, RULES("actions=output:2"));
+    r = xlate_resumed(ofp, "in_port=1,ip", 0xfffffff0);
+    assert_int_equal(r.error, XLATE_RECIRC_MISSING);
+    assert_string_equal(r.actions, "drop");
+    assert_int_equal(coverage_read("xlate_recirc_missing"), before + 1);
+    ofproto_destroy(ofp);
+}
+
+/* An L3 action freezes too; the rest of a goto_table's table runs after
+ * it.  Where a frozen state could not say how to resume (an outer rule
+ * resubmitted with another in_port), translation stops, counted. */
+static void
+test_pop_mpls_freezes_before_l3_actions(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    uint64_t bad = coverage_read("xlate_mpls_needs_recirc");
+    uint64_t inner = coverage_read("xlate_mpls_pop_inner_unknown");
+    struct result r;
+    uint32_t id;
+
+    (void)state;
+    add_flows(ofp, RULES("mpls,actions=pop_mpls:0x0800,output:3,"
+                         "goto_table:1",
+                         "table=1,ip,actions=output:2"));
+    r = xlate_str(ofp, "in_port=1,mpls,mpls_bos=1");
+    id = recirc_id_of(r.actions, "pop_mpls(eth_type=0x800),3,");
+    r = xlate_resumed(ofp, "in_port=1,ip", id);
+    assert_string_equal(r.actions, "2");
+    assert_string_equal(r.megaflow, "ip,in_port=1");
+    ofproto_destroy(ofp);
+
+    ofp = make_bridge();
+    add_flows(ofp, RULES("mpls,actions=pop_mpls:0x0800,dec_ttl,output:2"));
+    r = xlate_str(ofp, "in_port=1,mpls,mpls_bos=1");
+    id = recirc_id_of(r.actions, "pop_mpls(eth_type=0x800),");
+    r = xlate_resumed(ofp, "in_port=1,ip,nw_ttl=9", id);
+    assert_string_equal(r.actions, "set(ipv4(ttl=8)),2");
+    ofproto_destroy(ofp);
+
+    check_xlate(RULES("mpls,actions=resubmit(2,1),output:3",
+                      "table=1,mpls,actions=pop_mpls:0x0800,goto_table:2"),
                 "in_port=1,mpls,mpls_bos=1", "pop_mpls(eth_type=0x800)", NULL);
-    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,"
-                      "set_field:1.2.3.4->ip_src,output:2"),
-                "in_port=1,mpls,mpls_bos=1", "pop_mpls(eth_type=0x800)", NULL);
-    assert_int_equal(coverage_read("xlate_mpls_needs_recirc"), before + 3);
+    assert_int_equal(coverage_read("xlate_mpls_needs_recirc"), bad + 1);
     /* An Ethernet rewrite needs no L3 header. */
     check_xlate(RULES("mpls,actions=pop_mpls:0x0800,"
                       "mod_dl_src:02:00:00:00:00:09,output:2"),
@@ -1510,8 +1615,9 @@ main(void)
         cmocka_unit_test(test_mpls_rewrites_commit_as_a_masked_set),
         cmocka_unit_test(test_dec_mpls_ttl_at_one_goes_to_controller),
         cmocka_unit_test(test_pop_mpls_then_output_is_cached),
-        cmocka_unit_test(
-            test_pop_mpls_then_table_or_l3_action_stops_translation),
+        cmocka_unit_test(test_pop_mpls_then_table_recirculates_and_resumes),
+        cmocka_unit_test(test_recirc_id_without_state_drops),
+        cmocka_unit_test(test_pop_mpls_freezes_before_l3_actions),
         cmocka_unit_test(test_output_to_port),
         cmocka_unit_test(test_output_to_input_port_is_skipped),
         cmocka_unit_test(test_in_port_action_outputs_to_input_port),
