@@ -163,6 +163,9 @@ bench_storm_established(uint32_t i, uint8_t frame[64], struct match *match)
         match_init_catchall(match);
         match->flow.in_port = BENCH_STORM_RX;
         match->wc.masks.in_port = UINT32_MAX;
+        /* Exact on recirc_id, as every translated megaflow: otherwise the
+         * revalidators replace the flow with one that is. */
+        match->wc.masks.recirc_id = UINT32_MAX;
         match->flow.dl_type = htons(ETH_TYPE_IP);
         match->wc.masks.dl_type = UINT16_MAX;
         match->flow.nw_dst = htonl(nw_dst);
