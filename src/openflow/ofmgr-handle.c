@@ -473,7 +473,7 @@ mp_meters(struct ofconn *c, const struct ofp_multipart_request *req,
         ofp_put_meter_features(&mp->body);
         return;
     }
-    n = ofproto_meter_snapshot(c->mgr->ofproto, req->meter_id, &infos);
+    n = ofproto_meter_snapshot(c->mgr->ofproto, req->id, &infos);
     for (size_t i = 0; i < n; i++) {
         mp_entry(mp);
         if (req->type == OFPMP_METER) {
@@ -489,7 +489,7 @@ static void
 mp_groups(struct ofconn *c, const struct ofp_multipart_request *req,
           struct mp_body *mp)
 {
-    uint32_t id = req->type == OFPMP_GROUP ? req->group_id : GROUP_ID_ALL;
+    uint32_t id = req->type == OFPMP_GROUP ? req->id : GROUP_ID_ALL;
     struct group_info *infos;
     size_t n = ofproto_collect_groups(c->mgr->ofproto, id, &infos);
 

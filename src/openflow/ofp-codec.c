@@ -838,17 +838,12 @@ ofp_decode_multipart_request(const uint8_t *msg, size_t len,
         }
         return 0;
     case OFPMP_GROUP:
-        if (body_len != 8) {
-            return OFPERR_BAD_LEN;
-        }
-        mp->group_id = ofp_get32(body);
-        return 0;
     case OFPMP_METER:
     case OFPMP_METER_CONFIG:
         if (body_len != 8) {
             return OFPERR_BAD_LEN;
         }
-        mp->meter_id = ofp_get32(body);
+        mp->id = ofp_get32(body);
         return 0;
     case OFPMP_GROUP_DESC:
     case OFPMP_GROUP_FEATURES:
@@ -884,13 +879,10 @@ ofp_encode_multipart_request(struct ofpbuf *b, uint32_t xid,
         ofpbuf_put_be32(b, ofp_port_to_wire(mp->port_no));
         ofpbuf_put_zeros(b, 4);
         break;
+    case OFPMP_GROUP:
     case OFPMP_METER:
     case OFPMP_METER_CONFIG:
-        ofpbuf_put_be32(b, mp->meter_id);
-        ofpbuf_put_zeros(b, 4);
-        break;
-    case OFPMP_GROUP:
-        ofpbuf_put_be32(b, mp->group_id);
+        ofpbuf_put_be32(b, mp->id);
         ofpbuf_put_zeros(b, 4);
         break;
     default:

@@ -473,9 +473,10 @@ struct ofp_multipart_request {
      * table, cookie/mask, out_port).  Owned by the caller on success. */
     struct flow_text filter;
     uint32_t out_group;
-    uint32_t port_no;  /* PORT_STATS: flow numbering, OFPP_ANY for all. */
-    uint32_t meter_id; /* METER, METER_CONFIG: OFPM_ALL for all. */
-    uint32_t group_id; /* GROUP: OFPG_ALL for all. */
+    uint32_t port_no; /* PORT_STATS: flow numbering, OFPP_ANY for all. */
+    /* GROUP, METER, METER_CONFIG: the group or meter asked for, OFPG_ALL
+     * or OFPM_ALL for all. */
+    uint32_t id;
 };
 int ofp_decode_multipart_request(const uint8_t *msg, size_t len,
                                  struct ofp_multipart_request *);

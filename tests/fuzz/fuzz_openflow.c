@@ -188,7 +188,7 @@ fuzz_message(const uint8_t *msg, size_t len)
 
         ofp_encode_multipart_request(&b, 1, &mp);
         CHECK(!ofp_decode_multipart_request(b.data, b.size, &mp2));
-        CHECK(mp2.type == mp.type && mp2.meter_id == mp.meter_id);
+        CHECK(mp2.type == mp.type && mp2.id == mp.id);
         flow_text_destroy(&mp2.filter);
         ofpbuf_uninit(&b);
     }
