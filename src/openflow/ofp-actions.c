@@ -546,7 +546,7 @@ inst_check_once(uint16_t ilen, uint16_t want, bool seen)
     if (ilen != want) {
         return OFPERR_BIC_BAD_LEN;
     }
-    return seen ? OFPERR_BIC_UNSUP_INST : 0;
+    return seen ? OFPERR_BIC_DUP_INST : 0;
 }
 
 static int
@@ -617,7 +617,7 @@ decode_write_actions(const uint8_t *p, uint16_t ilen, struct inst_decoder *d)
     int error;
 
     if (d->have_write) {
-        return OFPERR_BIC_UNSUP_INST;
+        return OFPERR_BIC_DUP_INST;
     }
     error = ofp_decode_actions(p + 8, ilen - 8u, &d->write);
     if (error) {
@@ -640,7 +640,7 @@ decode_apply_actions(const uint8_t *p, uint16_t ilen, struct inst_decoder *d,
     int error;
 
     if (d->have_apply) {
-        return OFPERR_BIC_UNSUP_INST;
+        return OFPERR_BIC_DUP_INST;
     }
     error = ofp_decode_actions(p + 8, ilen - 8u, &acts);
     if (error) {

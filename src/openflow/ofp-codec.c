@@ -168,6 +168,7 @@ ofperr_to_string(int error, char buf[64])
         {OFPERR_BIC_UNSUP_INST, "OFPET_BAD_INSTRUCTION/OFPBIC_UNSUP_INST"},
         {OFPERR_BIC_BAD_TABLE_ID, "OFPET_BAD_INSTRUCTION/OFPBIC_BAD_TABLE_ID"},
         {OFPERR_BIC_BAD_LEN, "OFPET_BAD_INSTRUCTION/OFPBIC_BAD_LEN"},
+        {OFPERR_BIC_DUP_INST, "OFPET_BAD_INSTRUCTION/OFPBIC_DUP_INST"},
         {OFPERR_BMC_BAD_TYPE, "OFPET_BAD_MATCH/OFPBMC_BAD_TYPE"},
         {OFPERR_BMC_BAD_LEN, "OFPET_BAD_MATCH/OFPBMC_BAD_LEN"},
         {OFPERR_BMC_BAD_WILDCARDS, "OFPET_BAD_MATCH/OFPBMC_BAD_WILDCARDS"},
@@ -338,8 +339,14 @@ ofp_encode_error(struct ofpbuf *b, uint32_t xid, int error,
 {
     size_t start = ofp_msg_start(b, OFPT_ERROR, xid);
 
-    ofpbuf_put_be16(b, OFPERR_TYPE(error));
-    ofpbuf_put_be16(b, OFPERR_CODE(error));
+    if (OFPERR_TYPE(error) == OFPET_ONF_INTERNAL) {
+        ofpbuf_put_be16(b, 0xffff);
+        ofpbuf_put_be16(b, OFPERR_CODE(error));
+        ofpbuf_put_be32(b, OFP_ONF_EXPERIMENTER);
+    } else {
+        ofpbuf_put_be16(b, OFPERR_TYPE(error));
+        ofpbuf_put_be16(b, OFPERR_CODE(error));
+    }
     if (text) {
         ofpbuf_put(b, text, strlen(text));
     } else if (request) {

@@ -34,11 +34,11 @@
  *    weight, watch port, watch group and actions) and the GROUP,
  *    GROUP_DESC and GROUP_FEATURES multiparts.  OpenFlow 1.3 carries no
  *    selection method: select groups use flowswitch's 5-tuple hash.
- *  - Instructions: apply_actions, write_metadata, goto_table, and
- *    clear_actions when the action set is empty anyway.  write_actions is
- *    decoded and bounds-checked but refused with
- *    OFPET_BAD_INSTRUCTION/OFPBIC_UNSUP_INST: the flow language has no
- *    action set.
+ *  - Instructions: apply_actions, write_actions, clear_actions,
+ *    write_metadata, goto_table and meter, each at most once (a second one
+ *    is OFPBIC_DUP_INST, sent as Open vSwitch sends it over OpenFlow 1.3:
+ *    an ONF experimenter error); experimenter instructions are
+ *    OFPBIC_UNSUP_INST.
  *
  * Encoding.  Encoders append one whole message to a struct ofpbuf and fix
  * up its length; actions are encoded as Open vSwitch 3.1 encodes the same
@@ -193,6 +193,12 @@ enum ofp_port_reason {
  * OFPERR_MAX_TYPE for the value to fit an int (the types OpenFlow 1.3
  * defines, other than OFPET_EXPERIMENTER, are 0 to 13). */
 #define OFPERR_MAX_TYPE 0x7ffe
+/* An Open Networking Foundation experimenter error, carried in OpenFlow
+ * 1.3 as OFPET_EXPERIMENTER (0xffff) with the ONF experimenter id and the
+ * code as exp_type, as Open vSwitch sends the errors OpenFlow 1.4 added. */
+#define OFPET_ONF_INTERNAL 0x7fff
+#define OFPERR_ONF(CODE) OFPERR(OFPET_ONF_INTERNAL, CODE)
+#define OFP_ONF_EXPERIMENTER 0x4f4e4600u
 #define OFPERR(TYPE, CODE) ((int)(((TYPE) << 16) | (CODE)) + 1)
 #define OFPERR_TYPE(E) ((uint16_t)(((E)-1) >> 16))
 #define OFPERR_CODE(E) ((uint16_t)(((E)-1) & 0xffff))
@@ -238,6 +244,7 @@ enum ofp_error_type {
 #define OFPERR_BIC_UNSUP_INST OFPERR(OFPET_BAD_INSTRUCTION, 1)
 #define OFPERR_BIC_BAD_TABLE_ID OFPERR(OFPET_BAD_INSTRUCTION, 2)
 #define OFPERR_BIC_BAD_LEN OFPERR(OFPET_BAD_INSTRUCTION, 7)
+#define OFPERR_BIC_DUP_INST OFPERR_ONF(2600)
 #define OFPERR_BMC_BAD_TYPE OFPERR(OFPET_BAD_MATCH, 0)
 #define OFPERR_BMC_BAD_LEN OFPERR(OFPET_BAD_MATCH, 1)
 #define OFPERR_BMC_BAD_WILDCARDS OFPERR(OFPET_BAD_MATCH, 5)

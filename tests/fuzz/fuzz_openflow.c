@@ -37,7 +37,8 @@ check_error(int error)
 {
     /* An error is a code the ERROR message can carry. */
     CHECK(error > 0);
-    CHECK(OFPERR_TYPE(error) <= 13);
+    CHECK(OFPERR_TYPE(error) <= 13
+          || OFPERR_TYPE(error) == OFPET_ONF_INTERNAL);
 }
 
 static void

@@ -497,6 +497,29 @@ test_errors_decode_any_type_and_code(void **state)
     ofpbuf_uninit(&b);
 }
 
+/* OFPBIC_DUP_INST goes out over OpenFlow 1.3 as Open vSwitch sends it:
+ * OFPET_EXPERIMENTER, exp_type 2600, the ONF experimenter id, then the
+ * start of the request. */
+static void
+test_dup_inst_is_an_onf_experimenter_error(void **state)
+{
+    static const uint8_t want[] = {4,    1,    0,    20,   0,    0,    0,
+                                   9,    0xff, 0xff, 0x0a, 0x28, 0x4f, 0x4e,
+                                   0x46, 0x00, 4,    14,   0,    8};
+    static const uint8_t request[] = {4, 14, 0, 8};
+    struct ofpbuf b = OFPBUF_INITIALIZER;
+    char buf[64];
+
+    (void)state;
+    ofp_encode_error(&b, 9, OFPERR_BIC_DUP_INST, request, sizeof request,
+                     NULL);
+    assert_int_equal(b.size, sizeof want);
+    assert_memory_equal(b.data, want, sizeof want);
+    assert_string_equal(ofperr_to_string(OFPERR_BIC_DUP_INST, buf),
+                        "OFPET_BAD_INSTRUCTION/OFPBIC_DUP_INST");
+    ofpbuf_uninit(&b);
+}
+
 static void
 test_big_multipart_replies_are_split_at_entries(void **state)
 {
@@ -649,7 +672,7 @@ test_unsupported_instructions_and_actions_are_named(void **state)
     ofpacts_destroy(&acts);
     assert_int_equal(
         ofp_decode_instructions(two_writes, sizeof two_writes, &acts),
-        OFPERR_BIC_UNSUP_INST);
+        OFPERR_BIC_DUP_INST);
     ofpacts_destroy(&acts);
     assert_int_equal(
         ofp_decode_instructions(experimenter, sizeof experimenter, &acts),
@@ -1020,6 +1043,7 @@ main(void)
         cmocka_unit_test(test_no_vlan_match_becomes_vlan_vid_none),
         cmocka_unit_test(test_hello_negotiates_1_3_or_refuses),
         cmocka_unit_test(test_errors_decode_any_type_and_code),
+        cmocka_unit_test(test_dup_inst_is_an_onf_experimenter_error),
         cmocka_unit_test(test_big_multipart_replies_are_split_at_entries),
         cmocka_unit_test(test_packet_in_round_trips),
         cmocka_unit_test(test_group_mod_round_trips),
