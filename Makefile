@@ -56,7 +56,7 @@ build-fuzz/build.ninja:
 
 fuzz-build: setup build-fuzz/build.ninja
 	@meson setup --reconfigure build-fuzz >/dev/null
-	@ninja -C build-fuzz $(addprefix tests/fuzz/,$(FUZZERS))
+	@ninja --quiet -C build-fuzz $(addprefix tests/fuzz/,$(FUZZERS))
 
 fuzz: fuzz-build
 	@set -e; total=0; for f in $(FUZZERS); do \

@@ -624,8 +624,9 @@ cmd_dump_tables(struct daemon *d, struct control_conn *conn, int argc,
 
 /* A group given as text reaches the bridge as `ovs-ofctl -O OpenFlow13
  * add-group` carries it (mod_dl_src becomes set_field...), so that
- * dump-groups prints what ovs-ofctl prints for Open vSwitch.  Returns 0
- * or an OpenFlow error. */
+ * dump-groups prints what ovs-ofctl prints for Open vSwitch; all but its
+ * selection method, which OpenFlow 1.3 cannot carry and the text can
+ * (group.h).  Returns 0 or an OpenFlow error. */
 static int
 group_mod_as_openflow13(struct group_mod *gm)
 {
@@ -637,6 +638,9 @@ group_mod_as_openflow13(struct group_mod *gm)
     error = ofp_decode_group_mod(b.data, b.size, &carried);
     ofpbuf_uninit(&b);
     if (!error) {
+        group_selection_destroy(&carried.selection);
+        carried.selection = gm->selection;
+        memset(&gm->selection, 0, sizeof gm->selection);
         group_mod_destroy(gm);
         *gm = carried;
     }

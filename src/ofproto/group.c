@@ -46,6 +46,26 @@ group_mod_destroy(struct group_mod *gm)
     free(gm->buckets);
     gm->buckets = NULL;
     gm->n_buckets = gm->allocated_buckets = 0;
+    group_selection_destroy(&gm->selection);
+}
+
+void
+group_selection_clone(struct group_selection *dst,
+                      const struct group_selection *src)
+{
+    *dst = *src;
+    dst->fields = NULL;
+    if (src->n_fields) {
+        dst->fields = xcalloc(src->n_fields, sizeof *dst->fields);
+        memcpy(dst->fields, src->fields, src->n_fields * sizeof *dst->fields);
+    }
+}
+
+void
+group_selection_destroy(struct group_selection *sel)
+{
+    free(sel->fields);
+    memset(sel, 0, sizeof *sel);
 }
 
 struct group_bucket *
@@ -97,6 +117,14 @@ group_type_name(uint8_t type)
 static int
 group_mod_check_text(struct group_mod *gm, bool weight_given, char **errorp)
 {
+    const struct group_selection *sel = &gm->selection;
+
+    if (gm->type != GROUP_TYPE_SELECT && (sel->hash || sel->param)) {
+        *errorp = xasprintf("group: selection_method is only for select "
+                            "groups (group %" PRIu32 " is %s)",
+                            gm->group_id, group_type_name(gm->type));
+        return EINVAL;
+    }
     if (gm->type != GROUP_TYPE_SELECT) {
         if (weight_given) {
             *errorp = xstrdup("group: only select groups can have bucket "
@@ -310,7 +338,153 @@ parse_group_type(const char *value, uint8_t *typep, char **errorp)
     return EINVAL;
 }
 
-/* One KEY=VALUE of the part before the buckets. */
+/* Open vSwitch's meta-field order (MFF_*), in which a selection method's
+ * fields are kept, hashed and printed. */
+static unsigned int
+field_ovs_rank(enum field_id id)
+{
+    static const enum field_id order[] = {
+        FIELD_TUN_ID,      FIELD_METADATA,    FIELD_IN_PORT,
+        FIELD_REG0,        FIELD_REG1,        FIELD_REG2,
+        FIELD_REG3,        FIELD_REG4,        FIELD_REG5,
+        FIELD_REG6,        FIELD_REG7,        FIELD_ETH_SRC,
+        FIELD_ETH_DST,     FIELD_ETH_TYPE,    FIELD_VLAN_TCI,
+        FIELD_DL_VLAN,     FIELD_VLAN_VID,    FIELD_DL_VLAN_PCP,
+        FIELD_VLAN_PCP,    FIELD_MPLS_LABEL,  FIELD_MPLS_TC,
+        FIELD_MPLS_BOS,    FIELD_MPLS_TTL,    FIELD_IP_SRC,
+        FIELD_IP_DST,      FIELD_IPV6_SRC,    FIELD_IPV6_DST,
+        FIELD_IPV6_LABEL,  FIELD_NW_PROTO,    FIELD_NW_TOS,
+        FIELD_IP_DSCP,     FIELD_NW_ECN,      FIELD_NW_TTL,
+        FIELD_IP_FRAG,     FIELD_ARP_OP,      FIELD_ARP_SPA,
+        FIELD_ARP_TPA,     FIELD_ARP_SHA,     FIELD_ARP_THA,
+        FIELD_TCP_SRC,     FIELD_TCP_DST,     FIELD_TCP_FLAGS,
+        FIELD_UDP_SRC,     FIELD_UDP_DST,     FIELD_SCTP_SRC,
+        FIELD_SCTP_DST,    FIELD_ICMP_TYPE,   FIELD_ICMP_CODE,
+        FIELD_ICMPV6_TYPE, FIELD_ICMPV6_CODE, FIELD_ND_TARGET,
+        FIELD_ND_SLL,      FIELD_ND_TLL,
+    };
+
+    for (unsigned int i = 0; i < ARRAY_SIZE(order); i++) {
+        if (order[i] == id) {
+            return i;
+        }
+    }
+    return ARRAY_SIZE(order); /* tp_src and tp_dst never get here. */
+}
+
+/* One "NAME" or "NAME=MASK" of fields(...), put in its place in the
+ * Open vSwitch order. */
+static int
+parse_hash_field(const char *tok, struct group_selection *sel, char **errorp)
+{
+    const char *eq = strchr(tok, '=');
+    char *name = eq ? xmemdup0(tok, (size_t)(eq - tok)) : xstrdup(tok);
+    const struct field *f = field_from_name(name);
+    struct group_hash_field hf;
+    union field_value mask;
+    size_t at;
+    int error = EINVAL;
+
+    if (f && (f->id == FIELD_TP_SRC || f->id == FIELD_TP_DST)) {
+        /* Open vSwitch's tp_src is tcp_src, TCP only. */
+        f = field_from_id(f->id == FIELD_TP_SRC ? FIELD_TCP_SRC
+                                                : FIELD_TCP_DST);
+    }
+    if (!f) {
+        *errorp = xasprintf("group: unknown field \"%s\" in fields "
+                            "(expected a match field such as ip_src)",
+                            name);
+        goto out;
+    }
+    memset(&hf, 0, sizeof hf);
+    hf.id = f->id;
+    if (!eq) {
+        field_all_ones(f, &hf.mask);
+    } else if (field_parse_value(f, eq + 1, tok, &hf.mask, &mask, errorp)) {
+        char *inner = *errorp;
+
+        *errorp = xasprintf("group: bad mask in fields: %s", inner);
+        free(inner);
+        goto out;
+    } else if (!field_value_is_all_ones(f, &mask)) {
+        *errorp = xasprintf("group: \"%s\" has a mask of its own (in "
+                            "fields the value is the mask)",
+                            tok);
+        goto out;
+    } else if (field_value_is_zero(f, &hf.mask)) {
+        *errorp = xasprintf("group: \"%s\" hashes no bit (a mask in "
+                            "fields must not be all zeros)",
+                            tok);
+        goto out;
+    } else if (!f->maskable && !field_value_is_all_ones(f, &hf.mask)) {
+        *errorp = xasprintf("group: \"%s\": %s takes no mask but all "
+                            "ones",
+                            tok, f->name);
+        goto out;
+    }
+    for (at = 0; at < sel->n_fields; at++) {
+        if (sel->fields[at].id == f->id) {
+            *errorp = xasprintf("group: %s is in fields twice", f->name);
+            goto out;
+        }
+        if (field_ovs_rank(sel->fields[at].id) > field_ovs_rank(f->id)) {
+            break;
+        }
+    }
+    sel->fields =
+        xrealloc(sel->fields, (sel->n_fields + 1) * sizeof *sel->fields);
+    memmove(&sel->fields[at + 1], &sel->fields[at],
+            (sel->n_fields - at) * sizeof *sel->fields);
+    sel->fields[at] = hf;
+    sel->n_fields++;
+    error = 0;
+out:
+    free(name);
+    return error;
+}
+
+/* The list inside fields(...) or after fields=. */
+static int
+parse_hash_fields(const char *value, struct group_selection *sel,
+                  char **errorp)
+{
+    char *list = xstrdup(value);
+    char *save = NULL;
+    int error = 0;
+
+    if (sel->n_fields) {
+        *errorp = xstrdup("group: fields given twice");
+        error = EINVAL;
+    }
+    for (char *tok = strtok_r(list, ",", &save); tok && !error;
+         tok = strtok_r(NULL, ",", &save)) {
+        error = parse_hash_field(tok, sel, errorp);
+    }
+    free(list);
+    return error;
+}
+
+static int
+parse_selection_method(const char *value, struct group_selection *sel,
+                       char **errorp)
+{
+    if (!strcmp(value, "hash")) {
+        sel->hash = true;
+        return 0;
+    }
+    if (!strcmp(value, "dp_hash")) {
+        *errorp = xstrdup("group: selection_method=dp_hash is not supported "
+                          "(flowswitch selects a bucket in translation, not "
+                          "in the datapath: use hash or the default)");
+    } else {
+        *errorp = xasprintf("group: selection_method \"%s\" is not "
+                            "supported (expected hash)",
+                            value);
+    }
+    return EINVAL;
+}
+
+/* One KEY=VALUE (or fields(VALUE)) of the part before the buckets. */
 static int
 parse_group_field(const char *key, const char *value, struct group_mod *gm,
                   char **errorp)
@@ -324,47 +498,117 @@ parse_group_field(const char *key, const char *value, struct group_mod *gm,
                          errorp);
     } else if (!strcasecmp(key, "type")) {
         return parse_group_type(value, &gm->type, errorp);
-    } else if (!strcasecmp(key, "selection_method")
-               || !strcasecmp(key, "selection_method_param")
-               || !strncasecmp(key, "fields", 6)) {
-        *errorp = xasprintf("group: \"%s\" is not supported (select groups "
-                            "hash the 5-tuple; OpenFlow 1.3 carries no "
-                            "selection method)",
-                            key);
+    } else if (gm->command == GROUP_MOD_DELETE
+               && (!strcmp(key, "selection_method")
+                   || !strcmp(key, "selection_method_param")
+                   || !strcmp(key, "fields"))) {
+        *errorp = xasprintf("group: %s is not needed to delete a group", key);
         return EINVAL;
+    } else if (!strcmp(key, "selection_method")) {
+        return parse_selection_method(value, &gm->selection, errorp);
+    } else if (!strcmp(key, "selection_method_param")) {
+        if (!field_parse_uint(value, UINT64_MAX, &gm->selection.param)) {
+            *errorp = xasprintf("group: bad selection_method_param \"%s\" "
+                                "(expected an unsigned 64-bit integer)",
+                                value);
+            return EINVAL;
+        }
+        return 0;
+    } else if (!strcmp(key, "fields")) {
+        return parse_hash_fields(value, &gm->selection, errorp);
     }
     *errorp = xasprintf("group: unknown field \"%s\" (expected group_id, "
-                        "type or bucket)",
+                        "type, selection_method, selection_method_param, "
+                        "fields or bucket)",
                         key);
     return EINVAL;
 }
 
-/* Parses "group_id=N,type=T" in 's[0..n)'; sets '*seen_id'. */
+/* The end of the comma-separated item that starts at 's[i]' in
+ * 's[0..n)': the next comma outside parentheses, or 'n'. */
+static size_t
+head_item_end(const char *s, size_t i, size_t n)
+{
+    int depth = 0;
+
+    for (; i < n; i++) {
+        if (s[i] == '(') {
+            depth++;
+        } else if (s[i] == ')') {
+            depth -= depth > 0;
+        } else if (s[i] == ',' && !depth) {
+            break;
+        }
+    }
+    return i;
+}
+
+/* One item of the head: "KEY=VALUE" or "KEY(VALUE)". */
+static int
+parse_head_item(char *item, struct group_mod *gm, bool *seen_id, char **errorp)
+{
+    size_t klen = strcspn(item, "=(");
+    char *value = item + klen;
+
+    if (!*value) {
+        *errorp = xasprintf("group: \"%s\" has no value (expected "
+                            "KEY=VALUE)",
+                            item);
+        return EINVAL;
+    }
+    if (*value == '(') {
+        size_t vlen = strlen(value);
+
+        if (value[vlen - 1] != ')') {
+            *errorp = xasprintf("group: \"%s\" lacks its closing "
+                                "parenthesis",
+                                item);
+            return EINVAL;
+        }
+        value[vlen - 1] = '\0';
+    }
+    *value++ = '\0';
+    *seen_id |= !strcasecmp(item, "group_id");
+    return parse_group_field(item, value, gm, errorp);
+}
+
+/* Parses "group_id=N,type=T,..." in 's[0..n)'; sets '*seen_id'. */
 static int
 parse_group_head(const char *s, size_t n, struct group_mod *gm, bool *seen_id,
                  char **errorp)
 {
-    char *head = xmemdup0(s, n);
-    char *save = NULL;
     int error = 0;
 
-    for (char *tok = strtok_r(head, ",", &save); tok && !error;
-         tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
+    for (size_t i = 0; i < n && !error;) {
+        size_t end = head_item_end(s, i, n);
+        char *item = xmemdup0(s + i, end - i);
 
-        if (!eq) {
-            *errorp = xasprintf("group: \"%s\" has no value (expected "
-                                "KEY=VALUE)",
-                                tok);
-            error = EINVAL;
-            break;
+        if (*item) {
+            error = parse_head_item(item, gm, seen_id, errorp);
         }
-        *eq = '\0';
-        *seen_id |= !strcasecmp(tok, "group_id");
-        error = parse_group_field(tok, eq + 1, gm, errorp);
+        free(item);
+        i = end + 1;
     }
-    free(head);
     return error;
+}
+
+/* What Open vSwitch refuses of a selection method (ovs-ofctl and the
+ * switch). */
+static int
+check_selection_text(const struct group_mod *gm, char **errorp)
+{
+    const struct group_selection *sel = &gm->selection;
+
+    if (sel->n_fields && !sel->hash) {
+        *errorp = xstrdup("group: fields need \"selection_method=hash\"");
+        return EINVAL;
+    }
+    if (sel->param && !sel->hash) {
+        *errorp = xstrdup("group: selection_method_param needs "
+                          "\"selection_method\"");
+        return EINVAL;
+    }
+    return 0;
 }
 
 int
@@ -401,6 +645,9 @@ group_mod_parse(const char *text, enum group_mod_command command,
         error = EINVAL;
     }
     if (!error && command != GROUP_MOD_DELETE) {
+        error = check_selection_text(gm, errorp);
+    }
+    if (!error && command != GROUP_MOD_DELETE) {
         error = group_mod_check_text(gm, weight_given, errorp);
     }
     return error;
@@ -428,6 +675,13 @@ group_mod_check(const struct group_mod *gm, char **errorp)
                             "indirect or ff)",
                             gm->type);
         return GROUP_ERR_BAD_TYPE;
+    }
+    if (gm->type != GROUP_TYPE_SELECT
+        && (gm->selection.hash || gm->selection.n_fields)) {
+        *errorp = xasprintf("group: %s group %" PRIu32 " has a selection "
+                            "method (only select groups select)",
+                            group_type_name(gm->type), gm->group_id);
+        return GROUP_ERR_INVALID_GROUP;
     }
     if (gm->type == GROUP_TYPE_INDIRECT && gm->n_buckets != 1) {
         *errorp = xasprintf("group: indirect group %" PRIu32 " has %zu "
@@ -468,6 +722,7 @@ ofgroup_create(const struct group_mod *gm, uint64_t now)
     g->created = now;
     g->refcnt = 1;
     g->n_buckets = gm->n_buckets;
+    group_selection_clone(&g->selection, &gm->selection);
     for (size_t i = 0; i < gm->n_buckets; i++) {
         struct group_bucket *b = &g->buckets[i].b;
 
@@ -493,6 +748,7 @@ ofgroup_unref(struct ofgroup *g)
             ofpacts_destroy(&g->buckets[i].b.ofpacts);
             ofpacts_destroy(&g->buckets[i].run);
         }
+        group_selection_destroy(&g->selection);
         free(g);
     }
 }
@@ -686,6 +942,7 @@ group_info_fill(const struct ofgroup *g, uint64_t now, struct group_info *gi)
     group_mod_init(&gi->desc, GROUP_MOD_ADD);
     gi->desc.group_id = g->group_id;
     gi->desc.type = g->type;
+    group_selection_clone(&gi->desc.selection, &g->selection);
     gi->duration_ms = now > g->created ? now - g->created : 0;
     gi->n_packets = atomic_load_relaxed(&g->n_packets);
     gi->n_bytes = atomic_load_relaxed(&g->n_bytes);
@@ -754,6 +1011,35 @@ group_format_bucket(const struct group_bucket *b, uint8_t type, struct ds *s)
     ofpacts_format(&b->ofpacts, s);
 }
 
+/* As Open vSwitch prints it: one field as "fields=NAME", more in
+ * parentheses, a mask after '=' when it is not all ones. */
+static void
+group_format_selection(const struct group_selection *sel, struct ds *s)
+{
+    if (!sel->hash) {
+        return;
+    }
+    ds_put_cstr(s, ",selection_method=hash");
+    if (sel->param) {
+        ds_put_format(s, ",selection_method_param=%" PRIu64, sel->param);
+    }
+    if (sel->n_fields) {
+        ds_put_cstr(s, sel->n_fields == 1 ? ",fields=" : ",fields(");
+    }
+    for (size_t i = 0; i < sel->n_fields; i++) {
+        const struct field *f = field_from_id(sel->fields[i].id);
+
+        ds_put_format(s, "%s%s", i ? "," : "", f->name);
+        if (!field_value_is_all_ones(f, &sel->fields[i].mask)) {
+            ds_put_char(s, '=');
+            field_format_value(f, &sel->fields[i].mask, NULL, s);
+        }
+    }
+    if (sel->n_fields > 1) {
+        ds_put_char(s, ')');
+    }
+}
+
 void
 group_format(const struct group_mod *gm, struct ds *s)
 {
@@ -765,6 +1051,7 @@ group_format(const struct group_mod *gm, struct ds *s)
     } else {
         ds_put_format(s, "%u", gm->type);
     }
+    group_format_selection(&gm->selection, s);
     for (size_t i = 0; i < gm->n_buckets; i++) {
         group_format_bucket(&gm->buckets[i], gm->type, s);
     }

@@ -7,7 +7,8 @@
  * (fast failover).  The types:
  *   all       every bucket, each on the packet as it entered the group;
  *   select    one bucket chosen by a hash of the packet's 5-tuple
- *             (xlate.c), in proportion to the weights of the live buckets;
+ *             (xlate.c), or of the fields a selection_method=hash names,
+ *             in proportion to the weights of the buckets;
  *   indirect  its one bucket;
  *   ff        the first live bucket: its watch port exists, is not
  *             administratively down and has its link (ofproto_port_set_live),
@@ -31,8 +32,16 @@
  * bucket=weight:20,actions=output:3"; bucket properties weight:N,
  * watch_port:PORT, watch_group:N, bucket_id:N (accepted, not kept, as in
  * OpenFlow 1.3), then "actions=" and an action list (or the action list
- * alone).  selection_method and fields are refused: OpenFlow 1.3 cannot
- * carry them and flowswitch implements only the default hash.
+ * alone).  A select group may say how it selects, as Open vSwitch's
+ * OpenFlow 1.5 syntax does: "selection_method=hash", an optional
+ * "selection_method_param=N" (the hash basis) and "fields(ip_src,
+ * tcp_dst=0xff00)" or "fields=ip_src": the packet fields hashed, each with
+ * a mask (all ones when none is given), kept and printed in Open
+ * vSwitch's field order.  "hash" without fields is the default hash, as in
+ * Open vSwitch; "dp_hash" is refused (flowswitch selects in translation,
+ * not in the datapath).  OpenFlow 1.3 cannot carry a selection method: it
+ * reaches a group only through the control socket, and GROUP_DESC replies
+ * leave it out, as Open vSwitch's do over OpenFlow 1.3.
  *
  * The table.  A bridge's groups are an immutable snapshot, sorted by id,
  * replaced whole by each group-mod (the number of groups is what a
@@ -50,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flow/field.h"
 #include "flow/ofpact.h"
 
 struct ds;
@@ -91,12 +101,29 @@ struct group_bucket {
     struct ofpacts ofpacts;
 };
 
+/* One field a selection_method=hash hashes, under its mask. */
+struct group_hash_field {
+    enum field_id id;
+    union field_value mask; /* Not all zeros. */
+};
+
+/* How a select group selects: the default hash, or selection_method=hash
+ * over 'fields' (none: the default hash), in Open vSwitch's field order,
+ * with 'param' as the basis. */
+struct group_selection {
+    bool hash; /* selection_method=hash given. */
+    uint64_t param;
+    struct group_hash_field *fields;
+    size_t n_fields;
+};
+
 struct group_mod {
     enum group_mod_command command;
     uint32_t group_id;
     uint8_t type; /* enum group_type, or what the wire said. */
     struct group_bucket *buckets;
     size_t n_buckets, allocated_buckets;
+    struct group_selection selection; /* Owned. */
 };
 
 void group_mod_init(struct group_mod *, enum group_mod_command);
@@ -117,6 +144,11 @@ enum group_error group_mod_check(const struct group_mod *, char **errorp);
 /* Whether an action of 'ofpacts' is group:ID for an ID in 'ids[0..n)'. */
 bool group_ofpacts_use(const struct ofpacts *, const uint32_t *ids, size_t n);
 
+/* Copies 'src' into 'dst' (which owns nothing yet). */
+void group_selection_clone(struct group_selection *dst,
+                           const struct group_selection *src);
+void group_selection_destroy(struct group_selection *);
+
 /* "all", "select", "indirect", "ff", or NULL. */
 const char *group_type_name(uint8_t type);
 
@@ -132,6 +164,7 @@ struct ofgroup {
     uint32_t refcnt;  /* Atomic. */
     uint32_t total_weight;
     uint64_t n_packets, n_bytes; /* Atomic. */
+    struct group_selection selection;
     size_t n_buckets;
     struct ofgroup_bucket {
         struct group_bucket b; /* As written (what dumps print). */

@@ -1763,6 +1763,38 @@ xlate_select_hash(struct xctx *ctx)
     return hash_finish(h, 16);
 }
 
+/* The hash of a selection_method=hash group: each of its fields whose
+ * prerequisites the packet meets (Open vSwitch's: an action's, except
+ * that VLAN fields read as 0 without a tag), under its mask, in Open
+ * vSwitch's field order, from the basis 'sel->param'.  Un-wildcards the
+ * prerequisites and exactly the masked bits. */
+static uint32_t
+xlate_select_hash_fields(struct xctx *ctx, const struct group_selection *sel)
+{
+    uint32_t h = hash_add64(0, sel->param);
+
+    for (size_t i = 0; i < sel->n_fields; i++) {
+        const struct group_hash_field *hf = &sel->fields[i];
+        const struct field *f = field_from_id(hf->id);
+        enum field_prereq prereq =
+            f->prereq == FIELD_PREREQ_VLAN ? FIELD_PREREQ_NONE : f->prereq;
+        union field_value v, wc;
+
+        if (!xlate_prereq_ok(ctx, prereq)) {
+            continue;
+        }
+        field_get_flow(f, &ctx->flow, &v);
+        field_value_and(f, &v, &v, &hf->mask);
+        h = hash_bytes(&v, f->n_bytes, h);
+        field_get_flow(f, &ctx->wc->masks, &wc);
+        for (size_t j = 0; j < f->n_bytes; j++) {
+            wc.b[j] |= hf->mask.b[j];
+        }
+        field_set_flow(f, &wc, &ctx->wc->masks);
+    }
+    return hash_finish(h, 8);
+}
+
 /* A select group's bucket: live buckets with a weight share the hash
  * space in proportion to their weights.  Hashes only when there is a
  * choice, so that a group with one usable bucket keeps megaflows wide. */
@@ -1782,7 +1814,11 @@ xlate_select_bucket(struct xctx *ctx, const struct ofgroup *g)
     if (n_usable <= 1) {
         return only;
     }
-    point = (uint64_t)xlate_select_hash(ctx) * total >> 32;
+    point = (uint64_t)(g->selection.n_fields
+                           ? xlate_select_hash_fields(ctx, &g->selection)
+                           : xlate_select_hash(ctx))
+                * total
+            >> 32;
     for (size_t i = 0; i < g->n_buckets; i++) {
         if (point < g->buckets[i].b.weight) {
             return i;

@@ -5,7 +5,9 @@
  * leave an empty flow behind, or succeed, in which case the canonical text
  * (dump style, the one that parses back) must parse again into an equal
  * flow and format to the same text.  The match and action parsers are
- * run alone on the input too, with the same round-trip invariant.  Any
+ * run alone on the input too, with the same round-trip invariant, and so
+ * is the group-mod parser (ofproto/group.h: ovs-ofctl's add-group text,
+ * selection methods included), whose errors start "group: ".  Any
  * violation aborts.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
@@ -23,6 +25,7 @@
 #include "flow/flow-text.h"
 #include "flow/ofpact.h"
 #include "lib/dynamic-string.h"
+#include "ofproto/group.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -137,6 +140,40 @@ check_actions(const char *s)
     ds_destroy(&text2);
 }
 
+static void
+check_group(const char *s, enum group_mod_command command)
+{
+    struct ds text = DS_EMPTY_INITIALIZER, text2 = DS_EMPTY_INITIALIZER;
+    struct group_mod gm, back;
+    char *error = NULL;
+
+    if (group_mod_parse(s, command, &gm, &error)) {
+        CHECK(error != NULL, s);
+        CHECK(!strncmp(error, "group: ", 7), s);
+        CHECK(strchr(s, '\n') || !strchr(error, '\n'), s);
+        free(error);
+        group_mod_destroy(&gm);
+        return;
+    }
+    CHECK(error == NULL, s);
+    group_format(&gm, &text);
+    if (group_mod_parse(ds_cstr(&text), command, &back, &error)) {
+        fprintf(stderr, "canonical group refused: %s\n  text: \"%s\"\n", error,
+                ds_cstr(&text));
+        CHECK(!"canonical group parses", s);
+    }
+    group_format(&back, &text2);
+    if (strcmp(ds_cstr(&text), ds_cstr(&text2))) {
+        fprintf(stderr, "  text:  \"%s\"\n  again: \"%s\"\n", ds_cstr(&text),
+                ds_cstr(&text2));
+        CHECK(!"the canonical group formats the same", s);
+    }
+    group_mod_destroy(&gm);
+    group_mod_destroy(&back);
+    ds_destroy(&text);
+    ds_destroy(&text2);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -158,6 +195,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_match(s);
     check_actions(s);
+    check_group(s, GROUP_MOD_ADD);
+    check_group(s, GROUP_MOD_DELETE);
     free(s);
     return 0;
 }

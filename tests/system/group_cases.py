@@ -7,7 +7,11 @@ add-flows file's lines, and the frames sent into port 1 of a switch with
 ports 1, 2 and 3 (port 9 does not exist, so a fast-failover bucket that
 watches it is dead).  The bucket a select group picks depends on the
 switch's hash function, which is not Open vSwitch's: the select cases are
-those where no hash can matter (one bucket with a weight).
+those where no hash can matter (one bucket with a weight), and the
+hash_fields cases (selection_method=hash, which ovs-ofctl sends over
+OpenFlow 1.5 and flowswitch takes as text), where the packets must all
+leave, once each, on one bucket or the other, through as many megaflows
+as Open vSwitch uses (both un-wildcard exactly the hashed fields).
 """
 
 from scapy.layers.inet import IP, TCP, UDP
@@ -69,6 +73,18 @@ CASES = [
     # A bucket's actions run as an action set (OpenFlow 1.3 §5.6.1), as
     # Open vSwitch runs them: the rewrite before the output whatever the
     # order written, and of two outputs only the last.
+    ("hash_fields_dst_prefix",
+     ["group_id=7,type=select,selection_method=hash,"
+      "fields(ip_dst=255.255.255.0),bucket=actions=output:2,"
+      "bucket=actions=output:3"],
+     ["in_port=1,actions=group:7"],
+     MIXED + [udp(1000, dst="10.0.7.1"), udp(1002, dst="10.0.7.200")]),
+    ("hash_fields_l4_port",
+     ["group_id=7,type=select,selection_method=hash,"
+      "selection_method_param=99,fields(nw_proto,tcp_dst),"
+      "bucket=actions=output:2,bucket=actions=output:3"],
+     ["in_port=1,actions=group:7"],
+     MIXED + [tcp(2002, 443), udp(1003, 443)]),
     ("bucket_runs_as_an_action_set",
      ["group_id=6,type=all,bucket=actions=output:2,"
       "mod_dl_src:02:00:00:00:00:bb,bucket=actions=output:2,output:3"],

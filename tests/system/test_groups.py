@@ -174,6 +174,35 @@ def test_control_socket_group_commands(switch):
     assert d.ctl("dump-groups") == ""
 
 
+def test_selection_method_through_the_control_socket(switch):
+    """selection_method=hash reaches the bridge from the text, prints as
+    ovs-ofctl -O OpenFlow15 printed it for Open vSwitch 3.1, and is left
+    out of an OpenFlow 1.3 GROUP_DESC as Open vSwitch leaves it out; a
+    refused method changes nothing."""
+    d, target = switch
+    d.ctl("del-groups")
+    d.ctl("add-group", "group_id=3,type=select,selection_method=hash,"
+          "selection_method_param=7,fields(tcp_src=0xff00,ip_dst=255.255.0.0),"
+          "bucket=output:1,bucket=output:2")
+    assert d.ctl("dump-groups") == (
+        " group_id=3,type=select,selection_method=hash,"
+        "selection_method_param=7,fields(ip_dst=255.255.0.0,tcp_src=65280),"
+        "bucket=actions=output:1,bucket=actions=output:2\n")
+    assert body(ofctl(target, "dump-groups").stdout) == (
+        " group_id=3,type=select,bucket=actions=output:1,"
+        "bucket=actions=output:2\n")
+    res = d.ctl_run("add-group", "group_id=4,type=select,"
+                    "selection_method=dp_hash,bucket=output:1", check=False)
+    assert res.returncode != 0
+    assert "selection_method=dp_hash is not supported" in res.stderr
+    res = d.ctl_run("mod-group", "group_id=3,type=all,selection_method=hash,"
+                    "bucket=output:1", check=False)
+    assert "only for select groups" in res.stderr
+    assert "group_id=4" not in d.ctl("dump-groups")
+    assert "selection_method_param=7" in d.ctl("dump-groups")
+    d.ctl("del-groups")
+
+
 # ---- The wire: group-mods read back as written ----------------------------
 
 GROUP_MOD, MULTIPART_REQUEST, MULTIPART_REPLY = 15, 18, 19

@@ -175,6 +175,39 @@ test_group_text_prints_as_ovs_ofctl(void **state)
          "group_id=32,type=select,bucket=weight:0,actions=output:2"},
         {"group_id=5,type=all,bucket=actions=group:99",
          "group_id=5,type=all,bucket=actions=group:99"},
+        /* Selection methods: what ovs-ofctl -O OpenFlow15 dump-groups
+         * printed (Open vSwitch's field order and names). */
+        {"group_id=1,type=select,selection_method=hash,fields(nw_proto,"
+         "nw_src,eth_dst,tcp_dst,ipv6_dst,vlan_tci),bucket=output:1",
+         "group_id=1,type=select,selection_method=hash,fields(eth_dst,"
+         "vlan_tci,ip_src,ipv6_dst,nw_proto,tcp_dst),bucket=actions="
+         "output:1"},
+        {"group_id=2,type=select,selection_method=hash,fields=dl_src,"
+         "bucket=output:1",
+         "group_id=2,type=select,selection_method=hash,fields=eth_src,"
+         "bucket=actions=output:1"},
+        {"group_id=3,type=select,selection_method=hash,"
+         "selection_method_param=7,fields(ip_dst=255.255.0.0,"
+         "tcp_src=0xff00),bucket=output:1",
+         "group_id=3,type=select,selection_method=hash,"
+         "selection_method_param=7,fields(ip_dst=255.255.0.0,"
+         "tcp_src=65280),bucket=actions=output:1"},
+        {"group_id=4,type=select,selection_method=hash,bucket=output:1",
+         "group_id=4,type=select,selection_method=hash,bucket=actions="
+         "output:1"},
+        {"group_id=14,type=select,selection_method=hash,"
+         "fields(ip_src=255.0.255.0),bucket=output:1",
+         "group_id=14,type=select,selection_method=hash,"
+         "fields=ip_src=255.0.255.0,bucket=actions=output:1"},
+        {"group_id=15,type=select,selection_method=hash,fields(in_port,"
+         "metadata,reg0,tcp_flags,mpls_label,nw_ttl),bucket=output:1",
+         "group_id=15,type=select,selection_method=hash,fields(metadata,"
+         "in_port,reg0,mpls_label,nw_ttl,tcp_flags),bucket=actions="
+         "output:1"},
+        {"group_id=16,type=select,selection_method=hash,fields(tp_dst),"
+         "bucket=output:1",
+         "group_id=16,type=select,selection_method=hash,fields=tcp_dst,"
+         "bucket=actions=output:1"},
     };
 
     (void)state;
@@ -201,7 +234,28 @@ test_group_text_refusals(void **state)
         "group_id=1,type=all,bucket=weight:5,actions=output:2",
         "group_id=1,type=ff,bucket=actions=output:2",
         "group_id=1,type=indirect,bucket=output:2,bucket=output:3",
-        "group_id=1,type=select,selection_method=hash,bucket=output:2",
+        /* ovs-ofctl refuses these; the switch refuses foo and a method
+         * on an all group; dp_hash is what flowswitch lacks. */
+        "group_id=9,type=select,fields=ip_src,bucket=output:1",
+        "group_id=10,type=select,selection_method=hash,"
+        "fields(ip_src=0.0.0.0),bucket=output:1",
+        "group_id=11,type=select,selection_method=hash,"
+        "fields(ip_src,ip_src),bucket=output:1",
+        "group_id=11,type=select,selection_method=hash,"
+        "fields(nw_src,ip_src),bucket=output:1",
+        "group_id=12,type=select,selection_method=hash,fields(foo),"
+        "bucket=output:1",
+        "group_id=13,type=select,selection_method_param=5,bucket=output:1",
+        "group_id=7,type=all,selection_method=hash,fields=ip_src,"
+        "bucket=output:1",
+        "group_id=8,type=select,selection_method=foo,bucket=output:1",
+        "group_id=5,type=select,selection_method=dp_hash,bucket=output:1",
+        "group_id=5,type=select,selection_method=hash,"
+        "fields(ip_src=10.0.0.0/8),bucket=output:1",
+        "group_id=5,type=select,selection_method=hash,fields(ip_src,"
+        "bucket=output:1",
+        "group_id=5,type=select,selection_method=hash,"
+        "selection_method_param=x,bucket=output:1",
         "group_id=1,type=fancy",
         "type=all,bucket=output:2",
         "group_id=1,type=all,bucket=output:2,nonsense:1",
@@ -455,6 +509,48 @@ test_select_unwildcards_only_what_it_hashes(void **state)
                    "dl_dst=00:00:00:00:00:02");
     assert_string_equal(r.megaflow, "arp,in_port=2,dl_src=00:00:00:00:00:01,"
                                     "dl_dst=00:00:00:00:00:02");
+    ofproto_destroy(ofp);
+}
+
+/* selection_method=hash un-wildcards exactly the masked bits of its
+ * fields (and their prerequisites), skips a field whose prerequisites
+ * the packet lacks, and picks by those bits alone. */
+static void
+test_select_hash_fields_unwildcard_their_masks(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    unsigned int to3 = 0;
+    struct traced r;
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=select,selection_method=hash,"
+                   "fields(ip_dst=255.255.255.0,tcp_dst),bucket=output:2,"
+                   "bucket=output:3");
+    add_flow(ofp, "in_port=1,actions=group:1");
+    r = trace(ofp, "in_port=1,tcp,nw_src=10.0.0.1,nw_dst=10.1.2.3,"
+                   "tp_src=1000,tp_dst=80");
+    assert_string_equal(r.megaflow,
+                        "tcp,in_port=1,nw_dst=10.1.2.0/24,tp_dst=80");
+    /* udp: tcp_dst's prerequisite fails; only the address is hashed. */
+    r = trace(ofp, "in_port=1,udp,nw_src=10.0.0.1,nw_dst=10.1.2.3,"
+                   "tp_src=1000,tp_dst=80");
+    assert_string_equal(r.megaflow, "udp,in_port=1,nw_dst=10.1.2.0/24");
+    /* Not IP: nothing to hash but what the prerequisites read. */
+    r = trace(ofp, "in_port=1,arp,arp_spa=10.0.0.1");
+    assert_string_equal(r.megaflow, "arp,in_port=1");
+    /* The same /24 and port always take the same bucket; across /24s
+     * both buckets are used. */
+    for (unsigned int i = 0; i < 64; i++) {
+        char a[128], b[128];
+
+        snprintf(a, sizeof a,
+                 "in_port=1,tcp,nw_dst=10.%u.0.1,tp_src=1,tp_dst=80", i);
+        snprintf(b, sizeof b,
+                 "in_port=1,tcp,nw_dst=10.%u.0.200,tp_src=9,tp_dst=80", i);
+        assert_string_equal(trace(ofp, a).actions, trace(ofp, b).actions);
+        to3 += !strcmp(trace(ofp, a).actions, "3");
+    }
+    assert_in_range(to3, 1, 63);
     ofproto_destroy(ofp);
 }
 
@@ -808,6 +904,7 @@ main(void)
         cmocka_unit_test(test_indirect_group_runs_its_bucket),
         cmocka_unit_test(test_fast_failover_takes_the_first_live_bucket),
         cmocka_unit_test(test_select_unwildcards_only_what_it_hashes),
+        cmocka_unit_test(test_select_hash_fields_unwildcard_their_masks),
         cmocka_unit_test(test_select_respects_weights),
         cmocka_unit_test(test_xlate_cache_credits_groups_and_buckets),
         cmocka_unit_test(test_select_counters_are_exact_through_the_datapath),

@@ -50,7 +50,11 @@ def record_case(env, sandbox, base, case):
     sh(env, *OFCTL, "del-groups", "br0")
     sh(env, "ovs-appctl", "revalidator/purge")
     for g in groups:
-        sh(env, *OFCTL, "add-group", "br0", g)
+        # A selection method travels only in OpenFlow 1.5 (ovs-ofctl drops
+        # it over 1.3).
+        ofctl = OFCTL[:2] + ["OpenFlow15"] if "selection_method" in g \
+            else OFCTL
+        sh(env, *ofctl, "add-group", "br0", g)
     for f in flows:
         sh(env, *OFCTL, "add-flow", "br0", f)
     with tempfile.NamedTemporaryFile(suffix=".pcap") as cap:
