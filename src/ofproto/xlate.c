@@ -1360,6 +1360,22 @@ xlate_mpls_needs_recirc(const struct ofpact *a)
     }
 }
 
+/* Whether 'a' is a select group's action: after a pop_mpls, Open vSwitch
+ * recirculates before a select group picks a bucket (pick_select_group()),
+ * so that its hash reads the header the pop exposed rather than zeros
+ * that would send every flow to one bucket. */
+static bool
+xlate_is_select_group(const struct xctx *ctx, const struct ofpact *a)
+{
+    const struct ofgroup *g;
+
+    if (a->type != OFPACT_GROUP) {
+        return false;
+    }
+    g = group_table_lookup(ctx->ofproto->groups, a->group_id);
+    return g && g->type == GROUP_TYPE_SELECT;
+}
+
 /* Appends acts[from..) of 'ofpacts' to the frozen actions. */
 static void
 xlate_freeze_rest(struct xctx *ctx, const struct ofpacts *ofpacts, size_t from)
@@ -1571,7 +1587,8 @@ xlate_ofpacts(struct xctx *ctx, const struct ofpacts *ofpacts)
     for (size_t i = 0; i < ofpacts->n && !ctx->error && !ctx->stopped; i++) {
         const struct ofpact *a = &ofpacts->acts[i];
 
-        if (ctx->was_mpls && xlate_mpls_needs_recirc(a)) {
+        if (ctx->was_mpls
+            && (xlate_mpls_needs_recirc(a) || xlate_is_select_group(ctx, a))) {
             xlate_freeze(ctx, ofpacts, i, indent);
             return;
         }
@@ -2005,6 +2022,32 @@ xlate_in_init_at(struct xlate_in *xin, struct ofproto *ofproto,
     xin->now = now;
 }
 
+/* Header rewrites after the last action that sends or looks up the
+ * packet reach nothing: drops them.  Open vSwitch, which commits a
+ * rewrite only before an output, never emits them, so a flow that pops
+ * MPLS and then drops reads "drop" in both switches. */
+static void
+xlate_trim_trailing_rewrites(struct dp_action_buf *odp)
+{
+    while (odp->n) {
+        switch (odp->a[odp->n - 1].type) {
+        case DP_ACTION_SET:
+        case DP_ACTION_PUSH_VLAN:
+        case DP_ACTION_POP_VLAN:
+        case DP_ACTION_PUSH_MPLS:
+        case DP_ACTION_POP_MPLS:
+            odp->n--;
+            break;
+        case DP_ACTION_OUTPUT:
+        case DP_ACTION_USERSPACE:
+        case DP_ACTION_METER:
+        case DP_ACTION_RECIRC:
+        default:
+            return;
+        }
+    }
+}
+
 enum xlate_error
 xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
 {
@@ -2064,6 +2107,7 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
         xout->actions = dp_actions_create_drop();
         xout->slow = 0;
     } else {
+        xlate_trim_trailing_rewrites(&ctx.odp);
         xout->actions = dp_action_buf_freeze(&ctx.odp);
         xout->slow = ctx.slow;
     }

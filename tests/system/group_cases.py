@@ -14,6 +14,8 @@ leave, once each, on one bucket or the other, through as many megaflows
 as Open vSwitch uses (both un-wildcard exactly the hashed fields).
 """
 
+import struct
+
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
@@ -29,6 +31,13 @@ def udp(sport, dport=53, src="10.0.0.1", dst="10.0.0.2"):
 def tcp(sport, dport=80):
     return (Ether(src=MAC1, dst=MAC2) / IP(src="10.0.0.1", dst="10.0.0.3") /
             TCP(sport=sport, dport=dport, flags="S"))
+
+
+def mpls_over(packet, label=16):
+    """'packet' (an Ethernet frame) behind one MPLS entry."""
+    entry = struct.pack("!I", (label << 12) | (1 << 8) | 64)
+    return (Ether(src=MAC1, dst=MAC2, type=0x8847) /
+            Raw(entry + bytes(packet[IP])))
 
 
 # Four packets of four 5-tuples: what a group un-wildcards decides how
@@ -85,6 +94,15 @@ CASES = [
       "bucket=actions=output:2,bucket=actions=output:3"],
      ["in_port=1,actions=group:7"],
      MIXED + [tcp(2002, 443), udp(1003, 443)]),
+    # After pop_mpls a select group waits for the recirculation, so that
+    # it hashes the inner header: one megaflow before, one per /24 after.
+    ("hash_fields_after_pop_mpls",
+     ["group_id=7,type=select,selection_method=hash,"
+      "fields(ip_dst=255.255.255.0),bucket=actions=output:2,"
+      "bucket=actions=output:3"],
+     ["in_port=1,mpls,actions=pop_mpls:0x0800,group:7"],
+     [mpls_over(p) for p in MIXED + [udp(1000, dst="10.0.7.1"),
+                                     udp(1002, dst="10.0.9.200")]]),
     ("bucket_runs_as_an_action_set",
      ["group_id=6,type=all,bucket=actions=output:2,"
       "mod_dl_src:02:00:00:00:00:bb,bucket=actions=output:2,output:3"],

@@ -554,6 +554,62 @@ test_select_hash_fields_unwildcard_their_masks(void **state)
     ofproto_destroy(ofp);
 }
 
+/* The datapath actions of 'flow_text' arriving again after recirc(id). */
+static char *
+resumed_actions(struct ofproto *ofp, const char *flow_text, uint32_t id)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct xlate_out xout;
+    struct xlate_in xin;
+    struct match m;
+    char *error = NULL;
+
+    assert_int_equal(match_from_string(flow_text, &m, &error), 0);
+    m.flow.recirc_id = id;
+    xlate_in_init(&xin, ofp, &m.flow);
+    assert_int_equal(xlate_actions(&xin, &xout), XLATE_OK);
+    dp_actions_format(xout.actions, &s);
+    xlate_out_uninit(&xout);
+    return ds_steal_cstr(&s);
+}
+
+/* After pop_mpls a select group waits for the recirculation, as in Open
+ * vSwitch: its hash then reads the exposed IP header, so MPLS flows
+ * spread over the buckets instead of all hashing zeros.  An all group
+ * needs no header and runs at once. */
+static void
+test_select_after_pop_mpls_recirculates(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    unsigned int to3 = 0;
+    struct traced t;
+    uint32_t id;
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=select,selection_method=hash,"
+                   "fields(ip_dst),bucket=output:2,bucket=output:3");
+    add_group(ofp, "group_id=2,type=all,bucket=output:2");
+    add_flow(ofp, "in_port=1,mpls,actions=pop_mpls:0x0800,group:1");
+    add_flow(ofp, "in_port=3,mpls,actions=pop_mpls:0x0800,group:2");
+    t = trace(ofp, "in_port=1,mpls,mpls_label=5,mpls_bos=1");
+    assert_int_equal(
+        sscanf(t.actions, "pop_mpls(eth_type=0x800),recirc(%x)", &id), 1);
+    assert_string_equal(t.megaflow, "mpls,in_port=1,mpls_bos=1");
+    for (unsigned int i = 0; i < 32; i++) {
+        char flow[64], *actions;
+
+        snprintf(flow, sizeof flow, "in_port=1,udp,nw_dst=10.0.0.%u", i);
+        actions = resumed_actions(ofp, flow, id);
+        assert_true(!strcmp(actions, "2") || !strcmp(actions, "3"));
+        to3 += !strcmp(actions, "3");
+        free(actions);
+    }
+    assert_in_range(to3, 1, 31);
+    assert_traced(ofp, "in_port=3,mpls,mpls_label=5,mpls_bos=1",
+                  "pop_mpls(eth_type=0x800),2", "mpls,in_port=3,mpls_bos=1");
+    ofproto_destroy(ofp);
+}
+
 /* Over many 5-tuples the buckets share the flows in proportion to their
  * weights (1:3; the bound allows for chance, not for a wrong split), and
  * one 5-tuple always takes the same bucket. */
@@ -905,6 +961,7 @@ main(void)
         cmocka_unit_test(test_fast_failover_takes_the_first_live_bucket),
         cmocka_unit_test(test_select_unwildcards_only_what_it_hashes),
         cmocka_unit_test(test_select_hash_fields_unwildcard_their_masks),
+        cmocka_unit_test(test_select_after_pop_mpls_recirculates),
         cmocka_unit_test(test_select_respects_weights),
         cmocka_unit_test(test_xlate_cache_credits_groups_and_buckets),
         cmocka_unit_test(test_select_counters_are_exact_through_the_datapath),

@@ -215,6 +215,20 @@ test_pop_mpls_then_output_is_cached(void **state)
                 "pop_mpls(eth_type=0x800),2", "mpls,in_port=1,mpls_bos=1");
 }
 
+/* Rewrites that no output follows are left out, as Open vSwitch (which
+ * commits them only before an output) never emits them. */
+static void
+test_rewrites_after_the_last_output_are_dropped(void **state)
+{
+    (void)state;
+    check_xlate(RULES("mpls,actions=pop_mpls:0x0800"),
+                "in_port=1,mpls,mpls_label=16,mpls_bos=1", "drop",
+                "mpls,in_port=1,mpls_bos=1");
+    check_xlate(RULES("ip,actions=output:2,push_mpls:0x8847,"
+                      "mod_dl_src:02:00:00:00:00:09,push_vlan:0x8100"),
+                "in_port=1,ip", "2", NULL);
+}
+
 /* The recirc(N) id at the end of 'actions' after 'prefix', or 0. */
 static uint32_t
 recirc_id_of(const char *actions, const char *prefix)
@@ -337,7 +351,7 @@ test_pop_mpls_freezes_before_l3_actions(void **state)
 
     check_xlate(RULES("mpls,actions=resubmit(2,1),output:3",
                       "table=1,mpls,actions=pop_mpls:0x0800,goto_table:2"),
-                "in_port=1,mpls,mpls_bos=1", "pop_mpls(eth_type=0x800)", NULL);
+                "in_port=1,mpls,mpls_bos=1", "drop", NULL);
     assert_int_equal(coverage_read("xlate_mpls_needs_recirc"), bad + 1);
     /* An Ethernet rewrite needs no L3 header. */
     check_xlate(RULES("mpls,actions=pop_mpls:0x0800,"
@@ -1615,6 +1629,7 @@ main(void)
         cmocka_unit_test(test_mpls_rewrites_commit_as_a_masked_set),
         cmocka_unit_test(test_dec_mpls_ttl_at_one_goes_to_controller),
         cmocka_unit_test(test_pop_mpls_then_output_is_cached),
+        cmocka_unit_test(test_rewrites_after_the_last_output_are_dropped),
         cmocka_unit_test(test_pop_mpls_then_table_recirculates_and_resumes),
         cmocka_unit_test(test_recirc_id_without_state_drops),
         cmocka_unit_test(test_pop_mpls_freezes_before_l3_actions),
