@@ -286,7 +286,7 @@ def test_standalone_forwards_until_the_controller_comes(net, tmp_path):
                  "a second connection attempt")
         ctl.start()
         # The backoff retries until it connects; then the tables rule.
-        wait_table_miss(d, controller)
+        wait_table_miss(d, ctl)
         assert "(fail-open)" not in d.ctl("openflow/show")
         assert ping(net, net.ns[0], "10.78.2.2", 3) >= 2
         assert "priority=1,in_port=1" in d.ctl("dump-flows")
