@@ -1062,6 +1062,14 @@ dp_pop_vlan(struct dp_packet *pkt)
 }
 
 bool
+dp_action_type_rewrites(enum dp_action_type type)
+{
+    return type == DP_ACTION_SET || type == DP_ACTION_PUSH_VLAN
+           || type == DP_ACTION_POP_VLAN || type == DP_ACTION_PUSH_MPLS
+           || type == DP_ACTION_POP_MPLS;
+}
+
+bool
 dp_action_apply(const struct dp_action *a, struct dp_packet *pkt)
 {
     bool changed = false;

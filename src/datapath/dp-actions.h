@@ -292,6 +292,11 @@ struct dp_actions *dp_action_buf_freeze(const struct dp_action_buf *);
 
 /* ---- Execution ---------------------------------------------------------- */
 
+/* Whether an action of 'type' only rewrites the packet (set, push or pop
+ * of a VLAN tag or an MPLS entry): dp_action_apply() runs it; nothing
+ * leaves, is metered or is looked up again. */
+bool dp_action_type_rewrites(enum dp_action_type);
+
 /* Runs one DP_ACTION_SET, _PUSH_VLAN or _POP_VLAN action on 'pkt', whose
  * layer offsets must be those packet_parse() found (they are kept up to
  * date).  Output and userspace actions belong to the datapath and are

@@ -2029,22 +2029,8 @@ xlate_in_init_at(struct xlate_in *xin, struct ofproto *ofproto,
 static void
 xlate_trim_trailing_rewrites(struct dp_action_buf *odp)
 {
-    while (odp->n) {
-        switch (odp->a[odp->n - 1].type) {
-        case DP_ACTION_SET:
-        case DP_ACTION_PUSH_VLAN:
-        case DP_ACTION_POP_VLAN:
-        case DP_ACTION_PUSH_MPLS:
-        case DP_ACTION_POP_MPLS:
-            odp->n--;
-            break;
-        case DP_ACTION_OUTPUT:
-        case DP_ACTION_USERSPACE:
-        case DP_ACTION_METER:
-        case DP_ACTION_RECIRC:
-        default:
-            return;
-        }
+    while (odp->n && dp_action_type_rewrites(odp->a[odp->n - 1].type)) {
+        odp->n--;
     }
 }
 
