@@ -1,8 +1,9 @@
 /*
  * ofproto/recirc.h — the frozen translation states behind recirc(N).
  *
- * When a pop_mpls exposes an L3 header the datapath never parsed and a
- * later action or table needs it, translation freezes (ofproto/xlate.c):
+ * When a pop_mpls exposes an L3 header (or the next entry of an MPLS
+ * stack) the datapath never parsed and a later action, table or select
+ * group needs it, translation freezes (ofproto/xlate.c):
  * it ends the datapath actions with recirc(N) and stores here, under N,
  * what the rest of the pipeline needs — the bridge, the actions still to
  * run (the frozen rule's rest first, then the rest of each rule that

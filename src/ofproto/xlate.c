@@ -328,15 +328,17 @@ struct xctx {
      * last clear_actions; runs once the pipeline ends. */
     struct ofpacts action_set;
     bool in_action_set; /* Running it: a controller action's reason. */
-    /* A pop_mpls exposed an L3 header the datapath never parsed
-     * ('was_mpls'): before an action or table that needs it translation
-     * freezes, as Open vSwitch does (recirc.h): 'freezing' while it
-     * unwinds and collects into 'frozen' the actions still to run, then
-     * it ends with recirc(N).  What a frozen state cannot say (the outer
-     * rule of a resubmit ran in another table or with another cookie or
-     * in_port) sets 'freeze_bad': then, as for a pop that leaves an
-     * unknown MPLS entry, translation stops ('stopped'). */
+    /* A pop_mpls exposed an L3 header, or the next MPLS entry, that the
+     * datapath never parsed ('was_mpls'): before an action or table that
+     * needs it translation freezes, as Open vSwitch does (recirc.h):
+     * 'freezing' while it unwinds and collects into 'frozen' the actions
+     * still to run, then it ends with recirc(N).  What a frozen state
+     * cannot say (the outer rule of a resubmit ran in another table or
+     * with another cookie or in_port) sets 'freeze_bad': then, as for a
+     * pop of the bottom entry to an MPLS type, translation stops
+     * ('stopped'). */
     bool was_mpls;
+    bool pop_again; /* The pop_mpls just run must run again (recirc). */
     bool stopped;
     bool freezing;
     bool freeze_bad;
@@ -1251,8 +1253,6 @@ xlate_push_mpls(struct xctx *ctx, be16 ethertype)
     xlate_mpls_reshape(ctx, ethertype, lse);
 }
 
-/* Pops the outer entry of a single-entry stack (the only one the flow
- * knows).  Returns false if translation must stop. */
 /* Ends the whole translation where no recirculation can go on (a pop
  * that leaves an MPLS entry the flow does not know, a frozen state that
  * cannot say how to resume).  Returns false. */
@@ -1264,6 +1264,18 @@ xlate_mpls_stop(struct xctx *ctx, unsigned int indent, const char *why)
     return false;
 }
 
+/* Pops the outer entry.  The flow knows one entry: what the pop exposes
+ * (an IP header, or the next entry of a deeper stack) is unknown until
+ * the datapath parses the packet again, so 'was_mpls' makes whatever
+ * reads it recirculate first (xlate_mpls_needs_recirc()).  Open vSwitch,
+ * whose flow keeps three entries, goes on with the next one where
+ * flowswitch recirculates: the same packets out, one megaflow more before
+ * the recirculation.  A pop to a non-MPLS type from above the bottom pops
+ * the whole stack in Open vSwitch (its commit pops until the flow's type
+ * is reached): here it pops one entry and runs again after the
+ * recirculation ('pop_again'), until the bottom one goes.  Popping the
+ * bottom entry to an MPLS type leaves no entry at all: translation stops.
+ * Returns false if it must stop. */
 static bool
 xlate_pop_mpls(struct xctx *ctx, be16 ethertype, unsigned int indent)
 {
@@ -1272,14 +1284,22 @@ xlate_pop_mpls(struct xctx *ctx, be16 ethertype, unsigned int indent)
         return true;
     }
     ctx->wc->masks.mpls_lse |= htonl(MPLS_BOS_MASK);
-    if (!(ctx->flow.mpls_lse & htonl(MPLS_BOS_MASK))
-        || eth_type_is_mpls(ethertype)) {
+    if ((ctx->flow.mpls_lse & htonl(MPLS_BOS_MASK))
+        && eth_type_is_mpls(ethertype)) {
         COVERAGE_INC(xlate_mpls_pop_inner_unknown);
         return xlate_mpls_stop(ctx, indent,
-                               "pop_mpls leaves an MPLS entry the flow does "
-                               "not know");
+                               "pop_mpls of the bottom entry to an MPLS "
+                               "type leaves no entry");
     }
     commit_changes(ctx);
+    if (!(ctx->flow.mpls_lse & htonl(MPLS_BOS_MASK))
+        && !eth_type_is_mpls(ethertype)) {
+        xtrace(ctx, indent,
+               " >> not the bottom entry: pops it and pops again after "
+               "recirculating, as Open vSwitch pops the whole stack");
+        ethertype = ctx->flow.dl_type;
+        ctx->pop_again = true;
+    }
     dp_action_put_pop_mpls(&ctx->odp, ethertype);
     xlate_mpls_reshape(ctx, ethertype, 0);
     ctx->was_mpls = true;
@@ -1331,12 +1351,46 @@ field_is_l3_or_l4(const struct field *f)
     return f->flow_ofs >= offsetof(struct flow, nw_src);
 }
 
-/* Whether 'a', after a pop_mpls, needs the exposed header parsed: Open
- * vSwitch recirculates before it (recirc_for_mpls(), and before any
- * table lookup). */
 static bool
-xlate_mpls_needs_recirc(const struct ofpact *a)
+field_is_mpls(const struct field *f)
 {
+    return f->flow_ofs == offsetof(struct flow, mpls_lse);
+}
+
+/* Whether 'a' reads or writes the outer MPLS entry. */
+static bool
+ofpact_uses_mpls_entry(const struct ofpact *a)
+{
+    switch (a->type) {
+    case OFPACT_PUSH_MPLS:
+    case OFPACT_POP_MPLS:
+    case OFPACT_SET_MPLS_LABEL:
+    case OFPACT_SET_MPLS_TC:
+    case OFPACT_SET_MPLS_TTL:
+    case OFPACT_DEC_MPLS_TTL:
+        return true;
+    case OFPACT_SET_FIELD:
+        return field_is_mpls(a->set_field.field);
+    case OFPACT_LOAD:
+        return field_is_mpls(a->load.dst.field);
+    case OFPACT_MOVE:
+        return field_is_mpls(a->move.src.field)
+               || field_is_mpls(a->move.dst.field);
+    default:
+        return false;
+    }
+}
+
+/* Whether 'a', after a pop_mpls, needs what the pop exposed parsed: an
+ * IP header (Open vSwitch recirculates before it: recirc_for_mpls(), and
+ * before any table lookup), or the next MPLS entry of a deeper stack
+ * (the flow knows only the outer one). */
+static bool
+xlate_mpls_needs_recirc(const struct xctx *ctx, const struct ofpact *a)
+{
+    if (eth_type_is_mpls(ctx->flow.dl_type) && ofpact_uses_mpls_entry(a)) {
+        return true;
+    }
     switch (a->type) {
     case OFPACT_SET_IPV4_SRC:
     case OFPACT_SET_IPV4_DST:
@@ -1588,7 +1642,8 @@ xlate_ofpacts(struct xctx *ctx, const struct ofpacts *ofpacts)
         const struct ofpact *a = &ofpacts->acts[i];
 
         if (ctx->was_mpls
-            && (xlate_mpls_needs_recirc(a) || xlate_is_select_group(ctx, a))) {
+            && (xlate_mpls_needs_recirc(ctx, a)
+                || xlate_is_select_group(ctx, a))) {
             xlate_freeze(ctx, ofpacts, i, indent);
             return;
         }
@@ -1596,6 +1651,11 @@ xlate_ofpacts(struct xctx *ctx, const struct ofpacts *ofpacts)
             xlate_trace_ofpact(ctx, a, indent);
         }
         if (!xlate_ofpact(ctx, a, indent)) {
+            return;
+        }
+        if (ctx->pop_again) {
+            ctx->pop_again = false;
+            xlate_freeze(ctx, ofpacts, i, indent);
             return;
         }
         if (ctx->freezing) {
@@ -2066,6 +2126,7 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
     ofpacts_init(&ctx.action_set);
     ctx.in_action_set = false;
     ctx.was_mpls = false;
+    ctx.pop_again = false;
     ctx.stopped = false;
     ctx.freezing = false;
     ctx.freeze_bad = false;

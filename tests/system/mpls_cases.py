@@ -176,6 +176,26 @@ CASES = [
       "table=1,in_port=IN,tun_id=0x1234,ip,actions=output:OUT",
       "table=1,in_port=IN,tun_id=0,actions=drop"],
      [udp4(), arp()]),
+    # Popping the outer entry of a two-entry stack.  Open vSwitch's flow
+    # keeps three entries and goes on with the next one; flowswitch's
+    # keeps one, so a table or an MPLS action after the pop recirculates
+    # (test_mpls_vs_ovs.py: MEGAFLOWS_BEYOND_OVS).
+    ("pop_mpls_outer_then_output",
+     ["in_port=IN,mpls,mpls_bos=0,actions=pop_mpls:0x8847,output:OUT"],
+     [mpls([(16, 0, 9), (200, 0, 9)], ip4()),
+      mpls([(16, 0, 9), (201, 3, 7)], ip4())]),
+    ("pop_mpls_outer_then_table",
+     ["in_port=IN,mpls,mpls_bos=0,actions=pop_mpls:0x8847,dec_mpls_ttl,"
+      "resubmit(,1)",
+      "table=1,in_port=IN,mpls,mpls_label=200,mpls_bos=1,"
+      "actions=pop_mpls:0x0800,output:OUT",
+      "table=1,priority=1,in_port=IN,actions=drop"],
+     [mpls([(16, 0, 9), (200, 0, 9)], ip4()),
+      mpls([(17, 0, 9), (201, 0, 9)], ip4()),
+      mpls([(16, 0, 9), (200, 0, 5)], ip4(ttl=3))]),
+    ("pop_mpls_outer_to_ipv4",
+     ["in_port=IN,mpls,actions=pop_mpls:0x0800,output:OUT"],
+     [mpls([(16, 0, 9), (200, 0, 9)], ip4())]),
 ]
 
 

@@ -76,6 +76,19 @@ if SANITIZER == "tsan":
     CASE_INDEXES = CASE_INDEXES[::3]
 
 
+# Where flowswitch's megaflows differ in number from Open vSwitch's, on
+# purpose: its flow knows the outer MPLS entry only, so popping the outer
+# entry of a two-entry stack un-wildcards only that entry's bottom bit
+# (one megaflow for both packets where Open vSwitch, which matches the
+# next entry exactly, uses two), and a table, an MPLS action or a further
+# pop after it recirculates (one megaflow before the recirculation).
+MEGAFLOWS_BEYOND_OVS = {
+    "pop_mpls_outer_then_output": -1,
+    "pop_mpls_outer_then_table": +1,
+    "pop_mpls_outer_to_ipv4": +1,
+}
+
+
 @pytest.mark.parametrize("index", CASE_INDEXES,
                          ids=[mpls_cases.CASES[i][0] for i in CASE_INDEXES])
 def test_case_output_and_megaflows_match_ovs(tmp_path, index):
@@ -83,5 +96,6 @@ def test_case_output_and_megaflows_match_ovs(tmp_path, index):
     got, summary = run_case(tmp_path, index)
     assert got == sorted(rec["out"]), \
         f"{rec['flows']}\nOVS datapath actions: {rec['datapath_actions']}"
-    assert summary["installed"] == rec["megaflows"], \
+    beyond = MEGAFLOWS_BEYOND_OVS.get(mpls_cases.CASES[index][0], 0)
+    assert summary["installed"] == rec["megaflows"] + beyond, \
         f"{rec['flows']}\nOVS datapath actions: {rec['datapath_actions']}"

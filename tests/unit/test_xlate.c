@@ -360,11 +360,59 @@ test_pop_mpls_freezes_before_l3_actions(void **state)
                 "pop_mpls(eth_type=0x800),"
                 "set(eth(src=02:00:00:00:00:09)),2",
                 NULL);
-    /* Popping an entry that is not the bottom one. */
-    check_xlate(RULES("mpls,actions=pop_mpls:0x0800,output:2"),
-                "in_port=1,mpls,mpls_bos=0", "drop",
-                "mpls,in_port=1,mpls_bos=0");
+    /* Popping an entry above the bottom to IP pops the whole stack, as
+     * Open vSwitch does: one entry, then again after recirculating. */
+    ofp = make_bridge();
+    add_flows(ofp, RULES("mpls,actions=pop_mpls:0x0800,output:2"));
+    r = xlate_str(ofp, "in_port=1,mpls,mpls_bos=0");
+    assert_string_equal(r.megaflow, "mpls,in_port=1,mpls_bos=0");
+    id = recirc_id_of(r.actions, "pop_mpls(eth_type=0x8847),");
+    r = xlate_resumed(ofp, "in_port=1,mpls,mpls_label=7,mpls_bos=0", id);
+    assert_int_equal(recirc_id_of(r.actions, "pop_mpls(eth_type=0x8847),"),
+                     id);
+    r = xlate_resumed(ofp, "in_port=1,mpls,mpls_label=8,mpls_bos=1", id);
+    assert_string_equal(r.actions, "pop_mpls(eth_type=0x800),2");
+    ofproto_destroy(ofp);
+    /* The bottom entry popped to an MPLS type leaves no entry: stop. */
+    check_xlate(RULES("mpls,actions=pop_mpls:0x8847,output:2"),
+                "in_port=1,mpls,mpls_bos=1", "drop",
+                "mpls,in_port=1,mpls_bos=1");
     assert_int_equal(coverage_read("xlate_mpls_pop_inner_unknown"), inner + 1);
+}
+
+/* Popping the outer entry of a deeper stack exposes an entry the flow
+ * does not know: an output needs nothing, but a table or an MPLS action
+ * recirculates and runs on the entry the datapath parsed. */
+static void
+test_pop_outer_mpls_entry_recirculates_for_the_next(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    struct result r;
+    uint32_t id;
+
+    (void)state;
+    check_xlate(RULES("mpls,mpls_bos=0,actions=pop_mpls:0x8847,output:2"),
+                "in_port=1,mpls,mpls_label=16,mpls_bos=0",
+                "pop_mpls(eth_type=0x8847),2", "mpls,in_port=1,mpls_bos=0");
+    add_flows(ofp, RULES("mpls,mpls_bos=0,actions=pop_mpls:0x8847,"
+                         "dec_mpls_ttl,resubmit(,1)",
+                         "table=1,mpls,mpls_label=200,mpls_bos=1,"
+                         "actions=pop_mpls:0x0800,output:2"));
+    r = xlate_str(ofp, "in_port=1,mpls,mpls_label=16,mpls_bos=0");
+    id = recirc_id_of(r.actions, "pop_mpls(eth_type=0x8847),");
+    assert_string_equal(r.megaflow, "mpls,in_port=1,mpls_bos=0");
+    r = xlate_resumed(ofp,
+                      "in_port=1,mpls,mpls_label=200,mpls_ttl=9,"
+                      "mpls_bos=1",
+                      id);
+    assert_string_equal(r.actions,
+                        "set(mpls(ttl=8)),pop_mpls(eth_type=0x800),2");
+    r = xlate_resumed(ofp,
+                      "in_port=1,mpls,mpls_label=201,mpls_ttl=9,"
+                      "mpls_bos=1",
+                      id);
+    assert_string_equal(r.actions, "drop");
+    ofproto_destroy(ofp);
 }
 
 /* ---- Outputs ------------------------------------------------------------ */
@@ -1633,6 +1681,7 @@ main(void)
         cmocka_unit_test(test_pop_mpls_then_table_recirculates_and_resumes),
         cmocka_unit_test(test_recirc_id_without_state_drops),
         cmocka_unit_test(test_pop_mpls_freezes_before_l3_actions),
+        cmocka_unit_test(test_pop_outer_mpls_entry_recirculates_for_the_next),
         cmocka_unit_test(test_output_to_port),
         cmocka_unit_test(test_output_to_input_port_is_skipped),
         cmocka_unit_test(test_in_port_action_outputs_to_input_port),
