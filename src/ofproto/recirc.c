@@ -37,8 +37,12 @@ recirc_state_hash(const struct recirc_state *s)
 
     hash = hash_add64(hash, s->ofpacts.n);
     hash = hash_add64(hash, s->action_set.n);
-    hash = hash_add64(hash, s->table_id | (uint64_t)s->in_action_set << 8);
-    hash = hash_add64(hash, s->rule_cookie);
+    hash = hash_add64(hash, s->n_segments | (uint64_t)s->in_action_set << 8);
+    for (size_t i = 0; i < s->n_segments; i++) {
+        hash = hash_add64(hash, s->segments[i].start
+                                    | (uint64_t)s->segments[i].table_id << 32);
+        hash = hash_add64(hash, s->segments[i].cookie);
+    }
     hash = hash_add64(hash, s->metadata);
     hash = hash_add64(hash, s->tunnel_id);
     for (size_t i = 0; i < FLOW_N_REGS; i++) {
@@ -50,9 +54,18 @@ recirc_state_hash(const struct recirc_state *s)
 static bool
 recirc_state_equal(const struct recirc_state *a, const struct recirc_state *b)
 {
-    return a->ofproto == b->ofproto && a->table_id == b->table_id
-           && a->rule_cookie == b->rule_cookie
-           && a->in_action_set == b->in_action_set
+    if (a->n_segments != b->n_segments) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_segments; i++) {
+        const struct recirc_segment *x = &a->segments[i], *y = &b->segments[i];
+
+        if (x->start != y->start || x->table_id != y->table_id
+            || x->cookie != y->cookie) {
+            return false;
+        }
+    }
+    return a->ofproto == b->ofproto && a->in_action_set == b->in_action_set
            && a->metadata == b->metadata && a->tunnel_id == b->tunnel_id
            && !memcmp(a->regs, b->regs, sizeof a->regs)
            && ofpacts_equal(&a->ofpacts, &b->ofpacts)

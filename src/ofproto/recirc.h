@@ -7,8 +7,8 @@
  * it ends the datapath actions with recirc(N) and stores here, under N,
  * what the rest of the pipeline needs — the bridge, the actions still to
  * run (the frozen rule's rest first, then the rest of each rule that
- * resubmitted to it), the action set, the table and cookie of the rule,
- * and the metadata, registers and tunnel id that the packet does not
+ * resubmitted to it), the action set, the table and cookie of each of
+ * those rules, and the metadata, registers and tunnel id that the packet does not
  * carry.  The datapath parses the packet again and looks it up with
  * recirc_id N; a miss translates from the state (xlate_actions() with
  * flow.recirc_id N), as Open vSwitch's frozen_state does.
@@ -42,13 +42,26 @@ struct ofproto;
 
 #define RECIRC_EXPIRE_MS 3000
 
+/* The frozen actions come from a stack of rules: the one that froze, then
+ * each that resubmitted to it.  A segment says in which table, under
+ * which rule cookie, the actions from 'start' on run (Open vSwitch's
+ * "unroll" action); segment 0 starts at 0.  The continuation runs each
+ * with the packet's own in_port, as Open vSwitch's does, whatever in_port
+ * a resubmit gave the rule that froze. */
+#define RECIRC_MAX_SEGMENTS 16
+struct recirc_segment {
+    size_t start;
+    uint8_t table_id;
+    uint64_t cookie; /* 0 for none. */
+};
+
 struct recirc_state {
     const struct ofproto *ofproto; /* Bridge that froze it (not a ref). */
     struct ofpacts ofpacts;        /* Actions still to run. */
     struct ofpacts action_set;     /* The action set when it froze. */
-    uint8_t table_id;              /* Table of the rule that froze. */
-    uint64_t rule_cookie;          /* Its cookie; 0 for none. */
-    bool in_action_set;            /* Froze while the action set ran. */
+    struct recirc_segment segments[RECIRC_MAX_SEGMENTS]; /* Unused: 0. */
+    size_t n_segments;                                   /* At least 1. */
+    bool in_action_set; /* Froze while the action set ran. */
     uint64_t metadata;
     be64 tunnel_id;
     uint32_t regs[FLOW_N_REGS];

@@ -332,19 +332,19 @@ struct xctx {
      * datapath never parsed ('was_mpls'): before an action or table that
      * needs it translation freezes, as Open vSwitch does (recirc.h):
      * 'freezing' while it unwinds and collects into 'frozen' the actions
-     * still to run, then it ends with recirc(N).  What a frozen state
-     * cannot say (the outer rule of a resubmit ran in another table or
-     * with another cookie or in_port) sets 'freeze_bad': then, as for a
-     * pop of the bottom entry to an MPLS type, translation stops
-     * ('stopped'). */
+     * still to run, each rule's in a segment of its own table and cookie
+     * (recirc.h), then it ends with recirc(N).  What a frozen state
+     * cannot say (more than RECIRC_MAX_SEGMENTS rules) sets 'freeze_bad':
+     * then, as for a pop of the bottom entry to an MPLS type, translation
+     * stops ('stopped'). */
     bool was_mpls;
     bool pop_again; /* The pop_mpls just run must run again (recirc). */
     bool stopped;
     bool freezing;
     bool freeze_bad;
     struct ofpacts frozen;
-    uint8_t frozen_table;
-    uint64_t frozen_cookie;
+    struct recirc_segment frozen_segs[RECIRC_MAX_SEGMENTS];
+    size_t n_frozen_segs;
     /* Cookie of the frozen rule, while its continuation runs. */
     uint64_t resume_cookie;
 };
@@ -1074,9 +1074,7 @@ xlate_resubmit(struct xctx *ctx, const struct ofpact *a)
         ctx->flow.in_port = a->resubmit.in_port;
     }
     xlate_table(ctx, table, false);
-    if (ctx->freezing && ctx->flow.in_port != saved_in_port) {
-        ctx->freeze_bad = true;
-    }
+    /* A freeze below resumes with the packet's in_port (recirc.h). */
     ctx->flow.in_port = saved_in_port;
 }
 
@@ -1430,18 +1428,51 @@ xlate_is_select_group(const struct xctx *ctx, const struct ofpact *a)
     return g && g->type == GROUP_TYPE_SELECT;
 }
 
-/* Appends acts[from..) of 'ofpacts' to the frozen actions. */
-static void
-xlate_freeze_rest(struct xctx *ctx, const struct ofpacts *ofpacts, size_t from)
+/* The cookie of the rule whose actions run (of the frozen one in a
+ * continuation), 0 for none. */
+static uint64_t
+xlate_cookie(const struct xctx *ctx)
 {
-    if (from < ofpacts->n
-        && (ctx->table_id != ctx->frozen_table
-            || (ctx->rule ? ctx->rule->cookie : 0) != ctx->frozen_cookie)) {
-        ctx->freeze_bad = true;
+    return ctx->rule ? ctx->rule->cookie : ctx->resume_cookie;
+}
+
+/* Appends acts[from..) of 'ofpacts', which run in 'table_id' under a rule
+ * with 'cookie', to the frozen actions, in a new segment if the last one
+ * is another rule's. */
+static void
+xlate_freeze_append(struct xctx *ctx, const struct ofpacts *ofpacts,
+                    size_t from, uint8_t table_id, uint64_t cookie)
+{
+    struct recirc_segment *last = &ctx->frozen_segs[ctx->n_frozen_segs - 1];
+
+    if (from >= ofpacts->n) {
+        return;
+    }
+    if (last->start == ctx->frozen.n) {
+        last->table_id = table_id;
+        last->cookie = cookie;
+    } else if (last->table_id != table_id || last->cookie != cookie) {
+        if (ctx->n_frozen_segs == RECIRC_MAX_SEGMENTS) {
+            ctx->freeze_bad = true;
+            return;
+        }
+        last++;
+        ctx->n_frozen_segs++;
+        last->start = ctx->frozen.n;
+        last->table_id = table_id;
+        last->cookie = cookie;
     }
     for (size_t i = from; i < ofpacts->n; i++) {
         ofpacts_put_copy(&ctx->frozen, &ofpacts->acts[i]);
     }
+}
+
+/* Appends acts[from..) of 'ofpacts', the current rule's, to the frozen
+ * actions. */
+static void
+xlate_freeze_rest(struct xctx *ctx, const struct ofpacts *ofpacts, size_t from)
+{
+    xlate_freeze_append(ctx, ofpacts, from, ctx->table_id, xlate_cookie(ctx));
 }
 
 /* 'ofpacts'->acts[i] needs the header pop_mpls exposed: starts freezing
@@ -1454,8 +1485,8 @@ xlate_freeze(struct xctx *ctx, const struct ofpacts *ofpacts, size_t i,
            " >> needs the header pop_mpls exposed: "
            "recirculating");
     ctx->freezing = true;
-    ctx->frozen_table = ctx->table_id;
-    ctx->frozen_cookie = ctx->rule ? ctx->rule->cookie : ctx->resume_cookie;
+    memset(ctx->frozen_segs, 0, sizeof ctx->frozen_segs);
+    ctx->n_frozen_segs = 1;
     xlate_freeze_rest(ctx, ofpacts, i);
 }
 
@@ -1481,8 +1512,8 @@ xlate_finish_freeze(struct xctx *ctx, const struct ofpacts *action_set,
     st.ofproto = ctx->ofproto;
     st.ofpacts = ctx->frozen;
     st.action_set = *action_set;
-    st.table_id = ctx->frozen_table;
-    st.rule_cookie = ctx->frozen_cookie;
+    memcpy(st.segments, ctx->frozen_segs, sizeof st.segments);
+    st.n_segments = ctx->n_frozen_segs;
     st.in_action_set = in_action_set;
     st.metadata = ctx->flow.metadata;
     st.tunnel_id = ctx->flow.tunnel_id;
@@ -2000,6 +2031,44 @@ xlate_group(struct xctx *ctx, uint32_t group_id, unsigned int indent)
 
 /* ---- Entry points ------------------------------------------------------- */
 
+/* Runs the frozen actions rule by rule, each in its table and under its
+ * cookie.  If they freeze again, the segments not run yet follow the new
+ * frozen actions, still each under its own rule. */
+static void
+xlate_resume_segments(struct xctx *ctx, const struct recirc_state *st)
+{
+    for (size_t k = 0; k < st->n_segments; k++) {
+        const struct recirc_segment *seg = &st->segments[k];
+        size_t end =
+            k + 1 < st->n_segments ? st->segments[k + 1].start : st->ofpacts.n;
+        struct ofpacts view = {st->ofpacts.acts + seg->start, end - seg->start,
+                               0};
+
+        if (k) {
+            xtrace(ctx, 0, "unroll: table %u, cookie %#" PRIx64, seg->table_id,
+                   seg->cookie);
+        }
+        ctx->table_id = seg->table_id;
+        ctx->resume_cookie = seg->cookie;
+        xlate_ofpacts(ctx, &view);
+        if (ctx->freezing) {
+            for (size_t j = k + 1; j < st->n_segments; j++) {
+                size_t to = j + 1 < st->n_segments ? st->segments[j + 1].start
+                                                   : st->ofpacts.n;
+                struct ofpacts rest = {st->ofpacts.acts, to, 0};
+
+                xlate_freeze_append(ctx, &rest, st->segments[j].start,
+                                    st->segments[j].table_id,
+                                    st->segments[j].cookie);
+            }
+            return;
+        }
+        if (ctx->error || ctx->stopped) {
+            return;
+        }
+    }
+}
+
 /* The pipeline after recirc(N): the frozen state's actions on the packet
  * as the datapath parsed it again, with what the packet does not carry
  * restored.  Returns false if the caller should run the action set. */
@@ -2022,13 +2091,11 @@ xlate_resume(struct xctx *ctx)
     ctx->flow.tunnel_id = ctx->base.tunnel_id = st->tunnel_id;
     memcpy(ctx->flow.regs, st->regs, sizeof ctx->flow.regs);
     memcpy(ctx->base.regs, st->regs, sizeof ctx->base.regs);
-    ctx->table_id = st->table_id;
-    ctx->resume_cookie = st->rule_cookie;
     ofpacts_clone(&ctx->action_set, &st->action_set);
     in_action_set = ctx->in_action_set = st->in_action_set;
     xtrace(ctx, 0, "resuming after recirc(%#" PRIx32 ")",
            ctx->xin->flow.recirc_id);
-    xlate_ofpacts(ctx, &st->ofpacts);
+    xlate_resume_segments(ctx, st);
     recirc_state_unref(ctx->xin->flow.recirc_id);
     return in_action_set;
 }
@@ -2131,8 +2198,7 @@ xlate_actions(const struct xlate_in *xin, struct xlate_out *xout)
     ctx.freezing = false;
     ctx.freeze_bad = false;
     ofpacts_init(&ctx.frozen);
-    ctx.frozen_table = 0;
-    ctx.frozen_cookie = 0;
+    ctx.n_frozen_segs = 0;
     ctx.resume_cookie = 0;
 
     /* Datapath flows are per input port and per recirculation. */

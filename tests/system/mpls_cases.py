@@ -196,6 +196,18 @@ CASES = [
     ("pop_mpls_outer_to_ipv4",
      ["in_port=IN,mpls,actions=pop_mpls:0x0800,output:OUT"],
      [mpls([(16, 0, 9), (200, 0, 9)], ip4())]),
+    # A freeze inside a rule a resubmit(99,1) reached: the continuation
+    # runs that rule's rest in its table, then the outer rule's rest in
+    # table 0, all with the packet's own in_port (so table 2 matches
+    # in_port=IN, not 99, in both switches).
+    ("pop_mpls_recirc_across_rules",
+     ["cookie=0x3,in_port=IN,mpls,actions=resubmit(99,1),"
+      "mod_dl_src:02:00:00:00:00:99,output:OUT",
+      "table=1,cookie=0x7,in_port=99,mpls,actions=pop_mpls:0x0800,dec_ttl,"
+      "goto_table:2",
+      "table=2,in_port=99,ip,actions=drop",
+      "table=2,in_port=IN,ip,actions=mod_nw_tos:4,output:OUT"],
+     [mpls([(16, 0, 9)], ip4(ttl=5)), mpls([(17, 0, 9)], ip4(ttl=7))]),
 ]
 
 
