@@ -1355,6 +1355,23 @@ field_is_mpls(const struct field *f)
     return f->flow_ofs == offsetof(struct flow, mpls_lse);
 }
 
+/* Whether 'a' is a set_field, load or move that writes (or, for a move,
+ * reads) a field 'pred' picks. */
+static bool
+ofpact_field_is(const struct ofpact *a, bool (*pred)(const struct field *))
+{
+    switch (a->type) {
+    case OFPACT_SET_FIELD:
+        return pred(a->set_field.field);
+    case OFPACT_LOAD:
+        return pred(a->load.dst.field);
+    case OFPACT_MOVE:
+        return pred(a->move.src.field) || pred(a->move.dst.field);
+    default:
+        return false;
+    }
+}
+
 /* Whether 'a' reads or writes the outer MPLS entry. */
 static bool
 ofpact_uses_mpls_entry(const struct ofpact *a)
@@ -1367,15 +1384,8 @@ ofpact_uses_mpls_entry(const struct ofpact *a)
     case OFPACT_SET_MPLS_TTL:
     case OFPACT_DEC_MPLS_TTL:
         return true;
-    case OFPACT_SET_FIELD:
-        return field_is_mpls(a->set_field.field);
-    case OFPACT_LOAD:
-        return field_is_mpls(a->load.dst.field);
-    case OFPACT_MOVE:
-        return field_is_mpls(a->move.src.field)
-               || field_is_mpls(a->move.dst.field);
     default:
-        return false;
+        return ofpact_field_is(a, field_is_mpls);
     }
 }
 
@@ -1400,15 +1410,8 @@ xlate_mpls_needs_recirc(const struct xctx *ctx, const struct ofpact *a)
     case OFPACT_RESUBMIT:
     case OFPACT_GOTO_TABLE:
         return true;
-    case OFPACT_SET_FIELD:
-        return field_is_l3_or_l4(a->set_field.field);
-    case OFPACT_LOAD:
-        return field_is_l3_or_l4(a->load.dst.field);
-    case OFPACT_MOVE:
-        return field_is_l3_or_l4(a->move.src.field)
-               || field_is_l3_or_l4(a->move.dst.field);
     default:
-        return false;
+        return ofpact_field_is(a, field_is_l3_or_l4);
     }
 }
 
