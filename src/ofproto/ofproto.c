@@ -1807,21 +1807,65 @@ ofproto_group_exists(const struct ofproto *ofproto, uint32_t group_id)
     return group_table_exists(ofproto->groups, group_id);
 }
 
-/* The number of rules whose actions name each group of 'infos'. */
+/* The entry of 'infos[0..n)' (sorted by id) for group 'id', or NULL. */
+static struct group_info *
+group_info_find(struct group_info *infos, size_t n, uint32_t id)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (infos[mid].desc.group_id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < n && infos[lo].desc.group_id == id ? &infos[lo] : NULL;
+}
+
+/* Counts, in the entries of 'infos[0..n)', one reference for each group
+ * that 'ofpacts' (write_actions included) names; 'rule_mark' tells a
+ * group already counted for this rule. */
+static void
+count_rule_group_refs(const struct ofpacts *ofpacts, struct group_info *infos,
+                      size_t n, uint64_t *marks, uint64_t rule_mark)
+{
+    for (size_t i = 0; i < ofpacts->n; i++) {
+        const struct ofpact *a = &ofpacts->acts[i];
+        struct group_info *gi;
+
+        if (a->type == OFPACT_WRITE_ACTIONS) {
+            count_rule_group_refs(a->nested, infos, n, marks, rule_mark);
+        } else if (a->type == OFPACT_GROUP
+                   && (gi = group_info_find(infos, n, a->group_id))
+                   && marks[gi - infos] != rule_mark) {
+            marks[gi - infos] = rule_mark;
+            gi->ref_count++;
+        }
+    }
+}
+
+/* The number of rules whose actions name each group of 'infos' (sorted by
+ * id): one walk over the rules, whatever the number of groups. */
 static void
 ofproto_count_group_refs(struct ofproto *ofproto, struct group_info *infos,
                          size_t n)
 {
     struct ofproto_rule_info *rules;
-    size_t n_rules = ofproto_collect_rules(ofproto, NULL, time_msec(), &rules);
+    size_t n_rules;
+    uint64_t *marks;
 
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = infos[i].desc.group_id;
-
-        for (size_t r = 0; r < n_rules; r++) {
-            infos[i].ref_count += group_ofpacts_use(&rules[r].ofpacts, &id, 1);
-        }
+    if (!n) {
+        return;
     }
+    n_rules = ofproto_collect_rules(ofproto, NULL, time_msec(), &rules);
+    marks = xcalloc(n, sizeof *marks);
+    for (size_t r = 0; r < n_rules; r++) {
+        count_rule_group_refs(&rules[r].ofpacts, infos, n, marks, r + 1);
+    }
+    free(marks);
     ofproto_rule_infos_free(rules, n_rules);
 }
 

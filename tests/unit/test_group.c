@@ -389,6 +389,38 @@ test_deleting_a_group_deletes_its_flows(void **state)
     ofproto_destroy(ofp);
 }
 
+/* ref_count counts rules, each once however often it names the group
+ * (apply and write actions), for every group of one dump. */
+static void
+test_ref_count_counts_each_rule_once(void **state)
+{
+    struct ofproto *ofp = unit_bridge();
+    char *text;
+
+    (void)state;
+    add_group(ofp, "group_id=1,type=all,bucket=output:2");
+    add_group(ofp, "group_id=2,type=all,bucket=output:3");
+    add_group(ofp, "group_id=3,type=all,bucket=output:3");
+    add_flow(ofp, "in_port=1,actions=group:1,write_actions(group:1)");
+    add_flow(ofp, "in_port=2,actions=group:2");
+    add_flow(ofp, "in_port=3,actions=group:1,write_actions(group:2)");
+    text = dump(ofp, GROUP_ID_ALL, true);
+    for (const char *line = text; *line; line = strchr(line, '\n') + 1) {
+        static const unsigned int want[] = {0, 2, 2, 0};
+        unsigned int id, refs;
+
+        assert_int_equal(sscanf(line,
+                                " group_id=%u,duration=%*[^,],"
+                                "ref_count=%u,",
+                                &id, &refs),
+                         2);
+        assert_in_range(id, 1, 3);
+        assert_int_equal(refs, want[id]);
+    }
+    free(text);
+    ofproto_destroy(ofp);
+}
+
 static void
 test_group_changes_move_the_change_sequence(void **state)
 {
@@ -954,6 +986,7 @@ main(void)
         cmocka_unit_test(test_group_mod_errors_as_open_vswitch),
         cmocka_unit_test(test_flows_must_name_existing_groups),
         cmocka_unit_test(test_deleting_a_group_deletes_its_flows),
+        cmocka_unit_test(test_ref_count_counts_each_rule_once),
         cmocka_unit_test(test_group_changes_move_the_change_sequence),
         cmocka_unit_test(
             test_all_group_runs_each_bucket_on_the_entering_packet),
