@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "unit-tsan.h"
+
 #include <pthread.h>
 
 #include "classifier/classifier.h"
@@ -1589,6 +1591,7 @@ static void
 test_random_rules_agree_with_linear_scan(void **state)
 {
     (void)state;
+    UNIT_SINGLE_THREADED();
     uint64_t seed = base_seed ^ 0x1234;
     struct mask_set set;
     struct harness h;
@@ -1656,6 +1659,7 @@ static void
 test_random_versioned_batches_agree_with_linear_scan(void **state)
 {
     (void)state;
+    UNIT_SINGLE_THREADED();
     uint64_t seed = base_seed ^ 0x9876;
     struct mask_set set;
     struct harness h;
@@ -1769,6 +1773,7 @@ static void
 test_trie_lookup_matches_prefix_set_and_its_bit_count(void **state)
 {
     (void)state;
+    UNIT_SINGLE_THREADED();
     static const unsigned int widths[] = {32, 128};
 
     for (size_t wi = 0; wi < ARRAY_SIZE(widths); wi++) {

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "unit-tsan.h"
+
 #include "datapath/dpcls.h"
 #include "flow/flow.h"
 #include "lib/atomic.h"
@@ -367,6 +369,7 @@ test_lookups_agree_with_linear_scan(void **state)
     uint64_t s = base_seed + 2;
 
     (void)state;
+    UNIT_SINGLE_THREADED();
     dpcls_init(&cls, postpone_now, NULL);
     random_masks(masks, ARRAY_SIZE(masks), &s);
     populate(&cls, &set, masks, ARRAY_SIZE(masks), 250, &s);
@@ -448,14 +451,17 @@ test_reordering_subtables_does_not_change_unique_answers(void **state)
     enum { N_FLOWS = 4000 };
     struct flow_wildcards masks[20];
     struct check_counts counts = {0};
-    struct flow *flows = calloc(N_FLOWS, sizeof *flows);
-    struct trule **before = calloc(N_FLOWS, sizeof *before);
+    struct flow *flows;
+    struct trule **before;
     struct dpcls cls;
     struct tset set = {0};
     uint64_t s = base_seed + 4;
     bool reordered = false;
 
     (void)state;
+    UNIT_SINGLE_THREADED();
+    flows = calloc(N_FLOWS, sizeof *flows);
+    before = calloc(N_FLOWS, sizeof *before);
     dpcls_init(&cls, postpone_now, NULL);
     random_masks(masks, ARRAY_SIZE(masks), &s);
     populate(&cls, &set, masks, ARRAY_SIZE(masks), 150, &s);
@@ -508,6 +514,7 @@ test_tables_grow_shrink_and_reuse_tombstones(void **state)
     uint64_t s = base_seed + 5;
 
     (void)state;
+    UNIT_SINGLE_THREADED();
     /* One mask, many rules: exact on in_port, nw_src, nw_dst, tp_dst. */
     flow_wildcards_init_catchall(&mask);
     mask.masks.in_port = UINT32_MAX;
