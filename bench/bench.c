@@ -43,6 +43,8 @@ static const struct scenario scenarios[] = {
      "1k cached flows under a storm of new flows; upcall queue fairness"},
     {"memory", bench_memory_main,
      "bytes per datapath flow + ukey + xlate cache, 100k and 1M flows"},
+    {"groups", bench_groups_main,
+     "one dump-group-stats: 100/1k groups under 10k/100k rules"},
 };
 
 /* Whether a progress line is on the terminal and not yet cleared. */

@@ -53,4 +53,7 @@ int bench_storm_main(int argc, char *argv[]);
 /* Bytes per datapath flow + ukey + xlate cache at 100k and 1M flows. */
 int bench_memory_main(int argc, char *argv[]);
 
+/* One dump-group-stats: 100/1k groups under 10k/100k rules. */
+int bench_groups_main(int argc, char *argv[]);
+
 #endif /* bench/bench.h */
