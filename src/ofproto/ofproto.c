@@ -1853,20 +1853,23 @@ static void
 ofproto_count_group_refs(struct ofproto *ofproto, struct group_info *infos,
                          size_t n)
 {
-    struct ofproto_rule_info *rules;
-    size_t n_rules;
+    struct rule_vec rules = {NULL, 0, 0};
     uint64_t *marks;
 
     if (!n) {
         return;
     }
-    n_rules = ofproto_collect_rules(ofproto, NULL, time_msec(), &rules);
     marks = xcalloc(n, sizeof *marks);
-    for (size_t r = 0; r < n_rules; r++) {
-        count_rule_group_refs(&rules[r].ofpacts, infos, n, marks, r + 1);
+    /* The rules' own actions, read while the mutex keeps them: no copy. */
+    pthread_mutex_lock(&ofproto->mutex);
+    collect_filtered_rules(ofproto, NULL, &rules);
+    for (size_t r = 0; r < rules.n; r++) {
+        count_rule_group_refs(&rules.rules[r]->ofpacts, infos, n, marks,
+                              r + 1);
     }
+    pthread_mutex_unlock(&ofproto->mutex);
+    free(rules.rules);
     free(marks);
-    ofproto_rule_infos_free(rules, n_rules);
 }
 
 size_t
