@@ -1291,6 +1291,47 @@ test_trace_output(void **state)
     ofproto_destroy(ofp);
 }
 
+/* A packet given as bytes is followed through recirc(N): the pop_mpls
+ * applied, the packet parsed again, the continuation traced (Open
+ * vSwitch's trace stops at the recirc). */
+static void
+test_trace_follows_a_packet_through_recirculation(void **state)
+{
+    struct ofproto *ofp = make_bridge();
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char *error = NULL;
+    const char *t, *resume;
+
+    (void)state;
+    add_flows(ofp, RULES("in_port=1,mpls,actions=pop_mpls:0x0800,"
+                         "goto_table:1",
+                         "table=1,ip,nw_dst=10.0.0.2,actions=dec_ttl,"
+                         "output:2"));
+    assert_int_equal(
+        ofproto_trace(ofp,
+                      "in_port=1 0200000000020200000000018847000101404500001c"
+                      "0001000009119dce0a0000010a000002003500350008eb71",
+                      &s, &error),
+        0);
+    t = ds_cstr(&s);
+    assert_non_null(strstr(t, "Megaflow: mpls,in_port=1,mpls_bos=1\n"
+                              "Datapath actions: pop_mpls(eth_type=0x800),"
+                              "recirc(0x"));
+    resume = strstr(t, ") - resume\n");
+    assert_non_null(resume);
+    assert_non_null(strstr(resume, "Flow: udp,in_port=1,"));
+    assert_non_null(strstr(resume, "nw_dst=10.0.0.2"));
+    assert_non_null(strstr(resume, "Datapath actions: set(ipv4(ttl=8)),2\n"));
+    ds_destroy(&s);
+
+    /* A flow given as text stops at the recirc, as in Open vSwitch. */
+    assert_int_equal(
+        ofproto_trace(ofp, "in_port=1,mpls,mpls_bos=1", &s, &error), 0);
+    assert_null(strstr(ds_cstr(&s), "resume"));
+    ds_destroy(&s);
+    ofproto_destroy(ofp);
+}
+
 static void
 test_trace_reports_loops_and_bad_input(void **state)
 {
@@ -1762,6 +1803,7 @@ main(void)
         cmocka_unit_test(test_xlate_cache_credits_survive_modify),
         cmocka_unit_test(test_xlate_cache_refreshes_mac_entries),
         cmocka_unit_test(test_trace_output),
+        cmocka_unit_test(test_trace_follows_a_packet_through_recirculation),
         cmocka_unit_test(test_trace_reports_loops_and_bad_input),
         cmocka_unit_test(test_trace_hex_packet),
         cmocka_unit_test(test_random_megaflows_are_sound),
