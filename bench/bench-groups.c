@@ -29,7 +29,7 @@
 static void
 bench_groups_fill(struct ofproto *ofp, size_t n_groups, size_t n_rules)
 {
-    struct flow_text mods[BENCH_GROUPS_BATCH];
+    struct flow_text *mods = xcalloc(BENCH_GROUPS_BATCH, sizeof *mods);
     size_t n = 0;
     char *error = NULL;
 
@@ -65,6 +65,7 @@ bench_groups_fill(struct ofproto *ofp, size_t n_groups, size_t n_rules)
             n = 0;
         }
     }
+    free(mods);
 }
 
 /* Best of 5 dumps, in microseconds; '*bytes' the length of the text. */
