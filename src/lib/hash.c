@@ -60,6 +60,25 @@ hash_bytes(const void *p, size_t n, uint32_t basis)
 }
 
 uint32_t
+hash_murmur_bytes(const void *p_, size_t n, uint32_t basis)
+{
+    const uint8_t *p = p_;
+    uint32_t hash = basis, word;
+    size_t i;
+
+    for (i = 0; i + 4 <= n; i += 4) {
+        memcpy(&word, p + i, 4);
+        hash = hash_mix32(hash, word);
+    }
+    if (i < n) {
+        word = 0;
+        memcpy(&word, p + i, n - i);
+        hash = hash_mix32(hash, word);
+    }
+    return hash_finish(hash, (uint32_t)n);
+}
+
+uint32_t
 hash_string(const char *s, uint32_t basis)
 {
     return hash_bytes(s, strlen(s), basis);

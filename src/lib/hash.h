@@ -122,6 +122,26 @@ hash_int(uint32_t x, uint32_t basis)
     return hash_finish(hash_add64(basis, x), 4);
 }
 
+/* Open vSwitch's portable hashes (its lib/hash.h built without SSE 4.2,
+ * as Debian builds it): Murmur3 steps, hash_mix32() per 32-bit word in
+ * host order, hash_finish() at the end.  Used only where flowswitch must
+ * choose what Open vSwitch chooses: a selection_method=hash group's
+ * bucket (ofproto/xlate.c). */
+static inline uint32_t
+hash_murmur_int(uint32_t x, uint32_t basis)
+{
+    return hash_finish(hash_mix32(hash_mix32(x, 0), basis), 8);
+}
+
+static inline uint32_t
+hash_murmur_uint64(uint64_t x)
+{
+    return hash_finish(
+        hash_mix32(hash_mix32(0, (uint32_t)x), (uint32_t)(x >> 32)), 8);
+}
+
+uint32_t hash_murmur_bytes(const void *, size_t n, uint32_t basis);
+
 /* Hash of an arbitrary byte string (XXH3). */
 uint32_t hash_bytes(const void *, size_t n, uint32_t basis);
 /* Hash of a NUL-terminated string. */

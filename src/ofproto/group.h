@@ -7,8 +7,9 @@
  * (fast failover).  The types:
  *   all       every bucket, each on the packet as it entered the group;
  *   select    one bucket chosen by a hash of the packet's 5-tuple
- *             (xlate.c), or of the fields a selection_method=hash names,
- *             in proportion to the weights of the buckets;
+ *             (xlate.c), in proportion to the weights of the buckets, or,
+ *             for selection_method=hash, the bucket Open vSwitch picks
+ *             from its hash of the fields named;
  *   indirect  its one bucket;
  *   ff        the first live bucket: its watch port exists, is not
  *             administratively down and has its link (ofproto_port_set_live),

@@ -1874,15 +1874,16 @@ xlate_select_hash(struct xctx *ctx)
     return hash_finish(h, 16);
 }
 
-/* The hash of a selection_method=hash group: each of its fields whose
- * prerequisites the packet meets (Open vSwitch's: an action's, except
- * that VLAN fields read as 0 without a tag), under its mask, in Open
- * vSwitch's field order, from the basis 'sel->param'.  Un-wildcards the
- * prerequisites and exactly the masked bits. */
+/* The hash of a selection_method=hash group, as Open vSwitch computes
+ * it: each of its fields whose prerequisites the packet meets (Open
+ * vSwitch's: an action's, except that VLAN fields read as 0 without a
+ * tag), under its mask, in Open vSwitch's field order, with Open
+ * vSwitch's hash functions from the basis 'sel->param'.  Un-wildcards
+ * the prerequisites and exactly the masked bits. */
 static uint32_t
 xlate_select_hash_fields(struct xctx *ctx, const struct group_selection *sel)
 {
-    uint32_t h = hash_add64(0, sel->param);
+    uint32_t h = hash_murmur_uint64(sel->param);
 
     for (size_t i = 0; i < sel->n_fields; i++) {
         const struct group_hash_field *hf = &sel->fields[i];
@@ -1896,14 +1897,35 @@ xlate_select_hash_fields(struct xctx *ctx, const struct group_selection *sel)
         }
         field_get_flow(f, &ctx->flow, &v);
         field_value_and(f, &v, &v, &hf->mask);
-        h = hash_bytes(&v, f->n_bytes, h);
+        h = hash_murmur_bytes(&v, f->n_bytes, h);
         field_get_flow(f, &ctx->wc->masks, &wc);
         for (size_t j = 0; j < f->n_bytes; j++) {
             wc.b[j] |= hf->mask.b[j];
         }
         field_set_flow(f, &wc, &ctx->wc->masks);
     }
-    return hash_finish(h, 8);
+    return h;
+}
+
+/* The bucket Open vSwitch picks for 'basis' (group_best_live_bucket()):
+ * the highest score of a 16-bit hash of the bucket's position times its
+ * weight, the last one on a tie. */
+static size_t
+xlate_select_bucket_ovs(const struct ofgroup *g, uint32_t basis)
+{
+    uint32_t best_score = 0;
+    size_t best = SIZE_MAX;
+
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        uint32_t score = (hash_murmur_int((uint32_t)i, basis) & 0xffff)
+                         * g->buckets[i].b.weight;
+
+        if (score >= best_score) {
+            best = i;
+            best_score = score;
+        }
+    }
+    return best;
 }
 
 /* A select group's bucket: live buckets with a weight share the hash
@@ -1925,11 +1947,11 @@ xlate_select_bucket(struct xctx *ctx, const struct ofgroup *g)
     if (n_usable <= 1) {
         return only;
     }
-    point = (uint64_t)(g->selection.n_fields
-                           ? xlate_select_hash_fields(ctx, &g->selection)
-                           : xlate_select_hash(ctx))
-                * total
-            >> 32;
+    if (g->selection.n_fields) {
+        return xlate_select_bucket_ovs(
+            g, xlate_select_hash_fields(ctx, &g->selection));
+    }
+    point = (uint64_t)xlate_select_hash(ctx) * total >> 32;
     for (size_t i = 0; i < g->n_buckets; i++) {
         if (point < g->buckets[i].b.weight) {
             return i;

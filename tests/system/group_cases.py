@@ -9,9 +9,9 @@ watches it is dead).  The bucket a select group picks depends on the
 switch's hash function, which is not Open vSwitch's: the select cases are
 those where no hash can matter (one bucket with a weight), and the
 hash_fields cases (selection_method=hash, which ovs-ofctl sends over
-OpenFlow 1.5 and flowswitch takes as text), where the packets must all
-leave, once each, on one bucket or the other, through as many megaflows
-as Open vSwitch uses (both un-wildcard exactly the hashed fields).
+OpenFlow 1.5 and flowswitch takes as text), where flowswitch hashes and
+picks as Open vSwitch does: the same bytes on the same ports, through as
+many megaflows (both un-wildcard exactly the hashed fields).
 """
 
 import struct
@@ -94,6 +94,14 @@ CASES = [
       "bucket=actions=output:2,bucket=actions=output:3"],
      ["in_port=1,actions=group:7"],
      MIXED + [tcp(2002, 443), udp(1003, 443)]),
+    # Four weighted buckets, each marking the frames it sends: sixteen
+    # sources must take the very buckets Open vSwitch's hash gave them.
+    ("hash_fields_four_weighted_buckets",
+     ["group_id=8,type=select,selection_method=hash,fields(ip_src),"
+      + ",".join(f"bucket=weight:{w},actions=mod_dl_dst:02:00:00:00:0{w}:00,"
+                 f"output:{2 + w % 2}" for w in (1, 2, 3, 4))],
+     ["in_port=1,actions=group:8"],
+     [udp(1000 + i, src=f"10.0.0.{i + 1}") for i in range(16)]),
     # After pop_mpls a select group waits for the recirculation, so that
     # it hashes the inner header: one megaflow before, one per /24 after.
     ("hash_fields_after_pop_mpls",

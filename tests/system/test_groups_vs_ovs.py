@@ -18,9 +18,9 @@ fields when the group has a choice, none when it has not).  The select
 cases have one usable bucket, so the bytes must agree, and flowswitch
 must use exactly one megaflow where OVS used 1 + its dp_hash values.
 The hash_fields cases (selection_method=hash) hash in translation in
-both switches, over the same fields: each frame must leave once, on one
-bucket's port or the other's (the hash functions differ), and the
-megaflows must be as many as Open vSwitch's.
+both switches, over the same fields, with Open vSwitch's hash functions
+and its choice of bucket: the same bytes on the same ports, through as
+many megaflows.
 """
 
 import json
@@ -66,8 +66,8 @@ def run_case(tmp_path, rec):
         for f in rec["flows"]:
             d.ctl("add-flow", f)
         d.ctl("port/add", f"p1,rx={cap},ofport=1")
-        # Frames out of ports 2 and 3 together: a hash_fields case may
-        # share them between the ports otherwise than OVS did.
+        # Frames out of ports 2 and 3 together (a wrong bucket shows in
+        # the comparison, not as a wait that never ends).
         want = sum(len(rec["out"][str(p)]) for p in (2, 3))
         wait_for(lambda: port_stats(d)["p1"].get("ended")
                  and sum(port_stats(d)[f"p{p}"]["tx"] for p in (2, 3))
@@ -84,11 +84,6 @@ def run_case(tmp_path, rec):
 def test_group_forwards_as_ovs_does(tmp_path, name):
     rec = RECORDED[name]
     out, megaflows = run_case(tmp_path, rec)
-    if name.startswith("hash_fields"):
-        both = sorted(rec["out"]["2"] + rec["out"]["3"])
-        assert sorted(out[2] + out[3]) == both, rec["megaflows"]
-        assert megaflows == rec["n_megaflows"], rec["megaflows"]
-        return
     for p in (2, 3):
         assert out[p] == sorted(rec["out"][str(p)]), \
             f"port {p}; OVS datapath flows: {rec['megaflows']}"
