@@ -1277,21 +1277,22 @@ xlate_mpls_stop(struct xctx *ctx, unsigned int indent, const char *why)
 static bool
 xlate_pop_mpls(struct xctx *ctx, be16 ethertype, unsigned int indent)
 {
+    bool bos;
+
     ctx->wc->masks.dl_type = 0xffff;
     if (!eth_type_is_mpls(ctx->flow.dl_type)) {
         return true;
     }
     ctx->wc->masks.mpls_lse |= htonl(MPLS_BOS_MASK);
-    if ((ctx->flow.mpls_lse & htonl(MPLS_BOS_MASK))
-        && eth_type_is_mpls(ethertype)) {
+    bos = (ctx->flow.mpls_lse & htonl(MPLS_BOS_MASK)) != 0;
+    if (bos && eth_type_is_mpls(ethertype)) {
         COVERAGE_INC(xlate_mpls_pop_inner_unknown);
         return xlate_mpls_stop(ctx, indent,
                                "pop_mpls of the bottom entry to an MPLS "
                                "type leaves no entry");
     }
     commit_changes(ctx);
-    if (!(ctx->flow.mpls_lse & htonl(MPLS_BOS_MASK))
-        && !eth_type_is_mpls(ethertype)) {
+    if (!bos && !eth_type_is_mpls(ethertype)) {
         xtrace(ctx, indent,
                " >> not the bottom entry: pops it and pops again after "
                "recirculating, as Open vSwitch pops the whole stack");
@@ -1389,10 +1390,23 @@ ofpact_uses_mpls_entry(const struct ofpact *a)
     }
 }
 
+/* Whether group action 'a' names a select group: after a pop_mpls, Open vSwitch
+ * recirculates before a select group picks a bucket (pick_select_group()),
+ * so that its hash reads the header the pop exposed rather than zeros
+ * that would send every flow to one bucket. */
+static bool
+xlate_is_select_group(const struct xctx *ctx, const struct ofpact *a)
+{
+    const struct ofgroup *g =
+        group_table_lookup(ctx->ofproto->groups, a->group_id);
+
+    return g && g->type == GROUP_TYPE_SELECT;
+}
+
 /* Whether 'a', after a pop_mpls, needs what the pop exposed parsed: an
  * IP header (Open vSwitch recirculates before it: recirc_for_mpls(), and
- * before any table lookup), or the next MPLS entry of a deeper stack
- * (the flow knows only the outer one). */
+ * before any table lookup or select group), or the next MPLS entry of a
+ * deeper stack (the flow knows only the outer one). */
 static bool
 xlate_mpls_needs_recirc(const struct xctx *ctx, const struct ofpact *a)
 {
@@ -1410,25 +1424,11 @@ xlate_mpls_needs_recirc(const struct xctx *ctx, const struct ofpact *a)
     case OFPACT_RESUBMIT:
     case OFPACT_GOTO_TABLE:
         return true;
+    case OFPACT_GROUP:
+        return xlate_is_select_group(ctx, a);
     default:
         return ofpact_field_is(a, field_is_l3_or_l4);
     }
-}
-
-/* Whether 'a' is a select group's action: after a pop_mpls, Open vSwitch
- * recirculates before a select group picks a bucket (pick_select_group()),
- * so that its hash reads the header the pop exposed rather than zeros
- * that would send every flow to one bucket. */
-static bool
-xlate_is_select_group(const struct xctx *ctx, const struct ofpact *a)
-{
-    const struct ofgroup *g;
-
-    if (a->type != OFPACT_GROUP) {
-        return false;
-    }
-    g = group_table_lookup(ctx->ofproto->groups, a->group_id);
-    return g && g->type == GROUP_TYPE_SELECT;
 }
 
 /* The cookie of the rule whose actions run (of the frozen one in a
@@ -1675,9 +1675,7 @@ xlate_ofpacts(struct xctx *ctx, const struct ofpacts *ofpacts)
     for (size_t i = 0; i < ofpacts->n && !ctx->error && !ctx->stopped; i++) {
         const struct ofpact *a = &ofpacts->acts[i];
 
-        if (ctx->was_mpls
-            && (xlate_mpls_needs_recirc(ctx, a)
-                || xlate_is_select_group(ctx, a))) {
+        if (ctx->was_mpls && xlate_mpls_needs_recirc(ctx, a)) {
             xlate_freeze(ctx, ofpacts, i, indent);
             return;
         }
@@ -1890,7 +1888,7 @@ xlate_select_hash_fields(struct xctx *ctx, const struct group_selection *sel)
         const struct field *f = field_from_id(hf->id);
         enum field_prereq prereq =
             f->prereq == FIELD_PREREQ_VLAN ? FIELD_PREREQ_NONE : f->prereq;
-        union field_value v, wc;
+        union field_value v;
 
         if (!xlate_prereq_ok(ctx, prereq)) {
             continue;
@@ -1898,11 +1896,7 @@ xlate_select_hash_fields(struct xctx *ctx, const struct group_selection *sel)
         field_get_flow(f, &ctx->flow, &v);
         field_value_and(f, &v, &v, &hf->mask);
         h = hash_murmur_bytes(&v, f->n_bytes, h);
-        field_get_flow(f, &ctx->wc->masks, &wc);
-        for (size_t j = 0; j < f->n_bytes; j++) {
-            wc.b[j] |= hf->mask.b[j];
-        }
-        field_set_flow(f, &wc, &ctx->wc->masks);
+        flow_or_field_bits(&ctx->wc->masks, f, &hf->mask);
     }
     return h;
 }
@@ -2056,6 +2050,13 @@ xlate_group(struct xctx *ctx, uint32_t group_id, unsigned int indent)
 
 /* ---- Entry points ------------------------------------------------------- */
 
+/* Where segment 'k' of 'st' ends: the next one's start, or the end. */
+static size_t
+recirc_segment_end(const struct recirc_state *st, size_t k)
+{
+    return k + 1 < st->n_segments ? st->segments[k + 1].start : st->ofpacts.n;
+}
+
 /* Runs the frozen actions rule by rule, each in its table and under its
  * cookie.  If they freeze again, the segments not run yet follow the new
  * frozen actions, still each under its own rule. */
@@ -2064,10 +2065,8 @@ xlate_resume_segments(struct xctx *ctx, const struct recirc_state *st)
 {
     for (size_t k = 0; k < st->n_segments; k++) {
         const struct recirc_segment *seg = &st->segments[k];
-        size_t end =
-            k + 1 < st->n_segments ? st->segments[k + 1].start : st->ofpacts.n;
-        struct ofpacts view = {st->ofpacts.acts + seg->start, end - seg->start,
-                               0};
+        struct ofpacts view = {st->ofpacts.acts + seg->start,
+                               recirc_segment_end(st, k) - seg->start, 0};
 
         if (k) {
             xtrace(ctx, 0, "unroll: table %u, cookie %#" PRIx64, seg->table_id,
@@ -2078,9 +2077,8 @@ xlate_resume_segments(struct xctx *ctx, const struct recirc_state *st)
         xlate_ofpacts(ctx, &view);
         if (ctx->freezing) {
             for (size_t j = k + 1; j < st->n_segments; j++) {
-                size_t to = j + 1 < st->n_segments ? st->segments[j + 1].start
-                                                   : st->ofpacts.n;
-                struct ofpacts rest = {st->ofpacts.acts, to, 0};
+                struct ofpacts rest = {st->ofpacts.acts,
+                                       recirc_segment_end(st, j), 0};
 
                 xlate_freeze_append(ctx, &rest, st->segments[j].start,
                                     st->segments[j].table_id,
