@@ -201,10 +201,10 @@ trace_recirculations(struct ofproto *ofproto, const struct dp_packet *pkt,
                      const struct dp_actions *actions, unsigned int depth,
                      struct ds *out)
 {
+    /* The clone keeps the layer offsets dp_action_apply() needs. */
     struct dp_packet *copy = dp_packet_clone(pkt);
     struct flow flow;
 
-    packet_parse(copy, &flow);
     for (size_t i = 0; i < actions->n; i++) {
         const struct dp_action *a = &actions->a[i];
         struct dp_actions *next;
