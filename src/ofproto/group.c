@@ -117,14 +117,6 @@ group_type_name(uint8_t type)
 static int
 group_mod_check_text(struct group_mod *gm, bool weight_given, char **errorp)
 {
-    const struct group_selection *sel = &gm->selection;
-
-    if (gm->type != GROUP_TYPE_SELECT && (sel->hash || sel->param)) {
-        *errorp = xasprintf("group: selection_method is only for select "
-                            "groups (group %" PRIu32 " is %s)",
-                            gm->group_id, group_type_name(gm->type));
-        return EINVAL;
-    }
     if (gm->type != GROUP_TYPE_SELECT) {
         if (weight_given) {
             *errorp = xstrdup("group: only select groups can have bucket "
@@ -606,6 +598,12 @@ check_selection_text(const struct group_mod *gm, char **errorp)
     if (sel->param && !sel->hash) {
         *errorp = xstrdup("group: selection_method_param needs "
                           "\"selection_method\"");
+        return EINVAL;
+    }
+    if (sel->hash && gm->type != GROUP_TYPE_SELECT) {
+        *errorp = xasprintf("group: selection_method is only for select "
+                            "groups (group %" PRIu32 " is %s)",
+                            gm->group_id, group_type_name(gm->type));
         return EINVAL;
     }
     return 0;
